@@ -1,0 +1,129 @@
+//! Channel names: their kinds, their validity, and the channels of a board.
+
+/// The longest channel name the protocol allows.
+pub const MAX_CHANNEL_NAME_LEN: usize = 200;
+
+/// What a channel's name prefix makes of it: who may join and what it carries.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelKind {
+    /// Anyone may subscribe; no client events.
+    Public,
+    /// Subscribing needs a signature; client events allowed.
+    Private,
+    /// Like private, plus a member list built from `channel_data`.
+    Presence,
+}
+
+impl ChannelKind {
+    /// The kind of a (valid) channel name, by its prefix.
+    pub fn of(name: &str) -> Self {
+        if name.starts_with("presence-") {
+            Self::Presence
+        } else if name.starts_with("private-") {
+            Self::Private
+        } else {
+            Self::Public
+        }
+    }
+
+    /// Whether subscribing needs an auth signature.
+    pub fn needs_auth(self) -> bool {
+        !matches!(self, Self::Public)
+    }
+}
+
+/// Why a channel name is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChannelNameError {
+    Empty,
+    TooLong,
+    BadCharacter,
+}
+
+impl std::fmt::Display for ChannelNameError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Empty => "channel name is empty",
+            Self::TooLong => "channel name is longer than 200 characters",
+            Self::BadCharacter => "channel name may only contain A-Z a-z 0-9 _ - = @ , . ;",
+        })
+    }
+}
+
+/// Checks a channel name against the protocol's alphabet and length.
+pub fn validate_name(name: &str) -> Result<(), ChannelNameError> {
+    if name.is_empty() {
+        return Err(ChannelNameError::Empty);
+    }
+    if name.len() > MAX_CHANNEL_NAME_LEN {
+        return Err(ChannelNameError::TooLong);
+    }
+    let ok = name
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b"_-=@,.;".contains(&b));
+    if ok {
+        Ok(())
+    } else {
+        Err(ChannelNameError::BadCharacter)
+    }
+}
+
+/// The presence channel of a project: who is viewing it, and their cursors.
+pub fn presence_channel(project_id: i64) -> String {
+    format!("presence-project-{project_id}")
+}
+
+/// The private channel of a project: the server's events after each commit.
+pub fn private_channel(project_id: i64) -> String {
+    format!("private-project-{project_id}")
+}
+
+/// The project a board channel belongs to, if the name is one of
+/// `private-project-<id>` or `presence-project-<id>`.
+pub fn project_of(name: &str) -> Option<i64> {
+    let rest = name
+        .strip_prefix("private-project-")
+        .or_else(|| name.strip_prefix("presence-project-"))?;
+    // Digits only: "+1" or "01" would name the same project under two channels.
+    if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_digit()) || rest.starts_with('0') {
+        return None;
+    }
+    rest.parse().ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_by_prefix() {
+        assert_eq!(ChannelKind::of("presence-project-1"), ChannelKind::Presence);
+        assert_eq!(ChannelKind::of("private-foo"), ChannelKind::Private);
+        assert_eq!(ChannelKind::of("foo"), ChannelKind::Public);
+        assert_eq!(ChannelKind::of("privatefoo"), ChannelKind::Public);
+    }
+
+    #[test]
+    fn names() {
+        assert!(validate_name("private-a_b-c=d@e,f.g;h").is_ok());
+        assert_eq!(validate_name(""), Err(ChannelNameError::Empty));
+        assert_eq!(validate_name("a b"), Err(ChannelNameError::BadCharacter));
+        assert_eq!(validate_name("é"), Err(ChannelNameError::BadCharacter));
+        assert!(validate_name(&"a".repeat(200)).is_ok());
+        assert_eq!(
+            validate_name(&"a".repeat(201)),
+            Err(ChannelNameError::TooLong)
+        );
+    }
+
+    #[test]
+    fn board_channels() {
+        assert_eq!(project_of(&presence_channel(42)), Some(42));
+        assert_eq!(project_of(&private_channel(7)), Some(7));
+        assert_eq!(project_of("private-project-"), None);
+        assert_eq!(project_of("private-project-01"), None);
+        assert_eq!(project_of("private-project-1x"), None);
+        assert_eq!(project_of("presence-other-1"), None);
+        assert_eq!(project_of("private-project-99999999999999999999"), None);
+    }
+}

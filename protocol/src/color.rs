@@ -1,0 +1,71 @@
+//! User colors: `#rrggbb` strings, a default picked from the name, and names for the
+//! palette so that people can say `--color teal`.
+
+/// Distinct colors that read well on dark and light terminals.
+pub const PALETTE: &[(&str, &str)] = &[
+    ("red", "#e06c75"),
+    ("green", "#98c379"),
+    ("yellow", "#e5c07b"),
+    ("blue", "#61afef"),
+    ("magenta", "#c678dd"),
+    ("cyan", "#56b6c2"),
+    ("orange", "#d19a66"),
+    ("pink", "#ff79c6"),
+    ("teal", "#2ec4b6"),
+    ("lime", "#b5e853"),
+    ("violet", "#a29bfe"),
+    ("gold", "#ffb86c"),
+];
+
+/// The default color of a user: stable for a name (FNV-1a, not the std hasher,
+/// whose output may change between Rust releases).
+pub fn for_name(name: &str) -> &'static str {
+    let mut h: u32 = 0x811c9dc5;
+    for b in name.bytes() {
+        h = (h ^ u32::from(b)).wrapping_mul(0x01000193);
+    }
+    PALETTE[h as usize % PALETTE.len()].1
+}
+
+/// Accepts `#rrggbb`, `rrggbb` or a palette name; answers `#rrggbb` in lower case.
+pub fn parse(input: &str) -> Result<String, String> {
+    let s = input.trim().to_ascii_lowercase();
+    if let Some((_, hex)) = PALETTE.iter().find(|(name, _)| *name == s) {
+        return Ok(hex.to_string());
+    }
+    let digits = s.strip_prefix('#').unwrap_or(&s);
+    if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Ok(format!("#{digits}"));
+    }
+    let names: Vec<&str> = PALETTE.iter().map(|(n, _)| *n).collect();
+    Err(format!(
+        "color {input:?} is neither #rrggbb nor one of {}",
+        names.join(", ")
+    ))
+}
+
+/// The red, green and blue of a `#rrggbb` color.
+pub fn rgb(color: &str) -> Option<(u8, u8, u8)> {
+    let d = color.strip_prefix('#')?;
+    if d.len() != 6 {
+        return None;
+    }
+    let byte = |i: usize| u8::from_str_radix(d.get(i..i + 2)?, 16).ok();
+    Some((byte(0)?, byte(2)?, byte(4)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colors() {
+        assert_eq!(for_name("ann"), for_name("ann"));
+        assert_eq!(parse("Teal").unwrap(), "#2ec4b6");
+        assert_eq!(parse("#AABBCC").unwrap(), "#aabbcc");
+        assert_eq!(parse("aabbcc").unwrap(), "#aabbcc");
+        assert!(parse("#abc").is_err() && parse("chartreuse").is_err());
+        assert_eq!(rgb("#ff0080"), Some((255, 0, 128)));
+        assert_eq!(rgb("ff0080"), None);
+    }
+}

@@ -1,0 +1,13 @@
+//! Wire types shared by `kanban-tui`, `kanban-server` and the load generator.
+//!
+//! Nothing here does I/O: the Pusher Channels v7 frames and codes ([`pusher`]), the
+//! signatures that authorize channels and HTTP API calls ([`sign`]), channel names
+//! ([`channel`]) and the records the REST API exchanges ([`model`]). Keeping them in
+//! one small crate lets the dependencies point one way: client -> protocol <- server.
+
+pub mod channel;
+pub mod color;
+pub mod model;
+pub mod order;
+pub mod pusher;
+pub mod sign;

@@ -1,0 +1,131 @@
+//! The admin commands (`user ...`, `project ...`, `app`): each takes the store and
+//! returns what to print. They work on the same data directory as a running server.
+
+use kanban_protocol::color;
+use kanban_protocol::model::Role;
+
+use crate::config::AppCredentials;
+use crate::store::{Store, StoreError};
+
+/// Errors of admin commands, worded for the person at the terminal.
+pub type Result<T> = std::result::Result<T, AdminError>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+fn check_name(what: &str, name: &str, max: usize) -> Result<()> {
+    let ok = !name.is_empty()
+        && name.chars().count() <= max
+        && !name
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() && what == "user");
+    if !ok {
+        let rule = if what == "user" {
+            "without spaces or control characters"
+        } else {
+            "without control characters"
+        };
+        return Err(AdminError::Invalid(format!(
+            "a {what} name has 1 to {max} characters, {rule}"
+        )));
+    }
+    Ok(())
+}
+
+/// `user add NAME [--color C]`: prints the new token alone.
+pub async fn user_add(store: &dyn Store, name: &str, color: Option<&str>) -> Result<String> {
+    check_name("user", name, 64)?;
+    let color = match color {
+        Some(c) => color::parse(c).map_err(AdminError::Invalid)?,
+        None => color::for_name(name).to_string(),
+    };
+    let (_, token) = store.add_user(name, &color).await?;
+    Ok(token)
+}
+
+/// `user list`: one line per user: id, name, color.
+pub async fn user_list(store: &dyn Store) -> Result<String> {
+    let users = store.users().await?;
+    Ok(users
+        .iter()
+        .map(|u| format!("{}\t{}\t{}\n", u.id, u.name, u.color))
+        .collect())
+}
+
+/// `user remove NAME`.
+pub async fn user_remove(store: &dyn Store, name: &str) -> Result<()> {
+    Ok(store.remove_user(name).await?)
+}
+
+/// `user token NAME`: issues another token and prints it alone.
+pub async fn user_token(store: &dyn Store, name: &str) -> Result<String> {
+    let user = store.user_by_name(name).await?;
+    Ok(store.issue_token(user.id).await?)
+}
+
+/// Parses `USER[:ROLE]` (the role defaults to member).
+fn parse_member(spec: &str) -> Result<(&str, Role)> {
+    match spec.rsplit_once(':') {
+        Some((user, role)) => Ok((user, role.parse().map_err(AdminError::Invalid)?)),
+        None => Ok((spec, Role::Member)),
+    }
+}
+
+/// `project add NAME [--member USER[:ROLE]]...`: prints the new project's id alone.
+pub async fn project_add(store: &dyn Store, name: &str, members: &[String]) -> Result<i64> {
+    check_name("project", name, 100)?;
+    if name.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(AdminError::Invalid(
+            "a project name cannot be all digits: it would read as an id".into(),
+        ));
+    }
+    let mut resolved = Vec::with_capacity(members.len());
+    for spec in members {
+        let (user, role) = parse_member(spec)?;
+        let user = store.user_by_name(user).await.map_err(|e| match e {
+            StoreError::NotFound(_) => AdminError::Invalid(format!("no user named {user:?}")),
+            e => e.into(),
+        })?;
+        resolved.push((user.id, role));
+    }
+    Ok(store.add_project(name, &resolved).await?)
+}
+
+/// `project list`: one line per project: id, name, members with roles.
+pub async fn project_list(store: &dyn Store) -> Result<String> {
+    let projects = store.all_projects().await?;
+    Ok(projects
+        .iter()
+        .map(|p| {
+            let members: Vec<String> = p.members.iter().map(|(u, r)| format!("{u}:{r}")).collect();
+            format!("{}\t{}\t{}\n", p.id, p.name, members.join(","))
+        })
+        .collect())
+}
+
+/// `project grant PROJECT USER [--role R]`.
+pub async fn project_grant(store: &dyn Store, project: &str, user: &str, role: Role) -> Result<()> {
+    let (project_id, _) = store.find_project(project).await?;
+    let user = store.user_by_name(user).await?;
+    Ok(store.grant(project_id, user.id, role).await?)
+}
+
+/// `project revoke PROJECT USER`.
+pub async fn project_revoke(store: &dyn Store, project: &str, user: &str) -> Result<()> {
+    let (project_id, _) = store.find_project(project).await?;
+    let user = store.user_by_name(user).await?;
+    Ok(store.revoke(project_id, user.id).await?)
+}
+
+/// `app`: the credentials Pusher SDKs and load tools need.
+pub fn app(app: &AppCredentials) -> String {
+    format!(
+        "app_id\t{}\nkey\t{}\nsecret\t{}\n",
+        app.id, app.key, app.secret
+    )
+}

@@ -1,0 +1,83 @@
+//! `POST /api/pusher/auth`: signs a subscription for a member of the project the
+//! channel belongs to, with `channel_data` built from the user's own record.
+
+use axum::extract::{FromRequest, Request, State};
+use axum::http::header;
+use kanban_protocol::channel::{self, ChannelKind};
+use kanban_protocol::model::ChannelAuth;
+use kanban_protocol::{pusher, sign};
+use serde::Deserialize;
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::{CurrentUser, Form, Json};
+
+/// The form pusher-js posts (also accepted as JSON).
+#[derive(Debug, Deserialize)]
+pub struct AuthRequest {
+    socket_id: String,
+    channel_name: String,
+}
+
+/// Accepts the body as a form (pusher-js) or as JSON (other clients).
+pub struct AuthBody(AuthRequest);
+
+impl FromRequest<AppState> for AuthBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json"));
+        if json {
+            Ok(AuthBody(
+                Json::<AuthRequest>::from_request(req, state).await?.0,
+            ))
+        } else {
+            Ok(AuthBody(
+                Form::<AuthRequest>::from_request(req, state).await?.0,
+            ))
+        }
+    }
+}
+
+pub async fn authorize(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    AuthBody(req): AuthBody,
+) -> ApiResult<axum::Json<ChannelAuth>> {
+    if !pusher::is_socket_id(&req.socket_id) {
+        return Err(ApiError::bad_request("socket_id must look like 1234.5678"));
+    }
+    let name = req.channel_name.as_str();
+    channel::validate_name(name).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let kind = ChannelKind::of(name);
+    let project_id = channel::project_of(name)
+        .filter(|_| kind.needs_auth())
+        .ok_or_else(|| {
+            ApiError::forbidden(
+                "only private-project-<id> and presence-project-<id> channels are authorized here",
+            )
+        })?;
+    if state.store.role_of(project_id, user.id).await?.is_none() {
+        return Err(ApiError::forbidden("not a member of this project"));
+    }
+    let channel_data = (kind == ChannelKind::Presence).then(|| {
+        serde_json::json!({
+            "user_id": user.id.to_string(),
+            "user_info": { "name": user.name, "color": user.color },
+        })
+        .to_string()
+    });
+    let app = state.hub.app();
+    let auth = sign::channel_auth(
+        &app.key,
+        &app.secret,
+        &req.socket_id,
+        name,
+        channel_data.as_deref(),
+    );
+    Ok(axum::Json(ChannelAuth { auth, channel_data }))
+}

@@ -1,0 +1,325 @@
+//! The Pusher HTTP API under `/apps/{app_id}/`: trigger events, and query channels
+//! and presence users. Every request is signed with the app secret.
+
+use std::collections::BTreeMap;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{Method, Uri};
+use kanban_protocol::channel::{self, ChannelKind};
+use kanban_protocol::{pusher, sign};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use subtle::ConstantTimeEq;
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+
+/// How far `auth_timestamp` may be from now: older requests count as replays.
+const TIMESTAMP_WINDOW_SECS: u64 = 600;
+/// Channels one event may go to, and events one batch may hold (Pusher's limits).
+const MAX_CHANNELS_PER_EVENT: usize = 100;
+const MAX_BATCH: usize = 10;
+const MAX_EVENT_NAME: usize = 200;
+
+/// Checks the request signature; returns the decoded query parameters.
+fn authenticate(
+    state: &AppState,
+    app_id: &str,
+    method: &Method,
+    uri: &Uri,
+    query: Option<&str>,
+    body: &[u8],
+) -> ApiResult<BTreeMap<String, String>> {
+    let app = state.hub.app();
+    if !bool::from(app_id.as_bytes().ct_eq(app.id.as_bytes())) {
+        return Err(ApiError::not_found("unknown app id"));
+    }
+    let pairs: Vec<(String, String)> = serde_urlencoded::from_str(query.unwrap_or(""))
+        .map_err(|e| ApiError::bad_request(format!("bad query string: {e}")))?;
+    let params: BTreeMap<String, String> = pairs.iter().cloned().collect();
+    let get = |k: &str| params.get(k).map(String::as_str);
+    let key = get("auth_key").ok_or_else(|| ApiError::unauthorized("missing auth_key"))?;
+    if !bool::from(key.as_bytes().ct_eq(app.key.as_bytes())) {
+        return Err(ApiError::unauthorized("unknown auth_key"));
+    }
+    let timestamp: u64 = get("auth_timestamp")
+        .and_then(|t| t.parse().ok())
+        .ok_or_else(|| ApiError::unauthorized("missing or bad auth_timestamp"))?;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    if now.abs_diff(timestamp) > TIMESTAMP_WINDOW_SECS {
+        return Err(ApiError::unauthorized(format!(
+            "auth_timestamp is more than {TIMESTAMP_WINDOW_SECS} s from the server's clock"
+        )));
+    }
+    if get("auth_version").is_some_and(|v| v != "1.0") {
+        return Err(ApiError::unauthorized("auth_version must be 1.0"));
+    }
+    if !body.is_empty() {
+        let md5 = get("body_md5").ok_or_else(|| ApiError::unauthorized("missing body_md5"))?;
+        if !bool::from(md5.as_bytes().ct_eq(sign::body_md5(body).as_bytes())) {
+            return Err(ApiError::unauthorized("body_md5 does not match the body"));
+        }
+    }
+    let signature =
+        get("auth_signature").ok_or_else(|| ApiError::unauthorized("missing auth_signature"))?;
+    let signed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+    if !sign::verify_http_signature(&app.secret, method.as_str(), uri.path(), signed, signature) {
+        return Err(ApiError::unauthorized("invalid signature"));
+    }
+    Ok(params)
+}
+
+fn body_or_error(body: Result<Bytes, BytesRejection>) -> ApiResult<Bytes> {
+    body.map_err(|r| ApiError::new(r.status(), r.body_text()))
+}
+
+/// One event as the HTTP API takes it.
+#[derive(Debug, Deserialize)]
+struct EventBody {
+    name: String,
+    /// A string as the SDKs send it; other JSON is passed on as its text.
+    data: Value,
+    #[serde(default)]
+    channels: Option<Vec<String>>,
+    #[serde(default)]
+    channel: Option<String>,
+    #[serde(default)]
+    socket_id: Option<String>,
+    #[serde(default)]
+    info: Option<String>,
+}
+
+/// Checks an event and returns its channels and data text.
+fn validate_event(state: &AppState, event: &EventBody) -> ApiResult<(Vec<String>, String)> {
+    if event.name.is_empty() || event.name.len() > MAX_EVENT_NAME {
+        return Err(ApiError::bad_request(format!(
+            "event name must be 1 to {MAX_EVENT_NAME} characters"
+        )));
+    }
+    let channels: Vec<String> = event
+        .channel
+        .iter()
+        .cloned()
+        .chain(event.channels.iter().flatten().cloned())
+        .collect();
+    if channels.is_empty() {
+        return Err(ApiError::bad_request("an event needs channel or channels"));
+    }
+    if channels.len() > MAX_CHANNELS_PER_EVENT {
+        return Err(ApiError::bad_request(format!(
+            "at most {MAX_CHANNELS_PER_EVENT} channels per event"
+        )));
+    }
+    for c in &channels {
+        channel::validate_name(c).map_err(|e| ApiError::bad_request(format!("{c:?}: {e}")))?;
+    }
+    if event
+        .socket_id
+        .as_deref()
+        .is_some_and(|s| !pusher::is_socket_id(s))
+    {
+        return Err(ApiError::bad_request("socket_id must look like 1234.5678"));
+    }
+    let data = match &event.data {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    };
+    let max = state.hub.limits().max_event_bytes;
+    if data.len() > max {
+        return Err(ApiError::too_large(format!(
+            "event data is larger than {max} bytes"
+        )));
+    }
+    Ok((channels, data))
+}
+
+/// The `info` attributes of channels, for answers that ask for them.
+fn channel_attributes(state: &AppState, name: &str, info: &str) -> Value {
+    let counts = state.hub.adapter().channel_info(name).unwrap_or_default();
+    let mut out = Map::new();
+    for attribute in info.split(',').map(str::trim) {
+        match attribute {
+            "subscription_count" => {
+                out.insert(attribute.into(), counts.subscription_count.into());
+            }
+            "user_count" if ChannelKind::of(name) == ChannelKind::Presence => {
+                out.insert(attribute.into(), counts.user_count.into());
+            }
+            _ => {}
+        }
+    }
+    Value::Object(out)
+}
+
+fn publish(state: &AppState, channels: &[String], event: &EventBody, data: &str) {
+    for c in channels {
+        state
+            .hub
+            .publish(c, &event.name, data, event.socket_id.as_deref());
+    }
+}
+
+pub async fn events(
+    State(state): State<AppState>,
+    Path(app_id): Path<String>,
+    method: Method,
+    uri: Uri,
+    RawQuery(query): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<axum::Json<Value>> {
+    let body = body_or_error(body)?;
+    authenticate(&state, &app_id, &method, &uri, query.as_deref(), &body)?;
+    let event: EventBody = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("invalid event body: {e}")))?;
+    let (channels, data) = validate_event(&state, &event)?;
+    publish(&state, &channels, &event, &data);
+    let answer = match &event.info {
+        Some(info) => {
+            let map: Map<String, Value> = channels
+                .iter()
+                .map(|c| (c.clone(), channel_attributes(&state, c, info)))
+                .collect();
+            json!({ "channels": map })
+        }
+        None => json!({}),
+    };
+    Ok(axum::Json(answer))
+}
+
+#[derive(Debug, Deserialize)]
+struct Batch {
+    batch: Vec<EventBody>,
+}
+
+pub async fn batch_events(
+    State(state): State<AppState>,
+    Path(app_id): Path<String>,
+    method: Method,
+    uri: Uri,
+    RawQuery(query): RawQuery,
+    body: Result<Bytes, BytesRejection>,
+) -> ApiResult<axum::Json<Value>> {
+    let body = body_or_error(body)?;
+    authenticate(&state, &app_id, &method, &uri, query.as_deref(), &body)?;
+    let batch: Batch = serde_json::from_slice(&body)
+        .map_err(|e| ApiError::bad_request(format!("invalid batch body: {e}")))?;
+    if batch.batch.len() > MAX_BATCH {
+        return Err(ApiError::bad_request(format!(
+            "at most {MAX_BATCH} events per batch"
+        )));
+    }
+    // All or nothing: validate every event before publishing any.
+    let checked = batch
+        .batch
+        .iter()
+        .map(|e| validate_event(&state, e))
+        .collect::<ApiResult<Vec<_>>>()?;
+    for (event, (channels, data)) in batch.batch.iter().zip(&checked) {
+        publish(&state, channels, event, data);
+    }
+    let any_info = batch.batch.iter().any(|e| e.info.is_some());
+    if !any_info {
+        return Ok(axum::Json(json!({})));
+    }
+    let infos: Vec<Value> = batch
+        .batch
+        .iter()
+        .zip(&checked)
+        .map(|(e, (channels, _))| match &e.info {
+            Some(info) => channel_attributes(&state, &channels[0], info),
+            None => json!({}),
+        })
+        .collect();
+    Ok(axum::Json(json!({ "batch": infos })))
+}
+
+pub async fn channels(
+    State(state): State<AppState>,
+    Path(app_id): Path<String>,
+    method: Method,
+    uri: Uri,
+    RawQuery(query): RawQuery,
+) -> ApiResult<axum::Json<Value>> {
+    let params = authenticate(&state, &app_id, &method, &uri, query.as_deref(), &[])?;
+    let prefix = params
+        .get("filter_by_prefix")
+        .map(String::as_str)
+        .unwrap_or("");
+    let info = params.get("info").map(String::as_str).unwrap_or("");
+    let wants_users = info.split(',').any(|a| a.trim() == "user_count");
+    if wants_users && !prefix.starts_with("presence-") {
+        return Err(ApiError::bad_request(
+            "info=user_count needs filter_by_prefix=presence-",
+        ));
+    }
+    let map: Map<String, Value> = state
+        .hub
+        .adapter()
+        .channels(prefix)
+        .into_iter()
+        .map(|(name, counts)| {
+            let attrs = if wants_users {
+                json!({ "user_count": counts.user_count })
+            } else {
+                json!({})
+            };
+            (name, attrs)
+        })
+        .collect();
+    Ok(axum::Json(json!({ "channels": map })))
+}
+
+pub async fn channel(
+    State(state): State<AppState>,
+    Path((app_id, name)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    RawQuery(query): RawQuery,
+) -> ApiResult<axum::Json<Value>> {
+    let params = authenticate(&state, &app_id, &method, &uri, query.as_deref(), &[])?;
+    channel::validate_name(&name).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    let info = params.get("info").map(String::as_str).unwrap_or("");
+    if info.split(',').any(|a| a.trim() == "user_count")
+        && ChannelKind::of(&name) != ChannelKind::Presence
+    {
+        return Err(ApiError::bad_request(
+            "user_count is only available for presence channels",
+        ));
+    }
+    let counts = state.hub.adapter().channel_info(&name);
+    let mut answer = Map::new();
+    answer.insert("occupied".into(), counts.is_some().into());
+    if let Value::Object(attrs) = channel_attributes(&state, &name, info) {
+        answer.extend(attrs);
+    }
+    Ok(axum::Json(Value::Object(answer)))
+}
+
+pub async fn users(
+    State(state): State<AppState>,
+    Path((app_id, name)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    RawQuery(query): RawQuery,
+) -> ApiResult<axum::Json<Value>> {
+    authenticate(&state, &app_id, &method, &uri, query.as_deref(), &[])?;
+    if ChannelKind::of(&name) != ChannelKind::Presence {
+        return Err(ApiError::bad_request(
+            "users are only listed for presence channels",
+        ));
+    }
+    let users: Vec<Value> = state
+        .hub
+        .adapter()
+        .members(&name)
+        .into_iter()
+        .map(|id| json!({ "id": id }))
+        .collect();
+    Ok(axum::Json(json!({ "users": users })))
+}

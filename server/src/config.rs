@@ -1,0 +1,69 @@
+//! Settings of a running server: the app credentials and the limits it enforces.
+
+use std::time::Duration;
+
+/// The one Pusher app this server hosts: the id and key are public, the secret signs.
+#[derive(Clone)]
+pub struct AppCredentials {
+    pub id: String,
+    pub key: String,
+    pub secret: String,
+}
+
+impl std::fmt::Debug for AppCredentials {
+    // The secret never reaches a log line through a stray `{:?}`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppCredentials")
+            .field("id", &self.id)
+            .field("key", &self.key)
+            .field("secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// Bounds that keep one client from hurting the others. All are configurable
+/// because a load test and a team board want different numbers.
+#[derive(Debug, Clone)]
+pub struct Limits {
+    /// Open WebSocket connections; past it a new one is closed with 4100.
+    pub max_connections: usize,
+    /// Channels one connection may be subscribed to at once.
+    pub max_subscriptions_per_connection: usize,
+    /// Distinct users in one presence channel.
+    pub max_presence_members: usize,
+    /// Largest WebSocket message accepted at all; past it the connection closes (1009).
+    pub max_frame_bytes: usize,
+    /// Largest `data` of a client event or of an HTTP API event.
+    pub max_event_bytes: usize,
+    /// Largest HTTP request body.
+    pub max_body_bytes: usize,
+    /// Client events per second per connection (a burst of this many is allowed).
+    pub client_events_per_second: u32,
+    /// Frames queued for one connection; a consumer that falls this far behind is
+    /// disconnected (4100) so that it cannot grow the server's memory.
+    pub outbound_queue: usize,
+    /// Seconds of client silence before the server pings; sent in the handshake.
+    pub activity_timeout: Duration,
+    /// How long an unanswered server ping waits before the connection is closed (4201).
+    pub pong_timeout: Duration,
+    /// How long one write to a socket may take before the peer counts as gone.
+    pub write_timeout: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_connections: 100_000,
+            max_subscriptions_per_connection: 100,
+            max_presence_members: 1_000,
+            max_frame_bytes: 256 * 1024,
+            max_event_bytes: 10 * 1024,
+            max_body_bytes: 1024 * 1024,
+            client_events_per_second: 100,
+            outbound_queue: 1_024,
+            activity_timeout: Duration::from_secs(120),
+            pong_timeout: Duration::from_secs(30),
+            write_timeout: Duration::from_secs(10),
+        }
+    }
+}

@@ -1,0 +1,79 @@
+//! The interface between connections and channel state: subscribe, unsubscribe,
+//! publish, and the queries of the HTTP API.
+//!
+//! Every method is synchronous and non-blocking: delivery means queueing a shared
+//! frame on each recipient's bounded outbox. A multi-node adapter would deliver to
+//! its local subscribers the same way, forward publishes to its broker from a
+//! background task, and answer queries from a view it keeps of the other nodes.
+
+use serde_json::value::RawValue;
+
+use super::{Frame, Subscriber};
+
+/// A presence channel's member, as `channel_data` declared it.
+#[derive(Debug, Clone)]
+pub struct PresenceMember {
+    pub user_id: String,
+    pub user_info: Option<Box<RawValue>>,
+}
+
+/// Why a subscription was refused by the channel itself.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SubscribeError {
+    /// The presence channel holds its maximum of distinct users.
+    PresenceFull { max: usize },
+}
+
+impl std::fmt::Display for SubscribeError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            SubscribeError::PresenceFull { max } => {
+                write!(f, "presence channel is full ({max} members)")
+            }
+        }
+    }
+}
+
+/// What the HTTP API tells of one channel.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ChannelInfo {
+    /// Connections subscribed.
+    pub subscription_count: usize,
+    /// Distinct users (presence channels only, else 0).
+    pub user_count: usize,
+}
+
+/// Channel state and fan-out. See the module documentation.
+pub trait Adapter: Send + Sync + 'static {
+    /// Adds `sub` to `channel` (as `member` on presence channels) and queues, in
+    /// order: `subscription_succeeded` to `sub`, then `member_added` to the others
+    /// when this is the user's first connection. Subscribing again only repeats the
+    /// success.
+    fn subscribe(
+        &self,
+        channel: &str,
+        sub: Subscriber,
+        member: Option<PresenceMember>,
+    ) -> Result<(), SubscribeError>;
+
+    /// Removes connection `conn_id` from `channel`, queueing `member_removed` to the
+    /// others when it was its user's last connection there. Returns whether it was
+    /// subscribed.
+    fn unsubscribe(&self, channel: &str, conn_id: u64) -> bool;
+
+    /// Queues `frame` to every subscriber of `channel` but the socket `except`.
+    /// Returns how many it was queued to.
+    fn publish(&self, channel: &str, frame: Frame, except: Option<&str>) -> usize;
+
+    /// One channel's counts, or `None` when nobody is subscribed.
+    fn channel_info(&self, channel: &str) -> Option<ChannelInfo>;
+
+    /// The occupied channels whose names start with `prefix`.
+    fn channels(&self, prefix: &str) -> Vec<(String, ChannelInfo)>;
+
+    /// The user ids present on a presence channel.
+    fn members(&self, channel: &str) -> Vec<String>;
+
+    /// How many channels are occupied.
+    fn channel_count(&self) -> usize;
+}

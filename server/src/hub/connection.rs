@@ -1,0 +1,410 @@
+//! One WebSocket connection: the Pusher v7 handshake, then a loop that reads client
+//! frames, writes queued frames, and watches the activity timeout and shutdown.
+//!
+//! The task owns its socket; other tasks reach it only through its [`Outbox`]. A
+//! failing connection ends itself and never affects another.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
+use futures_util::{SinkExt, StreamExt};
+use kanban_protocol::channel::{self, ChannelKind};
+use kanban_protocol::pusher::{
+    self, ChannelData, ClientFrame, SubscribeData, UnsubscribeData, code, event,
+};
+use kanban_protocol::sign;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until, timeout};
+
+use super::adapter::PresenceMember;
+use super::rate_limit::TokenBucket;
+use super::{Frame, Hub, Outbox, Subscriber};
+use crate::metrics::Metrics;
+
+/// How many queued frames are written before one flush.
+const WRITE_BATCH: usize = 64;
+
+/// Why the loop ended, and what close frame (if any) to send.
+type Close = Option<(u16, &'static str)>;
+
+struct Connection {
+    hub: Hub,
+    conn_id: u64,
+    socket_id: Arc<str>,
+    outbox: Arc<Outbox>,
+    /// Subscribed channels, with the presence user id where there is one.
+    channels: HashMap<String, Option<Arc<str>>>,
+    limiter: TokenBucket,
+}
+
+/// Serves `socket` until it closes or the hub shuts down.
+pub(super) async fn run(hub: Hub, mut socket: WebSocket, app_key: String, protocol: Option<u32>) {
+    if app_key != hub.app().key {
+        refuse(&mut socket, code::APP_NOT_FOUND, "App key not found").await;
+        return;
+    }
+    if protocol.is_some_and(|v| !(5..=7).contains(&v)) {
+        refuse(
+            &mut socket,
+            code::UNSUPPORTED_PROTOCOL,
+            "Unsupported protocol version",
+        )
+        .await;
+        return;
+    }
+    let shared = &hub.shared;
+    let open = shared.open.fetch_add(1, Ordering::AcqRel);
+    if open >= shared.limits.max_connections as u64 {
+        shared.open.fetch_sub(1, Ordering::AcqRel);
+        Metrics::add(&shared.metrics.connections_refused, 1);
+        refuse(&mut socket, code::OVER_CAPACITY, "Over capacity").await;
+        return;
+    }
+    Metrics::add(&shared.metrics.connections_opened, 1);
+    let conn_id = shared.next_conn_id.fetch_add(1, Ordering::Relaxed);
+    let socket_id: Arc<str> = format!("{}.{}", rand::random::<u32>(), conn_id).into();
+    let (outbox, rx) = Outbox::new(shared.limits.outbound_queue);
+    let mut conn = Connection {
+        limiter: TokenBucket::new(shared.limits.client_events_per_second),
+        hub: hub.clone(),
+        conn_id,
+        socket_id,
+        outbox,
+        channels: HashMap::new(),
+    };
+    let close = conn.serve(&mut socket, rx).await;
+    conn.leave_all();
+    if let Some((code, reason)) = close {
+        let frame = CloseFrame {
+            code,
+            reason: Utf8Bytes::from_static(reason),
+        };
+        let _ = timeout(
+            hub.limits().write_timeout,
+            socket.send(Message::Close(Some(frame))),
+        )
+        .await;
+    }
+    shared.open.fetch_sub(1, Ordering::AcqRel);
+    Metrics::add(&shared.metrics.connections_closed, 1);
+}
+
+/// Tells a client why it cannot stay (as `pusher:error`, then the close code).
+async fn refuse(socket: &mut WebSocket, code: u16, message: &'static str) {
+    let _ = socket
+        .send(Message::Text(pusher::error(Some(code), message).into()))
+        .await;
+    let frame = CloseFrame {
+        code,
+        reason: Utf8Bytes::from_static(message),
+    };
+    let _ = socket.send(Message::Close(Some(frame))).await;
+}
+
+impl Connection {
+    async fn serve(&mut self, socket: &mut WebSocket, mut rx: mpsc::Receiver<Frame>) -> Close {
+        let limits = self.hub.limits().clone();
+        let mut shutdown = self.hub.shutdown_signal();
+        if *shutdown.borrow_and_update() {
+            return Some((code::RECONNECT, "Server shutting down"));
+        }
+        let hello =
+            pusher::connection_established(&self.socket_id, limits.activity_timeout.as_secs());
+        if !self.write(socket, hello.into()).await {
+            return None;
+        }
+        let mut last_heard = Instant::now();
+        let mut ping_sent: Option<Instant> = None;
+        let mut check_at = last_heard + limits.activity_timeout;
+        loop {
+            tokio::select! {
+                biased;
+                _ = shutdown.changed() => return Some((code::RECONNECT, "Server shutting down")),
+                () = self.outbox.wake.notified() => {
+                    Metrics::add(&self.hub.metrics().slow_consumers, 1);
+                    tracing::info!(socket_id = %self.socket_id, "closing a slow consumer");
+                    return Some((code::OVER_CAPACITY, "Slow consumer: too many queued messages"));
+                }
+                frame = rx.recv() => {
+                    let frame = frame?;
+                    if !self.write_batch(socket, frame, &mut rx).await {
+                        return None;
+                    }
+                }
+                msg = socket.next() => {
+                    let Some(Ok(msg)) = msg else {
+                        // A read error covers a message over the size limit: the
+                        // stream cannot be trusted past it.
+                        if let Some(Err(e)) = msg {
+                            tracing::debug!(socket_id = %self.socket_id, error = %e, "read failed");
+                            if matches!(e.into_inner().downcast_ref::<tungstenite::Error>(), Some(tungstenite::Error::Capacity(_))) {
+                                return Some((1009, "Message too big"));
+                            }
+                        }
+                        return None;
+                    };
+                    last_heard = Instant::now();
+                    ping_sent = None;
+                    Metrics::add(&self.hub.metrics().messages_in, 1);
+                    match msg {
+                        Message::Text(text) => {
+                            if let Some(reply) = self.handle_text(&text)
+                                && !self.write(socket, reply.into()).await
+                            {
+                                return None;
+                            }
+                        }
+                        Message::Binary(_) => {
+                            let reply = pusher::error(Some(code::REJECTED), "Binary frames are not supported");
+                            if !self.write(socket, reply.into()).await {
+                                return None;
+                            }
+                        }
+                        Message::Close(_) => return None,
+                        Message::Ping(_) | Message::Pong(_) => {}
+                    }
+                }
+                () = sleep_until(check_at) => {
+                    let now = Instant::now();
+                    if let Some(sent) = ping_sent {
+                        if now >= sent + limits.pong_timeout {
+                            return Some((code::PONG_NOT_RECEIVED, "Pong reply not received"));
+                        }
+                        check_at = sent + limits.pong_timeout;
+                    } else if now >= last_heard + limits.activity_timeout {
+                        if !self.write(socket, pusher::ping().into()).await {
+                            return None;
+                        }
+                        ping_sent = Some(now);
+                        check_at = now + limits.pong_timeout;
+                    } else {
+                        check_at = last_heard + limits.activity_timeout;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes one frame and flushes; false when the peer is gone or too slow.
+    async fn write(&self, socket: &mut WebSocket, frame: Frame) -> bool {
+        matches!(
+            timeout(
+                self.hub.limits().write_timeout,
+                socket.send(Message::Text(frame))
+            )
+            .await,
+            Ok(Ok(()))
+        )
+    }
+
+    /// Writes `first` and whatever else is queued (up to a batch) with one flush.
+    async fn write_batch(
+        &self,
+        socket: &mut WebSocket,
+        first: Frame,
+        rx: &mut mpsc::Receiver<Frame>,
+    ) -> bool {
+        let write = async {
+            socket.feed(Message::Text(first)).await?;
+            for _ in 1..WRITE_BATCH {
+                match rx.try_recv() {
+                    Ok(frame) => socket.feed(Message::Text(frame)).await?,
+                    Err(_) => break,
+                }
+            }
+            socket.flush().await
+        };
+        matches!(
+            timeout(self.hub.limits().write_timeout, write).await,
+            Ok(Ok(()))
+        )
+    }
+
+    /// Acts on one client frame; returns the direct reply, if any. Replies that
+    /// belong to a channel go through the outbox to keep their order.
+    fn handle_text(&mut self, text: &str) -> Option<String> {
+        let frame = match ClientFrame::parse(text) {
+            Ok(f) => f,
+            Err(e) => {
+                return Some(pusher::error(
+                    Some(code::REJECTED),
+                    &format!("Malformed frame: {e}"),
+                ));
+            }
+        };
+        match frame.event.as_ref() {
+            event::PING => Some(pusher::pong()),
+            event::PONG => None,
+            event::SUBSCRIBE => match pusher::parse_data::<SubscribeData>(frame.data) {
+                Ok(data) => self.subscribe(data),
+                Err(e) => Some(pusher::error(
+                    Some(code::REJECTED),
+                    &format!("Malformed subscribe data: {e}"),
+                )),
+            },
+            event::UNSUBSCRIBE => match pusher::parse_data::<UnsubscribeData>(frame.data) {
+                Ok(data) => {
+                    for name in data
+                        .channel
+                        .into_iter()
+                        .chain(data.channels.into_iter().flatten())
+                    {
+                        if self.channels.remove(&name).is_some() {
+                            self.hub.adapter().unsubscribe(&name, self.conn_id);
+                        }
+                    }
+                    None
+                }
+                Err(e) => Some(pusher::error(
+                    Some(code::REJECTED),
+                    &format!("Malformed unsubscribe data: {e}"),
+                )),
+            },
+            name if name.starts_with(event::CLIENT_PREFIX) => self.client_event(&frame),
+            name => Some(pusher::error(
+                Some(code::REJECTED),
+                &format!("Unsupported event {name:?}"),
+            )),
+        }
+    }
+
+    fn subscribe(&mut self, data: SubscribeData) -> Option<String> {
+        let names: Vec<String> = data
+            .channel
+            .iter()
+            .cloned()
+            .chain(data.channels.iter().flatten().cloned())
+            .collect();
+        if names.is_empty() {
+            return Some(pusher::error(
+                Some(code::REJECTED),
+                "pusher:subscribe needs a channel",
+            ));
+        }
+        for name in names {
+            if let Err((status, message)) = self.subscribe_one(&name, &data) {
+                self.outbox.push(Frame::from(pusher::subscription_error(
+                    &name, status, &message,
+                )));
+            }
+        }
+        None
+    }
+
+    fn subscribe_one(&mut self, name: &str, data: &SubscribeData) -> Result<(), (u16, String)> {
+        channel::validate_name(name).map_err(|e| (400, format!("Invalid channel name: {e}")))?;
+        let limits = self.hub.limits();
+        if !self.channels.contains_key(name)
+            && self.channels.len() >= limits.max_subscriptions_per_connection
+        {
+            return Err((
+                429,
+                format!(
+                    "Too many subscriptions (at most {} per connection)",
+                    limits.max_subscriptions_per_connection
+                ),
+            ));
+        }
+        let kind = ChannelKind::of(name);
+        let channel_data = if kind == ChannelKind::Presence {
+            data.channel_data.as_deref()
+        } else {
+            None
+        };
+        if kind.needs_auth() {
+            let auth = data
+                .auth
+                .as_deref()
+                .ok_or((401, "Missing auth signature".to_string()))?;
+            if kind == ChannelKind::Presence && channel_data.is_none() {
+                return Err((400, "Presence channels need channel_data".into()));
+            }
+            let app = self.hub.app();
+            if !sign::verify_channel_auth(
+                &app.key,
+                &app.secret,
+                auth,
+                &self.socket_id,
+                name,
+                channel_data,
+            ) {
+                return Err((401, "Invalid signature".into()));
+            }
+        }
+        let member = match channel_data {
+            Some(raw) => {
+                let parsed: ChannelData = serde_json::from_str(raw)
+                    .map_err(|e| (400, format!("Invalid channel_data: {e}")))?;
+                Some(PresenceMember {
+                    user_id: parsed.user_id.0,
+                    user_info: parsed.user_info,
+                })
+            }
+            None => None,
+        };
+        let user_id: Option<Arc<str>> = member.as_ref().map(|m| m.user_id.as_str().into());
+        let sub = Subscriber {
+            conn_id: self.conn_id,
+            socket_id: self.socket_id.clone(),
+            outbox: self.outbox.clone(),
+        };
+        if let Some(previous) = self.channels.get(name) {
+            // A second subscribe as another presence user replaces the first.
+            if previous != &user_id {
+                self.hub.adapter().unsubscribe(name, self.conn_id);
+                self.channels.remove(name);
+            }
+        }
+        self.hub
+            .adapter()
+            .subscribe(name, sub, member)
+            .map_err(|e| (403, e.to_string()))?;
+        self.channels.insert(name.to_string(), user_id);
+        Ok(())
+    }
+
+    fn client_event(&mut self, frame: &ClientFrame<'_>) -> Option<String> {
+        let reject = |message: &str| Some(pusher::error(Some(code::REJECTED), message));
+        let Some(name) = frame.channel.as_deref() else {
+            return reject("Client events need a channel");
+        };
+        if ChannelKind::of(name) == ChannelKind::Public {
+            return reject("Client events are only allowed on private and presence channels");
+        }
+        let Some(user_id) = self.channels.get(name) else {
+            return reject(&format!("Not subscribed to {name}"));
+        };
+        let Some(data) = frame.data else {
+            return reject("Client events need data");
+        };
+        let max = self.hub.limits().max_event_bytes;
+        if data.get().len() > max {
+            return reject(&format!("Client event data is larger than {max} bytes"));
+        }
+        if !self.limiter.try_take() {
+            Metrics::add(&self.hub.metrics().client_events_limited, 1);
+            return Some(pusher::error(
+                Some(code::CLIENT_EVENT_RATE_LIMIT),
+                "Client event rejected due to rate limit",
+            ));
+        }
+        let out = Frame::from(pusher::client_event(
+            &frame.event,
+            name,
+            data,
+            user_id.as_deref(),
+        ));
+        let n = self.hub.adapter().publish(name, out, Some(&self.socket_id));
+        Metrics::add(&self.hub.metrics().messages_out, n as u64);
+        None
+    }
+
+    /// Leaves every channel (member_removed goes out where this was the last tab).
+    fn leave_all(&mut self) {
+        for (name, _) in self.channels.drain() {
+            self.hub.adapter().unsubscribe(&name, self.conn_id);
+        }
+    }
+}

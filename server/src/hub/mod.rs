@@ -1,0 +1,173 @@
+//! The hub: live WebSocket connections, their channels, presence, and fan-out.
+//!
+//! A [`Hub`] is a cheap-to-clone handle. Channel state sits behind the [`Adapter`]
+//! interface, whose default ([`LocalAdapter`]) keeps it in this process; a
+//! broker-backed adapter (Redis, NATS) can replace it for several nodes without
+//! touching the connection code. Each outgoing frame is encoded once and shared by
+//! reference count among its recipients; each connection drains a bounded queue.
+
+mod adapter;
+mod connection;
+mod local;
+mod rate_limit;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use axum::extract::ws::{Utf8Bytes, WebSocket};
+use tokio::sync::{Notify, mpsc, watch};
+
+pub use adapter::{Adapter, ChannelInfo, PresenceMember, SubscribeError};
+pub use local::LocalAdapter;
+
+use crate::config::{AppCredentials, Limits};
+use crate::metrics::Metrics;
+
+/// An encoded server frame, shared among all its recipients.
+pub type Frame = Utf8Bytes;
+
+/// The sending side of one connection's bounded queue of frames.
+#[derive(Debug)]
+pub struct Outbox {
+    tx: mpsc::Sender<Frame>,
+    /// Set when the queue overflowed: the connection is closed with 4100.
+    overflowed: AtomicBool,
+    wake: Notify,
+}
+
+impl Outbox {
+    fn new(capacity: usize) -> (Arc<Self>, mpsc::Receiver<Frame>) {
+        let (tx, rx) = mpsc::channel(capacity.max(1));
+        let outbox = Outbox {
+            tx,
+            overflowed: AtomicBool::new(false),
+            wake: Notify::new(),
+        };
+        (Arc::new(outbox), rx)
+    }
+
+    /// Queues a frame without waiting. A full queue marks the connection as a slow
+    /// consumer to be closed; it never makes the publisher wait. Returns whether the
+    /// frame was queued.
+    pub fn push(&self, frame: Frame) -> bool {
+        match self.tx.try_send(frame) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                if !self.overflowed.swap(true, Ordering::Relaxed) {
+                    self.wake.notify_one();
+                }
+                false
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+}
+
+/// One connection's place in a channel.
+#[derive(Debug, Clone)]
+pub struct Subscriber {
+    /// The process-unique number of the connection: the key in channel maps.
+    pub conn_id: u64,
+    /// `<digits>.<digits>`, as the client knows itself (used to exclude a sender).
+    pub socket_id: Arc<str>,
+    pub outbox: Arc<Outbox>,
+}
+
+struct Shared {
+    app: AppCredentials,
+    limits: Limits,
+    adapter: Arc<dyn Adapter>,
+    metrics: Arc<Metrics>,
+    next_conn_id: AtomicU64,
+    open: AtomicU64,
+    shutdown: watch::Sender<bool>,
+}
+
+/// A handle on the hub; clones share it.
+#[derive(Clone)]
+pub struct Hub {
+    shared: Arc<Shared>,
+}
+
+impl Hub {
+    pub fn new(app: AppCredentials, limits: Limits, metrics: Arc<Metrics>) -> Self {
+        let adapter = Arc::new(LocalAdapter::new(limits.max_presence_members));
+        Self::with_adapter(app, limits, metrics, adapter)
+    }
+
+    pub fn with_adapter(
+        app: AppCredentials,
+        limits: Limits,
+        metrics: Arc<Metrics>,
+        adapter: Arc<dyn Adapter>,
+    ) -> Self {
+        let (shutdown, _) = watch::channel(false);
+        let shared = Shared {
+            app,
+            limits,
+            adapter,
+            metrics,
+            next_conn_id: AtomicU64::new(1),
+            open: AtomicU64::new(0),
+            shutdown,
+        };
+        Hub {
+            shared: Arc::new(shared),
+        }
+    }
+
+    pub fn app(&self) -> &AppCredentials {
+        &self.shared.app
+    }
+
+    pub fn limits(&self) -> &Limits {
+        &self.shared.limits
+    }
+
+    pub fn adapter(&self) -> &dyn Adapter {
+        &*self.shared.adapter
+    }
+
+    pub fn metrics(&self) -> &Metrics {
+        &self.shared.metrics
+    }
+
+    /// Open connections right now.
+    pub fn connection_count(&self) -> u64 {
+        self.shared.open.load(Ordering::Relaxed)
+    }
+
+    /// Serves one upgraded WebSocket until it closes. `app_key` is the key the client
+    /// asked for; `protocol` the version it speaks.
+    pub async fn serve_socket(&self, socket: WebSocket, app_key: String, protocol: Option<u32>) {
+        connection::run(self.clone(), socket, app_key, protocol).await;
+    }
+
+    /// Publishes a server event on `channel`, encoded once for all its subscribers,
+    /// skipping the connection `except` (a socket id). Returns the recipients.
+    pub fn publish(&self, channel: &str, event: &str, data: &str, except: Option<&str>) -> usize {
+        let frame = Frame::from(kanban_protocol::pusher::encode_event(
+            event,
+            Some(channel),
+            data,
+        ));
+        Metrics::add(&self.metrics().events_published, 1);
+        let n = self.shared.adapter.publish(channel, frame, except);
+        Metrics::add(&self.metrics().messages_out, n as u64);
+        n
+    }
+
+    /// Asks every connection to close with 4200 (reconnect) and stops new ones.
+    pub fn shutdown(&self) {
+        self.shared.shutdown.send_replace(true);
+    }
+
+    fn shutdown_signal(&self) -> watch::Receiver<bool> {
+        self.shared.shutdown.subscribe()
+    }
+
+    /// Waits until every connection has closed, e.g. after [`Hub::shutdown`].
+    pub async fn closed(&self) {
+        self.shared.shutdown.closed().await;
+    }
+}

@@ -1,0 +1,171 @@
+//! kanban-server: the board's durable store, its REST API, and a Pusher Channels
+//! protocol v7 hub, in one process on one port.
+//!
+//! [`Server::open`] opens the data directory; [`Server::serve`] runs until the given
+//! shutdown future resolves. The binary only parses arguments around these, and
+//! tests and the TUI's embedded mode call the same functions on port 0.
+
+#![forbid(unsafe_code)]
+
+pub mod admin;
+pub mod api;
+pub mod config;
+pub mod hub;
+pub mod metrics;
+pub mod store;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+
+pub use config::{AppCredentials, Limits};
+use hub::Hub;
+use metrics::Metrics;
+use store::{SqliteStore, Store};
+
+/// The database file inside the data directory.
+pub const DATABASE_FILE: &str = "kanban.db";
+
+/// App credentials given on the command line or in the environment; each one given
+/// replaces the stored one.
+#[derive(Debug, Clone, Default)]
+pub struct AppOverrides {
+    pub id: Option<String>,
+    pub key: Option<String>,
+    pub secret: Option<String>,
+}
+
+/// The platform's data directory for kanban (e.g. `~/.local/share/kanban`).
+pub fn default_data_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "kanban").map(|d| d.data_dir().to_path_buf())
+}
+
+/// Opens the store in `data_dir`, creating the directory (owner-only) if needed.
+pub async fn open_store(data_dir: &Path) -> anyhow::Result<SqliteStore> {
+    create_private_dir(data_dir)?;
+    let store = SqliteStore::open(&data_dir.join(DATABASE_FILE)).await?;
+    Ok(store)
+}
+
+fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(0o700);
+    }
+    builder.create(dir)
+}
+
+/// The app credentials in force: the stored ones (made on first use), with any
+/// given ones in their place.
+pub async fn resolve_app(
+    store: &dyn Store,
+    overrides: &AppOverrides,
+) -> anyhow::Result<AppCredentials> {
+    let generated = AppCredentials {
+        id: rand::random_range(100_000..1_000_000u32).to_string(),
+        key: hex::encode(rand::random::<[u8; 10]>()),
+        secret: hex::encode(rand::random::<[u8; 16]>()),
+    };
+    let stored = store.app_credentials(generated).await?;
+    Ok(AppCredentials {
+        id: overrides.id.clone().unwrap_or(stored.id),
+        key: overrides.key.clone().unwrap_or(stored.key),
+        secret: overrides.secret.clone().unwrap_or(stored.secret),
+    })
+}
+
+/// A server ready to serve: its store and hub.
+#[derive(Clone)]
+pub struct Server {
+    state: api::AppState,
+}
+
+impl Server {
+    /// Opens the data directory and sets up the hub.
+    pub async fn open(
+        data_dir: &Path,
+        overrides: &AppOverrides,
+        limits: Limits,
+    ) -> anyhow::Result<Self> {
+        let store = open_store(data_dir).await?;
+        let app = resolve_app(&store, overrides).await?;
+        let hub = Hub::new(app, limits, Arc::new(Metrics::default()));
+        Ok(Self {
+            state: api::AppState {
+                store: Arc::new(store),
+                hub,
+            },
+        })
+    }
+
+    pub fn hub(&self) -> &Hub {
+        &self.state.hub
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.state.store
+    }
+
+    /// Serves on `listener` until `shutdown` resolves, then closes every WebSocket
+    /// with 4200 (so clients reconnect) and lets requests in flight finish.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
+        let hub = self.state.hub.clone();
+        let app = api::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        let signal_hub = hub.clone();
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async move {
+                shutdown.await;
+                signal_hub.shutdown();
+            })
+            .await?;
+        // Upgraded sockets are not tracked by the HTTP server: wait for them here.
+        let _ = tokio::time::timeout(Duration::from_secs(10), hub.closed()).await;
+        Ok(())
+    }
+
+    /// Binds `addr` and serves in a background task; for tests and embedding.
+    pub async fn spawn(self, addr: SocketAddr) -> std::io::Result<RunningServer> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let task = tokio::spawn(self.serve(listener, async {
+            let _ = rx.await;
+        }));
+        Ok(RunningServer {
+            addr,
+            stop: Some(tx),
+            task,
+        })
+    }
+}
+
+/// A server serving in the background.
+pub struct RunningServer {
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: JoinHandle<std::io::Result<()>>,
+}
+
+impl RunningServer {
+    /// Shuts down gracefully and waits until it has.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        (&mut self.task)
+            .await
+            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+    }
+}

@@ -1,0 +1,246 @@
+//! The `kanban-server` command: serve, or administer users, projects and the app.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+use kanban_protocol::model::Role;
+use kanban_server::{AppOverrides, Limits, Server, admin};
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(
+    name = "kanban-server",
+    version,
+    about = "A shared kanban board server (Pusher Channels protocol v7)"
+)]
+struct Cli {
+    /// Address to listen on.
+    #[arg(long, env = "KANBAN_LISTEN", default_value = "127.0.0.1:7878")]
+    listen: SocketAddr,
+    /// Where the database lives [default: the platform's data directory].
+    #[arg(long, env = "KANBAN_DATA_DIR", global = true)]
+    data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    app: AppArgs,
+    #[command(flatten)]
+    limits: LimitArgs,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Args)]
+struct AppArgs {
+    /// Pusher app id [default: generated on first start and kept].
+    #[arg(long, env = "KANBAN_APP_ID", global = true)]
+    app_id: Option<String>,
+    /// Pusher app key [default: generated on first start and kept].
+    #[arg(long, env = "KANBAN_APP_KEY", global = true)]
+    app_key: Option<String>,
+    /// Pusher app secret [default: generated on first start and kept].
+    #[arg(long, env = "KANBAN_APP_SECRET", global = true, hide_env_values = true)]
+    app_secret: Option<String>,
+}
+
+#[derive(Args)]
+struct LimitArgs {
+    /// Most WebSocket connections at once.
+    #[arg(long, env = "KANBAN_MAX_CONNECTIONS", default_value_t = Limits::default().max_connections)]
+    max_connections: usize,
+    /// Most channels one connection may subscribe to.
+    #[arg(long, env = "KANBAN_MAX_SUBSCRIPTIONS", default_value_t = Limits::default().max_subscriptions_per_connection)]
+    max_subscriptions: usize,
+    /// Most distinct users in one presence channel.
+    #[arg(long, env = "KANBAN_MAX_PRESENCE_MEMBERS", default_value_t = Limits::default().max_presence_members)]
+    max_presence_members: usize,
+    /// Largest WebSocket message, in bytes.
+    #[arg(long, env = "KANBAN_MAX_FRAME_BYTES", default_value_t = Limits::default().max_frame_bytes)]
+    max_frame_bytes: usize,
+    /// Largest event data (client events and the HTTP API), in bytes.
+    #[arg(long, env = "KANBAN_MAX_EVENT_BYTES", default_value_t = Limits::default().max_event_bytes)]
+    max_event_bytes: usize,
+    /// Largest HTTP request body, in bytes.
+    #[arg(long, env = "KANBAN_MAX_BODY_BYTES", default_value_t = Limits::default().max_body_bytes)]
+    max_body_bytes: usize,
+    /// Client events per second per connection (over it: error 4301).
+    #[arg(long, env = "KANBAN_CLIENT_EVENT_RATE", default_value_t = Limits::default().client_events_per_second)]
+    client_event_rate: u32,
+    /// Frames queued per connection before it counts as a slow consumer.
+    #[arg(long, env = "KANBAN_OUTBOUND_QUEUE", default_value_t = Limits::default().outbound_queue)]
+    outbound_queue: usize,
+    /// Seconds of client silence before the server pings.
+    #[arg(long, env = "KANBAN_ACTIVITY_TIMEOUT", default_value_t = Limits::default().activity_timeout.as_secs())]
+    activity_timeout: u64,
+}
+
+impl LimitArgs {
+    fn limits(&self) -> Limits {
+        Limits {
+            max_connections: self.max_connections,
+            max_subscriptions_per_connection: self.max_subscriptions,
+            max_presence_members: self.max_presence_members,
+            max_frame_bytes: self.max_frame_bytes,
+            max_event_bytes: self.max_event_bytes,
+            max_body_bytes: self.max_body_bytes,
+            client_events_per_second: self.client_event_rate,
+            outbound_queue: self.outbound_queue,
+            activity_timeout: Duration::from_secs(self.activity_timeout.max(1)),
+            ..Limits::default()
+        }
+    }
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Manage users and their tokens.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Manage projects (boards) and their members.
+    #[command(subcommand)]
+    Project(ProjectCommand),
+    /// Print the app id, key and secret.
+    App,
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; prints its token alone.
+    Add {
+        name: String,
+        /// `#rrggbb` or a palette name [default: picked from the name].
+        #[arg(long)]
+        color: Option<String>,
+    },
+    /// List users.
+    List,
+    /// Remove a user with its tokens and memberships.
+    Remove { name: String },
+    /// Issue a new token for a user; prints it alone.
+    Token { name: String },
+}
+
+#[derive(Subcommand)]
+enum ProjectCommand {
+    /// Add a project with the columns Todo, In Progress, Done; prints its id alone.
+    Add {
+        name: String,
+        /// A member, as USER or USER:ROLE (owner, member, viewer); repeatable.
+        #[arg(long = "member", value_name = "USER[:ROLE]")]
+        members: Vec<String>,
+    },
+    /// List projects and their members.
+    List,
+    /// Add a member to a project, or change its role.
+    Grant {
+        /// Project id or name.
+        project: String,
+        user: String,
+        #[arg(long, default_value = "member")]
+        role: Role,
+    },
+    /// Remove a member from a project.
+    Revoke { project: String, user: String },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let default_level = if cli.command.is_some() {
+        "warn"
+    } else {
+        "info"
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let data_dir = match cli.data_dir {
+        Some(dir) => dir,
+        None => kanban_server::default_data_dir().context("no data directory: give --data-dir")?,
+    };
+    let overrides = AppOverrides {
+        id: cli.app.app_id,
+        key: cli.app.app_key,
+        secret: cli.app.app_secret,
+    };
+    let Some(command) = cli.command else {
+        return serve(cli.listen, &data_dir, &overrides, cli.limits.limits()).await;
+    };
+    let store = kanban_server::open_store(&data_dir).await?;
+    let out = match command {
+        Command::User(UserCommand::Add { name, color }) => {
+            admin::user_add(&store, &name, color.as_deref()).await? + "\n"
+        }
+        Command::User(UserCommand::List) => admin::user_list(&store).await?,
+        Command::User(UserCommand::Remove { name }) => admin::user_remove(&store, &name)
+            .await
+            .map(|()| String::new())?,
+        Command::User(UserCommand::Token { name }) => {
+            admin::user_token(&store, &name).await? + "\n"
+        }
+        Command::Project(ProjectCommand::Add { name, members }) => {
+            format!("{}\n", admin::project_add(&store, &name, &members).await?)
+        }
+        Command::Project(ProjectCommand::List) => admin::project_list(&store).await?,
+        Command::Project(ProjectCommand::Grant {
+            project,
+            user,
+            role,
+        }) => admin::project_grant(&store, &project, &user, role)
+            .await
+            .map(|()| String::new())?,
+        Command::Project(ProjectCommand::Revoke { project, user }) => {
+            admin::project_revoke(&store, &project, &user)
+                .await
+                .map(|()| String::new())?
+        }
+        Command::App => admin::app(&kanban_server::resolve_app(&store, &overrides).await?),
+    };
+    print!("{out}");
+    Ok(())
+}
+
+async fn serve(
+    listen: SocketAddr,
+    data_dir: &std::path::Path,
+    overrides: &AppOverrides,
+    limits: Limits,
+) -> anyhow::Result<()> {
+    let server = Server::open(data_dir, overrides, limits).await?;
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("cannot listen on {listen}"))?;
+    let addr = listener.local_addr()?;
+    let app = server.hub().app();
+    tracing::info!(%addr, data_dir = %data_dir.display(), app_id = %app.id, app_key = %app.key, "kanban-server listening");
+    server.serve(listener, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

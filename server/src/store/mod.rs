@@ -1,0 +1,87 @@
+//! The durable state: users and their tokens, projects and members, the app's
+//! credentials, and the boards. [`Store`] is the interface; [`SqliteStore`] its
+//! embedded default. A PostgreSQL implementation would be a sibling module with its
+//! own migrations, behind the same trait.
+
+mod sqlite;
+pub mod token;
+
+use async_trait::async_trait;
+use kanban_protocol::model::{Project, Role, User};
+
+pub use sqlite::SqliteStore;
+
+use crate::config::AppCredentials;
+
+/// What can go wrong in the store, in terms the API can answer with.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// A project with all its members, for the admin command line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProjectMembers {
+    pub id: i64,
+    pub name: String,
+    pub members: Vec<(String, Role)>,
+}
+
+/// A column as the store keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewStatus {
+    pub name: String,
+    pub color: Option<String>,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// The stored app credentials, created with `generate` on first use.
+    async fn app_credentials(&self, generate: AppCredentials) -> Result<AppCredentials>;
+
+    /// Adds a user and returns it with its first token (shown once, kept hashed).
+    async fn add_user(&self, name: &str, color: &str) -> Result<(User, String)>;
+    async fn users(&self) -> Result<Vec<User>>;
+    async fn user_by_name(&self, name: &str) -> Result<User>;
+    /// Removes a user, its tokens and memberships.
+    async fn remove_user(&self, name: &str) -> Result<()>;
+    /// Issues another token for a user; earlier ones stay valid.
+    async fn issue_token(&self, user_id: i64) -> Result<String>;
+    /// The user a bearer token belongs to, if any.
+    async fn user_by_token(&self, token: &str) -> Result<Option<User>>;
+
+    /// Creates a project with the default columns and the given members.
+    async fn add_project(&self, name: &str, members: &[(i64, Role)]) -> Result<i64>;
+    async fn all_projects(&self) -> Result<Vec<ProjectMembers>>;
+    /// A project by id (all digits) or by name.
+    async fn find_project(&self, id_or_name: &str) -> Result<(i64, String)>;
+    /// Adds a member or changes its role.
+    async fn grant(&self, project_id: i64, user_id: i64, role: Role) -> Result<()>;
+    async fn revoke(&self, project_id: i64, user_id: i64) -> Result<()>;
+    /// The projects a user is a member of, with the user's role.
+    async fn projects_of(&self, user_id: i64) -> Result<Vec<Project>>;
+    /// The user's role on a project, or `None` when not a member (or no project).
+    async fn role_of(&self, project_id: i64, user_id: i64) -> Result<Option<Role>>;
+}
+
+/// The columns every new project starts with.
+pub fn default_statuses() -> Vec<NewStatus> {
+    ["Todo", "In Progress", "Done"]
+        .into_iter()
+        .map(|name| NewStatus {
+            name: name.to_string(),
+            color: None,
+        })
+        .collect()
+}

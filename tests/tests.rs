@@ -1,1 +1,9 @@
+//! End-to-end tests: a real kanban-server on a loopback port, real clients.
+//! One binary with a module per topic (see STYLE.md).
 
+mod util;
+
+mod cli;
+mod http_api;
+mod protocol;
+mod rest;

@@ -15,7 +15,7 @@ pub struct Metrics {
     pub slow_consumers: AtomicU64,
     /// WebSocket messages received from clients.
     pub messages_in: AtomicU64,
-    /// Frames handed to connections for sending (one per recipient).
+    /// Frames written to WebSocket connections.
     pub messages_out: AtomicU64,
     /// Client events dropped by the rate limit.
     pub client_events_limited: AtomicU64,
@@ -78,7 +78,7 @@ impl Metrics {
         line(
             "kanban_messages_out_total",
             "counter",
-            "Frames queued to subscribers.",
+            "Frames written to WebSocket connections.",
             self.messages_out.load(Relaxed),
         );
         line(

@@ -189,6 +189,7 @@ impl Connection {
 
     /// Writes one frame and flushes; false when the peer is gone or too slow.
     async fn write(&self, socket: &mut WebSocket, frame: Frame) -> bool {
+        Metrics::add(&self.hub.metrics().messages_out, 1);
         matches!(
             timeout(
                 self.hub.limits().write_timeout,
@@ -206,13 +207,15 @@ impl Connection {
         first: Frame,
         rx: &mut mpsc::Receiver<Frame>,
     ) -> bool {
+        let mut written = 1;
         let write = async {
             socket.feed(Message::Text(first)).await?;
-            for _ in 1..WRITE_BATCH {
+            while written < WRITE_BATCH {
                 match rx.try_recv() {
                     Ok(frame) => socket.feed(Message::Text(frame)).await?,
                     Err(_) => break,
                 }
+                written += 1;
             }
             socket.flush().await
         };
@@ -396,8 +399,7 @@ impl Connection {
             data,
             user_id.as_deref(),
         ));
-        let n = self.hub.adapter().publish(name, out, Some(&self.socket_id));
-        Metrics::add(&self.hub.metrics().messages_out, n as u64);
+        self.hub.adapter().publish(name, out, Some(&self.socket_id));
         None
     }
 

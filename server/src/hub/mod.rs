@@ -152,9 +152,7 @@ impl Hub {
             data,
         ));
         Metrics::add(&self.metrics().events_published, 1);
-        let n = self.shared.adapter.publish(channel, frame, except);
-        Metrics::add(&self.metrics().messages_out, n as u64);
-        n
+        self.shared.adapter.publish(channel, frame, except)
     }
 
     /// Asks every connection to close with 4200 (reconnect) and stops new ones.

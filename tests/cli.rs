@@ -1,0 +1,129 @@
+//! The `kanban-server` command line, run as a real process: what it prints and
+//! that a running server sees what the admin commands changed.
+
+use std::process::{Command, Output};
+
+use crate::util::{TestServer, server_bin};
+
+fn run(dir: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(server_bin())
+        .args(args)
+        .env("KANBAN_DATA_DIR", dir)
+        .env_remove("KANBAN_APP_KEY")
+        .env_remove("KANBAN_APP_SECRET")
+        .env_remove("KANBAN_APP_ID")
+        .output()
+        .expect("run kanban-server")
+}
+
+fn stdout_ok(out: &Output) -> String {
+    assert!(
+        out.status.success(),
+        "failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout.clone()).unwrap()
+}
+
+#[tokio::test]
+async fn admin_commands_print_exactly_what_scripts_need() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let token = stdout_ok(&run(d, &["user", "add", "ann"]));
+    assert!(
+        token.ends_with('\n') && token.lines().count() == 1,
+        "{token:?}"
+    );
+    let token = token.trim_end();
+    assert!(token.starts_with("kb_") && token.len() > 40);
+    stdout_ok(&run(d, &["user", "add", "bob", "--color", "teal"]));
+
+    let id = stdout_ok(&run(
+        d,
+        &[
+            "project",
+            "add",
+            "Team board",
+            "--member",
+            "ann:owner",
+            "--member",
+            "bob",
+        ],
+    ));
+    let id: i64 = id.trim_end().parse().expect("the id alone");
+    let list = stdout_ok(&run(d, &["project", "list"]));
+    assert!(
+        list.contains(&format!("{id}\tTeam board\tann:owner,bob:member")),
+        "{list}"
+    );
+    let users = stdout_ok(&run(d, &["user", "list"]));
+    assert!(users.contains("bob\t#2ec4b6"), "{users}");
+
+    // Refusals: a message on stderr, a failing status, nothing on stdout.
+    for args in [
+        &["user", "add", "ann"][..],
+        &["user", "add", "has space"],
+        &["user", "add", "cat", "--color", "chartreuse"],
+        &["project", "add", "x", "--member", "nobody"],
+        &["project", "add", "y", "--member", "ann:king"],
+        &["project", "grant", "Team board", "nobody"],
+        &["project", "revoke", "404", "ann"],
+    ] {
+        let out = run(d, args);
+        assert!(!out.status.success(), "{args:?} should fail");
+        assert!(out.stdout.is_empty(), "{args:?}");
+        assert!(!out.stderr.is_empty(), "{args:?} says why");
+    }
+
+    let app = stdout_ok(&run(d, &["app"]));
+    assert!(app.starts_with("app_id\t") && app.contains("\nkey\t") && app.contains("\nsecret\t"));
+    assert_eq!(app, stdout_ok(&run(d, &["app"])), "credentials are kept");
+
+    // The database holds no token in the clear.
+    let db = std::fs::read(d.join(kanban_server::DATABASE_FILE)).unwrap();
+    let wal =
+        std::fs::read(d.join(format!("{}-wal", kanban_server::DATABASE_FILE))).unwrap_or_default();
+    for bytes in [db, wal] {
+        assert!(!bytes.windows(token.len()).any(|w| w == token.as_bytes()));
+    }
+}
+
+#[tokio::test]
+async fn admin_changes_reach_a_running_server() {
+    let server = TestServer::start().await;
+    let d = server.dir.path();
+    let token = stdout_ok(&run(d, &["user", "add", "cli-user"]));
+    let token = token.trim_end();
+    let (status, me) = server.get("/api/me", Some(token)).await;
+    assert_eq!((status, me["name"].as_str()), (200, Some("cli-user")));
+
+    let id = stdout_ok(&run(d, &["project", "add", "ops"]))
+        .trim_end()
+        .to_string();
+    assert_eq!(
+        server.get("/api/projects", Some(token)).await.1,
+        serde_json::json!([])
+    );
+    stdout_ok(&run(
+        d,
+        &["project", "grant", "ops", "cli-user", "--role", "viewer"],
+    ));
+    let (_, projects) = server.get("/api/projects", Some(token)).await;
+    assert_eq!(projects[0]["id"].to_string(), id);
+    assert_eq!(projects[0]["role"], "viewer");
+    stdout_ok(&run(d, &["project", "revoke", &id, "cli-user"]));
+    assert_eq!(
+        server.get("/api/projects", Some(token)).await.1,
+        serde_json::json!([])
+    );
+
+    let second = stdout_ok(&run(d, &["user", "token", "cli-user"]));
+    let second = second.trim_end();
+    assert_ne!(second, token);
+    assert_eq!(server.get("/api/me", Some(second)).await.0, 200);
+    assert_eq!(
+        server.get("/api/me", Some(token)).await.0,
+        200,
+        "earlier tokens stay valid"
+    );
+}

@@ -1,0 +1,386 @@
+//! Helpers for the end-to-end tests: a real server on a loopback port with a SQLite
+//! file in a temporary directory, and real WebSocket and HTTP clients.
+//! Every wait has a timeout; nothing sleeps.
+
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use futures_util::{SinkExt, StreamExt};
+use kanban_server::{AppOverrides, Limits, RunningServer, Server, admin};
+use serde_json::{Value, json};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+/// How long any one expected thing may take before the test fails.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub const APP_ID: &str = "4242";
+pub const APP_KEY: &str = "test-key";
+pub const APP_SECRET: &str = "test-secret";
+
+/// A server serving in this process, and its data directory.
+pub struct TestServer {
+    pub server: Server,
+    pub running: Option<RunningServer>,
+    pub dir: tempfile::TempDir,
+    pub http: reqwest::Client,
+}
+
+impl TestServer {
+    pub async fn start() -> Self {
+        Self::start_with(Limits::default()).await
+    }
+
+    pub async fn start_with(limits: Limits) -> Self {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let overrides = AppOverrides {
+            id: Some(APP_ID.into()),
+            key: Some(APP_KEY.into()),
+            secret: Some(APP_SECRET.into()),
+        };
+        let server = Server::open(dir.path(), &overrides, limits)
+            .await
+            .expect("open server");
+        let running = server
+            .clone()
+            .spawn("127.0.0.1:0".parse().unwrap())
+            .await
+            .expect("bind");
+        TestServer {
+            server,
+            running: Some(running),
+            dir,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn addr(&self) -> std::net::SocketAddr {
+        self.running.as_ref().expect("running").addr
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr())
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!(
+            "ws://{}/app/{APP_KEY}?protocol=7&client=test&version=1",
+            self.addr()
+        )
+    }
+
+    /// Adds a user through the admin commands; returns its token.
+    pub async fn user(&self, name: &str) -> String {
+        admin::user_add(self.server.store().as_ref(), name, None)
+            .await
+            .expect("user add")
+    }
+
+    /// Adds a project with members given as `user:role`; returns its id.
+    pub async fn project(&self, name: &str, members: &[&str]) -> i64 {
+        let members: Vec<String> = members.iter().map(|m| m.to_string()).collect();
+        admin::project_add(self.server.store().as_ref(), name, &members)
+            .await
+            .expect("project add")
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
+        let mut req = self.http.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// Asks the server for a channel signature, as pusher-js would.
+    pub async fn authorize(&self, token: &str, socket_id: &str, channel: &str) -> (u16, Value) {
+        let res = self
+            .http
+            .post(self.url("/api/pusher/auth"))
+            .bearer_auth(token)
+            .form(&[("socket_id", socket_id), ("channel_name", channel)])
+            .send()
+            .await
+            .expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A signed Pusher HTTP API request; `body` is sent when given (POST).
+    pub async fn api(
+        &self,
+        method: &str,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&Value>,
+    ) -> (u16, Value) {
+        let body = body.map(|b| b.to_string());
+        let (status, text) = self
+            .api_raw(method, path, query, body.as_deref(), None)
+            .await;
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// Like [`api`] with full control: a raw body and a timestamp.
+    pub async fn api_raw(
+        &self,
+        method: &str,
+        path: &str,
+        query: &[(&str, &str)],
+        body: Option<&str>,
+        timestamp: Option<u64>,
+    ) -> (u16, String) {
+        let ts = timestamp
+            .unwrap_or_else(|| {
+                SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .unwrap()
+                    .as_secs()
+            })
+            .to_string();
+        let md5 = body.map(|b| kanban_protocol::sign::body_md5(b.as_bytes()));
+        let mut params: Vec<(&str, &str)> = vec![
+            ("auth_key", APP_KEY),
+            ("auth_timestamp", &ts),
+            ("auth_version", "1.0"),
+        ];
+        if let Some(m) = &md5 {
+            params.push(("body_md5", m));
+        }
+        params.extend_from_slice(query);
+        let sig =
+            kanban_protocol::sign::http_signature(APP_SECRET, method, path, params.iter().copied());
+        params.push(("auth_signature", &sig));
+        let url = format!("{}?{}", self.url(path), serde_urlencoded_pairs(&params));
+        let req = match method {
+            "POST" => self
+                .http
+                .post(url)
+                .header("content-type", "application/json")
+                .body(body.unwrap_or("").to_string()),
+            _ => self.http.get(url),
+        };
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        (status, res.text().await.unwrap_or_default())
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(r) = self.running.take() {
+            r.stop().await.expect("clean stop");
+        }
+    }
+}
+
+fn serde_urlencoded_pairs(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+type Stream = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+/// A raw Pusher-protocol WebSocket client.
+pub struct Ws {
+    stream: Stream,
+    pub socket_id: String,
+}
+
+/// What a connection ended with.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Closed {
+    Code(u16),
+    /// Closed without a close frame.
+    Abrupt,
+}
+
+impl Ws {
+    /// Connects and waits for `pusher:connection_established`.
+    pub async fn connect(url: &str) -> Ws {
+        let (stream, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url))
+            .await
+            .expect("connect in time")
+            .expect("connect");
+        let mut ws = Ws {
+            stream,
+            socket_id: String::new(),
+        };
+        let hello = ws.recv().await;
+        assert_eq!(hello["event"], "pusher:connection_established", "{hello}");
+        let data = data_of(&hello);
+        ws.socket_id = data["socket_id"].as_str().expect("socket_id").to_string();
+        ws
+    }
+
+    pub async fn send(&mut self, frame: Value) {
+        self.send_text(&frame.to_string()).await;
+    }
+
+    pub async fn send_text(&mut self, text: &str) {
+        self.stream.send(Message::text(text)).await.expect("send");
+    }
+
+    /// The next text frame, parsed; fails the test after [`WAIT`].
+    pub async fn recv(&mut self) -> Value {
+        loop {
+            let msg = tokio::time::timeout(WAIT, self.stream.next())
+                .await
+                .expect("a frame in time")
+                .expect("stream open")
+                .expect("frame");
+            match msg {
+                Message::Text(t) => return serde_json::from_str(&t).expect("JSON frame"),
+                Message::Close(c) => panic!("closed while waiting for a frame: {c:?}"),
+                _ => continue,
+            }
+        }
+    }
+
+    /// The next frame named `event`, skipping others.
+    pub async fn recv_event(&mut self, event: &str) -> Value {
+        loop {
+            let f = self.recv().await;
+            if f["event"] == event {
+                return f;
+            }
+        }
+    }
+
+    /// Every frame up to the pong of a ping sent now. The server answers frames in
+    /// order and writes queued frames first, so anything caused by earlier frames of
+    /// this connection has arrived by then.
+    pub async fn drain(&mut self) -> Vec<Value> {
+        self.send(json!({"event": "pusher:ping", "data": {}})).await;
+        let mut seen = Vec::new();
+        loop {
+            let f = self.recv().await;
+            if f["event"] == "pusher:pong" {
+                return seen;
+            }
+            seen.push(f);
+        }
+    }
+
+    /// Reads until the server closes; returns the close code.
+    pub async fn closed(&mut self) -> Closed {
+        loop {
+            let msg = tokio::time::timeout(WAIT, self.stream.next())
+                .await
+                .expect("closed in time");
+            match msg {
+                Some(Ok(Message::Close(Some(frame)))) => {
+                    return Closed::Code(u16::from(frame.code));
+                }
+                Some(Ok(Message::Close(None))) | None | Some(Err(_)) => return Closed::Abrupt,
+                Some(Ok(_)) => continue,
+            }
+        }
+    }
+
+    pub async fn subscribe(
+        &mut self,
+        channel: &str,
+        auth: Option<&str>,
+        channel_data: Option<&str>,
+    ) {
+        let mut data = json!({ "channel": channel });
+        if let Some(a) = auth {
+            data["auth"] = json!(a);
+        }
+        if let Some(c) = channel_data {
+            data["channel_data"] = json!(c);
+        }
+        self.send(json!({"event": "pusher:subscribe", "data": data}))
+            .await;
+    }
+
+    /// Subscribes with a signature from the server's auth endpoint and waits for
+    /// the success; returns its frame.
+    pub async fn join(&mut self, server: &TestServer, token: &str, channel: &str) -> Value {
+        let (status, auth) = server.authorize(token, &self.socket_id, channel).await;
+        assert_eq!(status, 200, "auth for {channel}: {auth}");
+        self.subscribe(
+            channel,
+            auth["auth"].as_str(),
+            auth["channel_data"].as_str(),
+        )
+        .await;
+        let f = self.recv().await;
+        assert_eq!(f["event"], "pusher_internal:subscription_succeeded", "{f}");
+        assert_eq!(f["channel"], channel);
+        f
+    }
+
+    pub async fn close(mut self) {
+        let _ = self
+            .stream
+            .close(Some(tokio_tungstenite::tungstenite::protocol::CloseFrame {
+                code: CloseCode::Normal,
+                reason: "".into(),
+            }))
+            .await;
+    }
+}
+
+/// A server frame's `data`, decoded from its JSON string.
+pub fn data_of(frame: &Value) -> Value {
+    match &frame["data"] {
+        Value::String(s) => serde_json::from_str(s).unwrap_or(Value::String(s.clone())),
+        other => other.clone(),
+    }
+}
+
+/// The `kanban-server` binary, built once per test run (cargo builds the binaries
+/// of other packages only when asked).
+pub fn server_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let mut dir = std::env::current_exe().expect("test exe");
+        dir.pop(); // deps
+        let release = dir
+            .parent()
+            .and_then(|d| d.file_name())
+            .is_some_and(|n| n == "release");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let mut build = Command::new(cargo);
+        build.args([
+            "build",
+            "--quiet",
+            "-p",
+            "kanban-server",
+            "--bin",
+            "kanban-server",
+        ]);
+        if release {
+            build.arg("--release");
+        }
+        assert!(
+            build.status().expect("run cargo build").success(),
+            "building kanban-server failed"
+        );
+        dir.pop(); // debug or release
+        dir.join(format!("kanban-server{}", std::env::consts::EXE_SUFFIX))
+    })
+    .clone()
+}

@@ -17,11 +17,7 @@ fn run(dir: &std::path::Path, args: &[&str]) -> Output {
 }
 
 fn stdout_ok(out: &Output) -> String {
-    assert!(
-        out.status.success(),
-        "failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert!(out.status.success(), "failed: {}", String::from_utf8_lossy(&out.stderr));
     String::from_utf8(out.stdout.clone()).unwrap()
 }
 
@@ -30,32 +26,16 @@ async fn admin_commands_print_exactly_what_scripts_need() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
     let token = stdout_ok(&run(d, &["user", "add", "ann"]));
-    assert!(
-        token.ends_with('\n') && token.lines().count() == 1,
-        "{token:?}"
-    );
+    assert!(token.ends_with('\n') && token.lines().count() == 1, "{token:?}");
     let token = token.trim_end();
     assert!(token.starts_with("kb_") && token.len() > 40);
     stdout_ok(&run(d, &["user", "add", "bob", "--color", "teal"]));
 
-    let id = stdout_ok(&run(
-        d,
-        &[
-            "project",
-            "add",
-            "Team board",
-            "--member",
-            "ann:owner",
-            "--member",
-            "bob",
-        ],
-    ));
+    let id =
+        stdout_ok(&run(d, &["project", "add", "Team board", "--member", "ann:owner", "--member", "bob"]));
     let id: i64 = id.trim_end().parse().expect("the id alone");
     let list = stdout_ok(&run(d, &["project", "list"]));
-    assert!(
-        list.contains(&format!("{id}\tTeam board\tann:owner,bob:member")),
-        "{list}"
-    );
+    assert!(list.contains(&format!("{id}\tTeam board\tann:owner,bob:member")), "{list}");
     let users = stdout_ok(&run(d, &["user", "list"]));
     assert!(users.contains("bob\t#2ec4b6"), "{users}");
 
@@ -81,8 +61,7 @@ async fn admin_commands_print_exactly_what_scripts_need() {
 
     // The database holds no token in the clear.
     let db = std::fs::read(d.join(kanban_server::DATABASE_FILE)).unwrap();
-    let wal =
-        std::fs::read(d.join(format!("{}-wal", kanban_server::DATABASE_FILE))).unwrap_or_default();
+    let wal = std::fs::read(d.join(format!("{}-wal", kanban_server::DATABASE_FILE))).unwrap_or_default();
     for bytes in [db, wal] {
         assert!(!bytes.windows(token.len()).any(|w| w == token.as_bytes()));
     }
@@ -97,33 +76,18 @@ async fn admin_changes_reach_a_running_server() {
     let (status, me) = server.get("/api/me", Some(token)).await;
     assert_eq!((status, me["name"].as_str()), (200, Some("cli-user")));
 
-    let id = stdout_ok(&run(d, &["project", "add", "ops"]))
-        .trim_end()
-        .to_string();
-    assert_eq!(
-        server.get("/api/projects", Some(token)).await.1,
-        serde_json::json!([])
-    );
-    stdout_ok(&run(
-        d,
-        &["project", "grant", "ops", "cli-user", "--role", "viewer"],
-    ));
+    let id = stdout_ok(&run(d, &["project", "add", "ops"])).trim_end().to_string();
+    assert_eq!(server.get("/api/projects", Some(token)).await.1, serde_json::json!([]));
+    stdout_ok(&run(d, &["project", "grant", "ops", "cli-user", "--role", "viewer"]));
     let (_, projects) = server.get("/api/projects", Some(token)).await;
     assert_eq!(projects[0]["id"].to_string(), id);
     assert_eq!(projects[0]["role"], "viewer");
     stdout_ok(&run(d, &["project", "revoke", &id, "cli-user"]));
-    assert_eq!(
-        server.get("/api/projects", Some(token)).await.1,
-        serde_json::json!([])
-    );
+    assert_eq!(server.get("/api/projects", Some(token)).await.1, serde_json::json!([]));
 
     let second = stdout_ok(&run(d, &["user", "token", "cli-user"]));
     let second = second.trim_end();
     assert_ne!(second, token);
     assert_eq!(server.get("/api/me", Some(second)).await.0, 200);
-    assert_eq!(
-        server.get("/api/me", Some(token)).await.0,
-        200,
-        "earlier tokens stay valid"
-    );
+    assert_eq!(server.get("/api/me", Some(token)).await.0, 200, "earlier tokens stay valid");
 }

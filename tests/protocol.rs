@@ -13,11 +13,7 @@ use crate::util::{APP_KEY, APP_SECRET, Closed, TestServer, Ws, data_of};
 async fn handshake_gives_a_socket_id_and_activity_timeout() {
     let server = TestServer::start().await;
     let mut ws = Ws::connect(&server.ws_url()).await;
-    assert!(
-        kanban_protocol::pusher::is_socket_id(&ws.socket_id),
-        "{}",
-        ws.socket_id
-    );
+    assert!(kanban_protocol::pusher::is_socket_id(&ws.socket_id), "{}", ws.socket_id);
     let other = Ws::connect(&server.ws_url()).await;
     assert_ne!(ws.socket_id, other.socket_id);
     ws.send(json!({"event": "pusher:ping", "data": {}})).await;
@@ -32,10 +28,7 @@ async fn unknown_app_key_and_protocol_are_refused() {
     let (mut stream, _) = tokio_tungstenite::connect_async(url).await.unwrap();
     let mut ws_error = None;
     use futures_util::StreamExt;
-    while let Some(Ok(msg)) = tokio::time::timeout(crate::util::WAIT, stream.next())
-        .await
-        .unwrap()
-    {
+    while let Some(Ok(msg)) = tokio::time::timeout(crate::util::WAIT, stream.next()).await.unwrap() {
         match msg {
             tokio_tungstenite::tungstenite::Message::Text(t) => {
                 ws_error = Some(serde_json::from_str::<serde_json::Value>(&t).unwrap())
@@ -54,10 +47,7 @@ async fn unknown_app_key_and_protocol_are_refused() {
     let url = format!("ws://{}/app/{APP_KEY}?protocol=3", server.addr());
     let (mut stream, _) = tokio_tungstenite::connect_async(url).await.unwrap();
     let code = loop {
-        match tokio::time::timeout(crate::util::WAIT, stream.next())
-            .await
-            .unwrap()
-        {
+        match tokio::time::timeout(crate::util::WAIT, stream.next()).await.unwrap() {
             Some(Ok(tokio_tungstenite::tungstenite::Message::Close(c))) => {
                 break u16::from(c.unwrap().code);
             }
@@ -72,13 +62,9 @@ async fn unknown_app_key_and_protocol_are_refused() {
 async fn bad_frames_get_errors_and_the_connection_stays() {
     let server = TestServer::start().await;
     let mut ws = Ws::connect(&server.ws_url()).await;
-    for bad in [
-        "{",
-        "[]",
-        r#"{"data":{}}"#,
-        r#"{"event":"pusher:subscribe","data":5}"#,
-        r#"{"event":"nonsense"}"#,
-    ] {
+    for bad in
+        ["{", "[]", r#"{"data":{}}"#, r#"{"event":"pusher:subscribe","data":5}"#, r#"{"event":"nonsense"}"#]
+    {
         ws.send_text(bad).await;
         let e = ws.recv().await;
         assert_eq!(e["event"], "pusher:error", "for {bad}: {e}");
@@ -93,30 +79,18 @@ async fn bad_frames_get_errors_and_the_connection_stays() {
     assert_eq!(ws.recv().await["event"], "pusher:subscription_error");
     // Still served.
     ws.subscribe("public-ok", None, None).await;
-    assert_eq!(
-        ws.recv().await["event"],
-        "pusher_internal:subscription_succeeded"
-    );
+    assert_eq!(ws.recv().await["event"], "pusher_internal:subscription_succeeded");
 }
 
 #[tokio::test]
 async fn oversize_frame_closes_only_that_connection() {
-    let limits = Limits {
-        max_frame_bytes: 16 * 1024,
-        ..Limits::default()
-    };
+    let limits = Limits { max_frame_bytes: 16 * 1024, ..Limits::default() };
     let server = TestServer::start_with(limits).await;
     let mut bystander = Ws::connect(&server.ws_url()).await;
     bystander.subscribe("news", None, None).await;
-    bystander
-        .recv_event("pusher_internal:subscription_succeeded")
-        .await;
+    bystander.recv_event("pusher_internal:subscription_succeeded").await;
     let mut ws = Ws::connect(&server.ws_url()).await;
-    ws.send_text(&format!(
-        r#"{{"event":"pusher:ping","data":"{}"}}"#,
-        "x".repeat(64 * 1024)
-    ))
-    .await;
+    ws.send_text(&format!(r#"{{"event":"pusher:ping","data":"{}"}}"#, "x".repeat(64 * 1024))).await;
     assert_eq!(ws.closed().await, Closed::Code(1009));
     let (status, _) = server
         .api(
@@ -166,46 +140,28 @@ async fn channel_auth_checks_token_and_membership() {
     let ws = Ws::connect(&server.ws_url()).await;
     let sid = ws.socket_id.clone();
 
-    let (status, body) = server
-        .authorize(&bob, &sid, &format!("presence-project-{pid}"))
-        .await;
+    let (status, body) = server.authorize(&bob, &sid, &format!("presence-project-{pid}")).await;
     assert_eq!(status, 403, "non-member: {body}");
     assert!(body["error"].as_str().unwrap().contains("member"));
-    let (status, _) = server
-        .authorize("kb_wrong", &sid, &format!("private-project-{pid}"))
-        .await;
+    let (status, _) = server.authorize("kb_wrong", &sid, &format!("private-project-{pid}")).await;
     assert_eq!(status, 401);
-    let (status, _) = server
-        .authorize(&ann, &sid, &format!("private-project-{other}"))
-        .await;
+    let (status, _) = server.authorize(&ann, &sid, &format!("private-project-{other}")).await;
     assert_eq!(status, 403, "member of another project");
     let (status, _) = server.authorize(&ann, &sid, "private-anything").await;
     assert_eq!(status, 403, "not a project channel");
-    let (status, _) = server
-        .authorize(&ann, "not-a-socket", &format!("private-project-{pid}"))
-        .await;
+    let (status, _) = server.authorize(&ann, "not-a-socket", &format!("private-project-{pid}")).await;
     assert_eq!(status, 400);
     let (status, _) = server.authorize(&ann, &sid, "private-project-999").await;
     assert_eq!(status, 403, "no such project");
-    let (status, body) = server
-        .authorize(&viewer, &sid, &format!("presence-project-{pid}"))
-        .await;
+    let (status, body) = server.authorize(&viewer, &sid, &format!("presence-project-{pid}")).await;
     assert_eq!(status, 200, "viewers may be present: {body}");
 
     // channel_data comes from the user's record, not from the request.
-    let (status, body) = server
-        .authorize(&ann, &sid, &format!("presence-project-{pid}"))
-        .await;
+    let (status, body) = server.authorize(&ann, &sid, &format!("presence-project-{pid}")).await;
     assert_eq!(status, 200);
-    let data: serde_json::Value =
-        serde_json::from_str(body["channel_data"].as_str().unwrap()).unwrap();
+    let data: serde_json::Value = serde_json::from_str(body["channel_data"].as_str().unwrap()).unwrap();
     assert_eq!(data["user_info"]["name"], "ann");
-    assert!(
-        data["user_info"]["color"]
-            .as_str()
-            .unwrap()
-            .starts_with('#')
-    );
+    assert!(data["user_info"]["color"].as_str().unwrap().starts_with('#'));
     let me = server.get("/api/me", Some(&ann)).await.1;
     assert_eq!(data["user_id"], me["id"].to_string());
 }
@@ -237,22 +193,12 @@ async fn presence_counts_users_not_connections() {
     let mut ann2 = Ws::connect(&server.ws_url()).await;
     let ok = ann2.join(&server, &ann, &channel).await;
     assert_eq!(data_of(&ok)["presence"]["count"], 2);
-    let (_, users) = server
-        .api(
-            "GET",
-            &format!("/apps/4242/channels/{channel}/users"),
-            &[],
-            None,
-        )
-        .await;
+    let (_, users) = server.api("GET", &format!("/apps/4242/channels/{channel}/users"), &[], None).await;
     assert_eq!(users["users"].as_array().unwrap().len(), 2);
 
     // ann leaves one tab: still present.
     ann1.close().await;
-    assert!(
-        bob_ws.drain().await.is_empty(),
-        "no member_removed while a tab remains"
-    );
+    assert!(bob_ws.drain().await.is_empty(), "no member_removed while a tab remains");
     // The last tab: removed.
     ann2.close().await;
     let removed = bob_ws.recv().await;
@@ -278,8 +224,7 @@ async fn client_events_are_relayed_with_user_id_and_not_echoed() {
     a.recv_event("pusher_internal:member_added").await;
 
     let cursor = json!({"status_id": 3, "task_id": null});
-    a.send(json!({"event": "client-cursor-move", "channel": presence, "data": cursor}))
-        .await;
+    a.send(json!({"event": "client-cursor-move", "channel": presence, "data": cursor})).await;
     let got = b.recv_event("client-cursor-move").await;
     assert_eq!(got["channel"], presence.as_str());
     assert_eq!(got["data"], cursor);
@@ -289,29 +234,20 @@ async fn client_events_are_relayed_with_user_id_and_not_echoed() {
     // Public channels and channels one is not subscribed to: refused.
     a.subscribe("lobby", None, None).await;
     a.recv_event("pusher_internal:subscription_succeeded").await;
-    a.send(json!({"event": "client-x", "channel": "lobby", "data": {}}))
-        .await;
+    a.send(json!({"event": "client-x", "channel": "lobby", "data": {}})).await;
     assert_eq!(a.recv().await["event"], "pusher:error");
-    a.send(json!({"event": "client-x", "channel": format!("private-project-{pid}"), "data": {}}))
-        .await;
+    a.send(json!({"event": "client-x", "channel": format!("private-project-{pid}"), "data": {}})).await;
     assert_eq!(a.recv().await["event"], "pusher:error");
     // Oversize data: refused.
     let big = "x".repeat(11 * 1024);
-    a.send(json!({"event": "client-x", "channel": presence, "data": big}))
-        .await;
+    a.send(json!({"event": "client-x", "channel": presence, "data": big})).await;
     assert_eq!(a.recv().await["event"], "pusher:error");
-    assert!(
-        b.drain().await.is_empty(),
-        "nothing refused reached the other side"
-    );
+    assert!(b.drain().await.is_empty(), "nothing refused reached the other side");
 }
 
 #[tokio::test]
 async fn client_event_rate_limit_answers_4301_and_keeps_the_connection() {
-    let limits = Limits {
-        client_events_per_second: 5,
-        ..Limits::default()
-    };
+    let limits = Limits { client_events_per_second: 5, ..Limits::default() };
     let server = TestServer::start_with(limits).await;
     let ann = server.user("ann").await;
     let bob = server.user("bob").await;
@@ -323,29 +259,14 @@ async fn client_event_rate_limit_answers_4301_and_keeps_the_connection() {
     b.join(&server, &bob, &channel).await;
 
     for i in 0..20 {
-        a.send(json!({"event": "client-tick", "channel": channel, "data": {"i": i}}))
-            .await;
+        a.send(json!({"event": "client-tick", "channel": channel, "data": {"i": i}})).await;
     }
     let replies = a.drain().await;
-    let limited = replies
-        .iter()
-        .filter(|f| f["event"] == "pusher:error" && f["data"]["code"] == 4301)
-        .count();
-    assert!(
-        limited >= 10,
-        "most of a burst of 20 over a limit of 5/s is refused: {replies:?}"
-    );
-    let delivered = b
-        .drain()
-        .await
-        .iter()
-        .filter(|f| f["event"] == "client-tick")
-        .count();
-    assert_eq!(
-        delivered + limited,
-        20,
-        "each event either delivered or refused"
-    );
+    let limited =
+        replies.iter().filter(|f| f["event"] == "pusher:error" && f["data"]["code"] == 4301).count();
+    assert!(limited >= 10, "most of a burst of 20 over a limit of 5/s is refused: {replies:?}");
+    let delivered = b.drain().await.iter().filter(|f| f["event"] == "client-tick").count();
+    assert_eq!(delivered + limited, 20, "each event either delivered or refused");
     // The connection stays and is still served.
     a.send(json!({"event": "pusher:ping", "data": {}})).await;
     assert_eq!(a.recv().await["event"], "pusher:pong");
@@ -369,48 +290,30 @@ async fn quiet_clients_are_pinged_then_closed_4201() {
 
 #[tokio::test]
 async fn subscription_limit_per_connection() {
-    let limits = Limits {
-        max_subscriptions_per_connection: 2,
-        ..Limits::default()
-    };
+    let limits = Limits { max_subscriptions_per_connection: 2, ..Limits::default() };
     let server = TestServer::start_with(limits).await;
     let mut ws = Ws::connect(&server.ws_url()).await;
     for c in ["a", "b"] {
         ws.subscribe(c, None, None).await;
-        assert_eq!(
-            ws.recv().await["event"],
-            "pusher_internal:subscription_succeeded"
-        );
+        assert_eq!(ws.recv().await["event"], "pusher_internal:subscription_succeeded");
     }
     ws.subscribe("c", None, None).await;
     assert_eq!(ws.recv().await["event"], "pusher:subscription_error");
-    ws.send(json!({"event": "pusher:unsubscribe", "data": {"channel": "a"}}))
-        .await;
+    ws.send(json!({"event": "pusher:unsubscribe", "data": {"channel": "a"}})).await;
     ws.subscribe("c", None, None).await;
-    assert_eq!(
-        ws.recv().await["event"],
-        "pusher_internal:subscription_succeeded"
-    );
+    assert_eq!(ws.recv().await["event"], "pusher_internal:subscription_succeeded");
 }
 
 #[tokio::test]
 async fn connections_over_capacity_are_closed_4100() {
-    let limits = Limits {
-        max_connections: 2,
-        ..Limits::default()
-    };
+    let limits = Limits { max_connections: 2, ..Limits::default() };
     let server = TestServer::start_with(limits).await;
     let _a = Ws::connect(&server.ws_url()).await;
     let _b = Ws::connect(&server.ws_url()).await;
-    let (mut third, _) = tokio_tungstenite::connect_async(server.ws_url())
-        .await
-        .unwrap();
+    let (mut third, _) = tokio_tungstenite::connect_async(server.ws_url()).await.unwrap();
     use futures_util::StreamExt;
     let code = loop {
-        match tokio::time::timeout(crate::util::WAIT, third.next())
-            .await
-            .unwrap()
-        {
+        match tokio::time::timeout(crate::util::WAIT, third.next()).await.unwrap() {
             Some(Ok(tokio_tungstenite::tungstenite::Message::Close(c))) => {
                 break u16::from(c.unwrap().code);
             }

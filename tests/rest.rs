@@ -50,18 +50,13 @@ async fn tokens_are_checked() {
         .unwrap();
     assert_eq!(res.status().as_u16(), 401);
     // Removing a user ends its tokens.
-    kanban_server::admin::user_remove(server.server.store().as_ref(), "ann")
-        .await
-        .unwrap();
+    kanban_server::admin::user_remove(server.server.store().as_ref(), "ann").await.unwrap();
     assert_eq!(server.get("/api/me", Some(&ann)).await.0, 401);
 }
 
 #[tokio::test]
 async fn oversize_and_malformed_bodies_get_json_errors() {
-    let limits = Limits {
-        max_body_bytes: 1024,
-        ..Limits::default()
-    };
+    let limits = Limits { max_body_bytes: 1024, ..Limits::default() };
     let server = TestServer::start_with(limits).await;
     let ann = server.user("ann").await;
     let big = format!("socket_id=1.1&channel_name={}", "a".repeat(4096));
@@ -97,26 +92,12 @@ async fn oversize_and_malformed_bodies_get_json_errors() {
 #[tokio::test]
 async fn health_and_metrics() {
     let server = TestServer::start().await;
-    let res = server
-        .http
-        .get(server.url("/healthz"))
-        .send()
-        .await
-        .unwrap();
+    let res = server.http.get(server.url("/healthz")).send().await.unwrap();
     assert_eq!(res.status().as_u16(), 200);
     let mut ws = Ws::connect(&server.ws_url()).await;
     ws.subscribe("lobby", None, None).await;
-    ws.recv_event("pusher_internal:subscription_succeeded")
-        .await;
-    let text = server
-        .http
-        .get(server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    ws.recv_event("pusher_internal:subscription_succeeded").await;
+    let text = server.http.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
     let value = |name: &str| -> u64 {
         text.lines()
             .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))

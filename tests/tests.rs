@@ -3,6 +3,7 @@
 
 mod util;
 
+mod board;
 mod cli;
 mod http_api;
 mod protocol;

@@ -58,14 +58,8 @@ pub fn validate_name(name: &str) -> Result<(), ChannelNameError> {
     if name.len() > MAX_CHANNEL_NAME_LEN {
         return Err(ChannelNameError::TooLong);
     }
-    let ok = name
-        .bytes()
-        .all(|b| b.is_ascii_alphanumeric() || b"_-=@,.;".contains(&b));
-    if ok {
-        Ok(())
-    } else {
-        Err(ChannelNameError::BadCharacter)
-    }
+    let ok = name.bytes().all(|b| b.is_ascii_alphanumeric() || b"_-=@,.;".contains(&b));
+    if ok { Ok(()) } else { Err(ChannelNameError::BadCharacter) }
 }
 
 /// The presence channel of a project: who is viewing it, and their cursors.
@@ -81,9 +75,7 @@ pub fn private_channel(project_id: i64) -> String {
 /// The project a board channel belongs to, if the name is one of
 /// `private-project-<id>` or `presence-project-<id>`.
 pub fn project_of(name: &str) -> Option<i64> {
-    let rest = name
-        .strip_prefix("private-project-")
-        .or_else(|| name.strip_prefix("presence-project-"))?;
+    let rest = name.strip_prefix("private-project-").or_else(|| name.strip_prefix("presence-project-"))?;
     // Digits only: "+1" or "01" would name the same project under two channels.
     if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_digit()) || rest.starts_with('0') {
         return None;
@@ -110,10 +102,7 @@ mod tests {
         assert_eq!(validate_name("a b"), Err(ChannelNameError::BadCharacter));
         assert_eq!(validate_name("é"), Err(ChannelNameError::BadCharacter));
         assert!(validate_name(&"a".repeat(200)).is_ok());
-        assert_eq!(
-            validate_name(&"a".repeat(201)),
-            Err(ChannelNameError::TooLong)
-        );
+        assert_eq!(validate_name(&"a".repeat(201)), Err(ChannelNameError::TooLong));
     }
 
     #[test]

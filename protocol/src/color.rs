@@ -27,6 +27,16 @@ pub fn for_name(name: &str) -> &'static str {
     PALETTE[h as usize % PALETTE.len()].1
 }
 
+/// A default color for a new user: the palette color fewest others have, so that
+/// people on one board tell each other apart; among equals, the name decides.
+pub fn pick(name: &str, taken: &[String]) -> &'static str {
+    let start = PALETTE.iter().position(|(_, hex)| *hex == for_name(name)).unwrap_or(0);
+    (0..PALETTE.len())
+        .map(|i| PALETTE[(start + i) % PALETTE.len()].1)
+        .min_by_key(|hex| taken.iter().filter(|t| t.as_str() == *hex).count())
+        .expect("the palette is not empty")
+}
+
 /// Accepts `#rrggbb`, `rrggbb` or a palette name; answers `#rrggbb` in lower case.
 pub fn parse(input: &str) -> Result<String, String> {
     let s = input.trim().to_ascii_lowercase();
@@ -38,10 +48,7 @@ pub fn parse(input: &str) -> Result<String, String> {
         return Ok(format!("#{digits}"));
     }
     let names: Vec<&str> = PALETTE.iter().map(|(n, _)| *n).collect();
-    Err(format!(
-        "color {input:?} is neither #rrggbb nor one of {}",
-        names.join(", ")
-    ))
+    Err(format!("color {input:?} is neither #rrggbb nor one of {}", names.join(", ")))
 }
 
 /// The red, green and blue of a `#rrggbb` color.
@@ -67,5 +74,13 @@ mod tests {
         assert!(parse("#abc").is_err() && parse("chartreuse").is_err());
         assert_eq!(rgb("#ff0080"), Some((255, 0, 128)));
         assert_eq!(rgb("ff0080"), None);
+        let mut taken: Vec<String> = Vec::new();
+        for i in 0..PALETTE.len() {
+            taken.push(pick(&format!("user{i}"), &taken).to_string());
+        }
+        taken.sort();
+        taken.dedup();
+        assert_eq!(taken.len(), PALETTE.len(), "the first twelve users get twelve colors");
+        assert_eq!(pick("ann", &[]), for_name("ann"));
     }
 }

@@ -5,9 +5,11 @@
 //! ([`channel`]) and the records the REST API exchanges ([`model`]). Keeping them in
 //! one small crate lets the dependencies point one way: client -> protocol <- server.
 
+pub mod board;
 pub mod channel;
 pub mod color;
 pub mod model;
 pub mod order;
 pub mod pusher;
+pub mod request;
 pub mod sign;

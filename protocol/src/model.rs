@@ -90,6 +90,148 @@ pub struct ChannelAuth {
     pub channel_data: Option<String>,
 }
 
+/// How urgent a card is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    #[default]
+    None,
+    Low,
+    Medium,
+    High,
+    Urgent,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 5] =
+        [Priority::None, Priority::Low, Priority::Medium, Priority::High, Priority::Urgent];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::None => "none",
+            Priority::Low => "low",
+            Priority::Medium => "medium",
+            Priority::High => "high",
+            Priority::Urgent => "urgent",
+        }
+    }
+}
+
+impl std::str::FromStr for Priority {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Priority::ALL
+            .into_iter()
+            .find(|p| p.as_str() == s)
+            .ok_or_else(|| format!("unknown priority {s:?} (none, low, medium, high, urgent)"))
+    }
+}
+
+/// A column of a board.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Status {
+    pub id: i64,
+    pub project_id: i64,
+    pub name: String,
+    /// `#rrggbb`, if the column has a color of its own.
+    pub color: Option<String>,
+    /// Fractional order key: columns sort by it (then by id).
+    pub position: String,
+    /// Most cards the column should hold; shown, not enforced.
+    pub wip_limit: Option<u32>,
+    pub version: i64,
+}
+
+/// A card.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    pub id: i64,
+    pub project_id: i64,
+    pub status_id: i64,
+    pub title: String,
+    pub description: String,
+    pub assignee_id: Option<i64>,
+    pub priority: Priority,
+    pub labels: Vec<String>,
+    /// `YYYY-MM-DD`.
+    pub due_date: Option<String>,
+    /// Fractional order key within its column.
+    pub position: String,
+    /// +1 on every change; `PATCH` may name the version it saw.
+    pub version: i64,
+    pub created_by: Option<i64>,
+    pub updated_by: Option<i64>,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// A member of a board, as the board lists them (for assignees and presence).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Member {
+    pub id: i64,
+    pub name: String,
+    pub color: String,
+    pub role: Role,
+}
+
+/// `GET /api/projects/{pid}/board`: everything a client draws, at revision `rev`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Board {
+    pub project: Project,
+    pub rev: u64,
+    pub statuses: Vec<Status>,
+    pub tasks: Vec<Task>,
+    pub members: Vec<Member>,
+}
+
+/// Names of the server events on `private-project-<id>`, as the original system
+/// named them.
+pub mod events {
+    pub const TASK_CREATED: &str = "task-created";
+    pub const TASK_UPDATED: &str = "task-updated";
+    pub const TASK_MOVED: &str = "task-moved";
+    pub const TASK_DELETED: &str = "task-deleted";
+    pub const STATUS_CREATED: &str = "status-created";
+    pub const STATUS_UPDATED: &str = "status-updated";
+    pub const STATUS_MOVED: &str = "status-moved";
+    pub const STATUS_DELETED: &str = "status-deleted";
+}
+
+/// The data of a board event: `rev`, `by`, and the changed object or its id.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventData {
+    pub rev: u64,
+    /// The user who made the change.
+    pub by: i64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<Task>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+    /// The deleted object's id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    /// `status-deleted`: the column its cards went to, and those cards.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_to: Option<i64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tasks: Vec<Task>,
+}
+
+/// One entry of `GET /api/projects/{pid}/events`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BoardEvent {
+    pub name: String,
+    pub data: EventData,
+}
+
+/// `GET /api/projects/{pid}/events?after=REV`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EventsSince {
+    /// The project's revision now.
+    pub rev: u64,
+    pub events: Vec<BoardEvent>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -68,11 +68,7 @@ fn before(b: &[u8], out: &mut String) {
 fn midpoint(a: &[u8], b: Option<&[u8]>, out: &mut String) {
     // Shared leading digits (with `a` padded by zeros) are kept as they are.
     if let Some(b) = b {
-        let n = b
-            .iter()
-            .enumerate()
-            .take_while(|&(i, &c)| a.get(i).copied().unwrap_or(b'0') == c)
-            .count();
+        let n = b.iter().enumerate().take_while(|&(i, &c)| a.get(i).copied().unwrap_or(b'0') == c).count();
         if n > 0 {
             out.push_str(std::str::from_utf8(&b[..n]).expect("ASCII"));
             let rest = if n < a.len() { &a[n..] } else { &[] };
@@ -80,10 +76,7 @@ fn midpoint(a: &[u8], b: Option<&[u8]>, out: &mut String) {
         }
     }
     let da = a.first().and_then(|&c| value(c)).unwrap_or(0);
-    let db = b
-        .and_then(|b| b.first())
-        .and_then(|&c| value(c))
-        .unwrap_or(BASE);
+    let db = b.and_then(|b| b.first()).and_then(|&c| value(c)).unwrap_or(BASE);
     if db - da > 1 {
         out.push(DIGITS[(da + db) / 2] as char);
     } else if let Some(b) = b.filter(|b| b.len() > 1) {
@@ -98,9 +91,7 @@ fn midpoint(a: &[u8], b: Option<&[u8]>, out: &mut String) {
 /// `n` increasing keys spread over the whole range, for a fresh list.
 pub fn spread(n: usize) -> Vec<String> {
     if n < BASE - 1 {
-        (1..=n)
-            .map(|i| (DIGITS[i * (BASE - 1) / (n + 1)] as char).to_string())
-            .collect()
+        (1..=n).map(|i| (DIGITS[i * (BASE - 1) / (n + 1)] as char).to_string()).collect()
     } else {
         let mut keys: Vec<String> = Vec::with_capacity(n);
         for _ in 0..n {
@@ -152,10 +143,7 @@ mod tests {
             back = check(Some(&back), None);
             lo = check(Some(&lo), Some(&hi));
         }
-        assert!(
-            front.len() < 20 && back.len() < 20,
-            "keys stay short at the ends"
-        );
+        assert!(front.len() < 20 && back.len() < 20, "keys stay short at the ends");
     }
 
     #[test]

@@ -96,9 +96,7 @@ pub struct UnsubscribeData {
 
 /// Parses a frame's `data` as `T`, whether it came as an object or as a JSON-encoded
 /// string holding one (clients differ).
-pub fn parse_data<T: serde::de::DeserializeOwned>(
-    data: Option<&RawValue>,
-) -> Result<T, serde_json::Error> {
+pub fn parse_data<T: serde::de::DeserializeOwned>(data: Option<&RawValue>) -> Result<T, serde_json::Error> {
     let raw = data.map(RawValue::get).unwrap_or("{}");
     if raw.trim_start().starts_with('"') {
         let inner: String = serde_json::from_str(raw)?;
@@ -178,13 +176,7 @@ impl ServerFrame<'_> {
 
 /// Encodes `{event, channel?, data: "<text>"}`.
 pub fn encode_event(event: &str, channel: Option<&str>, data: &str) -> String {
-    ServerFrame {
-        event,
-        channel,
-        data: Data::Text(data),
-        user_id: None,
-    }
-    .encode()
+    ServerFrame { event, channel, data: Data::Text(data), user_id: None }.encode()
 }
 
 /// `pusher:connection_established` for a new socket.
@@ -202,13 +194,7 @@ pub fn error(code: Option<u16>, message: &str) -> String {
     }
     let data = serde_json::to_string(&ErrorData { code, message }).expect("serializes");
     let raw = RawValue::from_string(data).expect("valid JSON");
-    ServerFrame {
-        event: event::ERROR,
-        channel: None,
-        data: Data::Json(&raw),
-        user_id: None,
-    }
-    .encode()
+    ServerFrame { event: event::ERROR, channel: None, data: Data::Json(&raw), user_id: None }.encode()
 }
 
 /// `pusher:pong`.
@@ -223,11 +209,7 @@ pub fn ping() -> String {
 
 /// `pusher:subscription_error` in the shape pusher-js reports: `{type, error, status}`.
 pub fn subscription_error(channel: &str, status: u16, message: &str) -> String {
-    let kind = if status == 401 || status == 403 {
-        "AuthError"
-    } else {
-        "SubscriptionError"
-    };
+    let kind = if status == 401 || status == 403 { "AuthError" } else { "SubscriptionError" };
     let data = serde_json::json!({ "type": kind, "error": message, "status": status });
     encode_event(event::SUBSCRIPTION_ERROR, Some(channel), &data.to_string())
 }
@@ -246,10 +228,7 @@ pub struct Member<'a> {
 }
 
 /// `pusher_internal:subscription_succeeded` for a presence channel, with its members.
-pub fn presence_succeeded<'a>(
-    channel: &str,
-    members: impl ExactSizeIterator<Item = Member<'a>>,
-) -> String {
+pub fn presence_succeeded<'a>(channel: &str, members: impl ExactSizeIterator<Item = Member<'a>>) -> String {
     struct Hash<'a>(Vec<Member<'a>>);
     impl Serialize for Hash<'_> {
         fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
@@ -278,14 +257,8 @@ pub fn presence_succeeded<'a>(
     let members: Vec<Member<'a>> = members.collect();
     let ids = members.iter().map(|m| m.user_id).collect();
     let hash = Hash(members);
-    let data = serde_json::to_string(&Wrapper {
-        presence: Presence {
-            ids,
-            hash: &hash,
-            count,
-        },
-    })
-    .expect("serializes");
+    let data = serde_json::to_string(&Wrapper { presence: Presence { ids, hash: &hash, count } })
+        .expect("serializes");
     encode_event(event::SUBSCRIPTION_SUCCEEDED, Some(channel), &data)
 }
 
@@ -296,11 +269,8 @@ pub fn member_added(channel: &str, member: &Member<'_>) -> String {
         user_id: &'a str,
         user_info: Option<&'a RawValue>,
     }
-    let data = serde_json::to_string(&Added {
-        user_id: member.user_id,
-        user_info: member.user_info,
-    })
-    .expect("serializes");
+    let data = serde_json::to_string(&Added { user_id: member.user_id, user_info: member.user_info })
+        .expect("serializes");
     encode_event(event::MEMBER_ADDED, Some(channel), &data)
 }
 
@@ -313,21 +283,14 @@ pub fn member_removed(channel: &str, user_id: &str) -> String {
 /// A client event as relayed to the channel's other subscribers: the sender's data
 /// verbatim, plus its `user_id` on presence channels.
 pub fn client_event(event: &str, channel: &str, data: &RawValue, user_id: Option<&str>) -> String {
-    ServerFrame {
-        event,
-        channel: Some(channel),
-        data: Data::Json(data),
-        user_id,
-    }
-    .encode()
+    ServerFrame { event, channel: Some(channel), data: Data::Json(data), user_id }.encode()
 }
 
 /// Whether `s` has the socket id form `<digits>.<digits>` that SDKs check.
 pub fn is_socket_id(s: &str) -> bool {
     match s.split_once('.') {
         Some((a, b)) => {
-            let digits =
-                |x: &str| !x.is_empty() && x.len() <= 20 && x.bytes().all(|c| c.is_ascii_digit());
+            let digits = |x: &str| !x.is_empty() && x.len() <= 20 && x.bytes().all(|c| c.is_ascii_digit());
             digits(a) && digits(b)
         }
         None => false,
@@ -345,15 +308,13 @@ mod tests {
 
     #[test]
     fn parses_client_frames() {
-        let f =
-            ClientFrame::parse(r#"{"event":"pusher:subscribe","data":{"channel":"a"}}"#).unwrap();
+        let f = ClientFrame::parse(r#"{"event":"pusher:subscribe","data":{"channel":"a"}}"#).unwrap();
         assert_eq!(f.event, "pusher:subscribe");
         let d: SubscribeData = parse_data(f.data).unwrap();
         assert_eq!(d.channel.as_deref(), Some("a"));
         // data as a JSON-encoded string, as some clients send it
         let f =
-            ClientFrame::parse(r#"{"event":"pusher:subscribe","data":"{\"channels\":[\"b\"]}"}"#)
-                .unwrap();
+            ClientFrame::parse(r#"{"event":"pusher:subscribe","data":"{\"channels\":[\"b\"]}"}"#).unwrap();
         let d: SubscribeData = parse_data(f.data).unwrap();
         assert_eq!(d.channels, Some(vec!["b".to_string()]));
         assert!(ClientFrame::parse("{").is_err());
@@ -364,8 +325,7 @@ mod tests {
     fn user_ids_of_both_forms() {
         let c: ChannelData = serde_json::from_str(r#"{"user_id":10}"#).unwrap();
         assert_eq!(c.user_id.0, "10");
-        let c: ChannelData =
-            serde_json::from_str(r#"{"user_id":"u1","user_info":{"a":1}}"#).unwrap();
+        let c: ChannelData = serde_json::from_str(r#"{"user_id":"u1","user_info":{"a":1}}"#).unwrap();
         assert_eq!(c.user_id.0, "u1");
         assert_eq!(c.user_info.unwrap().get(), r#"{"a":1}"#);
         assert!(serde_json::from_str::<ChannelData>(r#"{"user_id":""}"#).is_err());
@@ -376,41 +336,25 @@ mod tests {
     fn encodes_server_frames() {
         let v = json(&connection_established("1.2", 120));
         assert_eq!(v["event"], "pusher:connection_established");
-        assert_eq!(
-            json(v["data"].as_str().unwrap()),
-            json(r#"{"socket_id":"1.2","activity_timeout":120}"#)
-        );
+        assert_eq!(json(v["data"].as_str().unwrap()), json(r#"{"socket_id":"1.2","activity_timeout":120}"#));
 
         let v = json(&error(Some(4301), "slow down"));
         assert_eq!(v["data"], json(r#"{"code":4301,"message":"slow down"}"#));
 
         let info = RawValue::from_string(r#"{"name":"Ann"}"#.into()).unwrap();
-        let members = vec![
-            Member {
-                user_id: "1",
-                user_info: Some(&info),
-            },
-            Member {
-                user_id: "2",
-                user_info: None,
-            },
-        ];
+        let members =
+            vec![Member { user_id: "1", user_info: Some(&info) }, Member { user_id: "2", user_info: None }];
         let v = json(&presence_succeeded("presence-x", members.into_iter()));
         assert_eq!(v["channel"], "presence-x");
         let p = json(v["data"].as_str().unwrap());
         assert_eq!(
             p,
-            json(
-                r#"{"presence":{"ids":["1","2"],"hash":{"1":{"name":"Ann"},"2":null},"count":2}}"#
-            )
+            json(r#"{"presence":{"ids":["1","2"],"hash":{"1":{"name":"Ann"},"2":null},"count":2}}"#)
         );
 
         let data = RawValue::from_string(r#"{"x":1}"#.into()).unwrap();
         let v = json(&client_event("client-a", "presence-x", &data, Some("7")));
-        assert_eq!(
-            v,
-            json(r#"{"event":"client-a","channel":"presence-x","data":{"x":1},"user_id":"7"}"#)
-        );
+        assert_eq!(v, json(r#"{"event":"client-a","channel":"presence-x","data":{"x":1},"user_id":"7"}"#));
     }
 
     #[test]

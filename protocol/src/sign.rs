@@ -38,12 +38,7 @@ fn channel_message(socket_id: &str, channel: &str, channel_data: Option<&str>) -
 }
 
 /// The hex signature for subscribing `socket_id` to `channel`.
-pub fn channel_signature(
-    secret: &str,
-    socket_id: &str,
-    channel: &str,
-    channel_data: Option<&str>,
-) -> String {
+pub fn channel_signature(secret: &str, socket_id: &str, channel: &str, channel_data: Option<&str>) -> String {
     hex_hmac(secret, &channel_message(socket_id, channel, channel_data))
 }
 
@@ -55,10 +50,7 @@ pub fn channel_auth(
     channel: &str,
     channel_data: Option<&str>,
 ) -> String {
-    format!(
-        "{key}:{}",
-        channel_signature(secret, socket_id, channel, channel_data)
-    )
+    format!("{key}:{}", channel_signature(secret, socket_id, channel, channel_data))
 }
 
 /// Whether `auth` authorizes `socket_id` on `channel` for this app.
@@ -74,11 +66,7 @@ pub fn verify_channel_auth(
         return false;
     };
     let key_ok: bool = given_key.as_bytes().ct_eq(key.as_bytes()).into();
-    let sig_ok = verify_hex_hmac(
-        secret,
-        &channel_message(socket_id, channel, channel_data),
-        signature,
-    );
+    let sig_ok = verify_hex_hmac(secret, &channel_message(socket_id, channel, channel_data), signature);
     key_ok & sig_ok
 }
 
@@ -100,11 +88,7 @@ pub fn http_string_to_sign<'a>(
         .filter(|(k, _)| k != "auth_signature")
         .collect();
     pairs.sort();
-    let query = pairs
-        .iter()
-        .map(|(k, v)| format!("{k}={v}"))
-        .collect::<Vec<_>>()
-        .join("&");
+    let query = pairs.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("&");
     format!("{}\n{path}\n{query}", method.to_ascii_uppercase())
 }
 
@@ -126,11 +110,7 @@ pub fn verify_http_signature<'a>(
     params: impl IntoIterator<Item = (&'a str, &'a str)>,
     signature: &str,
 ) -> bool {
-    verify_hex_hmac(
-        secret,
-        &http_string_to_sign(method, path, params),
-        signature,
-    )
+    verify_hex_hmac(secret, &http_string_to_sign(method, path, params), signature)
 }
 
 #[cfg(test)]
@@ -144,91 +124,29 @@ mod tests {
     #[test]
     fn private_channel_vector() {
         let sig = channel_signature(SECRET, "1234.1234", "private-foobar", None);
-        assert_eq!(
-            sig,
-            "58df8b0c36d6982b82c3ecf6b4662e34fe8c25bba48f5369f135bf843651c3a4"
-        );
+        assert_eq!(sig, "58df8b0c36d6982b82c3ecf6b4662e34fe8c25bba48f5369f135bf843651c3a4");
         let auth = channel_auth(KEY, SECRET, "1234.1234", "private-foobar", None);
-        assert!(verify_channel_auth(
-            KEY,
-            SECRET,
-            &auth,
-            "1234.1234",
-            "private-foobar",
-            None
-        ));
+        assert!(verify_channel_auth(KEY, SECRET, &auth, "1234.1234", "private-foobar", None));
     }
 
     #[test]
     fn presence_channel_vector() {
         let data = r#"{"user_id":10,"user_info":{"name":"Mr. Channels"}}"#;
         let sig = channel_signature(SECRET, "1234.1234", "presence-foobar", Some(data));
-        assert_eq!(
-            sig,
-            "31935e7d86dba64c2a90aed31fdc61869f9b22ba9d8863bba239c03ca481bc80"
-        );
+        assert_eq!(sig, "31935e7d86dba64c2a90aed31fdc61869f9b22ba9d8863bba239c03ca481bc80");
     }
 
     #[test]
     fn channel_auth_rejects_tampering() {
         let auth = channel_auth(KEY, SECRET, "1.2", "private-a", None);
-        assert!(!verify_channel_auth(
-            KEY,
-            SECRET,
-            &auth,
-            "1.3",
-            "private-a",
-            None
-        ));
-        assert!(!verify_channel_auth(
-            KEY,
-            SECRET,
-            &auth,
-            "1.2",
-            "private-b",
-            None
-        ));
-        assert!(!verify_channel_auth(
-            "other",
-            SECRET,
-            &auth,
-            "1.2",
-            "private-a",
-            None
-        ));
-        assert!(!verify_channel_auth(
-            KEY,
-            "wrong",
-            &auth,
-            "1.2",
-            "private-a",
-            None
-        ));
-        assert!(!verify_channel_auth(
-            KEY,
-            SECRET,
-            "nocolon",
-            "1.2",
-            "private-a",
-            None
-        ));
-        assert!(!verify_channel_auth(
-            KEY,
-            SECRET,
-            &format!("{KEY}:zz"),
-            "1.2",
-            "private-a",
-            None
-        ));
+        assert!(!verify_channel_auth(KEY, SECRET, &auth, "1.3", "private-a", None));
+        assert!(!verify_channel_auth(KEY, SECRET, &auth, "1.2", "private-b", None));
+        assert!(!verify_channel_auth("other", SECRET, &auth, "1.2", "private-a", None));
+        assert!(!verify_channel_auth(KEY, "wrong", &auth, "1.2", "private-a", None));
+        assert!(!verify_channel_auth(KEY, SECRET, "nocolon", "1.2", "private-a", None));
+        assert!(!verify_channel_auth(KEY, SECRET, &format!("{KEY}:zz"), "1.2", "private-a", None));
         let presence = channel_auth(KEY, SECRET, "1.2", "presence-a", Some("{}"));
-        assert!(!verify_channel_auth(
-            KEY,
-            SECRET,
-            &presence,
-            "1.2",
-            "presence-a",
-            Some("{ }")
-        ));
+        assert!(!verify_channel_auth(KEY, SECRET, &presence, "1.2", "presence-a", Some("{ }")));
     }
 
     #[test]
@@ -243,10 +161,7 @@ mod tests {
             ("body_md5", md5.as_str()),
         ];
         let sig = http_signature(SECRET, "POST", "/apps/3/events", params);
-        assert_eq!(
-            sig,
-            "da454824c97ba181a32ccc17a72625ba02771f50b50e1e7430e47a1f3f457e6c"
-        );
+        assert_eq!(sig, "da454824c97ba181a32ccc17a72625ba02771f50b50e1e7430e47a1f3f457e6c");
         // Order and case of the keys do not matter; auth_signature itself is left out.
         let shuffled = [
             ("BODY_MD5", md5.as_str()),
@@ -255,19 +170,7 @@ mod tests {
             ("auth_timestamp", "1353088179"),
             ("auth_key", KEY),
         ];
-        assert!(verify_http_signature(
-            SECRET,
-            "post",
-            "/apps/3/events",
-            shuffled,
-            &sig
-        ));
-        assert!(!verify_http_signature(
-            SECRET,
-            "GET",
-            "/apps/3/events",
-            params,
-            &sig
-        ));
+        assert!(verify_http_signature(SECRET, "post", "/apps/3/events", shuffled, &sig));
+        assert!(!verify_http_signature(SECRET, "GET", "/apps/3/events", params, &sig));
     }
 }

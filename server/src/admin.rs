@@ -21,18 +21,14 @@ pub enum AdminError {
 fn check_name(what: &str, name: &str, max: usize) -> Result<()> {
     let ok = !name.is_empty()
         && name.chars().count() <= max
-        && !name
-            .chars()
-            .any(|c| c.is_control() || c.is_whitespace() && what == "user");
+        && !name.chars().any(|c| c.is_control() || c.is_whitespace() && what == "user");
     if !ok {
         let rule = if what == "user" {
             "without spaces or control characters"
         } else {
             "without control characters"
         };
-        return Err(AdminError::Invalid(format!(
-            "a {what} name has 1 to {max} characters, {rule}"
-        )));
+        return Err(AdminError::Invalid(format!("a {what} name has 1 to {max} characters, {rule}")));
     }
     Ok(())
 }
@@ -42,7 +38,10 @@ pub async fn user_add(store: &dyn Store, name: &str, color: Option<&str>) -> Res
     check_name("user", name, 64)?;
     let color = match color {
         Some(c) => color::parse(c).map_err(AdminError::Invalid)?,
-        None => color::for_name(name).to_string(),
+        None => {
+            let taken: Vec<String> = store.users().await?.into_iter().map(|u| u.color).collect();
+            color::pick(name, &taken).to_string()
+        }
     };
     let (_, token) = store.add_user(name, &color).await?;
     Ok(token)
@@ -51,10 +50,7 @@ pub async fn user_add(store: &dyn Store, name: &str, color: Option<&str>) -> Res
 /// `user list`: one line per user: id, name, color.
 pub async fn user_list(store: &dyn Store) -> Result<String> {
     let users = store.users().await?;
-    Ok(users
-        .iter()
-        .map(|u| format!("{}\t{}\t{}\n", u.id, u.name, u.color))
-        .collect())
+    Ok(users.iter().map(|u| format!("{}\t{}\t{}\n", u.id, u.name, u.color)).collect())
 }
 
 /// `user remove NAME`.
@@ -124,8 +120,5 @@ pub async fn project_revoke(store: &dyn Store, project: &str, user: &str) -> Res
 
 /// `app`: the credentials Pusher SDKs and load tools need.
 pub fn app(app: &AppCredentials) -> String {
-    format!(
-        "app_id\t{}\nkey\t{}\nsecret\t{}\n",
-        app.id, app.key, app.secret
-    )
+    format!("app_id\t{}\nkey\t{}\nsecret\t{}\n", app.id, app.key, app.secret)
 }

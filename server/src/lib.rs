@@ -13,6 +13,7 @@ pub mod config;
 pub mod hub;
 pub mod metrics;
 pub mod store;
+pub mod writer;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -65,10 +66,7 @@ fn create_private_dir(dir: &Path) -> std::io::Result<()> {
 
 /// The app credentials in force: the stored ones (made on first use), with any
 /// given ones in their place.
-pub async fn resolve_app(
-    store: &dyn Store,
-    overrides: &AppOverrides,
-) -> anyhow::Result<AppCredentials> {
+pub async fn resolve_app(store: &dyn Store, overrides: &AppOverrides) -> anyhow::Result<AppCredentials> {
     let generated = AppCredentials {
         id: rand::random_range(100_000..1_000_000u32).to_string(),
         key: hex::encode(rand::random::<[u8; 10]>()),
@@ -90,20 +88,13 @@ pub struct Server {
 
 impl Server {
     /// Opens the data directory and sets up the hub.
-    pub async fn open(
-        data_dir: &Path,
-        overrides: &AppOverrides,
-        limits: Limits,
-    ) -> anyhow::Result<Self> {
-        let store = open_store(data_dir).await?;
+    pub async fn open(data_dir: &Path, overrides: &AppOverrides, limits: Limits) -> anyhow::Result<Self> {
+        let store = open_store(data_dir).await?.with_event_retention(limits.event_retention);
         let app = resolve_app(&store, overrides).await?;
         let hub = Hub::new(app, limits, Arc::new(Metrics::default()));
-        Ok(Self {
-            state: api::AppState {
-                store: Arc::new(store),
-                hub,
-            },
-        })
+        let store: Arc<dyn Store> = Arc::new(store);
+        let writer = writer::Writer::spawn(store.clone(), hub.clone());
+        Ok(Self { state: api::AppState { store, hub, writer } })
     }
 
     pub fn hub(&self) -> &Hub {
@@ -143,11 +134,7 @@ impl Server {
         let task = tokio::spawn(self.serve(listener, async {
             let _ = rx.await;
         }));
-        Ok(RunningServer {
-            addr,
-            stop: Some(tx),
-            task,
-        })
+        Ok(RunningServer { addr, stop: Some(tx), task })
     }
 }
 
@@ -164,8 +151,6 @@ impl RunningServer {
         if let Some(tx) = self.stop.take() {
             let _ = tx.send(());
         }
-        (&mut self.task)
-            .await
-            .unwrap_or_else(|e| Err(std::io::Error::other(e)))
+        (&mut self.task).await.unwrap_or_else(|e| Err(std::io::Error::other(e)))
     }
 }

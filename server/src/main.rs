@@ -147,26 +147,16 @@ enum ProjectCommand {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    let default_level = if cli.command.is_some() {
-        "warn"
-    } else {
-        "info"
-    };
+    let default_level = if cli.command.is_some() { "warn" } else { "info" };
     tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)),
-        )
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)))
         .with_writer(std::io::stderr)
         .init();
     let data_dir = match cli.data_dir {
         Some(dir) => dir,
         None => kanban_server::default_data_dir().context("no data directory: give --data-dir")?,
     };
-    let overrides = AppOverrides {
-        id: cli.app.app_id,
-        key: cli.app.app_key,
-        secret: cli.app.app_secret,
-    };
+    let overrides = AppOverrides { id: cli.app.app_id, key: cli.app.app_key, secret: cli.app.app_secret };
     let Some(command) = cli.command else {
         return serve(cli.listen, &data_dir, &overrides, cli.limits.limits()).await;
     };
@@ -176,27 +166,19 @@ async fn main() -> anyhow::Result<()> {
             admin::user_add(&store, &name, color.as_deref()).await? + "\n"
         }
         Command::User(UserCommand::List) => admin::user_list(&store).await?,
-        Command::User(UserCommand::Remove { name }) => admin::user_remove(&store, &name)
-            .await
-            .map(|()| String::new())?,
-        Command::User(UserCommand::Token { name }) => {
-            admin::user_token(&store, &name).await? + "\n"
+        Command::User(UserCommand::Remove { name }) => {
+            admin::user_remove(&store, &name).await.map(|()| String::new())?
         }
+        Command::User(UserCommand::Token { name }) => admin::user_token(&store, &name).await? + "\n",
         Command::Project(ProjectCommand::Add { name, members }) => {
             format!("{}\n", admin::project_add(&store, &name, &members).await?)
         }
         Command::Project(ProjectCommand::List) => admin::project_list(&store).await?,
-        Command::Project(ProjectCommand::Grant {
-            project,
-            user,
-            role,
-        }) => admin::project_grant(&store, &project, &user, role)
-            .await
-            .map(|()| String::new())?,
+        Command::Project(ProjectCommand::Grant { project, user, role }) => {
+            admin::project_grant(&store, &project, &user, role).await.map(|()| String::new())?
+        }
         Command::Project(ProjectCommand::Revoke { project, user }) => {
-            admin::project_revoke(&store, &project, &user)
-                .await
-                .map(|()| String::new())?
+            admin::project_revoke(&store, &project, &user).await.map(|()| String::new())?
         }
         Command::App => admin::app(&kanban_server::resolve_app(&store, &overrides).await?),
     };
@@ -211,9 +193,8 @@ async fn serve(
     limits: Limits,
 ) -> anyhow::Result<()> {
     let server = Server::open(data_dir, overrides, limits).await?;
-    let listener = tokio::net::TcpListener::bind(listen)
-        .await
-        .with_context(|| format!("cannot listen on {listen}"))?;
+    let listener =
+        tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let app = server.hub().app();
     tracing::info!(%addr, data_dir = %data_dir.display(), app_id = %app.id, app_key = %app.key, "kanban-server listening");

@@ -34,23 +34,10 @@ impl Metrics {
         let closed = self.connections_closed.load(Relaxed);
         let mut out = String::with_capacity(1024);
         let mut line = |name: &str, kind: &str, help: &str, value: u64| {
-            let _ = writeln!(
-                out,
-                "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}"
-            );
+            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}");
         };
-        line(
-            "kanban_connections",
-            "gauge",
-            "Open WebSocket connections.",
-            opened.saturating_sub(closed),
-        );
-        line(
-            "kanban_connections_opened_total",
-            "counter",
-            "WebSocket connections accepted.",
-            opened,
-        );
+        line("kanban_connections", "gauge", "Open WebSocket connections.", opened.saturating_sub(closed));
+        line("kanban_connections_opened_total", "counter", "WebSocket connections accepted.", opened);
         line(
             "kanban_connections_refused_total",
             "counter",
@@ -63,12 +50,7 @@ impl Metrics {
             "Connections closed for not reading fast enough.",
             self.slow_consumers.load(Relaxed),
         );
-        line(
-            "kanban_channels",
-            "gauge",
-            "Channels with at least one subscriber.",
-            channels as u64,
-        );
+        line("kanban_channels", "gauge", "Channels with at least one subscriber.", channels as u64);
         line(
             "kanban_messages_in_total",
             "counter",

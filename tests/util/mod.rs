@@ -27,6 +27,7 @@ pub const APP_SECRET: &str = "test-secret";
 /// A server serving in this process, and its data directory.
 pub struct TestServer {
     pub server: Server,
+    pub limits: Limits,
     pub running: Option<RunningServer>,
     pub dir: tempfile::TempDir,
     pub http: reqwest::Client,
@@ -39,25 +40,28 @@ impl TestServer {
 
     pub async fn start_with(limits: Limits) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let overrides = AppOverrides {
-            id: Some(APP_ID.into()),
-            key: Some(APP_KEY.into()),
-            secret: Some(APP_SECRET.into()),
-        };
-        let server = Server::open(dir.path(), &overrides, limits)
-            .await
-            .expect("open server");
-        let running = server
-            .clone()
-            .spawn("127.0.0.1:0".parse().unwrap())
-            .await
-            .expect("bind");
-        TestServer {
-            server,
-            running: Some(running),
-            dir,
-            http: reqwest::Client::new(),
+        let server = Server::open(dir.path(), &overrides(), limits.clone()).await.expect("open server");
+        let running = server.clone().spawn("127.0.0.1:0".parse().unwrap()).await.expect("bind");
+        TestServer { server, limits, running: Some(running), dir, http: reqwest::Client::new() }
+    }
+
+    /// Stops the server and starts a new one on the same data directory (and a new port).
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        self.server = Server::open(self.dir.path(), &overrides(), self.limits.clone()).await.expect("reopen");
+        self.running = Some(self.server.clone().spawn("127.0.0.1:0".parse().unwrap()).await.expect("bind"));
+    }
+
+    /// A REST call with a JSON body (or none); answers the status and JSON body.
+    pub async fn rest(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");
+        let mut req = self.http.request(method, self.url(path)).bearer_auth(token);
+        if let Some(b) = body {
+            req = req.json(&b);
         }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
     }
 
     pub fn addr(&self) -> std::net::SocketAddr {
@@ -69,25 +73,18 @@ impl TestServer {
     }
 
     pub fn ws_url(&self) -> String {
-        format!(
-            "ws://{}/app/{APP_KEY}?protocol=7&client=test&version=1",
-            self.addr()
-        )
+        format!("ws://{}/app/{APP_KEY}?protocol=7&client=test&version=1", self.addr())
     }
 
     /// Adds a user through the admin commands; returns its token.
     pub async fn user(&self, name: &str) -> String {
-        admin::user_add(self.server.store().as_ref(), name, None)
-            .await
-            .expect("user add")
+        admin::user_add(self.server.store().as_ref(), name, None).await.expect("user add")
     }
 
     /// Adds a project with members given as `user:role`; returns its id.
     pub async fn project(&self, name: &str, members: &[&str]) -> i64 {
         let members: Vec<String> = members.iter().map(|m| m.to_string()).collect();
-        admin::project_add(self.server.store().as_ref(), name, &members)
-            .await
-            .expect("project add")
+        admin::project_add(self.server.store().as_ref(), name, &members).await.expect("project add")
     }
 
     pub async fn get(&self, path: &str, token: Option<&str>) -> (u16, Value) {
@@ -123,9 +120,7 @@ impl TestServer {
         body: Option<&Value>,
     ) -> (u16, Value) {
         let body = body.map(|b| b.to_string());
-        let (status, text) = self
-            .api_raw(method, path, query, body.as_deref(), None)
-            .await;
+        let (status, text) = self.api_raw(method, path, query, body.as_deref(), None).await;
         (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
@@ -139,25 +134,16 @@ impl TestServer {
         timestamp: Option<u64>,
     ) -> (u16, String) {
         let ts = timestamp
-            .unwrap_or_else(|| {
-                SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .unwrap()
-                    .as_secs()
-            })
+            .unwrap_or_else(|| SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs())
             .to_string();
         let md5 = body.map(|b| kanban_protocol::sign::body_md5(b.as_bytes()));
-        let mut params: Vec<(&str, &str)> = vec![
-            ("auth_key", APP_KEY),
-            ("auth_timestamp", &ts),
-            ("auth_version", "1.0"),
-        ];
+        let mut params: Vec<(&str, &str)> =
+            vec![("auth_key", APP_KEY), ("auth_timestamp", &ts), ("auth_version", "1.0")];
         if let Some(m) = &md5 {
             params.push(("body_md5", m));
         }
         params.extend_from_slice(query);
-        let sig =
-            kanban_protocol::sign::http_signature(APP_SECRET, method, path, params.iter().copied());
+        let sig = kanban_protocol::sign::http_signature(APP_SECRET, method, path, params.iter().copied());
         params.push(("auth_signature", &sig));
         let url = format!("{}?{}", self.url(path), serde_urlencoded_pairs(&params));
         let req = match method {
@@ -180,20 +166,18 @@ impl TestServer {
     }
 }
 
+fn overrides() -> AppOverrides {
+    AppOverrides { id: Some(APP_ID.into()), key: Some(APP_KEY.into()), secret: Some(APP_SECRET.into()) }
+}
+
 fn serde_urlencoded_pairs(pairs: &[(&str, &str)]) -> String {
-    pairs
-        .iter()
-        .map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v)))
-        .collect::<Vec<_>>()
-        .join("&")
+    pairs.iter().map(|(k, v)| format!("{}={}", urlencode(k), urlencode(v))).collect::<Vec<_>>().join("&")
 }
 
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
             _ => format!("%{b:02X}"),
         })
         .collect()
@@ -222,10 +206,7 @@ impl Ws {
             .await
             .expect("connect in time")
             .expect("connect");
-        let mut ws = Ws {
-            stream,
-            socket_id: String::new(),
-        };
+        let mut ws = Ws { stream, socket_id: String::new() };
         let hello = ws.recv().await;
         assert_eq!(hello["event"], "pusher:connection_established", "{hello}");
         let data = data_of(&hello);
@@ -285,9 +266,7 @@ impl Ws {
     /// Reads until the server closes; returns the close code.
     pub async fn closed(&mut self) -> Closed {
         loop {
-            let msg = tokio::time::timeout(WAIT, self.stream.next())
-                .await
-                .expect("closed in time");
+            let msg = tokio::time::timeout(WAIT, self.stream.next()).await.expect("closed in time");
             match msg {
                 Some(Ok(Message::Close(Some(frame)))) => {
                     return Closed::Code(u16::from(frame.code));
@@ -298,12 +277,7 @@ impl Ws {
         }
     }
 
-    pub async fn subscribe(
-        &mut self,
-        channel: &str,
-        auth: Option<&str>,
-        channel_data: Option<&str>,
-    ) {
+    pub async fn subscribe(&mut self, channel: &str, auth: Option<&str>, channel_data: Option<&str>) {
         let mut data = json!({ "channel": channel });
         if let Some(a) = auth {
             data["auth"] = json!(a);
@@ -311,8 +285,7 @@ impl Ws {
         if let Some(c) = channel_data {
             data["channel_data"] = json!(c);
         }
-        self.send(json!({"event": "pusher:subscribe", "data": data}))
-            .await;
+        self.send(json!({"event": "pusher:subscribe", "data": data})).await;
     }
 
     /// Subscribes with a signature from the server's auth endpoint and waits for
@@ -320,12 +293,7 @@ impl Ws {
     pub async fn join(&mut self, server: &TestServer, token: &str, channel: &str) -> Value {
         let (status, auth) = server.authorize(token, &self.socket_id, channel).await;
         assert_eq!(status, 200, "auth for {channel}: {auth}");
-        self.subscribe(
-            channel,
-            auth["auth"].as_str(),
-            auth["channel_data"].as_str(),
-        )
-        .await;
+        self.subscribe(channel, auth["auth"].as_str(), auth["channel_data"].as_str()).await;
         let f = self.recv().await;
         assert_eq!(f["event"], "pusher_internal:subscription_succeeded", "{f}");
         assert_eq!(f["channel"], channel);
@@ -358,27 +326,14 @@ pub fn server_bin() -> PathBuf {
     BIN.get_or_init(|| {
         let mut dir = std::env::current_exe().expect("test exe");
         dir.pop(); // deps
-        let release = dir
-            .parent()
-            .and_then(|d| d.file_name())
-            .is_some_and(|n| n == "release");
+        let release = dir.parent().and_then(|d| d.file_name()).is_some_and(|n| n == "release");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut build = Command::new(cargo);
-        build.args([
-            "build",
-            "--quiet",
-            "-p",
-            "kanban-server",
-            "--bin",
-            "kanban-server",
-        ]);
+        build.args(["build", "--quiet", "-p", "kanban-server", "--bin", "kanban-server"]);
         if release {
             build.arg("--release");
         }
-        assert!(
-            build.status().expect("run cargo build").success(),
-            "building kanban-server failed"
-        );
+        assert!(build.status().expect("run cargo build").success(), "building kanban-server failed");
         dir.pop(); // debug or release
         dir.join(format!("kanban-server{}", std::env::consts::EXE_SUFFIX))
     })

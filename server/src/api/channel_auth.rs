@@ -32,13 +32,9 @@ impl FromRequest<AppState> for AuthBody {
             .and_then(|v| v.to_str().ok())
             .is_some_and(|v| v.starts_with("application/json"));
         if json {
-            Ok(AuthBody(
-                Json::<AuthRequest>::from_request(req, state).await?.0,
-            ))
+            Ok(AuthBody(Json::<AuthRequest>::from_request(req, state).await?.0))
         } else {
-            Ok(AuthBody(
-                Form::<AuthRequest>::from_request(req, state).await?.0,
-            ))
+            Ok(AuthBody(Form::<AuthRequest>::from_request(req, state).await?.0))
         }
     }
 }
@@ -54,13 +50,11 @@ pub async fn authorize(
     let name = req.channel_name.as_str();
     channel::validate_name(name).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let kind = ChannelKind::of(name);
-    let project_id = channel::project_of(name)
-        .filter(|_| kind.needs_auth())
-        .ok_or_else(|| {
-            ApiError::forbidden(
-                "only private-project-<id> and presence-project-<id> channels are authorized here",
-            )
-        })?;
+    let project_id = channel::project_of(name).filter(|_| kind.needs_auth()).ok_or_else(|| {
+        ApiError::forbidden(
+            "only private-project-<id> and presence-project-<id> channels are authorized here",
+        )
+    })?;
     if state.store.role_of(project_id, user.id).await?.is_none() {
         return Err(ApiError::forbidden("not a member of this project"));
     }
@@ -72,12 +66,6 @@ pub async fn authorize(
         .to_string()
     });
     let app = state.hub.app();
-    let auth = sign::channel_auth(
-        &app.key,
-        &app.secret,
-        &req.socket_id,
-        name,
-        channel_data.as_deref(),
-    );
+    let auth = sign::channel_auth(&app.key, &app.secret, &req.socket_id, name, channel_data.as_deref());
     Ok(axum::Json(ChannelAuth { auth, channel_data }))
 }

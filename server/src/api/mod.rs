@@ -2,6 +2,7 @@
 //! HTTP API, the WebSocket endpoint, health and metrics.
 
 mod account;
+mod board;
 mod channel_auth;
 pub mod error;
 mod extract;
@@ -13,10 +14,11 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 
 use crate::hub::Hub;
 use crate::store::Store;
+use crate::writer::Writer;
 use error::ApiError;
 
 /// What every handler can reach. Cheap to clone.
@@ -24,6 +26,8 @@ use error::ApiError;
 pub struct AppState {
     pub store: Arc<dyn Store>,
     pub hub: Hub,
+    /// Every board change goes through it (group commit, events in order).
+    pub writer: Writer,
 }
 
 /// All routes of the server.
@@ -34,18 +38,20 @@ pub fn router(state: AppState) -> Router {
         .route("/api/config", get(account::config))
         .route("/api/me", get(account::me))
         .route("/api/projects", get(account::projects))
+        .route("/api/projects/{pid}/board", get(board::snapshot))
+        .route("/api/projects/{pid}/events", get(board::events))
+        .route("/api/projects/{pid}/tasks", post(board::create_task))
+        .route("/api/projects/{pid}/statuses", post(board::create_status))
+        .route("/api/tasks/{tid}", patch(board::update_task).delete(board::delete_task))
+        .route("/api/tasks/{tid}/move", post(board::move_task))
+        .route("/api/statuses/{sid}", patch(board::update_status).delete(board::delete_status))
+        .route("/api/statuses/{sid}/move", post(board::move_status))
         .route("/api/pusher/auth", post(channel_auth::authorize))
         .route("/apps/{app_id}/events", post(pusher_http::events))
-        .route(
-            "/apps/{app_id}/batch_events",
-            post(pusher_http::batch_events),
-        )
+        .route("/apps/{app_id}/batch_events", post(pusher_http::batch_events))
         .route("/apps/{app_id}/channels", get(pusher_http::channels))
         .route("/apps/{app_id}/channels/{name}", get(pusher_http::channel))
-        .route(
-            "/apps/{app_id}/channels/{name}/users",
-            get(pusher_http::users),
-        )
+        .route("/apps/{app_id}/channels/{name}/users", get(pusher_http::users))
         .route("/healthz", get(ops::healthz))
         .route("/metrics", get(ops::metrics))
         .fallback(|| async { ApiError::not_found("no such route") })

@@ -11,9 +11,6 @@ pub async fn healthz() -> &'static str {
 }
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let body = state
-        .hub
-        .metrics()
-        .render(state.hub.adapter().channel_count());
+    let body = state.hub.metrics().render(state.hub.adapter().channel_count());
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
 }

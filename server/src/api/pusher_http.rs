@@ -48,10 +48,7 @@ fn authenticate(
     let timestamp: u64 = get("auth_timestamp")
         .and_then(|t| t.parse().ok())
         .ok_or_else(|| ApiError::unauthorized("missing or bad auth_timestamp"))?;
-    let now = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0);
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0);
     if now.abs_diff(timestamp) > TIMESTAMP_WINDOW_SECS {
         return Err(ApiError::unauthorized(format!(
             "auth_timestamp is more than {TIMESTAMP_WINDOW_SECS} s from the server's clock"
@@ -66,8 +63,7 @@ fn authenticate(
             return Err(ApiError::unauthorized("body_md5 does not match the body"));
         }
     }
-    let signature =
-        get("auth_signature").ok_or_else(|| ApiError::unauthorized("missing auth_signature"))?;
+    let signature = get("auth_signature").ok_or_else(|| ApiError::unauthorized("missing auth_signature"))?;
     let signed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
     if !sign::verify_http_signature(&app.secret, method.as_str(), uri.path(), signed, signature) {
         return Err(ApiError::unauthorized("invalid signature"));
@@ -98,32 +94,20 @@ struct EventBody {
 /// Checks an event and returns its channels and data text.
 fn validate_event(state: &AppState, event: &EventBody) -> ApiResult<(Vec<String>, String)> {
     if event.name.is_empty() || event.name.len() > MAX_EVENT_NAME {
-        return Err(ApiError::bad_request(format!(
-            "event name must be 1 to {MAX_EVENT_NAME} characters"
-        )));
+        return Err(ApiError::bad_request(format!("event name must be 1 to {MAX_EVENT_NAME} characters")));
     }
-    let channels: Vec<String> = event
-        .channel
-        .iter()
-        .cloned()
-        .chain(event.channels.iter().flatten().cloned())
-        .collect();
+    let channels: Vec<String> =
+        event.channel.iter().cloned().chain(event.channels.iter().flatten().cloned()).collect();
     if channels.is_empty() {
         return Err(ApiError::bad_request("an event needs channel or channels"));
     }
     if channels.len() > MAX_CHANNELS_PER_EVENT {
-        return Err(ApiError::bad_request(format!(
-            "at most {MAX_CHANNELS_PER_EVENT} channels per event"
-        )));
+        return Err(ApiError::bad_request(format!("at most {MAX_CHANNELS_PER_EVENT} channels per event")));
     }
     for c in &channels {
         channel::validate_name(c).map_err(|e| ApiError::bad_request(format!("{c:?}: {e}")))?;
     }
-    if event
-        .socket_id
-        .as_deref()
-        .is_some_and(|s| !pusher::is_socket_id(s))
-    {
+    if event.socket_id.as_deref().is_some_and(|s| !pusher::is_socket_id(s)) {
         return Err(ApiError::bad_request("socket_id must look like 1234.5678"));
     }
     let data = match &event.data {
@@ -132,9 +116,7 @@ fn validate_event(state: &AppState, event: &EventBody) -> ApiResult<(Vec<String>
     };
     let max = state.hub.limits().max_event_bytes;
     if data.len() > max {
-        return Err(ApiError::too_large(format!(
-            "event data is larger than {max} bytes"
-        )));
+        return Err(ApiError::too_large(format!("event data is larger than {max} bytes")));
     }
     Ok((channels, data))
 }
@@ -159,9 +141,7 @@ fn channel_attributes(state: &AppState, name: &str, info: &str) -> Value {
 
 fn publish(state: &AppState, channels: &[String], event: &EventBody, data: &str) {
     for c in channels {
-        state
-            .hub
-            .publish(c, &event.name, data, event.socket_id.as_deref());
+        state.hub.publish(c, &event.name, data, event.socket_id.as_deref());
     }
 }
 
@@ -181,10 +161,8 @@ pub async fn events(
     publish(&state, &channels, &event, &data);
     let answer = match &event.info {
         Some(info) => {
-            let map: Map<String, Value> = channels
-                .iter()
-                .map(|c| (c.clone(), channel_attributes(&state, c, info)))
-                .collect();
+            let map: Map<String, Value> =
+                channels.iter().map(|c| (c.clone(), channel_attributes(&state, c, info))).collect();
             json!({ "channels": map })
         }
         None => json!({}),
@@ -210,16 +188,10 @@ pub async fn batch_events(
     let batch: Batch = serde_json::from_slice(&body)
         .map_err(|e| ApiError::bad_request(format!("invalid batch body: {e}")))?;
     if batch.batch.len() > MAX_BATCH {
-        return Err(ApiError::bad_request(format!(
-            "at most {MAX_BATCH} events per batch"
-        )));
+        return Err(ApiError::bad_request(format!("at most {MAX_BATCH} events per batch")));
     }
     // All or nothing: validate every event before publishing any.
-    let checked = batch
-        .batch
-        .iter()
-        .map(|e| validate_event(&state, e))
-        .collect::<ApiResult<Vec<_>>>()?;
+    let checked = batch.batch.iter().map(|e| validate_event(&state, e)).collect::<ApiResult<Vec<_>>>()?;
     for (event, (channels, data)) in batch.batch.iter().zip(&checked) {
         publish(&state, channels, event, data);
     }
@@ -247,16 +219,11 @@ pub async fn channels(
     RawQuery(query): RawQuery,
 ) -> ApiResult<axum::Json<Value>> {
     let params = authenticate(&state, &app_id, &method, &uri, query.as_deref(), &[])?;
-    let prefix = params
-        .get("filter_by_prefix")
-        .map(String::as_str)
-        .unwrap_or("");
+    let prefix = params.get("filter_by_prefix").map(String::as_str).unwrap_or("");
     let info = params.get("info").map(String::as_str).unwrap_or("");
     let wants_users = info.split(',').any(|a| a.trim() == "user_count");
     if wants_users && !prefix.starts_with("presence-") {
-        return Err(ApiError::bad_request(
-            "info=user_count needs filter_by_prefix=presence-",
-        ));
+        return Err(ApiError::bad_request("info=user_count needs filter_by_prefix=presence-"));
     }
     let map: Map<String, Value> = state
         .hub
@@ -264,11 +231,7 @@ pub async fn channels(
         .channels(prefix)
         .into_iter()
         .map(|(name, counts)| {
-            let attrs = if wants_users {
-                json!({ "user_count": counts.user_count })
-            } else {
-                json!({})
-            };
+            let attrs = if wants_users { json!({ "user_count": counts.user_count }) } else { json!({}) };
             (name, attrs)
         })
         .collect();
@@ -285,12 +248,8 @@ pub async fn channel(
     let params = authenticate(&state, &app_id, &method, &uri, query.as_deref(), &[])?;
     channel::validate_name(&name).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let info = params.get("info").map(String::as_str).unwrap_or("");
-    if info.split(',').any(|a| a.trim() == "user_count")
-        && ChannelKind::of(&name) != ChannelKind::Presence
-    {
-        return Err(ApiError::bad_request(
-            "user_count is only available for presence channels",
-        ));
+    if info.split(',').any(|a| a.trim() == "user_count") && ChannelKind::of(&name) != ChannelKind::Presence {
+        return Err(ApiError::bad_request("user_count is only available for presence channels"));
     }
     let counts = state.hub.adapter().channel_info(&name);
     let mut answer = Map::new();
@@ -310,16 +269,9 @@ pub async fn users(
 ) -> ApiResult<axum::Json<Value>> {
     authenticate(&state, &app_id, &method, &uri, query.as_deref(), &[])?;
     if ChannelKind::of(&name) != ChannelKind::Presence {
-        return Err(ApiError::bad_request(
-            "users are only listed for presence channels",
-        ));
+        return Err(ApiError::bad_request("users are only listed for presence channels"));
     }
-    let users: Vec<Value> = state
-        .hub
-        .adapter()
-        .members(&name)
-        .into_iter()
-        .map(|id| json!({ "id": id }))
-        .collect();
+    let users: Vec<Value> =
+        state.hub.adapter().members(&name).into_iter().map(|id| json!({ "id": id })).collect();
     Ok(axum::Json(json!({ "users": users })))
 }

@@ -27,9 +27,7 @@ pub async fn upgrade(
     let hub = state.hub.clone();
     ws.read_buffer_size(READ_BUFFER)
         .write_buffer_size(WRITE_BUFFER)
-        .max_write_buffer_size(
-            limits.max_frame_bytes.max(WRITE_BUFFER) * 4 + limits.outbound_queue * 1024,
-        )
+        .max_write_buffer_size(limits.max_frame_bytes.max(WRITE_BUFFER) * 4 + limits.outbound_queue * 1024)
         .max_message_size(limits.max_frame_bytes)
         .max_frame_size(limits.max_frame_bytes)
         .on_upgrade(move |socket| async move { hub.serve_socket(socket, app_key, protocol).await })

@@ -11,9 +11,7 @@ use std::sync::atomic::Ordering;
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures_util::{SinkExt, StreamExt};
 use kanban_protocol::channel::{self, ChannelKind};
-use kanban_protocol::pusher::{
-    self, ChannelData, ClientFrame, SubscribeData, UnsubscribeData, code, event,
-};
+use kanban_protocol::pusher::{self, ChannelData, ClientFrame, SubscribeData, UnsubscribeData, code, event};
 use kanban_protocol::sign;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until, timeout};
@@ -46,12 +44,7 @@ pub(super) async fn run(hub: Hub, mut socket: WebSocket, app_key: String, protoc
         return;
     }
     if protocol.is_some_and(|v| !(5..=7).contains(&v)) {
-        refuse(
-            &mut socket,
-            code::UNSUPPORTED_PROTOCOL,
-            "Unsupported protocol version",
-        )
-        .await;
+        refuse(&mut socket, code::UNSUPPORTED_PROTOCOL, "Unsupported protocol version").await;
         return;
     }
     let shared = &hub.shared;
@@ -77,15 +70,8 @@ pub(super) async fn run(hub: Hub, mut socket: WebSocket, app_key: String, protoc
     let close = conn.serve(&mut socket, rx).await;
     conn.leave_all();
     if let Some((code, reason)) = close {
-        let frame = CloseFrame {
-            code,
-            reason: Utf8Bytes::from_static(reason),
-        };
-        let _ = timeout(
-            hub.limits().write_timeout,
-            socket.send(Message::Close(Some(frame))),
-        )
-        .await;
+        let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
+        let _ = timeout(hub.limits().write_timeout, socket.send(Message::Close(Some(frame)))).await;
     }
     shared.open.fetch_sub(1, Ordering::AcqRel);
     Metrics::add(&shared.metrics.connections_closed, 1);
@@ -93,13 +79,8 @@ pub(super) async fn run(hub: Hub, mut socket: WebSocket, app_key: String, protoc
 
 /// Tells a client why it cannot stay (as `pusher:error`, then the close code).
 async fn refuse(socket: &mut WebSocket, code: u16, message: &'static str) {
-    let _ = socket
-        .send(Message::Text(pusher::error(Some(code), message).into()))
-        .await;
-    let frame = CloseFrame {
-        code,
-        reason: Utf8Bytes::from_static(message),
-    };
+    let _ = socket.send(Message::Text(pusher::error(Some(code), message).into())).await;
+    let frame = CloseFrame { code, reason: Utf8Bytes::from_static(message) };
     let _ = socket.send(Message::Close(Some(frame))).await;
 }
 
@@ -110,8 +91,7 @@ impl Connection {
         if *shutdown.borrow_and_update() {
             return Some((code::RECONNECT, "Server shutting down"));
         }
-        let hello =
-            pusher::connection_established(&self.socket_id, limits.activity_timeout.as_secs());
+        let hello = pusher::connection_established(&self.socket_id, limits.activity_timeout.as_secs());
         if !self.write(socket, hello.into()).await {
             return None;
         }
@@ -191,11 +171,7 @@ impl Connection {
     async fn write(&self, socket: &mut WebSocket, frame: Frame) -> bool {
         Metrics::add(&self.hub.metrics().messages_out, 1);
         matches!(
-            timeout(
-                self.hub.limits().write_timeout,
-                socket.send(Message::Text(frame))
-            )
-            .await,
+            timeout(self.hub.limits().write_timeout, socket.send(Message::Text(frame))).await,
             Ok(Ok(()))
         )
     }
@@ -219,10 +195,7 @@ impl Connection {
             }
             socket.flush().await
         };
-        matches!(
-            timeout(self.hub.limits().write_timeout, write).await,
-            Ok(Ok(()))
-        )
+        matches!(timeout(self.hub.limits().write_timeout, write).await, Ok(Ok(())))
     }
 
     /// Acts on one client frame; returns the direct reply, if any. Replies that
@@ -231,10 +204,7 @@ impl Connection {
         let frame = match ClientFrame::parse(text) {
             Ok(f) => f,
             Err(e) => {
-                return Some(pusher::error(
-                    Some(code::REJECTED),
-                    &format!("Malformed frame: {e}"),
-                ));
+                return Some(pusher::error(Some(code::REJECTED), &format!("Malformed frame: {e}")));
             }
         };
         match frame.event.as_ref() {
@@ -242,55 +212,37 @@ impl Connection {
             event::PONG => None,
             event::SUBSCRIBE => match pusher::parse_data::<SubscribeData>(frame.data) {
                 Ok(data) => self.subscribe(data),
-                Err(e) => Some(pusher::error(
-                    Some(code::REJECTED),
-                    &format!("Malformed subscribe data: {e}"),
-                )),
+                Err(e) => {
+                    Some(pusher::error(Some(code::REJECTED), &format!("Malformed subscribe data: {e}")))
+                }
             },
             event::UNSUBSCRIBE => match pusher::parse_data::<UnsubscribeData>(frame.data) {
                 Ok(data) => {
-                    for name in data
-                        .channel
-                        .into_iter()
-                        .chain(data.channels.into_iter().flatten())
-                    {
+                    for name in data.channel.into_iter().chain(data.channels.into_iter().flatten()) {
                         if self.channels.remove(&name).is_some() {
                             self.hub.adapter().unsubscribe(&name, self.conn_id);
                         }
                     }
                     None
                 }
-                Err(e) => Some(pusher::error(
-                    Some(code::REJECTED),
-                    &format!("Malformed unsubscribe data: {e}"),
-                )),
+                Err(e) => {
+                    Some(pusher::error(Some(code::REJECTED), &format!("Malformed unsubscribe data: {e}")))
+                }
             },
             name if name.starts_with(event::CLIENT_PREFIX) => self.client_event(&frame),
-            name => Some(pusher::error(
-                Some(code::REJECTED),
-                &format!("Unsupported event {name:?}"),
-            )),
+            name => Some(pusher::error(Some(code::REJECTED), &format!("Unsupported event {name:?}"))),
         }
     }
 
     fn subscribe(&mut self, data: SubscribeData) -> Option<String> {
-        let names: Vec<String> = data
-            .channel
-            .iter()
-            .cloned()
-            .chain(data.channels.iter().flatten().cloned())
-            .collect();
+        let names: Vec<String> =
+            data.channel.iter().cloned().chain(data.channels.iter().flatten().cloned()).collect();
         if names.is_empty() {
-            return Some(pusher::error(
-                Some(code::REJECTED),
-                "pusher:subscribe needs a channel",
-            ));
+            return Some(pusher::error(Some(code::REJECTED), "pusher:subscribe needs a channel"));
         }
         for name in names {
             if let Err((status, message)) = self.subscribe_one(&name, &data) {
-                self.outbox.push(Frame::from(pusher::subscription_error(
-                    &name, status, &message,
-                )));
+                self.outbox.push(Frame::from(pusher::subscription_error(&name, status, &message)));
             }
         }
         None
@@ -299,8 +251,7 @@ impl Connection {
     fn subscribe_one(&mut self, name: &str, data: &SubscribeData) -> Result<(), (u16, String)> {
         channel::validate_name(name).map_err(|e| (400, format!("Invalid channel name: {e}")))?;
         let limits = self.hub.limits();
-        if !self.channels.contains_key(name)
-            && self.channels.len() >= limits.max_subscriptions_per_connection
+        if !self.channels.contains_key(name) && self.channels.len() >= limits.max_subscriptions_per_connection
         {
             return Err((
                 429,
@@ -311,39 +262,22 @@ impl Connection {
             ));
         }
         let kind = ChannelKind::of(name);
-        let channel_data = if kind == ChannelKind::Presence {
-            data.channel_data.as_deref()
-        } else {
-            None
-        };
+        let channel_data = if kind == ChannelKind::Presence { data.channel_data.as_deref() } else { None };
         if kind.needs_auth() {
-            let auth = data
-                .auth
-                .as_deref()
-                .ok_or((401, "Missing auth signature".to_string()))?;
+            let auth = data.auth.as_deref().ok_or((401, "Missing auth signature".to_string()))?;
             if kind == ChannelKind::Presence && channel_data.is_none() {
                 return Err((400, "Presence channels need channel_data".into()));
             }
             let app = self.hub.app();
-            if !sign::verify_channel_auth(
-                &app.key,
-                &app.secret,
-                auth,
-                &self.socket_id,
-                name,
-                channel_data,
-            ) {
+            if !sign::verify_channel_auth(&app.key, &app.secret, auth, &self.socket_id, name, channel_data) {
                 return Err((401, "Invalid signature".into()));
             }
         }
         let member = match channel_data {
             Some(raw) => {
-                let parsed: ChannelData = serde_json::from_str(raw)
-                    .map_err(|e| (400, format!("Invalid channel_data: {e}")))?;
-                Some(PresenceMember {
-                    user_id: parsed.user_id.0,
-                    user_info: parsed.user_info,
-                })
+                let parsed: ChannelData =
+                    serde_json::from_str(raw).map_err(|e| (400, format!("Invalid channel_data: {e}")))?;
+                Some(PresenceMember { user_id: parsed.user_id.0, user_info: parsed.user_info })
             }
             None => None,
         };
@@ -360,10 +294,7 @@ impl Connection {
                 self.channels.remove(name);
             }
         }
-        self.hub
-            .adapter()
-            .subscribe(name, sub, member)
-            .map_err(|e| (403, e.to_string()))?;
+        self.hub.adapter().subscribe(name, sub, member).map_err(|e| (403, e.to_string()))?;
         self.channels.insert(name.to_string(), user_id);
         Ok(())
     }
@@ -393,12 +324,7 @@ impl Connection {
                 "Client event rejected due to rate limit",
             ));
         }
-        let out = Frame::from(pusher::client_event(
-            &frame.event,
-            name,
-            data,
-            user_id.as_deref(),
-        ));
+        let out = Frame::from(pusher::client_event(&frame.event, name, data, user_id.as_deref()));
         self.hub.adapter().publish(name, out, Some(&self.socket_id));
         None
     }

@@ -32,10 +32,7 @@ struct Channel {
 
 impl Channel {
     fn info(&self) -> ChannelInfo {
-        ChannelInfo {
-            subscription_count: self.subscribers.len(),
-            user_count: self.members.len(),
-        }
+        ChannelInfo { subscription_count: self.subscribers.len(), user_count: self.members.len() }
     }
 
     /// Queues `frame` to every subscriber.
@@ -46,10 +43,8 @@ impl Channel {
     }
 
     fn presence_snapshot(&self, channel: &str) -> String {
-        let members = self.members.iter().map(|(id, m)| pusher::Member {
-            user_id: id,
-            user_info: m.info.as_deref(),
-        });
+        let members =
+            self.members.iter().map(|(id, m)| pusher::Member { user_id: id, user_info: m.info.as_deref() });
         pusher::presence_succeeded(channel, members)
     }
 }
@@ -65,10 +60,7 @@ pub struct LocalAdapter {
 impl LocalAdapter {
     /// An empty hub state allowing `max_presence_members` users per presence channel.
     pub fn new(max_presence_members: usize) -> Self {
-        Self {
-            shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
-            max_presence_members,
-        }
+        Self { shards: (0..SHARDS).map(|_| RwLock::default()).collect(), max_presence_members }
     }
 
     fn shard(&self, channel: &str) -> &Shard {
@@ -80,15 +72,11 @@ impl LocalAdapter {
     // A panic elsewhere while holding a lock must not take the whole hub down with
     // poisoning: the maps are left consistent by every method here.
     fn read(&self, channel: &str) -> RwLockReadGuard<'_, HashMap<Box<str>, Channel>> {
-        self.shard(channel)
-            .read()
-            .unwrap_or_else(|e| e.into_inner())
+        self.shard(channel).read().unwrap_or_else(|e| e.into_inner())
     }
 
     fn write(&self, channel: &str) -> RwLockWriteGuard<'_, HashMap<Box<str>, Channel>> {
-        self.shard(channel)
-            .write()
-            .unwrap_or_else(|e| e.into_inner())
+        self.shard(channel).write().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -113,8 +101,7 @@ impl Adapter for LocalAdapter {
             return Ok(());
         }
         let Some(member) = member.filter(|_| presence) else {
-            sub.outbox
-                .push(Frame::from(pusher::subscription_succeeded(channel)));
+            sub.outbox.push(Frame::from(pusher::subscription_succeeded(channel)));
             ch.subscribers.insert(conn_id, (sub, None));
             return Ok(());
         };
@@ -124,22 +111,15 @@ impl Adapter for LocalAdapter {
             if ch.subscribers.is_empty() {
                 shard.remove(channel);
             }
-            return Err(SubscribeError::PresenceFull {
-                max: self.max_presence_members,
-            });
+            return Err(SubscribeError::PresenceFull { max: self.max_presence_members });
         }
-        let entry = ch.members.entry(user_id.clone()).or_insert(Member {
-            info: member.user_info,
-            connections: 0,
-        });
+        let entry =
+            ch.members.entry(user_id.clone()).or_insert(Member { info: member.user_info, connections: 0 });
         entry.connections += 1;
         sub.outbox.push(Frame::from(ch.presence_snapshot(channel)));
         if first {
             let info = ch.members.get(&user_id).and_then(|m| m.info.as_deref());
-            let added = pusher::Member {
-                user_id: &user_id,
-                user_info: info,
-            };
+            let added = pusher::Member { user_id: &user_id, user_info: info };
             let frame = Frame::from(pusher::member_added(channel, &added));
             ch.broadcast(&frame);
         }
@@ -217,9 +197,6 @@ impl Adapter for LocalAdapter {
     }
 
     fn channel_count(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|s| s.read().unwrap_or_else(|e| e.into_inner()).len())
-            .sum()
+        self.shards.iter().map(|s| s.read().unwrap_or_else(|e| e.into_inner()).len()).sum()
     }
 }

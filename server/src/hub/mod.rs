@@ -38,11 +38,7 @@ pub struct Outbox {
 impl Outbox {
     fn new(capacity: usize) -> (Arc<Self>, mpsc::Receiver<Frame>) {
         let (tx, rx) = mpsc::channel(capacity.max(1));
-        let outbox = Outbox {
-            tx,
-            overflowed: AtomicBool::new(false),
-            wake: Notify::new(),
-        };
+        let outbox = Outbox { tx, overflowed: AtomicBool::new(false), wake: Notify::new() };
         (Arc::new(outbox), rx)
     }
 
@@ -111,9 +107,7 @@ impl Hub {
             open: AtomicU64::new(0),
             shutdown,
         };
-        Hub {
-            shared: Arc::new(shared),
-        }
+        Hub { shared: Arc::new(shared) }
     }
 
     pub fn app(&self) -> &AppCredentials {
@@ -146,11 +140,7 @@ impl Hub {
     /// Publishes a server event on `channel`, encoded once for all its subscribers,
     /// skipping the connection `except` (a socket id). Returns the recipients.
     pub fn publish(&self, channel: &str, event: &str, data: &str, except: Option<&str>) -> usize {
-        let frame = Frame::from(kanban_protocol::pusher::encode_event(
-            event,
-            Some(channel),
-            data,
-        ));
+        let frame = Frame::from(kanban_protocol::pusher::encode_event(event, Some(channel), data));
         Metrics::add(&self.metrics().events_published, 1);
         self.shared.adapter.publish(channel, frame, except)
     }

@@ -12,11 +12,7 @@ pub struct TokenBucket {
 
 impl TokenBucket {
     pub fn new(rate: u32) -> Self {
-        Self {
-            rate: f64::from(rate),
-            tokens: f64::from(rate),
-            last: Instant::now(),
-        }
+        Self { rate: f64::from(rate), tokens: f64::from(rate), last: Instant::now() }
     }
 
     /// Takes one token if there is one.
@@ -48,10 +44,6 @@ mod tests {
         let refilled = (0..20).filter(|_| bucket.try_take()).count();
         assert_eq!(refilled, 5);
         tokio::time::advance(Duration::from_secs(60)).await;
-        assert_eq!(
-            (0..20).filter(|_| bucket.try_take()).count(),
-            10,
-            "never above the burst"
-        );
+        assert_eq!((0..20).filter(|_| bucket.try_take()).count(), 10, "never above the burst");
     }
 }

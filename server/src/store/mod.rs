@@ -3,13 +3,14 @@
 //! embedded default. A PostgreSQL implementation would be a sibling module with its
 //! own migrations, behind the same trait.
 
+pub mod board;
 mod sqlite;
 pub mod token;
 
 use async_trait::async_trait;
-use kanban_protocol::model::{Project, Role, User};
+use kanban_protocol::model::{Board, Project, Role, User};
 
-pub use sqlite::SqliteStore;
+pub use sqlite::{DEFAULT_EVENT_RETENTION, SqliteStore};
 
 use crate::config::AppCredentials;
 
@@ -73,15 +74,29 @@ pub trait Store: Send + Sync + 'static {
     async fn projects_of(&self, user_id: i64) -> Result<Vec<Project>>;
     /// The user's role on a project, or `None` when not a member (or no project).
     async fn role_of(&self, project_id: i64, user_id: i64) -> Result<Option<Role>>;
+
+    /// Commits a batch of board changes in one transaction, each one all or
+    /// nothing; answers each in order. `Err` means none was committed.
+    async fn apply(&self, batch: Vec<board::Write>) -> Result<Vec<Result<board::Committed, board::OpError>>>;
+    /// A member's snapshot of a board (`NotFound` for non-members).
+    async fn board(&self, project_id: i64, user_id: i64) -> Result<Board>;
+    /// The logged events after revision `after`, for a member.
+    async fn events_after(&self, project_id: i64, user_id: i64, after: u64) -> Result<EventsAfter>;
+}
+
+/// The answer to "what happened since revision N".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventsAfter {
+    /// The events, oldest first, as (name, data JSON); `rev` is the revision now.
+    Events { rev: u64, events: Vec<(String, String)> },
+    /// Some of them are no longer kept: fetch the board instead.
+    Gone { rev: u64 },
 }
 
 /// The columns every new project starts with.
 pub fn default_statuses() -> Vec<NewStatus> {
     ["Todo", "In Progress", "Done"]
         .into_iter()
-        .map(|name| NewStatus {
-            name: name.to_string(),
-            color: None,
-        })
+        .map(|name| NewStatus { name: name.to_string(), color: None })
         .collect()
 }

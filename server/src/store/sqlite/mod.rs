@@ -1,23 +1,34 @@
 //! The SQLite store: one file in the data directory, WAL mode, schema by migrations.
 
+mod board;
+mod place;
+mod read;
+mod rows;
+
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use kanban_protocol::model::{Project, Role, User};
+use kanban_protocol::model::{Board, Project, Role, User};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{Row, SqlitePool};
 use subtle::ConstantTimeEq;
 
-use super::{ProjectMembers, Result, Store, StoreError, default_statuses, token};
+use super::board::{Committed, OpError, Write};
+use super::{EventsAfter, ProjectMembers, Result, Store, StoreError, default_statuses, token};
 use crate::config::AppCredentials;
 
 /// The store on a SQLite database file.
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// Events kept per project for `events?after` (older ones answer 410).
+    retention: u64,
 }
+
+/// Events kept per project unless told otherwise.
+pub const DEFAULT_EVENT_RETENTION: u64 = 10_000;
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
@@ -31,12 +42,15 @@ impl SqliteStore {
             .foreign_keys(true)
             // Admin commands share the file with a running server: wait, don't fail.
             .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await?;
+        let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool })
+        Ok(Self { pool, retention: DEFAULT_EVENT_RETENTION })
+    }
+
+    /// Keeps the last `events` events of each project (at least 64).
+    pub fn with_event_retention(mut self, events: u64) -> Self {
+        self.retention = events.max(64);
+        self
     }
 
     /// The underlying pool, for the board's queries.
@@ -50,11 +64,7 @@ fn is_unique_violation(e: &sqlx::Error) -> bool {
 }
 
 fn user_from_row(row: &sqlx::sqlite::SqliteRow) -> User {
-    User {
-        id: row.get("id"),
-        name: row.get("name"),
-        color: row.get("color"),
-    }
+    User { id: row.get("id"), name: row.get("name"), color: row.get("color") }
 }
 
 fn role_from(text: &str) -> Result<Role> {
@@ -65,39 +75,32 @@ fn role_from(text: &str) -> Result<Role> {
 impl Store for SqliteStore {
     async fn app_credentials(&self, generate: AppCredentials) -> Result<AppCredentials> {
         // INSERT OR IGNORE makes two processes starting at once agree on one set.
-        sqlx::query(
-            "INSERT OR IGNORE INTO app (id, app_id, app_key, app_secret) VALUES (1, ?, ?, ?)",
-        )
-        .bind(&generate.id)
-        .bind(&generate.key)
-        .bind(&generate.secret)
-        .execute(&self.pool)
-        .await?;
+        sqlx::query("INSERT OR IGNORE INTO app (id, app_id, app_key, app_secret) VALUES (1, ?, ?, ?)")
+            .bind(&generate.id)
+            .bind(&generate.key)
+            .bind(&generate.secret)
+            .execute(&self.pool)
+            .await?;
         let row = sqlx::query("SELECT app_id, app_key, app_secret FROM app WHERE id = 1")
             .fetch_one(&self.pool)
             .await?;
-        Ok(AppCredentials {
-            id: row.get(0),
-            key: row.get(1),
-            secret: row.get(2),
-        })
+        Ok(AppCredentials { id: row.get(0), key: row.get(1), secret: row.get(2) })
     }
 
     async fn add_user(&self, name: &str, color: &str) -> Result<(User, String)> {
         let mut tx = self.pool.begin().await?;
-        let id: i64 =
-            sqlx::query_scalar("INSERT INTO users (name, color) VALUES (?, ?) RETURNING id")
-                .bind(name)
-                .bind(color)
-                .fetch_one(&mut *tx)
-                .await
-                .map_err(|e| {
-                    if is_unique_violation(&e) {
-                        StoreError::Conflict(format!("user {name:?} already exists"))
-                    } else {
-                        e.into()
-                    }
-                })?;
+        let id: i64 = sqlx::query_scalar("INSERT INTO users (name, color) VALUES (?, ?) RETURNING id")
+            .bind(name)
+            .bind(color)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| {
+                if is_unique_violation(&e) {
+                    StoreError::Conflict(format!("user {name:?} already exists"))
+                } else {
+                    e.into()
+                }
+            })?;
         let token = token::generate();
         sqlx::query("INSERT INTO tokens (user_id, hash) VALUES (?, ?)")
             .bind(id)
@@ -105,20 +108,12 @@ impl Store for SqliteStore {
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
-        Ok((
-            User {
-                id,
-                name: name.to_string(),
-                color: color.to_string(),
-            },
-            token,
-        ))
+        Ok((User { id, name: name.to_string(), color: color.to_string() }, token))
     }
 
     async fn users(&self) -> Result<Vec<User>> {
-        let rows = sqlx::query("SELECT id, name, color FROM users ORDER BY name")
-            .fetch_all(&self.pool)
-            .await?;
+        let rows =
+            sqlx::query("SELECT id, name, color FROM users ORDER BY name").fetch_all(&self.pool).await?;
         Ok(rows.iter().map(user_from_row).collect())
     }
 
@@ -132,10 +127,7 @@ impl Store for SqliteStore {
     }
 
     async fn remove_user(&self, name: &str) -> Result<()> {
-        let done = sqlx::query("DELETE FROM users WHERE name = ?")
-            .bind(name)
-            .execute(&self.pool)
-            .await?;
+        let done = sqlx::query("DELETE FROM users WHERE name = ?").bind(name).execute(&self.pool).await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound("user"));
         }
@@ -183,25 +175,21 @@ impl Store for SqliteStore {
             })?;
         let keys = kanban_protocol::order::spread(default_statuses().len());
         for (status, position) in default_statuses().into_iter().zip(keys) {
-            sqlx::query(
-                "INSERT INTO statuses (project_id, name, color, position) VALUES (?, ?, ?, ?)",
-            )
-            .bind(id)
-            .bind(status.name)
-            .bind(status.color)
-            .bind(position)
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query("INSERT INTO statuses (project_id, name, color, position) VALUES (?, ?, ?, ?)")
+                .bind(id)
+                .bind(status.name)
+                .bind(status.color)
+                .bind(position)
+                .execute(&mut *tx)
+                .await?;
         }
         for (user_id, role) in members {
-            sqlx::query(
-                "INSERT OR REPLACE INTO members (project_id, user_id, role) VALUES (?, ?, ?)",
-            )
-            .bind(id)
-            .bind(user_id)
-            .bind(role.as_str())
-            .execute(&mut *tx)
-            .await?;
+            sqlx::query("INSERT OR REPLACE INTO members (project_id, user_id, role) VALUES (?, ?, ?)")
+                .bind(id)
+                .bind(user_id)
+                .bind(role.as_str())
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(id)
@@ -219,11 +207,7 @@ impl Store for SqliteStore {
         for row in rows {
             let id: i64 = row.get("id");
             if out.last().is_none_or(|p| p.id != id) {
-                out.push(ProjectMembers {
-                    id,
-                    name: row.get("name"),
-                    members: Vec::new(),
-                });
+                out.push(ProjectMembers { id, name: row.get("name"), members: Vec::new() });
             }
             let user: Option<String> = row.get("user");
             let role: Option<String> = row.get("role");
@@ -250,8 +234,7 @@ impl Store for SqliteStore {
                     .await?
             }
         };
-        row.map(|r| (r.get(0), r.get(1)))
-            .ok_or(StoreError::NotFound("project"))
+        row.map(|r| (r.get(0), r.get(1))).ok_or(StoreError::NotFound("project"))
     }
 
     async fn grant(&self, project_id: i64, user_id: i64, role: Role) -> Result<()> {
@@ -288,13 +271,7 @@ impl Store for SqliteStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter()
-            .map(|r| {
-                Ok(Project {
-                    id: r.get(0),
-                    name: r.get(1),
-                    role: role_from(r.get::<&str, _>(2))?,
-                })
-            })
+            .map(|r| Ok(Project { id: r.get(0), name: r.get(1), role: role_from(r.get::<&str, _>(2))? }))
             .collect()
     }
 
@@ -306,5 +283,17 @@ impl Store for SqliteStore {
                 .fetch_optional(&self.pool)
                 .await?;
         role.as_deref().map(role_from).transpose()
+    }
+
+    async fn apply(&self, batch: Vec<Write>) -> Result<Vec<Result<Committed, OpError>>> {
+        Ok(board::apply(&self.pool, self.retention, batch).await?)
+    }
+
+    async fn board(&self, project_id: i64, user_id: i64) -> Result<Board> {
+        read::board(&self.pool, project_id, user_id).await
+    }
+
+    async fn events_after(&self, project_id: i64, user_id: i64, after: u64) -> Result<EventsAfter> {
+        read::events_after(&self.pool, project_id, user_id, after).await
     }
 }

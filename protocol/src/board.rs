@@ -1,0 +1,241 @@
+//! A board as a client holds it: the snapshot plus the events applied since, in
+//! revision order, with gaps detected so that the client can fetch what it missed.
+
+use crate::model::{Board, EventData, Member, Project, Status, Task, events};
+
+/// What applying an event did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Applied {
+    /// The board is now at the event's revision.
+    Applied,
+    /// The board already had this revision (e.g. an event that raced a snapshot).
+    AlreadySeen,
+    /// Revisions are missing before this one: fetch the events after `have`.
+    Gap { have: u64, got: u64 },
+}
+
+/// A board's columns and cards at revision `rev`, kept in display order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardState {
+    pub project: Project,
+    pub rev: u64,
+    /// Sorted by (position, id).
+    pub statuses: Vec<Status>,
+    /// Sorted by (position, id); [`BoardState::cards`] picks a column's.
+    pub tasks: Vec<Task>,
+    pub members: Vec<Member>,
+}
+
+impl From<Board> for BoardState {
+    fn from(b: Board) -> Self {
+        let mut state = BoardState {
+            project: b.project,
+            rev: b.rev,
+            statuses: b.statuses,
+            tasks: b.tasks,
+            members: b.members,
+        };
+        state.sort();
+        state
+    }
+}
+
+impl BoardState {
+    fn sort(&mut self) {
+        self.statuses.sort_by(|a, b| (&a.position, a.id).cmp(&(&b.position, b.id)));
+        self.tasks.sort_by(|a, b| (&a.position, a.id).cmp(&(&b.position, b.id)));
+    }
+
+    /// The cards of a column, in order.
+    pub fn cards(&self, status_id: i64) -> impl Iterator<Item = &Task> {
+        self.tasks.iter().filter(move |t| t.status_id == status_id)
+    }
+
+    pub fn task(&self, id: i64) -> Option<&Task> {
+        self.tasks.iter().find(|t| t.id == id)
+    }
+
+    pub fn status(&self, id: i64) -> Option<&Status> {
+        self.statuses.iter().find(|s| s.id == id)
+    }
+
+    pub fn member(&self, user_id: i64) -> Option<&Member> {
+        self.members.iter().find(|m| m.id == user_id)
+    }
+
+    /// Applies the server event `name` if it is the next revision.
+    pub fn apply(&mut self, name: &str, data: &EventData) -> Applied {
+        if data.rev <= self.rev {
+            return Applied::AlreadySeen;
+        }
+        if data.rev != self.rev + 1 {
+            return Applied::Gap { have: self.rev, got: data.rev };
+        }
+        match name {
+            events::TASK_CREATED | events::TASK_UPDATED | events::TASK_MOVED => {
+                if let Some(t) = &data.task {
+                    self.upsert_task(t.clone());
+                }
+            }
+            events::TASK_DELETED => {
+                if let Some(id) = data.id {
+                    self.tasks.retain(|t| t.id != id);
+                }
+            }
+            events::STATUS_CREATED | events::STATUS_UPDATED | events::STATUS_MOVED => {
+                if let Some(s) = &data.status {
+                    match self.statuses.iter_mut().find(|x| x.id == s.id) {
+                        Some(x) => *x = s.clone(),
+                        None => self.statuses.push(s.clone()),
+                    }
+                }
+            }
+            events::STATUS_DELETED => {
+                if let Some(id) = data.id {
+                    self.statuses.retain(|s| s.id != id);
+                }
+                for t in &data.tasks {
+                    self.upsert_task(t.clone());
+                }
+                // Cards of a deleted column that were not moved are gone with it.
+                let ids: Vec<i64> = self.statuses.iter().map(|s| s.id).collect();
+                self.tasks.retain(|t| ids.contains(&t.status_id));
+            }
+            // Events of later versions: the revision still counts.
+            _ => {}
+        }
+        self.rev = data.rev;
+        self.sort();
+        Applied::Applied
+    }
+
+    fn upsert_task(&mut self, task: Task) {
+        match self.tasks.iter_mut().find(|x| x.id == task.id) {
+            Some(x) => *x = task,
+            None => self.tasks.push(task),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Priority, Role};
+
+    fn task(id: i64, status_id: i64, position: &str) -> Task {
+        Task {
+            id,
+            project_id: 1,
+            status_id,
+            title: format!("t{id}"),
+            description: String::new(),
+            assignee_id: None,
+            priority: Priority::None,
+            labels: vec![],
+            due_date: None,
+            position: position.into(),
+            version: 1,
+            created_by: None,
+            updated_by: None,
+            created_at: String::new(),
+            updated_at: String::new(),
+        }
+    }
+
+    fn status(id: i64, position: &str) -> Status {
+        Status {
+            id,
+            project_id: 1,
+            name: format!("s{id}"),
+            color: None,
+            position: position.into(),
+            wip_limit: None,
+            version: 1,
+        }
+    }
+
+    fn board() -> BoardState {
+        BoardState::from(Board {
+            project: Project { id: 1, name: "p".into(), role: Role::Owner },
+            rev: 5,
+            statuses: vec![status(2, "b"), status(1, "a")],
+            tasks: vec![task(10, 1, "b"), task(11, 1, "a"), task(12, 2, "a")],
+            members: vec![],
+        })
+    }
+
+    fn data(rev: u64) -> EventData {
+        EventData { rev, by: 1, task: None, status: None, id: None, moved_to: None, tasks: vec![] }
+    }
+
+    fn order(b: &BoardState, status_id: i64) -> Vec<i64> {
+        b.cards(status_id).map(|t| t.id).collect()
+    }
+
+    #[test]
+    fn snapshot_is_sorted() {
+        let b = board();
+        assert_eq!(b.statuses.iter().map(|s| s.id).collect::<Vec<_>>(), vec![1, 2]);
+        assert_eq!(order(&b, 1), vec![11, 10]);
+    }
+
+    #[test]
+    fn applies_every_event_kind() {
+        let mut b = board();
+        let created = EventData { task: Some(task(13, 2, "b")), ..data(6) };
+        assert_eq!(b.apply(events::TASK_CREATED, &created), Applied::Applied);
+        assert_eq!(order(&b, 2), vec![12, 13]);
+
+        let mut updated = task(13, 2, "b");
+        updated.title = "renamed".into();
+        b.apply(events::TASK_UPDATED, &EventData { task: Some(updated), ..data(7) });
+        assert_eq!(b.task(13).unwrap().title, "renamed");
+
+        b.apply(events::TASK_MOVED, &EventData { task: Some(task(13, 1, "0V")), ..data(8) });
+        assert_eq!(order(&b, 1), vec![13, 11, 10]);
+        assert_eq!(order(&b, 2), vec![12]);
+
+        b.apply(events::TASK_DELETED, &EventData { id: Some(11), ..data(9) });
+        assert_eq!(order(&b, 1), vec![13, 10]);
+
+        b.apply(events::STATUS_CREATED, &EventData { status: Some(status(3, "0")), ..data(10) });
+        assert_eq!(b.statuses[0].id, 3);
+        b.apply(events::STATUS_MOVED, &EventData { status: Some(status(3, "c")), ..data(11) });
+        assert_eq!(b.statuses.last().unwrap().id, 3);
+        let mut renamed = status(3, "c");
+        renamed.name = "Later".into();
+        b.apply(events::STATUS_UPDATED, &EventData { status: Some(renamed), ..data(12) });
+        assert_eq!(b.status(3).unwrap().name, "Later");
+
+        // Deleting column 1, its cards moved to 2.
+        let moved = vec![task(13, 2, "c"), task(10, 2, "d")];
+        b.apply(
+            events::STATUS_DELETED,
+            &EventData { id: Some(1), moved_to: Some(2), tasks: moved, ..data(13) },
+        );
+        assert!(b.status(1).is_none());
+        assert_eq!(order(&b, 2), vec![12, 13, 10]);
+        // Deleting an empty column.
+        b.apply(events::STATUS_DELETED, &EventData { id: Some(3), ..data(14) });
+        assert_eq!(b.statuses.len(), 1);
+        assert_eq!(b.rev, 14);
+        // Unknown events still advance the revision.
+        assert_eq!(b.apply("project-renamed", &data(15)), Applied::Applied);
+        assert_eq!(b.rev, 15);
+    }
+
+    #[test]
+    fn detects_gaps_and_ignores_the_seen() {
+        let mut b = board();
+        let before = b.clone();
+        assert_eq!(
+            b.apply(events::TASK_DELETED, &EventData { id: Some(10), ..data(5) }),
+            Applied::AlreadySeen
+        );
+        assert_eq!(
+            b.apply(events::TASK_DELETED, &EventData { id: Some(10), ..data(7) }),
+            Applied::Gap { have: 5, got: 7 }
+        );
+        assert_eq!(b, before, "nothing applied out of order");
+    }
+}

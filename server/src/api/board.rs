@@ -1,0 +1,145 @@
+//! The board's REST routes: the snapshot, the events since a revision, and the
+//! changes to cards and columns. Every change goes through the writer; the answer
+//! is the change's event data (`{rev, by, task | status | id}`), the very text
+//! that was broadcast.
+
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use kanban_protocol::model::Board;
+use kanban_protocol::request::{MoveStatus, MoveTask, NewStatus, NewTask, StatusPatch, TaskPatch};
+use serde::Deserialize;
+
+use super::AppState;
+use super::error::{ApiError, ApiResult};
+use super::extract::{CurrentUser, Json, Path, Query};
+use crate::store::EventsAfter;
+use crate::store::board::{Committed, Op};
+
+fn json_text(status: StatusCode, body: String) -> Response {
+    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+async fn commit(state: &AppState, by: i64, op: Op, status: StatusCode) -> ApiResult<Response> {
+    let Committed { data, .. } = state.writer.write(by, op).await?;
+    Ok(json_text(status, data.to_string()))
+}
+
+pub async fn snapshot(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(pid): Path<i64>,
+) -> ApiResult<axum::Json<Board>> {
+    Ok(axum::Json(state.store.board(pid, user.id).await?))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct After {
+    after: u64,
+}
+
+pub async fn events(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(pid): Path<i64>,
+    Query(After { after }): Query<After>,
+) -> ApiResult<Response> {
+    match state.store.events_after(pid, user.id, after).await? {
+        EventsAfter::Gone { rev } => Err(ApiError::new(
+            StatusCode::GONE,
+            format!("events after {after} are no longer kept (the board is at {rev}): fetch the board"),
+        )),
+        EventsAfter::Events { rev, events } => {
+            // The logged texts go out as they were broadcast, without re-encoding.
+            let mut body = format!(r#"{{"rev":{rev},"events":["#);
+            for (i, (name, data)) in events.iter().enumerate() {
+                if i > 0 {
+                    body.push(',');
+                }
+                body.push_str(r#"{"name":"#);
+                body.push_str(&serde_json::to_string(name).expect("a string serializes"));
+                body.push_str(r#","data":"#);
+                body.push_str(data);
+                body.push('}');
+            }
+            body.push_str("]}");
+            Ok(json_text(StatusCode::OK, body))
+        }
+    }
+}
+
+pub async fn create_task(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(project_id): Path<i64>,
+    Json(new): Json<NewTask>,
+) -> ApiResult<Response> {
+    commit(&state, user.id, Op::CreateTask { project_id, new }, StatusCode::CREATED).await
+}
+
+pub async fn update_task(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(task_id): Path<i64>,
+    Json(patch): Json<TaskPatch>,
+) -> ApiResult<Response> {
+    commit(&state, user.id, Op::UpdateTask { task_id, patch }, StatusCode::OK).await
+}
+
+pub async fn move_task(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(task_id): Path<i64>,
+    Json(to): Json<MoveTask>,
+) -> ApiResult<Response> {
+    commit(&state, user.id, Op::MoveTask { task_id, to }, StatusCode::OK).await
+}
+
+pub async fn delete_task(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(task_id): Path<i64>,
+) -> ApiResult<Response> {
+    commit(&state, user.id, Op::DeleteTask { task_id }, StatusCode::OK).await
+}
+
+pub async fn create_status(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(project_id): Path<i64>,
+    Json(new): Json<NewStatus>,
+) -> ApiResult<Response> {
+    commit(&state, user.id, Op::CreateStatus { project_id, new }, StatusCode::CREATED).await
+}
+
+pub async fn update_status(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(status_id): Path<i64>,
+    Json(patch): Json<StatusPatch>,
+) -> ApiResult<Response> {
+    commit(&state, user.id, Op::UpdateStatus { status_id, patch }, StatusCode::OK).await
+}
+
+pub async fn move_status(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(status_id): Path<i64>,
+    Json(to): Json<MoveStatus>,
+) -> ApiResult<Response> {
+    commit(&state, user.id, Op::MoveStatus { status_id, to }, StatusCode::OK).await
+}
+
+#[derive(Debug, Deserialize)]
+pub struct DeleteStatus {
+    move_to: Option<i64>,
+}
+
+pub async fn delete_status(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(status_id): Path<i64>,
+    Query(DeleteStatus { move_to }): Query<DeleteStatus>,
+) -> ApiResult<Response> {
+    commit(&state, user.id, Op::DeleteStatus { status_id, move_to }, StatusCode::OK).await
+}

@@ -1,0 +1,182 @@
+//! The board's writes as the store takes them ([`Write`]), what a committed one
+//! yields ([`Committed`]), why one is refused ([`OpError`]), and the checks of
+//! field values that need no database.
+
+use std::sync::Arc;
+
+use kanban_protocol::color;
+use kanban_protocol::request::{MoveStatus, MoveTask, NewStatus, NewTask, StatusPatch, TaskPatch};
+
+/// One change of a board, by one user.
+#[derive(Debug, Clone)]
+pub struct Write {
+    pub by: i64,
+    pub op: Op,
+}
+
+/// The changes a board accepts.
+#[derive(Debug, Clone)]
+pub enum Op {
+    CreateTask { project_id: i64, new: NewTask },
+    UpdateTask { task_id: i64, patch: TaskPatch },
+    MoveTask { task_id: i64, to: MoveTask },
+    DeleteTask { task_id: i64 },
+    CreateStatus { project_id: i64, new: NewStatus },
+    UpdateStatus { status_id: i64, patch: StatusPatch },
+    MoveStatus { status_id: i64, to: MoveStatus },
+    DeleteStatus { status_id: i64, move_to: Option<i64> },
+}
+
+/// A committed change: the event to broadcast, already encoded.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    pub project_id: i64,
+    pub rev: u64,
+    pub event: &'static str,
+    /// The event's data (`{rev, by, ...}`), the same text for the log, the channel
+    /// and the answer to the writer.
+    pub data: Arc<str>,
+}
+
+/// Why a change was refused; nothing of it was committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OpError {
+    /// No such object, or one the user cannot see.
+    NotFound(&'static str),
+    /// The user may see but not change it.
+    Forbidden(String),
+    /// The object changed meanwhile (or is in a state that refuses the change);
+    /// `current` is its JSON now, under `key`.
+    Conflict { message: String, current: Option<(&'static str, String)> },
+    /// A value that cannot be stored.
+    Invalid(String),
+    /// The store failed; the message is for the log.
+    Failed(String),
+}
+
+impl From<sqlx::Error> for OpError {
+    fn from(e: sqlx::Error) -> Self {
+        OpError::Failed(e.to_string())
+    }
+}
+
+pub const MAX_TITLE: usize = 200;
+pub const MAX_DESCRIPTION: usize = 20_000;
+pub const MAX_LABELS: usize = 20;
+pub const MAX_LABEL: usize = 40;
+pub const MAX_STATUS_NAME: usize = 60;
+pub const MAX_WIP_LIMIT: u32 = 10_000;
+
+fn invalid(message: impl Into<String>) -> OpError {
+    OpError::Invalid(message.into())
+}
+
+fn no_control(s: &str) -> bool {
+    !s.chars().any(char::is_control)
+}
+
+/// A title: trimmed, 1 to 200 characters, one line.
+pub fn check_title(title: &str) -> Result<String, OpError> {
+    let t = title.trim();
+    if t.is_empty() || t.chars().count() > MAX_TITLE || !no_control(t) {
+        return Err(invalid(format!("title must be 1 to {MAX_TITLE} characters on one line")));
+    }
+    Ok(t.to_string())
+}
+
+pub fn check_description(d: &str) -> Result<(), OpError> {
+    if d.chars().count() > MAX_DESCRIPTION {
+        return Err(invalid(format!("description is longer than {MAX_DESCRIPTION} characters")));
+    }
+    Ok(())
+}
+
+/// Labels: trimmed, non-empty, one line each, no duplicates.
+pub fn check_labels(labels: &[String]) -> Result<Vec<String>, OpError> {
+    if labels.len() > MAX_LABELS {
+        return Err(invalid(format!("at most {MAX_LABELS} labels")));
+    }
+    let mut out: Vec<String> = Vec::with_capacity(labels.len());
+    for l in labels {
+        let l = l.trim();
+        if l.is_empty() || l.chars().count() > MAX_LABEL || !no_control(l) {
+            return Err(invalid(format!("a label is 1 to {MAX_LABEL} characters on one line")));
+        }
+        if !out.iter().any(|o| o == l) {
+            out.push(l.to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// A due date: `YYYY-MM-DD`, a real day of the calendar.
+pub fn check_due_date(d: &str) -> Result<(), OpError> {
+    let bad = || invalid(format!("due_date {d:?} is not a date of the form YYYY-MM-DD"));
+    let b = d.as_bytes();
+    if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
+        return Err(bad());
+    }
+    let num = |r: std::ops::Range<usize>| {
+        d.get(r).filter(|s| s.bytes().all(|c| c.is_ascii_digit())).and_then(|s| s.parse::<u32>().ok())
+    };
+    let (Some(y), Some(m), Some(day)) = (num(0..4), num(5..7), num(8..10)) else {
+        return Err(bad());
+    };
+    let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    let days = match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        2 if leap => 29,
+        2 => 28,
+        _ => return Err(bad()),
+    };
+    if day == 0 || day > days {
+        return Err(bad());
+    }
+    Ok(())
+}
+
+/// A column name: trimmed, 1 to 60 characters, one line.
+pub fn check_status_name(name: &str) -> Result<String, OpError> {
+    let n = name.trim();
+    if n.is_empty() || n.chars().count() > MAX_STATUS_NAME || !no_control(n) {
+        return Err(invalid(format!("a column name is 1 to {MAX_STATUS_NAME} characters on one line")));
+    }
+    Ok(n.to_string())
+}
+
+pub fn check_color(c: &str) -> Result<String, OpError> {
+    color::parse(c).map_err(OpError::Invalid)
+}
+
+pub fn check_wip_limit(w: u32) -> Result<(), OpError> {
+    if w == 0 || w > MAX_WIP_LIMIT {
+        return Err(invalid(format!("wip_limit must be 1 to {MAX_WIP_LIMIT}")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values() {
+        assert_eq!(check_title("  Fix it ").unwrap(), "Fix it");
+        assert!(check_title("   ").is_err());
+        assert!(check_title("a\nb").is_err());
+        assert!(check_title(&"é".repeat(200)).is_ok());
+        assert!(check_title(&"é".repeat(201)).is_err());
+        assert_eq!(check_labels(&["a".into(), " a ".into(), "b".into()]).unwrap(), vec!["a", "b"]);
+        assert!(check_labels(&["".into()]).is_err());
+        for ok in ["2026-11-26", "2024-02-29", "2000-02-29"] {
+            assert!(check_due_date(ok).is_ok(), "{ok}");
+        }
+        for bad in
+            ["2026-13-01", "2023-02-29", "1900-02-29", "2026-1-01", "tomorrow", "2026-11-00", "+026-11-01"]
+        {
+            assert!(check_due_date(bad).is_err(), "{bad}");
+        }
+        assert!(check_wip_limit(0).is_err() && check_wip_limit(5).is_ok());
+    }
+}

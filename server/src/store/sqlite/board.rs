@@ -1,0 +1,436 @@
+//! The board's writes on SQLite: a batch of changes in one transaction (one
+//! fsync), each change in its own savepoint so that a refused one leaves no trace
+//! and does not disturb the others.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use kanban_protocol::model::{EventData, Status, Task, events};
+use kanban_protocol::request::{MoveStatus, MoveTask, NewStatus, NewTask, StatusPatch, TaskPatch};
+use sqlx::{Connection, SqliteConnection, SqlitePool};
+
+use super::place::{List, place};
+use super::rows::{self, STATUS_COLUMNS, TASK_COLUMNS, load_status, load_task, require_writer};
+use crate::store::board::{self as check, Committed, Op, OpError, Write};
+
+/// Applies `batch` in one transaction; answers each write in order.
+pub async fn apply(
+    pool: &SqlitePool,
+    retention: u64,
+    batch: Vec<Write>,
+) -> Result<Vec<Result<Committed, OpError>>, sqlx::Error> {
+    // IMMEDIATE takes the write lock up front: a deferred transaction that read
+    // first could fail to upgrade while an admin command writes.
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut out = Vec::with_capacity(batch.len());
+    let mut touched = HashSet::new();
+    for write in batch {
+        let mut savepoint = tx.begin().await?;
+        match apply_one(&mut savepoint, write).await {
+            Ok(committed) => {
+                savepoint.commit().await?;
+                touched.insert((committed.project_id, committed.rev));
+                out.push(Ok(committed));
+            }
+            Err(e) => {
+                savepoint.rollback().await?;
+                out.push(Err(e));
+            }
+        }
+    }
+    for (project_id, rev) in touched {
+        // Keep the last `retention` events; older ones answer 410 (fetch the board).
+        if rev > retention && rev.is_multiple_of(64) {
+            sqlx::query("DELETE FROM events WHERE project_id = ? AND rev <= ?")
+                .bind(project_id)
+                .bind((rev - retention) as i64)
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
+    tx.commit().await?;
+    Ok(out)
+}
+
+async fn apply_one(conn: &mut SqliteConnection, write: Write) -> Result<Committed, OpError> {
+    let by = write.by;
+    match write.op {
+        Op::CreateTask { project_id, new } => create_task(conn, by, project_id, new).await,
+        Op::UpdateTask { task_id, patch } => update_task(conn, by, task_id, patch).await,
+        Op::MoveTask { task_id, to } => move_task(conn, by, task_id, to).await,
+        Op::DeleteTask { task_id } => delete_task(conn, by, task_id).await,
+        Op::CreateStatus { project_id, new } => create_status(conn, by, project_id, new).await,
+        Op::UpdateStatus { status_id, patch } => update_status(conn, by, status_id, patch).await,
+        Op::MoveStatus { status_id, to } => move_status(conn, by, status_id, to).await,
+        Op::DeleteStatus { status_id, move_to } => delete_status(conn, by, status_id, move_to).await,
+    }
+}
+
+/// Bumps the project's revision and logs the event; returns it encoded once.
+async fn record(
+    conn: &mut SqliteConnection,
+    project_id: i64,
+    event: &'static str,
+    mut data: EventData,
+) -> Result<Committed, OpError> {
+    let rev: i64 = sqlx::query_scalar("UPDATE projects SET rev = rev + 1 WHERE id = ? RETURNING rev")
+        .bind(project_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    data.rev = rev as u64;
+    let text: Arc<str> = serde_json::to_string(&data).map_err(|e| OpError::Failed(e.to_string()))?.into();
+    sqlx::query("INSERT INTO events (project_id, rev, name, data) VALUES (?, ?, ?, ?)")
+        .bind(project_id)
+        .bind(rev)
+        .bind(event)
+        .bind(&*text)
+        .execute(&mut *conn)
+        .await?;
+    Ok(Committed { project_id, rev: rev as u64, event, data: text })
+}
+
+fn event_data(by: i64) -> EventData {
+    EventData { rev: 0, by, task: None, status: None, id: None, moved_to: None, tasks: Vec::new() }
+}
+
+fn stale(what: &'static str, key: &'static str, current: String, given: i64, now: i64) -> OpError {
+    OpError::Conflict {
+        message: format!("the {what} changed meanwhile: version {given} was given, it is at {now}"),
+        current: Some((key, current)),
+    }
+}
+
+async fn check_assignee(
+    conn: &mut SqliteConnection,
+    project_id: i64,
+    assignee: Option<i64>,
+) -> Result<(), OpError> {
+    if let Some(user) = assignee
+        && rows::role(conn, project_id, user).await?.is_none()
+    {
+        return Err(OpError::Invalid(format!("user {user} is not a member of this project")));
+    }
+    Ok(())
+}
+
+/// The column `status_id` if it belongs to the project.
+async fn column_of_project(
+    conn: &mut SqliteConnection,
+    project_id: i64,
+    status_id: i64,
+) -> Result<Status, OpError> {
+    match load_status(conn, status_id).await {
+        Ok(s) if s.project_id == project_id => Ok(s),
+        Ok(_) | Err(OpError::NotFound(_)) => {
+            Err(OpError::Invalid(format!("column {status_id} is not a column of this project")))
+        }
+        Err(e) => Err(e),
+    }
+}
+
+async fn fetch_task(conn: &mut SqliteConnection, task_id: i64) -> Result<Task, OpError> {
+    load_task(conn, task_id).await
+}
+
+async fn create_task(
+    conn: &mut SqliteConnection,
+    by: i64,
+    project_id: i64,
+    new: NewTask,
+) -> Result<Committed, OpError> {
+    require_writer(conn, project_id, by, "project").await?;
+    let title = check::check_title(&new.title)?;
+    let description = new.description.unwrap_or_default();
+    check::check_description(&description)?;
+    let labels = check::check_labels(&new.labels.unwrap_or_default())?;
+    if let Some(d) = &new.due_date {
+        check::check_due_date(d)?;
+    }
+    check_assignee(conn, project_id, new.assignee_id).await?;
+    let status_id = match new.status_id {
+        Some(id) => column_of_project(conn, project_id, id).await?.id,
+        None => {
+            sqlx::query_scalar("SELECT id FROM statuses WHERE project_id = ? ORDER BY position, id LIMIT 1")
+                .bind(project_id)
+                .fetch_optional(&mut *conn)
+                .await?
+                .ok_or_else(|| OpError::Invalid("the project has no column to put a card in".into()))?
+        }
+    };
+    let position = place(conn, List::Column(status_id), new.before_id, new.after_id, None).await?;
+    let labels = serde_json::to_string(&labels).expect("strings serialize");
+    let priority = new.priority.unwrap_or_default();
+    let sql = format!(
+        "INSERT INTO tasks (project_id, status_id, title, description, assignee_id, priority, labels, due_date, \
+         position, created_by, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {TASK_COLUMNS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(project_id)
+        .bind(status_id)
+        .bind(title)
+        .bind(description)
+        .bind(new.assignee_id)
+        .bind(priority.as_str())
+        .bind(labels)
+        .bind(new.due_date)
+        .bind(position)
+        .bind(by)
+        .bind(by)
+        .fetch_one(&mut *conn)
+        .await?;
+    let task = rows::task(&row);
+    record(conn, project_id, events::TASK_CREATED, EventData { task: Some(task), ..event_data(by) }).await
+}
+
+async fn update_task(
+    conn: &mut SqliteConnection,
+    by: i64,
+    task_id: i64,
+    patch: TaskPatch,
+) -> Result<Committed, OpError> {
+    let mut task = fetch_task(conn, task_id).await?;
+    require_writer(conn, task.project_id, by, "task").await?;
+    if let Some(v) = patch.version
+        && v != task.version
+    {
+        let current = serde_json::to_string(&task).expect("serializes");
+        return Err(stale("task", "task", current, v, task.version));
+    }
+    let empty = patch.title.is_none()
+        && patch.description.is_none()
+        && patch.assignee_id.is_none()
+        && patch.priority.is_none()
+        && patch.labels.is_none()
+        && patch.due_date.is_none();
+    if empty {
+        return Err(OpError::Invalid("nothing to change: give at least one field".into()));
+    }
+    if let Some(t) = &patch.title {
+        task.title = check::check_title(t)?;
+    }
+    if let Some(d) = patch.description {
+        check::check_description(&d)?;
+        task.description = d;
+    }
+    if let Some(a) = patch.assignee_id {
+        check_assignee(conn, task.project_id, a).await?;
+        task.assignee_id = a;
+    }
+    if let Some(p) = patch.priority {
+        task.priority = p;
+    }
+    if let Some(l) = &patch.labels {
+        task.labels = check::check_labels(l)?;
+    }
+    if let Some(d) = patch.due_date {
+        if let Some(d) = &d {
+            check::check_due_date(d)?;
+        }
+        task.due_date = d;
+    }
+    let sql = format!(
+        "UPDATE tasks SET title = ?, description = ?, assignee_id = ?, priority = ?, labels = ?, due_date = ?, \
+         version = version + 1, updated_by = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
+         WHERE id = ? RETURNING {TASK_COLUMNS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(&task.title)
+        .bind(&task.description)
+        .bind(task.assignee_id)
+        .bind(task.priority.as_str())
+        .bind(serde_json::to_string(&task.labels).expect("strings serialize"))
+        .bind(&task.due_date)
+        .bind(by)
+        .bind(task_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let task = rows::task(&row);
+    record(conn, task.project_id, events::TASK_UPDATED, EventData { task: Some(task), ..event_data(by) })
+        .await
+}
+
+async fn move_task(
+    conn: &mut SqliteConnection,
+    by: i64,
+    task_id: i64,
+    to: MoveTask,
+) -> Result<Committed, OpError> {
+    let task = fetch_task(conn, task_id).await?;
+    require_writer(conn, task.project_id, by, "task").await?;
+    if let Some(v) = to.version
+        && v != task.version
+    {
+        let current = serde_json::to_string(&task).expect("serializes");
+        return Err(stale("task", "task", current, v, task.version));
+    }
+    let status = column_of_project(conn, task.project_id, to.status_id).await?;
+    let position = place(conn, List::Column(status.id), to.before_id, to.after_id, Some(task_id)).await?;
+    let sql = format!(
+        "UPDATE tasks SET status_id = ?, position = ?, version = version + 1, updated_by = ?, \
+         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ? RETURNING {TASK_COLUMNS}"
+    );
+    let row =
+        sqlx::query(&sql).bind(status.id).bind(position).bind(by).bind(task_id).fetch_one(&mut *conn).await?;
+    let task = rows::task(&row);
+    record(conn, task.project_id, events::TASK_MOVED, EventData { task: Some(task), ..event_data(by) }).await
+}
+
+async fn delete_task(conn: &mut SqliteConnection, by: i64, task_id: i64) -> Result<Committed, OpError> {
+    let task = fetch_task(conn, task_id).await?;
+    require_writer(conn, task.project_id, by, "task").await?;
+    sqlx::query("DELETE FROM tasks WHERE id = ?").bind(task_id).execute(&mut *conn).await?;
+    record(conn, task.project_id, events::TASK_DELETED, EventData { id: Some(task_id), ..event_data(by) })
+        .await
+}
+
+async fn create_status(
+    conn: &mut SqliteConnection,
+    by: i64,
+    project_id: i64,
+    new: NewStatus,
+) -> Result<Committed, OpError> {
+    require_writer(conn, project_id, by, "project").await?;
+    let name = check::check_status_name(&new.name)?;
+    let color = new.color.as_deref().map(check::check_color).transpose()?;
+    if let Some(w) = new.wip_limit {
+        check::check_wip_limit(w)?;
+    }
+    let position = place(conn, List::Columns(project_id), new.before_id, new.after_id, None).await?;
+    let sql = format!(
+        "INSERT INTO statuses (project_id, name, color, position, wip_limit) VALUES (?, ?, ?, ?, ?) \
+         RETURNING {STATUS_COLUMNS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(project_id)
+        .bind(name)
+        .bind(color)
+        .bind(position)
+        .bind(new.wip_limit.map(i64::from))
+        .fetch_one(&mut *conn)
+        .await?;
+    let status = rows::status(&row);
+    record(conn, project_id, events::STATUS_CREATED, EventData { status: Some(status), ..event_data(by) })
+        .await
+}
+
+async fn update_status(
+    conn: &mut SqliteConnection,
+    by: i64,
+    status_id: i64,
+    patch: StatusPatch,
+) -> Result<Committed, OpError> {
+    let mut status = load_status(conn, status_id).await?;
+    require_writer(conn, status.project_id, by, "column").await?;
+    if let Some(v) = patch.version
+        && v != status.version
+    {
+        let current = serde_json::to_string(&status).expect("serializes");
+        return Err(stale("column", "status", current, v, status.version));
+    }
+    if patch.name.is_none() && patch.color.is_none() && patch.wip_limit.is_none() {
+        return Err(OpError::Invalid("nothing to change: give at least one field".into()));
+    }
+    if let Some(n) = &patch.name {
+        status.name = check::check_status_name(n)?;
+    }
+    if let Some(c) = patch.color {
+        status.color = c.as_deref().map(check::check_color).transpose()?;
+    }
+    if let Some(w) = patch.wip_limit {
+        if let Some(w) = w {
+            check::check_wip_limit(w)?;
+        }
+        status.wip_limit = w;
+    }
+    let sql = format!(
+        "UPDATE statuses SET name = ?, color = ?, wip_limit = ?, version = version + 1, \
+         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ? RETURNING {STATUS_COLUMNS}"
+    );
+    let row = sqlx::query(&sql)
+        .bind(&status.name)
+        .bind(&status.color)
+        .bind(status.wip_limit.map(i64::from))
+        .bind(status_id)
+        .fetch_one(&mut *conn)
+        .await?;
+    let status = rows::status(&row);
+    record(
+        conn,
+        status.project_id,
+        events::STATUS_UPDATED,
+        EventData { status: Some(status), ..event_data(by) },
+    )
+    .await
+}
+
+async fn move_status(
+    conn: &mut SqliteConnection,
+    by: i64,
+    status_id: i64,
+    to: MoveStatus,
+) -> Result<Committed, OpError> {
+    let status = load_status(conn, status_id).await?;
+    require_writer(conn, status.project_id, by, "column").await?;
+    let position =
+        place(conn, List::Columns(status.project_id), to.before_id, to.after_id, Some(status_id)).await?;
+    let sql = format!(
+        "UPDATE statuses SET position = ?, version = version + 1, \
+         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ? RETURNING {STATUS_COLUMNS}"
+    );
+    let row = sqlx::query(&sql).bind(position).bind(status_id).fetch_one(&mut *conn).await?;
+    let status = rows::status(&row);
+    record(
+        conn,
+        status.project_id,
+        events::STATUS_MOVED,
+        EventData { status: Some(status), ..event_data(by) },
+    )
+    .await
+}
+
+async fn delete_status(
+    conn: &mut SqliteConnection,
+    by: i64,
+    status_id: i64,
+    move_to: Option<i64>,
+) -> Result<Committed, OpError> {
+    let status = load_status(conn, status_id).await?;
+    require_writer(conn, status.project_id, by, "column").await?;
+    let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE status_id = ? ORDER BY position, id");
+    let cards: Vec<Task> =
+        sqlx::query(&sql).bind(status_id).fetch_all(&mut *conn).await?.iter().map(rows::task).collect();
+    let mut moved = Vec::with_capacity(cards.len());
+    match move_to {
+        None if !cards.is_empty() => {
+            return Err(OpError::Conflict {
+                message: format!("the column holds {} cards: say where they go with move_to", cards.len()),
+                current: None,
+            });
+        }
+        None => {}
+        Some(target) => {
+            if target == status_id {
+                return Err(OpError::Invalid("move_to must be another column".into()));
+            }
+            let target = column_of_project(conn, status.project_id, target).await?;
+            for card in cards {
+                let position = place(conn, List::Column(target.id), None, None, None).await?;
+                let sql = format!(
+                    "UPDATE tasks SET status_id = ?, position = ?, version = version + 1, updated_by = ?, \
+                     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ? RETURNING {TASK_COLUMNS}"
+                );
+                let row = sqlx::query(&sql)
+                    .bind(target.id)
+                    .bind(position)
+                    .bind(by)
+                    .bind(card.id)
+                    .fetch_one(&mut *conn)
+                    .await?;
+                moved.push(rows::task(&row));
+            }
+        }
+    }
+    sqlx::query("DELETE FROM statuses WHERE id = ?").bind(status_id).execute(&mut *conn).await?;
+    let data = EventData { id: Some(status_id), moved_to: move_to, tasks: moved, ..event_data(by) };
+    record(conn, status.project_id, events::STATUS_DELETED, data).await
+}

@@ -1,0 +1,72 @@
+//! The board's single writer: every change goes through one task that commits
+//! changes in batches (group commit: one transaction and one fsync for all the
+//! changes waiting at that moment) and then publishes their events in revision
+//! order. A lone change is committed at once; under load, batches grow by
+//! themselves. Publishing only queues frames, so it never blocks the writer.
+
+use std::sync::Arc;
+
+use kanban_protocol::channel;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::hub::Hub;
+use crate::store::Store;
+use crate::store::board::{Committed, Op, OpError, Write};
+
+/// Changes waiting for the writer; past this, writers wait (backpressure).
+const QUEUE: usize = 4_096;
+/// Most changes in one transaction.
+const MAX_BATCH: usize = 512;
+
+struct Request {
+    write: Write,
+    reply: oneshot::Sender<Result<Committed, OpError>>,
+}
+
+/// A handle on the writer task. Cheap to clone.
+#[derive(Clone)]
+pub struct Writer {
+    tx: mpsc::Sender<Request>,
+}
+
+impl Writer {
+    /// Starts the writer task; it ends when the last handle is dropped.
+    pub fn spawn(store: Arc<dyn Store>, hub: Hub) -> Self {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(run(store, hub, rx));
+        Writer { tx }
+    }
+
+    /// Commits one change and returns its event once it is committed and published.
+    pub async fn write(&self, by: i64, op: Op) -> Result<Committed, OpError> {
+        let (reply, answer) = oneshot::channel();
+        let request = Request { write: Write { by, op }, reply };
+        if self.tx.send(request).await.is_err() {
+            return Err(OpError::Failed("the writer has stopped".into()));
+        }
+        answer.await.unwrap_or_else(|_| Err(OpError::Failed("the writer dropped the change".into())))
+    }
+}
+
+async fn run(store: Arc<dyn Store>, hub: Hub, mut rx: mpsc::Receiver<Request>) {
+    let mut batch: Vec<Request> = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let (writes, replies): (Vec<Write>, Vec<_>) = batch.drain(..).map(|r| (r.write, r.reply)).unzip();
+        match store.apply(writes).await {
+            Ok(results) => {
+                for (result, reply) in results.into_iter().zip(replies) {
+                    if let Ok(c) = &result {
+                        hub.publish(&channel::private_channel(c.project_id), c.event, &c.data, None);
+                    }
+                    let _ = reply.send(result);
+                }
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "a batch of board changes failed to commit");
+                for reply in replies {
+                    let _ = reply.send(Err(OpError::Failed(e.to_string())));
+                }
+            }
+        }
+    }
+}

@@ -1,4 +1,17 @@
 //! kanban-tui: the terminal client of the shared kanban board.
 //!
-//! The client itself is being built (see the README); this crate already carries the
-//! end-to-end tests of the server it talks to.
+//! Layers, one way: `app` (state and `update`, no I/O) and `geometry` (where things
+//! go) under `ui` (drawing) and `net` (REST and the WebSocket session); `client`
+//! joins app and network, `terminal` adds the screen. `embedded` runs a server in
+//! this process when none is given.
+
+#![forbid(unsafe_code)]
+
+pub mod app;
+pub mod client;
+pub mod embedded;
+pub mod geometry;
+pub mod net;
+pub mod settings;
+pub mod terminal;
+pub mod ui;

@@ -1,1 +1,106 @@
-fn main() {}
+//! The `kanban-tui` command: open a board in this terminal, or save a login.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use kanban_tui::app::App;
+use kanban_tui::client::Client;
+use kanban_tui::net::api::{Api, ApiError};
+use kanban_tui::settings::{self, Login};
+use kanban_tui::ui::Theme;
+use kanban_tui::{embedded, terminal};
+
+#[derive(Parser)]
+#[command(name = "kanban-tui", version, about = "A shared kanban board in your terminal")]
+struct Cli {
+    /// The server's URL, e.g. http://127.0.0.1:7878 [default: the saved login, or
+    /// a server embedded in this process]
+    #[arg(long, env = "KANBAN_SERVER")]
+    server: Option<String>,
+    /// Your token (from `kanban-server user add`).
+    #[arg(long, env = "KANBAN_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// The project to open, by id or name [default: the only one, or a picker].
+    #[arg(long)]
+    project: Option<String>,
+    /// Frames per second: the most redraws, and cursor events, per second.
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=240))]
+    fps: u32,
+    /// Where the embedded server keeps its data [default: the platform's data directory].
+    #[arg(long, env = "KANBAN_DATA_DIR")]
+    data_dir: Option<PathBuf>,
+    /// The embedded server's port (another is taken if it is busy).
+    #[arg(long, default_value_t = embedded::DEFAULT_PORT)]
+    port: u16,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check a server and token, and save them for next time (readable by you only).
+    Login {
+        #[arg(long)]
+        server: String,
+        #[arg(long)]
+        token: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    if let Some(path) = std::env::var_os("KANBAN_LOG") {
+        let file = std::fs::File::create(&path).context("opening KANBAN_LOG")?;
+        tracing_subscriber::fmt().with_writer(std::sync::Mutex::new(file)).with_ansi(false).init();
+    }
+    if let Some(Command::Login { server, token }) = cli.command {
+        let api = Api::new(&server, &token);
+        let me = api.me().await.map_err(|e| anyhow::anyhow!("{server}: {e}"))?;
+        let path = settings::save(&Login { server: server.clone(), token })?;
+        println!("Logged in to {server} as {}; saved in {}", me.name, path.display());
+        return Ok(());
+    }
+
+    let saved = settings::load()?;
+    let (server, token) = match (cli.server, cli.token) {
+        (Some(s), Some(t)) => (Some(s), Some(t)),
+        (Some(s), None) => match saved.filter(|l| l.server == s) {
+            Some(l) => (Some(s), Some(l.token)),
+            None => bail!("--server {s} needs --token (or save one with `kanban-tui login`)"),
+        },
+        (None, Some(_)) => bail!("--token needs --server"),
+        (None, None) => match saved {
+            Some(l) => (Some(l.server), Some(l.token)),
+            None => (None, None),
+        },
+    };
+
+    let mut app = App::new(cli.fps, cli.project);
+    let mut _embedded = None;
+    let api = match (server, token) {
+        (Some(server), Some(token)) => {
+            let api = Api::new(&server, &token);
+            // A wrong token is said here, before the screen is taken; an unreachable
+            // server is retried on screen.
+            if let Err(e @ ApiError::Refused { .. }) = api.me().await {
+                bail!("{server}: {e}");
+            }
+            api
+        }
+        _ => {
+            let dir = match cli.data_dir {
+                Some(d) => d,
+                None => kanban_server::default_data_dir().context("no data directory: give --data-dir")?,
+            };
+            let e = embedded::start(&dir, cli.port).await?;
+            app.join_hint = Some(e.hint.clone());
+            let api = Api::new(&e.url, &e.token);
+            _embedded = Some(e);
+            api
+        }
+    };
+    let client = Client::start(api, app);
+    terminal::run(client, Theme::from_env(), cli.fps).await
+}

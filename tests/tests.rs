@@ -8,3 +8,4 @@ mod cli;
 mod http_api;
 mod protocol;
 mod rest;
+mod tui;

@@ -184,6 +184,25 @@ pub struct Board {
     pub members: Vec<Member>,
 }
 
+/// Where a person points: a column, and a card in it or none. Sent as the data of
+/// `client-cursor-move` on the presence channel, so that a marker lands on the same
+/// cell in every terminal whatever its size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct CursorPos {
+    pub status_id: i64,
+    pub task_id: Option<i64>,
+}
+
+/// The client event that carries a [`CursorPos`].
+pub const CURSOR_EVENT: &str = "client-cursor-move";
+
+/// What the presence channel says of a user (`user_info`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserInfo {
+    pub name: String,
+    pub color: String,
+}
+
 /// Names of the server events on `private-project-<id>`, as the original system
 /// named them.
 pub mod events {

@@ -52,6 +52,14 @@ impl TestServer {
         self.running = Some(self.server.clone().spawn("127.0.0.1:0".parse().unwrap()).await.expect("bind"));
     }
 
+    /// Stops the server and starts it again on the same address and data.
+    pub async fn restart_in_place(&mut self) {
+        let addr = self.addr();
+        self.stop().await;
+        self.server = Server::open(self.dir.path(), &overrides(), self.limits.clone()).await.expect("reopen");
+        self.running = Some(self.server.clone().spawn(addr).await.expect("bind the same address"));
+    }
+
     /// A REST call with a JSON body (or none); answers the status and JSON body.
     pub async fn rest(&self, method: &str, path: &str, token: &str, body: Option<Value>) -> (u16, Value) {
         let method = reqwest::Method::from_bytes(method.as_bytes()).expect("method");

@@ -1,0 +1,458 @@
+//! The card form (new card, edit, and the detail view), the one-line prompt, and
+//! the yes/no question: their state and their keys. Text fields are real editors
+//! (cursor, word moves, undo, paste) from `ratatui-textarea`.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use kanban_protocol::model::{Member, Priority, Task};
+use kanban_protocol::request::{NewTask, TaskPatch};
+use ratatui::style::{Modifier, Style};
+use ratatui_textarea::TextArea;
+
+/// The form's fields, in Tab order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Title,
+    Description,
+    Assignee,
+    Priority,
+    Labels,
+    Due,
+}
+
+impl Field {
+    pub const ALL: [Field; 6] =
+        [Field::Title, Field::Description, Field::Assignee, Field::Priority, Field::Labels, Field::Due];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Title => "Title",
+            Field::Description => "Description",
+            Field::Assignee => "Assignee",
+            Field::Priority => "Priority",
+            Field::Labels => "Labels",
+            Field::Due => "Due",
+        }
+    }
+
+    fn step(self, delta: isize) -> Field {
+        let i = Field::ALL.iter().position(|f| *f == self).unwrap_or(0) as isize;
+        Field::ALL[(i + delta).rem_euclid(Field::ALL.len() as isize) as usize]
+    }
+}
+
+fn text(value: &str) -> TextArea<'static> {
+    let lines: Vec<String> = value.split('\n').map(str::to_string).collect();
+    let mut area = TextArea::new(lines);
+    area.move_cursor(ratatui_textarea::CursorMove::Bottom);
+    area.move_cursor(ratatui_textarea::CursorMove::End);
+    area.set_cursor_line_style(Style::default());
+    area
+}
+
+/// Shows the text cursor only in the field that has the focus.
+fn focus(area: &mut TextArea<'_>, focused: bool) {
+    let style = if focused { Style::default().add_modifier(Modifier::REVERSED) } else { Style::default() };
+    area.set_cursor_style(style);
+}
+
+fn joined(area: &TextArea<'_>) -> String {
+    area.lines().join("\n")
+}
+
+/// A card being created, edited or looked at.
+#[derive(Debug, Clone)]
+pub struct CardForm {
+    /// `None` for a new card.
+    pub task: Option<Task>,
+    pub status_id: i64,
+    pub field: Field,
+    pub title: TextArea<'static>,
+    pub description: TextArea<'static>,
+    pub labels: TextArea<'static>,
+    pub due: TextArea<'static>,
+    pub assignee: Option<i64>,
+    pub priority: Priority,
+    /// Viewers see the form but cannot change it.
+    pub read_only: bool,
+    /// The members one can assign, in order.
+    pub members: Vec<Member>,
+}
+
+/// What a key did to the form.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FormOutcome {
+    Editing,
+    Cancel,
+    Create(NewTask),
+    /// Changes to an existing card (only the fields that changed).
+    Update {
+        task_id: i64,
+        patch: TaskPatch,
+    },
+    /// Saved without changes.
+    Unchanged,
+    /// The input is not valid; the message says why.
+    Invalid(String),
+}
+
+impl CardForm {
+    pub fn new_card(status_id: i64, members: Vec<Member>) -> Self {
+        let mut form = Self {
+            task: None,
+            status_id,
+            field: Field::Title,
+            title: text(""),
+            description: text(""),
+            labels: text(""),
+            due: text(""),
+            assignee: None,
+            priority: Priority::None,
+            read_only: false,
+            members,
+        };
+        form.refocus();
+        form
+    }
+
+    pub fn edit(task: &Task, members: Vec<Member>, read_only: bool) -> Self {
+        let mut form = Self {
+            status_id: task.status_id,
+            field: Field::Title,
+            title: text(&task.title),
+            description: text(&task.description),
+            labels: text(&task.labels.join(", ")),
+            due: text(task.due_date.as_deref().unwrap_or("")),
+            assignee: task.assignee_id,
+            priority: task.priority,
+            read_only,
+            members,
+            task: Some(task.clone()),
+        };
+        form.refocus();
+        form
+    }
+
+    /// Puts the text cursor in the focused field only.
+    fn refocus(&mut self) {
+        let field = self.field;
+        focus(&mut self.title, field == Field::Title && !self.read_only);
+        focus(&mut self.description, field == Field::Description && !self.read_only);
+        focus(&mut self.labels, field == Field::Labels && !self.read_only);
+        focus(&mut self.due, field == Field::Due && !self.read_only);
+    }
+
+    pub fn assignee_name(&self) -> Option<&str> {
+        self.assignee.and_then(|id| self.members.iter().find(|m| m.id == id)).map(|m| m.name.as_str())
+    }
+
+    fn cycle_assignee(&mut self, delta: isize) {
+        // None, then each member.
+        let ids: Vec<Option<i64>> =
+            std::iter::once(None).chain(self.members.iter().map(|m| Some(m.id))).collect();
+        let i = ids.iter().position(|id| *id == self.assignee).unwrap_or(0) as isize;
+        self.assignee = ids[(i + delta).rem_euclid(ids.len() as isize) as usize];
+    }
+
+    fn cycle_priority(&mut self, delta: isize) {
+        let i = Priority::ALL.iter().position(|p| *p == self.priority).unwrap_or(0) as isize;
+        self.priority = Priority::ALL[(i + delta).rem_euclid(Priority::ALL.len() as isize) as usize];
+    }
+
+    /// Inserts pasted text into the current text field (one line unless it is the
+    /// description).
+    pub fn paste(&mut self, pasted: &str) {
+        if self.read_only {
+            return;
+        }
+        let one_line = pasted.replace(['\r', '\n'], " ");
+        match self.field {
+            Field::Description => {
+                self.description.insert_str(pasted.replace("\r\n", "\n").replace('\r', "\n"));
+            }
+            Field::Title => {
+                self.title.insert_str(one_line);
+            }
+            Field::Labels => {
+                self.labels.insert_str(one_line);
+            }
+            Field::Due => {
+                self.due.insert_str(one_line);
+            }
+            Field::Assignee | Field::Priority => {}
+        }
+    }
+
+    pub fn key(&mut self, key: KeyEvent) -> FormOutcome {
+        let outcome = self.handle(key);
+        self.refocus();
+        outcome
+    }
+
+    fn handle(&mut self, key: KeyEvent) -> FormOutcome {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        match key.code {
+            KeyCode::Esc => return FormOutcome::Cancel,
+            KeyCode::Tab => self.field = self.field.step(1),
+            KeyCode::BackTab => self.field = self.field.step(-1),
+            KeyCode::Char('s') if ctrl => return self.save(),
+            _ if self.read_only => {
+                if matches!(key.code, KeyCode::Enter | KeyCode::Char('q')) {
+                    return FormOutcome::Cancel;
+                }
+            }
+            KeyCode::Enter if self.field != Field::Description => return self.save(),
+            KeyCode::Left | KeyCode::Char('h') if self.field == Field::Assignee => self.cycle_assignee(-1),
+            KeyCode::Right | KeyCode::Char('l') | KeyCode::Char(' ') if self.field == Field::Assignee => {
+                self.cycle_assignee(1)
+            }
+            KeyCode::Left | KeyCode::Char('h') if self.field == Field::Priority => self.cycle_priority(-1),
+            KeyCode::Right | KeyCode::Char('l') | KeyCode::Char(' ') if self.field == Field::Priority => {
+                self.cycle_priority(1)
+            }
+            _ => {
+                let area = match self.field {
+                    Field::Title => &mut self.title,
+                    Field::Description => &mut self.description,
+                    Field::Labels => &mut self.labels,
+                    Field::Due => &mut self.due,
+                    Field::Assignee | Field::Priority => return FormOutcome::Editing,
+                };
+                area.input(key);
+            }
+        }
+        FormOutcome::Editing
+    }
+
+    fn save(&self) -> FormOutcome {
+        if self.read_only {
+            return FormOutcome::Cancel;
+        }
+        let title = joined(&self.title).trim().to_string();
+        if title.is_empty() {
+            return FormOutcome::Invalid("A card needs a title".into());
+        }
+        let description = joined(&self.description);
+        let labels: Vec<String> =
+            joined(&self.labels).split(',').map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
+        let due = joined(&self.due).trim().to_string();
+        let due = (!due.is_empty()).then_some(due);
+        match &self.task {
+            None => FormOutcome::Create(NewTask {
+                title,
+                status_id: Some(self.status_id),
+                description: (!description.is_empty()).then_some(description),
+                assignee_id: self.assignee,
+                priority: Some(self.priority),
+                labels: (!labels.is_empty()).then_some(labels),
+                due_date: due,
+                before_id: None,
+                after_id: None,
+            }),
+            Some(task) => {
+                let patch = TaskPatch {
+                    title: (title != task.title).then_some(title),
+                    description: (description != task.description).then_some(description),
+                    assignee_id: (self.assignee != task.assignee_id).then_some(self.assignee),
+                    priority: (self.priority != task.priority).then_some(self.priority),
+                    labels: (labels != task.labels).then_some(labels),
+                    due_date: (due != task.due_date).then_some(due),
+                    version: Some(task.version),
+                };
+                if patch == (TaskPatch { version: Some(task.version), ..TaskPatch::default() }) {
+                    FormOutcome::Unchanged
+                } else {
+                    FormOutcome::Update { task_id: task.id, patch }
+                }
+            }
+        }
+    }
+}
+
+/// What a one-line prompt is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptKind {
+    /// A new column after the given one (or last).
+    NewColumn {
+        after_id: Option<i64>,
+    },
+    RenameColumn {
+        status_id: i64,
+    },
+    Filter,
+}
+
+/// A one-line question with a text answer.
+#[derive(Debug, Clone)]
+pub struct Prompt {
+    pub kind: PromptKind,
+    pub input: TextArea<'static>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PromptOutcome {
+    Editing,
+    Cancel,
+    Submit(String),
+}
+
+impl Prompt {
+    pub fn new(kind: PromptKind, initial: &str) -> Self {
+        let mut input = text(initial);
+        focus(&mut input, true);
+        Self { kind, input }
+    }
+
+    pub fn title(&self) -> &'static str {
+        match self.kind {
+            PromptKind::NewColumn { .. } => "New column",
+            PromptKind::RenameColumn { .. } => "Rename column",
+            PromptKind::Filter => "Filter",
+        }
+    }
+
+    pub fn value(&self) -> String {
+        joined(&self.input)
+    }
+
+    pub fn paste(&mut self, pasted: &str) {
+        self.input.insert_str(pasted.replace(['\r', '\n'], " "));
+    }
+
+    pub fn key(&mut self, key: KeyEvent) -> PromptOutcome {
+        match key.code {
+            KeyCode::Esc => PromptOutcome::Cancel,
+            KeyCode::Enter => PromptOutcome::Submit(self.value().trim().to_string()),
+            _ => {
+                self.input.input(key);
+                PromptOutcome::Editing
+            }
+        }
+    }
+}
+
+/// A yes/no question before something that cannot be undone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Confirm {
+    DeleteTask { task_id: i64, title: String },
+    DeleteColumn { status_id: i64, name: String, cards: usize, move_to: Option<(i64, String)> },
+}
+
+impl Confirm {
+    pub fn question(&self) -> String {
+        match self {
+            Confirm::DeleteTask { title, .. } => format!("Delete card \"{title}\"? (y/n)"),
+            Confirm::DeleteColumn { name, cards: 0, .. } => format!("Delete column \"{name}\"? (y/n)"),
+            Confirm::DeleteColumn { name, cards, move_to: Some((_, to)), .. } => {
+                format!("Delete column \"{name}\" and move its {cards} cards to \"{to}\"? (y/n)")
+            }
+            Confirm::DeleteColumn { name, .. } => format!("Delete column \"{name}\" and its cards? (y/n)"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::KeyEventKind;
+
+    fn key(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    fn typed(form: &mut CardForm, s: &str) {
+        for c in s.chars() {
+            form.key(key(KeyCode::Char(c)));
+        }
+    }
+
+    fn member(id: i64, name: &str) -> Member {
+        Member { id, name: name.into(), color: "#fff".into(), role: kanban_protocol::model::Role::Member }
+    }
+
+    #[test]
+    fn a_new_card_from_keys() {
+        let mut form = CardForm::new_card(3, vec![member(1, "ann"), member(2, "bob")]);
+        typed(&mut form, "Fix the bug");
+        form.key(key(KeyCode::Tab));
+        typed(&mut form, "line one");
+        form.key(key(KeyCode::Enter));
+        typed(&mut form, "line two");
+        form.key(key(KeyCode::Tab)); // assignee
+        form.key(key(KeyCode::Right));
+        form.key(key(KeyCode::Right));
+        form.key(key(KeyCode::Tab)); // priority
+        form.key(key(KeyCode::Left));
+        form.key(key(KeyCode::Tab)); // labels
+        form.paste("bug, ui,, ");
+        form.key(key(KeyCode::Tab)); // due
+        typed(&mut form, "2026-12-01");
+        let mut enter = key(KeyCode::Enter);
+        enter.kind = KeyEventKind::Press;
+        let FormOutcome::Create(new) = form.key(enter) else { panic!("saved") };
+        assert_eq!(new.title, "Fix the bug");
+        assert_eq!(new.description.as_deref(), Some("line one\nline two"));
+        assert_eq!(new.assignee_id, Some(2));
+        assert_eq!(new.priority, Some(Priority::Urgent));
+        assert_eq!(new.labels, Some(vec!["bug".to_string(), "ui".to_string()]));
+        assert_eq!(new.due_date.as_deref(), Some("2026-12-01"));
+        assert_eq!(new.status_id, Some(3));
+    }
+
+    #[test]
+    fn editing_sends_only_what_changed_with_the_version() {
+        let task = Task {
+            id: 9,
+            project_id: 1,
+            status_id: 1,
+            title: "Old".into(),
+            description: "keep".into(),
+            assignee_id: Some(1),
+            priority: Priority::Low,
+            labels: vec!["a".into()],
+            due_date: None,
+            position: "V".into(),
+            version: 4,
+            created_by: None,
+            updated_by: None,
+            created_at: String::new(),
+            updated_at: String::new(),
+        };
+        let mut form = CardForm::edit(&task, vec![member(1, "ann")], false);
+        assert_eq!(
+            form.key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
+            FormOutcome::Unchanged
+        );
+        form.key(key(KeyCode::Backspace));
+        form.key(key(KeyCode::Backspace));
+        form.key(key(KeyCode::Backspace));
+        typed(&mut form, "New");
+        form.key(key(KeyCode::Tab));
+        form.key(key(KeyCode::Tab));
+        form.key(key(KeyCode::Left)); // unassign
+        let FormOutcome::Update { task_id, patch } =
+            form.key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL))
+        else {
+            panic!("an update")
+        };
+        assert_eq!(task_id, 9);
+        assert_eq!(
+            patch,
+            TaskPatch {
+                title: Some("New".into()),
+                assignee_id: Some(None),
+                version: Some(4),
+                ..TaskPatch::default()
+            }
+        );
+        let mut viewer = CardForm::edit(&task, vec![], true);
+        typed(&mut viewer, "zzz");
+        assert_eq!(viewer.key(key(KeyCode::Enter)), FormOutcome::Cancel, "read-only");
+    }
+
+    #[test]
+    fn empty_title_is_refused_here() {
+        let mut form = CardForm::new_card(1, vec![]);
+        typed(&mut form, "   ");
+        assert!(matches!(form.key(key(KeyCode::Enter)), FormOutcome::Invalid(_)));
+    }
+}

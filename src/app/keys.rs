@@ -1,0 +1,365 @@
+//! Keys and the mouse: what each does in each mode. Every key is listed in the
+//! help overlay (`ui::help`), which reads the same table.
+
+use crossterm::event::{
+    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
+};
+use kanban_protocol::model::Priority;
+use kanban_protocol::request::{MoveStatus, MoveTask, NewStatus, StatusPatch, TaskPatch};
+
+use super::form::{CardForm, Confirm, FormOutcome, Prompt, PromptKind, PromptOutcome};
+use super::selection::visible_cards;
+use super::{App, Command, Mode, Write};
+use crate::geometry;
+
+/// The keys of the board, for the help overlay: (keys, what they do).
+pub const HELP: &[(&str, &str)] = &[
+    ("←↓↑→  h j k l", "move the selection"),
+    ("n", "new card in this column"),
+    ("e  Enter", "open the card: all its fields, to edit"),
+    ("H  L", "move the card to the column left / right"),
+    ("J  K", "move the card down / up"),
+    ("d", "delete the card (asks y/n)"),
+    ("a", "assign the card to me / unassign"),
+    ("p", "cycle the card's priority"),
+    ("N", "new column after this one"),
+    ("r", "rename this column"),
+    ("<  >", "move this column left / right"),
+    ("D", "delete this column (asks; its cards move next door)"),
+    ("/", "filter cards (Esc clears)"),
+    ("P", "switch project"),
+    ("?", "this help"),
+    ("q  Ctrl-C", "quit"),
+    ("mouse", "click selects, wheel scrolls"),
+    ("in a card", "Tab next field · Enter or Ctrl-S save · Esc cancel"),
+];
+
+pub fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
+    if key.kind == KeyEventKind::Release {
+        return Vec::new();
+    }
+    if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        app.quit = true;
+        return Vec::new();
+    }
+    app.notice = None;
+    match std::mem::take(&mut app.mode) {
+        Mode::Board => board_key(app, key),
+        Mode::Help => Vec::new(),
+        Mode::Form(mut form) => {
+            let out = form.key(key);
+            form_outcome(app, form, out)
+        }
+        Mode::Prompt(mut prompt) => {
+            let out = prompt.key(key);
+            prompt_outcome(app, prompt, out)
+        }
+        Mode::Confirm(confirm) => match key.code {
+            KeyCode::Char('y') | KeyCode::Char('Y') => confirmed(app, confirm),
+            _ => Vec::new(),
+        },
+        Mode::Picker(index) => picker_key(app, key, index),
+    }
+}
+
+fn write(app: &mut App, w: Write) -> Vec<Command> {
+    if !app.can_write() {
+        app.error("Viewers cannot change the board");
+        return Vec::new();
+    }
+    vec![Command::Write(w)]
+}
+
+fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
+    let Some(board) = &app.board else {
+        return match key.code {
+            KeyCode::Char('q') => {
+                app.quit = true;
+                Vec::new()
+            }
+            KeyCode::Char('P') if !app.projects.is_empty() => {
+                app.mode = Mode::Picker(0);
+                Vec::new()
+            }
+            KeyCode::Char('?') => {
+                app.mode = Mode::Help;
+                Vec::new()
+            }
+            _ => Vec::new(),
+        };
+    };
+    let filter = app.filter.clone();
+    let sel = app.selection;
+    let status_id = sel.status_id;
+    let task = sel.task_id.and_then(|id| board.task(id)).cloned();
+    let cards = status_id.map(|s| visible_cards(board, s, &filter)).unwrap_or_default();
+    let card_ids: Vec<i64> = cards.iter().map(|t| t.id).collect();
+    let column = |delta: isize| {
+        let i = sel.column_index as isize + delta;
+        (i >= 0).then(|| board.statuses.get(i as usize)).flatten().cloned()
+    };
+    match key.code {
+        KeyCode::Char('q') => app.quit = true,
+        KeyCode::Char('?') => app.mode = Mode::Help,
+        KeyCode::Left | KeyCode::Char('h') => app.selection.step_column(board, &filter, -1),
+        KeyCode::Right | KeyCode::Char('l') => app.selection.step_column(board, &filter, 1),
+        KeyCode::Up | KeyCode::Char('k') => app.selection.step_card(board, &filter, -1),
+        KeyCode::Down | KeyCode::Char('j') => app.selection.step_card(board, &filter, 1),
+        KeyCode::Home | KeyCode::Char('g') => {
+            app.selection.step_card(board, &filter, -(card_ids.len() as isize))
+        }
+        KeyCode::End | KeyCode::Char('G') => app.selection.step_card(board, &filter, card_ids.len() as isize),
+        KeyCode::Char('/') => app.mode = Mode::Prompt(Box::new(Prompt::new(PromptKind::Filter, &filter))),
+        KeyCode::Esc => app.filter.clear(),
+        KeyCode::Char('P') => {
+            app.mode =
+                Mode::Picker(app.projects.iter().position(|p| Some(p.id) == app.project_id).unwrap_or(0))
+        }
+        KeyCode::Char('n') => {
+            if let Some(s) = status_id {
+                if !app.can_write() {
+                    app.error("Viewers cannot change the board");
+                } else {
+                    app.mode = Mode::Form(Box::new(CardForm::new_card(s, board.members.clone())));
+                }
+            }
+        }
+        KeyCode::Char('e') | KeyCode::Enter => {
+            if let Some(t) = &task {
+                let read_only = !app.can_write();
+                app.mode = Mode::Form(Box::new(CardForm::edit(t, board.members.clone(), read_only)));
+            }
+        }
+        KeyCode::Char('d') => {
+            if let Some(t) = task {
+                if app.can_write() {
+                    app.mode = Mode::Confirm(Confirm::DeleteTask { task_id: t.id, title: t.title });
+                } else {
+                    app.error("Viewers cannot change the board");
+                }
+            }
+        }
+        KeyCode::Char('H') | KeyCode::Char('L') => {
+            let delta = if key.code == KeyCode::Char('H') { -1 } else { 1 };
+            if let (Some(t), Some(target)) = (&task, column(delta)) {
+                // Same row in the next column, where there is one.
+                let there = visible_cards(board, target.id, &filter);
+                let before_id = there.get(sel.card_index).map(|c| c.id);
+                let to = MoveTask { status_id: target.id, before_id, after_id: None, version: None };
+                return write(app, Write::MoveTask { task_id: t.id, to });
+            }
+        }
+        KeyCode::Char('K') | KeyCode::Char('J') => {
+            if let (Some(t), Some(s)) = (&task, status_id) {
+                let i = sel.card_index;
+                let to = if key.code == KeyCode::Char('K') {
+                    (i > 0).then(|| MoveTask {
+                        status_id: s,
+                        before_id: Some(card_ids[i - 1]),
+                        after_id: None,
+                        version: None,
+                    })
+                } else {
+                    card_ids.get(i + 1).map(|&after| MoveTask {
+                        status_id: s,
+                        before_id: None,
+                        after_id: Some(after),
+                        version: None,
+                    })
+                };
+                if let Some(to) = to {
+                    return write(app, Write::MoveTask { task_id: t.id, to });
+                }
+            }
+        }
+        KeyCode::Char('a') => {
+            if let (Some(t), Some(me)) = (&task, &app.me) {
+                let assignee_id = if t.assignee_id == Some(me.id) { None } else { Some(me.id) };
+                let patch = TaskPatch { assignee_id: Some(assignee_id), ..TaskPatch::default() };
+                return write(app, Write::UpdateTask { task_id: t.id, patch });
+            }
+        }
+        KeyCode::Char('p') => {
+            if let Some(t) = &task {
+                let i = Priority::ALL.iter().position(|p| *p == t.priority).unwrap_or(0);
+                let priority = Priority::ALL[(i + 1) % Priority::ALL.len()];
+                let patch = TaskPatch { priority: Some(priority), ..TaskPatch::default() };
+                return write(app, Write::UpdateTask { task_id: t.id, patch });
+            }
+        }
+        KeyCode::Char('N') => {
+            if app.can_write() {
+                app.mode =
+                    Mode::Prompt(Box::new(Prompt::new(PromptKind::NewColumn { after_id: status_id }, "")));
+            } else {
+                app.error("Viewers cannot change the board");
+            }
+        }
+        KeyCode::Char('r') => {
+            if let Some(s) = status_id.and_then(|id| board.status(id)) {
+                if app.can_write() {
+                    app.mode = Mode::Prompt(Box::new(Prompt::new(
+                        PromptKind::RenameColumn { status_id: s.id },
+                        &s.name,
+                    )));
+                } else {
+                    app.error("Viewers cannot change the board");
+                }
+            }
+        }
+        KeyCode::Char('<') | KeyCode::Char('>') => {
+            let left = key.code == KeyCode::Char('<');
+            if let (Some(s), Some(neighbour)) = (status_id, column(if left { -1 } else { 1 })) {
+                let to = if left {
+                    MoveStatus { before_id: Some(neighbour.id), after_id: None }
+                } else {
+                    MoveStatus { before_id: None, after_id: Some(neighbour.id) }
+                };
+                return write(app, Write::MoveStatus { status_id: s, to });
+            }
+        }
+        KeyCode::Char('D') => {
+            if let Some(s) = status_id.and_then(|id| board.status(id)) {
+                if !app.can_write() {
+                    app.error("Viewers cannot change the board");
+                } else if board.statuses.len() == 1 {
+                    app.error("The last column stays");
+                } else {
+                    let count = board.cards(s.id).count();
+                    let move_to = column(-1).or_else(|| column(1)).map(|c| (c.id, c.name));
+                    app.mode = Mode::Confirm(Confirm::DeleteColumn {
+                        status_id: s.id,
+                        name: s.name.clone(),
+                        cards: count,
+                        move_to: move_to.filter(|_| count > 0),
+                    });
+                }
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+fn form_outcome(app: &mut App, form: Box<CardForm>, outcome: FormOutcome) -> Vec<Command> {
+    match outcome {
+        FormOutcome::Editing => app.mode = Mode::Form(form),
+        FormOutcome::Cancel | FormOutcome::Unchanged => {}
+        FormOutcome::Invalid(message) => {
+            app.error(message);
+            app.mode = Mode::Form(form);
+        }
+        FormOutcome::Create(new) => {
+            if let Some(project_id) = app.project_id {
+                return write(app, Write::CreateTask { project_id, new });
+            }
+        }
+        FormOutcome::Update { task_id, patch } => return write(app, Write::UpdateTask { task_id, patch }),
+    }
+    Vec::new()
+}
+
+fn prompt_outcome(app: &mut App, prompt: Box<Prompt>, outcome: PromptOutcome) -> Vec<Command> {
+    if prompt.kind == PromptKind::Filter {
+        // The filter applies as one types.
+        match outcome {
+            PromptOutcome::Cancel => app.filter.clear(),
+            PromptOutcome::Submit(text) => app.filter = text,
+            PromptOutcome::Editing => {
+                app.filter = prompt.value();
+                app.mode = Mode::Prompt(prompt);
+            }
+        }
+        return Vec::new();
+    }
+    let PromptOutcome::Submit(name) = outcome else {
+        if outcome == PromptOutcome::Editing {
+            app.mode = Mode::Prompt(prompt);
+        }
+        return Vec::new();
+    };
+    if name.is_empty() {
+        app.error("A column needs a name");
+        app.mode = Mode::Prompt(prompt);
+        return Vec::new();
+    }
+    match prompt.kind {
+        PromptKind::NewColumn { after_id } => match app.project_id {
+            Some(project_id) => {
+                let new = NewStatus { name, color: None, wip_limit: None, before_id: None, after_id };
+                write(app, Write::CreateStatus { project_id, new })
+            }
+            None => Vec::new(),
+        },
+        PromptKind::RenameColumn { status_id } => {
+            let patch = StatusPatch { name: Some(name), ..StatusPatch::default() };
+            write(app, Write::UpdateStatus { status_id, patch })
+        }
+        PromptKind::Filter => Vec::new(),
+    }
+}
+
+fn confirmed(app: &mut App, confirm: Confirm) -> Vec<Command> {
+    match confirm {
+        Confirm::DeleteTask { task_id, .. } => write(app, Write::DeleteTask { task_id }),
+        Confirm::DeleteColumn { status_id, move_to, .. } => {
+            write(app, Write::DeleteStatus { status_id, move_to: move_to.map(|(id, _)| id) })
+        }
+    }
+}
+
+fn picker_key(app: &mut App, key: KeyEvent, index: usize) -> Vec<Command> {
+    let last = app.projects.len().saturating_sub(1);
+    match key.code {
+        KeyCode::Up | KeyCode::Char('k') => app.mode = Mode::Picker(index.saturating_sub(1)),
+        KeyCode::Down | KeyCode::Char('j') => app.mode = Mode::Picker((index + 1).min(last)),
+        KeyCode::Enter => {
+            if let Some(p) = app.projects.get(index) {
+                return app.open(p.id);
+            }
+        }
+        KeyCode::Char('q') if app.board.is_none() => app.quit = true,
+        KeyCode::Esc | KeyCode::Char('q') => {}
+        _ => app.mode = Mode::Picker(index),
+    }
+    Vec::new()
+}
+
+pub fn paste(app: &mut App, text: &str) {
+    match &mut app.mode {
+        Mode::Form(form) => form.paste(text),
+        Mode::Prompt(prompt) => {
+            prompt.paste(text);
+            if prompt.kind == PromptKind::Filter {
+                app.filter = prompt.value();
+            }
+        }
+        _ => {}
+    }
+}
+
+pub fn mouse(app: &mut App, mouse: MouseEvent) -> Vec<Command> {
+    if !matches!(app.mode, Mode::Board) {
+        return Vec::new();
+    }
+    let Some(board) = &app.board else { return Vec::new() };
+    let screen = geometry::layout(app.viewport.0, app.viewport.1, Some(board), &app.selection, &app.filter);
+    match mouse.kind {
+        MouseEventKind::Down(MouseButton::Left) => {
+            if let Some((status_id, task_id)) = screen.hit(mouse.column, mouse.row) {
+                app.selection.select(board, &app.filter, status_id, task_id);
+            }
+        }
+        MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+            let delta = if mouse.kind == MouseEventKind::ScrollDown { 1 } else { -1 };
+            if let Some((status_id, _)) = screen.hit(mouse.column, mouse.row)
+                && app.selection.status_id != Some(status_id)
+            {
+                app.selection.select(board, &app.filter, status_id, None);
+            }
+            app.selection.step_card(board, &app.filter, delta);
+        }
+        _ => {}
+    }
+    Vec::new()
+}

@@ -1,0 +1,351 @@
+//! The app's state and its `update`: actions in, commands out, no I/O. The view
+//! (`ui`) draws this state; the runtime feeds it actions and carries out commands.
+
+pub mod action;
+pub mod form;
+mod keys;
+pub use keys::HELP as KEYS_HELP;
+pub mod presence;
+pub mod selection;
+pub mod throttle;
+
+use kanban_protocol::board::{Applied, BoardState};
+use kanban_protocol::model::{EventData, Project, User, events};
+use tokio::time::Instant;
+
+pub use action::{Action, Command, NetEvent, Write};
+use form::{CardForm, Confirm, Prompt};
+use presence::Presence;
+use selection::Selection;
+use throttle::{CursorThrottle, Due};
+
+/// Every key and what it does, for the help overlay.
+pub fn keys_help() -> &'static [(&'static str, &'static str)] {
+    KEYS_HELP
+}
+
+/// What has the keyboard.
+#[derive(Debug, Clone, Default)]
+pub enum Mode {
+    #[default]
+    Board,
+    Help,
+    Form(Box<CardForm>),
+    Prompt(Box<Prompt>),
+    Confirm(Confirm),
+    /// Choosing a project; the index into `App::projects`.
+    Picker(usize),
+}
+
+/// The state of the WebSocket, for the status bar.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Connection {
+    Connecting,
+    Online,
+    Offline { reason: String, retry_in_ms: u64 },
+}
+
+/// How others join an embedded server: a line for the presence bar while one is
+/// alone, and the commands for the help overlay.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JoinHint {
+    pub short: String,
+    pub steps: Vec<String>,
+}
+
+/// A line for the status bar until the next key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    pub text: String,
+    pub error: bool,
+}
+
+#[derive(Debug)]
+pub struct App {
+    pub me: Option<User>,
+    pub projects: Vec<Project>,
+    /// `--project`, resolved once the project list arrives.
+    pub wanted_project: Option<String>,
+    pub project_id: Option<i64>,
+    pub board: Option<BoardState>,
+    /// Events waiting for a snapshot or a catch-up, in arrival order.
+    pending: Vec<(String, EventData)>,
+    catching_up: bool,
+    pub selection: Selection,
+    pub mode: Mode,
+    pub presence: Presence,
+    pub connection: Connection,
+    pub notice: Option<Notice>,
+    pub filter: String,
+    /// The terminal's size, for mouse hits.
+    pub viewport: (u16, u16),
+    /// How others can join (embedded mode).
+    pub join_hint: Option<JoinHint>,
+    pub throttle: CursorThrottle,
+    pub quit: bool,
+}
+
+impl App {
+    pub fn new(fps: u32, wanted_project: Option<String>) -> Self {
+        App {
+            me: None,
+            projects: Vec::new(),
+            wanted_project,
+            project_id: None,
+            board: None,
+            pending: Vec::new(),
+            catching_up: false,
+            selection: Selection::default(),
+            mode: Mode::Board,
+            presence: Presence::default(),
+            connection: Connection::Connecting,
+            notice: None,
+            filter: String::new(),
+            viewport: (80, 24),
+            join_hint: None,
+            throttle: CursorThrottle::new(fps),
+            quit: false,
+        }
+    }
+
+    /// My presence user id (the user id as text).
+    pub fn my_id(&self) -> Option<String> {
+        self.me.as_ref().map(|u| u.id.to_string())
+    }
+
+    /// Whether I may change the board.
+    pub fn can_write(&self) -> bool {
+        self.board.as_ref().is_some_and(|b| b.project.role.can_write())
+    }
+
+    pub fn info(&mut self, text: impl Into<String>) {
+        self.notice = Some(Notice { text: text.into(), error: false });
+    }
+
+    pub fn error(&mut self, text: impl Into<String>) {
+        self.notice = Some(Notice { text: text.into(), error: true });
+    }
+
+    /// Handles one action; returns what to do about it.
+    pub fn update(&mut self, action: Action) -> Vec<Command> {
+        let mut out = match action {
+            Action::Key(key) => keys::key(self, key),
+            Action::Mouse(mouse) => keys::mouse(self, mouse),
+            Action::Paste(text) => {
+                keys::paste(self, &text);
+                Vec::new()
+            }
+            Action::Resize(w, h) => {
+                self.viewport = (w, h);
+                Vec::new()
+            }
+            Action::Net(event) => self.net(event),
+        };
+        self.after_change();
+        out.extend(self.cursor_due(Instant::now()));
+        out
+    }
+
+    /// Keeps the selection on the board and tells the throttle where it is.
+    fn after_change(&mut self) {
+        if let Some(board) = &self.board {
+            self.selection.fix(board, &self.filter);
+            if let Some(pos) = self.selection.pos() {
+                self.throttle.set(pos);
+            }
+        }
+    }
+
+    /// The cursor event due at `now`, if any.
+    pub fn cursor_due(&mut self, now: Instant) -> Option<Command> {
+        match self.throttle.poll(now) {
+            Due::Send(pos) if self.connection == Connection::Online => Some(Command::Cursor(pos)),
+            Due::Send(_) => {
+                // Offline: it goes out again after the reconnect.
+                self.throttle.resend();
+                None
+            }
+            Due::At(_) | Due::Idle => None,
+        }
+    }
+
+    /// When the runtime should call [`App::cursor_due`] again.
+    pub fn next_frame(&mut self, now: Instant) -> Option<Instant> {
+        let mut probe = self.throttle.clone();
+        match probe.poll(now) {
+            Due::At(at) => Some(at),
+            Due::Send(_) => Some(now),
+            Due::Idle => None,
+        }
+    }
+
+    fn net(&mut self, event: NetEvent) -> Vec<Command> {
+        match event {
+            NetEvent::Me(user) => {
+                self.me = Some(user);
+                Vec::new()
+            }
+            NetEvent::Projects(projects) => self.choose_project(projects),
+            NetEvent::Connected => {
+                self.connection = Connection::Online;
+                self.throttle.resend();
+                match (&self.board, self.project_id) {
+                    (Some(b), Some(project_id)) => vec![Command::CatchUp { project_id, after: b.rev }],
+                    _ => Vec::new(),
+                }
+            }
+            NetEvent::Disconnected { reason, retry_in_ms } => {
+                self.connection = Connection::Offline { reason, retry_in_ms };
+                self.presence = Presence::default();
+                Vec::new()
+            }
+            NetEvent::Snapshot(board) => {
+                if Some(board.project.id) != self.project_id {
+                    return Vec::new();
+                }
+                self.board = Some(BoardState::from(board));
+                self.catching_up = false;
+                let mut out = self.drain_pending();
+                if self.connection == Connection::Online
+                    && let (Some(b), Some(project_id)) = (&self.board, self.project_id)
+                {
+                    // Events between the snapshot and our subscription are fetched.
+                    out.push(Command::CatchUp { project_id, after: b.rev });
+                }
+                out
+            }
+            NetEvent::Missed(since) => {
+                if let Some(board) = &mut self.board {
+                    for e in since.events {
+                        board.apply(&e.name, &e.data);
+                    }
+                }
+                self.catching_up = false;
+                self.drain_pending()
+            }
+            NetEvent::Gone => {
+                self.catching_up = true;
+                Vec::new()
+            }
+            NetEvent::Board { name, data } => self.board_event(name, *data),
+            NetEvent::Done { name, data } => {
+                // Our own change, applied now; a gap means others' events are on
+                // their way, and the event itself will come with them.
+                if let Some(board) = &mut self.board
+                    && !self.catching_up
+                {
+                    board.apply(name, &data);
+                }
+                // A card we just made is where we look next.
+                if let (events::TASK_CREATED, Some(task)) = (name, &data.task) {
+                    self.selection.status_id = Some(task.status_id);
+                    self.selection.task_id = Some(task.id);
+                }
+                Vec::new()
+            }
+            NetEvent::Failed(message) => {
+                self.error(message);
+                Vec::new()
+            }
+            NetEvent::Present(members) => {
+                self.presence.reset(members);
+                Vec::new()
+            }
+            NetEvent::Joined(id, info) => {
+                if self.presence.join(id, info) {
+                    // A newcomer has not seen where I point.
+                    self.throttle.resend();
+                }
+                Vec::new()
+            }
+            NetEvent::Left(id) => {
+                self.presence.leave(&id);
+                Vec::new()
+            }
+            NetEvent::Cursor { user_id, pos } => {
+                self.presence.cursors.insert(user_id, pos);
+                Vec::new()
+            }
+        }
+    }
+
+    fn board_event(&mut self, name: String, data: EventData) -> Vec<Command> {
+        let (Some(board), Some(project_id)) = (&mut self.board, self.project_id) else {
+            self.pending.push((name, data));
+            return Vec::new();
+        };
+        if self.catching_up {
+            self.pending.push((name, data));
+            return Vec::new();
+        }
+        match board.apply(&name, &data) {
+            Applied::Applied | Applied::AlreadySeen => Vec::new(),
+            Applied::Gap { have, .. } => {
+                self.catching_up = true;
+                self.pending.push((name, data));
+                vec![Command::CatchUp { project_id, after: have }]
+            }
+        }
+    }
+
+    /// Applies the events that waited, in order, until one reveals a gap.
+    fn drain_pending(&mut self) -> Vec<Command> {
+        let pending = std::mem::take(&mut self.pending);
+        let mut out = Vec::new();
+        for (name, data) in pending {
+            if self.catching_up {
+                self.pending.push((name, data));
+            } else {
+                out.extend(self.board_event(name, data));
+            }
+        }
+        out
+    }
+
+    fn choose_project(&mut self, projects: Vec<Project>) -> Vec<Command> {
+        self.projects = projects;
+        if let Some(wanted) = self.wanted_project.take() {
+            let found = self.projects.iter().find(|p| p.id.to_string() == wanted || p.name == wanted);
+            return match found {
+                Some(p) => self.open(p.id),
+                None => {
+                    self.error(format!("No project {wanted:?} among yours"));
+                    self.pick_or_open()
+                }
+            };
+        }
+        self.pick_or_open()
+    }
+
+    fn pick_or_open(&mut self) -> Vec<Command> {
+        match self.projects.len() {
+            0 => {
+                self.error("You are not a member of any project yet: ask its owner to grant you access");
+                Vec::new()
+            }
+            1 => self.open(self.projects[0].id),
+            _ => {
+                self.mode = Mode::Picker(0);
+                Vec::new()
+            }
+        }
+    }
+
+    /// Switches to a project.
+    pub fn open(&mut self, project_id: i64) -> Vec<Command> {
+        if self.project_id == Some(project_id) {
+            return Vec::new();
+        }
+        self.project_id = Some(project_id);
+        self.board = None;
+        self.pending.clear();
+        self.catching_up = false;
+        self.selection = Selection::default();
+        self.presence = Presence::default();
+        self.mode = Mode::Board;
+        vec![Command::Open(project_id)]
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests;

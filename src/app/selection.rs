@@ -1,0 +1,109 @@
+//! The selection: a column and a card in it, kept by id so that it survives other
+//! people's changes, with the index as a fallback when the card goes away.
+
+use kanban_protocol::board::BoardState;
+use kanban_protocol::model::{CursorPos, Task};
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Selection {
+    pub status_id: Option<i64>,
+    pub task_id: Option<i64>,
+    /// Where the selection was, for when its column or card disappears.
+    pub column_index: usize,
+    pub card_index: usize,
+}
+
+/// Whether a card matches a filter (case-insensitive, on title, labels and
+/// assignee name).
+pub fn matches(board: &BoardState, task: &Task, filter: &str) -> bool {
+    if filter.is_empty() {
+        return true;
+    }
+    let f = filter.to_lowercase();
+    task.title.to_lowercase().contains(&f)
+        || task.labels.iter().any(|l| l.to_lowercase().contains(&f))
+        || task
+            .assignee_id
+            .and_then(|id| board.member(id))
+            .is_some_and(|m| m.name.to_lowercase().contains(&f))
+}
+
+/// The cards of a column that pass the filter, in order.
+pub fn visible_cards<'a>(board: &'a BoardState, status_id: i64, filter: &'a str) -> Vec<&'a Task> {
+    board.cards(status_id).filter(|t| matches(board, t, filter)).collect()
+}
+
+impl Selection {
+    /// Where this selection points, for the cursor event.
+    pub fn pos(&self) -> Option<CursorPos> {
+        self.status_id.map(|status_id| CursorPos { status_id, task_id: self.task_id })
+    }
+
+    /// Brings the selection back onto the board after it changed: a card is
+    /// followed to wherever it went; a vanished card or column gives way to its
+    /// neighbour at the same place.
+    pub fn fix(&mut self, board: &BoardState, filter: &str) {
+        if board.statuses.is_empty() {
+            *self = Selection::default();
+            return;
+        }
+        if let Some(task) = self.task_id.and_then(|id| board.task(id)).filter(|t| matches(board, t, filter)) {
+            self.status_id = Some(task.status_id);
+        }
+        let column = match self.status_id.and_then(|id| board.statuses.iter().position(|s| s.id == id)) {
+            Some(i) => i,
+            None => self.column_index.min(board.statuses.len() - 1),
+        };
+        self.column_index = column;
+        let status_id = board.statuses[column].id;
+        self.status_id = Some(status_id);
+        let cards = visible_cards(board, status_id, filter);
+        match self.task_id.and_then(|id| cards.iter().position(|t| t.id == id)) {
+            Some(i) => self.card_index = i,
+            None if cards.is_empty() => {
+                self.task_id = None;
+                self.card_index = 0;
+            }
+            None => {
+                self.card_index = self.card_index.min(cards.len() - 1);
+                self.task_id = Some(cards[self.card_index].id);
+            }
+        }
+    }
+
+    /// Moves to the column `delta` away, keeping the row where it can.
+    pub fn step_column(&mut self, board: &BoardState, filter: &str, delta: isize) {
+        if board.statuses.is_empty() {
+            return;
+        }
+        let last = board.statuses.len() as isize - 1;
+        let column = (self.column_index as isize + delta).clamp(0, last) as usize;
+        self.column_index = column;
+        self.status_id = Some(board.statuses[column].id);
+        let cards = visible_cards(board, board.statuses[column].id, filter);
+        self.task_id = cards.get(self.card_index.min(cards.len().saturating_sub(1))).map(|t| t.id);
+        self.fix(board, filter);
+    }
+
+    /// Moves `delta` cards up or down in the column.
+    pub fn step_card(&mut self, board: &BoardState, filter: &str, delta: isize) {
+        let Some(status_id) = self.status_id else { return };
+        let cards = visible_cards(board, status_id, filter);
+        if cards.is_empty() {
+            return;
+        }
+        let index = (self.card_index as isize + delta).clamp(0, cards.len() as isize - 1) as usize;
+        self.card_index = index;
+        self.task_id = Some(cards[index].id);
+    }
+
+    /// Selects a cell directly (e.g. by a mouse click).
+    pub fn select(&mut self, board: &BoardState, filter: &str, status_id: i64, task_id: Option<i64>) {
+        self.status_id = Some(status_id);
+        self.task_id = task_id;
+        if let Some(i) = board.statuses.iter().position(|s| s.id == status_id) {
+            self.column_index = i;
+        }
+        self.fix(board, filter);
+    }
+}

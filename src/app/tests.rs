@@ -1,0 +1,322 @@
+//! `update` without I/O: events in order, gaps, pending events, keys to commands.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use kanban_protocol::model::{
+    Board, CursorPos, EventData, Member, Priority, Project, Role, Status, Task, User, UserInfo, events,
+};
+use kanban_protocol::request::{MoveTask, TaskPatch};
+
+use super::*;
+
+pub(crate) fn task(id: i64, status_id: i64, position: &str, title: &str) -> Task {
+    Task {
+        id,
+        project_id: 1,
+        status_id,
+        title: title.into(),
+        description: String::new(),
+        assignee_id: None,
+        priority: Priority::None,
+        labels: vec![],
+        due_date: None,
+        position: position.into(),
+        version: 1,
+        created_by: Some(1),
+        updated_by: Some(1),
+        created_at: "2026-11-26T10:00:00Z".into(),
+        updated_at: "2026-11-26T10:00:00Z".into(),
+    }
+}
+
+pub(crate) fn status(id: i64, position: &str, name: &str) -> Status {
+    Status {
+        id,
+        project_id: 1,
+        name: name.into(),
+        color: None,
+        position: position.into(),
+        wip_limit: None,
+        version: 1,
+    }
+}
+
+pub(crate) fn board(role: Role) -> Board {
+    Board {
+        project: Project { id: 1, name: "Launch".into(), role },
+        rev: 10,
+        statuses: vec![status(1, "F", "Todo"), status(2, "U", "Doing"), status(3, "j", "Done")],
+        tasks: vec![
+            task(11, 1, "V", "Write the README"),
+            task(12, 1, "W", "Pick a name"),
+            task(13, 1, "X", "Fix the login bug"),
+            task(21, 2, "V", "Ship the server"),
+        ],
+        members: vec![
+            Member { id: 1, name: "ann".into(), color: "#e06c75".into(), role: Role::Owner },
+            Member { id: 2, name: "bob".into(), color: "#61afef".into(), role: Role::Member },
+        ],
+    }
+}
+
+/// An app online with the fixture board open, as ann.
+pub(crate) fn app_with(role: Role) -> App {
+    let mut app = App::new(60, None);
+    app.update(Action::Net(NetEvent::Me(User { id: 1, name: "ann".into(), color: "#e06c75".into() })));
+    let out =
+        app.update(Action::Net(NetEvent::Projects(vec![Project { id: 1, name: "Launch".into(), role }])));
+    assert_eq!(out, vec![Command::Open(1)]);
+    app.update(Action::Net(NetEvent::Connected));
+    let out = app.update(Action::Net(NetEvent::Snapshot(board(role))));
+    assert!(out.contains(&Command::CatchUp { project_id: 1, after: 10 }), "{out:?}");
+    app
+}
+
+fn key(app: &mut App, code: KeyCode) -> Vec<Command> {
+    app.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+}
+
+fn writes(out: Vec<Command>) -> Vec<Write> {
+    out.into_iter().filter_map(|c| if let Command::Write(w) = c { Some(w) } else { None }).collect()
+}
+
+fn data(rev: u64) -> EventData {
+    EventData { rev, by: 2, task: None, status: None, id: None, moved_to: None, tasks: vec![] }
+}
+
+fn titles(app: &App, status_id: i64) -> Vec<String> {
+    app.board.as_ref().unwrap().cards(status_id).map(|t| t.title.clone()).collect()
+}
+
+#[test]
+fn events_apply_in_order_and_a_gap_asks_for_the_missed() {
+    let mut app = app_with(Role::Owner);
+    let ev = |rev, t: Task| {
+        Action::Net(NetEvent::Board {
+            name: events::TASK_CREATED.into(),
+            data: Box::new(EventData { task: Some(t), ..data(rev) }),
+        })
+    };
+    assert!(
+        app.update(ev(11, task(14, 2, "W", "eleven"))).iter().all(|c| !matches!(c, Command::CatchUp { .. }))
+    );
+    assert_eq!(titles(&app, 2), ["Ship the server", "eleven"]);
+    // 12 is missing: 13 waits, and the app asks for what follows 11.
+    let out = app.update(ev(13, task(16, 2, "Y", "thirteen")));
+    assert!(out.contains(&Command::CatchUp { project_id: 1, after: 11 }), "{out:?}");
+    assert_eq!(app.board.as_ref().unwrap().rev, 11);
+    // Meanwhile 14 arrives: it waits too.
+    app.update(ev(14, task(17, 2, "Z", "fourteen")));
+    assert_eq!(titles(&app, 2).len(), 2);
+    // The catch-up brings 12 and 13; then 14 applies.
+    let missed = EventsSince {
+        rev: 13,
+        events: vec![
+            BoardEvent {
+                name: events::TASK_CREATED.into(),
+                data: EventData { task: Some(task(15, 2, "X", "twelve")), ..data(12) },
+            },
+            BoardEvent {
+                name: events::TASK_CREATED.into(),
+                data: EventData { task: Some(task(16, 2, "Y", "thirteen")), ..data(13) },
+            },
+        ],
+    };
+    app.update(Action::Net(NetEvent::Missed(missed)));
+    assert_eq!(app.board.as_ref().unwrap().rev, 14);
+    assert_eq!(titles(&app, 2), ["Ship the server", "eleven", "twelve", "thirteen", "fourteen"]);
+}
+
+use kanban_protocol::model::{BoardEvent, EventsSince};
+
+#[test]
+fn events_before_the_snapshot_wait_for_it() {
+    let mut app = App::new(60, None);
+    app.update(Action::Net(NetEvent::Projects(vec![Project {
+        id: 1,
+        name: "Launch".into(),
+        role: Role::Owner,
+    }])));
+    let early = EventData { task: Some(task(30, 3, "V", "early")), ..data(11) };
+    let stale = EventData { task: Some(task(31, 3, "W", "stale")), ..data(9) };
+    app.update(Action::Net(NetEvent::Board { name: events::TASK_CREATED.into(), data: Box::new(stale) }));
+    app.update(Action::Net(NetEvent::Board { name: events::TASK_CREATED.into(), data: Box::new(early) }));
+    assert!(app.board.is_none());
+    app.update(Action::Net(NetEvent::Snapshot(board(Role::Owner))));
+    assert_eq!(titles(&app, 3), ["early"], "the later event applied, the older one ignored");
+}
+
+#[test]
+fn a_reconnect_catches_up_from_the_current_revision() {
+    let mut app = app_with(Role::Owner);
+    app.update(Action::Net(NetEvent::Disconnected { reason: "gone".into(), retry_in_ms: 500 }));
+    assert!(matches!(app.connection, Connection::Offline { .. }));
+    let out = app.update(Action::Net(NetEvent::Connected));
+    assert!(out.contains(&Command::CatchUp { project_id: 1, after: 10 }));
+    assert_eq!(app.connection, Connection::Online);
+}
+
+#[test]
+fn keys_make_the_right_changes() {
+    let mut app = app_with(Role::Owner);
+    assert_eq!(app.selection.task_id, Some(11));
+    key(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.selection.task_id, Some(12));
+    // K: above the card before it.
+    let w = writes(key(&mut app, KeyCode::Char('K')));
+    assert_eq!(
+        w,
+        [Write::MoveTask {
+            task_id: 12,
+            to: MoveTask { status_id: 1, before_id: Some(11), after_id: None, version: None }
+        }]
+    );
+    // J: below the next one.
+    let w = writes(key(&mut app, KeyCode::Char('J')));
+    assert_eq!(
+        w,
+        [Write::MoveTask {
+            task_id: 12,
+            to: MoveTask { status_id: 1, before_id: None, after_id: Some(13), version: None }
+        }]
+    );
+    // L: into the next column at the same row (row 1: past its one card, so last).
+    let w = writes(key(&mut app, KeyCode::Char('L')));
+    assert_eq!(
+        w,
+        [Write::MoveTask {
+            task_id: 12,
+            to: MoveTask { status_id: 2, before_id: None, after_id: None, version: None }
+        }]
+    );
+    // H from the first column does nothing.
+    assert!(writes(key(&mut app, KeyCode::Char('H'))).is_empty());
+    // a: assign to me; p: next priority.
+    let w = writes(key(&mut app, KeyCode::Char('a')));
+    assert_eq!(
+        w,
+        [Write::UpdateTask {
+            task_id: 12,
+            patch: TaskPatch { assignee_id: Some(Some(1)), ..TaskPatch::default() }
+        }]
+    );
+    let w = writes(key(&mut app, KeyCode::Char('p')));
+    assert_eq!(
+        w,
+        [Write::UpdateTask {
+            task_id: 12,
+            patch: TaskPatch { priority: Some(Priority::Low), ..TaskPatch::default() }
+        }]
+    );
+    // d asks first; n cancels, y deletes.
+    assert!(writes(key(&mut app, KeyCode::Char('d'))).is_empty());
+    assert!(matches!(app.mode, Mode::Confirm(_)));
+    assert!(writes(key(&mut app, KeyCode::Char('n'))).is_empty());
+    key(&mut app, KeyCode::Char('d'));
+    assert_eq!(writes(key(&mut app, KeyCode::Char('y'))), [Write::DeleteTask { task_id: 12 }]);
+}
+
+#[test]
+fn a_new_card_from_the_board() {
+    let mut app = app_with(Role::Member);
+    key(&mut app, KeyCode::Char('l'));
+    key(&mut app, KeyCode::Char('n'));
+    for c in "Plan the demo".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    let w = writes(key(&mut app, KeyCode::Enter));
+    let [Write::CreateTask { project_id: 1, new }] = w.as_slice() else { panic!("{w:?}") };
+    assert_eq!((new.title.as_str(), new.status_id), ("Plan the demo", Some(2)));
+    // The answer puts the selection on the new card.
+    let made = EventData { task: Some(task(40, 2, "Z", "Plan the demo")), ..data(11) };
+    app.update(Action::Net(NetEvent::Done { name: events::TASK_CREATED, data: Box::new(made) }));
+    assert_eq!(app.selection.task_id, Some(40));
+}
+
+#[test]
+fn viewers_are_told_no_and_nothing_is_sent() {
+    let mut app = app_with(Role::Viewer);
+    for code in
+        [KeyCode::Char('n'), KeyCode::Char('L'), KeyCode::Char('d'), KeyCode::Char('N'), KeyCode::Char('a')]
+    {
+        assert!(writes(key(&mut app, code)).is_empty(), "{code:?}");
+        assert!(app.notice.as_ref().is_some_and(|n| n.error), "{code:?} says why");
+        assert!(matches!(app.mode, Mode::Board));
+    }
+    // They may still open a card, read-only.
+    key(&mut app, KeyCode::Enter);
+    assert!(matches!(&app.mode, Mode::Form(f) if f.read_only));
+}
+
+#[test]
+fn a_refused_change_leaves_the_board_as_the_server_has_it() {
+    let mut app = app_with(Role::Owner);
+    let before = app.board.clone();
+    app.update(Action::Net(NetEvent::Failed("the task changed meanwhile".into())));
+    assert_eq!(app.board, before);
+    assert_eq!(app.notice.as_ref().map(|n| n.text.as_str()), Some("the task changed meanwhile"));
+}
+
+#[test]
+fn the_selection_follows_its_card_and_survives_its_deletion() {
+    let mut app = app_with(Role::Owner);
+    key(&mut app, KeyCode::Char('j')); // card 12
+    let moved = EventData { task: Some(task(12, 3, "V", "Pick a name")), ..data(11) };
+    app.update(Action::Net(NetEvent::Board { name: events::TASK_MOVED.into(), data: Box::new(moved) }));
+    assert_eq!((app.selection.status_id, app.selection.task_id), (Some(3), Some(12)));
+    let deleted = EventData { id: Some(12), ..data(12) };
+    app.update(Action::Net(NetEvent::Board { name: events::TASK_DELETED.into(), data: Box::new(deleted) }));
+    assert_eq!((app.selection.status_id, app.selection.task_id), (Some(3), None));
+}
+
+#[test]
+fn filter_narrows_the_cards() {
+    let mut app = app_with(Role::Owner);
+    key(&mut app, KeyCode::Char('/'));
+    for c in "bug".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    assert_eq!(app.filter, "bug");
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.selection.task_id, Some(13), "the selection moves onto what is shown");
+    key(&mut app, KeyCode::Esc);
+    assert!(app.filter.is_empty());
+}
+
+#[test]
+fn presence_and_cursors() {
+    let mut app = app_with(Role::Owner);
+    let bob = UserInfo { name: "bob".into(), color: "#61afef".into() };
+    app.update(Action::Net(NetEvent::Present(vec![(
+        "1".into(),
+        UserInfo { name: "ann".into(), color: "#e06c75".into() },
+    )])));
+    // Our position went out already; a newcomer makes it go out again.
+    let now = tokio::time::Instant::now() + std::time::Duration::from_secs(1);
+    let _ = app.cursor_due(now);
+    assert_eq!(app.cursor_due(now + std::time::Duration::from_secs(1)), None);
+    app.update(Action::Net(NetEvent::Joined("2".into(), bob)));
+    let later = now + std::time::Duration::from_secs(2);
+    assert_eq!(app.cursor_due(later), Some(Command::Cursor(CursorPos { status_id: 1, task_id: Some(11) })));
+    app.update(Action::Net(NetEvent::Cursor {
+        user_id: "2".into(),
+        pos: CursorPos { status_id: 1, task_id: Some(12) },
+    }));
+    assert_eq!(app.presence.cursors.len(), 1);
+    app.update(Action::Net(NetEvent::Left("2".into())));
+    assert!(app.presence.cursors.is_empty());
+}
+
+#[test]
+fn several_projects_bring_a_picker() {
+    let mut app = App::new(60, None);
+    let projects = vec![
+        Project { id: 1, name: "Launch".into(), role: Role::Owner },
+        Project { id: 2, name: "Ops".into(), role: Role::Viewer },
+    ];
+    assert!(app.update(Action::Net(NetEvent::Projects(projects.clone()))).is_empty());
+    assert!(matches!(app.mode, Mode::Picker(0)));
+    key(&mut app, KeyCode::Down);
+    assert_eq!(key(&mut app, KeyCode::Enter), vec![Command::Open(2)]);
+    let mut named = App::new(60, Some("Ops".into()));
+    assert_eq!(named.update(Action::Net(NetEvent::Projects(projects))), vec![Command::Open(2)]);
+}

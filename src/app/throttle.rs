@@ -1,0 +1,137 @@
+//! The cursor throttle: selection changes become `client-cursor-move` events at
+//! most once per frame, only when the position changed, and the last position is
+//! always sent (trailing edge). A held-down arrow key thus costs one event per
+//! frame, not one per key repeat.
+
+use kanban_protocol::model::CursorPos;
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// What the throttle wants now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    /// Send this position now.
+    Send(CursorPos),
+    /// Something is waiting: ask again at this instant.
+    At(Instant),
+    /// Nothing to send.
+    Idle,
+}
+
+#[derive(Debug, Clone)]
+pub struct CursorThrottle {
+    interval: Duration,
+    last_sent: Option<CursorPos>,
+    last_sent_at: Option<Instant>,
+    wanted: Option<CursorPos>,
+}
+
+impl CursorThrottle {
+    /// At most one event per `1/fps` seconds.
+    pub fn new(fps: u32) -> Self {
+        let interval = Duration::from_secs_f64(1.0 / f64::from(fps.max(1)));
+        Self { interval, last_sent: None, last_sent_at: None, wanted: None }
+    }
+
+    /// Records where the user points now.
+    pub fn set(&mut self, pos: CursorPos) {
+        self.wanted = Some(pos);
+    }
+
+    /// Forgets what was sent, so that the current position goes out again (for a
+    /// newcomer, or after a reconnect).
+    pub fn resend(&mut self) {
+        if self.wanted.is_none() {
+            self.wanted = self.last_sent;
+        }
+        self.last_sent = None;
+    }
+
+    /// What to do at `now`.
+    pub fn poll(&mut self, now: Instant) -> Due {
+        let Some(wanted) = self.wanted else { return Due::Idle };
+        if self.last_sent == Some(wanted) {
+            self.wanted = None;
+            return Due::Idle;
+        }
+        match self.last_sent_at {
+            Some(at) if now < at + self.interval => Due::At(at + self.interval),
+            _ => {
+                self.last_sent = Some(wanted);
+                self.last_sent_at = Some(now);
+                self.wanted = None;
+                Due::Send(wanted)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pos(task: i64) -> CursorPos {
+        CursorPos { status_id: 1, task_id: Some(task) }
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn coalesces_to_one_per_frame_with_a_trailing_edge() {
+        let mut t = CursorThrottle::new(50); // 20 ms frames
+        let start = Instant::now();
+        t.set(pos(1));
+        assert_eq!(t.poll(start), Due::Send(pos(1)), "the first move goes at once");
+        // A held key: 10 moves within one frame.
+        for i in 2..12 {
+            t.set(pos(i));
+            assert_eq!(
+                t.poll(start + Duration::from_millis(i as u64)),
+                Due::At(start + Duration::from_millis(20))
+            );
+        }
+        // At the frame boundary, only the last position goes.
+        tokio::time::advance(Duration::from_millis(20)).await;
+        assert_eq!(t.poll(Instant::now()), Due::Send(pos(11)));
+        assert_eq!(t.poll(Instant::now()), Due::Idle);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn unchanged_positions_are_not_sent() {
+        let mut t = CursorThrottle::new(60);
+        t.set(pos(1));
+        assert_eq!(t.poll(Instant::now()), Due::Send(pos(1)));
+        tokio::time::advance(Duration::from_secs(1)).await;
+        t.set(pos(1));
+        assert_eq!(t.poll(Instant::now()), Due::Idle);
+        // Away and back within one frame: nothing changed by the time it is due.
+        t.set(pos(2));
+        t.set(pos(1));
+        assert_eq!(t.poll(Instant::now()), Due::Idle);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn resend_repeats_the_last_position() {
+        let mut t = CursorThrottle::new(60);
+        t.set(pos(3));
+        assert_eq!(t.poll(Instant::now()), Due::Send(pos(3)));
+        tokio::time::advance(Duration::from_secs(1)).await;
+        t.resend();
+        assert_eq!(t.poll(Instant::now()), Due::Send(pos(3)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_minute_of_held_keys_costs_one_event_per_frame() {
+        let mut t = CursorThrottle::new(60);
+        let mut sent = 0;
+        // 1000 key repeats per second for a minute.
+        for i in 0..60_000u64 {
+            t.set(pos((i % 7) as i64));
+            if let Due::Send(_) = t.poll(Instant::now()) {
+                sent += 1;
+            }
+            tokio::time::advance(Duration::from_millis(1)).await;
+        }
+        assert!(sent <= 60 * 60 + 1, "{sent} events in a minute at 60 fps");
+        // A frame is 16.7 ms, so with 1 ms ticks a send falls every 17 ms.
+        assert!(sent >= 60_000 / 17 - 10, "and still one per frame: {sent}");
+    }
+}

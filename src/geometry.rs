@@ -1,0 +1,118 @@
+//! Where everything goes on the screen: one pure function of the terminal size and
+//! the board, used both to draw and to find what a mouse click hit.
+
+use kanban_protocol::board::BoardState;
+use ratatui::layout::Rect;
+
+use crate::app::selection::{Selection, visible_cards};
+
+/// The narrowest a column gets before columns scroll sideways instead.
+pub const MIN_COLUMN_WIDTH: u16 = 24;
+/// Rows of one card: title, details, gap.
+pub const CARD_HEIGHT: u16 = 3;
+
+/// A card's place.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CardPlace {
+    pub task_id: i64,
+    pub area: Rect,
+}
+
+/// A column's place, and which of its cards are shown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnPlace {
+    pub status_id: i64,
+    /// The whole column, borders included.
+    pub area: Rect,
+    pub cards: Vec<CardPlace>,
+    /// Cards scrolled out of sight above and below.
+    pub above: usize,
+    pub below: usize,
+}
+
+/// The screen's regions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Screen {
+    pub title: Rect,
+    pub presence: Rect,
+    pub board: Rect,
+    pub status: Rect,
+    pub columns: Vec<ColumnPlace>,
+    /// Columns scrolled out of sight to the left and right.
+    pub left: usize,
+    pub right: usize,
+}
+
+impl Screen {
+    /// What is at a cell: a column, and a card in it or none.
+    pub fn hit(&self, x: u16, y: u16) -> Option<(i64, Option<i64>)> {
+        let inside = |r: Rect| x >= r.x && x < r.x + r.width && y >= r.y && y < r.y + r.height;
+        let column = self.columns.iter().find(|c| inside(c.area))?;
+        let card = column.cards.iter().find(|c| inside(c.area)).map(|c| c.task_id);
+        Some((column.status_id, card))
+    }
+}
+
+/// Lays out a `width`×`height` terminal.
+pub fn layout(
+    width: u16,
+    height: u16,
+    board: Option<&BoardState>,
+    selection: &Selection,
+    filter: &str,
+) -> Screen {
+    let row = |y: u16, h: u16| Rect { x: 0, y, width, height: h };
+    let title = row(0, 1.min(height));
+    let presence = row(1.min(height), 1.min(height.saturating_sub(1)));
+    let status = row(height.saturating_sub(1), 1.min(height));
+    let board_area = row(2.min(height), height.saturating_sub(3));
+    let mut screen =
+        Screen { title, presence, board: board_area, status, columns: Vec::new(), left: 0, right: 0 };
+    let Some(board) = board else { return screen };
+    let count = board.statuses.len();
+    if count == 0 || board_area.height < 3 || board_area.width < 4 {
+        return screen;
+    }
+    let fit = ((board_area.width / MIN_COLUMN_WIDTH).max(1) as usize).min(count);
+    let selected = selection.column_index.min(count - 1);
+    let first = if selected < fit { 0 } else { selected + 1 - fit };
+    screen.left = first;
+    screen.right = count - first - fit;
+    let base = board_area.width / fit as u16;
+    let mut x = board_area.x;
+    for (i, status) in board.statuses.iter().enumerate().skip(first).take(fit) {
+        let width = if i == first + fit - 1 { board_area.x + board_area.width - x } else { base };
+        let area = Rect { x, y: board_area.y, width, height: board_area.height };
+        x += width;
+        let cards = visible_cards(board, status.id, filter);
+        // Inside the border; a row each for the "more above/below" hints.
+        let inner_top = area.y + 1;
+        let inner_height = area.height.saturating_sub(2);
+        let capacity = (inner_height.saturating_sub(2) / CARD_HEIGHT).max(1) as usize;
+        let selected_card = (selection.status_id == Some(status.id))
+            .then(|| selection.task_id.and_then(|id| cards.iter().position(|t| t.id == id)))
+            .flatten()
+            .unwrap_or(0);
+        let offset = if cards.len() <= capacity || selected_card < capacity {
+            0
+        } else {
+            selected_card + 1 - capacity
+        };
+        let shown = cards.len().saturating_sub(offset).min(capacity);
+        let mut places = Vec::with_capacity(shown);
+        for (k, card) in cards.iter().skip(offset).take(shown).enumerate() {
+            let y = inner_top + 1 + k as u16 * CARD_HEIGHT;
+            let h = (CARD_HEIGHT - 1).min((inner_top + inner_height).saturating_sub(y));
+            if h == 0 {
+                break;
+            }
+            places.push(CardPlace {
+                task_id: card.id,
+                area: Rect { x: area.x + 1, y, width: area.width.saturating_sub(2), height: h },
+            });
+        }
+        let below = cards.len() - offset - places.len();
+        screen.columns.push(ColumnPlace { status_id: status.id, area, cards: places, above: offset, below });
+    }
+    screen
+}

@@ -1,0 +1,163 @@
+//! The REST API as the client uses it.
+
+use kanban_protocol::model::{Board, ChannelAuth, ClientConfig, EventData, EventsSince, Project, User};
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::app::Write;
+
+/// Why a request failed, worded for the status bar.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ApiError {
+    /// The server answered with an error.
+    #[error("{message}")]
+    Refused { status: u16, message: String },
+    /// The server could not be reached.
+    #[error("cannot reach the server: {0}")]
+    Unreachable(String),
+    #[error("unexpected answer from the server: {0}")]
+    Garbled(String),
+}
+
+/// A client of one server, as one user.
+#[derive(Clone)]
+pub struct Api {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl Api {
+    /// `base` is the server's URL (`http://host:port`).
+    pub fn new(base: &str, token: &str) -> Self {
+        let http = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(5))
+            .timeout(std::time::Duration::from_secs(30))
+            .build()
+            .expect("a default HTTP client builds");
+        Api { http, base: base.trim_end_matches('/').to_string(), token: token.to_string() }
+    }
+
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The WebSocket URL for an app key.
+    pub fn socket_url(&self, app_key: &str) -> String {
+        let ws = if let Some(rest) = self.base.strip_prefix("https://") {
+            format!("wss://{rest}")
+        } else if let Some(rest) = self.base.strip_prefix("http://") {
+            format!("ws://{rest}")
+        } else {
+            format!("ws://{}", self.base)
+        };
+        format!("{ws}/app/{app_key}?protocol=7&client=kanban-tui&version={}", env!("CARGO_PKG_VERSION"))
+    }
+
+    async fn call<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<T, ApiError> {
+        let mut req = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let res = req.send().await.map_err(|e| ApiError::Unreachable(e.without_url().to_string()))?;
+        let status = res.status();
+        if !status.is_success() {
+            let message = match res.json::<Value>().await {
+                Ok(v) => v["error"].as_str().map(str::to_string).unwrap_or_else(|| status.to_string()),
+                Err(_) => status.to_string(),
+            };
+            return Err(ApiError::Refused { status: status.as_u16(), message });
+        }
+        res.json().await.map_err(|e| ApiError::Garbled(e.to_string()))
+    }
+
+    pub async fn config(&self) -> Result<ClientConfig, ApiError> {
+        self.call(Method::GET, "/api/config", None).await
+    }
+
+    pub async fn me(&self) -> Result<User, ApiError> {
+        self.call(Method::GET, "/api/me", None).await
+    }
+
+    pub async fn projects(&self) -> Result<Vec<Project>, ApiError> {
+        self.call(Method::GET, "/api/projects", None).await
+    }
+
+    pub async fn board(&self, project_id: i64) -> Result<Board, ApiError> {
+        self.call(Method::GET, &format!("/api/projects/{project_id}/board"), None).await
+    }
+
+    /// The events since `after`, or `None` when they are no longer kept (410).
+    pub async fn events_after(&self, project_id: i64, after: u64) -> Result<Option<EventsSince>, ApiError> {
+        match self.call(Method::GET, &format!("/api/projects/{project_id}/events?after={after}"), None).await
+        {
+            Ok(events) => Ok(Some(events)),
+            Err(ApiError::Refused { status, .. }) if status == StatusCode::GONE.as_u16() => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A channel signature, as pusher-js would ask for it.
+    pub async fn authorize(&self, socket_id: &str, channel: &str) -> Result<ChannelAuth, ApiError> {
+        let res = self
+            .http
+            .post(format!("{}/api/pusher/auth", self.base))
+            .bearer_auth(&self.token)
+            .form(&[("socket_id", socket_id), ("channel_name", channel)])
+            .send()
+            .await
+            .map_err(|e| ApiError::Unreachable(e.without_url().to_string()))?;
+        let status = res.status();
+        if !status.is_success() {
+            let message =
+                res.json::<Value>().await.ok().and_then(|v| v["error"].as_str().map(str::to_string));
+            return Err(ApiError::Refused {
+                status: status.as_u16(),
+                message: message.unwrap_or_else(|| status.to_string()),
+            });
+        }
+        res.json().await.map_err(|e| ApiError::Garbled(e.to_string()))
+    }
+
+    /// Makes a change; answers its event data.
+    pub async fn write(&self, w: &Write) -> Result<EventData, ApiError> {
+        match w {
+            Write::CreateTask { project_id, new } => {
+                self.call(Method::POST, &format!("/api/projects/{project_id}/tasks"), Some(&body(new))).await
+            }
+            Write::UpdateTask { task_id, patch } => {
+                self.call(Method::PATCH, &format!("/api/tasks/{task_id}"), Some(&body(patch))).await
+            }
+            Write::MoveTask { task_id, to } => {
+                self.call(Method::POST, &format!("/api/tasks/{task_id}/move"), Some(&body(to))).await
+            }
+            Write::DeleteTask { task_id } => {
+                self.call(Method::DELETE, &format!("/api/tasks/{task_id}"), None).await
+            }
+            Write::CreateStatus { project_id, new } => {
+                self.call(Method::POST, &format!("/api/projects/{project_id}/statuses"), Some(&body(new)))
+                    .await
+            }
+            Write::UpdateStatus { status_id, patch } => {
+                self.call(Method::PATCH, &format!("/api/statuses/{status_id}"), Some(&body(patch))).await
+            }
+            Write::MoveStatus { status_id, to } => {
+                self.call(Method::POST, &format!("/api/statuses/{status_id}/move"), Some(&body(to))).await
+            }
+            Write::DeleteStatus { status_id, move_to } => {
+                let query = move_to.map(|m| format!("?move_to={m}")).unwrap_or_default();
+                self.call(Method::DELETE, &format!("/api/statuses/{status_id}{query}"), None).await
+            }
+        }
+    }
+}
+
+fn body<T: serde::Serialize>(value: &T) -> Value {
+    serde_json::to_value(value).expect("request bodies serialize")
+}

@@ -1,0 +1,84 @@
+//! The lines around the board: title bar, presence bar, status bar.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::Theme;
+use super::text::fit;
+use crate::app::{App, Connection, Mode};
+use crate::geometry::Screen;
+
+pub fn title(frame: &mut Frame<'_>, app: &App, screen: &Screen, theme: Theme) {
+    let mut spans = vec![Span::styled(" kanban ", theme.title())];
+    if let Some(board) = &app.board {
+        spans.push(Span::styled("│ ", theme.dim()));
+        spans.push(Span::styled(board.project.name.clone(), theme.title()));
+        spans.push(Span::styled(format!(" · rev {}", board.rev), theme.dim()));
+        if !board.project.role.can_write() {
+            spans.push(Span::styled(" · read-only", theme.warn()));
+        }
+    }
+    spans.push(Span::styled(" │ ", theme.dim()));
+    match &app.connection {
+        Connection::Online => spans.push(Span::styled("● online", theme.ok())),
+        Connection::Connecting => spans.push(Span::styled("◌ connecting…", theme.warn())),
+        Connection::Offline { reason, retry_in_ms } => spans.push(Span::styled(
+            format!("○ offline ({reason}), retrying in {}s", retry_in_ms.div_ceil(1000)),
+            theme.error(),
+        )),
+    }
+    if !app.filter.is_empty() {
+        spans.push(Span::styled(format!(" │ filter: {}", app.filter), theme.warn()));
+    }
+    if screen.left > 0 || screen.right > 0 {
+        spans.push(Span::styled(format!(" │ ◀ {} · {} ▶", screen.left, screen.right), theme.dim()));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), screen.title);
+}
+
+pub fn presence(frame: &mut Frame<'_>, app: &App, area: Rect, theme: Theme) {
+    let me = app.my_id();
+    let mut spans = vec![Span::styled(" here: ", theme.dim())];
+    for (id, info) in &app.presence.members {
+        spans.push(Span::styled("● ", theme.user(&info.color)));
+        let you = if Some(id) == me.as_ref() { " (you)" } else { "" };
+        spans.push(Span::styled(
+            format!("{}{you}", info.name),
+            theme.user(&info.color).add_modifier(ratatui::style::Modifier::BOLD),
+        ));
+        spans.push(Span::raw("  "));
+    }
+    let alone = app.presence.members.iter().all(|(id, _)| Some(id) == me.as_ref());
+    if let (true, Some(hint)) = (alone, &app.join_hint) {
+        spans.push(Span::styled(format!("— {}", hint.short), theme.dim()));
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect, theme: Theme) {
+    let width = area.width as usize;
+    let line = match &app.notice {
+        Some(n) => {
+            let style = if n.error { theme.error() } else { theme.ok() };
+            Line::from(Span::styled(fit(&format!(" {}", n.text), width), style))
+        }
+        None => {
+            let hints = match app.mode {
+                Mode::Form(_) => {
+                    " Tab next field · Enter or Ctrl-S save (Enter in the description: new line) · Esc cancel"
+                }
+                Mode::Prompt(_) => " Enter confirm · Esc cancel",
+                Mode::Confirm(_) => " y yes · any other key no",
+                Mode::Picker(_) => " ↑↓ choose · Enter open",
+                Mode::Help => " any key closes the help",
+                Mode::Board if app.board.is_none() => " loading… · q quit",
+                Mode::Board => " ? help · n new · e edit · H/L move · d delete · / filter · q quit",
+            };
+            Line::from(Span::styled(fit(hints, width), Style::default()))
+        }
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}

@@ -1,0 +1,34 @@
+//! The view: a function of the app's state that draws a frame. One file per region.
+
+mod board;
+mod chrome;
+mod overlay;
+pub mod text;
+pub mod theme;
+
+use ratatui::Frame;
+
+use crate::app::{App, Mode};
+use crate::geometry;
+pub use theme::Theme;
+
+/// Draws the whole screen.
+pub fn draw(frame: &mut Frame<'_>, app: &App, theme: Theme) {
+    let area = frame.area();
+    let screen = geometry::layout(area.width, area.height, app.board.as_ref(), &app.selection, &app.filter);
+    chrome::title(frame, app, &screen, theme);
+    chrome::presence(frame, app, screen.presence, theme);
+    board::board(frame, app, &screen, theme);
+    chrome::status(frame, app, screen.status, theme);
+    match &app.mode {
+        Mode::Board => {}
+        Mode::Help => overlay::help(frame, app, theme),
+        Mode::Form(form) => overlay::form(frame, form, theme),
+        Mode::Prompt(prompt) => overlay::prompt(frame, prompt, theme),
+        Mode::Confirm(confirm) => overlay::confirm(frame, confirm, theme),
+        Mode::Picker(index) => overlay::picker(frame, app, *index, theme),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,176 @@
+//! Boxes drawn over the board: help, the card form, a prompt, a question, the
+//! project picker.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
+use ratatui_textarea::TextArea;
+
+use super::Theme;
+use super::text::fit;
+use crate::app::form::{CardForm, Confirm, Field, Prompt};
+use crate::app::{App, keys_help};
+
+/// A box of at most `w`×`h` in the middle of the screen.
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
+}
+
+fn boxed<'a>(title: &'a str, theme: Theme) -> Block<'a> {
+    Block::bordered()
+        .border_type(BorderType::Rounded)
+        .border_style(theme.selected_border())
+        .title(Span::styled(format!(" {title} "), theme.title()))
+}
+
+pub fn help(frame: &mut Frame<'_>, app: &App, theme: Theme) {
+    let table = keys_help();
+    let mut lines: Vec<Line> = table
+        .iter()
+        .map(|(keys, what)| {
+            Line::from(vec![Span::styled(format!(" {keys:<16}"), theme.title()), Span::raw(*what)])
+        })
+        .collect();
+    if let Some(hint) = &app.join_hint {
+        lines.push(Line::raw(""));
+        lines.extend(hint.steps.iter().map(|s| Line::from(Span::styled(format!(" {s}"), theme.dim()))));
+    }
+    let area = centered(frame.area(), 90, lines.len() as u16 + 2);
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(boxed("Keys", theme)), area);
+}
+
+fn field_block<'a>(label: &'a str, focused: bool, theme: Theme) -> Block<'a> {
+    let style = if focused { theme.selected_border() } else { theme.border() };
+    Block::bordered().border_type(BorderType::Plain).border_style(style).title(Span::styled(label, style))
+}
+
+fn text_field(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    label: &str,
+    input: &TextArea<'_>,
+    focused: bool,
+    theme: Theme,
+) {
+    let block = field_block(label, focused, theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    frame.render_widget(input, inner);
+}
+
+fn value_field(frame: &mut Frame<'_>, area: Rect, label: &str, value: &str, focused: bool, theme: Theme) {
+    let arrows = if focused { "◀ ▶ " } else { "" };
+    let text = Line::from(vec![Span::styled(arrows, theme.dim()), Span::raw(value.to_string())]);
+    frame.render_widget(Paragraph::new(text).block(field_block(label, focused, theme)), area);
+}
+
+pub fn form(frame: &mut Frame<'_>, form: &CardForm, theme: Theme) {
+    let title = match (&form.task, form.read_only) {
+        (None, _) => "New card".to_string(),
+        (Some(t), true) => format!("Card #{} (read-only)", t.id),
+        (Some(t), false) => format!("Card #{} · version {}", t.id, t.version),
+    };
+    let outer = centered(frame.area(), 76, 24);
+    frame.render_widget(Clear, outer);
+    let block = boxed(&title, theme);
+    let inner = block.inner(outer);
+    frame.render_widget(block, outer);
+    if inner.height < 12 || inner.width < 20 {
+        frame.render_widget(Paragraph::new("the terminal is too small for the card form"), inner);
+        return;
+    }
+    let row = |y: u16, h: u16| Rect { x: inner.x, y: inner.y + y, width: inner.width, height: h };
+    let half = |y: u16, right: bool| {
+        let w = inner.width / 2;
+        Rect {
+            x: inner.x + if right { w } else { 0 },
+            y: inner.y + y,
+            width: if right { inner.width - w } else { w },
+            height: 3,
+        }
+    };
+    let f = form.field;
+    let description_h = inner.height.saturating_sub(3 + 3 + 3 + 1).max(3);
+    text_field(frame, row(0, 3), "Title", &form.title, f == Field::Title, theme);
+    text_field(
+        frame,
+        row(3, description_h),
+        "Description",
+        &form.description,
+        f == Field::Description,
+        theme,
+    );
+    let y = 3 + description_h;
+    value_field(
+        frame,
+        half(y, false),
+        "Assignee",
+        form.assignee_name().unwrap_or("nobody"),
+        f == Field::Assignee,
+        theme,
+    );
+    value_field(frame, half(y, true), "Priority", form.priority.as_str(), f == Field::Priority, theme);
+    text_field(
+        frame,
+        half(y + 3, false),
+        "Labels (comma-separated)",
+        &form.labels,
+        f == Field::Labels,
+        theme,
+    );
+    text_field(frame, half(y + 3, true), "Due (YYYY-MM-DD)", &form.due, f == Field::Due, theme);
+    if let Some(t) = &form.task {
+        let who = |id: Option<i64>| {
+            id.and_then(|id| form.members.iter().find(|m| m.id == id))
+                .map(|m| m.name.clone())
+                .unwrap_or_else(|| "?".into())
+        };
+        let meta = format!(
+            "created by {} {} · updated by {} {}",
+            who(t.created_by),
+            t.created_at,
+            who(t.updated_by),
+            t.updated_at
+        );
+        frame.render_widget(
+            Paragraph::new(Span::styled(fit(&meta, inner.width as usize), theme.dim())),
+            row(y + 6, 1),
+        );
+    }
+}
+
+pub fn prompt(frame: &mut Frame<'_>, prompt: &Prompt, theme: Theme) {
+    let area = centered(frame.area(), 50, 3);
+    frame.render_widget(Clear, area);
+    let block = boxed(prompt.title(), theme);
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    frame.render_widget(&prompt.input, inner);
+}
+
+pub fn confirm(frame: &mut Frame<'_>, confirm: &Confirm, theme: Theme) {
+    let question = confirm.question();
+    let area = centered(frame.area(), (question.chars().count() as u16 + 4).max(30), 3);
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(format!(" {question}")).block(boxed("Sure?", theme)), area);
+}
+
+pub fn picker(frame: &mut Frame<'_>, app: &App, index: usize, theme: Theme) {
+    let lines: Vec<Line> = app
+        .projects
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let text = format!(" {} {}  ({})", if i == index { "▶" } else { " " }, p.name, p.role);
+            let style = if i == index { theme.selected_card() } else { ratatui::style::Style::default() };
+            Line::from(Span::styled(text, style))
+        })
+        .collect();
+    let area = centered(frame.area(), 50, lines.len() as u16 + 2);
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(lines).block(boxed("Open a project", theme)), area);
+}

@@ -1,0 +1,148 @@
+//! Render snapshots: the board drawn into ratatui's `TestBackend`, compared with
+//! the reviewed snapshots in `snapshots/` (insta). Colors are checked cell by cell
+//! where they carry meaning.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use kanban_protocol::model::{CursorPos, Role, UserInfo};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::Color;
+
+use super::{Theme, draw};
+use crate::app::tests::app_with;
+use crate::app::{Action, App, JoinHint, NetEvent};
+
+fn render(app: &App, width: u16, height: u16, theme: Theme) -> Buffer {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal.draw(|f| draw(f, app, theme)).unwrap();
+    terminal.backend().buffer().clone()
+}
+
+fn text(buffer: &Buffer) -> String {
+    let area = buffer.area;
+    (0..area.height)
+        .map(|y| (0..area.width).map(|x| buffer[(x, y)].symbol()).collect::<String>().trim_end().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+const COLOR: Theme = Theme { color: true };
+const NO_COLOR: Theme = Theme { color: false };
+
+fn user(name: &str, color: &str) -> UserInfo {
+    UserInfo { name: name.into(), color: color.into() }
+}
+
+/// The fixture board with ann (us), bob, cy, dee and eve present; bob, cy and
+/// dee point at "Pick a name", eve at the "Doing" column itself.
+fn crowded() -> App {
+    let mut app = app_with(Role::Owner);
+    let people = vec![
+        ("1".to_string(), user("ann", "#e06c75")),
+        ("2".to_string(), user("bob", "#61afef")),
+        ("3".to_string(), user("cy", "#98c379")),
+        ("4".to_string(), user("dee", "#c678dd")),
+        ("5".to_string(), user("eve", "#e5c07b")),
+    ];
+    app.update(Action::Net(NetEvent::Present(people)));
+    for id in ["2", "3"] {
+        let pos = CursorPos { status_id: 1, task_id: Some(12) };
+        app.update(Action::Net(NetEvent::Cursor { user_id: id.into(), pos }));
+    }
+    app.update(Action::Net(NetEvent::Cursor {
+        user_id: "5".into(),
+        pos: CursorPos { status_id: 2, task_id: None },
+    }));
+    app
+}
+
+#[test]
+fn board_with_presence_and_cursors() {
+    let app = crowded();
+    let buffer = render(&app, 100, 16, COLOR);
+    insta::assert_snapshot!(text(&buffer));
+    // Each marker wears its user's color.
+    let screen = text(&buffer);
+    let row = screen.lines().position(|l| l.contains("Pick a name")).unwrap() as u16;
+    let line: Vec<&str> = (0..100).map(|x| buffer[(x, row)].symbol()).collect();
+    let b = line.iter().position(|s| *s == "B").unwrap() as u16;
+    assert_eq!(buffer[(b, row)].bg, Color::Rgb(0x61, 0xaf, 0xef));
+    assert_eq!(buffer[(b + 2, row)].symbol(), "C");
+    assert_eq!(buffer[(b + 2, row)].bg, Color::Rgb(0x98, 0xc3, 0x79));
+    // Names in the presence bar too.
+    let bar: Vec<&str> = (0..100).map(|x| buffer[(x, 1)].symbol()).collect();
+    let bob = bar.windows(3).position(|w| w.concat() == "bob").unwrap() as u16;
+    assert_eq!(buffer[(bob, 1)].fg, Color::Rgb(0x61, 0xaf, 0xef));
+}
+
+#[test]
+fn a_crowded_card_collapses_into_plus_n() {
+    let mut app = crowded();
+    for id in ["4", "5"] {
+        let pos = CursorPos { status_id: 1, task_id: Some(12) };
+        app.update(Action::Net(NetEvent::Cursor { user_id: id.into(), pos }));
+    }
+    let screen = text(&render(&app, 100, 16, COLOR));
+    let line = screen.lines().find(|l| l.contains("Pick a name")).unwrap();
+    assert!(line.contains("B C +2"), "{line}");
+}
+
+#[test]
+fn markers_read_without_color() {
+    let app = crowded();
+    let buffer = render(&app, 100, 16, NO_COLOR);
+    let screen = text(&buffer);
+    let line = screen.lines().find(|l| l.contains("Pick a name")).unwrap();
+    assert!(line.contains("B C"), "initials carry the meaning: {line}");
+    assert!(
+        (0..100)
+            .all(|x| (0..16).all(|y| buffer[(x, y)].fg == Color::Reset && buffer[(x, y)].bg == Color::Reset))
+    );
+}
+
+#[test]
+fn narrow_terminal_scrolls_columns() {
+    let mut app = crowded();
+    app.update(Action::Resize(30, 14));
+    insta::assert_snapshot!(text(&render(&app, 30, 14, COLOR)));
+    // Moving right brings the next column into view.
+    app.update(Action::Key(KeyEvent::new(KeyCode::Char('l'), KeyModifiers::NONE)));
+    let screen = text(&render(&app, 30, 14, COLOR));
+    assert!(screen.contains("Doing"), "{screen}");
+    assert!(!screen.contains("Todo"), "{screen}");
+}
+
+#[test]
+fn help_overlay_lists_every_key() {
+    let mut app = crowded();
+    app.join_hint = Some(JoinHint {
+        short: "others join at http://127.0.0.1:7878".into(),
+        steps: vec!["Others join this board at http://127.0.0.1:7878:".into()],
+    });
+    app.update(Action::Key(KeyEvent::new(KeyCode::Char('?'), KeyModifiers::NONE)));
+    let screen = text(&render(&app, 100, 30, COLOR));
+    insta::assert_snapshot!(screen);
+    for (keys, _) in crate::app::keys_help() {
+        assert!(screen.contains(keys), "{keys} is listed");
+    }
+}
+
+#[test]
+fn the_card_form_shows_every_field() {
+    let mut app = crowded();
+    app.update(Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    insta::assert_snapshot!(text(&render(&app, 90, 28, COLOR)));
+}
+
+#[test]
+fn tiny_terminals_do_not_panic() {
+    let mut app = crowded();
+    for (w, h) in [(1, 1), (5, 3), (10, 4), (24, 6), (200, 2)] {
+        app.update(Action::Resize(w, h));
+        render(&app, w, h, COLOR);
+        app.update(Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+        render(&app, w, h, COLOR);
+        app.update(Action::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    }
+}

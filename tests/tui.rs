@@ -1,0 +1,248 @@
+//! The terminal client end to end, headless: real servers, and clients driven
+//! through the app's own update loop (keys in, the board and presence out).
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use kanban_protocol::model::CursorPos;
+use kanban_tui::app::{Action, App, Connection, Mode};
+use kanban_tui::client::{Client, Step};
+use kanban_tui::net::api::Api;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use serde_json::json;
+
+use crate::util::{TestServer, WAIT};
+
+fn client(server: &TestServer, token: &str) -> Client {
+    Client::start(Api::new(&server.url(""), token), App::new(60, None))
+}
+
+/// Runs the client's loop until `done` holds, failing after [`WAIT`].
+async fn until(client: &mut Client, what: &str, done: impl Fn(&App) -> bool) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !done(&client.app) {
+        match tokio::time::timeout_at(deadline, client.step()).await {
+            Ok(Step::Quit) => panic!("the client quit while waiting for {what}"),
+            Ok(_) => {}
+            Err(_) => panic!("timed out waiting for {what}"),
+        }
+    }
+}
+
+async fn keys(client: &mut Client, keys: &[KeyCode]) {
+    for &k in keys {
+        client.sender.send(Action::Key(KeyEvent::new(k, KeyModifiers::NONE))).await.unwrap();
+        client.step().await;
+    }
+}
+
+async fn typed(client: &mut Client, text: &str) {
+    let codes: Vec<KeyCode> = text.chars().map(KeyCode::Char).collect();
+    keys(client, &codes).await;
+}
+
+fn titles(app: &App, column: usize) -> Vec<String> {
+    let Some(b) = &app.board else { return vec![] };
+    b.statuses.get(column).map(|s| b.cards(s.id).map(|t| t.title.clone()).collect()).unwrap_or_default()
+}
+
+async fn ready(client: &mut Client) {
+    until(client, "the board, online", |a| a.board.is_some() && a.connection == Connection::Online).await;
+}
+
+async fn two() -> (TestServer, Client, Client) {
+    let server = TestServer::start().await;
+    let ann = server.user("ann").await;
+    let bob = server.user("bob").await;
+    server.project("alpha", &["ann:owner", "bob:member"]).await;
+    let mut a = client(&server, &ann);
+    let mut b = client(&server, &bob);
+    ready(&mut a).await;
+    ready(&mut b).await;
+    (server, a, b)
+}
+
+#[tokio::test]
+async fn a_card_made_edited_moved_and_deleted_by_one_appears_in_the_other() {
+    let (_server, mut ann, mut bob) = two().await;
+    keys(&mut ann, &[KeyCode::Char('n')]).await;
+    typed(&mut ann, "Write the docs").await;
+    keys(&mut ann, &[KeyCode::Enter]).await;
+    until(&mut bob, "the new card", |a| titles(a, 0) == ["Write the docs"]).await;
+
+    until(&mut ann, "the card selected", |a| a.selection.task_id.is_some()).await;
+    keys(&mut ann, &[KeyCode::Char('e'), KeyCode::End]).await;
+    typed(&mut ann, " today").await;
+    ann.sender.send(Action::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL))).await.unwrap();
+    ann.step().await;
+    until(&mut bob, "the edit", |a| titles(a, 0) == ["Write the docs today"]).await;
+
+    keys(&mut ann, &[KeyCode::Char('L')]).await;
+    until(&mut bob, "the move", |a| titles(a, 1) == ["Write the docs today"] && titles(a, 0).is_empty())
+        .await;
+    until(&mut ann, "the selection following the card", |a| a.selection.column_index == 1).await;
+
+    keys(&mut ann, &[KeyCode::Char('d'), KeyCode::Char('y')]).await;
+    until(&mut bob, "the deletion", |a| titles(a, 1).is_empty()).await;
+    until(&mut ann, "the deletion here too", |a| titles(a, 1).is_empty()).await;
+    assert_eq!(ann.app.board.as_ref().unwrap().rev, bob.app.board.as_ref().unwrap().rev);
+}
+
+#[tokio::test]
+async fn presence_shows_joins_and_leaves() {
+    let server = TestServer::start().await;
+    let ann = server.user("ann").await;
+    let bob = server.user("bob").await;
+    server.project("alpha", &["ann", "bob"]).await;
+    let mut a = client(&server, &ann);
+    ready(&mut a).await;
+    until(&mut a, "ann alone", |app| app.presence.members.len() == 1).await;
+    let mut b = client(&server, &bob);
+    ready(&mut b).await;
+    until(&mut a, "bob joining", |app| app.presence.members.iter().any(|(_, u)| u.name == "bob")).await;
+    until(&mut b, "both, seen by bob", |app| app.presence.members.len() == 2).await;
+    drop(b);
+    until(&mut a, "bob leaving", |app| app.presence.members.len() == 1).await;
+}
+
+#[tokio::test]
+async fn a_cursor_move_lands_as_a_marker_on_the_same_card() {
+    let (_server, mut ann, mut bob) = two().await;
+    for title in ["first", "second", "third"] {
+        keys(&mut ann, &[KeyCode::Char('n')]).await;
+        typed(&mut ann, title).await;
+        keys(&mut ann, &[KeyCode::Enter]).await;
+    }
+    until(&mut bob, "three cards", |a| titles(a, 0).len() == 3).await;
+    until(&mut ann, "three cards here", |a| titles(a, 0).len() == 3).await;
+    keys(&mut ann, &[KeyCode::Char('g'), KeyCode::Char('j')]).await;
+    let second = ann.app.board.as_ref().unwrap().tasks.iter().find(|t| t.title == "second").unwrap().clone();
+    assert_eq!(ann.app.selection.task_id, Some(second.id));
+    let ann_id = ann.app.me.as_ref().unwrap().id.to_string();
+    let want = CursorPos { status_id: second.status_id, task_id: Some(second.id) };
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while bob.app.presence.cursors.get(&ann_id) != Some(&want) {
+        tokio::select! {
+            _ = ann.step() => {}
+            _ = bob.step() => {}
+            () = tokio::time::sleep_until(deadline) => panic!("no cursor: {:?}", bob.app.presence.cursors),
+        }
+    }
+    // Drawn as ann's initial on that card's line, in bob's terminal of any size.
+    for width in [60, 120] {
+        let mut term = Terminal::new(TestBackend::new(width, 20)).unwrap();
+        term.draw(|f| kanban_tui::ui::draw(f, &bob.app, kanban_tui::ui::Theme { color: true })).unwrap();
+        let buf = term.backend().buffer();
+        let lines: Vec<String> =
+            (0..20).map(|y| (0..width).map(|x| buf[(x, y)].symbol()).collect::<String>()).collect();
+        let line = lines.iter().find(|l| l.contains("second")).expect("the card is shown");
+        assert!(line.contains(" A "), "ann's marker on the card: {line}");
+        let other = lines.iter().find(|l| l.contains("first")).unwrap();
+        assert!(!other.contains(" A "), "and not on another: {other}");
+    }
+}
+
+#[tokio::test]
+async fn a_held_key_sends_at_most_one_cursor_per_frame() {
+    let (server, mut ann, mut bob) = two().await;
+    // 200 selection moves as fast as keys come.
+    for _ in 0..100 {
+        keys(&mut ann, &[KeyCode::Char('l'), KeyCode::Char('h')]).await;
+    }
+    keys(&mut ann, &[KeyCode::Char('l')]).await;
+    let ann_id = ann.app.me.as_ref().unwrap().id.to_string();
+    let last = ann.app.selection.pos().unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while bob.app.presence.cursors.get(&ann_id) != Some(&last) {
+        tokio::select! {
+            _ = ann.step() => {}
+            _ = bob.step() => {}
+            () = tokio::time::sleep_until(deadline) => panic!("the last position never arrived"),
+        }
+    }
+    // The server counted the client events it received.
+    let metrics = server.http.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let received: u64 =
+        metrics.lines().find_map(|l| l.strip_prefix("kanban_messages_in_total ")).unwrap().parse().unwrap();
+    assert!(received < 100, "201 moves became {received} messages (subscribes and cursors)");
+}
+
+#[tokio::test]
+async fn after_a_server_restart_the_client_reconnects_and_catches_up() {
+    let (mut server, mut ann, _bob) = two().await;
+    let bob_token = server.user("carl").await;
+    kanban_server::admin::project_grant(
+        server.server.store().as_ref(),
+        "alpha",
+        "carl",
+        "member".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let pid = ann.app.project_id.unwrap();
+    server.restart_in_place().await;
+    // Changes while ann is away.
+    for i in 0..3 {
+        let (status, _) = server
+            .rest(
+                "POST",
+                &format!("/api/projects/{pid}/tasks"),
+                &bob_token,
+                Some(json!({"title": format!("while away {i}")})),
+            )
+            .await;
+        assert_eq!(status, 201);
+    }
+    until(&mut ann, "the board caught up", |a| titles(a, 0).len() == 3 && a.connection == Connection::Online)
+        .await;
+    let (_, snapshot) = server.get(&format!("/api/projects/{pid}/board"), Some(&bob_token)).await;
+    let server_board: kanban_protocol::model::Board = serde_json::from_value(snapshot).unwrap();
+    let mine = ann.app.board.as_ref().unwrap();
+    assert_eq!(mine.rev, server_board.rev);
+    assert_eq!(mine.tasks, kanban_protocol::board::BoardState::from(server_board).tasks);
+}
+
+#[tokio::test]
+async fn a_refused_change_shows_its_message() {
+    let server = TestServer::start().await;
+    let vic = server.user("vic").await;
+    let pid = server.project("alpha", &["vic:viewer"]).await;
+    let owner = server.user("own").await;
+    kanban_server::admin::project_grant(
+        server.server.store().as_ref(),
+        "alpha",
+        "own",
+        "owner".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    server.rest("POST", &format!("/api/projects/{pid}/tasks"), &owner, Some(json!({"title": "x"}))).await;
+    let mut v = client(&server, &vic);
+    ready(&mut v).await;
+    // The client refuses before asking; the server would too.
+    keys(&mut v, &[KeyCode::Char('d')]).await;
+    assert!(matches!(v.app.mode, Mode::Board));
+    assert!(v.app.notice.as_ref().is_some_and(|n| n.error));
+    assert_eq!(titles(&v.app, 0), ["x"]);
+}
+
+#[tokio::test]
+async fn the_embedded_server_opens_the_local_users_board() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = kanban_tui::embedded::start(dir.path(), 0).await.unwrap();
+    let mut c = Client::start(Api::new(&first.url, &first.token), App::new(60, None));
+    ready(&mut c).await;
+    let names: Vec<&str> = c.app.board.as_ref().unwrap().statuses.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(names, ["Todo", "In Progress", "Done"]);
+    assert!(first.hint.short.contains(&first.url));
+    drop(c);
+    let token = first.token.clone();
+    if let Some(r) = first.running {
+        r.stop().await.unwrap();
+    }
+    // A second start on the same data keeps the user, its token and its board.
+    let again = kanban_tui::embedded::start(dir.path(), 0).await.unwrap();
+    assert_eq!(again.token, token);
+    let mode = std::fs::metadata(dir.path().join("local-token")).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(mode.permissions().mode() & 0o777, 0o600);
+}

@@ -8,4 +8,5 @@ mod cli;
 mod http_api;
 mod protocol;
 mod rest;
+mod terminal;
 mod tui;

@@ -1,0 +1,512 @@
+// kanban-server against clients nobody here wrote: pusher-js (its Node build) over
+// the WebSocket, and the `pusher` Node SDK over the HTTP API. Each run starts real
+// servers from the kanban-server binary on free loopback ports with temporary data
+// directories; users and projects are made with its command line.
+//
+// Prints one line per test and closes with "N passed, N failed"; exits non-zero on
+// any failure.
+
+import { deepStrictEqual } from 'node:assert';
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const require = createRequire(import.meta.url);
+const PusherClient = require('pusher-js');
+const PusherSdk = require('pusher');
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const BIN = process.env.KANBAN_SERVER_BIN ?? path.resolve(HERE, '../../target/debug/kanban-server');
+const WAIT_MS = 15000;
+
+// ---------------------------------------------------------------- harness
+
+/** A kanban-server process with its own data directory. */
+class Server {
+  constructor(dir, child, port) {
+    this.dir = dir;
+    this.child = child;
+    this.port = port;
+    this.url = `http://127.0.0.1:${port}`;
+  }
+
+  /** Starts a server; `port` 0 takes a free one (read back from its log). */
+  static async start({ dir, port = 0, args = [] } = {}) {
+    dir ??= mkdtempSync(path.join(tmpdir(), 'kanban-interop-'));
+    const env = { ...process.env, RUST_LOG: 'info' };
+    for (const k of Object.keys(env)) if (k.startsWith('KANBAN_')) delete env[k];
+    const child = spawn(BIN, ['--listen', `127.0.0.1:${port}`, '--data-dir', dir, ...args], {
+      env,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    const bound = await new Promise((resolve, reject) => {
+      let log = '';
+      const timer = setTimeout(() => reject(new Error(`no listening line in time:\n${log}`)), WAIT_MS);
+      child.stderr.on('data', (chunk) => {
+        log += chunk;
+        const m = log.match(/listening addr=127\.0\.0\.1:(\d+)/);
+        if (m) {
+          clearTimeout(timer);
+          resolve(Number(m[1]));
+        }
+      });
+      child.on('exit', (code) => reject(new Error(`kanban-server exited (${code}):\n${log}`)));
+    });
+    child.stderr.resume();
+    const server = new Server(dir, child, bound);
+    const app = server.admin('app');
+    const field = (name) => app.match(new RegExp(`^${name}\\t(.*)$`, 'm'))[1];
+    server.appId = field('app_id');
+    server.key = field('key');
+    server.secret = field('secret');
+    return server;
+  }
+
+  /** Runs an admin command on this server's data; answers its stdout, trimmed. */
+  admin(...args) {
+    const env = { ...process.env };
+    for (const k of Object.keys(env)) if (k.startsWith('KANBAN_')) delete env[k];
+    return execFileSync(BIN, ['--data-dir', this.dir, ...args], { env }).toString().trim();
+  }
+
+  /** Stops with SIGTERM (a graceful shutdown) and waits for the exit. */
+  async stop() {
+    if (this.child.exitCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGTERM');
+    await exited;
+  }
+
+  async destroy() {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** The Node SDK, signed with this server's app (or the given) secret. */
+  sdk(overrides = {}) {
+    return new PusherSdk({
+      appId: this.appId,
+      key: this.key,
+      secret: this.secret,
+      host: '127.0.0.1',
+      port: String(this.port),
+      useTLS: false,
+      ...overrides,
+    });
+  }
+
+  /** A pusher-js client authorizing channels through the server with `token`. */
+  client(token, channelAuthorization = {}) {
+    const pusher = new PusherClient(this.key, {
+      cluster: 'kanban',
+      wsHost: '127.0.0.1',
+      wsPort: this.port,
+      forceTLS: false,
+      enabledTransports: ['ws'],
+      channelAuthorization: {
+        endpoint: `${this.url}/api/pusher/auth`,
+        transport: 'ajax',
+        headers: { Authorization: `Bearer ${token}` },
+        ...channelAuthorization,
+      },
+    });
+    clients.push(pusher);
+    return pusher;
+  }
+
+  async rest(method, route, token, body) {
+    const res = await fetch(`${this.url}${route}`, {
+      method,
+      headers: { Authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    return { status: res.status, body: await res.json() };
+  }
+}
+
+const clients = [];
+
+/** Resolves with the first `event` on `emitter` (a channel, connection or client). */
+function once(emitter, event, what = event) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      emitter.unbind(event, handler);
+      reject(new Error(`timed out waiting for ${what}`));
+    }, WAIT_MS);
+    function handler(data, meta) {
+      clearTimeout(timer);
+      emitter.unbind(event, handler);
+      resolve({ data, meta });
+    }
+    emitter.bind(event, handler);
+  });
+}
+
+function onceWithin(emitter, event, ms, what) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}`)), ms);
+    emitter.bind(event, function handler(data) {
+      clearTimeout(timer);
+      emitter.unbind(event, handler);
+      resolve(data);
+    });
+  });
+}
+
+async function connected(pusher) {
+  if (pusher.connection.state !== 'connected') await once(pusher.connection, 'connected', 'a connection');
+  return pusher;
+}
+
+async function subscribed(pusher, name) {
+  const channel = pusher.subscribe(name);
+  const result = await Promise.race([
+    once(channel, 'pusher:subscription_succeeded', `subscribing ${name}`).then(({ data }) => ({ ok: data })),
+    once(channel, 'pusher:subscription_error', `subscribing ${name}`).then(({ data }) => ({ error: data })),
+  ]);
+  if (result.error) throw new Error(`subscribing ${name} failed: ${JSON.stringify(result.error)}`);
+  return channel;
+}
+
+/** The subscription error of `name`, failing if it succeeds. */
+async function refused(pusher, name) {
+  const channel = pusher.subscribe(name);
+  const result = await Promise.race([
+    once(channel, 'pusher:subscription_succeeded').then(() => ({ ok: true })),
+    once(channel, 'pusher:subscription_error').then(({ data }) => ({ error: data })),
+  ]);
+  if (!result.error) throw new Error(`${name} was not refused`);
+  return result.error;
+}
+
+function assert(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+function equal(actual, expected, message) {
+  try {
+    deepStrictEqual(actual, expected);
+  } catch {
+    throw new Error(`${message}: expected ${JSON.stringify(expected)}, got ${JSON.stringify(actual)}`);
+  }
+}
+
+/** Resolves once `check()` holds, re-checking on every `event` of `emitter`. */
+function until(emitter, event, check, what) {
+  return new Promise((resolve, reject) => {
+    if (check()) return resolve();
+    const timer = setTimeout(() => {
+      emitter.unbind(event, handler);
+      reject(new Error(`timed out waiting for ${what}`));
+    }, WAIT_MS);
+    function handler() {
+      if (check()) {
+        clearTimeout(timer);
+        emitter.unbind(event, handler);
+        resolve();
+      }
+    }
+    emitter.bind(event, handler);
+  });
+}
+
+/** Polls the HTTP API until a channel's subscription count is `n`. */
+async function subscriptions(server, channel, n) {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const res = await server.sdk().get({ path: `/channels/${channel}`, params: { info: 'subscription_count' } });
+    const info = await res.json();
+    if ((info.subscription_count ?? 0) === n) return;
+    if (Date.now() > deadline) throw new Error(`${channel} never had ${n} subscriptions: ${JSON.stringify(info)}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * Collects events named `event` on `channel` until a marker event arrives, sent
+ * through the server after whatever is under test: events reach a connection in
+ * order, so anything the test caused has arrived by then.
+ */
+async function collectUntilMarker(server, channel, event, marker) {
+  const seen = [];
+  const handler = (data, meta) => seen.push({ data, meta });
+  channel.bind(event, handler);
+  const arrived = once(channel, marker, `the marker ${marker}`);
+  await server.sdk().trigger(channel.name, marker, {});
+  await arrived;
+  channel.unbind(event, handler);
+  return seen;
+}
+
+// ---------------------------------------------------------------- the tests
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+let main; // the shared server: ann (owner), bob (member), eve (not a member)
+let ann, bob, eve, pid, annId, bobId;
+
+async function setup() {
+  main = await Server.start();
+  ann = main.admin('user', 'add', 'ann');
+  bob = main.admin('user', 'add', 'bob');
+  eve = main.admin('user', 'add', 'eve');
+  pid = main.admin('project', 'add', 'Launch', '--member', 'ann:owner', '--member', 'bob');
+  main.admin('project', 'add', 'Other', '--member', 'eve');
+  annId = String((await main.rest('GET', '/api/me', ann)).body.id);
+  bobId = String((await main.rest('GET', '/api/me', bob)).body.id);
+}
+
+test('connects and gets a socket id of the protocol form', async () => {
+  const p = await connected(main.client(ann));
+  assert(/^\d+\.\d+$/.test(p.connection.socket_id), `socket id ${p.connection.socket_id}`);
+  p.disconnect();
+});
+
+test('presence: me, members, count, member_added and member_removed', async () => {
+  const a = await connected(main.client(ann));
+  const channel = await subscribed(a, `presence-project-${pid}`);
+  equal(channel.members.me.id, annId, 'me.id');
+  equal(channel.members.me.info.name, 'ann', 'me.info.name');
+  equal(channel.members.count, 1, 'count alone');
+  const added = once(channel, 'pusher:member_added', 'bob joining');
+  const b = await connected(main.client(bob));
+  const bChannel = await subscribed(b, `presence-project-${pid}`);
+  const { data: member } = await added;
+  equal(member.id, bobId, 'the added member');
+  equal(member.info.name, 'bob', 'its info');
+  equal(bChannel.members.count, 2, 'count seen by bob');
+  const removed = once(channel, 'pusher:member_removed', 'bob leaving');
+  b.disconnect();
+  equal((await removed).data.id, bobId, 'the removed member');
+  equal(channel.members.count, 1, 'count after');
+  a.disconnect();
+});
+
+test('presence: one member per user across two connections', async () => {
+  const b = await connected(main.client(bob));
+  const watch = await subscribed(b, `presence-project-${pid}`);
+  const added = [];
+  const removed = [];
+  watch.bind('pusher:member_added', (m) => added.push(m.id));
+  watch.bind('pusher:member_removed', (m) => removed.push(m.id));
+  const a1 = await connected(main.client(ann));
+  await subscribed(a1, `presence-project-${pid}`);
+  const a2 = await connected(main.client(ann));
+  const second = await subscribed(a2, `presence-project-${pid}`);
+  equal(second.members.count, 2, 'ann twice counts once');
+  a2.disconnect();
+  // The server has seen the tab go when the channel is down to two connections.
+  await subscriptions(main, `presence-project-${pid}`, 2);
+  await collectUntilMarker(main, await subscribed(b, `private-project-${pid}`), 'x', 'marker-1');
+  equal(added, [annId], 'one member_added');
+  equal(removed, [], 'no member_removed while a tab remains');
+  const gone = once(watch, 'pusher:member_removed', 'ann leaving');
+  a1.disconnect();
+  equal((await gone).data.id, annId, 'removed with the last connection');
+  b.disconnect();
+});
+
+test('a non-member, a wrong token and a forged signature are refused', async () => {
+  const e = await connected(main.client(eve));
+  const nonMember = await refused(e, `presence-project-${pid}`);
+  equal(nonMember.status, 403, 'non-member status');
+  e.disconnect();
+  const w = await connected(main.client('kb_wrong'));
+  const wrong = await refused(w, `private-project-${pid}`);
+  equal(wrong.status, 401, 'wrong token status');
+  w.disconnect();
+  const forged = await connected(
+    main.client(ann, {
+      customHandler: (_params, callback) => callback(null, { auth: `${main.key}:${'0'.repeat(64)}` }),
+    }),
+  );
+  const forgedRefusal = await refused(forged, `private-project-${pid}`);
+  equal(forgedRefusal.status, 401, 'forged signature status');
+  forged.disconnect();
+});
+
+test('client events: relayed with user_id, not echoed, refused on public channels', async () => {
+  const a = await connected(main.client(ann));
+  const b = await connected(main.client(bob));
+  const aChannel = await subscribed(a, `presence-project-${pid}`);
+  const bChannel = await subscribed(b, `presence-project-${pid}`);
+  const echoes = [];
+  aChannel.bind('client-cursor-move', (d) => echoes.push(d));
+  const relayed = once(bChannel, 'client-cursor-move', 'the relayed cursor');
+  aChannel.trigger('client-cursor-move', { status_id: 1, task_id: null });
+  const { data, meta } = await relayed;
+  equal(data, { status_id: 1, task_id: null }, 'the data');
+  equal(meta.user_id, annId, 'user_id added on presence channels');
+  await collectUntilMarker(main, await subscribed(a, `private-project-${pid}`), 'x', 'marker-2');
+  equal(echoes, [], 'not echoed to the sender');
+
+  const lobby = await subscribed(a, 'lobby');
+  const error = once(a.connection, 'error', 'a refusal');
+  lobby.trigger('client-nope', {});
+  const refusal = (await error).data;
+  assert(refusal.type === 'PusherError', `a PusherError: ${JSON.stringify(refusal)}`);
+  assert(/private and presence/.test(refusal.data.message), refusal.data.message);
+  equal(a.connection.state, 'connected', 'the connection stays');
+  a.disconnect();
+  b.disconnect();
+});
+
+test('client events over the rate limit answer 4301 and the connection stays', async () => {
+  const limited = await Server.start({ args: ['--client-event-rate', '5'] });
+  try {
+    const token = limited.admin('user', 'add', 'ann');
+    const p = limited.admin('project', 'add', 'P', '--member', 'ann');
+    const a = await connected(limited.client(token));
+    const channel = await subscribed(a, `private-project-${p}`);
+    const codes = [];
+    a.connection.bind('error', (e) => codes.push(e.data?.code));
+    for (let i = 0; i < 20; i++) channel.trigger('client-tick', { i });
+    // A burst of 20 over a limit of 5 per second: most are refused, each with 4301.
+    await until(a.connection, 'error', () => codes.filter((c) => c === 4301).length >= 10, 'ten 4301 errors');
+    equal(a.connection.state, 'connected', 'still connected');
+    a.disconnect();
+  } finally {
+    await limited.destroy();
+  }
+});
+
+test('the SDK triggers: trigger, triggerBatch, socket_id exclusion', async () => {
+  const a = await connected(main.client(ann));
+  const b = await connected(main.client(bob));
+  const aChannel = await subscribed(a, `private-project-${pid}`);
+  const bChannel = await subscribed(b, `private-project-${pid}`);
+  const sdk = main.sdk();
+
+  const got = once(aChannel, 'hello', 'a triggered event');
+  const res = await sdk.trigger(`private-project-${pid}`, 'hello', { x: 1 });
+  equal(res.status, 200, 'trigger status');
+  equal((await got).data, { x: 1 }, 'the data');
+
+  const one = once(bChannel, 'batch-1', 'batch event 1');
+  const two = once(bChannel, 'batch-2', 'batch event 2');
+  await sdk.triggerBatch([
+    { channel: `private-project-${pid}`, name: 'batch-1', data: { n: 1 } },
+    { channel: `private-project-${pid}`, name: 'batch-2', data: { n: 2 } },
+  ]);
+  equal([(await one).data, (await two).data], [{ n: 1 }, { n: 2 }], 'both batch events');
+
+  const excluded = [];
+  aChannel.bind('not-for-ann', (d) => excluded.push(d));
+  const toBob = once(bChannel, 'not-for-ann', 'the event at bob');
+  await sdk.trigger(`private-project-${pid}`, 'not-for-ann', {}, { socket_id: a.connection.socket_id });
+  await toBob;
+  await collectUntilMarker(main, aChannel, 'x', 'marker-4');
+  equal(excluded, [], 'the excluded socket got nothing');
+  a.disconnect();
+  b.disconnect();
+});
+
+test('a task created over REST arrives at pusher-js as task-created', async () => {
+  const a = await connected(main.client(ann));
+  const channel = await subscribed(a, `private-project-${pid}`);
+  const created = once(channel, 'task-created', 'task-created');
+  const { status, body } = await main.rest('POST', `/api/projects/${pid}/tasks`, bob, { title: 'From REST' });
+  equal(status, 201, 'created');
+  const { data } = await created;
+  equal(data.task.title, 'From REST', 'the task');
+  equal(data.rev, body.rev, 'its revision');
+  equal(String(data.by), bobId, 'by bob');
+  a.disconnect();
+});
+
+test('the HTTP API queries: channels, one channel, presence users', async () => {
+  const a = await connected(main.client(ann));
+  const b = await connected(main.client(bob));
+  await subscribed(a, `presence-project-${pid}`);
+  await subscribed(b, `presence-project-${pid}`);
+  await subscribed(b, 'lobby');
+  const sdk = main.sdk();
+  const presence = `presence-project-${pid}`;
+
+  const list = await (await sdk.get({ path: '/channels', params: { filter_by_prefix: 'presence-', info: 'user_count' } })).json();
+  equal(list.channels[presence], { user_count: 2 }, 'presence channels with user_count');
+  assert(!('lobby' in list.channels), 'the prefix filters');
+
+  const one = await (await sdk.get({ path: `/channels/${presence}`, params: { info: 'user_count,subscription_count' } })).json();
+  equal(one, { occupied: true, user_count: 2, subscription_count: 2 }, 'one channel');
+
+  const users = await (await sdk.get({ path: `/channels/${presence}/users` })).json();
+  equal(users.users.map((u) => u.id).sort(), [annId, bobId].sort(), 'presence users');
+  a.disconnect();
+  b.disconnect();
+});
+
+test('a wrongly signed HTTP API request is refused', async () => {
+  let status = 0;
+  try {
+    await main.sdk({ secret: 'not-the-secret' }).trigger('lobby', 'e', {});
+  } catch (e) {
+    status = e.status;
+  }
+  equal(status, 401, 'status');
+});
+
+test('pusher-js reconnects after a server restart and receives events again', async () => {
+  const first = await Server.start();
+  let second;
+  try {
+    const token = first.admin('user', 'add', 'ann');
+    const p = first.admin('project', 'add', 'P', '--member', 'ann');
+    const a = await connected(first.client(token));
+    const channel = await subscribed(a, `private-project-${p}`);
+    const before = a.connection.socket_id;
+    // pusher-js finds the server gone at its first try and retries after about
+    // fifteen seconds (its "unavailable" timeout): wait for that.
+    const resubscribed = onceWithin(channel, 'pusher:subscription_succeeded', 45000, 'the resubscription');
+    await first.stop();
+    second = await Server.start({ dir: first.dir, port: first.port });
+    await resubscribed;
+    assert(a.connection.socket_id !== before, 'a new socket');
+    const got = once(channel, 'after-restart', 'an event after the restart');
+    await second.sdk().trigger(`private-project-${p}`, 'after-restart', { ok: true });
+    equal((await got).data, { ok: true }, 'the event');
+    a.disconnect();
+  } finally {
+    await (second ?? first).destroy();
+    await first.stop();
+  }
+});
+
+// ---------------------------------------------------------------- runner
+
+async function run() {
+  PusherClient.logToConsole = false;
+  let passed = 0;
+  let failed = 0;
+  try {
+    await setup();
+  } catch (e) {
+    console.log(`not ok - setup: ${e.stack ?? e}`);
+    console.log(`0 passed, ${tests.length} failed`);
+    process.exit(1);
+  }
+  for (const { name, fn } of tests) {
+    try {
+      await Promise.race([
+        fn(),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('test timed out')), 4 * WAIT_MS)),
+      ]);
+      passed++;
+      console.log(`ok - ${name}`);
+    } catch (e) {
+      failed++;
+      console.log(`not ok - ${name}: ${e.stack ?? e}`);
+    } finally {
+      while (clients.length) clients.pop().disconnect();
+    }
+  }
+  await main.destroy();
+  console.log(`${passed} passed, ${failed} failed`);
+  process.exit(failed === 0 ? 0 : 1);
+}
+
+run();

@@ -7,7 +7,7 @@ use kanban_protocol::sign;
 use kanban_server::Limits;
 use serde_json::json;
 
-use crate::util::{APP_KEY, APP_SECRET, Closed, TestServer, Ws, data_of};
+use crate::util::{APP_KEY, APP_SECRET, Closed, TestServer, Ws, data_of, refused_with};
 
 #[tokio::test]
 async fn handshake_gives_a_socket_id_and_activity_timeout() {
@@ -24,37 +24,13 @@ async fn handshake_gives_a_socket_id_and_activity_timeout() {
 #[tokio::test]
 async fn unknown_app_key_and_protocol_are_refused() {
     let server = TestServer::start().await;
-    let url = format!("ws://{}/app/nope?protocol=7", server.addr());
-    let (mut stream, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    let mut ws_error = None;
-    use futures_util::StreamExt;
-    while let Some(Ok(msg)) = tokio::time::timeout(crate::util::WAIT, stream.next()).await.unwrap() {
-        match msg {
-            tokio_tungstenite::tungstenite::Message::Text(t) => {
-                ws_error = Some(serde_json::from_str::<serde_json::Value>(&t).unwrap())
-            }
-            tokio_tungstenite::tungstenite::Message::Close(c) => {
-                assert_eq!(u16::from(c.unwrap().code), 4001);
-                break;
-            }
-            _ => {}
-        }
-    }
-    let e = ws_error.expect("pusher:error before the close");
+    let (frames, code) = refused_with(&format!("ws://{}/app/nope?protocol=7", server.addr())).await;
+    assert_eq!(code, 4001);
+    let e = frames.first().expect("pusher:error before the close");
     assert_eq!(e["event"], "pusher:error");
     assert_eq!(e["data"]["code"], 4001);
 
-    let url = format!("ws://{}/app/{APP_KEY}?protocol=3", server.addr());
-    let (mut stream, _) = tokio_tungstenite::connect_async(url).await.unwrap();
-    let code = loop {
-        match tokio::time::timeout(crate::util::WAIT, stream.next()).await.unwrap() {
-            Some(Ok(tokio_tungstenite::tungstenite::Message::Close(c))) => {
-                break u16::from(c.unwrap().code);
-            }
-            Some(Ok(_)) => continue,
-            other => panic!("{other:?}"),
-        }
-    };
+    let (_, code) = refused_with(&format!("ws://{}/app/{APP_KEY}?protocol=3", server.addr())).await;
     assert_eq!(code, 4007);
 }
 
@@ -310,17 +286,7 @@ async fn connections_over_capacity_are_closed_4100() {
     let server = TestServer::start_with(limits).await;
     let _a = Ws::connect(&server.ws_url()).await;
     let _b = Ws::connect(&server.ws_url()).await;
-    let (mut third, _) = tokio_tungstenite::connect_async(server.ws_url()).await.unwrap();
-    use futures_util::StreamExt;
-    let code = loop {
-        match tokio::time::timeout(crate::util::WAIT, third.next()).await.unwrap() {
-            Some(Ok(tokio_tungstenite::tungstenite::Message::Close(c))) => {
-                break u16::from(c.unwrap().code);
-            }
-            Some(Ok(_)) => continue,
-            other => panic!("{other:?}"),
-        }
-    };
+    let (_, code) = refused_with(&server.ws_url()).await;
     assert_eq!(code, 4100);
 }
 

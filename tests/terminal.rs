@@ -66,12 +66,7 @@ async fn two_terminals_share_a_board_live() {
 
     // ann quits: her terminal is given back cleanly, and bob sees her go.
     tmux.keys("ann", &["q"]);
-    let deadline = std::time::Instant::now() + crate::util::WAIT;
-    while tmux.exit_status("ann").is_none() {
-        assert!(std::time::Instant::now() < deadline, "ann's client did not exit");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert_eq!(tmux.exit_status("ann"), Some(0));
+    assert_eq!(tmux.wait_exit("ann"), 0);
     tmux.wait_for("bob", "ann gone", false, |s| s.lines().nth(1).is_some_and(|l| !l.contains("ann")));
 }
 
@@ -97,10 +92,5 @@ async fn the_run_command_opens_a_working_board_with_nothing_else() {
     tmux.keys("me", &["Escape"]);
     tmux.wait_for("me", "the help closed", false, |s| !s.contains("project grant"));
     tmux.keys("me", &["q"]);
-    let deadline = std::time::Instant::now() + crate::util::WAIT;
-    while tmux.exit_status("me").is_none() {
-        assert!(std::time::Instant::now() < deadline, "did not exit");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    assert_eq!(tmux.exit_status("me"), Some(0));
+    assert_eq!(tmux.wait_exit("me"), 0);
 }

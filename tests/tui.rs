@@ -28,16 +28,34 @@ async fn until(client: &mut Client, what: &str, done: impl Fn(&App) -> bool) {
     }
 }
 
+/// Presses a key and runs the loop until it has been handled (a step that only
+/// sent a cursor frame has not read it yet).
+async fn press(client: &mut Client, key: KeyEvent) {
+    client.sender.send(Action::Key(key)).await.unwrap();
+    while client.step().await == Step::Idle {}
+}
+
 async fn keys(client: &mut Client, keys: &[KeyCode]) {
     for &k in keys {
-        client.sender.send(Action::Key(KeyEvent::new(k, KeyModifiers::NONE))).await.unwrap();
-        client.step().await;
+        press(client, KeyEvent::new(k, KeyModifiers::NONE)).await;
     }
 }
 
 async fn typed(client: &mut Client, text: &str) {
     let codes: Vec<KeyCode> = text.chars().map(KeyCode::Char).collect();
     keys(client, &codes).await;
+}
+
+/// Runs both clients' loops until `done` holds for `watcher`.
+async fn until_both(actor: &mut Client, watcher: &mut Client, what: &str, done: impl Fn(&App) -> bool) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !done(&watcher.app) {
+        tokio::select! {
+            _ = actor.step() => {}
+            _ = watcher.step() => {}
+            () = tokio::time::sleep_until(deadline) => panic!("timed out waiting for {what}"),
+        }
+    }
 }
 
 fn titles(app: &App, column: usize) -> Vec<String> {
@@ -72,8 +90,7 @@ async fn a_card_made_edited_moved_and_deleted_by_one_appears_in_the_other() {
     until(&mut ann, "the card selected", |a| a.selection.task_id.is_some()).await;
     keys(&mut ann, &[KeyCode::Char('e'), KeyCode::End]).await;
     typed(&mut ann, " today").await;
-    ann.sender.send(Action::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL))).await.unwrap();
-    ann.step().await;
+    press(&mut ann, KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)).await;
     until(&mut bob, "the edit", |a| titles(a, 0) == ["Write the docs today"]).await;
 
     keys(&mut ann, &[KeyCode::Char('L')]).await;
@@ -119,14 +136,7 @@ async fn a_cursor_move_lands_as_a_marker_on_the_same_card() {
     assert_eq!(ann.app.selection.task_id, Some(second.id));
     let ann_id = ann.app.me.as_ref().unwrap().id.to_string();
     let want = CursorPos { status_id: second.status_id, task_id: Some(second.id) };
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while bob.app.presence.cursors.get(&ann_id) != Some(&want) {
-        tokio::select! {
-            _ = ann.step() => {}
-            _ = bob.step() => {}
-            () = tokio::time::sleep_until(deadline) => panic!("no cursor: {:?}", bob.app.presence.cursors),
-        }
-    }
+    until_both(&mut ann, &mut bob, "ann's cursor", |a| a.presence.cursors.get(&ann_id) == Some(&want)).await;
     // Drawn as ann's initial on that card's line, in bob's terminal of any size.
     for width in [60, 120] {
         let mut term = Terminal::new(TestBackend::new(width, 20)).unwrap();
@@ -151,14 +161,8 @@ async fn a_held_key_sends_at_most_one_cursor_per_frame() {
     keys(&mut ann, &[KeyCode::Char('l')]).await;
     let ann_id = ann.app.me.as_ref().unwrap().id.to_string();
     let last = ann.app.selection.pos().unwrap();
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while bob.app.presence.cursors.get(&ann_id) != Some(&last) {
-        tokio::select! {
-            _ = ann.step() => {}
-            _ = bob.step() => {}
-            () = tokio::time::sleep_until(deadline) => panic!("the last position never arrived"),
-        }
-    }
+    until_both(&mut ann, &mut bob, "the last position", |a| a.presence.cursors.get(&ann_id) == Some(&last))
+        .await;
     // The server counted the client events it received.
     let metrics = server.http.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
     let received: u64 =

@@ -111,6 +111,37 @@ pub struct MoveStatus {
     pub after_id: Option<i64>,
 }
 
+/// A change of a board: one REST call, one committed event. The client sends
+/// these; the server's writer applies them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    CreateTask { project_id: i64, new: NewTask },
+    UpdateTask { task_id: i64, patch: TaskPatch },
+    MoveTask { task_id: i64, to: MoveTask },
+    DeleteTask { task_id: i64 },
+    CreateStatus { project_id: i64, new: NewStatus },
+    UpdateStatus { status_id: i64, patch: StatusPatch },
+    MoveStatus { status_id: i64, to: MoveStatus },
+    DeleteStatus { status_id: i64, move_to: Option<i64> },
+}
+
+impl Change {
+    /// The event a committed change is broadcast as.
+    pub fn event(&self) -> &'static str {
+        use crate::model::events;
+        match self {
+            Change::CreateTask { .. } => events::TASK_CREATED,
+            Change::UpdateTask { .. } => events::TASK_UPDATED,
+            Change::MoveTask { .. } => events::TASK_MOVED,
+            Change::DeleteTask { .. } => events::TASK_DELETED,
+            Change::CreateStatus { .. } => events::STATUS_CREATED,
+            Change::UpdateStatus { .. } => events::STATUS_UPDATED,
+            Change::MoveStatus { .. } => events::STATUS_MOVED,
+            Change::DeleteStatus { .. } => events::STATUS_DELETED,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,7 +11,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::hub::Hub;
 use crate::store::Store;
-use crate::store::board::{Committed, Op, OpError, Write};
+use crate::store::board::{Change, Committed, OpError, Write};
 
 /// Changes waiting for the writer; past this, writers wait (backpressure).
 const QUEUE: usize = 4_096;
@@ -38,9 +38,9 @@ impl Writer {
     }
 
     /// Commits one change and returns its event once it is committed and published.
-    pub async fn write(&self, by: i64, op: Op) -> Result<Committed, OpError> {
+    pub async fn write(&self, by: i64, change: Change) -> Result<Committed, OpError> {
         let (reply, answer) = oneshot::channel();
-        let request = Request { write: Write { by, op }, reply };
+        let request = Request { write: Write { by, change }, reply };
         if self.tx.send(request).await.is_err() {
             return Err(OpError::Failed("the writer has stopped".into()));
         }

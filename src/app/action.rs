@@ -2,8 +2,8 @@
 //! asks of the world ([`Command`]). `update` turns one into the other without I/O.
 
 use crossterm::event::{KeyEvent, MouseEvent};
-use kanban_protocol::model::{Board, CursorPos, EventData, EventsSince, Project, User, UserInfo, events};
-use kanban_protocol::request::{MoveStatus, MoveTask, NewStatus, NewTask, StatusPatch, TaskPatch};
+use kanban_protocol::model::{Board, CursorPos, EventData, EventsSince, Project, User, UserInfo};
+pub use kanban_protocol::request::Change;
 
 /// Everything the app reacts to, from one channel.
 #[derive(Debug, Clone)]
@@ -70,34 +70,5 @@ pub enum Command {
     /// Publish our cursor position.
     Cursor(CursorPos),
     /// Change the board.
-    Write(Write),
-}
-
-/// The board changes the client makes, one per REST call.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Write {
-    CreateTask { project_id: i64, new: NewTask },
-    UpdateTask { task_id: i64, patch: TaskPatch },
-    MoveTask { task_id: i64, to: MoveTask },
-    DeleteTask { task_id: i64 },
-    CreateStatus { project_id: i64, new: NewStatus },
-    UpdateStatus { status_id: i64, patch: StatusPatch },
-    MoveStatus { status_id: i64, to: MoveStatus },
-    DeleteStatus { status_id: i64, move_to: Option<i64> },
-}
-
-impl Write {
-    /// The event the server answers this change with.
-    pub fn event(&self) -> &'static str {
-        match self {
-            Write::CreateTask { .. } => events::TASK_CREATED,
-            Write::UpdateTask { .. } => events::TASK_UPDATED,
-            Write::MoveTask { .. } => events::TASK_MOVED,
-            Write::DeleteTask { .. } => events::TASK_DELETED,
-            Write::CreateStatus { .. } => events::STATUS_CREATED,
-            Write::UpdateStatus { .. } => events::STATUS_UPDATED,
-            Write::MoveStatus { .. } => events::STATUS_MOVED,
-            Write::DeleteStatus { .. } => events::STATUS_DELETED,
-        }
-    }
+    Write(Change),
 }

@@ -9,7 +9,7 @@ use kanban_protocol::request::{MoveStatus, MoveTask, NewStatus, StatusPatch, Tas
 
 use super::form::{CardForm, Confirm, FormOutcome, Prompt, PromptKind, PromptOutcome};
 use super::selection::visible_cards;
-use super::{App, Command, Mode, Write};
+use super::{App, Change, Command, Mode};
 use crate::geometry;
 
 /// The keys of the board, for the help overlay: (keys, what they do).
@@ -62,7 +62,7 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
     }
 }
 
-fn write(app: &mut App, w: Write) -> Vec<Command> {
+fn write(app: &mut App, w: Change) -> Vec<Command> {
     if !app.can_write() {
         app.error("Viewers cannot change the board");
         return Vec::new();
@@ -71,6 +71,8 @@ fn write(app: &mut App, w: Write) -> Vec<Command> {
 }
 
 fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
+    // Any key on the board means the user has moved on from a card being made.
+    app.select_created = false;
     let Some(board) = &app.board else {
         return match key.code {
             KeyCode::Char('q') => {
@@ -146,7 +148,7 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
                 let there = visible_cards(board, target.id, &filter);
                 let before_id = there.get(sel.card_index).map(|c| c.id);
                 let to = MoveTask { status_id: target.id, before_id, after_id: None, version: None };
-                return write(app, Write::MoveTask { task_id: t.id, to });
+                return write(app, Change::MoveTask { task_id: t.id, to });
             }
         }
         KeyCode::Char('K') | KeyCode::Char('J') => {
@@ -168,7 +170,7 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
                     })
                 };
                 if let Some(to) = to {
-                    return write(app, Write::MoveTask { task_id: t.id, to });
+                    return write(app, Change::MoveTask { task_id: t.id, to });
                 }
             }
         }
@@ -176,7 +178,7 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
             if let (Some(t), Some(me)) = (&task, &app.me) {
                 let assignee_id = if t.assignee_id == Some(me.id) { None } else { Some(me.id) };
                 let patch = TaskPatch { assignee_id: Some(assignee_id), ..TaskPatch::default() };
-                return write(app, Write::UpdateTask { task_id: t.id, patch });
+                return write(app, Change::UpdateTask { task_id: t.id, patch });
             }
         }
         KeyCode::Char('p') => {
@@ -184,7 +186,7 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
                 let i = Priority::ALL.iter().position(|p| *p == t.priority).unwrap_or(0);
                 let priority = Priority::ALL[(i + 1) % Priority::ALL.len()];
                 let patch = TaskPatch { priority: Some(priority), ..TaskPatch::default() };
-                return write(app, Write::UpdateTask { task_id: t.id, patch });
+                return write(app, Change::UpdateTask { task_id: t.id, patch });
             }
         }
         KeyCode::Char('N') => {
@@ -215,7 +217,7 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
                 } else {
                     MoveStatus { before_id: None, after_id: Some(neighbour.id) }
                 };
-                return write(app, Write::MoveStatus { status_id: s, to });
+                return write(app, Change::MoveStatus { status_id: s, to });
             }
         }
         KeyCode::Char('D') => {
@@ -251,10 +253,11 @@ fn form_outcome(app: &mut App, form: Box<CardForm>, outcome: FormOutcome) -> Vec
         }
         FormOutcome::Create(new) => {
             if let Some(project_id) = app.project_id {
-                return write(app, Write::CreateTask { project_id, new });
+                app.select_created = true;
+                return write(app, Change::CreateTask { project_id, new });
             }
         }
-        FormOutcome::Update { task_id, patch } => return write(app, Write::UpdateTask { task_id, patch }),
+        FormOutcome::Update { task_id, patch } => return write(app, Change::UpdateTask { task_id, patch }),
     }
     Vec::new()
 }
@@ -287,13 +290,13 @@ fn prompt_outcome(app: &mut App, prompt: Box<Prompt>, outcome: PromptOutcome) ->
         PromptKind::NewColumn { after_id } => match app.project_id {
             Some(project_id) => {
                 let new = NewStatus { name, color: None, wip_limit: None, before_id: None, after_id };
-                write(app, Write::CreateStatus { project_id, new })
+                write(app, Change::CreateStatus { project_id, new })
             }
             None => Vec::new(),
         },
         PromptKind::RenameColumn { status_id } => {
             let patch = StatusPatch { name: Some(name), ..StatusPatch::default() };
-            write(app, Write::UpdateStatus { status_id, patch })
+            write(app, Change::UpdateStatus { status_id, patch })
         }
         PromptKind::Filter => Vec::new(),
     }
@@ -301,9 +304,9 @@ fn prompt_outcome(app: &mut App, prompt: Box<Prompt>, outcome: PromptOutcome) ->
 
 fn confirmed(app: &mut App, confirm: Confirm) -> Vec<Command> {
     match confirm {
-        Confirm::DeleteTask { task_id, .. } => write(app, Write::DeleteTask { task_id }),
+        Confirm::DeleteTask { task_id, .. } => write(app, Change::DeleteTask { task_id }),
         Confirm::DeleteColumn { status_id, move_to, .. } => {
-            write(app, Write::DeleteStatus { status_id, move_to: move_to.map(|(id, _)| id) })
+            write(app, Change::DeleteStatus { status_id, move_to: move_to.map(|(id, _)| id) })
         }
     }
 }
@@ -342,6 +345,7 @@ pub fn mouse(app: &mut App, mouse: MouseEvent) -> Vec<Command> {
     if !matches!(app.mode, Mode::Board) {
         return Vec::new();
     }
+    app.select_created = false;
     let Some(board) = &app.board else { return Vec::new() };
     let screen = geometry::layout(app.viewport.0, app.viewport.1, Some(board), &app.selection, &app.filter);
     match mouse.kind {

@@ -13,7 +13,7 @@ use kanban_protocol::board::{Applied, BoardState};
 use kanban_protocol::model::{EventData, Project, User, events};
 use tokio::time::Instant;
 
-pub use action::{Action, Command, NetEvent, Write};
+pub use action::{Action, Change, Command, NetEvent};
 use form::{CardForm, Confirm, Prompt};
 use presence::Presence;
 use selection::Selection;
@@ -82,6 +82,8 @@ pub struct App {
     /// How others can join (embedded mode).
     pub join_hint: Option<JoinHint>,
     pub throttle: CursorThrottle,
+    /// A card we asked for is to be selected when it is made, unless we moved on.
+    select_created: bool,
     pub quit: bool,
 }
 
@@ -104,6 +106,7 @@ impl App {
             viewport: (80, 24),
             join_hint: None,
             throttle: CursorThrottle::new(fps),
+            select_created: false,
             quit: false,
         }
     }
@@ -236,8 +239,10 @@ impl App {
                 {
                     board.apply(name, &data);
                 }
-                // A card we just made is where we look next.
-                if let (events::TASK_CREATED, Some(task)) = (name, &data.task) {
+                // A card we just made is where we look next, unless we have
+                // already looked elsewhere.
+                if let (events::TASK_CREATED, Some(task), true) = (name, &data.task, self.select_created) {
+                    self.select_created = false;
                     self.selection.status_id = Some(task.status_id);
                     self.selection.task_id = Some(task.id);
                 }

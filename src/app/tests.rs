@@ -75,7 +75,7 @@ fn key(app: &mut App, code: KeyCode) -> Vec<Command> {
     app.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
 }
 
-fn writes(out: Vec<Command>) -> Vec<Write> {
+fn writes(out: Vec<Command>) -> Vec<Change> {
     out.into_iter().filter_map(|c| if let Command::Write(w) = c { Some(w) } else { None }).collect()
 }
 
@@ -165,7 +165,7 @@ fn keys_make_the_right_changes() {
     let w = writes(key(&mut app, KeyCode::Char('K')));
     assert_eq!(
         w,
-        [Write::MoveTask {
+        [Change::MoveTask {
             task_id: 12,
             to: MoveTask { status_id: 1, before_id: Some(11), after_id: None, version: None }
         }]
@@ -174,7 +174,7 @@ fn keys_make_the_right_changes() {
     let w = writes(key(&mut app, KeyCode::Char('J')));
     assert_eq!(
         w,
-        [Write::MoveTask {
+        [Change::MoveTask {
             task_id: 12,
             to: MoveTask { status_id: 1, before_id: None, after_id: Some(13), version: None }
         }]
@@ -183,7 +183,7 @@ fn keys_make_the_right_changes() {
     let w = writes(key(&mut app, KeyCode::Char('L')));
     assert_eq!(
         w,
-        [Write::MoveTask {
+        [Change::MoveTask {
             task_id: 12,
             to: MoveTask { status_id: 2, before_id: None, after_id: None, version: None }
         }]
@@ -194,7 +194,7 @@ fn keys_make_the_right_changes() {
     let w = writes(key(&mut app, KeyCode::Char('a')));
     assert_eq!(
         w,
-        [Write::UpdateTask {
+        [Change::UpdateTask {
             task_id: 12,
             patch: TaskPatch { assignee_id: Some(Some(1)), ..TaskPatch::default() }
         }]
@@ -202,7 +202,7 @@ fn keys_make_the_right_changes() {
     let w = writes(key(&mut app, KeyCode::Char('p')));
     assert_eq!(
         w,
-        [Write::UpdateTask {
+        [Change::UpdateTask {
             task_id: 12,
             patch: TaskPatch { priority: Some(Priority::Low), ..TaskPatch::default() }
         }]
@@ -212,7 +212,7 @@ fn keys_make_the_right_changes() {
     assert!(matches!(app.mode, Mode::Confirm(_)));
     assert!(writes(key(&mut app, KeyCode::Char('n'))).is_empty());
     key(&mut app, KeyCode::Char('d'));
-    assert_eq!(writes(key(&mut app, KeyCode::Char('y'))), [Write::DeleteTask { task_id: 12 }]);
+    assert_eq!(writes(key(&mut app, KeyCode::Char('y'))), [Change::DeleteTask { task_id: 12 }]);
 }
 
 #[test]
@@ -224,12 +224,24 @@ fn a_new_card_from_the_board() {
         key(&mut app, KeyCode::Char(c));
     }
     let w = writes(key(&mut app, KeyCode::Enter));
-    let [Write::CreateTask { project_id: 1, new }] = w.as_slice() else { panic!("{w:?}") };
+    let [Change::CreateTask { project_id: 1, new }] = w.as_slice() else { panic!("{w:?}") };
     assert_eq!((new.title.as_str(), new.status_id), ("Plan the demo", Some(2)));
     // The answer puts the selection on the new card.
     let made = EventData { task: Some(task(40, 2, "Z", "Plan the demo")), ..data(11) };
     app.update(Action::Net(NetEvent::Done { name: events::TASK_CREATED, data: Box::new(made) }));
     assert_eq!(app.selection.task_id, Some(40));
+
+    // When the answer comes after the user has moved on, the selection stays.
+    key(&mut app, KeyCode::Char('n'));
+    for c in "Another".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('g'));
+    let here = app.selection.task_id;
+    let made = EventData { task: Some(task(41, 2, "Zz", "Another")), ..data(12) };
+    app.update(Action::Net(NetEvent::Done { name: events::TASK_CREATED, data: Box::new(made) }));
+    assert_eq!(app.selection.task_id, here);
 }
 
 #[test]

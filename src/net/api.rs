@@ -5,7 +5,7 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::app::Write;
+use crate::app::Change;
 
 /// Why a request failed, worded for the status bar.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -126,31 +126,31 @@ impl Api {
     }
 
     /// Makes a change; answers its event data.
-    pub async fn write(&self, w: &Write) -> Result<EventData, ApiError> {
+    pub async fn write(&self, w: &Change) -> Result<EventData, ApiError> {
         match w {
-            Write::CreateTask { project_id, new } => {
+            Change::CreateTask { project_id, new } => {
                 self.call(Method::POST, &format!("/api/projects/{project_id}/tasks"), Some(&body(new))).await
             }
-            Write::UpdateTask { task_id, patch } => {
+            Change::UpdateTask { task_id, patch } => {
                 self.call(Method::PATCH, &format!("/api/tasks/{task_id}"), Some(&body(patch))).await
             }
-            Write::MoveTask { task_id, to } => {
+            Change::MoveTask { task_id, to } => {
                 self.call(Method::POST, &format!("/api/tasks/{task_id}/move"), Some(&body(to))).await
             }
-            Write::DeleteTask { task_id } => {
+            Change::DeleteTask { task_id } => {
                 self.call(Method::DELETE, &format!("/api/tasks/{task_id}"), None).await
             }
-            Write::CreateStatus { project_id, new } => {
+            Change::CreateStatus { project_id, new } => {
                 self.call(Method::POST, &format!("/api/projects/{project_id}/statuses"), Some(&body(new)))
                     .await
             }
-            Write::UpdateStatus { status_id, patch } => {
+            Change::UpdateStatus { status_id, patch } => {
                 self.call(Method::PATCH, &format!("/api/statuses/{status_id}"), Some(&body(patch))).await
             }
-            Write::MoveStatus { status_id, to } => {
+            Change::MoveStatus { status_id, to } => {
                 self.call(Method::POST, &format!("/api/statuses/{status_id}/move"), Some(&body(to))).await
             }
-            Write::DeleteStatus { status_id, move_to } => {
+            Change::DeleteStatus { status_id, move_to } => {
                 let query = move_to.map(|m| format!("?move_to={m}")).unwrap_or_default();
                 self.call(Method::DELETE, &format!("/api/statuses/{status_id}{query}"), None).await
             }

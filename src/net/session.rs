@@ -18,7 +18,7 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 
 use super::api::{Api, ApiError};
 use super::backoff::Backoff;
-use crate::app::{Action, Command, NetEvent};
+use crate::app::{Action, Change, Command, NetEvent};
 
 type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
 
@@ -37,11 +37,15 @@ struct Session {
     api: Api,
     app: mpsc::Sender<Action>,
     project: Option<i64>,
+    /// Changes go out one at a time, in the order they were made.
+    writes: mpsc::UnboundedSender<Change>,
 }
 
 /// Runs until the app drops its command sender.
 pub async fn run(api: Api, app: mpsc::Sender<Action>, mut commands: mpsc::UnboundedReceiver<Command>) {
-    let mut session = Session { api, app, project: None };
+    let (writes, queue) = mpsc::unbounded_channel();
+    tokio::spawn(write_in_order(api.clone(), app.clone(), queue));
+    let mut session = Session { api, app, project: None, writes };
     session.introduce().await;
     let mut backoff = Backoff::new();
     loop {
@@ -333,14 +337,7 @@ impl Session {
                 });
             }
             Command::Write(w) => {
-                let (api, app) = (self.api.clone(), self.app.clone());
-                tokio::spawn(async move {
-                    let event = match api.write(&w).await {
-                        Ok(data) => NetEvent::Done { name: w.event(), data: Box::new(data) },
-                        Err(e) => NetEvent::Failed(e.to_string()),
-                    };
-                    let _ = app.send(Action::Net(event)).await;
-                });
+                let _ = self.writes.send(w);
             }
             // Offline, a cursor has nowhere to go; the app sends it again on return.
             Command::Cursor(_) => {}
@@ -359,6 +356,20 @@ impl Session {
         tokio::spawn(async move {
             let _ = app.send(Action::Net(event.await)).await;
         });
+    }
+}
+
+/// Makes the changes one after another, so that a user's changes commit in the
+/// order they were made (two quick moves of one card must not swap).
+async fn write_in_order(api: Api, app: mpsc::Sender<Action>, mut queue: mpsc::UnboundedReceiver<Change>) {
+    while let Some(change) = queue.recv().await {
+        let event = match api.write(&change).await {
+            Ok(data) => NetEvent::Done { name: change.event(), data: Box::new(data) },
+            Err(e) => NetEvent::Failed(e.to_string()),
+        };
+        if app.send(Action::Net(event)).await.is_err() {
+            return;
+        }
     }
 }
 

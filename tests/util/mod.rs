@@ -321,6 +321,24 @@ impl Ws {
     }
 }
 
+/// Connects to `url` and reads until the server closes: the text frames it sent
+/// first, and the close code (for connections the server refuses).
+pub async fn refused_with(url: &str) -> (Vec<Value>, u16) {
+    let (mut stream, _) = tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url))
+        .await
+        .expect("connect in time")
+        .expect("connect");
+    let mut frames = Vec::new();
+    loop {
+        match tokio::time::timeout(WAIT, stream.next()).await.expect("closed in time") {
+            Some(Ok(Message::Text(t))) => frames.push(serde_json::from_str(&t).expect("JSON frame")),
+            Some(Ok(Message::Close(Some(frame)))) => return (frames, u16::from(frame.code)),
+            Some(Ok(_)) => continue,
+            other => panic!("closed without a code: {other:?}"),
+        }
+    }
+}
+
 /// A server frame's `data`, decoded from its JSON string.
 pub fn data_of(frame: &Value) -> Value {
     match &frame["data"] {

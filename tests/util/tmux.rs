@@ -26,18 +26,18 @@ impl Tmux {
         Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().expect("run tmux")
     }
 
-    /// Starts `command` in a new window `name` of `width`×`height`.
+    /// Starts `command` in a new window `name` of `width`×`height`. When it exits,
+    /// the shell around it prints its status (see [`Tmux::wait_exit`]).
     pub fn start(&self, name: &str, width: u16, height: u16, command: &str, env: &[(&str, &str)]) {
         let mut args: Vec<String> = vec!["new-session".into(), "-d".into(), "-s".into(), name.into()];
         args.extend(["-x".into(), width.to_string(), "-y".into(), height.to_string()]);
         for (k, v) in env {
             args.extend(["-e".into(), format!("{k}={v}")]);
         }
-        args.push(command.into());
+        args.push(format!("{command}; echo \"[exited $?]\"; sleep 600"));
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         let out = self.tmux(&refs);
         assert!(out.status.success(), "tmux new-session: {}", String::from_utf8_lossy(&out.stderr));
-        self.tmux(&["set-option", "-t", name, "remain-on-exit", "on"]);
     }
 
     /// Types text literally.
@@ -74,15 +74,11 @@ impl Tmux {
         }
     }
 
-    /// Whether the program in `name` has exited, and with what status.
-    pub fn exit_status(&self, name: &str) -> Option<i32> {
-        let out = self.tmux(&["display-message", "-p", "-t", name, "#{pane_dead} #{pane_dead_status}"]);
-        let text = String::from_utf8_lossy(&out.stdout);
-        let mut parts = text.split_whitespace();
-        match (parts.next(), parts.next()) {
-            (Some("1"), Some(code)) => code.parse().ok(),
-            _ => None,
-        }
+    /// Waits until the program in `name` exits; returns its status.
+    pub fn wait_exit(&self, name: &str) -> i32 {
+        let screen = self.wait_for(name, "the exit", false, |s| s.contains("[exited "));
+        let status = screen.split("[exited ").nth(1).and_then(|rest| rest.split(']').next());
+        status.and_then(|s| s.parse().ok()).unwrap_or_else(|| panic!("no exit status in:\n{screen}"))
     }
 }
 

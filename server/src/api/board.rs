@@ -14,14 +14,14 @@ use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json, Path, Query};
 use crate::store::EventsAfter;
-use crate::store::board::{Committed, Op};
+use crate::store::board::{Change, Committed};
 
 fn json_text(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-async fn commit(state: &AppState, by: i64, op: Op, status: StatusCode) -> ApiResult<Response> {
-    let Committed { data, .. } = state.writer.write(by, op).await?;
+async fn commit(state: &AppState, by: i64, change: Change, status: StatusCode) -> ApiResult<Response> {
+    let Committed { data, .. } = state.writer.write(by, change).await?;
     Ok(json_text(status, data.to_string()))
 }
 
@@ -74,7 +74,7 @@ pub async fn create_task(
     Path(project_id): Path<i64>,
     Json(new): Json<NewTask>,
 ) -> ApiResult<Response> {
-    commit(&state, user.id, Op::CreateTask { project_id, new }, StatusCode::CREATED).await
+    commit(&state, user.id, Change::CreateTask { project_id, new }, StatusCode::CREATED).await
 }
 
 pub async fn update_task(
@@ -83,7 +83,7 @@ pub async fn update_task(
     Path(task_id): Path<i64>,
     Json(patch): Json<TaskPatch>,
 ) -> ApiResult<Response> {
-    commit(&state, user.id, Op::UpdateTask { task_id, patch }, StatusCode::OK).await
+    commit(&state, user.id, Change::UpdateTask { task_id, patch }, StatusCode::OK).await
 }
 
 pub async fn move_task(
@@ -92,7 +92,7 @@ pub async fn move_task(
     Path(task_id): Path<i64>,
     Json(to): Json<MoveTask>,
 ) -> ApiResult<Response> {
-    commit(&state, user.id, Op::MoveTask { task_id, to }, StatusCode::OK).await
+    commit(&state, user.id, Change::MoveTask { task_id, to }, StatusCode::OK).await
 }
 
 pub async fn delete_task(
@@ -100,7 +100,7 @@ pub async fn delete_task(
     CurrentUser(user): CurrentUser,
     Path(task_id): Path<i64>,
 ) -> ApiResult<Response> {
-    commit(&state, user.id, Op::DeleteTask { task_id }, StatusCode::OK).await
+    commit(&state, user.id, Change::DeleteTask { task_id }, StatusCode::OK).await
 }
 
 pub async fn create_status(
@@ -109,7 +109,7 @@ pub async fn create_status(
     Path(project_id): Path<i64>,
     Json(new): Json<NewStatus>,
 ) -> ApiResult<Response> {
-    commit(&state, user.id, Op::CreateStatus { project_id, new }, StatusCode::CREATED).await
+    commit(&state, user.id, Change::CreateStatus { project_id, new }, StatusCode::CREATED).await
 }
 
 pub async fn update_status(
@@ -118,7 +118,7 @@ pub async fn update_status(
     Path(status_id): Path<i64>,
     Json(patch): Json<StatusPatch>,
 ) -> ApiResult<Response> {
-    commit(&state, user.id, Op::UpdateStatus { status_id, patch }, StatusCode::OK).await
+    commit(&state, user.id, Change::UpdateStatus { status_id, patch }, StatusCode::OK).await
 }
 
 pub async fn move_status(
@@ -127,7 +127,7 @@ pub async fn move_status(
     Path(status_id): Path<i64>,
     Json(to): Json<MoveStatus>,
 ) -> ApiResult<Response> {
-    commit(&state, user.id, Op::MoveStatus { status_id, to }, StatusCode::OK).await
+    commit(&state, user.id, Change::MoveStatus { status_id, to }, StatusCode::OK).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -141,5 +141,5 @@ pub async fn delete_status(
     Path(status_id): Path<i64>,
     Query(DeleteStatus { move_to }): Query<DeleteStatus>,
 ) -> ApiResult<Response> {
-    commit(&state, user.id, Op::DeleteStatus { status_id, move_to }, StatusCode::OK).await
+    commit(&state, user.id, Change::DeleteStatus { status_id, move_to }, StatusCode::OK).await
 }

@@ -1,30 +1,17 @@
-//! The board's writes as the store takes them ([`Write`]), what a committed one
+//! The board's writes as the store takes them ([`Write`]: a [`Change`] by a user), what a committed one
 //! yields ([`Committed`]), why one is refused ([`OpError`]), and the checks of
 //! field values that need no database.
 
 use std::sync::Arc;
 
 use kanban_protocol::color;
-use kanban_protocol::request::{MoveStatus, MoveTask, NewStatus, NewTask, StatusPatch, TaskPatch};
+pub use kanban_protocol::request::Change;
 
 /// One change of a board, by one user.
 #[derive(Debug, Clone)]
 pub struct Write {
     pub by: i64,
-    pub op: Op,
-}
-
-/// The changes a board accepts.
-#[derive(Debug, Clone)]
-pub enum Op {
-    CreateTask { project_id: i64, new: NewTask },
-    UpdateTask { task_id: i64, patch: TaskPatch },
-    MoveTask { task_id: i64, to: MoveTask },
-    DeleteTask { task_id: i64 },
-    CreateStatus { project_id: i64, new: NewStatus },
-    UpdateStatus { status_id: i64, patch: StatusPatch },
-    MoveStatus { status_id: i64, to: MoveStatus },
-    DeleteStatus { status_id: i64, move_to: Option<i64> },
+    pub change: Change,
 }
 
 /// A committed change: the event to broadcast, already encoded.

@@ -11,7 +11,7 @@ use sqlx::{Connection, SqliteConnection, SqlitePool};
 
 use super::place::{List, place};
 use super::rows::{self, STATUS_COLUMNS, TASK_COLUMNS, load_status, load_task, require_writer};
-use crate::store::board::{self as check, Committed, Op, OpError, Write};
+use crate::store::board::{self as check, Change, Committed, OpError, Write};
 
 /// Applies `batch` in one transaction; answers each write in order.
 pub async fn apply(
@@ -54,15 +54,15 @@ pub async fn apply(
 
 async fn apply_one(conn: &mut SqliteConnection, write: Write) -> Result<Committed, OpError> {
     let by = write.by;
-    match write.op {
-        Op::CreateTask { project_id, new } => create_task(conn, by, project_id, new).await,
-        Op::UpdateTask { task_id, patch } => update_task(conn, by, task_id, patch).await,
-        Op::MoveTask { task_id, to } => move_task(conn, by, task_id, to).await,
-        Op::DeleteTask { task_id } => delete_task(conn, by, task_id).await,
-        Op::CreateStatus { project_id, new } => create_status(conn, by, project_id, new).await,
-        Op::UpdateStatus { status_id, patch } => update_status(conn, by, status_id, patch).await,
-        Op::MoveStatus { status_id, to } => move_status(conn, by, status_id, to).await,
-        Op::DeleteStatus { status_id, move_to } => delete_status(conn, by, status_id, move_to).await,
+    match write.change {
+        Change::CreateTask { project_id, new } => create_task(conn, by, project_id, new).await,
+        Change::UpdateTask { task_id, patch } => update_task(conn, by, task_id, patch).await,
+        Change::MoveTask { task_id, to } => move_task(conn, by, task_id, to).await,
+        Change::DeleteTask { task_id } => delete_task(conn, by, task_id).await,
+        Change::CreateStatus { project_id, new } => create_status(conn, by, project_id, new).await,
+        Change::UpdateStatus { status_id, patch } => update_status(conn, by, status_id, patch).await,
+        Change::MoveStatus { status_id, to } => move_status(conn, by, status_id, to).await,
+        Change::DeleteStatus { status_id, move_to } => delete_status(conn, by, status_id, move_to).await,
     }
 }
 

@@ -3,8 +3,10 @@
 
 mod util;
 
+mod access;
 mod board;
 mod cli;
+mod faults;
 mod http_api;
 mod protocol;
 mod rest;

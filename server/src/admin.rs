@@ -64,6 +64,12 @@ pub async fn user_token(store: &dyn Store, name: &str) -> Result<String> {
     Ok(store.issue_token(user.id).await?)
 }
 
+/// `user revoke NAME`: ends every token of the user (the user stays).
+pub async fn user_revoke(store: &dyn Store, name: &str) -> Result<u64> {
+    let user = store.user_by_name(name).await?;
+    Ok(store.revoke_tokens(user.id).await?)
+}
+
 /// Parses `USER[:ROLE]` (the role defaults to member).
 fn parse_member(spec: &str) -> Result<(&str, Role)> {
     match spec.rsplit_once(':') {

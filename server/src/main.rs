@@ -119,6 +119,8 @@ enum UserCommand {
     Remove { name: String },
     /// Issue a new token for a user; prints it alone.
     Token { name: String },
+    /// Revoke every token of a user (issue a new one with `token`).
+    Revoke { name: String },
 }
 
 #[derive(Subcommand)]
@@ -171,6 +173,11 @@ async fn main() -> anyhow::Result<()> {
             admin::user_remove(&store, &name).await.map(|()| String::new())?
         }
         Command::User(UserCommand::Token { name }) => admin::user_token(&store, &name).await? + "\n",
+        Command::User(UserCommand::Revoke { name }) => {
+            let n = admin::user_revoke(&store, &name).await?;
+            eprintln!("revoked {n} token(s) of {name}");
+            String::new()
+        }
         Command::Project(ProjectCommand::Add { name, members }) => {
             format!("{}\n", admin::project_add(&store, &name, &members).await?)
         }

@@ -258,6 +258,17 @@ impl Ws {
         }
     }
 
+    /// The next text frame if one is waiting; `None` when the stream ended.
+    pub async fn try_next_frame(&mut self) -> Option<Value> {
+        loop {
+            match self.stream.next().await? {
+                Ok(Message::Text(t)) => return serde_json::from_str(&t).ok(),
+                Ok(Message::Close(_)) | Err(_) => return None,
+                Ok(_) => continue,
+            }
+        }
+    }
+
     /// Every frame up to the pong of a ping sent now. The server answers frames in
     /// order and writes queued frames first, so anything caused by earlier frames of
     /// this connection has arrived by then.
@@ -366,4 +377,75 @@ pub fn server_bin() -> PathBuf {
         dir.join(format!("kanban-server{}", std::env::consts::EXE_SUFFIX))
     })
     .clone()
+}
+
+/// The `kanban-server` binary running as a child process, its log collected.
+pub struct ServerProcess {
+    pub child: std::process::Child,
+    pub url: String,
+    pub log: std::sync::Arc<std::sync::Mutex<String>>,
+}
+
+impl ServerProcess {
+    /// Starts the binary on a free loopback port with `dir` as its data directory.
+    pub fn start(dir: &std::path::Path, listen: &str, extra: &[&str], env: &[(&str, &str)]) -> ServerProcess {
+        use std::io::BufRead;
+        let mut cmd = Command::new(server_bin());
+        cmd.args(["--listen", listen, "--data-dir"]).arg(dir).args(extra);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd
+            .env_remove("KANBAN_APP_KEY")
+            .env_remove("KANBAN_APP_SECRET")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("start kanban-server");
+        let stderr = child.stderr.take().expect("stderr");
+        let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Some(rest) = line.split("listening addr=").nth(1) {
+                    let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_string());
+                }
+                let mut log = sink.lock().unwrap();
+                log.push_str(&line);
+                log.push('\n');
+            }
+        });
+        let addr = rx
+            .recv_timeout(WAIT)
+            .unwrap_or_else(|_| panic!("no listening line; log:\n{}", log.lock().unwrap()));
+        ServerProcess { child, url: format!("http://{addr}"), log }
+    }
+
+    /// SIGKILL: no shutdown, no flush, as a crash.
+    pub fn crash(&mut self) {
+        self.child.kill().expect("kill");
+        self.child.wait().expect("reap");
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs an admin command on `dir`; answers its stdout, trimmed.
+pub fn admin(dir: &std::path::Path, args: &[&str]) -> String {
+    let out = Command::new(server_bin())
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("KANBAN_APP_KEY")
+        .env_remove("KANBAN_APP_SECRET")
+        .output()
+        .expect("run kanban-server");
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }

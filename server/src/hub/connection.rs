@@ -27,6 +27,16 @@ const WRITE_BATCH: usize = 64;
 /// Why the loop ended, and what close frame (if any) to send.
 type Close = Option<(u16, &'static str)>;
 
+/// How a write went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Wrote {
+    Done,
+    /// The peer is gone or did not take the bytes in time.
+    Gone,
+    /// The outbox overflowed meanwhile.
+    Slow,
+}
+
 struct Connection {
     hub: Hub,
     conn_id: u64,
@@ -92,34 +102,29 @@ impl Connection {
             return Some((code::RECONNECT, "Server shutting down"));
         }
         let hello = pusher::connection_established(&self.socket_id, limits.activity_timeout.as_secs());
-        if !self.write(socket, hello.into()).await {
-            return None;
-        }
+        let mut wrote = self.write(socket, hello.into()).await;
         let mut last_heard = Instant::now();
         let mut ping_sent: Option<Instant> = None;
         let mut check_at = last_heard + limits.activity_timeout;
         loop {
-            tokio::select! {
+            match wrote {
+                Wrote::Done => {}
+                Wrote::Gone => return None,
+                Wrote::Slow => return self.slow_consumer(),
+            }
+            wrote = tokio::select! {
                 biased;
                 _ = shutdown.changed() => return Some((code::RECONNECT, "Server shutting down")),
-                () = self.outbox.wake.notified() => {
-                    Metrics::add(&self.hub.metrics().slow_consumers, 1);
-                    tracing::info!(socket_id = %self.socket_id, "closing a slow consumer");
-                    return Some((code::OVER_CAPACITY, "Slow consumer: too many queued messages"));
-                }
-                frame = rx.recv() => {
-                    let frame = frame?;
-                    if !self.write_batch(socket, frame, &mut rx).await {
-                        return None;
-                    }
-                }
+                () = self.outbox.wake.notified() => Wrote::Slow,
+                frame = rx.recv() => self.write_batch(socket, frame?, &mut rx).await,
                 msg = socket.next() => {
                     let Some(Ok(msg)) = msg else {
                         // A read error covers a message over the size limit: the
                         // stream cannot be trusted past it.
                         if let Some(Err(e)) = msg {
                             tracing::debug!(socket_id = %self.socket_id, error = %e, "read failed");
-                            if matches!(e.into_inner().downcast_ref::<tungstenite::Error>(), Some(tungstenite::Error::Capacity(_))) {
+                            let inner = e.into_inner();
+                            if matches!(inner.downcast_ref::<tungstenite::Error>(), Some(tungstenite::Error::Capacity(_))) {
                                 return Some((1009, "Message too big"));
                             }
                         }
@@ -129,21 +134,16 @@ impl Connection {
                     ping_sent = None;
                     Metrics::add(&self.hub.metrics().messages_in, 1);
                     match msg {
-                        Message::Text(text) => {
-                            if let Some(reply) = self.handle_text(&text)
-                                && !self.write(socket, reply.into()).await
-                            {
-                                return None;
-                            }
-                        }
+                        Message::Text(text) => match self.handle_text(&text) {
+                            Some(reply) => self.write(socket, reply.into()).await,
+                            None => Wrote::Done,
+                        },
                         Message::Binary(_) => {
                             let reply = pusher::error(Some(code::REJECTED), "Binary frames are not supported");
-                            if !self.write(socket, reply.into()).await {
-                                return None;
-                            }
+                            self.write(socket, reply.into()).await
                         }
                         Message::Close(_) => return None,
-                        Message::Ping(_) | Message::Pong(_) => {}
+                        Message::Ping(_) | Message::Pong(_) => Wrote::Done,
                     }
                 }
                 () = sleep_until(check_at) => {
@@ -153,27 +153,25 @@ impl Connection {
                             return Some((code::PONG_NOT_RECEIVED, "Pong reply not received"));
                         }
                         check_at = sent + limits.pong_timeout;
+                        Wrote::Done
                     } else if now >= last_heard + limits.activity_timeout {
-                        if !self.write(socket, pusher::ping().into()).await {
-                            return None;
-                        }
                         ping_sent = Some(now);
                         check_at = now + limits.pong_timeout;
+                        self.write(socket, pusher::ping().into()).await
                     } else {
                         check_at = last_heard + limits.activity_timeout;
+                        Wrote::Done
                     }
                 }
-            }
+            };
         }
     }
 
-    /// Writes one frame and flushes; false when the peer is gone or too slow.
-    async fn write(&self, socket: &mut WebSocket, frame: Frame) -> bool {
+    /// Writes one frame and flushes.
+    async fn write(&self, socket: &mut WebSocket, frame: Frame) -> Wrote {
         Metrics::add(&self.hub.metrics().messages_out, 1);
-        matches!(
-            timeout(self.hub.limits().write_timeout, socket.send(Message::Text(frame))).await,
-            Ok(Ok(()))
-        )
+        let write = socket.send(Message::Text(frame));
+        self.guarded(write).await
     }
 
     /// Writes `first` and whatever else is queued (up to a batch) with one flush.
@@ -182,7 +180,7 @@ impl Connection {
         socket: &mut WebSocket,
         first: Frame,
         rx: &mut mpsc::Receiver<Frame>,
-    ) -> bool {
+    ) -> Wrote {
         let mut written = 1;
         let write = async {
             socket.feed(Message::Text(first)).await?;
@@ -195,7 +193,29 @@ impl Connection {
             }
             socket.flush().await
         };
-        matches!(timeout(self.hub.limits().write_timeout, write).await, Ok(Ok(())))
+        let wrote = self.guarded(write).await;
+        Metrics::add(&self.hub.metrics().messages_out, written as u64);
+        wrote
+    }
+
+    /// Runs a write with the write timeout, giving up at once when the outbox
+    /// overflows meanwhile: a peer that stopped reading blocks its own writes, and
+    /// must not block its own disconnection too.
+    async fn guarded<E>(&self, write: impl std::future::Future<Output = Result<(), E>>) -> Wrote {
+        tokio::select! {
+            result = timeout(self.hub.limits().write_timeout, write) => match result {
+                Ok(Ok(())) => Wrote::Done,
+                Ok(Err(_)) | Err(_) => Wrote::Gone,
+            },
+            () = self.outbox.wake.notified() => Wrote::Slow,
+        }
+    }
+
+    /// Counts and logs a slow consumer; the close it gets.
+    fn slow_consumer(&self) -> Close {
+        Metrics::add(&self.hub.metrics().slow_consumers, 1);
+        tracing::info!(socket_id = %self.socket_id, "closing a slow consumer");
+        Some((code::OVER_CAPACITY, "Slow consumer: too many queued messages"))
     }
 
     /// Acts on one client frame; returns the direct reply, if any. Replies that

@@ -59,6 +59,8 @@ pub trait Store: Send + Sync + 'static {
     async fn remove_user(&self, name: &str) -> Result<()>;
     /// Issues another token for a user; earlier ones stay valid.
     async fn issue_token(&self, user_id: i64) -> Result<String>;
+    /// Revokes every token of a user; returns how many there were.
+    async fn revoke_tokens(&self, user_id: i64) -> Result<u64>;
     /// The user a bearer token belongs to, if any.
     async fn user_by_token(&self, token: &str) -> Result<Option<User>>;
 

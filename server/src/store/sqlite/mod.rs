@@ -144,6 +144,12 @@ impl Store for SqliteStore {
         Ok(token)
     }
 
+    async fn revoke_tokens(&self, user_id: i64) -> Result<u64> {
+        let done =
+            sqlx::query("DELETE FROM tokens WHERE user_id = ?").bind(user_id).execute(&self.pool).await?;
+        Ok(done.rows_affected())
+    }
+
     async fn user_by_token(&self, token: &str) -> Result<Option<User>> {
         let hash = token::hash(token);
         let row = sqlx::query(

@@ -1,0 +1,188 @@
+//! The access matrix: every REST route and channel kind, for every kind of caller
+//! (owner, member, viewer, member of another project, no token, bad token, revoked
+//! token), gets the expected answer, and no answer or event carries another
+//! project's data.
+
+use kanban_server::admin;
+use serde_json::{Value, json};
+
+use crate::util::{TestServer, Ws, data_of};
+
+const CALLERS: [&str; 7] = ["owner", "member", "viewer", "other", "none", "bad", "revoked"];
+
+/// The expected status per caller, in the order of [`CALLERS`].
+type Want = [u16; 7];
+
+const READ: Want = [200, 200, 200, 404, 401, 401, 401];
+const WRITE: Want = [200, 200, 403, 404, 401, 401, 401];
+const CREATE: Want = [201, 201, 403, 404, 401, 401, 401];
+const ANYONE: Want = [200, 200, 200, 200, 401, 401, 401];
+const CHANNEL: Want = [200, 200, 200, 403, 401, 401, 401];
+
+/// The marker of project P's data: it must never reach the other project's member.
+const SECRET_TITLE: &str = "only-for-project-P";
+
+struct Fixture {
+    server: TestServer,
+    tokens: Vec<Option<String>>,
+    pid: i64,
+    columns: Vec<i64>,
+}
+
+async fn fixture() -> Fixture {
+    let server = TestServer::start().await;
+    let owner = server.user("owner").await;
+    let member = server.user("member").await;
+    let viewer = server.user("viewer").await;
+    let other = server.user("other").await;
+    let revoked = server.user("revoked").await;
+    let pid = server.project("P", &["owner:owner", "member:member", "viewer:viewer", "revoked:owner"]).await;
+    server.project("Q", &["other:owner"]).await;
+    admin::user_revoke(server.server.store().as_ref(), "revoked").await.unwrap();
+    let (_, board) = server.get(&format!("/api/projects/{pid}/board"), Some(&owner)).await;
+    let columns = board["statuses"].as_array().unwrap().iter().map(|s| s["id"].as_i64().unwrap()).collect();
+    let (status, _) = server
+        .rest("POST", &format!("/api/projects/{pid}/tasks"), &owner, Some(json!({"title": SECRET_TITLE})))
+        .await;
+    assert_eq!(status, 201);
+    let tokens = vec![
+        Some(owner),
+        Some(member),
+        Some(viewer),
+        Some(other),
+        None,
+        Some("kb_not-a-token".into()),
+        Some(revoked),
+    ];
+    Fixture { server, tokens, pid, columns }
+}
+
+impl Fixture {
+    fn owner(&self) -> &str {
+        self.tokens[0].as_deref().unwrap()
+    }
+
+    async fn call(&self, caller: usize, method: &str, path: &str, body: Option<Value>) -> (u16, String) {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let mut req = self.server.http.request(method, self.server.url(path));
+        if let Some(t) = &self.tokens[caller] {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let res = req.send().await.unwrap();
+        (res.status().as_u16(), res.text().await.unwrap())
+    }
+
+    /// A fresh card (so that each caller's delete has one).
+    async fn card(&self) -> i64 {
+        let (_, c) = self
+            .server
+            .rest(
+                "POST",
+                &format!("/api/projects/{}/tasks", self.pid),
+                self.owner(),
+                Some(json!({"title": "c"})),
+            )
+            .await;
+        c["task"]["id"].as_i64().unwrap()
+    }
+
+    async fn column(&self) -> i64 {
+        let (_, c) = self
+            .server
+            .rest(
+                "POST",
+                &format!("/api/projects/{}/statuses", self.pid),
+                self.owner(),
+                Some(json!({"name": "c"})),
+            )
+            .await;
+        c["status"]["id"].as_i64().unwrap()
+    }
+}
+
+#[tokio::test]
+async fn every_route_for_every_caller() {
+    let f = fixture().await;
+    let pid = f.pid;
+    let mut failures = Vec::new();
+    for (caller, who) in CALLERS.iter().enumerate() {
+        let tid = f.card().await;
+        let sid = f.column().await;
+        let doomed_card = f.card().await;
+        let doomed_column = f.column().await;
+        let calls: Vec<(&str, String, Option<Value>, Want)> = vec![
+            ("GET", "/api/me".into(), None, ANYONE),
+            ("GET", "/api/projects".into(), None, ANYONE),
+            ("GET", format!("/api/projects/{pid}/board"), None, READ),
+            ("GET", format!("/api/projects/{pid}/events?after=0"), None, READ),
+            ("POST", format!("/api/projects/{pid}/tasks"), Some(json!({"title": "t"})), CREATE),
+            ("PATCH", format!("/api/tasks/{tid}"), Some(json!({"title": "u"})), WRITE),
+            ("POST", format!("/api/tasks/{tid}/move"), Some(json!({"status_id": f.columns[1]})), WRITE),
+            ("DELETE", format!("/api/tasks/{doomed_card}"), None, WRITE),
+            ("POST", format!("/api/projects/{pid}/statuses"), Some(json!({"name": "s"})), CREATE),
+            ("PATCH", format!("/api/statuses/{sid}"), Some(json!({"name": "v"})), WRITE),
+            ("POST", format!("/api/statuses/{sid}/move"), Some(json!({"after_id": f.columns[0]})), WRITE),
+            ("DELETE", format!("/api/statuses/{doomed_column}"), None, WRITE),
+        ];
+        for (method, path, body, want) in calls {
+            let (status, text) = f.call(caller, method, &path, body).await;
+            if status != want[caller] {
+                failures.push(format!("{who}: {method} {path} -> {status}, want {}", want[caller]));
+            }
+            if status >= 400 && !text.contains("\"error\"") {
+                failures.push(format!("{who}: {method} {path} -> no error message: {text}"));
+            }
+            if caller >= 3 && text.contains(SECRET_TITLE) {
+                failures.push(format!("{who}: {method} {path} leaked project P: {text}"));
+            }
+        }
+        // Channel auth for both board channels.
+        for channel in [format!("private-project-{pid}"), format!("presence-project-{pid}")] {
+            let mut req = f.server.http.post(f.server.url("/api/pusher/auth"));
+            if let Some(t) = &f.tokens[caller] {
+                req = req.bearer_auth(t);
+            }
+            let status =
+                req.form(&[("socket_id", "1.2"), ("channel_name", &channel)]).send().await.unwrap().status();
+            if status.as_u16() != CHANNEL[caller] {
+                failures.push(format!("{who}: auth {channel} -> {status}, want {}", CHANNEL[caller]));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[tokio::test]
+async fn no_event_of_a_project_reaches_another() {
+    let f = fixture().await;
+    let other = f.tokens[3].clone().unwrap();
+    let qid = f.server.get("/api/projects", Some(&other)).await.1[0]["id"].as_i64().unwrap();
+    let mut ws = Ws::connect(&f.server.ws_url()).await;
+    ws.join(&f.server, &other, &format!("private-project-{qid}")).await;
+    ws.join(&f.server, &other, &format!("presence-project-{qid}")).await;
+    // A signature for one's own channel does not open another's.
+    let (_, auth) = f.server.authorize(&other, &ws.socket_id, &format!("private-project-{qid}")).await;
+    ws.subscribe(&format!("private-project-{}", f.pid), auth["auth"].as_str(), None).await;
+    let refused = ws.recv().await;
+    assert_eq!(refused["event"], "pusher:subscription_error");
+    assert_eq!(data_of(&refused)["status"], 401);
+    // Project P changes a lot; Q's member hears nothing of it.
+    for i in 0..5 {
+        f.server
+            .rest(
+                "POST",
+                &format!("/api/projects/{}/tasks", f.pid),
+                f.owner(),
+                Some(json!({"title": format!("{SECRET_TITLE} {i}")})),
+            )
+            .await;
+    }
+    let body = json!({"name": "q-only", "channel": format!("private-project-{qid}"), "data": "{}"});
+    f.server.api("POST", "/apps/4242/events", &[], Some(&body)).await;
+    let frames = ws.drain().await;
+    let names: Vec<&str> = frames.iter().map(|f| f["event"].as_str().unwrap()).collect();
+    assert_eq!(names, ["q-only"], "only Q's own event: {frames:?}");
+}

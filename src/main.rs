@@ -7,6 +7,7 @@ use clap::{Parser, Subcommand};
 use kanban_tui::app::App;
 use kanban_tui::client::Client;
 use kanban_tui::net::api::{Api, ApiError};
+use kanban_tui::net::tls;
 use kanban_tui::settings::{self, Login};
 use kanban_tui::ui::Theme;
 use kanban_tui::{embedded, terminal};
@@ -30,6 +31,10 @@ struct Cli {
     /// Where the embedded server keeps its data [default: the platform's data directory].
     #[arg(long, env = "KANBAN_DATA_DIR")]
     data_dir: Option<PathBuf>,
+    /// A PEM file of CA certificates to trust (for a server with a private CA),
+    /// beside the system's roots.
+    #[arg(long, env = "KANBAN_CA")]
+    ca: Option<PathBuf>,
     /// The embedded server's port (another is taken if it is busy).
     #[arg(long, default_value_t = embedded::DEFAULT_PORT)]
     port: u16,
@@ -55,8 +60,16 @@ async fn main() -> anyhow::Result<()> {
         let file = std::fs::File::create(&path).context("opening KANBAN_LOG")?;
         tracing_subscriber::fmt().with_writer(std::sync::Mutex::new(file)).with_ansi(false).init();
     }
-    if let Some(Command::Login { server, token }) = cli.command {
-        let api = Api::new(&server, &token);
+    let tls = |server: &str| -> anyhow::Result<_> {
+        if server.starts_with("https://") {
+            Ok(Some(tls::client_config(cli.ca.as_deref())?))
+        } else {
+            Ok(None)
+        }
+    };
+    if let Some(Command::Login { server, token }) = &cli.command {
+        let (server, token) = (server.clone(), token.clone());
+        let api = Api::with_tls(&server, &token, tls(&server)?);
         let me = api.me().await.map_err(|e| anyhow::anyhow!("{server}: {e}"))?;
         let path = settings::save(&Login { server: server.clone(), token })?;
         println!("Logged in to {server} as {}; saved in {}", me.name, path.display());
@@ -64,7 +77,7 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let saved = settings::load()?;
-    let (server, token) = match (cli.server, cli.token) {
+    let (server, token) = match (cli.server.clone(), cli.token.clone()) {
         (Some(s), Some(t)) => (Some(s), Some(t)),
         (Some(s), None) => match saved.filter(|l| l.server == s) {
             Some(l) => (Some(s), Some(l.token)),
@@ -77,11 +90,11 @@ async fn main() -> anyhow::Result<()> {
         },
     };
 
-    let mut app = App::new(cli.fps, cli.project);
+    let mut app = App::new(cli.fps, cli.project.clone());
     let mut _embedded = None;
     let api = match (server, token) {
         (Some(server), Some(token)) => {
-            let api = Api::new(&server, &token);
+            let api = Api::with_tls(&server, &token, tls(&server)?);
             // A wrong token is said here, before the screen is taken; an unreachable
             // server is retried on screen.
             if let Err(e @ ApiError::Refused { .. }) = api.me().await {
@@ -90,7 +103,7 @@ async fn main() -> anyhow::Result<()> {
             api
         }
         _ => {
-            let dir = match cli.data_dir {
+            let dir = match cli.data_dir.clone() {
                 Some(d) => d,
                 None => kanban_server::default_data_dir().context("no data directory: give --data-dir")?,
             };

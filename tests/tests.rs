@@ -11,4 +11,5 @@ mod http_api;
 mod protocol;
 mod rest;
 mod terminal;
+mod tls;
 mod tui;

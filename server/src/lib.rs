@@ -13,6 +13,7 @@ pub mod config;
 pub mod hub;
 pub mod metrics;
 pub mod store;
+pub mod tls;
 pub mod writer;
 
 use std::future::Future;
@@ -106,14 +107,38 @@ impl Server {
     }
 
     /// Serves on `listener` until `shutdown` resolves, then closes every WebSocket
-    /// with 4200 (so clients reconnect) and lets requests in flight finish.
+    /// with 4200 (so clients reconnect) and lets requests in flight finish. With a
+    /// TLS configuration, serves HTTPS and WSS.
     pub async fn serve(
         self,
         listener: TcpListener,
+        tls: Option<Arc<rustls::ServerConfig>>,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
+        match tls {
+            Some(config) => self.serve_on(tls::TlsListener::new(listener, config)?, shutdown).await,
+            None => {
+                use axum::serve::ListenerExt;
+                // Small frames (cursors) go out at once, not after Nagle's delay.
+                let listener = listener.tap_io(|tcp| {
+                    let _ = tcp.set_nodelay(true);
+                });
+                self.serve_on(listener, shutdown).await
+            }
+        }
+    }
+
+    async fn serve_on<L>(
+        self,
+        listener: L,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()>
+    where
+        L: axum::serve::Listener,
+        L::Addr: std::fmt::Debug,
+    {
         let hub = self.state.hub.clone();
-        let app = api::router(self.state).into_make_service_with_connect_info::<SocketAddr>();
+        let app = api::router(self.state);
         let signal_hub = hub.clone();
         axum::serve(listener, app)
             .with_graceful_shutdown(async move {
@@ -128,10 +153,19 @@ impl Server {
 
     /// Binds `addr` and serves in a background task; for tests and embedding.
     pub async fn spawn(self, addr: SocketAddr) -> std::io::Result<RunningServer> {
+        self.spawn_with(addr, None).await
+    }
+
+    /// Like [`Server::spawn`], with TLS when a configuration is given.
+    pub async fn spawn_with(
+        self,
+        addr: SocketAddr,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> std::io::Result<RunningServer> {
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(self.serve(listener, async {
+        let task = tokio::spawn(self.serve(listener, tls, async {
             let _ = rx.await;
         }));
         Ok(RunningServer { addr, stop: Some(tx), task })

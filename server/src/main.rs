@@ -25,6 +25,12 @@ struct Cli {
     data_dir: Option<PathBuf>,
     #[command(flatten)]
     app: AppArgs,
+    /// A PEM certificate chain: serve HTTPS and WSS (with --tls-key).
+    #[arg(long, env = "KANBAN_TLS_CERT", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(long, env = "KANBAN_TLS_KEY", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     #[command(flatten)]
     limits: LimitArgs,
     #[command(subcommand)]
@@ -161,7 +167,11 @@ async fn main() -> anyhow::Result<()> {
     };
     let overrides = AppOverrides { id: cli.app.app_id, key: cli.app.app_key, secret: cli.app.app_secret };
     let Some(command) = cli.command else {
-        return serve(cli.listen, &data_dir, &overrides, cli.limits.limits()).await;
+        let tls = match (&cli.tls_cert, &cli.tls_key) {
+            (Some(cert), Some(key)) => Some(kanban_server::tls::load(cert, key)?),
+            _ => None,
+        };
+        return serve(cli.listen, &data_dir, &overrides, cli.limits.limits(), tls).await;
     };
     let store = kanban_server::open_store(&data_dir).await?;
     let out = match command {
@@ -199,14 +209,16 @@ async fn serve(
     data_dir: &std::path::Path,
     overrides: &AppOverrides,
     limits: Limits,
+    tls: Option<std::sync::Arc<rustls::ServerConfig>>,
 ) -> anyhow::Result<()> {
     let server = Server::open(data_dir, overrides, limits).await?;
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     let app = server.hub().app();
-    tracing::info!(%addr, data_dir = %data_dir.display(), app_id = %app.id, app_key = %app.key, "kanban-server listening");
-    server.serve(listener, shutdown_signal()).await?;
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    tracing::info!(%addr, %scheme, data_dir = %data_dir.display(), app_id = %app.id, app_key = %app.key, "kanban-server listening");
+    server.serve(listener, tls, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! The REST API as the client uses it.
 
 use kanban_protocol::model::{Board, ChannelAuth, ClientConfig, EventData, EventsSince, Project, User};
+use std::sync::Arc;
+
 use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -26,17 +28,31 @@ pub struct Api {
     http: reqwest::Client,
     base: String,
     token: String,
+    /// For `https://` servers: the TLS setup the WebSocket uses too.
+    tls: Option<Arc<rustls::ClientConfig>>,
 }
 
 impl Api {
     /// `base` is the server's URL (`http://host:port`).
     pub fn new(base: &str, token: &str) -> Self {
-        let http = reqwest::Client::builder()
+        Self::with_tls(base, token, None)
+    }
+
+    /// Like [`Api::new`], trusting what `tls` trusts for `https://` URLs.
+    pub fn with_tls(base: &str, token: &str, tls: Option<Arc<rustls::ClientConfig>>) -> Self {
+        let mut builder = reqwest::Client::builder()
             .connect_timeout(std::time::Duration::from_secs(5))
-            .timeout(std::time::Duration::from_secs(30))
-            .build()
-            .expect("a default HTTP client builds");
-        Api { http, base: base.trim_end_matches('/').to_string(), token: token.to_string() }
+            .timeout(std::time::Duration::from_secs(30));
+        if let Some(config) = &tls {
+            builder = builder.use_preconfigured_tls((**config).clone());
+        }
+        let http = builder.build().expect("an HTTP client builds");
+        Api { http, base: base.trim_end_matches('/').to_string(), token: token.to_string(), tls }
+    }
+
+    /// The TLS configuration for the WebSocket, if any.
+    pub fn tls(&self) -> Option<Arc<rustls::ClientConfig>> {
+        self.tls.clone()
     }
 
     pub fn base(&self) -> &str {

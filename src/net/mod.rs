@@ -5,3 +5,4 @@
 pub mod api;
 mod backoff;
 pub mod session;
+pub mod tls;

@@ -117,7 +117,9 @@ impl Session {
     async fn connect(&self) -> Result<(Socket, String, Duration), String> {
         let config = self.api.config().await.map_err(|e| e.to_string())?;
         let url = self.api.socket_url(&config.app_key);
-        let (mut socket, _) = timeout(ANSWER_TIMEOUT, tokio_tungstenite::connect_async(url.as_str()))
+        let connector = self.api.tls().map(tokio_tungstenite::Connector::Rustls);
+        let connect = tokio_tungstenite::connect_async_tls_with_config(url.as_str(), None, true, connector);
+        let (mut socket, _) = timeout(ANSWER_TIMEOUT, connect)
             .await
             .map_err(|_| "the server did not answer".to_string())?
             .map_err(|e| format!("cannot connect: {e}"))?;

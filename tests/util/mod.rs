@@ -359,7 +359,8 @@ pub fn data_of(frame: &Value) -> Value {
 }
 
 /// The `kanban-server` binary, built once per test run (cargo builds the binaries
-/// of other packages only when asked).
+/// of other packages only when asked). `--workspace` resolves features as
+/// `cargo test --workspace` does, so the two builds do not undo each other.
 pub fn server_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
     BIN.get_or_init(|| {
@@ -368,7 +369,7 @@ pub fn server_bin() -> PathBuf {
         let release = dir.parent().and_then(|d| d.file_name()).is_some_and(|n| n == "release");
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let mut build = Command::new(cargo);
-        build.args(["build", "--quiet", "-p", "kanban-server", "--bin", "kanban-server"]);
+        build.args(["build", "--quiet", "--workspace", "--bin", "kanban-server"]);
         if release {
             build.arg("--release");
         }
@@ -408,12 +409,14 @@ impl ServerProcess {
         let sink = log.clone();
         std::thread::spawn(move || {
             for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+                {
+                    let mut log = sink.lock().unwrap();
+                    log.push_str(&line);
+                    log.push('\n');
+                }
                 if let Some(rest) = line.split("listening addr=").nth(1) {
                     let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_string());
                 }
-                let mut log = sink.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
             }
         });
         let addr = rx

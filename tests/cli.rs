@@ -91,3 +91,43 @@ async fn admin_changes_reach_a_running_server() {
     assert_eq!(server.get("/api/me", Some(second)).await.0, 200);
     assert_eq!(server.get("/api/me", Some(token)).await.0, 200, "earlier tokens stay valid");
 }
+
+#[tokio::test]
+async fn backup_copies_a_consistent_database_while_serving() {
+    let server = TestServer::start().await;
+    let d = server.dir.path();
+    let token = stdout_ok(&run(d, &["user", "add", "ann"]));
+    let token = token.trim_end();
+    let pid = stdout_ok(&run(d, &["project", "add", "P", "--member", "ann"])).trim_end().to_string();
+    // Writers keep going while the backup is taken.
+    let writer = {
+        let (http, url, token) =
+            (server.http.clone(), server.url(&format!("/api/projects/{pid}/tasks")), token.to_string());
+        tokio::spawn(async move {
+            for i in 0..100 {
+                let res = http
+                    .post(&url)
+                    .bearer_auth(&token)
+                    .json(&serde_json::json!({"title": format!("t{i}")}))
+                    .send()
+                    .await;
+                assert_eq!(res.unwrap().status(), 201);
+            }
+        })
+    };
+    let copy = tempfile::tempdir().unwrap();
+    let file = copy.path().join(kanban_server::DATABASE_FILE);
+    let out = run(d, &["backup", file.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    writer.await.unwrap();
+    // The copy opens as a data directory of its own: a board at some revision whose
+    // cards are exactly those of its events.
+    let restored =
+        kanban_server::Server::open(copy.path(), &Default::default(), Default::default()).await.unwrap();
+    let store = restored.store();
+    let user = store.user_by_token(token).await.unwrap().expect("the token works on the copy");
+    let board = store.board(pid.parse().unwrap(), user.id).await.unwrap();
+    assert_eq!(board.tasks.len() as u64, board.rev, "one card per revision, none half-written");
+    // A second backup to the same file is refused rather than overwritten.
+    assert!(!run(d, &["backup", file.to_str().unwrap()]).status.success());
+}

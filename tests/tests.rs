@@ -7,6 +7,7 @@ mod access;
 mod board;
 mod cli;
 mod faults;
+mod hostile;
 mod http_api;
 mod protocol;
 mod rest;

@@ -66,8 +66,9 @@ pub struct ClientFrame<'a> {
 }
 
 impl<'a> ClientFrame<'a> {
-    /// Parses one text frame.
+    /// Parses one text frame: a JSON object (serde would also take an array).
     pub fn parse(text: &'a str) -> Result<Self, serde_json::Error> {
+        object_only(text)?;
         serde_json::from_str(text)
     }
 }
@@ -100,9 +101,20 @@ pub fn parse_data<T: serde::de::DeserializeOwned>(data: Option<&RawValue>) -> Re
     let raw = data.map(RawValue::get).unwrap_or("{}");
     if raw.trim_start().starts_with('"') {
         let inner: String = serde_json::from_str(raw)?;
+        object_only(&inner)?;
         serde_json::from_str(&inner)
     } else {
+        object_only(raw)?;
         serde_json::from_str(raw)
+    }
+}
+
+/// Refuses JSON that is not an object before serde reads a struct from it.
+fn object_only(text: &str) -> Result<(), serde_json::Error> {
+    if text.trim_start().starts_with('{') {
+        Ok(())
+    } else {
+        Err(serde::de::Error::custom("expected a JSON object"))
     }
 }
 
@@ -318,6 +330,9 @@ mod tests {
         let d: SubscribeData = parse_data(f.data).unwrap();
         assert_eq!(d.channels, Some(vec!["b".to_string()]));
         assert!(ClientFrame::parse("{").is_err());
+        assert!(ClientFrame::parse(r#"["pusher:ping"]"#).is_err(), "a frame is an object");
+        let f = ClientFrame::parse(r#"{"event":"pusher:subscribe","data":["a"]}"#).unwrap();
+        assert!(parse_data::<SubscribeData>(f.data).is_err());
         assert!(ClientFrame::parse(r#"{"channel":"x"}"#).is_err());
     }
 

@@ -124,6 +124,11 @@ pub async fn project_revoke(store: &dyn Store, project: &str, user: &str) -> Res
     Ok(store.revoke(project_id, user.id).await?)
 }
 
+/// `backup FILE`: a consistent copy of the database, made while the server runs.
+pub async fn backup(store: &dyn Store, path: &std::path::Path) -> Result<()> {
+    Ok(store.backup(path).await?)
+}
+
 /// `app`: the credentials Pusher SDKs and load tools need.
 pub fn app(app: &AppCredentials) -> String {
     format!("app_id\t{}\nkey\t{}\nsecret\t{}\n", app.id, app.key, app.secret)

@@ -108,6 +108,8 @@ enum Command {
     Project(ProjectCommand),
     /// Print the app id, key and secret.
     App,
+    /// Write a consistent copy of the database to FILE (safe while serving).
+    Backup { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -199,6 +201,11 @@ async fn main() -> anyhow::Result<()> {
             admin::project_revoke(&store, &project, &user).await.map(|()| String::new())?
         }
         Command::App => admin::app(&kanban_server::resolve_app(&store, &overrides).await?),
+        Command::Backup { file } => {
+            admin::backup(&store, &file).await?;
+            eprintln!("backed up to {}", file.display());
+            String::new()
+        }
     };
     print!("{out}");
     Ok(())

@@ -1,8 +1,10 @@
 //! Extractors that answer bad requests in the API's own error shape: the bearer
 //! user, and JSON and form bodies whose rejections become `{"error": ...}`.
 
-use axum::extract::rejection::{FormRejection, JsonRejection, PathRejection, QueryRejection};
+use axum::body::Bytes;
+use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::StatusCode;
 use axum::http::header;
 use axum::http::request::Parts;
 use kanban_protocol::model::User;
@@ -36,22 +38,46 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
-/// A JSON body; a rejection keeps its status (400, 413, 415, 422) and says why.
+/// A JSON object body: 400 when it is not JSON, 415 without a JSON content type,
+/// 413 past the body limit, 422 when it is JSON of the wrong shape (an array where
+/// an object belongs, a missing field, a wrong type, an unknown field).
 pub struct Json<T>(pub T);
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(v)) => Ok(Json(v)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        let json_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/json") || v.contains("+json"));
+        if !json_type {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "expected Content-Type: application/json",
+            ));
         }
+        let body =
+            Bytes::from_request(req, state).await.map_err(|r| ApiError::new(r.status(), r.body_text()))?;
+        parse_object(&body).map(Json)
     }
 }
 
-fn json_rejection(rejection: JsonRejection) -> ApiError {
-    ApiError::new(rejection.status(), rejection.body_text())
+/// Parses a JSON object into `T`, telling malformed JSON (400) from the wrong
+/// shape (422). serde would also read a struct from an array: refused here.
+pub fn parse_object<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
+    let is_object = body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{');
+    if !is_object {
+        return Err(match serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+            Ok(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "the body must be a JSON object"),
+            Err(e) => ApiError::bad_request(format!("the body is not JSON: {e}")),
+        });
+    }
+    serde_json::from_slice(body).map_err(|e| match e.classify() {
+        serde_json::error::Category::Data => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, e.to_string()),
+        _ => ApiError::bad_request(format!("the body is not JSON: {e}")),
+    })
 }
 
 /// An urlencoded form body, with rejections in the API's error shape.

@@ -71,6 +71,12 @@ fn authenticate(
     Ok(params)
 }
 
+/// The body as a JSON object of type `T`; any failure is a 400, as Pusher answers.
+fn json_object<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
+    super::extract::parse_object(body)
+        .map_err(|e| ApiError::bad_request(format!("invalid body: {}", e.message)))
+}
+
 fn body_or_error(body: Result<Bytes, BytesRejection>) -> ApiResult<Bytes> {
     body.map_err(|r| ApiError::new(r.status(), r.body_text()))
 }
@@ -155,8 +161,7 @@ pub async fn events(
 ) -> ApiResult<axum::Json<Value>> {
     let body = body_or_error(body)?;
     authenticate(&state, &app_id, &method, &uri, query.as_deref(), &body)?;
-    let event: EventBody = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("invalid event body: {e}")))?;
+    let event: EventBody = json_object(&body)?;
     let (channels, data) = validate_event(&state, &event)?;
     publish(&state, &channels, &event, &data);
     let answer = match &event.info {
@@ -185,8 +190,7 @@ pub async fn batch_events(
 ) -> ApiResult<axum::Json<Value>> {
     let body = body_or_error(body)?;
     authenticate(&state, &app_id, &method, &uri, query.as_deref(), &body)?;
-    let batch: Batch = serde_json::from_slice(&body)
-        .map_err(|e| ApiError::bad_request(format!("invalid batch body: {e}")))?;
+    let batch: Batch = json_object(&body)?;
     if batch.batch.len() > MAX_BATCH {
         return Err(ApiError::bad_request(format!("at most {MAX_BATCH} events per batch")));
     }

@@ -77,6 +77,9 @@ pub trait Store: Send + Sync + 'static {
     /// The user's role on a project, or `None` when not a member (or no project).
     async fn role_of(&self, project_id: i64, user_id: i64) -> Result<Option<Role>>;
 
+    /// Writes a consistent copy of the whole store to `path` while it serves.
+    async fn backup(&self, path: &std::path::Path) -> Result<()>;
+
     /// Commits a batch of board changes in one transaction, each one all or
     /// nothing; answers each in order. `Err` means none was committed.
     async fn apply(&self, batch: Vec<board::Write>) -> Result<Vec<Result<board::Committed, board::OpError>>>;

@@ -291,6 +291,17 @@ impl Store for SqliteStore {
         role.as_deref().map(role_from).transpose()
     }
 
+    async fn backup(&self, path: &Path) -> Result<()> {
+        if path.exists() {
+            return Err(StoreError::Conflict(format!("{} exists: choose a new file", path.display())));
+        }
+        let target =
+            path.to_str().ok_or_else(|| StoreError::Invalid("the backup path is not UTF-8".into()))?;
+        // VACUUM INTO copies one read snapshot: consistent while writers go on.
+        sqlx::query("VACUUM INTO ?").bind(target).execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn apply(&self, batch: Vec<Write>) -> Result<Vec<Result<Committed, OpError>>> {
         Ok(board::apply(&self.pool, self.retention, batch).await?)
     }

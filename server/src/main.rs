@@ -225,7 +225,9 @@ async fn serve(
     let app = server.hub().app();
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(%addr, %scheme, data_dir = %data_dir.display(), app_id = %app.id, app_key = %app.key, "kanban-server listening");
+    let store = server.store().clone();
     server.serve(listener, tls, shutdown_signal()).await?;
+    store.close().await;
     tracing::info!("stopped");
     Ok(())
 }

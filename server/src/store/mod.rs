@@ -77,6 +77,9 @@ pub trait Store: Send + Sync + 'static {
     /// The user's role on a project, or `None` when not a member (or no project).
     async fn role_of(&self, project_id: i64, user_id: i64) -> Result<Option<Role>>;
 
+    /// Closes the store: waits for its connections to finish and checkpoints.
+    async fn close(&self);
+
     /// Writes a consistent copy of the whole store to `path` while it serves.
     async fn backup(&self, path: &std::path::Path) -> Result<()>;
 

@@ -291,6 +291,10 @@ impl Store for SqliteStore {
         role.as_deref().map(role_from).transpose()
     }
 
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
     async fn backup(&self, path: &Path) -> Result<()> {
         if path.exists() {
             return Err(StoreError::Conflict(format!("{} exists: choose a new file", path.display())));

@@ -9,7 +9,8 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let (query, rest) = text.split_once('\n').unwrap_or((text, ""));
     if let Ok(pairs) = serde_urlencoded::from_str::<Vec<(String, String)>>(query) {
-        let signature = pairs.iter().find(|(k, _)| k == "auth_signature").map(|(_, v)| v.as_str()).unwrap_or("");
+        let signature =
+            pairs.iter().find(|(k, _)| k == "auth_signature").map(|(_, v)| v.as_str()).unwrap_or("");
         let params = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
         // A random signature matching is a forgery: it must never happen.
         assert!(!sign::verify_http_signature("fuzz-secret", "POST", "/apps/1/events", params, signature));

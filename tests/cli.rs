@@ -92,7 +92,9 @@ async fn admin_changes_reach_a_running_server() {
     assert_eq!(server.get("/api/me", Some(token)).await.0, 200, "earlier tokens stay valid");
 }
 
-#[tokio::test]
+// Multi-threaded: the admin command blocks its thread while the server and the
+// writers go on in the others.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn backup_copies_a_consistent_database_while_serving() {
     let server = TestServer::start().await;
     let d = server.dir.path();
@@ -130,4 +132,30 @@ async fn backup_copies_a_consistent_database_while_serving() {
     assert_eq!(board.tasks.len() as u64, board.rev, "one card per revision, none half-written");
     // A second backup to the same file is refused rather than overwritten.
     assert!(!run(d, &["backup", file.to_str().unwrap()]).status.success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn tui_login_checks_and_saves_for_the_owner_only() {
+    let server = TestServer::start().await;
+    let token = server.user("ann").await;
+    let config = tempfile::tempdir().unwrap();
+    let login = |token: &str| {
+        Command::new(env!("CARGO_BIN_EXE_kanban-tui"))
+            .args(["login", "--server", &server.url(""), "--token", token])
+            .env("KANBAN_CONFIG_DIR", config.path())
+            .output()
+            .unwrap()
+    };
+    let refused = login("kb_wrong");
+    assert!(!refused.status.success());
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(said.contains("invalid token"), "{said}");
+    assert!(!config.path().join("login.json").exists(), "nothing saved for a wrong token");
+    let out = login(&token);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let file = config.path().join("login.json");
+    let saved: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&file).unwrap()).unwrap();
+    assert_eq!(saved["token"], token.as_str());
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
 }

@@ -301,3 +301,25 @@ async fn shutdown_closes_sockets_with_4200() {
     assert_eq!(ws.closed().await, Closed::Code(4200));
     stop.await.unwrap();
 }
+
+#[tokio::test]
+async fn presence_channels_hold_at_most_their_limit_of_users() {
+    let limits = Limits { max_presence_members: 2, ..Limits::default() };
+    let server = TestServer::start_with(limits).await;
+    let tokens = [server.user("a").await, server.user("b").await, server.user("c").await];
+    let pid = server.project("P", &["a", "b", "c"]).await;
+    let channel = format!("presence-project-{pid}");
+    let mut first = Ws::connect(&server.ws_url()).await;
+    first.join(&server, &tokens[0], &channel).await;
+    let mut second = Ws::connect(&server.ws_url()).await;
+    second.join(&server, &tokens[1], &channel).await;
+    // A second tab of a present user still fits; a third user does not.
+    let mut again = Ws::connect(&server.ws_url()).await;
+    again.join(&server, &tokens[0], &channel).await;
+    let mut third = Ws::connect(&server.ws_url()).await;
+    let (_, auth) = server.authorize(&tokens[2], &third.socket_id, &channel).await;
+    third.subscribe(&channel, auth["auth"].as_str(), auth["channel_data"].as_str()).await;
+    let refused = third.recv().await;
+    assert_eq!(refused["event"], "pusher:subscription_error");
+    assert!(data_of(&refused)["error"].as_str().unwrap().contains("full"), "{refused}");
+}

@@ -332,3 +332,24 @@ fn several_projects_bring_a_picker() {
     let mut named = App::new(60, Some("Ops".into()));
     assert_eq!(named.update(Action::Net(NetEvent::Projects(projects))), vec![Command::Open(2)]);
 }
+
+#[test]
+fn a_click_selects_the_card_under_the_mouse_and_the_wheel_scrolls() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mut app = app_with(Role::Owner);
+    app.update(Action::Resize(90, 20));
+    let screen = crate::geometry::layout(90, 20, app.board.as_ref(), &app.selection, &app.filter);
+    let target = screen.columns[1].cards[0];
+    let click = |kind, column, row| MouseEvent { kind, column, row, modifiers: KeyModifiers::NONE };
+    app.update(Action::Mouse(click(
+        MouseEventKind::Down(MouseButton::Left),
+        target.area.x + 2,
+        target.area.y,
+    )));
+    assert_eq!((app.selection.status_id, app.selection.task_id), (Some(2), Some(21)));
+    // The wheel over the first column moves through its cards.
+    let first = screen.columns[0].area;
+    app.update(Action::Mouse(click(MouseEventKind::ScrollDown, first.x + 2, first.y + 3)));
+    assert_eq!(app.selection.status_id, Some(1));
+    assert_eq!(app.selection.task_id, Some(12));
+}

@@ -43,6 +43,18 @@ impl Follower {
     }
 }
 
+/// Creates `n` cards titled t0, t1, ... in the first column; returns their ids.
+async fn cards(server: &TestServer, token: &str, pid: i64, n: usize) -> Vec<i64> {
+    let mut ids = Vec::with_capacity(n);
+    for i in 0..n {
+        let body = json!({"title": format!("t{i}")});
+        let (status, c) = server.rest("POST", &format!("/api/projects/{pid}/tasks"), token, Some(body)).await;
+        assert_eq!(status, 201, "{c}");
+        ids.push(c["task"]["id"].as_i64().unwrap());
+    }
+    ids
+}
+
 async fn setup() -> (TestServer, String, i64, Vec<i64>) {
     let server = TestServer::start().await;
     let token = server.user("ann").await;
@@ -359,18 +371,7 @@ async fn roles_decide_who_writes() {
 #[tokio::test]
 async fn events_after_returns_exactly_what_was_missed() {
     let (server, token, pid, _) = setup().await;
-    let mut ids = Vec::new();
-    for i in 0..5 {
-        let (_, c) = server
-            .rest(
-                "POST",
-                &format!("/api/projects/{pid}/tasks"),
-                &token,
-                Some(json!({"title": format!("t{i}")})),
-            )
-            .await;
-        ids.push(c["task"]["id"].as_i64().unwrap());
-    }
+    let ids = cards(&server, &token, pid, 5).await;
     let (status, body) = server.get(&format!("/api/projects/{pid}/events?after=2"), Some(&token)).await;
     assert_eq!(status, 200);
     assert_eq!(body["rev"], 5);
@@ -462,18 +463,7 @@ async fn concurrent_moves_end_in_one_order_everywhere() {
     )
     .await
     .unwrap();
-    let mut ids = Vec::new();
-    for i in 0..12 {
-        let (_, c) = server
-            .rest(
-                "POST",
-                &format!("/api/projects/{pid}/tasks"),
-                &token,
-                Some(json!({"title": format!("t{i}")})),
-            )
-            .await;
-        ids.push(c["task"]["id"].as_i64().unwrap());
-    }
+    let ids = cards(&server, &token, pid, 12).await;
     let mut ann_view = Follower::start(&server, &token, pid).await;
     let mut bob_view = Follower::start(&server, &bob, pid).await;
 

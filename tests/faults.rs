@@ -13,6 +13,11 @@ use serde_json::{Value, json};
 
 use crate::util::{Closed, ServerProcess, TestServer, WAIT, Ws, admin};
 
+async fn fetch_board(http: &reqwest::Client, url: &str, token: &str, pid: &str) -> Board {
+    let res = http.get(format!("{url}/api/projects/{pid}/board")).bearer_auth(token).send().await.unwrap();
+    res.json().await.unwrap()
+}
+
 #[derive(Debug, Default)]
 struct Acked {
     /// Task id -> the highest version an answer reported.
@@ -31,15 +36,7 @@ async fn a_crash_loses_no_acknowledged_change() {
     );
     let mut server = ServerProcess::start(dir.path(), "127.0.0.1:0", &[], &[]);
     let http = reqwest::Client::new();
-    let board: Board = http
-        .get(format!("{}/api/projects/{pid}/board", server.url))
-        .bearer_auth(&tokens[0])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let board = fetch_board(&http, &server.url, &tokens[0], &pid).await;
     let columns: Vec<i64> = board.statuses.iter().map(|s| s.id).collect();
 
     // Four writers create and move cards as fast as they can, noting every 2xx.
@@ -92,15 +89,7 @@ async fn a_crash_loses_no_acknowledged_change() {
     }
 
     let server = ServerProcess::start(dir.path(), "127.0.0.1:0", &[], &[]);
-    let after: Board = http
-        .get(format!("{}/api/projects/{pid}/board", server.url))
-        .bearer_auth(&tokens[0])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let after = fetch_board(&http, &server.url, &tokens[0], &pid).await;
     let acked = std::mem::take(&mut *acked.lock().unwrap());
     assert!(after.rev >= acked.max_rev, "rev {} < acknowledged {}", after.rev, acked.max_rev);
     for (id, version) in &acked.versions {

@@ -103,13 +103,7 @@ pub async fn run(target: &Target, o: Opts) -> anyhow::Result<Report> {
     }
     let cpu_after = target.pid.and_then(cpu_time);
     let got = received.load(Ordering::Relaxed);
-    let mut latency = Latency::default();
-    let _ = stop.send(true);
-    for r in readers {
-        if let Ok(l) = r.await {
-            latency.merge(&l);
-        }
-    }
+    let latency = super::stop_readers(stop, readers).await;
     drop(sinks);
     let mut report = Report::new("cursors");
     report.set("users", o.users);

@@ -105,13 +105,7 @@ pub async fn run(target: &Target, o: Opts) -> anyhow::Result<Report> {
     }
     let cpu_after = target.pid.and_then(cpu_time);
     let got = received.load(Ordering::Relaxed);
-    let mut latency = Latency::default();
-    let _ = stop.send(true);
-    for r in readers {
-        if let Ok(l) = r.await {
-            latency.merge(&l);
-        }
-    }
+    let latency = super::stop_readers(stop, readers).await;
     let mut report = Report::new("fanout");
     report.set("via", format!("{:?}", o.via).to_lowercase());
     report.set("subscribers", o.subscribers);

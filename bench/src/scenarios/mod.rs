@@ -29,3 +29,18 @@ pub async fn until_stopped<T>(
         _ = stopped.wait_for(|s| *s) => None,
     }
 }
+
+/// Stops the readers and merges the latencies they recorded.
+pub async fn stop_readers(
+    stop: tokio::sync::watch::Sender<bool>,
+    readers: Vec<tokio::task::JoinHandle<crate::report::Latency>>,
+) -> crate::report::Latency {
+    let _ = stop.send(true);
+    let mut latency = crate::report::Latency::default();
+    for r in readers {
+        if let Ok(l) = r.await {
+            latency.merge(&l);
+        }
+    }
+    latency
+}

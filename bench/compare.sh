@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Runs the kanban-bench scenarios against kanban-server and Sockudo on this machine,
+# interleaved (kanban, Sockudo, kanban, Sockudo, ...), each server fresh for each run,
+# and appends one JSON line per run to bench/results/RESULTS (default: today's date).
+# Sockudo is a measuring peer only: installed with `cargo install sockudo` (needs
+# protoc), never a dependency. Loopback only.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SOCKUDO=${SOCKUDO:-$(command -v sockudo || echo "$HOME/.cargo/bin/sockudo")}
+OUT=bench/results/${RESULTS:-$(date +%F)}.jsonl
+mkdir -p bench/results
+ID=4242 KEY=bench-key SECRET=bench-secret
+BENCH="target/release/kanban-bench --app-id $ID --key $KEY --secret $SECRET"
+
+cargo build --release -q -p kanban-server -p kanban-bench
+
+wait_port() { # the server answers on $1 within 30 s
+    for _ in $(seq 300); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "nothing listens on $1" >&2; return 1
+}
+
+start_kanban() {
+    DATA=$(mktemp -d)
+    TOKEN=$(target/release/kanban-server --data-dir "$DATA" user add bench)
+    PROJECT=$(target/release/kanban-server --data-dir "$DATA" project add bench --member bench)
+    target/release/kanban-server --listen 127.0.0.1:7901 --data-dir "$DATA" \
+        --app-id $ID --app-key $KEY --app-secret $SECRET \
+        --max-connections 200000 --max-presence-members 200000 --client-event-rate 100000 \
+        2>/dev/null &
+    PID=$! PORT=7901
+    wait_port $PORT
+}
+
+start_sockudo() {
+    HOST=127.0.0.1 PORT=7902 ADAPTER_DRIVER=local CACHE_DRIVER=memory QUEUE_DRIVER=memory \
+    APP_MANAGER_DRIVER=memory RATE_LIMITER_ENABLED=false \
+    SOCKUDO_DEFAULT_APP_ID=$ID SOCKUDO_DEFAULT_APP_KEY=$KEY SOCKUDO_DEFAULT_APP_SECRET=$SECRET \
+    SOCKUDO_ENABLE_CLIENT_MESSAGES=true SOCKUDO_DEFAULT_APP_MAX_CONNECTIONS=200000 \
+    SOCKUDO_DEFAULT_APP_MAX_CLIENT_EVENTS_PER_SECOND=100000 \
+    SOCKUDO_DEFAULT_APP_MAX_BACKEND_EVENTS_PER_SECOND=100000 \
+    SOCKUDO_DEFAULT_APP_MAX_PRESENCE_MEMBERS_PER_CHANNEL=200000 \
+    "$SOCKUDO" >/dev/null 2>&1 &
+    PID=$! PORT=7902
+    wait_port $PORT
+}
+
+# run SERVER SCENARIO ARGS...: one fresh server, one run, one JSON line.
+run() {
+    local server=$1; shift
+    "start_$server"
+    local extra=()
+    [ "$1" = mutations ] && extra=(--token "$TOKEN" --project "$PROJECT")
+    local line
+    line=$($BENCH --port "$PORT" --pid "$PID" "$@" "${extra[@]}" | tail -1) || true
+    kill "$PID"; wait "$PID" 2>/dev/null || true
+    echo "{\"server\":\"$server\",\"args\":\"$*\",\"result\":${line:-null}}" | tee -a "$OUT"
+}
+
+both() { run kanban "$@"; run sockudo "$@"; }
+
+for n in 100 1000 5000; do both fanout --subscribers $n --rate 100 --duration 10 --publishers 8; done
+for n in 10 50 100; do both cursors --users $n --hz 60 --duration 10; done
+for c in 10000 18000; do both connections --count $c; done
+run kanban mutations --clients 64 --duration 10

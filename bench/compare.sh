@@ -56,7 +56,8 @@ run() {
     [ "$1" = mutations ] && extra=(--token "$TOKEN" --project "$PROJECT")
     local line
     line=$($BENCH --port "$PORT" --pid "$PID" "$@" "${extra[@]}" | tail -1) || true
-    kill "$PID"; wait "$PID" 2>/dev/null || true
+    # Sockudo takes a 10 s grace period on SIGTERM; neither needs one here.
+    kill -9 "$PID"; wait "$PID" 2>/dev/null || true
     echo "{\"server\":\"$server\",\"args\":\"$*\",\"result\":${line:-null}}" | tee -a "$OUT"
 }
 

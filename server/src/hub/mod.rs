@@ -36,7 +36,9 @@ pub struct Outbox {
 }
 
 impl Outbox {
-    fn new(capacity: usize) -> (Arc<Self>, mpsc::Receiver<Frame>) {
+    /// A queue of `capacity` frames and its receiving end (the connection task's; an
+    /// adapter or a benchmark may hold one too).
+    pub fn new(capacity: usize) -> (Arc<Self>, mpsc::Receiver<Frame>) {
         let (tx, rx) = mpsc::channel(capacity.max(1));
         let outbox = Outbox { tx, overflowed: AtomicBool::new(false), wake: Notify::new() };
         (Arc::new(outbox), rx)

@@ -1,0 +1,95 @@
+//! The hot paths, measured (criterion): frames encoded and decoded, signatures
+//! checked, and one frame fanned out to N in-process subscribers. Guards against
+//! regressions; `cargo bench -p kanban-server`.
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use kanban_protocol::pusher::{self, ClientFrame, SubscribeData};
+use kanban_protocol::sign;
+use kanban_server::hub::{Adapter, Frame, LocalAdapter, Outbox, Subscriber};
+use serde_json::value::RawValue;
+
+fn frames(c: &mut Criterion) {
+    let data = format!("{{\"rev\":12,\"by\":3,\"task\":{{\"title\":\"{}\"}}}}", "x".repeat(60));
+    c.bench_function("encode server event", |b| {
+        b.iter(|| pusher::encode_event(black_box("task-moved"), Some("private-project-1"), black_box(&data)))
+    });
+    let cursor = RawValue::from_string(r#"{"status_id":3,"task_id":17}"#.into()).unwrap();
+    c.bench_function("encode client event", |b| {
+        b.iter(|| {
+            pusher::client_event("client-cursor-move", "presence-project-1", black_box(&cursor), Some("42"))
+        })
+    });
+    let incoming = r#"{"event":"client-cursor-move","channel":"presence-project-1","data":{"status_id":3,"task_id":17}}"#;
+    c.bench_function("decode client frame", |b| b.iter(|| ClientFrame::parse(black_box(incoming)).unwrap()));
+    let subscribe = r#"{"event":"pusher:subscribe","data":{"channel":"presence-project-1","auth":"k:0123","channel_data":"{\"user_id\":\"1\"}"}}"#;
+    c.bench_function("decode subscribe", |b| {
+        b.iter(|| {
+            let f = ClientFrame::parse(black_box(subscribe)).unwrap();
+            pusher::parse_data::<SubscribeData>(f.data).unwrap()
+        })
+    });
+}
+
+fn signatures(c: &mut Criterion) {
+    let data = r##"{"user_id":"10","user_info":{"name":"Ann","color":"#e06c75"}}"##;
+    let auth = sign::channel_auth("key", "secret", "1234.5678", "presence-project-1", Some(data));
+    c.bench_function("verify presence auth", |b| {
+        b.iter(|| {
+            sign::verify_channel_auth(
+                "key",
+                "secret",
+                black_box(&auth),
+                "1234.5678",
+                "presence-project-1",
+                Some(data),
+            )
+        })
+    });
+    let params = [
+        ("auth_key", "key"),
+        ("auth_timestamp", "1353088179"),
+        ("auth_version", "1.0"),
+        ("body_md5", "ec365a775a4cd0599faeb73354201b6f"),
+    ];
+    let sig = sign::http_signature("secret", "POST", "/apps/3/events", params);
+    c.bench_function("verify HTTP API signature", |b| {
+        b.iter(|| sign::verify_http_signature("secret", "POST", "/apps/3/events", params, black_box(&sig)))
+    });
+}
+
+fn fan_out(c: &mut Criterion) {
+    let mut group = c.benchmark_group("fan-out one frame");
+    for n in [10usize, 100, 1_000] {
+        let adapter = LocalAdapter::new(10_000);
+        let mut queues = Vec::with_capacity(n);
+        for i in 0..n {
+            let (outbox, rx) = Outbox::new(64);
+            let sub = Subscriber { conn_id: i as u64, socket_id: Arc::from(format!("{i}.1")), outbox };
+            adapter.subscribe("private-bench", sub, None).unwrap();
+            queues.push(rx);
+        }
+        // Drain the success frames so that the queues start empty.
+        for rx in &mut queues {
+            while rx.try_recv().is_ok() {}
+        }
+        let frame = Frame::from(pusher::encode_event("e", Some("private-bench"), &"x".repeat(100)));
+        group.throughput(Throughput::Elements(n as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(n), &n, |b, _| {
+            b.iter(|| {
+                let queued = adapter.publish("private-bench", frame.clone(), None);
+                // The connections' side: take the frames off again.
+                for rx in &mut queues {
+                    let _ = rx.try_recv();
+                }
+                queued
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, frames, signatures, fan_out);
+criterion_main!(benches);

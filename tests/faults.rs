@@ -41,11 +41,15 @@ async fn a_crash_loses_no_acknowledged_change() {
 
     // Four writers create and move cards as fast as they can, noting every 2xx.
     let acked = Arc::new(std::sync::Mutex::new(Acked::default()));
+    // The highest acknowledged revision, watched to crash at the right moment.
+    let (progress, mut watch_progress) = tokio::sync::watch::channel(0u64);
+    let progress = Arc::new(progress);
     let stop = Arc::new(AtomicBool::new(false));
     let mut writers = Vec::new();
     for (w, token) in tokens.iter().enumerate() {
         let (http, url, token, acked, stop, columns) =
             (http.clone(), server.url.clone(), token.clone(), acked.clone(), stop.clone(), columns.clone());
+        let progress = progress.clone();
         let pid = pid.clone();
         writers.push(tokio::spawn(async move {
             let mut mine: Vec<i64> = Vec::new();
@@ -72,16 +76,15 @@ async fn a_crash_loses_no_acknowledged_change() {
                 let v = a.versions.entry(task.id).or_insert(0);
                 *v = (*v).max(task.version);
                 a.max_rev = a.max_rev.max(data.rev);
+                progress.send_modify(|r| *r = (*r).max(data.rev));
             }
         }));
     }
     // Crash in the middle of the burst.
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while acked.lock().unwrap().max_rev < 150 {
-        assert!(tokio::time::Instant::now() < deadline, "the writers made too little progress");
-        tokio::task::yield_now().await;
-        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
-    }
+    tokio::time::timeout(WAIT, watch_progress.wait_for(|rev| *rev >= 150))
+        .await
+        .expect("the writers made too little progress")
+        .unwrap();
     server.crash();
     stop.store(true, Ordering::Relaxed);
     for w in writers {

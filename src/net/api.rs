@@ -55,10 +55,6 @@ impl Api {
         self.tls.clone()
     }
 
-    pub fn base(&self) -> &str {
-        &self.base
-    }
-
     /// The WebSocket URL for an app key.
     pub fn socket_url(&self, app_key: &str) -> String {
         let ws = if let Some(rest) = self.base.strip_prefix("https://") {

@@ -128,11 +128,6 @@ impl Hub {
         &self.shared.metrics
     }
 
-    /// Open connections right now.
-    pub fn connection_count(&self) -> u64 {
-        self.shared.open.load(Ordering::Relaxed)
-    }
-
     /// Serves one upgraded WebSocket until it closes. `app_key` is the key the client
     /// asked for; `protocol` the version it speaks.
     pub async fn serve_socket(&self, socket: WebSocket, app_key: String, protocol: Option<u32>) {

@@ -128,8 +128,21 @@ async fn column_of_project(
     }
 }
 
-async fn fetch_task(conn: &mut SqliteConnection, task_id: i64) -> Result<Task, OpError> {
-    load_task(conn, task_id).await
+/// Puts a card at `position` in column `status_id`: the one row a move writes.
+async fn set_place(
+    conn: &mut SqliteConnection,
+    task_id: i64,
+    status_id: i64,
+    position: String,
+    by: i64,
+) -> Result<Task, OpError> {
+    let sql = format!(
+        "UPDATE tasks SET status_id = ?, position = ?, version = version + 1, updated_by = ?, \
+         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ? RETURNING {TASK_COLUMNS}"
+    );
+    let row =
+        sqlx::query(&sql).bind(status_id).bind(position).bind(by).bind(task_id).fetch_one(&mut *conn).await?;
+    Ok(rows::task(&row))
 }
 
 async fn create_task(
@@ -188,7 +201,7 @@ async fn update_task(
     task_id: i64,
     patch: TaskPatch,
 ) -> Result<Committed, OpError> {
-    let mut task = fetch_task(conn, task_id).await?;
+    let mut task = load_task(conn, task_id).await?;
     require_writer(conn, task.project_id, by, "task").await?;
     if let Some(v) = patch.version
         && v != task.version
@@ -255,7 +268,7 @@ async fn move_task(
     task_id: i64,
     to: MoveTask,
 ) -> Result<Committed, OpError> {
-    let task = fetch_task(conn, task_id).await?;
+    let task = load_task(conn, task_id).await?;
     require_writer(conn, task.project_id, by, "task").await?;
     if let Some(v) = to.version
         && v != task.version
@@ -265,18 +278,12 @@ async fn move_task(
     }
     let status = column_of_project(conn, task.project_id, to.status_id).await?;
     let position = place(conn, List::Column(status.id), to.before_id, to.after_id, Some(task_id)).await?;
-    let sql = format!(
-        "UPDATE tasks SET status_id = ?, position = ?, version = version + 1, updated_by = ?, \
-         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ? RETURNING {TASK_COLUMNS}"
-    );
-    let row =
-        sqlx::query(&sql).bind(status.id).bind(position).bind(by).bind(task_id).fetch_one(&mut *conn).await?;
-    let task = rows::task(&row);
+    let task = set_place(conn, task_id, status.id, position, by).await?;
     record(conn, task.project_id, events::TASK_MOVED, EventData { task: Some(task), ..event_data(by) }).await
 }
 
 async fn delete_task(conn: &mut SqliteConnection, by: i64, task_id: i64) -> Result<Committed, OpError> {
-    let task = fetch_task(conn, task_id).await?;
+    let task = load_task(conn, task_id).await?;
     require_writer(conn, task.project_id, by, "task").await?;
     sqlx::query("DELETE FROM tasks WHERE id = ?").bind(task_id).execute(&mut *conn).await?;
     record(conn, task.project_id, events::TASK_DELETED, EventData { id: Some(task_id), ..event_data(by) })
@@ -415,18 +422,7 @@ async fn delete_status(
             let target = column_of_project(conn, status.project_id, target).await?;
             for card in cards {
                 let position = place(conn, List::Column(target.id), None, None, None).await?;
-                let sql = format!(
-                    "UPDATE tasks SET status_id = ?, position = ?, version = version + 1, updated_by = ?, \
-                     updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ? RETURNING {TASK_COLUMNS}"
-                );
-                let row = sqlx::query(&sql)
-                    .bind(target.id)
-                    .bind(position)
-                    .bind(by)
-                    .bind(card.id)
-                    .fetch_one(&mut *conn)
-                    .await?;
-                moved.push(rows::task(&row));
+                moved.push(set_place(conn, card.id, target.id, position, by).await?);
             }
         }
     }

@@ -41,8 +41,8 @@ pub enum OpError {
     Failed(String),
 }
 
-impl From<sqlx::Error> for OpError {
-    fn from(e: sqlx::Error) -> Self {
+impl From<rusqlite::Error> for OpError {
+    fn from(e: rusqlite::Error) -> Self {
         OpError::Failed(e.to_string())
     }
 }

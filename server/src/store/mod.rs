@@ -25,6 +25,11 @@ pub enum StoreError {
     Invalid(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
+    #[error("database error: {0}")]
+    Writer(#[from] rusqlite::Error),
+    /// The store's own machinery failed (a task that died); for the log.
+    #[error("{0}")]
+    Failed(String),
     #[error("migration failed: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
 }

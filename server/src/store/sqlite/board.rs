@@ -7,33 +7,36 @@ use std::sync::Arc;
 
 use kanban_protocol::model::{EventData, Status, Task, events};
 use kanban_protocol::request::{MoveStatus, MoveTask, NewStatus, NewTask, StatusPatch, TaskPatch};
-use sqlx::{Connection, SqliteConnection, SqlitePool};
+use rusqlite::{Connection, DropBehavior, OptionalExtension, TransactionBehavior};
 
 use super::place::{List, place};
-use super::rows::{self, STATUS_COLUMNS, TASK_COLUMNS, load_status, load_task, require_writer};
+use super::rows::{self, load_status, load_task, require_writer, status_columns, task_columns};
 use crate::store::board::{self as check, Change, Committed, OpError, Write};
 
-/// Applies `batch` in one transaction; answers each write in order.
-pub async fn apply(
-    pool: &SqlitePool,
+/// Applies `batch` in one transaction; answers each write in order. It runs on the
+/// writer's own connection, synchronously: a change's statements follow each other
+/// without a thread hop between them.
+pub fn apply(
+    conn: &mut Connection,
     retention: u64,
     batch: Vec<Write>,
-) -> Result<Vec<Result<Committed, OpError>>, sqlx::Error> {
+) -> rusqlite::Result<Vec<Result<Committed, OpError>>> {
     // IMMEDIATE takes the write lock up front: a deferred transaction that read
     // first could fail to upgrade while an admin command writes.
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut out = Vec::with_capacity(batch.len());
     let mut touched = HashSet::new();
     for write in batch {
-        let mut savepoint = tx.begin().await?;
-        match apply_one(&mut savepoint, write).await {
+        let mut savepoint = tx.savepoint()?;
+        match apply_one(&savepoint, write) {
             Ok(committed) => {
-                savepoint.commit().await?;
+                savepoint.commit()?;
                 touched.insert((committed.project_id, committed.rev));
                 out.push(Ok(committed));
             }
             Err(e) => {
-                savepoint.rollback().await?;
+                savepoint.set_drop_behavior(DropBehavior::Rollback);
+                savepoint.finish()?;
                 out.push(Err(e));
             }
         }
@@ -41,51 +44,42 @@ pub async fn apply(
     for (project_id, rev) in touched {
         // Keep the last `retention` events; older ones answer 410 (fetch the board).
         if rev > retention && rev.is_multiple_of(64) {
-            sqlx::query("DELETE FROM events WHERE project_id = ? AND rev <= ?")
-                .bind(project_id)
-                .bind((rev - retention) as i64)
-                .execute(&mut *tx)
-                .await?;
+            tx.prepare_cached("DELETE FROM events WHERE project_id = ? AND rev <= ?")?
+                .execute((project_id, (rev - retention) as i64))?;
         }
     }
-    tx.commit().await?;
+    tx.commit()?;
     Ok(out)
 }
 
-async fn apply_one(conn: &mut SqliteConnection, write: Write) -> Result<Committed, OpError> {
+fn apply_one(conn: &Connection, write: Write) -> Result<Committed, OpError> {
     let by = write.by;
     match write.change {
-        Change::CreateTask { project_id, new } => create_task(conn, by, project_id, new).await,
-        Change::UpdateTask { task_id, patch } => update_task(conn, by, task_id, patch).await,
-        Change::MoveTask { task_id, to } => move_task(conn, by, task_id, to).await,
-        Change::DeleteTask { task_id } => delete_task(conn, by, task_id).await,
-        Change::CreateStatus { project_id, new } => create_status(conn, by, project_id, new).await,
-        Change::UpdateStatus { status_id, patch } => update_status(conn, by, status_id, patch).await,
-        Change::MoveStatus { status_id, to } => move_status(conn, by, status_id, to).await,
-        Change::DeleteStatus { status_id, move_to } => delete_status(conn, by, status_id, move_to).await,
+        Change::CreateTask { project_id, new } => create_task(conn, by, project_id, new),
+        Change::UpdateTask { task_id, patch } => update_task(conn, by, task_id, patch),
+        Change::MoveTask { task_id, to } => move_task(conn, by, task_id, to),
+        Change::DeleteTask { task_id } => delete_task(conn, by, task_id),
+        Change::CreateStatus { project_id, new } => create_status(conn, by, project_id, new),
+        Change::UpdateStatus { status_id, patch } => update_status(conn, by, status_id, patch),
+        Change::MoveStatus { status_id, to } => move_status(conn, by, status_id, to),
+        Change::DeleteStatus { status_id, move_to } => delete_status(conn, by, status_id, move_to),
     }
 }
 
 /// Bumps the project's revision and logs the event; returns it encoded once.
-async fn record(
-    conn: &mut SqliteConnection,
+fn record(
+    conn: &Connection,
     project_id: i64,
     event: &'static str,
     mut data: EventData,
 ) -> Result<Committed, OpError> {
-    let rev: i64 = sqlx::query_scalar("UPDATE projects SET rev = rev + 1 WHERE id = ? RETURNING rev")
-        .bind(project_id)
-        .fetch_one(&mut *conn)
-        .await?;
+    let rev: i64 = conn
+        .prepare_cached("UPDATE projects SET rev = rev + 1 WHERE id = ? RETURNING rev")?
+        .query_row([project_id], |r| r.get(0))?;
     data.rev = rev as u64;
     let text: Arc<str> = serde_json::to_string(&data).map_err(|e| OpError::Failed(e.to_string()))?.into();
-    sqlx::query("INSERT INTO events (project_id, rev, name, data) VALUES (?, ?, ?, ?)")
-        .bind(project_id)
-        .bind(rev)
-        .bind(event)
-        .bind(&*text)
-        .execute(&mut *conn)
-        .await?;
+    conn.prepare_cached("INSERT INTO events (project_id, rev, name, data) VALUES (?, ?, ?, ?)")?
+        .execute((project_id, rev, event, &*text))?;
     Ok(Committed { project_id, rev: rev as u64, event, data: text })
 }
 
@@ -100,13 +94,9 @@ fn stale(what: &'static str, key: &'static str, current: String, given: i64, now
     }
 }
 
-async fn check_assignee(
-    conn: &mut SqliteConnection,
-    project_id: i64,
-    assignee: Option<i64>,
-) -> Result<(), OpError> {
+fn check_assignee(conn: &Connection, project_id: i64, assignee: Option<i64>) -> Result<(), OpError> {
     if let Some(user) = assignee
-        && rows::role(conn, project_id, user).await?.is_none()
+        && rows::role(conn, project_id, user)?.is_none()
     {
         return Err(OpError::Invalid(format!("user {user} is not a member of this project")));
     }
@@ -114,12 +104,8 @@ async fn check_assignee(
 }
 
 /// The column `status_id` if it belongs to the project.
-async fn column_of_project(
-    conn: &mut SqliteConnection,
-    project_id: i64,
-    status_id: i64,
-) -> Result<Status, OpError> {
-    match load_status(conn, status_id).await {
+fn column_of_project(conn: &Connection, project_id: i64, status_id: i64) -> Result<Status, OpError> {
+    match load_status(conn, status_id) {
         Ok(s) if s.project_id == project_id => Ok(s),
         Ok(_) | Err(OpError::NotFound(_)) => {
             Err(OpError::Invalid(format!("column {status_id} is not a column of this project")))
@@ -129,29 +115,23 @@ async fn column_of_project(
 }
 
 /// Puts a card at `position` in column `status_id`: the one row a move writes.
-async fn set_place(
-    conn: &mut SqliteConnection,
+fn set_place(
+    conn: &Connection,
     task_id: i64,
     status_id: i64,
     position: String,
     by: i64,
 ) -> Result<Task, OpError> {
-    let sql = format!(
+    let sql = concat!(
         "UPDATE tasks SET status_id = ?, position = ?, version = version + 1, updated_by = ?, \
-         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ? RETURNING {TASK_COLUMNS}"
+         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ? RETURNING ",
+        task_columns!()
     );
-    let row =
-        sqlx::query(&sql).bind(status_id).bind(position).bind(by).bind(task_id).fetch_one(&mut *conn).await?;
-    Ok(rows::task(&row))
+    Ok(conn.prepare_cached(sql)?.query_row((status_id, position, by, task_id), |r| Ok(rows::task(r)))?)
 }
 
-async fn create_task(
-    conn: &mut SqliteConnection,
-    by: i64,
-    project_id: i64,
-    new: NewTask,
-) -> Result<Committed, OpError> {
-    require_writer(conn, project_id, by, "project").await?;
+fn create_task(conn: &Connection, by: i64, project_id: i64, new: NewTask) -> Result<Committed, OpError> {
+    require_writer(conn, project_id, by, "project")?;
     let title = check::check_title(&new.title)?;
     let description = new.description.unwrap_or_default();
     check::check_description(&description)?;
@@ -159,50 +139,43 @@ async fn create_task(
     if let Some(d) = &new.due_date {
         check::check_due_date(d)?;
     }
-    check_assignee(conn, project_id, new.assignee_id).await?;
+    check_assignee(conn, project_id, new.assignee_id)?;
     let status_id = match new.status_id {
-        Some(id) => column_of_project(conn, project_id, id).await?.id,
-        None => {
-            sqlx::query_scalar("SELECT id FROM statuses WHERE project_id = ? ORDER BY position, id LIMIT 1")
-                .bind(project_id)
-                .fetch_optional(&mut *conn)
-                .await?
-                .ok_or_else(|| OpError::Invalid("the project has no column to put a card in".into()))?
-        }
+        Some(id) => column_of_project(conn, project_id, id)?.id,
+        None => conn
+            .prepare_cached("SELECT id FROM statuses WHERE project_id = ? ORDER BY position, id LIMIT 1")?
+            .query_row([project_id], |r| r.get(0))
+            .optional()?
+            .ok_or_else(|| OpError::Invalid("the project has no column to put a card in".into()))?,
     };
-    let position = place(conn, List::Column(status_id), new.before_id, new.after_id, None).await?;
+    let position = place(conn, List::Column(status_id), new.before_id, new.after_id, None)?;
     let labels = serde_json::to_string(&labels).expect("strings serialize");
     let priority = new.priority.unwrap_or_default();
-    let sql = format!(
+    let sql = concat!(
         "INSERT INTO tasks (project_id, status_id, title, description, assignee_id, priority, labels, due_date, \
-         position, created_by, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING {TASK_COLUMNS}"
+         position, created_by, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING ",
+        task_columns!()
     );
-    let row = sqlx::query(&sql)
-        .bind(project_id)
-        .bind(status_id)
-        .bind(title)
-        .bind(description)
-        .bind(new.assignee_id)
-        .bind(priority.as_str())
-        .bind(labels)
-        .bind(new.due_date)
-        .bind(position)
-        .bind(by)
-        .bind(by)
-        .fetch_one(&mut *conn)
-        .await?;
-    let task = rows::task(&row);
-    record(conn, project_id, events::TASK_CREATED, EventData { task: Some(task), ..event_data(by) }).await
+    let values = rusqlite::params![
+        project_id,
+        status_id,
+        title,
+        description,
+        new.assignee_id,
+        priority.as_str(),
+        labels,
+        new.due_date,
+        position,
+        by,
+        by
+    ];
+    let task = conn.prepare_cached(sql)?.query_row(values, |r| Ok(rows::task(r)))?;
+    record(conn, project_id, events::TASK_CREATED, EventData { task: Some(task), ..event_data(by) })
 }
 
-async fn update_task(
-    conn: &mut SqliteConnection,
-    by: i64,
-    task_id: i64,
-    patch: TaskPatch,
-) -> Result<Committed, OpError> {
-    let mut task = load_task(conn, task_id).await?;
-    require_writer(conn, task.project_id, by, "task").await?;
+fn update_task(conn: &Connection, by: i64, task_id: i64, patch: TaskPatch) -> Result<Committed, OpError> {
+    let mut task = load_task(conn, task_id)?;
+    require_writer(conn, task.project_id, by, "task")?;
     if let Some(v) = patch.version
         && v != task.version
     {
@@ -226,7 +199,7 @@ async fn update_task(
         task.description = d;
     }
     if let Some(a) = patch.assignee_id {
-        check_assignee(conn, task.project_id, a).await?;
+        check_assignee(conn, task.project_id, a)?;
         task.assignee_id = a;
     }
     if let Some(p) = patch.priority {
@@ -241,93 +214,73 @@ async fn update_task(
         }
         task.due_date = d;
     }
-    let sql = format!(
+    let sql = concat!(
         "UPDATE tasks SET title = ?, description = ?, assignee_id = ?, priority = ?, labels = ?, due_date = ?, \
          version = version + 1, updated_by = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') \
-         WHERE id = ? RETURNING {TASK_COLUMNS}"
+         WHERE id = ? RETURNING ",
+        task_columns!()
     );
-    let row = sqlx::query(&sql)
-        .bind(&task.title)
-        .bind(&task.description)
-        .bind(task.assignee_id)
-        .bind(task.priority.as_str())
-        .bind(serde_json::to_string(&task.labels).expect("strings serialize"))
-        .bind(&task.due_date)
-        .bind(by)
-        .bind(task_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let task = rows::task(&row);
+    let values = rusqlite::params![
+        task.title,
+        task.description,
+        task.assignee_id,
+        task.priority.as_str(),
+        serde_json::to_string(&task.labels).expect("strings serialize"),
+        task.due_date,
+        by,
+        task_id
+    ];
+    let task = conn.prepare_cached(sql)?.query_row(values, |r| Ok(rows::task(r)))?;
     record(conn, task.project_id, events::TASK_UPDATED, EventData { task: Some(task), ..event_data(by) })
-        .await
 }
 
-async fn move_task(
-    conn: &mut SqliteConnection,
-    by: i64,
-    task_id: i64,
-    to: MoveTask,
-) -> Result<Committed, OpError> {
-    let task = load_task(conn, task_id).await?;
-    require_writer(conn, task.project_id, by, "task").await?;
+fn move_task(conn: &Connection, by: i64, task_id: i64, to: MoveTask) -> Result<Committed, OpError> {
+    let task = load_task(conn, task_id)?;
+    require_writer(conn, task.project_id, by, "task")?;
     if let Some(v) = to.version
         && v != task.version
     {
         let current = serde_json::to_string(&task).expect("serializes");
         return Err(stale("task", "task", current, v, task.version));
     }
-    let status = column_of_project(conn, task.project_id, to.status_id).await?;
-    let position = place(conn, List::Column(status.id), to.before_id, to.after_id, Some(task_id)).await?;
-    let task = set_place(conn, task_id, status.id, position, by).await?;
-    record(conn, task.project_id, events::TASK_MOVED, EventData { task: Some(task), ..event_data(by) }).await
+    let status = column_of_project(conn, task.project_id, to.status_id)?;
+    let position = place(conn, List::Column(status.id), to.before_id, to.after_id, Some(task_id))?;
+    let task = set_place(conn, task_id, status.id, position, by)?;
+    record(conn, task.project_id, events::TASK_MOVED, EventData { task: Some(task), ..event_data(by) })
 }
 
-async fn delete_task(conn: &mut SqliteConnection, by: i64, task_id: i64) -> Result<Committed, OpError> {
-    let task = load_task(conn, task_id).await?;
-    require_writer(conn, task.project_id, by, "task").await?;
-    sqlx::query("DELETE FROM tasks WHERE id = ?").bind(task_id).execute(&mut *conn).await?;
+fn delete_task(conn: &Connection, by: i64, task_id: i64) -> Result<Committed, OpError> {
+    let task = load_task(conn, task_id)?;
+    require_writer(conn, task.project_id, by, "task")?;
+    conn.prepare_cached("DELETE FROM tasks WHERE id = ?")?.execute([task_id])?;
     record(conn, task.project_id, events::TASK_DELETED, EventData { id: Some(task_id), ..event_data(by) })
-        .await
 }
 
-async fn create_status(
-    conn: &mut SqliteConnection,
-    by: i64,
-    project_id: i64,
-    new: NewStatus,
-) -> Result<Committed, OpError> {
-    require_writer(conn, project_id, by, "project").await?;
+fn create_status(conn: &Connection, by: i64, project_id: i64, new: NewStatus) -> Result<Committed, OpError> {
+    require_writer(conn, project_id, by, "project")?;
     let name = check::check_status_name(&new.name)?;
     let color = new.color.as_deref().map(check::check_color).transpose()?;
     if let Some(w) = new.wip_limit {
         check::check_wip_limit(w)?;
     }
-    let position = place(conn, List::Columns(project_id), new.before_id, new.after_id, None).await?;
-    let sql = format!(
-        "INSERT INTO statuses (project_id, name, color, position, wip_limit) VALUES (?, ?, ?, ?, ?) \
-         RETURNING {STATUS_COLUMNS}"
+    let position = place(conn, List::Columns(project_id), new.before_id, new.after_id, None)?;
+    let sql = concat!(
+        "INSERT INTO statuses (project_id, name, color, position, wip_limit) VALUES (?, ?, ?, ?, ?) RETURNING ",
+        status_columns!()
     );
-    let row = sqlx::query(&sql)
-        .bind(project_id)
-        .bind(name)
-        .bind(color)
-        .bind(position)
-        .bind(new.wip_limit.map(i64::from))
-        .fetch_one(&mut *conn)
-        .await?;
-    let status = rows::status(&row);
+    let values = (project_id, name, color, position, new.wip_limit.map(i64::from));
+    let status = conn.prepare_cached(sql)?.query_row(values, |r| Ok(rows::status(r)))?;
     record(conn, project_id, events::STATUS_CREATED, EventData { status: Some(status), ..event_data(by) })
-        .await
 }
 
-async fn update_status(
-    conn: &mut SqliteConnection,
+fn update_status(
+    conn: &Connection,
     by: i64,
     status_id: i64,
     patch: StatusPatch,
 ) -> Result<Committed, OpError> {
-    let mut status = load_status(conn, status_id).await?;
-    require_writer(conn, status.project_id, by, "column").await?;
+    let mut status = load_status(conn, status_id)?;
+    require_writer(conn, status.project_id, by, "column")?;
     if let Some(v) = patch.version
         && v != status.version
     {
@@ -349,63 +302,50 @@ async fn update_status(
         }
         status.wip_limit = w;
     }
-    let sql = format!(
+    let sql = concat!(
         "UPDATE statuses SET name = ?, color = ?, wip_limit = ?, version = version + 1, \
-         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ? RETURNING {STATUS_COLUMNS}"
+         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ? RETURNING ",
+        status_columns!()
     );
-    let row = sqlx::query(&sql)
-        .bind(&status.name)
-        .bind(&status.color)
-        .bind(status.wip_limit.map(i64::from))
-        .bind(status_id)
-        .fetch_one(&mut *conn)
-        .await?;
-    let status = rows::status(&row);
+    let values = (&status.name, &status.color, status.wip_limit.map(i64::from), status_id);
+    let status = conn.prepare_cached(sql)?.query_row(values, |r| Ok(rows::status(r)))?;
     record(
         conn,
         status.project_id,
         events::STATUS_UPDATED,
         EventData { status: Some(status), ..event_data(by) },
     )
-    .await
 }
 
-async fn move_status(
-    conn: &mut SqliteConnection,
-    by: i64,
-    status_id: i64,
-    to: MoveStatus,
-) -> Result<Committed, OpError> {
-    let status = load_status(conn, status_id).await?;
-    require_writer(conn, status.project_id, by, "column").await?;
-    let position =
-        place(conn, List::Columns(status.project_id), to.before_id, to.after_id, Some(status_id)).await?;
-    let sql = format!(
+fn move_status(conn: &Connection, by: i64, status_id: i64, to: MoveStatus) -> Result<Committed, OpError> {
+    let status = load_status(conn, status_id)?;
+    require_writer(conn, status.project_id, by, "column")?;
+    let position = place(conn, List::Columns(status.project_id), to.before_id, to.after_id, Some(status_id))?;
+    let sql = concat!(
         "UPDATE statuses SET position = ?, version = version + 1, \
-         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ? RETURNING {STATUS_COLUMNS}"
+         updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ? RETURNING ",
+        status_columns!()
     );
-    let row = sqlx::query(&sql).bind(position).bind(status_id).fetch_one(&mut *conn).await?;
-    let status = rows::status(&row);
+    let status = conn.prepare_cached(sql)?.query_row((position, status_id), |r| Ok(rows::status(r)))?;
     record(
         conn,
         status.project_id,
         events::STATUS_MOVED,
         EventData { status: Some(status), ..event_data(by) },
     )
-    .await
 }
 
-async fn delete_status(
-    conn: &mut SqliteConnection,
+fn delete_status(
+    conn: &Connection,
     by: i64,
     status_id: i64,
     move_to: Option<i64>,
 ) -> Result<Committed, OpError> {
-    let status = load_status(conn, status_id).await?;
-    require_writer(conn, status.project_id, by, "column").await?;
-    let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE status_id = ? ORDER BY position, id");
+    let status = load_status(conn, status_id)?;
+    require_writer(conn, status.project_id, by, "column")?;
+    let sql = concat!("SELECT ", task_columns!(), " FROM tasks WHERE status_id = ? ORDER BY position, id");
     let cards: Vec<Task> =
-        sqlx::query(&sql).bind(status_id).fetch_all(&mut *conn).await?.iter().map(rows::task).collect();
+        conn.prepare_cached(sql)?.query_map([status_id], |r| Ok(rows::task(r)))?.collect::<Result<_, _>>()?;
     let mut moved = Vec::with_capacity(cards.len());
     match move_to {
         None if !cards.is_empty() => {
@@ -419,14 +359,14 @@ async fn delete_status(
             if target == status_id {
                 return Err(OpError::Invalid("move_to must be another column".into()));
             }
-            let target = column_of_project(conn, status.project_id, target).await?;
+            let target = column_of_project(conn, status.project_id, target)?;
             for card in cards {
-                let position = place(conn, List::Column(target.id), None, None, None).await?;
-                moved.push(set_place(conn, card.id, target.id, position, by).await?);
+                let position = place(conn, List::Column(target.id), None, None, None)?;
+                moved.push(set_place(conn, card.id, target.id, position, by)?);
             }
         }
     }
-    sqlx::query("DELETE FROM statuses WHERE id = ?").bind(status_id).execute(&mut *conn).await?;
+    conn.prepare_cached("DELETE FROM statuses WHERE id = ?")?.execute([status_id])?;
     let data = EventData { id: Some(status_id), moved_to: move_to, tasks: moved, ..event_data(by) };
-    record(conn, status.project_id, events::STATUS_DELETED, data).await
+    record(conn, status.project_id, events::STATUS_DELETED, data)
 }

@@ -1,12 +1,22 @@
 //! The SQLite store: one file in the data directory, WAL mode, schema by migrations.
+//!
+//! Two drivers share the one linked SQLite: reads and the identity commands go
+//! through an async sqlx pool, while the board's writes run on one synchronous
+//! rusqlite connection of their own. A change is about eight statements; through
+//! sqlx each is a round trip to a worker thread, and those hops (not SQLite) were
+//! most of the cost of a write. On its own connection a whole batch runs in one
+//! blocking task.
 
 mod board;
 mod place;
 mod read;
 mod rows;
+#[cfg(test)]
+mod tests;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -23,6 +33,9 @@ use crate::config::AppCredentials;
 #[derive(Clone)]
 pub struct SqliteStore {
     pool: SqlitePool,
+    /// The board writer's connection. Only the writer task uses it, one batch at a
+    /// time, so the lock is never contended; it is held inside a blocking task only.
+    writer: Arc<Mutex<rusqlite::Connection>>,
     /// Events kept per project for `events?after` (older ones answer 410).
     retention: u64,
 }
@@ -44,7 +57,11 @@ impl SqliteStore {
             .busy_timeout(Duration::from_secs(10));
         let pool = SqlitePoolOptions::new().max_connections(8).connect_with(options).await?;
         sqlx::migrate!("./migrations").run(&pool).await?;
-        Ok(Self { pool, retention: DEFAULT_EVENT_RETENTION })
+        let path = path.to_owned();
+        let writer = tokio::task::spawn_blocking(move || open_writer(&path))
+            .await
+            .map_err(|e| StoreError::Failed(format!("opening the writer's connection: {e}")))??;
+        Ok(Self { pool, writer: Arc::new(Mutex::new(writer)), retention: DEFAULT_EVENT_RETENTION })
     }
 
     /// Keeps the last `events` events of each project (at least 64).
@@ -57,6 +74,17 @@ impl SqliteStore {
     pub fn pool(&self) -> &SqlitePool {
         &self.pool
     }
+}
+
+/// The writer's connection, with the pool's settings (the file is already in WAL mode).
+fn open_writer(path: &Path) -> rusqlite::Result<rusqlite::Connection> {
+    let conn = rusqlite::Connection::open(path)?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Every statement a change makes, prepared once.
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
 }
 
 fn is_unique_violation(e: &sqlx::Error) -> bool {
@@ -307,7 +335,16 @@ impl Store for SqliteStore {
     }
 
     async fn apply(&self, batch: Vec<Write>) -> Result<Vec<Result<Committed, OpError>>> {
-        Ok(board::apply(&self.pool, self.retention, batch).await?)
+        let (writer, retention) = (Arc::clone(&self.writer), self.retention);
+        let applied = tokio::task::spawn_blocking(move || {
+            // A panic mid-batch rolled its transaction back as it unwound: the
+            // connection is still good, whatever the poison flag says.
+            let mut conn = writer.lock().unwrap_or_else(PoisonError::into_inner);
+            board::apply(&mut conn, retention, batch)
+        })
+        .await
+        .map_err(|e| StoreError::Failed(format!("the writer's task failed: {e}")))?;
+        Ok(applied?)
     }
 
     async fn board(&self, project_id: i64, user_id: i64) -> Result<Board> {

@@ -1,7 +1,7 @@
 //! Where an item goes in its list: an order key between its new neighbours.
 
 use kanban_protocol::order;
-use sqlx::SqliteConnection;
+use rusqlite::{Connection, OptionalExtension};
 
 use crate::store::board::OpError;
 
@@ -26,8 +26,8 @@ impl List {
 /// The order key for an item placed right after `after_id` and/or right before
 /// `before_id` (at the end when neither is given). `moving` is the item itself when
 /// it is already in the list; it does not count as a neighbour.
-pub async fn place(
-    conn: &mut SqliteConnection,
+pub fn place(
+    conn: &Connection,
     list: List,
     before_id: Option<i64>,
     after_id: Option<i64>,
@@ -37,53 +37,42 @@ pub async fn place(
     let what = if table == "tasks" { "card" } else { "column" };
     let moving = moving.unwrap_or(0);
     let neighbour_sql = format!("SELECT position FROM {table} WHERE id = ? AND {scope} = ?");
-    async fn position_of(
-        conn: &mut SqliteConnection,
-        sql: &str,
-        id: i64,
-        scope_id: i64,
-        moving: i64,
-        what: &str,
-    ) -> Result<String, OpError> {
+    let position_of = |id: i64| -> Result<String, OpError> {
         let found: Option<String> =
-            sqlx::query_scalar(sql).bind(id).bind(scope_id).fetch_optional(&mut *conn).await?;
+            conn.prepare_cached(&neighbour_sql)?.query_row((id, scope_id), |r| r.get(0)).optional()?;
         found.filter(|_| id != moving).ok_or_else(|| {
             OpError::Invalid(format!("{what} {id} is not in that list (or is the one being placed)"))
         })
-    }
+    };
     let (low, high) = match (after_id, before_id) {
         (Some(a), Some(b)) => {
-            let low = position_of(conn, &neighbour_sql, a, scope_id, moving, what).await?;
-            let high = position_of(conn, &neighbour_sql, b, scope_id, moving, what).await?;
+            let low = position_of(a)?;
+            let high = position_of(b)?;
             if low >= high {
                 return Err(OpError::Invalid(format!("{what} {a} does not come before {what} {b}")));
             }
             (Some(low), Some(high))
         }
         (Some(a), None) => {
-            let low = position_of(conn, &neighbour_sql, a, scope_id, moving, what).await?;
+            let low = position_of(a)?;
             let sql =
                 format!("SELECT MIN(position) FROM {table} WHERE {scope} = ? AND position > ? AND id != ?");
             let high: Option<String> =
-                sqlx::query_scalar(&sql).bind(scope_id).bind(&low).bind(moving).fetch_one(&mut *conn).await?;
+                conn.prepare_cached(&sql)?.query_row((scope_id, &low, moving), |r| r.get(0))?;
             (Some(low), high)
         }
         (None, Some(b)) => {
-            let high = position_of(conn, &neighbour_sql, b, scope_id, moving, what).await?;
+            let high = position_of(b)?;
             let sql =
                 format!("SELECT MAX(position) FROM {table} WHERE {scope} = ? AND position < ? AND id != ?");
-            let low: Option<String> = sqlx::query_scalar(&sql)
-                .bind(scope_id)
-                .bind(&high)
-                .bind(moving)
-                .fetch_one(&mut *conn)
-                .await?;
+            let low: Option<String> =
+                conn.prepare_cached(&sql)?.query_row((scope_id, &high, moving), |r| r.get(0))?;
             (low, Some(high))
         }
         (None, None) => {
             let sql = format!("SELECT MAX(position) FROM {table} WHERE {scope} = ? AND id != ?");
             let low: Option<String> =
-                sqlx::query_scalar(&sql).bind(scope_id).bind(moving).fetch_one(&mut *conn).await?;
+                conn.prepare_cached(&sql)?.query_row((scope_id, moving), |r| r.get(0))?;
             (low, None)
         }
     };

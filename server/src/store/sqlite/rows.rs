@@ -1,88 +1,138 @@
-//! Reading board rows: the column lists and the conversions from rows to records.
+//! Board rows: the column lists, the conversions from rows to records (for both
+//! drivers: the async pool reads boards, the writer's connection writes them), and
+//! the lookups every change starts with.
 
 use kanban_protocol::model::{Priority, Role, Status, Task};
-use sqlx::sqlite::SqliteRow;
-use sqlx::{Row, SqliteConnection};
+use rusqlite::{Connection, OptionalExtension};
 
 use crate::store::board::OpError;
 
-pub const TASK_COLUMNS: &str = "id, project_id, status_id, title, description, assignee_id, priority, labels, \
-     due_date, position, version, created_by, updated_by, created_at, updated_at";
-pub const STATUS_COLUMNS: &str = "id, project_id, name, color, position, wip_limit, version";
+/// `TASK_COLUMNS` as a literal, for SQL built with `concat!`.
+macro_rules! task_columns {
+    () => {
+        "id, project_id, status_id, title, description, assignee_id, priority, labels, due_date, position, \
+         version, created_by, updated_by, created_at, updated_at"
+    };
+}
+/// `STATUS_COLUMNS` as a literal, for SQL built with `concat!`.
+macro_rules! status_columns {
+    () => {
+        "id, project_id, name, color, position, wip_limit, version"
+    };
+}
+pub(super) use {status_columns, task_columns};
 
-pub fn task(row: &SqliteRow) -> Task {
-    let labels: String = row.get("labels");
-    let priority: String = row.get("priority");
+pub const TASK_COLUMNS: &str = task_columns!();
+pub const STATUS_COLUMNS: &str = status_columns!();
+
+/// A row of either driver, read by column index. The schema fixes each column's
+/// type (and its CHECKs the values), so a mismatch is a bug and panics, as sqlx's
+/// `Row::get` does.
+pub trait Columns {
+    fn int(&self, i: usize) -> i64;
+    fn opt_int(&self, i: usize) -> Option<i64>;
+    fn text(&self, i: usize) -> String;
+    fn opt_text(&self, i: usize) -> Option<String>;
+}
+
+impl Columns for sqlx::sqlite::SqliteRow {
+    fn int(&self, i: usize) -> i64 {
+        sqlx::Row::get(self, i)
+    }
+    fn opt_int(&self, i: usize) -> Option<i64> {
+        sqlx::Row::get(self, i)
+    }
+    fn text(&self, i: usize) -> String {
+        sqlx::Row::get(self, i)
+    }
+    fn opt_text(&self, i: usize) -> Option<String> {
+        sqlx::Row::get(self, i)
+    }
+}
+
+impl Columns for rusqlite::Row<'_> {
+    fn int(&self, i: usize) -> i64 {
+        self.get_unwrap(i)
+    }
+    fn opt_int(&self, i: usize) -> Option<i64> {
+        self.get_unwrap(i)
+    }
+    fn text(&self, i: usize) -> String {
+        self.get_unwrap(i)
+    }
+    fn opt_text(&self, i: usize) -> Option<String> {
+        self.get_unwrap(i)
+    }
+}
+
+/// A task from a row of `TASK_COLUMNS`.
+pub fn task(row: &impl Columns) -> Task {
     Task {
-        id: row.get("id"),
-        project_id: row.get("project_id"),
-        status_id: row.get("status_id"),
-        title: row.get("title"),
-        description: row.get("description"),
-        assignee_id: row.get("assignee_id"),
+        id: row.int(0),
+        project_id: row.int(1),
+        status_id: row.int(2),
+        title: row.text(3),
+        description: row.text(4),
+        assignee_id: row.opt_int(5),
         // The schema's CHECK admits only known priorities.
-        priority: priority.parse().unwrap_or(Priority::None),
-        labels: serde_json::from_str(&labels).unwrap_or_default(),
-        due_date: row.get("due_date"),
-        position: row.get("position"),
-        version: row.get("version"),
-        created_by: row.get("created_by"),
-        updated_by: row.get("updated_by"),
-        created_at: row.get("created_at"),
-        updated_at: row.get("updated_at"),
+        priority: row.text(6).parse().unwrap_or(Priority::None),
+        labels: serde_json::from_str(&row.text(7)).unwrap_or_default(),
+        due_date: row.opt_text(8),
+        position: row.text(9),
+        version: row.int(10),
+        created_by: row.opt_int(11),
+        updated_by: row.opt_int(12),
+        created_at: row.text(13),
+        updated_at: row.text(14),
     }
 }
 
-pub fn status(row: &SqliteRow) -> Status {
-    let wip: Option<i64> = row.get("wip_limit");
+/// A column from a row of `STATUS_COLUMNS`.
+pub fn status(row: &impl Columns) -> Status {
     Status {
-        id: row.get("id"),
-        project_id: row.get("project_id"),
-        name: row.get("name"),
-        color: row.get("color"),
-        position: row.get("position"),
-        wip_limit: wip.and_then(|w| u32::try_from(w).ok()),
-        version: row.get("version"),
+        id: row.int(0),
+        project_id: row.int(1),
+        name: row.text(2),
+        color: row.opt_text(3),
+        position: row.text(4),
+        wip_limit: row.opt_int(5).and_then(|w| u32::try_from(w).ok()),
+        version: row.int(6),
     }
 }
 
-pub async fn role(
-    conn: &mut SqliteConnection,
-    project_id: i64,
-    user_id: i64,
-) -> Result<Option<Role>, OpError> {
-    let role: Option<String> =
-        sqlx::query_scalar("SELECT role FROM members WHERE project_id = ? AND user_id = ?")
-            .bind(project_id)
-            .bind(user_id)
-            .fetch_optional(&mut *conn)
-            .await?;
+pub fn role(conn: &Connection, project_id: i64, user_id: i64) -> Result<Option<Role>, OpError> {
+    let role: Option<String> = conn
+        .prepare_cached("SELECT role FROM members WHERE project_id = ? AND user_id = ?")?
+        .query_row((project_id, user_id), |r| r.get(0))
+        .optional()?;
     Ok(role.and_then(|r| r.parse().ok()))
 }
 
 /// Checks that `user_id` may change the project. Non-members learn nothing: to
 /// them the object is `not_found`.
-pub async fn require_writer(
-    conn: &mut SqliteConnection,
+pub fn require_writer(
+    conn: &Connection,
     project_id: i64,
     user_id: i64,
     not_found: &'static str,
 ) -> Result<(), OpError> {
-    match role(conn, project_id, user_id).await? {
+    match role(conn, project_id, user_id)? {
         None => Err(OpError::NotFound(not_found)),
         Some(r) if !r.can_write() => Err(OpError::Forbidden("viewers cannot change the board".into())),
         Some(_) => Ok(()),
     }
 }
 
-pub async fn load_task(conn: &mut SqliteConnection, task_id: i64) -> Result<Task, OpError> {
-    let sql = format!("SELECT {TASK_COLUMNS} FROM tasks WHERE id = ?");
-    let row = sqlx::query(&sql).bind(task_id).fetch_optional(&mut *conn).await?;
-    row.map(|r| task(&r)).ok_or(OpError::NotFound("task"))
+pub fn load_task(conn: &Connection, task_id: i64) -> Result<Task, OpError> {
+    conn.prepare_cached(concat!("SELECT ", task_columns!(), " FROM tasks WHERE id = ?"))?
+        .query_row([task_id], |r| Ok(task(r)))
+        .optional()?
+        .ok_or(OpError::NotFound("task"))
 }
 
-pub async fn load_status(conn: &mut SqliteConnection, status_id: i64) -> Result<Status, OpError> {
-    let sql = format!("SELECT {STATUS_COLUMNS} FROM statuses WHERE id = ?");
-    let row = sqlx::query(&sql).bind(status_id).fetch_optional(&mut *conn).await?;
-    row.map(|r| status(&r)).ok_or(OpError::NotFound("column"))
+pub fn load_status(conn: &Connection, status_id: i64) -> Result<Status, OpError> {
+    conn.prepare_cached(concat!("SELECT ", status_columns!(), " FROM statuses WHERE id = ?"))?
+        .query_row([status_id], |r| Ok(status(r)))
+        .optional()?
+        .ok_or(OpError::NotFound("column"))
 }

@@ -2,6 +2,7 @@
 //! checked, and one frame fanned out to N in-process subscribers. Guards against
 //! regressions; `cargo bench -p kanban-server`.
 
+use std::collections::VecDeque;
 use std::hint::black_box;
 use std::sync::Arc;
 
@@ -66,14 +67,20 @@ fn fan_out(c: &mut Criterion) {
         let adapter = LocalAdapter::new(10_000);
         let mut queues = Vec::with_capacity(n);
         for i in 0..n {
-            let (outbox, rx) = Outbox::new(64);
-            let sub = Subscriber { conn_id: i as u64, socket_id: Arc::from(format!("{i}.1")), outbox };
+            let outbox = Outbox::new(64);
+            let sub = Subscriber {
+                conn_id: i as u64,
+                socket_id: Arc::from(format!("{i}.1")),
+                outbox: outbox.clone(),
+            };
             adapter.subscribe("private-bench", sub, None).unwrap();
-            queues.push(rx);
+            queues.push(outbox);
         }
         // Drain the success frames so that the queues start empty.
-        for rx in &mut queues {
-            while rx.try_recv().is_ok() {}
+        let mut taken = VecDeque::new();
+        for outbox in &queues {
+            outbox.try_take(&mut taken);
+            taken.clear();
         }
         let frame = Frame::from(pusher::encode_event("e", Some("private-bench"), &"x".repeat(100)));
         group.throughput(Throughput::Elements(n as u64));
@@ -81,8 +88,9 @@ fn fan_out(c: &mut Criterion) {
             b.iter(|| {
                 let queued = adapter.publish("private-bench", frame.clone(), None);
                 // The connections' side: take the frames off again.
-                for rx in &mut queues {
-                    let _ = rx.try_recv();
+                for outbox in &queues {
+                    outbox.try_take(&mut taken);
+                    taken.clear();
                 }
                 queued
             })

@@ -33,5 +33,5 @@ pub async fn upgrade(
         .max_write_buffer_size(limits.max_frame_bytes.max(WRITE_BUFFER) * 4 + limits.outbound_queue * 1024)
         .max_message_size(limits.max_frame_bytes)
         .max_frame_size(limits.max_frame_bytes)
-        .on_upgrade(move |socket| async move { hub.serve_socket(socket, app_key, protocol).await })
+        .on_upgrade(move |socket| hub.serve_socket(socket, app_key, protocol))
 }

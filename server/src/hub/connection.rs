@@ -4,7 +4,7 @@
 //! The task owns its socket; other tasks reach it only through its [`Outbox`]. A
 //! failing connection ends itself and never affects another.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -13,7 +13,6 @@ use futures_util::{SinkExt, StreamExt};
 use kanban_protocol::channel::{self, ChannelKind};
 use kanban_protocol::pusher::{self, ChannelData, ClientFrame, SubscribeData, UnsubscribeData, code, event};
 use kanban_protocol::sign;
-use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until, timeout};
 
 use super::adapter::PresenceMember;
@@ -21,8 +20,9 @@ use super::rate_limit::TokenBucket;
 use super::{Frame, Hub, Outbox, Subscriber};
 use crate::metrics::Metrics;
 
-/// How many queued frames are written before one flush.
-const WRITE_BATCH: usize = 64;
+/// Frames the connection's batch buffer keeps room for between bursts; a burst's
+/// larger buffer is given back once it is written.
+const KEEP_BATCH: usize = 16;
 
 /// Why the loop ended, and what close frame (if any) to send.
 type Close = Option<(u16, &'static str)>;
@@ -47,44 +47,56 @@ struct Connection {
     limiter: TokenBucket,
 }
 
-/// Serves `socket` until it closes or the hub shuts down.
-pub(super) async fn run(hub: Hub, mut socket: WebSocket, app_key: String, protocol: Option<u32>) {
-    if app_key != hub.app().key {
-        refuse(&mut socket, code::APP_NOT_FOUND, "App key not found").await;
-        return;
-    }
-    if protocol.is_some_and(|v| !(5..=7).contains(&v)) {
-        refuse(&mut socket, code::UNSUPPORTED_PROTOCOL, "Unsupported protocol version").await;
-        return;
-    }
-    let shared = &hub.shared;
-    let open = shared.open.fetch_add(1, Ordering::AcqRel);
-    if open >= shared.limits.max_connections as u64 {
+/// Serves `socket` until it closes or the hub shuts down. An `async move` block
+/// rather than an `async fn`: the block keeps its captures once, where an `async fn`
+/// would hold its arguments twice (as arguments and as moved locals), and this
+/// future lives as long as the connection.
+#[expect(clippy::manual_async_fn, reason = "an async fn would hold its arguments twice")]
+pub(super) fn run(
+    hub: Hub,
+    mut socket: WebSocket,
+    app_key: String,
+    protocol: Option<u32>,
+) -> impl Future<Output = ()> + Send + 'static {
+    async move {
+        if app_key != hub.app().key {
+            refuse(&mut socket, code::APP_NOT_FOUND, "App key not found").await;
+            return;
+        }
+        if protocol.is_some_and(|v| !(5..=7).contains(&v)) {
+            refuse(&mut socket, code::UNSUPPORTED_PROTOCOL, "Unsupported protocol version").await;
+            return;
+        }
+        let shared = &hub.shared;
+        let open = shared.open.fetch_add(1, Ordering::AcqRel);
+        if open >= shared.limits.max_connections as u64 {
+            shared.open.fetch_sub(1, Ordering::AcqRel);
+            Metrics::add(&shared.metrics.connections_refused, 1);
+            refuse(&mut socket, code::OVER_CAPACITY, "Over capacity").await;
+            return;
+        }
+        Metrics::add(&shared.metrics.connections_opened, 1);
+        let conn_id = shared.next_conn_id.fetch_add(1, Ordering::Relaxed);
+        let socket_id: Arc<str> = format!("{}.{}", rand::random::<u32>(), conn_id).into();
+        let outbox = Outbox::new(shared.limits.outbound_queue);
+        let mut conn = Connection {
+            limiter: TokenBucket::new(shared.limits.client_events_per_second),
+            hub: hub.clone(),
+            conn_id,
+            socket_id,
+            outbox,
+            channels: HashMap::new(),
+        };
+        let close = conn.serve(&mut socket).await;
+        conn.leave_all();
+        conn.outbox.close();
+        if let Some((code, reason)) = close {
+            let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
+            let _ = timeout(hub.limits().write_timeout, socket.send(Message::Close(Some(frame)))).await;
+        }
         shared.open.fetch_sub(1, Ordering::AcqRel);
-        Metrics::add(&shared.metrics.connections_refused, 1);
-        refuse(&mut socket, code::OVER_CAPACITY, "Over capacity").await;
-        return;
+        Metrics::add(&shared.metrics.connections_closed, 1);
     }
-    Metrics::add(&shared.metrics.connections_opened, 1);
-    let conn_id = shared.next_conn_id.fetch_add(1, Ordering::Relaxed);
-    let socket_id: Arc<str> = format!("{}.{}", rand::random::<u32>(), conn_id).into();
-    let (outbox, rx) = Outbox::new(shared.limits.outbound_queue);
-    let mut conn = Connection {
-        limiter: TokenBucket::new(shared.limits.client_events_per_second),
-        hub: hub.clone(),
-        conn_id,
-        socket_id,
-        outbox,
-        channels: HashMap::new(),
-    };
-    let close = conn.serve(&mut socket, rx).await;
-    conn.leave_all();
-    if let Some((code, reason)) = close {
-        let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
-        let _ = timeout(hub.limits().write_timeout, socket.send(Message::Close(Some(frame)))).await;
-    }
-    shared.open.fetch_sub(1, Ordering::AcqRel);
-    Metrics::add(&shared.metrics.connections_closed, 1);
 }
 
 /// Tells a client why it cannot stay (as `pusher:error`, then the close code).
@@ -95,17 +107,19 @@ async fn refuse(socket: &mut WebSocket, code: u16, message: &'static str) {
 }
 
 impl Connection {
-    async fn serve(&mut self, socket: &mut WebSocket, mut rx: mpsc::Receiver<Frame>) -> Close {
-        let limits = self.hub.limits().clone();
+    async fn serve(&mut self, socket: &mut WebSocket) -> Close {
+        let (activity_timeout, pong_timeout) =
+            (self.hub.limits().activity_timeout, self.hub.limits().pong_timeout);
         let mut shutdown = self.hub.shutdown_signal();
         if *shutdown.borrow_and_update() {
             return Some((code::RECONNECT, "Server shutting down"));
         }
-        let hello = pusher::connection_established(&self.socket_id, limits.activity_timeout.as_secs());
+        let hello = pusher::connection_established(&self.socket_id, activity_timeout.as_secs());
         let mut wrote = self.write(socket, hello.into()).await;
         let mut last_heard = Instant::now();
         let mut ping_sent: Option<Instant> = None;
-        let mut check_at = last_heard + limits.activity_timeout;
+        let mut check_at = last_heard + activity_timeout;
+        let mut batch = VecDeque::new();
         loop {
             match wrote {
                 Wrote::Done => {}
@@ -116,7 +130,7 @@ impl Connection {
                 biased;
                 _ = shutdown.changed() => return Some((code::RECONNECT, "Server shutting down")),
                 () = self.outbox.wake.notified() => Wrote::Slow,
-                frame = rx.recv() => self.write_batch(socket, frame?, &mut rx).await,
+                () = self.outbox.take(&mut batch) => self.write_batch(socket, &mut batch).await,
                 msg = socket.next() => {
                     let Some(Ok(msg)) = msg else {
                         // A read error covers a message over the size limit: the
@@ -149,17 +163,17 @@ impl Connection {
                 () = sleep_until(check_at) => {
                     let now = Instant::now();
                     if let Some(sent) = ping_sent {
-                        if now >= sent + limits.pong_timeout {
+                        if now >= sent + pong_timeout {
                             return Some((code::PONG_NOT_RECEIVED, "Pong reply not received"));
                         }
-                        check_at = sent + limits.pong_timeout;
+                        check_at = sent + pong_timeout;
                         Wrote::Done
-                    } else if now >= last_heard + limits.activity_timeout {
+                    } else if now >= last_heard + activity_timeout {
                         ping_sent = Some(now);
-                        check_at = now + limits.pong_timeout;
+                        check_at = now + pong_timeout;
                         self.write(socket, pusher::ping().into()).await
                     } else {
-                        check_at = last_heard + limits.activity_timeout;
+                        check_at = last_heard + activity_timeout;
                         Wrote::Done
                     }
                 }
@@ -174,27 +188,18 @@ impl Connection {
         self.guarded(write).await
     }
 
-    /// Writes `first` and whatever else is queued (up to a batch) with one flush.
-    async fn write_batch(
-        &self,
-        socket: &mut WebSocket,
-        first: Frame,
-        rx: &mut mpsc::Receiver<Frame>,
-    ) -> Wrote {
-        let mut written = 1;
+    /// Writes the frames taken from the outbox with one flush, and empties `batch`.
+    async fn write_batch(&self, socket: &mut WebSocket, batch: &mut VecDeque<Frame>) -> Wrote {
+        Metrics::add(&self.hub.metrics().messages_out, batch.len() as u64);
         let write = async {
-            socket.feed(Message::Text(first)).await?;
-            while written < WRITE_BATCH {
-                match rx.try_recv() {
-                    Ok(frame) => socket.feed(Message::Text(frame)).await?,
-                    Err(_) => break,
-                }
-                written += 1;
+            while let Some(frame) = batch.pop_front() {
+                socket.feed(Message::Text(frame)).await?;
             }
             socket.flush().await
         };
         let wrote = self.guarded(write).await;
-        Metrics::add(&self.hub.metrics().messages_out, written as u64);
+        batch.clear();
+        batch.shrink_to(KEEP_BATCH);
         wrote
     }
 

@@ -129,7 +129,7 @@ impl Connection {
             wrote = tokio::select! {
                 biased;
                 _ = shutdown.changed() => return Some((code::RECONNECT, "Server shutting down")),
-                () = self.outbox.wake.notified() => Wrote::Slow,
+                () = self.outbox.overflowed() => Wrote::Slow,
                 () = self.outbox.take(&mut batch) => self.write_batch(socket, &mut batch).await,
                 msg = socket.next() => {
                     let Some(Ok(msg)) = msg else {
@@ -212,7 +212,7 @@ impl Connection {
                 Ok(Ok(())) => Wrote::Done,
                 Ok(Err(_)) | Err(_) => Wrote::Gone,
             },
-            () = self.outbox.wake.notified() => Wrote::Slow,
+            () = self.outbox.overflowed() => Wrote::Slow,
         }
     }
 

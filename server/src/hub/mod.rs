@@ -9,124 +9,24 @@
 mod adapter;
 mod connection;
 mod local;
+mod outbox;
 mod rate_limit;
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::Arc;
+use std::sync::atomic::AtomicU64;
 
 use axum::extract::ws::{Utf8Bytes, WebSocket};
-use tokio::sync::{Notify, watch};
+use tokio::sync::watch;
 
 pub use adapter::{Adapter, ChannelInfo, PresenceMember, SubscribeError};
 pub use local::LocalAdapter;
+pub use outbox::Outbox;
 
 use crate::config::{AppCredentials, Limits};
 use crate::metrics::Metrics;
 
 /// An encoded server frame, shared among all its recipients.
 pub type Frame = Utf8Bytes;
-
-/// One connection's bounded queue of frames: any task pushes, the connection's
-/// own task takes them all at once.
-///
-/// A deque behind a mutex rather than a channel: an idle connection's queue
-/// allocates nothing (tokio's bounded channel holds about 1.5 KiB per connection
-/// from the start, a fifth of an idle connection's memory), and the connection
-/// takes everything queued under one lock instead of one receive per frame.
-#[derive(Debug)]
-pub struct Outbox {
-    queue: Mutex<Queue>,
-    capacity: usize,
-    /// Frames arrived in an empty queue.
-    ready: Notify,
-    /// Set when the queue overflowed: the connection is closed with 4100.
-    overflowed: AtomicBool,
-    wake: Notify,
-}
-
-#[derive(Debug, Default)]
-struct Queue {
-    frames: VecDeque<Frame>,
-    /// The connection has ended: frames are dropped, not queued.
-    closed: bool,
-}
-
-impl Outbox {
-    /// An empty queue for at most `capacity` frames.
-    pub fn new(capacity: usize) -> Arc<Self> {
-        Arc::new(Outbox {
-            queue: Mutex::default(),
-            capacity: capacity.max(1),
-            ready: Notify::new(),
-            overflowed: AtomicBool::new(false),
-            wake: Notify::new(),
-        })
-    }
-
-    fn queue(&self) -> MutexGuard<'_, Queue> {
-        // The lock guards plain data that no push or take leaves half-changed.
-        self.queue.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// Queues a frame without waiting. A full queue marks the connection as a slow
-    /// consumer to be closed; it never makes the publisher wait. Returns whether the
-    /// frame was queued.
-    pub fn push(&self, frame: Frame) -> bool {
-        let mut queue = self.queue();
-        if queue.closed {
-            return false;
-        }
-        if queue.frames.len() >= self.capacity {
-            drop(queue);
-            if !self.overflowed.swap(true, Ordering::Relaxed) {
-                self.wake.notify_one();
-            }
-            return false;
-        }
-        let was_empty = queue.frames.is_empty();
-        queue.frames.push_back(frame);
-        drop(queue);
-        // The taker empties the queue each time: only the first frame wakes it.
-        if was_empty {
-            self.ready.notify_one();
-        }
-        true
-    }
-
-    /// Moves every queued frame to the back of `into`; false if there were none.
-    /// `into` should be empty: its allocation is swapped into the queue for reuse.
-    pub fn try_take(&self, into: &mut VecDeque<Frame>) -> bool {
-        let mut queue = self.queue();
-        if queue.frames.is_empty() {
-            return false;
-        }
-        if into.is_empty() {
-            std::mem::swap(&mut queue.frames, into);
-        } else {
-            into.append(&mut queue.frames);
-        }
-        true
-    }
-
-    /// Waits for frames and moves them all to `into`. Cancel-safe: dropped before it
-    /// returns, it has taken nothing.
-    pub async fn take(&self, into: &mut VecDeque<Frame>) {
-        while !self.try_take(into) {
-            self.ready.notified().await;
-        }
-    }
-
-    /// Ends the queue: what is queued is dropped, later pushes are refused.
-    pub fn close(&self) {
-        let frames = {
-            let mut queue = self.queue();
-            queue.closed = true;
-            std::mem::take(&mut queue.frames)
-        };
-        drop(frames);
-    }
-}
 
 /// One connection's place in a channel.
 #[derive(Debug, Clone)]

@@ -2,6 +2,7 @@
 # Runs the kanban-bench scenarios against kanban-server and Sockudo on this machine,
 # interleaved (kanban, Sockudo, kanban, Sockudo, ...), each server fresh for each run,
 # and appends one JSON line per run to bench/results/RESULTS (default: today's date).
+# ONLY="subscribers 100 " runs only the matching runs; REPEAT=3 repeats each pair.
 # Sockudo is a measuring peer only: installed with `cargo install sockudo` (needs
 # protoc), never a dependency. Loopback only.
 set -euo pipefail
@@ -48,9 +49,11 @@ start_sockudo() {
     wait_port $PORT
 }
 
-# run SERVER SCENARIO ARGS...: one fresh server, one run, one JSON line.
+# run SERVER SCENARIO ARGS...: one fresh server, one run, one JSON line. Runs
+# whose arguments do not contain $ONLY (when set) are skipped.
 run() {
     local server=$1; shift
+    [[ -z ${ONLY:-} || " $* " == *"$ONLY"* ]] || return 0
     "start_$server"
     local extra=()
     [ "$1" = mutations ] && extra=(--token "$TOKEN" --project "$PROJECT")
@@ -61,7 +64,9 @@ run() {
     echo "{\"server\":\"$server\",\"args\":\"$*\",\"result\":${line:-null}}" | tee -a "$OUT"
 }
 
-both() { run kanban "$@"; run sockudo "$@"; }
+both() { # each pair $REPEAT times (default 1), interleaved
+    for _ in $(seq "${REPEAT:-1}"); do run kanban "$@"; run sockudo "$@"; done
+}
 
 for n in 100 1000 5000; do both fanout --subscribers $n --rate 100 --duration 10 --publishers 8; done
 for n in 10 50 100; do both cursors --users $n --hz 60 --duration 10; done

@@ -6,7 +6,7 @@
 use kanban_server::admin;
 use serde_json::{Value, json};
 
-use crate::util::{TestServer, Ws, data_of};
+use crate::util::{Closed, TestServer, Ws, data_of};
 
 const CALLERS: [&str; 7] = ["owner", "member", "viewer", "other", "none", "bad", "revoked"];
 
@@ -185,4 +185,61 @@ async fn no_event_of_a_project_reaches_another() {
     let frames = ws.drain().await;
     let names: Vec<&str> = frames.iter().map(|f| f["event"].as_str().unwrap()).collect();
     assert_eq!(names, ["q-only"], "only Q's own event: {frames:?}");
+}
+
+/// Access taken away by the admin command line (here: a second store on the same
+/// file, as another process would open it) ends the live subscriptions of the
+/// projects it touched: those connections are told to reconnect (4200), and on
+/// their way back whoever lost access is refused. Other projects' connections stay.
+#[tokio::test]
+async fn revoked_access_ends_live_subscriptions() {
+    let server = TestServer::start().await;
+    let ann = server.user("ann").await;
+    let bob = server.user("bob").await;
+    let cat = server.user("cat").await;
+    let dan = server.user("dan").await;
+    let p = server.project("P", &["ann:owner", "bob:member"]).await;
+    let q = server.project("Q", &["cat:owner"]).await;
+    let r = server.project("R", &["dan:owner"]).await;
+    let admin_store = kanban_server::open_store(server.dir.path()).await.unwrap();
+
+    let mut on_p = Vec::new();
+    for token in [&ann, &bob] {
+        let mut ws = Ws::connect(&server.ws_url()).await;
+        ws.join(&server, token, &format!("private-project-{p}")).await;
+        ws.join(&server, token, &format!("presence-project-{p}")).await;
+        ws.drain().await;
+        on_p.push(ws);
+    }
+    let mut on_q = Ws::connect(&server.ws_url()).await;
+    on_q.join(&server, &cat, &format!("private-project-{q}")).await;
+    let mut on_r = Ws::connect(&server.ws_url()).await;
+    on_r.join(&server, &dan, &format!("private-project-{r}")).await;
+
+    // A membership revoked: everyone on P reconnects; bob is refused, ann is not.
+    admin::project_revoke(&admin_store, "P", "bob").await.unwrap();
+    for ws in &mut on_p {
+        assert_eq!(ws.closed().await, Closed::Code(4200));
+    }
+    let mut back = Ws::connect(&server.ws_url()).await;
+    let (status, _) = server.authorize(&bob, &back.socket_id, &format!("private-project-{p}")).await;
+    assert_eq!(status, 403, "bob is no longer a member of P");
+    back.join(&server, &ann, &format!("private-project-{p}")).await;
+
+    // A user's tokens revoked: cat's connection on Q goes; the old token opens nothing.
+    admin::user_revoke(&admin_store, "cat").await.unwrap();
+    assert_eq!(on_q.closed().await, Closed::Code(4200));
+    let (status, _) = server.authorize(&cat, &back.socket_id, &format!("private-project-{q}")).await;
+    assert_eq!(status, 401);
+
+    // A user removed (its memberships go with it): dan's connection on R goes.
+    admin::user_remove(&admin_store, "dan").await.unwrap();
+    assert_eq!(on_r.closed().await, Closed::Code(4200));
+
+    // ann's new connection was never asked to leave: it still hears P's events.
+    let (status, _) =
+        server.rest("POST", &format!("/api/projects/{p}/tasks"), &ann, Some(json!({"title": "after"}))).await;
+    assert_eq!(status, 201);
+    let created = back.recv_event("task-created").await;
+    assert_eq!(data_of(&created)["task"]["title"], "after");
 }

@@ -7,6 +7,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod access;
 pub mod admin;
 pub mod api;
 pub mod config;
@@ -138,14 +139,17 @@ impl Server {
         L::Addr: std::fmt::Debug,
     {
         let hub = self.state.hub.clone();
+        let watcher = access::watch(self.state.store.clone(), hub.clone(), access::CHECK_EVERY);
         let app = api::router(self.state);
         let signal_hub = hub.clone();
-        axum::serve(listener, app)
+        let served = axum::serve(listener, app)
             .with_graceful_shutdown(async move {
                 shutdown.await;
                 signal_hub.shutdown();
             })
-            .await?;
+            .await;
+        watcher.abort();
+        served?;
         // Upgraded sockets are not tracked by the HTTP server: wait for them here.
         let _ = tokio::time::timeout(Duration::from_secs(10), hub.closed()).await;
         Ok(())

@@ -8,7 +8,7 @@
 
 use serde_json::value::RawValue;
 
-use super::{Frame, Subscriber};
+use super::{Ending, Frame, Subscriber};
 
 /// A presence channel's member, as `channel_data` declared it.
 #[derive(Debug, Clone)]
@@ -64,6 +64,10 @@ pub trait Adapter: Send + Sync + 'static {
     /// Queues `frame` to every subscriber of `channel` but the socket `except`.
     /// Returns how many it was queued to.
     fn publish(&self, channel: &str, frame: Frame, except: Option<&str>) -> usize;
+
+    /// Asks every connection subscribed to `channel` to end, for `why`. Returns how
+    /// many were asked.
+    fn end_subscribers(&self, channel: &str, why: Ending) -> usize;
 
     /// One channel's counts, or `None` when nobody is subscribed.
     fn channel_info(&self, channel: &str) -> Option<ChannelInfo>;

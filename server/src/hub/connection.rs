@@ -17,7 +17,7 @@ use tokio::time::{Instant, sleep_until, timeout};
 
 use super::adapter::PresenceMember;
 use super::rate_limit::TokenBucket;
-use super::{Frame, Hub, Outbox, Subscriber};
+use super::{Ending, Frame, Hub, Outbox, Subscriber};
 use crate::metrics::Metrics;
 
 /// Frames the connection's batch buffer keeps room for between bursts; a burst's
@@ -33,8 +33,9 @@ enum Wrote {
     Done,
     /// The peer is gone or did not take the bytes in time.
     Gone,
-    /// The outbox overflowed meanwhile.
-    Slow,
+    /// The connection was asked to end meanwhile (its outbox overflowed, or its
+    /// access changed).
+    Ended(Ending),
 }
 
 struct Connection {
@@ -124,12 +125,15 @@ impl Connection {
             match wrote {
                 Wrote::Done => {}
                 Wrote::Gone => return None,
-                Wrote::Slow => return self.slow_consumer(),
+                Wrote::Ended(Ending::Slow) => return self.slow_consumer(),
+                Wrote::Ended(Ending::Reconnect) => {
+                    return Some((code::RECONNECT, "Access changed: reconnect and subscribe again"));
+                }
             }
             wrote = tokio::select! {
                 biased;
                 _ = shutdown.changed() => return Some((code::RECONNECT, "Server shutting down")),
-                () = self.outbox.overflowed() => Wrote::Slow,
+                why = self.outbox.ending() => Wrote::Ended(why),
                 () = self.outbox.take(&mut batch) => self.write_batch(socket, &mut batch).await,
                 msg = socket.next() => {
                     let Some(Ok(msg)) = msg else {
@@ -203,16 +207,16 @@ impl Connection {
         wrote
     }
 
-    /// Runs a write with the write timeout, giving up at once when the outbox
-    /// overflows meanwhile: a peer that stopped reading blocks its own writes, and
-    /// must not block its own disconnection too.
+    /// Runs a write with the write timeout, giving up at once when the connection
+    /// is asked to end meanwhile (e.g. its outbox overflowed): a peer that stopped
+    /// reading blocks its own writes, and must not block its own disconnection too.
     async fn guarded<E>(&self, write: impl std::future::Future<Output = Result<(), E>>) -> Wrote {
         tokio::select! {
             result = timeout(self.hub.limits().write_timeout, write) => match result {
                 Ok(Ok(())) => Wrote::Done,
                 Ok(Err(_)) | Err(_) => Wrote::Gone,
             },
-            () = self.outbox.overflowed() => Wrote::Slow,
+            why = self.outbox.ending() => Wrote::Ended(why),
         }
     }
 

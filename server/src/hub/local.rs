@@ -13,7 +13,7 @@ use kanban_protocol::pusher;
 use serde_json::value::RawValue;
 
 use super::adapter::{Adapter, ChannelInfo, PresenceMember, SubscribeError};
-use super::{Frame, Subscriber};
+use super::{Ending, Frame, Subscriber};
 
 const SHARDS: usize = 32;
 
@@ -166,6 +166,17 @@ impl Adapter for LocalAdapter {
             }
         }
         queued
+    }
+
+    fn end_subscribers(&self, channel: &str, why: Ending) -> usize {
+        let shard = self.read(channel);
+        let Some(ch) = shard.get(channel) else {
+            return 0;
+        };
+        for (sub, _) in ch.subscribers.values() {
+            sub.outbox.end(why);
+        }
+        ch.subscribers.len()
     }
 
     fn channel_info(&self, channel: &str) -> Option<ChannelInfo> {

@@ -20,7 +20,7 @@ use tokio::sync::watch;
 
 pub use adapter::{Adapter, ChannelInfo, PresenceMember, SubscribeError};
 pub use local::LocalAdapter;
-pub use outbox::Outbox;
+pub use outbox::{Ending, Outbox};
 
 use crate::config::{AppCredentials, Limits};
 use crate::metrics::Metrics;

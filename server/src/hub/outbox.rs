@@ -2,7 +2,7 @@
 //! emptied all at once by the connection's own task.
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use tokio::sync::Notify;
@@ -22,9 +22,21 @@ pub struct Outbox {
     capacity: usize,
     /// Frames arrived in an empty queue.
     ready: Notify,
-    /// Set when the queue overflowed: the connection is closed with 4100.
-    overflowed: AtomicBool,
+    /// Why the connection is to end, once it is (an [`Ending`] as `u8`; 0 while it
+    /// is not): set by whoever decides it, acted on by the connection.
+    ending: AtomicU8,
     wake: Notify,
+}
+
+/// Why a connection is ended from outside its task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Ending {
+    /// Its queue overflowed: it does not read fast enough (closed with 4100).
+    Slow = 1,
+    /// Access to one of its channels was taken away: it is to reconnect and
+    /// subscribe again, authorized anew (closed with 4200).
+    Reconnect = 2,
 }
 
 #[derive(Debug, Default)]
@@ -41,7 +53,7 @@ impl Outbox {
             queue: Mutex::default(),
             capacity: capacity.max(1),
             ready: Notify::new(),
-            overflowed: AtomicBool::new(false),
+            ending: AtomicU8::new(0),
             wake: Notify::new(),
         })
     }
@@ -61,9 +73,7 @@ impl Outbox {
         }
         if queue.frames.len() >= self.capacity {
             drop(queue);
-            if !self.overflowed.swap(true, Ordering::Relaxed) {
-                self.wake.notify_one();
-            }
+            self.end(Ending::Slow);
             return false;
         }
         let was_empty = queue.frames.is_empty();
@@ -99,15 +109,26 @@ impl Outbox {
         }
     }
 
-    /// Completes once the queue has overflowed (at once if it already has).
-    /// Cancel-safe.
-    pub async fn overflowed(&self) {
-        if self.overflowed.load(Ordering::Relaxed) {
-            return;
+    /// Asks the connection to end (the first reason given stands).
+    pub fn end(&self, why: Ending) {
+        if self.ending.compare_exchange(0, why as u8, Ordering::AcqRel, Ordering::Acquire).is_ok() {
+            self.wake.notify_one();
         }
-        // The flag is set before the notification, which waits as a permit for a
-        // waiter that arrives later: no overflow is missed between the two lines.
-        self.wake.notified().await;
+    }
+
+    /// Completes once the connection is to end, with the reason (at once if it
+    /// already is). Cancel-safe.
+    pub async fn ending(&self) -> Ending {
+        loop {
+            match self.ending.load(Ordering::Acquire) {
+                0 => {}
+                n if n == Ending::Slow as u8 => return Ending::Slow,
+                _ => return Ending::Reconnect,
+            }
+            // The reason is stored before the notification, which waits as a permit
+            // for a waiter that comes later: none is missed between the two lines.
+            self.wake.notified().await;
+        }
     }
 
     /// Ends the queue: what is queued is dropped, later pushes are refused.
@@ -136,7 +157,8 @@ mod tests {
         assert!(outbox.push(frame("b")));
         assert!(!outbox.push(frame("c")), "a third frame does not fit");
         // The overflow wakes the connection (a stored permit: it may wait later).
-        tokio::time::timeout(std::time::Duration::from_secs(5), outbox.overflowed()).await.unwrap();
+        let why = tokio::time::timeout(std::time::Duration::from_secs(5), outbox.ending()).await.unwrap();
+        assert_eq!(why, Ending::Slow);
         let mut taken = VecDeque::new();
         outbox.take(&mut taken).await;
         assert_eq!(taken, [frame("a"), frame("b")]);
@@ -155,6 +177,16 @@ mod tests {
         tokio::time::timeout(std::time::Duration::from_secs(5), outbox.take(&mut taken)).await.unwrap();
         assert_eq!(taken, [frame("late")]);
         assert!(push.await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn the_first_reason_to_end_stands() {
+        let outbox = Outbox::new(1);
+        outbox.end(Ending::Reconnect);
+        assert!(outbox.push(frame("a")));
+        assert!(!outbox.push(frame("b")), "full");
+        let why = tokio::time::timeout(std::time::Duration::from_secs(5), outbox.ending()).await.unwrap();
+        assert_eq!(why, Ending::Reconnect, "the overflow after it does not replace it");
     }
 
     #[test]

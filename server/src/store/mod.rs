@@ -82,6 +82,13 @@ pub trait Store: Send + Sync + 'static {
     /// The user's role on a project, or `None` when not a member (or no project).
     async fn role_of(&self, project_id: i64, user_id: i64) -> Result<Option<Role>>;
 
+    /// Projects whose access was taken away after change `after` (a number from an
+    /// earlier answer; 0 for all kept), and the number of the last change. The admin
+    /// command line records these from its own process.
+    async fn access_changes(&self, after: i64) -> Result<AccessChanges>;
+    /// Forgets the access changes up to `upto`, once acted on.
+    async fn forget_access_changes(&self, upto: i64) -> Result<()>;
+
     /// Closes the store: waits for its connections to finish and checkpoints.
     async fn close(&self);
 
@@ -95,6 +102,15 @@ pub trait Store: Send + Sync + 'static {
     async fn board(&self, project_id: i64, user_id: i64) -> Result<Board>;
     /// The logged events after revision `after`, for a member.
     async fn events_after(&self, project_id: i64, user_id: i64, after: u64) -> Result<EventsAfter>;
+}
+
+/// Projects whose access was taken away, as [`Store::access_changes`] answers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AccessChanges {
+    /// The number of the last change seen (the `after` given when there is none).
+    pub last: i64,
+    /// Each project touched, once, in order.
+    pub projects: Vec<i64>,
 }
 
 /// The answer to "what happened since revision N".

@@ -26,7 +26,7 @@ use sqlx::{Row, SqlitePool};
 use subtle::ConstantTimeEq;
 
 use super::board::{Committed, OpError, Write};
-use super::{EventsAfter, ProjectMembers, Result, Store, StoreError, default_statuses, token};
+use super::{AccessChanges, EventsAfter, ProjectMembers, Result, Store, StoreError, default_statuses, token};
 use crate::config::AppCredentials;
 
 /// The store on a SQLite database file.
@@ -317,6 +317,27 @@ impl Store for SqliteStore {
                 .fetch_optional(&self.pool)
                 .await?;
         role.as_deref().map(role_from).transpose()
+    }
+
+    async fn access_changes(&self, after: i64) -> Result<AccessChanges> {
+        let rows: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT id, project_id FROM access_changes WHERE id > ? ORDER BY id")
+                .bind(after)
+                .fetch_all(&self.pool)
+                .await?;
+        let mut changes = AccessChanges { last: after, projects: Vec::new() };
+        for (id, project_id) in rows {
+            changes.last = id;
+            if !changes.projects.contains(&project_id) {
+                changes.projects.push(project_id);
+            }
+        }
+        Ok(changes)
+    }
+
+    async fn forget_access_changes(&self, upto: i64) -> Result<()> {
+        sqlx::query("DELETE FROM access_changes WHERE id <= ?").bind(upto).execute(&self.pool).await?;
+        Ok(())
     }
 
     async fn close(&self) {

@@ -36,9 +36,11 @@ async fn fixture() -> Fixture {
     let viewer = server.user("viewer").await;
     let other = server.user("other").await;
     let revoked = server.user("revoked").await;
+    // Revoked before it joins P: a revocation of a member would (rightly) send P's
+    // live connections to reconnect a moment later, in the middle of a test.
+    admin::user_revoke(server.server.store().as_ref(), "revoked").await.unwrap();
     let pid = server.project("P", &["owner:owner", "member:member", "viewer:viewer", "revoked:owner"]).await;
     server.project("Q", &["other:owner"]).await;
-    admin::user_revoke(server.server.store().as_ref(), "revoked").await.unwrap();
     let (_, board) = server.get(&format!("/api/projects/{pid}/board"), Some(&owner)).await;
     let columns = board["statuses"].as_array().unwrap().iter().map(|s| s["id"].as_i64().unwrap()).collect();
     let (status, _) = server

@@ -450,6 +450,31 @@ test('a wrongly signed HTTP API request is refused', async () => {
   equal(status, 401, 'status');
 });
 
+test('a revoked member: pusher-js reconnects, the member is refused, the others subscribe again', async () => {
+  const server = await Server.start();
+  try {
+    const a = server.admin('user', 'add', 'ann');
+    const b = server.admin('user', 'add', 'bob');
+    const p = server.admin('project', 'add', 'P', '--member', 'ann', '--member', 'bob');
+    const name = `private-project-${p}`;
+    const annClient = await connected(server.client(a));
+    const annChannel = await subscribed(annClient, name);
+    const bobClient = await connected(server.client(b));
+    const bobChannel = await subscribed(bobClient, name);
+    const annAgain = once(annChannel, 'pusher:subscription_succeeded', 'ann subscribed again');
+    const bobRefused = once(bobChannel, 'pusher:subscription_error', 'bob refused on his way back');
+    server.admin('project', 'revoke', 'P', 'bob');
+    equal((await bobRefused).data.status, 403, 'bob is no longer a member');
+    await annAgain;
+    const created = once(annChannel, 'task-created', 'a task created after the revocation');
+    const { status } = await server.rest('POST', `/api/projects/${p}/tasks`, a, { title: 'after' });
+    equal(status, 201, 'create status');
+    equal((await created).data.task.title, 'after', 'ann still hears the board');
+  } finally {
+    await server.destroy();
+  }
+});
+
 test('pusher-js reconnects after a server restart and receives events again', async () => {
   const first = await Server.start();
   let second;

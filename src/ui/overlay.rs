@@ -12,7 +12,14 @@ use super::text::fit;
 use crate::app::form::{CardForm, Confirm, Field, Prompt};
 use crate::app::{App, keys_help};
 
-/// A box of at most `w`×`h` in the middle of the screen.
+/// The screen above the status bar: boxes leave its last line visible, which says
+/// what the keys do in them and why a save was refused.
+fn above_status(frame: &Frame<'_>) -> Rect {
+    let area = frame.area();
+    Rect { height: area.height.saturating_sub(1), ..area }
+}
+
+/// A box of at most `w`×`h` in the middle of `area`.
 fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
@@ -38,7 +45,7 @@ pub fn help(frame: &mut Frame<'_>, app: &App, theme: Theme) {
         lines.push(Line::raw(""));
         lines.extend(hint.steps.iter().map(|s| Line::from(Span::styled(format!(" {s}"), theme.dim()))));
     }
-    let area = centered(frame.area(), 90, lines.len() as u16 + 2);
+    let area = centered(above_status(frame), 90, lines.len() as u16 + 2);
     frame.render_widget(Clear, area);
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(boxed("Keys", theme)), area);
 }
@@ -74,7 +81,7 @@ pub fn form(frame: &mut Frame<'_>, form: &CardForm, theme: Theme) {
         (Some(t), true) => format!("Card #{} (read-only)", t.id),
         (Some(t), false) => format!("Card #{} · version {}", t.id, t.version),
     };
-    let outer = centered(frame.area(), 76, 24);
+    let outer = centered(above_status(frame), 76, 24);
     frame.render_widget(Clear, outer);
     let block = boxed(&title, theme);
     let inner = block.inner(outer);
@@ -144,7 +151,7 @@ pub fn form(frame: &mut Frame<'_>, form: &CardForm, theme: Theme) {
 }
 
 pub fn prompt(frame: &mut Frame<'_>, prompt: &Prompt, theme: Theme) {
-    let area = centered(frame.area(), 50, 3);
+    let area = centered(above_status(frame), 50, 3);
     frame.render_widget(Clear, area);
     let block = boxed(prompt.title(), theme);
     let inner = block.inner(area);
@@ -154,7 +161,7 @@ pub fn prompt(frame: &mut Frame<'_>, prompt: &Prompt, theme: Theme) {
 
 pub fn confirm(frame: &mut Frame<'_>, confirm: &Confirm, theme: Theme) {
     let question = confirm.question();
-    let area = centered(frame.area(), (question.chars().count() as u16 + 4).max(30), 3);
+    let area = centered(above_status(frame), (question.chars().count() as u16 + 4).max(30), 3);
     frame.render_widget(Clear, area);
     frame.render_widget(Paragraph::new(format!(" {question}")).block(boxed("Sure?", theme)), area);
 }
@@ -170,7 +177,7 @@ pub fn picker(frame: &mut Frame<'_>, app: &App, index: usize, theme: Theme) {
             Line::from(Span::styled(text, style))
         })
         .collect();
-    let area = centered(frame.area(), 50, lines.len() as u16 + 2);
+    let area = centered(above_status(frame), 50, lines.len() as u16 + 2);
     frame.render_widget(Clear, area);
     frame.render_widget(Paragraph::new(lines).block(boxed("Open a project", theme)), area);
 }

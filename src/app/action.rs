@@ -2,7 +2,7 @@
 //! asks of the world ([`Command`]). `update` turns one into the other without I/O.
 
 use crossterm::event::{KeyEvent, MouseEvent};
-use kanban_protocol::model::{Board, CursorPos, EventData, EventsSince, Project, User, UserInfo};
+use kanban_protocol::model::{Board, CursorPos, EventData, EventsSince, Project, Task, User, UserInfo};
 pub use kanban_protocol::request::Change;
 
 /// Everything the app reacts to, from one channel.
@@ -58,6 +58,12 @@ pub enum NetEvent {
     },
     /// A change we asked for was refused, or a request failed.
     Failed(String),
+    /// A change of a card we asked for was refused because the card changed
+    /// meanwhile; `current` is the card as it is now.
+    Stale {
+        message: String,
+        current: Box<Task>,
+    },
 }
 
 /// What the app asks the network side to do.

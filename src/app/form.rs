@@ -132,6 +132,36 @@ impl CardForm {
         form
     }
 
+    /// Moves an edit refused as stale onto `current`, the card as it is now: each
+    /// field this form changed keeps this form's value, each field it left alone
+    /// takes the current one, so saving again changes only what this form changed.
+    pub fn rebase(&mut self, current: Task) {
+        let Some(base) = self.task.take() else {
+            return;
+        };
+        if joined(&self.title) == base.title {
+            self.title = text(&current.title);
+        }
+        if joined(&self.description) == base.description {
+            self.description = text(&current.description);
+        }
+        if joined(&self.labels) == base.labels.join(", ") {
+            self.labels = text(&current.labels.join(", "));
+        }
+        if joined(&self.due) == base.due_date.as_deref().unwrap_or("") {
+            self.due = text(current.due_date.as_deref().unwrap_or(""));
+        }
+        if self.assignee == base.assignee_id {
+            self.assignee = current.assignee_id;
+        }
+        if self.priority == base.priority {
+            self.priority = current.priority;
+        }
+        self.status_id = current.status_id;
+        self.task = Some(current);
+        self.refocus();
+    }
+
     /// Puts the text cursor in the focused field only.
     fn refocus(&mut self) {
         let field = self.field;

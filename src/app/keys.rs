@@ -257,7 +257,13 @@ fn form_outcome(app: &mut App, form: Box<CardForm>, outcome: FormOutcome) -> Vec
                 return write(app, Change::CreateTask { project_id, new });
             }
         }
-        FormOutcome::Update { task_id, patch } => return write(app, Change::UpdateTask { task_id, patch }),
+        FormOutcome::Update { task_id, patch } => {
+            let out = write(app, Change::UpdateTask { task_id, patch });
+            if !out.is_empty() {
+                app.draft = Some(form);
+            }
+            return out;
+        }
     }
     Vec::new()
 }

@@ -84,6 +84,9 @@ pub struct App {
     pub throttle: CursorThrottle,
     /// A card we asked for is to be selected when it is made, unless we moved on.
     select_created: bool,
+    /// The last edit of a card sent and not yet answered: reopened if the card
+    /// turns out to have changed meanwhile, so that no typing is lost.
+    draft: Option<Box<CardForm>>,
     pub quit: bool,
 }
 
@@ -107,6 +110,7 @@ impl App {
             join_hint: None,
             throttle: CursorThrottle::new(fps),
             select_created: false,
+            draft: None,
             quit: false,
         }
     }
@@ -239,6 +243,11 @@ impl App {
                 {
                     board.apply(name, &data);
                 }
+                if let (events::TASK_UPDATED, Some(task)) = (name, &data.task)
+                    && self.draft.as_ref().and_then(|d| d.task.as_ref()).is_some_and(|d| d.id == task.id)
+                {
+                    self.draft = None;
+                }
                 // A card we just made is where we look next, unless we have
                 // already looked elsewhere.
                 if let (events::TASK_CREATED, Some(task), true) = (name, &data.task, self.select_created) {
@@ -250,6 +259,10 @@ impl App {
             }
             NetEvent::Failed(message) => {
                 self.error(message);
+                Vec::new()
+            }
+            NetEvent::Stale { message, current } => {
+                self.stale(message, *current);
                 Vec::new()
             }
             NetEvent::Present(members) => {
@@ -271,6 +284,24 @@ impl App {
                 self.presence.cursors.insert(user_id, pos);
                 Vec::new()
             }
+        }
+    }
+
+    /// An edit refused because the card changed meanwhile: the form comes back
+    /// over the card as it is now, with this user's changes in it, unless the
+    /// user has moved on to something else.
+    fn stale(&mut self, message: String, current: kanban_protocol::model::Task) {
+        let draft = self.draft.take().filter(|d| d.task.as_ref().is_some_and(|t| t.id == current.id));
+        match draft {
+            Some(mut form) if matches!(self.mode, Mode::Board) => {
+                form.rebase(current);
+                self.mode = Mode::Form(form);
+                // Instead of the server's wording (versions), what to do now.
+                self.error(
+                    "Someone changed this card meanwhile: your edit is kept over theirs. Save again, or Esc",
+                );
+            }
+            _ => self.error(message),
         }
     }
 

@@ -353,3 +353,57 @@ fn a_click_selects_the_card_under_the_mouse_and_the_wheel_scrolls() {
     assert_eq!(app.selection.status_id, Some(1));
     assert_eq!(app.selection.task_id, Some(12));
 }
+
+fn ctrl(app: &mut App, c: char) -> Vec<Command> {
+    app.update(Action::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)))
+}
+
+#[test]
+fn an_edit_refused_as_stale_comes_back_with_the_typing_over_the_current_card() {
+    let mut app = app_with(Role::Owner);
+    // ann opens card 11 and types at the end of its title.
+    key(&mut app, KeyCode::Enter);
+    for c in " now".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    let sent = writes(ctrl(&mut app, 's'));
+    let [Change::UpdateTask { task_id: 11, patch }] = &sent[..] else { panic!("one update: {sent:?}") };
+    assert_eq!((patch.title.as_deref(), patch.version), (Some("Write the README now"), Some(1)));
+    assert!(matches!(app.mode, Mode::Board));
+
+    // Meanwhile bob changed the card's description; the server refuses ann's version.
+    let current =
+        Task { description: "bob's words".into(), version: 2, ..task(11, 1, "V", "Write the README") };
+    app.update(Action::Net(NetEvent::Stale {
+        message: "the task changed meanwhile: version 1 was given, it is at 2".into(),
+        current: Box::new(current),
+    }));
+    let Mode::Form(form) = &app.mode else { panic!("the form is back: {:?}", app.mode) };
+    assert_eq!(form.title.lines(), ["Write the README now"], "ann's typing is kept");
+    assert_eq!(form.description.lines(), ["bob's words"], "bob's change is taken in");
+    assert!(app.notice.as_ref().is_some_and(|n| n.error && n.text.contains("Save again")));
+
+    // Saving again sends ann's change alone, against the current version.
+    let sent = writes(ctrl(&mut app, 's'));
+    let [Change::UpdateTask { task_id: 11, patch }] = &sent[..] else { panic!("one update: {sent:?}") };
+    assert_eq!(
+        *patch,
+        TaskPatch { title: Some("Write the README now".into()), version: Some(2), ..TaskPatch::default() }
+    );
+}
+
+#[test]
+fn a_stale_answer_does_not_take_the_keyboard_from_what_the_user_does_next() {
+    let mut app = app_with(Role::Owner);
+    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('!'));
+    assert_eq!(writes(ctrl(&mut app, 's')).len(), 1);
+    key(&mut app, KeyCode::Char('/')); // the filter prompt is open when the answer comes
+    let current = Task { version: 2, ..task(11, 1, "V", "Write the README") };
+    app.update(Action::Net(NetEvent::Stale {
+        message: "changed meanwhile".into(),
+        current: Box::new(current),
+    }));
+    assert!(matches!(app.mode, Mode::Prompt(_)), "{:?}", app.mode);
+    assert_eq!(app.notice.as_ref().map(|n| n.text.as_str()), Some("changed meanwhile"));
+}

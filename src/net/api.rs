@@ -1,6 +1,6 @@
 //! The REST API as the client uses it.
 
-use kanban_protocol::model::{Board, ChannelAuth, ClientConfig, EventData, EventsSince, Project, User};
+use kanban_protocol::model::{Board, ChannelAuth, ClientConfig, EventData, EventsSince, Project, Task, User};
 use std::sync::Arc;
 
 use reqwest::{Method, StatusCode};
@@ -15,6 +15,10 @@ pub enum ApiError {
     /// The server answered with an error.
     #[error("{message}")]
     Refused { status: u16, message: String },
+    /// A change of a card was refused because the card changed meanwhile (409);
+    /// `current` is the card as it is now.
+    #[error("{message}")]
+    Stale { message: String, current: Box<Task> },
     /// The server could not be reached.
     #[error("cannot reach the server: {0}")]
     Unreachable(String),
@@ -80,10 +84,14 @@ impl Api {
         let res = req.send().await.map_err(|e| ApiError::Unreachable(e.without_url().to_string()))?;
         let status = res.status();
         if !status.is_success() {
-            let message = match res.json::<Value>().await {
-                Ok(v) => v["error"].as_str().map(str::to_string).unwrap_or_else(|| status.to_string()),
-                Err(_) => status.to_string(),
-            };
+            let body = res.json::<Value>().await.unwrap_or_default();
+            let message = body["error"].as_str().map(str::to_string).unwrap_or_else(|| status.to_string());
+            // A stale card comes back with its current state beside the message.
+            if status == StatusCode::CONFLICT
+                && let Ok(current) = serde_json::from_value::<Task>(body["task"].clone())
+            {
+                return Err(ApiError::Stale { message, current: Box::new(current) });
+            }
             return Err(ApiError::Refused { status: status.as_u16(), message });
         }
         res.json().await.map_err(|e| ApiError::Garbled(e.to_string()))

@@ -367,6 +367,7 @@ async fn write_in_order(api: Api, app: mpsc::Sender<Action>, mut queue: mpsc::Un
     while let Some(change) = queue.recv().await {
         let event = match api.write(&change).await {
             Ok(data) => NetEvent::Done { name: change.event(), data: Box::new(data) },
+            Err(ApiError::Stale { message, current }) => NetEvent::Stale { message, current },
             Err(e) => NetEvent::Failed(e.to_string()),
         };
         if app.send(Action::Net(event)).await.is_err() {

@@ -229,6 +229,47 @@ async fn a_refused_change_shows_its_message() {
     assert_eq!(titles(&v.app, 0), ["x"]);
 }
 
+/// Two people edit one card at once: the second save meets a newer version, and
+/// the form comes back with that person's typing over the card as it is now.
+#[tokio::test]
+async fn a_stale_edit_comes_back_with_the_typing_kept() {
+    let (_server, mut ann, mut bob) = two().await;
+    keys(&mut ann, &[KeyCode::Char('n')]).await;
+    typed(&mut ann, "Plan").await;
+    keys(&mut ann, &[KeyCode::Enter]).await;
+    until(&mut bob, "the new card", |a| titles(a, 0) == ["Plan"]).await;
+    until(&mut ann, "the card selected", |a| a.selection.task_id.is_some()).await;
+
+    // bob opens the card and types; ann changes its description and saves first.
+    keys(&mut bob, &[KeyCode::Char('e'), KeyCode::End]).await;
+    typed(&mut bob, " the launch").await;
+    keys(&mut ann, &[KeyCode::Char('e'), KeyCode::Tab]).await;
+    typed(&mut ann, "by Friday").await;
+    press(&mut ann, KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)).await;
+    until(&mut bob, "ann's edit", |a| {
+        a.board.as_ref().is_some_and(|b| b.tasks.iter().any(|t| t.description == "by Friday"))
+    })
+    .await;
+
+    press(&mut bob, KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)).await;
+    until(
+        &mut bob,
+        "the form back",
+        |a| matches!(&a.mode, Mode::Form(f) if f.task.as_ref().is_some_and(|t| t.version == 2)),
+    )
+    .await;
+    let Mode::Form(form) = &bob.app.mode else { unreachable!() };
+    assert_eq!(form.title.lines(), ["Plan the launch"]);
+    assert_eq!(form.description.lines(), ["by Friday"]);
+    press(&mut bob, KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)).await;
+    until_both(&mut bob, &mut ann, "bob's title, over ann's description", |a| {
+        a.board.as_ref().is_some_and(|b| {
+            b.tasks.iter().any(|t| t.title == "Plan the launch" && t.description == "by Friday")
+        })
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn the_embedded_server_opens_the_local_users_board() {
     let dir = tempfile::tempdir().unwrap();

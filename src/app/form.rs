@@ -372,6 +372,9 @@ impl Confirm {
         match self {
             Confirm::DeleteTask { title, .. } => format!("Delete card \"{title}\"? (y/n)"),
             Confirm::DeleteColumn { name, cards: 0, .. } => format!("Delete column \"{name}\"? (y/n)"),
+            Confirm::DeleteColumn { name, cards: 1, move_to: Some((_, to)), .. } => {
+                format!("Delete column \"{name}\" and move its card to \"{to}\"? (y/n)")
+            }
             Confirm::DeleteColumn { name, cards, move_to: Some((_, to)), .. } => {
                 format!("Delete column \"{name}\" and move its {cards} cards to \"{to}\"? (y/n)")
             }
@@ -484,5 +487,21 @@ mod tests {
         let mut form = CardForm::new_card(1, vec![]);
         typed(&mut form, "   ");
         assert!(matches!(form.key(key(KeyCode::Enter)), FormOutcome::Invalid(_)));
+    }
+
+    #[test]
+    fn the_delete_column_question_counts_its_cards() {
+        let ask = |cards| {
+            Confirm::DeleteColumn {
+                status_id: 1,
+                name: "Todo".into(),
+                cards,
+                move_to: Some((2, "Done".into())),
+            }
+            .question()
+        };
+        assert_eq!(ask(0), "Delete column \"Todo\"? (y/n)");
+        assert_eq!(ask(1), "Delete column \"Todo\" and move its card to \"Done\"? (y/n)");
+        assert_eq!(ask(3), "Delete column \"Todo\" and move its 3 cards to \"Done\"? (y/n)");
     }
 }

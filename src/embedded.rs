@@ -68,9 +68,11 @@ pub async fn start(data_dir: &Path, port: u16) -> anyhow::Result<Embedded> {
     let hint = JoinHint {
         short: format!("others join at {url} (? shows how)"),
         steps: vec![
-            format!("Others join this board at {url}:"),
-            format!("  kanban-server --data-dir {dir} user add NAME      (prints their token)"),
+            format!("Others join this board at {url}."),
+            "Add each one (the first command prints their token):".to_string(),
+            format!("  kanban-server --data-dir {dir} user add NAME"),
             format!("  kanban-server --data-dir {dir} project grant {project_id} NAME"),
+            "and they run:".to_string(),
             format!("  kanban-tui --server {url} --token TOKEN"),
         ],
     };

@@ -116,3 +116,57 @@ pub fn layout(
     }
     screen
 }
+
+/// The help box's widest text, and the most of it shown at once.
+const HELP_WIDTH: u16 = 90;
+
+/// The help box on a screen of `width`×`height`: where it goes and its text
+/// wrapped to it. Drawing and scrolling both use it, so the scroll stops where the
+/// text ends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HelpBox {
+    pub area: Rect,
+    /// Each row: the index of the line it comes from, and its text.
+    pub rows: Vec<(usize, String)>,
+    /// How many rows fit inside the box.
+    pub visible: u16,
+}
+
+impl HelpBox {
+    /// The furthest the text scrolls.
+    pub fn max_scroll(&self) -> u16 {
+        u16::try_from(self.rows.len()).unwrap_or(u16::MAX).saturating_sub(self.visible)
+    }
+}
+
+/// Lays out `lines` of help in a box above the status line, wrapped by display
+/// width (a command stays whole, only broken where the box ends).
+pub fn help_box(width: u16, height: u16, lines: &[String]) -> HelpBox {
+    let screen_height = height.saturating_sub(1);
+    let box_width = HELP_WIDTH.min(width);
+    let inner = usize::from(box_width.saturating_sub(2)).max(1);
+    let mut rows = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        let mut row = String::new();
+        let mut used = 0;
+        for c in line.chars() {
+            let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+            if used + w > inner {
+                rows.push((i, std::mem::take(&mut row)));
+                used = 0;
+            }
+            row.push(c);
+            used += w;
+        }
+        rows.push((i, row));
+    }
+    let wanted = u16::try_from(rows.len()).unwrap_or(u16::MAX).saturating_add(2);
+    let box_height = wanted.min(screen_height);
+    let area = Rect {
+        x: (width - box_width) / 2,
+        y: (screen_height - box_height) / 2,
+        width: box_width,
+        height: box_height,
+    };
+    HelpBox { area, rows, visible: box_height.saturating_sub(2) }
+}

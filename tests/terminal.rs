@@ -87,7 +87,12 @@ async fn the_run_command_opens_a_working_board_with_nothing_else() {
     tmux.keys("me", &["Enter"]);
     tmux.wait_for("me", "the card", false, |s| s.contains("First card") && s.contains("Todo 1"));
     tmux.keys("me", &["?"]);
-    tmux.wait_for("me", "how others join", false, |s| s.contains("project grant") && s.contains("user add"));
+    // 24 lines hold the keys but not all of how others join: the help scrolls.
+    tmux.wait_for("me", "the help", false, |s| s.contains("move the selection") && s.contains("↓↑ scroll"));
+    tmux.keys("me", &["Down"; 8]);
+    tmux.wait_for("me", "how others join", false, |s| {
+        s.contains("project grant") && s.contains("user add") && s.contains("--token TOKEN")
+    });
     // Escape alone (followed at once by a key it would read as Alt+key).
     tmux.keys("me", &["Escape"]);
     tmux.wait_for("me", "the help closed", false, |s| !s.contains("project grant"));

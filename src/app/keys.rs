@@ -45,7 +45,23 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
     app.notice = None;
     match std::mem::take(&mut app.mode) {
         Mode::Board => board_key(app, key),
-        Mode::Help => Vec::new(),
+        Mode::Help(scroll) => {
+            // Arrows scroll a help taller than the screen; any other key closes it.
+            match key.code {
+                KeyCode::Down | KeyCode::Char('j') | KeyCode::PageDown => {
+                    app.mode = Mode::Help(
+                        scroll
+                            .saturating_add(1)
+                            .min(app.help_box(app.viewport.0, app.viewport.1).max_scroll()),
+                    );
+                }
+                KeyCode::Up | KeyCode::Char('k') | KeyCode::PageUp => {
+                    app.mode = Mode::Help(scroll.saturating_sub(1));
+                }
+                _ => {}
+            }
+            Vec::new()
+        }
         Mode::Form(mut form) => {
             let out = form.key(key);
             form_outcome(app, form, out)
@@ -84,7 +100,7 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
                 Vec::new()
             }
             KeyCode::Char('?') => {
-                app.mode = Mode::Help;
+                app.mode = Mode::Help(0);
                 Vec::new()
             }
             _ => Vec::new(),
@@ -102,7 +118,7 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
     };
     match key.code {
         KeyCode::Char('q') => app.quit = true,
-        KeyCode::Char('?') => app.mode = Mode::Help,
+        KeyCode::Char('?') => app.mode = Mode::Help(0),
         KeyCode::Left | KeyCode::Char('h') => app.selection.step_column(board, &filter, -1),
         KeyCode::Right | KeyCode::Char('l') => app.selection.step_column(board, &filter, 1),
         KeyCode::Up | KeyCode::Char('k') => app.selection.step_card(board, &filter, -1),

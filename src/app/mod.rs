@@ -29,7 +29,8 @@ pub fn keys_help() -> &'static [(&'static str, &'static str)] {
 pub enum Mode {
     #[default]
     Board,
-    Help,
+    /// The keys, scrolled down by this many lines (on short terminals).
+    Help(u16),
     Form(Box<CardForm>),
     Prompt(Box<Prompt>),
     Confirm(Confirm),
@@ -123,6 +124,24 @@ impl App {
     /// Whether I may change the board.
     pub fn can_write(&self) -> bool {
         self.board.as_ref().is_some_and(|b| b.project.role.can_write())
+    }
+
+    /// The help's lines: each key and what it does, then (embedded) how others
+    /// join. `true` marks a key line.
+    pub fn help_lines(&self) -> Vec<(bool, String)> {
+        let mut lines: Vec<(bool, String)> =
+            KEYS_HELP.iter().map(|(keys, what)| (true, format!(" {keys:<16}{what}"))).collect();
+        if let Some(hint) = &self.join_hint {
+            lines.push((false, String::new()));
+            lines.extend(hint.steps.iter().map(|s| (false, format!(" {s}"))));
+        }
+        lines
+    }
+
+    /// The help box on a terminal of `width`×`height`.
+    pub fn help_box(&self, width: u16, height: u16) -> crate::geometry::HelpBox {
+        let lines: Vec<String> = self.help_lines().into_iter().map(|(_, text)| text).collect();
+        crate::geometry::help_box(width, height, &lines)
     }
 
     pub fn info(&mut self, text: impl Into<String>) {

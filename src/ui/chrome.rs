@@ -66,6 +66,9 @@ pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect, theme: Theme) {
             Line::from(Span::styled(fit(&format!(" {}", n.text), width), style))
         }
         None => {
+            let screen = frame.area();
+            let scrolls = matches!(app.mode, Mode::Help(_))
+                && app.help_box(screen.width, screen.height).max_scroll() > 0;
             let hints = match app.mode {
                 Mode::Form(_) => {
                     " Tab next field · Enter or Ctrl-S save (Enter in the description: new line) · Esc cancel"
@@ -73,7 +76,8 @@ pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect, theme: Theme) {
                 Mode::Prompt(_) => " Enter confirm · Esc cancel",
                 Mode::Confirm(_) => " y yes · any other key no",
                 Mode::Picker(_) => " ↑↓ choose · Enter open",
-                Mode::Help => " any key closes the help",
+                Mode::Help(_) if scrolls => " ↓↑ scroll · any other key closes the help",
+                Mode::Help(_) => " any key closes the help",
                 Mode::Board if app.board.is_none() => " loading… · q quit",
                 Mode::Board => " ? help · n new · e edit · H/L move · d delete · / filter · q quit",
             };

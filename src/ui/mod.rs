@@ -22,7 +22,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, theme: Theme) {
     chrome::status(frame, app, screen.status, theme);
     match &app.mode {
         Mode::Board => {}
-        Mode::Help => overlay::help(frame, app, theme),
+        Mode::Help(scroll) => overlay::help(frame, app, *scroll, theme),
         Mode::Form(form) => overlay::form(frame, form, theme),
         Mode::Prompt(prompt) => overlay::prompt(frame, prompt, theme),
         Mode::Confirm(confirm) => overlay::confirm(frame, confirm, theme),

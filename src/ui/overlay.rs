@@ -4,13 +4,13 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 use ratatui_textarea::TextArea;
 
 use super::Theme;
 use super::text::fit;
+use crate::app::App;
 use crate::app::form::{CardForm, Confirm, Field, Prompt};
-use crate::app::{App, keys_help};
 
 /// The screen above the status bar: boxes leave its last line visible, which says
 /// what the keys do in them and why a save was refused.
@@ -33,21 +33,33 @@ fn boxed<'a>(title: &'a str, theme: Theme) -> Block<'a> {
         .title(Span::styled(format!(" {title} "), theme.title()))
 }
 
-pub fn help(frame: &mut Frame<'_>, app: &App, theme: Theme) {
-    let table = keys_help();
-    let mut lines: Vec<Line> = table
-        .iter()
-        .map(|(keys, what)| {
-            Line::from(vec![Span::styled(format!(" {keys:<16}"), theme.title()), Span::raw(*what)])
+pub fn help(frame: &mut Frame<'_>, app: &App, scroll: u16, theme: Theme) {
+    let lines = app.help_lines();
+    let help = app.help_box(frame.area().width, frame.area().height);
+    let scroll = scroll.min(help.max_scroll());
+    let shown = help.rows.iter().enumerate().skip(usize::from(scroll)).take(usize::from(help.visible));
+    let rows: Vec<Line> = shown
+        .map(|(k, (i, row))| {
+            let first_row = k == 0 || help.rows[k - 1].0 != *i;
+            if !lines[*i].0 {
+                return Line::from(Span::styled(row.clone(), theme.dim()));
+            }
+            if !first_row {
+                return Line::raw(row.clone());
+            }
+            // A key line: the keys column in the title style.
+            let keys: String = row.chars().take(17).collect();
+            let rest: String = row.chars().skip(17).collect();
+            Line::from(vec![Span::styled(keys, theme.title()), Span::raw(rest)])
         })
         .collect();
-    if let Some(hint) = &app.join_hint {
-        lines.push(Line::raw(""));
-        lines.extend(hint.steps.iter().map(|s| Line::from(Span::styled(format!(" {s}"), theme.dim()))));
-    }
-    let area = centered(above_status(frame), 90, lines.len() as u16 + 2);
-    frame.render_widget(Clear, area);
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }).block(boxed("Keys", theme)), area);
+    let title = if help.max_scroll() > 0 {
+        format!("Keys · {}–{} of {} · ↓↑", scroll + 1, scroll + help.visible, help.rows.len())
+    } else {
+        "Keys".to_string()
+    };
+    frame.render_widget(Clear, help.area);
+    frame.render_widget(Paragraph::new(rows).block(boxed(&title, theme)), help.area);
 }
 
 fn field_block<'a>(label: &'a str, focused: bool, theme: Theme) -> Block<'a> {

@@ -128,6 +128,40 @@ fn help_overlay_lists_every_key() {
     }
 }
 
+/// On a classic 80×24 terminal the help is taller than the screen: it scrolls, and
+/// its last line (how others join) is reached and not cut off.
+#[test]
+fn a_help_taller_than_the_screen_scrolls_to_its_last_line() {
+    let mut app = crowded();
+    app.viewport = (80, 24);
+    let long = "  kanban-server --data-dir /home/someone/.local/share/kanban user add NAME      (prints their token)";
+    app.join_hint = Some(JoinHint {
+        short: "others join at http://127.0.0.1:7878".into(),
+        steps: vec![
+            "Others join this board at http://127.0.0.1:7878:".into(),
+            long.into(),
+            "  kanban-tui --server http://127.0.0.1:7878 --token TOKEN".into(),
+        ],
+    });
+    let press = |app: &mut App, code| app.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    press(&mut app, KeyCode::Char('?'));
+    let top = text(&render(&app, 80, 24, COLOR));
+    assert!(top.contains("move the selection") && !top.contains("--token TOKEN"), "{top}");
+    assert!(top.contains("↓↑ scroll"), "the status line says how: {top}");
+    for _ in 0..40 {
+        press(&mut app, KeyCode::Down);
+    }
+    let bottom = text(&render(&app, 80, 24, COLOR));
+    assert!(bottom.contains("kanban-tui --server http://127.0.0.1:7878 --token TOKEN"), "{bottom}");
+    assert!(bottom.contains("(prints their"), "a long line wraps instead of being cut: {bottom}");
+    // Scrolling stopped at the end: one step up shows the line above at once.
+    press(&mut app, KeyCode::Up);
+    let up = text(&render(&app, 80, 24, COLOR));
+    assert_ne!(up, bottom);
+    press(&mut app, KeyCode::Char('x'));
+    assert!(matches!(app.mode, crate::app::Mode::Board), "another key closes it");
+}
+
 #[test]
 fn the_card_form_shows_every_field() {
     let mut app = crowded();

@@ -24,14 +24,10 @@ pub enum StoreError {
     #[error("{0}")]
     Invalid(String),
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
-    #[error("database error: {0}")]
-    Writer(#[from] rusqlite::Error),
+    Database(#[from] rusqlite::Error),
     /// The store's own machinery failed (a task that died); for the log.
     #[error("{0}")]
     Failed(String),
-    #[error("migration failed: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -1,89 +1,77 @@
 //! Reading a board: the snapshot a client starts from, and the events since a
 //! revision. Each runs in one read transaction, so it sees one committed state.
 
-use kanban_protocol::model::{Board, Member, Project, Role};
-use sqlx::{Row, SqlitePool};
+use kanban_protocol::model::{Board, Member, Project, Role, Status, Task};
+use rusqlite::{Connection, OptionalExtension};
 
-use super::rows::{self, STATUS_COLUMNS, TASK_COLUMNS};
+use super::rows::{self, status_columns, task_columns};
 use crate::store::{EventsAfter, Result, StoreError};
 
-pub async fn board(pool: &SqlitePool, project_id: i64, user_id: i64) -> Result<Board> {
-    let mut tx = pool.begin().await?;
-    let row = sqlx::query(
-        "SELECT projects.name, projects.rev, members.role FROM projects \
-         JOIN members ON members.project_id = projects.id AND members.user_id = ? WHERE projects.id = ?",
-    )
-    .bind(user_id)
-    .bind(project_id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(StoreError::NotFound("project"))?;
-    let role: Role = row.get::<&str, _>("role").parse().map_err(StoreError::Invalid)?;
-    let project = Project { id: project_id, name: row.get("name"), role };
-    let rev: i64 = row.get("rev");
-    let sql = format!("SELECT {STATUS_COLUMNS} FROM statuses WHERE project_id = ? ORDER BY position, id");
-    let statuses =
-        sqlx::query(&sql).bind(project_id).fetch_all(&mut *tx).await?.iter().map(rows::status).collect();
-    let sql =
-        format!("SELECT {TASK_COLUMNS} FROM tasks WHERE project_id = ? ORDER BY status_id, position, id");
-    let tasks =
-        sqlx::query(&sql).bind(project_id).fetch_all(&mut *tx).await?.iter().map(rows::task).collect();
-    let members = sqlx::query(
-        "SELECT users.id, users.name, users.color, members.role FROM members \
-         JOIN users ON users.id = members.user_id WHERE members.project_id = ? ORDER BY users.name",
-    )
-    .bind(project_id)
-    .fetch_all(&mut *tx)
-    .await?
-    .iter()
-    .map(|r| {
-        Ok(Member {
-            id: r.get("id"),
-            name: r.get("name"),
-            color: r.get("color"),
-            role: r.get::<&str, _>("role").parse().map_err(StoreError::Invalid)?,
+/// The project's name, revision and the user's role; `NotFound` for non-members.
+fn project_of_member(conn: &Connection, project_id: i64, user_id: i64) -> Result<(String, i64, Role)> {
+    let found: Option<(String, i64, String)> = conn
+        .prepare_cached(
+            "SELECT projects.name, projects.rev, members.role FROM projects \
+             JOIN members ON members.project_id = projects.id AND members.user_id = ? WHERE projects.id = ?",
+        )?
+        .query_row((user_id, project_id), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    let (name, rev, role) = found.ok_or(StoreError::NotFound("project"))?;
+    Ok((name, rev, role.parse().map_err(StoreError::Invalid)?))
+}
+
+pub fn board(conn: &mut Connection, project_id: i64, user_id: i64) -> Result<Board> {
+    let tx = conn.transaction()?;
+    let (name, rev, role) = project_of_member(&tx, project_id, user_id)?;
+    let statuses: Vec<Status> = tx
+        .prepare_cached(concat!(
+            "SELECT ",
+            status_columns!(),
+            " FROM statuses WHERE project_id = ? ORDER BY position, id"
+        ))?
+        .query_map([project_id], |r| Ok(rows::status(r)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let tasks: Vec<Task> = tx
+        .prepare_cached(concat!(
+            "SELECT ",
+            task_columns!(),
+            " FROM tasks WHERE project_id = ? ORDER BY status_id, position, id"
+        ))?
+        .query_map([project_id], |r| Ok(rows::task(r)))?
+        .collect::<rusqlite::Result<_>>()?;
+    let members = tx
+        .prepare_cached(
+            "SELECT users.id, users.name, users.color, members.role FROM members \
+             JOIN users ON users.id = members.user_id WHERE members.project_id = ? ORDER BY users.name",
+        )?
+        .query_map([project_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?)))?
+        .map(|row| {
+            let (id, name, color, role) = row?;
+            Ok(Member { id, name, color, role: role.parse().map_err(StoreError::Invalid)? })
         })
-    })
-    .collect::<Result<Vec<_>>>()?;
-    tx.commit().await?;
+        .collect::<Result<Vec<_>>>()?;
+    tx.commit()?;
+    let project = Project { id: project_id, name, role };
     Ok(Board { project, rev: rev as u64, statuses, tasks, members })
 }
 
-pub async fn events_after(
-    pool: &SqlitePool,
-    project_id: i64,
-    user_id: i64,
-    after: u64,
-) -> Result<EventsAfter> {
-    let mut tx = pool.begin().await?;
-    let rev: i64 = sqlx::query_scalar(
-        "SELECT projects.rev FROM projects JOIN members ON members.project_id = projects.id \
-         AND members.user_id = ? WHERE projects.id = ?",
-    )
-    .bind(user_id)
-    .bind(project_id)
-    .fetch_optional(&mut *tx)
-    .await?
-    .ok_or(StoreError::NotFound("project"))?;
+pub fn events_after(conn: &mut Connection, project_id: i64, user_id: i64, after: u64) -> Result<EventsAfter> {
+    let tx = conn.transaction()?;
+    let (_, rev, _) = project_of_member(&tx, project_id, user_id)?;
     let rev = rev as u64;
     if after >= rev {
         return Ok(EventsAfter::Events { rev, events: Vec::new() });
     }
-    let oldest: Option<i64> = sqlx::query_scalar("SELECT MIN(rev) FROM events WHERE project_id = ?")
-        .bind(project_id)
-        .fetch_one(&mut *tx)
-        .await?;
+    let oldest: Option<i64> = tx
+        .prepare_cached("SELECT MIN(rev) FROM events WHERE project_id = ?")?
+        .query_row([project_id], |r| r.get(0))?;
     if oldest.is_none_or(|o| o as u64 > after + 1) {
         return Ok(EventsAfter::Gone { rev });
     }
-    let events = sqlx::query("SELECT name, data FROM events WHERE project_id = ? AND rev > ? ORDER BY rev")
-        .bind(project_id)
-        .bind(after as i64)
-        .fetch_all(&mut *tx)
-        .await?
-        .iter()
-        .map(|r| (r.get::<String, _>("name"), r.get::<String, _>("data")))
-        .collect();
-    tx.commit().await?;
+    let events = tx
+        .prepare_cached("SELECT name, data FROM events WHERE project_id = ? AND rev > ? ORDER BY rev")?
+        .query_map((project_id, after as i64), |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    tx.commit()?;
     Ok(EventsAfter::Events { rev, events })
 }

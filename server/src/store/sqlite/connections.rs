@@ -1,0 +1,140 @@
+//! The database file's connections: one that writes (the board's batches and the
+//! identity commands) and a few that read, all synchronous rusqlite connections
+//! used inside blocking tasks. A statement never crosses a thread on its own: a
+//! whole read or a whole batch runs where its connection is, and the async side
+//! waits once for it.
+//!
+//! The schema comes from the numbered files in `migrations/`, applied in order and
+//! counted in SQLite's `user_version`.
+
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+
+use crate::store::{Result, StoreError};
+
+/// Readers: WAL lets them all read while the writer writes.
+const READERS: usize = 4;
+
+/// The schema, version by version.
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../../migrations/0001_identity.sql")),
+    (2, include_str!("../../../migrations/0002_board.sql")),
+    (3, include_str!("../../../migrations/0003_access_changes.sql")),
+];
+
+/// The connections of one database file. A connection is `None` once closed.
+pub struct Connections {
+    writer: Mutex<Option<Connection>>,
+    readers: Box<[Mutex<Option<Connection>>]>,
+    next_reader: AtomicUsize,
+}
+
+/// A connection lent out; it goes back when dropped.
+pub struct Lent<'a>(MutexGuard<'a, Option<Connection>>);
+
+impl Lent<'_> {
+    pub fn get(&mut self) -> Result<&mut Connection> {
+        self.0.as_mut().ok_or_else(|| StoreError::Failed("the store is closed".into()))
+    }
+}
+
+impl Connections {
+    /// Opens (creating if needed) the database at `path`, brings its schema up to
+    /// date, and opens the readers. Blocking.
+    pub fn open(path: &Path) -> Result<Self> {
+        let mut writer = connect(path, OpenFlags::default())?;
+        writer.pragma_update(None, "journal_mode", "WAL")?;
+        migrate(&mut writer)?;
+        // Read-only: a read path that tried to write would fail, not write.
+        let read_only =
+            OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+        let readers = (0..READERS)
+            .map(|_| Ok(Mutex::new(Some(connect(path, read_only)?))))
+            .collect::<Result<Box<[_]>>>()?;
+        Ok(Connections { writer: Mutex::new(Some(writer)), readers, next_reader: AtomicUsize::new(0) })
+    }
+
+    /// The writing connection (one user at a time).
+    pub fn writer(&self) -> Lent<'_> {
+        Lent(lock(&self.writer))
+    }
+
+    /// A reading connection: a free one if there is, else the next in turn.
+    pub fn reader(&self) -> Lent<'_> {
+        for slot in self.readers.iter() {
+            if let Ok(conn) = slot.try_lock() {
+                return Lent(conn);
+            }
+        }
+        let turn = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
+        Lent(lock(&self.readers[turn]))
+    }
+
+    /// Closes every connection (the last one checkpoints the WAL into the file).
+    pub fn close(&self) {
+        for slot in self.readers.iter().chain(std::iter::once(&self.writer)) {
+            if let Some(conn) = lock(slot).take()
+                && let Err((_, e)) = conn.close()
+            {
+                tracing::warn!(error = %e, "closing a database connection");
+            }
+        }
+    }
+}
+
+/// A poisoned lock held a connection through a panic: any transaction it had was
+/// rolled back as the panic unwound, so the connection is still good.
+fn lock(slot: &Mutex<Option<Connection>>) -> MutexGuard<'_, Option<Connection>> {
+    slot.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+fn connect(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(path, flags)?;
+    // Admin commands share the file with a running server: wait, don't fail.
+    conn.busy_timeout(Duration::from_secs(10))?;
+    // FULL: a commit is on disk before it is acknowledged, also across power loss.
+    conn.pragma_update(None, "synchronous", "FULL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    // Every statement a change or a read makes, prepared once.
+    conn.set_prepared_statement_cache_capacity(64);
+    Ok(conn)
+}
+
+/// Applies the migrations the file lacks, in one transaction that holds the write
+/// lock, so that two processes starting at once apply each one once.
+fn migrate(conn: &mut Connection) -> Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let mut version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version == 0 {
+        version = sqlx_version(&tx)?;
+    }
+    for &(number, sql) in MIGRATIONS {
+        if number > version {
+            tx.execute_batch(sql).map_err(|e| StoreError::Failed(format!("migration {number}: {e}")))?;
+            version = number;
+        }
+    }
+    tx.pragma_update(None, "user_version", version)?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Files made by earlier builds of this server, which used sqlx's migrator, count
+/// their migrations in its table instead of `user_version`.
+fn sqlx_version(conn: &Connection) -> Result<i64> {
+    let has_table: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations')",
+        [],
+        |r| r.get(0),
+    )?;
+    if !has_table {
+        return Ok(0);
+    }
+    let version: Option<i64> =
+        conn.query_row("SELECT MAX(version) FROM _sqlx_migrations WHERE success", [], |r| r.get(0))?;
+    Ok(version.unwrap_or(0))
+}

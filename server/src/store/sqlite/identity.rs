@@ -1,0 +1,207 @@
+//! Users, their tokens, projects and memberships, the app's credentials, and the
+//! record of access taken away: what the admin command line changes and every
+//! request checks.
+
+use std::str::FromStr;
+
+use kanban_protocol::model::{Project, Role, User};
+use rusqlite::{Connection, OptionalExtension, Row};
+use subtle::ConstantTimeEq;
+
+use crate::config::AppCredentials;
+use crate::store::{AccessChanges, ProjectMembers, Result, StoreError, default_statuses, token};
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
+}
+
+/// `e`, or a conflict saying `what` already exists when it broke a UNIQUE constraint.
+fn unique(e: rusqlite::Error, what: impl FnOnce() -> String) -> StoreError {
+    if is_unique_violation(&e) {
+        StoreError::Conflict(format!("{} already exists", what()))
+    } else {
+        e.into()
+    }
+}
+
+fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
+    Ok(User { id: row.get(0)?, name: row.get(1)?, color: row.get(2)? })
+}
+
+fn role_from(text: &str) -> Result<Role> {
+    Role::from_str(text).map_err(StoreError::Invalid)
+}
+
+pub fn app_credentials(conn: &mut Connection, generate: &AppCredentials) -> Result<AppCredentials> {
+    // INSERT OR IGNORE makes two processes starting at once agree on one set.
+    conn.execute(
+        "INSERT OR IGNORE INTO app (id, app_id, app_key, app_secret) VALUES (1, ?, ?, ?)",
+        (&generate.id, &generate.key, &generate.secret),
+    )?;
+    Ok(conn.query_row("SELECT app_id, app_key, app_secret FROM app WHERE id = 1", [], |r| {
+        Ok(AppCredentials { id: r.get(0)?, key: r.get(1)?, secret: r.get(2)? })
+    })?)
+}
+
+pub fn add_user(conn: &mut Connection, name: &str, color: &str) -> Result<(User, String)> {
+    let tx = conn.transaction()?;
+    let id: i64 = tx
+        .query_row("INSERT INTO users (name, color) VALUES (?, ?) RETURNING id", (name, color), |r| r.get(0))
+        .map_err(|e| unique(e, || format!("user {name:?}")))?;
+    let token = token::generate();
+    tx.execute("INSERT INTO tokens (user_id, hash) VALUES (?, ?)", (id, &token::hash(&token)[..]))?;
+    tx.commit()?;
+    Ok((User { id, name: name.to_string(), color: color.to_string() }, token))
+}
+
+pub fn users(conn: &mut Connection) -> Result<Vec<User>> {
+    let mut stmt = conn.prepare_cached("SELECT id, name, color FROM users ORDER BY name")?;
+    let users = stmt.query_map([], user_from_row)?.collect::<rusqlite::Result<_>>()?;
+    Ok(users)
+}
+
+pub fn user_by_name(conn: &mut Connection, name: &str) -> Result<User> {
+    conn.prepare_cached("SELECT id, name, color FROM users WHERE name = ?")?
+        .query_row([name], user_from_row)
+        .optional()?
+        .ok_or(StoreError::NotFound("user"))
+}
+
+pub fn remove_user(conn: &mut Connection, name: &str) -> Result<()> {
+    if conn.execute("DELETE FROM users WHERE name = ?", [name])? == 0 {
+        return Err(StoreError::NotFound("user"));
+    }
+    Ok(())
+}
+
+pub fn issue_token(conn: &mut Connection, user_id: i64) -> Result<String> {
+    let token = token::generate();
+    conn.execute("INSERT INTO tokens (user_id, hash) VALUES (?, ?)", (user_id, &token::hash(&token)[..]))?;
+    Ok(token)
+}
+
+pub fn revoke_tokens(conn: &mut Connection, user_id: i64) -> Result<u64> {
+    Ok(conn.execute("DELETE FROM tokens WHERE user_id = ?", [user_id])? as u64)
+}
+
+pub fn user_by_token(conn: &mut Connection, token: &str) -> Result<Option<User>> {
+    let hash = token::hash(token);
+    let found = conn
+        .prepare_cached(
+            "SELECT users.id, users.name, users.color, tokens.hash FROM tokens \
+             JOIN users ON users.id = tokens.user_id WHERE tokens.hash = ?",
+        )?
+        .query_row([&hash[..]], |r| Ok((user_from_row(r)?, r.get::<_, Vec<u8>>(3)?)))
+        .optional()?;
+    // The index found it; compare again in constant time all the same.
+    Ok(found.and_then(|(user, stored)| bool::from(stored.ct_eq(&hash[..])).then_some(user)))
+}
+
+pub fn add_project(conn: &mut Connection, name: &str, members: &[(i64, Role)]) -> Result<i64> {
+    let tx = conn.transaction()?;
+    let id: i64 = tx
+        .query_row("INSERT INTO projects (name) VALUES (?) RETURNING id", [name], |r| r.get(0))
+        .map_err(|e| unique(e, || format!("project {name:?}")))?;
+    let keys = kanban_protocol::order::spread(default_statuses().len());
+    for (status, position) in default_statuses().into_iter().zip(keys) {
+        tx.execute(
+            "INSERT INTO statuses (project_id, name, color, position) VALUES (?, ?, ?, ?)",
+            (id, status.name, status.color, position),
+        )?;
+    }
+    for (user_id, role) in members {
+        tx.execute(
+            "INSERT OR REPLACE INTO members (project_id, user_id, role) VALUES (?, ?, ?)",
+            (id, user_id, role.as_str()),
+        )?;
+    }
+    tx.commit()?;
+    Ok(id)
+}
+
+pub fn all_projects(conn: &mut Connection) -> Result<Vec<ProjectMembers>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT projects.id, projects.name, users.name AS user, members.role FROM projects \
+         LEFT JOIN members ON members.project_id = projects.id \
+         LEFT JOIN users ON users.id = members.user_id ORDER BY projects.id, users.name",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get(3)?))
+    })?;
+    let mut out: Vec<ProjectMembers> = Vec::new();
+    for row in rows {
+        let (id, name, user, role): (i64, String, Option<String>, Option<String>) = row?;
+        if out.last().is_none_or(|p| p.id != id) {
+            out.push(ProjectMembers { id, name, members: Vec::new() });
+        }
+        if let (Some(user), Some(role)) = (user, role) {
+            let project = out.last_mut().expect("pushed above");
+            project.members.push((user, role_from(&role)?));
+        }
+    }
+    Ok(out)
+}
+
+pub fn find_project(conn: &mut Connection, id_or_name: &str) -> Result<(i64, String)> {
+    let by_id = id_or_name.parse::<i64>().ok();
+    let sql = if by_id.is_some() {
+        "SELECT id, name FROM projects WHERE id = ?"
+    } else {
+        "SELECT id, name FROM projects WHERE name = ?"
+    };
+    conn.prepare_cached(sql)?
+        .query_row([id_or_name], |r| Ok((r.get(0)?, r.get(1)?)))
+        .optional()?
+        .ok_or(StoreError::NotFound("project"))
+}
+
+pub fn grant(conn: &mut Connection, project_id: i64, user_id: i64, role: Role) -> Result<()> {
+    conn.execute(
+        "INSERT INTO members (project_id, user_id, role) VALUES (?, ?, ?) \
+         ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role",
+        (project_id, user_id, role.as_str()),
+    )?;
+    Ok(())
+}
+
+pub fn revoke(conn: &mut Connection, project_id: i64, user_id: i64) -> Result<()> {
+    if conn.execute("DELETE FROM members WHERE project_id = ? AND user_id = ?", (project_id, user_id))? == 0 {
+        return Err(StoreError::NotFound("membership"));
+    }
+    Ok(())
+}
+
+pub fn projects_of(conn: &mut Connection, user_id: i64) -> Result<Vec<Project>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT projects.id, projects.name, members.role FROM members \
+         JOIN projects ON projects.id = members.project_id WHERE members.user_id = ? ORDER BY projects.id",
+    )?;
+    let rows = stmt.query_map([user_id], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, String>(2)?)))?;
+    rows.map(|row| {
+        let (id, name, role) = row?;
+        Ok(Project { id, name, role: role_from(&role)? })
+    })
+    .collect()
+}
+
+pub fn role_of(conn: &mut Connection, project_id: i64, user_id: i64) -> Result<Option<Role>> {
+    let role: Option<String> = conn
+        .prepare_cached("SELECT role FROM members WHERE project_id = ? AND user_id = ?")?
+        .query_row((project_id, user_id), |r| r.get(0))
+        .optional()?;
+    role.as_deref().map(role_from).transpose()
+}
+
+pub fn access_changes(conn: &mut Connection, after: i64) -> Result<AccessChanges> {
+    let mut stmt =
+        conn.prepare_cached("SELECT id, project_id FROM access_changes WHERE id > ? ORDER BY id")?;
+    let mut changes = AccessChanges { last: after, projects: Vec::new() };
+    for row in stmt.query_map([after], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
+        let (id, project_id) = row?;
+        changes.last = id;
+        if !changes.projects.contains(&project_id) {
+            changes.projects.push(project_id);
+        }
+    }
+    Ok(changes)
+}

@@ -143,16 +143,14 @@ pub fn all_projects(conn: &mut Connection) -> Result<Vec<ProjectMembers>> {
 }
 
 pub fn find_project(conn: &mut Connection, id_or_name: &str) -> Result<(i64, String)> {
-    let by_id = id_or_name.parse::<i64>().ok();
-    let sql = if by_id.is_some() {
-        "SELECT id, name FROM projects WHERE id = ?"
-    } else {
-        "SELECT id, name FROM projects WHERE name = ?"
+    let row = |r: &Row<'_>| Ok((r.get(0)?, r.get(1)?));
+    let found = match id_or_name.parse::<i64>() {
+        Ok(id) => conn.prepare_cached("SELECT id, name FROM projects WHERE id = ?")?.query_row([id], row),
+        Err(_) => {
+            conn.prepare_cached("SELECT id, name FROM projects WHERE name = ?")?.query_row([id_or_name], row)
+        }
     };
-    conn.prepare_cached(sql)?
-        .query_row([id_or_name], |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?
-        .ok_or(StoreError::NotFound("project"))
+    found.optional()?.ok_or(StoreError::NotFound("project"))
 }
 
 pub fn grant(conn: &mut Connection, project_id: i64, user_id: i64, role: Role) -> Result<()> {

@@ -182,14 +182,6 @@ pub fn projects_of(conn: &mut Connection, user_id: i64) -> Result<Vec<Project>> 
     .collect()
 }
 
-pub fn role_of(conn: &mut Connection, project_id: i64, user_id: i64) -> Result<Option<Role>> {
-    let role: Option<String> = conn
-        .prepare_cached("SELECT role FROM members WHERE project_id = ? AND user_id = ?")?
-        .query_row((project_id, user_id), |r| r.get(0))
-        .optional()?;
-    role.as_deref().map(role_from).transpose()
-}
-
 pub fn access_changes(conn: &mut Connection, after: i64) -> Result<AccessChanges> {
     let mut stmt =
         conn.prepare_cached("SELECT id, project_id FROM access_changes WHERE id > ? ORDER BY id")?;

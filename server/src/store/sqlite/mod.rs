@@ -142,7 +142,7 @@ impl Store for SqliteStore {
     }
 
     async fn role_of(&self, project_id: i64, user_id: i64) -> Result<Option<Role>> {
-        self.read(move |c| identity::role_of(c, project_id, user_id)).await
+        self.read(move |c| Ok(rows::role(c, project_id, user_id)?)).await
     }
 
     async fn access_changes(&self, after: i64) -> Result<AccessChanges> {

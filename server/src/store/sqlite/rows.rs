@@ -57,7 +57,9 @@ pub fn status(row: &rusqlite::Row<'_>) -> Status {
     }
 }
 
-pub fn role(conn: &Connection, project_id: i64, user_id: i64) -> Result<Option<Role>, OpError> {
+/// A user's role on a project, `None` for non-members. The schema's CHECK admits
+/// only known roles.
+pub fn role(conn: &Connection, project_id: i64, user_id: i64) -> rusqlite::Result<Option<Role>> {
     let role: Option<String> = conn
         .prepare_cached("SELECT role FROM members WHERE project_id = ? AND user_id = ?")?
         .query_row((project_id, user_id), |r| r.get(0))

@@ -42,7 +42,7 @@ pub async fn start(data_dir: &Path, port: u16) -> anyhow::Result<Embedded> {
     let store = server.store().clone();
     let name = local_user();
     let token = local_token(store.as_ref(), data_dir, &name).await?;
-    let user = store.user_by_token(&token).await?.context("the local token names no user")?;
+    let user = store.user_by_token(&token).await?.context("the local token names no user")?.user;
     let project_id = match store.projects_of(user.id).await?.first() {
         Some(p) => p.id,
         None => {

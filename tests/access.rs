@@ -245,3 +245,98 @@ async fn revoked_access_ends_live_subscriptions() {
     let created = back.recv_event("task-created").await;
     assert_eq!(data_of(&created)["task"]["title"], "after");
 }
+
+/// The board channel carries the server's authority: no subscriber, a viewer least
+/// of all, may publish on it. The refusal is an error on that connection only; the
+/// others hear nothing, and the sender stays connected.
+#[tokio::test]
+async fn nobody_publishes_on_the_board_channel() {
+    let server = TestServer::start().await;
+    let ann = server.user("ann").await;
+    let vic = server.user("vic").await;
+    let pid = server.project("P", &["ann:owner", "vic:viewer"]).await;
+    let board = format!("private-project-{pid}");
+    let mut listener = Ws::connect(&server.ws_url()).await;
+    listener.join(&server, &ann, &board).await;
+    let mut viewer = Ws::connect(&server.ws_url()).await;
+    viewer.join(&server, &vic, &board).await;
+    let mut owner = Ws::connect(&server.ws_url()).await;
+    owner.join(&server, &ann, &board).await;
+
+    let rev = server.get(&format!("/api/projects/{pid}/board"), Some(&ann)).await.1["rev"].as_u64().unwrap();
+    for (ws, event) in [(&mut viewer, "client-evil"), (&mut owner, "client-task-created")] {
+        let forged = json!({"rev": rev + 1, "by": 1, "task": null});
+        ws.send(json!({"event": event, "channel": board, "data": forged})).await;
+        let replies = ws.drain().await;
+        assert_eq!(replies.len(), 1, "{replies:?}");
+        assert_eq!(replies[0]["event"], "pusher:error");
+        assert!(replies[0]["data"]["message"].as_str().unwrap().contains("server's events"), "{replies:?}");
+    }
+    assert!(listener.drain().await.is_empty(), "nothing relayed on the board channel");
+    // The senders stay subscribed and hear the next real change.
+    let (status, _) = server
+        .rest("POST", &format!("/api/projects/{pid}/tasks"), &ann, Some(json!({"title": "real"})))
+        .await;
+    assert_eq!(status, 201);
+    for ws in [&mut viewer, &mut listener] {
+        let created = ws.recv_event("task-created").await;
+        assert_eq!(data_of(&created)["rev"], rev + 1);
+    }
+}
+
+/// A signature fetched while one was a member is worth nothing once access is taken
+/// away, whether by `project revoke` or by `user revoke`: the subscription is
+/// checked when it is made, before and after the revocation's sweep of live
+/// connections, and the revoked user never reappears in presence.
+#[tokio::test]
+async fn a_signature_fetched_before_a_revocation_opens_nothing_after_it() {
+    let server = TestServer::start().await;
+    let ann = server.user("ann").await;
+    let bob = server.user("bob").await;
+    let cat = server.user("cat").await;
+    let pid = server.project("P", &["ann:owner", "bob:member", "cat:member"]).await;
+    let admin_store = kanban_server::open_store(server.dir.path()).await.unwrap();
+    let (private, presence) = (format!("private-project-{pid}"), format!("presence-project-{pid}"));
+    // Tells when the revocations' sweep of live connections has run.
+    let mut sentinel = Ws::connect(&server.ws_url()).await;
+    sentinel.join(&server, &ann, &private).await;
+
+    // Each attacker keeps signatures for both channels without subscribing.
+    let mut saved = Vec::new();
+    for token in [&bob, &cat] {
+        let ws = Ws::connect(&server.ws_url()).await;
+        let mut auths = Vec::new();
+        for channel in [&private, &presence] {
+            let (status, auth) = server.authorize(token, &ws.socket_id, channel).await;
+            assert_eq!(status, 200);
+            auths.push(auth);
+        }
+        saved.push((ws, auths));
+    }
+    admin::project_revoke(&admin_store, "P", "bob").await.unwrap();
+    admin::user_revoke(&admin_store, "cat").await.unwrap();
+
+    for round in ["at once", "after the sweep"] {
+        if round == "after the sweep" {
+            assert_eq!(sentinel.closed().await, Closed::Code(4200));
+        }
+        for (ws, auths) in &mut saved {
+            for (channel, auth) in [&private, &presence].into_iter().zip(auths.iter()) {
+                ws.subscribe(channel, auth["auth"].as_str(), auth["channel_data"].as_str()).await;
+                let refused = ws.recv().await;
+                assert_eq!(refused["event"], "pusher:subscription_error", "{round}, {channel}: {refused}");
+                assert_eq!(data_of(&refused)["status"], 403, "{refused}");
+            }
+        }
+        let (_, users) = server.api("GET", &format!("/apps/4242/channels/{presence}/users"), &[], None).await;
+        assert_eq!(users["users"], json!([]), "{round}: nobody is present");
+    }
+    let (status, _) = server
+        .rest("POST", &format!("/api/projects/{pid}/tasks"), &ann, Some(json!({"title": "after"})))
+        .await;
+    assert_eq!(status, 201);
+    for (ws, _) in &mut saved {
+        let heard = ws.drain().await;
+        assert!(heard.is_empty(), "a revoked user hears nothing: {heard:?}");
+    }
+}

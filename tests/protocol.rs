@@ -218,6 +218,20 @@ async fn client_events_are_relayed_with_user_id_and_not_echoed() {
     let big = "x".repeat(11 * 1024);
     a.send(json!({"event": "client-x", "channel": presence, "data": big})).await;
     assert_eq!(a.recv().await["event"], "pusher:error");
+    // Data nested deeper than 32 levels: refused, however small.
+    let deep = format!(
+        r#"{{"event":"client-x","channel":"{presence}","data":{}{}}}"#,
+        "[".repeat(3000),
+        "]".repeat(3000)
+    );
+    a.send_text(&deep).await;
+    let refused = a.recv().await;
+    assert_eq!(refused["event"], "pusher:error");
+    assert!(refused["data"]["message"].as_str().unwrap().contains("deeper"), "{refused}");
+    let nested = format!("{}{}", "[".repeat(32), "]".repeat(32));
+    let ok = format!(r#"{{"event":"client-x","channel":"{presence}","data":{nested}}}"#);
+    a.send_text(&ok).await;
+    assert_eq!(b.recv_event("client-x").await["data"].to_string(), nested, "32 levels pass");
     assert!(b.drain().await.is_empty(), "nothing refused reached the other side");
 }
 
@@ -228,11 +242,12 @@ async fn client_event_rate_limit_answers_4301_and_keeps_the_connection() {
     let ann = server.user("ann").await;
     let bob = server.user("bob").await;
     let pid = server.project("alpha", &["ann", "bob"]).await;
-    let channel = format!("private-project-{pid}");
+    let channel = format!("presence-project-{pid}");
     let mut a = Ws::connect(&server.ws_url()).await;
     let mut b = Ws::connect(&server.ws_url()).await;
     a.join(&server, &ann, &channel).await;
     b.join(&server, &bob, &channel).await;
+    a.recv_event("pusher_internal:member_added").await;
 
     for i in 0..20 {
         a.send(json!({"event": "client-tick", "channel": channel, "data": {"i": i}})).await;
@@ -277,6 +292,23 @@ async fn subscription_limit_per_connection() {
     assert_eq!(ws.recv().await["event"], "pusher:subscription_error");
     ws.send(json!({"event": "pusher:unsubscribe", "data": {"channel": "a"}})).await;
     ws.subscribe("c", None, None).await;
+    assert_eq!(ws.recv().await["event"], "pusher_internal:subscription_succeeded");
+}
+
+/// A subscribe frame naming more channels than a connection may hold gets one
+/// error, not one per channel (which would overflow its own queue and cut it off).
+#[tokio::test]
+async fn a_subscribe_naming_ten_thousand_channels_gets_one_error() {
+    let server = TestServer::start().await;
+    let mut ws = Ws::connect(&server.ws_url()).await;
+    let names: Vec<String> = (0..10_000).map(|i| format!("c{i}")).collect();
+    ws.send(json!({"event": "pusher:subscribe", "data": {"channels": names}})).await;
+    let replies = ws.drain().await;
+    assert_eq!(replies.len(), 1, "{:?}", &replies[..replies.len().min(3)]);
+    assert_eq!(replies[0]["event"], "pusher:error");
+    assert!(replies[0]["data"]["message"].as_str().unwrap().contains("at most 100"), "{replies:?}");
+    // Still connected and served.
+    ws.subscribe("lobby", None, None).await;
     assert_eq!(ws.recv().await["event"], "pusher_internal:subscription_succeeded");
 }
 

@@ -17,6 +17,7 @@ fuzz_target!(|data: &[u8]| {
         }
         if let Some(raw) = frame.data {
             let _ = serde_json::from_str::<ChannelData>(raw.get());
+            let _ = pusher::json_depth(raw.get());
         }
     }
     let _ = pusher::is_socket_id(text);

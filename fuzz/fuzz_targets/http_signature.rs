@@ -17,5 +17,8 @@ fuzz_target!(|data: &[u8]| {
     }
     let (socket_id, auth) = rest.split_once('\n').unwrap_or((rest, ""));
     assert!(!sign::verify_channel_auth("key", "fuzz-secret", auth, socket_id, "private-x", None));
+    let granted =
+        sign::verify_granted_channel_auth("key", "fuzz-secret", auth, socket_id, "private-project-1", None);
+    assert!(granted.is_none());
     let _ = sign::body_md5(data);
 });

@@ -214,6 +214,23 @@ pub mod events {
     pub const STATUS_UPDATED: &str = "status-updated";
     pub const STATUS_MOVED: &str = "status-moved";
     pub const STATUS_DELETED: &str = "status-deleted";
+
+    /// Every board event, in no particular order.
+    pub const ALL: [&str; 8] = [
+        TASK_CREATED,
+        TASK_UPDATED,
+        TASK_MOVED,
+        TASK_DELETED,
+        STATUS_CREATED,
+        STATUS_UPDATED,
+        STATUS_MOVED,
+        STATUS_DELETED,
+    ];
+
+    /// Whether `name` is a board event (and not, say, a client event).
+    pub fn is_board_event(name: &str) -> bool {
+        ALL.contains(&name)
+    }
 }
 
 /// The data of a board event: `rev`, `by`, and the changed object or its id.

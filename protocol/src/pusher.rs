@@ -298,6 +298,39 @@ pub fn client_event(event: &str, channel: &str, data: &RawValue, user_id: Option
     ServerFrame { event, channel: Some(channel), data: Data::Json(data), user_id }.encode()
 }
 
+/// How deeply a client event's data may nest arrays and objects. Its receivers
+/// parse it, and a parser recurses once per level.
+pub const MAX_DATA_DEPTH: usize = 32;
+
+/// The deepest nesting of arrays and objects in a JSON text (0 for a scalar). The
+/// text must already be valid JSON (a `RawValue`); this only counts brackets
+/// outside strings, in one pass and without recursion.
+pub fn json_depth(json: &str) -> usize {
+    let (mut depth, mut deepest) = (0usize, 0usize);
+    let (mut in_string, mut escaped) = (false, false);
+    for b in json.bytes() {
+        if in_string {
+            match b {
+                _ if escaped => escaped = false,
+                b'\\' => escaped = true,
+                b'"' => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match b {
+            b'"' => in_string = true,
+            b'[' | b'{' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 /// Whether `s` has the socket id form `<digits>.<digits>` that SDKs check.
 pub fn is_socket_id(s: &str) -> bool {
     match s.split_once('.') {
@@ -370,6 +403,16 @@ mod tests {
         let data = RawValue::from_string(r#"{"x":1}"#.into()).unwrap();
         let v = json(&client_event("client-a", "presence-x", &data, Some("7")));
         assert_eq!(v, json(r#"{"event":"client-a","channel":"presence-x","data":{"x":1},"user_id":"7"}"#));
+    }
+
+    #[test]
+    fn depth_counts_brackets_outside_strings() {
+        assert_eq!(json_depth("1"), 0);
+        assert_eq!(json_depth(r#""[[[""#), 0);
+        assert_eq!(json_depth(r#"{"a":[1,{"b":"]}\\\"{"}]}"#), 3);
+        assert_eq!(json_depth(r#"[[],[[]]]"#), 3);
+        let deep = format!("{}{}", "[".repeat(3000), "]".repeat(3000));
+        assert_eq!(json_depth(&deep), 3000);
     }
 
     #[test]

@@ -70,6 +70,67 @@ pub fn verify_channel_auth(
     key_ok & sig_ok
 }
 
+/// Whom the server authorized a board channel for: the bearer token that asked and
+/// its user. A signature carries it so that the subscription itself can be checked
+/// against the access in force at that moment: a signature fetched before a
+/// revocation must be worth nothing after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Grant {
+    pub token_id: i64,
+    pub user_id: i64,
+}
+
+impl Grant {
+    fn encode(self) -> String {
+        format!("{}.{}", self.token_id, self.user_id)
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        let (token, user) = text.split_once('.')?;
+        let number = |s: &str| s.bytes().all(|b| b.is_ascii_digit()).then(|| s.parse().ok()).flatten();
+        Some(Grant { token_id: number(token)?, user_id: number(user)? })
+    }
+}
+
+/// The text a granted channel auth signs. Its prefix keeps it apart from every
+/// plain channel auth text (those start with a socket id's digits), so neither
+/// kind of signature can pass for the other.
+fn granted_message(grant: Grant, socket_id: &str, channel: &str, channel_data: Option<&str>) -> String {
+    format!("grant {}:{}", grant.encode(), channel_message(socket_id, channel, channel_data))
+}
+
+/// The `auth` field of a board channel subscription: `"<app_key>:<grant>:<hex
+/// signature>"`. Clients pass it on untouched, as they do any auth string.
+pub fn granted_channel_auth(
+    key: &str,
+    secret: &str,
+    grant: Grant,
+    socket_id: &str,
+    channel: &str,
+    channel_data: Option<&str>,
+) -> String {
+    let signature = hex_hmac(secret, &granted_message(grant, socket_id, channel, channel_data));
+    format!("{key}:{}:{signature}", grant.encode())
+}
+
+/// The grant of `auth` when it authorizes `socket_id` on `channel` for this app.
+pub fn verify_granted_channel_auth(
+    key: &str,
+    secret: &str,
+    auth: &str,
+    socket_id: &str,
+    channel: &str,
+    channel_data: Option<&str>,
+) -> Option<Grant> {
+    let mut parts = auth.rsplitn(3, ':');
+    let (signature, grant, given_key) = (parts.next()?, parts.next()?, parts.next()?);
+    let grant = Grant::parse(grant)?;
+    let key_ok: bool = given_key.as_bytes().ct_eq(key.as_bytes()).into();
+    let sig_ok =
+        verify_hex_hmac(secret, &granted_message(grant, socket_id, channel, channel_data), signature);
+    (key_ok & sig_ok).then_some(grant)
+}
+
 /// Lower-case hex MD5 of an HTTP API request body (`body_md5`).
 pub fn body_md5(body: &[u8]) -> String {
     hex::encode(Md5::digest(body))
@@ -147,6 +208,35 @@ mod tests {
         assert!(!verify_channel_auth(KEY, SECRET, &format!("{KEY}:zz"), "1.2", "private-a", None));
         let presence = channel_auth(KEY, SECRET, "1.2", "presence-a", Some("{}"));
         assert!(!verify_channel_auth(KEY, SECRET, &presence, "1.2", "presence-a", Some("{ }")));
+    }
+
+    #[test]
+    fn granted_auth_names_its_grant_and_refuses_tampering() {
+        let grant = Grant { token_id: 12, user_id: 3 };
+        let auth = granted_channel_auth(KEY, SECRET, grant, "1.2", "private-project-1", None);
+        assert_eq!(
+            verify_granted_channel_auth(KEY, SECRET, &auth, "1.2", "private-project-1", None),
+            Some(grant)
+        );
+        let other = auth.replacen(":12.3:", ":12.4:", 1);
+        assert_eq!(verify_granted_channel_auth(KEY, SECRET, &other, "1.2", "private-project-1", None), None);
+        assert_eq!(verify_granted_channel_auth(KEY, SECRET, &auth, "1.3", "private-project-1", None), None);
+        assert_eq!(verify_granted_channel_auth(KEY, "wrong", &auth, "1.2", "private-project-1", None), None);
+        // Neither kind of signature passes for the other.
+        assert!(!verify_channel_auth(KEY, SECRET, &auth, "1.2", "private-project-1", None));
+        let plain = channel_auth(KEY, SECRET, "1.2", "private-project-1", None);
+        assert_eq!(verify_granted_channel_auth(KEY, SECRET, &plain, "1.2", "private-project-1", None), None);
+        for bad in ["", "a:b", "a:b:c", &format!("{KEY}:1.x:00"), &format!("{KEY}:-1.2:00")] {
+            assert_eq!(verify_granted_channel_auth(KEY, SECRET, bad, "1.2", "private-project-1", None), None);
+        }
+        let data = r#"{"user_id":"3"}"#;
+        let presence = granted_channel_auth(KEY, SECRET, grant, "1.2", "presence-project-1", Some(data));
+        let ok = verify_granted_channel_auth(KEY, SECRET, &presence, "1.2", "presence-project-1", Some(data));
+        assert_eq!(ok, Some(grant));
+        let changed = r#"{"user_id":"4"}"#;
+        let bad =
+            verify_granted_channel_auth(KEY, SECRET, &presence, "1.2", "presence-project-1", Some(changed));
+        assert_eq!(bad, None);
     }
 
     #[test]

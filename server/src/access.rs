@@ -1,18 +1,19 @@
-//! Access taken away while connections are live. Channel auth is checked when a
-//! connection subscribes; when a membership is revoked, a user removed or a token
-//! revoked (by the admin command line, from its own process), the store records
-//! the projects touched, and this task asks every connection subscribed to their
-//! channels to reconnect (4200). They come back and subscribe again, each one
+//! Access taken away while connections are live. Access is checked when a
+//! connection subscribes, at that moment ([`StoreGate`]); when a membership is
+//! revoked, a user removed or a token revoked (by the admin command line, from its
+//! own process), the store records the projects touched, and this task asks every
+//! connection subscribed to their channels to reconnect (4200). They come back and subscribe again, each one
 //! authorized anew, so whoever lost access is refused and the others carry on,
 //! catching up by revision.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use kanban_protocol::channel;
+use async_trait::async_trait;
+use kanban_protocol::sign::Grant;
 use tokio::task::JoinHandle;
 
-use crate::hub::{Ending, Hub};
+use crate::hub::{Gate, Hub};
 use crate::store::Store;
 
 /// How often the store is asked. One indexed read; a revocation takes effect
@@ -43,16 +44,12 @@ pub fn watch(store: Arc<dyn Store>, hub: Hub, every: Duration) -> JoinHandle<()>
                     Err(e) => tracing::warn!(error = %e, "cannot read access changes"),
                 }
             };
-            for &project_id in &changes.projects {
-                let channels = [channel::private_channel(project_id), channel::presence_channel(project_id)];
-                let asked: usize =
-                    channels.iter().map(|name| hub.adapter().end_subscribers(name, Ending::Reconnect)).sum();
-                tracing::info!(
-                    project_id,
-                    connections = asked,
-                    "access changed: connections asked to reconnect"
-                );
-            }
+            let asked = hub.access_changed(&changes.projects);
+            tracing::info!(
+                projects = ?changes.projects,
+                connections = asked,
+                "access changed: connections asked to reconnect"
+            );
             seen = changes.last;
         }
     })
@@ -64,5 +61,19 @@ async fn forget(store: &dyn Store, upto: i64) {
         && let Err(e) = store.forget_access_changes(upto).await
     {
         tracing::warn!(error = %e, "cannot drop the access changes acted on");
+    }
+}
+
+/// The hub's [`Gate`] on the store: a board channel's grant holds while its token
+/// is live, belongs to its user, and that user is a member of the project.
+pub struct StoreGate(pub Arc<dyn Store>);
+
+#[async_trait]
+impl Gate for StoreGate {
+    async fn admits(&self, project_id: i64, grant: Grant) -> Result<bool, String> {
+        match self.0.token_role(grant.token_id, grant.user_id, project_id).await {
+            Ok(role) => Ok(role.is_some()),
+            Err(e) => Err(e.to_string()),
+        }
     }
 }

@@ -93,8 +93,10 @@ impl Server {
     pub async fn open(data_dir: &Path, overrides: &AppOverrides, limits: Limits) -> anyhow::Result<Self> {
         let store = open_store(data_dir).await?.with_event_retention(limits.event_retention);
         let app = resolve_app(&store, overrides).await?;
-        let hub = Hub::new(app, limits, Arc::new(Metrics::default()));
         let store: Arc<dyn Store> = Arc::new(store);
+        let adapter = Arc::new(hub::LocalAdapter::new(limits.max_presence_members));
+        let gate = Arc::new(access::StoreGate(store.clone()));
+        let hub = Hub::with_adapter(app, limits, Arc::new(Metrics::default()), adapter, Some(gate));
         let writer = writer::Writer::spawn(store.clone(), hub.clone());
         Ok(Self { state: api::AppState { store, hub, writer } })
     }

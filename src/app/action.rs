@@ -73,6 +73,8 @@ pub enum Command {
     Open(i64),
     /// Fetch what was missed since `after` (or a snapshot, if that is gone).
     CatchUp { project_id: i64, after: u64 },
+    /// Fetch the whole board again.
+    Reload(i64),
     /// Publish our cursor position.
     Cursor(CursorPos),
     /// Change the board.

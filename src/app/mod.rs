@@ -19,6 +19,9 @@ use presence::Presence;
 use selection::Selection;
 use throttle::{CursorThrottle, Due};
 
+/// Catch-ups tried for one gap before the whole board is fetched instead.
+const MAX_CATCH_UPS: u8 = 2;
+
 /// Every key and what it does, for the help overlay.
 pub fn keys_help() -> &'static [(&'static str, &'static str)] {
     KEYS_HELP
@@ -71,7 +74,11 @@ pub struct App {
     pub board: Option<BoardState>,
     /// Events waiting for a snapshot or a catch-up, in arrival order.
     pending: Vec<(String, EventData)>,
+    /// A catch-up (or a board fetch) is in flight; one at a time.
     catching_up: bool,
+    /// Catch-ups asked for since the board was last without a gap: bounded, so
+    /// that an event no fetch can explain never starts a loop.
+    gap_tries: u8,
     pub selection: Selection,
     pub mode: Mode,
     pub presence: Presence,
@@ -101,6 +108,7 @@ impl App {
             board: None,
             pending: Vec::new(),
             catching_up: false,
+            gap_tries: 0,
             selection: Selection::default(),
             mode: Mode::Board,
             presence: Presence::default(),
@@ -336,16 +344,30 @@ impl App {
         match board.apply(&name, &data) {
             Applied::Applied | Applied::AlreadySeen => Vec::new(),
             Applied::Gap { have, .. } => {
-                self.catching_up = true;
+                let data_rev = data.rev;
                 self.pending.push((name, data));
-                vec![Command::CatchUp { project_id, after: have }]
+                self.gap_tries += 1;
+                if self.gap_tries <= MAX_CATCH_UPS {
+                    self.catching_up = true;
+                    vec![Command::CatchUp { project_id, after: have }]
+                } else if self.gap_tries == MAX_CATCH_UPS + 1 {
+                    self.catching_up = true;
+                    vec![Command::Reload(project_id)]
+                } else {
+                    // Not even a fresh board reaches this revision: no commit made
+                    // it. It is dropped, and so is every later one that waited
+                    // with it (the count stays up until the drain ends).
+                    self.pending.retain(|(_, d)| d.rev < data_rev);
+                    Vec::new()
+                }
             }
         }
     }
 
-    /// Applies the events that waited, in order, until one reveals a gap.
+    /// Applies the events that waited, in revision order, until one reveals a gap.
     fn drain_pending(&mut self) -> Vec<Command> {
-        let pending = std::mem::take(&mut self.pending);
+        let mut pending = std::mem::take(&mut self.pending);
+        pending.sort_by_key(|(_, data)| data.rev);
         let mut out = Vec::new();
         for (name, data) in pending {
             if self.catching_up {
@@ -353,6 +375,9 @@ impl App {
             } else {
                 out.extend(self.board_event(name, data));
             }
+        }
+        if self.pending.is_empty() {
+            self.gap_tries = 0;
         }
         out
     }
@@ -395,6 +420,7 @@ impl App {
         self.board = None;
         self.pending.clear();
         self.catching_up = false;
+        self.gap_tries = 0;
         self.selection = Selection::default();
         self.presence = Presence::default();
         self.mode = Mode::Board;

@@ -128,6 +128,70 @@ fn events_apply_in_order_and_a_gap_asks_for_the_missed() {
 
 use kanban_protocol::model::{BoardEvent, EventsSince};
 
+/// An event claiming a revision no fetch can reach (forged, or from a broken
+/// server) costs a bounded number of fetches, one at a time, and is then dropped;
+/// real events around it still apply in order.
+#[test]
+fn a_revision_nobody_can_fetch_never_starts_a_loop() {
+    let mut app = app_with(Role::Owner);
+    let ev = |rev, t: Task| {
+        Action::Net(NetEvent::Board {
+            name: events::TASK_CREATED.into(),
+            data: Box::new(EventData { task: Some(t), ..data(rev) }),
+        })
+    };
+    let nothing_new = || Action::Net(NetEvent::Missed(EventsSince { rev: 10, events: vec![] }));
+    let mut fetches = Vec::new();
+    let out = app.update(ev(1010, task(99, 1, "Z", "forged")));
+    fetches.extend(out.into_iter().filter(|c| !matches!(c, Command::Cursor(_))));
+    // Meanwhile a real event arrives: it waits, in order.
+    assert!(app.update(ev(11, task(40, 2, "X", "real"))).is_empty(), "one fetch in flight at a time");
+    for _ in 0..10 {
+        let Some(last) = fetches.last() else { break };
+        let answer = match last {
+            Command::CatchUp { .. } => {
+                // The catch-up brings 11 (it is real); nothing reaches 1010.
+                let real = BoardEvent {
+                    name: events::TASK_CREATED.into(),
+                    data: EventData { task: Some(task(40, 2, "X", "real")), ..data(11) },
+                };
+                let reached = app.board.as_ref().unwrap().rev;
+                if reached < 11 {
+                    Action::Net(NetEvent::Missed(EventsSince { rev: 11, events: vec![real] }))
+                } else {
+                    nothing_new()
+                }
+            }
+            Command::Reload(1) => {
+                let mut b = board(Role::Owner);
+                b.rev = 11;
+                b.tasks.push(task(40, 2, "X", "real"));
+                Action::Net(NetEvent::Snapshot(b))
+            }
+            other => panic!("unexpected {other:?}"),
+        };
+        let out: Vec<Command> =
+            app.update(answer).into_iter().filter(|c| !matches!(c, Command::Cursor(_))).collect();
+        if out.is_empty() {
+            break;
+        }
+        fetches.extend(out);
+    }
+    let catch_ups = fetches.iter().filter(|c| matches!(c, Command::CatchUp { .. })).count();
+    let reloads = fetches.iter().filter(|c| matches!(c, Command::Reload(_))).count();
+    assert_eq!(reloads, 1, "{fetches:?}");
+    // Two catch-ups for the gap, and the one every fresh board is followed by.
+    assert!(catch_ups <= 3, "{fetches:?}");
+    let b = app.board.as_ref().unwrap();
+    assert_eq!(b.rev, 11, "the forged revision never counted");
+    assert!(b.task(99).is_none());
+    assert_eq!(titles(&app, 2), ["Ship the server", "real"]);
+    // The next real event applies at once, with no fetch.
+    let out = app.update(ev(12, task(41, 2, "Y", "next")));
+    assert!(out.iter().all(|c| matches!(c, Command::Cursor(_))), "{out:?}");
+    assert_eq!(app.board.as_ref().unwrap().rev, 12);
+}
+
 #[test]
 fn events_before_the_snapshot_wait_for_it() {
     let mut app = App::new(60, None);

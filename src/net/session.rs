@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use kanban_protocol::channel::{presence_channel, private_channel};
-use kanban_protocol::model::{CURSOR_EVENT, CursorPos, EventData, UserInfo};
+use kanban_protocol::model::{CURSOR_EVENT, CursorPos, EventData, UserInfo, events};
 use kanban_protocol::pusher::{self, event};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
@@ -274,7 +274,11 @@ impl Session {
                 }
                 NetEvent::Failed(format!("Server: {}", frame["data"]["message"].as_str().unwrap_or("error")))
             }
-            _ if self.project.is_some_and(|p| channel == private_channel(p)) => {
+            // Only the board's own events: whatever else arrives on the board
+            // channel did not come from a commit and must not move the revision.
+            _ if events::is_board_event(name)
+                && self.project.is_some_and(|p| channel == private_channel(p)) =>
+            {
                 let Ok(data) = serde_json::from_value::<EventData>(data_of(&frame)) else { return Ok(true) };
                 NetEvent::Board { name: name.to_string(), data: Box::new(data) }
             }
@@ -321,6 +325,7 @@ impl Session {
                 self.project = Some(pid);
                 self.fetch_board(pid);
             }
+            Command::Reload(pid) => self.fetch_board(pid),
             Command::CatchUp { project_id, after } => {
                 let (api, app) = (self.api.clone(), self.app.clone());
                 tokio::spawn(async move {

@@ -329,7 +329,7 @@ test('a non-member, a wrong token and a forged signature are refused', async () 
   forged.disconnect();
 });
 
-test('client events: relayed with user_id, not echoed, refused on public channels', async () => {
+test('client events: relayed with user_id, not echoed, refused on public and board channels', async () => {
   const a = await connected(main.client(ann));
   const b = await connected(main.client(bob));
   const aChannel = await subscribed(a, `presence-project-${pid}`);
@@ -341,8 +341,15 @@ test('client events: relayed with user_id, not echoed, refused on public channel
   const { data, meta } = await relayed;
   equal(data, { status_id: 1, task_id: null }, 'the data');
   equal(meta.user_id, annId, 'user_id added on presence channels');
-  await collectUntilMarker(main, await subscribed(a, `private-project-${pid}`), 'x', 'marker-2');
+  const board = await subscribed(a, `private-project-${pid}`);
+  await collectUntilMarker(main, board, 'x', 'marker-2');
   equal(echoes, [], 'not echoed to the sender');
+
+  // The board channel carries only the server's events.
+  const boardRefused = once(a.connection, 'error', 'a refusal on the board channel');
+  board.trigger('client-evil', { rev: 1000, by: 1 });
+  const boardRefusal = (await boardRefused).data;
+  assert(/server's events/.test(boardRefusal.data.message), boardRefusal.data.message);
 
   const lobby = await subscribed(a, 'lobby');
   const error = once(a.connection, 'error', 'a refusal');
@@ -361,7 +368,7 @@ test('client events over the rate limit answer 4301 and the connection stays', a
     const token = limited.admin('user', 'add', 'ann');
     const p = limited.admin('project', 'add', 'P', '--member', 'ann');
     const a = await connected(limited.client(token));
-    const channel = await subscribed(a, `private-project-${p}`);
+    const channel = await subscribed(a, `presence-project-${p}`);
     const codes = [];
     a.connection.bind('error', (e) => codes.push(e.data?.code));
     for (let i = 0; i < 20; i++) channel.trigger('client-tick', { i });

@@ -1,5 +1,7 @@
 //! `POST /api/pusher/auth`: signs a subscription for a member of the project the
-//! channel belongs to, with `channel_data` built from the user's own record.
+//! channel belongs to, with `channel_data` built from the user's own record. The
+//! signature names the token that asked (a [`sign::Grant`]): the hub checks it again
+//! when the socket subscribes.
 
 use axum::extract::{FromRequest, Request, State};
 use axum::http::header;
@@ -10,7 +12,7 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::{CurrentUser, Form, Json};
+use super::extract::{Bearer, Form, Json};
 
 /// The form pusher-js posts (also accepted as JSON).
 #[derive(Debug, Deserialize)]
@@ -41,7 +43,7 @@ impl FromRequest<AppState> for AuthBody {
 
 pub async fn authorize(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    Bearer(holder): Bearer,
     AuthBody(req): AuthBody,
 ) -> ApiResult<axum::Json<ChannelAuth>> {
     if !pusher::is_socket_id(&req.socket_id) {
@@ -55,6 +57,7 @@ pub async fn authorize(
             "only private-project-<id> and presence-project-<id> channels are authorized here",
         )
     })?;
+    let user = holder.user;
     if state.store.role_of(project_id, user.id).await?.is_none() {
         return Err(ApiError::forbidden("not a member of this project"));
     }
@@ -66,6 +69,16 @@ pub async fn authorize(
         .to_string()
     });
     let app = state.hub.app();
-    let auth = sign::channel_auth(&app.key, &app.secret, &req.socket_id, name, channel_data.as_deref());
+    // The signature names the token and its user, so that the subscription can be
+    // checked against the access in force when it is made, not only now.
+    let grant = sign::Grant { token_id: holder.token_id, user_id: user.id };
+    let auth = sign::granted_channel_auth(
+        &app.key,
+        &app.secret,
+        grant,
+        &req.socket_id,
+        name,
+        channel_data.as_deref(),
+    );
     Ok(axum::Json(ChannelAuth { auth, channel_data }))
 }

@@ -12,11 +12,24 @@ use serde::de::DeserializeOwned;
 
 use super::AppState;
 use super::error::ApiError;
+use crate::store::TokenHolder;
 
 /// The user named by the request's `Authorization: Bearer <token>`.
 pub struct CurrentUser(pub User);
 
 impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        Ok(CurrentUser(Bearer::from_request_parts(parts, state).await?.0.user))
+    }
+}
+
+/// The holder of the request's bearer token, with the token's id (for what must
+/// lapse with the token, such as a channel signature).
+pub struct Bearer(pub TokenHolder);
+
+impl FromRequestParts<AppState> for Bearer {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
@@ -32,7 +45,7 @@ impl FromRequestParts<AppState> for CurrentUser {
             .filter(|t| !t.is_empty())
             .ok_or_else(|| ApiError::unauthorized("Authorization must be \"Bearer <token>\""))?;
         match state.store.user_by_token(token).await? {
-            Some(user) => Ok(CurrentUser(user)),
+            Some(holder) => Ok(Bearer(holder)),
             None => Err(ApiError::unauthorized("invalid token")),
         }
     }

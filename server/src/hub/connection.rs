@@ -24,6 +24,24 @@ use crate::metrics::Metrics;
 /// larger buffer is given back once it is written.
 const KEEP_BATCH: usize = 16;
 
+/// What a client frame asks for.
+enum Handled {
+    /// This reply, at once.
+    Reply(String),
+    /// Nothing to answer directly.
+    Quiet,
+    /// A subscription, which may have to wait for its access check.
+    Subscribe(SubscribeData),
+}
+
+/// Why a subscription was refused: the status and message of its
+/// `pusher:subscription_error`.
+type Refusal = (u16, String);
+
+/// How long a board channel's access check may take before the subscription is
+/// refused (to be tried again).
+const GATE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Why the loop ended, and what close frame (if any) to send.
 type Close = Option<(u16, &'static str)>;
 
@@ -153,8 +171,14 @@ impl Connection {
                     Metrics::add(&self.hub.metrics().messages_in, 1);
                     match msg {
                         Message::Text(text) => match self.handle_text(&text) {
-                            Some(reply) => self.write(socket, reply.into()).await,
-                            None => Wrote::Done,
+                            Handled::Reply(reply) => self.write(socket, reply.into()).await,
+                            Handled::Quiet => Wrote::Done,
+                            // Boxed: only a subscribing connection pays for the
+                            // check's state, not every idle one.
+                            Handled::Subscribe(data) => match Box::pin(self.subscribe(data)).await {
+                                Some(reply) => self.write(socket, reply.into()).await,
+                                None => Wrote::Done,
+                            },
                         },
                         Message::Binary(_) => {
                             let reply = pusher::error(Some(code::REJECTED), "Binary frames are not supported");
@@ -227,23 +251,20 @@ impl Connection {
         Some((code::OVER_CAPACITY, "Slow consumer: too many queued messages"))
     }
 
-    /// Acts on one client frame; returns the direct reply, if any. Replies that
-    /// belong to a channel go through the outbox to keep their order.
-    fn handle_text(&mut self, text: &str) -> Option<String> {
+    /// Acts on one client frame; says what is left to do. Replies that belong to a
+    /// channel go through the outbox to keep their order.
+    fn handle_text(&mut self, text: &str) -> Handled {
+        let reject = |message: &str| Handled::Reply(pusher::error(Some(code::REJECTED), message));
         let frame = match ClientFrame::parse(text) {
             Ok(f) => f,
-            Err(e) => {
-                return Some(pusher::error(Some(code::REJECTED), &format!("Malformed frame: {e}")));
-            }
+            Err(e) => return reject(&format!("Malformed frame: {e}")),
         };
         match frame.event.as_ref() {
-            event::PING => Some(pusher::pong()),
-            event::PONG => None,
+            event::PING => Handled::Reply(pusher::pong()),
+            event::PONG => Handled::Quiet,
             event::SUBSCRIBE => match pusher::parse_data::<SubscribeData>(frame.data) {
-                Ok(data) => self.subscribe(data),
-                Err(e) => {
-                    Some(pusher::error(Some(code::REJECTED), &format!("Malformed subscribe data: {e}")))
-                }
+                Ok(data) => Handled::Subscribe(data),
+                Err(e) => reject(&format!("Malformed subscribe data: {e}")),
             },
             event::UNSUBSCRIBE => match pusher::parse_data::<UnsubscribeData>(frame.data) {
                 Ok(data) => {
@@ -252,32 +273,40 @@ impl Connection {
                             self.hub.adapter().unsubscribe(&name, self.conn_id);
                         }
                     }
-                    None
+                    Handled::Quiet
                 }
-                Err(e) => {
-                    Some(pusher::error(Some(code::REJECTED), &format!("Malformed unsubscribe data: {e}")))
-                }
+                Err(e) => reject(&format!("Malformed unsubscribe data: {e}")),
             },
-            name if name.starts_with(event::CLIENT_PREFIX) => self.client_event(&frame),
-            name => Some(pusher::error(Some(code::REJECTED), &format!("Unsupported event {name:?}"))),
+            name if name.starts_with(event::CLIENT_PREFIX) => match self.client_event(&frame) {
+                Some(reply) => Handled::Reply(reply),
+                None => Handled::Quiet,
+            },
+            name => reject(&format!("Unsupported event {name:?}")),
         }
     }
 
-    fn subscribe(&mut self, data: SubscribeData) -> Option<String> {
+    async fn subscribe(&mut self, data: SubscribeData) -> Option<String> {
         let names: Vec<String> =
             data.channel.iter().cloned().chain(data.channels.iter().flatten().cloned()).collect();
         if names.is_empty() {
             return Some(pusher::error(Some(code::REJECTED), "pusher:subscribe needs a channel"));
         }
+        // One error for a frame that names more channels than the connection may
+        // hold, rather than one per channel: those could overflow its own queue.
+        let max = self.hub.limits().max_subscriptions_per_connection;
+        if names.len() > max {
+            let message = format!("Too many channels in one subscribe (at most {max} per connection)");
+            return Some(pusher::error(Some(code::REJECTED), &message));
+        }
         for name in names {
-            if let Err((status, message)) = self.subscribe_one(&name, &data) {
+            if let Err((status, message)) = self.subscribe_one(&name, &data).await {
                 self.outbox.push(Frame::from(pusher::subscription_error(&name, status, &message)));
             }
         }
         None
     }
 
-    fn subscribe_one(&mut self, name: &str, data: &SubscribeData) -> Result<(), (u16, String)> {
+    async fn subscribe_one(&mut self, name: &str, data: &SubscribeData) -> Result<(), Refusal> {
         channel::validate_name(name).map_err(|e| (400, format!("Invalid channel name: {e}")))?;
         let limits = self.hub.limits();
         if !self.channels.contains_key(name) && self.channels.len() >= limits.max_subscriptions_per_connection
@@ -292,14 +321,54 @@ impl Connection {
         }
         let kind = ChannelKind::of(name);
         let channel_data = if kind == ChannelKind::Presence { data.channel_data.as_deref() } else { None };
+        // The access epoch when a board channel's access was checked, if it was.
+        let mut checked_at = None;
         if kind.needs_auth() {
             let auth = data.auth.as_deref().ok_or((401, "Missing auth signature".to_string()))?;
             if kind == ChannelKind::Presence && channel_data.is_none() {
                 return Err((400, "Presence channels need channel_data".into()));
             }
             let app = self.hub.app();
-            if !sign::verify_channel_auth(&app.key, &app.secret, auth, &self.socket_id, name, channel_data) {
-                return Err((401, "Invalid signature".into()));
+            match (channel::project_of(name), self.hub.gate()) {
+                (Some(project_id), Some(gate)) => {
+                    let grant = sign::verify_granted_channel_auth(
+                        &app.key,
+                        &app.secret,
+                        auth,
+                        &self.socket_id,
+                        name,
+                        channel_data,
+                    )
+                    .ok_or((
+                        401,
+                        "Invalid signature: board channels are authorized by /api/pusher/auth".into(),
+                    ))?;
+                    let epoch = self.hub.access_epoch();
+                    match timeout(GATE_TIMEOUT, gate.admits(project_id, grant)).await {
+                        Ok(Ok(true)) => {}
+                        Ok(Ok(false)) => {
+                            return Err((403, "Access to this project was taken away".into()));
+                        }
+                        Ok(Err(e)) => {
+                            tracing::warn!(error = %e, "cannot check a subscription's access");
+                            return Err((503, "Cannot check access now: try again".into()));
+                        }
+                        Err(_) => return Err((503, "Cannot check access now: try again".into())),
+                    }
+                    checked_at = Some(epoch);
+                }
+                _ => {
+                    if !sign::verify_channel_auth(
+                        &app.key,
+                        &app.secret,
+                        auth,
+                        &self.socket_id,
+                        name,
+                        channel_data,
+                    ) {
+                        return Err((401, "Invalid signature".into()));
+                    }
+                }
             }
         }
         let member = match channel_data {
@@ -325,6 +394,12 @@ impl Connection {
         }
         self.hub.adapter().subscribe(name, sub, member).map_err(|e| (403, e.to_string()))?;
         self.channels.insert(name.to_string(), user_id);
+        if checked_at.is_some_and(|epoch| epoch != self.hub.access_epoch()) {
+            // Access changed while this one was being checked, and the change's
+            // sweep may have run before it joined: ask it to come back, as the
+            // sweep would have.
+            self.outbox.end(Ending::Reconnect);
+        }
         Ok(())
     }
 
@@ -333,8 +408,16 @@ impl Connection {
         let Some(name) = frame.channel.as_deref() else {
             return reject("Client events need a channel");
         };
-        if ChannelKind::of(name) == ChannelKind::Public {
+        let kind = ChannelKind::of(name);
+        if kind == ChannelKind::Public {
             return reject("Client events are only allowed on private and presence channels");
+        }
+        if kind == ChannelKind::Private && channel::project_of(name).is_some() {
+            // The board channel carries the server's authority: what arrives on it
+            // is a committed change, so no client may publish there.
+            return reject(
+                "The board channel carries only the server's events: client events go on the presence channel",
+            );
         }
         let Some(user_id) = self.channels.get(name) else {
             return reject(&format!("Not subscribed to {name}"));
@@ -345,6 +428,9 @@ impl Connection {
         let max = self.hub.limits().max_event_bytes;
         if data.get().len() > max {
             return reject(&format!("Client event data is larger than {max} bytes"));
+        }
+        if pusher::json_depth(data.get()) > pusher::MAX_DATA_DEPTH {
+            return reject(&format!("Client event data nests deeper than {} levels", pusher::MAX_DATA_DEPTH));
         }
         if !self.limiter.try_take() {
             Metrics::add(&self.hub.metrics().client_events_limited, 1);

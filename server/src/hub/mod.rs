@@ -8,17 +8,20 @@
 
 mod adapter;
 mod connection;
+mod gate;
 mod local;
 mod outbox;
 mod rate_limit;
 
 use std::sync::Arc;
-use std::sync::atomic::AtomicU64;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::extract::ws::{Utf8Bytes, WebSocket};
+use kanban_protocol::channel;
 use tokio::sync::watch;
 
 pub use adapter::{Adapter, ChannelInfo, PresenceMember, SubscribeError};
+pub use gate::Gate;
 pub use local::LocalAdapter;
 pub use outbox::{Ending, Outbox};
 
@@ -42,6 +45,11 @@ struct Shared {
     app: AppCredentials,
     limits: Limits,
     adapter: Arc<dyn Adapter>,
+    /// Checks board channel subscriptions against the access in force; without
+    /// one, a valid signature is enough (a plain Pusher server).
+    gate: Option<Arc<dyn Gate>>,
+    /// Counts access changes (see [`Hub::access_changed`]).
+    access_epoch: AtomicU64,
     metrics: Arc<Metrics>,
     next_conn_id: AtomicU64,
     open: AtomicU64,
@@ -57,20 +65,26 @@ pub struct Hub {
 impl Hub {
     pub fn new(app: AppCredentials, limits: Limits, metrics: Arc<Metrics>) -> Self {
         let adapter = Arc::new(LocalAdapter::new(limits.max_presence_members));
-        Self::with_adapter(app, limits, metrics, adapter)
+        Self::with_adapter(app, limits, metrics, adapter, None)
     }
 
+    /// A hub on `adapter`. With a `gate`, subscriptions to board channels
+    /// (`private-project-<id>`, `presence-project-<id>`) need the auth endpoint's
+    /// granted signature and the gate's consent at the moment of subscribing.
     pub fn with_adapter(
         app: AppCredentials,
         limits: Limits,
         metrics: Arc<Metrics>,
         adapter: Arc<dyn Adapter>,
+        gate: Option<Arc<dyn Gate>>,
     ) -> Self {
         let (shutdown, _) = watch::channel(false);
         let shared = Shared {
             app,
             limits,
             adapter,
+            gate,
+            access_epoch: AtomicU64::new(0),
             metrics,
             next_conn_id: AtomicU64::new(1),
             open: AtomicU64::new(0),
@@ -116,6 +130,30 @@ impl Hub {
         let frame = Frame::from(kanban_protocol::pusher::encode_event(event, Some(channel), data));
         Metrics::add(&self.metrics().events_published, 1);
         self.shared.adapter.publish(channel, frame, except)
+    }
+
+    fn gate(&self) -> Option<&dyn Gate> {
+        self.shared.gate.as_deref()
+    }
+
+    /// The number of access changes seen so far.
+    fn access_epoch(&self) -> u64 {
+        self.shared.access_epoch.load(Ordering::SeqCst)
+    }
+
+    /// Access to `project_ids` was taken away: every connection on their channels is
+    /// asked to reconnect (4200), to be authorized anew. Returns how many were
+    /// asked. The epoch moves first, so that a subscription being checked at this
+    /// moment, which this sweep might miss, sees it move and reconnects too.
+    pub fn access_changed(&self, project_ids: &[i64]) -> usize {
+        self.shared.access_epoch.fetch_add(1, Ordering::SeqCst);
+        let mut asked = 0;
+        for &project_id in project_ids {
+            for name in [channel::private_channel(project_id), channel::presence_channel(project_id)] {
+                asked += self.shared.adapter.end_subscribers(&name, Ending::Reconnect);
+            }
+        }
+        asked
     }
 
     /// Asks every connection to close with 4200 (reconnect) and stops new ones.

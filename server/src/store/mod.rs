@@ -32,6 +32,15 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Who holds a bearer token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenHolder {
+    pub user: User,
+    /// The token's own id: a channel signature names it, so that revoking the
+    /// token voids the signatures it obtained.
+    pub token_id: i64,
+}
+
 /// A project with all its members, for the admin command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectMembers {
@@ -62,8 +71,11 @@ pub trait Store: Send + Sync + 'static {
     async fn issue_token(&self, user_id: i64) -> Result<String>;
     /// Revokes every token of a user; returns how many there were.
     async fn revoke_tokens(&self, user_id: i64) -> Result<u64>;
-    /// The user a bearer token belongs to, if any.
-    async fn user_by_token(&self, token: &str) -> Result<Option<User>>;
+    /// The user a bearer token belongs to, if any, with the token's id.
+    async fn user_by_token(&self, token: &str) -> Result<Option<TokenHolder>>;
+    /// The role on `project_id` of `user_id` while token `token_id` is live and
+    /// its own; `None` otherwise (token revoked, user removed, not a member).
+    async fn token_role(&self, token_id: i64, user_id: i64, project_id: i64) -> Result<Option<Role>>;
 
     /// Creates a project with the default columns and the given members.
     async fn add_project(&self, name: &str, members: &[(i64, Role)]) -> Result<i64>;

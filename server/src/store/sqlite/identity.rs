@@ -9,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension, Row};
 use subtle::ConstantTimeEq;
 
 use crate::config::AppCredentials;
-use crate::store::{AccessChanges, ProjectMembers, Result, StoreError, default_statuses, token};
+use crate::store::{AccessChanges, ProjectMembers, Result, StoreError, TokenHolder, default_statuses, token};
 
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
@@ -84,17 +84,35 @@ pub fn revoke_tokens(conn: &mut Connection, user_id: i64) -> Result<u64> {
     Ok(conn.execute("DELETE FROM tokens WHERE user_id = ?", [user_id])? as u64)
 }
 
-pub fn user_by_token(conn: &mut Connection, token: &str) -> Result<Option<User>> {
+pub fn user_by_token(conn: &mut Connection, token: &str) -> Result<Option<TokenHolder>> {
     let hash = token::hash(token);
     let found = conn
         .prepare_cached(
-            "SELECT users.id, users.name, users.color, tokens.hash FROM tokens \
+            "SELECT users.id, users.name, users.color, tokens.hash, tokens.id FROM tokens \
              JOIN users ON users.id = tokens.user_id WHERE tokens.hash = ?",
         )?
-        .query_row([&hash[..]], |r| Ok((user_from_row(r)?, r.get::<_, Vec<u8>>(3)?)))
+        .query_row([&hash[..]], |r| Ok((user_from_row(r)?, r.get::<_, Vec<u8>>(3)?, r.get(4)?)))
         .optional()?;
     // The index found it; compare again in constant time all the same.
-    Ok(found.and_then(|(user, stored)| bool::from(stored.ct_eq(&hash[..])).then_some(user)))
+    Ok(found.and_then(|(user, stored, token_id)| {
+        bool::from(stored.ct_eq(&hash[..])).then_some(TokenHolder { user, token_id })
+    }))
+}
+
+pub fn token_role(
+    conn: &mut Connection,
+    token_id: i64,
+    user_id: i64,
+    project_id: i64,
+) -> Result<Option<Role>> {
+    let role: Option<String> = conn
+        .prepare_cached(
+            "SELECT members.role FROM tokens JOIN members ON members.user_id = tokens.user_id \
+             WHERE tokens.id = ? AND tokens.user_id = ? AND members.project_id = ?",
+        )?
+        .query_row((token_id, user_id, project_id), |r| r.get(0))
+        .optional()?;
+    Ok(role.and_then(|r| r.parse().ok()))
 }
 
 pub fn add_project(conn: &mut Connection, name: &str, members: &[(i64, Role)]) -> Result<i64> {

@@ -23,7 +23,7 @@ use kanban_protocol::model::{Board, Project, Role, User};
 
 use self::connections::Connections;
 use super::board::{Committed, OpError, Write};
-use super::{AccessChanges, EventsAfter, ProjectMembers, Result, Store, StoreError};
+use super::{AccessChanges, EventsAfter, ProjectMembers, Result, Store, StoreError, TokenHolder};
 use crate::config::AppCredentials;
 
 /// The store on a SQLite database file.
@@ -110,9 +110,13 @@ impl Store for SqliteStore {
         self.write(move |c| identity::revoke_tokens(c, user_id)).await
     }
 
-    async fn user_by_token(&self, token: &str) -> Result<Option<User>> {
+    async fn user_by_token(&self, token: &str) -> Result<Option<TokenHolder>> {
         let token = token.to_string();
         self.read(move |c| identity::user_by_token(c, &token)).await
+    }
+
+    async fn token_role(&self, token_id: i64, user_id: i64, project_id: i64) -> Result<Option<Role>> {
+        self.read(move |c| identity::token_role(c, token_id, user_id, project_id)).await
     }
 
     async fn add_project(&self, name: &str, members: &[(i64, Role)]) -> Result<i64> {

@@ -36,6 +36,8 @@ fn local_user() -> String {
 /// Starts (or finds) the server on `data_dir` and makes sure the local user has a
 /// token and a board.
 pub async fn start(data_dir: &Path, port: u16) -> anyhow::Result<Embedded> {
+    // Others join this process's server: each of their connections is a file.
+    let _ = kanban_server::raise_open_file_limit();
     let server = Server::open(data_dir, &AppOverrides::default(), Limits::default())
         .await
         .with_context(|| format!("opening the board data in {}", data_dir.display()))?;

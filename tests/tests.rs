@@ -11,6 +11,7 @@ mod hostile;
 mod http_api;
 mod protocol;
 mod rest;
+mod slow_peers;
 mod terminal;
 mod tls;
 mod tui;

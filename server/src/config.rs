@@ -48,6 +48,10 @@ pub struct Limits {
     pub pong_timeout: Duration,
     /// How long one write to a socket may take before the peer counts as gone.
     pub write_timeout: Duration,
+    /// How long an HTTP connection may take to send a whole request head, from
+    /// its opening or its previous answer (so also how long an idle keep-alive
+    /// connection stays open).
+    pub header_timeout: Duration,
     /// Board events kept per project for catching up; older ones answer 410.
     pub event_retention: u64,
 }
@@ -66,6 +70,7 @@ impl Default for Limits {
             activity_timeout: Duration::from_secs(120),
             pong_timeout: Duration::from_secs(30),
             write_timeout: Duration::from_secs(10),
+            header_timeout: Duration::from_secs(10),
             event_retention: crate::store::DEFAULT_EVENT_RETENTION,
         }
     }

@@ -13,6 +13,7 @@ pub mod api;
 pub mod config;
 pub mod hub;
 pub mod metrics;
+pub mod serve;
 pub mod store;
 pub mod tls;
 pub mod writer;
@@ -46,6 +47,13 @@ pub struct AppOverrides {
 /// The platform's data directory for kanban (e.g. `~/.local/share/kanban`).
 pub fn default_data_dir() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "kanban").map(|d| d.data_dir().to_path_buf())
+}
+
+/// Raises this process's soft limit of open files to its hard limit: every
+/// connection is a file descriptor, and the usual soft default (1024) is far below
+/// what a server is allowed. Returns the limit now in force.
+pub fn raise_open_file_limit() -> std::io::Result<u64> {
+    rlimit::increase_nofile_limit(u64::MAX)
 }
 
 /// Opens the store in `data_dir`, creating the directory (owner-only) if needed.
@@ -120,38 +128,26 @@ impl Server {
     ) -> std::io::Result<()> {
         match tls {
             Some(config) => self.serve_on(tls::TlsListener::new(listener, config)?, shutdown).await,
-            None => {
-                use axum::serve::ListenerExt;
-                // Small frames (cursors) go out at once, not after Nagle's delay.
-                let listener = listener.tap_io(|tcp| {
-                    let _ = tcp.set_nodelay(true);
-                });
-                self.serve_on(listener, shutdown).await
-            }
+            None => self.serve_on(serve::TcpAccept::new(listener), shutdown).await,
         }
     }
 
-    async fn serve_on<L>(
+    async fn serve_on<L: axum::serve::Listener>(
         self,
         listener: L,
         shutdown: impl Future<Output = ()> + Send + 'static,
-    ) -> std::io::Result<()>
-    where
-        L: axum::serve::Listener,
-        L::Addr: std::fmt::Debug,
-    {
+    ) -> std::io::Result<()> {
         let hub = self.state.hub.clone();
         let watcher = access::watch(self.state.store.clone(), hub.clone(), access::CHECK_EVERY);
+        let header_timeout = hub.limits().header_timeout;
         let app = api::router(self.state);
         let signal_hub = hub.clone();
-        let served = axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                shutdown.await;
-                signal_hub.shutdown();
-            })
-            .await;
+        serve::serve(listener, app, header_timeout, async move {
+            shutdown.await;
+            signal_hub.shutdown();
+        })
+        .await;
         watcher.abort();
-        served?;
         // Upgraded sockets are not tracked by the HTTP server: wait for them here.
         let _ = tokio::time::timeout(Duration::from_secs(10), hub.closed()).await;
         Ok(())

@@ -79,6 +79,10 @@ struct LimitArgs {
     /// Seconds of client silence before the server pings.
     #[arg(long, env = "KANBAN_ACTIVITY_TIMEOUT", default_value_t = Limits::default().activity_timeout.as_secs())]
     activity_timeout: u64,
+    /// Seconds an HTTP connection has to send a request head (also how long an idle
+    /// keep-alive connection stays open).
+    #[arg(long, env = "KANBAN_HEADER_TIMEOUT", default_value_t = Limits::default().header_timeout.as_secs())]
+    header_timeout: u64,
 }
 
 impl LimitArgs {
@@ -93,6 +97,7 @@ impl LimitArgs {
             client_events_per_second: self.client_event_rate,
             outbound_queue: self.outbound_queue,
             activity_timeout: Duration::from_secs(self.activity_timeout.max(1)),
+            header_timeout: Duration::from_secs(self.header_timeout.max(1)),
             ..Limits::default()
         }
     }
@@ -218,6 +223,10 @@ async fn serve(
     limits: Limits,
     tls: Option<std::sync::Arc<rustls::ServerConfig>>,
 ) -> anyhow::Result<()> {
+    match kanban_server::raise_open_file_limit() {
+        Ok(n) => tracing::debug!(open_files = n, "open file limit"),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open file limit"),
+    }
     let server = Server::open(data_dir, overrides, limits).await?;
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;

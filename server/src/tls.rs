@@ -15,6 +15,8 @@ use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
+use crate::serve::AcceptBackoff;
+
 /// How long a client may take over its handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 /// Handshaken connections waiting for the HTTP server to take them.
@@ -53,13 +55,15 @@ impl TlsListener {
         let acceptor = TlsAcceptor::from(config);
         let (tx, ready) = mpsc::channel(READY_QUEUE);
         tokio::spawn(async move {
+            let mut backoff = AcceptBackoff::default();
             loop {
                 let (stream, peer) = match tcp.accept().await {
-                    Ok(c) => c,
+                    Ok(c) => {
+                        backoff.reset();
+                        c
+                    }
                     Err(e) => {
-                        // Out of file descriptors and the like: wait, do not spin.
-                        tracing::warn!(error = %e, "accept failed");
-                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        backoff.failed(&e).await;
                         continue;
                     }
                 };

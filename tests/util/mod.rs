@@ -390,8 +390,27 @@ pub struct ServerProcess {
 impl ServerProcess {
     /// Starts the binary on a free loopback port with `dir` as its data directory.
     pub fn start(dir: &std::path::Path, listen: &str, extra: &[&str], env: &[(&str, &str)]) -> ServerProcess {
+        Self::start_under(&[], dir, listen, extra, env)
+    }
+
+    /// Like [`ServerProcess::start`], run by a shell that first runs `setup` (such
+    /// as `ulimit -n 64`) and then becomes the server.
+    pub fn start_under(
+        setup: &[&str],
+        dir: &std::path::Path,
+        listen: &str,
+        extra: &[&str],
+        env: &[(&str, &str)],
+    ) -> ServerProcess {
         use std::io::BufRead;
-        let mut cmd = Command::new(server_bin());
+        let mut cmd = if setup.is_empty() {
+            Command::new(server_bin())
+        } else {
+            let mut sh = Command::new("sh");
+            let script = format!("{} && exec \"$0\" \"$@\"", setup.join(" && "));
+            sh.arg("-c").arg(script).arg(server_bin());
+            sh
+        };
         cmd.args(["--listen", listen, "--data-dir"]).arg(dir).args(extra);
         for (k, v) in env {
             cmd.env(k, v);
@@ -423,6 +442,15 @@ impl ServerProcess {
             .recv_timeout(WAIT)
             .unwrap_or_else(|_| panic!("no listening line; log:\n{}", log.lock().unwrap()));
         ServerProcess { child, url: format!("http://{addr}"), log }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// What the log holds so far.
+    pub fn log(&self) -> String {
+        self.log.lock().unwrap().clone()
     }
 
     /// SIGKILL: no shutdown, no flush, as a crash.

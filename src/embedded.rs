@@ -4,8 +4,12 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context;
+use kanban_server::data_dir::{LockError, Serving};
+use kanban_server::store::Store;
 use kanban_server::{AppOverrides, Limits, RunningServer, Server, admin};
 
 use crate::app::JoinHint;
@@ -38,10 +42,29 @@ fn local_user() -> String {
 pub async fn start(data_dir: &Path, port: u16) -> anyhow::Result<Embedded> {
     // Others join this process's server: each of their connections is a file.
     let _ = kanban_server::raise_open_file_limit();
-    let server = Server::open(data_dir, &AppOverrides::default(), Limits::default())
-        .await
-        .with_context(|| format!("opening the board data in {}", data_dir.display()))?;
-    let store = server.store().clone();
+    let (server, url, running) = match open_or_find(data_dir).await? {
+        Found::Opened(server) => {
+            let preferred: SocketAddr = ([127, 0, 0, 1], port).into();
+            let running = match server.clone().spawn(preferred).await {
+                Ok(running) => running,
+                // The port is someone else's (this data directory is ours).
+                Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+                    server.clone().spawn(([127, 0, 0, 1], 0).into()).await?
+                }
+                Err(e) => return Err(e).context("starting the embedded server"),
+            };
+            (Some(server), format!("http://{}", running.addr), Some(running))
+        }
+        // Another process (a kanban-server, or another kanban-tui) serves this
+        // data: join it rather than serve the same database twice.
+        Found::Served(url) => (None, url, None),
+    };
+    // The user and board are made through the database directly, as the admin
+    // commands do, whoever serves it.
+    let store: Arc<dyn Store> = match &server {
+        Some(server) => server.store().clone(),
+        None => Arc::new(kanban_server::open_store(data_dir).await?),
+    };
     let name = local_user();
     let token = local_token(store.as_ref(), data_dir, &name).await?;
     let user = store.user_by_token(&token).await?.context("the local token names no user")?.user;
@@ -50,21 +73,6 @@ pub async fn start(data_dir: &Path, port: u16) -> anyhow::Result<Embedded> {
         None => {
             admin::project_add(store.as_ref(), &format!("{name}'s board"), &[format!("{name}:owner")]).await?
         }
-    };
-    let preferred: SocketAddr = ([127, 0, 0, 1], port).into();
-    let (url, running) = match server.clone().spawn(preferred).await {
-        Ok(running) => (format!("http://{}", running.addr), Some(running)),
-        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-            // Another kanban-tui may already serve this very data: then join it.
-            let url = format!("http://{preferred}");
-            if serves_same_app(&url, &server.hub().app().key).await {
-                (url, None)
-            } else {
-                let running = server.spawn(([127, 0, 0, 1], 0).into()).await?;
-                (format!("http://{}", running.addr), Some(running))
-            }
-        }
-        Err(e) => return Err(e).context("starting the embedded server"),
     };
     let dir = shell_quote(&data_dir.display().to_string());
     let hint = JoinHint {
@@ -80,6 +88,42 @@ pub async fn start(data_dir: &Path, port: u16) -> anyhow::Result<Embedded> {
     };
     Ok(Embedded { url, token, hint, running })
 }
+
+/// What a data directory offers this process.
+enum Found {
+    /// Nobody served it: it is ours to serve.
+    Opened(Server),
+    /// Another process serves it, at this URL.
+    Served(String),
+}
+
+/// Opens `data_dir` to serve it, or finds who does. A process that holds it but
+/// has not yet said where it listens is given a few seconds to.
+async fn open_or_find(data_dir: &Path) -> anyhow::Result<Found> {
+    let mut waited = Duration::ZERO;
+    loop {
+        let error = match Server::open(data_dir, &AppOverrides::default(), Limits::default()).await {
+            Ok(server) => return Ok(Found::Opened(server)),
+            Err(e) => e,
+        };
+        match error.downcast_ref::<LockError>() {
+            Some(LockError::Busy { serving: Some(Serving { url: Some(url), .. }), .. }) => {
+                return Ok(Found::Served(url.clone()));
+            }
+            Some(LockError::Busy { .. }) if waited < STARTING => {}
+            _ => {
+                let where_ = data_dir.display();
+                return Err(error.context(format!("opening the board data in {where_}")));
+            }
+        }
+        tokio::time::sleep(STARTING_POLL).await;
+        waited += STARTING_POLL;
+    }
+}
+
+/// How long a process holding the data directory may take to start listening.
+const STARTING: Duration = Duration::from_secs(5);
+const STARTING_POLL: Duration = Duration::from_millis(100);
 
 /// The local user's token, kept (0600) beside the database, made on first run.
 async fn local_token(
@@ -101,12 +145,6 @@ async fn local_token(
     };
     write_private(&file, token.as_bytes())?;
     Ok(token)
-}
-
-async fn serves_same_app(url: &str, app_key: &str) -> bool {
-    let Ok(res) = reqwest::get(format!("{url}/api/config")).await else { return false };
-    let Ok(config) = res.json::<kanban_protocol::model::ClientConfig>().await else { return false };
-    config.app_key == app_key
 }
 
 fn shell_quote(s: &str) -> String {

@@ -3,7 +3,7 @@
 
 use std::process::{Command, Output};
 
-use crate::util::{TestServer, server_bin};
+use crate::util::{ServerProcess, TestServer, server_bin};
 
 fn run(dir: &std::path::Path, args: &[&str]) -> Output {
     Command::new(server_bin())
@@ -158,4 +158,87 @@ async fn tui_login_checks_and_saves_for_the_owner_only() {
     assert_eq!(saved["token"], token.as_str());
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+}
+
+/// One server per data directory: a second one, in another process or in this
+/// one, is refused and told who serves it; admin commands work beside the first;
+/// once it is gone, the directory can be served again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_server_on_one_data_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let mut first = ServerProcess::start(d, "127.0.0.1:0", &[], &[]);
+    let second = Command::new(server_bin())
+        .args(["--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(d)
+        .env_remove("KANBAN_APP_KEY")
+        .env_remove("KANBAN_APP_SECRET")
+        .output()
+        .expect("run kanban-server");
+    assert!(!second.status.success());
+    let why = String::from_utf8_lossy(&second.stderr);
+    assert!(why.contains("already served by another process"), "{why}");
+    assert!(why.contains(&first.url) && why.contains(&first.pid().to_string()), "{why}");
+    let in_process = kanban_server::Server::open(d, &Default::default(), Default::default()).await;
+    let Err(e) = in_process else { panic!("a second server in this process must be refused too") };
+    assert!(matches!(
+        e.downcast_ref::<kanban_server::data_dir::LockError>(),
+        Some(kanban_server::data_dir::LockError::Busy { .. })
+    ));
+    // Admin commands work beside the running server.
+    let token = stdout_ok(&run(d, &["user", "add", "ann"]));
+    assert!(token.starts_with("kb_"));
+    // A killed server holds nothing: the directory is served again.
+    first.crash();
+    let again = ServerProcess::start(d, "127.0.0.1:0", &[], &[]);
+    let res = reqwest::get(format!("{}/healthz", again.url)).await.unwrap();
+    assert_eq!(res.status(), 200);
+}
+
+/// The database holds the app secret: its files are the owner's alone whatever
+/// the umask, a backup too, and a server warns when the directory is open to others.
+#[test]
+fn the_database_files_are_private_whatever_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let dir = tempfile::tempdir().unwrap();
+    // A directory that existed already, open to others, under a permissive umask.
+    let d = dir.path().join("data");
+    std::fs::create_dir(&d).unwrap();
+    std::fs::set_permissions(&d, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let in_shell = |args: &[&str]| {
+        let out = Command::new("sh")
+            .arg("-c")
+            .arg("umask 022 && exec \"$0\" \"$@\"")
+            .arg(server_bin())
+            .arg("--data-dir")
+            .arg(&d)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    in_shell(&["user", "add", "ann"]);
+    let db = d.join(kanban_server::DATABASE_FILE);
+    let companions = ["", "-wal", "-shm"].map(|s| std::path::PathBuf::from(format!("{}{s}", db.display())));
+    for file in &companions {
+        if file.exists() {
+            assert_eq!(mode(file), 0o600, "{}", file.display());
+        }
+    }
+    assert_eq!(mode(&db), 0o600);
+    // A database made readable by others (an older build, a careless copy) is
+    // made private again on the next use.
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let backup = dir.path().join("copy.db");
+    in_shell(&["backup", backup.to_str().unwrap()]);
+    assert_eq!(mode(&db), 0o600);
+    assert_eq!(mode(&backup), 0o600, "the backup holds the secret too");
+
+    let server = ServerProcess::start_under(&["umask 022"], &d, "127.0.0.1:0", &[], &[]);
+    for file in &companions {
+        assert_eq!(mode(file), 0o600, "{}", file.display());
+    }
+    let log = server.log();
+    assert!(log.contains("open to other accounts"), "{log}");
 }

@@ -291,3 +291,54 @@ async fn the_embedded_server_opens_the_local_users_board() {
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(mode.permissions().mode() & 0o777, 0o600);
 }
+
+/// An embedded start on a data directory that a running `kanban-server` already
+/// serves joins that server instead of serving the same database a second time: a
+/// card the embedded user makes reaches the server's own subscribers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_embedded_start_joins_the_server_already_serving_its_data() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = crate::util::ServerProcess::start(dir.path(), "127.0.0.1:0", &[], &[]);
+    let joined = kanban_tui::embedded::start(dir.path(), 0).await.unwrap();
+    assert!(joined.running.is_none(), "no second server on the same data");
+    assert_eq!(joined.url, server.url);
+
+    let mut c = Client::start(Api::new(&joined.url, &joined.token), App::new(60, None));
+    ready(&mut c).await;
+    let pid = c.app.project_id.unwrap();
+    let mut ws = crate::util::Ws::connect(&format!(
+        "{}/app/{}?protocol=7",
+        server.url.replace("http://", "ws://"),
+        crate::util::admin(dir.path(), &["app"]).lines().find_map(|l| l.strip_prefix("key\t")).unwrap()
+    ))
+    .await;
+    let (status, auth) = {
+        let res = reqwest::Client::new()
+            .post(format!("{}/api/pusher/auth", server.url))
+            .bearer_auth(&joined.token)
+            .form(&[
+                ("socket_id", ws.socket_id.as_str()),
+                ("channel_name", &format!("private-project-{pid}")),
+            ])
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), res.json::<serde_json::Value>().await.unwrap())
+    };
+    assert_eq!(status, 200, "{auth}");
+    ws.subscribe(&format!("private-project-{pid}"), auth["auth"].as_str(), None).await;
+    ws.recv_event("pusher_internal:subscription_succeeded").await;
+    let (status, _) = {
+        let res = reqwest::Client::new()
+            .post(format!("{}/api/projects/{pid}/tasks", joined.url))
+            .bearer_auth(&joined.token)
+            .json(&json!({"title": "through the one server"}))
+            .send()
+            .await
+            .unwrap();
+        (res.status().as_u16(), ())
+    };
+    assert_eq!(status, 201);
+    let created = ws.recv_event("task-created").await;
+    assert!(created["data"].as_str().unwrap().contains("through the one server"));
+}

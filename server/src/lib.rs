@@ -11,6 +11,7 @@ pub mod access;
 pub mod admin;
 pub mod api;
 pub mod config;
+pub mod data_dir;
 pub mod hub;
 pub mod metrics;
 pub mod serve;
@@ -24,6 +25,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
@@ -56,22 +58,15 @@ pub fn raise_open_file_limit() -> std::io::Result<u64> {
     rlimit::increase_nofile_limit(u64::MAX)
 }
 
-/// Opens the store in `data_dir`, creating the directory (owner-only) if needed.
+/// Opens the store in `data_dir`, creating the directory (owner-only) if needed,
+/// and keeps the database files owner-only. Takes no lock: admin commands use this
+/// beside a running server.
 pub async fn open_store(data_dir: &Path) -> anyhow::Result<SqliteStore> {
-    create_private_dir(data_dir)?;
-    let store = SqliteStore::open(&data_dir.join(DATABASE_FILE)).await?;
+    data_dir::create_private_dir(data_dir)?;
+    let db = data_dir.join(DATABASE_FILE);
+    data_dir::protect_database(&db).with_context(|| format!("protecting {}", db.display()))?;
+    let store = SqliteStore::open(&db).await?;
     Ok(store)
-}
-
-fn create_private_dir(dir: &Path) -> std::io::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt;
-        builder.mode(0o700);
-    }
-    builder.create(dir)
 }
 
 /// The app credentials in force: the stored ones (made on first use), with any
@@ -90,15 +85,26 @@ pub async fn resolve_app(store: &dyn Store, overrides: &AppOverrides) -> anyhow:
     })
 }
 
-/// A server ready to serve: its store and hub.
+/// A server ready to serve: its store and hub, and the lock of its data directory.
 #[derive(Clone)]
 pub struct Server {
     state: api::AppState,
+    /// Held from opening until serving ends (see [`data_dir`]).
+    lock: Arc<std::sync::Mutex<Option<data_dir::DirLock>>>,
 }
 
 impl Server {
-    /// Opens the data directory and sets up the hub.
+    /// Opens the data directory and sets up the hub. Refused (with
+    /// [`data_dir::LockError::Busy`]) while another server holds the directory.
     pub async fn open(data_dir: &Path, overrides: &AppOverrides, limits: Limits) -> anyhow::Result<Self> {
+        data_dir::create_private_dir(data_dir)?;
+        let lock = data_dir::DirLock::acquire(data_dir)?;
+        if data_dir::open_to_others(data_dir) {
+            tracing::warn!(
+                data_dir = %data_dir.display(),
+                "the data directory is open to other accounts: it holds the app secret (chmod 700 it)"
+            );
+        }
         let store = open_store(data_dir).await?.with_event_retention(limits.event_retention);
         let app = resolve_app(&store, overrides).await?;
         let store: Arc<dyn Store> = Arc::new(store);
@@ -106,7 +112,8 @@ impl Server {
         let gate = Arc::new(access::StoreGate(store.clone()));
         let hub = Hub::with_adapter(app, limits, Arc::new(Metrics::default()), adapter, Some(gate));
         let writer = writer::Writer::spawn(store.clone(), hub.clone());
-        Ok(Self { state: api::AppState { store, hub, writer } })
+        let lock = Arc::new(std::sync::Mutex::new(Some(lock)));
+        Ok(Self { state: api::AppState { store, hub, writer }, lock })
     }
 
     pub fn hub(&self) -> &Hub {
@@ -126,9 +133,32 @@ impl Server {
         tls: Option<Arc<rustls::ServerConfig>>,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        match tls {
+        self.announce(&listener, tls.is_some());
+        let lock = self.lock.clone();
+        let served = match tls {
             Some(config) => self.serve_on(tls::TlsListener::new(listener, config)?, shutdown).await,
             None => self.serve_on(serve::TcpAccept::new(listener), shutdown).await,
+        };
+        // A stopped server no longer holds its directory: another may serve it.
+        lock.lock().unwrap_or_else(|e| e.into_inner()).take();
+        served
+    }
+
+    /// Writes into the lock where this server is reached from this host.
+    fn announce(&self, listener: &TcpListener, tls: bool) {
+        let Ok(mut addr) = listener.local_addr() else { return };
+        if addr.ip().is_unspecified() {
+            addr.set_ip(if addr.is_ipv4() {
+                [127, 0, 0, 1].into()
+            } else {
+                std::net::Ipv6Addr::LOCALHOST.into()
+            });
+        }
+        let url = format!("{}://{addr}", if tls { "https" } else { "http" });
+        if let Some(lock) = self.lock.lock().unwrap_or_else(|e| e.into_inner()).as_ref()
+            && let Err(e) = lock.announce(&url)
+        {
+            tracing::warn!(error = %e, "cannot record the address in the data directory's lock");
         }
     }
 

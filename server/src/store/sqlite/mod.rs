@@ -178,12 +178,27 @@ impl Store for SqliteStore {
             .to_str()
             .ok_or_else(|| StoreError::Invalid("the backup path is not UTF-8".into()))?
             .to_string();
+        // The copy holds the app secret too: made empty and owner-only first (VACUUM
+        // INTO fills an empty file), whatever the umask.
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        options
+            .open(path)
+            .map_err(|e| StoreError::Failed(format!("cannot create {}: {e}", path.display())))?;
+        let made = path.to_owned();
         // VACUUM INTO copies one read snapshot: consistent while writers go on.
-        self.read(move |c| {
-            c.execute("VACUUM INTO ?", [target])?;
-            Ok(())
-        })
-        .await
+        let copied = self
+            .read(move |c| {
+                c.execute("VACUUM INTO ?", [target])?;
+                Ok(())
+            })
+            .await;
+        if copied.is_err() {
+            let _ = std::fs::remove_file(&made);
+        }
+        copied
     }
 
     async fn apply(&self, batch: Vec<Write>) -> Result<Vec<Result<Committed, OpError>>> {

@@ -512,3 +512,63 @@ async fn concurrent_moves_end_in_one_order_everywhere() {
         assert!(keys.windows(2).all(|w| w[0] < w[1]), "distinct keys in column {col}: {keys:?}");
     }
 }
+
+/// Order keys stay short whatever the sequence of placements: 2,000 cards inserted
+/// right after the same card, 3,000 moves to and fro between two neighbours, 300
+/// columns inserted after the same column. A list whose key would grow too long is
+/// re-spaced, with its event, and a client that follows the events ends with the
+/// server's board, in the order the placements asked for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn order_keys_stay_short_under_any_sequence_of_placements() {
+    let (server, token, pid, cols) = setup().await;
+    let mut follower = Follower::start(&server, &token, pid).await;
+    let anchor = cards(&server, &token, pid, 2).await;
+    let mut expected = vec![anchor[0]];
+    let mut inserted = Vec::new();
+    for i in 0..2_000 {
+        let body = json!({"title": format!("after {i}"), "status_id": cols[0], "after_id": anchor[0]});
+        let (status, c) =
+            server.rest("POST", &format!("/api/projects/{pid}/tasks"), &token, Some(body)).await;
+        assert_eq!(status, 201, "{c}");
+        inserted.push(c["task"]["id"].as_i64().unwrap());
+    }
+    // Each went right after the anchor: the last made comes first.
+    expected.extend(inserted.iter().rev());
+    expected.push(anchor[1]);
+    let board = snapshot(&server, &token, pid).await;
+    assert_eq!(board.cards(cols[0]).map(|t| t.id).collect::<Vec<_>>(), expected);
+
+    // To and fro: the second card moved between the first two, then back.
+    let (a, b) = (expected[0], expected[1]);
+    for i in 0..3_000 {
+        let mover = expected[2 + i % 2];
+        let body = json!({"status_id": cols[0], "after_id": a, "before_id": b});
+        let body = if i % 3 == 0 { json!({"status_id": cols[1]}) } else { body };
+        let (status, m) = server.rest("POST", &format!("/api/tasks/{mover}/move"), &token, Some(body)).await;
+        assert_eq!(status, 200, "{m}");
+    }
+    let first = cols[0];
+    for _ in 0..300 {
+        let body = json!({"name": "c", "after_id": first});
+        let (status, c) =
+            server.rest("POST", &format!("/api/projects/{pid}/statuses"), &token, Some(body)).await;
+        assert_eq!(status, 201, "{c}");
+    }
+
+    let board = snapshot(&server, &token, pid).await;
+    let longest = board
+        .tasks
+        .iter()
+        .map(|t| t.position.len())
+        .chain(board.statuses.iter().map(|s| s.position.len()))
+        .max()
+        .unwrap();
+    assert!(longest < 64, "the longest key has {longest} characters");
+    let names = follower.follow_to(board.rev).await;
+    assert_eq!(follower.board, board, "a client following the events has the server's board");
+    assert!(names.len() as u64 == board.rev, "one event per change");
+    let (_, log) = server.get(&format!("/api/projects/{pid}/events?after=0"), Some(&token)).await;
+    let respaced =
+        log["events"].as_array().unwrap().iter().filter(|e| e["data"]["rekeyed"].is_array()).count();
+    assert!(respaced > 0, "some change re-spaced its list");
+}

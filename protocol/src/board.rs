@@ -1,7 +1,9 @@
 //! A board as a client holds it: the snapshot plus the events applied since, in
 //! revision order, with gaps detected so that the client can fetch what it missed.
 
-use crate::model::{Board, EventData, Member, Project, Status, Task, events};
+use std::collections::HashMap;
+
+use crate::model::{Board, EventData, Member, Project, Rekeyed, Status, Task, events};
 
 /// What applying an event did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,9 +106,29 @@ impl BoardState {
             // Events of later versions: the revision still counts.
             _ => {}
         }
+        if !data.rekeyed.is_empty() {
+            self.rekey(name, &data.rekeyed);
+        }
         self.rev = data.rev;
         self.sort();
         Applied::Applied
+    }
+
+    /// A re-spaced list: new keys, the same order. Columns for the status events
+    /// that place a column; cards otherwise.
+    fn rekey(&mut self, name: &str, rekeyed: &[Rekeyed]) {
+        let keys: HashMap<i64, &str> = rekeyed.iter().map(|r| (r.id, r.position.as_str())).collect();
+        let columns = matches!(name, events::STATUS_CREATED | events::STATUS_MOVED);
+        let positions: Box<dyn Iterator<Item = (i64, &mut String)>> = if columns {
+            Box::new(self.statuses.iter_mut().map(|s| (s.id, &mut s.position)))
+        } else {
+            Box::new(self.tasks.iter_mut().map(|t| (t.id, &mut t.position)))
+        };
+        for (id, position) in positions {
+            if let Some(key) = keys.get(&id) {
+                (*key).clone_into(position);
+            }
+        }
     }
 
     fn upsert_task(&mut self, task: Task) {
@@ -165,7 +187,16 @@ mod tests {
     }
 
     fn data(rev: u64) -> EventData {
-        EventData { rev, by: 1, task: None, status: None, id: None, moved_to: None, tasks: vec![] }
+        EventData {
+            rev,
+            by: 1,
+            task: None,
+            status: None,
+            id: None,
+            moved_to: None,
+            tasks: vec![],
+            rekeyed: vec![],
+        }
     }
 
     fn order(b: &BoardState, status_id: i64) -> Vec<i64> {
@@ -222,6 +253,21 @@ mod tests {
         // Unknown events still advance the revision.
         assert_eq!(b.apply("project-renamed", &data(15)), Applied::Applied);
         assert_eq!(b.rev, 15);
+    }
+
+    #[test]
+    fn a_respaced_list_takes_its_new_keys() {
+        let mut b = board();
+        let rekeyed =
+            vec![Rekeyed { id: 11, position: "1".into() }, Rekeyed { id: 10, position: "3".into() }];
+        let moved = EventData { task: Some(task(12, 1, "2")), rekeyed, ..data(6) };
+        b.apply(events::TASK_MOVED, &moved);
+        assert_eq!(order(&b, 1), vec![11, 12, 10]);
+        assert_eq!(b.task(10).unwrap().position, "3");
+        let rekeyed = vec![Rekeyed { id: 2, position: "1".into() }];
+        b.apply(events::STATUS_CREATED, &EventData { status: Some(status(3, "2")), rekeyed, ..data(7) });
+        assert_eq!(b.statuses.iter().map(|s| s.id).collect::<Vec<_>>(), vec![2, 3, 1]);
+        assert_eq!(b.task(11).unwrap().position, "1", "card keys untouched by a column's");
     }
 
     #[test]

@@ -251,6 +251,19 @@ pub struct EventData {
     pub moved_to: Option<i64>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tasks: Vec<Task>,
+    /// Other items of the list this change placed something in, with new order
+    /// keys: when a key would grow too long, the change re-spaces its whole list
+    /// (cards of a column for task events and `status-deleted`, columns for the
+    /// other status events). Their order does not change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub rekeyed: Vec<Rekeyed>,
+}
+
+/// An item's new order key, from a re-spaced list.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rekeyed {
+    pub id: i64,
+    pub position: String,
 }
 
 /// One entry of `GET /api/projects/{pid}/events`.

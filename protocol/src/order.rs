@@ -88,18 +88,36 @@ fn midpoint(a: &[u8], b: Option<&[u8]>, out: &mut String) {
     }
 }
 
-/// `n` increasing keys spread over the whole range, for a fresh list.
+/// The longest key a list keeps: a placement whose key would be longer re-spaces
+/// its list with [`spread`] instead. Repeated inserts at one spot lengthen keys by
+/// a character every few inserts, so without this they would grow without bound.
+pub const LONGEST: usize = 32;
+
+/// `n` increasing keys spread evenly over the whole range, all as short as the
+/// count allows (three digits up to some 100,000 items), for a fresh list or a
+/// re-spaced one.
 pub fn spread(n: usize) -> Vec<String> {
-    if n < BASE - 1 {
-        (1..=n).map(|i| (DIGITS[i * (BASE - 1) / (n + 1)] as char).to_string()).collect()
-    } else {
-        let mut keys: Vec<String> = Vec::with_capacity(n);
-        for _ in 0..n {
-            let next = between(keys.last().map(String::as_str), None);
-            keys.push(next);
-        }
-        keys
+    // The fewest digits that leave at least one free key between neighbours.
+    let (mut width, mut room) = (1usize, BASE);
+    while room <= 2 * (n + 1) {
+        width += 1;
+        room *= BASE;
     }
+    (1..=n)
+        .map(|i| {
+            let mut value = i * room / (n + 1);
+            let mut digits = vec![b'0'; width];
+            for d in digits.iter_mut().rev() {
+                *d = DIGITS[value % BASE];
+                value /= BASE;
+            }
+            // Trailing zeros add nothing to a key's place, and keys never end in one.
+            while digits.last() == Some(&b'0') {
+                digits.pop();
+            }
+            String::from_utf8(digits).expect("ASCII digits")
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -165,10 +183,17 @@ mod tests {
 
     #[test]
     fn spreads() {
-        let keys = spread(3);
-        assert_eq!(keys.len(), 3);
-        assert!(keys.windows(2).all(|w| w[0] < w[1]) && keys.iter().all(|k| is_valid(k)));
-        let many = spread(100);
-        assert!(many.windows(2).all(|w| w[0] < w[1]) && many.iter().all(|k| is_valid(k)));
+        for n in [0, 1, 3, 30, 31, 100, 1_000, 10_000, 100_000] {
+            let keys = spread(n);
+            assert_eq!(keys.len(), n);
+            assert!(keys.windows(2).all(|w| w[0] < w[1]), "{n}: increasing");
+            assert!(keys.iter().all(|k| is_valid(k)), "{n}: valid");
+            let longest = keys.iter().map(String::len).max().unwrap_or(0);
+            assert!(longest <= 3, "{n}: keys of at most 3 digits, not {longest}");
+            // Room is left between neighbours and at both ends.
+            for w in keys.windows(2) {
+                check(Some(&w[0]), Some(&w[1]));
+            }
+        }
     }
 }

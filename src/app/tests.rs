@@ -80,7 +80,16 @@ fn writes(out: Vec<Command>) -> Vec<Change> {
 }
 
 fn data(rev: u64) -> EventData {
-    EventData { rev, by: 2, task: None, status: None, id: None, moved_to: None, tasks: vec![] }
+    EventData {
+        rev,
+        by: 2,
+        task: None,
+        status: None,
+        id: None,
+        moved_to: None,
+        tasks: vec![],
+        rekeyed: vec![],
+    }
 }
 
 fn titles(app: &App, status_id: i64) -> Vec<String> {

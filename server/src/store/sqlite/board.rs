@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use kanban_protocol::model::{EventData, Status, Task, events};
+use kanban_protocol::model::{EventData, Rekeyed, Status, Task, events};
 use kanban_protocol::request::{MoveStatus, MoveTask, NewStatus, NewTask, StatusPatch, TaskPatch};
 use rusqlite::{Connection, DropBehavior, OptionalExtension, TransactionBehavior};
 
@@ -84,7 +84,16 @@ fn record(
 }
 
 fn event_data(by: i64) -> EventData {
-    EventData { rev: 0, by, task: None, status: None, id: None, moved_to: None, tasks: Vec::new() }
+    EventData {
+        rev: 0,
+        by,
+        task: None,
+        status: None,
+        id: None,
+        moved_to: None,
+        tasks: Vec::new(),
+        rekeyed: Vec::new(),
+    }
 }
 
 fn stale(what: &'static str, key: &'static str, current: String, given: i64, now: i64) -> OpError {
@@ -148,7 +157,7 @@ fn create_task(conn: &Connection, by: i64, project_id: i64, new: NewTask) -> Res
             .optional()?
             .ok_or_else(|| OpError::Invalid("the project has no column to put a card in".into()))?,
     };
-    let position = place(conn, List::Column(status_id), new.before_id, new.after_id, None)?;
+    let placed = place(conn, List::Column(status_id), new.before_id, new.after_id, None)?;
     let labels = serde_json::to_string(&labels).expect("strings serialize");
     let priority = new.priority.unwrap_or_default();
     let sql = concat!(
@@ -165,12 +174,13 @@ fn create_task(conn: &Connection, by: i64, project_id: i64, new: NewTask) -> Res
         priority.as_str(),
         labels,
         new.due_date,
-        position,
+        placed.position,
         by,
         by
     ];
     let task = conn.prepare_cached(sql)?.query_row(values, |r| Ok(rows::task(r)))?;
-    record(conn, project_id, events::TASK_CREATED, EventData { task: Some(task), ..event_data(by) })
+    let data = EventData { task: Some(task), rekeyed: placed.rekeyed, ..event_data(by) };
+    record(conn, project_id, events::TASK_CREATED, data)
 }
 
 fn update_task(conn: &Connection, by: i64, task_id: i64, patch: TaskPatch) -> Result<Committed, OpError> {
@@ -244,9 +254,11 @@ fn move_task(conn: &Connection, by: i64, task_id: i64, to: MoveTask) -> Result<C
         return Err(stale("task", "task", current, v, task.version));
     }
     let status = column_of_project(conn, task.project_id, to.status_id)?;
-    let position = place(conn, List::Column(status.id), to.before_id, to.after_id, Some(task_id))?;
-    let task = set_place(conn, task_id, status.id, position, by)?;
-    record(conn, task.project_id, events::TASK_MOVED, EventData { task: Some(task), ..event_data(by) })
+    let placed = place(conn, List::Column(status.id), to.before_id, to.after_id, Some(task_id))?;
+    let task = set_place(conn, task_id, status.id, placed.position, by)?;
+    let project_id = task.project_id;
+    let data = EventData { task: Some(task), rekeyed: placed.rekeyed, ..event_data(by) };
+    record(conn, project_id, events::TASK_MOVED, data)
 }
 
 fn delete_task(conn: &Connection, by: i64, task_id: i64) -> Result<Committed, OpError> {
@@ -263,14 +275,15 @@ fn create_status(conn: &Connection, by: i64, project_id: i64, new: NewStatus) ->
     if let Some(w) = new.wip_limit {
         check::check_wip_limit(w)?;
     }
-    let position = place(conn, List::Columns(project_id), new.before_id, new.after_id, None)?;
+    let placed = place(conn, List::Columns(project_id), new.before_id, new.after_id, None)?;
     let sql = concat!(
         "INSERT INTO statuses (project_id, name, color, position, wip_limit) VALUES (?, ?, ?, ?, ?) RETURNING ",
         status_columns!()
     );
-    let values = (project_id, name, color, position, new.wip_limit.map(i64::from));
+    let values = (project_id, name, color, placed.position, new.wip_limit.map(i64::from));
     let status = conn.prepare_cached(sql)?.query_row(values, |r| Ok(rows::status(r)))?;
-    record(conn, project_id, events::STATUS_CREATED, EventData { status: Some(status), ..event_data(by) })
+    let data = EventData { status: Some(status), rekeyed: placed.rekeyed, ..event_data(by) };
+    record(conn, project_id, events::STATUS_CREATED, data)
 }
 
 fn update_status(
@@ -320,19 +333,17 @@ fn update_status(
 fn move_status(conn: &Connection, by: i64, status_id: i64, to: MoveStatus) -> Result<Committed, OpError> {
     let status = load_status(conn, status_id)?;
     require_writer(conn, status.project_id, by, "column")?;
-    let position = place(conn, List::Columns(status.project_id), to.before_id, to.after_id, Some(status_id))?;
+    let placed = place(conn, List::Columns(status.project_id), to.before_id, to.after_id, Some(status_id))?;
     let sql = concat!(
         "UPDATE statuses SET position = ?, version = version + 1, \
          updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ? RETURNING ",
         status_columns!()
     );
-    let status = conn.prepare_cached(sql)?.query_row((position, status_id), |r| Ok(rows::status(r)))?;
-    record(
-        conn,
-        status.project_id,
-        events::STATUS_MOVED,
-        EventData { status: Some(status), ..event_data(by) },
-    )
+    let status =
+        conn.prepare_cached(sql)?.query_row((placed.position, status_id), |r| Ok(rows::status(r)))?;
+    let project_id = status.project_id;
+    let data = EventData { status: Some(status), rekeyed: placed.rekeyed, ..event_data(by) };
+    record(conn, project_id, events::STATUS_MOVED, data)
 }
 
 fn delete_status(
@@ -347,6 +358,8 @@ fn delete_status(
     let cards: Vec<Task> =
         conn.prepare_cached(sql)?.query_map([status_id], |r| Ok(rows::task(r)))?.collect::<Result<_, _>>()?;
     let mut moved = Vec::with_capacity(cards.len());
+    // Latest key of each card re-spaced along the way.
+    let mut rekeyed = std::collections::BTreeMap::new();
     match move_to {
         None if !cards.is_empty() => {
             return Err(OpError::Conflict {
@@ -361,12 +374,21 @@ fn delete_status(
             }
             let target = column_of_project(conn, status.project_id, target)?;
             for card in cards {
-                let position = place(conn, List::Column(target.id), None, None, None)?;
-                moved.push(set_place(conn, card.id, target.id, position, by)?);
+                let placed = place(conn, List::Column(target.id), None, None, None)?;
+                rekeyed.extend(placed.rekeyed.into_iter().map(|r| (r.id, r.position)));
+                moved.push(set_place(conn, card.id, target.id, placed.position, by)?.id);
             }
         }
     }
     conn.prepare_cached("DELETE FROM statuses WHERE id = ?")?.execute([status_id])?;
-    let data = EventData { id: Some(status_id), moved_to: move_to, tasks: moved, ..event_data(by) };
+    // The moved cards as they ended (a later re-spacing may have moved an earlier
+    // one's key again); the rest of the target column by its latest keys.
+    let tasks = moved.iter().map(|&id| load_task(conn, id)).collect::<Result<Vec<_>, _>>()?;
+    let rekeyed = rekeyed
+        .into_iter()
+        .filter(|(id, _)| !moved.contains(id))
+        .map(|(id, position)| Rekeyed { id, position })
+        .collect();
+    let data = EventData { id: Some(status_id), moved_to: move_to, tasks, rekeyed, ..event_data(by) };
     record(conn, status.project_id, events::STATUS_DELETED, data)
 }

@@ -99,3 +99,79 @@ async fn the_run_command_opens_a_working_board_with_nothing_else() {
     tmux.keys("me", &["q"]);
     assert_eq!(tmux.wait_exit("me"), 0);
 }
+
+/// The columns of `line` at which `c` appears, counting each character's width as
+/// the terminal (tmux) does.
+fn columns_of(line: &str, c: char) -> Vec<usize> {
+    use unicode_width::UnicodeWidthChar;
+    let mut x = 0;
+    let mut found = Vec::new();
+    for ch in line.chars() {
+        if ch == c {
+            found.push(x);
+        }
+        x += ch.width().unwrap_or(0);
+    }
+    found
+}
+
+/// Titles with emoji that terminals and layouts measure differently (joined
+/// families, hearts with a variation selector, skin tones, flags) leave every
+/// border where it belongs, also as the selection moves over them.
+#[tokio::test(flavor = "multi_thread")]
+async fn emoji_titles_keep_the_borders_in_place() {
+    let server = TestServer::start().await;
+    let ann = server.user("ann").await;
+    let pid = server.project("alpha", &["ann:owner"]).await;
+    let titles = [
+        "family 👨\u{200D}👩\u{200D}👧 trip",
+        "love ❤\u{FE0F} it",
+        "ok 👍🏽 done",
+        "flags 🇫🇷🇩🇪 and 🇮",
+        "keycap 1\u{FE0F}\u{20E3} end",
+    ];
+    for title in titles {
+        let (status, _) = server
+            .rest(
+                "POST",
+                &format!("/api/projects/{pid}/tasks"),
+                &ann,
+                Some(serde_json::json!({"title": title})),
+            )
+            .await;
+        assert_eq!(status, 201);
+    }
+    let url = server.url("");
+    let tmux = Tmux::new("emoji");
+    let cfg = tempfile::tempdir().unwrap();
+    let env = [("KANBAN_CONFIG_DIR", cfg.path().to_str().unwrap())];
+    tmux.start("ann", 96, 30, &format!("{BIN} --server {url} --token {ann}"), &env);
+    let mut screen =
+        tmux.wait_for("ann", "the board", false, |s| s.contains("keycap") && s.contains("online"));
+    for step in 0..titles.len() {
+        // Where the top border puts the columns' edges, every row of cards keeps them.
+        let lines: Vec<&str> = screen.lines().collect();
+        let top = lines.iter().position(|l| l.contains("Todo")).expect("the column headers");
+        let corners = columns_of(lines[top], '╮');
+        assert_eq!(corners.len(), 3, "three columns: {}", lines[top]);
+        for line in &lines[top + 1..] {
+            let edges = columns_of(line, '│');
+            if edges.is_empty() || line.contains('╰') {
+                continue;
+            }
+            for corner in &corners {
+                assert!(edges.contains(corner), "step {step}: a border moved in {line:?}\n{screen}");
+            }
+        }
+        if step + 1 < titles.len() {
+            // The selection moves down onto the next card.
+            let next = titles[step + 1].split(' ').next().unwrap();
+            tmux.keys("ann", &["j"]);
+            screen = tmux.wait_for("ann", "the selection on the next card", false, |s| {
+                s.lines().any(|l| l.contains(&format!("▶{next}")))
+            });
+        }
+    }
+    tmux.keys("ann", &["q"]);
+    assert_eq!(tmux.wait_exit("ann"), 0);
+}

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::Theme;
-use super::text::fit;
+use super::text::{clean, fit};
 use crate::app::{App, Connection, Mode};
 use crate::geometry::Screen;
 
@@ -15,7 +15,7 @@ pub fn title(frame: &mut Frame<'_>, app: &App, screen: &Screen, theme: Theme) {
     let mut spans = vec![Span::styled(" kanban ", theme.title())];
     if let Some(board) = &app.board {
         spans.push(Span::styled("│ ", theme.dim()));
-        spans.push(Span::styled(board.project.name.clone(), theme.title()));
+        spans.push(Span::styled(clean(&board.project.name).into_owned(), theme.title()));
         spans.push(Span::styled(format!(" · rev {}", board.rev), theme.dim()));
         if !board.project.role.can_write() {
             spans.push(Span::styled(" · read-only", theme.warn()));
@@ -46,7 +46,7 @@ pub fn presence(frame: &mut Frame<'_>, app: &App, area: Rect, theme: Theme) {
         spans.push(Span::styled("● ", theme.user(&info.color)));
         let you = if Some(id) == me.as_ref() { " (you)" } else { "" };
         spans.push(Span::styled(
-            format!("{}{you}", info.name),
+            format!("{}{you}", clean(&info.name)),
             theme.user(&info.color).add_modifier(ratatui::style::Modifier::BOLD),
         ));
         spans.push(Span::raw("  "));

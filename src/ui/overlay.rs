@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 use ratatui_textarea::TextArea;
 
 use super::Theme;
-use super::text::fit;
+use super::text::{clean, fit};
 use crate::app::App;
 use crate::app::form::{CardForm, Confirm, Field, Prompt};
 
@@ -83,7 +83,7 @@ fn text_field(
 
 fn value_field(frame: &mut Frame<'_>, area: Rect, label: &str, value: &str, focused: bool, theme: Theme) {
     let arrows = if focused { "◀ ▶ " } else { "" };
-    let text = Line::from(vec![Span::styled(arrows, theme.dim()), Span::raw(value.to_string())]);
+    let text = Line::from(vec![Span::styled(arrows, theme.dim()), Span::raw(clean(value).into_owned())]);
     frame.render_widget(Paragraph::new(text).block(field_block(label, focused, theme)), area);
 }
 
@@ -184,7 +184,7 @@ pub fn picker(frame: &mut Frame<'_>, app: &App, index: usize, theme: Theme) {
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let text = format!(" {} {}  ({})", if i == index { "▶" } else { " " }, p.name, p.role);
+            let text = format!(" {} {}  ({})", if i == index { "▶" } else { " " }, clean(&p.name), p.role);
             let style = if i == index { theme.selected_card() } else { ratatui::style::Style::default() };
             Line::from(Span::styled(text, style))
         })

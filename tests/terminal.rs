@@ -175,3 +175,33 @@ async fn emoji_titles_keep_the_borders_in_place() {
     tmux.keys("ann", &["q"]);
     assert_eq!(tmux.wait_exit("ann"), 0);
 }
+
+/// Revoked while looking: the board leaves the screen, the reason shows, and a key
+/// brings it back once access is given again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_revoked_member_sees_the_board_go_and_why() {
+    let server = TestServer::start().await;
+    let bob = server.user("bob").await;
+    let pid = server.project("alpha", &["bob:member"]).await;
+    let card = serde_json::json!({"title": "Secret plan"});
+    let (status, _) = server.rest("POST", &format!("/api/projects/{pid}/tasks"), &bob, Some(card)).await;
+    assert_eq!(status, 201);
+    let url = server.url("");
+    let tmux = Tmux::new("revoked");
+    let cfg = tempfile::tempdir().unwrap();
+    let env = [("KANBAN_CONFIG_DIR", cfg.path().to_str().unwrap())];
+    tmux.start("bob", 100, 24, &format!("{BIN} --server {url} --token {bob}"), &env);
+    tmux.wait_for("bob", "the board", false, |s| s.contains("Secret plan") && s.contains("online"));
+    let store = server.server.store().clone();
+    kanban_server::admin::project_revoke(store.as_ref(), "alpha", "bob").await.unwrap();
+    let screen = tmux.wait_for("bob", "the refusal", false, |s| s.contains("No access to this project"));
+    assert!(!screen.contains("Secret plan") && !screen.contains("Todo"), "the board is gone:\n{screen}");
+    assert!(screen.contains("Press any key to try again") && screen.contains("refused"), "{screen}");
+    kanban_server::admin::project_grant(store.as_ref(), "alpha", "bob", "member".parse().unwrap())
+        .await
+        .unwrap();
+    tmux.keys("bob", &["Space"]);
+    tmux.wait_for("bob", "the board again", false, |s| s.contains("Secret plan") && s.contains("online"));
+    tmux.keys("bob", &["q"]);
+    assert_eq!(tmux.wait_exit("bob"), 0);
+}

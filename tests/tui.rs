@@ -342,3 +342,58 @@ async fn an_embedded_start_joins_the_server_already_serving_its_data() {
     let created = ws.recv_event("task-created").await;
     assert!(created["data"].as_str().unwrap().contains("through the one server"));
 }
+
+/// Access taken away: the client clears the board, says why, and stops trying
+/// (no reconnect, no request) until a key is pressed; with access given back, a
+/// key brings the board back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_member_sees_why_and_the_client_stops_retrying() {
+    let server = TestServer::start().await;
+    let ann = server.user("ann").await;
+    let bob = server.user("bob").await;
+    server.project("alpha", &["ann:owner", "bob:member"]).await;
+    let mut c = client(&server, &bob);
+    ready(&mut c).await;
+    let store = server.server.store().clone();
+    kanban_server::admin::project_revoke(store.as_ref(), "alpha", "bob").await.unwrap();
+    until(&mut c, "the refusal", |a| matches!(a.connection, Connection::Refused(_))).await;
+    assert!(c.app.board.is_none(), "the board is no longer on screen");
+    let Connection::Refused(reason) = &c.app.connection else { unreachable!() };
+    assert!(reason.contains("No access"), "{reason}");
+
+    // Nothing more happens on its own: no reconnect, no request.
+    let opened = |text: &str| -> u64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix("kanban_connections_opened_total "))
+            .and_then(|n| n.parse().ok())
+            .expect("the connections counter")
+    };
+    let metrics =
+        || async { server.http.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap() };
+    let before = opened(&metrics().await);
+    let quiet = tokio::time::timeout(std::time::Duration::from_secs(3), c.step()).await;
+    assert!(quiet.is_err(), "the client stayed quiet, but did: {quiet:?} ({:?})", c.app.connection);
+    assert_eq!(opened(&metrics().await), before, "no connection attempt while refused");
+
+    // Access given back: a key tries again, and the board returns.
+    kanban_server::admin::project_grant(store.as_ref(), "alpha", "bob", "member".parse().unwrap())
+        .await
+        .unwrap();
+    c.sender.send(Action::Key(KeyEvent::new(KeyCode::Char(' '), KeyModifiers::NONE))).await.unwrap();
+    ready(&mut c).await;
+    assert_eq!(c.app.board.as_ref().unwrap().project.name, "alpha");
+    drop(ann);
+}
+
+/// A token the server no longer accepts (another server on the same port, say)
+/// is said once and not retried.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_invalid_token_is_said_and_not_retried() {
+    let server = TestServer::start().await;
+    let mut c = client(&server, "kb_not-a-token");
+    until(&mut c, "the refusal", |a| matches!(a.connection, Connection::Refused(_))).await;
+    let Connection::Refused(reason) = &c.app.connection else { unreachable!() };
+    assert!(reason.contains("token"), "{reason}");
+    let quiet = tokio::time::timeout(std::time::Duration::from_secs(2), c.step()).await;
+    assert!(quiet.is_err(), "the client stayed quiet, but did: {quiet:?}");
+}

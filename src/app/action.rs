@@ -58,6 +58,10 @@ pub enum NetEvent {
     },
     /// A change we asked for was refused, or a request failed.
     Failed(String),
+    /// The server refused us in a way waiting will not change (the token is no
+    /// longer accepted, or the project no longer ours): the session has stopped
+    /// trying until the app asks it to ([`Command::Retry`]).
+    Refused(String),
     /// A change of a card we asked for was refused because the card changed
     /// meanwhile; `current` is the card as it is now.
     Stale {
@@ -79,4 +83,8 @@ pub enum Command {
     Cursor(CursorPos),
     /// Change the board.
     Write(Change),
+    /// Stop connecting: access was refused (the session waits for `Retry`).
+    Pause,
+    /// Start again from who we are and what we may open.
+    Retry,
 }

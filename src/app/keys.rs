@@ -43,6 +43,14 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         return Vec::new();
     }
     app.notice = None;
+    if matches!(app.connection, super::Connection::Refused(_)) && matches!(app.mode, Mode::Board) {
+        // Refused: q quits, any other key tries again.
+        if key.code == KeyCode::Char('q') {
+            app.quit = true;
+            return Vec::new();
+        }
+        return app.retry();
+    }
     match std::mem::take(&mut app.mode) {
         Mode::Board => board_key(app, key),
         Mode::Help(scroll) => {

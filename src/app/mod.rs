@@ -46,7 +46,13 @@ pub enum Mode {
 pub enum Connection {
     Connecting,
     Online,
-    Offline { reason: String, retry_in_ms: u64 },
+    Offline {
+        reason: String,
+        retry_in_ms: u64,
+    },
+    /// Refused for a reason waiting will not change; nothing is retried until the
+    /// person presses a key.
+    Refused(String),
 }
 
 /// How others join an embedded server: a line for the presence bar while one is
@@ -288,6 +294,7 @@ impl App {
                 self.error(message);
                 Vec::new()
             }
+            NetEvent::Refused(reason) => self.refused(reason),
             NetEvent::Stale { message, current } => {
                 self.stale(message, *current);
                 Vec::new()
@@ -312,6 +319,34 @@ impl App {
                 Vec::new()
             }
         }
+    }
+
+    /// Access refused for good: what the board showed is no longer this person's
+    /// to see, so it goes from the screen, and the session stops until a key is
+    /// pressed. An open card form stays, so that nothing typed is lost.
+    fn refused(&mut self, reason: String) -> Vec<Command> {
+        if matches!(self.connection, Connection::Refused(_)) {
+            return Vec::new();
+        }
+        self.connection = Connection::Refused(reason);
+        self.board = None;
+        self.project_id = None;
+        self.pending.clear();
+        self.catching_up = false;
+        self.gap_tries = 0;
+        self.presence = Presence::default();
+        self.selection = Selection::default();
+        if !matches!(self.mode, Mode::Form(_)) {
+            self.mode = Mode::Board;
+        }
+        vec![Command::Pause]
+    }
+
+    /// The person asks to try again after a refusal.
+    pub fn retry(&mut self) -> Vec<Command> {
+        self.connection = Connection::Connecting;
+        self.notice = None;
+        vec![Command::Retry]
     }
 
     /// An edit refused because the card changed meanwhile: the form comes back

@@ -480,3 +480,30 @@ fn a_stale_answer_does_not_take_the_keyboard_from_what_the_user_does_next() {
     assert!(matches!(app.mode, Mode::Prompt(_)), "{:?}", app.mode);
     assert_eq!(app.notice.as_ref().map(|n| n.text.as_str()), Some("changed meanwhile"));
 }
+
+/// Refused for good: the board leaves the screen, the session is told to stop,
+/// and only a key tries again (q quits).
+#[test]
+fn a_refusal_clears_the_board_and_waits_for_a_key() {
+    let mut app = app_with(Role::Owner);
+    let out = app.update(Action::Net(NetEvent::Refused("No access to this project".into())));
+    assert_eq!(out, vec![Command::Pause]);
+    assert!(app.board.is_none() && app.project_id.is_none());
+    assert!(app.presence.members.is_empty());
+    assert!(matches!(app.connection, Connection::Refused(_)));
+    // A second refusal (from another request) changes nothing.
+    assert!(app.update(Action::Net(NetEvent::Refused("again".into()))).is_empty());
+    let out = key(&mut app, KeyCode::Char('j'));
+    assert_eq!(out, vec![Command::Retry]);
+    assert_eq!(app.connection, Connection::Connecting);
+    // The projects come back: the board opens again.
+    let out = app.update(Action::Net(NetEvent::Projects(vec![Project {
+        id: 1,
+        name: "Launch".into(),
+        role: Role::Owner,
+    }])));
+    assert_eq!(out, vec![Command::Open(1)]);
+    app.update(Action::Net(NetEvent::Refused("No access".into())));
+    key(&mut app, KeyCode::Char('q'));
+    assert!(app.quit);
+}

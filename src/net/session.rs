@@ -31,6 +31,10 @@ enum Ended {
     Quit,
     /// Try again after a while.
     Lost(String),
+    /// Refused for a reason waiting will not change: stop until the app asks.
+    Refused(String),
+    /// The app learnt of such a refusal itself and asked the session to stop.
+    Paused,
 }
 
 struct Session {
@@ -46,41 +50,99 @@ pub async fn run(api: Api, app: mpsc::Sender<Action>, mut commands: mpsc::Unboun
     let (writes, queue) = mpsc::unbounded_channel();
     tokio::spawn(write_in_order(api.clone(), app.clone(), queue));
     let mut session = Session { api, app, project: None, writes };
-    session.introduce().await;
-    let mut backoff = Backoff::new();
     loop {
-        let reason = match session.connect().await {
-            Ok((socket, socket_id, activity)) => {
-                backoff.reset();
-                match session.connected(socket, &socket_id, activity, &mut commands).await {
-                    Ended::Quit => return,
-                    Ended::Lost(reason) => reason,
+        let stopped = match session.introduce().await {
+            Ok(()) => session.stay_connected(&mut commands).await,
+            Err(ended) => ended,
+        };
+        match stopped {
+            Ended::Quit => return,
+            Ended::Refused(reason) => {
+                if session.app.send(Action::Net(NetEvent::Refused(reason))).await.is_err() {
+                    return;
                 }
             }
-            Err(reason) => reason,
-        };
-        let delay = backoff.next_delay();
-        let lost = NetEvent::Disconnected { reason, retry_in_ms: delay.as_millis() as u64 };
-        if session.app.send(Action::Net(lost)).await.is_err() {
+            Ended::Paused | Ended::Lost(_) => {}
+        }
+        // Nothing is retried until the person asks: the answer would be the same.
+        if !session.wait_for_retry(&mut commands).await {
             return;
         }
-        // Meanwhile REST still works: changes and snapshots go on.
-        let wake = Instant::now() + delay;
-        loop {
-            tokio::select! {
-                () = sleep_until(wake) => break,
-                command = commands.recv() => match command {
-                    None => return,
-                    Some(c) => session.offline_command(c),
-                }
-            }
+        session.project = None;
+    }
+}
+
+/// The refusal waiting will not change, if `e` is one: the token is no longer
+/// accepted (401), or the project is not ours (403, 404). Not for writes, where 403
+/// and 404 concern one card or one role.
+fn refusal(e: &ApiError) -> Option<String> {
+    match e {
+        ApiError::Refused { status: 401, message } => {
+            Some(format!("The server no longer accepts your token ({message}): ask its admin for a new one"))
         }
+        ApiError::Refused { status: 403 | 404, message } => {
+            Some(format!("No access to this project ({message})"))
+        }
+        _ => None,
     }
 }
 
 impl Session {
-    /// Tells the app who we are and what we may open (retrying until the server answers).
-    async fn introduce(&mut self) {
+    /// Connects, and reconnects with backoff, until the app goes or access is
+    /// refused.
+    async fn stay_connected(&mut self, commands: &mut mpsc::UnboundedReceiver<Command>) -> Ended {
+        let mut backoff = Backoff::new();
+        loop {
+            let reason = match self.connect().await {
+                Ok((socket, socket_id, activity)) => {
+                    match self.connected(socket, &socket_id, activity, commands, &mut backoff).await {
+                        Ended::Lost(reason) => reason,
+                        ended => return ended,
+                    }
+                }
+                Err(reason) => reason,
+            };
+            let delay = backoff.next_delay();
+            let lost = NetEvent::Disconnected { reason, retry_in_ms: delay.as_millis() as u64 };
+            if self.app.send(Action::Net(lost)).await.is_err() {
+                return Ended::Quit;
+            }
+            // Meanwhile REST still works: changes and snapshots go on.
+            let wake = Instant::now() + delay;
+            loop {
+                tokio::select! {
+                    () = sleep_until(wake) => break,
+                    command = commands.recv() => match command {
+                        None => return Ended::Quit,
+                        Some(Command::Pause) => return Ended::Paused,
+                        Some(c) => self.offline_command(c),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Waits for the app's `Retry`; `false` when the app has gone.
+    async fn wait_for_retry(&mut self, commands: &mut mpsc::UnboundedReceiver<Command>) -> bool {
+        loop {
+            match commands.recv().await {
+                None => return false,
+                Some(Command::Retry) => return true,
+                Some(Command::Write(_)) => {
+                    let failed = NetEvent::Failed("Not saved: no access to the board now".into());
+                    if self.app.send(Action::Net(failed)).await.is_err() {
+                        return false;
+                    }
+                }
+                // Nothing else can be done without access.
+                Some(_) => {}
+            }
+        }
+    }
+
+    /// Tells the app who we are and what we may open (retrying until the server
+    /// answers).
+    async fn introduce(&mut self) -> Result<(), Ended> {
         let mut backoff = Backoff::new();
         loop {
             let answer =
@@ -89,14 +151,13 @@ impl Session {
                 Ok((me, projects)) => {
                     let _ = self.app.send(Action::Net(NetEvent::Me(me))).await;
                     let _ = self.app.send(Action::Net(NetEvent::Projects(projects))).await;
-                    return;
+                    return Ok(());
                 }
-                Err(ApiError::Refused { message, .. }) => {
-                    let _ = self
-                        .app
-                        .send(Action::Net(NetEvent::Failed(format!("The server refused us: {message}"))))
-                        .await;
-                    return;
+                Err(ApiError::Refused { status, message }) => {
+                    let refused = ApiError::Refused { status, message: message.clone() };
+                    let reason =
+                        refusal(&refused).unwrap_or_else(|| format!("The server refused us: {message}"));
+                    return Err(Ended::Refused(reason));
                 }
                 Err(e) => {
                     let delay = backoff.next_delay();
@@ -105,7 +166,7 @@ impl Session {
                         retry_in_ms: delay.as_millis() as u64,
                     };
                     if self.app.send(Action::Net(lost)).await.is_err() {
-                        return;
+                        return Err(Ended::Quit);
                     }
                     sleep(delay).await;
                 }
@@ -140,14 +201,17 @@ impl Session {
     }
 
     /// Subscribes the project's two channels.
-    async fn subscribe(&self, socket: &mut Socket, socket_id: &str, project_id: i64) -> Result<(), String> {
+    async fn subscribe(&self, socket: &mut Socket, socket_id: &str, project_id: i64) -> Result<(), Ended> {
         for channel in [private_channel(project_id), presence_channel(project_id)] {
-            let auth = self.api.authorize(socket_id, &channel).await.map_err(|e| e.to_string())?;
+            let auth = self.api.authorize(socket_id, &channel).await.map_err(|e| match refusal(&e) {
+                Some(reason) => Ended::Refused(reason),
+                None => Ended::Lost(e.to_string()),
+            })?;
             let mut data = json!({ "channel": channel, "auth": auth.auth });
             if let Some(cd) = auth.channel_data {
                 data["channel_data"] = json!(cd);
             }
-            send(socket, json!({ "event": event::SUBSCRIBE, "data": data })).await?;
+            send(socket, json!({ "event": event::SUBSCRIBE, "data": data })).await.map_err(Ended::Lost)?;
         }
         Ok(())
     }
@@ -158,16 +222,20 @@ impl Session {
         socket_id: &str,
         activity: Duration,
         commands: &mut mpsc::UnboundedReceiver<Command>,
+        backoff: &mut Backoff,
     ) -> Ended {
         // Subscriptions still to succeed before the app hears "connected".
         let mut waiting = 0;
         if let Some(pid) = self.project {
-            if let Err(e) = self.subscribe(&mut socket, socket_id, pid).await {
-                return Ended::Lost(e);
+            if let Err(ended) = self.subscribe(&mut socket, socket_id, pid).await {
+                return ended;
             }
             waiting = 2;
-        } else if self.app.send(Action::Net(NetEvent::Connected)).await.is_err() {
-            return Ended::Quit;
+        } else {
+            backoff.reset();
+            if self.app.send(Action::Net(NetEvent::Connected)).await.is_err() {
+                return Ended::Quit;
+            }
         }
         let mut last_heard = Instant::now();
         let mut ping_sent: Option<Instant> = None;
@@ -192,15 +260,28 @@ impl Session {
                     ping_sent = None;
                     let Ok(frame) = serde_json::from_str::<Value>(&text) else { continue };
                     match self.frame(&mut socket, frame, &mut waiting).await {
-                        Ok(true) => {}
-                        Ok(false) => return Ended::Quit,
-                        Err(e) => return Ended::Lost(e),
+                        Ok(Some(NetEvent::Connected)) => {
+                            // Only a connection that got as far as its subscriptions
+                            // counts as a success: one refused after connecting
+                            // must not be retried at the shortest delay forever.
+                            backoff.reset();
+                            if self.app.send(Action::Net(NetEvent::Connected)).await.is_err() {
+                                return Ended::Quit;
+                            }
+                        }
+                        Ok(Some(event)) => {
+                            if self.app.send(Action::Net(event)).await.is_err() {
+                                return Ended::Quit;
+                            }
+                        }
+                        Ok(None) => {}
+                        Err(ended) => return ended,
                     }
                 }
                 command = commands.recv() => {
                     let Some(command) = command else { return Ended::Quit };
-                    if let Err(e) = self.command(&mut socket, socket_id, command, &mut waiting).await {
-                        return Ended::Lost(e);
+                    if let Err(ended) = self.command(&mut socket, socket_id, command, &mut waiting).await {
+                        return ended;
                     }
                 }
                 () = sleep_until(check_at) => {
@@ -216,21 +297,21 @@ impl Session {
         }
     }
 
-    /// Handles one frame; `Ok(false)` when the app has gone.
+    /// Handles one frame; answers the event for the app, if any.
     async fn frame(
         &mut self,
         socket: &mut Socket,
         frame: Value,
         waiting: &mut usize,
-    ) -> Result<bool, String> {
+    ) -> Result<Option<NetEvent>, Ended> {
         let name = frame["event"].as_str().unwrap_or("");
         let channel = frame["channel"].as_str().unwrap_or("");
         let ours =
             |c: &str| self.project.is_some_and(|p| c == private_channel(p) || c == presence_channel(p));
         let event = match name {
             event::PING => {
-                send(socket, json!({ "event": event::PONG, "data": {} })).await?;
-                return Ok(true);
+                send(socket, json!({ "event": event::PONG, "data": {} })).await.map_err(Ended::Lost)?;
+                return Ok(None);
             }
             event::SUBSCRIPTION_SUCCEEDED if ours(channel) => {
                 let present = channel.starts_with("presence-").then(|| members(&data_of(&frame)));
@@ -238,39 +319,44 @@ impl Session {
                 if let Some(list) = present
                     && self.app.send(Action::Net(NetEvent::Present(list))).await.is_err()
                 {
-                    return Ok(false);
+                    return Err(Ended::Quit);
                 }
                 if *waiting == 0 {
                     NetEvent::Connected
                 } else {
-                    return Ok(true);
+                    return Ok(None);
                 }
             }
             event::SUBSCRIPTION_ERROR => {
-                let why = data_of(&frame)["error"].as_str().unwrap_or("refused").to_string();
+                let data = data_of(&frame);
+                let why = data["error"].as_str().unwrap_or("refused").to_string();
+                // Refused by the server's access check: waiting will not help.
+                if ours(channel) && matches!(data["status"].as_u64(), Some(401 | 403)) {
+                    return Err(Ended::Refused(format!("No access to this project ({why})")));
+                }
                 NetEvent::Failed(format!("Cannot join {channel}: {why}"))
             }
             event::MEMBER_ADDED if ours(channel) => {
                 let data = data_of(&frame);
-                let Some((id, info)) = member(&data["user_id"], &data["user_info"]) else { return Ok(true) };
+                let Some((id, info)) = member(&data["user_id"], &data["user_info"]) else { return Ok(None) };
                 NetEvent::Joined(id, info)
             }
             event::MEMBER_REMOVED if ours(channel) => {
-                let Some(id) = id_text(&data_of(&frame)["user_id"]) else { return Ok(true) };
+                let Some(id) = id_text(&data_of(&frame)["user_id"]) else { return Ok(None) };
                 NetEvent::Left(id)
             }
             CURSOR_EVENT if ours(channel) => {
                 let (Some(user_id), Ok(pos)) =
                     (id_text(&frame["user_id"]), serde_json::from_value::<CursorPos>(data_of(&frame)))
                 else {
-                    return Ok(true);
+                    return Ok(None);
                 };
                 NetEvent::Cursor { user_id, pos }
             }
             event::ERROR => {
                 // A dropped cursor event (rate limit) is harmless: the next one follows.
                 if frame["data"]["code"] == pusher::code::CLIENT_EVENT_RATE_LIMIT {
-                    return Ok(true);
+                    return Ok(None);
                 }
                 NetEvent::Failed(format!("Server: {}", frame["data"]["message"].as_str().unwrap_or("error")))
             }
@@ -279,12 +365,12 @@ impl Session {
             _ if events::is_board_event(name)
                 && self.project.is_some_and(|p| channel == private_channel(p)) =>
             {
-                let Ok(data) = serde_json::from_value::<EventData>(data_of(&frame)) else { return Ok(true) };
+                let Ok(data) = serde_json::from_value::<EventData>(data_of(&frame)) else { return Ok(None) };
                 NetEvent::Board { name: name.to_string(), data: Box::new(data) }
             }
-            _ => return Ok(true),
+            _ => return Ok(None),
         };
-        Ok(self.app.send(Action::Net(event)).await.is_ok())
+        Ok(Some(event))
     }
 
     async fn command(
@@ -293,26 +379,28 @@ impl Session {
         socket_id: &str,
         command: Command,
         waiting: &mut usize,
-    ) -> Result<(), String> {
+    ) -> Result<(), Ended> {
         match command {
             Command::Cursor(pos) => {
                 if let Some(pid) = self.project {
                     let frame =
                         json!({ "event": CURSOR_EVENT, "channel": presence_channel(pid), "data": pos });
-                    send(socket, frame).await?;
+                    send(socket, frame).await.map_err(Ended::Lost)?;
                 }
             }
             Command::Open(pid) => {
                 if let Some(old) = self.project.replace(pid) {
                     for channel in [private_channel(old), presence_channel(old)] {
                         send(socket, json!({ "event": event::UNSUBSCRIBE, "data": { "channel": channel } }))
-                            .await?;
+                            .await
+                            .map_err(Ended::Lost)?;
                     }
                 }
                 self.subscribe(socket, socket_id, pid).await?;
                 *waiting = 2;
                 self.fetch_board(pid);
             }
+            Command::Pause => return Err(Ended::Paused),
             other => self.offline_command(other),
         }
         Ok(())
@@ -326,6 +414,8 @@ impl Session {
                 self.fetch_board(pid);
             }
             Command::Reload(pid) => self.fetch_board(pid),
+            // Handled where the session waits; nothing to do here.
+            Command::Pause | Command::Retry => {}
             Command::CatchUp { project_id, after } => {
                 let (api, app) = (self.api.clone(), self.app.clone());
                 tokio::spawn(async move {
@@ -333,12 +423,12 @@ impl Session {
                         Ok(Some(missed)) => NetEvent::Missed(missed),
                         Ok(None) => {
                             let _ = app.send(Action::Net(NetEvent::Gone)).await;
-                            match api.board(project_id).await {
-                                Ok(b) => NetEvent::Snapshot(b),
-                                Err(e) => NetEvent::Failed(format!("Cannot load the board: {e}")),
-                            }
+                            board_event(api.board(project_id).await)
                         }
-                        Err(e) => NetEvent::Failed(format!("Cannot catch up: {e}")),
+                        Err(e) => match refusal(&e) {
+                            Some(reason) => NetEvent::Refused(reason),
+                            None => NetEvent::Failed(format!("Cannot catch up: {e}")),
+                        },
                     };
                     let _ = app.send(Action::Net(event)).await;
                 });
@@ -353,16 +443,22 @@ impl Session {
 
     fn fetch_board(&self, pid: i64) {
         let api = self.api.clone();
-        let event = async move {
-            match api.board(pid).await {
-                Ok(b) => NetEvent::Snapshot(b),
-                Err(e) => NetEvent::Failed(format!("Cannot load the board: {e}")),
-            }
-        };
+        let event = async move { board_event(api.board(pid).await) };
         let app = self.app.clone();
         tokio::spawn(async move {
             let _ = app.send(Action::Net(event.await)).await;
         });
+    }
+}
+
+/// What a board fetch tells the app.
+fn board_event(answer: Result<kanban_protocol::model::Board, ApiError>) -> NetEvent {
+    match answer {
+        Ok(b) => NetEvent::Snapshot(b),
+        Err(e) => match refusal(&e) {
+            Some(reason) => NetEvent::Refused(reason),
+            None => NetEvent::Failed(format!("Cannot load the board: {e}")),
+        },
     }
 }
 
@@ -373,6 +469,11 @@ async fn write_in_order(api: Api, app: mpsc::Sender<Action>, mut queue: mpsc::Un
         let event = match api.write(&change).await {
             Ok(data) => NetEvent::Done { name: change.event(), data: Box::new(data) },
             Err(ApiError::Stale { message, current }) => NetEvent::Stale { message, current },
+            // A token no longer accepted refuses everything; a 403 or 404 here
+            // concerns this one change (a viewer's, a card deleted meanwhile).
+            Err(e @ ApiError::Refused { status: 401, .. }) => {
+                NetEvent::Refused(refusal(&e).unwrap_or_else(|| e.to_string()))
+            }
             Err(e) => NetEvent::Failed(e.to_string()),
         };
         if app.send(Action::Net(event)).await.is_err() {

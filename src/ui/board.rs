@@ -6,10 +6,10 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Paragraph};
+use ratatui::widgets::{Block, BorderType, Paragraph, Wrap};
 
 use super::Theme;
-use super::text::{fit, initial, width};
+use super::text::{clean, fit, initial, width};
 use super::theme::priority_bar;
 use crate::app::App;
 use crate::geometry::{ColumnPlace, Screen};
@@ -19,6 +19,15 @@ const MAX_MARKERS: usize = 3;
 
 pub fn board(frame: &mut Frame<'_>, app: &App, screen: &Screen, theme: Theme) {
     let Some(board) = &app.board else {
+        if let crate::app::Connection::Refused(reason) = &app.connection {
+            let lines = vec![
+                Line::from(Span::styled(format!(" ✕ {}", clean(reason)), theme.error())),
+                Line::from(""),
+                Line::from(Span::styled(" Press any key to try again, q to quit.", theme.dim())),
+            ];
+            frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), screen.board);
+            return;
+        }
         let text = if app.project_id.is_some() { " loading the board…" } else { " no board open" };
         frame.render_widget(Paragraph::new(Span::styled(text, theme.dim())), screen.board);
         return;

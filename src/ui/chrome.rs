@@ -29,6 +29,7 @@ pub fn title(frame: &mut Frame<'_>, app: &App, screen: &Screen, theme: Theme) {
             format!("○ offline ({reason}), retrying in {}s", retry_in_ms.div_ceil(1000)),
             theme.error(),
         )),
+        Connection::Refused(_) => spans.push(Span::styled("✕ refused", theme.error())),
     }
     if !app.filter.is_empty() {
         spans.push(Span::styled(format!(" │ filter: {}", app.filter), theme.warn()));
@@ -78,6 +79,9 @@ pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect, theme: Theme) {
                 Mode::Picker(_) => " ↑↓ choose · Enter open",
                 Mode::Help(_) if scrolls => " ↓↑ scroll · any other key closes the help",
                 Mode::Help(_) => " any key closes the help",
+                Mode::Board if matches!(app.connection, Connection::Refused(_)) => {
+                    " any key tries again · q quit"
+                }
                 Mode::Board if app.board.is_none() => " loading… · q quit",
                 Mode::Board => " ? help · n new · e edit · H/L move · d delete · / filter · q quit",
             };

@@ -196,21 +196,23 @@ impl App {
         }
     }
 
-    /// The cursor event due at `now`, if any.
+    /// The cursor event due at `now`, if any. Offline, the position waits in the
+    /// throttle (no timer runs) and goes out on the reconnect.
     pub fn cursor_due(&mut self, now: Instant) -> Option<Command> {
+        if self.connection != Connection::Online {
+            return None;
+        }
         match self.throttle.poll(now) {
-            Due::Send(pos) if self.connection == Connection::Online => Some(Command::Cursor(pos)),
-            Due::Send(_) => {
-                // Offline: it goes out again after the reconnect.
-                self.throttle.resend();
-                None
-            }
+            Due::Send(pos) => Some(Command::Cursor(pos)),
             Due::At(_) | Due::Idle => None,
         }
     }
 
     /// When the runtime should call [`App::cursor_due`] again.
     pub fn next_frame(&mut self, now: Instant) -> Option<Instant> {
+        if self.connection != Connection::Online {
+            return None;
+        }
         let mut probe = self.throttle.clone();
         match probe.poll(now) {
             Due::At(at) => Some(at),

@@ -507,3 +507,19 @@ fn a_refusal_clears_the_board_and_waits_for_a_key() {
     key(&mut app, KeyCode::Char('q'));
     assert!(app.quit);
 }
+
+/// Offline, cursor moves wait without a timer running (no wake-ups per frame while
+/// nobody can hear them); the reconnect sends where the user points now.
+#[test]
+fn offline_cursor_moves_wait_without_a_timer() {
+    let mut app = app_with(Role::Owner);
+    let now = tokio::time::Instant::now();
+    app.update(Action::Net(NetEvent::Disconnected { reason: "gone".into(), retry_in_ms: 500 }));
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.next_frame(now), None, "no frame timer while offline");
+    assert_eq!(app.cursor_due(now + std::time::Duration::from_secs(1)), None);
+    app.update(Action::Net(NetEvent::Connected));
+    let later = now + std::time::Duration::from_secs(2);
+    assert_eq!(app.cursor_due(later), Some(Command::Cursor(CursorPos { status_id: 1, task_id: Some(13) })));
+}

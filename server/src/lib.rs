@@ -133,7 +133,9 @@ impl Server {
         tls: Option<Arc<rustls::ServerConfig>>,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        self.announce(&listener, tls.is_some());
+        if let Ok(addr) = listener.local_addr() {
+            self.announce(addr, tls.is_some());
+        }
         let lock = self.lock.clone();
         let served = match tls {
             Some(config) => self.serve_on(tls::TlsListener::new(listener, config)?, shutdown).await,
@@ -144,9 +146,11 @@ impl Server {
         served
     }
 
-    /// Writes into the lock where this server is reached from this host.
-    fn announce(&self, listener: &TcpListener, tls: bool) {
-        let Ok(mut addr) = listener.local_addr() else { return };
+    /// Writes into the data directory's lock where this server is reached from this
+    /// host, for whoever finds the directory taken. [`Server::serve`] does it too;
+    /// a binary that logs its address first calls it before, so that whoever reads
+    /// the log finds the lock saying the same.
+    pub fn announce(&self, mut addr: SocketAddr, tls: bool) {
         if addr.ip().is_unspecified() {
             addr.set_ip(if addr.is_ipv4() {
                 [127, 0, 0, 1].into()

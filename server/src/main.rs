@@ -231,6 +231,7 @@ async fn serve(
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
+    server.announce(addr, tls.is_some());
     let app = server.hub().app();
     let scheme = if tls.is_some() { "https" } else { "http" };
     tracing::info!(%addr, %scheme, data_dir = %data_dir.display(), app_id = %app.id, app_key = %app.key, "kanban-server listening");

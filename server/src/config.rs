@@ -2,6 +2,9 @@
 
 use std::time::Duration;
 
+/// Board events kept per project for catching up, unless told otherwise.
+pub const DEFAULT_EVENT_RETENTION: u64 = 10_000;
+
 /// The one Pusher app this server hosts: the id and key are public, the secret signs.
 #[derive(Clone)]
 pub struct AppCredentials {
@@ -71,7 +74,7 @@ impl Default for Limits {
             pong_timeout: Duration::from_secs(30),
             write_timeout: Duration::from_secs(10),
             header_timeout: Duration::from_secs(10),
-            event_retention: crate::store::DEFAULT_EVENT_RETENTION,
+            event_retention: DEFAULT_EVENT_RETENTION,
         }
     }
 }

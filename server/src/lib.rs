@@ -10,6 +10,7 @@
 pub mod access;
 pub mod admin;
 pub mod api;
+pub mod board;
 pub mod config;
 pub mod data_dir;
 pub mod hub;

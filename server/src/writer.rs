@@ -9,9 +9,9 @@ use std::sync::Arc;
 use kanban_protocol::channel;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::board::{Change, Committed, OpError, Write};
 use crate::hub::Hub;
 use crate::store::Store;
-use crate::store::board::{Change, Committed, OpError, Write};
 
 /// Changes waiting for the writer; past this, writers wait (backpressure).
 const QUEUE: usize = 4_096;

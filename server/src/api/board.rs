@@ -13,8 +13,8 @@ use serde::Deserialize;
 use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{CurrentUser, Json, Path, Query};
+use crate::board::{Change, Committed};
 use crate::store::EventsAfter;
-use crate::store::board::{Change, Committed};
 
 fn json_text(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()

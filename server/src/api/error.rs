@@ -5,17 +5,17 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use kanban_protocol::model;
 
+use crate::board::{Current, OpError};
 use crate::store::StoreError;
-use crate::store::board::OpError;
 
 /// An HTTP error answer.
 #[derive(Debug)]
 pub struct ApiError {
     pub status: StatusCode,
     pub message: String,
-    /// A JSON object sent beside the message (409: the current object), as
-    /// `(key, JSON text)`.
-    pub current: Option<(&'static str, String)>,
+    /// The object a stale change found (409), sent beside the message under its
+    /// kind (`task` or `status`).
+    pub current: Option<Current>,
 }
 
 impl ApiError {
@@ -43,11 +43,14 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = match self.current {
             None => (self.status, Json(model::ApiError { error: self.message })).into_response(),
-            Some((key, text)) => {
-                let current: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+            Some(current) => {
+                let (key, value) = match current {
+                    Current::Task(t) => ("task", serde_json::to_value(t)),
+                    Current::Status(s) => ("status", serde_json::to_value(s)),
+                };
                 let mut body = serde_json::Map::new();
                 body.insert("error".into(), self.message.into());
-                body.insert(key.into(), current);
+                body.insert(key.into(), value.unwrap_or_default());
                 (self.status, Json(serde_json::Value::Object(body))).into_response()
             }
         };
@@ -75,13 +78,17 @@ impl From<StoreError> for ApiError {
 
 impl From<OpError> for ApiError {
     fn from(e: OpError) -> Self {
+        let message = e.to_string();
         match e {
-            OpError::NotFound(what) => Self::not_found(format!("{what} not found")),
-            OpError::Forbidden(m) => Self::forbidden(m),
-            OpError::Conflict { message, current } => Self { status: StatusCode::CONFLICT, message, current },
-            OpError::Invalid(m) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, m),
-            OpError::Failed(m) => {
-                tracing::error!(error = %m, "board change failed");
+            OpError::NotFound(_) => Self::not_found(message),
+            OpError::Forbidden(_) => Self::forbidden(message),
+            OpError::Stale { current, .. } => {
+                Self { status: StatusCode::CONFLICT, message, current: Some(current) }
+            }
+            OpError::NotEmpty { .. } => Self::new(StatusCode::CONFLICT, message),
+            OpError::Invalid(_) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, message),
+            OpError::Failed(_) => {
+                tracing::error!(error = %message, "board change failed");
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
             }
         }

@@ -3,15 +3,15 @@
 //! embedded default. A PostgreSQL implementation would be a sibling module with its
 //! own migrations, behind the same trait.
 
-pub mod board;
 mod sqlite;
 pub mod token;
 
 use async_trait::async_trait;
 use kanban_protocol::model::{Board, Project, Role, User};
 
-pub use sqlite::{DEFAULT_EVENT_RETENTION, SqliteStore};
+pub use sqlite::SqliteStore;
 
+use crate::board::{Committed, OpError, Write};
 use crate::config::AppCredentials;
 
 /// What can go wrong in the store, in terms the API can answer with.
@@ -105,7 +105,7 @@ pub trait Store: Send + Sync + 'static {
 
     /// Commits a batch of board changes in one transaction, each one all or
     /// nothing; answers each in order. `Err` means none was committed.
-    async fn apply(&self, batch: Vec<board::Write>) -> Result<Vec<Result<board::Committed, board::OpError>>>;
+    async fn apply(&self, batch: Vec<Write>) -> Result<Vec<Result<Committed, OpError>>>;
     /// A member's snapshot of a board (`NotFound` for non-members).
     async fn board(&self, project_id: i64, user_id: i64) -> Result<Board>;
     /// The logged events after revision `after`, for a member.

@@ -9,7 +9,6 @@
 mod board;
 mod connections;
 mod identity;
-mod place;
 mod read;
 mod rows;
 #[cfg(test)]
@@ -22,8 +21,8 @@ use async_trait::async_trait;
 use kanban_protocol::model::{Board, Project, Role, User};
 
 use self::connections::Connections;
-use super::board::{Committed, OpError, Write};
 use super::{AccessChanges, EventsAfter, ProjectMembers, Result, Store, StoreError, TokenHolder};
+use crate::board::{Committed, OpError, Write};
 use crate::config::AppCredentials;
 
 /// The store on a SQLite database file.
@@ -34,15 +33,12 @@ pub struct SqliteStore {
     retention: u64,
 }
 
-/// Events kept per project unless told otherwise.
-pub const DEFAULT_EVENT_RETENTION: u64 = 10_000;
-
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<Self> {
         let path = path.to_owned();
         let db = blocking(move || Connections::open(&path)).await?;
-        Ok(Self { db: Arc::new(db), retention: DEFAULT_EVENT_RETENTION })
+        Ok(Self { db: Arc::new(db), retention: crate::config::DEFAULT_EVENT_RETENTION })
     }
 
     /// Keeps the last `events` events of each project (at least 64).

@@ -4,8 +4,6 @@
 use kanban_protocol::model::{Priority, Role, Status, Task};
 use rusqlite::{Connection, OptionalExtension};
 
-use crate::store::board::OpError;
-
 /// A task's columns, in the order [`task`] reads them; a literal, for `concat!`.
 macro_rules! task_columns {
     () => {
@@ -65,33 +63,4 @@ pub fn role(conn: &Connection, project_id: i64, user_id: i64) -> rusqlite::Resul
         .query_row((project_id, user_id), |r| r.get(0))
         .optional()?;
     Ok(role.and_then(|r| r.parse().ok()))
-}
-
-/// Checks that `user_id` may change the project. Non-members learn nothing: to
-/// them the object is `not_found`.
-pub fn require_writer(
-    conn: &Connection,
-    project_id: i64,
-    user_id: i64,
-    not_found: &'static str,
-) -> Result<(), OpError> {
-    match role(conn, project_id, user_id)? {
-        None => Err(OpError::NotFound(not_found)),
-        Some(r) if !r.can_write() => Err(OpError::Forbidden("viewers cannot change the board".into())),
-        Some(_) => Ok(()),
-    }
-}
-
-pub fn load_task(conn: &Connection, task_id: i64) -> Result<Task, OpError> {
-    conn.prepare_cached(concat!("SELECT ", task_columns!(), " FROM tasks WHERE id = ?"))?
-        .query_row([task_id], |r| Ok(task(r)))
-        .optional()?
-        .ok_or(OpError::NotFound("task"))
-}
-
-pub fn load_status(conn: &Connection, status_id: i64) -> Result<Status, OpError> {
-    conn.prepare_cached(concat!("SELECT ", status_columns!(), " FROM statuses WHERE id = ?"))?
-        .query_row([status_id], |r| Ok(status(r)))
-        .optional()?
-        .ok_or(OpError::NotFound("column"))
 }

@@ -5,7 +5,7 @@ use kanban_protocol::model::Role;
 use kanban_protocol::request::{MoveTask, NewTask};
 
 use super::SqliteStore;
-use crate::store::board::{Change, OpError, Write};
+use crate::board::{Change, OpError, Write};
 use crate::store::{EventsAfter, Store};
 
 fn create(project_id: i64, title: &str, status_id: Option<i64>) -> Change {
@@ -36,7 +36,7 @@ async fn a_refused_change_in_a_batch_leaves_the_others_committed_in_order() {
     assert_eq!(revs, [Some(1), None, None, None, Some(2), None]);
     assert_eq!(results[1].as_ref().unwrap_err(), &OpError::NotFound("task"));
     assert!(matches!(results[2], Err(OpError::Invalid(_))), "{:?}", results[2]);
-    assert!(matches!(results[3], Err(OpError::Conflict { .. })), "{:?}", results[3]);
+    assert!(matches!(results[3], Err(OpError::NotEmpty { cards: 1 })), "{:?}", results[3]);
     assert!(matches!(results[5], Err(OpError::Forbidden(_))), "{:?}", results[5]);
 
     let board = store.board(pid, ann.id).await.unwrap();

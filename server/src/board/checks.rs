@@ -1,51 +1,10 @@
-//! The board's writes as the store takes them ([`Write`]: a [`Change`] by a user), what a committed one
-//! yields ([`Committed`]), why one is refused ([`OpError`]), and the checks of
-//! field values that need no database.
-
-use std::sync::Arc;
+//! The checks of field values that need no database: lengths, one-line texts,
+//! dates of the calendar, colors, WIP limits. Each answers the stored form of the
+//! value, or why it cannot be stored.
 
 use kanban_protocol::color;
-pub use kanban_protocol::request::Change;
 
-/// One change of a board, by one user.
-#[derive(Debug, Clone)]
-pub struct Write {
-    pub by: i64,
-    pub change: Change,
-}
-
-/// A committed change: the event to broadcast, already encoded.
-#[derive(Debug, Clone)]
-pub struct Committed {
-    pub project_id: i64,
-    pub rev: u64,
-    pub event: &'static str,
-    /// The event's data (`{rev, by, ...}`), the same text for the log, the channel
-    /// and the answer to the writer.
-    pub data: Arc<str>,
-}
-
-/// Why a change was refused; nothing of it was committed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum OpError {
-    /// No such object, or one the user cannot see.
-    NotFound(&'static str),
-    /// The user may see but not change it.
-    Forbidden(String),
-    /// The object changed meanwhile (or is in a state that refuses the change);
-    /// `current` is its JSON now, under `key`.
-    Conflict { message: String, current: Option<(&'static str, String)> },
-    /// A value that cannot be stored.
-    Invalid(String),
-    /// The store failed; the message is for the log.
-    Failed(String),
-}
-
-impl From<rusqlite::Error> for OpError {
-    fn from(e: rusqlite::Error) -> Self {
-        OpError::Failed(e.to_string())
-    }
-}
+use super::OpError;
 
 pub const MAX_TITLE: usize = 200;
 pub const MAX_DESCRIPTION: usize = 20_000;

@@ -1,0 +1,71 @@
+//! What the board core takes and gives: a [`Write`] (a [`Change`] by a user), the
+//! [`Committed`] change with its event, and why a change is refused ([`OpError`]).
+
+use std::sync::Arc;
+
+use kanban_protocol::model::{Status, Task};
+pub use kanban_protocol::request::Change;
+
+/// One change of a board, by one user.
+#[derive(Debug, Clone)]
+pub struct Write {
+    pub by: i64,
+    pub change: Change,
+}
+
+/// A committed change: the event to broadcast, already encoded.
+#[derive(Debug, Clone)]
+pub struct Committed {
+    pub project_id: i64,
+    pub rev: u64,
+    pub event: &'static str,
+    /// The event's data (`{rev, by, ...}`), the same text for the log, the channel
+    /// and the answer to the writer.
+    pub data: Arc<str>,
+}
+
+/// The object a stale change found, as it is now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Current {
+    Task(Box<Task>),
+    Status(Box<Status>),
+}
+
+impl Current {
+    fn what(&self) -> &'static str {
+        match self {
+            Current::Task(_) => "task",
+            Current::Status(_) => "column",
+        }
+    }
+
+    fn version(&self) -> i64 {
+        match self {
+            Current::Task(t) => t.version,
+            Current::Status(s) => s.version,
+        }
+    }
+}
+
+/// Why a change was refused; nothing of it was committed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum OpError {
+    /// No such object, or one the user cannot see.
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    /// The user may see but not change it.
+    #[error("{0}")]
+    Forbidden(String),
+    /// The object changed since the version the change was made against.
+    #[error("the {} changed meanwhile: version {given} was given, it is at {}", current.what(), current.version())]
+    Stale { given: i64, current: Current },
+    /// A column that still holds cards, deleted without saying where they go.
+    #[error("the column holds {cards} cards: say where they go with move_to")]
+    NotEmpty { cards: usize },
+    /// A value that cannot be stored.
+    #[error("{0}")]
+    Invalid(String),
+    /// The storage failed; the message is for the log.
+    #[error("{0}")]
+    Failed(String),
+}

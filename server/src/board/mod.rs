@@ -1,0 +1,79 @@
+//! The board's rules, over any storage: who may change what (the role, checked in
+//! the change's own transaction), which values may be stored, optimistic versions,
+//! where an item goes in its list (order keys), and the event each committed change
+//! makes. A storage lends the core one transaction ([`BoardTx`]) per change and
+//! commits the batch; the SQLite store does so now, and a PostgreSQL store can
+//! without repeating a rule.
+
+mod change;
+pub mod checks;
+mod place;
+mod statuses;
+mod storage;
+mod tasks;
+
+use kanban_protocol::model::EventData;
+
+pub use change::{Change, Committed, Current, OpError, Write};
+pub use storage::{BoardTx, List, NewStatusRow, NewTaskRow, TxResult};
+
+/// Applies one change in `tx`: checks it, writes it, and records its event with
+/// the project's next revision. On `Err` the storage must drop whatever the
+/// change wrote (its savepoint); nothing of a refused change is kept.
+pub fn apply(tx: &mut dyn BoardTx, write: Write) -> Result<Committed, OpError> {
+    let by = write.by;
+    match write.change {
+        Change::CreateTask { project_id, new } => tasks::create(tx, by, project_id, new),
+        Change::UpdateTask { task_id, patch } => tasks::update(tx, by, task_id, patch),
+        Change::MoveTask { task_id, to } => tasks::move_to(tx, by, task_id, to),
+        Change::DeleteTask { task_id } => tasks::delete(tx, by, task_id),
+        Change::CreateStatus { project_id, new } => statuses::create(tx, by, project_id, new),
+        Change::UpdateStatus { status_id, patch } => statuses::update(tx, by, status_id, patch),
+        Change::MoveStatus { status_id, to } => statuses::move_to(tx, by, status_id, to),
+        Change::DeleteStatus { status_id, move_to } => statuses::delete(tx, by, status_id, move_to),
+    }
+}
+
+/// Checks that `user_id` may change the project. Non-members learn nothing: to
+/// them the object is `not_found`.
+fn require_writer(
+    tx: &mut dyn BoardTx,
+    project_id: i64,
+    user_id: i64,
+    not_found: &'static str,
+) -> Result<(), OpError> {
+    match tx.role(project_id, user_id)? {
+        None => Err(OpError::NotFound(not_found)),
+        Some(r) if !r.can_write() => Err(OpError::Forbidden("viewers cannot change the board".into())),
+        Some(_) => Ok(()),
+    }
+}
+
+/// Takes the project's next revision and logs the event; returns it encoded once,
+/// for the log, the channel and the answer alike.
+fn record(
+    tx: &mut dyn BoardTx,
+    project_id: i64,
+    event: &'static str,
+    mut data: EventData,
+) -> Result<Committed, OpError> {
+    let rev = tx.next_rev(project_id)?;
+    data.rev = rev;
+    let text = serde_json::to_string(&data).map_err(|e| OpError::Failed(e.to_string()))?;
+    tx.log_event(project_id, rev, event, &text)?;
+    Ok(Committed { project_id, rev, event, data: text.into() })
+}
+
+/// The event data of a change by `by`, before its revision is known.
+fn event_data(by: i64) -> EventData {
+    EventData {
+        rev: 0,
+        by,
+        task: None,
+        status: None,
+        id: None,
+        moved_to: None,
+        tasks: Vec::new(),
+        rekeyed: Vec::new(),
+    }
+}

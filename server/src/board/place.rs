@@ -1,0 +1,80 @@
+//! Where an item goes in its list: an order key between its new neighbours, or,
+//! when that key would be too long, fresh short keys for the whole list.
+
+use kanban_protocol::model::Rekeyed;
+use kanban_protocol::order;
+
+use super::OpError;
+use super::storage::{BoardTx, List};
+
+/// Where a placed item goes: its key, and the other items of its list that had to
+/// take new keys to make room (in the list's order, which is unchanged).
+#[derive(Debug, Default)]
+pub struct Placement {
+    pub key: String,
+    pub rekeyed: Vec<Rekeyed>,
+}
+
+/// The order key for an item placed right after `after_id` and/or right before
+/// `before_id` (at the end when neither is given). `moving` is the item itself when
+/// it is already in the list; it does not count as a neighbour. A key longer than
+/// [`order::LONGEST`] re-spaces the list instead: the others' new keys are written
+/// (their versions stay: their content did not change), and answered.
+pub fn place(
+    tx: &mut dyn BoardTx,
+    list: List,
+    before_id: Option<i64>,
+    after_id: Option<i64>,
+    moving: Option<i64>,
+) -> Result<Placement, OpError> {
+    let what = match list {
+        List::Column(_) => "card",
+        List::Columns(_) => "column",
+    };
+    let moving = moving.unwrap_or(0);
+    let key_of = |tx: &mut dyn BoardTx, id: i64| -> Result<String, OpError> {
+        tx.key_of(list, id)?.filter(|_| id != moving).ok_or_else(|| {
+            OpError::Invalid(format!("{what} {id} is not in that list (or is the one being placed)"))
+        })
+    };
+    let (low, high) = match (after_id, before_id) {
+        (Some(a), Some(b)) => {
+            let (low, high) = (key_of(tx, a)?, key_of(tx, b)?);
+            if low >= high {
+                return Err(OpError::Invalid(format!("{what} {a} does not come before {what} {b}")));
+            }
+            (Some(low), Some(high))
+        }
+        (Some(a), None) => {
+            let low = key_of(tx, a)?;
+            let high = tx.key_above(list, &low, moving)?;
+            (Some(low), high)
+        }
+        (None, Some(b)) => {
+            let high = key_of(tx, b)?;
+            (tx.key_below(list, &high, moving)?, Some(high))
+        }
+        (None, None) => (tx.last_key(list, moving)?, None),
+    };
+    let key = order::between(low.as_deref(), high.as_deref());
+    if key.len() <= order::LONGEST {
+        return Ok(Placement { key, rekeyed: Vec::new() });
+    }
+    respace(tx, list, low.as_deref(), moving)
+}
+
+/// Gives every item of the list a fresh key, with room for the new one right after
+/// the item keyed `low` (at the start when `None`); answers the new item's key and
+/// the others'.
+fn respace(tx: &mut dyn BoardTx, list: List, low: Option<&str>, moving: i64) -> Result<Placement, OpError> {
+    let items = tx.keys(list, moving)?;
+    let at = low.map_or(0, |low| items.iter().take_while(|(_, k)| k.as_str() <= low).count());
+    let mut keys = order::spread(items.len() + 1);
+    let key = keys.remove(at);
+    let mut rekeyed = Vec::with_capacity(items.len());
+    for ((id, _), new) in items.into_iter().zip(keys) {
+        tx.set_key(list, id, &new)?;
+        rekeyed.push(Rekeyed { id, position: new });
+    }
+    Ok(Placement { key, rekeyed })
+}

@@ -1,0 +1,95 @@
+//! What the board core needs of a storage: reads and writes of rows inside one
+//! transaction that the storage opened (and commits or rolls back). Nothing here
+//! decides anything: who may change what, which values are valid and where an item
+//! goes are the core's. SQLite implements it on a savepoint of its writing
+//! connection; a PostgreSQL store implements it on a transaction of its own.
+//!
+//! The calls are synchronous: a storage runs a whole change, indeed a whole batch of
+//! changes, where its connection is (a blocking task), so that the statements of a
+//! change follow each other without a hand-off between threads.
+
+use kanban_protocol::model::{Priority, Role, Status, Task};
+
+use super::OpError;
+
+/// The result of a storage call; a failure is [`OpError::Failed`].
+pub type TxResult<T> = Result<T, OpError>;
+
+/// An ordered list of items, each with an order key (`position`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum List {
+    /// The cards of a column.
+    Column(i64),
+    /// The columns of a project.
+    Columns(i64),
+}
+
+/// A card to insert, its values already checked.
+#[derive(Debug, Clone)]
+pub struct NewTaskRow {
+    pub project_id: i64,
+    pub status_id: i64,
+    pub title: String,
+    pub description: String,
+    pub assignee_id: Option<i64>,
+    pub priority: Priority,
+    pub labels: Vec<String>,
+    pub due_date: Option<String>,
+    pub position: String,
+    pub by: i64,
+}
+
+/// A column to insert, its values already checked.
+#[derive(Debug, Clone)]
+pub struct NewStatusRow {
+    pub project_id: i64,
+    pub name: String,
+    pub color: Option<String>,
+    pub wip_limit: Option<u32>,
+    pub position: String,
+}
+
+/// One transaction of a storage, as the board core uses it.
+pub trait BoardTx {
+    /// The user's role on a project; `None` for non-members (and no project).
+    fn role(&mut self, project_id: i64, user_id: i64) -> TxResult<Option<Role>>;
+    fn task(&mut self, task_id: i64) -> TxResult<Option<Task>>;
+    fn status(&mut self, status_id: i64) -> TxResult<Option<Status>>;
+    /// The project's first column in order.
+    fn first_status(&mut self, project_id: i64) -> TxResult<Option<i64>>;
+    /// A column's cards, in order.
+    fn cards(&mut self, status_id: i64) -> TxResult<Vec<Task>>;
+
+    /// The key of item `id` if it is in `list`.
+    fn key_of(&mut self, list: List, id: i64) -> TxResult<Option<String>>;
+    /// The smallest key above `key` in `list`, leaving out item `except`.
+    fn key_above(&mut self, list: List, key: &str, except: i64) -> TxResult<Option<String>>;
+    /// The largest key below `key` in `list`, leaving out item `except`.
+    fn key_below(&mut self, list: List, key: &str, except: i64) -> TxResult<Option<String>>;
+    /// The largest key in `list`, leaving out item `except`.
+    fn last_key(&mut self, list: List, except: i64) -> TxResult<Option<String>>;
+    /// Every item of `list` but `except`, with its key, in order.
+    fn keys(&mut self, list: List, except: i64) -> TxResult<Vec<(i64, String)>>;
+    /// Gives an item of `list` a new key, and nothing else (its version stays).
+    fn set_key(&mut self, list: List, id: i64, key: &str) -> TxResult<()>;
+
+    fn insert_task(&mut self, row: &NewTaskRow) -> TxResult<Task>;
+    /// Writes a card's editable fields as given, by `by`; its version goes up.
+    fn update_task(&mut self, task: &Task, by: i64) -> TxResult<Task>;
+    /// Puts a card in a column at a key, by `by`; its version goes up.
+    fn place_task(&mut self, task_id: i64, status_id: i64, key: &str, by: i64) -> TxResult<Task>;
+    fn delete_task(&mut self, task_id: i64) -> TxResult<()>;
+
+    fn insert_status(&mut self, row: &NewStatusRow) -> TxResult<Status>;
+    /// Writes a column's name, color and WIP limit as given; its version goes up.
+    fn update_status(&mut self, status: &Status) -> TxResult<Status>;
+    /// Gives a column a new key; its version goes up.
+    fn place_status(&mut self, status_id: i64, key: &str) -> TxResult<Status>;
+    fn delete_status(&mut self, status_id: i64) -> TxResult<()>;
+
+    /// Takes the project's next revision (one more than the last, in this
+    /// transaction, so revisions stay contiguous).
+    fn next_rev(&mut self, project_id: i64) -> TxResult<u64>;
+    /// Keeps a committed change's event for `events?after`.
+    fn log_event(&mut self, project_id: i64, rev: u64, name: &str, data: &str) -> TxResult<()>;
+}

@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use kanban_server::data_dir::{LockError, Serving};
 use kanban_server::store::Store;
-use kanban_server::{AppOverrides, Limits, RunningServer, Server, admin};
+use kanban_server::{AppOverrides, Limits, OpenError, RunningServer, Server, admin};
 
 use crate::app::JoinHint;
 use crate::settings::write_private;
@@ -106,14 +106,14 @@ async fn open_or_find(data_dir: &Path) -> anyhow::Result<Found> {
             Ok(server) => return Ok(Found::Opened(server)),
             Err(e) => e,
         };
-        match error.downcast_ref::<LockError>() {
-            Some(LockError::Busy { serving: Some(Serving { url: Some(url), .. }), .. }) => {
+        match &error {
+            OpenError::Lock(LockError::Busy { serving: Some(Serving { url: Some(url), .. }), .. }) => {
                 return Ok(Found::Served(url.clone()));
             }
-            Some(LockError::Busy { .. }) if waited < STARTING => {}
+            OpenError::Lock(LockError::Busy { .. }) if waited < STARTING => {}
             _ => {
                 let where_ = data_dir.display();
-                return Err(error.context(format!("opening the board data in {where_}")));
+                return Err(anyhow::Error::new(error).context(format!("opening the board data in {where_}")));
             }
         }
         tokio::time::sleep(STARTING_POLL).await;

@@ -181,10 +181,7 @@ async fn a_second_server_on_one_data_directory_is_refused() {
     assert!(why.contains(&first.url) && why.contains(&first.pid().to_string()), "{why}");
     let in_process = kanban_server::Server::open(d, &Default::default(), Default::default()).await;
     let Err(e) = in_process else { panic!("a second server in this process must be refused too") };
-    assert!(matches!(
-        e.downcast_ref::<kanban_server::data_dir::LockError>(),
-        Some(kanban_server::data_dir::LockError::Busy { .. })
-    ));
+    assert!(matches!(e, kanban_server::OpenError::Lock(kanban_server::data_dir::LockError::Busy { .. })));
     // Admin commands work beside the running server.
     let token = stdout_ok(&run(d, &["user", "add", "ann"]));
     assert!(token.starts_with("kb_"));

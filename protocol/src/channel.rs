@@ -50,6 +50,8 @@ impl std::fmt::Display for ChannelNameError {
     }
 }
 
+impl std::error::Error for ChannelNameError {}
+
 /// Checks a channel name against the protocol's alphabet and length.
 pub fn validate_name(name: &str) -> Result<(), ChannelNameError> {
     if name.is_empty() {

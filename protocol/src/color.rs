@@ -37,8 +37,21 @@ pub fn pick(name: &str, taken: &[String]) -> &'static str {
         .expect("the palette is not empty")
 }
 
+/// A color that is neither `#rrggbb` nor a palette name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColorError(pub String);
+
+impl std::fmt::Display for ColorError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let names: Vec<&str> = PALETTE.iter().map(|(n, _)| *n).collect();
+        write!(f, "color {:?} is neither #rrggbb nor one of {}", self.0, names.join(", "))
+    }
+}
+
+impl std::error::Error for ColorError {}
+
 /// Accepts `#rrggbb`, `rrggbb` or a palette name; answers `#rrggbb` in lower case.
-pub fn parse(input: &str) -> Result<String, String> {
+pub fn parse(input: &str) -> Result<String, ColorError> {
     let s = input.trim().to_ascii_lowercase();
     if let Some((_, hex)) = PALETTE.iter().find(|(name, _)| *name == s) {
         return Ok(hex.to_string());
@@ -47,8 +60,7 @@ pub fn parse(input: &str) -> Result<String, String> {
     if digits.len() == 6 && digits.bytes().all(|b| b.is_ascii_hexdigit()) {
         return Ok(format!("#{digits}"));
     }
-    let names: Vec<&str> = PALETTE.iter().map(|(n, _)| *n).collect();
-    Err(format!("color {input:?} is neither #rrggbb nor one of {}", names.join(", ")))
+    Err(ColorError(input.to_string()))
 }
 
 /// The red, green and blue of a `#rrggbb` color.

@@ -38,14 +38,25 @@ impl Role {
     }
 }
 
+/// A name that is none of a closed set's (a role, a priority).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown {what} {name:?} ({expected})")]
+pub struct UnknownName {
+    pub what: &'static str,
+    pub name: String,
+    pub expected: &'static str,
+}
+
 impl std::str::FromStr for Role {
-    type Err = String;
+    type Err = UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
             "viewer" => Ok(Role::Viewer),
             "member" => Ok(Role::Member),
             "owner" => Ok(Role::Owner),
-            other => Err(format!("unknown role {other:?} (owner, member or viewer)")),
+            other => {
+                Err(UnknownName { what: "role", name: other.into(), expected: "owner, member or viewer" })
+            }
         }
     }
 }
@@ -118,12 +129,13 @@ impl Priority {
 }
 
 impl std::str::FromStr for Priority {
-    type Err = String;
+    type Err = UnknownName;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Priority::ALL
-            .into_iter()
-            .find(|p| p.as_str() == s)
-            .ok_or_else(|| format!("unknown priority {s:?} (none, low, medium, high, urgent)"))
+        Priority::ALL.into_iter().find(|p| p.as_str() == s).ok_or_else(|| UnknownName {
+            what: "priority",
+            name: s.into(),
+            expected: "none, low, medium, high, urgent",
+        })
     }
 }
 

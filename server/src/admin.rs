@@ -37,7 +37,7 @@ fn check_name(what: &str, name: &str, max: usize) -> Result<()> {
 pub async fn user_add(store: &dyn Store, name: &str, color: Option<&str>) -> Result<String> {
     check_name("user", name, 64)?;
     let color = match color {
-        Some(c) => color::parse(c).map_err(AdminError::Invalid)?,
+        Some(c) => color::parse(c).map_err(|e| AdminError::Invalid(e.to_string()))?,
         None => {
             let taken: Vec<String> = store.users().await?.into_iter().map(|u| u.color).collect();
             color::pick(name, &taken).to_string()
@@ -73,7 +73,11 @@ pub async fn user_revoke(store: &dyn Store, name: &str) -> Result<u64> {
 /// Parses `USER[:ROLE]` (the role defaults to member).
 fn parse_member(spec: &str) -> Result<(&str, Role)> {
     match spec.rsplit_once(':') {
-        Some((user, role)) => Ok((user, role.parse().map_err(AdminError::Invalid)?)),
+        Some((user, role)) => Ok((
+            user,
+            role.parse()
+                .map_err(|e: kanban_protocol::model::UnknownName| AdminError::Invalid(e.to_string()))?,
+        )),
         None => Ok((spec, Role::Member)),
     }
 }

@@ -26,14 +26,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use config::{AppCredentials, Limits};
 use hub::Hub;
 use metrics::Metrics;
-use store::{SqliteStore, Store};
+use store::{SqliteStore, Store, StoreError};
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "kanban.db";
@@ -59,20 +58,37 @@ pub fn raise_open_file_limit() -> std::io::Result<u64> {
     rlimit::increase_nofile_limit(u64::MAX)
 }
 
+/// Why a data directory cannot be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot create the data directory {}: {source}", dir.display())]
+    DataDir { dir: PathBuf, source: std::io::Error },
+    /// Another server holds the directory (or its lock cannot be taken).
+    #[error(transparent)]
+    Lock(#[from] data_dir::LockError),
+    #[error("cannot make {} private: {source}", path.display())]
+    Protect { path: PathBuf, source: std::io::Error },
+    #[error("the database: {0}")]
+    Store(#[from] StoreError),
+}
+
 /// Opens the store in `data_dir`, creating the directory (owner-only) if needed,
 /// and keeps the database files owner-only. Takes no lock: admin commands use this
 /// beside a running server.
-pub async fn open_store(data_dir: &Path) -> anyhow::Result<SqliteStore> {
-    data_dir::create_private_dir(data_dir)?;
+pub async fn open_store(data_dir: &Path) -> Result<SqliteStore, OpenError> {
+    create_data_dir(data_dir)?;
     let db = data_dir.join(DATABASE_FILE);
-    data_dir::protect_database(&db).with_context(|| format!("protecting {}", db.display()))?;
-    let store = SqliteStore::open(&db).await?;
-    Ok(store)
+    data_dir::protect_database(&db).map_err(|source| OpenError::Protect { path: db.clone(), source })?;
+    Ok(SqliteStore::open(&db).await?)
+}
+
+fn create_data_dir(dir: &Path) -> Result<(), OpenError> {
+    data_dir::create_private_dir(dir).map_err(|source| OpenError::DataDir { dir: dir.to_owned(), source })
 }
 
 /// The app credentials in force: the stored ones (made on first use), with any
 /// given ones in their place.
-pub async fn resolve_app(store: &dyn Store, overrides: &AppOverrides) -> anyhow::Result<AppCredentials> {
+pub async fn resolve_app(store: &dyn Store, overrides: &AppOverrides) -> Result<AppCredentials, StoreError> {
     let generated = AppCredentials {
         id: rand::random_range(100_000..1_000_000u32).to_string(),
         key: hex::encode(rand::random::<[u8; 10]>()),
@@ -97,8 +113,8 @@ pub struct Server {
 impl Server {
     /// Opens the data directory and sets up the hub. Refused (with
     /// [`data_dir::LockError::Busy`]) while another server holds the directory.
-    pub async fn open(data_dir: &Path, overrides: &AppOverrides, limits: Limits) -> anyhow::Result<Self> {
-        data_dir::create_private_dir(data_dir)?;
+    pub async fn open(data_dir: &Path, overrides: &AppOverrides, limits: Limits) -> Result<Self, OpenError> {
+        create_data_dir(data_dir)?;
         let lock = data_dir::DirLock::acquire(data_dir)?;
         if data_dir::open_to_others(data_dir) {
             tracing::warn!(

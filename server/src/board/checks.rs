@@ -92,7 +92,7 @@ pub fn check_status_name(name: &str) -> Result<String, OpError> {
 }
 
 pub fn check_color(c: &str) -> Result<String, OpError> {
-    color::parse(c).map_err(OpError::Invalid)
+    color::parse(c).map_err(|e| OpError::Invalid(e.to_string()))
 }
 
 pub fn check_wip_limit(w: u32) -> Result<(), OpError> {

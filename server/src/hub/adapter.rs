@@ -18,20 +18,11 @@ pub struct PresenceMember {
 }
 
 /// Why a subscription was refused by the channel itself.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SubscribeError {
     /// The presence channel holds its maximum of distinct users.
+    #[error("presence channel is full ({max} members)")]
     PresenceFull { max: usize },
-}
-
-impl std::fmt::Display for SubscribeError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            SubscribeError::PresenceFull { max } => {
-                write!(f, "presence channel is full ({max} members)")
-            }
-        }
-    }
 }
 
 /// What the HTTP API tells of one channel.

@@ -17,6 +17,7 @@ use tokio::time::{Instant, sleep_until, timeout};
 
 use super::adapter::PresenceMember;
 use super::rate_limit::TokenBucket;
+use super::refusal::Refusal;
 use super::{Ending, Frame, Hub, Outbox, Subscriber};
 use crate::metrics::Metrics;
 
@@ -33,10 +34,6 @@ enum Handled {
     /// A subscription, which may have to wait for its access check.
     Subscribe(SubscribeData),
 }
-
-/// Why a subscription was refused: the status and message of its
-/// `pusher:subscription_error`.
-type Refusal = (u16, String);
 
 /// How long a board channel's access check may take before the subscription is
 /// refused (to be tried again).
@@ -299,34 +296,28 @@ impl Connection {
             return Some(pusher::error(Some(code::REJECTED), &message));
         }
         for name in names {
-            if let Err((status, message)) = self.subscribe_one(&name, &data).await {
-                self.outbox.push(Frame::from(pusher::subscription_error(&name, status, &message)));
+            if let Err(refusal) = self.subscribe_one(&name, &data).await {
+                let frame = pusher::subscription_error(&name, refusal.status(), &refusal.to_string());
+                self.outbox.push(Frame::from(frame));
             }
         }
         None
     }
 
     async fn subscribe_one(&mut self, name: &str, data: &SubscribeData) -> Result<(), Refusal> {
-        channel::validate_name(name).map_err(|e| (400, format!("Invalid channel name: {e}")))?;
-        let limits = self.hub.limits();
-        if !self.channels.contains_key(name) && self.channels.len() >= limits.max_subscriptions_per_connection
-        {
-            return Err((
-                429,
-                format!(
-                    "Too many subscriptions (at most {} per connection)",
-                    limits.max_subscriptions_per_connection
-                ),
-            ));
+        channel::validate_name(name)?;
+        let max = self.hub.limits().max_subscriptions_per_connection;
+        if !self.channels.contains_key(name) && self.channels.len() >= max {
+            return Err(Refusal::TooMany { max });
         }
         let kind = ChannelKind::of(name);
         let channel_data = if kind == ChannelKind::Presence { data.channel_data.as_deref() } else { None };
         // The access epoch when a board channel's access was checked, if it was.
         let mut checked_at = None;
         if kind.needs_auth() {
-            let auth = data.auth.as_deref().ok_or((401, "Missing auth signature".to_string()))?;
+            let auth = data.auth.as_deref().ok_or(Refusal::NoAuth)?;
             if kind == ChannelKind::Presence && channel_data.is_none() {
-                return Err((400, "Presence channels need channel_data".into()));
+                return Err(Refusal::NoChannelData);
             }
             let app = self.hub.app();
             match (channel::project_of(name), self.hub.gate()) {
@@ -339,21 +330,16 @@ impl Connection {
                         name,
                         channel_data,
                     )
-                    .ok_or((
-                        401,
-                        "Invalid signature: board channels are authorized by /api/pusher/auth".into(),
-                    ))?;
+                    .ok_or(Refusal::NotGranted)?;
                     let epoch = self.hub.access_epoch();
                     match timeout(GATE_TIMEOUT, gate.admits(project_id, grant)).await {
                         Ok(Ok(true)) => {}
-                        Ok(Ok(false)) => {
-                            return Err((403, "Access to this project was taken away".into()));
-                        }
+                        Ok(Ok(false)) => return Err(Refusal::AccessTakenAway),
                         Ok(Err(e)) => {
                             tracing::warn!(error = %e, "cannot check a subscription's access");
-                            return Err((503, "Cannot check access now: try again".into()));
+                            return Err(Refusal::CannotCheck);
                         }
-                        Err(_) => return Err((503, "Cannot check access now: try again".into())),
+                        Err(_) => return Err(Refusal::CannotCheck),
                     }
                     checked_at = Some(epoch);
                 }
@@ -366,7 +352,7 @@ impl Connection {
                         name,
                         channel_data,
                     ) {
-                        return Err((401, "Invalid signature".into()));
+                        return Err(Refusal::BadSignature);
                     }
                 }
             }
@@ -374,7 +360,7 @@ impl Connection {
         let member = match channel_data {
             Some(raw) => {
                 let parsed: ChannelData =
-                    serde_json::from_str(raw).map_err(|e| (400, format!("Invalid channel_data: {e}")))?;
+                    serde_json::from_str(raw).map_err(|e| Refusal::BadChannelData(e.to_string()))?;
                 Some(PresenceMember { user_id: parsed.user_id.0, user_info: parsed.user_info })
             }
             None => None,
@@ -392,7 +378,7 @@ impl Connection {
                 self.channels.remove(name);
             }
         }
-        self.hub.adapter().subscribe(name, sub, member).map_err(|e| (403, e.to_string()))?;
+        self.hub.adapter().subscribe(name, sub, member)?;
         self.channels.insert(name.to_string(), user_id);
         if checked_at.is_some_and(|epoch| epoch != self.hub.access_epoch()) {
             // Access changed while this one was being checked, and the change's

@@ -12,6 +12,7 @@ mod gate;
 mod local;
 mod outbox;
 mod rate_limit;
+mod refusal;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,6 +25,7 @@ pub use adapter::{Adapter, ChannelInfo, PresenceMember, SubscribeError};
 pub use gate::Gate;
 pub use local::LocalAdapter;
 pub use outbox::{Ending, Outbox};
+pub use refusal::Refusal;
 
 use crate::config::{AppCredentials, Limits};
 use crate::metrics::Metrics;

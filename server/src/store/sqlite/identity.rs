@@ -29,7 +29,7 @@ fn user_from_row(row: &Row<'_>) -> rusqlite::Result<User> {
 }
 
 fn role_from(text: &str) -> Result<Role> {
-    Role::from_str(text).map_err(StoreError::Invalid)
+    Role::from_str(text).map_err(|e| StoreError::Invalid(e.to_string()))
 }
 
 pub fn app_credentials(conn: &mut Connection, generate: &AppCredentials) -> Result<AppCredentials> {

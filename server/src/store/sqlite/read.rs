@@ -1,7 +1,7 @@
 //! Reading a board: the snapshot a client starts from, and the events since a
 //! revision. Each runs in one read transaction, so it sees one committed state.
 
-use kanban_protocol::model::{Board, Member, Project, Role, Status, Task};
+use kanban_protocol::model::{Board, Member, Project, Role, Status, Task, UnknownName};
 use rusqlite::{Connection, OptionalExtension};
 
 use super::rows::{self, status_columns, task_columns};
@@ -17,7 +17,7 @@ fn project_of_member(conn: &Connection, project_id: i64, user_id: i64) -> Result
         .query_row((user_id, project_id), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?;
     let (name, rev, role) = found.ok_or(StoreError::NotFound("project"))?;
-    Ok((name, rev, role.parse().map_err(StoreError::Invalid)?))
+    Ok((name, rev, role.parse().map_err(|e: UnknownName| StoreError::Invalid(e.to_string()))?))
 }
 
 pub fn board(conn: &mut Connection, project_id: i64, user_id: i64) -> Result<Board> {
@@ -47,7 +47,12 @@ pub fn board(conn: &mut Connection, project_id: i64, user_id: i64) -> Result<Boa
         .query_map([project_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?)))?
         .map(|row| {
             let (id, name, color, role) = row?;
-            Ok(Member { id, name, color, role: role.parse().map_err(StoreError::Invalid)? })
+            Ok(Member {
+                id,
+                name,
+                color,
+                role: role.parse().map_err(|e: UnknownName| StoreError::Invalid(e.to_string()))?,
+            })
         })
         .collect::<Result<Vec<_>>>()?;
     tx.commit()?;

@@ -4,9 +4,9 @@
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
-use crate::app::{Action, App, Command};
+use crate::app::{Action, App, Change, Command, Request};
 use crate::net::api::Api;
-use crate::net::session;
+use crate::net::{session, writer};
 
 /// A running client: the app and the channels around it.
 pub struct Client {
@@ -14,7 +14,10 @@ pub struct Client {
     actions: mpsc::Receiver<Action>,
     /// For input and tests to feed actions in.
     pub sender: mpsc::Sender<Action>,
-    commands: mpsc::UnboundedSender<Command>,
+    /// To the session: subscriptions, reads, cursors.
+    requests: mpsc::UnboundedSender<Request>,
+    /// To the writer: the board's changes, in order.
+    writes: mpsc::UnboundedSender<Change>,
 }
 
 /// What one step of the loop did.
@@ -32,15 +35,20 @@ impl Client {
     /// Starts the network session for `api` and an app around it.
     pub fn start(api: Api, app: App) -> Client {
         let (sender, actions) = mpsc::channel(1024);
-        let (commands, command_rx) = mpsc::unbounded_channel();
-        tokio::spawn(session::run(api, sender.clone(), command_rx));
-        Client { app, actions, sender, commands }
+        let (requests, request_rx) = mpsc::unbounded_channel();
+        let writes = writer::spawn(api.clone(), sender.clone());
+        tokio::spawn(session::run(api, sender.clone(), request_rx));
+        Client { app, actions, sender, requests, writes }
     }
 
     fn dispatch(&mut self, commands: Vec<Command>) {
         for c in commands {
-            // The session outlives the loop; a send can only fail at exit.
-            let _ = self.commands.send(c);
+            // The session and the writer outlive the loop; a send can only fail at
+            // exit.
+            let _ = match c {
+                Command::Write(change) => self.writes.send(change).map_err(drop),
+                Command::Net(request) => self.requests.send(request).map_err(drop),
+            };
         }
     }
 

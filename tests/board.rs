@@ -2,6 +2,7 @@
 //! moves, restarts, catching up, and the role matrix.
 
 use kanban_protocol::board::{Applied, BoardState};
+use kanban_protocol::event::BoardEvent;
 use kanban_protocol::model::{Board, EventData};
 use kanban_server::Limits;
 use serde_json::{Value, json};
@@ -36,7 +37,8 @@ impl Follower {
             let frame = self.ws.recv().await;
             let name = frame["event"].as_str().unwrap().to_string();
             let data: EventData = serde_json::from_value(data_of(&frame)).expect("event data");
-            assert_eq!(self.board.apply(&name, &data), Applied::Applied, "{name} at {}", data.rev);
+            let event = BoardEvent::decode(&name, data).expect("a board event");
+            assert_eq!(self.board.apply(&event), Applied::Applied, "{name} at {}", event.rev);
             names.push(name);
         }
         names
@@ -395,7 +397,8 @@ async fn events_after_returns_exactly_what_was_missed() {
     let (_, all) = server.get(&format!("/api/projects/{pid}/events?after=0"), Some(&token)).await;
     for e in all["events"].as_array().unwrap() {
         let data: EventData = serde_json::from_value(e["data"].clone()).unwrap();
-        assert_eq!(behind.apply(e["name"].as_str().unwrap(), &data), Applied::Applied);
+        let event = BoardEvent::decode(e["name"].as_str().unwrap(), data).unwrap();
+        assert_eq!(behind.apply(&event), Applied::Applied);
     }
     assert_eq!(behind, snapshot(&server, &token, pid).await);
 }

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures_util::StreamExt;
 use kanban_protocol::board::{Applied, BoardState};
+use kanban_protocol::event::BoardEvent;
 use kanban_protocol::model::{Board, EventData};
 use kanban_server::Limits;
 use serde_json::{Value, json};
@@ -117,7 +118,8 @@ async fn a_crash_loses_no_acknowledged_change() {
     let mut replay = BoardState::from(Board { rev: 0, tasks: vec![], ..after.clone() });
     for e in events {
         let data: EventData = serde_json::from_value(e["data"].clone()).unwrap();
-        assert_eq!(replay.apply(e["name"].as_str().unwrap(), &data), Applied::Applied);
+        let event = BoardEvent::decode(e["name"].as_str().unwrap(), data).unwrap();
+        assert_eq!(replay.apply(&event), Applied::Applied);
     }
     assert_eq!(replay, BoardState::from(after));
 }

@@ -3,7 +3,8 @@
 
 use std::collections::HashMap;
 
-use crate::model::{Board, EventData, Member, Project, Rekeyed, Status, Task, events};
+use crate::event::{BoardChange, BoardEvent};
+use crate::model::{Board, Member, Project, Rekeyed, Status, Task};
 
 /// What applying an event did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,60 +66,46 @@ impl BoardState {
         self.members.iter().find(|m| m.id == user_id)
     }
 
-    /// Applies the server event `name` if it is the next revision.
-    pub fn apply(&mut self, name: &str, data: &EventData) -> Applied {
-        if data.rev <= self.rev {
+    /// Applies `event` if it is the next revision.
+    pub fn apply(&mut self, event: &BoardEvent) -> Applied {
+        if event.rev <= self.rev {
             return Applied::AlreadySeen;
         }
-        if data.rev != self.rev + 1 {
-            return Applied::Gap { have: self.rev, got: data.rev };
+        if event.rev != self.rev + 1 {
+            return Applied::Gap { have: self.rev, got: event.rev };
         }
-        match name {
-            events::TASK_CREATED | events::TASK_UPDATED | events::TASK_MOVED => {
-                if let Some(t) = &data.task {
-                    self.upsert_task(t.clone());
+        match &event.change {
+            BoardChange::TaskCreated(t) | BoardChange::TaskUpdated(t) | BoardChange::TaskMoved(t) => {
+                self.upsert_task(t.clone());
+            }
+            BoardChange::TaskDeleted { id } => self.tasks.retain(|t| t.id != *id),
+            BoardChange::StatusCreated(s) | BoardChange::StatusUpdated(s) | BoardChange::StatusMoved(s) => {
+                match self.statuses.iter_mut().find(|x| x.id == s.id) {
+                    Some(x) => *x = s.clone(),
+                    None => self.statuses.push(s.clone()),
                 }
             }
-            events::TASK_DELETED => {
-                if let Some(id) = data.id {
-                    self.tasks.retain(|t| t.id != id);
-                }
-            }
-            events::STATUS_CREATED | events::STATUS_UPDATED | events::STATUS_MOVED => {
-                if let Some(s) = &data.status {
-                    match self.statuses.iter_mut().find(|x| x.id == s.id) {
-                        Some(x) => *x = s.clone(),
-                        None => self.statuses.push(s.clone()),
-                    }
-                }
-            }
-            events::STATUS_DELETED => {
-                if let Some(id) = data.id {
-                    self.statuses.retain(|s| s.id != id);
-                }
-                for t in &data.tasks {
+            BoardChange::StatusDeleted { id, tasks, .. } => {
+                self.statuses.retain(|s| s.id != *id);
+                for t in tasks {
                     self.upsert_task(t.clone());
                 }
                 // Cards of a deleted column that were not moved are gone with it.
                 let ids: Vec<i64> = self.statuses.iter().map(|s| s.id).collect();
                 self.tasks.retain(|t| ids.contains(&t.status_id));
             }
-            // Events of later versions: the revision still counts.
-            _ => {}
         }
-        if !data.rekeyed.is_empty() {
-            self.rekey(name, &data.rekeyed);
+        if !event.rekeyed.is_empty() {
+            self.rekey(event.change.places_columns(), &event.rekeyed);
         }
-        self.rev = data.rev;
+        self.rev = event.rev;
         self.sort();
         Applied::Applied
     }
 
-    /// A re-spaced list: new keys, the same order. Columns for the status events
-    /// that place a column; cards otherwise.
-    fn rekey(&mut self, name: &str, rekeyed: &[Rekeyed]) {
+    /// A re-spaced list: new keys, the same order.
+    fn rekey(&mut self, columns: bool, rekeyed: &[Rekeyed]) {
         let keys: HashMap<i64, &str> = rekeyed.iter().map(|r| (r.id, r.position.as_str())).collect();
-        let columns = matches!(name, events::STATUS_CREATED | events::STATUS_MOVED);
         let positions: Box<dyn Iterator<Item = (i64, &mut String)>> = if columns {
             Box::new(self.statuses.iter_mut().map(|s| (s.id, &mut s.position)))
         } else {
@@ -143,6 +130,10 @@ impl BoardState {
 mod tests {
     use super::*;
     use crate::model::{Priority, Role};
+
+    fn ev(rev: u64, change: BoardChange) -> BoardEvent {
+        BoardEvent { rev, by: 1, change, rekeyed: vec![] }
+    }
 
     fn task(id: i64, status_id: i64, position: &str) -> Task {
         Task {
@@ -186,19 +177,6 @@ mod tests {
         })
     }
 
-    fn data(rev: u64) -> EventData {
-        EventData {
-            rev,
-            by: 1,
-            task: None,
-            status: None,
-            id: None,
-            moved_to: None,
-            tasks: vec![],
-            rekeyed: vec![],
-        }
-    }
-
     fn order(b: &BoardState, status_id: i64) -> Vec<i64> {
         b.cards(status_id).map(|t| t.id).collect()
     }
@@ -213,46 +191,39 @@ mod tests {
     #[test]
     fn applies_every_event_kind() {
         let mut b = board();
-        let created = EventData { task: Some(task(13, 2, "b")), ..data(6) };
-        assert_eq!(b.apply(events::TASK_CREATED, &created), Applied::Applied);
+        assert_eq!(b.apply(&ev(6, BoardChange::TaskCreated(task(13, 2, "b")))), Applied::Applied);
         assert_eq!(order(&b, 2), vec![12, 13]);
 
         let mut updated = task(13, 2, "b");
         updated.title = "renamed".into();
-        b.apply(events::TASK_UPDATED, &EventData { task: Some(updated), ..data(7) });
+        b.apply(&ev(7, BoardChange::TaskUpdated(updated)));
         assert_eq!(b.task(13).unwrap().title, "renamed");
 
-        b.apply(events::TASK_MOVED, &EventData { task: Some(task(13, 1, "0V")), ..data(8) });
+        b.apply(&ev(8, BoardChange::TaskMoved(task(13, 1, "0V"))));
         assert_eq!(order(&b, 1), vec![13, 11, 10]);
         assert_eq!(order(&b, 2), vec![12]);
 
-        b.apply(events::TASK_DELETED, &EventData { id: Some(11), ..data(9) });
+        b.apply(&ev(9, BoardChange::TaskDeleted { id: 11 }));
         assert_eq!(order(&b, 1), vec![13, 10]);
 
-        b.apply(events::STATUS_CREATED, &EventData { status: Some(status(3, "0")), ..data(10) });
+        b.apply(&ev(10, BoardChange::StatusCreated(status(3, "0"))));
         assert_eq!(b.statuses[0].id, 3);
-        b.apply(events::STATUS_MOVED, &EventData { status: Some(status(3, "c")), ..data(11) });
+        b.apply(&ev(11, BoardChange::StatusMoved(status(3, "c"))));
         assert_eq!(b.statuses.last().unwrap().id, 3);
         let mut renamed = status(3, "c");
         renamed.name = "Later".into();
-        b.apply(events::STATUS_UPDATED, &EventData { status: Some(renamed), ..data(12) });
+        b.apply(&ev(12, BoardChange::StatusUpdated(renamed)));
         assert_eq!(b.status(3).unwrap().name, "Later");
 
         // Deleting column 1, its cards moved to 2.
         let moved = vec![task(13, 2, "c"), task(10, 2, "d")];
-        b.apply(
-            events::STATUS_DELETED,
-            &EventData { id: Some(1), moved_to: Some(2), tasks: moved, ..data(13) },
-        );
+        b.apply(&ev(13, BoardChange::StatusDeleted { id: 1, moved_to: Some(2), tasks: moved }));
         assert!(b.status(1).is_none());
         assert_eq!(order(&b, 2), vec![12, 13, 10]);
         // Deleting an empty column.
-        b.apply(events::STATUS_DELETED, &EventData { id: Some(3), ..data(14) });
+        b.apply(&ev(14, BoardChange::StatusDeleted { id: 3, moved_to: None, tasks: vec![] }));
         assert_eq!(b.statuses.len(), 1);
         assert_eq!(b.rev, 14);
-        // Unknown events still advance the revision.
-        assert_eq!(b.apply("project-renamed", &data(15)), Applied::Applied);
-        assert_eq!(b.rev, 15);
     }
 
     #[test]
@@ -260,12 +231,11 @@ mod tests {
         let mut b = board();
         let rekeyed =
             vec![Rekeyed { id: 11, position: "1".into() }, Rekeyed { id: 10, position: "3".into() }];
-        let moved = EventData { task: Some(task(12, 1, "2")), rekeyed, ..data(6) };
-        b.apply(events::TASK_MOVED, &moved);
+        b.apply(&BoardEvent { rekeyed, ..ev(6, BoardChange::TaskMoved(task(12, 1, "2"))) });
         assert_eq!(order(&b, 1), vec![11, 12, 10]);
         assert_eq!(b.task(10).unwrap().position, "3");
         let rekeyed = vec![Rekeyed { id: 2, position: "1".into() }];
-        b.apply(events::STATUS_CREATED, &EventData { status: Some(status(3, "2")), rekeyed, ..data(7) });
+        b.apply(&BoardEvent { rekeyed, ..ev(7, BoardChange::StatusCreated(status(3, "2"))) });
         assert_eq!(b.statuses.iter().map(|s| s.id).collect::<Vec<_>>(), vec![2, 3, 1]);
         assert_eq!(b.task(11).unwrap().position, "1", "card keys untouched by a column's");
     }
@@ -274,14 +244,8 @@ mod tests {
     fn detects_gaps_and_ignores_the_seen() {
         let mut b = board();
         let before = b.clone();
-        assert_eq!(
-            b.apply(events::TASK_DELETED, &EventData { id: Some(10), ..data(5) }),
-            Applied::AlreadySeen
-        );
-        assert_eq!(
-            b.apply(events::TASK_DELETED, &EventData { id: Some(10), ..data(7) }),
-            Applied::Gap { have: 5, got: 7 }
-        );
+        assert_eq!(b.apply(&ev(5, BoardChange::TaskDeleted { id: 10 })), Applied::AlreadySeen);
+        assert_eq!(b.apply(&ev(7, BoardChange::TaskDeleted { id: 10 })), Applied::Gap { have: 5, got: 7 });
         assert_eq!(b, before, "nothing applied out of order");
     }
 }

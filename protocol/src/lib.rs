@@ -8,6 +8,7 @@
 pub mod board;
 pub mod channel;
 pub mod color;
+pub mod event;
 pub mod model;
 pub mod order;
 pub mod pusher;

@@ -278,9 +278,10 @@ pub struct Rekeyed {
     pub position: String,
 }
 
-/// One entry of `GET /api/projects/{pid}/events`.
+/// One entry of `GET /api/projects/{pid}/events`, as it goes on the wire (see
+/// [`crate::event::BoardEvent`] for it decoded).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct BoardEvent {
+pub struct LoggedEvent {
     pub name: String,
     pub data: EventData,
 }
@@ -290,7 +291,7 @@ pub struct BoardEvent {
 pub struct EventsSince {
     /// The project's revision now.
     pub rev: u64,
-    pub events: Vec<BoardEvent>,
+    pub events: Vec<LoggedEvent>,
 }
 
 #[cfg(test)]

@@ -2,7 +2,8 @@
 //! asks of the world ([`Command`]). `update` turns one into the other without I/O.
 
 use crossterm::event::{KeyEvent, MouseEvent};
-use kanban_protocol::model::{Board, CursorPos, EventData, EventsSince, Project, Task, User, UserInfo};
+use kanban_protocol::event::BoardEvent;
+use kanban_protocol::model::{Board, CursorPos, Project, Task, User, UserInfo};
 pub use kanban_protocol::request::Change;
 
 /// Everything the app reacts to, from one channel.
@@ -33,15 +34,13 @@ pub enum NetEvent {
     },
     /// A whole board.
     Snapshot(Board),
-    /// The events since the board's revision (after a gap or a reconnect).
-    Missed(EventsSince),
+    /// The events since the board's revision (after a gap or a reconnect), oldest
+    /// first.
+    Missed(Vec<BoardEvent>),
     /// The events since our revision are gone: a snapshot is on its way.
     Gone,
     /// A server event on the project channel.
-    Board {
-        name: String,
-        data: Box<EventData>,
-    },
+    Board(Box<BoardEvent>),
     /// Everyone present when we joined.
     Present(Vec<(String, UserInfo)>),
     Joined(String, UserInfo),
@@ -52,10 +51,7 @@ pub enum NetEvent {
         pos: CursorPos,
     },
     /// A change we asked for was committed: its event, to apply at once.
-    Done {
-        name: &'static str,
-        data: Box<EventData>,
-    },
+    Done(Box<BoardEvent>),
     /// A change we asked for was refused, or a request failed.
     Failed(String),
     /// The server refused us in a way waiting will not change (the token is no
@@ -73,6 +69,15 @@ pub enum NetEvent {
 /// What the app asks the network side to do.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Command {
+    /// Change the board: the changes go out one at a time, in order, over REST.
+    Write(Change),
+    /// Ask the session (the WebSocket, and the reads that go with it).
+    Net(Request),
+}
+
+/// What the session does for the app.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Request {
     /// Open this project: subscribe to its channels and load its board.
     Open(i64),
     /// Fetch what was missed since `after` (or a snapshot, if that is gone).
@@ -81,8 +86,6 @@ pub enum Command {
     Reload(i64),
     /// Publish our cursor position.
     Cursor(CursorPos),
-    /// Change the board.
-    Write(Change),
     /// Stop connecting: access was refused (the session waits for `Retry`).
     Pause,
     /// Start again from who we are and what we may open.

@@ -10,10 +10,11 @@ pub mod selection;
 pub mod throttle;
 
 use kanban_protocol::board::{Applied, BoardState};
-use kanban_protocol::model::{EventData, Project, User, events};
+use kanban_protocol::event::{BoardChange, BoardEvent};
+use kanban_protocol::model::{Project, User};
 use tokio::time::Instant;
 
-pub use action::{Action, Change, Command, NetEvent};
+pub use action::{Action, Change, Command, NetEvent, Request};
 use form::{CardForm, Confirm, Prompt};
 use presence::Presence;
 use selection::Selection;
@@ -79,7 +80,7 @@ pub struct App {
     pub project_id: Option<i64>,
     pub board: Option<BoardState>,
     /// Events waiting for a snapshot or a catch-up, in arrival order.
-    pending: Vec<(String, EventData)>,
+    pending: Vec<BoardEvent>,
     /// A catch-up (or a board fetch) is in flight; one at a time.
     catching_up: bool,
     /// Catch-ups asked for since the board was last without a gap: bounded, so
@@ -203,7 +204,7 @@ impl App {
             return None;
         }
         match self.throttle.poll(now) {
-            Due::Send(pos) => Some(Command::Cursor(pos)),
+            Due::Send(pos) => Some(Command::Net(Request::Cursor(pos))),
             Due::At(_) | Due::Idle => None,
         }
     }
@@ -232,7 +233,9 @@ impl App {
                 self.connection = Connection::Online;
                 self.throttle.resend();
                 match (&self.board, self.project_id) {
-                    (Some(b), Some(project_id)) => vec![Command::CatchUp { project_id, after: b.rev }],
+                    (Some(b), Some(project_id)) => {
+                        vec![Command::Net(Request::CatchUp { project_id, after: b.rev })]
+                    }
                     _ => Vec::new(),
                 }
             }
@@ -252,14 +255,14 @@ impl App {
                     && let (Some(b), Some(project_id)) = (&self.board, self.project_id)
                 {
                     // Events between the snapshot and our subscription are fetched.
-                    out.push(Command::CatchUp { project_id, after: b.rev });
+                    out.push(Command::Net(Request::CatchUp { project_id, after: b.rev }));
                 }
                 out
             }
-            NetEvent::Missed(since) => {
+            NetEvent::Missed(events) => {
                 if let Some(board) = &mut self.board {
-                    for e in since.events {
-                        board.apply(&e.name, &e.data);
+                    for e in &events {
+                        board.apply(e);
                     }
                 }
                 self.catching_up = false;
@@ -269,26 +272,33 @@ impl App {
                 self.catching_up = true;
                 Vec::new()
             }
-            NetEvent::Board { name, data } => self.board_event(name, *data),
-            NetEvent::Done { name, data } => {
+            NetEvent::Board(event) => self.board_event(*event),
+            NetEvent::Done(event) => {
                 // Our own change, applied now; a gap means others' events are on
                 // their way, and the event itself will come with them.
                 if let Some(board) = &mut self.board
                     && !self.catching_up
                 {
-                    board.apply(name, &data);
+                    board.apply(&event);
                 }
-                if let (events::TASK_UPDATED, Some(task)) = (name, &data.task)
-                    && self.draft.as_ref().and_then(|d| d.task.as_ref()).is_some_and(|d| d.id == task.id)
-                {
-                    self.draft = None;
-                }
-                // A card we just made is where we look next, unless we have
-                // already looked elsewhere.
-                if let (events::TASK_CREATED, Some(task), true) = (name, &data.task, self.select_created) {
-                    self.select_created = false;
-                    self.selection.status_id = Some(task.status_id);
-                    self.selection.task_id = Some(task.id);
+                match &event.change {
+                    BoardChange::TaskUpdated(task)
+                        if self
+                            .draft
+                            .as_ref()
+                            .and_then(|d| d.task.as_ref())
+                            .is_some_and(|d| d.id == task.id) =>
+                    {
+                        self.draft = None;
+                    }
+                    // A card we just made is where we look next, unless we have
+                    // already looked elsewhere.
+                    BoardChange::TaskCreated(task) if self.select_created => {
+                        self.select_created = false;
+                        self.selection.status_id = Some(task.status_id);
+                        self.selection.task_id = Some(task.id);
+                    }
+                    _ => {}
                 }
                 Vec::new()
             }
@@ -341,14 +351,14 @@ impl App {
         if !matches!(self.mode, Mode::Form(_)) {
             self.mode = Mode::Board;
         }
-        vec![Command::Pause]
+        vec![Command::Net(Request::Pause)]
     }
 
     /// The person asks to try again after a refusal.
     pub fn retry(&mut self) -> Vec<Command> {
         self.connection = Connection::Connecting;
         self.notice = None;
-        vec![Command::Retry]
+        vec![Command::Net(Request::Retry)]
     }
 
     /// An edit refused because the card changed meanwhile: the form comes back
@@ -369,32 +379,32 @@ impl App {
         }
     }
 
-    fn board_event(&mut self, name: String, data: EventData) -> Vec<Command> {
+    fn board_event(&mut self, event: BoardEvent) -> Vec<Command> {
         let (Some(board), Some(project_id)) = (&mut self.board, self.project_id) else {
-            self.pending.push((name, data));
+            self.pending.push(event);
             return Vec::new();
         };
         if self.catching_up {
-            self.pending.push((name, data));
+            self.pending.push(event);
             return Vec::new();
         }
-        match board.apply(&name, &data) {
+        match board.apply(&event) {
             Applied::Applied | Applied::AlreadySeen => Vec::new(),
             Applied::Gap { have, .. } => {
-                let data_rev = data.rev;
-                self.pending.push((name, data));
+                let rev = event.rev;
+                self.pending.push(event);
                 self.gap_tries += 1;
                 if self.gap_tries <= MAX_CATCH_UPS {
                     self.catching_up = true;
-                    vec![Command::CatchUp { project_id, after: have }]
+                    vec![Command::Net(Request::CatchUp { project_id, after: have })]
                 } else if self.gap_tries == MAX_CATCH_UPS + 1 {
                     self.catching_up = true;
-                    vec![Command::Reload(project_id)]
+                    vec![Command::Net(Request::Reload(project_id))]
                 } else {
                     // Not even a fresh board reaches this revision: no commit made
                     // it. It is dropped, and so is every later one that waited
                     // with it (the count stays up until the drain ends).
-                    self.pending.retain(|(_, d)| d.rev < data_rev);
+                    self.pending.retain(|e| e.rev < rev);
                     Vec::new()
                 }
             }
@@ -404,13 +414,13 @@ impl App {
     /// Applies the events that waited, in revision order, until one reveals a gap.
     fn drain_pending(&mut self) -> Vec<Command> {
         let mut pending = std::mem::take(&mut self.pending);
-        pending.sort_by_key(|(_, data)| data.rev);
+        pending.sort_by_key(|e| e.rev);
         let mut out = Vec::new();
-        for (name, data) in pending {
+        for event in pending {
             if self.catching_up {
-                self.pending.push((name, data));
+                self.pending.push(event);
             } else {
-                out.extend(self.board_event(name, data));
+                out.extend(self.board_event(event));
             }
         }
         if self.pending.is_empty() {
@@ -461,7 +471,7 @@ impl App {
         self.selection = Selection::default();
         self.presence = Presence::default();
         self.mode = Mode::Board;
-        vec![Command::Open(project_id)]
+        vec![Command::Net(Request::Open(project_id))]
     }
 }
 

@@ -1,8 +1,9 @@
 //! `update` without I/O: events in order, gaps, pending events, keys to commands.
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use kanban_protocol::event::{BoardChange, BoardEvent};
 use kanban_protocol::model::{
-    Board, CursorPos, EventData, Member, Priority, Project, Role, Status, Task, User, UserInfo, events,
+    Board, CursorPos, Member, Priority, Project, Role, Status, Task, User, UserInfo,
 };
 use kanban_protocol::request::{MoveTask, TaskPatch};
 
@@ -64,10 +65,10 @@ pub(crate) fn app_with(role: Role) -> App {
     app.update(Action::Net(NetEvent::Me(User { id: 1, name: "ann".into(), color: "#e06c75".into() })));
     let out =
         app.update(Action::Net(NetEvent::Projects(vec![Project { id: 1, name: "Launch".into(), role }])));
-    assert_eq!(out, vec![Command::Open(1)]);
+    assert_eq!(out, vec![Command::Net(Request::Open(1))]);
     app.update(Action::Net(NetEvent::Connected));
     let out = app.update(Action::Net(NetEvent::Snapshot(board(role))));
-    assert!(out.contains(&Command::CatchUp { project_id: 1, after: 10 }), "{out:?}");
+    assert!(out.contains(&Command::Net(Request::CatchUp { project_id: 1, after: 10 })), "{out:?}");
     app
 }
 
@@ -79,17 +80,14 @@ fn writes(out: Vec<Command>) -> Vec<Change> {
     out.into_iter().filter_map(|c| if let Command::Write(w) = c { Some(w) } else { None }).collect()
 }
 
-fn data(rev: u64) -> EventData {
-    EventData {
-        rev,
-        by: 2,
-        task: None,
-        status: None,
-        id: None,
-        moved_to: None,
-        tasks: vec![],
-        rekeyed: vec![],
-    }
+/// An event by bob (user 2) at `rev`.
+fn ev(rev: u64, change: BoardChange) -> BoardEvent {
+    BoardEvent { rev, by: 2, change, rekeyed: vec![] }
+}
+
+/// `task-created` of `t` at `rev`, as it arrives on the channel.
+fn created(rev: u64, t: Task) -> Action {
+    Action::Net(NetEvent::Board(Box::new(ev(rev, BoardChange::TaskCreated(t)))))
 }
 
 fn titles(app: &App, status_id: i64) -> Vec<String> {
@@ -99,43 +97,29 @@ fn titles(app: &App, status_id: i64) -> Vec<String> {
 #[test]
 fn events_apply_in_order_and_a_gap_asks_for_the_missed() {
     let mut app = app_with(Role::Owner);
-    let ev = |rev, t: Task| {
-        Action::Net(NetEvent::Board {
-            name: events::TASK_CREATED.into(),
-            data: Box::new(EventData { task: Some(t), ..data(rev) }),
-        })
-    };
+    let ev = created;
     assert!(
-        app.update(ev(11, task(14, 2, "W", "eleven"))).iter().all(|c| !matches!(c, Command::CatchUp { .. }))
+        app.update(ev(11, task(14, 2, "W", "eleven")))
+            .iter()
+            .all(|c| !matches!(c, Command::Net(Request::CatchUp { .. })))
     );
     assert_eq!(titles(&app, 2), ["Ship the server", "eleven"]);
     // 12 is missing: 13 waits, and the app asks for what follows 11.
     let out = app.update(ev(13, task(16, 2, "Y", "thirteen")));
-    assert!(out.contains(&Command::CatchUp { project_id: 1, after: 11 }), "{out:?}");
+    assert!(out.contains(&Command::Net(Request::CatchUp { project_id: 1, after: 11 })), "{out:?}");
     assert_eq!(app.board.as_ref().unwrap().rev, 11);
     // Meanwhile 14 arrives: it waits too.
     app.update(ev(14, task(17, 2, "Z", "fourteen")));
     assert_eq!(titles(&app, 2).len(), 2);
     // The catch-up brings 12 and 13; then 14 applies.
-    let missed = EventsSince {
-        rev: 13,
-        events: vec![
-            BoardEvent {
-                name: events::TASK_CREATED.into(),
-                data: EventData { task: Some(task(15, 2, "X", "twelve")), ..data(12) },
-            },
-            BoardEvent {
-                name: events::TASK_CREATED.into(),
-                data: EventData { task: Some(task(16, 2, "Y", "thirteen")), ..data(13) },
-            },
-        ],
-    };
+    let missed = vec![
+        self::ev(12, BoardChange::TaskCreated(task(15, 2, "X", "twelve"))),
+        self::ev(13, BoardChange::TaskCreated(task(16, 2, "Y", "thirteen"))),
+    ];
     app.update(Action::Net(NetEvent::Missed(missed)));
     assert_eq!(app.board.as_ref().unwrap().rev, 14);
     assert_eq!(titles(&app, 2), ["Ship the server", "eleven", "twelve", "thirteen", "fourteen"]);
 }
-
-use kanban_protocol::model::{BoardEvent, EventsSince};
 
 /// An event claiming a revision no fetch can reach (forged, or from a broken
 /// server) costs a bounded number of fetches, one at a time, and is then dropped;
@@ -143,35 +127,23 @@ use kanban_protocol::model::{BoardEvent, EventsSince};
 #[test]
 fn a_revision_nobody_can_fetch_never_starts_a_loop() {
     let mut app = app_with(Role::Owner);
-    let ev = |rev, t: Task| {
-        Action::Net(NetEvent::Board {
-            name: events::TASK_CREATED.into(),
-            data: Box::new(EventData { task: Some(t), ..data(rev) }),
-        })
-    };
-    let nothing_new = || Action::Net(NetEvent::Missed(EventsSince { rev: 10, events: vec![] }));
+    let ev = created;
+    let nothing_new = || Action::Net(NetEvent::Missed(vec![]));
     let mut fetches = Vec::new();
     let out = app.update(ev(1010, task(99, 1, "Z", "forged")));
-    fetches.extend(out.into_iter().filter(|c| !matches!(c, Command::Cursor(_))));
+    fetches.extend(out.into_iter().filter(|c| !matches!(c, Command::Net(Request::Cursor(_)))));
     // Meanwhile a real event arrives: it waits, in order.
     assert!(app.update(ev(11, task(40, 2, "X", "real"))).is_empty(), "one fetch in flight at a time");
     for _ in 0..10 {
         let Some(last) = fetches.last() else { break };
         let answer = match last {
-            Command::CatchUp { .. } => {
+            Command::Net(Request::CatchUp { .. }) => {
                 // The catch-up brings 11 (it is real); nothing reaches 1010.
-                let real = BoardEvent {
-                    name: events::TASK_CREATED.into(),
-                    data: EventData { task: Some(task(40, 2, "X", "real")), ..data(11) },
-                };
+                let real = self::ev(11, BoardChange::TaskCreated(task(40, 2, "X", "real")));
                 let reached = app.board.as_ref().unwrap().rev;
-                if reached < 11 {
-                    Action::Net(NetEvent::Missed(EventsSince { rev: 11, events: vec![real] }))
-                } else {
-                    nothing_new()
-                }
+                if reached < 11 { Action::Net(NetEvent::Missed(vec![real])) } else { nothing_new() }
             }
-            Command::Reload(1) => {
+            Command::Net(Request::Reload(1)) => {
                 let mut b = board(Role::Owner);
                 b.rev = 11;
                 b.tasks.push(task(40, 2, "X", "real"));
@@ -179,15 +151,18 @@ fn a_revision_nobody_can_fetch_never_starts_a_loop() {
             }
             other => panic!("unexpected {other:?}"),
         };
-        let out: Vec<Command> =
-            app.update(answer).into_iter().filter(|c| !matches!(c, Command::Cursor(_))).collect();
+        let out: Vec<Command> = app
+            .update(answer)
+            .into_iter()
+            .filter(|c| !matches!(c, Command::Net(Request::Cursor(_))))
+            .collect();
         if out.is_empty() {
             break;
         }
         fetches.extend(out);
     }
-    let catch_ups = fetches.iter().filter(|c| matches!(c, Command::CatchUp { .. })).count();
-    let reloads = fetches.iter().filter(|c| matches!(c, Command::Reload(_))).count();
+    let catch_ups = fetches.iter().filter(|c| matches!(c, Command::Net(Request::CatchUp { .. }))).count();
+    let reloads = fetches.iter().filter(|c| matches!(c, Command::Net(Request::Reload(_)))).count();
     assert_eq!(reloads, 1, "{fetches:?}");
     // Two catch-ups for the gap, and the one every fresh board is followed by.
     assert!(catch_ups <= 3, "{fetches:?}");
@@ -197,7 +172,7 @@ fn a_revision_nobody_can_fetch_never_starts_a_loop() {
     assert_eq!(titles(&app, 2), ["Ship the server", "real"]);
     // The next real event applies at once, with no fetch.
     let out = app.update(ev(12, task(41, 2, "Y", "next")));
-    assert!(out.iter().all(|c| matches!(c, Command::Cursor(_))), "{out:?}");
+    assert!(out.iter().all(|c| matches!(c, Command::Net(Request::Cursor(_)))), "{out:?}");
     assert_eq!(app.board.as_ref().unwrap().rev, 12);
 }
 
@@ -209,10 +184,8 @@ fn events_before_the_snapshot_wait_for_it() {
         name: "Launch".into(),
         role: Role::Owner,
     }])));
-    let early = EventData { task: Some(task(30, 3, "V", "early")), ..data(11) };
-    let stale = EventData { task: Some(task(31, 3, "W", "stale")), ..data(9) };
-    app.update(Action::Net(NetEvent::Board { name: events::TASK_CREATED.into(), data: Box::new(stale) }));
-    app.update(Action::Net(NetEvent::Board { name: events::TASK_CREATED.into(), data: Box::new(early) }));
+    app.update(created(9, task(31, 3, "W", "stale")));
+    app.update(created(11, task(30, 3, "V", "early")));
     assert!(app.board.is_none());
     app.update(Action::Net(NetEvent::Snapshot(board(Role::Owner))));
     assert_eq!(titles(&app, 3), ["early"], "the later event applied, the older one ignored");
@@ -224,7 +197,7 @@ fn a_reconnect_catches_up_from_the_current_revision() {
     app.update(Action::Net(NetEvent::Disconnected { reason: "gone".into(), retry_in_ms: 500 }));
     assert!(matches!(app.connection, Connection::Offline { .. }));
     let out = app.update(Action::Net(NetEvent::Connected));
-    assert!(out.contains(&Command::CatchUp { project_id: 1, after: 10 }));
+    assert!(out.contains(&Command::Net(Request::CatchUp { project_id: 1, after: 10 })));
     assert_eq!(app.connection, Connection::Online);
 }
 
@@ -300,8 +273,8 @@ fn a_new_card_from_the_board() {
     let [Change::CreateTask { project_id: 1, new }] = w.as_slice() else { panic!("{w:?}") };
     assert_eq!((new.title.as_str(), new.status_id), ("Plan the demo", Some(2)));
     // The answer puts the selection on the new card.
-    let made = EventData { task: Some(task(40, 2, "Z", "Plan the demo")), ..data(11) };
-    app.update(Action::Net(NetEvent::Done { name: events::TASK_CREATED, data: Box::new(made) }));
+    let made = ev(11, BoardChange::TaskCreated(task(40, 2, "Z", "Plan the demo")));
+    app.update(Action::Net(NetEvent::Done(Box::new(made))));
     assert_eq!(app.selection.task_id, Some(40));
 
     // When the answer comes after the user has moved on, the selection stays.
@@ -312,8 +285,8 @@ fn a_new_card_from_the_board() {
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Char('g'));
     let here = app.selection.task_id;
-    let made = EventData { task: Some(task(41, 2, "Zz", "Another")), ..data(12) };
-    app.update(Action::Net(NetEvent::Done { name: events::TASK_CREATED, data: Box::new(made) }));
+    let made = ev(12, BoardChange::TaskCreated(task(41, 2, "Zz", "Another")));
+    app.update(Action::Net(NetEvent::Done(Box::new(made))));
     assert_eq!(app.selection.task_id, here);
 }
 
@@ -345,11 +318,11 @@ fn a_refused_change_leaves_the_board_as_the_server_has_it() {
 fn the_selection_follows_its_card_and_survives_its_deletion() {
     let mut app = app_with(Role::Owner);
     key(&mut app, KeyCode::Char('j')); // card 12
-    let moved = EventData { task: Some(task(12, 3, "V", "Pick a name")), ..data(11) };
-    app.update(Action::Net(NetEvent::Board { name: events::TASK_MOVED.into(), data: Box::new(moved) }));
+    let moved = ev(11, BoardChange::TaskMoved(task(12, 3, "V", "Pick a name")));
+    app.update(Action::Net(NetEvent::Board(Box::new(moved))));
     assert_eq!((app.selection.status_id, app.selection.task_id), (Some(3), Some(12)));
-    let deleted = EventData { id: Some(12), ..data(12) };
-    app.update(Action::Net(NetEvent::Board { name: events::TASK_DELETED.into(), data: Box::new(deleted) }));
+    let deleted = ev(12, BoardChange::TaskDeleted { id: 12 });
+    app.update(Action::Net(NetEvent::Board(Box::new(deleted))));
     assert_eq!((app.selection.status_id, app.selection.task_id), (Some(3), None));
 }
 
@@ -381,7 +354,10 @@ fn presence_and_cursors() {
     assert_eq!(app.cursor_due(now + std::time::Duration::from_secs(1)), None);
     app.update(Action::Net(NetEvent::Joined("2".into(), bob)));
     let later = now + std::time::Duration::from_secs(2);
-    assert_eq!(app.cursor_due(later), Some(Command::Cursor(CursorPos { status_id: 1, task_id: Some(11) })));
+    assert_eq!(
+        app.cursor_due(later),
+        Some(Command::Net(Request::Cursor(CursorPos { status_id: 1, task_id: Some(11) })))
+    );
     app.update(Action::Net(NetEvent::Cursor {
         user_id: "2".into(),
         pos: CursorPos { status_id: 1, task_id: Some(12) },
@@ -401,9 +377,9 @@ fn several_projects_bring_a_picker() {
     assert!(app.update(Action::Net(NetEvent::Projects(projects.clone()))).is_empty());
     assert!(matches!(app.mode, Mode::Picker(0)));
     key(&mut app, KeyCode::Down);
-    assert_eq!(key(&mut app, KeyCode::Enter), vec![Command::Open(2)]);
+    assert_eq!(key(&mut app, KeyCode::Enter), vec![Command::Net(Request::Open(2))]);
     let mut named = App::new(60, Some("Ops".into()));
-    assert_eq!(named.update(Action::Net(NetEvent::Projects(projects))), vec![Command::Open(2)]);
+    assert_eq!(named.update(Action::Net(NetEvent::Projects(projects))), vec![Command::Net(Request::Open(2))]);
 }
 
 #[test]
@@ -487,14 +463,14 @@ fn a_stale_answer_does_not_take_the_keyboard_from_what_the_user_does_next() {
 fn a_refusal_clears_the_board_and_waits_for_a_key() {
     let mut app = app_with(Role::Owner);
     let out = app.update(Action::Net(NetEvent::Refused("No access to this project".into())));
-    assert_eq!(out, vec![Command::Pause]);
+    assert_eq!(out, vec![Command::Net(Request::Pause)]);
     assert!(app.board.is_none() && app.project_id.is_none());
     assert!(app.presence.members.is_empty());
     assert!(matches!(app.connection, Connection::Refused(_)));
     // A second refusal (from another request) changes nothing.
     assert!(app.update(Action::Net(NetEvent::Refused("again".into()))).is_empty());
     let out = key(&mut app, KeyCode::Char('j'));
-    assert_eq!(out, vec![Command::Retry]);
+    assert_eq!(out, vec![Command::Net(Request::Retry)]);
     assert_eq!(app.connection, Connection::Connecting);
     // The projects come back: the board opens again.
     let out = app.update(Action::Net(NetEvent::Projects(vec![Project {
@@ -502,7 +478,7 @@ fn a_refusal_clears_the_board_and_waits_for_a_key() {
         name: "Launch".into(),
         role: Role::Owner,
     }])));
-    assert_eq!(out, vec![Command::Open(1)]);
+    assert_eq!(out, vec![Command::Net(Request::Open(1))]);
     app.update(Action::Net(NetEvent::Refused("No access".into())));
     key(&mut app, KeyCode::Char('q'));
     assert!(app.quit);
@@ -521,5 +497,8 @@ fn offline_cursor_moves_wait_without_a_timer() {
     assert_eq!(app.cursor_due(now + std::time::Duration::from_secs(1)), None);
     app.update(Action::Net(NetEvent::Connected));
     let later = now + std::time::Duration::from_secs(2);
-    assert_eq!(app.cursor_due(later), Some(Command::Cursor(CursorPos { status_id: 1, task_id: Some(13) })));
+    assert_eq!(
+        app.cursor_due(later),
+        Some(Command::Net(Request::Cursor(CursorPos { status_id: 1, task_id: Some(13) })))
+    );
 }

@@ -1,5 +1,6 @@
 //! The REST API as the client uses it.
 
+use kanban_protocol::event::BoardEvent;
 use kanban_protocol::model::{Board, ChannelAuth, ClientConfig, EventData, EventsSince, Project, Task, User};
 use std::sync::Arc;
 
@@ -113,11 +114,21 @@ impl Api {
         self.call(Method::GET, &format!("/api/projects/{project_id}/board"), None).await
     }
 
-    /// The events since `after`, or `None` when they are no longer kept (410).
-    pub async fn events_after(&self, project_id: i64, after: u64) -> Result<Option<EventsSince>, ApiError> {
-        match self.call(Method::GET, &format!("/api/projects/{project_id}/events?after={after}"), None).await
-        {
-            Ok(events) => Ok(Some(events)),
+    /// The events since `after`, oldest first, or `None` when they are no longer
+    /// kept (410). An event this client cannot read is `Garbled`.
+    pub async fn events_after(
+        &self,
+        project_id: i64,
+        after: u64,
+    ) -> Result<Option<Vec<BoardEvent>>, ApiError> {
+        let path = format!("/api/projects/{project_id}/events?after={after}");
+        match self.call::<EventsSince>(Method::GET, &path, None).await {
+            Ok(since) => since
+                .events
+                .into_iter()
+                .map(|e| BoardEvent::decode(&e.name, e.data).map_err(|e| ApiError::Garbled(e.to_string())))
+                .collect::<Result<_, _>>()
+                .map(Some),
             Err(ApiError::Refused { status, .. }) if status == StatusCode::GONE.as_u16() => Ok(None),
             Err(e) => Err(e),
         }
@@ -145,8 +156,13 @@ impl Api {
         res.json().await.map_err(|e| ApiError::Garbled(e.to_string()))
     }
 
-    /// Makes a change; answers its event data.
-    pub async fn write(&self, w: &Change) -> Result<EventData, ApiError> {
+    /// Makes a change; answers its event.
+    pub async fn write(&self, w: &Change) -> Result<BoardEvent, ApiError> {
+        let data: EventData = self.send_change(w).await?;
+        BoardEvent::decode(w.event(), data).map_err(|e| ApiError::Garbled(e.to_string()))
+    }
+
+    async fn send_change(&self, w: &Change) -> Result<EventData, ApiError> {
         match w {
             Change::CreateTask { project_id, new } => {
                 self.call(Method::POST, &format!("/api/projects/{project_id}/tasks"), Some(&body(new))).await

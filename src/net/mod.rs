@@ -1,8 +1,11 @@
-//! The network side: the REST client ([`api`]) and the WebSocket session with its
-//! reconnects ([`session`]). Nothing here draws or decides; it reports to the app
-//! as actions and carries out the app's commands.
+//! The network side: the REST client ([`api`]), the WebSocket ([`socket`]), the
+//! session over it with its reconnects ([`session`]), and the writer that makes the
+//! board's changes in order ([`writer`]). Nothing here draws or decides; it reports
+//! to the app as actions and carries out the app's commands.
 
 pub mod api;
 mod backoff;
 pub mod session;
+pub mod socket;
 pub mod tls;
+pub mod writer;

@@ -12,7 +12,8 @@ mod statuses;
 mod storage;
 mod tasks;
 
-use kanban_protocol::model::EventData;
+use kanban_protocol::event::{BoardChange, BoardEvent};
+use kanban_protocol::model::Rekeyed;
 
 pub use change::{Change, Committed, Current, OpError, Write};
 pub use storage::{BoardTx, List, NewStatusRow, NewTaskRow, TxResult};
@@ -49,31 +50,18 @@ fn require_writer(
     }
 }
 
-/// Takes the project's next revision and logs the event; returns it encoded once,
-/// for the log, the channel and the answer alike.
+/// Takes the project's next revision and logs the change's event; returns it
+/// encoded once, for the log, the channel and the answer alike.
 fn record(
     tx: &mut dyn BoardTx,
     project_id: i64,
-    event: &'static str,
-    mut data: EventData,
+    by: i64,
+    change: BoardChange,
+    rekeyed: Vec<Rekeyed>,
 ) -> Result<Committed, OpError> {
     let rev = tx.next_rev(project_id)?;
-    data.rev = rev;
-    let text = serde_json::to_string(&data).map_err(|e| OpError::Failed(e.to_string()))?;
-    tx.log_event(project_id, rev, event, &text)?;
-    Ok(Committed { project_id, rev, event, data: text.into() })
-}
-
-/// The event data of a change by `by`, before its revision is known.
-fn event_data(by: i64) -> EventData {
-    EventData {
-        rev: 0,
-        by,
-        task: None,
-        status: None,
-        id: None,
-        moved_to: None,
-        tasks: Vec::new(),
-        rekeyed: Vec::new(),
-    }
+    let event = BoardEvent { rev, by, change, rekeyed };
+    let text = event.encode();
+    tx.log_event(project_id, rev, event.name(), &text)?;
+    Ok(Committed { project_id, rev, event: event.name(), data: text.into() })
 }

@@ -3,13 +3,14 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use kanban_protocol::model::{EventData, Rekeyed, Status, events};
+use kanban_protocol::event::BoardChange;
+use kanban_protocol::model::{Rekeyed, Status};
 use kanban_protocol::request::{MoveStatus, NewStatus, StatusPatch};
 
 use super::place::place;
 use super::storage::{BoardTx, List, NewStatusRow};
 use super::tasks::column_of_project;
-use super::{Committed, Current, OpError, checks, event_data, record, require_writer};
+use super::{Committed, Current, OpError, checks, record, require_writer};
 
 /// A column that exists, or `NotFound`.
 fn load(tx: &mut dyn BoardTx, status_id: i64) -> Result<Status, OpError> {
@@ -26,8 +27,7 @@ pub fn create(tx: &mut dyn BoardTx, by: i64, project_id: i64, new: NewStatus) ->
     let placed = place(tx, List::Columns(project_id), new.before_id, new.after_id, None)?;
     let row = NewStatusRow { project_id, name, color, wip_limit: new.wip_limit, position: placed.key };
     let status = tx.insert_status(&row)?;
-    let data = EventData { status: Some(status), rekeyed: placed.rekeyed, ..event_data(by) };
-    record(tx, project_id, events::STATUS_CREATED, data)
+    record(tx, project_id, by, BoardChange::StatusCreated(status), placed.rekeyed)
 }
 
 pub fn update(
@@ -59,8 +59,7 @@ pub fn update(
         status.wip_limit = w;
     }
     let status = tx.update_status(&status)?;
-    let project_id = status.project_id;
-    record(tx, project_id, events::STATUS_UPDATED, EventData { status: Some(status), ..event_data(by) })
+    record(tx, status.project_id, by, BoardChange::StatusUpdated(status), Vec::new())
 }
 
 pub fn move_to(tx: &mut dyn BoardTx, by: i64, status_id: i64, to: MoveStatus) -> Result<Committed, OpError> {
@@ -68,9 +67,7 @@ pub fn move_to(tx: &mut dyn BoardTx, by: i64, status_id: i64, to: MoveStatus) ->
     require_writer(tx, status.project_id, by, "column")?;
     let placed = place(tx, List::Columns(status.project_id), to.before_id, to.after_id, Some(status_id))?;
     let status = tx.place_status(status_id, &placed.key)?;
-    let project_id = status.project_id;
-    let data = EventData { status: Some(status), rekeyed: placed.rekeyed, ..event_data(by) };
-    record(tx, project_id, events::STATUS_MOVED, data)
+    record(tx, status.project_id, by, BoardChange::StatusMoved(status), placed.rekeyed)
 }
 
 pub fn delete(
@@ -113,6 +110,6 @@ pub fn delete(
         .filter(|(id, _)| !moved_ids.contains(id))
         .map(|(id, position)| Rekeyed { id, position })
         .collect();
-    let data = EventData { id: Some(status_id), moved_to: move_to, tasks, rekeyed, ..event_data(by) };
-    record(tx, status.project_id, events::STATUS_DELETED, data)
+    let change = BoardChange::StatusDeleted { id: status_id, moved_to: move_to, tasks };
+    record(tx, status.project_id, by, change, rekeyed)
 }

@@ -1,11 +1,12 @@
 //! Changes of cards: create, edit, move, delete.
 
-use kanban_protocol::model::{EventData, Status, Task, events};
+use kanban_protocol::event::BoardChange;
+use kanban_protocol::model::{Status, Task};
 use kanban_protocol::request::{MoveTask, NewTask, TaskPatch};
 
 use super::place::place;
 use super::storage::{BoardTx, List, NewTaskRow};
-use super::{Committed, Current, OpError, checks, event_data, record, require_writer};
+use super::{Committed, Current, OpError, checks, record, require_writer};
 
 /// A card that exists, or `NotFound`.
 fn load(tx: &mut dyn BoardTx, task_id: i64) -> Result<Task, OpError> {
@@ -73,8 +74,7 @@ pub fn create(tx: &mut dyn BoardTx, by: i64, project_id: i64, new: NewTask) -> R
         by,
     };
     let task = tx.insert_task(&row)?;
-    let data = EventData { task: Some(task), rekeyed: placed.rekeyed, ..event_data(by) };
-    record(tx, project_id, events::TASK_CREATED, data)
+    record(tx, project_id, by, BoardChange::TaskCreated(task), placed.rekeyed)
 }
 
 pub fn update(tx: &mut dyn BoardTx, by: i64, task_id: i64, patch: TaskPatch) -> Result<Committed, OpError> {
@@ -114,8 +114,7 @@ pub fn update(tx: &mut dyn BoardTx, by: i64, task_id: i64, patch: TaskPatch) -> 
         task.due_date = d;
     }
     let task = tx.update_task(&task, by)?;
-    let project_id = task.project_id;
-    record(tx, project_id, events::TASK_UPDATED, EventData { task: Some(task), ..event_data(by) })
+    record(tx, task.project_id, by, BoardChange::TaskUpdated(task), Vec::new())
 }
 
 pub fn move_to(tx: &mut dyn BoardTx, by: i64, task_id: i64, to: MoveTask) -> Result<Committed, OpError> {
@@ -125,14 +124,12 @@ pub fn move_to(tx: &mut dyn BoardTx, by: i64, task_id: i64, to: MoveTask) -> Res
     let status = column_of_project(tx, task.project_id, to.status_id)?;
     let placed = place(tx, List::Column(status.id), to.before_id, to.after_id, Some(task_id))?;
     let task = tx.place_task(task_id, status.id, &placed.key, by)?;
-    let project_id = task.project_id;
-    let data = EventData { task: Some(task), rekeyed: placed.rekeyed, ..event_data(by) };
-    record(tx, project_id, events::TASK_MOVED, data)
+    record(tx, task.project_id, by, BoardChange::TaskMoved(task), placed.rekeyed)
 }
 
 pub fn delete(tx: &mut dyn BoardTx, by: i64, task_id: i64) -> Result<Committed, OpError> {
     let task = load(tx, task_id)?;
     require_writer(tx, task.project_id, by, "task")?;
     tx.delete_task(task_id)?;
-    record(tx, task.project_id, events::TASK_DELETED, EventData { id: Some(task_id), ..event_data(by) })
+    record(tx, task.project_id, by, BoardChange::TaskDeleted { id: task_id }, Vec::new())
 }

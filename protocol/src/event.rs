@@ -1,0 +1,165 @@
+//! Board events, typed: what one committed change did, by whom, at which revision.
+//!
+//! On the wire an event is a name (`task-moved`) and its data ([`EventData`]: `rev`,
+//! `by` and the changed object or its id). [`BoardEvent`] is that pair decoded, so
+//! that applying an event is an exhaustive match, and a name that is not a board
+//! event, or data that does not fit its name, is an error rather than a change.
+
+use crate::model::{EventData, Rekeyed, Status, Task, events};
+
+/// What a committed change did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BoardChange {
+    TaskCreated(Task),
+    TaskUpdated(Task),
+    TaskMoved(Task),
+    TaskDeleted {
+        id: i64,
+    },
+    StatusCreated(Status),
+    StatusUpdated(Status),
+    StatusMoved(Status),
+    /// A column deleted; its cards moved to `moved_to` (the `tasks` as they are
+    /// now), or there were none.
+    StatusDeleted {
+        id: i64,
+        moved_to: Option<i64>,
+        tasks: Vec<Task>,
+    },
+}
+
+/// One committed change of a board: its revision, its author, what it did, and
+/// the other items of the list it re-spaced, if it did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BoardEvent {
+    pub rev: u64,
+    pub by: i64,
+    pub change: BoardChange,
+    pub rekeyed: Vec<Rekeyed>,
+}
+
+/// Why an event could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EventError {
+    #[error("{0:?} is not a board event")]
+    UnknownName(String),
+    #[error("{name} without its {field}")]
+    Missing { name: &'static str, field: &'static str },
+    #[error("event data is not valid: {0}")]
+    Json(String),
+}
+
+impl BoardChange {
+    /// The event name it is broadcast as.
+    pub fn name(&self) -> &'static str {
+        match self {
+            BoardChange::TaskCreated(_) => events::TASK_CREATED,
+            BoardChange::TaskUpdated(_) => events::TASK_UPDATED,
+            BoardChange::TaskMoved(_) => events::TASK_MOVED,
+            BoardChange::TaskDeleted { .. } => events::TASK_DELETED,
+            BoardChange::StatusCreated(_) => events::STATUS_CREATED,
+            BoardChange::StatusUpdated(_) => events::STATUS_UPDATED,
+            BoardChange::StatusMoved(_) => events::STATUS_MOVED,
+            BoardChange::StatusDeleted { .. } => events::STATUS_DELETED,
+        }
+    }
+
+    /// Whether re-keyed items of this change are columns (else cards).
+    pub fn places_columns(&self) -> bool {
+        matches!(self, BoardChange::StatusCreated(_) | BoardChange::StatusMoved(_))
+    }
+}
+
+impl BoardEvent {
+    /// The event name it is broadcast as.
+    pub fn name(&self) -> &'static str {
+        self.change.name()
+    }
+
+    /// Decodes the event `name` with its `data`.
+    pub fn decode(name: &str, data: EventData) -> Result<Self, EventError> {
+        let EventData { rev, by, task, status, id, moved_to, tasks, rekeyed } = data;
+        let name: &'static str = events::ALL
+            .into_iter()
+            .find(|n| *n == name)
+            .ok_or_else(|| EventError::UnknownName(name.to_string()))?;
+        let missing = |field| EventError::Missing { name, field };
+        let change = match name {
+            events::TASK_CREATED => BoardChange::TaskCreated(task.ok_or(missing("task"))?),
+            events::TASK_UPDATED => BoardChange::TaskUpdated(task.ok_or(missing("task"))?),
+            events::TASK_MOVED => BoardChange::TaskMoved(task.ok_or(missing("task"))?),
+            events::TASK_DELETED => BoardChange::TaskDeleted { id: id.ok_or(missing("id"))? },
+            events::STATUS_CREATED => BoardChange::StatusCreated(status.ok_or(missing("status"))?),
+            events::STATUS_UPDATED => BoardChange::StatusUpdated(status.ok_or(missing("status"))?),
+            events::STATUS_MOVED => BoardChange::StatusMoved(status.ok_or(missing("status"))?),
+            _ => BoardChange::StatusDeleted { id: id.ok_or(missing("id"))?, moved_to, tasks },
+        };
+        Ok(BoardEvent { rev, by, change, rekeyed })
+    }
+
+    /// Decodes the event `name` with its data as JSON text.
+    pub fn from_json(name: &str, data: &str) -> Result<Self, EventError> {
+        let data: EventData = serde_json::from_str(data).map_err(|e| EventError::Json(e.to_string()))?;
+        Self::decode(name, data)
+    }
+
+    /// The event's data as it goes on the wire.
+    pub fn data(&self) -> EventData {
+        let mut data = EventData {
+            rev: self.rev,
+            by: self.by,
+            task: None,
+            status: None,
+            id: None,
+            moved_to: None,
+            tasks: Vec::new(),
+            rekeyed: self.rekeyed.clone(),
+        };
+        match &self.change {
+            BoardChange::TaskCreated(t) | BoardChange::TaskUpdated(t) | BoardChange::TaskMoved(t) => {
+                data.task = Some(t.clone());
+            }
+            BoardChange::TaskDeleted { id } => data.id = Some(*id),
+            BoardChange::StatusCreated(s) | BoardChange::StatusUpdated(s) | BoardChange::StatusMoved(s) => {
+                data.status = Some(s.clone());
+            }
+            BoardChange::StatusDeleted { id, moved_to, tasks } => {
+                data.id = Some(*id);
+                data.moved_to = *moved_to;
+                data.tasks = tasks.clone();
+            }
+        }
+        data
+    }
+
+    /// The data as JSON text, as the log, the channel and the REST answer carry it.
+    pub fn encode(&self) -> String {
+        serde_json::to_string(&self.data()).expect("event data serializes")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn data(json: &str) -> EventData {
+        serde_json::from_str(json).unwrap()
+    }
+
+    #[test]
+    fn names_and_data_that_do_not_fit_are_refused() {
+        let deleted = BoardEvent::decode("task-deleted", data(r#"{"rev":3,"by":1,"id":9}"#)).unwrap();
+        assert_eq!(deleted.change, BoardChange::TaskDeleted { id: 9 });
+        assert_eq!(deleted.name(), "task-deleted");
+        assert_eq!(BoardEvent::from_json("task-deleted", &deleted.encode()).unwrap(), deleted);
+        assert_eq!(
+            BoardEvent::decode("client-evil", data(r#"{"rev":4,"by":1}"#)),
+            Err(EventError::UnknownName("client-evil".into()))
+        );
+        assert_eq!(
+            BoardEvent::decode("task-moved", data(r#"{"rev":4,"by":1}"#)),
+            Err(EventError::Missing { name: "task-moved", field: "task" })
+        );
+        assert!(matches!(BoardEvent::from_json("task-deleted", "[1]"), Err(EventError::Json(_))));
+    }
+}

@@ -6,8 +6,10 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use futures_util::{SinkExt, StreamExt};
+use kanban_protocol::channel::ChannelKind;
+use kanban_protocol::pusher::{self, ServerMessage};
 use kanban_protocol::sign;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::net::{TcpSocket, TcpStream};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -49,13 +51,10 @@ impl Target {
         )
         .await
         .context("handshake timed out")??;
-        let hello = next_json(&mut socket).await.context("closed before the handshake")?;
-        if hello["event"] != "pusher:connection_established" {
-            bail!("refused: {hello}");
+        match next_message(&mut socket).await.context("closed before the handshake")? {
+            ServerMessage::ConnectionEstablished { socket_id, .. } => Ok(Conn { socket, socket_id }),
+            other => bail!("refused: {other:?}"),
         }
-        let data: Value = serde_json::from_str(hello["data"].as_str().unwrap_or("{}"))?;
-        let socket_id = data["socket_id"].as_str().context("no socket id")?.to_string();
-        Ok(Conn { socket, socket_id })
     }
 }
 
@@ -68,34 +67,29 @@ impl Conn {
         user_id: Option<&str>,
     ) -> anyhow::Result<()> {
         let channel_data = user_id.map(|id| json!({"user_id": id, "user_info": {"name": id}}).to_string());
-        let mut data = json!({ "channel": channel });
-        if channel.starts_with("private-") || channel.starts_with("presence-") {
-            let auth = sign::channel_auth(
-                &target.key,
-                &target.secret,
-                &self.socket_id,
-                channel,
-                channel_data.as_deref(),
-            );
-            data["auth"] = json!(auth);
-        }
-        if let Some(cd) = channel_data {
-            data["channel_data"] = json!(cd);
-        }
-        self.socket
-            .send(Message::text(json!({"event": "pusher:subscribe", "data": data}).to_string()))
-            .await?;
+        let auth = ChannelKind::of(channel).needs_auth().then(|| {
+            sign::channel_auth(&target.key, &target.secret, &self.socket_id, channel, channel_data.as_deref())
+        });
+        self.send_subscribe(channel, auth.as_deref(), channel_data.as_deref()).await
+    }
+
+    /// Subscribes to `channel` with a given signature; waits for the success.
+    pub async fn send_subscribe(
+        &mut self,
+        channel: &str,
+        auth: Option<&str>,
+        channel_data: Option<&str>,
+    ) -> anyhow::Result<()> {
+        self.socket.send(Message::text(pusher::subscribe(channel, auth, channel_data))).await?;
         loop {
-            let frame = tokio::time::timeout(HANDSHAKE, next_json(&mut self.socket))
+            let message = tokio::time::timeout(HANDSHAKE, next_message(&mut self.socket))
                 .await
                 .context("no subscription answer")?
                 .context("closed while subscribing")?;
-            match frame["event"].as_str() {
-                Some("pusher_internal:subscription_succeeded") if frame["channel"] == channel => {
-                    return Ok(());
-                }
-                Some("pusher:subscription_error") | Some("pusher:error") => {
-                    bail!("subscription refused: {frame}")
+            match message {
+                ServerMessage::SubscriptionSucceeded { channel: c, .. } if c == channel => return Ok(()),
+                refused @ (ServerMessage::SubscriptionError { .. } | ServerMessage::Error { .. }) => {
+                    bail!("subscription refused: {refused:?}")
                 }
                 _ => continue,
             }
@@ -103,14 +97,26 @@ impl Conn {
     }
 }
 
-/// The next text frame as JSON; `None` when the stream ends.
-pub async fn next_json(socket: &mut Socket) -> Option<Value> {
+/// The next message the client can read; `None` when the stream ends.
+pub async fn next_message(socket: &mut Socket) -> Option<ServerMessage> {
     while let Some(Ok(msg)) = socket.next().await {
-        if let Message::Text(t) = msg {
-            return serde_json::from_str(&t).ok();
+        if let Message::Text(t) = msg
+            && let Ok(message) = ServerMessage::decode(&t)
+        {
+            return Some(message);
         }
     }
     None
+}
+
+/// A received text frame decoded, when it is an event (not a protocol message).
+pub fn event_of(msg: &Message) -> Option<(String, String)> {
+    let Message::Text(t) = msg else { return None };
+    match ServerMessage::decode(t).ok()? {
+        ServerMessage::Event { event, data, .. } => Some((event, data)),
+        ServerMessage::Error { .. } => Some((pusher::event::ERROR.to_string(), String::new())),
+        _ => None,
+    }
 }
 
 /// The local source addresses to spread `count` connections over, 20,000 each.

@@ -12,8 +12,9 @@ use std::sync::OnceLock;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::{SinkExt, StreamExt};
+use kanban_protocol::pusher::{self, ServerMessage};
 use kanban_server::{AppOverrides, Limits, RunningServer, Server, admin};
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
@@ -217,10 +218,10 @@ impl Ws {
             .expect("connect in time")
             .expect("connect");
         let mut ws = Ws { stream, socket_id: String::new() };
-        let hello = ws.recv().await;
-        assert_eq!(hello["event"], "pusher:connection_established", "{hello}");
-        let data = data_of(&hello);
-        ws.socket_id = data["socket_id"].as_str().expect("socket_id").to_string();
+        match ws.recv_message().await {
+            ServerMessage::ConnectionEstablished { socket_id, .. } => ws.socket_id = socket_id,
+            other => panic!("no handshake: {other:?}"),
+        }
         ws
     }
 
@@ -248,6 +249,12 @@ impl Ws {
         }
     }
 
+    /// The next text frame, decoded as a Pusher client reads it.
+    pub async fn recv_message(&mut self) -> ServerMessage {
+        let frame = self.recv().await;
+        ServerMessage::decode(&frame.to_string()).unwrap_or_else(|e| panic!("{e}: {frame}"))
+    }
+
     /// The next frame named `event`, skipping others.
     pub async fn recv_event(&mut self, event: &str) -> Value {
         loop {
@@ -273,7 +280,7 @@ impl Ws {
     /// order and writes queued frames first, so anything caused by earlier frames of
     /// this connection has arrived by then.
     pub async fn drain(&mut self) -> Vec<Value> {
-        self.send(json!({"event": "pusher:ping", "data": {}})).await;
+        self.send_text(&pusher::ping()).await;
         let mut seen = Vec::new();
         loop {
             let f = self.recv().await;
@@ -299,14 +306,7 @@ impl Ws {
     }
 
     pub async fn subscribe(&mut self, channel: &str, auth: Option<&str>, channel_data: Option<&str>) {
-        let mut data = json!({ "channel": channel });
-        if let Some(a) = auth {
-            data["auth"] = json!(a);
-        }
-        if let Some(c) = channel_data {
-            data["channel_data"] = json!(c);
-        }
-        self.send(json!({"event": "pusher:subscribe", "data": data})).await;
+        self.send_text(&pusher::subscribe(channel, auth, channel_data)).await;
     }
 
     /// Subscribes with a signature from the server's auth endpoint and waits for
@@ -316,9 +316,10 @@ impl Ws {
         assert_eq!(status, 200, "auth for {channel}: {auth}");
         self.subscribe(channel, auth["auth"].as_str(), auth["channel_data"].as_str()).await;
         let f = self.recv().await;
-        assert_eq!(f["event"], "pusher_internal:subscription_succeeded", "{f}");
-        assert_eq!(f["channel"], channel);
-        f
+        match ServerMessage::decode(&f.to_string()) {
+            Ok(ServerMessage::SubscriptionSucceeded { channel: c, .. }) if c == channel => f,
+            other => panic!("no success for {channel}: {other:?}"),
+        }
     }
 
     pub async fn close(mut self) {

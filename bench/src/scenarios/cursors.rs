@@ -6,11 +6,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
-use serde_json::{Value, json};
+use kanban_protocol::pusher;
+use serde_json::json;
 use tokio::time::{Instant, sleep_until};
 use tokio_tungstenite::tungstenite::Message;
 
+use super::fanout::sent_at;
 use crate::Target;
+use crate::conn::event_of;
 use crate::report::{Latency, Report, cpu_time, now_micros};
 
 #[derive(clap::Args, Debug)]
@@ -49,16 +52,15 @@ pub async fn run(target: &Target, o: Opts) -> anyhow::Result<Report> {
         readers.push(tokio::spawn(async move {
             let mut latency = Latency::default();
             while let Some(Ok(msg)) = super::until_stopped(&mut stopped, read.next()).await.flatten() {
-                let Message::Text(t) = msg else { continue };
-                let Ok(frame) = serde_json::from_str::<Value>(&t) else { continue };
-                match frame["event"].as_str() {
-                    Some("client-cursor-move") => {
-                        if let Some(t) = frame["data"]["t"].as_u64() {
+                let Some((event, data)) = event_of(&msg) else { continue };
+                match event.as_str() {
+                    "client-cursor-move" => {
+                        if let Some(t) = sent_at(&data) {
                             latency.record_since(t);
                         }
                         received.fetch_add(1, Ordering::Relaxed);
                     }
-                    Some("pusher:error") => {
+                    pusher::event::ERROR => {
                         limited.fetch_add(1, Ordering::Relaxed);
                     }
                     _ => {}
@@ -75,8 +77,8 @@ pub async fn run(target: &Target, o: Opts) -> anyhow::Result<Report> {
             while at < end {
                 sleep_until(at).await;
                 let pos = json!({"status_id": i, "task_id": k % 7, "t": now_micros()});
-                let frame = json!({"event": "client-cursor-move", "channel": CHANNEL, "data": pos});
-                if write.send(Message::text(frame.to_string())).await.is_err() {
+                let frame = pusher::send_client_event("client-cursor-move", CHANNEL, &pos);
+                if write.send(Message::text(frame)).await.is_err() {
                     break;
                 }
                 sent.fetch_add(1, Ordering::Relaxed);

@@ -7,12 +7,13 @@ use std::time::Duration;
 
 use anyhow::bail;
 use futures_util::{SinkExt, StreamExt};
-use kanban_protocol::sign;
+use kanban_protocol::{pusher, sign};
 use serde_json::{Value, json};
 use tokio::time::{Instant, sleep_until};
 use tokio_tungstenite::tungstenite::Message;
 
 use crate::Target;
+use crate::conn::event_of;
 use crate::report::{Latency, Report, cpu_time, now_micros};
 
 #[derive(clap::Args, Debug)]
@@ -49,11 +50,8 @@ pub fn event_data(payload: usize) -> String {
 }
 
 /// The send time inside an event's data (a JSON string or object).
-pub fn sent_at(data: &Value) -> Option<u64> {
-    match data {
-        Value::String(s) => serde_json::from_str::<Value>(s).ok()?["t"].as_u64(),
-        other => other["t"].as_u64(),
-    }
+pub fn sent_at(data: &str) -> Option<u64> {
+    serde_json::from_str::<Value>(data).ok()?["t"].as_u64()
 }
 
 pub async fn run(target: &Target, o: Opts) -> anyhow::Result<Report> {
@@ -75,10 +73,9 @@ pub async fn run(target: &Target, o: Opts) -> anyhow::Result<Report> {
             let mut latency = Latency::default();
             let (_, mut read) = c.socket.split();
             while let Some(Ok(msg)) = super::until_stopped(&mut stopped, read.next()).await.flatten() {
-                let Message::Text(t) = msg else { continue };
-                let Ok(frame) = serde_json::from_str::<Value>(&t) else { continue };
-                if frame["event"] == "bench" || frame["event"] == "client-bench" {
-                    if let Some(sent) = sent_at(&frame["data"]) {
+                let Some((event, data)) = event_of(&msg) else { continue };
+                if event == "bench" || event == "client-bench" {
+                    if let Some(sent) = sent_at(&data) {
                         latency.record_since(sent);
                     }
                     received.fetch_add(1, Ordering::Relaxed);
@@ -195,8 +192,8 @@ async fn publish_client(
     let (mut write, mut read) = c.socket.split();
     let refusals = tokio::spawn(async move {
         let mut n = 0u64;
-        while let Some(Ok(Message::Text(t))) = read.next().await {
-            if t.contains("pusher:error") {
+        while let Some(Ok(msg)) = read.next().await {
+            if event_of(&msg).is_some_and(|(event, _)| event == pusher::event::ERROR) {
                 n += 1;
             }
         }
@@ -204,8 +201,8 @@ async fn publish_client(
     });
     for k in 0..total {
         sleep_until(start + Duration::from_secs_f64(k as f64 / o.rate as f64)).await;
-        let frame = json!({"event": "client-bench", "channel": channel, "data": serde_json::from_str::<Value>(&event_data(o.payload))?});
-        write.send(Message::text(frame.to_string())).await?;
+        let data = serde_json::from_str::<Value>(&event_data(o.payload))?;
+        write.send(Message::text(pusher::send_client_event("client-bench", channel, &data))).await?;
     }
     // Give refusals a moment to arrive, then stop listening.
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -8,11 +8,12 @@ use std::time::Duration;
 
 use anyhow::Context;
 use futures_util::StreamExt;
+use kanban_protocol::event::BoardEvent;
 use serde_json::{Value, json};
 use tokio::time::Instant;
-use tokio_tungstenite::tungstenite::Message;
 
 use crate::Target;
+use crate::conn::event_of;
 use crate::report::{Latency, Report, cpu_time};
 
 #[derive(clap::Args, Debug)]
@@ -56,8 +57,7 @@ pub async fn run(target: &Target, o: Opts) -> anyhow::Result<Report> {
         .await?
         .json()
         .await?;
-    let subscribe = json!({"event": "pusher:subscribe", "data": {"channel": channel, "auth": auth["auth"]}});
-    futures_util::SinkExt::send(&mut sub.socket, Message::text(subscribe.to_string())).await?;
+    sub.send_subscribe(&channel, auth["auth"].as_str(), None).await?;
     // rev -> when its request started; the subscriber times each event from it.
     let started: Arc<Mutex<HashMap<u64, Instant>>> = Arc::default();
     let seen: Arc<Mutex<Vec<u64>>> = Arc::default();
@@ -69,18 +69,12 @@ pub async fn run(target: &Target, o: Opts) -> anyhow::Result<Report> {
             let mut latency = Latency::default();
             let (_, mut read) = sub.socket.split();
             while let Some(Ok(msg)) = super::until_stopped(&mut stopped, read.next()).await.flatten() {
-                let Message::Text(t) = msg else { continue };
-                let Ok(frame) = serde_json::from_str::<Value>(&t) else { continue };
-                let Some(data) = frame["data"].as_str().and_then(|d| serde_json::from_str::<Value>(d).ok())
-                else {
-                    continue;
-                };
-                if let Some(rev) = data["rev"].as_u64() {
-                    if let Some(at) = started.lock().unwrap().get(&rev) {
-                        latency.record(at.elapsed());
-                    }
-                    seen.lock().unwrap().push(rev);
+                let Some((event, data)) = event_of(&msg) else { continue };
+                let Ok(event) = BoardEvent::from_json(&event, &data) else { continue };
+                if let Some(at) = started.lock().unwrap().get(&event.rev) {
+                    latency.record(at.elapsed());
                 }
+                seen.lock().unwrap().push(event.rev);
             }
             latency
         })

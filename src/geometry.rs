@@ -4,7 +4,7 @@
 use kanban_protocol::board::BoardState;
 use ratatui::layout::Rect;
 
-use crate::app::selection::{Selection, visible_cards};
+use crate::selection::{Selection, visible_cards};
 
 /// The narrowest a column gets before columns scroll sideways instead.
 pub const MIN_COLUMN_WIDTH: u16 = 24;

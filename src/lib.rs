@@ -12,6 +12,7 @@ pub mod client;
 pub mod embedded;
 pub mod geometry;
 pub mod net;
+pub mod selection;
 pub mod settings;
 pub mod terminal;
 pub mod ui;

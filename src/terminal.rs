@@ -1,6 +1,6 @@
 //! The terminal: set it up, draw the client's state when it changed (at most once
-//! per frame), feed keys and mouse to it, and always give the terminal back, on
-//! panic too.
+//! per frame), feed keys and mouse to it (in the app's own terms), and always give
+//! the terminal back, on panic too.
 
 use std::io::stdout;
 use std::time::Duration;
@@ -13,6 +13,7 @@ use futures_util::StreamExt;
 use tokio::time::{Instant, sleep_until};
 
 use crate::app::Action;
+use crate::app::input::{self, KeyCode, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use crate::client::{Client, Step};
 use crate::ui::{self, Theme};
 
@@ -45,8 +46,8 @@ pub async fn run(mut client: Client, theme: Theme, fps: u32) -> anyhow::Result<(
         let mut events = EventStream::new();
         while let Some(Ok(event)) = events.next().await {
             let action = match event {
-                Event::Key(k) => Action::Key(k),
-                Event::Mouse(m) => Action::Mouse(m),
+                Event::Key(k) => Action::Key(key(k)),
+                Event::Mouse(m) => Action::Mouse(mouse(m)),
                 Event::Paste(p) => Action::Paste(p),
                 Event::Resize(w, h) => Action::Resize(w, h),
                 Event::FocusGained | Event::FocusLost => continue,
@@ -77,4 +78,68 @@ pub async fn run(mut client: Client, theme: Theme, fps: u32) -> anyhow::Result<(
         }
     }
     Ok(())
+}
+
+/// A key in the app's terms.
+fn key(k: crossterm::event::KeyEvent) -> input::KeyEvent {
+    use crossterm::event::{KeyCode as C, KeyEventKind as K, KeyModifiers as M};
+    let code = match k.code {
+        C::Char(c) => KeyCode::Char(c),
+        C::Enter => KeyCode::Enter,
+        C::Esc => KeyCode::Esc,
+        C::Tab => KeyCode::Tab,
+        C::BackTab => KeyCode::BackTab,
+        C::Backspace => KeyCode::Backspace,
+        C::Delete => KeyCode::Delete,
+        C::Left => KeyCode::Left,
+        C::Right => KeyCode::Right,
+        C::Up => KeyCode::Up,
+        C::Down => KeyCode::Down,
+        C::Home => KeyCode::Home,
+        C::End => KeyCode::End,
+        C::PageUp => KeyCode::PageUp,
+        C::PageDown => KeyCode::PageDown,
+        C::F(n) => KeyCode::F(n),
+        _ => KeyCode::Other,
+    };
+    let mut modifiers = KeyModifiers::NONE;
+    for (theirs, ours) in
+        [(M::SHIFT, KeyModifiers::SHIFT), (M::CONTROL, KeyModifiers::CONTROL), (M::ALT, KeyModifiers::ALT)]
+    {
+        if k.modifiers.contains(theirs) {
+            modifiers = modifiers | ours;
+        }
+    }
+    let kind = match k.kind {
+        K::Press => KeyEventKind::Press,
+        K::Repeat => KeyEventKind::Repeat,
+        K::Release => KeyEventKind::Release,
+    };
+    input::KeyEvent { code, modifiers, kind }
+}
+
+/// A mouse event in the app's terms.
+fn mouse(m: crossterm::event::MouseEvent) -> MouseEvent {
+    use crossterm::event::{MouseButton as B, MouseEventKind as K};
+    let button = |b: B| match b {
+        B::Left => MouseButton::Left,
+        B::Right => MouseButton::Right,
+        B::Middle => MouseButton::Middle,
+    };
+    let kind = match m.kind {
+        K::Down(b) => MouseEventKind::Down(button(b)),
+        K::Up(b) => MouseEventKind::Up(button(b)),
+        K::Drag(b) => MouseEventKind::Drag(button(b)),
+        K::Moved => MouseEventKind::Moved,
+        K::ScrollDown => MouseEventKind::ScrollDown,
+        K::ScrollUp => MouseEventKind::ScrollUp,
+        K::ScrollLeft => MouseEventKind::ScrollLeft,
+        K::ScrollRight => MouseEventKind::ScrollRight,
+    };
+    let modifiers = if m.modifiers.contains(crossterm::event::KeyModifiers::CONTROL) {
+        KeyModifiers::CONTROL
+    } else {
+        KeyModifiers::NONE
+    };
+    MouseEvent { kind, column: m.column, row: m.row, modifiers }
 }

@@ -1,8 +1,8 @@
 //! The terminal client end to end, headless: real servers, and clients driven
 //! through the app's own update loop (keys in, the board and presence out).
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use kanban_protocol::model::CursorPos;
+use kanban_tui::app::input::{KeyCode, KeyEvent, KeyModifiers};
 use kanban_tui::app::{Action, App, Connection, Mode};
 use kanban_tui::client::{Client, Step};
 use kanban_tui::net::api::Api;

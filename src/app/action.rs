@@ -1,7 +1,7 @@
 //! What reaches the app ([`Action`]: input, the network, timers) and what the app
 //! asks of the world ([`Command`]). `update` turns one into the other without I/O.
 
-use crossterm::event::{KeyEvent, MouseEvent};
+use super::input::{KeyEvent, MouseEvent};
 use kanban_protocol::event::BoardEvent;
 use kanban_protocol::model::{Board, CursorPos, Project, Task, User, UserInfo};
 pub use kanban_protocol::request::Change;

@@ -2,7 +2,7 @@
 //! the yes/no question: their state and their keys. Text fields are real editors
 //! (cursor, word moves, undo, paste) from `ratatui-textarea`.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use super::input::{KeyCode, KeyEvent, KeyModifiers};
 use kanban_protocol::model::{Member, Priority, Task};
 use kanban_protocol::request::{NewTask, TaskPatch};
 use ratatui::style::{Modifier, Style};
@@ -386,7 +386,7 @@ impl Confirm {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crossterm::event::KeyEventKind;
+    use crate::app::input::KeyEventKind;
 
     fn key(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)

@@ -1,38 +1,14 @@
-//! Keys and the mouse: what each does in each mode. Every key is listed in the
-//! help overlay (`ui::help`), which reads the same table.
-
-use crossterm::event::{
-    KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind,
-};
+//! Keys and the mouse: what each does in each mode. On the board, what a key does
+//! comes from the table in [`super::bindings`], which the help overlay lists too.
 use kanban_protocol::model::Priority;
 use kanban_protocol::request::{MoveStatus, MoveTask, NewStatus, StatusPatch, TaskPatch};
 
+use super::bindings::{self, BoardAction};
 use super::form::{CardForm, Confirm, FormOutcome, Prompt, PromptKind, PromptOutcome};
-use super::selection::visible_cards;
+use super::input::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use super::{App, Change, Command, Mode};
 use crate::geometry;
-
-/// The keys of the board, for the help overlay: (keys, what they do).
-pub const HELP: &[(&str, &str)] = &[
-    ("←↓↑→  h j k l", "move the selection"),
-    ("n", "new card in this column"),
-    ("e  Enter", "open the card: all its fields, to edit"),
-    ("H  L", "move the card to the column left / right"),
-    ("J  K", "move the card down / up"),
-    ("d", "delete the card (asks y/n)"),
-    ("a", "assign the card to me / unassign"),
-    ("p", "cycle the card's priority"),
-    ("N", "new column after this one"),
-    ("r", "rename this column"),
-    ("<  >", "move this column left / right"),
-    ("D", "delete this column (asks; its cards move next door)"),
-    ("/", "filter cards (Esc clears)"),
-    ("P", "switch project"),
-    ("?", "this help"),
-    ("q  Ctrl-C", "quit"),
-    ("mouse", "click selects, wheel scrolls"),
-    ("in a card", "Tab next field · Enter or Ctrl-S save · Esc cancel"),
-];
+use crate::selection::visible_cards;
 
 pub fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
     if key.kind == KeyEventKind::Release {
@@ -97,22 +73,15 @@ fn write(app: &mut App, w: Change) -> Vec<Command> {
 fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
     // Any key on the board means the user has moved on from a card being made.
     app.select_created = false;
+    let Some(action) = bindings::action(key.code) else { return Vec::new() };
     let Some(board) = &app.board else {
-        return match key.code {
-            KeyCode::Char('q') => {
-                app.quit = true;
-                Vec::new()
-            }
-            KeyCode::Char('P') if !app.projects.is_empty() => {
-                app.mode = Mode::Picker(0);
-                Vec::new()
-            }
-            KeyCode::Char('?') => {
-                app.mode = Mode::Help(0);
-                Vec::new()
-            }
-            _ => Vec::new(),
-        };
+        match action {
+            BoardAction::Quit => app.quit = true,
+            BoardAction::SwitchProject if !app.projects.is_empty() => app.mode = Mode::Picker(0),
+            BoardAction::Help => app.mode = Mode::Help(0),
+            _ => {}
+        }
+        return Vec::new();
     };
     let filter = app.filter.clone();
     let sel = app.selection;
@@ -124,24 +93,22 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         let i = sel.column_index as isize + delta;
         (i >= 0).then(|| board.statuses.get(i as usize)).flatten().cloned()
     };
-    match key.code {
-        KeyCode::Char('q') => app.quit = true,
-        KeyCode::Char('?') => app.mode = Mode::Help(0),
-        KeyCode::Left | KeyCode::Char('h') => app.selection.step_column(board, &filter, -1),
-        KeyCode::Right | KeyCode::Char('l') => app.selection.step_column(board, &filter, 1),
-        KeyCode::Up | KeyCode::Char('k') => app.selection.step_card(board, &filter, -1),
-        KeyCode::Down | KeyCode::Char('j') => app.selection.step_card(board, &filter, 1),
-        KeyCode::Home | KeyCode::Char('g') => {
-            app.selection.step_card(board, &filter, -(card_ids.len() as isize))
-        }
-        KeyCode::End | KeyCode::Char('G') => app.selection.step_card(board, &filter, card_ids.len() as isize),
-        KeyCode::Char('/') => app.mode = Mode::Prompt(Box::new(Prompt::new(PromptKind::Filter, &filter))),
-        KeyCode::Esc => app.filter.clear(),
-        KeyCode::Char('P') => {
+    match action {
+        BoardAction::Quit => app.quit = true,
+        BoardAction::Help => app.mode = Mode::Help(0),
+        BoardAction::SelectLeft => app.selection.step_column(board, &filter, -1),
+        BoardAction::SelectRight => app.selection.step_column(board, &filter, 1),
+        BoardAction::SelectUp => app.selection.step_card(board, &filter, -1),
+        BoardAction::SelectDown => app.selection.step_card(board, &filter, 1),
+        BoardAction::SelectFirst => app.selection.step_card(board, &filter, -(card_ids.len() as isize)),
+        BoardAction::SelectLast => app.selection.step_card(board, &filter, card_ids.len() as isize),
+        BoardAction::Filter => app.mode = Mode::Prompt(Box::new(Prompt::new(PromptKind::Filter, &filter))),
+        BoardAction::ClearFilter => app.filter.clear(),
+        BoardAction::SwitchProject => {
             app.mode =
                 Mode::Picker(app.projects.iter().position(|p| Some(p.id) == app.project_id).unwrap_or(0))
         }
-        KeyCode::Char('n') => {
+        BoardAction::NewCard => {
             if let Some(s) = status_id {
                 if !app.can_write() {
                     app.error("Viewers cannot change the board");
@@ -150,13 +117,13 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
                 }
             }
         }
-        KeyCode::Char('e') | KeyCode::Enter => {
+        BoardAction::OpenCard => {
             if let Some(t) = &task {
                 let read_only = !app.can_write();
                 app.mode = Mode::Form(Box::new(CardForm::edit(t, board.members.clone(), read_only)));
             }
         }
-        KeyCode::Char('d') => {
+        BoardAction::DeleteCard => {
             if let Some(t) = task {
                 if app.can_write() {
                     app.mode = Mode::Confirm(Confirm::DeleteTask { task_id: t.id, title: t.title });
@@ -165,8 +132,8 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
                 }
             }
         }
-        KeyCode::Char('H') | KeyCode::Char('L') => {
-            let delta = if key.code == KeyCode::Char('H') { -1 } else { 1 };
+        BoardAction::MoveCardLeft | BoardAction::MoveCardRight => {
+            let delta = if action == BoardAction::MoveCardLeft { -1 } else { 1 };
             if let (Some(t), Some(target)) = (&task, column(delta)) {
                 // Same row in the next column, where there is one.
                 let there = visible_cards(board, target.id, &filter);
@@ -175,10 +142,10 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
                 return write(app, Change::MoveTask { task_id: t.id, to });
             }
         }
-        KeyCode::Char('K') | KeyCode::Char('J') => {
+        BoardAction::MoveCardUp | BoardAction::MoveCardDown => {
             if let (Some(t), Some(s)) = (&task, status_id) {
                 let i = sel.card_index;
-                let to = if key.code == KeyCode::Char('K') {
+                let to = if action == BoardAction::MoveCardUp {
                     (i > 0).then(|| MoveTask {
                         status_id: s,
                         before_id: Some(card_ids[i - 1]),
@@ -198,14 +165,14 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
                 }
             }
         }
-        KeyCode::Char('a') => {
+        BoardAction::AssignToMe => {
             if let (Some(t), Some(me)) = (&task, &app.me) {
                 let assignee_id = if t.assignee_id == Some(me.id) { None } else { Some(me.id) };
                 let patch = TaskPatch { assignee_id: Some(assignee_id), ..TaskPatch::default() };
                 return write(app, Change::UpdateTask { task_id: t.id, patch });
             }
         }
-        KeyCode::Char('p') => {
+        BoardAction::CyclePriority => {
             if let Some(t) = &task {
                 let i = Priority::ALL.iter().position(|p| *p == t.priority).unwrap_or(0);
                 let priority = Priority::ALL[(i + 1) % Priority::ALL.len()];
@@ -213,7 +180,7 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
                 return write(app, Change::UpdateTask { task_id: t.id, patch });
             }
         }
-        KeyCode::Char('N') => {
+        BoardAction::NewColumn => {
             if app.can_write() {
                 app.mode =
                     Mode::Prompt(Box::new(Prompt::new(PromptKind::NewColumn { after_id: status_id }, "")));
@@ -221,7 +188,7 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
                 app.error("Viewers cannot change the board");
             }
         }
-        KeyCode::Char('r') => {
+        BoardAction::RenameColumn => {
             if let Some(s) = status_id.and_then(|id| board.status(id)) {
                 if app.can_write() {
                     app.mode = Mode::Prompt(Box::new(Prompt::new(
@@ -233,8 +200,8 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
                 }
             }
         }
-        KeyCode::Char('<') | KeyCode::Char('>') => {
-            let left = key.code == KeyCode::Char('<');
+        BoardAction::MoveColumnLeft | BoardAction::MoveColumnRight => {
+            let left = action == BoardAction::MoveColumnLeft;
             if let (Some(s), Some(neighbour)) = (status_id, column(if left { -1 } else { 1 })) {
                 let to = if left {
                     MoveStatus { before_id: Some(neighbour.id), after_id: None }
@@ -244,7 +211,7 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
                 return write(app, Change::MoveStatus { status_id: s, to });
             }
         }
-        KeyCode::Char('D') => {
+        BoardAction::DeleteColumn => {
             if let Some(s) = status_id.and_then(|id| board.status(id)) {
                 if !app.can_write() {
                     app.error("Viewers cannot change the board");
@@ -262,7 +229,6 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
                 }
             }
         }
-        _ => {}
     }
     Vec::new()
 }

@@ -2,11 +2,11 @@
 //! (`ui`) draws this state; the runtime feeds it actions and carries out commands.
 
 pub mod action;
+pub mod bindings;
 pub mod form;
+pub mod input;
 mod keys;
-pub use keys::HELP as KEYS_HELP;
 pub mod presence;
-pub mod selection;
 pub mod throttle;
 
 use kanban_protocol::board::{Applied, BoardState};
@@ -14,19 +14,14 @@ use kanban_protocol::event::{BoardChange, BoardEvent};
 use kanban_protocol::model::{Project, User};
 use tokio::time::Instant;
 
+use crate::selection::Selection;
 pub use action::{Action, Change, Command, NetEvent, Request};
 use form::{CardForm, Confirm, Prompt};
 use presence::Presence;
-use selection::Selection;
 use throttle::{CursorThrottle, Due};
 
 /// Catch-ups tried for one gap before the whole board is fetched instead.
 const MAX_CATCH_UPS: u8 = 2;
-
-/// Every key and what it does, for the help overlay.
-pub fn keys_help() -> &'static [(&'static str, &'static str)] {
-    KEYS_HELP
-}
 
 /// What has the keyboard.
 #[derive(Debug, Clone, Default)]
@@ -145,7 +140,7 @@ impl App {
     /// join. `true` marks a key line.
     pub fn help_lines(&self) -> Vec<(bool, String)> {
         let mut lines: Vec<(bool, String)> =
-            KEYS_HELP.iter().map(|(keys, what)| (true, format!(" {keys:<16}{what}"))).collect();
+            bindings::ROWS.iter().map(|row| (true, format!(" {:<16}{}", row.keys, row.does))).collect();
         if let Some(hint) = &self.join_hint {
             lines.push((false, String::new()));
             lines.extend(hint.steps.iter().map(|s| (false, format!(" {s}"))));

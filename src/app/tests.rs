@@ -1,6 +1,6 @@
 //! `update` without I/O: events in order, gaps, pending events, keys to commands.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use super::input::{KeyCode, KeyEvent, KeyModifiers};
 use kanban_protocol::event::{BoardChange, BoardEvent};
 use kanban_protocol::model::{
     Board, CursorPos, Member, Priority, Project, Role, Status, Task, User, UserInfo,
@@ -384,7 +384,7 @@ fn several_projects_bring_a_picker() {
 
 #[test]
 fn a_click_selects_the_card_under_the_mouse_and_the_wheel_scrolls() {
-    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    use crate::app::input::{MouseButton, MouseEvent, MouseEventKind};
     let mut app = app_with(Role::Owner);
     app.update(Action::Resize(90, 20));
     let screen = crate::geometry::layout(90, 20, app.board.as_ref(), &app.selection, &app.filter);

@@ -2,7 +2,7 @@
 //! the reviewed snapshots in `snapshots/` (insta). Colors are checked cell by cell
 //! where they carry meaning.
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crate::app::input::{KeyCode, KeyEvent, KeyModifiers};
 use kanban_protocol::model::{CursorPos, Role, UserInfo};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -123,7 +123,7 @@ fn help_overlay_lists_every_key() {
     app.update(Action::Key(KeyEvent::new(KeyCode::Char('?'), KeyModifiers::NONE)));
     let screen = text(&render(&app, 100, 30, COLOR));
     insta::assert_snapshot!(screen);
-    for (keys, _) in crate::app::keys_help() {
+    for keys in crate::app::bindings::ROWS.iter().map(|r| r.keys) {
         assert!(screen.contains(keys), "{keys} is listed");
     }
 }

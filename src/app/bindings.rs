@@ -1,0 +1,150 @@
+//! The board's keys as data. One table says what each key does on the board
+//! ([`action`]), what the help overlay lists, and what the README's table of keys
+//! shows (a test holds the README to it), so the three cannot drift apart.
+
+use super::input::KeyCode;
+
+/// What a key does on the board.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoardAction {
+    SelectLeft,
+    SelectRight,
+    SelectUp,
+    SelectDown,
+    SelectFirst,
+    SelectLast,
+    NewCard,
+    OpenCard,
+    MoveCardLeft,
+    MoveCardRight,
+    MoveCardDown,
+    MoveCardUp,
+    DeleteCard,
+    AssignToMe,
+    CyclePriority,
+    NewColumn,
+    RenameColumn,
+    MoveColumnLeft,
+    MoveColumnRight,
+    DeleteColumn,
+    Filter,
+    ClearFilter,
+    SwitchProject,
+    Help,
+    Quit,
+}
+
+/// A line of the help: the keys as shown, what they do, and the keys themselves.
+#[derive(Debug)]
+pub struct Row {
+    pub keys: &'static str,
+    pub does: &'static str,
+    pub bindings: &'static [(KeyCode, BoardAction)],
+}
+
+use BoardAction::*;
+use KeyCode::Char;
+
+/// Every key of the board, in the order the help lists them.
+pub const ROWS: &[Row] = &[
+    Row {
+        keys: "←↓↑→  h j k l",
+        does: "move the selection",
+        bindings: &[
+            (KeyCode::Left, SelectLeft),
+            (Char('h'), SelectLeft),
+            (KeyCode::Down, SelectDown),
+            (Char('j'), SelectDown),
+            (KeyCode::Up, SelectUp),
+            (Char('k'), SelectUp),
+            (KeyCode::Right, SelectRight),
+            (Char('l'), SelectRight),
+        ],
+    },
+    Row {
+        keys: "g  G  Home  End",
+        does: "first / last card of the column",
+        bindings: &[
+            (Char('g'), SelectFirst),
+            (KeyCode::Home, SelectFirst),
+            (Char('G'), SelectLast),
+            (KeyCode::End, SelectLast),
+        ],
+    },
+    Row { keys: "n", does: "new card in this column", bindings: &[(Char('n'), NewCard)] },
+    Row {
+        keys: "e  Enter",
+        does: "open the card: all its fields, to edit",
+        bindings: &[(Char('e'), OpenCard), (KeyCode::Enter, OpenCard)],
+    },
+    Row {
+        keys: "H  L",
+        does: "move the card to the column left / right",
+        bindings: &[(Char('H'), MoveCardLeft), (Char('L'), MoveCardRight)],
+    },
+    Row {
+        keys: "J  K",
+        does: "move the card down / up",
+        bindings: &[(Char('J'), MoveCardDown), (Char('K'), MoveCardUp)],
+    },
+    Row { keys: "d", does: "delete the card (asks y/n)", bindings: &[(Char('d'), DeleteCard)] },
+    Row { keys: "a", does: "assign the card to me / unassign", bindings: &[(Char('a'), AssignToMe)] },
+    Row { keys: "p", does: "cycle the card's priority", bindings: &[(Char('p'), CyclePriority)] },
+    Row { keys: "N", does: "new column after this one", bindings: &[(Char('N'), NewColumn)] },
+    Row { keys: "r", does: "rename this column", bindings: &[(Char('r'), RenameColumn)] },
+    Row {
+        keys: "<  >",
+        does: "move this column left / right",
+        bindings: &[(Char('<'), MoveColumnLeft), (Char('>'), MoveColumnRight)],
+    },
+    Row {
+        keys: "D",
+        does: "delete this column (asks; its cards move next door)",
+        bindings: &[(Char('D'), DeleteColumn)],
+    },
+    Row {
+        keys: "/  Esc",
+        does: "filter cards by title, label or assignee / clear the filter",
+        bindings: &[(Char('/'), Filter), (KeyCode::Esc, ClearFilter)],
+    },
+    Row { keys: "P", does: "switch project", bindings: &[(Char('P'), SwitchProject)] },
+    Row { keys: "?", does: "this help", bindings: &[(Char('?'), Help)] },
+    // Ctrl-C quits everywhere, so it is handled before the board sees a key.
+    Row { keys: "q  Ctrl-C", does: "quit", bindings: &[(Char('q'), Quit)] },
+    Row { keys: "mouse", does: "click selects, wheel scrolls", bindings: &[] },
+    Row { keys: "in a card", does: "Tab next field · Enter or Ctrl-S save · Esc cancel", bindings: &[] },
+];
+
+/// What `code` does on the board, if anything.
+pub fn action(code: KeyCode) -> Option<BoardAction> {
+    ROWS.iter().flat_map(|row| row.bindings).find(|(key, _)| *key == code).map(|&(_, action)| action)
+}
+
+/// The README's table of keys, as it must read.
+pub fn markdown() -> String {
+    let mut table = String::from("| keys | do |\n| --- | --- |\n");
+    for row in ROWS {
+        table.push_str(&format!("| `{}` | {} |\n", row.keys, row.does));
+    }
+    table
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_readme_lists_every_key_as_the_help_does() {
+        let readme = include_str!("../../README.md");
+        let table = markdown();
+        assert!(readme.contains(&table), "the README's table of keys must read:\n{table}");
+    }
+
+    #[test]
+    fn no_key_does_two_things() {
+        let keys: Vec<KeyCode> = ROWS.iter().flat_map(|r| r.bindings).map(|(k, _)| *k).collect();
+        for (i, k) in keys.iter().enumerate() {
+            assert!(!keys[i + 1..].contains(k), "{k:?} is bound twice");
+        }
+    }
+}

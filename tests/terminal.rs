@@ -2,8 +2,8 @@
 //! new user would run it. Polling the screen is the only way to see a terminal;
 //! every wait has a deadline.
 
+use crate::tmux::Tmux;
 use crate::util::TestServer;
-use crate::util::tmux::Tmux;
 
 const BIN: &str = env!("CARGO_BIN_EXE_kanban-tui");
 

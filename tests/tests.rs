@@ -1,17 +1,13 @@
-//! End-to-end tests: a real kanban-server on a loopback port, real clients.
-//! One binary with a module per topic (see STYLE.md).
+//! End-to-end tests of the terminal client: a real kanban-server on a loopback port,
+//! the client headless or the real `kanban-tui` in tmux. One binary with a module
+//! per topic (see STYLE.md); the server's own end-to-end tests are in
+//! `server/tests`, whose helpers these share.
 
+#[path = "../server/tests/util/mod.rs"]
 mod util;
 
-mod access;
-mod board;
-mod cli;
-mod faults;
-mod hostile;
-mod http_api;
-mod protocol;
-mod rest;
-mod slow_peers;
+mod login;
 mod terminal;
 mod tls;
+mod tmux;
 mod tui;

@@ -5,7 +5,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use super::WAIT;
+use crate::util::WAIT;
 
 /// A private tmux server.
 pub struct Tmux {

@@ -4,8 +4,6 @@
 
 #![allow(dead_code)]
 
-pub mod tmux;
-
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;

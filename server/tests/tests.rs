@@ -1,0 +1,15 @@
+//! End-to-end tests of the server: a real kanban-server on a loopback port (in this
+//! process, or its binary), a real SQLite file in a temporary directory, and real
+//! WebSocket and HTTP clients. One binary with a module per topic (see STYLE.md).
+
+mod util;
+
+mod access;
+mod board;
+mod cli;
+mod faults;
+mod hostile;
+mod http_api;
+mod protocol;
+mod rest;
+mod slow_peers;

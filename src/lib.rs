@@ -2,13 +2,15 @@
 //!
 //! Layers, one way: `app` (state and `update`, no I/O) and `geometry` (where things
 //! go) under `ui` (drawing) and `net` (REST and the WebSocket session); `client`
-//! joins app and network, `terminal` adds the screen. `embedded` runs a server in
-//! this process when none is given.
+//! joins app and network, `terminal` adds the screen. `embedded` (the default
+//! feature of the same name) runs a server in this process when none is given;
+//! without it the build is a client that only connects.
 
 #![forbid(unsafe_code)]
 
 pub mod app;
 pub mod client;
+#[cfg(feature = "embedded")]
 pub mod embedded;
 pub mod geometry;
 pub mod net;

@@ -9,8 +9,8 @@ use kanban_tui::client::Client;
 use kanban_tui::net::api::{Api, ApiError};
 use kanban_tui::net::tls;
 use kanban_tui::settings::{self, Login};
+use kanban_tui::terminal;
 use kanban_tui::ui::Theme;
-use kanban_tui::{embedded, terminal};
 
 #[derive(Parser)]
 #[command(name = "kanban-tui", version, about = "A shared kanban board in your terminal")]
@@ -29,6 +29,7 @@ struct Cli {
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=240))]
     fps: u32,
     /// Where the embedded server keeps its data [default: the platform's data directory].
+    #[cfg(feature = "embedded")]
     #[arg(long, env = "KANBAN_DATA_DIR")]
     data_dir: Option<PathBuf>,
     /// A PEM file of CA certificates to trust (for a server with a private CA),
@@ -36,7 +37,8 @@ struct Cli {
     #[arg(long, env = "KANBAN_CA")]
     ca: Option<PathBuf>,
     /// The embedded server's port (another is taken if it is busy).
-    #[arg(long, default_value_t = embedded::DEFAULT_PORT)]
+    #[cfg(feature = "embedded")]
+    #[arg(long, default_value_t = kanban_tui::embedded::DEFAULT_PORT)]
     port: u16,
     #[command(subcommand)]
     command: Option<Command>,
@@ -90,7 +92,10 @@ async fn main() -> anyhow::Result<()> {
         },
     };
 
+    #[cfg_attr(not(feature = "embedded"), allow(unused_mut))]
     let mut app = App::new(cli.fps, cli.project.clone());
+    // The embedded server, when there is one, serves until the board is closed.
+    #[cfg(feature = "embedded")]
     let mut _embedded = None;
     let api = match (server, token) {
         (Some(server), Some(token)) => {
@@ -102,17 +107,23 @@ async fn main() -> anyhow::Result<()> {
             }
             api
         }
+        #[cfg(feature = "embedded")]
         _ => {
             let dir = match cli.data_dir.clone() {
                 Some(d) => d,
                 None => kanban_server::default_data_dir().context("no data directory: give --data-dir")?,
             };
-            let e = embedded::start(&dir, cli.port).await?;
+            let e = kanban_tui::embedded::start(&dir, cli.port).await?;
             app.join_hint = Some(e.hint.clone());
             let api = Api::new(&e.url, &e.token);
             _embedded = Some(e);
             api
         }
+        #[cfg(not(feature = "embedded"))]
+        _ => bail!(
+            "no server given or saved: give --server URL --token TOKEN, or save them with \
+             `kanban-tui login` (this build has no embedded server)"
+        ),
     };
     let client = Client::start(api, app);
     terminal::run(client, Theme::from_env(), cli.fps).await

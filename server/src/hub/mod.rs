@@ -13,6 +13,7 @@ mod local;
 mod outbox;
 mod rate_limit;
 mod refusal;
+mod subscription;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

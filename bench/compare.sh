@@ -3,6 +3,8 @@
 # interleaved (kanban, Sockudo, kanban, Sockudo, ...), each server fresh for each run,
 # and appends one JSON line per run to bench/results/RESULTS (default: today's date).
 # ONLY="subscribers 100 " runs only the matching runs; REPEAT=3 repeats each pair.
+# OLD=path/to/kanban-server adds an older build of kanban-server to each round
+# ("old"), to show what a change did to the figures.
 # Sockudo is a measuring peer only: installed with `cargo install sockudo` (needs
 # protoc), never a dependency. Loopback only.
 set -euo pipefail
@@ -24,17 +26,21 @@ wait_port() { # the server answers on $1 within 30 s
     echo "nothing listens on $1" >&2; return 1
 }
 
-start_kanban() {
+# start_kanban_bin BINARY PORT: a fresh kanban-server with its own data.
+start_kanban_bin() {
     DATA=$(mktemp -d)
-    TOKEN=$(target/release/kanban-server --data-dir "$DATA" user add bench)
-    PROJECT=$(target/release/kanban-server --data-dir "$DATA" project add bench --member bench)
-    target/release/kanban-server --listen 127.0.0.1:7901 --data-dir "$DATA" \
+    TOKEN=$("$1" --data-dir "$DATA" user add bench)
+    PROJECT=$("$1" --data-dir "$DATA" project add bench --member bench)
+    "$1" --listen "127.0.0.1:$2" --data-dir "$DATA" \
         --app-id $ID --app-key $KEY --app-secret $SECRET \
         --max-connections 200000 --max-presence-members 200000 --client-event-rate 100000 \
         2>/dev/null &
-    PID=$! PORT=7901
+    PID=$! PORT=$2
     wait_port $PORT
 }
+
+start_kanban() { start_kanban_bin target/release/kanban-server 7901; }
+start_old() { start_kanban_bin "$OLD" 7903; }
 
 start_sockudo() {
     HOST=127.0.0.1 PORT=7902 ADAPTER_DRIVER=local CACHE_DRIVER=memory QUEUE_DRIVER=memory \
@@ -64,11 +70,17 @@ run() {
     echo "{\"server\":\"$server\",\"args\":\"$*\",\"result\":${line:-null}}" | tee -a "$OUT"
 }
 
-both() { # each pair $REPEAT times (default 1), interleaved
-    for _ in $(seq "${REPEAT:-1}"); do run kanban "$@"; run sockudo "$@"; done
+both() { # each pair (or triple, with OLD) $REPEAT times (default 1), interleaved
+    for _ in $(seq "${REPEAT:-1}"); do
+        run kanban "$@"
+        [ -n "${OLD:-}" ] && run old "$@"
+        run sockudo "$@"
+    done
 }
 
 for n in 100 1000 5000; do both fanout --subscribers $n --rate 100 --duration 10 --publishers 8; done
 for n in 10 50 100; do both cursors --users $n --hz 60 --duration 10; done
 for c in 10000 18000; do both connections --count $c; done
 run kanban mutations --clients 64 --duration 10
+[ -n "${OLD:-}" ] && run old mutations --clients 64 --duration 10
+true

@@ -25,8 +25,7 @@ pub fn between(a: Option<&str>, b: Option<&str>) -> String {
     let mut out = String::new();
     match (a, b) {
         (None, None) => out.push(DIGITS[BASE / 2] as char),
-        // At the ends, step by one digit instead of halving: appending n cards
-        // grows keys by one character per 61 cards, not per 6.
+        // At the ends, step by bands instead of halving (see `after`).
         (Some(a), None) => after(a.as_bytes(), &mut out),
         (None, Some(b)) => before(b.as_bytes(), &mut out),
         (Some(a), Some(b)) => midpoint(a.as_bytes(), Some(b.as_bytes()), &mut out),
@@ -34,34 +33,64 @@ pub fn between(a: Option<&str>, b: Option<&str>) -> String {
     out
 }
 
+/// The digits of a key as numbers.
+fn digits_of(key: &[u8]) -> Vec<usize> {
+    key.iter().map(|&c| value(c).unwrap_or(0)).collect()
+}
+
+/// Writes digits as a key, leaving out trailing zeros (they add nothing to a key's
+/// place, and keys never end in one).
+fn push_digits(digits: &[usize], out: &mut String) {
+    let end = digits.iter().rposition(|&d| d != 0).map_or(0, |i| i + 1);
+    out.extend(digits[..end].iter().map(|&d| DIGITS[d] as char));
+}
+
+/// A key above `a`, for appending. Its leading `z`s put `a` in band `m`, whose keys
+/// step by one unit of `m + 1` digits after the `z`s; past the band's last key comes
+/// the next band, one `z` longer. Each band holds 62 times the keys of the one
+/// before, so appending n items one after another makes keys of about 2·log₆₂ n
+/// characters (stepping the first digit alone made one more character every 30).
 fn after(a: &[u8], out: &mut String) {
-    let d = value(a[0]).unwrap_or(0);
-    if d < BASE - 1 {
-        out.push(DIGITS[d + 1] as char);
+    let m = a.iter().take_while(|&&c| c == b'z').count();
+    let mut tail = digits_of(&a[m..a.len().min(2 * m + 1)]);
+    tail.resize(m + 1, 0);
+    // One unit up, carrying.
+    let mut i = m;
+    while tail[i] == BASE - 1 && i > 0 {
+        tail[i] = 0;
+        i -= 1;
+    }
+    tail[i] += 1;
+    out.extend(std::iter::repeat_n('z', m));
+    if tail[0] >= BASE - 1 {
+        // The band is full: the first key of the next.
+        out.push('z');
+        out.push(DIGITS[1] as char);
     } else {
-        out.push(DIGITS[d] as char);
-        match a.len() {
-            1 => out.push(DIGITS[BASE / 2] as char),
-            _ => after(&a[1..], out),
-        }
+        push_digits(&tail, out);
     }
 }
 
+/// A key below `b`, for prepending: [`after`] upside down, with bands of leading
+/// `0`s.
 fn before(b: &[u8], out: &mut String) {
-    let d = value(b[0]).unwrap_or(0);
-    match (d, b.len()) {
-        (2.., _) => out.push(DIGITS[d - 1] as char),
-        // "1" sorts below "1x" and is a valid key.
-        (1, 2..) => out.push(DIGITS[1] as char),
-        (1, _) => {
-            out.push(DIGITS[0] as char);
-            out.push(DIGITS[BASE / 2] as char);
-        }
-        // A key never ends in '0', so something follows this zero.
-        (_, _) => {
-            out.push(DIGITS[0] as char);
-            before(&b[1..], out);
-        }
+    let m = b.iter().take_while(|&&c| c == b'0').count();
+    let mut tail = digits_of(&b[m..b.len().min(2 * m + 1)]);
+    tail.resize(m + 1, 0);
+    // One unit down, borrowing.
+    let mut i = m;
+    while tail[i] == 0 && i > 0 {
+        tail[i] = BASE - 1;
+        i -= 1;
+    }
+    out.extend(std::iter::repeat_n('0', m));
+    if tail[i] == 0 || (i == 0 && tail[0] == 1) {
+        // The band is used up: the last key of the next one down.
+        out.push('0');
+        out.push(DIGITS[BASE - 1] as char);
+    } else {
+        tail[i] -= 1;
+        push_digits(&tail, out);
     }
 }
 
@@ -120,6 +149,56 @@ pub fn spread(n: usize) -> Vec<String> {
         .collect()
 }
 
+/// `count` increasing keys strictly between `lo` and `hi` (`None`: the start or the
+/// end of the list), spread evenly and all of the fewest digits that hold them, if
+/// that is at most `max_len`. For re-spacing a stretch of a list in place.
+pub fn spread_between(
+    lo: Option<&str>,
+    hi: Option<&str>,
+    count: usize,
+    max_len: usize,
+) -> Option<Vec<String>> {
+    // 62^18 times a million still fits in a u128.
+    if count == 0 || count > 1_000_000 {
+        return (count == 0).then(Vec::new);
+    }
+    let count_n = count as u128;
+    let mut scale: u128 = 1;
+    for len in 1..=max_len.min(18) {
+        scale *= BASE as u128;
+        // At `len` digits: above `lo` cut to `len` digits, below `hi` cut likewise
+        // (a key longer than `len` lies between its cut and the next value).
+        let low = lo.map_or(0, |k| head_value(k, len)) + 1;
+        let Some(high) = hi.map_or(scale, |k| head_value(k, len)).checked_sub(1) else { continue };
+        if high < low || high - low + 1 < count_n {
+            continue;
+        }
+        let span = high - low + 2;
+        let keys = (1..=count_n)
+            .map(|i| {
+                let mut v = low - 1 + i * span / (count_n + 1);
+                let mut digits = vec![0; len];
+                for d in digits.iter_mut().rev() {
+                    *d = (v % BASE as u128) as usize;
+                    v /= BASE as u128;
+                }
+                let mut key = String::with_capacity(len);
+                push_digits(&digits, &mut key);
+                key
+            })
+            .collect();
+        return Some(keys);
+    }
+    None
+}
+
+/// The first `len` digits of `key` (padded with zeros) as a number.
+fn head_value(key: &str, len: usize) -> u128 {
+    let mut digits = digits_of(&key.as_bytes()[..key.len().min(len)]);
+    digits.resize(len, 0);
+    digits.iter().fold(0u128, |v, &d| v * BASE as u128 + d as u128)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,6 +241,51 @@ mod tests {
             lo = check(Some(&lo), Some(&hi));
         }
         assert!(front.len() < 20 && back.len() < 20, "keys stay short at the ends");
+    }
+
+    #[test]
+    fn appending_and_prepending_grow_keys_logarithmically() {
+        let (mut back, mut front) = ("V".to_string(), "V".to_string());
+        for _ in 0..100_000 {
+            back = check(Some(&back), None);
+            front = check(None, Some(&front));
+        }
+        assert!(back.len() <= 7 && front.len() <= 7, "{back:?} {front:?}");
+        // From keys made by other means, too.
+        for start in ["zzzzzzzzzzk", "zy", "z", "y", "0001", "01", "1", "1z"] {
+            let (mut up, mut down) = (start.to_string(), start.to_string());
+            for _ in 0..5_000 {
+                up = check(Some(&up), None);
+                down = check(None, Some(&down));
+            }
+            assert!(up.len() <= LONGEST && down.len() <= LONGEST, "{start}: {up} {down}");
+        }
+    }
+
+    #[test]
+    fn spreads_between_two_keys() {
+        for (lo, hi, count) in [
+            (None, None, 5),
+            (Some("V"), Some("W"), 100),
+            (Some("V1"), Some("V2"), 3),
+            (Some("Vzzzzzzzzzzzzzzzzzzzzzzzzzzzzzk"), None, 1000),
+            (None, Some("0000001"), 4),
+            (Some("a"), Some("a00001"), 2),
+        ] {
+            let keys = spread_between(lo, hi, count, 16).unwrap_or_else(|| panic!("{lo:?} {hi:?} {count}"));
+            assert_eq!(keys.len(), count);
+            let mut all: Vec<&str> = lo.into_iter().collect();
+            all.extend(keys.iter().map(String::as_str));
+            all.extend(hi);
+            assert!(all.windows(2).all(|w| w[0] < w[1]), "{all:?}");
+            assert!(keys.iter().all(|k| is_valid(k) && k.len() <= 16), "{keys:?}");
+        }
+        // No room within the length asked for.
+        assert_eq!(spread_between(Some("V"), Some("V1"), 1, 1), None);
+        // Between "V" and "W", three digits hold 62 × 62 - 1 keys, and no more.
+        assert_eq!(spread_between(Some("V"), Some("W"), 62 * 62 - 1, 2), None);
+        assert!(spread_between(Some("V"), Some("W"), 62 * 62 - 1, 3).is_some());
+        assert_eq!(spread_between(Some("V"), Some("W"), 62 * 62, 3), None);
     }
 
     #[test]

@@ -110,4 +110,20 @@ proptest! {
         let after = order::between(Some(&hi), None);
         prop_assert!(order::is_valid(&after) && after > hi);
     }
+
+    #[test]
+    fn keys_spread_between_any_two_fit_between_them(
+        a in "[0-9A-Za-z]{0,20}[1-9A-Za-z]",
+        b in "[0-9A-Za-z]{0,20}[1-9A-Za-z]",
+        count in 1usize..500,
+    ) {
+        prop_assume!(a != b);
+        let (lo, hi) = if a < b { (a, b) } else { (b, a) };
+        if let Some(keys) = order::spread_between(Some(&lo), Some(&hi), count, 16) {
+            prop_assert_eq!(keys.len(), count);
+            prop_assert!(keys.iter().all(|k| order::is_valid(k) && k.len() <= 16));
+            prop_assert!(lo < keys[0] && keys[count - 1] < hi, "{lo:?} {keys:?} {hi:?}");
+            prop_assert!(keys.windows(2).all(|w| w[0] < w[1]));
+        }
+    }
 }

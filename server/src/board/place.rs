@@ -63,18 +63,38 @@ pub fn place(
     respace(tx, list, low.as_deref(), moving)
 }
 
-/// Gives every item of the list a fresh key, with room for the new one right after
-/// the item keyed `low` (at the start when `None`); answers the new item's key and
-/// the others'.
+/// Keys a re-spaced stretch takes at most: half the longest, so that many
+/// placements fit into the stretch again before it must be re-spaced.
+const RESPACED: usize = order::LONGEST / 2;
+
+/// Gives the items around the new one's place fresh, evenly spread keys, with room
+/// for it right after the item keyed `low` (at the start when `None`); answers the
+/// new item's key and the others'. The stretch starts as the neighbours and doubles
+/// until its keys fit in [`RESPACED`] characters between the keys around it (at
+/// worst the whole list), so a long list is rewritten only where it is crowded.
 fn respace(tx: &mut dyn BoardTx, list: List, low: Option<&str>, moving: i64) -> Result<Placement, OpError> {
     let items = tx.keys(list, moving)?;
     let at = low.map_or(0, |low| items.iter().take_while(|(_, k)| k.as_str() <= low).count());
-    let mut keys = order::spread(items.len() + 1);
-    let key = keys.remove(at);
-    let mut rekeyed = Vec::with_capacity(items.len());
-    for ((id, _), new) in items.into_iter().zip(keys) {
-        tx.set_key(list, id, &new)?;
-        rekeyed.push(Rekeyed { id, position: new });
+    let mut reach = 1;
+    loop {
+        let (start, end) = (at.saturating_sub(reach), (at + reach).min(items.len()));
+        let whole = start == 0 && end == items.len();
+        let lo = start.checked_sub(1).map(|i| items[i].1.as_str());
+        let hi = items.get(end).map(|(_, k)| k.as_str());
+        let count = end - start + 1;
+        let keys =
+            order::spread_between(lo, hi, count, RESPACED).or_else(|| whole.then(|| order::spread(count)));
+        if let Some(mut keys) = keys {
+            let key = keys.remove(at - start);
+            let mut rekeyed = Vec::new();
+            for ((id, old), new) in items[start..end].iter().zip(keys) {
+                if *old != new {
+                    tx.set_key(list, *id, &new)?;
+                    rekeyed.push(Rekeyed { id: *id, position: new });
+                }
+            }
+            return Ok(Placement { key, rekeyed });
+        }
+        reach *= 2;
     }
-    Ok(Placement { key, rekeyed })
 }

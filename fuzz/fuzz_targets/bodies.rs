@@ -3,6 +3,7 @@
 #![no_main]
 
 use kanban_protocol::board::BoardState;
+use kanban_protocol::event::BoardEvent;
 use kanban_protocol::model::{Board, EventData};
 use kanban_protocol::request::{MoveStatus, MoveTask, NewStatus, NewTask, StatusPatch, TaskPatch};
 use libfuzzer_sys::fuzz_target;
@@ -16,8 +17,10 @@ fuzz_target!(|data: &[u8]| {
     let _ = serde_json::from_slice::<MoveStatus>(data);
     if let Ok((board, events)) = serde_json::from_slice::<(Board, Vec<(String, EventData)>)>(data) {
         let mut state = BoardState::from(board);
-        for (name, event) in events {
-            state.apply(&name, &event);
+        for (name, data) in events {
+            if let Ok(event) = BoardEvent::decode(&name, data) {
+                state.apply(&event);
+            }
         }
     }
 });

@@ -205,3 +205,46 @@ async fn a_revoked_member_sees_the_board_go_and_why() {
     tmux.keys("bob", &["q"]);
     assert_eq!(tmux.wait_exit("bob"), 0);
 }
+
+/// In the real terminal: a value the server would refuse keeps the form open with
+/// the reason beside its field, and Esc on a form with changes asks first.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_refused_value_stays_in_the_form_and_esc_asks() {
+    let server = TestServer::start().await;
+    let ann = server.user("ann").await;
+    server.project("alpha", &["ann:owner"]).await;
+    let url = server.url("");
+    let tmux = Tmux::new("form");
+    let cfg = tempfile::tempdir().unwrap();
+    let env = [("KANBAN_CONFIG_DIR", cfg.path().to_str().unwrap())];
+    tmux.start("ann", 100, 30, &format!("{BIN} --server {url} --token {ann}"), &env);
+    tmux.wait_for("ann", "the board", false, |s| s.contains("Todo") && s.contains("online"));
+    tmux.keys("ann", &["n"]);
+    tmux.wait_for("ann", "the card form", false, |s| s.contains("New card"));
+    tmux.type_text("ann", "Launch party");
+    tmux.keys("ann", &["Tab", "Tab", "Tab", "Tab", "Tab"]);
+    tmux.type_text("ann", "2026-13-45");
+    tmux.keys("ann", &["Enter"]);
+    let screen = tmux.wait_for("ann", "the due date marked, and why", false, |s| {
+        s.lines().any(|l| l.contains("Due (YYYY-MM-DD)") && l.contains('✕'))
+            && s.contains("✕ Due: due_date \"2026-13-45\" is not a date")
+    });
+    assert!(screen.contains("Launch party"), "the title is still there:\n{screen}");
+    tmux.keys("ann", &["Escape"]);
+    tmux.wait_for("ann", "the question", false, |s| s.contains("Discard your changes? (y/n)"));
+    tmux.keys("ann", &["n"]);
+    tmux.wait_for("ann", "back in the form", false, |s| {
+        !s.contains("Discard your") && s.contains("Launch party")
+    });
+    // Fixed, it saves.
+    for _ in 0..10 {
+        tmux.keys("ann", &["BSpace"]);
+    }
+    tmux.type_text("ann", "2026-12-24");
+    tmux.keys("ann", &["Enter"]);
+    tmux.wait_for("ann", "the card on the board", false, |s| {
+        s.contains("Todo 1") && s.contains("Launch party")
+    });
+    tmux.keys("ann", &["q"]);
+    assert_eq!(tmux.wait_exit("ann"), 0);
+}

@@ -68,6 +68,12 @@ async fn ready(client: &mut Client) {
 }
 
 async fn two() -> (TestServer, Client, Client) {
+    let (server, _, a, b) = two_with_tokens().await;
+    (server, a, b)
+}
+
+/// ann (owner) and bob (member) on one board, with their tokens.
+async fn two_with_tokens() -> (TestServer, [String; 2], Client, Client) {
     let server = TestServer::start().await;
     let ann = server.user("ann").await;
     let bob = server.user("bob").await;
@@ -76,7 +82,7 @@ async fn two() -> (TestServer, Client, Client) {
     let mut b = client(&server, &bob);
     ready(&mut a).await;
     ready(&mut b).await;
-    (server, a, b)
+    (server, [ann, bob], a, b)
 }
 
 #[tokio::test]
@@ -232,7 +238,7 @@ async fn a_refused_change_shows_its_message() {
 /// Two people edit one card at once: the second save meets a newer version, and
 /// the form comes back with that person's typing over the card as it is now.
 #[tokio::test]
-async fn a_stale_edit_comes_back_with_the_typing_kept() {
+async fn an_edit_made_meanwhile_is_taken_into_the_open_form_with_the_typing_kept() {
     let (_server, mut ann, mut bob) = two().await;
     keys(&mut ann, &[KeyCode::Char('n')]).await;
     typed(&mut ann, "Plan").await;
@@ -246,21 +252,17 @@ async fn a_stale_edit_comes_back_with_the_typing_kept() {
     keys(&mut ann, &[KeyCode::Char('e'), KeyCode::Tab]).await;
     typed(&mut ann, "by Friday").await;
     press(&mut ann, KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)).await;
-    until(&mut bob, "ann's edit", |a| {
-        a.board.as_ref().is_some_and(|b| b.tasks.iter().any(|t| t.description == "by Friday"))
-    })
-    .await;
-
-    press(&mut bob, KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)).await;
+    // bob's open form takes ann's edit in at once, says so, and keeps his typing.
     until(
         &mut bob,
-        "the form back",
+        "ann's edit in bob's form",
         |a| matches!(&a.mode, Mode::Form(f) if f.task.as_ref().is_some_and(|t| t.version == 2)),
     )
     .await;
     let Mode::Form(form) = &bob.app.mode else { unreachable!() };
     assert_eq!(form.title.lines(), ["Plan the launch"]);
     assert_eq!(form.description.lines(), ["by Friday"]);
+    assert_eq!(form.note.as_deref(), Some("ann changed the description: shown here"));
     press(&mut bob, KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)).await;
     until_both(&mut bob, &mut ann, "bob's title, over ann's description", |a| {
         a.board.as_ref().is_some_and(|b| {
@@ -407,4 +409,60 @@ async fn an_invalid_token_is_said_and_not_retried() {
     }
     let metrics = server.http.get(server.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(metrics.contains("kanban_connections_opened_total 0"), "no WebSocket was even tried:\n{metrics}");
+}
+
+/// A card deleted by someone else while its form is open: the form says who at once,
+/// the text stays, and saving makes a new card of it, which everyone sees.
+#[tokio::test]
+async fn a_form_outlives_its_card_and_saves_the_text_as_a_new_one() {
+    let (server, [_, bob_token], mut ann, mut bob) = two_with_tokens().await;
+    keys(&mut ann, &[KeyCode::Char('n')]).await;
+    typed(&mut ann, "Draft plan").await;
+    press(&mut ann, KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)).await;
+    until_both(&mut ann, &mut bob, "the card on bob's board", |a| titles(a, 0) == ["Draft plan"]).await;
+    let card = bob.app.board.as_ref().unwrap().tasks[0].id;
+    // ann opens it and writes a description.
+    until(&mut ann, "the card selected", |a| a.selection.task_id == Some(card)).await;
+    keys(&mut ann, &[KeyCode::Enter, KeyCode::Tab]).await;
+    typed(&mut ann, "all the details").await;
+    // bob deletes it meanwhile.
+    let (status, _) = server.rest("DELETE", &format!("/api/tasks/{card}"), &bob_token, None).await;
+    assert_eq!(status, 200);
+    until(
+        &mut ann,
+        "the form saying bob deleted it",
+        |a| matches!(&a.mode, Mode::Form(f) if f.deleted_by.as_deref() == Some("bob")),
+    )
+    .await;
+    let Mode::Form(form) = &ann.app.mode else { unreachable!() };
+    assert_eq!(form.description.lines(), ["all the details"], "the text stays");
+    press(&mut ann, KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)).await;
+    until_both(&mut ann, &mut bob, "the text as a new card", |a| {
+        a.board.as_ref().is_some_and(|b| {
+            b.rev == 3
+                && b.tasks.iter().any(|t| t.title == "Draft plan" && t.description == "all the details")
+        })
+    })
+    .await;
+}
+
+/// A save the server refuses comes back in its form with the reason, the typing kept.
+#[tokio::test]
+async fn a_save_the_server_refuses_comes_back_with_the_reason() {
+    let (server, _, mut ann, _bob) = two_with_tokens().await;
+    keys(&mut ann, &[KeyCode::Char('n')]).await;
+    typed(&mut ann, "Ship it").await;
+    // Assigned to bob, who stops being a member before the save arrives.
+    keys(&mut ann, &[KeyCode::Tab, KeyCode::Tab, KeyCode::Right, KeyCode::Right]).await;
+    let Mode::Form(form) = &ann.app.mode else { panic!("{:?}", ann.app.mode) };
+    assert_eq!(form.assignee_name(), Some("bob"));
+    let store = server.server.store().clone();
+    kanban_server::admin::project_revoke(store.as_ref(), "alpha", "bob").await.unwrap();
+    press(&mut ann, KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)).await;
+    until(&mut ann, "the form back with the reason", |a| {
+        matches!(&a.mode, Mode::Form(f) if f.error.as_ref().is_some_and(|(_, m)| m.contains("not a member")))
+    })
+    .await;
+    let Mode::Form(form) = &ann.app.mode else { unreachable!() };
+    assert_eq!(form.title.lines(), ["Ship it"], "nothing typed is lost");
 }

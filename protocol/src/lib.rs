@@ -7,6 +7,7 @@
 
 pub mod board;
 pub mod channel;
+pub mod check;
 pub mod color;
 pub mod event;
 pub mod model;

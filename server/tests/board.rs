@@ -288,7 +288,11 @@ async fn bad_input_is_refused_and_changes_nothing() {
     let post = |body: Value| server.rest("POST", &tasks, &token, Some(body));
     assert_eq!(post(json!({"title": "   "})).await.0, 422);
     assert_eq!(post(json!({"title": "a".repeat(201)})).await.0, 422);
-    assert_eq!(post(json!({"title": "x", "due_date": "2026-02-30"})).await.0, 422);
+    // A value refused for one field names that field, for a form to show it there.
+    let (status, body) = post(json!({"title": "x", "due_date": "2026-02-30"})).await;
+    assert_eq!((status, body["field"].as_str()), (422, Some("due_date")), "{body}");
+    let (status, body) = post(json!({"title": "a".repeat(205)})).await;
+    assert_eq!((status, body["field"].as_str()), (422, Some("title")), "{body}");
     assert_eq!(post(json!({"title": "x", "assignee_id": 999})).await.0, 422);
     assert_eq!(
         post(json!({"title": "x", "status_id": other_col})).await.0,

@@ -2,6 +2,7 @@
 //! asks of the world ([`Command`]). `update` turns one into the other without I/O.
 
 use super::input::{KeyEvent, MouseEvent};
+use kanban_protocol::check::FieldName;
 use kanban_protocol::event::BoardEvent;
 use kanban_protocol::model::{Board, CursorPos, Project, Task, User, UserInfo};
 pub use kanban_protocol::request::Change;
@@ -51,8 +52,17 @@ pub enum NetEvent {
         pos: CursorPos,
     },
     /// A change we asked for was committed: its event, to apply at once.
-    Done(Box<BoardEvent>),
-    /// A change we asked for was refused, or a request failed.
+    Done {
+        change: Box<Change>,
+        event: Box<BoardEvent>,
+    },
+    /// A change we asked for was not made: why, and the field at fault if one is.
+    NotSaved {
+        change: Box<Change>,
+        message: String,
+        field: Option<FieldName>,
+    },
+    /// A request failed.
     Failed(String),
     /// The server refused us in a way waiting will not change (the token is no
     /// longer accepted, or the project no longer ours): the session has stopped

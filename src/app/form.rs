@@ -3,6 +3,7 @@
 //! (cursor, word moves, undo, paste) from `ratatui-textarea`.
 
 use super::input::{KeyCode, KeyEvent, KeyModifiers};
+use kanban_protocol::check::{self, FieldName};
 use kanban_protocol::model::{Member, Priority, Task};
 use kanban_protocol::request::{NewTask, TaskPatch};
 use ratatui::style::{Modifier, Style};
@@ -34,6 +35,17 @@ impl Field {
         }
     }
 
+    /// The form's field for a field the API names, if the form has one.
+    pub fn of(name: FieldName) -> Option<Field> {
+        match name {
+            FieldName::Title => Some(Field::Title),
+            FieldName::Description => Some(Field::Description),
+            FieldName::Labels => Some(Field::Labels),
+            FieldName::DueDate => Some(Field::Due),
+            FieldName::ColumnName | FieldName::Color | FieldName::WipLimit => None,
+        }
+    }
+
     fn step(self, delta: isize) -> Field {
         let i = Field::ALL.iter().position(|f| *f == self).unwrap_or(0) as isize;
         Field::ALL[(i + delta).rem_euclid(Field::ALL.len() as isize) as usize]
@@ -59,6 +71,27 @@ fn joined(area: &TextArea<'_>) -> String {
     area.lines().join("\n")
 }
 
+/// A card with nothing in it, to compare a new card's form with.
+fn blank_task(status_id: i64) -> Task {
+    Task {
+        id: 0,
+        project_id: 0,
+        status_id,
+        title: String::new(),
+        description: String::new(),
+        assignee_id: None,
+        priority: Priority::None,
+        labels: Vec::new(),
+        due_date: None,
+        position: String::new(),
+        version: 0,
+        created_by: None,
+        updated_by: None,
+        created_at: String::new(),
+        updated_at: String::new(),
+    }
+}
+
 /// A card being created, edited or looked at.
 #[derive(Debug, Clone)]
 pub struct CardForm {
@@ -76,6 +109,23 @@ pub struct CardForm {
     pub read_only: bool,
     /// The members one can assign, in order.
     pub members: Vec<Member>,
+    /// Why the last save was refused, and the field at fault when there is one.
+    pub error: Option<(Option<Field>, String)>,
+    /// What someone else did to the card while it was open.
+    pub note: Option<String>,
+    /// Who deleted the card while it was open: saving makes a new card of the text.
+    pub deleted_by: Option<String>,
+    /// A question before typed text is let go.
+    pub asking: Option<Ask>,
+}
+
+/// A question the form asks before it lets go of changes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ask {
+    /// `Esc` on a form with changes.
+    Discard,
+    /// `Ctrl-C` on a form with changes.
+    Quit,
 }
 
 /// What a key did to the form.
@@ -91,8 +141,8 @@ pub enum FormOutcome {
     },
     /// Saved without changes.
     Unchanged,
-    /// The input is not valid; the message says why.
-    Invalid(String),
+    /// Quit the program, changes and all (asked first).
+    Quit,
 }
 
 impl CardForm {
@@ -109,6 +159,10 @@ impl CardForm {
             priority: Priority::None,
             read_only: false,
             members,
+            error: None,
+            note: None,
+            deleted_by: None,
+            asking: None,
         };
         form.refocus();
         form
@@ -127,6 +181,10 @@ impl CardForm {
             read_only,
             members,
             task: Some(task.clone()),
+            error: None,
+            note: None,
+            deleted_by: None,
+            asking: None,
         };
         form.refocus();
         form
@@ -160,6 +218,71 @@ impl CardForm {
         self.status_id = current.status_id;
         self.task = Some(current);
         self.refocus();
+    }
+
+    /// Whether anything in the form differs from the card (or, for a new card,
+    /// from an empty form): what leaving it would lose.
+    pub fn is_dirty(&self) -> bool {
+        if self.read_only {
+            return false;
+        }
+        let blank = blank_task(self.status_id);
+        let base = self.task.as_ref().unwrap_or(&blank);
+        joined(&self.title) != base.title
+            || joined(&self.description) != base.description
+            || joined(&self.labels) != base.labels.join(", ")
+            || joined(&self.due) != base.due_date.as_deref().unwrap_or("")
+            || self.assignee != base.assignee_id
+            || self.priority != base.priority
+            || self.deleted_by.is_some()
+    }
+
+    /// The card changed while the form was open, by `who`: the form moves onto it as
+    /// a refused save would (the fields this form changed keep its values), and says
+    /// what happened. A move alone changes no field: it is said, not warned about.
+    pub fn follow(&mut self, now: Task, who: &str, column: Option<&str>) {
+        let Some(base) = &self.task else { return };
+        let mut changed = Vec::new();
+        let mut clash = false;
+        let mut field = |name: &'static str, theirs: bool, mine: bool| {
+            if theirs {
+                changed.push(name);
+                clash |= mine;
+            }
+        };
+        field("title", now.title != base.title, joined(&self.title) != base.title);
+        field(
+            "description",
+            now.description != base.description,
+            joined(&self.description) != base.description,
+        );
+        field("labels", now.labels != base.labels, joined(&self.labels) != base.labels.join(", "));
+        field(
+            "due date",
+            now.due_date != base.due_date,
+            joined(&self.due) != base.due_date.as_deref().unwrap_or(""),
+        );
+        field("assignee", now.assignee_id != base.assignee_id, self.assignee != base.assignee_id);
+        field("priority", now.priority != base.priority, self.priority != base.priority);
+        let moved = now.status_id != base.status_id;
+        self.note = match (changed.is_empty(), moved) {
+            (true, true) => Some(format!("{who} moved this card to {}", column.unwrap_or("another column"))),
+            (true, false) => self.note.take(),
+            (false, _) if clash => Some(format!(
+                "{who} changed the {} — you changed it too: saving keeps yours",
+                changed.join(", ")
+            )),
+            (false, _) => Some(format!("{who} changed the {}: shown here", changed.join(", "))),
+        };
+        self.rebase(now);
+    }
+
+    /// The card was deleted while the form was open, by `who`: the text stays, and
+    /// saving makes a new card of it.
+    pub fn deleted(&mut self, who: &str) {
+        if self.deleted_by.is_none() {
+            self.deleted_by = Some(who.to_string());
+        }
     }
 
     /// Puts the text cursor in the focused field only.
@@ -220,7 +343,16 @@ impl CardForm {
 
     fn handle(&mut self, key: KeyEvent) -> FormOutcome {
         let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if let Some(ask) = self.asking.take() {
+            // y lets the changes go; any other key goes back to them.
+            return match (key.code, ask) {
+                (KeyCode::Char('y' | 'Y'), Ask::Discard) => FormOutcome::Cancel,
+                (KeyCode::Char('y' | 'Y'), Ask::Quit) => FormOutcome::Quit,
+                _ => FormOutcome::Editing,
+            };
+        }
         match key.code {
+            KeyCode::Esc if self.is_dirty() => self.asking = Some(Ask::Discard),
             KeyCode::Esc => return FormOutcome::Cancel,
             KeyCode::Tab => self.field = self.field.step(1),
             KeyCode::BackTab => self.field = self.field.step(-1),
@@ -253,20 +385,43 @@ impl CardForm {
         FormOutcome::Editing
     }
 
-    fn save(&self) -> FormOutcome {
+    /// The change that saving makes, checked the way the server checks it; a value
+    /// it would refuse stays in the form, with the reason beside its field.
+    fn save(&mut self) -> FormOutcome {
         if self.read_only {
             return FormOutcome::Cancel;
         }
-        let title = joined(&self.title).trim().to_string();
-        if title.is_empty() {
-            return FormOutcome::Invalid("A card needs a title".into());
+        match self.checked() {
+            Ok(outcome) => {
+                self.error = None;
+                outcome
+            }
+            Err(invalid) => {
+                let field = Field::of(invalid.field);
+                if let Some(f) = field {
+                    self.field = f;
+                }
+                self.error = Some((field, invalid.message));
+                FormOutcome::Editing
+            }
         }
+    }
+
+    fn checked(&self) -> Result<FormOutcome, check::Invalid> {
+        let title = check::check_title(&joined(&self.title))?;
         let description = joined(&self.description);
+        check::check_description(&description)?;
         let labels: Vec<String> =
             joined(&self.labels).split(',').map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
+        let labels = check::check_labels(&labels)?;
         let due = joined(&self.due).trim().to_string();
         let due = (!due.is_empty()).then_some(due);
-        match &self.task {
+        if let Some(d) = &due {
+            check::check_due_date(d)?;
+        }
+        // A card deleted meanwhile is saved as a new one.
+        let task = self.task.as_ref().filter(|_| self.deleted_by.is_none());
+        Ok(match task {
             None => FormOutcome::Create(NewTask {
                 title,
                 status_id: Some(self.status_id),
@@ -294,7 +449,7 @@ impl CardForm {
                     FormOutcome::Update { task_id: task.id, patch }
                 }
             }
-        }
+        })
     }
 }
 
@@ -316,6 +471,8 @@ pub enum PromptKind {
 pub struct Prompt {
     pub kind: PromptKind,
     pub input: TextArea<'static>,
+    /// Why the answer was refused; the prompt stays, with the text.
+    pub error: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -329,7 +486,7 @@ impl Prompt {
     pub fn new(kind: PromptKind, initial: &str) -> Self {
         let mut input = text(initial);
         focus(&mut input, true);
-        Self { kind, input }
+        Self { kind, input, error: None }
     }
 
     pub fn title(&self) -> &'static str {
@@ -390,6 +547,17 @@ mod tests {
 
     fn key(code: KeyCode) -> KeyEvent {
         KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    trait Ctrl {
+        fn with_ctrl(self) -> Self;
+    }
+
+    impl Ctrl for KeyEvent {
+        fn with_ctrl(mut self) -> Self {
+            self.modifiers = KeyModifiers::CONTROL;
+            self
+        }
     }
 
     fn typed(form: &mut CardForm, s: &str) {
@@ -483,10 +651,37 @@ mod tests {
     }
 
     #[test]
-    fn empty_title_is_refused_here() {
+    fn values_the_server_would_refuse_stay_in_the_form_beside_their_field() {
         let mut form = CardForm::new_card(1, vec![]);
         typed(&mut form, "   ");
-        assert!(matches!(form.key(key(KeyCode::Enter)), FormOutcome::Invalid(_)));
+        assert_eq!(form.key(key(KeyCode::Enter)), FormOutcome::Editing);
+        assert_eq!(form.error.as_ref().map(|(f, _)| *f), Some(Some(Field::Title)));
+        typed(&mut form, "Plan");
+        for _ in 0..5 {
+            form.key(key(KeyCode::Tab));
+        }
+        typed(&mut form, "2026-13-45");
+        assert_eq!(form.key(key(KeyCode::Char('s')).with_ctrl()), FormOutcome::Editing);
+        let (field, message) = form.error.clone().unwrap();
+        assert_eq!(field, Some(Field::Due));
+        assert!(message.contains("2026-13-45"), "{message}");
+        assert_eq!(form.field, Field::Due, "the focus goes to the field at fault");
+        assert_eq!(joined(&form.title), "   Plan", "nothing typed is lost");
+    }
+
+    #[test]
+    fn leaving_a_form_with_changes_asks_first() {
+        let mut form = CardForm::new_card(1, vec![]);
+        assert_eq!(form.key(key(KeyCode::Esc)), FormOutcome::Cancel, "nothing typed: no question");
+        let mut form = CardForm::new_card(1, vec![]);
+        typed(&mut form, "Something");
+        assert_eq!(form.key(key(KeyCode::Esc)), FormOutcome::Editing);
+        assert_eq!(form.asking, Some(Ask::Discard));
+        assert_eq!(form.key(key(KeyCode::Char('n'))), FormOutcome::Editing, "any other key: back to it");
+        assert_eq!(form.asking, None);
+        assert_eq!(joined(&form.title), "Something");
+        form.key(key(KeyCode::Esc));
+        assert_eq!(form.key(key(KeyCode::Char('y'))), FormOutcome::Cancel);
     }
 
     #[test]

@@ -15,7 +15,13 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         return Vec::new();
     }
     if key.code == KeyCode::Char('c') && key.modifiers.contains(KeyModifiers::CONTROL) {
-        app.quit = true;
+        // Unsaved changes in a form are asked about first.
+        match &mut app.mode {
+            Mode::Form(form) if form.is_dirty() && form.asking.is_none() => {
+                form.asking = Some(super::form::Ask::Quit);
+            }
+            _ => app.quit = true,
+        }
         return Vec::new();
     }
     app.notice = None;
@@ -237,22 +243,16 @@ fn form_outcome(app: &mut App, form: Box<CardForm>, outcome: FormOutcome) -> Vec
     match outcome {
         FormOutcome::Editing => app.mode = Mode::Form(form),
         FormOutcome::Cancel | FormOutcome::Unchanged => {}
-        FormOutcome::Invalid(message) => {
-            app.error(message);
-            app.mode = Mode::Form(form);
-        }
+        FormOutcome::Quit => app.quit = true,
         FormOutcome::Create(new) => {
             if let Some(project_id) = app.project_id {
                 app.select_created = true;
-                return write(app, Change::CreateTask { project_id, new });
+                return app.send_form(form, Change::CreateTask { project_id, new });
             }
+            app.mode = Mode::Form(form);
         }
         FormOutcome::Update { task_id, patch } => {
-            let out = write(app, Change::UpdateTask { task_id, patch });
-            if !out.is_empty() {
-                app.draft = Some(form);
-            }
-            return out;
+            return app.send_form(form, Change::UpdateTask { task_id, patch });
         }
     }
     Vec::new()
@@ -277,8 +277,10 @@ fn prompt_outcome(app: &mut App, prompt: Box<Prompt>, outcome: PromptOutcome) ->
         }
         return Vec::new();
     };
-    if name.is_empty() {
-        app.error("A column needs a name");
+    // Checked as the server checks it: a name it would refuse stays to be fixed.
+    if let Err(invalid) = kanban_protocol::check::check_status_name(&name) {
+        let mut prompt = prompt;
+        prompt.error = Some(invalid.message);
         app.mode = Mode::Prompt(prompt);
         return Vec::new();
     }

@@ -57,6 +57,13 @@ pub struct JoinHint {
     pub steps: Vec<String>,
 }
 
+/// A card form sent to be saved, with the change it sent.
+#[derive(Debug)]
+struct Draft {
+    form: Box<CardForm>,
+    sent: Change,
+}
+
 /// A line for the status bar until the next key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notice {
@@ -92,9 +99,12 @@ pub struct App {
     pub throttle: CursorThrottle,
     /// A card we asked for is to be selected when it is made, unless we moved on.
     select_created: bool,
-    /// The last edit of a card sent and not yet answered: reopened if the card
-    /// turns out to have changed meanwhile, so that no typing is lost.
-    draft: Option<Box<CardForm>>,
+    /// Card forms sent to be saved and not yet answered: one that is refused (a
+    /// value, a conflict, the server) comes back with the reason, so that no typing
+    /// is lost.
+    drafts: Vec<Draft>,
+    /// Refused forms waiting for the keyboard (another form or box had it).
+    unsaved: Vec<CardForm>,
     pub quit: bool,
 }
 
@@ -119,7 +129,8 @@ impl App {
             join_hint: None,
             throttle: CursorThrottle::new(fps),
             select_created: false,
-            draft: None,
+            drafts: Vec::new(),
+            unsaved: Vec::new(),
             quit: false,
         }
     }
@@ -180,8 +191,24 @@ impl App {
         out
     }
 
-    /// Keeps the selection on the board and tells the throttle where it is.
+    /// Sends a card form's change, keeping the form until the answer.
+    fn send_form(&mut self, form: Box<CardForm>, change: Change) -> Vec<Command> {
+        if !self.can_write() {
+            self.error("Viewers cannot change the board");
+            return Vec::new();
+        }
+        self.drafts.push(Draft { form, sent: change.clone() });
+        vec![Command::Write(change)]
+    }
+
+    /// Keeps the selection on the board and tells the throttle where it is; brings
+    /// back a refused form once the board has the keyboard.
     fn after_change(&mut self) {
+        if matches!(self.mode, Mode::Board)
+            && let Some(form) = self.unsaved.pop()
+        {
+            self.mode = Mode::Form(Box::new(form));
+        }
         if let Some(board) = &self.board {
             self.selection.fix(board, &self.filter);
             if let Some(pos) = self.selection.pos() {

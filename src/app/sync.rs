@@ -6,8 +6,12 @@ use kanban_protocol::board::{Applied, BoardState};
 use kanban_protocol::event::{BoardChange, BoardEvent};
 use kanban_protocol::model::Project;
 
+use kanban_protocol::check::FieldName;
+use kanban_protocol::model::Task;
+
+use super::form::{CardForm, Field};
 use super::presence::Presence;
-use super::{App, Command, Connection, Mode, NetEvent, Request};
+use super::{App, Change, Command, Connection, Mode, NetEvent, Request};
 use crate::selection::Selection;
 
 /// Catch-ups tried for one gap before the whole board is fetched instead.
@@ -42,6 +46,7 @@ impl App {
                 }
                 self.board = Some(BoardState::from(board));
                 self.catching_up = false;
+                self.follow_form(None);
                 let mut out = self.drain_pending();
                 if self.connection == Connection::Online
                     && let (Some(b), Some(project_id)) = (&self.board, self.project_id)
@@ -52,10 +57,16 @@ impl App {
                 out
             }
             NetEvent::Missed(events) => {
+                let mut last_by = None;
                 if let Some(board) = &mut self.board {
                     for e in &events {
-                        board.apply(e);
+                        if board.apply(e) == Applied::Applied {
+                            last_by = Some(e.by);
+                        }
                     }
+                }
+                if last_by.is_some() {
+                    self.follow_form(last_by);
                 }
                 self.catching_up = false;
                 self.drain_pending()
@@ -65,33 +76,29 @@ impl App {
                 Vec::new()
             }
             NetEvent::Board(event) => self.board_event(*event),
-            NetEvent::Done(event) => {
+            NetEvent::Done { change, event } => {
                 // Our own change, applied now; a gap means others' events are on
                 // their way, and the event itself will come with them.
                 if let Some(board) = &mut self.board
                     && !self.catching_up
+                    && board.apply(&event) == Applied::Applied
                 {
-                    board.apply(&event);
+                    self.follow_form(Some(event.by));
                 }
-                match &event.change {
-                    BoardChange::TaskUpdated(task)
-                        if self
-                            .draft
-                            .as_ref()
-                            .and_then(|d| d.task.as_ref())
-                            .is_some_and(|d| d.id == task.id) =>
-                    {
-                        self.draft = None;
-                    }
-                    // A card we just made is where we look next, unless we have
-                    // already looked elsewhere.
-                    BoardChange::TaskCreated(task) if self.select_created => {
-                        self.select_created = false;
-                        self.selection.status_id = Some(task.status_id);
-                        self.selection.task_id = Some(task.id);
-                    }
-                    _ => {}
+                self.drafts.retain(|d| d.sent != *change);
+                // A card we just made is where we look next, unless we have
+                // already looked elsewhere.
+                if let BoardChange::TaskCreated(task) = &event.change
+                    && self.select_created
+                {
+                    self.select_created = false;
+                    self.selection.status_id = Some(task.status_id);
+                    self.selection.task_id = Some(task.id);
                 }
+                Vec::new()
+            }
+            NetEvent::NotSaved { change, message, field } => {
+                self.not_saved(*change, message, field);
                 Vec::new()
             }
             NetEvent::Failed(message) => {
@@ -153,21 +160,70 @@ impl App {
         vec![Command::Net(Request::Retry)]
     }
 
-    /// An edit refused because the card changed meanwhile: the form comes back
-    /// over the card as it is now, with this user's changes in it, unless the
-    /// user has moved on to something else.
-    fn stale(&mut self, message: String, current: kanban_protocol::model::Task) {
-        let draft = self.draft.take().filter(|d| d.task.as_ref().is_some_and(|t| t.id == current.id));
-        match draft {
-            Some(mut form) if matches!(self.mode, Mode::Board) => {
-                form.rebase(current);
-                self.mode = Mode::Form(form);
-                // Instead of the server's wording (versions), what to do now.
-                self.error(
-                    "Someone changed this card meanwhile: your edit is kept over theirs. Save again, or Esc",
-                );
+    /// The sent form of `change`, if it was one.
+    fn take_draft(&mut self, change: impl Fn(&Change) -> bool) -> Option<Box<CardForm>> {
+        let i = self.drafts.iter().position(|d| change(&d.sent))?;
+        Some(self.drafts.remove(i).form)
+    }
+
+    /// A form comes back: now if the board has the keyboard, else as soon as it does.
+    fn reopen(&mut self, form: Box<CardForm>) {
+        if matches!(self.mode, Mode::Board) {
+            self.mode = Mode::Form(form);
+        } else {
+            self.unsaved.push(*form);
+        }
+    }
+
+    /// A change was not made. A form's comes back with the reason beside the field
+    /// at fault; any other is said in the status bar.
+    fn not_saved(&mut self, change: Change, message: String, field: Option<FieldName>) {
+        match self.take_draft(|sent| *sent == change) {
+            Some(mut form) => {
+                let field = field.and_then(Field::of);
+                if let Some(f) = field {
+                    form.field = f;
+                }
+                form.error = Some((field, format!("Not saved: {message}")));
+                self.reopen(form);
             }
-            _ => self.error(message),
+            None => self.error(message),
+        }
+    }
+
+    /// An edit refused because the card changed meanwhile: the form comes back
+    /// over the card as it is now, with this user's changes in it.
+    fn stale(&mut self, message: String, current: Task) {
+        let id = current.id;
+        match self.take_draft(|sent| matches!(sent, Change::UpdateTask { task_id, .. } if *task_id == id)) {
+            Some(mut form) => {
+                form.rebase(current);
+                // Instead of the server's wording (versions), what to do now.
+                form.error = Some((
+                    None,
+                    "Someone changed this card meanwhile: your edit is kept over theirs. Save again, or Esc"
+                        .into(),
+                ));
+                self.reopen(form);
+            }
+            None => self.error(message),
+        }
+    }
+
+    /// An open card form follows its card through someone else's change: a
+    /// deletion (the card gone, on its own or with its column), or an edit or move
+    /// (the form moves onto the card as it is now, and says who did what).
+    fn follow_form(&mut self, by: Option<i64>) {
+        let (Mode::Form(form), Some(board)) = (&mut self.mode, &self.board) else { return };
+        let Some(base) = form.task.as_ref().filter(|_| form.deleted_by.is_none()) else { return };
+        let who = by.and_then(|id| board.member(id)).map_or("someone", |m| m.name.as_str()).to_string();
+        match board.task(base.id) {
+            None => form.deleted(&who),
+            Some(now) if now.version != base.version => {
+                let column = board.status(now.status_id).map(|s| s.name.clone());
+                form.follow(now.clone(), &who, column.as_deref());
+            }
+            Some(_) => {}
         }
     }
 
@@ -181,7 +237,11 @@ impl App {
             return Vec::new();
         }
         match board.apply(&event) {
-            Applied::Applied | Applied::AlreadySeen => Vec::new(),
+            Applied::Applied => {
+                self.follow_form(Some(event.by));
+                Vec::new()
+            }
+            Applied::AlreadySeen => Vec::new(),
             Applied::Gap { have, .. } => {
                 let rev = event.rev;
                 self.pending.push(event);

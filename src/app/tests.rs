@@ -8,6 +8,7 @@ use kanban_protocol::model::{
 use kanban_protocol::request::{MoveTask, TaskPatch};
 
 use super::*;
+use crate::app::form::Field;
 
 pub(crate) fn task(id: i64, status_id: i64, position: &str, title: &str) -> Task {
     Task {
@@ -270,11 +271,11 @@ fn a_new_card_from_the_board() {
         key(&mut app, KeyCode::Char(c));
     }
     let w = writes(key(&mut app, KeyCode::Enter));
-    let [Change::CreateTask { project_id: 1, new }] = w.as_slice() else { panic!("{w:?}") };
+    let [change @ Change::CreateTask { project_id: 1, new }] = w.as_slice() else { panic!("{w:?}") };
     assert_eq!((new.title.as_str(), new.status_id), ("Plan the demo", Some(2)));
     // The answer puts the selection on the new card.
     let made = ev(11, BoardChange::TaskCreated(task(40, 2, "Z", "Plan the demo")));
-    app.update(Action::Net(NetEvent::Done(Box::new(made))));
+    app.update(Action::Net(NetEvent::Done { change: Box::new(change.clone()), event: Box::new(made) }));
     assert_eq!(app.selection.task_id, Some(40));
 
     // When the answer comes after the user has moved on, the selection stays.
@@ -282,11 +283,11 @@ fn a_new_card_from_the_board() {
     for c in "Another".chars() {
         key(&mut app, KeyCode::Char(c));
     }
-    key(&mut app, KeyCode::Enter);
+    let w = writes(key(&mut app, KeyCode::Enter));
     key(&mut app, KeyCode::Char('g'));
     let here = app.selection.task_id;
     let made = ev(12, BoardChange::TaskCreated(task(41, 2, "Zz", "Another")));
-    app.update(Action::Net(NetEvent::Done(Box::new(made))));
+    app.update(Action::Net(NetEvent::Done { change: Box::new(w[0].clone()), event: Box::new(made) }));
     assert_eq!(app.selection.task_id, here);
 }
 
@@ -430,7 +431,7 @@ fn an_edit_refused_as_stale_comes_back_with_the_typing_over_the_current_card() {
     let Mode::Form(form) = &app.mode else { panic!("the form is back: {:?}", app.mode) };
     assert_eq!(form.title.lines(), ["Write the README now"], "ann's typing is kept");
     assert_eq!(form.description.lines(), ["bob's words"], "bob's change is taken in");
-    assert!(app.notice.as_ref().is_some_and(|n| n.error && n.text.contains("Save again")));
+    assert!(form.error.as_ref().is_some_and(|(field, text)| field.is_none() && text.contains("Save again")));
 
     // Saving again sends ann's change alone, against the current version.
     let sent = writes(ctrl(&mut app, 's'));
@@ -442,7 +443,7 @@ fn an_edit_refused_as_stale_comes_back_with_the_typing_over_the_current_card() {
 }
 
 #[test]
-fn a_stale_answer_does_not_take_the_keyboard_from_what_the_user_does_next() {
+fn a_refused_save_waits_for_the_keyboard_and_then_comes_back() {
     let mut app = app_with(Role::Owner);
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Char('!'));
@@ -453,8 +454,79 @@ fn a_stale_answer_does_not_take_the_keyboard_from_what_the_user_does_next() {
         message: "changed meanwhile".into(),
         current: Box::new(current),
     }));
-    assert!(matches!(app.mode, Mode::Prompt(_)), "{:?}", app.mode);
-    assert_eq!(app.notice.as_ref().map(|n| n.text.as_str()), Some("changed meanwhile"));
+    assert!(matches!(app.mode, Mode::Prompt(_)), "the prompt keeps the keyboard: {:?}", app.mode);
+    key(&mut app, KeyCode::Esc);
+    let Mode::Form(form) = &app.mode else { panic!("the form comes back: {:?}", app.mode) };
+    assert_eq!(form.title.lines(), ["Write the README!"]);
+}
+
+/// A save the server refuses (a value, the server itself) brings the form back with
+/// the reason beside the field at fault; a card deleted or changed by someone else
+/// while its form is open is said at once, and a deleted one is saved as new.
+#[test]
+fn forms_outlive_refusals_and_follow_their_card() {
+    use kanban_protocol::check::FieldName;
+    let mut app = app_with(Role::Owner);
+    key(&mut app, KeyCode::Char('n'));
+    for c in "A card".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    let sent = writes(ctrl(&mut app, 's'));
+    assert!(matches!(app.mode, Mode::Board));
+    app.update(Action::Net(NetEvent::NotSaved {
+        change: Box::new(sent[0].clone()),
+        message: "title must be 1 to 200 characters on one line".into(),
+        field: Some(FieldName::Title),
+    }));
+    let Mode::Form(form) = &app.mode else { panic!("the form is back: {:?}", app.mode) };
+    assert_eq!(form.title.lines(), ["A card"]);
+    assert!(form.error.as_ref().is_some_and(|(f, m)| *f == Some(Field::Title) && m.contains("200")));
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('y'));
+
+    // bob changes, moves, then deletes card 11 while ann's form of it is open.
+    key(&mut app, KeyCode::Char('e'));
+    for c in " now".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    let renamed =
+        Task { description: "bob's words".into(), version: 2, ..task(11, 1, "V", "Write the README") };
+    app.update(Action::Net(NetEvent::Board(Box::new(ev(11, BoardChange::TaskUpdated(renamed))))));
+    let Mode::Form(form) = &app.mode else { panic!() };
+    assert_eq!(form.note.as_deref(), Some("bob changed the description: shown here"));
+    assert_eq!(form.description.lines(), ["bob's words"]);
+    assert_eq!(form.title.lines(), ["Write the README now"]);
+    let moved =
+        Task { description: "bob's words".into(), version: 3, ..task(11, 2, "V", "Write the README") };
+    app.update(Action::Net(NetEvent::Board(Box::new(ev(12, BoardChange::TaskMoved(moved))))));
+    let Mode::Form(form) = &app.mode else { panic!() };
+    assert_eq!(form.note.as_deref(), Some("bob moved this card to Doing"), "a move is no conflict");
+    app.update(Action::Net(NetEvent::Board(Box::new(ev(13, BoardChange::TaskDeleted { id: 11 })))));
+    let Mode::Form(form) = &app.mode else { panic!() };
+    assert_eq!(form.deleted_by.as_deref(), Some("bob"));
+    let sent = writes(ctrl(&mut app, 's'));
+    let [Change::CreateTask { new, .. }] = &sent[..] else { panic!("saved as a new card: {sent:?}") };
+    assert_eq!(
+        (new.title.as_str(), new.description.as_deref()),
+        ("Write the README now", Some("bob's words"))
+    );
+}
+
+/// Ctrl-C with unsaved changes asks; without, it quits.
+#[test]
+fn ctrl_c_asks_before_unsaved_changes_go() {
+    let mut app = app_with(Role::Owner);
+    key(&mut app, KeyCode::Char('n'));
+    key(&mut app, KeyCode::Char('x'));
+    ctrl(&mut app, 'c');
+    assert!(!app.quit);
+    let Mode::Form(form) = &app.mode else { panic!() };
+    assert_eq!(form.asking, Some(crate::app::form::Ask::Quit));
+    key(&mut app, KeyCode::Char('y'));
+    assert!(app.quit);
+    let mut app = app_with(Role::Owner);
+    ctrl(&mut app, 'c');
+    assert!(app.quit, "nothing unsaved: quits at once");
 }
 
 /// Refused for good: the board leaves the screen, the session is told to stop,

@@ -1,5 +1,6 @@
 //! The REST API as the client uses it.
 
+use kanban_protocol::check::FieldName;
 use kanban_protocol::event::BoardEvent;
 use kanban_protocol::model::{Board, ChannelAuth, ClientConfig, EventData, EventsSince, Project, Task, User};
 use std::sync::Arc;
@@ -20,6 +21,9 @@ pub enum ApiError {
     /// `current` is the card as it is now.
     #[error("{message}")]
     Stale { message: String, current: Box<Task> },
+    /// A field's value was refused (422); `field` names it.
+    #[error("{message}")]
+    BadValue { message: String, field: FieldName },
     /// The server could not be reached.
     #[error("cannot reach the server: {0}")]
     Unreachable(String),
@@ -92,6 +96,9 @@ impl Api {
                 && let Ok(current) = serde_json::from_value::<Task>(body["task"].clone())
             {
                 return Err(ApiError::Stale { message, current: Box::new(current) });
+            }
+            if let Ok(field) = serde_json::from_value::<FieldName>(body["field"].clone()) {
+                return Err(ApiError::BadValue { message, field });
             }
             return Err(ApiError::Refused { status: status.as_u16(), message });
         }

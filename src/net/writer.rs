@@ -18,14 +18,17 @@ pub fn spawn(api: Api, app: mpsc::Sender<Action>) -> mpsc::UnboundedSender<Chang
 async fn write_in_order(api: Api, app: mpsc::Sender<Action>, mut queue: mpsc::UnboundedReceiver<Change>) {
     while let Some(change) = queue.recv().await {
         let event = match api.write(&change).await {
-            Ok(event) => NetEvent::Done(Box::new(event)),
+            Ok(event) => NetEvent::Done { change: Box::new(change), event: Box::new(event) },
             Err(ApiError::Stale { message, current }) => NetEvent::Stale { message, current },
             // A token no longer accepted refuses everything; a 403 or 404 here
             // concerns this one change (a viewer's, a card deleted meanwhile).
             Err(e @ ApiError::Refused { status: 401, .. }) => {
                 NetEvent::Refused(refusal(&e).unwrap_or_else(|| e.to_string()))
             }
-            Err(e) => NetEvent::Failed(e.to_string()),
+            Err(ApiError::BadValue { message, field }) => {
+                NetEvent::NotSaved { change: Box::new(change), message, field: Some(field) }
+            }
+            Err(e) => NetEvent::NotSaved { change: Box::new(change), message: e.to_string(), field: None },
         };
         if app.send(Action::Net(event)).await.is_err() {
             return;

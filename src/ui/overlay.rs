@@ -10,7 +10,7 @@ use ratatui_textarea::TextArea;
 use super::Theme;
 use super::text::{clean, fit};
 use crate::app::App;
-use crate::app::form::{CardForm, Confirm, Field, Prompt};
+use crate::app::form::{Ask, CardForm, Confirm, Field, Prompt};
 
 /// The screen above the status bar: boxes leave its last line visible, which says
 /// what the keys do in them and why a save was refused.
@@ -67,15 +67,20 @@ fn field_block<'a>(label: &'a str, focused: bool, theme: Theme) -> Block<'a> {
     Block::bordered().border_type(BorderType::Plain).border_style(style).title(Span::styled(label, style))
 }
 
+/// A text field of the form, marked when its value was refused (the reason is on
+/// the form's last line, where it has room).
 fn text_field(
     frame: &mut Frame<'_>,
     area: Rect,
     label: &str,
     input: &TextArea<'_>,
-    focused: bool,
+    (focused, refused): (bool, bool),
     theme: Theme,
 ) {
-    let block = field_block(label, focused, theme);
+    let mut block = field_block(label, focused, theme);
+    if refused {
+        block = block.title(Span::styled(" ✕ ", theme.error()));
+    }
     let inner = block.inner(area);
     frame.render_widget(block, area);
     frame.render_widget(input, inner);
@@ -90,6 +95,7 @@ fn value_field(frame: &mut Frame<'_>, area: Rect, label: &str, value: &str, focu
 pub fn form(frame: &mut Frame<'_>, form: &CardForm, theme: Theme) {
     let title = match (&form.task, form.read_only) {
         (None, _) => "New card".to_string(),
+        (Some(t), _) if form.deleted_by.is_some() => format!("Card #{} (deleted)", t.id),
         (Some(t), true) => format!("Card #{} (read-only)", t.id),
         (Some(t), false) => format!("Card #{} · version {}", t.id, t.version),
     };
@@ -113,14 +119,16 @@ pub fn form(frame: &mut Frame<'_>, form: &CardForm, theme: Theme) {
         }
     };
     let f = form.field;
+    // Focus, and whether the field's value was refused.
+    let state = |field: Field| (f == field, form.error.as_ref().is_some_and(|(at, _)| *at == Some(field)));
     let description_h = inner.height.saturating_sub(3 + 3 + 3 + 1).max(3);
-    text_field(frame, row(0, 3), "Title", &form.title, f == Field::Title, theme);
+    text_field(frame, row(0, 3), "Title", &form.title, state(Field::Title), theme);
     text_field(
         frame,
         row(3, description_h),
         "Description",
         &form.description,
-        f == Field::Description,
+        state(Field::Description),
         theme,
     );
     let y = 3 + description_h;
@@ -138,11 +146,32 @@ pub fn form(frame: &mut Frame<'_>, form: &CardForm, theme: Theme) {
         half(y + 3, false),
         "Labels (comma-separated)",
         &form.labels,
-        f == Field::Labels,
+        state(Field::Labels),
         theme,
     );
-    text_field(frame, half(y + 3, true), "Due (YYYY-MM-DD)", &form.due, f == Field::Due, theme);
-    if let Some(t) = &form.task {
+    text_field(frame, half(y + 3, true), "Due (YYYY-MM-DD)", &form.due, state(Field::Due), theme);
+    // The last line: a question, a refusal, or what others did to the card, before
+    // who made it.
+    let said = match (&form.asking, &form.error, &form.deleted_by, &form.note) {
+        (Some(Ask::Discard), ..) => Some(("Discard your changes? (y/n)".to_string(), theme.error())),
+        (Some(Ask::Quit), ..) => Some(("Quit, and lose your changes? (y/n)".to_string(), theme.error())),
+        (None, Some((None, error)), ..) => Some((format!("✕ {error}"), theme.error())),
+        (None, Some((Some(field), error)), ..) => {
+            Some((format!("✕ {}: {error}", field.label()), theme.error()))
+        }
+        (None, _, Some(who), _) => Some((
+            format!("{who} deleted this card: Ctrl-S saves your text as a new card, Esc drops it"),
+            theme.warn(),
+        )),
+        (None, _, None, Some(note)) => Some((note.clone(), theme.warn())),
+        _ => None,
+    };
+    if let Some((text, style)) = said {
+        frame.render_widget(
+            Paragraph::new(Span::styled(fit(&text, inner.width as usize), style)),
+            row(y + 6, 1),
+        );
+    } else if let Some(t) = &form.task {
         let who = |id: Option<i64>| {
             id.and_then(|id| form.members.iter().find(|m| m.id == id))
                 .map(|m| m.name.clone())
@@ -165,7 +194,10 @@ pub fn form(frame: &mut Frame<'_>, form: &CardForm, theme: Theme) {
 pub fn prompt(frame: &mut Frame<'_>, prompt: &Prompt, theme: Theme) {
     let area = centered(above_status(frame), 50, 3);
     frame.render_widget(Clear, area);
-    let block = boxed(prompt.title(), theme);
+    let mut block = boxed(prompt.title(), theme);
+    if let Some(error) = &prompt.error {
+        block = block.title_bottom(Span::styled(fit(&format!(" ✕ {error} "), 48), theme.error()));
+    }
     let inner = block.inner(area);
     frame.render_widget(block, area);
     frame.render_widget(&prompt.input, inner);

@@ -7,6 +7,7 @@ use kanban_protocol::model;
 
 use crate::board::{Current, OpError};
 use crate::store::StoreError;
+use kanban_protocol::check::FieldName;
 
 /// An HTTP error answer.
 #[derive(Debug)]
@@ -16,11 +17,13 @@ pub struct ApiError {
     /// The object a stale change found (409), sent beside the message under its
     /// kind (`task` or `status`).
     pub current: Option<Current>,
+    /// The field whose value was refused (422), sent beside the message as `field`.
+    pub field: Option<FieldName>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, message: message.into(), current: None }
+        Self { status, message: message.into(), current: None, field: None }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
@@ -41,9 +44,13 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = match self.current {
-            None => (self.status, Json(model::ApiError { error: self.message })).into_response(),
-            Some(current) => {
+        let mut response = match (self.current, self.field) {
+            (None, None) => (self.status, Json(model::ApiError { error: self.message })).into_response(),
+            (None, Some(field)) => {
+                let body = serde_json::json!({ "error": self.message, "field": field });
+                (self.status, Json(body)).into_response()
+            }
+            (Some(current), _) => {
                 let (key, value) = match current {
                     Current::Task(t) => ("task", serde_json::to_value(t)),
                     Current::Status(s) => ("status", serde_json::to_value(s)),
@@ -83,10 +90,16 @@ impl From<OpError> for ApiError {
             OpError::NotFound(_) => Self::not_found(message),
             OpError::Forbidden(_) => Self::forbidden(message),
             OpError::Stale { current, .. } => {
-                Self { status: StatusCode::CONFLICT, message, current: Some(current) }
+                Self { status: StatusCode::CONFLICT, message, current: Some(current), field: None }
             }
             OpError::NotEmpty { .. } => Self::new(StatusCode::CONFLICT, message),
             OpError::Invalid(_) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, message),
+            OpError::BadValue(invalid) => Self {
+                status: StatusCode::UNPROCESSABLE_ENTITY,
+                message,
+                current: None,
+                field: Some(invalid.field),
+            },
             OpError::Failed(_) => {
                 tracing::error!(error = %message, "board change failed");
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")

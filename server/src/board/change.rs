@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use kanban_protocol::check::Invalid;
 use kanban_protocol::model::{Status, Task};
 pub use kanban_protocol::request::Change;
 
@@ -62,9 +63,13 @@ pub enum OpError {
     /// A column that still holds cards, deleted without saying where they go.
     #[error("the column holds {cards} cards: say where they go with move_to")]
     NotEmpty { cards: usize },
-    /// A value that cannot be stored.
+    /// A change that cannot be made as asked (a column of another project, nothing
+    /// to change, ...).
     #[error("{0}")]
     Invalid(String),
+    /// A field's value that cannot be stored.
+    #[error(transparent)]
+    BadValue(#[from] Invalid),
     /// The storage failed; the message is for the log.
     #[error("{0}")]
     Failed(String),

@@ -6,7 +6,6 @@
 //! without repeating a rule.
 
 mod change;
-pub mod checks;
 mod place;
 mod statuses;
 mod storage;

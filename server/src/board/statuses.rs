@@ -10,7 +10,8 @@ use kanban_protocol::request::{MoveStatus, NewStatus, StatusPatch};
 use super::place::place;
 use super::storage::{BoardTx, List, NewStatusRow};
 use super::tasks::column_of_project;
-use super::{Committed, Current, OpError, checks, record, require_writer};
+use super::{Committed, Current, OpError, record, require_writer};
+use kanban_protocol::check as checks;
 
 /// A column that exists, or `NotFound`.
 fn load(tx: &mut dyn BoardTx, status_id: i64) -> Result<Status, OpError> {

@@ -6,7 +6,8 @@ use kanban_protocol::request::{MoveTask, NewTask, TaskPatch};
 
 use super::place::place;
 use super::storage::{BoardTx, List, NewTaskRow};
-use super::{Committed, Current, OpError, checks, record, require_writer};
+use super::{Committed, Current, OpError, record, require_writer};
+use kanban_protocol::check as checks;
 
 /// A card that exists, or `NotFound`.
 fn load(tx: &mut dyn BoardTx, task_id: i64) -> Result<Task, OpError> {

@@ -1,10 +1,32 @@
 //! The checks of field values that need no database: lengths, one-line texts,
 //! dates of the calendar, colors, WIP limits. Each answers the stored form of the
-//! value, or why it cannot be stored.
+//! value, or which field is at fault and why. The server applies them to every
+//! change; the terminal client applies the same ones before it sends a form, so a
+//! mistake is shown beside its field at once.
 
-use kanban_protocol::color;
+use crate::color;
 
-use super::OpError;
+/// A field of a card or a column, as the API names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldName {
+    Title,
+    Description,
+    Labels,
+    DueDate,
+    /// A column's name.
+    ColumnName,
+    Color,
+    WipLimit,
+}
+
+/// A value that cannot be stored, and the field it was given for.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct Invalid {
+    pub field: FieldName,
+    pub message: String,
+}
 
 pub const MAX_TITLE: usize = 200;
 pub const MAX_DESCRIPTION: usize = 20_000;
@@ -13,8 +35,8 @@ pub const MAX_LABEL: usize = 40;
 pub const MAX_STATUS_NAME: usize = 60;
 pub const MAX_WIP_LIMIT: u32 = 10_000;
 
-fn invalid(message: impl Into<String>) -> OpError {
-    OpError::Invalid(message.into())
+fn invalid(field: FieldName, message: impl Into<String>) -> Invalid {
+    Invalid { field, message: message.into() }
 }
 
 fn no_control(s: &str) -> bool {
@@ -22,31 +44,40 @@ fn no_control(s: &str) -> bool {
 }
 
 /// A title: trimmed, 1 to 200 characters, one line.
-pub fn check_title(title: &str) -> Result<String, OpError> {
+pub fn check_title(title: &str) -> Result<String, Invalid> {
     let t = title.trim();
     if t.is_empty() || t.chars().count() > MAX_TITLE || !no_control(t) {
-        return Err(invalid(format!("title must be 1 to {MAX_TITLE} characters on one line")));
+        return Err(invalid(
+            FieldName::Title,
+            format!("title must be 1 to {MAX_TITLE} characters on one line"),
+        ));
     }
     Ok(t.to_string())
 }
 
-pub fn check_description(d: &str) -> Result<(), OpError> {
+pub fn check_description(d: &str) -> Result<(), Invalid> {
     if d.chars().count() > MAX_DESCRIPTION {
-        return Err(invalid(format!("description is longer than {MAX_DESCRIPTION} characters")));
+        return Err(invalid(
+            FieldName::Description,
+            format!("description is longer than {MAX_DESCRIPTION} characters"),
+        ));
     }
     Ok(())
 }
 
 /// Labels: trimmed, non-empty, one line each, no duplicates.
-pub fn check_labels(labels: &[String]) -> Result<Vec<String>, OpError> {
+pub fn check_labels(labels: &[String]) -> Result<Vec<String>, Invalid> {
     if labels.len() > MAX_LABELS {
-        return Err(invalid(format!("at most {MAX_LABELS} labels")));
+        return Err(invalid(FieldName::Labels, format!("at most {MAX_LABELS} labels")));
     }
     let mut out: Vec<String> = Vec::with_capacity(labels.len());
     for l in labels {
         let l = l.trim();
         if l.is_empty() || l.chars().count() > MAX_LABEL || !no_control(l) {
-            return Err(invalid(format!("a label is 1 to {MAX_LABEL} characters on one line")));
+            return Err(invalid(
+                FieldName::Labels,
+                format!("a label is 1 to {MAX_LABEL} characters on one line"),
+            ));
         }
         if !out.iter().any(|o| o == l) {
             out.push(l.to_string());
@@ -56,8 +87,8 @@ pub fn check_labels(labels: &[String]) -> Result<Vec<String>, OpError> {
 }
 
 /// A due date: `YYYY-MM-DD`, a real day of the calendar.
-pub fn check_due_date(d: &str) -> Result<(), OpError> {
-    let bad = || invalid(format!("due_date {d:?} is not a date of the form YYYY-MM-DD"));
+pub fn check_due_date(d: &str) -> Result<(), Invalid> {
+    let bad = || invalid(FieldName::DueDate, format!("due_date {d:?} is not a date of the form YYYY-MM-DD"));
     let b = d.as_bytes();
     if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
         return Err(bad());
@@ -83,21 +114,24 @@ pub fn check_due_date(d: &str) -> Result<(), OpError> {
 }
 
 /// A column name: trimmed, 1 to 60 characters, one line.
-pub fn check_status_name(name: &str) -> Result<String, OpError> {
+pub fn check_status_name(name: &str) -> Result<String, Invalid> {
     let n = name.trim();
     if n.is_empty() || n.chars().count() > MAX_STATUS_NAME || !no_control(n) {
-        return Err(invalid(format!("a column name is 1 to {MAX_STATUS_NAME} characters on one line")));
+        return Err(invalid(
+            FieldName::ColumnName,
+            format!("a column name is 1 to {MAX_STATUS_NAME} characters on one line"),
+        ));
     }
     Ok(n.to_string())
 }
 
-pub fn check_color(c: &str) -> Result<String, OpError> {
-    color::parse(c).map_err(|e| OpError::Invalid(e.to_string()))
+pub fn check_color(c: &str) -> Result<String, Invalid> {
+    color::parse(c).map_err(|e| invalid(FieldName::Color, e.to_string()))
 }
 
-pub fn check_wip_limit(w: u32) -> Result<(), OpError> {
+pub fn check_wip_limit(w: u32) -> Result<(), Invalid> {
     if w == 0 || w > MAX_WIP_LIMIT {
-        return Err(invalid(format!("wip_limit must be 1 to {MAX_WIP_LIMIT}")));
+        return Err(invalid(FieldName::WipLimit, format!("wip_limit must be 1 to {MAX_WIP_LIMIT}")));
     }
     Ok(())
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use kanban_protocol::channel;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::board::{Change, Committed, OpError, Write};
+use crate::board::{Committed, OpError, Write};
 use crate::hub::Hub;
 use crate::store::Store;
 
@@ -38,9 +38,9 @@ impl Writer {
     }
 
     /// Commits one change and returns its event once it is committed and published.
-    pub async fn write(&self, by: i64, change: Change) -> Result<Committed, OpError> {
+    pub async fn write(&self, write: Write) -> Result<Committed, OpError> {
         let (reply, answer) = oneshot::channel();
-        let request = Request { write: Write { by, change }, reply };
+        let request = Request { write, reply };
         if self.tx.send(request).await.is_err() {
             return Err(OpError::Failed("the writer has stopped".into()));
         }
@@ -55,7 +55,10 @@ async fn run(store: Arc<dyn Store>, hub: Hub, mut rx: mpsc::Receiver<Request>) {
         match store.apply(writes).await {
             Ok(results) => {
                 for (result, reply) in results.into_iter().zip(replies) {
-                    if let Ok(c) = &result {
+                    // A change answered again under its key was broadcast the first time.
+                    if let Ok(c) = &result
+                        && !c.replayed
+                    {
                         hub.publish(&channel::private_channel(c.project_id), c.event, &c.data, None);
                     }
                     let _ = reply.send(result);

@@ -579,3 +579,47 @@ async fn order_keys_stay_short_under_any_sequence_of_placements() {
         log["events"].as_array().unwrap().iter().filter(|e| e["data"]["rekeyed"].is_array()).count();
     assert!(respaced > 0, "some change re-spaced its list");
 }
+
+/// A change sent again under its `Idempotency-Key` (a client that lost the answer, an
+/// offline queue replayed) is answered with its first event and made once; another
+/// user's same key is another change.
+#[tokio::test]
+async fn a_change_sent_twice_under_one_key_is_made_once() {
+    let (server, token, pid, _) = setup().await;
+    let bob = server.user("bob").await;
+    kanban_server::admin::project_grant(
+        server.server.store().as_ref(),
+        "alpha",
+        "bob",
+        "member".parse().unwrap(),
+    )
+    .await
+    .unwrap();
+    let mut follower = Follower::start(&server, &token, pid).await;
+    let send = |token: &str, key: &str| {
+        let req = server
+            .http
+            .post(server.url(&format!("/api/projects/{pid}/tasks")))
+            .bearer_auth(token)
+            .header("idempotency-key", key)
+            .json(&json!({"title": "only once"}));
+        async move {
+            let res = req.send().await.unwrap();
+            (res.status().as_u16(), res.json::<Value>().await.unwrap())
+        }
+    };
+    let (first_status, first) = send(&token, "k-1").await;
+    let (again_status, again) = send(&token, "k-1").await;
+    assert_eq!((first_status, again_status), (201, 201));
+    assert_eq!(first, again, "the same event, not a second card");
+    let (_, bobs) = send(&bob, "k-1").await;
+    assert_ne!(bobs["rev"], first["rev"], "bob's key is bob's");
+    let board = snapshot(&server, &token, pid).await;
+    assert_eq!(board.tasks.len(), 2);
+    // The second answer was not broadcast again: the follower sees two events.
+    let names = follower.follow_to(board.rev).await;
+    assert_eq!(names, ["task-created", "task-created"]);
+    assert!(follower.ws.drain().await.is_empty());
+    let (status, _) = send(&token, &"x".repeat(101)).await;
+    assert_eq!(status, 400, "a key too long is refused");
+}

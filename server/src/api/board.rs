@@ -12,16 +12,17 @@ use serde::Deserialize;
 
 use super::AppState;
 use super::error::{ApiError, ApiResult};
-use super::extract::{CurrentUser, Json, Path, Query};
-use crate::board::{Change, Committed};
+use super::extract::{Author, CurrentUser, Json, Path, Query};
+use crate::board::{Change, Committed, Write};
 use crate::store::EventsAfter;
 
 fn json_text(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-async fn commit(state: &AppState, by: i64, change: Change, status: StatusCode) -> ApiResult<Response> {
-    let Committed { data, .. } = state.writer.write(by, change).await?;
+async fn commit(state: &AppState, author: Author, change: Change, status: StatusCode) -> ApiResult<Response> {
+    let write = Write { by: author.user.id, change, key: author.key };
+    let Committed { data, .. } = state.writer.write(write).await?;
     Ok(json_text(status, data.to_string()))
 }
 
@@ -70,64 +71,64 @@ pub async fn events(
 
 pub async fn create_task(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    author: Author,
     Path(project_id): Path<i64>,
     Json(new): Json<NewTask>,
 ) -> ApiResult<Response> {
-    commit(&state, user.id, Change::CreateTask { project_id, new }, StatusCode::CREATED).await
+    commit(&state, author, Change::CreateTask { project_id, new }, StatusCode::CREATED).await
 }
 
 pub async fn update_task(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    author: Author,
     Path(task_id): Path<i64>,
     Json(patch): Json<TaskPatch>,
 ) -> ApiResult<Response> {
-    commit(&state, user.id, Change::UpdateTask { task_id, patch }, StatusCode::OK).await
+    commit(&state, author, Change::UpdateTask { task_id, patch }, StatusCode::OK).await
 }
 
 pub async fn move_task(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    author: Author,
     Path(task_id): Path<i64>,
     Json(to): Json<MoveTask>,
 ) -> ApiResult<Response> {
-    commit(&state, user.id, Change::MoveTask { task_id, to }, StatusCode::OK).await
+    commit(&state, author, Change::MoveTask { task_id, to }, StatusCode::OK).await
 }
 
 pub async fn delete_task(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    author: Author,
     Path(task_id): Path<i64>,
 ) -> ApiResult<Response> {
-    commit(&state, user.id, Change::DeleteTask { task_id }, StatusCode::OK).await
+    commit(&state, author, Change::DeleteTask { task_id }, StatusCode::OK).await
 }
 
 pub async fn create_status(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    author: Author,
     Path(project_id): Path<i64>,
     Json(new): Json<NewStatus>,
 ) -> ApiResult<Response> {
-    commit(&state, user.id, Change::CreateStatus { project_id, new }, StatusCode::CREATED).await
+    commit(&state, author, Change::CreateStatus { project_id, new }, StatusCode::CREATED).await
 }
 
 pub async fn update_status(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    author: Author,
     Path(status_id): Path<i64>,
     Json(patch): Json<StatusPatch>,
 ) -> ApiResult<Response> {
-    commit(&state, user.id, Change::UpdateStatus { status_id, patch }, StatusCode::OK).await
+    commit(&state, author, Change::UpdateStatus { status_id, patch }, StatusCode::OK).await
 }
 
 pub async fn move_status(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    author: Author,
     Path(status_id): Path<i64>,
     Json(to): Json<MoveStatus>,
 ) -> ApiResult<Response> {
-    commit(&state, user.id, Change::MoveStatus { status_id, to }, StatusCode::OK).await
+    commit(&state, author, Change::MoveStatus { status_id, to }, StatusCode::OK).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -137,9 +138,9 @@ pub struct DeleteStatus {
 
 pub async fn delete_status(
     State(state): State<AppState>,
-    CurrentUser(user): CurrentUser,
+    author: Author,
     Path(status_id): Path<i64>,
     Query(DeleteStatus { move_to }): Query<DeleteStatus>,
 ) -> ApiResult<Response> {
-    commit(&state, user.id, Change::DeleteStatus { status_id, move_to }, StatusCode::OK).await
+    commit(&state, author, Change::DeleteStatus { status_id, move_to }, StatusCode::OK).await
 }

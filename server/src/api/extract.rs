@@ -25,6 +25,39 @@ impl FromRequestParts<AppState> for CurrentUser {
     }
 }
 
+/// Who makes a change, and the key their client gave it (`Idempotency-Key`: the same
+/// key again is answered with the change's first event instead of a second change).
+pub struct Author {
+    pub user: User,
+    pub key: Option<String>,
+}
+
+/// The longest `Idempotency-Key` taken (a UUID is 36 characters).
+const MAX_KEY: usize = 100;
+
+impl FromRequestParts<AppState> for Author {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
+        let key = match parts.headers.get("idempotency-key") {
+            None => None,
+            Some(value) => {
+                let key = value.to_str().ok().filter(|k| {
+                    !k.is_empty() && k.len() <= MAX_KEY && k.bytes().all(|b| b.is_ascii_graphic())
+                });
+                let key = key.ok_or_else(|| {
+                    ApiError::bad_request(format!(
+                        "Idempotency-Key must be 1 to {MAX_KEY} visible ASCII characters"
+                    ))
+                })?;
+                Some(key.to_string())
+            }
+        };
+        Ok(Author { user, key })
+    }
+}
+
 /// The holder of the request's bearer token, with the token's id (for what must
 /// lapse with the token, such as a channel signature).
 pub struct Bearer(pub TokenHolder);

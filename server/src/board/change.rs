@@ -12,6 +12,9 @@ pub use kanban_protocol::request::Change;
 pub struct Write {
     pub by: i64,
     pub change: Change,
+    /// The client's key for this change (`Idempotency-Key`): the same key again
+    /// is answered with the change's first event, not made twice.
+    pub key: Option<String>,
 }
 
 /// A committed change: the event to broadcast, already encoded.
@@ -23,6 +26,8 @@ pub struct Committed {
     /// The event's data (`{rev, by, ...}`), the same text for the log, the channel
     /// and the answer to the writer.
     pub data: Arc<str>,
+    /// Made earlier under the same key: answered again, not broadcast again.
+    pub replayed: bool,
 }
 
 /// The object a stale change found, as it is now.

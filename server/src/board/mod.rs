@@ -12,7 +12,7 @@ mod storage;
 mod tasks;
 
 use kanban_protocol::event::{BoardChange, BoardEvent};
-use kanban_protocol::model::Rekeyed;
+use kanban_protocol::model::{Rekeyed, events};
 
 pub use change::{Change, Committed, Current, OpError, Write};
 pub use storage::{BoardTx, List, NewStatusRow, NewTaskRow, TxResult};
@@ -22,7 +22,21 @@ pub use storage::{BoardTx, List, NewStatusRow, NewTaskRow, TxResult};
 /// change wrote (its savepoint); nothing of a refused change is kept.
 pub fn apply(tx: &mut dyn BoardTx, write: Write) -> Result<Committed, OpError> {
     let by = write.by;
-    match write.change {
+    if let Some(key) = &write.key
+        && let Some((project_id, rev, name, data)) = tx.applied(by, key)?
+    {
+        let event = events::ALL.into_iter().find(|n| *n == name).ok_or(OpError::NotFound("event"))?;
+        return Ok(Committed { project_id, rev, event, data: data.into(), replayed: true });
+    }
+    let committed = make(tx, by, write.change)?;
+    if let Some(key) = &write.key {
+        tx.remember(by, key, &committed)?;
+    }
+    Ok(committed)
+}
+
+fn make(tx: &mut dyn BoardTx, by: i64, change: Change) -> Result<Committed, OpError> {
+    match change {
         Change::CreateTask { project_id, new } => tasks::create(tx, by, project_id, new),
         Change::UpdateTask { task_id, patch } => tasks::update(tx, by, task_id, patch),
         Change::MoveTask { task_id, to } => tasks::move_to(tx, by, task_id, to),
@@ -62,5 +76,5 @@ fn record(
     let event = BoardEvent { rev, by, change, rekeyed };
     let text = event.encode();
     tx.log_event(project_id, rev, event.name(), &text)?;
-    Ok(Committed { project_id, rev, event: event.name(), data: text.into() })
+    Ok(Committed { project_id, rev, event: event.name(), data: text.into(), replayed: false })
 }

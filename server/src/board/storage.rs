@@ -92,4 +92,10 @@ pub trait BoardTx {
     fn next_rev(&mut self, project_id: i64) -> TxResult<u64>;
     /// Keeps a committed change's event for `events?after`.
     fn log_event(&mut self, project_id: i64, rev: u64, name: &str, data: &str) -> TxResult<()>;
+
+    /// The change `user_id` made earlier under `key`: its project, revision, event
+    /// name and data.
+    fn applied(&mut self, user_id: i64, key: &str) -> TxResult<Option<(i64, u64, String, String)>>;
+    /// Remembers that `user_id`'s change under `key` made this event.
+    fn remember(&mut self, user_id: i64, key: &str, committed: &super::Committed) -> TxResult<()>;
 }

@@ -51,6 +51,13 @@ pub fn apply(
             tx.prepare_cached("DELETE FROM events WHERE project_id = ? AND rev <= ?")?
                 .execute((project_id, (rev - retention) as i64))?;
         }
+        // Keys of changes are kept a week: long enough for any replay.
+        if rev.is_multiple_of(64) {
+            tx.prepare_cached(
+                "DELETE FROM applied_requests WHERE at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-7 days')",
+            )?
+            .execute([])?;
+        }
     }
     tx.commit()?;
     Ok(out)
@@ -254,6 +261,24 @@ impl BoardTx for Tx<'_> {
     fn log_event(&mut self, project_id: i64, rev: u64, name: &str, data: &str) -> TxResult<()> {
         let sql = "INSERT INTO events (project_id, rev, name, data) VALUES (?, ?, ?, ?)";
         self.0.prepare_cached(sql)?.execute((project_id, rev as i64, name, data))?;
+        Ok(())
+    }
+
+    fn applied(&mut self, user_id: i64, key: &str) -> TxResult<Option<(i64, u64, String, String)>> {
+        let sql = "SELECT project_id, rev, name, data FROM applied_requests WHERE user_id = ? AND key = ?";
+        let found = self
+            .0
+            .prepare_cached(sql)?
+            .query_row((user_id, key), |r| Ok((r.get(0)?, r.get::<_, i64>(1)? as u64, r.get(2)?, r.get(3)?)))
+            .optional()?;
+        Ok(found)
+    }
+
+    fn remember(&mut self, user_id: i64, key: &str, committed: &Committed) -> TxResult<()> {
+        let sql = "INSERT INTO applied_requests (user_id, key, project_id, rev, name, data) VALUES (?, ?, ?, ?, ?, ?)";
+        let values =
+            (user_id, key, committed.project_id, committed.rev as i64, committed.event, &*committed.data);
+        self.0.prepare_cached(sql)?.execute(values)?;
         Ok(())
     }
 }

@@ -28,8 +28,9 @@ async fn a_refused_change_in_a_batch_leaves_the_others_committed_in_order() {
         Change::DeleteStatus { status_id: first_column, move_to: None },
         create(pid, "B", None),
     ];
-    let mut writes: Vec<Write> = batch.into_iter().map(|change| Write { by: ann.id, change }).collect();
-    writes.push(Write { by: vic.id, change: create(pid, "by a viewer", None) });
+    let mut writes: Vec<Write> =
+        batch.into_iter().map(|change| Write { by: ann.id, change, key: None }).collect();
+    writes.push(Write { by: vic.id, change: create(pid, "by a viewer", None), key: None });
     let results = store.apply(writes).await.unwrap();
 
     let revs: Vec<Option<u64>> = results.iter().map(|r| r.as_ref().ok().map(|c| c.rev)).collect();

@@ -32,11 +32,18 @@ pub enum Step {
 }
 
 impl Client {
-    /// Starts the network session for `api` and an app around it.
+    /// Starts the network session for `api` and an app around it; changes that wait
+    /// for the server are kept in memory only.
     pub fn start(api: Api, app: App) -> Client {
+        Self::start_with_queue(api, app, None)
+    }
+
+    /// Like [`Client::start`], keeping the changes that wait for the server in
+    /// `queue` (and sending those an earlier run left there first).
+    pub fn start_with_queue(api: Api, app: App, queue: Option<std::path::PathBuf>) -> Client {
         let (sender, actions) = mpsc::channel(1024);
         let (requests, request_rx) = mpsc::unbounded_channel();
-        let writes = writer::spawn(api.clone(), sender.clone());
+        let writes = writer::spawn(api.clone(), sender.clone(), queue);
         tokio::spawn(session::run(api, sender.clone(), request_rx));
         Client { app, actions, sender, requests, writes }
     }

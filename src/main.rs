@@ -125,6 +125,7 @@ async fn main() -> anyhow::Result<()> {
              `kanban-tui login` (this build has no embedded server)"
         ),
     };
-    let client = Client::start(api, app);
+    let queue = settings::queue_file(api.base());
+    let client = Client::start_with_queue(api, app, queue);
     terminal::run(client, Theme::from_env(), cli.fps).await
 }

@@ -22,6 +22,26 @@ pub fn config_dir() -> Option<PathBuf> {
     directories::ProjectDirs::from("", "", "kanban").map(|d| d.config_dir().to_path_buf())
 }
 
+/// Where changes waiting for a server are kept: `KANBAN_STATE_DIR`, or the
+/// platform's state directory (e.g. `~/.local/state/kanban`; the local data
+/// directory where there is none).
+pub fn state_dir() -> Option<PathBuf> {
+    if let Some(dir) = std::env::var_os("KANBAN_STATE_DIR") {
+        return Some(PathBuf::from(dir));
+    }
+    let dirs = directories::ProjectDirs::from("", "", "kanban")?;
+    Some(dirs.state_dir().unwrap_or_else(|| dirs.data_local_dir()).to_path_buf())
+}
+
+/// The file of changes waiting for `server`: one per server, named after it.
+pub fn queue_file(server: &str) -> Option<PathBuf> {
+    let name: String = server
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '_' })
+        .collect();
+    state_dir().map(|d| d.join(format!("waiting-{name}.json")))
+}
+
 fn login_file() -> Option<PathBuf> {
     config_dir().map(|d| d.join("login.json"))
 }

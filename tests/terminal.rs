@@ -28,7 +28,10 @@ async fn two_terminals_share_a_board_live() {
     let url = server.url("");
     let tmux = Tmux::new("share");
     let cfg = tempfile::tempdir().unwrap();
-    let env = [("KANBAN_CONFIG_DIR", cfg.path().to_str().unwrap())];
+    let env = [
+        ("KANBAN_CONFIG_DIR", cfg.path().to_str().unwrap()),
+        ("KANBAN_STATE_DIR", cfg.path().to_str().unwrap()),
+    ];
     tmux.start("ann", 100, 24, &format!("{BIN} --server {url} --token {ann}"), &env);
     tmux.start("bob", 100, 24, &format!("{BIN} --server {url} --token {bob}"), &env);
     for who in ["ann", "bob"] {
@@ -75,7 +78,11 @@ async fn the_run_command_opens_a_working_board_with_nothing_else() {
     let data = tempfile::tempdir().unwrap();
     let cfg = tempfile::tempdir().unwrap();
     let tmux = Tmux::new("embedded");
-    let env = [("KANBAN_CONFIG_DIR", cfg.path().to_str().unwrap()), ("USER", "newcomer")];
+    let env = [
+        ("KANBAN_CONFIG_DIR", cfg.path().to_str().unwrap()),
+        ("KANBAN_STATE_DIR", cfg.path().to_str().unwrap()),
+        ("USER", "newcomer"),
+    ];
     let command = format!("{BIN} --data-dir {} --port 0", data.path().display());
     tmux.start("me", 110, 24, &command, &env);
     let screen = tmux.wait_for("me", "the embedded board", false, |s| {
@@ -144,7 +151,10 @@ async fn emoji_titles_keep_the_borders_in_place() {
     let url = server.url("");
     let tmux = Tmux::new("emoji");
     let cfg = tempfile::tempdir().unwrap();
-    let env = [("KANBAN_CONFIG_DIR", cfg.path().to_str().unwrap())];
+    let env = [
+        ("KANBAN_CONFIG_DIR", cfg.path().to_str().unwrap()),
+        ("KANBAN_STATE_DIR", cfg.path().to_str().unwrap()),
+    ];
     tmux.start("ann", 96, 30, &format!("{BIN} --server {url} --token {ann}"), &env);
     let mut screen =
         tmux.wait_for("ann", "the board", false, |s| s.contains("keycap") && s.contains("online"));
@@ -189,7 +199,10 @@ async fn a_revoked_member_sees_the_board_go_and_why() {
     let url = server.url("");
     let tmux = Tmux::new("revoked");
     let cfg = tempfile::tempdir().unwrap();
-    let env = [("KANBAN_CONFIG_DIR", cfg.path().to_str().unwrap())];
+    let env = [
+        ("KANBAN_CONFIG_DIR", cfg.path().to_str().unwrap()),
+        ("KANBAN_STATE_DIR", cfg.path().to_str().unwrap()),
+    ];
     tmux.start("bob", 100, 24, &format!("{BIN} --server {url} --token {bob}"), &env);
     tmux.wait_for("bob", "the board", false, |s| s.contains("Secret plan") && s.contains("online"));
     let store = server.server.store().clone();
@@ -216,7 +229,10 @@ async fn a_refused_value_stays_in_the_form_and_esc_asks() {
     let url = server.url("");
     let tmux = Tmux::new("form");
     let cfg = tempfile::tempdir().unwrap();
-    let env = [("KANBAN_CONFIG_DIR", cfg.path().to_str().unwrap())];
+    let env = [
+        ("KANBAN_CONFIG_DIR", cfg.path().to_str().unwrap()),
+        ("KANBAN_STATE_DIR", cfg.path().to_str().unwrap()),
+    ];
     tmux.start("ann", 100, 30, &format!("{BIN} --server {url} --token {ann}"), &env);
     tmux.wait_for("ann", "the board", false, |s| s.contains("Todo") && s.contains("online"));
     tmux.keys("ann", &["n"]);

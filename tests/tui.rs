@@ -466,3 +466,45 @@ async fn a_save_the_server_refuses_comes_back_with_the_reason() {
     let Mode::Form(form) = &ann.app.mode else { unreachable!() };
     assert_eq!(form.title.lines(), ["Ship it"], "nothing typed is lost");
 }
+
+/// Offline, a change waits: kept on disk, shown as waiting, sent when the server is
+/// back, and made exactly once even when the client was quit and started again
+/// meanwhile (the restarted client replays it under the same key).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_card_made_offline_survives_a_quit_and_lands_once() {
+    let (mut server, [ann_token, _], ann, mut bob) = two_with_tokens().await;
+    drop(ann);
+    let state = tempfile::tempdir().unwrap();
+    let queue = state.path().join("waiting.json");
+    let url = server.url("");
+    let start = |queue: &std::path::Path| {
+        Client::start_with_queue(Api::new(&url, &ann_token), App::new(60, None), Some(queue.into()))
+    };
+    let mut ann = start(&queue);
+    ready(&mut ann).await;
+
+    let addr = server.addr();
+    server.stop().await;
+    until(&mut ann, "ann offline", |a| matches!(a.connection, Connection::Offline { .. })).await;
+    keys(&mut ann, &[KeyCode::Char('n')]).await;
+    typed(&mut ann, "Written offline").await;
+    keys(&mut ann, &[KeyCode::Enter]).await;
+    until(&mut ann, "the card waiting", |a| a.waiting.len() == 1).await;
+    let kept = std::fs::read_to_string(&queue).expect("the queue is on disk");
+    assert!(kept.contains("Written offline"), "{kept}");
+
+    // ann quits; a new run finds the change and waits with it.
+    drop(ann);
+    let mut ann = start(&queue);
+    until(&mut ann, "the kept change, waiting again", |a| a.waiting.len() == 1).await;
+
+    server.resume_at(addr).await;
+    until_both(&mut ann, &mut bob, "the card on bob's board", |a| titles(a, 0) == ["Written offline"]).await;
+    until(&mut ann, "nothing waiting", |a| a.waiting.is_empty() && titles(a, 0) == ["Written offline"]).await;
+    let board =
+        server.get(&format!("/api/projects/{}/board", ann.app.project_id.unwrap()), Some(&ann_token)).await;
+    let count =
+        board.1["tasks"].as_array().unwrap().iter().filter(|t| t["title"] == "Written offline").count();
+    assert_eq!(count, 1, "made exactly once");
+    assert!(!queue.exists(), "the queue is gone once sent");
+}

@@ -112,8 +112,10 @@ pub struct MoveStatus {
 }
 
 /// A change of a board: one REST call, one committed event. The client sends
-/// these; the server's writer applies them.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// these (and keeps those it could not send yet, in this form); the server's writer
+/// applies them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
     CreateTask { project_id: i64, new: NewTask },
     UpdateTask { task_id: i64, patch: TaskPatch },

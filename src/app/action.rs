@@ -62,6 +62,9 @@ pub enum NetEvent {
         message: String,
         field: Option<FieldName>,
     },
+    /// Changes the server could not be reached for, oldest first: kept, and sent
+    /// again until it answers (empty once they all went).
+    Waiting(Vec<Change>),
     /// A request failed.
     Failed(String),
     /// The server refused us in a way waiting will not change (the token is no
@@ -71,6 +74,7 @@ pub enum NetEvent {
     /// A change of a card we asked for was refused because the card changed
     /// meanwhile; `current` is the card as it is now.
     Stale {
+        change: Box<Change>,
         message: String,
         current: Box<Task>,
     },

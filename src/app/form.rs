@@ -190,6 +190,42 @@ impl CardForm {
         form
     }
 
+    /// A form holding a new card that was not made (kept from an earlier run).
+    pub fn from_new(new: &NewTask, members: Vec<Member>) -> Self {
+        let mut form = Self::new_card(new.status_id.unwrap_or(0), members);
+        form.title = text(&new.title);
+        form.description = text(new.description.as_deref().unwrap_or(""));
+        form.labels = text(&new.labels.clone().unwrap_or_default().join(", "));
+        form.due = text(new.due_date.as_deref().unwrap_or(""));
+        form.assignee = new.assignee_id;
+        form.priority = new.priority.unwrap_or_default();
+        form.refocus();
+        form
+    }
+
+    /// Puts a patch's values into the form (a change kept from an earlier run).
+    pub fn apply(&mut self, patch: &TaskPatch) {
+        if let Some(t) = &patch.title {
+            self.title = text(t);
+        }
+        if let Some(d) = &patch.description {
+            self.description = text(d);
+        }
+        if let Some(l) = &patch.labels {
+            self.labels = text(&l.join(", "));
+        }
+        if let Some(d) = &patch.due_date {
+            self.due = text(d.as_deref().unwrap_or(""));
+        }
+        if let Some(a) = patch.assignee_id {
+            self.assignee = a;
+        }
+        if let Some(p) = patch.priority {
+            self.priority = p;
+        }
+        self.refocus();
+    }
+
     /// Moves an edit refused as stale onto `current`, the card as it is now: each
     /// field this form changed keeps this form's value, each field it left alone
     /// takes the current one, so saving again changes only what this form changed.

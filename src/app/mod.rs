@@ -103,6 +103,8 @@ pub struct App {
     /// value, a conflict, the server) comes back with the reason, so that no typing
     /// is lost.
     drafts: Vec<Draft>,
+    /// Changes waiting for the server, oldest first (shown on the board as pending).
+    pub waiting: Vec<Change>,
     /// Refused forms waiting for the keyboard (another form or box had it).
     unsaved: Vec<CardForm>,
     pub quit: bool,
@@ -130,6 +132,7 @@ impl App {
             throttle: CursorThrottle::new(fps),
             select_created: false,
             drafts: Vec::new(),
+            waiting: Vec::new(),
             unsaved: Vec::new(),
             quit: false,
         }

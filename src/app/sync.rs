@@ -101,13 +101,17 @@ impl App {
                 self.not_saved(*change, message, field);
                 Vec::new()
             }
+            NetEvent::Waiting(changes) => {
+                self.waiting = changes;
+                Vec::new()
+            }
             NetEvent::Failed(message) => {
                 self.error(message);
                 Vec::new()
             }
             NetEvent::Refused(reason) => self.refused(reason),
-            NetEvent::Stale { message, current } => {
-                self.stale(message, *current);
+            NetEvent::Stale { change, message, current } => {
+                self.stale(*change, message, *current);
                 Vec::new()
             }
             NetEvent::Present(members) => {
@@ -175,10 +179,12 @@ impl App {
         }
     }
 
-    /// A change was not made. A form's comes back with the reason beside the field
-    /// at fault; any other is said in the status bar.
+    /// A change was not made. A card's comes back in its form (the one it was sent
+    /// from, or, for a change kept from an earlier run, one made from it) with the
+    /// reason beside the field at fault; any other is said in the status bar.
     fn not_saved(&mut self, change: Change, message: String, field: Option<FieldName>) {
-        match self.take_draft(|sent| *sent == change) {
+        let form = self.take_draft(|sent| *sent == change).or_else(|| self.form_of(&change, None));
+        match form {
             Some(mut form) => {
                 let field = field.and_then(Field::of);
                 if let Some(f) = field {
@@ -191,13 +197,39 @@ impl App {
         }
     }
 
+    /// A form holding what `change` (a card's) would have done, over the card as it
+    /// is (`current`, or as this board has it).
+    fn form_of(&self, change: &Change, current: Option<&Task>) -> Option<Box<CardForm>> {
+        let board = self.board.as_ref()?;
+        let members = board.members.clone();
+        match change {
+            Change::CreateTask { new, .. } => Some(Box::new(CardForm::from_new(new, members))),
+            Change::UpdateTask { task_id, patch } => {
+                let task = current.or_else(|| board.task(*task_id))?;
+                let mut form = CardForm::edit(task, members, false);
+                form.apply(patch);
+                Some(Box::new(form))
+            }
+            _ => None,
+        }
+    }
+
     /// An edit refused because the card changed meanwhile: the form comes back
     /// over the card as it is now, with this user's changes in it.
-    fn stale(&mut self, message: String, current: Task) {
+    fn stale(&mut self, change: Change, message: String, current: Task) {
         let id = current.id;
-        match self.take_draft(|sent| matches!(sent, Change::UpdateTask { task_id, .. } if *task_id == id)) {
+        let draft =
+            self.take_draft(|sent| matches!(sent, Change::UpdateTask { task_id, .. } if *task_id == id));
+        let form = match draft {
             Some(mut form) => {
                 form.rebase(current);
+                Some(form)
+            }
+            // A change kept from an earlier run: its values over the card as it is.
+            None => self.form_of(&change, Some(&current)),
+        };
+        match form {
+            Some(mut form) => {
                 // Instead of the server's wording (versions), what to do now.
                 form.error = Some((
                     None,

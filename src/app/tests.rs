@@ -425,6 +425,7 @@ fn an_edit_refused_as_stale_comes_back_with_the_typing_over_the_current_card() {
     let current =
         Task { description: "bob's words".into(), version: 2, ..task(11, 1, "V", "Write the README") };
     app.update(Action::Net(NetEvent::Stale {
+        change: Box::new(sent[0].clone()),
         message: "the task changed meanwhile: version 1 was given, it is at 2".into(),
         current: Box::new(current),
     }));
@@ -447,10 +448,12 @@ fn a_refused_save_waits_for_the_keyboard_and_then_comes_back() {
     let mut app = app_with(Role::Owner);
     key(&mut app, KeyCode::Enter);
     key(&mut app, KeyCode::Char('!'));
-    assert_eq!(writes(ctrl(&mut app, 's')).len(), 1);
+    let sent = writes(ctrl(&mut app, 's'));
+    assert_eq!(sent.len(), 1);
     key(&mut app, KeyCode::Char('/')); // the filter prompt is open when the answer comes
     let current = Task { version: 2, ..task(11, 1, "V", "Write the README") };
     app.update(Action::Net(NetEvent::Stale {
+        change: Box::new(sent[0].clone()),
         message: "changed meanwhile".into(),
         current: Box::new(current),
     }));
@@ -573,4 +576,28 @@ fn offline_cursor_moves_wait_without_a_timer() {
         app.cursor_due(later),
         Some(Command::Net(Request::Cursor(CursorPos { status_id: 1, task_id: Some(13) })))
     );
+}
+
+/// A change kept from an earlier run and refused when it is finally sent opens in a
+/// form made from it, with the reason: never dropped unseen.
+#[test]
+fn a_kept_change_refused_on_replay_opens_in_its_form() {
+    use kanban_protocol::check::FieldName;
+    use kanban_protocol::request::NewTask;
+    let mut app = app_with(Role::Owner);
+    let new = NewTask { title: "From yesterday".into(), status_id: Some(2), ..NewTask::default() };
+    let change = Change::CreateTask { project_id: 1, new };
+    app.update(Action::Net(NetEvent::Waiting(vec![change.clone()])));
+    assert_eq!(app.waiting.len(), 1);
+    app.update(Action::Net(NetEvent::NotSaved {
+        change: Box::new(change),
+        message: "due_date \"x\" is not a date".into(),
+        field: Some(FieldName::DueDate),
+    }));
+    let Mode::Form(form) = &app.mode else { panic!("a form: {:?}", app.mode) };
+    assert_eq!(form.title.lines(), ["From yesterday"]);
+    assert_eq!(form.status_id, 2);
+    assert_eq!(form.error.as_ref().map(|(f, _)| *f), Some(Some(Field::Due)));
+    app.update(Action::Net(NetEvent::Waiting(vec![])));
+    assert!(app.waiting.is_empty());
 }

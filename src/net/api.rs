@@ -59,6 +59,11 @@ impl Api {
         Api { http, base: base.trim_end_matches('/').to_string(), token: token.to_string(), tls }
     }
 
+    /// The server's URL.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
     /// The TLS configuration for the WebSocket, if any.
     pub fn tls(&self) -> Option<Arc<rustls::ClientConfig>> {
         self.tls.clone()
@@ -82,9 +87,24 @@ impl Api {
         path: &str,
         body: Option<&Value>,
     ) -> Result<T, ApiError> {
+        self.call_keyed(method, path, body, None).await
+    }
+
+    /// A call under an `Idempotency-Key`: sent again with the same key, a change is
+    /// answered with its first event instead of being made twice.
+    async fn call_keyed<T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        key: Option<&str>,
+    ) -> Result<T, ApiError> {
         let mut req = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);
         if let Some(b) = body {
             req = req.json(b);
+        }
+        if let Some(key) = key {
+            req = req.header("idempotency-key", key);
         }
         let res = req.send().await.map_err(|e| ApiError::Unreachable(e.without_url().to_string()))?;
         let status = res.status();
@@ -163,39 +183,60 @@ impl Api {
         res.json().await.map_err(|e| ApiError::Garbled(e.to_string()))
     }
 
-    /// Makes a change; answers its event.
-    pub async fn write(&self, w: &Change) -> Result<BoardEvent, ApiError> {
-        let data: EventData = self.send_change(w).await?;
+    /// Makes a change under `key`; answers its event.
+    pub async fn write(&self, w: &Change, key: &str) -> Result<BoardEvent, ApiError> {
+        let data: EventData = self.send_change(w, key).await?;
         BoardEvent::decode(w.event(), data).map_err(|e| ApiError::Garbled(e.to_string()))
     }
 
-    async fn send_change(&self, w: &Change) -> Result<EventData, ApiError> {
+    async fn send_change(&self, w: &Change, key: &str) -> Result<EventData, ApiError> {
+        let key = Some(key);
         match w {
             Change::CreateTask { project_id, new } => {
-                self.call(Method::POST, &format!("/api/projects/{project_id}/tasks"), Some(&body(new))).await
+                self.call_keyed(
+                    Method::POST,
+                    &format!("/api/projects/{project_id}/tasks"),
+                    Some(&body(new)),
+                    key,
+                )
+                .await
             }
             Change::UpdateTask { task_id, patch } => {
-                self.call(Method::PATCH, &format!("/api/tasks/{task_id}"), Some(&body(patch))).await
-            }
-            Change::MoveTask { task_id, to } => {
-                self.call(Method::POST, &format!("/api/tasks/{task_id}/move"), Some(&body(to))).await
-            }
-            Change::DeleteTask { task_id } => {
-                self.call(Method::DELETE, &format!("/api/tasks/{task_id}"), None).await
-            }
-            Change::CreateStatus { project_id, new } => {
-                self.call(Method::POST, &format!("/api/projects/{project_id}/statuses"), Some(&body(new)))
+                self.call_keyed(Method::PATCH, &format!("/api/tasks/{task_id}"), Some(&body(patch)), key)
                     .await
             }
+            Change::MoveTask { task_id, to } => {
+                self.call_keyed(Method::POST, &format!("/api/tasks/{task_id}/move"), Some(&body(to)), key)
+                    .await
+            }
+            Change::DeleteTask { task_id } => {
+                self.call_keyed(Method::DELETE, &format!("/api/tasks/{task_id}"), None, key).await
+            }
+            Change::CreateStatus { project_id, new } => {
+                self.call_keyed(
+                    Method::POST,
+                    &format!("/api/projects/{project_id}/statuses"),
+                    Some(&body(new)),
+                    key,
+                )
+                .await
+            }
             Change::UpdateStatus { status_id, patch } => {
-                self.call(Method::PATCH, &format!("/api/statuses/{status_id}"), Some(&body(patch))).await
+                self.call_keyed(Method::PATCH, &format!("/api/statuses/{status_id}"), Some(&body(patch)), key)
+                    .await
             }
             Change::MoveStatus { status_id, to } => {
-                self.call(Method::POST, &format!("/api/statuses/{status_id}/move"), Some(&body(to))).await
+                self.call_keyed(
+                    Method::POST,
+                    &format!("/api/statuses/{status_id}/move"),
+                    Some(&body(to)),
+                    key,
+                )
+                .await
             }
             Change::DeleteStatus { status_id, move_to } => {
                 let query = move_to.map(|m| format!("?move_to={m}")).unwrap_or_default();
-                self.call(Method::DELETE, &format!("/api/statuses/{status_id}{query}"), None).await
+                self.call_keyed(Method::DELETE, &format!("/api/statuses/{status_id}{query}"), None, key).await
             }
         }
     }

@@ -17,8 +17,8 @@ use crate::geometry::{ColumnPlace, Screen};
 /// Markers shown by name before they collapse into `+N`.
 const MAX_MARKERS: usize = 3;
 
-pub fn board(frame: &mut Frame<'_>, app: &App, screen: &Screen, theme: Theme) {
-    let Some(board) = &app.board else {
+pub fn board(frame: &mut Frame<'_>, app: &App, shown: Option<&BoardState>, screen: &Screen, theme: Theme) {
+    let Some(board) = shown else {
         if let crate::app::Connection::Refused(reason) = &app.connection {
             let lines = vec![
                 Line::from(Span::styled(format!(" ✕ {}", clean(reason)), theme.error())),

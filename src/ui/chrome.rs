@@ -22,6 +22,12 @@ pub fn title(frame: &mut Frame<'_>, app: &App, screen: &Screen, theme: Theme) {
         }
     }
     spans.push(Span::styled(" │ ", theme.dim()));
+    if !app.waiting.is_empty() {
+        let n = app.waiting.len();
+        // Before the connection's state, which can be long.
+        let text = format!("{}{n} waiting │ ", super::pending::WAITING);
+        spans.push(Span::styled(text, theme.warn()));
+    }
     match &app.connection {
         Connection::Online => spans.push(Span::styled("● online", theme.ok())),
         Connection::Connecting => spans.push(Span::styled("◌ connecting…", theme.warn())),

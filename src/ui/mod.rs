@@ -3,6 +3,7 @@
 mod board;
 mod chrome;
 mod overlay;
+pub mod pending;
 pub mod text;
 pub mod theme;
 
@@ -15,10 +16,11 @@ pub use theme::Theme;
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame<'_>, app: &App, theme: Theme) {
     let area = frame.area();
-    let screen = geometry::layout(area.width, area.height, app.board.as_ref(), &app.selection, &app.filter);
+    let shown = pending::shown(app);
+    let screen = geometry::layout(area.width, area.height, shown.as_deref(), &app.selection, &app.filter);
     chrome::title(frame, app, &screen, theme);
     chrome::presence(frame, app, screen.presence, theme);
-    board::board(frame, app, &screen, theme);
+    board::board(frame, app, shown.as_deref(), &screen, theme);
     chrome::status(frame, app, screen.status, theme);
     match &app.mode {
         Mode::Board => {}

@@ -57,6 +57,11 @@ impl TestServer {
     pub async fn restart_in_place(&mut self) {
         let addr = self.addr();
         self.stop().await;
+        self.resume_at(addr).await;
+    }
+
+    /// Starts a stopped server again, on `addr` (its address before it stopped).
+    pub async fn resume_at(&mut self, addr: std::net::SocketAddr) {
         self.server = Server::open(self.dir.path(), &overrides(), self.limits.clone()).await.expect("reopen");
         self.running = Some(self.server.clone().spawn(addr).await.expect("bind the same address"));
     }

@@ -85,6 +85,16 @@ impl BoardState {
                     None => self.statuses.push(s.clone()),
                 }
             }
+            BoardChange::TaskRestored(t) => self.upsert_task(t.clone()),
+            BoardChange::StatusRestored { status, tasks } => {
+                match self.statuses.iter_mut().find(|x| x.id == status.id) {
+                    Some(x) => *x = status.clone(),
+                    None => self.statuses.push(status.clone()),
+                }
+                for t in tasks {
+                    self.upsert_task(t.clone());
+                }
+            }
             BoardChange::StatusDeleted { id, tasks, .. } => {
                 self.statuses.retain(|s| s.id != *id);
                 for t in tasks {

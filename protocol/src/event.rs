@@ -19,11 +19,18 @@ pub enum BoardChange {
     StatusCreated(Status),
     StatusUpdated(Status),
     StatusMoved(Status),
-    /// A column deleted; its cards moved to `moved_to` (the `tasks` as they are
-    /// now), or there were none.
+    /// A column deleted (to the trash); its cards moved to `moved_to` (the `tasks`
+    /// as they are now), or went with it.
     StatusDeleted {
         id: i64,
         moved_to: Option<i64>,
+        tasks: Vec<Task>,
+    },
+    /// A card back from the trash.
+    TaskRestored(Task),
+    /// A column back from the trash, with the cards deleted with it.
+    StatusRestored {
+        status: Status,
         tasks: Vec<Task>,
     },
 }
@@ -61,12 +68,17 @@ impl BoardChange {
             BoardChange::StatusUpdated(_) => events::STATUS_UPDATED,
             BoardChange::StatusMoved(_) => events::STATUS_MOVED,
             BoardChange::StatusDeleted { .. } => events::STATUS_DELETED,
+            BoardChange::TaskRestored(_) => events::TASK_RESTORED,
+            BoardChange::StatusRestored { .. } => events::STATUS_RESTORED,
         }
     }
 
     /// Whether re-keyed items of this change are columns (else cards).
     pub fn places_columns(&self) -> bool {
-        matches!(self, BoardChange::StatusCreated(_) | BoardChange::StatusMoved(_))
+        matches!(
+            self,
+            BoardChange::StatusCreated(_) | BoardChange::StatusMoved(_) | BoardChange::StatusRestored { .. }
+        )
     }
 }
 
@@ -92,6 +104,10 @@ impl BoardEvent {
             events::STATUS_CREATED => BoardChange::StatusCreated(status.ok_or(missing("status"))?),
             events::STATUS_UPDATED => BoardChange::StatusUpdated(status.ok_or(missing("status"))?),
             events::STATUS_MOVED => BoardChange::StatusMoved(status.ok_or(missing("status"))?),
+            events::TASK_RESTORED => BoardChange::TaskRestored(task.ok_or(missing("task"))?),
+            events::STATUS_RESTORED => {
+                BoardChange::StatusRestored { status: status.ok_or(missing("status"))?, tasks }
+            }
             _ => BoardChange::StatusDeleted { id: id.ok_or(missing("id"))?, moved_to, tasks },
         };
         Ok(BoardEvent { rev, by, change, rekeyed })
@@ -126,6 +142,11 @@ impl BoardEvent {
             BoardChange::StatusDeleted { id, moved_to, tasks } => {
                 data.id = Some(*id);
                 data.moved_to = *moved_to;
+                data.tasks = tasks.clone();
+            }
+            BoardChange::TaskRestored(t) => data.task = Some(t.clone()),
+            BoardChange::StatusRestored { status, tasks } => {
+                data.status = Some(status.clone());
                 data.tasks = tasks.clone();
             }
         }

@@ -186,6 +186,31 @@ pub struct Member {
     pub role: Role,
 }
 
+/// A card in the trash: when and by whom it was deleted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrashedTask {
+    pub task: Task,
+    pub deleted_at: String,
+    pub deleted_by: Option<i64>,
+}
+
+/// A column in the trash, with how many cards went with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrashedStatus {
+    pub status: Status,
+    pub cards: u64,
+    pub deleted_at: String,
+    pub deleted_by: Option<i64>,
+}
+
+/// `GET /api/projects/{pid}/trash`: what was deleted and can be restored, newest
+/// first. Cards deleted with their column come back with it, and are counted there.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Trash {
+    pub tasks: Vec<TrashedTask>,
+    pub statuses: Vec<TrashedStatus>,
+}
+
 /// `GET /api/projects/{pid}/board`: everything a client draws, at revision `rev`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Board {
@@ -226,9 +251,11 @@ pub mod events {
     pub const STATUS_UPDATED: &str = "status-updated";
     pub const STATUS_MOVED: &str = "status-moved";
     pub const STATUS_DELETED: &str = "status-deleted";
+    pub const TASK_RESTORED: &str = "task-restored";
+    pub const STATUS_RESTORED: &str = "status-restored";
 
     /// Every board event, in no particular order.
-    pub const ALL: [&str; 8] = [
+    pub const ALL: [&str; 10] = [
         TASK_CREATED,
         TASK_UPDATED,
         TASK_MOVED,
@@ -237,6 +264,8 @@ pub mod events {
         STATUS_UPDATED,
         STATUS_MOVED,
         STATUS_DELETED,
+        TASK_RESTORED,
+        STATUS_RESTORED,
     ];
 
     /// Whether `name` is a board event (and not, say, a client event).

@@ -117,14 +117,45 @@ pub struct MoveStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Change {
-    CreateTask { project_id: i64, new: NewTask },
-    UpdateTask { task_id: i64, patch: TaskPatch },
-    MoveTask { task_id: i64, to: MoveTask },
-    DeleteTask { task_id: i64 },
-    CreateStatus { project_id: i64, new: NewStatus },
-    UpdateStatus { status_id: i64, patch: StatusPatch },
-    MoveStatus { status_id: i64, to: MoveStatus },
-    DeleteStatus { status_id: i64, move_to: Option<i64> },
+    CreateTask {
+        project_id: i64,
+        new: NewTask,
+    },
+    UpdateTask {
+        task_id: i64,
+        patch: TaskPatch,
+    },
+    MoveTask {
+        task_id: i64,
+        to: MoveTask,
+    },
+    DeleteTask {
+        task_id: i64,
+    },
+    CreateStatus {
+        project_id: i64,
+        new: NewStatus,
+    },
+    UpdateStatus {
+        status_id: i64,
+        patch: StatusPatch,
+    },
+    MoveStatus {
+        status_id: i64,
+        to: MoveStatus,
+    },
+    DeleteStatus {
+        status_id: i64,
+        move_to: Option<i64>,
+    },
+    /// A card back from the trash.
+    RestoreTask {
+        task_id: i64,
+    },
+    /// A column back from the trash, with the cards deleted with it.
+    RestoreStatus {
+        status_id: i64,
+    },
 }
 
 impl Change {
@@ -140,6 +171,8 @@ impl Change {
             Change::UpdateStatus { .. } => events::STATUS_UPDATED,
             Change::MoveStatus { .. } => events::STATUS_MOVED,
             Change::DeleteStatus { .. } => events::STATUS_DELETED,
+            Change::RestoreTask { .. } => events::TASK_RESTORED,
+            Change::RestoreStatus { .. } => events::STATUS_RESTORED,
         }
     }
 }

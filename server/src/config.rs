@@ -57,6 +57,8 @@ pub struct Limits {
     pub header_timeout: Duration,
     /// Board events kept per project for catching up; older ones answer 410.
     pub event_retention: u64,
+    /// Days a deleted card or column stays in its project's trash.
+    pub trash_days: u32,
 }
 
 impl Default for Limits {
@@ -75,6 +77,7 @@ impl Default for Limits {
             write_timeout: Duration::from_secs(10),
             header_timeout: Duration::from_secs(10),
             event_retention: DEFAULT_EVENT_RETENTION,
+            trash_days: 30,
         }
     }
 }

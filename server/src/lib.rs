@@ -190,6 +190,7 @@ impl Server {
     ) -> std::io::Result<()> {
         let hub = self.state.hub.clone();
         let watcher = access::watch(self.state.store.clone(), hub.clone(), access::CHECK_EVERY);
+        let purger = purge_trash(self.state.store.clone(), hub.limits().trash_days);
         let header_timeout = hub.limits().header_timeout;
         let app = api::router(self.state);
         let signal_hub = hub.clone();
@@ -199,6 +200,7 @@ impl Server {
         })
         .await;
         watcher.abort();
+        purger.abort();
         // Upgraded sockets are not tracked by the HTTP server: wait for them here.
         let _ = tokio::time::timeout(Duration::from_secs(10), hub.closed()).await;
         Ok(())
@@ -223,6 +225,21 @@ impl Server {
         }));
         Ok(RunningServer { addr, stop: Some(tx), task })
     }
+}
+
+/// Empties the trash of what is older than `days`, at start and then hourly.
+fn purge_trash(store: Arc<dyn Store>, days: u32) -> JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut hourly = tokio::time::interval(Duration::from_secs(3600));
+        loop {
+            hourly.tick().await;
+            match store.purge_trash(days).await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(removed = n, days, "the trash emptied of what was older"),
+                Err(e) => tracing::warn!(error = %e, "cannot empty the trash"),
+            }
+        }
+    })
 }
 
 /// A server serving in the background.

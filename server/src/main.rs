@@ -79,6 +79,9 @@ struct LimitArgs {
     /// Seconds of client silence before the server pings.
     #[arg(long, env = "KANBAN_ACTIVITY_TIMEOUT", default_value_t = Limits::default().activity_timeout.as_secs())]
     activity_timeout: u64,
+    /// Days a deleted card or column stays in its project's trash.
+    #[arg(long, env = "KANBAN_TRASH_DAYS", default_value_t = Limits::default().trash_days)]
+    trash_days: u32,
     /// Seconds an HTTP connection has to send a request head (also how long an idle
     /// keep-alive connection stays open).
     #[arg(long, env = "KANBAN_HEADER_TIMEOUT", default_value_t = Limits::default().header_timeout.as_secs())]
@@ -98,6 +101,7 @@ impl LimitArgs {
             outbound_queue: self.outbound_queue,
             activity_timeout: Duration::from_secs(self.activity_timeout.max(1)),
             header_timeout: Duration::from_secs(self.header_timeout.max(1)),
+            trash_days: self.trash_days,
             ..Limits::default()
         }
     }

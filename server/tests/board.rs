@@ -224,7 +224,7 @@ async fn columns_create_rename_reorder_and_delete() {
     assert_eq!(names, ["Todo", "In Progress", "Done", "Code review"]);
     assert_eq!(follower.board.status(review).unwrap().color.as_deref(), Some("#2ec4b6"));
 
-    // A column holding cards is only deleted when told where they go.
+    // A column holding cards moves them where it is told, before it goes.
     for t in ["one", "two"] {
         let body = json!({"title": t, "status_id": review});
         assert_eq!(
@@ -232,8 +232,6 @@ async fn columns_create_rename_reorder_and_delete() {
             201
         );
     }
-    let (status, body) = server.rest("DELETE", &format!("/api/statuses/{review}"), &token, None).await;
-    assert_eq!(status, 409, "{body}");
     assert_eq!(
         server.rest("DELETE", &format!("/api/statuses/{review}?move_to={review}"), &token, None).await.0,
         422
@@ -622,4 +620,97 @@ async fn a_change_sent_twice_under_one_key_is_made_once() {
     assert!(follower.ws.drain().await.is_empty());
     let (status, _) = send(&token, &"x".repeat(101)).await;
     assert_eq!(status, 400, "a key too long is refused");
+}
+
+/// Deleted cards and columns go to the project's trash: listed there, restorable by
+/// anyone who may write (events bring them back on every board, where they were),
+/// and purged after the retention.
+#[tokio::test]
+async fn the_trash_keeps_what_was_deleted_until_it_is_restored_or_purged() {
+    let (server, token, pid, cols) = setup().await;
+    let vic = server.user("vic").await;
+    let other = server.user("other").await;
+    let store = server.server.store().clone();
+    kanban_server::admin::project_grant(store.as_ref(), "alpha", "vic", "viewer".parse().unwrap())
+        .await
+        .unwrap();
+    let ids = cards(&server, &token, pid, 3).await;
+    let mut follower = Follower::start(&server, &token, pid).await;
+    let trash = |token: String| {
+        let server = &server;
+        async move { server.get(&format!("/api/projects/{pid}/trash"), Some(&token)).await }
+    };
+
+    // A card deleted: gone from the board, in the trash, back where it was.
+    let (status, _) = server.rest("DELETE", &format!("/api/tasks/{}", ids[1]), &token, None).await;
+    assert_eq!(status, 200);
+    let (status, listed) = trash(token.clone()).await;
+    assert_eq!(status, 200);
+    assert_eq!(listed["tasks"][0]["task"]["id"], ids[1]);
+    assert!(listed["tasks"][0]["deleted_at"].is_string());
+    assert_eq!(trash(vic.clone()).await.0, 200, "viewers see the trash");
+    assert_eq!(trash(other.clone()).await.0, 404, "non-members do not");
+    assert_eq!(
+        server.rest("POST", &format!("/api/tasks/{}/restore", ids[1]), &vic, None).await.0,
+        403,
+        "viewers cannot restore"
+    );
+    let (status, body) = server.rest("POST", &format!("/api/tasks/{}/restore", ids[1]), &token, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["task"]["id"], ids[1]);
+    let board = snapshot(&server, &token, pid).await;
+    assert_eq!(board.cards(cols[0]).map(|t| t.id).collect::<Vec<_>>(), ids, "back between its neighbours");
+    let names = follower.follow_to(board.rev).await;
+    assert_eq!(names, ["task-deleted", "task-restored"]);
+    assert_eq!(follower.board, board);
+    assert_eq!(
+        server.rest("POST", &format!("/api/tasks/{}/restore", ids[1]), &token, None).await.0,
+        404,
+        "not in the trash"
+    );
+
+    // A column deleted with its cards: both in the trash, back together.
+    let (status, _) = server.rest("DELETE", &format!("/api/statuses/{}", cols[0]), &token, None).await;
+    assert_eq!(status, 200);
+    let (_, listed) = trash(token.clone()).await;
+    assert_eq!(listed["statuses"][0]["status"]["id"], cols[0]);
+    assert_eq!(listed["statuses"][0]["cards"], 3);
+    assert_eq!(listed["tasks"].as_array().unwrap().len(), 0, "its cards are counted with it");
+    assert!(snapshot(&server, &token, pid).await.status(cols[0]).is_none());
+    let (status, body) = server.rest("POST", &format!("/api/tasks/{}/restore", ids[0]), &token, None).await;
+    assert_eq!(status, 422, "a card that went with its column comes back with it: {body}");
+    let (status, body) =
+        server.rest("POST", &format!("/api/statuses/{}/restore", cols[0]), &token, None).await;
+    assert_eq!(status, 200, "{body}");
+    let board = snapshot(&server, &token, pid).await;
+    assert_eq!(board.statuses[0].id, cols[0], "back in its place");
+    assert_eq!(board.cards(cols[0]).map(|t| t.id).collect::<Vec<_>>(), ids);
+    follower.follow_to(board.rev).await;
+    assert_eq!(follower.board, board);
+
+    // A card that comes back to a key another took meanwhile (one placed between
+    // the same neighbours) goes right after that one, and things still fit between.
+    server.rest("DELETE", &format!("/api/tasks/{}", ids[1]), &token, None).await;
+    let body = json!({"title": "new", "status_id": cols[0], "after_id": ids[0], "before_id": ids[2]});
+    let (status, c) = server.rest("POST", &format!("/api/projects/{pid}/tasks"), &token, Some(body)).await;
+    assert_eq!(status, 201, "{c}");
+    let newer = c["task"]["id"].as_i64().unwrap();
+    let (status, body) = server.rest("POST", &format!("/api/tasks/{}/restore", ids[1]), &token, None).await;
+    assert_eq!(status, 200, "{body}");
+    let board = snapshot(&server, &token, pid).await;
+    let order: Vec<i64> = board.cards(cols[0]).map(|t| t.id).collect();
+    assert_eq!(order, [ids[0], newer, ids[1], ids[2]]);
+    let keys: std::collections::HashSet<&str> = board.cards(cols[0]).map(|t| t.position.as_str()).collect();
+    assert_eq!(keys.len(), 4, "every card its own key");
+    let to = json!({"status_id": cols[0], "after_id": newer, "before_id": ids[1]});
+    let (status, body) = server.rest("POST", &format!("/api/tasks/{}/move", ids[2]), &token, Some(to)).await;
+    assert_eq!(status, 200, "{body}");
+    follower.follow_to(board.rev + 1).await;
+    assert_eq!(follower.board, snapshot(&server, &token, pid).await);
+
+    // Purged after the retention (here: now), it is gone for good.
+    server.rest("DELETE", &format!("/api/tasks/{}", ids[2]), &token, None).await;
+    assert!(store.purge_trash(0).await.unwrap() >= 1);
+    assert_eq!(trash(token.clone()).await.1["tasks"], json!([]));
+    assert_eq!(server.rest("POST", &format!("/api/tasks/{}/restore", ids[2]), &token, None).await.0, 404);
 }

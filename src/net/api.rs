@@ -2,7 +2,9 @@
 
 use kanban_protocol::check::FieldName;
 use kanban_protocol::event::BoardEvent;
-use kanban_protocol::model::{Board, ChannelAuth, ClientConfig, EventData, EventsSince, Project, Task, User};
+use kanban_protocol::model::{
+    Board, ChannelAuth, ClientConfig, EventData, EventsSince, Project, Task, Trash, User,
+};
 use std::sync::Arc;
 
 use reqwest::{Method, StatusCode};
@@ -141,6 +143,11 @@ impl Api {
         self.call(Method::GET, &format!("/api/projects/{project_id}/board"), None).await
     }
 
+    /// What the project's trash holds.
+    pub async fn trash(&self, project_id: i64) -> Result<Trash, ApiError> {
+        self.call(Method::GET, &format!("/api/projects/{project_id}/trash"), None).await
+    }
+
     /// The events since `after`, oldest first, or `None` when they are no longer
     /// kept (410). An event this client cannot read is `Garbled`.
     pub async fn events_after(
@@ -237,6 +244,12 @@ impl Api {
             Change::DeleteStatus { status_id, move_to } => {
                 let query = move_to.map(|m| format!("?move_to={m}")).unwrap_or_default();
                 self.call_keyed(Method::DELETE, &format!("/api/statuses/{status_id}{query}"), None, key).await
+            }
+            Change::RestoreTask { task_id } => {
+                self.call_keyed(Method::POST, &format!("/api/tasks/{task_id}/restore"), None, key).await
+            }
+            Change::RestoreStatus { status_id } => {
+                self.call_keyed(Method::POST, &format!("/api/statuses/{status_id}/restore"), None, key).await
             }
         }
     }

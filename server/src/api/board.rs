@@ -6,7 +6,7 @@
 use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use kanban_protocol::model::Board;
+use kanban_protocol::model::{Board, Trash};
 use kanban_protocol::request::{MoveStatus, MoveTask, NewStatus, NewTask, StatusPatch, TaskPatch};
 use serde::Deserialize;
 
@@ -143,4 +143,28 @@ pub async fn delete_status(
     Query(DeleteStatus { move_to }): Query<DeleteStatus>,
 ) -> ApiResult<Response> {
     commit(&state, author, Change::DeleteStatus { status_id, move_to }, StatusCode::OK).await
+}
+
+pub async fn restore_task(
+    State(state): State<AppState>,
+    author: Author,
+    Path(task_id): Path<i64>,
+) -> ApiResult<Response> {
+    commit(&state, author, Change::RestoreTask { task_id }, StatusCode::OK).await
+}
+
+pub async fn restore_status(
+    State(state): State<AppState>,
+    author: Author,
+    Path(status_id): Path<i64>,
+) -> ApiResult<Response> {
+    commit(&state, author, Change::RestoreStatus { status_id }, StatusCode::OK).await
+}
+
+pub async fn trash(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(pid): Path<i64>,
+) -> ApiResult<axum::Json<Trash>> {
+    Ok(axum::Json(state.store.trash(pid, user.id).await?))
 }

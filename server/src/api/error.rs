@@ -92,7 +92,6 @@ impl From<OpError> for ApiError {
             OpError::Stale { current, .. } => {
                 Self { status: StatusCode::CONFLICT, message, current: Some(current), field: None }
             }
-            OpError::NotEmpty { .. } => Self::new(StatusCode::CONFLICT, message),
             OpError::Invalid(_) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, message),
             OpError::BadValue(invalid) => Self {
                 status: StatusCode::UNPROCESSABLE_ENTITY,

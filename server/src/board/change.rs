@@ -65,9 +65,6 @@ pub enum OpError {
     /// The object changed since the version the change was made against.
     #[error("the {} changed meanwhile: version {given} was given, it is at {}", current.what(), current.version())]
     Stale { given: i64, current: Current },
-    /// A column that still holds cards, deleted without saying where they go.
-    #[error("the column holds {cards} cards: say where they go with move_to")]
-    NotEmpty { cards: usize },
     /// A change that cannot be made as asked (a column of another project, nothing
     /// to change, ...).
     #[error("{0}")]

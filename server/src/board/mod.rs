@@ -45,6 +45,8 @@ fn make(tx: &mut dyn BoardTx, by: i64, change: Change) -> Result<Committed, OpEr
         Change::UpdateStatus { status_id, patch } => statuses::update(tx, by, status_id, patch),
         Change::MoveStatus { status_id, to } => statuses::move_to(tx, by, status_id, to),
         Change::DeleteStatus { status_id, move_to } => statuses::delete(tx, by, status_id, move_to),
+        Change::RestoreTask { task_id } => tasks::restore(tx, by, task_id),
+        Change::RestoreStatus { status_id } => statuses::restore(tx, by, status_id),
     }
 }
 

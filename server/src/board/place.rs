@@ -98,3 +98,16 @@ fn respace(tx: &mut dyn BoardTx, list: List, low: Option<&str>, moving: i64) -> 
         reach *= 2;
     }
 }
+
+/// The key for an item coming back into `list` (from the trash) with its old
+/// `key`: that key when it is still free, which puts it back between the items it
+/// was between; when another item took it meanwhile (one placed between the same
+/// neighbours gets the same midpoint), a fresh key right after that one, since two
+/// items under one key could not have anything placed between them.
+pub fn place_again(tx: &mut dyn BoardTx, list: List, key: &str) -> Result<Placement, OpError> {
+    let holder = tx.keys(list, 0)?.into_iter().find(|(_, k)| k == key).map(|(id, _)| id);
+    match holder {
+        None => Ok(Placement { key: key.to_owned(), rekeyed: Vec::new() }),
+        Some(holder) => place(tx, list, None, Some(holder), None),
+    }
+}

@@ -7,7 +7,7 @@ use kanban_protocol::event::BoardChange;
 use kanban_protocol::model::{Rekeyed, Status};
 use kanban_protocol::request::{MoveStatus, NewStatus, StatusPatch};
 
-use super::place::place;
+use super::place::{place, place_again};
 use super::storage::{BoardTx, List, NewStatusRow};
 use super::tasks::column_of_project;
 use super::{Committed, Current, OpError, record, require_writer};
@@ -71,6 +71,7 @@ pub fn move_to(tx: &mut dyn BoardTx, by: i64, status_id: i64, to: MoveStatus) ->
     record(tx, status.project_id, by, BoardChange::StatusMoved(status), placed.rekeyed)
 }
 
+/// Puts a column in the trash: its cards moved to `move_to` first, or with it.
 pub fn delete(
     tx: &mut dyn BoardTx,
     by: i64,
@@ -84,8 +85,12 @@ pub fn delete(
     // The latest key of each card re-spaced along the way.
     let mut rekeyed = BTreeMap::new();
     match move_to {
-        None if !cards.is_empty() => return Err(OpError::NotEmpty { cards: cards.len() }),
-        None => {}
+        // The cards go to the trash with their column, and come back with it.
+        None => {
+            for card in &cards {
+                tx.trash_task(card.id, by, Some(status_id))?;
+            }
+        }
         Some(target) => {
             if target == status_id {
                 return Err(OpError::Invalid("move_to must be another column".into()));
@@ -98,7 +103,7 @@ pub fn delete(
             }
         }
     }
-    tx.delete_status(status_id)?;
+    tx.trash_status(status_id, by)?;
     // The moved cards as they ended (a later re-spacing may have moved an earlier
     // one's key again); the rest of the target column by its latest keys.
     let mut tasks = Vec::with_capacity(moved.len());
@@ -113,4 +118,14 @@ pub fn delete(
         .collect();
     let change = BoardChange::StatusDeleted { id: status_id, moved_to: move_to, tasks };
     record(tx, status.project_id, by, change, rekeyed)
+}
+
+/// Takes a column out of the trash, with the cards that went with it, back where it
+/// was (its key; a column given the same key meanwhile sorts beside it, by id).
+pub fn restore(tx: &mut dyn BoardTx, by: i64, status_id: i64) -> Result<Committed, OpError> {
+    let status = tx.trashed_status(status_id)?.ok_or(OpError::NotFound("column in the trash"))?;
+    require_writer(tx, status.project_id, by, "column in the trash")?;
+    let placement = place_again(tx, List::Columns(status.project_id), &status.position)?;
+    let (status, tasks) = tx.restore_status(status_id, &placement.key)?;
+    record(tx, status.project_id, by, BoardChange::StatusRestored { status, tasks }, placement.rekeyed)
 }

@@ -1,6 +1,7 @@
 //! What the board core needs of a storage: reads and writes of rows inside one
-//! transaction that the storage opened (and commits or rolls back). Nothing here
-//! decides anything: who may change what, which values are valid and where an item
+//! transaction that the storage opened (and commits or rolls back). Cards and
+//! columns in the trash are left out of every call but those that name the trash.
+//! Nothing here decides anything: who may change what, which values are valid and where an item
 //! goes are the core's. SQLite implements it on a savepoint of its writing
 //! connection; a PostgreSQL store implements it on a transaction of its own.
 //!
@@ -78,14 +79,25 @@ pub trait BoardTx {
     fn update_task(&mut self, task: &Task, by: i64) -> TxResult<Task>;
     /// Puts a card in a column at a key, by `by`; its version goes up.
     fn place_task(&mut self, task_id: i64, status_id: i64, key: &str, by: i64) -> TxResult<Task>;
-    fn delete_task(&mut self, task_id: i64) -> TxResult<()>;
+    /// Puts a card in the trash, deleted by `by`, and with column `with` when the
+    /// column goes too.
+    fn trash_task(&mut self, task_id: i64, by: i64, with: Option<i64>) -> TxResult<()>;
+    /// A card in the trash, and the column it went with, if it did.
+    fn trashed_task(&mut self, task_id: i64) -> TxResult<Option<(Task, Option<i64>)>>;
+    /// Takes a card out of the trash, into `status_id` at `key`, by `by`.
+    fn restore_task(&mut self, task_id: i64, status_id: i64, key: &str, by: i64) -> TxResult<Task>;
 
     fn insert_status(&mut self, row: &NewStatusRow) -> TxResult<Status>;
     /// Writes a column's name, color and WIP limit as given; its version goes up.
     fn update_status(&mut self, status: &Status) -> TxResult<Status>;
     /// Gives a column a new key; its version goes up.
     fn place_status(&mut self, status_id: i64, key: &str) -> TxResult<Status>;
-    fn delete_status(&mut self, status_id: i64) -> TxResult<()>;
+    /// Puts a column in the trash, deleted by `by`.
+    fn trash_status(&mut self, status_id: i64, by: i64) -> TxResult<()>;
+    fn trashed_status(&mut self, status_id: i64) -> TxResult<Option<Status>>;
+    /// Takes a column out of the trash at `key`, with the cards that went with it;
+    /// answers it and them.
+    fn restore_status(&mut self, status_id: i64, key: &str) -> TxResult<(Status, Vec<Task>)>;
 
     /// Takes the project's next revision (one more than the last, in this
     /// transaction, so revisions stay contiguous).

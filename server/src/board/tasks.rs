@@ -4,7 +4,7 @@ use kanban_protocol::event::BoardChange;
 use kanban_protocol::model::{Status, Task};
 use kanban_protocol::request::{MoveTask, NewTask, TaskPatch};
 
-use super::place::place;
+use super::place::{place, place_again};
 use super::storage::{BoardTx, List, NewTaskRow};
 use super::{Committed, Current, OpError, record, require_writer};
 use kanban_protocol::check as checks;
@@ -128,9 +128,31 @@ pub fn move_to(tx: &mut dyn BoardTx, by: i64, task_id: i64, to: MoveTask) -> Res
     record(tx, task.project_id, by, BoardChange::TaskMoved(task), placed.rekeyed)
 }
 
+/// Puts a card in the trash, whence anyone who may write restores it.
 pub fn delete(tx: &mut dyn BoardTx, by: i64, task_id: i64) -> Result<Committed, OpError> {
     let task = load(tx, task_id)?;
     require_writer(tx, task.project_id, by, "task")?;
-    tx.delete_task(task_id)?;
+    tx.trash_task(task_id, by, None)?;
     record(tx, task.project_id, by, BoardChange::TaskDeleted { id: task_id }, Vec::new())
+}
+
+/// Takes a card out of the trash: back into its column where its key was, or, when
+/// its column is gone, at the end of the first one.
+pub fn restore(tx: &mut dyn BoardTx, by: i64, task_id: i64) -> Result<Committed, OpError> {
+    let (task, with) = tx.trashed_task(task_id)?.ok_or(OpError::NotFound("task in the trash"))?;
+    require_writer(tx, task.project_id, by, "task in the trash")?;
+    if with.is_some() {
+        return Err(OpError::Invalid("this card went with its column: restore the column".into()));
+    }
+    let (status_id, placement) = match tx.status(task.status_id)? {
+        Some(s) => (s.id, place_again(tx, List::Column(s.id), &task.position)?),
+        None => {
+            let first = tx
+                .first_status(task.project_id)?
+                .ok_or_else(|| OpError::Invalid("the project has no column to put the card in".into()))?;
+            (first, place(tx, List::Column(first), None, None, None)?)
+        }
+    };
+    let task = tx.restore_task(task_id, status_id, &placement.key, by)?;
+    record(tx, task.project_id, by, BoardChange::TaskRestored(task), placement.rekeyed)
 }

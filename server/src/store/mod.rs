@@ -7,7 +7,7 @@ mod sqlite;
 pub mod token;
 
 use async_trait::async_trait;
-use kanban_protocol::model::{Board, Project, Role, User};
+use kanban_protocol::model::{Board, Project, Role, Trash, User};
 
 pub use sqlite::SqliteStore;
 
@@ -108,6 +108,11 @@ pub trait Store: Send + Sync + 'static {
     async fn apply(&self, batch: Vec<Write>) -> Result<Vec<Result<Committed, OpError>>>;
     /// A member's snapshot of a board (`NotFound` for non-members).
     async fn board(&self, project_id: i64, user_id: i64) -> Result<Board>;
+    /// Deletes for good what has been in any trash longer than `days`; answers how
+    /// many cards and columns went.
+    async fn purge_trash(&self, days: u32) -> Result<u64>;
+    /// What a member may restore from the project's trash.
+    async fn trash(&self, project_id: i64, user_id: i64) -> Result<Trash>;
     /// The logged events after revision `after`, for a member.
     async fn events_after(&self, project_id: i64, user_id: i64, after: u64) -> Result<EventsAfter>;
 }

@@ -97,23 +97,26 @@ impl BoardTx for Tx<'_> {
     }
 
     fn task(&mut self, task_id: i64) -> TxResult<Option<Task>> {
-        let sql = concat!("SELECT ", task_columns!(), " FROM tasks WHERE id = ?");
+        let sql = concat!("SELECT ", task_columns!(), " FROM tasks WHERE id = ? AND deleted_at IS NULL");
         Ok(self.0.prepare_cached(sql)?.query_row([task_id], |r| Ok(rows::task(r))).optional()?)
     }
 
     fn status(&mut self, status_id: i64) -> TxResult<Option<Status>> {
-        let sql = concat!("SELECT ", status_columns!(), " FROM statuses WHERE id = ?");
+        let sql = concat!("SELECT ", status_columns!(), " FROM statuses WHERE id = ? AND deleted_at IS NULL");
         Ok(self.0.prepare_cached(sql)?.query_row([status_id], |r| Ok(rows::status(r))).optional()?)
     }
 
     fn first_status(&mut self, project_id: i64) -> TxResult<Option<i64>> {
-        let sql = "SELECT id FROM statuses WHERE project_id = ? ORDER BY position, id LIMIT 1";
+        let sql = "SELECT id FROM statuses WHERE project_id = ? AND deleted_at IS NULL ORDER BY position, id LIMIT 1";
         Ok(self.0.prepare_cached(sql)?.query_row([project_id], |r| r.get(0)).optional()?)
     }
 
     fn cards(&mut self, status_id: i64) -> TxResult<Vec<Task>> {
-        let sql =
-            concat!("SELECT ", task_columns!(), " FROM tasks WHERE status_id = ? ORDER BY position, id");
+        let sql = concat!(
+            "SELECT ",
+            task_columns!(),
+            " FROM tasks WHERE status_id = ? AND deleted_at IS NULL ORDER BY position, id"
+        );
         Ok(self
             .0
             .prepare_cached(sql)?
@@ -123,33 +126,39 @@ impl BoardTx for Tx<'_> {
 
     fn key_of(&mut self, list: List, id: i64) -> TxResult<Option<String>> {
         let (table, scope, scope_id) = list.table_and_scope();
-        self.list_key(format!("SELECT position FROM {table} WHERE id = ? AND {scope} = ?"), (id, scope_id))
+        let sql = format!("SELECT position FROM {table} WHERE id = ? AND {scope} = ? AND deleted_at IS NULL");
+        self.list_key(sql, (id, scope_id))
     }
 
     fn key_above(&mut self, list: List, key: &str, except: i64) -> TxResult<Option<String>> {
         let (table, scope, scope_id) = list.table_and_scope();
-        let sql = format!("SELECT MIN(position) FROM {table} WHERE {scope} = ? AND position > ? AND id != ?");
+        let sql = format!(
+            "SELECT MIN(position) FROM {table} WHERE {scope} = ? AND position > ? AND id != ? AND deleted_at IS NULL"
+        );
         self.list_key(sql, (scope_id, key, except))
     }
 
     fn key_below(&mut self, list: List, key: &str, except: i64) -> TxResult<Option<String>> {
         let (table, scope, scope_id) = list.table_and_scope();
-        let sql = format!("SELECT MAX(position) FROM {table} WHERE {scope} = ? AND position < ? AND id != ?");
+        let sql = format!(
+            "SELECT MAX(position) FROM {table} WHERE {scope} = ? AND position < ? AND id != ? AND deleted_at IS NULL"
+        );
         self.list_key(sql, (scope_id, key, except))
     }
 
     fn last_key(&mut self, list: List, except: i64) -> TxResult<Option<String>> {
         let (table, scope, scope_id) = list.table_and_scope();
         self.list_key(
-            format!("SELECT MAX(position) FROM {table} WHERE {scope} = ? AND id != ?"),
+            format!("SELECT MAX(position) FROM {table} WHERE {scope} = ? AND id != ? AND deleted_at IS NULL"),
             (scope_id, except),
         )
     }
 
     fn keys(&mut self, list: List, except: i64) -> TxResult<Vec<(i64, String)>> {
         let (table, scope, scope_id) = list.table_and_scope();
-        let sql =
-            format!("SELECT id, position FROM {table} WHERE {scope} = ? AND id != ? ORDER BY position, id");
+        let sql = format!(
+            "SELECT id, position FROM {table} WHERE {scope} = ? AND id != ? AND deleted_at IS NULL ORDER BY position, id"
+        );
         let mut statement = self.0.prepare_cached(&sql)?;
         let keys = statement.query_map((scope_id, except), |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(keys.collect::<Result<_, _>>()?)
@@ -214,9 +223,31 @@ impl BoardTx for Tx<'_> {
         self.task_row(sql, (status_id, key, by, task_id))
     }
 
-    fn delete_task(&mut self, task_id: i64) -> TxResult<()> {
-        self.0.prepare_cached("DELETE FROM tasks WHERE id = ?")?.execute([task_id])?;
+    fn trash_task(&mut self, task_id: i64, by: i64, with: Option<i64>) -> TxResult<()> {
+        let sql = "UPDATE tasks SET deleted_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), deleted_by = ?, \
+                   trashed_with = ? WHERE id = ?";
+        self.0.prepare_cached(sql)?.execute((by, with, task_id))?;
         Ok(())
+    }
+
+    fn trashed_task(&mut self, task_id: i64) -> TxResult<Option<(Task, Option<i64>)>> {
+        let sql = concat!(
+            "SELECT ",
+            task_columns!(),
+            ", trashed_with FROM tasks WHERE id = ? AND deleted_at IS NOT NULL"
+        );
+        let found = self.0.prepare_cached(sql)?.query_row([task_id], |r| Ok((rows::task(r), r.get(15)?)));
+        Ok(found.optional()?)
+    }
+
+    fn restore_task(&mut self, task_id: i64, status_id: i64, key: &str, by: i64) -> TxResult<Task> {
+        let sql = concat!(
+            "UPDATE tasks SET deleted_at = NULL, deleted_by = NULL, trashed_with = NULL, status_id = ?, \
+             position = ?, version = version + 1, updated_by = ?, \
+             updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ? RETURNING ",
+            task_columns!()
+        );
+        self.task_row(sql, (status_id, key, by, task_id))
     }
 
     fn insert_status(&mut self, row: &NewStatusRow) -> TxResult<Status> {
@@ -247,9 +278,38 @@ impl BoardTx for Tx<'_> {
         self.status_row(sql, (key, status_id))
     }
 
-    fn delete_status(&mut self, status_id: i64) -> TxResult<()> {
-        self.0.prepare_cached("DELETE FROM statuses WHERE id = ?")?.execute([status_id])?;
+    fn trash_status(&mut self, status_id: i64, by: i64) -> TxResult<()> {
+        let sql = "UPDATE statuses SET deleted_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), deleted_by = ? \
+                   WHERE id = ?";
+        self.0.prepare_cached(sql)?.execute((by, status_id))?;
         Ok(())
+    }
+
+    fn trashed_status(&mut self, status_id: i64) -> TxResult<Option<Status>> {
+        let sql =
+            concat!("SELECT ", status_columns!(), " FROM statuses WHERE id = ? AND deleted_at IS NOT NULL");
+        Ok(self.0.prepare_cached(sql)?.query_row([status_id], |r| Ok(rows::status(r))).optional()?)
+    }
+
+    fn restore_status(&mut self, status_id: i64, key: &str) -> TxResult<(Status, Vec<Task>)> {
+        let sql = concat!(
+            "UPDATE statuses SET deleted_at = NULL, deleted_by = NULL, position = ?, version = version + 1, \
+             updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ? RETURNING ",
+            status_columns!()
+        );
+        let status = self.status_row(sql, (key, status_id))?;
+        let sql = concat!(
+            "UPDATE tasks SET deleted_at = NULL, deleted_by = NULL, trashed_with = NULL \
+             WHERE trashed_with = ? RETURNING ",
+            task_columns!()
+        );
+        let mut cards: Vec<Task> = self
+            .0
+            .prepare_cached(sql)?
+            .query_map([status_id], |r| Ok(rows::task(r)))?
+            .collect::<Result<_, _>>()?;
+        cards.sort_by(|a, b| (&a.position, a.id).cmp(&(&b.position, b.id)));
+        Ok((status, cards))
     }
 
     fn next_rev(&mut self, project_id: i64) -> TxResult<u64> {

@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (2, include_str!("../../../migrations/0002_board.sql")),
     (3, include_str!("../../../migrations/0003_access_changes.sql")),
     (4, include_str!("../../../migrations/0004_applied_requests.sql")),
+    (5, include_str!("../../../migrations/0005_trash.sql")),
 ];
 
 /// The connections of one database file. A connection is `None` once closed.

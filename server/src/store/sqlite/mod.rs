@@ -18,7 +18,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use kanban_protocol::model::{Board, Project, Role, User};
+use kanban_protocol::model::{Board, Project, Role, Trash, User};
 
 use self::connections::Connections;
 use super::{AccessChanges, EventsAfter, ProjectMembers, Result, Store, StoreError, TokenHolder};
@@ -204,6 +204,30 @@ impl Store for SqliteStore {
 
     async fn board(&self, project_id: i64, user_id: i64) -> Result<Board> {
         self.read(move |c| read::board(c, project_id, user_id)).await
+    }
+
+    async fn purge_trash(&self, days: u32) -> Result<u64> {
+        self.write(move |c| {
+            let cutoff = format!("-{days} days");
+            let tx = c.transaction()?;
+            // Cards first: a column goes once no card refers to it.
+            let cards = tx.execute(
+                "DELETE FROM tasks WHERE deleted_at <= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)",
+                [&cutoff],
+            )?;
+            let columns = tx.execute(
+                "DELETE FROM statuses WHERE deleted_at <= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?) \
+                 AND NOT EXISTS (SELECT 1 FROM tasks WHERE tasks.status_id = statuses.id)",
+                [&cutoff],
+            )?;
+            tx.commit()?;
+            Ok((cards + columns) as u64)
+        })
+        .await
+    }
+
+    async fn trash(&self, project_id: i64, user_id: i64) -> Result<Trash> {
+        self.read(move |c| read::trash(c, project_id, user_id)).await
     }
 
     async fn events_after(&self, project_id: i64, user_id: i64, after: u64) -> Result<EventsAfter> {

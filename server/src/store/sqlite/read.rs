@@ -1,7 +1,9 @@
 //! Reading a board: the snapshot a client starts from, and the events since a
 //! revision. Each runs in one read transaction, so it sees one committed state.
 
-use kanban_protocol::model::{Board, Member, Project, Role, Status, Task, UnknownName};
+use kanban_protocol::model::{
+    Board, Member, Project, Role, Status, Task, Trash, TrashedStatus, TrashedTask, UnknownName,
+};
 use rusqlite::{Connection, OptionalExtension};
 
 use super::rows::{self, status_columns, task_columns};
@@ -27,7 +29,7 @@ pub fn board(conn: &mut Connection, project_id: i64, user_id: i64) -> Result<Boa
         .prepare_cached(concat!(
             "SELECT ",
             status_columns!(),
-            " FROM statuses WHERE project_id = ? ORDER BY position, id"
+            " FROM statuses WHERE project_id = ? AND deleted_at IS NULL ORDER BY position, id"
         ))?
         .query_map([project_id], |r| Ok(rows::status(r)))?
         .collect::<rusqlite::Result<_>>()?;
@@ -35,7 +37,7 @@ pub fn board(conn: &mut Connection, project_id: i64, user_id: i64) -> Result<Boa
         .prepare_cached(concat!(
             "SELECT ",
             task_columns!(),
-            " FROM tasks WHERE project_id = ? ORDER BY status_id, position, id"
+            " FROM tasks WHERE project_id = ? AND deleted_at IS NULL ORDER BY status_id, position, id"
         ))?
         .query_map([project_id], |r| Ok(rows::task(r)))?
         .collect::<rusqlite::Result<_>>()?;
@@ -79,4 +81,40 @@ pub fn events_after(conn: &mut Connection, project_id: i64, user_id: i64, after:
         .collect::<rusqlite::Result<_>>()?;
     tx.commit()?;
     Ok(EventsAfter::Events { rev, events })
+}
+
+/// What a member may restore: cards deleted on their own, and columns (with the count
+/// of cards deleted with them), newest first.
+pub fn trash(conn: &mut Connection, project_id: i64, user_id: i64) -> Result<Trash> {
+    let tx = conn.transaction()?;
+    project_of_member(&tx, project_id, user_id)?;
+    let tasks = tx
+        .prepare_cached(concat!(
+            "SELECT ",
+            task_columns!(),
+            ", deleted_at, deleted_by FROM tasks WHERE project_id = ? AND deleted_at IS NOT NULL \
+             AND trashed_with IS NULL ORDER BY deleted_at DESC, id"
+        ))?
+        .query_map([project_id], |r| {
+            Ok(TrashedTask { task: rows::task(r), deleted_at: r.get(15)?, deleted_by: r.get(16)? })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let statuses = tx
+        .prepare_cached(concat!(
+            "SELECT ",
+            status_columns!(),
+            ", deleted_at, deleted_by, (SELECT COUNT(*) FROM tasks WHERE trashed_with = statuses.id) \
+             FROM statuses WHERE project_id = ? AND deleted_at IS NOT NULL ORDER BY deleted_at DESC, id"
+        ))?
+        .query_map([project_id], |r| {
+            Ok(TrashedStatus {
+                status: rows::status(r),
+                deleted_at: r.get(7)?,
+                deleted_by: r.get(8)?,
+                cards: r.get::<_, i64>(9)? as u64,
+            })
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    tx.commit()?;
+    Ok(Trash { tasks, statuses })
 }

@@ -508,3 +508,158 @@ async fn a_card_made_offline_survives_a_quit_and_lands_once() {
     assert_eq!(count, 1, "made exactly once");
     assert!(!queue.exists(), "the queue is gone once sent");
 }
+
+fn ctrl(c: char) -> KeyEvent {
+    KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)
+}
+
+/// Deleting puts a card, or a column with its cards, in the trash; the trash view
+/// lists them and brings one back into its place on every board.
+#[tokio::test]
+async fn the_trash_view_brings_back_what_was_deleted() {
+    let (_server, mut ann, mut bob) = two().await;
+    for title in ["one", "two", "three"] {
+        keys(&mut ann, &[KeyCode::Char('n')]).await;
+        typed(&mut ann, title).await;
+        keys(&mut ann, &[KeyCode::Enter]).await;
+    }
+    until_both(&mut ann, &mut bob, "three cards", |a| titles(a, 0) == ["one", "two", "three"]).await;
+    until(&mut ann, "three cards here", |a| titles(a, 0).len() == 3).await;
+    keys(&mut ann, &[KeyCode::Char('g'), KeyCode::Char('j'), KeyCode::Char('d'), KeyCode::Char('y')]).await;
+    until_both(&mut ann, &mut bob, "two deleted", |a| titles(a, 0) == ["one", "three"]).await;
+
+    keys(&mut ann, &[KeyCode::Char('T')]).await;
+    until(
+        &mut ann,
+        "the trash listed",
+        |a| matches!(&a.mode, Mode::Trash(v) if v.items.as_ref().is_some_and(|i| i.len() == 1)),
+    )
+    .await;
+    keys(&mut ann, &[KeyCode::Enter]).await;
+    until_both(&mut ann, &mut bob, "two back between its neighbours", |a| {
+        titles(a, 0) == ["one", "two", "three"]
+    })
+    .await;
+    until(&mut ann, "the trash empty, and the card selected", |a| {
+        matches!(&a.mode, Mode::Trash(v) if v.items.as_ref().is_some_and(Vec::is_empty))
+            && a.selection.task_id.and_then(|id| a.board.as_ref()?.task(id)).is_some_and(|t| t.title == "two")
+    })
+    .await;
+    keys(&mut ann, &[KeyCode::Esc]).await;
+    assert!(matches!(ann.app.mode, Mode::Board));
+
+    // A column goes with its cards, and comes back with them.
+    keys(&mut ann, &[KeyCode::Char('D')]).await;
+    let Mode::Confirm(confirm) = &ann.app.mode else { panic!("{:?}", ann.app.mode) };
+    assert!(confirm.question().contains("its 3 cards"), "{}", confirm.question());
+    keys(&mut ann, &[KeyCode::Char('y')]).await;
+    until_both(&mut ann, &mut bob, "the column gone", |a| {
+        a.board.as_ref().is_some_and(|b| b.statuses.len() == 2 && b.tasks.is_empty())
+    })
+    .await;
+    keys(&mut bob, &[KeyCode::Char('T')]).await;
+    until(
+        &mut bob,
+        "the column in bob's trash view",
+        |a| matches!(&a.mode, Mode::Trash(v) if v.items.as_ref().is_some_and(|i| i.len() == 1)),
+    )
+    .await;
+    keys(&mut bob, &[KeyCode::Enter]).await;
+    until_both(&mut bob, &mut ann, "the column back first, with its cards", |a| {
+        a.board.as_ref().is_some_and(|b| b.statuses.len() == 3 && b.statuses[0].name == "Todo")
+            && titles(a, 0) == ["one", "two", "three"]
+    })
+    .await;
+}
+
+/// `u` undoes one's own changes, newest first, as changes everyone sees; `Ctrl-R`
+/// redoes them. An undo pressed while the change is still on its way follows it.
+#[tokio::test]
+async fn u_undoes_and_ctrl_r_redoes_ones_own_changes() {
+    let (_server, mut ann, mut bob) = two().await;
+    keys(&mut ann, &[KeyCode::Char('n')]).await;
+    typed(&mut ann, "Plan").await;
+    keys(&mut ann, &[KeyCode::Enter]).await;
+    until_both(&mut ann, &mut bob, "the card", |a| titles(a, 0) == ["Plan"]).await;
+    until(&mut ann, "the card selected", |a| a.selection.task_id.is_some()).await;
+    keys(&mut ann, &[KeyCode::Char('L')]).await;
+    until_both(&mut ann, &mut bob, "the move", |a| titles(a, 1) == ["Plan"]).await;
+    keys(&mut ann, &[KeyCode::Char('e'), KeyCode::End]).await;
+    typed(&mut ann, " B").await;
+    press(&mut ann, ctrl('s')).await;
+    until_both(&mut ann, &mut bob, "the edit", |a| titles(a, 1) == ["Plan B"]).await;
+
+    keys(&mut ann, &[KeyCode::Char('u')]).await;
+    until_both(&mut ann, &mut bob, "the edit undone", |a| titles(a, 1) == ["Plan"]).await;
+    until(&mut ann, "the notice", |a| {
+        a.notice.as_ref().is_some_and(|n| n.text.starts_with("Undone: the edit"))
+    })
+    .await;
+    keys(&mut ann, &[KeyCode::Char('u')]).await;
+    until_both(&mut ann, &mut bob, "the move undone", |a| {
+        titles(a, 0) == ["Plan"] && titles(a, 1).is_empty()
+    })
+    .await;
+    keys(&mut ann, &[KeyCode::Char('u')]).await;
+    until_both(&mut ann, &mut bob, "the card undone", |a| titles(a, 0).is_empty()).await;
+
+    press(&mut ann, ctrl('r')).await;
+    until_both(&mut ann, &mut bob, "the card redone", |a| titles(a, 0) == ["Plan"]).await;
+    press(&mut ann, ctrl('r')).await;
+    until_both(&mut ann, &mut bob, "the move redone", |a| titles(a, 1) == ["Plan"]).await;
+    press(&mut ann, ctrl('r')).await;
+    until_both(&mut ann, &mut bob, "the edit redone", |a| titles(a, 1) == ["Plan B"]).await;
+    press(&mut ann, ctrl('r')).await;
+    until(&mut ann, "nothing more", |a| a.notice.as_ref().is_some_and(|n| n.text == "Nothing to redo")).await;
+
+    // A column renamed, undone at once (before the rename is answered).
+    keys(&mut ann, &[KeyCode::Char('h'), KeyCode::Char('r')]).await;
+    for _ in 0..4 {
+        keys(&mut ann, &[KeyCode::Backspace]).await;
+    }
+    typed(&mut ann, "Backlog").await;
+    keys(&mut ann, &[KeyCode::Enter, KeyCode::Char('u')]).await;
+    until_both(&mut ann, &mut bob, "renamed and back", |a| {
+        a.board.as_ref().is_some_and(|b| b.statuses[0].name == "Todo" && b.rev == 11)
+    })
+    .await;
+    until(&mut ann, "the notice", |a| {
+        a.notice.as_ref().is_some_and(|n| n.text.starts_with("Undone: the renaming of column “Backlog”"))
+    })
+    .await;
+}
+
+/// An undo never overwrites what someone else did since: it says who, and changes
+/// nothing.
+#[tokio::test]
+async fn an_undo_says_who_changed_the_card_since_and_leaves_their_work() {
+    let (server, [_, bob_token], mut ann, mut bob) = two_with_tokens().await;
+    keys(&mut ann, &[KeyCode::Char('n')]).await;
+    typed(&mut ann, "Plan").await;
+    keys(&mut ann, &[KeyCode::Enter]).await;
+    until_both(&mut ann, &mut bob, "the card", |a| titles(a, 0) == ["Plan"]).await;
+    until(&mut ann, "the card selected", |a| a.selection.task_id.is_some()).await;
+    keys(&mut ann, &[KeyCode::Char('e'), KeyCode::End]).await;
+    typed(&mut ann, " B").await;
+    press(&mut ann, ctrl('s')).await;
+    until_both(&mut ann, &mut bob, "ann's edit", |a| titles(a, 0) == ["Plan B"]).await;
+    let card = bob.app.board.as_ref().unwrap().tasks[0].id;
+    let body = json!({"title": "Plan C"});
+    let (status, _) = server.rest("PATCH", &format!("/api/tasks/{card}"), &bob_token, Some(body)).await;
+    assert_eq!(status, 200);
+    until(&mut ann, "bob's edit", |a| titles(a, 0) == ["Plan C"]).await;
+    let rev = ann.app.board.as_ref().unwrap().rev;
+
+    keys(&mut ann, &[KeyCode::Char('u')]).await;
+    let notice = ann.app.notice.clone().expect("a notice");
+    assert!(notice.error && notice.text.contains("bob changed it since"), "{notice:?}");
+    assert_eq!(titles(&ann.app, 0), ["Plan C"]);
+    // The step is dropped: the next undo is the one before it (the card made),
+    // which bob's edit blocks too.
+    keys(&mut ann, &[KeyCode::Char('u')]).await;
+    assert!(ann.app.notice.as_ref().unwrap().text.contains("bob changed it since"));
+    assert_eq!(ann.app.board.as_ref().unwrap().rev, rev, "nothing was sent");
+    let (_, board) =
+        server.get(&format!("/api/projects/{}/board", ann.app.project_id.unwrap()), Some(&bob_token)).await;
+    assert_eq!(board["tasks"][0]["title"], "Plan C");
+}

@@ -4,7 +4,7 @@
 use super::input::{KeyEvent, MouseEvent};
 use kanban_protocol::check::FieldName;
 use kanban_protocol::event::BoardEvent;
-use kanban_protocol::model::{Board, CursorPos, Project, Task, User, UserInfo};
+use kanban_protocol::model::{Board, CursorPos, Project, Task, Trash, User, UserInfo};
 pub use kanban_protocol::request::Change;
 
 /// Everything the app reacts to, from one channel.
@@ -65,6 +65,11 @@ pub enum NetEvent {
     /// Changes the server could not be reached for, oldest first: kept, and sent
     /// again until it answers (empty once they all went).
     Waiting(Vec<Change>),
+    /// What the project's trash holds.
+    Trash {
+        project_id: i64,
+        trash: Trash,
+    },
     /// A request failed.
     Failed(String),
     /// The server refused us in a way waiting will not change (the token is no
@@ -100,6 +105,8 @@ pub enum Request {
     Reload(i64),
     /// Publish our cursor position.
     Cursor(CursorPos),
+    /// Fetch what the project's trash holds.
+    Trash(i64),
     /// Stop connecting: access was refused (the session waits for `Retry`).
     Pause,
     /// Start again from who we are and what we may open.

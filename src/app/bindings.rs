@@ -27,6 +27,8 @@ pub enum BoardAction {
     MoveColumnLeft,
     MoveColumnRight,
     DeleteColumn,
+    Undo,
+    Trash,
     Filter,
     ClearFilter,
     SwitchProject,
@@ -99,8 +101,19 @@ pub const ROWS: &[Row] = &[
     },
     Row {
         keys: "D",
-        does: "delete this column (asks; its cards move next door)",
+        does: "delete this column with its cards (asks)",
         bindings: &[(Char('D'), DeleteColumn)],
+    },
+    // Ctrl-R is a control key, so the board handles it before this table.
+    Row {
+        keys: "u  Ctrl-R",
+        does: "undo your last change / redo what you undid",
+        bindings: &[(Char('u'), Undo)],
+    },
+    Row {
+        keys: "T",
+        does: "the trash: deleted cards and columns, Enter brings one back",
+        bindings: &[(Char('T'), Trash)],
     },
     Row {
         keys: "/  Esc",

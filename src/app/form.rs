@@ -557,21 +557,24 @@ impl Prompt {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Confirm {
     DeleteTask { task_id: i64, title: String },
-    DeleteColumn { status_id: i64, name: String, cards: usize, move_to: Option<(i64, String)> },
+    DeleteColumn { status_id: i64, name: String, cards: usize },
 }
 
 impl Confirm {
     pub fn question(&self) -> String {
         match self {
-            Confirm::DeleteTask { title, .. } => format!("Delete card \"{title}\"? (y/n)"),
-            Confirm::DeleteColumn { name, cards: 0, .. } => format!("Delete column \"{name}\"? (y/n)"),
-            Confirm::DeleteColumn { name, cards: 1, move_to: Some((_, to)), .. } => {
-                format!("Delete column \"{name}\" and move its card to \"{to}\"? (y/n)")
+            Confirm::DeleteTask { title, .. } => {
+                format!("Delete card \"{title}\"? It goes to the trash (y/n)")
             }
-            Confirm::DeleteColumn { name, cards, move_to: Some((_, to)), .. } => {
-                format!("Delete column \"{name}\" and move its {cards} cards to \"{to}\"? (y/n)")
+            Confirm::DeleteColumn { name, cards: 0, .. } => {
+                format!("Delete column \"{name}\"? It goes to the trash (y/n)")
             }
-            Confirm::DeleteColumn { name, .. } => format!("Delete column \"{name}\" and its cards? (y/n)"),
+            Confirm::DeleteColumn { name, cards: 1, .. } => {
+                format!("Delete column \"{name}\" and its card? They go to the trash (y/n)")
+            }
+            Confirm::DeleteColumn { name, cards, .. } => {
+                format!("Delete column \"{name}\" and its {cards} cards? They go to the trash (y/n)")
+            }
         }
     }
 }
@@ -722,17 +725,9 @@ mod tests {
 
     #[test]
     fn the_delete_column_question_counts_its_cards() {
-        let ask = |cards| {
-            Confirm::DeleteColumn {
-                status_id: 1,
-                name: "Todo".into(),
-                cards,
-                move_to: Some((2, "Done".into())),
-            }
-            .question()
-        };
-        assert_eq!(ask(0), "Delete column \"Todo\"? (y/n)");
-        assert_eq!(ask(1), "Delete column \"Todo\" and move its card to \"Done\"? (y/n)");
-        assert_eq!(ask(3), "Delete column \"Todo\" and move its 3 cards to \"Done\"? (y/n)");
+        let ask = |cards| Confirm::DeleteColumn { status_id: 1, name: "Todo".into(), cards }.question();
+        assert_eq!(ask(0), "Delete column \"Todo\"? It goes to the trash (y/n)");
+        assert_eq!(ask(1), "Delete column \"Todo\" and its card? They go to the trash (y/n)");
+        assert_eq!(ask(3), "Delete column \"Todo\" and its 3 cards? They go to the trash (y/n)");
     }
 }

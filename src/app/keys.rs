@@ -6,7 +6,8 @@ use kanban_protocol::request::{MoveStatus, MoveTask, NewStatus, StatusPatch, Tas
 use super::bindings::{self, BoardAction};
 use super::form::{CardForm, Confirm, FormOutcome, Prompt, PromptKind, PromptOutcome};
 use super::input::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
-use super::{App, Change, Command, Mode};
+use super::trash::TrashOutcome;
+use super::{App, Change, Command, Mode, Origin, Request};
 use crate::geometry;
 use crate::selection::visible_cards;
 
@@ -65,20 +66,38 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
             _ => Vec::new(),
         },
         Mode::Picker(index) => picker_key(app, key, index),
+        Mode::Trash(mut view) => match view.key(key) {
+            TrashOutcome::Stay => {
+                app.mode = Mode::Trash(view);
+                Vec::new()
+            }
+            TrashOutcome::Close => Vec::new(),
+            TrashOutcome::Restore(change) => {
+                let out = write(app, change.clone());
+                if !out.is_empty() {
+                    view.forget(&change);
+                }
+                app.mode = Mode::Trash(view);
+                out
+            }
+        },
     }
 }
 
 fn write(app: &mut App, w: Change) -> Vec<Command> {
-    if !app.can_write() {
-        app.error("Viewers cannot change the board");
-        return Vec::new();
-    }
-    vec![Command::Write(w)]
+    app.write(w, Origin::Do, None)
 }
 
 fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
     // Any key on the board means the user has moved on from a card being made.
     app.select_created = false;
+    if key.modifiers.contains(KeyModifiers::CONTROL) {
+        // Ctrl-R redoes; other control keys are not the letters' board actions.
+        return match key.code {
+            KeyCode::Char('r') => app.undo(true),
+            _ => Vec::new(),
+        };
+    }
     let Some(action) = bindings::action(key.code) else { return Vec::new() };
     let Some(board) = &app.board else {
         match action {
@@ -110,6 +129,13 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         BoardAction::SelectLast => app.selection.step_card(board, &filter, card_ids.len() as isize),
         BoardAction::Filter => app.mode = Mode::Prompt(Box::new(Prompt::new(PromptKind::Filter, &filter))),
         BoardAction::ClearFilter => app.filter.clear(),
+        BoardAction::Undo => return app.undo(false),
+        BoardAction::Trash => {
+            if let Some(project_id) = app.project_id {
+                app.mode = Mode::Trash(Box::default());
+                return vec![Command::Net(Request::Trash(project_id))];
+            }
+        }
         BoardAction::SwitchProject => {
             app.mode =
                 Mode::Picker(app.projects.iter().position(|p| Some(p.id) == app.project_id).unwrap_or(0))
@@ -224,13 +250,10 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
                 } else if board.statuses.len() == 1 {
                     app.error("The last column stays");
                 } else {
-                    let count = board.cards(s.id).count();
-                    let move_to = column(-1).or_else(|| column(1)).map(|c| (c.id, c.name));
                     app.mode = Mode::Confirm(Confirm::DeleteColumn {
                         status_id: s.id,
                         name: s.name.clone(),
-                        cards: count,
-                        move_to: move_to.filter(|_| count > 0),
+                        cards: board.cards(s.id).count(),
                     });
                 }
             }
@@ -303,8 +326,9 @@ fn prompt_outcome(app: &mut App, prompt: Box<Prompt>, outcome: PromptOutcome) ->
 fn confirmed(app: &mut App, confirm: Confirm) -> Vec<Command> {
     match confirm {
         Confirm::DeleteTask { task_id, .. } => write(app, Change::DeleteTask { task_id }),
-        Confirm::DeleteColumn { status_id, move_to, .. } => {
-            write(app, Change::DeleteStatus { status_id, move_to: move_to.map(|(id, _)| id) })
+        // With its cards, to the trash: restored (or undone), it comes back whole.
+        Confirm::DeleteColumn { status_id, .. } => {
+            write(app, Change::DeleteStatus { status_id, move_to: None })
         }
     }
 }

@@ -9,6 +9,8 @@ mod keys;
 pub mod presence;
 mod sync;
 pub mod throttle;
+pub mod trash;
+mod undo;
 
 use kanban_protocol::board::BoardState;
 use kanban_protocol::event::BoardEvent;
@@ -20,6 +22,9 @@ pub use action::{Action, Change, Command, NetEvent, Request};
 use form::{CardForm, Confirm, Prompt};
 use presence::Presence;
 use throttle::{CursorThrottle, Due};
+use trash::TrashView;
+use undo::History;
+pub use undo::Origin;
 
 /// What has the keyboard.
 #[derive(Debug, Clone, Default)]
@@ -33,6 +38,8 @@ pub enum Mode {
     Confirm(Confirm),
     /// Choosing a project; the index into `App::projects`.
     Picker(usize),
+    /// The project's trash, to bring things back from.
+    Trash(Box<TrashView>),
 }
 
 /// The state of the WebSocket, for the status bar.
@@ -107,6 +114,10 @@ pub struct App {
     pub waiting: Vec<Change>,
     /// Refused forms waiting for the keyboard (another form or box had it).
     unsaved: Vec<CardForm>,
+    /// This person's changes to undo and redo, in the open project.
+    history: History,
+    /// Undos (`false`) and redos (`true`) asked for while a change was on its way.
+    deferred: Vec<bool>,
     pub quit: bool,
 }
 
@@ -134,6 +145,8 @@ impl App {
             drafts: Vec::new(),
             waiting: Vec::new(),
             unsaved: Vec::new(),
+            history: History::default(),
+            deferred: Vec::new(),
             quit: false,
         }
     }
@@ -194,14 +207,51 @@ impl App {
         out
     }
 
-    /// Sends a card form's change, keeping the form until the answer.
-    fn send_form(&mut self, form: Box<CardForm>, change: Change) -> Vec<Command> {
+    /// Sends a change of the board, noting what it changes so that it can be
+    /// undone; `what` says what an undo or redo takes back.
+    fn write(&mut self, change: Change, origin: Origin, what: Option<String>) -> Vec<Command> {
         if !self.can_write() {
             self.error("Viewers cannot change the board");
             return Vec::new();
         }
-        self.drafts.push(Draft { form, sent: change.clone() });
+        if let Some(board) = &self.board {
+            self.history.sent(&change, origin, what, board);
+        }
         vec![Command::Write(change)]
+    }
+
+    /// Sends a card form's change, keeping the form until the answer.
+    fn send_form(&mut self, form: Box<CardForm>, change: Change) -> Vec<Command> {
+        let out = self.write(change.clone(), Origin::Do, None);
+        if !out.is_empty() {
+            self.drafts.push(Draft { form, sent: change });
+        }
+        out
+    }
+
+    /// Undoes this person's last change (`redo`: redoes the last undone one).
+    fn undo(&mut self, redo: bool) -> Vec<Command> {
+        let (Some(board), Some(me)) = (&self.board, self.me.as_ref().map(|u| u.id)) else {
+            return Vec::new();
+        };
+        if !self.can_write() {
+            self.error("Viewers cannot change the board");
+            return Vec::new();
+        }
+        if self.history.in_flight() {
+            self.deferred.push(redo);
+            self.info("Your last change is on its way: the undo follows it");
+            return Vec::new();
+        }
+        let step = if redo { self.history.redo(board, me) } else { self.history.undo(board, me) };
+        match step {
+            None => self.info(if redo { "Nothing to redo" } else { "Nothing to undo" }),
+            Some(Err(why)) => self.error(why),
+            Some(Ok((change, what))) => {
+                return self.write(change, if redo { Origin::Redo } else { Origin::Undo }, Some(what));
+            }
+        }
+        Vec::new()
     }
 
     /// Keeps the selection on the board and tells the throttle where it is; brings

@@ -11,7 +11,8 @@ use kanban_protocol::model::Task;
 
 use super::form::{CardForm, Field};
 use super::presence::Presence;
-use super::{App, Change, Command, Connection, Mode, NetEvent, Request};
+use super::undo::History;
+use super::{App, Change, Command, Connection, Mode, NetEvent, Origin, Request};
 use crate::selection::Selection;
 
 /// Catch-ups tried for one gap before the whole board is fetched instead.
@@ -19,6 +20,17 @@ const MAX_CATCH_UPS: u8 = 2;
 
 impl App {
     pub(super) fn net(&mut self, event: NetEvent) -> Vec<Command> {
+        let mut out = self.net_event(event);
+        // An undo asked for while this person's last change was on its way goes
+        // once it is answered.
+        if !self.deferred.is_empty() && !self.history.in_flight() {
+            let redo = self.deferred.remove(0);
+            out.extend(self.undo(redo));
+        }
+        out
+    }
+
+    fn net_event(&mut self, event: NetEvent) -> Vec<Command> {
         match event {
             NetEvent::Me(user) => {
                 self.me = Some(user);
@@ -86,19 +98,43 @@ impl App {
                     self.follow_form(Some(event.by));
                 }
                 self.drafts.retain(|d| d.sent != *change);
-                // A card we just made is where we look next, unless we have
-                // already looked elsewhere.
-                if let BoardChange::TaskCreated(task) = &event.change
-                    && self.select_created
-                {
-                    self.select_created = false;
-                    self.selection.status_id = Some(task.status_id);
-                    self.selection.task_id = Some(task.id);
+                let done = self.history.done(&change, &event);
+                match &done {
+                    Some((Origin::Undo, what)) => self.info(format!("Undone: {what} (Ctrl-R redoes)")),
+                    Some((Origin::Redo, what)) => self.info(format!("Redone: {what}")),
+                    _ => {}
+                }
+                match &event.change {
+                    // A card we just made is where we look next, unless we have
+                    // already looked elsewhere.
+                    BoardChange::TaskCreated(task) if self.select_created => {
+                        self.select_created = false;
+                        self.selection.status_id = Some(task.status_id);
+                        self.selection.task_id = Some(task.id);
+                    }
+                    // So is one we brought back (from the trash, or by undoing).
+                    BoardChange::TaskRestored(task) if done.is_some() => {
+                        self.selection.status_id = Some(task.status_id);
+                        self.selection.task_id = Some(task.id);
+                    }
+                    _ => {}
                 }
                 Vec::new()
             }
             NetEvent::NotSaved { change, message, field } => {
+                if let Some(Origin::Undo | Origin::Redo) = self.history.failed(&change) {
+                    self.error(format!("Not undone or redone: {message}"));
+                    return Vec::new();
+                }
                 self.not_saved(*change, message, field);
+                Vec::new()
+            }
+            NetEvent::Trash { project_id, trash } => {
+                if let Mode::Trash(view) = &mut self.mode
+                    && Some(project_id) == self.project_id
+                {
+                    view.fill(trash);
+                }
                 Vec::new()
             }
             NetEvent::Waiting(changes) => {
@@ -111,6 +147,10 @@ impl App {
             }
             NetEvent::Refused(reason) => self.refused(reason),
             NetEvent::Stale { change, message, current } => {
+                if let Some(Origin::Undo | Origin::Redo) = self.history.failed(&change) {
+                    self.error("Not undone or redone: someone changed it meanwhile");
+                    return Vec::new();
+                }
                 self.stale(*change, message, *current);
                 Vec::new()
             }
@@ -151,6 +191,8 @@ impl App {
         self.gap_tries = 0;
         self.presence = Presence::default();
         self.selection = Selection::default();
+        self.history = History::default();
+        self.deferred.clear();
         if !matches!(self.mode, Mode::Form(_)) {
             self.mode = Mode::Board;
         }
@@ -271,6 +313,17 @@ impl App {
         match board.apply(&event) {
             Applied::Applied => {
                 self.follow_form(Some(event.by));
+                // An open trash view is fetched again when the trash changed.
+                let trashed = matches!(
+                    event.change,
+                    BoardChange::TaskDeleted { .. }
+                        | BoardChange::StatusDeleted { .. }
+                        | BoardChange::TaskRestored(_)
+                        | BoardChange::StatusRestored { .. }
+                );
+                if trashed && matches!(self.mode, Mode::Trash(_)) {
+                    return vec![Command::Net(Request::Trash(project_id))];
+                }
                 Vec::new()
             }
             Applied::AlreadySeen => Vec::new(),
@@ -354,6 +407,8 @@ impl App {
         self.gap_tries = 0;
         self.selection = Selection::default();
         self.presence = Presence::default();
+        self.history = History::default();
+        self.deferred.clear();
         self.mode = Mode::Board;
         vec![Command::Net(Request::Open(project_id))]
     }

@@ -601,3 +601,100 @@ fn a_kept_change_refused_on_replay_opens_in_its_form() {
     app.update(Action::Net(NetEvent::Waiting(vec![])));
     assert!(app.waiting.is_empty());
 }
+
+/// Answers `change` as the server would have: with `event` at the next revision.
+fn answer(app: &mut App, change: Change, by: i64, what: BoardChange) {
+    let rev = app.board.as_ref().unwrap().rev + 1;
+    let event = BoardEvent { rev, by, change: what, rekeyed: vec![] };
+    app.update(Action::Net(NetEvent::Done { change: Box::new(change), event: Box::new(event) }));
+}
+
+fn undo_key(app: &mut App) -> Vec<Change> {
+    writes(key(app, KeyCode::Char('u')))
+}
+
+#[test]
+fn undoing_a_move_puts_the_card_back_between_its_neighbours() {
+    let mut app = app_with(Role::Member);
+    // "Pick a name" (12, between 11 and 13) moves down below 13.
+    key(&mut app, KeyCode::Char('j'));
+    let sent = writes(key(&mut app, KeyCode::Char('J')));
+    let [Change::MoveTask { task_id: 12, .. }] = sent.as_slice() else { panic!("{sent:?}") };
+    let moved = Task { position: "Y".into(), version: 2, ..task(12, 1, "Y", "Pick a name") };
+    answer(&mut app, sent[0].clone(), 1, BoardChange::TaskMoved(moved));
+    let to = MoveTask { status_id: 1, before_id: None, after_id: Some(11), version: Some(2) };
+    assert_eq!(undo_key(&mut app), [Change::MoveTask { task_id: 12, to }]);
+
+    // The first card moved away goes back first, before whatever is first now.
+    let mut app = app_with(Role::Member);
+    let sent = writes(key(&mut app, KeyCode::Char('L')));
+    let moved =
+        Task { status_id: 2, position: "W".into(), version: 2, ..task(11, 2, "W", "Write the README") };
+    answer(&mut app, sent[0].clone(), 1, BoardChange::TaskMoved(moved));
+    let to = MoveTask { status_id: 1, before_id: Some(12), after_id: None, version: Some(2) };
+    assert_eq!(undo_key(&mut app), [Change::MoveTask { task_id: 11, to }]);
+}
+
+#[test]
+fn an_undo_over_someone_elses_later_change_says_who_and_sends_nothing() {
+    let mut app = app_with(Role::Member);
+    let sent = writes(key(&mut app, KeyCode::Char('p')));
+    let mine = Task { priority: Priority::Low, version: 2, ..task(11, 1, "V", "Write the README") };
+    answer(&mut app, sent[0].clone(), 1, BoardChange::TaskUpdated(mine.clone()));
+    // bob changes the same field.
+    let theirs = Task { priority: Priority::Urgent, version: 3, updated_by: Some(2), ..mine.clone() };
+    let rev = app.board.as_ref().unwrap().rev + 1;
+    let event = BoardEvent { rev, by: 2, change: BoardChange::TaskUpdated(theirs), rekeyed: vec![] };
+    app.update(Action::Net(NetEvent::Board(Box::new(event))));
+    assert_eq!(undo_key(&mut app), []);
+    let notice = app.notice.clone().unwrap();
+    assert!(notice.error && notice.text.contains("bob changed it since"), "{notice:?}");
+
+    // A change of another field does not stand in the way: only the priority goes back.
+    let mut app = app_with(Role::Member);
+    let sent = writes(key(&mut app, KeyCode::Char('p')));
+    answer(&mut app, sent[0].clone(), 1, BoardChange::TaskUpdated(mine.clone()));
+    let theirs = Task { title: "README".into(), version: 3, updated_by: Some(2), ..mine };
+    let rev = app.board.as_ref().unwrap().rev + 1;
+    let event = BoardEvent { rev, by: 2, change: BoardChange::TaskUpdated(theirs), rekeyed: vec![] };
+    app.update(Action::Net(NetEvent::Board(Box::new(event))));
+    let patch = TaskPatch { priority: Some(Priority::None), version: Some(3), ..TaskPatch::default() };
+    assert_eq!(undo_key(&mut app), [Change::UpdateTask { task_id: 11, patch }]);
+}
+
+#[test]
+fn an_undo_refused_by_the_server_is_said_and_opens_no_form() {
+    let mut app = app_with(Role::Member);
+    let sent = writes(key(&mut app, KeyCode::Char('p')));
+    let mine = Task { priority: Priority::Low, version: 2, ..task(11, 1, "V", "Write the README") };
+    answer(&mut app, sent[0].clone(), 1, BoardChange::TaskUpdated(mine.clone()));
+    let undo = undo_key(&mut app);
+    let current = Box::new(Task { version: 3, ..mine });
+    let change = Box::new(undo[0].clone());
+    app.update(Action::Net(NetEvent::Stale { change, message: "stale".into(), current }));
+    assert!(matches!(app.mode, Mode::Board), "{:?}", app.mode);
+    assert!(app.notice.as_ref().unwrap().text.contains("someone changed it meanwhile"));
+    assert_eq!(undo_key(&mut app), [], "nothing left to undo");
+    assert_eq!(app.notice.as_ref().unwrap().text, "Nothing to undo");
+}
+
+#[test]
+fn undo_waits_for_the_change_on_its_way() {
+    let mut app = app_with(Role::Member);
+    let sent = writes(key(&mut app, KeyCode::Char('p')));
+    assert_eq!(undo_key(&mut app), [], "the priority change is not answered yet");
+    let mine = Task { priority: Priority::Low, version: 2, ..task(11, 1, "V", "Write the README") };
+    let rev = app.board.as_ref().unwrap().rev + 1;
+    let event = BoardEvent { rev, by: 1, change: BoardChange::TaskUpdated(mine), rekeyed: vec![] };
+    let out =
+        app.update(Action::Net(NetEvent::Done { change: Box::new(sent[0].clone()), event: Box::new(event) }));
+    let patch = TaskPatch { priority: Some(Priority::None), version: Some(2), ..TaskPatch::default() };
+    assert_eq!(writes(out), [Change::UpdateTask { task_id: 11, patch }]);
+}
+
+#[test]
+fn a_viewer_cannot_undo() {
+    let mut app = app_with(Role::Viewer);
+    assert_eq!(undo_key(&mut app), []);
+    assert_eq!(app.notice.as_ref().unwrap().text, "Viewers cannot change the board");
+}

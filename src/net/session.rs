@@ -328,6 +328,7 @@ impl Session {
             }
             Request::CatchUp { project_id, after } => self.catch_up(project_id, after),
             Request::Reload(pid) => self.fetch_board(pid),
+            Request::Trash(pid) => self.fetch_trash(pid),
             // Offline, a cursor has nowhere to go; the app sends it again on return.
             Request::Cursor(_) => {}
             // Handled where the session waits.
@@ -350,6 +351,17 @@ impl Session {
                     Some(reason) => NetEvent::Refused(reason),
                     None => NetEvent::Failed(format!("Cannot catch up: {e}")),
                 },
+            };
+            let _ = app.send(Action::Net(event)).await;
+        });
+    }
+
+    fn fetch_trash(&self, project_id: i64) {
+        let (api, app) = (self.api.clone(), self.app.clone());
+        tokio::spawn(async move {
+            let event = match api.trash(project_id).await {
+                Ok(trash) => NetEvent::Trash { project_id, trash },
+                Err(e) => NetEvent::Failed(format!("Cannot open the trash: {e}")),
             };
             let _ = app.send(Action::Net(event)).await;
         });

@@ -83,6 +83,7 @@ pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect, theme: Theme) {
                 Mode::Prompt(_) => " Enter confirm · Esc cancel",
                 Mode::Confirm(_) => " y yes · any other key no",
                 Mode::Picker(_) => " ↑↓ choose · Enter open",
+                Mode::Trash(_) => " ↑↓ choose · Enter bring it back · Esc close",
                 Mode::Help(_) if scrolls => " ↓↑ scroll · any other key closes the help",
                 Mode::Help(_) => " any key closes the help",
                 Mode::Board if matches!(app.connection, Connection::Refused(_)) => {

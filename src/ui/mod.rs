@@ -29,6 +29,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, theme: Theme) {
         Mode::Prompt(prompt) => overlay::prompt(frame, prompt, theme),
         Mode::Confirm(confirm) => overlay::confirm(frame, confirm, theme),
         Mode::Picker(index) => overlay::picker(frame, app, *index, theme),
+        Mode::Trash(view) => overlay::trash(frame, app, view, theme),
     }
 }
 

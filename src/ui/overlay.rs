@@ -1,5 +1,5 @@
 //! Boxes drawn over the board: help, the card form, a prompt, a question, the
-//! project picker.
+//! project picker, the trash.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -11,6 +11,7 @@ use super::Theme;
 use super::text::{clean, fit};
 use crate::app::App;
 use crate::app::form::{Ask, CardForm, Confirm, Field, Prompt};
+use crate::app::trash::{Item, TrashView};
 
 /// The screen above the status bar: boxes leave its last line visible, which says
 /// what the keys do in them and why a save was refused.
@@ -224,4 +225,68 @@ pub fn picker(frame: &mut Frame<'_>, app: &App, index: usize, theme: Theme) {
     let area = centered(above_status(frame), 50, lines.len() as u16 + 2);
     frame.render_widget(Clear, area);
     frame.render_widget(Paragraph::new(lines).block(boxed("Open a project", theme)), area);
+}
+
+/// `2026-11-27T10:32:05.123Z` as `2026-11-27 10:32` (UTC, as stored).
+fn minute(at: &str) -> String {
+    at.get(..16).map_or_else(|| at.to_string(), |s| s.replacen('T', " ", 1))
+}
+
+/// A line of the trash: what it is, where it goes back, who deleted it and when.
+fn trash_line(app: &App, item: &Item) -> String {
+    let board = app.board.as_ref();
+    let who = item
+        .deleted_by()
+        .and_then(|id| board.and_then(|b| b.member(id)))
+        .map_or_else(|| "someone".to_string(), |m| clean(&m.name).into_owned());
+    let what = match item {
+        Item::Card(t) => {
+            let column = board.and_then(|b| b.status(t.task.status_id));
+            let into = column.map_or_else(|| "the first column".into(), |s| format!("“{}”", clean(&s.name)));
+            format!("“{}” into {into}", clean(&t.task.title))
+        }
+        Item::Column(s) => {
+            let cards = match s.cards {
+                1 => " with its card".to_string(),
+                n if n > 1 => format!(" with its {n} cards"),
+                _ => String::new(),
+            };
+            format!("column “{}”{cards}", clean(&s.status.name))
+        }
+    };
+    format!("{what} · {who}, {}", minute(item.deleted_at()))
+}
+
+pub fn trash(frame: &mut Frame<'_>, app: &App, view: &TrashView, theme: Theme) {
+    let area = centered(above_status(frame), 76, 16);
+    let width = area.width.saturating_sub(4) as usize;
+    let lines: Vec<Line> = match &view.items {
+        None => vec![Line::from(Span::styled(" loading…", theme.dim()))],
+        Some(items) if items.is_empty() => vec![Line::from(Span::styled(" The trash is empty", theme.dim()))],
+        Some(items) => {
+            // Scrolled so that the selected line is in view.
+            let rows = usize::from(area.height.saturating_sub(2)).max(1);
+            let skip = view.index.saturating_sub(rows - 1);
+            items
+                .iter()
+                .enumerate()
+                .skip(skip)
+                .take(rows)
+                .map(|(i, item)| {
+                    let mark = if i == view.index { "▶" } else { " " };
+                    let text = fit(&format!(" {mark} {}", trash_line(app, item)), width + 2);
+                    let style = if i == view.index {
+                        theme.selected_card()
+                    } else {
+                        ratatui::style::Style::default()
+                    };
+                    Line::from(Span::styled(text, style))
+                })
+                .collect()
+        }
+    };
+    let count = view.items.as_ref().map_or(0, Vec::len);
+    let title = format!("Trash · {count} · deleted, newest first");
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(lines).block(boxed(&title, theme)), area);
 }

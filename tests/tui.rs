@@ -449,18 +449,17 @@ async fn a_form_outlives_its_card_and_saves_the_text_as_a_new_one() {
 /// A save the server refuses comes back in its form with the reason, the typing kept.
 #[tokio::test]
 async fn a_save_the_server_refuses_comes_back_with_the_reason() {
-    let (server, _, mut ann, _bob) = two_with_tokens().await;
+    let (server, [_, bob_token], mut ann, _bob) = two_with_tokens().await;
     keys(&mut ann, &[KeyCode::Char('n')]).await;
     typed(&mut ann, "Ship it").await;
-    // Assigned to bob, who stops being a member before the save arrives.
-    keys(&mut ann, &[KeyCode::Tab, KeyCode::Tab, KeyCode::Right, KeyCode::Right]).await;
-    let Mode::Form(form) = &ann.app.mode else { panic!("{:?}", ann.app.mode) };
-    assert_eq!(form.assignee_name(), Some("bob"));
-    let store = server.server.store().clone();
-    kanban_server::admin::project_revoke(store.as_ref(), "alpha", "bob").await.unwrap();
+    // bob deletes the column the card is being made in before the save arrives.
+    let column = ann.app.board.as_ref().unwrap().statuses[0].id;
+    let (status, _) = server.rest("DELETE", &format!("/api/statuses/{column}"), &bob_token, None).await;
+    assert_eq!(status, 200);
+    until(&mut ann, "the column gone", |a| a.board.as_ref().is_some_and(|b| b.statuses.len() == 2)).await;
     press(&mut ann, KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)).await;
     until(&mut ann, "the form back with the reason", |a| {
-        matches!(&a.mode, Mode::Form(f) if f.error.as_ref().is_some_and(|(_, m)| m.contains("not a member")))
+        matches!(&a.mode, Mode::Form(f) if f.error.as_ref().is_some_and(|(_, m)| m.contains("not a column")))
     })
     .await;
     let Mode::Form(form) = &ann.app.mode else { unreachable!() };
@@ -662,4 +661,51 @@ async fn an_undo_says_who_changed_the_card_since_and_leaves_their_work() {
     let (_, board) =
         server.get(&format!("/api/projects/{}/board", ann.app.project_id.unwrap()), Some(&bob_token)).await;
     assert_eq!(board["tasks"][0]["title"], "Plan C");
+}
+
+/// Members granted, changed or revoked while a board is open reach it without
+/// switching project: the assignee choices, the names, and one's own role.
+#[tokio::test]
+async fn membership_changes_reach_an_open_board() {
+    let server = TestServer::start().await;
+    let ann = server.user("ann").await;
+    let bob = server.user("bob").await;
+    server.user("cy").await;
+    server.project("alpha", &["ann:owner", "bob:viewer"]).await;
+    let store = server.server.store().clone();
+    let mut a = client(&server, &ann);
+    let mut b = client(&server, &bob);
+    ready(&mut a).await;
+    ready(&mut b).await;
+    assert!(!b.app.can_write());
+
+    // cy is granted access: ann's board has cy among the members, and says so.
+    kanban_server::admin::project_grant(store.as_ref(), "alpha", "cy", "member".parse().unwrap())
+        .await
+        .unwrap();
+    let has_cy = |a: &App| a.board.as_ref().is_some_and(|b| b.members.iter().any(|m| m.name == "cy"));
+    until(&mut a, "cy among ann's members", has_cy).await;
+    assert_eq!(a.app.notice.as_ref().unwrap().text, "cy joined the project (member)");
+    // ann assigns a new card to cy (the choices: nobody, ann, bob, cy).
+    keys(&mut a, &[KeyCode::Char('n'), KeyCode::Tab, KeyCode::Tab, KeyCode::Left]).await;
+    let Mode::Form(form) = &a.app.mode else { panic!("{:?}", a.app.mode) };
+    assert_eq!(form.assignee_name(), Some("cy"));
+
+    // bob, a viewer, is made a member: his board lets him write at once.
+    kanban_server::admin::project_grant(store.as_ref(), "alpha", "bob", "member".parse().unwrap())
+        .await
+        .unwrap();
+    until(&mut b, "bob allowed to write", App::can_write).await;
+    assert!(b.app.notice.as_ref().unwrap().text.starts_with("You are now a member"));
+    keys(&mut b, &[KeyCode::Char('n')]).await;
+    typed(&mut b, "bob's card").await;
+    keys(&mut b, &[KeyCode::Enter]).await;
+    until(&mut b, "bob's card made", |a| titles(a, 0) == ["bob's card"]).await;
+
+    // cy's access goes: ann's open form says so and unassigns, keeping the rest.
+    kanban_server::admin::project_revoke(store.as_ref(), "alpha", "cy").await.unwrap();
+    until(&mut a, "cy gone from ann's board", |a| a.board.is_some() && !has_cy(a)).await;
+    let Mode::Form(form) = &a.app.mode else { panic!("{:?}", a.app.mode) };
+    assert_eq!(form.assignee, None);
+    assert_eq!(form.note.as_deref(), Some("cy is no longer a member of the project: unassigned here"));
 }

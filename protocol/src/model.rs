@@ -272,6 +272,16 @@ pub mod events {
     pub fn is_board_event(name: &str) -> bool {
         ALL.contains(&name)
     }
+
+    /// The project's members changed (granted, role changed, or revoked): data
+    /// [`super::MembersChanged`]. Not a board change: it has no revision.
+    pub const MEMBERS_CHANGED: &str = "members-changed";
+}
+
+/// The data of `members-changed`: the project's members now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MembersChanged {
+    pub members: Vec<Member>,
 }
 
 /// The data of a board event: `rev`, `by`, and the changed object or its id.
@@ -321,6 +331,10 @@ pub struct EventsSince {
     /// The project's revision now.
     pub rev: u64,
     pub events: Vec<LoggedEvent>,
+    /// The project's members now (they change outside revisions, so a client
+    /// catching up takes them from here). Absent from servers before them.
+    #[serde(default)]
+    pub members: Option<Vec<Member>>,
 }
 
 #[cfg(test)]

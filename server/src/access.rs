@@ -1,15 +1,20 @@
-//! Access taken away while connections are live. Access is checked when a
+//! Access changed while connections are live. Access is checked when a
 //! connection subscribes, at that moment ([`StoreGate`]); when a membership is
-//! revoked, a user removed or a token revoked (by the admin command line, from its
-//! own process), the store records the projects touched, and this task asks every
-//! connection subscribed to their channels to reconnect (4200). They come back and subscribe again, each one
-//! authorized anew, so whoever lost access is refused and the others carry on,
-//! catching up by revision.
+//! granted, changed or revoked, a user removed or a token revoked (by the admin
+//! command line, from its own process), the store records the projects touched.
+//! Where access was only given or changed, this task tells the project's open
+//! boards its members now (`members-changed` on the board channel: assignees,
+//! names, roles). Where access was taken away, it asks every connection
+//! subscribed to the project's channels to reconnect (4200) instead. They come back and subscribe again, each one authorized
+//! anew, so whoever lost access is refused and the others carry on, catching up
+//! by revision.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use kanban_protocol::channel;
+use kanban_protocol::model::{MembersChanged, events};
 use kanban_protocol::sign::Grant;
 use tokio::task::JoinHandle;
 
@@ -44,6 +49,11 @@ pub fn watch(store: Arc<dyn Store>, hub: Hub, every: Duration) -> JoinHandle<()>
                     Err(e) => tracing::warn!(error = %e, "cannot read access changes"),
                 }
             };
+            // Where access was taken away, everyone reconnects instead and takes
+            // the members with the catch-up: the event would reach the revoked too.
+            for &project_id in changes.members.iter().filter(|p| !changes.projects.contains(p)) {
+                tell_members(&*store, &hub, project_id).await;
+            }
             let asked = hub.access_changed(&changes.projects);
             tracing::info!(
                 projects = ?changes.projects,
@@ -53,6 +63,17 @@ pub fn watch(store: Arc<dyn Store>, hub: Hub, every: Duration) -> JoinHandle<()>
             seen = changes.last;
         }
     })
+}
+
+/// Publishes a project's members now on its board channel.
+async fn tell_members(store: &dyn Store, hub: &Hub, project_id: i64) {
+    match store.members(project_id).await {
+        Ok(members) => {
+            let data = serde_json::to_string(&MembersChanged { members }).expect("members serialize");
+            hub.publish(&channel::private_channel(project_id), events::MEMBERS_CHANGED, &data, None);
+        }
+        Err(e) => tracing::warn!(error = %e, project_id, "cannot read the members to tell the boards"),
+    }
 }
 
 /// Drops the changes up to `upto`, acted on (or from before this server started).

@@ -246,6 +246,55 @@ async fn revoked_access_ends_live_subscriptions() {
     assert_eq!(data_of(&created)["task"]["title"], "after");
 }
 
+/// Members granted or changed reach open boards at once as `members-changed` (the
+/// members now, with names, colors and roles), without a reconnect; where access
+/// is taken away everyone reconnects, and the catch-up carries the members.
+#[tokio::test]
+async fn membership_changes_reach_open_boards() {
+    let server = TestServer::start().await;
+    let ann = server.user("ann").await;
+    server.user("bob").await;
+    let p = server.project("P", &["ann:owner"]).await;
+    let admin_store = kanban_server::open_store(server.dir.path()).await.unwrap();
+    let mut ws = Ws::connect(&server.ws_url()).await;
+    ws.join(&server, &ann, &format!("private-project-{p}")).await;
+    let members = |frame: &Value| -> Vec<(String, String)> {
+        data_of(frame)["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| (m["name"].as_str().unwrap().to_string(), m["role"].as_str().unwrap().to_string()))
+            .collect()
+    };
+    let pair = |n: &str, r: &str| (n.to_string(), r.to_string());
+
+    admin::project_grant(&admin_store, "P", "bob", "member".parse().unwrap()).await.unwrap();
+    let frame = ws.recv_event("members-changed").await;
+    assert_eq!(members(&frame), [pair("ann", "owner"), pair("bob", "member")]);
+    assert!(data_of(&frame)["members"][1]["color"].as_str().unwrap().starts_with('#'));
+    admin::project_grant(&admin_store, "P", "bob", "viewer".parse().unwrap()).await.unwrap();
+    let frame = ws.recv_event("members-changed").await;
+    assert_eq!(members(&frame), [pair("ann", "owner"), pair("bob", "viewer")]);
+
+    // Granting moved no revision and closed nothing: the board's events still come.
+    let (status, _) =
+        server.rest("POST", &format!("/api/projects/{p}/tasks"), &ann, Some(json!({"title": "t"}))).await;
+    assert_eq!(status, 201);
+    assert_eq!(data_of(&ws.recv_event("task-created").await)["rev"], 1);
+
+    // Access taken away: everyone reconnects, is authorized anew, and takes the
+    // members with the catch-up (an event would reach bob too).
+    admin::project_revoke(&admin_store, "P", "bob").await.unwrap();
+    assert_eq!(ws.closed().await, Closed::Code(4200));
+
+    let (status, since) = server.get(&format!("/api/projects/{p}/events?after=0"), Some(&ann)).await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        since["members"],
+        json!([{"id": 1, "name": "ann", "color": since["members"][0]["color"], "role": "owner"}])
+    );
+}
+
 /// The board channel carries the server's authority: no subscriber, a viewer least
 /// of all, may publish on it. The refusal is an error on that connection only; the
 /// others hear nothing, and the sender stays connected.

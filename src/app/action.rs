@@ -4,7 +4,7 @@
 use super::input::{KeyEvent, MouseEvent};
 use kanban_protocol::check::FieldName;
 use kanban_protocol::event::BoardEvent;
-use kanban_protocol::model::{Board, CursorPos, Project, Task, Trash, User, UserInfo};
+use kanban_protocol::model::{Board, CursorPos, Member, Project, Task, Trash, User, UserInfo};
 pub use kanban_protocol::request::Change;
 
 /// Everything the app reacts to, from one channel.
@@ -65,6 +65,11 @@ pub enum NetEvent {
     /// Changes the server could not be reached for, oldest first: kept, and sent
     /// again until it answers (empty once they all went).
     Waiting(Vec<Change>),
+    /// The project's members now (someone was granted access, or a role changed).
+    Members {
+        project_id: i64,
+        members: Vec<Member>,
+    },
     /// What the project's trash holds.
     Trash {
         project_id: i64,

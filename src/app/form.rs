@@ -330,6 +330,19 @@ impl CardForm {
         focus(&mut self.due, field == Field::Due && !self.read_only);
     }
 
+    /// The project's members changed: they are the choices now. An assignee who
+    /// is no longer a member cannot be saved, so the form says so and unassigns.
+    pub fn set_members(&mut self, members: Vec<Member>) {
+        if let Some(id) = self.assignee
+            && !members.iter().any(|m| m.id == id)
+        {
+            let name = self.assignee_name().unwrap_or("The assignee").to_string();
+            self.assignee = None;
+            self.note = Some(format!("{name} is no longer a member of the project: unassigned here"));
+        }
+        self.members = members;
+    }
+
     pub fn assignee_name(&self) -> Option<&str> {
         self.assignee.and_then(|id| self.members.iter().find(|m| m.id == id)).map(|m| m.name.as_str())
     }

@@ -7,7 +7,7 @@ use kanban_protocol::event::{BoardChange, BoardEvent};
 use kanban_protocol::model::Project;
 
 use kanban_protocol::check::FieldName;
-use kanban_protocol::model::Task;
+use kanban_protocol::model::{Member, Role, Task};
 
 use super::form::{CardForm, Field};
 use super::presence::Presence;
@@ -127,6 +127,10 @@ impl App {
                     return Vec::new();
                 }
                 self.not_saved(*change, message, field);
+                Vec::new()
+            }
+            NetEvent::Members { project_id, members } => {
+                self.members_now(project_id, members);
                 Vec::new()
             }
             NetEvent::Trash { project_id, trash } => {
@@ -253,6 +257,36 @@ impl App {
                 Some(Box::new(form))
             }
             _ => None,
+        }
+    }
+
+    /// The project's members changed (granted, role changed, revoked): the board
+    /// takes them (names and colors of assignees, this person's role), open forms
+    /// their assignee choices, and the status bar says what changed.
+    fn members_now(&mut self, project_id: i64, members: Vec<Member>) {
+        let Some(board) = self.board.as_mut().filter(|b| b.project.id == project_id) else { return };
+        if board.members == members {
+            return;
+        }
+        let me = self.me.as_ref().map(|u| u.id);
+        let said = members_said(&board.members, &members, me);
+        if let Some(mine) = members.iter().find(|m| Some(m.id) == me) {
+            board.project.role = mine.role;
+            if let Some(p) = self.projects.iter_mut().find(|p| p.id == project_id) {
+                p.role = mine.role;
+            }
+        }
+        board.members = members.clone();
+        let forms = self.drafts.iter_mut().map(|d| &mut *d.form).chain(self.unsaved.iter_mut());
+        let open = match &mut self.mode {
+            Mode::Form(form) => Some(&mut **form),
+            _ => None,
+        };
+        for form in forms.chain(open) {
+            form.set_members(members.clone());
+        }
+        if !said.is_empty() {
+            self.info(said.join(" · "));
         }
     }
 
@@ -412,4 +446,34 @@ impl App {
         self.mode = Mode::Board;
         vec![Command::Net(Request::Open(project_id))]
     }
+}
+
+/// What changed between two member lists, as sentences: who joined, who left,
+/// whose role changed (this person's own said as "you").
+fn members_said(before: &[Member], after: &[Member], me: Option<i64>) -> Vec<String> {
+    let mut said = Vec::new();
+    for m in after {
+        let you = Some(m.id) == me;
+        match before.iter().find(|b| b.id == m.id) {
+            None => said.push(format!("{} joined the project ({})", m.name, m.role)),
+            Some(b) if b.role != m.role && you && !m.role.can_write() => {
+                said.push("You are now a viewer: the board is read-only".to_string());
+            }
+            Some(b) if b.role != m.role && you => {
+                said.push(format!("You are now {}: you can change the board", with_article(m.role)));
+            }
+            Some(b) if b.role != m.role => said.push(format!("{} is now {}", m.name, with_article(m.role))),
+            Some(_) => {}
+        }
+    }
+    for b in before.iter().filter(|b| !after.iter().any(|m| m.id == b.id)) {
+        said.push(format!("{} no longer has access", b.name));
+    }
+    said
+}
+
+/// "a member", "an owner".
+fn with_article(role: Role) -> String {
+    let article = if role == Role::Owner { "an" } else { "a" };
+    format!("{article} {role}")
 }

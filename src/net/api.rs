@@ -3,7 +3,7 @@
 use kanban_protocol::check::FieldName;
 use kanban_protocol::event::BoardEvent;
 use kanban_protocol::model::{
-    Board, ChannelAuth, ClientConfig, EventData, EventsSince, Project, Task, Trash, User,
+    Board, ChannelAuth, ClientConfig, EventData, EventsSince, Member, Project, Task, Trash, User,
 };
 use std::sync::Arc;
 
@@ -31,6 +31,14 @@ pub enum ApiError {
     Unreachable(String),
     #[error("unexpected answer from the server: {0}")]
     Garbled(String),
+}
+
+/// What was missed since a revision: the events, and the members now (`None`
+/// from a server that does not say).
+#[derive(Debug, Clone)]
+pub struct CaughtUp {
+    pub events: Vec<BoardEvent>,
+    pub members: Option<Vec<Member>>,
 }
 
 /// A client of one server, as one user.
@@ -148,21 +156,22 @@ impl Api {
         self.call(Method::GET, &format!("/api/projects/{project_id}/trash"), None).await
     }
 
-    /// The events since `after`, oldest first, or `None` when they are no longer
-    /// kept (410). An event this client cannot read is `Garbled`.
-    pub async fn events_after(
-        &self,
-        project_id: i64,
-        after: u64,
-    ) -> Result<Option<Vec<BoardEvent>>, ApiError> {
+    /// The events since `after`, oldest first, with the members now; or `None`
+    /// when the events are no longer kept (410). An event this client cannot read
+    /// is `Garbled`.
+    pub async fn events_after(&self, project_id: i64, after: u64) -> Result<Option<CaughtUp>, ApiError> {
         let path = format!("/api/projects/{project_id}/events?after={after}");
         match self.call::<EventsSince>(Method::GET, &path, None).await {
-            Ok(since) => since
-                .events
-                .into_iter()
-                .map(|e| BoardEvent::decode(&e.name, e.data).map_err(|e| ApiError::Garbled(e.to_string())))
-                .collect::<Result<_, _>>()
-                .map(Some),
+            Ok(since) => {
+                let events = since
+                    .events
+                    .into_iter()
+                    .map(|e| {
+                        BoardEvent::decode(&e.name, e.data).map_err(|e| ApiError::Garbled(e.to_string()))
+                    })
+                    .collect::<Result<_, _>>()?;
+                Ok(Some(CaughtUp { events, members: since.members }))
+            }
             Err(ApiError::Refused { status, .. }) if status == StatusCode::GONE.as_u16() => Ok(None),
             Err(e) => Err(e),
         }

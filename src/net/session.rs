@@ -7,7 +7,7 @@
 
 use kanban_protocol::channel::{presence_channel, private_channel};
 use kanban_protocol::event::BoardEvent;
-use kanban_protocol::model::{Board, CURSOR_EVENT, CursorPos, UserInfo};
+use kanban_protocol::model::{Board, CURSOR_EVENT, CursorPos, MembersChanged, UserInfo, events};
 use kanban_protocol::pusher::{self, ServerMessage};
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -269,7 +269,14 @@ impl Session {
                         return Ok(());
                     };
                     NetEvent::Cursor { user_id, pos }
-                } else if self.project.is_some_and(|p| channel == private_channel(p)) {
+                } else if let Some(project_id) = self.project.filter(|p| channel == private_channel(*p)) {
+                    if event == events::MEMBERS_CHANGED {
+                        let Ok(changed) = serde_json::from_str::<MembersChanged>(&data) else {
+                            tracing::debug!("members-changed that cannot be read");
+                            return Ok(());
+                        };
+                        return self.tell(NetEvent::Members { project_id, members: changed.members }).await;
+                    }
                     // Only the board's own events: whatever else arrives on the board
                     // channel did not come from a commit and must not move the
                     // revision.
@@ -342,7 +349,12 @@ impl Session {
         let (api, app) = (self.api.clone(), self.app.clone());
         tokio::spawn(async move {
             let event = match api.events_after(project_id, after).await {
-                Ok(Some(missed)) => NetEvent::Missed(missed),
+                Ok(Some(caught)) => {
+                    if let Some(members) = caught.members {
+                        let _ = app.send(Action::Net(NetEvent::Members { project_id, members })).await;
+                    }
+                    NetEvent::Missed(caught.events)
+                }
                 Ok(None) | Err(ApiError::Garbled(_)) => {
                     let _ = app.send(Action::Net(NetEvent::Gone)).await;
                     board_event(api.board(project_id).await)

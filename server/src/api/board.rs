@@ -50,7 +50,7 @@ pub async fn events(
             StatusCode::GONE,
             format!("events after {after} are no longer kept (the board is at {rev}): fetch the board"),
         )),
-        EventsAfter::Events { rev, events } => {
+        EventsAfter::Events { rev, events, members } => {
             // The logged texts go out as they were broadcast, without re-encoding.
             let mut body = format!(r#"{{"rev":{rev},"events":["#);
             for (i, (name, data)) in events.iter().enumerate() {
@@ -63,7 +63,9 @@ pub async fn events(
                 body.push_str(data);
                 body.push('}');
             }
-            body.push_str("]}");
+            body.push_str(r#"],"members":"#);
+            body.push_str(&serde_json::to_string(&members).expect("members serialize"));
+            body.push('}');
             Ok(json_text(StatusCode::OK, body))
         }
     }

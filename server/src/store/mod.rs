@@ -7,7 +7,7 @@ mod sqlite;
 pub mod token;
 
 use async_trait::async_trait;
-use kanban_protocol::model::{Board, Project, Role, Trash, User};
+use kanban_protocol::model::{Board, Member, Project, Role, Trash, User};
 
 pub use sqlite::SqliteStore;
 
@@ -90,7 +90,7 @@ pub trait Store: Send + Sync + 'static {
     /// The user's role on a project, or `None` when not a member (or no project).
     async fn role_of(&self, project_id: i64, user_id: i64) -> Result<Option<Role>>;
 
-    /// Projects whose access was taken away after change `after` (a number from an
+    /// Projects whose access changed after change `after` (a number from an
     /// earlier answer; 0 for all kept), and the number of the last change. The admin
     /// command line records these from its own process.
     async fn access_changes(&self, after: i64) -> Result<AccessChanges>;
@@ -113,24 +113,30 @@ pub trait Store: Send + Sync + 'static {
     async fn purge_trash(&self, days: u32) -> Result<u64>;
     /// What a member may restore from the project's trash.
     async fn trash(&self, project_id: i64, user_id: i64) -> Result<Trash>;
+    /// A project's members, by name.
+    async fn members(&self, project_id: i64) -> Result<Vec<Member>>;
     /// The logged events after revision `after`, for a member.
     async fn events_after(&self, project_id: i64, user_id: i64, after: u64) -> Result<EventsAfter>;
 }
 
-/// Projects whose access was taken away, as [`Store::access_changes`] answers.
+/// Projects whose access changed, as [`Store::access_changes`] answers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccessChanges {
     /// The number of the last change seen (the `after` given when there is none).
     pub last: i64,
-    /// Each project touched, once, in order.
+    /// Each project where access was taken away, once, in order.
     pub projects: Vec<i64>,
+    /// Each project whose members changed (granted, role changed, or taken
+    /// away), once, in order.
+    pub members: Vec<i64>,
 }
 
 /// The answer to "what happened since revision N".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventsAfter {
-    /// The events, oldest first, as (name, data JSON); `rev` is the revision now.
-    Events { rev: u64, events: Vec<(String, String)> },
+    /// The events, oldest first, as (name, data JSON); `rev` is the revision now,
+    /// and `members` the project's members now (they change outside revisions).
+    Events { rev: u64, events: Vec<(String, String)>, members: Vec<Member> },
     /// Some of them are no longer kept: fetch the board instead.
     Gone { rev: u64 },
 }

@@ -202,13 +202,18 @@ pub fn projects_of(conn: &mut Connection, user_id: i64) -> Result<Vec<Project>> 
 
 pub fn access_changes(conn: &mut Connection, after: i64) -> Result<AccessChanges> {
     let mut stmt =
-        conn.prepare_cached("SELECT id, project_id FROM access_changes WHERE id > ? ORDER BY id")?;
-    let mut changes = AccessChanges { last: after, projects: Vec::new() };
-    for row in stmt.query_map([after], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?)))? {
-        let (id, project_id) = row?;
+        conn.prepare_cached("SELECT id, project_id, revoked FROM access_changes WHERE id > ? ORDER BY id")?;
+    let mut changes = AccessChanges { last: after, ..AccessChanges::default() };
+    let rows =
+        stmt.query_map([after], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, bool>(2)?)))?;
+    for row in rows {
+        let (id, project_id, revoked) = row?;
         changes.last = id;
-        if !changes.projects.contains(&project_id) {
+        if revoked && !changes.projects.contains(&project_id) {
             changes.projects.push(project_id);
+        }
+        if !changes.members.contains(&project_id) {
+            changes.members.push(project_id);
         }
     }
     Ok(changes)

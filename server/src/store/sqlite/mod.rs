@@ -18,7 +18,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use kanban_protocol::model::{Board, Project, Role, Trash, User};
+use kanban_protocol::model::{Board, Member, Project, Role, Trash, User};
 
 use self::connections::Connections;
 use super::{AccessChanges, EventsAfter, ProjectMembers, Result, Store, StoreError, TokenHolder};
@@ -228,6 +228,10 @@ impl Store for SqliteStore {
 
     async fn trash(&self, project_id: i64, user_id: i64) -> Result<Trash> {
         self.read(move |c| read::trash(c, project_id, user_id)).await
+    }
+
+    async fn members(&self, project_id: i64) -> Result<Vec<Member>> {
+        self.read(move |c| read::members(c, project_id)).await
     }
 
     async fn events_after(&self, project_id: i64, user_id: i64, after: u64) -> Result<EventsAfter> {

@@ -1,5 +1,5 @@
-//! Reading a board: the snapshot a client starts from, and the events since a
-//! revision. Each runs in one read transaction, so it sees one committed state.
+//! Reading a board: the snapshot a client starts from, the events since a
+//! revision, the members, the trash. Each runs in one read transaction, so it sees one committed state.
 
 use kanban_protocol::model::{
     Board, Member, Project, Role, Status, Task, Trash, TrashedStatus, TrashedTask, UnknownName,
@@ -22,6 +22,21 @@ fn project_of_member(conn: &Connection, project_id: i64, user_id: i64) -> Result
     Ok((name, rev, role.parse().map_err(|e: UnknownName| StoreError::Invalid(e.to_string()))?))
 }
 
+/// A project's members, by name.
+pub fn members(conn: &Connection, project_id: i64) -> Result<Vec<Member>> {
+    conn.prepare_cached(
+        "SELECT users.id, users.name, users.color, members.role FROM members \
+         JOIN users ON users.id = members.user_id WHERE members.project_id = ? ORDER BY users.name",
+    )?
+    .query_map([project_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?)))?
+    .map(|row| {
+        let (id, name, color, role) = row?;
+        let role = role.parse().map_err(|e: UnknownName| StoreError::Invalid(e.to_string()))?;
+        Ok(Member { id, name, color, role })
+    })
+    .collect()
+}
+
 pub fn board(conn: &mut Connection, project_id: i64, user_id: i64) -> Result<Board> {
     let tx = conn.transaction()?;
     let (name, rev, role) = project_of_member(&tx, project_id, user_id)?;
@@ -41,22 +56,7 @@ pub fn board(conn: &mut Connection, project_id: i64, user_id: i64) -> Result<Boa
         ))?
         .query_map([project_id], |r| Ok(rows::task(r)))?
         .collect::<rusqlite::Result<_>>()?;
-    let members = tx
-        .prepare_cached(
-            "SELECT users.id, users.name, users.color, members.role FROM members \
-             JOIN users ON users.id = members.user_id WHERE members.project_id = ? ORDER BY users.name",
-        )?
-        .query_map([project_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get::<_, String>(3)?)))?
-        .map(|row| {
-            let (id, name, color, role) = row?;
-            Ok(Member {
-                id,
-                name,
-                color,
-                role: role.parse().map_err(|e: UnknownName| StoreError::Invalid(e.to_string()))?,
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
+    let members = members(&tx, project_id)?;
     tx.commit()?;
     let project = Project { id: project_id, name, role };
     Ok(Board { project, rev: rev as u64, statuses, tasks, members })
@@ -66,8 +66,9 @@ pub fn events_after(conn: &mut Connection, project_id: i64, user_id: i64, after:
     let tx = conn.transaction()?;
     let (_, rev, _) = project_of_member(&tx, project_id, user_id)?;
     let rev = rev as u64;
+    let members = members(&tx, project_id)?;
     if after >= rev {
-        return Ok(EventsAfter::Events { rev, events: Vec::new() });
+        return Ok(EventsAfter::Events { rev, events: Vec::new(), members });
     }
     let oldest: Option<i64> = tx
         .prepare_cached("SELECT MIN(rev) FROM events WHERE project_id = ?")?
@@ -80,7 +81,7 @@ pub fn events_after(conn: &mut Connection, project_id: i64, user_id: i64, after:
         .query_map((project_id, after as i64), |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     tx.commit()?;
-    Ok(EventsAfter::Events { rev, events })
+    Ok(EventsAfter::Events { rev, events, members })
 }
 
 /// What a member may restore: cards deleted on their own, and columns (with the count

@@ -46,7 +46,7 @@ async fn a_refused_change_in_a_batch_leaves_the_others_committed_in_order() {
     assert_eq!(titles, ["A", "B"]);
     assert!(board.statuses.iter().any(|s| s.id == first_column), "the refused delete removed the column");
     match store.events_after(pid, ann.id, 0).await.unwrap() {
-        EventsAfter::Events { rev, events } => {
+        EventsAfter::Events { rev, events, .. } => {
             assert_eq!(rev, 2);
             let names: Vec<&str> = events.iter().map(|(name, _)| name.as_str()).collect();
             assert_eq!(names, ["task-created", "task-created"]);

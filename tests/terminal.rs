@@ -222,7 +222,7 @@ async fn a_revoked_member_sees_the_board_go_and_why() {
 /// In the real terminal: a value the server would refuse keeps the form open with
 /// the reason beside its field, and Esc on a form with changes asks first.
 #[tokio::test(flavor = "multi_thread")]
-async fn a_refused_value_stays_in_the_form_and_esc_asks() {
+async fn a_refused_value_stays_in_the_form_esc_asks_and_the_trash_and_undo_work() {
     let server = TestServer::start().await;
     let ann = server.user("ann").await;
     server.project("alpha", &["ann:owner"]).await;
@@ -252,6 +252,13 @@ async fn a_refused_value_stays_in_the_form_and_esc_asks() {
     tmux.wait_for("ann", "back in the form", false, |s| {
         !s.contains("Discard your") && s.contains("Launch party")
     });
+    // Ctrl-C asks too, and "no" keeps it all.
+    tmux.keys("ann", &["C-c"]);
+    tmux.wait_for("ann", "the quit question", false, |s| s.contains("Quit, and lose your changes? (y/n)"));
+    tmux.keys("ann", &["n"]);
+    tmux.wait_for("ann", "back in the form again", false, |s| {
+        !s.contains("Quit, and lose") && s.contains("Launch party")
+    });
     // Fixed, it saves.
     for _ in 0..10 {
         tmux.keys("ann", &["BSpace"]);
@@ -260,6 +267,27 @@ async fn a_refused_value_stays_in_the_form_and_esc_asks() {
     tmux.keys("ann", &["Enter"]);
     tmux.wait_for("ann", "the card on the board", false, |s| {
         s.contains("Todo 1") && s.contains("Launch party")
+    });
+
+    // Deleted, it is in the trash, and comes back from it.
+    tmux.keys("ann", &["d", "y"]);
+    tmux.wait_for("ann", "the card deleted", false, |s| s.contains("Todo 0"));
+    tmux.keys("ann", &["T"]);
+    tmux.wait_for("ann", "the trash", false, |s| {
+        s.contains("Trash · 1") && s.contains("▶ “Launch party” · in “Todo” · deleted by ann 20")
+    });
+    tmux.keys("ann", &["Enter"]);
+    tmux.wait_for("ann", "the trash emptied", false, |s| s.contains("The trash is empty"));
+    tmux.keys("ann", &["Escape"]);
+    tmux.wait_for("ann", "the card back", false, |s| s.contains("Todo 1") && s.contains("Launch party"));
+    // Bringing it back is undone, and redone.
+    tmux.keys("ann", &["u"]);
+    tmux.wait_for("ann", "the undo", false, |s| {
+        s.contains("Todo 0") && s.contains("Undone: bringing back “Launch party” (Ctrl-R redoes)")
+    });
+    tmux.keys("ann", &["C-r"]);
+    tmux.wait_for("ann", "the redo", false, |s| {
+        s.contains("Todo 1") && s.contains("Redone: bringing back “Launch party”")
     });
     tmux.keys("ann", &["q"]);
     assert_eq!(tmux.wait_exit("ann"), 0);

@@ -227,9 +227,9 @@ pub fn picker(frame: &mut Frame<'_>, app: &App, index: usize, theme: Theme) {
     frame.render_widget(Paragraph::new(lines).block(boxed("Open a project", theme)), area);
 }
 
-/// `2026-11-27T10:32:05.123Z` as `2026-11-27 10:32` (UTC, as stored).
+/// `2026-11-27T10:32:05.123Z` as `2026-11-27 10:32 UTC` (as stored).
 fn minute(at: &str) -> String {
-    at.get(..16).map_or_else(|| at.to_string(), |s| s.replacen('T', " ", 1))
+    at.get(..16).map_or_else(|| at.to_string(), |s| format!("{} UTC", s.replacen('T', " ", 1)))
 }
 
 /// A line of the trash: what it is, where it goes back, who deleted it and when.
@@ -243,7 +243,7 @@ fn trash_line(app: &App, item: &Item) -> String {
         Item::Card(t) => {
             let column = board.and_then(|b| b.status(t.task.status_id));
             let into = column.map_or_else(|| "the first column".into(), |s| format!("“{}”", clean(&s.name)));
-            format!("“{}” into {into}", clean(&t.task.title))
+            format!("“{}” · in {into}", clean(&t.task.title))
         }
         Item::Column(s) => {
             let cards = match s.cards {
@@ -254,11 +254,12 @@ fn trash_line(app: &App, item: &Item) -> String {
             format!("column “{}”{cards}", clean(&s.status.name))
         }
     };
-    format!("{what} · {who}, {}", minute(item.deleted_at()))
+    format!("{what} · deleted by {who} {}", minute(item.deleted_at()))
 }
 
 pub fn trash(frame: &mut Frame<'_>, app: &App, view: &TrashView, theme: Theme) {
-    let area = centered(above_status(frame), 76, 16);
+    let rows = view.items.as_ref().map_or(1, |items| items.len().max(1)) as u16;
+    let area = centered(above_status(frame), 76, rows.saturating_add(2).min(16));
     let width = area.width.saturating_sub(4) as usize;
     let lines: Vec<Line> = match &view.items {
         None => vec![Line::from(Span::styled(" loading…", theme.dim()))],

@@ -85,7 +85,8 @@ pub fn events_after(conn: &mut Connection, project_id: i64, user_id: i64, after:
 }
 
 /// What a member may restore: cards deleted on their own, and columns (with the count
-/// of cards deleted with them), newest first.
+/// of cards deleted with them), newest first: the newest 500 of each, so that a
+/// project that deletes a lot is not answered with all of it.
 pub fn trash(conn: &mut Connection, project_id: i64, user_id: i64) -> Result<Trash> {
     let tx = conn.transaction()?;
     project_of_member(&tx, project_id, user_id)?;
@@ -94,7 +95,7 @@ pub fn trash(conn: &mut Connection, project_id: i64, user_id: i64) -> Result<Tra
             "SELECT ",
             task_columns!(),
             ", deleted_at, deleted_by FROM tasks WHERE project_id = ? AND deleted_at IS NOT NULL \
-             AND trashed_with IS NULL ORDER BY deleted_at DESC, id"
+             AND trashed_with IS NULL ORDER BY deleted_at DESC, id LIMIT 500"
         ))?
         .query_map([project_id], |r| {
             Ok(TrashedTask { task: rows::task(r), deleted_at: r.get(15)?, deleted_by: r.get(16)? })
@@ -105,7 +106,7 @@ pub fn trash(conn: &mut Connection, project_id: i64, user_id: i64) -> Result<Tra
             "SELECT ",
             status_columns!(),
             ", deleted_at, deleted_by, (SELECT COUNT(*) FROM tasks WHERE trashed_with = statuses.id) \
-             FROM statuses WHERE project_id = ? AND deleted_at IS NOT NULL ORDER BY deleted_at DESC, id"
+             FROM statuses WHERE project_id = ? AND deleted_at IS NOT NULL ORDER BY deleted_at DESC, id LIMIT 500"
         ))?
         .query_map([project_id], |r| {
             Ok(TrashedStatus {

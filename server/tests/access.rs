@@ -115,6 +115,9 @@ async fn every_route_for_every_caller() {
         let sid = f.column().await;
         let doomed_card = f.card().await;
         let doomed_column = f.column().await;
+        let (trashed_card, trashed_column) = (f.card().await, f.column().await);
+        f.server.rest("DELETE", &format!("/api/tasks/{trashed_card}"), f.owner(), None).await;
+        f.server.rest("DELETE", &format!("/api/statuses/{trashed_column}"), f.owner(), None).await;
         let calls: Vec<(&str, String, Option<Value>, Want)> = vec![
             ("GET", "/api/me".into(), None, ANYONE),
             ("GET", "/api/projects".into(), None, ANYONE),
@@ -128,6 +131,9 @@ async fn every_route_for_every_caller() {
             ("PATCH", format!("/api/statuses/{sid}"), Some(json!({"name": "v"})), WRITE),
             ("POST", format!("/api/statuses/{sid}/move"), Some(json!({"after_id": f.columns[0]})), WRITE),
             ("DELETE", format!("/api/statuses/{doomed_column}"), None, WRITE),
+            ("GET", format!("/api/projects/{pid}/trash"), None, READ),
+            ("POST", format!("/api/tasks/{trashed_card}/restore"), None, WRITE),
+            ("POST", format!("/api/statuses/{trashed_column}/restore"), None, WRITE),
         ];
         for (method, path, body, want) in calls {
             let (status, text) = f.call(caller, method, &path, body).await;

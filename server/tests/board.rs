@@ -30,12 +30,16 @@ impl Follower {
         Follower { ws, board }
     }
 
-    /// Applies events until the board is at `rev`; returns their names.
+    /// Applies board events until the board is at `rev` (passing over others, such
+    /// as `members-changed`, as a client does); returns their names.
     async fn follow_to(&mut self, rev: u64) -> Vec<String> {
         let mut names = Vec::new();
         while self.board.rev < rev {
             let frame = self.ws.recv().await;
             let name = frame["event"].as_str().unwrap().to_string();
+            if !kanban_protocol::model::events::is_board_event(&name) {
+                continue;
+            }
             let data: EventData = serde_json::from_value(data_of(&frame)).expect("event data");
             let event = BoardEvent::decode(&name, data).expect("a board event");
             assert_eq!(self.board.apply(&event), Applied::Applied, "{name} at {}", event.rev);

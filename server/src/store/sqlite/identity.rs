@@ -171,12 +171,19 @@ pub fn find_project(conn: &mut Connection, id_or_name: &str) -> Result<(i64, Str
     found.optional()?.ok_or(StoreError::NotFound("project"))
 }
 
+/// Adds a member or changes its role; either is recorded as an access change for
+/// the running server to tell the open boards (a grant that changes nothing is not).
 pub fn grant(conn: &mut Connection, project_id: i64, user_id: i64, role: Role) -> Result<()> {
-    conn.execute(
+    let tx = conn.transaction()?;
+    let changed = tx.execute(
         "INSERT INTO members (project_id, user_id, role) VALUES (?, ?, ?) \
-         ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role",
+         ON CONFLICT (project_id, user_id) DO UPDATE SET role = excluded.role WHERE role IS NOT excluded.role",
         (project_id, user_id, role.as_str()),
     )?;
+    if changed > 0 {
+        tx.execute("INSERT INTO access_changes (project_id, revoked) VALUES (?, 0)", [project_id])?;
+    }
+    tx.commit()?;
     Ok(())
 }
 

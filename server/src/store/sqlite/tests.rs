@@ -6,7 +6,7 @@ use kanban_protocol::request::{MoveTask, NewTask};
 
 use super::SqliteStore;
 use crate::board::{Change, OpError, Write};
-use crate::store::{EventsAfter, Store};
+use crate::store::{AccessChanges, EventsAfter, Store};
 
 fn create(project_id: i64, title: &str, status_id: Option<i64>) -> Change {
     Change::CreateTask { project_id, new: NewTask { title: title.into(), status_id, ..NewTask::default() } }
@@ -85,4 +85,26 @@ async fn a_file_migrated_by_the_earlier_migrator_is_brought_up_to_date() {
     // Opened again, nothing is applied twice.
     let again = SqliteStore::open(&path).await.unwrap();
     assert_eq!(again.users().await.unwrap().len(), 1);
+}
+
+/// A grant or a role change is an access change that takes nothing away; a grant
+/// that changes nothing, and a new project's first members, are none.
+#[tokio::test]
+async fn grants_are_recorded_as_changes_of_members_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("k.db")).await.unwrap();
+    let (ann, _) = store.add_user("ann", "#ff0000").await.unwrap();
+    let (bob, _) = store.add_user("bob", "#00ff00").await.unwrap();
+    let pid = store.add_project("p", &[(ann.id, Role::Owner)]).await.unwrap();
+    assert_eq!(store.access_changes(0).await.unwrap(), AccessChanges::default());
+    store.grant(pid, bob.id, Role::Viewer).await.unwrap();
+    store.grant(pid, bob.id, Role::Viewer).await.unwrap();
+    let changes = store.access_changes(0).await.unwrap();
+    assert_eq!((changes.projects.len(), changes.members.as_slice()), (0, [pid].as_slice()));
+    store.grant(pid, bob.id, Role::Member).await.unwrap();
+    let later = store.access_changes(changes.last).await.unwrap();
+    assert_eq!(later.last, changes.last + 1, "the role change, once");
+    store.revoke(pid, bob.id).await.unwrap();
+    let revoked = store.access_changes(later.last).await.unwrap();
+    assert_eq!((revoked.projects, revoked.members), (vec![pid], vec![pid]));
 }

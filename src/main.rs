@@ -11,6 +11,7 @@ use kanban_tui::net::tls;
 use kanban_tui::settings::{self, Login};
 use kanban_tui::terminal;
 use kanban_tui::ui::Theme;
+use kanban_tui::ui::paint::ColorChoice;
 
 #[derive(Parser)]
 #[command(name = "kanban-tui", version, about = "A shared kanban board in your terminal")]
@@ -25,6 +26,9 @@ struct Cli {
     /// The project to open, by id or name [default: the only one, or a picker].
     #[arg(long)]
     project: Option<String>,
+    /// Colors: auto (from NO_COLOR, COLORTERM and TERM), truecolor, 256, 16 or never.
+    #[arg(long, env = "KANBAN_COLOR", default_value = "auto")]
+    color: ColorChoice,
     /// Frames per second: the most redraws, and cursor events, per second.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u32).range(1..=240))]
     fps: u32,
@@ -127,5 +131,10 @@ async fn main() -> anyhow::Result<()> {
     };
     let queue = settings::queue_file(api.base());
     let client = Client::start_with_queue(api, app, queue);
-    terminal::run(client, Theme::from_env(), cli.fps).await
+    let depth = cli.color.depth(|name| std::env::var(name).ok());
+    // crossterm drops every color under NO_COLOR by itself; the depth chosen here
+    // (which honours NO_COLOR unless --color says otherwise) decides instead.
+    crossterm::style::force_color_output(depth != kanban_tui::ui::paint::Depth::None);
+    let theme = Theme::new(depth);
+    terminal::run(client, theme, cli.fps).await
 }

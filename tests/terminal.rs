@@ -31,6 +31,8 @@ async fn two_terminals_share_a_board_live() {
     let env = [
         ("KANBAN_CONFIG_DIR", cfg.path().to_str().unwrap()),
         ("KANBAN_STATE_DIR", cfg.path().to_str().unwrap()),
+        // A terminal that says it shows 24-bit color gets it.
+        ("COLORTERM", "truecolor"),
     ];
     tmux.start("ann", 100, 24, &format!("{BIN} --server {url} --token {ann}"), &env);
     tmux.start("bob", 100, 24, &format!("{BIN} --server {url} --token {bob}"), &env);
@@ -291,4 +293,104 @@ async fn a_refused_value_stays_in_the_form_esc_asks_and_the_trash_and_undo_work(
     });
     tmux.keys("ann", &["q"]);
     assert_eq!(tmux.wait_exit("ann"), 0);
+}
+
+/// The people on a board as a headless client each, running in the background
+/// (present, pointing where their selection is) until the returned tasks end.
+async fn present(server: &TestServer, tokens: &[&str]) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut running = Vec::new();
+    for token in tokens {
+        let mut client = kanban_tui::client::Client::start(
+            kanban_tui::net::api::Api::new(&server.url(""), token),
+            kanban_tui::app::App::new(60, None),
+        );
+        running.push(tokio::spawn(
+            async move { while client.step().await != kanban_tui::client::Step::Quit {} },
+        ));
+    }
+    running
+}
+
+/// The background of the marker whose text is `label`: the last SGR sequence
+/// before it on `line`.
+fn marker_bg(line: &str, label: &str) -> Option<String> {
+    let at = line.find(label)?;
+    let sgr = line[..at].rfind("\x1b[")?;
+    let params = &line[sgr + 2..at];
+    let params = params.split('m').next()?;
+    let fields: Vec<&str> = params.split(';').collect();
+    let i = fields
+        .iter()
+        .position(|f| *f == "48")
+        .map(|i| fields[i..].iter().take(3).copied().collect::<Vec<_>>().join(";"));
+    i.or_else(|| fields.iter().find(|f| f.starts_with('4') || f.starts_with("10")).map(|f| f.to_string()))
+}
+
+/// Every indexed color (`38;5;N`, `48;5;N`) on a screen.
+fn indexed(screen: &str) -> Vec<u8> {
+    let mut found = Vec::new();
+    for prefix in ["38;5;", "48;5;"] {
+        for (at, _) in screen.match_indices(prefix) {
+            let digits: String =
+                screen[at + prefix.len()..].chars().take_while(char::is_ascii_digit).collect();
+            found.extend(digits.parse::<u8>().ok());
+        }
+    }
+    found
+}
+
+/// Colors come at the depth the terminal shows (256 colors under tmux's
+/// `screen-256color` without `COLORTERM`, 16 on a console, none with `NO_COLOR`),
+/// and people whose colors or initials clash are still told apart: bob's lime and
+/// cy's green, and bob and bea's `B`.
+#[tokio::test(flavor = "multi_thread")]
+async fn people_stay_apart_at_every_color_depth() {
+    let server = TestServer::start().await;
+    let store = server.server.store().clone();
+    let mut tokens = Vec::new();
+    for (name, color) in [("ann", "#e06c75"), ("bob", "#b5e853"), ("cy", "#98c379"), ("bea", "#b4e955")] {
+        tokens.push(kanban_server::admin::user_add(store.as_ref(), name, Some(color)).await.unwrap());
+    }
+    server.project("alpha", &["ann:owner", "bob:member", "cy:member", "bea:member"]).await;
+    let _others = present(&server, &[&tokens[1], &tokens[2], &tokens[3]]).await;
+    let url = server.url("");
+    let tmux = Tmux::new("depth");
+    let cfg = tempfile::tempdir().unwrap();
+    let dir = cfg.path().to_str().unwrap();
+    let env = [("KANBAN_CONFIG_DIR", dir), ("KANBAN_STATE_DIR", dir)];
+    let run = |term: &str, extra: &str| {
+        format!("env -u COLORTERM -u NO_COLOR TERM={term} {extra} {BIN} --server {url} --token {}", tokens[0])
+    };
+    // The others point at the first column's header: their markers sit on it.
+    let header = |s: &str| s.lines().nth(2).unwrap_or("").to_string();
+    let all_there = |s: &str| ["Bo", "Be", "C"].iter().all(|l| header(s).contains(l));
+
+    tmux.start("c256", 100, 24, &run("screen-256color", ""), &env);
+    let screen = tmux.wait_for("c256", "three markers, 256 colors", true, |s| {
+        all_there(s) && s.lines().nth(1).is_some_and(|l| l.contains("bea"))
+    });
+    assert!(!screen.contains("38;2;") && !screen.contains("48;2;"), "no 24-bit color:\n{screen}");
+    let line = header(&screen);
+    let bgs: Vec<String> =
+        ["Bo", "C", "Be"].iter().map(|l| marker_bg(&line, l).unwrap_or_default()).collect();
+    assert!(bgs.iter().all(|b| b.starts_with("48;5;")), "{bgs:?} in {line:?}");
+    assert!(bgs[0] != bgs[1] && bgs[1] != bgs[2] && bgs[0] != bgs[2], "three colors: {bgs:?}");
+
+    tmux.start("c16", 100, 24, &run("linux", ""), &env);
+    let screen = tmux.wait_for("c16", "three markers, 16 colors", true, all_there);
+    // crossterm writes the sixteen as indexes 0 to 15, which every such console has.
+    assert!(!screen.contains("38;2;") && !screen.contains("48;2;"), "no 24-bit color:\n{screen}");
+    assert!(indexed(&screen).iter().all(|i| *i < 16), "only the sixteen: {:?}", indexed(&screen));
+    let line = header(&screen);
+    let bgs: Vec<String> =
+        ["Bo", "C", "Be"].iter().map(|l| marker_bg(&line, l).unwrap_or_default()).collect();
+    assert!(bgs.iter().all(|b| !b.is_empty()), "{bgs:?} in {line:?}");
+    assert!(bgs[0] != bgs[1] && bgs[1] != bgs[2] && bgs[0] != bgs[2], "three colors: {bgs:?}");
+
+    // Without color the labels alone tell them apart; --color overrides it all.
+    tmux.start("none", 100, 24, &run("xterm-256color", "NO_COLOR=1"), &env);
+    let screen = tmux.wait_for("none", "three markers, no color", true, all_there);
+    assert!(!screen.contains("38;") && !screen.contains("48;"), "{screen}");
+    tmux.start("forced", 100, 24, &format!("{} --color truecolor", run("linux", "NO_COLOR=1")), &env);
+    tmux.wait_for("forced", "24-bit, as asked", true, |s| all_there(s) && s.contains("48;2;"));
 }

@@ -146,7 +146,14 @@ async fn a_cursor_move_lands_as_a_marker_on_the_same_card() {
     // Drawn as ann's initial on that card's line, in bob's terminal of any size.
     for width in [60, 120] {
         let mut term = Terminal::new(TestBackend::new(width, 20)).unwrap();
-        term.draw(|f| kanban_tui::ui::draw(f, &bob.app, kanban_tui::ui::Theme { color: true })).unwrap();
+        term.draw(|f| {
+            kanban_tui::ui::draw(
+                f,
+                &bob.app,
+                kanban_tui::ui::Theme::new(kanban_tui::ui::paint::Depth::TrueColor),
+            )
+        })
+        .unwrap();
         let buf = term.backend().buffer();
         let lines: Vec<String> =
             (0..20).map(|y| (0..width).map(|x| buf[(x, y)].symbol()).collect::<String>()).collect();
@@ -155,6 +162,29 @@ async fn a_cursor_move_lands_as_a_marker_on_the_same_card() {
         let other = lines.iter().find(|l| l.contains("first")).unwrap();
         assert!(!other.contains(" A "), "and not on another: {other}");
     }
+}
+
+/// A second session of someone already present adds no member (so no
+/// `member_added` tells the others), yet it sees where everyone points at once:
+/// it asks, and they answer with their cursors.
+#[tokio::test]
+async fn a_second_session_sees_the_others_cursors_at_once() {
+    let (server, [_, bob_token], mut ann, mut bob) = two_with_tokens().await;
+    keys(&mut ann, &[KeyCode::Char('l')]).await;
+    let ann_id = ann.app.me.as_ref().unwrap().id.to_string();
+    let want = ann.app.selection.pos().unwrap();
+    until_both(&mut ann, &mut bob, "ann's cursor at bob's", |a| {
+        a.presence.cursors.get(&ann_id) == Some(&want)
+    })
+    .await;
+    // bob opens a second terminal; ann does not move.
+    let mut again = client(&server, &bob_token);
+    ready(&mut again).await;
+    until_both(&mut ann, &mut again, "ann's cursor in bob's second session", |a| {
+        a.presence.cursors.get(&ann_id) == Some(&want)
+    })
+    .await;
+    assert_eq!(again.app.presence.members.len(), 2, "bob is one member however many sessions");
 }
 
 #[tokio::test]

@@ -27,14 +27,41 @@ pub fn for_name(name: &str) -> &'static str {
     PALETTE[h as usize % PALETTE.len()].1
 }
 
-/// A default color for a new user: the palette color fewest others have, so that
-/// people on one board tell each other apart; among equals, the name decides.
+/// A default color for a new user: the palette color fewest others have, and among
+/// those the one whose hue is farthest from the hues others have (so that the
+/// first users are spread around the wheel, not two greens); among equals, the
+/// name decides.
 pub fn pick(name: &str, taken: &[String]) -> &'static str {
     let start = PALETTE.iter().position(|(_, hex)| *hex == for_name(name)).unwrap_or(0);
+    let hues: Vec<u32> = taken.iter().filter_map(|t| hue(t)).collect();
+    // The nearest taken hue, in degrees (360 when nothing is taken).
+    let room = |hex: &str| {
+        let h = hue(hex).unwrap_or(0);
+        hues.iter().map(|t| h.abs_diff(*t).min(360 - h.abs_diff(*t))).min().unwrap_or(360)
+    };
     (0..PALETTE.len())
         .map(|i| PALETTE[(start + i) % PALETTE.len()].1)
-        .min_by_key(|hex| taken.iter().filter(|t| t.as_str() == *hex).count())
+        .min_by_key(|hex| (taken.iter().filter(|t| t.as_str() == *hex).count(), std::cmp::Reverse(room(hex))))
         .expect("the palette is not empty")
+}
+
+/// The hue of a `#rrggbb` color, in whole degrees.
+pub fn hue(color: &str) -> Option<u32> {
+    let (r, g, b) = rgb(color)?;
+    let (r, g, b) = (i32::from(r), i32::from(g), i32::from(b));
+    let (max, min) = (r.max(g).max(b), r.min(g).min(b));
+    let chroma = max - min;
+    if chroma == 0 {
+        return Some(0);
+    }
+    let h = if max == r {
+        60 * (g - b) / chroma
+    } else if max == g {
+        60 * (b - r) / chroma + 120
+    } else {
+        60 * (r - g) / chroma + 240
+    };
+    Some(h.rem_euclid(360) as u32)
 }
 
 /// A color that is neither `#rrggbb` nor a palette name.
@@ -94,5 +121,25 @@ mod tests {
         taken.dedup();
         assert_eq!(taken.len(), PALETTE.len(), "the first twelve users get twelve colors");
         assert_eq!(pick("ann", &[]), for_name("ann"));
+        assert_eq!(hue("#ff0000"), Some(0));
+        assert_eq!(hue("#00ff00"), Some(120));
+        assert_eq!(hue("#0000ff"), Some(240));
+    }
+
+    #[test]
+    fn the_first_users_are_spread_around_the_wheel() {
+        for first in ["ann", "bob", "cy", "dee", "eve"] {
+            let mut taken = vec![pick(first, &[]).to_string()];
+            for name in ["second", "third", "fourth"] {
+                taken.push(pick(name, &taken).to_string());
+            }
+            let hues: Vec<u32> = taken.iter().map(|t| hue(t).unwrap()).collect();
+            for (i, a) in hues.iter().enumerate() {
+                for b in &hues[i + 1..] {
+                    let d = a.abs_diff(*b).min(360 - a.abs_diff(*b));
+                    assert!(d >= 40, "{taken:?}: hues {hues:?} too close");
+                }
+            }
+        }
     }
 }

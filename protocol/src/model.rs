@@ -233,6 +233,12 @@ pub struct CursorPos {
 /// The client event that carries a [`CursorPos`].
 pub const CURSOR_EVENT: &str = "client-cursor-move";
 
+/// The client event a newcomer sends on the presence channel (data `{}`): everyone
+/// else answers with their cursor, so that it sees where they point at once. A
+/// `member_added` would not tell them: a second session of someone already present
+/// adds no member.
+pub const CURSOR_REQUEST_EVENT: &str = "client-cursor-request";
+
 /// What the presence channel says of a user (`user_info`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserInfo {

@@ -46,6 +46,8 @@ pub enum NetEvent {
     Present(Vec<(String, UserInfo)>),
     Joined(String, UserInfo),
     Left(String),
+    /// A newcomer asks where everyone points.
+    CursorRequested,
     /// Someone's cursor moved.
     Cursor {
         user_id: String,

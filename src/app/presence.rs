@@ -41,12 +41,12 @@ impl Presence {
         self.members.iter().find(|(m, _)| m == id).map(|(_, i)| i)
     }
 
-    /// The others pointing at `pos` (exactly that cell), in arrival order.
-    pub fn pointing_at(&self, pos: CursorPos, me: Option<&str>) -> Vec<&UserInfo> {
+    /// The others pointing at `pos` (exactly that cell), by id, in arrival order.
+    pub fn pointing_at(&self, pos: CursorPos, me: Option<&str>) -> Vec<&str> {
         self.members
             .iter()
             .filter(|(id, _)| Some(id.as_str()) != me && self.cursors.get(id) == Some(&pos))
-            .map(|(_, info)| info)
+            .map(|(id, _)| id.as_str())
             .collect()
     }
 }
@@ -68,10 +68,9 @@ mod tests {
         let cell = CursorPos { status_id: 1, task_id: Some(5) };
         p.cursors.insert("1".into(), cell);
         p.cursors.insert("2".into(), cell);
-        let names: Vec<&str> = p.pointing_at(cell, Some("2")).iter().map(|i| i.name.as_str()).collect();
-        assert_eq!(names, ["ann"], "my own cursor is not a marker");
+        assert_eq!(p.pointing_at(cell, Some("2")), ["1"], "my own cursor is not a marker");
         p.leave("1");
-        assert!(p.pointing_at(cell, None).iter().all(|i| i.name == "bob"));
+        assert_eq!(p.pointing_at(cell, None), ["2"]);
         p.reset(vec![("3".into(), info("cy"))]);
         assert!(p.cursors.is_empty());
     }

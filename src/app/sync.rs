@@ -173,6 +173,10 @@ impl App {
                 self.presence.leave(&id);
                 Vec::new()
             }
+            NetEvent::CursorRequested => {
+                self.throttle.resend();
+                Vec::new()
+            }
             NetEvent::Cursor { user_id, pos } => {
                 self.presence.cursors.insert(user_id, pos);
                 Vec::new()

@@ -7,7 +7,9 @@
 
 use kanban_protocol::channel::{presence_channel, private_channel};
 use kanban_protocol::event::BoardEvent;
-use kanban_protocol::model::{Board, CURSOR_EVENT, CursorPos, MembersChanged, UserInfo, events};
+use kanban_protocol::model::{
+    Board, CURSOR_EVENT, CURSOR_REQUEST_EVENT, CursorPos, MembersChanged, UserInfo, events,
+};
 use kanban_protocol::pusher::{self, ServerMessage};
 use serde_json::Value;
 use tokio::sync::mpsc;
@@ -237,6 +239,10 @@ impl Session {
                 if let Some(list) = presence {
                     let members = list.into_iter().map(|(id, info)| member(id, info)).collect();
                     self.tell(NetEvent::Present(members)).await?;
+                    // Those already here answer with where they point.
+                    let ask =
+                        pusher::send_client_event(CURSOR_REQUEST_EVENT, &channel, &serde_json::json!({}));
+                    socket.send(ask).await.map_err(Ended::Lost)?;
                 }
                 *waiting = waiting.saturating_sub(1);
                 if *waiting > 0 {
@@ -269,6 +275,8 @@ impl Session {
                         return Ok(());
                     };
                     NetEvent::Cursor { user_id, pos }
+                } else if event == CURSOR_REQUEST_EVENT && channel.starts_with("presence-") {
+                    NetEvent::CursorRequested
                 } else if let Some(project_id) = self.project.filter(|p| channel == private_channel(*p)) {
                     if event == events::MEMBERS_CHANGED {
                         let Ok(changed) = serde_json::from_str::<MembersChanged>(&data) else {

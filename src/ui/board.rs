@@ -1,7 +1,7 @@
 //! The columns and their cards, with everyone's cursor markers.
 
 use kanban_protocol::board::BoardState;
-use kanban_protocol::model::{CursorPos, Task, UserInfo};
+use kanban_protocol::model::{CursorPos, Task};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -9,7 +9,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Paragraph, Wrap};
 
 use super::Theme;
-use super::text::{clean, fit, initial, width};
+use super::paint::Looks;
+use super::text::{clean, fit, width};
 use super::theme::priority_bar;
 use crate::app::App;
 use crate::geometry::{ColumnPlace, Screen};
@@ -17,7 +18,14 @@ use crate::geometry::{ColumnPlace, Screen};
 /// Markers shown by name before they collapse into `+N`.
 const MAX_MARKERS: usize = 3;
 
-pub fn board(frame: &mut Frame<'_>, app: &App, shown: Option<&BoardState>, screen: &Screen, theme: Theme) {
+pub fn board(
+    frame: &mut Frame<'_>,
+    app: &App,
+    shown: Option<&BoardState>,
+    screen: &Screen,
+    looks: &Looks,
+    theme: Theme,
+) {
     let Some(board) = shown else {
         if let crate::app::Connection::Refused(reason) = &app.connection {
             let lines = vec![
@@ -34,16 +42,18 @@ pub fn board(frame: &mut Frame<'_>, app: &App, shown: Option<&BoardState>, scree
     };
     let me = app.my_id();
     for column in &screen.columns {
-        draw_column(frame, app, board, column, me.as_deref(), theme);
+        let ctx = Ctx { app, board, me: me.as_deref(), looks, theme };
+        draw_column(frame, &ctx, column);
     }
 }
 
-/// Marker spans for the users pointing at a cell: initials on their colors,
+/// Marker spans for the people pointing at a cell: their labels on their colors,
 /// `+N` past a few.
-fn markers(users: &[&UserInfo], theme: Theme) -> Vec<Span<'static>> {
+fn markers(users: &[&str], looks: &Looks, theme: Theme) -> Vec<Span<'static>> {
     let mut spans = Vec::new();
-    for u in users.iter().take(if users.len() > MAX_MARKERS { MAX_MARKERS - 1 } else { MAX_MARKERS }) {
-        spans.push(Span::styled(initial(&u.name), theme.marker(&u.color)));
+    for id in users.iter().take(if users.len() > MAX_MARKERS { MAX_MARKERS - 1 } else { MAX_MARKERS }) {
+        let (label, color) = looks.get(*id).map_or(("?", None), |l| (l.label.as_str(), l.color));
+        spans.push(Span::styled(label.to_string(), theme.marker(color)));
         spans.push(Span::raw(" "));
     }
     if users.len() > MAX_MARKERS {
@@ -57,14 +67,18 @@ fn spans_width(spans: &[Span<'_>]) -> usize {
     spans.iter().map(|s| width(&s.content)).sum()
 }
 
-fn draw_column(
-    frame: &mut Frame<'_>,
-    app: &App,
-    board: &BoardState,
-    place: &ColumnPlace,
-    me: Option<&str>,
+/// What every part of the board is drawn from.
+struct Ctx<'a> {
+    app: &'a App,
+    board: &'a BoardState,
+    /// My presence id: my own cursor is the selection, not a marker.
+    me: Option<&'a str>,
+    looks: &'a Looks,
     theme: Theme,
-) {
+}
+
+fn draw_column(frame: &mut Frame<'_>, ctx: &Ctx<'_>, place: &ColumnPlace) {
+    let Ctx { app, board, me, looks, theme } = *ctx;
     let Some(status) = board.status(place.status_id) else { return };
     let selected = app.selection.status_id == Some(status.id);
     let count = board.cards(status.id).count();
@@ -73,8 +87,11 @@ fn draw_column(
         None => count.to_string(),
     };
     let over = status.wip_limit.is_some_and(|l| count > l as usize);
-    let header_markers =
-        markers(&app.presence.pointing_at(CursorPos { status_id: status.id, task_id: None }, me), theme);
+    let header_markers = markers(
+        &app.presence.pointing_at(CursorPos { status_id: status.id, task_id: None }, me),
+        looks,
+        theme,
+    );
     let room =
         (place.area.width as usize).saturating_sub(6 + count_text.len() + spans_width(&header_markers));
     let mut title = vec![
@@ -90,7 +107,7 @@ fn draw_column(
     let mut block =
         Block::bordered().border_type(BorderType::Rounded).border_style(border).title(Line::from(title));
     if let Some(color) = &status.color {
-        block = block.title_bottom(Line::from(Span::styled(" ■ ", theme.user(color))));
+        block = block.title_bottom(Line::from(Span::styled(" ■ ", theme.hex(color))));
     }
     frame.render_widget(block, place.area);
     let inner = Rect {
@@ -113,7 +130,7 @@ fn draw_column(
     for card in &place.cards {
         if let Some(task) = board.task(card.task_id) {
             let is_selected = selected && app.selection.task_id == Some(task.id);
-            draw_card(frame, app, board, task, card.area, is_selected, me, theme);
+            draw_card(frame, ctx, task, card.area, is_selected);
         }
     }
 }
@@ -143,20 +160,11 @@ pub fn details(board: &BoardState, task: &Task) -> String {
     parts.join(" · ")
 }
 
-#[allow(clippy::too_many_arguments)]
-fn draw_card(
-    frame: &mut Frame<'_>,
-    app: &App,
-    board: &BoardState,
-    task: &Task,
-    area: Rect,
-    selected: bool,
-    me: Option<&str>,
-    theme: Theme,
-) {
+fn draw_card(frame: &mut Frame<'_>, ctx: &Ctx<'_>, task: &Task, area: Rect, selected: bool) {
+    let Ctx { app, board, me, looks, theme } = *ctx;
     let w = area.width as usize;
     let here = app.presence.pointing_at(CursorPos { status_id: task.status_id, task_id: Some(task.id) }, me);
-    let marks = markers(&here, theme);
+    let marks = markers(&here, looks, theme);
     let bar = priority_bar(task.priority);
     let pointer = if selected { "▶" } else { " " };
     let room = w.saturating_sub(3 + spans_width(&marks));

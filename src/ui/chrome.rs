@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::Theme;
+use super::paint::Looks;
 use super::text::{clean, fit};
 use crate::app::{App, Connection, Mode};
 use crate::geometry::Screen;
@@ -46,15 +47,16 @@ pub fn title(frame: &mut Frame<'_>, app: &App, screen: &Screen, theme: Theme) {
     frame.render_widget(Paragraph::new(Line::from(spans)), screen.title);
 }
 
-pub fn presence(frame: &mut Frame<'_>, app: &App, area: Rect, theme: Theme) {
+pub fn presence(frame: &mut Frame<'_>, app: &App, looks: &Looks, area: Rect, theme: Theme) {
     let me = app.my_id();
     let mut spans = vec![Span::styled(" here: ", theme.dim())];
     for (id, info) in &app.presence.members {
-        spans.push(Span::styled("● ", theme.user(&info.color)));
+        let color = looks.get(id).and_then(|l| l.color);
+        spans.push(Span::styled("● ", theme.user(color)));
         let you = if Some(id) == me.as_ref() { " (you)" } else { "" };
         spans.push(Span::styled(
             format!("{}{you}", clean(&info.name)),
-            theme.user(&info.color).add_modifier(ratatui::style::Modifier::BOLD),
+            theme.user(color).add_modifier(ratatui::style::Modifier::BOLD),
         ));
         spans.push(Span::raw("  "));
     }

@@ -3,6 +3,7 @@
 mod board;
 mod chrome;
 mod overlay;
+pub mod paint;
 pub mod pending;
 pub mod text;
 pub mod theme;
@@ -19,8 +20,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, theme: Theme) {
     let shown = pending::shown(app);
     let screen = geometry::layout(area.width, area.height, shown.as_deref(), &app.selection, &app.filter);
     chrome::title(frame, app, &screen, theme);
-    chrome::presence(frame, app, screen.presence, theme);
-    board::board(frame, app, shown.as_deref(), &screen, theme);
+    let looks = paint::looks(&app.presence.members, theme.depth);
+    chrome::presence(frame, app, &looks, screen.presence, theme);
+    board::board(frame, app, shown.as_deref(), &screen, &looks, theme);
     chrome::status(frame, app, screen.status, theme);
     match &app.mode {
         Mode::Board => {}

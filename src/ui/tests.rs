@@ -9,6 +9,7 @@ use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::style::Color;
 
+use super::paint::Depth;
 use super::{Theme, draw};
 use crate::app::tests::app_with;
 use crate::app::{Action, App, JoinHint, NetEvent};
@@ -27,8 +28,8 @@ fn text(buffer: &Buffer) -> String {
         .join("\n")
 }
 
-const COLOR: Theme = Theme { color: true };
-const NO_COLOR: Theme = Theme { color: false };
+const COLOR: Theme = Theme::new(Depth::TrueColor);
+const NO_COLOR: Theme = Theme::new(Depth::None);
 
 fn user(name: &str, color: &str) -> UserInfo {
     UserInfo { name: name.into(), color: color.into() }

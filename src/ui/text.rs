@@ -80,12 +80,6 @@ pub fn width(s: &str) -> usize {
     clean(s).width()
 }
 
-/// A person's initial, for cursor markers.
-pub fn initial(name: &str) -> String {
-    let name = clean(name);
-    name.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_else(|| "?".into())
-}
-
 #[cfg(test)]
 mod tests {
     use unicode_width::UnicodeWidthChar;
@@ -104,7 +98,6 @@ mod tests {
         assert_eq!(fit("日本語のテキスト", 7), "日本語…");
         assert!(width(&fit("日本語のテキスト", 7)) <= 7);
         assert_eq!(fit("abc", 0), "");
-        assert_eq!(initial("émile"), "É");
     }
 
     #[test]

@@ -1,49 +1,52 @@
-//! Colors and styles, in one place, with `NO_COLOR` honoured: without color every
-//! distinction still shows through modifiers and glyphs.
+//! Colors and styles, in one place, drawn at the terminal's depth ([`Depth`]):
+//! without color every distinction still shows through modifiers and glyphs.
 
-use kanban_protocol::color;
 use kanban_protocol::model::Priority;
 use ratatui::style::{Color, Modifier, Style};
+
+use super::paint::Depth;
 
 /// The styles of one run of the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {
-    pub color: bool,
+    pub depth: Depth,
 }
 
 impl Theme {
-    /// Color unless `NO_COLOR` is set (to anything non-empty), as no-color.org asks.
-    pub fn from_env() -> Self {
-        Theme { color: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) }
+    pub const fn new(depth: Depth) -> Self {
+        Theme { depth }
+    }
+
+    fn colored(&self) -> bool {
+        self.depth != Depth::None
     }
 
     fn fg(&self, c: Color) -> Style {
-        if self.color { Style::default().fg(c) } else { Style::default() }
+        if self.colored() { Style::default().fg(c) } else { Style::default() }
     }
 
-    /// A user's color as a foreground.
-    pub fn user(&self, hex: &str) -> Style {
-        match color::rgb(hex) {
-            Some((r, g, b)) => self.fg(Color::Rgb(r, g, b)),
-            None => Style::default(),
-        }
+    /// A `#rrggbb` color (a column's, a label's) as a foreground.
+    pub fn hex(&self, hex: &str) -> Style {
+        self.depth.hex(hex).map_or_else(Style::default, |c| Style::default().fg(c))
     }
 
-    /// A cursor marker: the user's color as background, so it stands out.
-    pub fn marker(&self, hex: &str) -> Style {
-        match (self.color, color::rgb(hex)) {
-            (true, Some((r, g, b))) => {
-                Style::default().bg(Color::Rgb(r, g, b)).fg(Color::Black).add_modifier(Modifier::BOLD)
-            }
-            _ => Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD),
+    /// A person's color (as [`super::paint::looks`] gave it) as a foreground.
+    pub fn user(&self, color: Option<Color>) -> Style {
+        color.map_or_else(Style::default, |c| Style::default().fg(c))
+    }
+
+    /// A cursor marker: the person's color as background, so it stands out.
+    pub fn marker(&self, color: Option<Color>) -> Style {
+        match color {
+            Some(c) => Style::default().bg(c).fg(Color::Black).add_modifier(Modifier::BOLD),
+            None => Style::default().add_modifier(Modifier::REVERSED | Modifier::BOLD),
         }
     }
 
     pub fn selected_card(&self) -> Style {
-        if self.color {
-            Style::default().bg(Color::Rgb(60, 64, 72)).add_modifier(Modifier::BOLD)
-        } else {
-            Style::default().add_modifier(Modifier::REVERSED)
+        match self.depth.paint((60, 64, 72)) {
+            Some(bg) => Style::default().bg(bg).add_modifier(Modifier::BOLD),
+            None => Style::default().add_modifier(Modifier::REVERSED),
         }
     }
 

@@ -27,6 +27,9 @@ pub enum Step {
     Changed,
     /// A timer fired without a visible change.
     Idle,
+    /// The person pressed Ctrl-Z: the terminal is to be given back to the shell
+    /// until it continues us.
+    Suspend,
     /// The app asked to quit, or everything upstream is gone.
     Quit,
 }
@@ -62,13 +65,19 @@ impl Client {
     /// Waits for the next action (or the next cursor frame) and applies it, with
     /// every other action already waiting, so that one draw covers them all.
     pub async fn step(&mut self) -> Step {
-        let frame_at = self.app.next_frame(Instant::now());
+        let now = Instant::now();
+        let frame_at = self.app.next_frame(now);
+        let tick_at = self.app.next_tick(now);
         let action = tokio::select! {
             action = self.actions.recv() => action,
             () = async { sleep_until(frame_at.expect("guarded")).await }, if frame_at.is_some() => {
                 let due = self.app.cursor_due(Instant::now());
                 self.dispatch(due.into_iter().collect());
                 return Step::Idle;
+            }
+            // The screen counts down to the next try.
+            () = async { sleep_until(tick_at.expect("guarded")).await }, if tick_at.is_some() => {
+                return Step::Changed;
             }
         };
         let Some(action) = action else { return Step::Quit };
@@ -78,6 +87,12 @@ impl Client {
             let out = self.app.update(more);
             self.dispatch(out);
         }
-        if self.app.quit { Step::Quit } else { Step::Changed }
+        if self.app.quit {
+            Step::Quit
+        } else if std::mem::take(&mut self.app.suspend) {
+            Step::Suspend
+        } else {
+            Step::Changed
+        }
     }
 }

@@ -13,6 +13,7 @@ pub mod client;
 #[cfg(feature = "embedded")]
 pub mod embedded;
 pub mod geometry;
+pub mod log;
 pub mod net;
 pub mod selection;
 pub mod settings;

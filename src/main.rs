@@ -6,6 +6,8 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
 use kanban_tui::app::App;
 use kanban_tui::client::Client;
+use kanban_tui::log;
+use kanban_tui::net::address;
 use kanban_tui::net::api::{Api, ApiError};
 use kanban_tui::net::tls;
 use kanban_tui::settings::{self, Login};
@@ -16,9 +18,9 @@ use kanban_tui::ui::paint::ColorChoice;
 #[derive(Parser)]
 #[command(name = "kanban-tui", version, about = "A shared kanban board in your terminal")]
 struct Cli {
-    /// The server's URL, e.g. http://127.0.0.1:7878 [default: the saved login, or
-    /// a server embedded in this process]
-    #[arg(long, env = "KANBAN_SERVER")]
+    /// The server's URL, e.g. http://127.0.0.1:7878 (host:port alone means http://)
+    /// [default: the saved login, or a server embedded in this process]
+    #[arg(long, env = "KANBAN_SERVER", value_parser = address::parse)]
     server: Option<String>,
     /// Your token (from `kanban-server user add`).
     #[arg(long, env = "KANBAN_TOKEN", hide_env_values = true)]
@@ -40,6 +42,10 @@ struct Cli {
     /// beside the system's roots.
     #[arg(long, env = "KANBAN_CA")]
     ca: Option<PathBuf>,
+    /// The log file [default: kanban-tui.log in the state directory, e.g.
+    /// ~/.local/state/kanban]; RUST_LOG sets the level (info).
+    #[arg(long, env = "KANBAN_LOG")]
+    log: Option<PathBuf>,
     /// The embedded server's port (another is taken if it is busy).
     #[cfg(feature = "embedded")]
     #[arg(long, default_value_t = kanban_tui::embedded::DEFAULT_PORT)]
@@ -52,7 +58,7 @@ struct Cli {
 enum Command {
     /// Check a server and token, and save them for next time (readable by you only).
     Login {
-        #[arg(long)]
+        #[arg(long, value_parser = address::parse)]
         server: String,
         #[arg(long)]
         token: String,
@@ -62,10 +68,17 @@ enum Command {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if let Some(path) = std::env::var_os("KANBAN_LOG") {
-        let file = std::fs::File::create(&path).context("opening KANBAN_LOG")?;
-        tracing_subscriber::fmt().with_writer(std::sync::Mutex::new(file)).with_ansi(false).init();
+    if cli.command.is_none() {
+        // ratatui cannot draw without a terminal (and would panic trying): say so.
+        use std::io::IsTerminal;
+        if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() {
+            bail!(
+                "kanban-tui draws the board in a terminal, and this is not one (stdin or stdout \
+                 is redirected). Over ssh, ask for a terminal: ssh -t HOST kanban-tui"
+            );
+        }
     }
+    log::init(cli.log.clone());
     let tls = |server: &str| -> anyhow::Result<_> {
         if server.starts_with("https://") {
             Ok(Some(tls::client_config(cli.ca.as_deref())?))
@@ -85,13 +98,17 @@ async fn main() -> anyhow::Result<()> {
     let saved = settings::load()?;
     let (server, token) = match (cli.server.clone(), cli.token.clone()) {
         (Some(s), Some(t)) => (Some(s), Some(t)),
-        (Some(s), None) => match saved.filter(|l| l.server == s) {
+        (Some(s), None) => match saved.filter(|l| address::parse(&l.server).as_deref() == Ok(s.as_str())) {
             Some(l) => (Some(s), Some(l.token)),
             None => bail!("--server {s} needs --token (or save one with `kanban-tui login`)"),
         },
         (None, Some(_)) => bail!("--token needs --server"),
         (None, None) => match saved {
-            Some(l) => (Some(l.server), Some(l.token)),
+            Some(l) => {
+                let server =
+                    address::parse(&l.server).map_err(|e| anyhow::anyhow!("the saved login: {e}"))?;
+                (Some(server), Some(l.token))
+            }
             None => (None, None),
         },
     };

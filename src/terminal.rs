@@ -9,6 +9,7 @@ use crossterm::event::{
     DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event, EventStream,
 };
 use crossterm::execute;
+use crossterm::terminal::{Clear, ClearType, EnterAlternateScreen};
 use futures_util::StreamExt;
 use tokio::time::{Instant, sleep_until};
 
@@ -71,12 +72,44 @@ pub async fn run(mut client: Client, theme: Theme, fps: u32) -> anyhow::Result<(
             step = client.step() => match step {
                 Step::Quit => break,
                 Step::Changed => dirty = true,
+                Step::Suspend => {
+                    suspend(&mut terminal)?;
+                    // The window may have changed size while we were stopped.
+                    let size = terminal.size()?;
+                    let _ = client.sender.try_send(Action::Resize(size.width, size.height));
+                    dirty = true;
+                }
                 Step::Idle => {}
             },
             // Changes faster than the frame rate wait for the next frame.
             () = sleep_until(last_draw + frame), if dirty => {}
         }
     }
+    Ok(())
+}
+
+/// Ctrl-Z: gives the terminal back as it was (the shell's screen, cooked mode),
+/// stops this process as the shell's job control expects, and when `fg` continues
+/// it, takes the terminal again and draws the whole screen anew. Without a shell
+/// to come back to (an orphaned process group) the kernel ignores the stop and the
+/// board simply stays.
+fn suspend(terminal: &mut ratatui::DefaultTerminal) -> anyhow::Result<()> {
+    execute!(stdout(), DisableMouseCapture, DisableBracketedPaste)?;
+    ratatui::restore();
+    signal_hook::low_level::raise(signal_hook::consts::SIGTSTP)?;
+    // Continued (fg): the terminal is ours again.
+    crossterm::terminal::enable_raw_mode()?;
+    execute!(
+        stdout(),
+        EnterAlternateScreen,
+        Clear(ClearType::All),
+        EnableMouseCapture,
+        EnableBracketedPaste
+    )?;
+    // A new terminal has no idea of what is on the screen, so its first draw is
+    // whole. (`Terminal::clear` would ask the terminal where its cursor is, and the
+    // answer goes to the input reader instead.)
+    *terminal = ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(stdout()))?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 #[path = "../server/tests/util/mod.rs"]
 mod util;
 
+mod conventions;
 mod login;
 mod terminal;
 mod tls;

@@ -93,7 +93,11 @@ pub const ROWS: &[Row] = &[
     Row { keys: "a", does: "assign the card to me / unassign", bindings: &[(Char('a'), AssignToMe)] },
     Row { keys: "p", does: "cycle the card's priority", bindings: &[(Char('p'), CyclePriority)] },
     Row { keys: "N", does: "new column after this one", bindings: &[(Char('N'), NewColumn)] },
-    Row { keys: "r", does: "rename this column", bindings: &[(Char('r'), RenameColumn)] },
+    Row {
+        keys: "r",
+        does: "rename this column (offline: try to connect now)",
+        bindings: &[(Char('r'), RenameColumn)],
+    },
     Row {
         keys: "<  >",
         does: "move this column left / right",
@@ -124,6 +128,8 @@ pub const ROWS: &[Row] = &[
     Row { keys: "?", does: "this help", bindings: &[(Char('?'), Help)] },
     // Ctrl-C quits everywhere, so it is handled before the board sees a key.
     Row { keys: "q  Ctrl-C", does: "quit", bindings: &[(Char('q'), Quit)] },
+    // Ctrl-Z works everywhere too, before any mode sees a key.
+    Row { keys: "Ctrl-Z", does: "suspend to the shell (fg comes back)", bindings: &[] },
     Row { keys: "mouse", does: "click selects, wheel scrolls", bindings: &[] },
     Row { keys: "in a card", does: "Tab next field · Enter or Ctrl-S save · Esc cancel", bindings: &[] },
 ];

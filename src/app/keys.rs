@@ -25,6 +25,11 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         }
         return Vec::new();
     }
+    if key.code == KeyCode::Char('z') && key.modifiers.contains(KeyModifiers::CONTROL) {
+        // Suspends from anywhere; whatever is open (a form half typed) stays.
+        app.suspend = true;
+        return Vec::new();
+    }
     app.notice = None;
     if matches!(app.connection, super::Connection::Refused(_)) && matches!(app.mode, Mode::Board) {
         // Refused: q quits, any other key tries again.
@@ -99,6 +104,12 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         };
     }
     let Some(action) = bindings::action(key.code) else { return Vec::new() };
+    if action == BoardAction::RenameColumn && matches!(app.connection, super::Connection::Offline { .. }) {
+        // Offline, r tries to connect now (a rename could only wait anyway).
+        let out = app.retry();
+        app.info("Trying to connect now…");
+        return out;
+    }
     let Some(board) = &app.board else {
         match action {
             BoardAction::Quit => app.quit = true,

@@ -49,7 +49,8 @@ pub enum Connection {
     Online,
     Offline {
         reason: String,
-        retry_in_ms: u64,
+        /// When the next try starts (the status bar counts down to it).
+        retry_at: Instant,
     },
     /// Refused for a reason waiting will not change; nothing is retried until the
     /// person presses a key.
@@ -119,6 +120,8 @@ pub struct App {
     /// Undos (`false`) and redos (`true`) asked for while a change was on its way.
     deferred: Vec<bool>,
     pub quit: bool,
+    /// Ctrl-Z was pressed: the runtime gives the terminal back to the shell.
+    pub suspend: bool,
 }
 
 impl App {
@@ -148,6 +151,7 @@ impl App {
             history: History::default(),
             deferred: Vec::new(),
             quit: false,
+            suspend: false,
         }
     }
 
@@ -280,6 +284,27 @@ impl App {
             Due::Send(pos) => Some(Command::Net(Request::Cursor(pos))),
             Due::At(_) | Due::Idle => None,
         }
+    }
+
+    /// How long until the next try to connect, while offline.
+    pub fn retry_in(&self, now: Instant) -> Option<std::time::Duration> {
+        match &self.connection {
+            Connection::Offline { retry_at, .. } => Some(retry_at.saturating_duration_since(now)),
+            _ => None,
+        }
+    }
+
+    /// When the screen shows something new without any event: while offline, the
+    /// countdown's next second.
+    pub fn next_tick(&self, now: Instant) -> Option<Instant> {
+        let left = self.retry_in(now)?;
+        if left.is_zero() {
+            return None;
+        }
+        // The count shows whole seconds, rounded up: it changes when the time left
+        // passes the whole second below it.
+        let whole = std::time::Duration::from_secs(left.as_secs_f64().ceil() as u64 - 1);
+        Some(now + (left - whole))
     }
 
     /// When the runtime should call [`App::cursor_due`] again.

@@ -38,6 +38,11 @@ impl App {
             }
             NetEvent::Projects(projects) => self.choose_project(projects),
             NetEvent::Connected => {
+                if self.connection != Connection::Online {
+                    // What was said before the connection came back (that it was
+                    // lost, that a fetch failed) is no longer so.
+                    self.notice = None;
+                }
                 self.connection = Connection::Online;
                 self.throttle.resend();
                 match (&self.board, self.project_id) {
@@ -48,7 +53,8 @@ impl App {
                 }
             }
             NetEvent::Disconnected { reason, retry_in_ms } => {
-                self.connection = Connection::Offline { reason, retry_in_ms };
+                let retry_at = tokio::time::Instant::now() + std::time::Duration::from_millis(retry_in_ms);
+                self.connection = Connection::Offline { reason, retry_at };
                 self.presence = Presence::default();
                 Vec::new()
             }
@@ -207,7 +213,8 @@ impl App {
         vec![Command::Net(Request::Pause)]
     }
 
-    /// The person asks to try again after a refusal.
+    /// The person asks to try again: after a refusal, or now rather than when the
+    /// backoff says.
     pub fn retry(&mut self) -> Vec<Command> {
         self.connection = Connection::Connecting;
         self.notice = None;

@@ -559,6 +559,36 @@ fn a_refusal_clears_the_board_and_waits_for_a_key() {
     assert!(app.quit);
 }
 
+/// Offline, the status bar counts down to the next try (the app asks to be drawn
+/// again each second), `r` tries at once, and what was said before the reconnect
+/// goes when it succeeds.
+#[test]
+fn offline_the_countdown_counts_and_r_retries_now() {
+    let mut app = app_with(Role::Owner);
+    app.error("Cannot load the board: connection refused");
+    app.update(Action::Net(NetEvent::Disconnected { reason: "gone".into(), retry_in_ms: 2_500 }));
+    let now = tokio::time::Instant::now();
+    let left = app.retry_in(now).unwrap();
+    assert!(left <= std::time::Duration::from_millis(2_500) && left > std::time::Duration::from_secs(2));
+    // 2.5 s left shows "3s"; at 2 s left it shows "2s": the next tick is then.
+    let tick = app.next_tick(now).unwrap();
+    assert_eq!(app.retry_in(tick).unwrap(), std::time::Duration::from_secs(2));
+    let tick = app.next_tick(tick).unwrap();
+    assert_eq!(app.retry_in(tick).unwrap(), std::time::Duration::from_secs(1));
+    let tick = app.next_tick(tick).unwrap();
+    assert_eq!(app.next_tick(tick), None, "at zero, nothing more to count");
+
+    assert_eq!(key(&mut app, KeyCode::Char('r')), [Command::Net(Request::Retry)], "r: now, not a rename");
+    assert_eq!(app.connection, Connection::Connecting);
+    assert!(matches!(app.mode, Mode::Board));
+    app.error("Cannot catch up: connection refused");
+    app.update(Action::Net(NetEvent::Connected));
+    assert_eq!(app.notice, None, "the notices from before the reconnect are gone");
+    // Online, r renames the column again.
+    key(&mut app, KeyCode::Char('r'));
+    assert!(matches!(app.mode, Mode::Prompt(_)));
+}
+
 /// Offline, cursor moves wait without a timer running (no wake-ups per frame while
 /// nobody can hear them); the reconnect sends where the user points now.
 #[test]

@@ -3,6 +3,7 @@
 //! board's changes in order ([`writer`]). Nothing here draws or decides; it reports
 //! to the app as actions and carries out the app's commands.
 
+pub mod address;
 pub mod api;
 mod backoff;
 pub mod session;

@@ -13,7 +13,7 @@ use kanban_protocol::model::{
 use kanban_protocol::pusher::{self, ServerMessage};
 use serde_json::Value;
 use tokio::sync::mpsc;
-use tokio::time::{Instant, sleep, sleep_until};
+use tokio::time::{Instant, sleep_until};
 
 use super::api::{Api, ApiError};
 use super::backoff::Backoff;
@@ -42,13 +42,14 @@ struct Session {
 pub async fn run(api: Api, app: mpsc::Sender<Action>, mut requests: mpsc::UnboundedReceiver<Request>) {
     let mut session = Session { api, app, project: None };
     loop {
-        let stopped = match session.introduce().await {
+        let stopped = match session.introduce(&mut requests).await {
             Ok(()) => session.stay_connected(&mut requests).await,
             Err(ended) => ended,
         };
         match stopped {
             Ended::Quit => return,
             Ended::Refused(reason) => {
+                tracing::warn!(server = session.api.base(), %reason, "refused");
                 if session.tell(NetEvent::Refused(reason)).await.is_err() {
                     return;
                 }
@@ -98,7 +99,7 @@ impl Session {
 
     /// Tells the app who we are and what we may open (retrying until the server
     /// answers).
-    async fn introduce(&mut self) -> Result<(), Ended> {
+    async fn introduce(&mut self, requests: &mut mpsc::UnboundedReceiver<Request>) -> Result<(), Ended> {
         let mut backoff = Backoff::new();
         loop {
             let answer =
@@ -112,11 +113,32 @@ impl Session {
                     let reason = refusal(&e).unwrap_or_else(|| format!("The server refused us: {e}"));
                     return Err(Ended::Refused(reason));
                 }
-                Err(e) => {
-                    let delay = backoff.next_delay();
-                    let retry_in_ms = delay.as_millis() as u64;
-                    self.tell(NetEvent::Disconnected { reason: e.to_string(), retry_in_ms }).await?;
-                    sleep(delay).await;
+                Err(e) => self.wait_to_retry(e.to_string(), &mut backoff, requests).await?,
+            }
+        }
+    }
+
+    /// Says the connection is lost and why, then waits out the next delay (the
+    /// person can cut it short: [`Request::Retry`]). REST still works meanwhile:
+    /// snapshots and catch-ups go on.
+    async fn wait_to_retry(
+        &mut self,
+        reason: String,
+        backoff: &mut Backoff,
+        requests: &mut mpsc::UnboundedReceiver<Request>,
+    ) -> Result<(), Ended> {
+        let delay = backoff.next_delay();
+        tracing::info!(server = self.api.base(), %reason, retry_in = ?delay, "offline");
+        self.tell(NetEvent::Disconnected { reason, retry_in_ms: delay.as_millis() as u64 }).await?;
+        let wake = Instant::now() + delay;
+        loop {
+            tokio::select! {
+                () = sleep_until(wake) => return Ok(()),
+                request = requests.recv() => match request {
+                    None => return Err(Ended::Quit),
+                    Some(Request::Pause) => return Err(Ended::Paused),
+                    Some(Request::Retry) => return Ok(()),
+                    Some(r) => self.offline(r),
                 }
             }
         }
@@ -134,22 +156,8 @@ impl Session {
                 },
                 Err(reason) => reason,
             };
-            let delay = backoff.next_delay();
-            let lost = NetEvent::Disconnected { reason, retry_in_ms: delay.as_millis() as u64 };
-            if let Err(ended) = self.tell(lost).await {
+            if let Err(ended) = self.wait_to_retry(reason, &mut backoff, requests).await {
                 return ended;
-            }
-            // Meanwhile REST still works: snapshots and catch-ups go on.
-            let wake = Instant::now() + delay;
-            loop {
-                tokio::select! {
-                    () = sleep_until(wake) => break,
-                    request = requests.recv() => match request {
-                        None => return Ended::Quit,
-                        Some(Request::Pause) => return Ended::Paused,
-                        Some(r) => self.offline(r),
-                    }
-                }
             }
         }
     }
@@ -252,6 +260,7 @@ impl Session {
                 // a success: one refused after connecting must not be retried at
                 // the shortest delay forever.
                 backoff.reset();
+                tracing::info!(server = self.api.base(), project = ?self.project, "online");
                 NetEvent::Connected
             }
             ServerMessage::SubscriptionError { channel, status, message } => {

@@ -32,10 +32,14 @@ pub fn title(frame: &mut Frame<'_>, app: &App, screen: &Screen, theme: Theme) {
     match &app.connection {
         Connection::Online => spans.push(Span::styled("● online", theme.ok())),
         Connection::Connecting => spans.push(Span::styled("◌ connecting…", theme.warn())),
-        Connection::Offline { reason, retry_in_ms } => spans.push(Span::styled(
-            format!("○ offline ({reason}), retrying in {}s", retry_in_ms.div_ceil(1000)),
-            theme.error(),
-        )),
+        Connection::Offline { reason, .. } => {
+            let left = app.retry_in(tokio::time::Instant::now()).unwrap_or_default();
+            let when = match left.as_secs_f64().ceil() as u64 {
+                0 => "retrying now…".to_string(),
+                secs => format!("retrying in {secs}s · r now"),
+            };
+            spans.push(Span::styled(format!("○ offline ({}), {when}", clean(reason)), theme.error()));
+        }
         Connection::Refused(_) => spans.push(Span::styled("✕ refused", theme.error())),
     }
     if !app.filter.is_empty() {

@@ -2,14 +2,51 @@
 //! the board, used both to draw and to find what a mouse click hit.
 
 use kanban_protocol::board::BoardState;
+use kanban_protocol::model::{Priority, Task};
 use ratatui::layout::Rect;
 
+use crate::filter::Filter;
 use crate::selection::{Selection, visible_cards};
 
 /// The narrowest a column gets before columns scroll sideways instead.
 pub const MIN_COLUMN_WIDTH: u16 = 24;
-/// Rows of one card: title, details, gap.
-pub const CARD_HEIGHT: u16 = 3;
+
+/// How much room a card takes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Density {
+    /// A title line, a details line when the card has details, a row between cards.
+    #[default]
+    Roomy,
+    /// One line a card, none between.
+    Compact,
+}
+
+impl Density {
+    /// Rows of `task`'s own (not counting the row between cards).
+    pub fn rows(self, task: &Task) -> u16 {
+        match self {
+            Density::Compact => 1,
+            Density::Roomy if has_details(task) => 2,
+            Density::Roomy => 1,
+        }
+    }
+
+    /// Rows between two cards.
+    pub fn gap(self) -> u16 {
+        match self {
+            Density::Roomy => 1,
+            Density::Compact => 0,
+        }
+    }
+}
+
+/// Whether a card has a details line: an assignee, a priority, labels or a due date.
+pub fn has_details(task: &Task) -> bool {
+    task.assignee_id.is_some()
+        || task.priority != Priority::None
+        || !task.labels.is_empty()
+        || task.due_date.is_some()
+}
 
 /// A card's place.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -28,6 +65,8 @@ pub struct ColumnPlace {
     /// Cards scrolled out of sight above and below.
     pub above: usize,
     pub below: usize,
+    /// Cards that pass the filter (shown or scrolled away).
+    pub matching: usize,
 }
 
 /// The screen's regions.
@@ -51,6 +90,28 @@ impl Screen {
         let card = column.cards.iter().find(|c| inside(c.area)).map(|c| c.task_id);
         Some((column.status_id, card))
     }
+
+    /// The place of column `status_id`, if it is shown.
+    pub fn column(&self, status_id: i64) -> Option<&ColumnPlace> {
+        self.columns.iter().find(|c| c.status_id == status_id)
+    }
+}
+
+/// The first of `cards` to show so that the one at `selected` is in view: as few
+/// scrolled away as can be, so that the selection sits at the bottom of a column
+/// scrolled down.
+fn first_shown(cards: &[&Task], selected: usize, rows: u16, density: Density) -> usize {
+    let mut used = 0u16;
+    let mut first = selected.min(cards.len().saturating_sub(1));
+    for i in (0..=first).rev() {
+        let need = density.rows(cards[i]) + if i < selected { density.gap() } else { 0 };
+        if used + need > rows && i < selected {
+            break;
+        }
+        used += need;
+        first = i;
+    }
+    first
 }
 
 /// Lays out a `width`×`height` terminal.
@@ -59,7 +120,8 @@ pub fn layout(
     height: u16,
     board: Option<&BoardState>,
     selection: &Selection,
-    filter: &str,
+    filter: &Filter,
+    density: Density,
 ) -> Screen {
     let row = |y: u16, h: u16| Rect { x: 0, y, width, height: h };
     let title = row(0, 1.min(height));
@@ -85,34 +147,42 @@ pub fn layout(
         let area = Rect { x, y: board_area.y, width, height: board_area.height };
         x += width;
         let cards = visible_cards(board, status.id, filter);
-        // Inside the border; a row each for the "more above/below" hints.
-        let inner_top = area.y + 1;
-        let inner_height = area.height.saturating_sub(2);
-        let capacity = (inner_height.saturating_sub(2) / CARD_HEIGHT).max(1) as usize;
+        // Inside the border, less a row each for the "more above/below" hints.
+        let top = area.y + 2;
+        let rows = area.height.saturating_sub(4);
         let selected_card = (selection.status_id == Some(status.id))
             .then(|| selection.task_id.and_then(|id| cards.iter().position(|t| t.id == id)))
             .flatten()
             .unwrap_or(0);
-        let offset = if cards.len() <= capacity || selected_card < capacity {
-            0
-        } else {
-            selected_card + 1 - capacity
-        };
-        let shown = cards.len().saturating_sub(offset).min(capacity);
-        let mut places = Vec::with_capacity(shown);
-        for (k, card) in cards.iter().skip(offset).take(shown).enumerate() {
-            let y = inner_top + 1 + k as u16 * CARD_HEIGHT;
-            let h = (CARD_HEIGHT - 1).min((inner_top + inner_height).saturating_sub(y));
-            if h == 0 {
+        let offset = if cards.is_empty() { 0 } else { first_shown(&cards, selected_card, rows, density) };
+        let mut places = Vec::new();
+        let mut y = top;
+        for card in cards.iter().skip(offset) {
+            let h = density.rows(card);
+            // A card that does not fit whole is not shown (the one selected is
+            // cut rather than left out).
+            if y + h > top + rows && !(places.is_empty() && y < top + rows) {
                 break;
             }
+            let h = h.min(top + rows - y);
             places.push(CardPlace {
                 task_id: card.id,
                 area: Rect { x: area.x + 1, y, width: area.width.saturating_sub(2), height: h },
             });
+            y += h + density.gap();
+            if y >= top + rows {
+                break;
+            }
         }
         let below = cards.len() - offset - places.len();
-        screen.columns.push(ColumnPlace { status_id: status.id, area, cards: places, above: offset, below });
+        screen.columns.push(ColumnPlace {
+            status_id: status.id,
+            area,
+            cards: places,
+            above: offset,
+            below,
+            matching: cards.len(),
+        });
     }
     screen
 }
@@ -169,4 +239,53 @@ pub fn help_box(width: u16, height: u16, lines: &[String]) -> HelpBox {
         height: box_height,
     };
     HelpBox { area, rows, visible: box_height.saturating_sub(2) }
+}
+
+/// The widest a text box (a card's view) gets.
+const TEXT_WIDTH: u16 = 80;
+
+/// A box of text over the board (a card's view): where it goes, and its lines
+/// wrapped at word boundaries to its width.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextBox {
+    pub area: Rect,
+    /// Each row: the index of the line it comes from, and its text.
+    pub rows: Vec<(usize, String)>,
+    /// How many rows fit inside the box.
+    pub visible: u16,
+}
+
+impl TextBox {
+    /// The furthest the text scrolls.
+    pub fn max_scroll(&self) -> u16 {
+        u16::try_from(self.rows.len()).unwrap_or(u16::MAX).saturating_sub(self.visible)
+    }
+}
+
+/// Lays out `lines` in a box above the status line, each wrapped by words to the
+/// box (a word longer than the box is broken).
+pub fn text_box(width: u16, height: u16, lines: &[&str]) -> TextBox {
+    let screen_height = height.saturating_sub(1);
+    let box_width = TEXT_WIDTH.min(width);
+    // Inside the border, a column of margin each side.
+    let inner = usize::from(box_width.saturating_sub(4)).max(1);
+    let mut rows = Vec::new();
+    for (i, line) in lines.iter().enumerate() {
+        if line.is_empty() {
+            rows.push((i, String::new()));
+            continue;
+        }
+        for row in textwrap::wrap(line, inner) {
+            rows.push((i, row.into_owned()));
+        }
+    }
+    let wanted = u16::try_from(rows.len()).unwrap_or(u16::MAX).saturating_add(2);
+    let box_height = wanted.min(screen_height);
+    let area = Rect {
+        x: (width - box_width) / 2,
+        y: (screen_height - box_height) / 2,
+        width: box_width,
+        height: box_height,
+    };
+    TextBox { area, rows, visible: box_height.saturating_sub(2) }
 }

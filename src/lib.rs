@@ -10,8 +10,10 @@
 
 pub mod app;
 pub mod client;
+pub mod due;
 #[cfg(feature = "embedded")]
 pub mod embedded;
+pub mod filter;
 pub mod geometry;
 pub mod log;
 pub mod net;

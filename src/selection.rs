@@ -4,6 +4,8 @@
 use kanban_protocol::board::BoardState;
 use kanban_protocol::model::{CursorPos, Task};
 
+use crate::filter::Filter;
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Selection {
     pub status_id: Option<i64>,
@@ -13,24 +15,9 @@ pub struct Selection {
     pub card_index: usize,
 }
 
-/// Whether a card matches a filter (case-insensitive, on title, labels and
-/// assignee name).
-pub fn matches(board: &BoardState, task: &Task, filter: &str) -> bool {
-    if filter.is_empty() {
-        return true;
-    }
-    let f = filter.to_lowercase();
-    task.title.to_lowercase().contains(&f)
-        || task.labels.iter().any(|l| l.to_lowercase().contains(&f))
-        || task
-            .assignee_id
-            .and_then(|id| board.member(id))
-            .is_some_and(|m| m.name.to_lowercase().contains(&f))
-}
-
 /// The cards of a column that pass the filter, in order.
-pub fn visible_cards<'a>(board: &'a BoardState, status_id: i64, filter: &'a str) -> Vec<&'a Task> {
-    board.cards(status_id).filter(|t| matches(board, t, filter)).collect()
+pub fn visible_cards<'a>(board: &'a BoardState, status_id: i64, filter: &Filter) -> Vec<&'a Task> {
+    board.cards(status_id).filter(|t| filter.matches(board, t)).collect()
 }
 
 impl Selection {
@@ -42,12 +29,12 @@ impl Selection {
     /// Brings the selection back onto the board after it changed: a card is
     /// followed to wherever it went; a vanished card or column gives way to its
     /// neighbour at the same place.
-    pub fn fix(&mut self, board: &BoardState, filter: &str) {
+    pub fn fix(&mut self, board: &BoardState, filter: &Filter) {
         if board.statuses.is_empty() {
             *self = Selection::default();
             return;
         }
-        if let Some(task) = self.task_id.and_then(|id| board.task(id)).filter(|t| matches(board, t, filter)) {
+        if let Some(task) = self.task_id.and_then(|id| board.task(id)).filter(|t| filter.matches(board, t)) {
             self.status_id = Some(task.status_id);
         }
         let column = match self.status_id.and_then(|id| board.statuses.iter().position(|s| s.id == id)) {
@@ -72,7 +59,7 @@ impl Selection {
     }
 
     /// Moves to the column `delta` away, keeping the row where it can.
-    pub fn step_column(&mut self, board: &BoardState, filter: &str, delta: isize) {
+    pub fn step_column(&mut self, board: &BoardState, filter: &Filter, delta: isize) {
         if board.statuses.is_empty() {
             return;
         }
@@ -86,7 +73,7 @@ impl Selection {
     }
 
     /// Moves `delta` cards up or down in the column.
-    pub fn step_card(&mut self, board: &BoardState, filter: &str, delta: isize) {
+    pub fn step_card(&mut self, board: &BoardState, filter: &Filter, delta: isize) {
         let Some(status_id) = self.status_id else { return };
         let cards = visible_cards(board, status_id, filter);
         if cards.is_empty() {
@@ -98,7 +85,7 @@ impl Selection {
     }
 
     /// Selects a cell directly (e.g. by a mouse click).
-    pub fn select(&mut self, board: &BoardState, filter: &str, status_id: i64, task_id: Option<i64>) {
+    pub fn select(&mut self, board: &BoardState, filter: &Filter, status_id: i64, task_id: Option<i64>) {
         self.status_id = Some(status_id);
         self.task_id = task_id;
         if let Some(i) = board.statuses.iter().position(|s| s.id == status_id) {

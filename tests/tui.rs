@@ -453,7 +453,7 @@ async fn a_form_outlives_its_card_and_saves_the_text_as_a_new_one() {
     let card = bob.app.board.as_ref().unwrap().tasks[0].id;
     // ann opens it and writes a description.
     until(&mut ann, "the card selected", |a| a.selection.task_id == Some(card)).await;
-    keys(&mut ann, &[KeyCode::Enter, KeyCode::Tab]).await;
+    keys(&mut ann, &[KeyCode::Char('e'), KeyCode::Tab]).await;
     typed(&mut ann, "all the details").await;
     // bob deletes it meanwhile.
     let (status, _) = server.rest("DELETE", &format!("/api/tasks/{card}"), &bob_token, None).await;

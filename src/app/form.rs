@@ -512,6 +512,14 @@ pub enum PromptKind {
     RenameColumn {
         status_id: i64,
     },
+    /// A column's WIP limit: a number, or nothing for none.
+    ColumnLimit {
+        status_id: i64,
+    },
+    /// A column's color: a palette name or `#rrggbb`, or nothing for none.
+    ColumnColor {
+        status_id: i64,
+    },
     Filter,
 }
 
@@ -542,7 +550,9 @@ impl Prompt {
         match self.kind {
             PromptKind::NewColumn { .. } => "New column",
             PromptKind::RenameColumn { .. } => "Rename column",
-            PromptKind::Filter => "Filter",
+            PromptKind::ColumnLimit { .. } => "WIP limit (empty: none)",
+            PromptKind::ColumnColor { .. } => "Color: a name or #rrggbb (empty: none)",
+            PromptKind::Filter => "Filter: words, @name, #label, !priority, is:overdue",
         }
     }
 

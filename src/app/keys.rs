@@ -4,11 +4,13 @@ use kanban_protocol::model::Priority;
 use kanban_protocol::request::{MoveStatus, MoveTask, NewStatus, StatusPatch, TaskPatch};
 
 use super::bindings::{self, BoardAction};
+use super::card_view::{self, CardView, ViewOutcome};
 use super::form::{CardForm, Confirm, FormOutcome, Prompt, PromptKind, PromptOutcome};
 use super::input::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use super::quick::{QuickMenu, QuickOutcome};
 use super::trash::TrashOutcome;
 use super::{App, Change, Command, Mode, Origin, Request};
-use crate::geometry;
+use crate::geometry::{self, Density};
 use crate::selection::visible_cards;
 
 pub fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
@@ -71,6 +73,17 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
             _ => Vec::new(),
         },
         Mode::Picker(index) => picker_key(app, key, index),
+        Mode::Card(view) => card_view_key(app, key, view),
+        Mode::Quick(mut menu) => {
+            let Some(board) = &app.board else { return Vec::new() };
+            match menu.key(key, board) {
+                QuickOutcome::Stay => app.mode = Mode::Quick(menu),
+                QuickOutcome::Close => {}
+                QuickOutcome::Toggle(term) => app.filter.toggle(&term),
+                QuickOutcome::Clear => app.filter.clear(),
+            }
+            Vec::new()
+        }
         Mode::Trash(mut view) => match view.key(key) {
             TrashOutcome::Stay => {
                 app.mode = Mode::Trash(view);
@@ -138,7 +151,28 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         BoardAction::SelectDown => app.selection.step_card(board, &filter, 1),
         BoardAction::SelectFirst => app.selection.step_card(board, &filter, -(card_ids.len() as isize)),
         BoardAction::SelectLast => app.selection.step_card(board, &filter, card_ids.len() as isize),
-        BoardAction::Filter => app.mode = Mode::Prompt(Box::new(Prompt::new(PromptKind::Filter, &filter))),
+        BoardAction::PageUp | BoardAction::PageDown => {
+            // A page is as many cards as the column shows now.
+            let screen =
+                geometry::layout(app.viewport.0, app.viewport.1, Some(board), &sel, &filter, app.density);
+            let page = status_id.and_then(|s| screen.column(s)).map_or(1, |c| c.cards.len().max(1)) as isize;
+            let delta = if action == BoardAction::PageUp { -page } else { page };
+            app.selection.step_card(board, &filter, delta);
+        }
+        BoardAction::ToggleDensity => {
+            app.density = match app.density {
+                Density::Roomy => Density::Compact,
+                Density::Compact => Density::Roomy,
+            };
+            app.info(match app.density {
+                Density::Compact => "Compact: a line a card (z: roomy)",
+                Density::Roomy => "Roomy: details under each card (z: compact)",
+            });
+        }
+        BoardAction::QuickFilter => app.mode = Mode::Quick(QuickMenu::Menu),
+        BoardAction::Filter => {
+            app.mode = Mode::Prompt(Box::new(Prompt::new(PromptKind::Filter, filter.as_str())))
+        }
         BoardAction::ClearFilter => app.filter.clear(),
         BoardAction::Undo => return app.undo(false),
         BoardAction::Trash => {
@@ -160,10 +194,19 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
                 }
             }
         }
-        BoardAction::OpenCard => {
+        BoardAction::ViewCard => {
             if let Some(t) = &task {
-                let read_only = !app.can_write();
-                app.mode = Mode::Form(Box::new(CardForm::edit(t, board.members.clone(), read_only)));
+                app.mode = Mode::Card(CardView::new(t.id));
+            }
+        }
+        BoardAction::EditCard => {
+            if let Some(t) = &task {
+                // Those who may not change the card read it in its view.
+                app.mode = if app.can_write() {
+                    Mode::Form(Box::new(CardForm::edit(t, board.members.clone(), false)))
+                } else {
+                    Mode::Card(CardView::new(t.id))
+                };
             }
         }
         BoardAction::DeleteCard => {
@@ -243,6 +286,21 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
                 }
             }
         }
+        BoardAction::ColumnLimit | BoardAction::ColumnColor => {
+            if let Some(s) = status_id.and_then(|id| board.status(id)) {
+                if app.can_write() {
+                    let (kind, now) = if action == BoardAction::ColumnLimit {
+                        let now = s.wip_limit.map(|l| l.to_string()).unwrap_or_default();
+                        (PromptKind::ColumnLimit { status_id: s.id }, now)
+                    } else {
+                        (PromptKind::ColumnColor { status_id: s.id }, s.color.clone().unwrap_or_default())
+                    };
+                    app.mode = Mode::Prompt(Box::new(Prompt::new(kind, &now)));
+                } else {
+                    app.error("Viewers cannot change the board");
+                }
+            }
+        }
         BoardAction::MoveColumnLeft | BoardAction::MoveColumnRight => {
             let left = action == BoardAction::MoveColumnLeft;
             if let (Some(s), Some(neighbour)) = (status_id, column(if left { -1 } else { 1 })) {
@@ -297,9 +355,9 @@ fn prompt_outcome(app: &mut App, prompt: Box<Prompt>, outcome: PromptOutcome) ->
         // The filter applies as one types.
         match outcome {
             PromptOutcome::Cancel => app.filter.clear(),
-            PromptOutcome::Submit(text) => app.filter = text,
+            PromptOutcome::Submit(text) => app.filter.set(&text),
             PromptOutcome::Editing => {
-                app.filter = prompt.value();
+                app.filter.set(&prompt.value());
                 app.mode = Mode::Prompt(prompt);
             }
         }
@@ -311,6 +369,9 @@ fn prompt_outcome(app: &mut App, prompt: Box<Prompt>, outcome: PromptOutcome) ->
         }
         return Vec::new();
     };
+    if let PromptKind::ColumnLimit { status_id } | PromptKind::ColumnColor { status_id } = prompt.kind {
+        return column_setting(app, prompt, status_id, &name);
+    }
     // Checked as the server checks it: a name it would refuse stays to be fixed.
     if let Err(invalid) = kanban_protocol::check::check_status_name(&name) {
         let mut prompt = prompt;
@@ -321,6 +382,8 @@ fn prompt_outcome(app: &mut App, prompt: Box<Prompt>, outcome: PromptOutcome) ->
     match prompt.kind {
         PromptKind::NewColumn { after_id } => match app.project_id {
             Some(project_id) => {
+                // The new column is where the selection goes, once it is made.
+                app.select_created = true;
                 let new = NewStatus { name, color: None, wip_limit: None, before_id: None, after_id };
                 write(app, Change::CreateStatus { project_id, new })
             }
@@ -330,8 +393,62 @@ fn prompt_outcome(app: &mut App, prompt: Box<Prompt>, outcome: PromptOutcome) ->
             let patch = StatusPatch { name: Some(name), ..StatusPatch::default() };
             write(app, Change::UpdateStatus { status_id, patch })
         }
-        PromptKind::Filter => Vec::new(),
+        PromptKind::Filter | PromptKind::ColumnLimit { .. } | PromptKind::ColumnColor { .. } => Vec::new(),
     }
+}
+
+/// A column's WIP limit or color from its prompt, checked as the server checks
+/// it (a value it would refuse keeps the prompt open, with why).
+fn column_setting(app: &mut App, mut prompt: Box<Prompt>, status_id: i64, answer: &str) -> Vec<Command> {
+    let checked = if matches!(prompt.kind, PromptKind::ColumnLimit { .. }) {
+        match answer {
+            "" => Ok(StatusPatch { wip_limit: Some(None), ..StatusPatch::default() }),
+            n => match n.parse::<u32>() {
+                Ok(limit) => kanban_protocol::check::check_wip_limit(limit)
+                    .map(|()| StatusPatch { wip_limit: Some(Some(limit)), ..StatusPatch::default() })
+                    .map_err(|e| e.message),
+                Err(_) => Err(format!("{n:?} is not a number of cards")),
+            },
+        }
+    } else {
+        match answer {
+            "" => Ok(StatusPatch { color: Some(None), ..StatusPatch::default() }),
+            c => kanban_protocol::check::check_color(c)
+                .map(|hex| StatusPatch { color: Some(Some(hex)), ..StatusPatch::default() })
+                .map_err(|e| e.message),
+        }
+    };
+    match checked {
+        Ok(patch) => write(app, Change::UpdateStatus { status_id, patch }),
+        Err(why) => {
+            prompt.error = Some(why);
+            app.mode = Mode::Prompt(prompt);
+            Vec::new()
+        }
+    }
+}
+
+/// A key in a card's view: scrolling, `e` to edit, closing.
+fn card_view_key(app: &mut App, key: KeyEvent, mut view: CardView) -> Vec<Command> {
+    let Some(task) = app.board.as_ref().and_then(|b| b.task(view.task_id)).cloned() else {
+        // The card is gone: any key closes its view.
+        return Vec::new();
+    };
+    let board = app.board.as_ref().expect("checked above");
+    let lines = card_view::lines(board, &task, app.filter.today);
+    let text = card_view::text_box(app.viewport.0, app.viewport.1, &lines);
+    match view.key(key, &text) {
+        ViewOutcome::Stay => app.mode = Mode::Card(view),
+        ViewOutcome::Close => {}
+        ViewOutcome::Edit if app.can_write() => {
+            app.mode = Mode::Form(Box::new(CardForm::edit(&task, board.members.clone(), false)));
+        }
+        ViewOutcome::Edit => {
+            app.mode = Mode::Card(view);
+            app.error("Viewers cannot change the board");
+        }
+    }
+    Vec::new()
 }
 
 fn confirmed(app: &mut App, confirm: Confirm) -> Vec<Command> {
@@ -367,7 +484,7 @@ pub fn paste(app: &mut App, text: &str) {
         Mode::Prompt(prompt) => {
             prompt.paste(text);
             if prompt.kind == PromptKind::Filter {
-                app.filter = prompt.value();
+                app.filter.set(&prompt.value());
             }
         }
         _ => {}
@@ -380,7 +497,14 @@ pub fn mouse(app: &mut App, mouse: MouseEvent) -> Vec<Command> {
     }
     app.select_created = false;
     let Some(board) = &app.board else { return Vec::new() };
-    let screen = geometry::layout(app.viewport.0, app.viewport.1, Some(board), &app.selection, &app.filter);
+    let screen = geometry::layout(
+        app.viewport.0,
+        app.viewport.1,
+        Some(board),
+        &app.selection,
+        &app.filter,
+        app.density,
+    );
     match mouse.kind {
         MouseEventKind::Down(MouseButton::Left) => {
             if let Some((status_id, task_id)) = screen.hit(mouse.column, mouse.row) {

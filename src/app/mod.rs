@@ -3,10 +3,12 @@
 
 pub mod action;
 pub mod bindings;
+pub mod card_view;
 pub mod form;
 pub mod input;
 mod keys;
 pub mod presence;
+pub mod quick;
 mod sync;
 pub mod throttle;
 pub mod trash;
@@ -17,10 +19,14 @@ use kanban_protocol::event::BoardEvent;
 use kanban_protocol::model::{Project, User};
 use tokio::time::Instant;
 
+use crate::filter::Filter;
+use crate::geometry::Density;
 use crate::selection::Selection;
 pub use action::{Action, Change, Command, NetEvent, Request};
+use card_view::CardView;
 use form::{CardForm, Confirm, Prompt};
 use presence::Presence;
+use quick::QuickMenu;
 use throttle::{CursorThrottle, Due};
 use trash::TrashView;
 use undo::History;
@@ -40,6 +46,10 @@ pub enum Mode {
     Picker(usize),
     /// The project's trash, to bring things back from.
     Trash(Box<TrashView>),
+    /// A card's view: all of it, read-only.
+    Card(CardView),
+    /// The quick filters.
+    Quick(QuickMenu),
 }
 
 /// The state of the WebSocket, for the status bar.
@@ -99,7 +109,9 @@ pub struct App {
     pub presence: Presence,
     pub connection: Connection,
     pub notice: Option<Notice>,
-    pub filter: String,
+    pub filter: Filter,
+    /// How much room cards take (`z` toggles).
+    pub density: Density,
     /// The terminal's size, for mouse hits.
     pub viewport: (u16, u16),
     /// How others can join (embedded mode).
@@ -140,7 +152,8 @@ impl App {
             presence: Presence::default(),
             connection: Connection::Connecting,
             notice: None,
-            filter: String::new(),
+            filter: Filter::default(),
+            density: Density::default(),
             viewport: (80, 24),
             join_hint: None,
             throttle: CursorThrottle::new(fps),
@@ -321,5 +334,7 @@ impl App {
     }
 }
 
+#[cfg(test)]
+mod columns_tests;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -33,6 +33,7 @@ impl App {
     fn net_event(&mut self, event: NetEvent) -> Vec<Command> {
         match event {
             NetEvent::Me(user) => {
+                self.filter.me = Some(user.id);
                 self.me = Some(user);
                 Vec::new()
             }
@@ -117,6 +118,20 @@ impl App {
                         self.select_created = false;
                         self.selection.status_id = Some(task.status_id);
                         self.selection.task_id = Some(task.id);
+                        self.say_if_hidden(task);
+                    }
+                    // A column we just made too.
+                    BoardChange::StatusCreated(status) if self.select_created => {
+                        self.select_created = false;
+                        self.selection.status_id = Some(status.id);
+                        self.selection.task_id = None;
+                        if let Some(i) = self
+                            .board
+                            .as_ref()
+                            .and_then(|b| b.statuses.iter().position(|s| s.id == status.id))
+                        {
+                            self.selection.column_index = i;
+                        }
                     }
                     // So is one we brought back (from the trash, or by undoing).
                     BoardChange::TaskRestored(task) if done.is_some() => {
@@ -211,6 +226,24 @@ impl App {
             self.mode = Mode::Board;
         }
         vec![Command::Net(Request::Pause)]
+    }
+
+    /// A card this person just made that the filter hides: said, with why, so
+    /// that it does not seem lost.
+    fn say_if_hidden(&mut self, task: &Task) {
+        let Some(board) = &self.board else { return };
+        if self.filter.matches(board, task) {
+            return;
+        }
+        let why = self.filter.why_not(board, task).join(", ");
+        let mut title: String = task.title.chars().take(40).collect();
+        if title.len() < task.title.len() {
+            title.push('…');
+        }
+        self.info(format!(
+            "“{title}” is made, but the filter “{}” hides it: {why} (Esc clears the filter)",
+            self.filter.as_str()
+        ));
     }
 
     /// The person asks to try again: after a refusal, or now rather than when the

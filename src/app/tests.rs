@@ -73,11 +73,11 @@ pub(crate) fn app_with(role: Role) -> App {
     app
 }
 
-fn key(app: &mut App, code: KeyCode) -> Vec<Command> {
+pub(crate) fn key(app: &mut App, code: KeyCode) -> Vec<Command> {
     app.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)))
 }
 
-fn writes(out: Vec<Command>) -> Vec<Change> {
+pub(crate) fn writes(out: Vec<Command>) -> Vec<Change> {
     out.into_iter().filter_map(|c| if let Command::Write(w) = c { Some(w) } else { None }).collect()
 }
 
@@ -301,9 +301,19 @@ fn viewers_are_told_no_and_nothing_is_sent() {
         assert!(app.notice.as_ref().is_some_and(|n| n.error), "{code:?} says why");
         assert!(matches!(app.mode, Mode::Board));
     }
-    // They may still open a card, read-only.
+    // They may still read a card, in its view (no form: nothing there to save).
     key(&mut app, KeyCode::Enter);
-    assert!(matches!(&app.mode, Mode::Form(f) if f.read_only));
+    assert!(matches!(&app.mode, Mode::Card(v) if v.task_id == 11));
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('e'));
+    assert!(matches!(&app.mode, Mode::Card(_)), "e shows a viewer the view too");
+    assert!(writes(key(&mut app, KeyCode::Char('e'))).is_empty());
+    assert!(app.notice.as_ref().is_some_and(|n| n.error), "e in the view says why not");
+    key(&mut app, KeyCode::Esc);
+    for code in [KeyCode::Char('w'), KeyCode::Char('C'), KeyCode::Char('r')] {
+        assert!(writes(key(&mut app, code)).is_empty(), "{code:?}");
+        assert!(matches!(app.mode, Mode::Board), "{code:?}");
+    }
 }
 
 #[test]
@@ -334,7 +344,7 @@ fn filter_narrows_the_cards() {
     for c in "bug".chars() {
         key(&mut app, KeyCode::Char(c));
     }
-    assert_eq!(app.filter, "bug");
+    assert_eq!(app.filter.as_str(), "bug");
     key(&mut app, KeyCode::Enter);
     assert_eq!(app.selection.task_id, Some(13), "the selection moves onto what is shown");
     key(&mut app, KeyCode::Esc);
@@ -388,7 +398,8 @@ fn a_click_selects_the_card_under_the_mouse_and_the_wheel_scrolls() {
     use crate::app::input::{MouseButton, MouseEvent, MouseEventKind};
     let mut app = app_with(Role::Owner);
     app.update(Action::Resize(90, 20));
-    let screen = crate::geometry::layout(90, 20, app.board.as_ref(), &app.selection, &app.filter);
+    let screen =
+        crate::geometry::layout(90, 20, app.board.as_ref(), &app.selection, &app.filter, app.density);
     let target = screen.columns[1].cards[0];
     let click = |kind, column, row| MouseEvent { kind, column, row, modifiers: KeyModifiers::NONE };
     app.update(Action::Mouse(click(
@@ -412,7 +423,7 @@ fn ctrl(app: &mut App, c: char) -> Vec<Command> {
 fn an_edit_refused_as_stale_comes_back_with_the_typing_over_the_current_card() {
     let mut app = app_with(Role::Owner);
     // ann opens card 11 and types at the end of its title.
-    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('e'));
     for c in " now".chars() {
         key(&mut app, KeyCode::Char(c));
     }
@@ -446,7 +457,7 @@ fn an_edit_refused_as_stale_comes_back_with_the_typing_over_the_current_card() {
 #[test]
 fn a_refused_save_waits_for_the_keyboard_and_then_comes_back() {
     let mut app = app_with(Role::Owner);
-    key(&mut app, KeyCode::Enter);
+    key(&mut app, KeyCode::Char('e'));
     key(&mut app, KeyCode::Char('!'));
     let sent = writes(ctrl(&mut app, 's'));
     assert_eq!(sent.len(), 1);

@@ -1,7 +1,9 @@
-//! The columns and their cards, with everyone's cursor markers.
+//! The columns and their cards, with everyone's cursor markers (at the column's
+//! edge for someone pointing at a card scrolled out of sight).
 
 use kanban_protocol::board::BoardState;
-use kanban_protocol::model::{CursorPos, Task};
+use kanban_protocol::color;
+use kanban_protocol::model::{CursorPos, Priority, Task};
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Style;
@@ -13,10 +15,14 @@ use super::paint::Looks;
 use super::text::{clean, fit, width};
 use super::theme::priority_bar;
 use crate::app::App;
-use crate::geometry::{ColumnPlace, Screen};
+use crate::due;
+use crate::geometry::{ColumnPlace, Density, Screen};
 
 /// Markers shown by name before they collapse into `+N`.
 const MAX_MARKERS: usize = 3;
+
+/// The mark of a card with a description (read it in the card's view).
+pub const DESCRIBED: &str = "≡";
 
 pub fn board(
     frame: &mut Frame<'_>,
@@ -77,15 +83,46 @@ struct Ctx<'a> {
     theme: Theme,
 }
 
+impl Ctx<'_> {
+    /// The others pointing at a card of column `status_id` that is not drawn:
+    /// those above what is shown, and those below.
+    fn out_of_sight(&self, place: &ColumnPlace) -> (Vec<&str>, Vec<&str>) {
+        let first = place.cards.first().and_then(|c| self.board.task(c.task_id));
+        let (mut above, mut below) = (Vec::new(), Vec::new());
+        for (id, _) in &self.app.presence.members {
+            if Some(id.as_str()) == self.me {
+                continue;
+            }
+            let Some(pos) = self.app.presence.cursors.get(id) else { continue };
+            let Some(task) = pos.task_id.filter(|_| pos.status_id == place.status_id) else { continue };
+            if place.cards.iter().any(|c| c.task_id == task) {
+                continue;
+            }
+            let Some(task) = self.board.task(task).filter(|t| self.app.filter.matches(self.board, t)) else {
+                continue;
+            };
+            match first {
+                Some(f) if (task.position.as_str(), task.id) > (f.position.as_str(), f.id) => {
+                    below.push(id.as_str())
+                }
+                Some(_) => above.push(id.as_str()),
+                None => below.push(id.as_str()),
+            }
+        }
+        (above, below)
+    }
+}
+
 fn draw_column(frame: &mut Frame<'_>, ctx: &Ctx<'_>, place: &ColumnPlace) {
     let Ctx { app, board, me, looks, theme } = *ctx;
     let Some(status) = board.status(place.status_id) else { return };
     let selected = app.selection.status_id == Some(status.id);
     let count = board.cards(status.id).count();
-    let count_text = match status.wip_limit {
-        Some(limit) => format!("{count}/{limit}"),
-        None => count.to_string(),
-    };
+    let mut count_text =
+        if app.filter.is_empty() { count.to_string() } else { format!("{} of {count}", place.matching) };
+    if let Some(limit) = status.wip_limit {
+        count_text.push_str(&format!("/{limit}"));
+    }
     let over = status.wip_limit.is_some_and(|l| count > l as usize);
     let header_markers = markers(
         &app.presence.pointing_at(CursorPos { status_id: status.id, task_id: None }, me),
@@ -116,16 +153,19 @@ fn draw_column(frame: &mut Frame<'_>, ctx: &Ctx<'_>, place: &ColumnPlace) {
         width: place.area.width.saturating_sub(2),
         height: place.area.height.saturating_sub(2),
     };
-    if place.above > 0 {
-        hint(frame, Rect { height: 1, ..inner }, &format!("↑ {} more", place.above), theme);
+    let (above, below) = ctx.out_of_sight(place);
+    if place.above > 0 || !above.is_empty() {
+        let text = if place.above > 0 { format!("↑ {} more", place.above) } else { String::new() };
+        edge(frame, Rect { height: 1, ..inner }, &text, markers(&above, looks, theme), theme);
     }
-    if place.below > 0 && inner.height > 0 {
+    if (place.below > 0 || !below.is_empty()) && inner.height > 0 {
         let row = Rect { y: inner.y + inner.height - 1, height: 1, ..inner };
-        hint(frame, row, &format!("↓ {} more", place.below), theme);
+        let text = if place.below > 0 { format!("↓ {} more", place.below) } else { String::new() };
+        edge(frame, row, &text, markers(&below, looks, theme), theme);
     }
     if place.cards.is_empty() && place.above == 0 && place.below == 0 && inner.height > 1 {
         let text = if app.filter.is_empty() { "no cards" } else { "no cards match" };
-        hint(frame, Rect { y: inner.y + 1, height: 1, ..inner }, text, theme);
+        edge(frame, Rect { y: inner.y + 1, height: 1, ..inner }, text, Vec::new(), theme);
     }
     for card in &place.cards {
         if let Some(task) = board.task(card.task_id) {
@@ -135,29 +175,79 @@ fn draw_column(frame: &mut Frame<'_>, ctx: &Ctx<'_>, place: &ColumnPlace) {
     }
 }
 
-fn hint(frame: &mut Frame<'_>, area: Rect, text: &str, theme: Theme) {
-    frame.render_widget(
-        Paragraph::new(Span::styled(fit(&format!(" {text}"), area.width as usize), theme.dim())),
-        area,
-    );
+/// A line at a column's edge: how many cards are out of sight there, and the
+/// markers of those pointing at them, right-aligned.
+fn edge(frame: &mut Frame<'_>, area: Rect, text: &str, marks: Vec<Span<'static>>, theme: Theme) {
+    let w = area.width as usize;
+    let room = w.saturating_sub(spans_width(&marks));
+    let shown = fit(&format!(" {text}"), room);
+    let pad = room.saturating_sub(width(&shown));
+    let mut spans = vec![Span::styled(shown, theme.dim()), Span::raw(" ".repeat(pad))];
+    spans.extend(marks);
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// The details line of a card: assignee, priority, labels, due date.
-pub fn details(board: &BoardState, task: &Task) -> String {
-    let mut parts = Vec::new();
+/// A card's details as styled spans: assignee, priority, the due date (before the
+/// labels, so that it is never the one cut off), labels each in its own color.
+fn details(board: &BoardState, task: &Task, today: jiff::civil::Date, theme: Theme) -> Vec<Span<'static>> {
+    let mut parts: Vec<Span<'static>> = Vec::new();
     if let Some(m) = task.assignee_id.and_then(|id| board.member(id)) {
-        parts.push(format!("@{}", m.name));
+        parts.push(Span::styled(format!("@{}", clean(&m.name)), theme.dim()));
     }
-    if task.priority != kanban_protocol::model::Priority::None {
-        parts.push(task.priority.as_str().to_string());
-    }
-    if !task.labels.is_empty() {
-        parts.push(task.labels.iter().map(|l| format!("#{l}")).collect::<Vec<_>>().join(" "));
+    if task.priority != Priority::None {
+        parts.push(Span::styled(task.priority.as_str().to_string(), theme.priority(task.priority)));
     }
     if let Some(due) = &task.due_date {
-        parts.push(format!("due {due}"));
+        parts.push(due_span(due, today, theme, |w| w.short(today)));
     }
-    parts.join(" · ")
+    for label in &task.labels {
+        parts.push(Span::styled(format!("#{}", clean(label)), theme.label(color::for_name(label))));
+    }
+    let mut out = Vec::with_capacity(parts.len() * 2);
+    for (i, part) in parts.into_iter().enumerate() {
+        if i > 0 {
+            out.push(Span::styled(" · ", theme.dim()));
+        }
+        out.push(part);
+    }
+    out
+}
+
+/// A due date as the board says it: overdue in the error color, soon in the
+/// warning color, later dimmed.
+fn due_span(
+    due: &str,
+    today: jiff::civil::Date,
+    theme: Theme,
+    said: impl Fn(due::When) -> String,
+) -> Span<'static> {
+    match due::when(due, today) {
+        Some(w @ due::When::Overdue(_)) => Span::styled(said(w), theme.error()),
+        Some(w @ due::When::Today) => Span::styled(said(w), theme.warn_strong()),
+        Some(w) if w.is_soon() => Span::styled(said(w), theme.warn()),
+        Some(w) => Span::styled(said(w), theme.dim()),
+        None => Span::styled(format!("due {}", clean(due)), theme.dim()),
+    }
+}
+
+/// Spans cut to `room` columns (whole spans kept, the last one cut with `…`).
+fn cut(spans: Vec<Span<'static>>, room: usize) -> Vec<Span<'static>> {
+    let mut out = Vec::new();
+    let mut used = 0;
+    for span in spans {
+        let w = width(&span.content);
+        if used + w <= room {
+            used += w;
+            out.push(span);
+            continue;
+        }
+        let rest = fit(&span.content, room - used);
+        if !rest.is_empty() {
+            out.push(Span::styled(rest, span.style));
+        }
+        break;
+    }
+    out
 }
 
 fn draw_card(frame: &mut Frame<'_>, ctx: &Ctx<'_>, task: &Task, area: Rect, selected: bool) {
@@ -167,22 +257,37 @@ fn draw_card(frame: &mut Frame<'_>, ctx: &Ctx<'_>, task: &Task, area: Rect, sele
     let marks = markers(&here, looks, theme);
     let bar = priority_bar(task.priority);
     let pointer = if selected { "▶" } else { " " };
-    let room = w.saturating_sub(3 + spans_width(&marks));
+    let today = app.filter.today;
+    // After the title: the description mark, and in compact cards the due date
+    // when it asks for attention (the details line that says it is not drawn).
+    let mut after: Vec<Span<'static>> = Vec::new();
+    if !task.description.trim().is_empty() {
+        after.push(Span::styled(format!(" {DESCRIBED}"), theme.dim()));
+    }
+    if app.density == Density::Compact
+        && let Some(due) = &task.due_date
+        && due::when(due, today).is_some_and(|w| w.is_soon() || matches!(w, due::When::Overdue(_)))
+    {
+        after.push(Span::raw(" "));
+        after.push(due_span(due, today, theme, due::When::tiny));
+    }
+    let room = w.saturating_sub(3 + spans_width(&marks) + spans_width(&after));
     let title = fit(&task.title, room);
-    let pad = w.saturating_sub(2 + width(&title) + 1 + spans_width(&marks));
+    let pad = w.saturating_sub(2 + width(&title) + spans_width(&after) + 1 + spans_width(&marks));
     let mut first = vec![
         Span::styled(bar, theme.priority(task.priority)),
         Span::raw(pointer),
         Span::styled(title, theme.title()),
-        Span::raw(" ".repeat(pad + 1)),
     ];
+    first.extend(after);
+    first.push(Span::raw(" ".repeat(pad + 1)));
     first.extend(marks);
-    let details = details(board, task);
-    let second = Line::from(vec![
-        Span::styled(bar, theme.priority(task.priority)),
-        Span::raw(" "),
-        Span::styled(fit(&details, w.saturating_sub(2)), theme.dim()),
-    ]);
+    let mut lines = vec![Line::from(first)];
+    if area.height >= 2 {
+        let mut second = vec![Span::styled(bar, theme.priority(task.priority)), Span::raw(" ")];
+        second.extend(cut(details(board, task, today, theme), w.saturating_sub(2)));
+        lines.push(Line::from(second));
+    }
     let style = if selected { theme.selected_card() } else { Style::default() };
-    frame.render_widget(Paragraph::new(vec![Line::from(first), second]).style(style), area);
+    frame.render_widget(Paragraph::new(lines).style(style), area);
 }

@@ -9,6 +9,7 @@ use ratatui::widgets::Paragraph;
 use super::Theme;
 use super::paint::Looks;
 use super::text::{clean, fit};
+use crate::app::quick::QuickMenu;
 use crate::app::{App, Connection, Mode};
 use crate::geometry::Screen;
 
@@ -43,7 +44,7 @@ pub fn title(frame: &mut Frame<'_>, app: &App, screen: &Screen, theme: Theme) {
         Connection::Refused(_) => spans.push(Span::styled("✕ refused", theme.error())),
     }
     if !app.filter.is_empty() {
-        spans.push(Span::styled(format!(" │ filter: {}", app.filter), theme.warn()));
+        spans.push(Span::styled(format!(" │ filter: {}", clean(app.filter.as_str())), theme.warn()));
     }
     if screen.left > 0 || screen.right > 0 {
         spans.push(Span::styled(format!(" │ ◀ {} · {} ▶", screen.left, screen.right), theme.dim()));
@@ -82,10 +83,16 @@ pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect, theme: Theme) {
             let screen = frame.area();
             let scrolls = matches!(app.mode, Mode::Help(_))
                 && app.help_box(screen.width, screen.height).max_scroll() > 0;
-            let hints = match app.mode {
+            let writer = app.can_write();
+            let hints = match &app.mode {
+                Mode::Form(form) if form.read_only => " Tab next field · Esc close",
                 Mode::Form(_) => {
                     " Tab next field · Enter or Ctrl-S save (Enter in the description: new line) · Esc cancel"
                 }
+                Mode::Card(_) if writer => " ↑↓ PgUp PgDn scroll · e edit · Esc close",
+                Mode::Card(_) => " ↑↓ PgUp PgDn scroll · Esc close",
+                Mode::Quick(QuickMenu::Menu) => " a letter chooses · Esc close",
+                Mode::Quick(_) => " ↑↓ choose · Enter filter by it · Esc back",
                 Mode::Prompt(_) => " Enter confirm · Esc cancel",
                 Mode::Confirm(_) => " y yes · any other key no",
                 Mode::Picker(_) => " ↑↓ choose · Enter open",
@@ -96,7 +103,13 @@ pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect, theme: Theme) {
                     " any key tries again · q quit"
                 }
                 Mode::Board if app.board.is_none() => " loading… · q quit",
-                Mode::Board => " ? help · n new · e edit · H/L move · d delete · / filter · q quit",
+                // Only keys this person may use: a viewer reads, filters and points.
+                Mode::Board if writer => {
+                    " ? help · Enter view · n new · e edit · H/L move · d delete · / F filter · q quit"
+                }
+                Mode::Board => {
+                    " ? help · Enter view · / F filter · z compact · P project · q quit · read-only"
+                }
             };
             Line::from(Span::styled(fit(hints, width), Style::default()))
         }

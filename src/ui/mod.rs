@@ -1,10 +1,12 @@
 //! The view: a function of the app's state that draws a frame. One file per region.
 
 mod board;
+mod card;
 mod chrome;
 mod overlay;
 pub mod paint;
 pub mod pending;
+mod quick;
 pub mod text;
 pub mod theme;
 
@@ -18,7 +20,8 @@ pub use theme::Theme;
 pub fn draw(frame: &mut Frame<'_>, app: &App, theme: Theme) {
     let area = frame.area();
     let shown = pending::shown(app);
-    let screen = geometry::layout(area.width, area.height, shown.as_deref(), &app.selection, &app.filter);
+    let screen =
+        geometry::layout(area.width, area.height, shown.as_deref(), &app.selection, &app.filter, app.density);
     chrome::title(frame, app, &screen, theme);
     let looks = paint::looks(&app.presence.members, theme.depth);
     chrome::presence(frame, app, &looks, screen.presence, theme);
@@ -32,8 +35,13 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, theme: Theme) {
         Mode::Confirm(confirm) => overlay::confirm(frame, confirm, theme),
         Mode::Picker(index) => overlay::picker(frame, app, *index, theme),
         Mode::Trash(view) => overlay::trash(frame, app, view, theme),
+        Mode::Card(view) => card::view(frame, app, view, theme),
+        Mode::Quick(menu) => quick::menu(frame, menu, theme),
     }
 }
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod cards_tests;

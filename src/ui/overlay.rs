@@ -10,6 +10,7 @@ use ratatui_textarea::TextArea;
 use super::Theme;
 use super::text::{clean, fit};
 use crate::app::App;
+use crate::app::card_view::minute;
 use crate::app::form::{Ask, CardForm, Confirm, Field, Prompt};
 use crate::app::trash::{Item, TrashView};
 
@@ -193,11 +194,11 @@ pub fn form(frame: &mut Frame<'_>, form: &CardForm, theme: Theme) {
 }
 
 pub fn prompt(frame: &mut Frame<'_>, prompt: &Prompt, theme: Theme) {
-    let area = centered(above_status(frame), 50, 3);
+    let area = centered(above_status(frame), 60, 3);
     frame.render_widget(Clear, area);
     let mut block = boxed(prompt.title(), theme);
     if let Some(error) = &prompt.error {
-        block = block.title_bottom(Span::styled(fit(&format!(" ✕ {error} "), 48), theme.error()));
+        block = block.title_bottom(Span::styled(fit(&format!(" ✕ {error} "), 58), theme.error()));
     }
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -225,11 +226,6 @@ pub fn picker(frame: &mut Frame<'_>, app: &App, index: usize, theme: Theme) {
     let area = centered(above_status(frame), 50, lines.len() as u16 + 2);
     frame.render_widget(Clear, area);
     frame.render_widget(Paragraph::new(lines).block(boxed("Open a project", theme)), area);
-}
-
-/// `2026-11-27T10:32:05.123Z` as `2026-11-27 10:32 UTC` (as stored).
-fn minute(at: &str) -> String {
-    at.get(..16).map_or_else(|| at.to_string(), |s| format!("{} UTC", s.replacen('T', " ", 1)))
 }
 
 /// A line of the trash: what it is, where it goes back, who deleted it and when.

@@ -122,7 +122,7 @@ fn help_overlay_lists_every_key() {
         steps: vec!["Others join this board at http://127.0.0.1:7878:".into()],
     });
     app.update(Action::Key(KeyEvent::new(KeyCode::Char('?'), KeyModifiers::NONE)));
-    let screen = text(&render(&app, 100, 30, COLOR));
+    let screen = text(&render(&app, 100, 40, COLOR));
     insta::assert_snapshot!(screen);
     for keys in crate::app::bindings::ROWS.iter().map(|r| r.keys) {
         assert!(screen.contains(keys), "{keys} is listed");
@@ -166,7 +166,7 @@ fn a_help_taller_than_the_screen_scrolls_to_its_last_line() {
 #[test]
 fn the_card_form_shows_every_field() {
     let mut app = crowded();
-    app.update(Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    app.update(Action::Key(KeyEvent::new(KeyCode::Char('e'), KeyModifiers::NONE)));
     insta::assert_snapshot!(text(&render(&app, 90, 28, COLOR)));
 }
 
@@ -176,8 +176,10 @@ fn tiny_terminals_do_not_panic() {
     for (w, h) in [(1, 1), (5, 3), (10, 4), (24, 6), (200, 2)] {
         app.update(Action::Resize(w, h));
         render(&app, w, h, COLOR);
-        app.update(Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
-        render(&app, w, h, COLOR);
-        app.update(Action::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+        for open in [KeyCode::Enter, KeyCode::Char('e'), KeyCode::Char('F'), KeyCode::Char('z')] {
+            app.update(Action::Key(KeyEvent::new(open, KeyModifiers::NONE)));
+            render(&app, w, h, COLOR);
+            app.update(Action::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+        }
     }
 }

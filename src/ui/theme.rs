@@ -78,6 +78,17 @@ impl Theme {
         self.fg(Color::Yellow)
     }
 
+    /// A warning that cannot wait (due today).
+    pub fn warn_strong(&self) -> Style {
+        self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+    }
+
+    /// A label, in the color its name gives it (the same on every card and every
+    /// screen).
+    pub fn label(&self, hex: &str) -> Style {
+        self.hex(hex)
+    }
+
     pub fn over_limit(&self) -> Style {
         self.fg(Color::Red).add_modifier(Modifier::BOLD)
     }

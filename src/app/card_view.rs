@@ -1,0 +1,142 @@
+//! A card's view (`Enter`): the whole title and description, wrapped, and every
+//! field, read-only, scrolled when it is taller than the screen. It follows the
+//! live card (an edit by someone else shows at once); `e` edits it, for those who
+//! may.
+
+use jiff::civil::Date;
+use kanban_protocol::board::BoardState;
+use kanban_protocol::model::{Priority, Task};
+
+use super::input::{KeyCode, KeyEvent};
+use crate::due;
+use crate::geometry::{self, TextBox};
+
+/// The open view: which card, and how far down it is scrolled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CardView {
+    pub task_id: i64,
+    pub scroll: u16,
+}
+
+/// What a key did to the view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ViewOutcome {
+    Stay,
+    Close,
+    Edit,
+}
+
+/// How a line of the view is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    Title,
+    /// Where it is, who made it: dimmed.
+    Meta,
+    /// `Name      value`.
+    Field,
+    /// The due date, drawn as the board draws it.
+    Due(Option<due::When>),
+    /// `#labels`, each in its color.
+    Labels,
+    Heading,
+    Text,
+    Blank,
+}
+
+impl CardView {
+    pub fn new(task_id: i64) -> Self {
+        CardView { task_id, scroll: 0 }
+    }
+
+    /// Handles a key; `text` is the view's box on this screen (for how far it
+    /// scrolls).
+    pub fn key(&mut self, key: KeyEvent, text: &TextBox) -> ViewOutcome {
+        let page = text.visible.max(1);
+        let last = text.max_scroll();
+        match key.code {
+            KeyCode::Down | KeyCode::Char('j') => self.scroll = self.scroll.saturating_add(1).min(last),
+            KeyCode::Up | KeyCode::Char('k') => self.scroll = self.scroll.saturating_sub(1),
+            KeyCode::PageDown | KeyCode::Char(' ') => {
+                self.scroll = self.scroll.saturating_add(page).min(last)
+            }
+            KeyCode::PageUp => self.scroll = self.scroll.saturating_sub(page),
+            KeyCode::Home | KeyCode::Char('g') => self.scroll = 0,
+            KeyCode::End | KeyCode::Char('G') => self.scroll = last,
+            KeyCode::Char('e') => return ViewOutcome::Edit,
+            KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => return ViewOutcome::Close,
+            _ => {}
+        }
+        ViewOutcome::Stay
+    }
+}
+
+/// The view's lines for `task`, before wrapping.
+pub fn lines(board: &BoardState, task: &Task, today: Date) -> Vec<(Part, String)> {
+    let who = |id: Option<i64>| {
+        id.and_then(|id| board.member(id)).map_or_else(|| "someone".to_string(), |m| m.name.clone())
+    };
+    let column = board.status(task.status_id).map_or("?", |s| s.name.as_str());
+    let mut out = vec![
+        (Part::Title, task.title.clone()),
+        (Part::Meta, format!("in {column} · card #{} · version {}", task.id, task.version)),
+        (Part::Blank, String::new()),
+    ];
+    let assignee = task.assignee_id.map_or_else(|| "nobody".to_string(), |id| who(Some(id)));
+    out.push((Part::Field, format!("Assignee   {assignee}")));
+    if task.priority != Priority::None {
+        out.push((Part::Field, format!("Priority   {}", task.priority.as_str())));
+    }
+    if let Some(d) = &task.due_date {
+        let when = due::when(d, today);
+        let said = when.map(|w| format!(" · {}", w.short(today))).unwrap_or_default();
+        out.push((Part::Due(when), format!("Due        {d}{said}")));
+    }
+    if !task.labels.is_empty() {
+        let labels: Vec<String> = task.labels.iter().map(|l| format!("#{l}")).collect();
+        out.push((Part::Labels, format!("Labels     {}", labels.join(" "))));
+    }
+    out.push((Part::Blank, String::new()));
+    if task.description.trim().is_empty() {
+        out.push((Part::Meta, "No description.".to_string()));
+    } else {
+        out.push((Part::Heading, "Description".to_string()));
+        out.extend(task.description.lines().map(|l| (Part::Text, l.to_string())));
+    }
+    out.push((Part::Blank, String::new()));
+    out.push((Part::Meta, format!("created by {} {}", who(task.created_by), minute(&task.created_at))));
+    out.push((Part::Meta, format!("updated by {} {}", who(task.updated_by), minute(&task.updated_at))));
+    out
+}
+
+/// `2026-11-27T10:32:05.123Z` as `2026-11-27 10:32 UTC` (as stored).
+pub fn minute(at: &str) -> String {
+    at.get(..16).map_or_else(|| at.to_string(), |s| format!("{} UTC", s.replacen('T', " ", 1)))
+}
+
+/// The view's box on a `width`×`height` screen, its lines wrapped to it.
+pub fn text_box(width: u16, height: u16, lines: &[(Part, String)]) -> TextBox {
+    let texts: Vec<&str> = lines.iter().map(|(_, t)| t.as_str()).collect();
+    geometry::text_box(width, height, &texts)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::app::input::KeyModifiers;
+
+    #[test]
+    fn scrolls_within_its_text() {
+        let lines: Vec<(Part, String)> = (0..40).map(|i| (Part::Text, format!("line {i}"))).collect();
+        let text = text_box(80, 20, &lines);
+        let mut view = CardView::new(1);
+        let key = |c| KeyEvent::new(c, KeyModifiers::NONE);
+        assert_eq!(view.key(key(KeyCode::End), &text), ViewOutcome::Stay);
+        assert_eq!(view.scroll, text.max_scroll());
+        view.key(key(KeyCode::Down), &text);
+        assert_eq!(view.scroll, text.max_scroll(), "not past the end");
+        view.key(key(KeyCode::PageUp), &text);
+        assert_eq!(view.scroll, text.max_scroll() - text.visible);
+        assert_eq!(view.key(key(KeyCode::Char('e')), &text), ViewOutcome::Edit);
+        assert_eq!(view.key(key(KeyCode::Esc), &text), ViewOutcome::Close);
+    }
+}

@@ -98,7 +98,7 @@ async fn the_run_command_opens_a_working_board_with_nothing_else() {
     tmux.keys("me", &["?"]);
     // 24 lines hold the keys but not all of how others join: the help scrolls.
     tmux.wait_for("me", "the help", false, |s| s.contains("move the selection") && s.contains("↓↑ scroll"));
-    tmux.keys("me", &["Down"; 8]);
+    tmux.keys("me", &["Down"; 20]);
     tmux.wait_for("me", "how others join", false, |s| {
         s.contains("project grant") && s.contains("user add") && s.contains("--token TOKEN")
     });

@@ -8,6 +8,7 @@ mod util;
 
 mod conventions;
 mod login;
+mod reading;
 mod terminal;
 mod tls;
 mod tmux;

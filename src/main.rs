@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use clap::{Parser, Subcommand};
 use kanban_tui::app::App;
 use kanban_tui::client::Client;
@@ -132,7 +132,10 @@ async fn main() -> anyhow::Result<()> {
         _ => {
             let dir = match cli.data_dir.clone() {
                 Some(d) => d,
-                None => kanban_server::default_data_dir().context("no data directory: give --data-dir")?,
+                None => anyhow::Context::context(
+                    kanban_server::default_data_dir(),
+                    "no data directory: give --data-dir",
+                )?,
             };
             let e = kanban_tui::embedded::start(&dir, cli.port).await?;
             app.join_hint = Some(e.hint.clone());

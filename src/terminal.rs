@@ -64,6 +64,8 @@ pub async fn run(mut client: Client, theme: Theme, fps: u32) -> anyhow::Result<(
     let mut dirty = true;
     loop {
         if dirty && Instant::now() >= last_draw + frame {
+            // Due dates are said from today, which changes at midnight.
+            client.app.filter.today = crate::due::today();
             terminal.draw(|f| ui::draw(f, &client.app, theme))?;
             last_draw = Instant::now();
             dirty = false;

@@ -186,7 +186,7 @@ impl App {
             NetEvent::Joined(id, info) => {
                 if self.presence.join(id, info) {
                     // A newcomer has not seen where I point.
-                    self.throttle.resend();
+                    self.throttle.answer(tokio::time::Instant::now());
                 }
                 Vec::new()
             }
@@ -195,7 +195,7 @@ impl App {
                 Vec::new()
             }
             NetEvent::CursorRequested => {
-                self.throttle.resend();
+                self.throttle.answer(tokio::time::Instant::now());
                 Vec::new()
             }
             NetEvent::Cursor { user_id, pos } => {

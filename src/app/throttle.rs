@@ -18,19 +18,33 @@ pub enum Due {
     Idle,
 }
 
+/// How often the position goes again for those who ask where everyone points.
+const ANSWER_EVERY: Duration = Duration::from_secs(1);
+
 #[derive(Debug, Clone)]
 pub struct CursorThrottle {
     interval: Duration,
     last_sent: Option<CursorPos>,
     last_sent_at: Option<Instant>,
     wanted: Option<CursorPos>,
+    /// When the position last went again for someone who asked.
+    answered_at: Option<Instant>,
+    /// An ask that came within [`ANSWER_EVERY`] of the last answer: answered then.
+    answer_due: Option<Instant>,
 }
 
 impl CursorThrottle {
     /// At most one event per `1/fps` seconds.
     pub fn new(fps: u32) -> Self {
         let interval = Duration::from_secs_f64(1.0 / f64::from(fps.max(1)));
-        Self { interval, last_sent: None, last_sent_at: None, wanted: None }
+        Self {
+            interval,
+            last_sent: None,
+            last_sent_at: None,
+            wanted: None,
+            answered_at: None,
+            answer_due: None,
+        }
     }
 
     /// Records where the user points now.
@@ -47,8 +61,36 @@ impl CursorThrottle {
         self.last_sent = None;
     }
 
+    /// Someone asked where everyone points (a newcomer): the position goes again,
+    /// at most once a second however often it is asked, so that one member asking
+    /// in a loop cannot make every other client send at its frame rate; an ask
+    /// within the second is answered when the second is over.
+    pub fn answer(&mut self, now: Instant) {
+        match self.answered_at {
+            Some(at) if now < at + ANSWER_EVERY => self.answer_due = Some(at + ANSWER_EVERY),
+            _ => {
+                self.answered_at = Some(now);
+                self.answer_due = None;
+                self.resend();
+            }
+        }
+    }
+
     /// What to do at `now`.
     pub fn poll(&mut self, now: Instant) -> Due {
+        if self.answer_due.is_some_and(|due| now >= due) {
+            self.answer_due = None;
+            self.answered_at = Some(now);
+            self.resend();
+        }
+        match (self.poll_move(now), self.answer_due) {
+            (Due::Idle, Some(due)) => Due::At(due),
+            (Due::At(at), Some(due)) => Due::At(at.min(due)),
+            (due, _) => due,
+        }
+    }
+
+    fn poll_move(&mut self, now: Instant) -> Due {
         let Some(wanted) = self.wanted else { return Due::Idle };
         if self.last_sent == Some(wanted) {
             self.wanted = None;
@@ -116,6 +158,33 @@ mod tests {
         tokio::time::advance(Duration::from_secs(1)).await;
         t.resend();
         assert_eq!(t.poll(Instant::now()), Due::Send(pos(3)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn asks_are_answered_at_most_once_a_second() {
+        let mut t = CursorThrottle::new(60);
+        t.set(pos(3));
+        assert_eq!(t.poll(Instant::now()), Due::Send(pos(3)));
+        tokio::time::advance(Duration::from_secs(1)).await;
+        let start = Instant::now();
+        t.answer(start);
+        assert_eq!(t.poll(start), Due::Send(pos(3)), "the first ask is answered at once");
+        // A thousand asks in the next second cost one more answer, at its end.
+        let mut sent = 0;
+        for _ in 0..1000 {
+            tokio::time::advance(Duration::from_millis(1)).await;
+            t.answer(Instant::now());
+            match t.poll(Instant::now()) {
+                Due::Send(_) => sent += 1,
+                Due::At(at) => assert!(at <= start + ANSWER_EVERY),
+                Due::Idle => panic!("an ask waits to be answered"),
+            }
+        }
+        assert!(sent <= 1, "{sent}");
+        tokio::time::advance(Duration::from_millis(10)).await;
+        let late = t.poll(Instant::now());
+        assert!(sent == 1 || late == Due::Send(pos(3)), "the last ask is answered: {late:?}");
+        assert_eq!(t.poll(Instant::now()), Due::Idle);
     }
 
     #[tokio::test(start_paused = true)]

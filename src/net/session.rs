@@ -36,11 +36,14 @@ struct Session {
     api: Api,
     app: mpsc::Sender<Action>,
     project: Option<i64>,
+    /// Why the last try failed: a long outage logs its reason once, not every
+    /// few seconds.
+    last_failure: Option<String>,
 }
 
 /// Runs until the app drops its request sender.
 pub async fn run(api: Api, app: mpsc::Sender<Action>, mut requests: mpsc::UnboundedReceiver<Request>) {
-    let mut session = Session { api, app, project: None };
+    let mut session = Session { api, app, project: None, last_failure: None };
     loop {
         let stopped = match session.introduce(&mut requests).await {
             Ok(()) => session.stay_connected(&mut requests).await,
@@ -128,7 +131,12 @@ impl Session {
         requests: &mut mpsc::UnboundedReceiver<Request>,
     ) -> Result<(), Ended> {
         let delay = backoff.next_delay();
-        tracing::info!(server = self.api.base(), %reason, retry_in = ?delay, "offline");
+        if self.last_failure.as_deref() == Some(reason.as_str()) {
+            tracing::debug!(server = self.api.base(), %reason, retry_in = ?delay, "still offline");
+        } else {
+            tracing::info!(server = self.api.base(), %reason, retry_in = ?delay, "offline");
+            self.last_failure = Some(reason.clone());
+        }
         self.tell(NetEvent::Disconnected { reason, retry_in_ms: delay.as_millis() as u64 }).await?;
         let wake = Instant::now() + delay;
         loop {
@@ -261,6 +269,7 @@ impl Session {
                 // the shortest delay forever.
                 backoff.reset();
                 tracing::info!(server = self.api.base(), project = ?self.project, "online");
+                self.last_failure = None;
                 NetEvent::Connected
             }
             ServerMessage::SubscriptionError { channel, status, message } => {

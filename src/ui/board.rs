@@ -187,9 +187,32 @@ fn edge(frame: &mut Frame<'_>, area: Rect, text: &str, marks: Vec<Span<'static>>
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// A card's details as styled spans: assignee, priority, the due date (before the
-/// labels, so that it is never the one cut off), labels each in its own color.
-fn details(board: &BoardState, task: &Task, today: jiff::civil::Date, theme: Theme) -> Vec<Span<'static>> {
+/// A card's details as styled spans that fit `room`: assignee, priority, the due
+/// date (before the labels, so that it is never the one cut off; said shortly
+/// when the whole line does not fit), labels each in its own color.
+fn details(
+    board: &BoardState,
+    task: &Task,
+    today: jiff::civil::Date,
+    room: usize,
+    theme: Theme,
+) -> Vec<Span<'static>> {
+    let long = details_with(board, task, today, theme, &|w| w.short(today));
+    // The long form of the due date while it fits whole; labels are cut first.
+    let through_due = long.iter().position(|s| s.content.starts_with('#')).unwrap_or(long.len());
+    if spans_width(&long[..through_due]) <= room {
+        return cut(long, room);
+    }
+    cut(details_with(board, task, today, theme, &due::When::tiny), room)
+}
+
+fn details_with(
+    board: &BoardState,
+    task: &Task,
+    today: jiff::civil::Date,
+    theme: Theme,
+    said: &dyn Fn(due::When) -> String,
+) -> Vec<Span<'static>> {
     let mut parts: Vec<Span<'static>> = Vec::new();
     if let Some(m) = task.assignee_id.and_then(|id| board.member(id)) {
         parts.push(Span::styled(format!("@{}", clean(&m.name)), theme.dim()));
@@ -198,7 +221,7 @@ fn details(board: &BoardState, task: &Task, today: jiff::civil::Date, theme: The
         parts.push(Span::styled(task.priority.as_str().to_string(), theme.priority(task.priority)));
     }
     if let Some(due) = &task.due_date {
-        parts.push(due_span(due, today, theme, |w| w.short(today)));
+        parts.push(due_span(due, today, theme, said));
     }
     for label in &task.labels {
         parts.push(Span::styled(format!("#{}", clean(label)), theme.label(color::for_name(label))));
@@ -285,7 +308,7 @@ fn draw_card(frame: &mut Frame<'_>, ctx: &Ctx<'_>, task: &Task, area: Rect, sele
     let mut lines = vec![Line::from(first)];
     if area.height >= 2 {
         let mut second = vec![Span::styled(bar, theme.priority(task.priority)), Span::raw(" ")];
-        second.extend(cut(details(board, task, today, theme), w.saturating_sub(2)));
+        second.extend(details(board, task, today, w.saturating_sub(2), theme));
         lines.push(Line::from(second));
     }
     let style = if selected { theme.selected_card() } else { Style::default() };

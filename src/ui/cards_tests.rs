@@ -210,6 +210,19 @@ fn due_dates_stand_out_and_labels_keep_their_colors() {
     };
     assert_eq!(bugs[0], want("bug"));
     assert_eq!(ops[0], want("ops"));
+
+    // A column too narrow for the long form says it shortly, still whole.
+    let mut narrow = with_cards(Role::Owner, app.board.clone().unwrap().tasks, (84, 20));
+    narrow.presence = app.presence.clone();
+    let mut late = narrow.board.as_ref().unwrap().tasks[0].clone();
+    late.assignee_id = Some(2);
+    late.priority = Priority::High;
+    let mut b = board(Role::Owner);
+    b.rev = 30;
+    b.tasks = vec![late];
+    narrow.update(Action::Net(NetEvent::Snapshot(b)));
+    let text = screen(&narrow, 84, 20);
+    assert!(text.contains("@bob · high · ⚠ 1d late"), "{text}");
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The HMAC-SHA256 signatures of the Pusher protocol: channel auth strings and
 //! HTTP API request signatures, made and checked in constant time.
 
-use hmac::{Hmac, Mac};
+use hmac::{Hmac, KeyInit, Mac};
 use md5::{Digest, Md5};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;

@@ -22,11 +22,14 @@ use crate::hub::{Gate, Hub};
 use crate::store::Store;
 
 /// How often the store is asked. One indexed read; a revocation takes effect
-/// within this long.
+/// within this long (at once where the store announces changes: PostgreSQL's
+/// NOTIFY reaches every process sharing the database).
 pub const CHECK_EVERY: Duration = Duration::from_secs(1);
 
 /// Starts watching; the task runs until aborted.
 pub fn watch(store: Arc<dyn Store>, hub: Hub, every: Duration) -> JoinHandle<()> {
+    let notices = store.access_notices();
+    store.listen_for_access();
     tokio::spawn(async move {
         // Changes from before this server started concern no live connection.
         let mut seen = loop {
@@ -42,7 +45,15 @@ pub fn watch(store: Arc<dyn Store>, hub: Hub, every: Duration) -> JoinHandle<()>
             forget(&*store, seen).await;
             // Ask until there is something new: only then is the store written.
             let changes = loop {
-                tick.tick().await;
+                match &notices {
+                    Some(notice) => tokio::select! {
+                        _ = tick.tick() => {}
+                        () = notice.notified() => {}
+                    },
+                    None => {
+                        tick.tick().await;
+                    }
+                }
                 match store.access_changes(seen).await {
                     Ok(changes) if changes.last > seen => break changes,
                     Ok(_) => {}

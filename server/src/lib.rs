@@ -15,6 +15,7 @@ pub mod config;
 pub mod data_dir;
 pub mod hub;
 pub mod metrics;
+pub mod migrate;
 pub mod serve;
 pub mod store;
 pub mod tls;
@@ -32,10 +33,42 @@ use tokio::task::JoinHandle;
 pub use config::{AppCredentials, Limits};
 use hub::Hub;
 use metrics::Metrics;
-use store::{SqliteStore, Store, StoreError};
+use store::{PgStore, SqliteStore, Store, StoreError};
 
 /// The database file inside the data directory.
 pub const DATABASE_FILE: &str = "kanban.db";
+
+/// Where the store is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Database {
+    /// The SQLite file of a data directory: one server on one host (the default).
+    Sqlite(PathBuf),
+    /// A PostgreSQL database that several servers share (`postgres://...`).
+    Postgres(String),
+}
+
+impl Database {
+    /// `--database URL` when given, else the data directory's SQLite file. Only
+    /// PostgreSQL URLs are taken.
+    pub fn choose(url: Option<&str>, data_dir: &Path) -> Result<Database, OpenError> {
+        match url {
+            None => Ok(Database::Sqlite(data_dir.to_owned())),
+            Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
+                Ok(Database::Postgres(u.to_string()))
+            }
+            Some(u) => Err(OpenError::Url(u.split('@').next_back().unwrap_or(u).to_string())),
+        }
+    }
+}
+
+/// Opens a store for admin commands: no lock is taken, so they work beside running
+/// servers.
+pub async fn open_database(db: &Database) -> Result<Arc<dyn Store>, OpenError> {
+    Ok(match db {
+        Database::Sqlite(dir) => Arc::new(open_store(dir).await?),
+        Database::Postgres(url) => Arc::new(PgStore::open(url).await?),
+    })
+}
 
 /// App credentials given on the command line or in the environment; each one given
 /// replaces the stored one.
@@ -70,6 +103,10 @@ pub enum OpenError {
     Protect { path: PathBuf, source: std::io::Error },
     #[error("the database: {0}")]
     Store(#[from] StoreError),
+    /// A `--database` that is not a PostgreSQL URL (only its host part is said: the
+    /// rest may hold a password).
+    #[error("--database takes a postgres:// URL (…@{0} is not one)")]
+    Url(String),
 }
 
 /// Opens the store in `data_dir`, creating the directory (owner-only) if needed,
@@ -114,6 +151,38 @@ impl Server {
     /// Opens the data directory and sets up the hub. Refused (with
     /// [`data_dir::LockError::Busy`]) while another server holds the directory.
     pub async fn open(data_dir: &Path, overrides: &AppOverrides, limits: Limits) -> Result<Self, OpenError> {
+        Self::open_database(&Database::Sqlite(data_dir.to_owned()), overrides, limits).await
+    }
+
+    /// Opens the store where `db` says and sets up the hub. A data directory is
+    /// locked for this server alone; a PostgreSQL database is shared by design.
+    pub async fn open_database(
+        db: &Database,
+        overrides: &AppOverrides,
+        limits: Limits,
+    ) -> Result<Self, OpenError> {
+        let (store, lock): (Arc<dyn Store>, _) = match db {
+            Database::Sqlite(dir) => {
+                let (store, lock) = Self::open_data_dir(dir, &limits).await?;
+                (Arc::new(store), Some(lock))
+            }
+            Database::Postgres(url) => {
+                (Arc::new(PgStore::open(url).await?.with_event_retention(limits.event_retention)), None)
+            }
+        };
+        let app = resolve_app(store.as_ref(), overrides).await?;
+        let adapter = Arc::new(hub::LocalAdapter::new(limits.max_presence_members));
+        let gate = Arc::new(access::StoreGate(store.clone()));
+        let hub = Hub::with_adapter(app, limits, Arc::new(Metrics::default()), adapter, Some(gate));
+        let writer = writer::Writer::spawn(store.clone(), hub.clone());
+        let lock = Arc::new(std::sync::Mutex::new(lock));
+        Ok(Self { state: api::AppState { store, hub, writer }, lock })
+    }
+
+    async fn open_data_dir(
+        data_dir: &Path,
+        limits: &Limits,
+    ) -> Result<(SqliteStore, data_dir::DirLock), OpenError> {
         create_data_dir(data_dir)?;
         let lock = data_dir::DirLock::acquire(data_dir)?;
         if data_dir::open_to_others(data_dir) {
@@ -123,14 +192,7 @@ impl Server {
             );
         }
         let store = open_store(data_dir).await?.with_event_retention(limits.event_retention);
-        let app = resolve_app(&store, overrides).await?;
-        let store: Arc<dyn Store> = Arc::new(store);
-        let adapter = Arc::new(hub::LocalAdapter::new(limits.max_presence_members));
-        let gate = Arc::new(access::StoreGate(store.clone()));
-        let hub = Hub::with_adapter(app, limits, Arc::new(Metrics::default()), adapter, Some(gate));
-        let writer = writer::Writer::spawn(store.clone(), hub.clone());
-        let lock = Arc::new(std::sync::Mutex::new(Some(lock)));
-        Ok(Self { state: api::AppState { store, hub, writer }, lock })
+        Ok((store, lock))
     }
 
     pub fn hub(&self) -> &Hub {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use kanban_protocol::model::Role;
-use kanban_server::{AppOverrides, Limits, Server, admin};
+use kanban_server::{AppOverrides, Database, Limits, Server, admin};
 use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
@@ -23,6 +23,11 @@ struct Cli {
     /// Where the database lives [default: the platform's data directory].
     #[arg(long, env = "KANBAN_DATA_DIR", global = true)]
     data_dir: Option<PathBuf>,
+    /// A PostgreSQL database shared by several servers, as
+    /// postgres://USER[:PASSWORD]@HOST:PORT/DB [default: the SQLite file in the data
+    /// directory].
+    #[arg(long, env = "KANBAN_DATABASE_URL", global = true, hide_env_values = true)]
+    database: Option<String>,
     #[command(flatten)]
     app: AppArgs,
     /// A PEM certificate chain: serve HTTPS and WSS (with --tls-key).
@@ -119,6 +124,14 @@ enum Command {
     App,
     /// Write a consistent copy of the database to FILE (safe while serving).
     Backup { file: PathBuf },
+    /// Copy a site's SQLite data (users and their token hashes, projects, members,
+    /// boards, the event log, the app credentials) into the empty PostgreSQL database
+    /// of --database.
+    Migrate {
+        /// The data directory whose kanban.db is copied.
+        #[arg(long = "from", value_name = "DATA_DIR")]
+        from: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -177,44 +190,55 @@ async fn main() -> anyhow::Result<()> {
         None => kanban_server::default_data_dir().context("no data directory: give --data-dir")?,
     };
     let overrides = AppOverrides { id: cli.app.app_id, key: cli.app.app_key, secret: cli.app.app_secret };
+    let database = Database::choose(cli.database.as_deref(), &data_dir)?;
     let Some(command) = cli.command else {
         let tls = match (&cli.tls_cert, &cli.tls_key) {
             (Some(cert), Some(key)) => Some(kanban_server::tls::load(cert, key)?),
             _ => None,
         };
-        return serve(cli.listen, &data_dir, &overrides, cli.limits.limits(), tls).await;
+        return serve(cli.listen, &database, &overrides, cli.limits.limits(), tls).await;
     };
-    let store = kanban_server::open_store(&data_dir).await?;
+    if let Command::Migrate { from } = &command {
+        let Database::Postgres(url) = &database else {
+            anyhow::bail!("migrate copies into PostgreSQL: give --database postgres://...");
+        };
+        let copied = kanban_server::migrate::sqlite_to_postgres(from, url).await?;
+        eprintln!("copied into PostgreSQL: {copied}");
+        return Ok(());
+    }
+    let store = kanban_server::open_database(&database).await?;
+    let store = store.as_ref();
     let out = match command {
         Command::User(UserCommand::Add { name, color }) => {
-            admin::user_add(&store, &name, color.as_deref()).await? + "\n"
+            admin::user_add(store, &name, color.as_deref()).await? + "\n"
         }
-        Command::User(UserCommand::List) => admin::user_list(&store).await?,
+        Command::User(UserCommand::List) => admin::user_list(store).await?,
         Command::User(UserCommand::Remove { name }) => {
-            admin::user_remove(&store, &name).await.map(|()| String::new())?
+            admin::user_remove(store, &name).await.map(|()| String::new())?
         }
-        Command::User(UserCommand::Token { name }) => admin::user_token(&store, &name).await? + "\n",
+        Command::User(UserCommand::Token { name }) => admin::user_token(store, &name).await? + "\n",
         Command::User(UserCommand::Revoke { name }) => {
-            let n = admin::user_revoke(&store, &name).await?;
+            let n = admin::user_revoke(store, &name).await?;
             eprintln!("revoked {n} token(s) of {name}");
             String::new()
         }
         Command::Project(ProjectCommand::Add { name, members }) => {
-            format!("{}\n", admin::project_add(&store, &name, &members).await?)
+            format!("{}\n", admin::project_add(store, &name, &members).await?)
         }
-        Command::Project(ProjectCommand::List) => admin::project_list(&store).await?,
+        Command::Project(ProjectCommand::List) => admin::project_list(store).await?,
         Command::Project(ProjectCommand::Grant { project, user, role }) => {
-            admin::project_grant(&store, &project, &user, role).await.map(|()| String::new())?
+            admin::project_grant(store, &project, &user, role).await.map(|()| String::new())?
         }
         Command::Project(ProjectCommand::Revoke { project, user }) => {
-            admin::project_revoke(&store, &project, &user).await.map(|()| String::new())?
+            admin::project_revoke(store, &project, &user).await.map(|()| String::new())?
         }
-        Command::App => admin::app(&kanban_server::resolve_app(&store, &overrides).await?),
+        Command::App => admin::app(&kanban_server::resolve_app(store, &overrides).await?),
         Command::Backup { file } => {
-            admin::backup(&store, &file).await?;
+            admin::backup(store, &file).await?;
             eprintln!("backed up to {}", file.display());
             String::new()
         }
+        Command::Migrate { .. } => unreachable!("done above"),
     };
     print!("{out}");
     Ok(())
@@ -222,7 +246,7 @@ async fn main() -> anyhow::Result<()> {
 
 async fn serve(
     listen: SocketAddr,
-    data_dir: &std::path::Path,
+    database: &Database,
     overrides: &AppOverrides,
     limits: Limits,
     tls: Option<std::sync::Arc<rustls::ServerConfig>>,
@@ -231,14 +255,19 @@ async fn serve(
         Ok(n) => tracing::debug!(open_files = n, "open file limit"),
         Err(e) => tracing::warn!(error = %e, "cannot raise the open file limit"),
     }
-    let server = Server::open(data_dir, overrides, limits).await?;
+    let server = Server::open_database(database, overrides, limits).await?;
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
     server.announce(addr, tls.is_some());
     let app = server.hub().app();
     let scheme = if tls.is_some() { "https" } else { "http" };
-    tracing::info!(%addr, %scheme, data_dir = %data_dir.display(), app_id = %app.id, app_key = %app.key, "kanban-server listening");
+    let store = match database {
+        Database::Sqlite(dir) => format!("sqlite:{}", dir.display()),
+        // The URL may hold a password: only where it points.
+        Database::Postgres(url) => format!("postgres:{}", url.rsplit('@').next().unwrap_or("?")),
+    };
+    tracing::info!(%addr, %scheme, %store, app_id = %app.id, app_key = %app.key, "kanban-server listening");
     let store = server.store().clone();
     server.serve(listener, tls, shutdown_signal()).await?;
     store.close().await;

@@ -105,7 +105,6 @@ impl Fixture {
     }
 }
 
-#[tokio::test]
 async fn every_route_for_every_caller() {
     let f = fixture().await;
     let pid = f.pid;
@@ -163,7 +162,6 @@ async fn every_route_for_every_caller() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-#[tokio::test]
 async fn no_event_of_a_project_reaches_another() {
     let f = fixture().await;
     let other = f.tokens[3].clone().unwrap();
@@ -199,7 +197,6 @@ async fn no_event_of_a_project_reaches_another() {
 /// file, as another process would open it) ends the live subscriptions of the
 /// projects it touched: those connections are told to reconnect (4200), and on
 /// their way back whoever lost access is refused. Other projects' connections stay.
-#[tokio::test]
 async fn revoked_access_ends_live_subscriptions() {
     let server = TestServer::start().await;
     let ann = server.user("ann").await;
@@ -209,7 +206,7 @@ async fn revoked_access_ends_live_subscriptions() {
     let p = server.project("P", &["ann:owner", "bob:member"]).await;
     let q = server.project("Q", &["cat:owner"]).await;
     let r = server.project("R", &["dan:owner"]).await;
-    let admin_store = kanban_server::open_store(server.dir.path()).await.unwrap();
+    let admin_store = server.admin_store().await;
 
     let mut on_p = Vec::new();
     for token in [&ann, &bob] {
@@ -225,7 +222,7 @@ async fn revoked_access_ends_live_subscriptions() {
     on_r.join(&server, &dan, &format!("private-project-{r}")).await;
 
     // A membership revoked: everyone on P reconnects; bob is refused, ann is not.
-    admin::project_revoke(&admin_store, "P", "bob").await.unwrap();
+    admin::project_revoke(admin_store.as_ref(), "P", "bob").await.unwrap();
     for ws in &mut on_p {
         assert_eq!(ws.closed().await, Closed::Code(4200));
     }
@@ -235,13 +232,13 @@ async fn revoked_access_ends_live_subscriptions() {
     back.join(&server, &ann, &format!("private-project-{p}")).await;
 
     // A user's tokens revoked: cat's connection on Q goes; the old token opens nothing.
-    admin::user_revoke(&admin_store, "cat").await.unwrap();
+    admin::user_revoke(admin_store.as_ref(), "cat").await.unwrap();
     assert_eq!(on_q.closed().await, Closed::Code(4200));
     let (status, _) = server.authorize(&cat, &back.socket_id, &format!("private-project-{q}")).await;
     assert_eq!(status, 401);
 
     // A user removed (its memberships go with it): dan's connection on R goes.
-    admin::user_remove(&admin_store, "dan").await.unwrap();
+    admin::user_remove(admin_store.as_ref(), "dan").await.unwrap();
     assert_eq!(on_r.closed().await, Closed::Code(4200));
 
     // ann's new connection was never asked to leave: it still hears P's events.
@@ -255,13 +252,12 @@ async fn revoked_access_ends_live_subscriptions() {
 /// Members granted or changed reach open boards at once as `members-changed` (the
 /// members now, with names, colors and roles), without a reconnect; where access
 /// is taken away everyone reconnects, and the catch-up carries the members.
-#[tokio::test]
 async fn membership_changes_reach_open_boards() {
     let server = TestServer::start().await;
     let ann = server.user("ann").await;
     server.user("bob").await;
     let p = server.project("P", &["ann:owner"]).await;
-    let admin_store = kanban_server::open_store(server.dir.path()).await.unwrap();
+    let admin_store = server.admin_store().await;
     let mut ws = Ws::connect(&server.ws_url()).await;
     ws.join(&server, &ann, &format!("private-project-{p}")).await;
     let members = |frame: &Value| -> Vec<(String, String)> {
@@ -274,11 +270,11 @@ async fn membership_changes_reach_open_boards() {
     };
     let pair = |n: &str, r: &str| (n.to_string(), r.to_string());
 
-    admin::project_grant(&admin_store, "P", "bob", "member".parse().unwrap()).await.unwrap();
+    admin::project_grant(admin_store.as_ref(), "P", "bob", "member".parse().unwrap()).await.unwrap();
     let frame = ws.recv_event("members-changed").await;
     assert_eq!(members(&frame), [pair("ann", "owner"), pair("bob", "member")]);
     assert!(data_of(&frame)["members"][1]["color"].as_str().unwrap().starts_with('#'));
-    admin::project_grant(&admin_store, "P", "bob", "viewer".parse().unwrap()).await.unwrap();
+    admin::project_grant(admin_store.as_ref(), "P", "bob", "viewer".parse().unwrap()).await.unwrap();
     let frame = ws.recv_event("members-changed").await;
     assert_eq!(members(&frame), [pair("ann", "owner"), pair("bob", "viewer")]);
 
@@ -290,7 +286,7 @@ async fn membership_changes_reach_open_boards() {
 
     // Access taken away: everyone reconnects, is authorized anew, and takes the
     // members with the catch-up (an event would reach bob too).
-    admin::project_revoke(&admin_store, "P", "bob").await.unwrap();
+    admin::project_revoke(admin_store.as_ref(), "P", "bob").await.unwrap();
     assert_eq!(ws.closed().await, Closed::Code(4200));
 
     let (status, since) = server.get(&format!("/api/projects/{p}/events?after=0"), Some(&ann)).await;
@@ -304,7 +300,6 @@ async fn membership_changes_reach_open_boards() {
 /// The board channel carries the server's authority: no subscriber, a viewer least
 /// of all, may publish on it. The refusal is an error on that connection only; the
 /// others hear nothing, and the sender stays connected.
-#[tokio::test]
 async fn nobody_publishes_on_the_board_channel() {
     let server = TestServer::start().await;
     let ann = server.user("ann").await;
@@ -343,14 +338,13 @@ async fn nobody_publishes_on_the_board_channel() {
 /// away, whether by `project revoke` or by `user revoke`: the subscription is
 /// checked when it is made, before and after the revocation's sweep of live
 /// connections, and the revoked user never reappears in presence.
-#[tokio::test]
 async fn a_signature_fetched_before_a_revocation_opens_nothing_after_it() {
     let server = TestServer::start().await;
     let ann = server.user("ann").await;
     let bob = server.user("bob").await;
     let cat = server.user("cat").await;
     let pid = server.project("P", &["ann:owner", "bob:member", "cat:member"]).await;
-    let admin_store = kanban_server::open_store(server.dir.path()).await.unwrap();
+    let admin_store = server.admin_store().await;
     let (private, presence) = (format!("private-project-{pid}"), format!("presence-project-{pid}"));
     // Tells when the revocations' sweep of live connections has run.
     let mut sentinel = Ws::connect(&server.ws_url()).await;
@@ -368,8 +362,8 @@ async fn a_signature_fetched_before_a_revocation_opens_nothing_after_it() {
         }
         saved.push((ws, auths));
     }
-    admin::project_revoke(&admin_store, "P", "bob").await.unwrap();
-    admin::user_revoke(&admin_store, "cat").await.unwrap();
+    admin::project_revoke(admin_store.as_ref(), "P", "bob").await.unwrap();
+    admin::user_revoke(admin_store.as_ref(), "cat").await.unwrap();
 
     for round in ["at once", "after the sweep"] {
         if round == "after the sweep" {
@@ -395,3 +389,12 @@ async fn a_signature_fetched_before_a_revocation_opens_nothing_after_it() {
         assert!(heard.is_empty(), "a revoked user hears nothing: {heard:?}");
     }
 }
+
+crate::both_stores!(
+    every_route_for_every_caller,
+    no_event_of_a_project_reaches_another,
+    revoked_access_ends_live_subscriptions,
+    membership_changes_reach_open_boards,
+    nobody_publishes_on_the_board_channel,
+    a_signature_fetched_before_a_revocation_opens_nothing_after_it,
+);

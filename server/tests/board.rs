@@ -70,7 +70,6 @@ async fn setup() -> (TestServer, String, i64, Vec<i64>) {
     (server, token, pid, columns)
 }
 
-#[tokio::test]
 async fn a_new_project_has_three_columns() {
     let (server, token, pid, columns) = setup().await;
     let board = snapshot(&server, &token, pid).await;
@@ -81,7 +80,6 @@ async fn a_new_project_has_three_columns() {
     assert_eq!(board.members.len(), 1);
 }
 
-#[tokio::test]
 async fn task_lifecycle_reaches_a_second_client_as_events() {
     let (server, token, pid, cols) = setup().await;
     let mut follower = Follower::start(&server, &token, pid).await;
@@ -134,7 +132,6 @@ async fn task_lifecycle_reaches_a_second_client_as_events() {
     assert_eq!(follower.board, snapshot(&server, &token, pid).await);
 }
 
-#[tokio::test]
 async fn placing_cards_before_and_after() {
     let (server, token, pid, cols) = setup().await;
     let mut ids = Vec::new();
@@ -167,7 +164,6 @@ async fn placing_cards_before_and_after() {
     assert_eq!(mv(ids[0], json!({"status_id": cols[0], "after_id": ids[0]})).await.0, 422);
 }
 
-#[tokio::test]
 async fn stale_versions_conflict_with_the_current_task() {
     let (server, token, pid, cols) = setup().await;
     let (_, c) =
@@ -196,7 +192,6 @@ async fn stale_versions_conflict_with_the_current_task() {
     assert_eq!((board.rev, board.task(tid).unwrap().title.as_str()), (2, "first"), "nothing else committed");
 }
 
-#[tokio::test]
 async fn columns_create_rename_reorder_and_delete() {
     let (server, token, pid, cols) = setup().await;
     let mut follower = Follower::start(&server, &token, pid).await;
@@ -253,7 +248,6 @@ async fn columns_create_rename_reorder_and_delete() {
     assert_eq!(server.rest("DELETE", &format!("/api/statuses/{}", cols[1]), &token, None).await.0, 200);
 }
 
-#[tokio::test]
 async fn bad_input_is_refused_and_changes_nothing() {
     let (server, token, pid, _) = setup().await;
     let other_pid = server.project("beta", &["ann"]).await;
@@ -321,7 +315,6 @@ async fn bad_input_is_refused_and_changes_nothing() {
     assert_eq!(snapshot(&server, &token, pid).await, before, "no refused change left a trace");
 }
 
-#[tokio::test]
 async fn roles_decide_who_writes() {
     let (server, owner, pid, cols) = setup().await;
     let member = server.user("mia").await;
@@ -376,7 +369,6 @@ async fn roles_decide_who_writes() {
     );
 }
 
-#[tokio::test]
 async fn events_after_returns_exactly_what_was_missed() {
     let (server, token, pid, _) = setup().await;
     let ids = cards(&server, &token, pid, 5).await;
@@ -409,7 +401,6 @@ async fn events_after_returns_exactly_what_was_missed() {
     assert_eq!(behind, snapshot(&server, &token, pid).await);
 }
 
-#[tokio::test]
 async fn events_past_retention_answer_410() {
     let limits = Limits { event_retention: 64, ..Limits::default() };
     let server = TestServer::start_with(limits).await;
@@ -430,7 +421,6 @@ async fn events_past_retention_answer_410() {
     assert_eq!(body["events"].as_array().unwrap().len(), 64);
 }
 
-#[tokio::test]
 async fn acknowledged_changes_survive_a_restart() {
     let (mut server, token, pid, cols) = setup().await;
     let mut acknowledged = Vec::new();
@@ -460,7 +450,6 @@ async fn acknowledged_changes_survive_a_restart() {
     assert_eq!(c["rev"], 21);
 }
 
-#[tokio::test]
 async fn concurrent_moves_end_in_one_order_everywhere() {
     let (server, token, pid, cols) = setup().await;
     let bob = server.user("bob").await;
@@ -527,7 +516,6 @@ async fn concurrent_moves_end_in_one_order_everywhere() {
 /// columns inserted after the same column. A list whose key would grow too long is
 /// re-spaced, with its event, and a client that follows the events ends with the
 /// server's board, in the order the placements asked for.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn order_keys_stay_short_under_any_sequence_of_placements() {
     let (server, token, pid, cols) = setup().await;
     let mut follower = Follower::start(&server, &token, pid).await;
@@ -585,7 +573,6 @@ async fn order_keys_stay_short_under_any_sequence_of_placements() {
 /// A change sent again under its `Idempotency-Key` (a client that lost the answer, an
 /// offline queue replayed) is answered with its first event and made once; another
 /// user's same key is another change.
-#[tokio::test]
 async fn a_change_sent_twice_under_one_key_is_made_once() {
     let (server, token, pid, _) = setup().await;
     let bob = server.user("bob").await;
@@ -629,7 +616,6 @@ async fn a_change_sent_twice_under_one_key_is_made_once() {
 /// Deleted cards and columns go to the project's trash: listed there, restorable by
 /// anyone who may write (events bring them back on every board, where they were),
 /// and purged after the retention.
-#[tokio::test]
 async fn the_trash_keeps_what_was_deleted_until_it_is_restored_or_purged() {
     let (server, token, pid, cols) = setup().await;
     let vic = server.user("vic").await;
@@ -718,3 +704,20 @@ async fn the_trash_keeps_what_was_deleted_until_it_is_restored_or_purged() {
     assert_eq!(trash(token.clone()).await.1["tasks"], json!([]));
     assert_eq!(server.rest("POST", &format!("/api/tasks/{}/restore", ids[2]), &token, None).await.0, 404);
 }
+
+crate::both_stores!(
+    a_new_project_has_three_columns,
+    task_lifecycle_reaches_a_second_client_as_events,
+    placing_cards_before_and_after,
+    stale_versions_conflict_with_the_current_task,
+    columns_create_rename_reorder_and_delete,
+    bad_input_is_refused_and_changes_nothing,
+    roles_decide_who_writes,
+    events_after_returns_exactly_what_was_missed,
+    events_past_retention_answer_410,
+    acknowledged_changes_survive_a_restart,
+    concurrent_moves_end_in_one_order_everywhere,
+    order_keys_stay_short_under_any_sequence_of_placements,
+    a_change_sent_twice_under_one_key_is_made_once,
+    the_trash_keeps_what_was_deleted_until_it_is_restored_or_purged,
+);

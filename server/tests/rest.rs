@@ -5,7 +5,6 @@ use serde_json::json;
 
 use crate::util::{TestServer, Ws};
 
-#[tokio::test]
 async fn config_me_and_projects() {
     let server = TestServer::start().await;
     let ann = server.user("ann").await;
@@ -32,7 +31,6 @@ async fn config_me_and_projects() {
     );
 }
 
-#[tokio::test]
 async fn tokens_are_checked() {
     let server = TestServer::start().await;
     let ann = server.user("ann").await;
@@ -54,7 +52,6 @@ async fn tokens_are_checked() {
     assert_eq!(server.get("/api/me", Some(&ann)).await.0, 401);
 }
 
-#[tokio::test]
 async fn oversize_and_malformed_bodies_get_json_errors() {
     let limits = Limits { max_body_bytes: 1024, ..Limits::default() };
     let server = TestServer::start_with(limits).await;
@@ -89,7 +86,6 @@ async fn oversize_and_malformed_bodies_get_json_errors() {
     assert!(body["error"].is_string());
 }
 
-#[tokio::test]
 async fn health_and_metrics() {
     let server = TestServer::start().await;
     let res = server.http.get(server.url("/healthz")).send().await.unwrap();
@@ -110,3 +106,10 @@ async fn health_and_metrics() {
     assert!(value("kanban_messages_in_total") >= 1);
     assert!(value("kanban_messages_out_total") >= 1);
 }
+
+crate::both_stores!(
+    config_me_and_projects,
+    tokens_are_checked,
+    oversize_and_malformed_bodies_get_json_errors,
+    health_and_metrics,
+);

@@ -1,14 +1,16 @@
 //! The durable state: users and their tokens, projects and members, the app's
 //! credentials, and the boards. [`Store`] is the interface; [`SqliteStore`] its
-//! embedded default. A PostgreSQL implementation would be a sibling module with its
-//! own migrations, behind the same trait.
+//! embedded default, [`PgStore`] the database several server processes share. Each
+//! has its own migrations.
 
+mod postgres;
 mod sqlite;
 pub mod token;
 
 use async_trait::async_trait;
 use kanban_protocol::model::{Board, Member, Project, Role, Trash, User};
 
+pub use self::postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 use crate::board::{Committed, OpError, Write};
@@ -25,6 +27,8 @@ pub enum StoreError {
     Invalid(String),
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
+    #[error("database error: {0}")]
+    Postgres(#[from] ::postgres::Error),
     /// The store's own machinery failed (a task that died); for the log.
     #[error("{0}")]
     Failed(String),
@@ -94,8 +98,16 @@ pub trait Store: Send + Sync + 'static {
     /// earlier answer; 0 for all kept), and the number of the last change. The admin
     /// command line records these from its own process.
     async fn access_changes(&self, after: i64) -> Result<AccessChanges>;
-    /// Forgets the access changes up to `upto`, once acted on.
+    /// Forgets the access changes up to `upto`, once acted on (a store that other
+    /// processes share keeps them until they may have too).
     async fn forget_access_changes(&self, upto: i64) -> Result<()>;
+    /// Woken when an access change may have been recorded, where the store can
+    /// say so at once (the access watcher polls as well).
+    fn access_notices(&self) -> Option<std::sync::Arc<tokio::sync::Notify>> {
+        None
+    }
+    /// Starts whatever [`Store::access_notices`] needs (a serving process only).
+    fn listen_for_access(&self) {}
 
     /// Closes the store: waits for its connections to finish and checkpoints.
     async fn close(&self);

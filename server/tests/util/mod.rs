@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod stores;
+
 use std::path::PathBuf;
 use std::process::Command;
 use std::sync::OnceLock;
@@ -11,7 +13,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use futures_util::{SinkExt, StreamExt};
 use kanban_protocol::pusher::{self, ServerMessage};
-use kanban_server::{AppOverrides, Limits, RunningServer, Server, admin};
+use kanban_server::{AppOverrides, Database, Limits, RunningServer, Server, admin};
 use serde_json::Value;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -31,6 +33,11 @@ pub struct TestServer {
     pub limits: Limits,
     pub running: Option<RunningServer>,
     pub dir: tempfile::TempDir,
+    /// Where the store is: the data directory's SQLite file, or a PostgreSQL
+    /// schema of this test's own.
+    pub database: Database,
+    /// The PostgreSQL schema, dropped with the server.
+    pub schema: Option<stores::Schema>,
     pub http: reqwest::Client,
 }
 
@@ -39,17 +46,42 @@ impl TestServer {
         Self::start_with(Limits::default()).await
     }
 
+    /// A server on the store of the test under way ([`stores::current`]).
     pub async fn start_with(limits: Limits) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
-        let server = Server::open(dir.path(), &overrides(), limits.clone()).await.expect("open server");
+        let schema = match stores::current() {
+            stores::Backend::Sqlite => None,
+            stores::Backend::Postgres => Some(stores::Schema::create()),
+        };
+        let database = match &schema {
+            Some(s) => s.database.clone(),
+            None => Database::Sqlite(dir.path().to_owned()),
+        };
+        let server =
+            Server::open_database(&database, &overrides(), limits.clone()).await.expect("open server");
         let running = server.clone().spawn("127.0.0.1:0".parse().unwrap()).await.expect("bind");
-        TestServer { server, limits, running: Some(running), dir, http: reqwest::Client::new() }
+        TestServer {
+            server,
+            limits,
+            running: Some(running),
+            dir,
+            database,
+            schema,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    /// Another store on this server's database, as an admin command opens it
+    /// beside a running server.
+    pub async fn admin_store(&self) -> std::sync::Arc<dyn kanban_server::store::Store> {
+        kanban_server::open_database(&self.database).await.expect("open the store")
     }
 
     /// Stops the server and starts a new one on the same data directory (and a new port).
     pub async fn restart(&mut self) {
         self.stop().await;
-        self.server = Server::open(self.dir.path(), &overrides(), self.limits.clone()).await.expect("reopen");
+        self.server =
+            Server::open_database(&self.database, &overrides(), self.limits.clone()).await.expect("reopen");
         self.running = Some(self.server.clone().spawn("127.0.0.1:0".parse().unwrap()).await.expect("bind"));
     }
 
@@ -62,7 +94,8 @@ impl TestServer {
 
     /// Starts a stopped server again, on `addr` (its address before it stopped).
     pub async fn resume_at(&mut self, addr: std::net::SocketAddr) {
-        self.server = Server::open(self.dir.path(), &overrides(), self.limits.clone()).await.expect("reopen");
+        self.server =
+            Server::open_database(&self.database, &overrides(), self.limits.clone()).await.expect("reopen");
         self.running = Some(self.server.clone().spawn(addr).await.expect("bind the same address"));
     }
 

@@ -1,0 +1,233 @@
+//! The PostgreSQL store: the same boards as [`super::SqliteStore`], in a database
+//! that several server processes share (`--database postgres://...`).
+//!
+//! As on SQLite, every operation runs whole on one synchronous connection inside a
+//! blocking task ([`pool`]). What differs is what sharing asks for: a batch of board
+//! changes locks its projects' rows before it reads ([`board`]), access changes are
+//! read by every process from where it got to and announced by NOTIFY, and the
+//! schema's migrations take an advisory lock.
+
+mod board;
+mod identity;
+mod pool;
+mod read;
+mod rows;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use kanban_protocol::model::{Board, Member, Project, Role, Trash, User};
+use tokio::sync::Notify;
+
+use self::pool::{Conn, Pool};
+use super::{AccessChanges, EventsAfter, ProjectMembers, Result, Store, StoreError, TokenHolder};
+use crate::board::{Committed, OpError, Write};
+use crate::config::AppCredentials;
+
+/// The store on a PostgreSQL database.
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Arc<Pool>,
+    /// Events kept per project for `events?after` (older ones answer 410).
+    retention: u64,
+    /// Woken when another process (or this one) records an access change.
+    access: Arc<Notify>,
+}
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://USER@HOST:PORT/DB`) and
+    /// brings its schema up to date.
+    pub async fn open(url: &str) -> Result<Self> {
+        let url = url.to_string();
+        let pool = tokio::task::spawn_blocking(move || Pool::open(&url))
+            .await
+            .map_err(|e| StoreError::Failed(format!("a store task failed: {e}")))??;
+        Ok(Self {
+            pool: Arc::new(pool),
+            retention: crate::config::DEFAULT_EVENT_RETENTION,
+            access: Arc::default(),
+        })
+    }
+
+    /// Keeps the last `events` events of each project (at least 64).
+    pub fn with_event_retention(mut self, events: u64) -> Self {
+        self.retention = events.max(64);
+        self
+    }
+
+    async fn on<T: Send + 'static>(
+        &self,
+        writer: bool,
+        f: impl FnOnce(&mut Conn) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        let pool = Arc::clone(&self.pool);
+        tokio::task::spawn_blocking(move || {
+            let mut lent = if writer { pool.writer() } else { pool.reader() };
+            let result = f(lent.get()?);
+            if let Err(StoreError::Postgres(e)) = &result
+                && (e.is_closed() || e.as_db_error().is_none())
+            {
+                // Not an answer of the database: the connection may be gone.
+                lent.discard();
+            }
+            result
+        })
+        .await
+        .map_err(|e| StoreError::Failed(format!("a store task failed: {e}")))?
+    }
+
+    async fn read<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        self.on(false, f).await
+    }
+
+    async fn write<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut Conn) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        self.on(true, f).await
+    }
+}
+
+#[async_trait]
+impl Store for PgStore {
+    async fn app_credentials(&self, generate: AppCredentials) -> Result<AppCredentials> {
+        self.write(move |c| identity::app_credentials(c, &generate)).await
+    }
+
+    async fn add_user(&self, name: &str, color: &str) -> Result<(User, String)> {
+        let (name, color) = (name.to_string(), color.to_string());
+        self.write(move |c| identity::add_user(c, &name, &color)).await
+    }
+
+    async fn users(&self) -> Result<Vec<User>> {
+        self.read(identity::users).await
+    }
+
+    async fn user_by_name(&self, name: &str) -> Result<User> {
+        let name = name.to_string();
+        self.read(move |c| identity::user_by_name(c, &name)).await
+    }
+
+    async fn remove_user(&self, name: &str) -> Result<()> {
+        let name = name.to_string();
+        self.write(move |c| identity::remove_user(c, &name)).await
+    }
+
+    async fn issue_token(&self, user_id: i64) -> Result<String> {
+        self.write(move |c| identity::issue_token(c, user_id)).await
+    }
+
+    async fn revoke_tokens(&self, user_id: i64) -> Result<u64> {
+        self.write(move |c| identity::revoke_tokens(c, user_id)).await
+    }
+
+    async fn user_by_token(&self, token: &str) -> Result<Option<TokenHolder>> {
+        let token = token.to_string();
+        self.read(move |c| identity::user_by_token(c, &token)).await
+    }
+
+    async fn token_role(&self, token_id: i64, user_id: i64, project_id: i64) -> Result<Option<Role>> {
+        self.read(move |c| identity::token_role(c, token_id, user_id, project_id)).await
+    }
+
+    async fn add_project(&self, name: &str, members: &[(i64, Role)]) -> Result<i64> {
+        let (name, members) = (name.to_string(), members.to_vec());
+        self.write(move |c| identity::add_project(c, &name, &members)).await
+    }
+
+    async fn all_projects(&self) -> Result<Vec<ProjectMembers>> {
+        self.read(identity::all_projects).await
+    }
+
+    async fn find_project(&self, id_or_name: &str) -> Result<(i64, String)> {
+        let id_or_name = id_or_name.to_string();
+        self.read(move |c| identity::find_project(c, &id_or_name)).await
+    }
+
+    async fn grant(&self, project_id: i64, user_id: i64, role: Role) -> Result<()> {
+        self.write(move |c| identity::grant(c, project_id, user_id, role)).await
+    }
+
+    async fn revoke(&self, project_id: i64, user_id: i64) -> Result<()> {
+        self.write(move |c| identity::revoke(c, project_id, user_id)).await
+    }
+
+    async fn projects_of(&self, user_id: i64) -> Result<Vec<Project>> {
+        self.read(move |c| identity::projects_of(c, user_id)).await
+    }
+
+    async fn role_of(&self, project_id: i64, user_id: i64) -> Result<Option<Role>> {
+        self.read(move |c| identity::role_of(c, project_id, user_id)).await
+    }
+
+    async fn access_changes(&self, after: i64) -> Result<AccessChanges> {
+        self.read(move |c| identity::access_changes(c, after)).await
+    }
+
+    async fn forget_access_changes(&self, upto: i64) -> Result<()> {
+        self.write(move |c| identity::forget_access_changes(c, upto)).await
+    }
+
+    fn access_notices(&self) -> Option<Arc<Notify>> {
+        Some(self.access.clone())
+    }
+
+    fn listen_for_access(&self) {
+        self.pool.listen(self.access.clone());
+    }
+
+    async fn close(&self) {
+        self.pool.close();
+    }
+
+    async fn backup(&self, _path: &std::path::Path) -> Result<()> {
+        Err(StoreError::Invalid(
+            "a PostgreSQL store is backed up with PostgreSQL's own tools (pg_dump), while the servers run"
+                .into(),
+        ))
+    }
+
+    async fn apply(&self, batch: Vec<Write>) -> Result<Vec<Result<Committed, OpError>>> {
+        let retention = self.retention;
+        self.write(move |c| Ok(board::apply(c, retention, batch)?)).await
+    }
+
+    async fn board(&self, project_id: i64, user_id: i64) -> Result<Board> {
+        self.read(move |c| read::board(c, project_id, user_id)).await
+    }
+
+    async fn purge_trash(&self, days: u32) -> Result<u64> {
+        let days = i32::try_from(days).unwrap_or(i32::MAX);
+        self.write(move |c| {
+            let mut tx = c.client.transaction()?;
+            // Cards first: a column goes once no card refers to it.
+            let cards = tx.execute(
+                "DELETE FROM tasks WHERE deleted_at <= now() - make_interval(days => $1)",
+                &[&days],
+            )?;
+            let columns = tx.execute(
+                "DELETE FROM statuses WHERE deleted_at <= now() - make_interval(days => $1) \
+                 AND NOT EXISTS (SELECT 1 FROM tasks WHERE tasks.status_id = statuses.id)",
+                &[&days],
+            )?;
+            tx.commit()?;
+            Ok(cards + columns)
+        })
+        .await
+    }
+
+    async fn trash(&self, project_id: i64, user_id: i64) -> Result<Trash> {
+        self.read(move |c| read::trash(c, project_id, user_id)).await
+    }
+
+    async fn members(&self, project_id: i64) -> Result<Vec<Member>> {
+        self.read(move |c| read::members(c, project_id)).await
+    }
+
+    async fn events_after(&self, project_id: i64, user_id: i64, after: u64) -> Result<EventsAfter> {
+        self.read(move |c| read::events_after(c, project_id, user_id, after)).await
+    }
+}

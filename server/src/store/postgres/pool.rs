@@ -1,0 +1,233 @@
+//! The PostgreSQL connections of one server process: one that writes the board's
+//! batches and a few that read, synchronous `postgres` clients used inside blocking
+//! tasks (a whole read or a whole batch runs where its connection is; measured
+//! against async `tokio-postgres` in BENCHMARKS.md), each with its prepared
+//! statements. A connection the database dropped (a restart) is opened again on
+//! its next use. One more connection listens for the access changes other
+//! processes make (NOTIFY).
+//!
+//! The schema comes from the numbered files in `migrations/postgres/`, applied in
+//! order under an advisory lock, so that several processes starting at once apply
+//! each one once.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use postgres::{Client, Config, GenericClient, NoTls, Statement};
+use tokio::sync::Notify;
+
+use crate::store::{Result, StoreError};
+
+/// Readers beside the writer.
+const READERS: usize = 4;
+
+/// The schema, version by version.
+const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../../../migrations/postgres/0001_schema.sql"))];
+
+/// The advisory lock migrations take: any number, the same in every process.
+const MIGRATION_LOCK: i64 = 0x6b61_6e62_616e;
+
+/// The statements prepared on one connection, by their SQL.
+#[derive(Default)]
+pub struct Statements(HashMap<String, Statement>);
+
+impl Statements {
+    /// `sql` prepared on `client`, once per connection.
+    pub fn get(&mut self, client: &mut impl GenericClient, sql: &str) -> Result<Statement, postgres::Error> {
+        if let Some(s) = self.0.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = client.prepare(sql)?;
+        self.0.insert(sql.to_string(), s.clone());
+        Ok(s)
+    }
+}
+
+/// A connection and the statements prepared on it.
+pub struct Conn {
+    pub client: Client,
+    pub statements: Statements,
+}
+
+impl Conn {
+    fn open(config: &Config) -> Result<Conn> {
+        Ok(Conn { client: config.connect(NoTls)?, statements: Statements::default() })
+    }
+}
+
+/// The connections of one store. A slot is `None` until used, after a failure,
+/// and once closed.
+pub struct Pool {
+    config: Config,
+    writer: Mutex<Option<Conn>>,
+    readers: Box<[Mutex<Option<Conn>>]>,
+    next_reader: AtomicUsize,
+    /// Set once closed or dropped: the listening thread stops too.
+    closed: Arc<AtomicBool>,
+}
+
+impl Drop for Pool {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+/// A connection lent out; it goes back when dropped.
+pub struct Lent<'a> {
+    slot: MutexGuard<'a, Option<Conn>>,
+    pool: &'a Pool,
+}
+
+impl Lent<'_> {
+    /// The connection, opened again if the database dropped it.
+    pub fn get(&mut self) -> Result<&mut Conn> {
+        if self.pool.closed.load(Ordering::Relaxed) {
+            return Err(StoreError::Failed("the store is closed".into()));
+        }
+        if self.slot.as_ref().is_none_or(|c| c.client.is_closed()) {
+            *self.slot = Some(Conn::open(&self.pool.config)?);
+        }
+        Ok(self.slot.as_mut().expect("opened above"))
+    }
+
+    /// Drops the connection after an error that may have left it unusable; the
+    /// next use opens another.
+    pub fn discard(&mut self) {
+        self.slot.take();
+    }
+}
+
+impl Pool {
+    /// Connects to `url`, brings the schema up to date, and keeps the configuration
+    /// for the connections opened later. Blocking.
+    pub fn open(url: &str) -> Result<Pool> {
+        let mut config: Config =
+            url.parse().map_err(|e| StoreError::Invalid(format!("the database URL: {e}")))?;
+        config.application_name("kanban-server");
+        if config.get_connect_timeout().is_none() {
+            config.connect_timeout(Duration::from_secs(10));
+        }
+        let mut writer = Conn::open(&config)?;
+        migrate(&mut writer.client)?;
+        Ok(Pool {
+            config,
+            writer: Mutex::new(Some(writer)),
+            readers: (0..READERS).map(|_| Mutex::new(None)).collect(),
+            next_reader: AtomicUsize::new(0),
+            closed: Arc::new(AtomicBool::new(false)),
+        })
+    }
+
+    /// The writing connection (one user at a time).
+    pub fn writer(&self) -> Lent<'_> {
+        Lent { slot: lock(&self.writer), pool: self }
+    }
+
+    /// A reading connection: a free one if there is, else the next in turn.
+    pub fn reader(&self) -> Lent<'_> {
+        for slot in self.readers.iter() {
+            if let Ok(conn) = slot.try_lock() {
+                return Lent { slot: conn, pool: self };
+            }
+        }
+        let turn = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
+        Lent { slot: lock(&self.readers[turn]), pool: self }
+    }
+
+    /// Closes every connection; later uses fail. A synchronous client closes by
+    /// blocking on its connection, which may not happen on an async thread: the
+    /// connections are closed in a thread of their own.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Relaxed);
+        let conns: Vec<Conn> = self
+            .readers
+            .iter()
+            .chain(std::iter::once(&self.writer))
+            .filter_map(|slot| lock(slot).take())
+            .collect();
+        if !conns.is_empty() {
+            let closing = std::thread::Builder::new().name("kanban-close".into()).spawn(move || drop(conns));
+            if let Err(e) = closing {
+                tracing::warn!(error = %e, "cannot close the database connections cleanly");
+            }
+        }
+    }
+
+    /// Listens for access changes in this schema on a connection of its own, in a
+    /// thread of its own, and wakes `notify` for each (and after each reconnect,
+    /// for what may have been missed meanwhile). The thread ends within a second of
+    /// the pool's closing.
+    pub fn listen(&self, notify: Arc<Notify>) {
+        let (config, closed) = (self.config.clone(), self.closed.clone());
+        let spawned = std::thread::Builder::new().name("kanban-listen".into()).spawn(move || {
+            let mut delay = Duration::from_millis(100);
+            while !closed.load(Ordering::Relaxed) {
+                match listen_once(&config, &notify, &closed) {
+                    Ok(()) => return,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "listening for access changes; trying again");
+                        std::thread::sleep(delay);
+                        delay = (delay * 2).min(Duration::from_secs(5));
+                    }
+                }
+            }
+        });
+        if let Err(e) = spawned {
+            tracing::warn!(error = %e, "cannot listen for access changes: polling only");
+        }
+    }
+}
+
+/// One listening connection, until it fails or the pool closes.
+fn listen_once(config: &Config, notify: &Notify, closed: &AtomicBool) -> Result<()> {
+    let mut client = config.connect(NoTls)?;
+    let schema: String = client.query_one("SELECT current_schema()", &[])?.get(0);
+    client.batch_execute("LISTEN kanban_access")?;
+    // Whatever happened while this connection was not listening.
+    notify.notify_one();
+    while !closed.load(Ordering::Relaxed) {
+        {
+            let mut notifications = client.notifications();
+            let mut each = notifications.timeout_iter(Duration::from_secs(1));
+            while let Some(n) = postgres::fallible_iterator::FallibleIterator::next(&mut each)? {
+                if n.payload() == schema {
+                    notify.notify_one();
+                }
+            }
+        }
+        if client.is_closed() {
+            return Err(StoreError::Failed("the listening connection closed".into()));
+        }
+    }
+    Ok(())
+}
+
+/// A poisoned lock held a connection through a panic: its transaction (if any)
+/// was rolled back as the panic unwound, so the connection is still good.
+fn lock(slot: &Mutex<Option<Conn>>) -> MutexGuard<'_, Option<Conn>> {
+    slot.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Applies the migrations the schema lacks, holding an advisory lock (so two
+/// processes starting at once apply each one once), each in a transaction.
+fn migrate(client: &mut Client) -> Result<()> {
+    client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
+    let applied = (|| -> Result<()> {
+        client.batch_execute("CREATE TABLE IF NOT EXISTS kanban_schema (version integer NOT NULL)")?;
+        let version: i32 =
+            client.query_one("SELECT COALESCE(MAX(version), 0) FROM kanban_schema", &[])?.get(0);
+        for &(number, sql) in MIGRATIONS {
+            if number > version {
+                let mut tx = client.transaction()?;
+                tx.batch_execute(sql).map_err(|e| StoreError::Failed(format!("migration {number}: {e}")))?;
+                tx.execute("INSERT INTO kanban_schema (version) VALUES ($1)", &[&number])?;
+                tx.commit()?;
+            }
+        }
+        Ok(())
+    })();
+    client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])?;
+    applied
+}

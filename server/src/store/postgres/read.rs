@@ -1,0 +1,140 @@
+//! Reading a board on PostgreSQL: the snapshot a client starts from, the events
+//! since a revision, the members, the trash. Each runs in one read-only
+//! REPEATABLE READ transaction, so that it sees one committed state.
+
+use kanban_protocol::model::{Board, Member, Project, Role, Trash, TrashedStatus, TrashedTask};
+use postgres::{GenericClient, IsolationLevel, Transaction};
+
+use super::pool::{Conn, Statements};
+use super::rows::{self, STATUS_COLUMNS, TASK_COLUMNS, status_columns, task_columns};
+use crate::store::{EventsAfter, Result, StoreError};
+
+/// A snapshot transaction on `conn`, with its statement cache.
+fn snapshot(conn: &mut Conn) -> Result<(Transaction<'_>, &mut Statements)> {
+    let tx = conn
+        .client
+        .build_transaction()
+        .isolation_level(IsolationLevel::RepeatableRead)
+        .read_only(true)
+        .start()?;
+    Ok((tx, &mut conn.statements))
+}
+
+/// The project's name, revision and the user's role; `NotFound` for non-members.
+fn project_of_member(
+    c: &mut impl GenericClient,
+    statements: &mut Statements,
+    project_id: i64,
+    user_id: i64,
+) -> Result<(String, i64, Role)> {
+    let sql = "SELECT projects.name, projects.rev, members.role FROM projects \
+               JOIN members ON members.project_id = projects.id AND members.user_id = $1 WHERE projects.id = $2";
+    let statement = statements.get(c, sql)?;
+    let row = c.query_opt(&statement, &[&user_id, &project_id])?.ok_or(StoreError::NotFound("project"))?;
+    Ok((row.get(0), row.get(1), rows::role(row.get(2))?))
+}
+
+fn members_in(
+    c: &mut impl GenericClient,
+    statements: &mut Statements,
+    project_id: i64,
+) -> Result<Vec<Member>> {
+    let sql = "SELECT users.id, users.name, users.color, members.role FROM members \
+               JOIN users ON users.id = members.user_id WHERE members.project_id = $1 ORDER BY users.name";
+    let statement = statements.get(c, sql)?;
+    c.query(&statement, &[&project_id])?
+        .iter()
+        .map(|r| Ok(Member { id: r.get(0), name: r.get(1), color: r.get(2), role: rows::role(r.get(3))? }))
+        .collect()
+}
+
+/// A project's members, by name.
+pub fn members(conn: &mut Conn, project_id: i64) -> Result<Vec<Member>> {
+    members_in(&mut conn.client, &mut conn.statements, project_id)
+}
+
+pub fn board(conn: &mut Conn, project_id: i64, user_id: i64) -> Result<Board> {
+    let (mut tx, statements) = snapshot(conn)?;
+    let (name, rev, role) = project_of_member(&mut tx, statements, project_id, user_id)?;
+    let sql = concat!(
+        "SELECT ",
+        status_columns!(),
+        " FROM statuses WHERE project_id = $1 AND deleted_at IS NULL ORDER BY position, id"
+    );
+    let statement = statements.get(&mut tx, sql)?;
+    let statuses = tx.query(&statement, &[&project_id])?.iter().map(rows::status).collect();
+    let sql = concat!(
+        "SELECT ",
+        task_columns!(),
+        " FROM tasks WHERE project_id = $1 AND deleted_at IS NULL ORDER BY status_id, position, id"
+    );
+    let statement = statements.get(&mut tx, sql)?;
+    let tasks = tx.query(&statement, &[&project_id])?.iter().map(rows::task).collect();
+    let members = members_in(&mut tx, statements, project_id)?;
+    tx.commit()?;
+    let project = Project { id: project_id, name, role };
+    Ok(Board { project, rev: rev as u64, statuses, tasks, members })
+}
+
+pub fn events_after(conn: &mut Conn, project_id: i64, user_id: i64, after: u64) -> Result<EventsAfter> {
+    let (mut tx, statements) = snapshot(conn)?;
+    let (_, rev, _) = project_of_member(&mut tx, statements, project_id, user_id)?;
+    let rev = rev as u64;
+    let members = members_in(&mut tx, statements, project_id)?;
+    if after >= rev {
+        return Ok(EventsAfter::Events { rev, events: Vec::new(), members });
+    }
+    let statement = statements.get(&mut tx, "SELECT MIN(rev) FROM events WHERE project_id = $1")?;
+    let oldest: Option<i64> = tx.query_one(&statement, &[&project_id])?.get(0);
+    if oldest.is_none_or(|o| o as u64 > after + 1) {
+        return Ok(EventsAfter::Gone { rev });
+    }
+    let sql = "SELECT name, data FROM events WHERE project_id = $1 AND rev > $2 ORDER BY rev";
+    let statement = statements.get(&mut tx, sql)?;
+    let events =
+        tx.query(&statement, &[&project_id, &(after as i64)])?.iter().map(|r| (r.get(0), r.get(1))).collect();
+    tx.commit()?;
+    Ok(EventsAfter::Events { rev, events, members })
+}
+
+/// What a member may restore: cards deleted on their own, and columns (with the
+/// count of cards deleted with them), newest first, the newest 500 of each.
+pub fn trash(conn: &mut Conn, project_id: i64, user_id: i64) -> Result<Trash> {
+    let (mut tx, statements) = snapshot(conn)?;
+    project_of_member(&mut tx, statements, project_id, user_id)?;
+    let sql = concat!(
+        "SELECT ",
+        task_columns!(),
+        ", kanban_ts(deleted_at), deleted_by FROM tasks WHERE project_id = $1 AND deleted_at IS NOT NULL \
+         AND trashed_with IS NULL ORDER BY deleted_at DESC, id LIMIT 500"
+    );
+    let statement = statements.get(&mut tx, sql)?;
+    let tasks = tx
+        .query(&statement, &[&project_id])?
+        .iter()
+        .map(|r| TrashedTask {
+            task: rows::task(r),
+            deleted_at: r.get(TASK_COLUMNS),
+            deleted_by: r.get(TASK_COLUMNS + 1),
+        })
+        .collect();
+    let sql = concat!(
+        "SELECT ",
+        status_columns!(),
+        ", kanban_ts(deleted_at), deleted_by, (SELECT COUNT(*) FROM tasks WHERE trashed_with = statuses.id) \
+         FROM statuses WHERE project_id = $1 AND deleted_at IS NOT NULL ORDER BY deleted_at DESC, id LIMIT 500"
+    );
+    let statement = statements.get(&mut tx, sql)?;
+    let statuses = tx
+        .query(&statement, &[&project_id])?
+        .iter()
+        .map(|r| TrashedStatus {
+            status: rows::status(r),
+            deleted_at: r.get(STATUS_COLUMNS),
+            deleted_by: r.get(STATUS_COLUMNS + 1),
+            cards: r.get::<_, i64>(STATUS_COLUMNS + 2) as u64,
+        })
+        .collect();
+    tx.commit()?;
+    Ok(Trash { tasks, statuses })
+}

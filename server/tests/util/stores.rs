@@ -1,0 +1,167 @@
+//! Which store a test server runs on. Suites that concern the store (the board, the
+//! REST API, access) run once on SQLite and once on PostgreSQL: [`both_stores!`]
+//! makes the two tests of each listed function, and the test server they start
+//! reads which store from the task they run in. PostgreSQL is the one at
+//! `KANBAN_TEST_DATABASE_URL` (default `postgres://postgres@127.0.0.1:5432/test`),
+//! each test in a schema of its own, dropped when it ends. Where none answers, the
+//! PostgreSQL half says it was skipped and why, unless `KANBAN_TEST_REQUIRE_SERVICES`
+//! is set (as `.ci/run` sets it): then it fails.
+
+use std::io::Write as _;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use kanban_server::Database;
+
+/// The stores a test server can run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+tokio::task_local! {
+    static BACKEND: Backend;
+}
+
+/// The store of the test running in this task (SQLite outside [`run_on`]).
+pub fn current() -> Backend {
+    BACKEND.try_with(|b| *b).unwrap_or(Backend::Sqlite)
+}
+
+/// The PostgreSQL the tests use.
+pub fn postgres_url() -> String {
+    std::env::var("KANBAN_TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+}
+
+fn required() -> bool {
+    std::env::var_os("KANBAN_TEST_REQUIRE_SERVICES").is_some_and(|v| !v.is_empty())
+}
+
+/// Whether PostgreSQL answers (asked once per run; leftovers of earlier runs are
+/// dropped then); why not when it does not.
+pub fn postgres_answers() -> Result<(), String> {
+    static ANSWER: OnceLock<Result<(), String>> = OnceLock::new();
+    ANSWER
+        .get_or_init(|| {
+            let url = postgres_url();
+            std::thread::spawn(move || {
+                let mut config: postgres::Config = url.parse().map_err(|e| format!("{url}: {e}"))?;
+                config.connect_timeout(Duration::from_secs(3));
+                let mut client = config.connect(postgres::NoTls).map_err(|e| format!("{url}: {e}"))?;
+                drop_stale_schemas(&mut client);
+                Ok(())
+            })
+            .join()
+            .unwrap_or_else(|_| Err("the check panicked".into()))
+        })
+        .clone()
+}
+
+/// Runs `test` on `backend`: skipped (and said so) on PostgreSQL where none
+/// answers and none is required.
+pub async fn run_on(backend: Backend, test: impl std::future::Future<Output = ()>) {
+    if backend == Backend::Postgres
+        && let Err(why) = postgres_answers()
+    {
+        assert!(
+            !required(),
+            "PostgreSQL is required (KANBAN_TEST_REQUIRE_SERVICES) and does not answer: {why}"
+        );
+        // Straight to stderr, past the test harness's capture: a skip is said even
+        // when the test passes.
+        let test = std::thread::current().name().unwrap_or("a test").to_string();
+        let _ = writeln!(
+            std::io::stderr(),
+            "{test}: skipped, no PostgreSQL answers at {why} (KANBAN_TEST_DATABASE_URL says where)"
+        );
+        return;
+    }
+    BACKEND.scope(backend, test).await;
+}
+
+/// A PostgreSQL schema of a test's own, dropped when it goes.
+pub struct Schema {
+    pub name: String,
+    pub database: Database,
+}
+
+static SCHEMAS: AtomicU64 = AtomicU64::new(0);
+
+fn now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default().as_secs()
+}
+
+impl Schema {
+    /// A new empty schema, and the database URL that uses it.
+    pub fn create() -> Schema {
+        let n = SCHEMAS.fetch_add(1, Ordering::Relaxed);
+        let name = format!("kt_{}_{}_{n}", now(), std::process::id());
+        let sql = format!("CREATE SCHEMA {name}");
+        run_sql(&sql).expect("create a schema for the test");
+        let base = postgres_url();
+        let sep = if base.contains('?') { '&' } else { '?' };
+        let url = format!("{base}{sep}options=-csearch_path%3D{name}");
+        Schema { name, database: Database::Postgres(url) }
+    }
+}
+
+impl Drop for Schema {
+    fn drop(&mut self) {
+        // Connections still open hold no lock once idle; one that does lets the
+        // drop wait a little, and a schema left behind goes at the next run.
+        let _ = run_sql(&format!("SET lock_timeout = '5s'; DROP SCHEMA IF EXISTS {} CASCADE", self.name));
+    }
+}
+
+/// Runs `sql` on the tests' PostgreSQL, in a thread of its own (the synchronous
+/// client may not block an async thread).
+fn run_sql(sql: &str) -> Result<(), String> {
+    let (url, sql) = (postgres_url(), sql.to_string());
+    std::thread::spawn(move || {
+        let mut client = postgres::Client::connect(&url, postgres::NoTls).map_err(|e| e.to_string())?;
+        client.batch_execute(&sql).map_err(|e| e.to_string())
+    })
+    .join()
+    .unwrap_or_else(|_| Err("panicked".into()))
+}
+
+/// Schemas of test runs more than an hour old (a run that was killed).
+fn drop_stale_schemas(client: &mut postgres::Client) {
+    let Ok(rows) = client.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'kt\\_%'", &[]) else {
+        return;
+    };
+    for row in rows {
+        let name: String = row.get(0);
+        let made: Option<u64> = name.split('_').nth(1).and_then(|t| t.parse().ok());
+        if made.is_some_and(|t| t + 3600 < now()) {
+            let _ = client.batch_execute(&format!("DROP SCHEMA IF EXISTS {name} CASCADE"));
+        }
+    }
+}
+
+/// Makes, for each listed test (an `async fn` of no arguments), one test on
+/// SQLite (`sqlite::NAME`) and one on PostgreSQL (`postgres::NAME`).
+#[macro_export]
+macro_rules! both_stores {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    $crate::util::stores::run_on($crate::util::stores::Backend::Sqlite, super::$name()).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    $crate::util::stores::run_on($crate::util::stores::Backend::Postgres, super::$name()).await
+                }
+            )*
+        }
+    };
+}

@@ -12,6 +12,7 @@ use kanban_protocol::model::{Board, EventData};
 use kanban_server::Limits;
 use serde_json::{Value, json};
 
+use crate::util::stores::Site;
 use crate::util::{Closed, ServerProcess, TestServer, WAIT, Ws, admin};
 
 async fn fetch_board(http: &reqwest::Client, url: &str, token: &str, pid: &str) -> Board {
@@ -26,16 +27,15 @@ struct Acked {
     max_rev: u64,
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+/// SIGKILL in the middle of writes, on either store.
 async fn a_crash_loses_no_acknowledged_change() {
-    let dir = tempfile::tempdir().unwrap();
+    let site = Site::new();
     let tokens: Vec<String> =
-        ["ann", "bob", "cy", "dee"].iter().map(|u| admin(dir.path(), &["user", "add", u])).collect();
-    let pid = admin(
-        dir.path(),
-        &["project", "add", "P", "--member", "ann", "--member", "bob", "--member", "cy", "--member", "dee"],
-    );
-    let mut server = ServerProcess::start(dir.path(), "127.0.0.1:0", &[], &[]);
+        ["ann", "bob", "cy", "dee"].iter().map(|u| site.admin(&["user", "add", u])).collect();
+    let pid = site.admin(&[
+        "project", "add", "P", "--member", "ann", "--member", "bob", "--member", "cy", "--member", "dee",
+    ]);
+    let mut server = site.start(&[]);
     let http = reqwest::Client::new();
     let board = fetch_board(&http, &server.url, &tokens[0], &pid).await;
     let columns: Vec<i64> = board.statuses.iter().map(|s| s.id).collect();
@@ -92,7 +92,7 @@ async fn a_crash_loses_no_acknowledged_change() {
         w.await.unwrap();
     }
 
-    let server = ServerProcess::start(dir.path(), "127.0.0.1:0", &[], &[]);
+    let server = site.start(&[]);
     let after = fetch_board(&http, &server.url, &tokens[0], &pid).await;
     let acked = std::mem::take(&mut *acked.lock().unwrap());
     assert!(after.rev >= acked.max_rev, "rev {} < acknowledged {}", after.rev, acked.max_rev);
@@ -230,3 +230,5 @@ async fn logs_keep_tokens_and_secrets_out() {
     assert!(!log.contains(&token[3..20]), "part of a token in the log");
     assert!(!log.contains(&secret), "the app secret in the log");
 }
+
+crate::both_stores!(a_crash_loses_no_acknowledged_change);

@@ -12,4 +12,5 @@ mod hostile;
 mod http_api;
 mod protocol;
 mod rest;
+mod shared_database;
 mod slow_peers;

@@ -165,3 +165,50 @@ macro_rules! both_stores {
         }
     };
 }
+
+/// A site for server processes: a data directory, and on PostgreSQL a schema of
+/// the test's own, both gone with it.
+pub struct Site {
+    pub dir: tempfile::TempDir,
+    pub schema: Option<Schema>,
+}
+
+impl Site {
+    /// A site on the store of the test under way.
+    pub fn new() -> Site {
+        let schema = (current() == Backend::Postgres).then(Schema::create);
+        Site { dir: tempfile::tempdir().expect("temp dir"), schema }
+    }
+
+    /// A site on SQLite whatever the test's store.
+    pub fn sqlite() -> Site {
+        Site { dir: tempfile::tempdir().expect("temp dir"), schema: None }
+    }
+
+    /// The database URL, on PostgreSQL.
+    pub fn url(&self) -> Option<&str> {
+        match &self.schema {
+            Some(Schema { database: Database::Postgres(url), .. }) => Some(url),
+            _ => None,
+        }
+    }
+
+    /// `--database URL` where the site is on PostgreSQL.
+    pub fn database_args(&self) -> Vec<&str> {
+        self.url().map(|url| vec!["--database", url]).unwrap_or_default()
+    }
+
+    /// Runs an admin command on the site; answers its stdout, trimmed.
+    pub fn admin(&self, args: &[&str]) -> String {
+        let mut all = self.database_args();
+        all.extend_from_slice(args);
+        super::admin(self.dir.path(), &all)
+    }
+
+    /// Starts a server process on the site.
+    pub fn start(&self, extra: &[&str]) -> super::ServerProcess {
+        let mut all = self.database_args();
+        all.extend_from_slice(extra);
+        super::ServerProcess::start(self.dir.path(), "127.0.0.1:0", &all, &[])
+    }
+}

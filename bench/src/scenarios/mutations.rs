@@ -1,6 +1,8 @@
 //! `mutations` (kanban-server only): K REST clients create and move cards as fast as
 //! they can, while a subscriber checks that every committed change arrives as its
-//! event.
+//! event. With `--ports`, the clients are spread over several server processes
+//! sharing one database, with a subscriber on each (a process publishes what it
+//! committed): every change must reach one of them, each in revision order.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -25,19 +27,36 @@ pub struct Opts {
     /// A token of a member of the project.
     #[arg(long, env = "KANBAN_TOKEN", hide_env_values = true)]
     token: String,
-    /// The project to change.
-    #[arg(long)]
-    project: i64,
+    /// The project to change; with several (`1,2,3`), client i changes the
+    /// (i mod n)-th.
+    #[arg(long, value_delimiter = ',', required = true)]
+    project: Vec<i64>,
+    /// Server processes sharing one database, by port: clients go round them
+    /// [default: --port alone].
+    #[arg(long, value_delimiter = ',')]
+    ports: Vec<u16>,
+    /// Their process ids, for their CPU time together [default: --pid].
+    #[arg(long, value_delimiter = ',')]
+    pids: Vec<u32>,
+}
+
+/// The CPU time of all `pids` together.
+fn cpu_of(pids: &[u32]) -> Option<Duration> {
+    pids.iter().map(|p| cpu_time(*p)).sum()
 }
 
 pub async fn run(target: &Target, o: Opts) -> anyhow::Result<Report> {
-    let base = format!("http://{}:{}", target.host, target.port);
+    let ports = if o.ports.is_empty() { vec![target.port] } else { o.ports.clone() };
+    let pids = if o.pids.is_empty() { target.pid.into_iter().collect() } else { o.pids.clone() };
+    let bases: Vec<String> = ports.iter().map(|p| format!("http://{}:{p}", target.host)).collect();
+    let base = bases[0].clone();
     let http = reqwest::Client::new();
     let config: Value = http.get(format!("{base}/api/config")).send().await?.json().await?;
     let key = config["app_key"].as_str().context("no app key")?.to_string();
     let target = Target { key, ..target.clone() };
+    let projects = o.project.clone();
     let board: Value = http
-        .get(format!("{base}/api/projects/{}/board", o.project))
+        .get(format!("{base}/api/projects/{}/board", projects[0]))
         .bearer_auth(&o.token)
         .send()
         .await?
@@ -46,49 +65,56 @@ pub async fn run(target: &Target, o: Opts) -> anyhow::Result<Report> {
     let columns: Vec<i64> =
         board["statuses"].as_array().context("no board")?.iter().filter_map(|s| s["id"].as_i64()).collect();
 
-    // The subscriber, authorized as a member through the server.
-    let mut sub = target.connect(None).await?;
-    let channel = format!("private-project-{}", o.project);
-    let auth: Value = http
-        .post(format!("{base}/api/pusher/auth"))
-        .bearer_auth(&o.token)
-        .form(&[("socket_id", sub.socket_id.as_str()), ("channel_name", channel.as_str())])
-        .send()
-        .await?
-        .json()
-        .await?;
-    sub.send_subscribe(&channel, auth["auth"].as_str(), None).await?;
-    // rev -> when its request started; the subscriber times each event from it.
-    let started: Arc<Mutex<HashMap<u64, Instant>>> = Arc::default();
-    let seen: Arc<Mutex<Vec<u64>>> = Arc::default();
+    // (project, rev) -> when its request started; the subscribers time each event
+    // from it.
+    let started: Arc<Mutex<HashMap<(i64, u64), Instant>>> = Arc::default();
     let (stop, stopped) = tokio::sync::watch::channel(false);
-    let reader = {
-        let (started, seen) = (started.clone(), seen.clone());
+    // Every (project, revision) some subscriber saw.
+    let seen_any: Arc<Mutex<std::collections::HashSet<(i64, u64)>>> = Arc::default();
+    // A subscriber on each process for each project, authorized as a member
+    // through it.
+    let mut readers = Vec::new();
+    let pairs = ports.iter().zip(&bases).flat_map(|pb| projects.iter().map(move |p| (pb, *p)));
+    for ((port, base), project) in pairs {
+        let mut sub = Target { port: *port, ..target.clone() }.connect(None).await?;
+        let channel = format!("private-project-{project}");
+        let auth: Value = http
+            .post(format!("{base}/api/pusher/auth"))
+            .bearer_auth(&o.token)
+            .form(&[("socket_id", sub.socket_id.as_str()), ("channel_name", channel.as_str())])
+            .send()
+            .await?
+            .json()
+            .await?;
+        sub.send_subscribe(&channel, auth["auth"].as_str(), None).await?;
+        let (started, seen_any) = (started.clone(), seen_any.clone());
         let mut stopped = stopped.clone();
-        tokio::spawn(async move {
+        readers.push(tokio::spawn(async move {
             let mut latency = Latency::default();
+            let mut seen = Vec::new();
             let (_, mut read) = sub.socket.split();
             while let Some(Ok(msg)) = super::until_stopped(&mut stopped, read.next()).await.flatten() {
                 let Some((event, data)) = event_of(&msg) else { continue };
                 let Ok(event) = BoardEvent::from_json(&event, &data) else { continue };
-                if let Some(at) = started.lock().unwrap().get(&event.rev) {
+                if let Some(at) = started.lock().unwrap().get(&(project, event.rev)) {
                     latency.record(at.elapsed());
                 }
-                seen.lock().unwrap().push(event.rev);
+                seen.push(event.rev);
+                seen_any.lock().unwrap().insert((project, event.rev));
             }
-            latency
-        })
-    };
+            (latency, seen)
+        }));
+    }
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let cpu_before = target.pid.and_then(cpu_time);
+    let cpu_before = cpu_of(&pids);
     let start = Instant::now();
     let end = start + Duration::from_secs(o.duration);
     let mut clients = Vec::new();
     for c in 0..o.clients {
         let (http, base, token, started, columns) =
-            (http.clone(), base.clone(), o.token.clone(), started.clone(), columns.clone());
-        let project = o.project;
+            (http.clone(), bases[c % bases.len()].clone(), o.token.clone(), started.clone(), columns.clone());
+        let project = projects[c % projects.len()];
         clients.push(tokio::spawn(async move {
             let mut latency = Latency::default();
             let (mut acked, mut errors) = (Vec::new(), 0u64);
@@ -110,8 +136,8 @@ pub async fn run(target: &Target, o: Opts) -> anyhow::Result<Report> {
                         if let Ok(data) = res.json::<Value>().await
                             && let Some(rev) = data["rev"].as_u64()
                         {
-                            started.lock().unwrap().insert(rev, at);
-                            acked.push(rev);
+                            started.lock().unwrap().insert((project, rev), at);
+                            acked.push((project, rev));
                             if let Some(id) = data["task"]["id"].as_i64().filter(|_| i.is_multiple_of(2)) {
                                 mine.push(id);
                             }
@@ -134,24 +160,26 @@ pub async fn run(target: &Target, o: Opts) -> anyhow::Result<Report> {
         errors += e;
     }
     let span = start.elapsed();
+    let cpu_after = cpu_of(&pids);
+    // The last events are on their way: wait for them (10 s at most).
     let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let seen = seen.lock().unwrap().clone();
-        let missing = acked.iter().filter(|r| !seen.contains(r)).count();
-        if missing == 0 || Instant::now() > deadline {
-            break;
-        }
-        drop(seen);
+    while acked.iter().any(|r| !seen_any.lock().unwrap().contains(r)) && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let cpu_after = target.pid.and_then(cpu_time);
     let _ = stop.send(true);
-    let events = reader.await.unwrap_or_default();
-    let seen = seen.lock().unwrap().clone();
+    let mut events = Latency::default();
+    let mut in_order = true;
+    for reader in readers {
+        let (latency, revs) = reader.await.unwrap_or_default();
+        events.merge(&latency);
+        in_order &= revs.windows(2).all(|w| w[0] < w[1]);
+    }
+    let seen = seen_any.lock().unwrap().clone();
     let lost = acked.iter().filter(|r| !seen.contains(r)).count();
-    let in_order = seen.windows(2).all(|w| w[0] < w[1]);
     let mut report = Report::new("mutations");
     report.set("clients", o.clients);
+    report.set("processes", ports.len());
+    report.set("projects", projects.len());
     report.set("committed", acked.len());
     report.set("committed_per_s", (acked.len() as f64 / span.as_secs_f64()).round());
     report.set("errors", errors);

@@ -17,7 +17,7 @@ use super::OpError;
 pub type TxResult<T> = Result<T, OpError>;
 
 /// An ordered list of items, each with an order key (`position`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum List {
     /// The cards of a column.
     Column(i64),

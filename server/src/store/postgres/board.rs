@@ -9,8 +9,10 @@
 //!
 //! Round trips are what a change costs here, so a batch keeps what it can: the
 //! projects' revisions (taken under the lock, written once at the end), members'
-//! roles, and the events and idempotency keys to insert (one statement each at the
-//! end). A change the core refuses before it writes leaves nothing; a change that
+//! roles, the columns, each list's last item (what a card added at the end goes
+//! after), and the events and idempotency keys to insert (one statement each at the
+//! end). Nobody else writes the locked projects meanwhile, so what the batch keeps
+//! stays true but for its own writes, which keep it up to date or forget it. A change the core refuses before it writes leaves nothing; a change that
 //! fails after writing (which the core's checks make rare), or a database error,
 //! rolls the whole batch back, and its changes are made again one transaction each,
 //! so that each gets its own answer and the others are unharmed.
@@ -87,6 +89,11 @@ fn attempt(
         statements,
         revs: HashMap::new(),
         roles: HashMap::new(),
+        tasks: HashMap::new(),
+        statuses: HashMap::new(),
+        applied: HashMap::new(),
+        firsts: HashMap::new(),
+        lasts: HashMap::new(),
         events: Vec::new(),
         keys: Vec::new(),
         wrote: false,
@@ -149,6 +156,7 @@ fn named(batch: &[Write]) -> (Vec<i64>, Vec<i64>, Vec<i64>) {
 }
 
 /// The batch's transaction, as the board core's.
+/// The batch's transaction, as the board core's.
 struct Tx<'c> {
     tx: Transaction<'c>,
     statements: &'c mut Statements,
@@ -156,6 +164,17 @@ struct Tx<'c> {
     revs: HashMap<i64, u64>,
     /// Roles looked up in this batch, by (project, user).
     roles: HashMap<(i64, i64), Option<Role>>,
+    /// Cards looked up or written in this batch (`None`: none, or in the trash).
+    tasks: HashMap<i64, Option<Task>>,
+    /// Columns looked up or written in this batch (`None`: none, or in the trash).
+    statuses: HashMap<i64, Option<Status>>,
+    /// Changes made earlier under the keys this batch carries, by (user, key).
+    applied: HashMap<(i64, String), Option<(i64, u64, String, String)>>,
+    /// Each project's first column, as looked up in this batch.
+    firsts: HashMap<i64, Option<i64>>,
+    /// The last item of a list and its key (`None`: the list is empty), where this
+    /// batch knows it.
+    lasts: HashMap<List, Option<(String, i64)>>,
     /// Events to log at the end: (project, rev, name, data).
     events: Vec<(i64, i64, &'static str, String)>,
     /// Idempotency keys to remember at the end: (user, key, project, rev, name, data).
@@ -168,7 +187,8 @@ struct Tx<'c> {
 
 impl Tx<'_> {
     /// Locks the rows of the batch's projects, in id order, and reads their
-    /// revisions: everything after this sees all that was committed before.
+    /// revisions: everything after this sees all that was committed before. Then
+    /// reads at once the cards and the change keys the batch names.
     fn lock_projects(&mut self, batch: &[Write]) -> Result<(), postgres::Error> {
         let (mut projects, tasks, statuses) = named(batch);
         if !tasks.is_empty() || !statuses.is_empty() {
@@ -184,6 +204,30 @@ impl Tx<'_> {
         let statement = self.statements.get(&mut self.tx, sql)?;
         for row in self.tx.query(&statement, &[&projects])? {
             self.revs.insert(row.get(0), row.get::<_, i64>(1) as u64);
+        }
+        // Under the lock, a statement of its own (a snapshot taken after the lock):
+        // the cards the batch names, and the keys it carries, in one read each.
+        if !tasks.is_empty() {
+            let sql =
+                concat!("SELECT ", task_columns!(), " FROM tasks WHERE id = ANY($1) AND deleted_at IS NULL");
+            let statement = self.statements.get(&mut self.tx, sql)?;
+            self.tasks.extend(tasks.iter().map(|id| (*id, None)));
+            for row in self.tx.query(&statement, &[&tasks])? {
+                let task = rows::task(&row);
+                self.tasks.insert(task.id, Some(task));
+            }
+        }
+        let keyed: Vec<(i64, &str)> = batch.iter().filter_map(|w| Some((w.by, w.key.as_deref()?))).collect();
+        if !keyed.is_empty() {
+            let (users, keys): (Vec<i64>, Vec<&str>) = keyed.iter().copied().unzip();
+            let sql = "SELECT user_id, key, project_id, rev, name, data FROM applied_requests \
+                       WHERE (user_id, key) IN (SELECT * FROM unnest($1::bigint[], $2::text[]))";
+            let statement = self.statements.get(&mut self.tx, sql)?;
+            self.applied.extend(keyed.iter().map(|(u, k)| ((*u, k.to_string()), None)));
+            for row in self.tx.query(&statement, &[&users, &keys])? {
+                let found = (row.get(2), row.get::<_, i64>(3) as u64, row.get(4), row.get(5));
+                self.applied.insert((row.get(0), row.get(1)), Some(found));
+            }
         }
         Ok(())
     }
@@ -270,8 +314,11 @@ impl Tx<'_> {
         self.query(sql, params)
     }
 
+    /// One order key, or none. The list queries ask for the first row in key order
+    /// rather than `MIN`/`MAX`: an index scan that stops at once, whatever the
+    /// planner's statistics say of the column's size.
     fn key(&mut self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> TxResult<Option<String>> {
-        Ok(self.query_opt(sql, params)?.and_then(|r| r.get(0)))
+        Ok(self.query_opt(sql, params)?.map(|r| r.get(0)))
     }
 }
 
@@ -297,34 +344,76 @@ fn list_sql(list: List, tasks: &'static str, statuses: &'static str) -> (&'stati
     }
 }
 
+/// What the batch keeps of lists and columns, kept true through its own writes.
+impl Tx<'_> {
+    /// Item `id` now has `key` in `list`: it is the list's last item if it sorts
+    /// after the last one known.
+    fn placed(&mut self, list: List, id: i64, key: &str) {
+        if let Some(last) = self.lasts.get_mut(&list) {
+            match last {
+                Some((k, _)) if key <= k.as_str() => {}
+                _ => *last = Some((key.to_string(), id)),
+            }
+        }
+    }
+
+    /// Item `id` (a card, or a column with `columns`) left where it was: a list it
+    /// was the last item of is no longer known.
+    fn left(&mut self, id: i64, columns: bool) {
+        self.lasts.retain(|list, last| {
+            matches!(list, List::Columns(_)) != columns || last.as_ref().is_none_or(|(_, i)| *i != id)
+        });
+    }
+
+    /// A column was written: it is kept as it is now (`None` for one gone to the
+    /// trash), and the projects' first columns are looked up again.
+    fn column_now(&mut self, status_id: i64, status: Option<&Status>) {
+        self.firsts.clear();
+        self.statuses.insert(status_id, status.cloned());
+    }
+}
+
 impl BoardTx for Tx<'_> {
     fn role(&mut self, project_id: i64, user_id: i64) -> TxResult<Option<Role>> {
         if let Some(role) = self.roles.get(&(project_id, user_id)) {
             return Ok(*role);
         }
-        let row = self.query_opt(
-            "SELECT role FROM members WHERE project_id = $1 AND user_id = $2",
-            &[&project_id, &user_id],
-        )?;
-        let role = row.and_then(|r| r.get::<_, &str>(0).parse().ok());
+        let sql = "SELECT role FROM members WHERE project_id = $1 AND user_id = $2";
+        let role =
+            self.query_opt(sql, &[&project_id, &user_id])?.and_then(|r| r.get::<_, &str>(0).parse().ok());
         self.roles.insert((project_id, user_id), role);
         Ok(role)
     }
 
     fn task(&mut self, task_id: i64) -> TxResult<Option<Task>> {
+        if let Some(task) = self.tasks.get(&task_id) {
+            return Ok(task.clone());
+        }
         let sql = concat!("SELECT ", task_columns!(), " FROM tasks WHERE id = $1 AND deleted_at IS NULL");
-        Ok(self.query_opt(sql, &[&task_id])?.as_ref().map(rows::task))
+        let task = self.query_opt(sql, &[&task_id])?.as_ref().map(rows::task);
+        self.tasks.insert(task_id, task.clone());
+        Ok(task)
     }
 
     fn status(&mut self, status_id: i64) -> TxResult<Option<Status>> {
+        if let Some(status) = self.statuses.get(&status_id) {
+            return Ok(status.clone());
+        }
         let sql =
             concat!("SELECT ", status_columns!(), " FROM statuses WHERE id = $1 AND deleted_at IS NULL");
-        Ok(self.query_opt(sql, &[&status_id])?.as_ref().map(rows::status))
+        let status = self.query_opt(sql, &[&status_id])?.as_ref().map(rows::status);
+        self.statuses.insert(status_id, status.clone());
+        Ok(status)
     }
 
     fn first_status(&mut self, project_id: i64) -> TxResult<Option<i64>> {
+        if let Some(first) = self.firsts.get(&project_id) {
+            return Ok(*first);
+        }
         let sql = "SELECT id FROM statuses WHERE project_id = $1 AND deleted_at IS NULL ORDER BY position, id LIMIT 1";
-        Ok(self.query_opt(sql, &[&project_id])?.map(|r| r.get(0)))
+        let first = self.query_opt(sql, &[&project_id])?.map(|r| r.get(0));
+        self.firsts.insert(project_id, first);
+        Ok(first)
     }
 
     fn cards(&mut self, status_id: i64) -> TxResult<Vec<Task>> {
@@ -348,8 +437,10 @@ impl BoardTx for Tx<'_> {
     fn key_above(&mut self, list: List, key: &str, except: i64) -> TxResult<Option<String>> {
         let (sql, scope) = list_sql(
             list,
-            "SELECT MIN(position) FROM tasks WHERE status_id = $1 AND position > $2 AND id != $3 AND deleted_at IS NULL",
-            "SELECT MIN(position) FROM statuses WHERE project_id = $1 AND position > $2 AND id != $3 AND deleted_at IS NULL",
+            "SELECT position FROM tasks WHERE status_id = $1 AND position > $2 AND id != $3 AND deleted_at IS NULL \
+             ORDER BY position LIMIT 1",
+            "SELECT position FROM statuses WHERE project_id = $1 AND position > $2 AND id != $3 \
+             AND deleted_at IS NULL ORDER BY position LIMIT 1",
         );
         self.key(sql, &[&scope, &key, &except])
     }
@@ -357,26 +448,53 @@ impl BoardTx for Tx<'_> {
     fn key_below(&mut self, list: List, key: &str, except: i64) -> TxResult<Option<String>> {
         let (sql, scope) = list_sql(
             list,
-            "SELECT MAX(position) FROM tasks WHERE status_id = $1 AND position < $2 AND id != $3 AND deleted_at IS NULL",
-            "SELECT MAX(position) FROM statuses WHERE project_id = $1 AND position < $2 AND id != $3 AND deleted_at IS NULL",
+            "SELECT position FROM tasks WHERE status_id = $1 AND position < $2 AND id != $3 AND deleted_at IS NULL \
+             ORDER BY position DESC LIMIT 1",
+            "SELECT position FROM statuses WHERE project_id = $1 AND position < $2 AND id != $3 \
+             AND deleted_at IS NULL ORDER BY position DESC LIMIT 1",
         );
         self.key(sql, &[&scope, &key, &except])
     }
 
     fn last_key(&mut self, list: List, except: i64) -> TxResult<Option<String>> {
+        match self.lasts.get(&list) {
+            Some(None) => return Ok(None),
+            Some(Some((key, id))) if *id != except => return Ok(Some(key.clone())),
+            _ => {}
+        }
+        if except != 0 && self.lasts.contains_key(&list) {
+            // The last item is the one being placed: the one before it, asked for.
+            let (sql, scope) = list_sql(
+                list,
+                "SELECT position FROM tasks WHERE status_id = $1 AND id != $2 AND deleted_at IS NULL \
+                 ORDER BY position DESC LIMIT 1",
+                "SELECT position FROM statuses WHERE project_id = $1 AND id != $2 AND deleted_at IS NULL \
+                 ORDER BY position DESC LIMIT 1",
+            );
+            return self.key(sql, &[&scope, &except]);
+        }
+        // The list's last two items: the last is kept, and the one before it
+        // answers when the last is the one being placed.
         let (sql, scope) = list_sql(
             list,
-            "SELECT MAX(position) FROM tasks WHERE status_id = $1 AND id != $2 AND deleted_at IS NULL",
-            "SELECT MAX(position) FROM statuses WHERE project_id = $1 AND id != $2 AND deleted_at IS NULL",
+            "SELECT position, id FROM tasks WHERE status_id = $1 AND deleted_at IS NULL \
+             ORDER BY position DESC LIMIT 2",
+            "SELECT position, id FROM statuses WHERE project_id = $1 AND deleted_at IS NULL \
+             ORDER BY position DESC LIMIT 2",
         );
-        self.key(sql, &[&scope, &except])
+        let last: Vec<(String, i64)> =
+            self.query(sql, &[&scope])?.iter().map(|r| (r.get(0), r.get(1))).collect();
+        self.lasts.insert(list, last.first().cloned());
+        Ok(last.into_iter().find(|(_, id)| *id != except).map(|(key, _)| key))
     }
 
     fn keys(&mut self, list: List, except: i64) -> TxResult<Vec<(i64, String)>> {
         let (sql, scope) = list_sql(
             list,
-            "SELECT id, position FROM tasks WHERE status_id = $1 AND id != $2 AND deleted_at IS NULL ORDER BY position, id",
-            "SELECT id, position FROM statuses WHERE project_id = $1 AND id != $2 AND deleted_at IS NULL ORDER BY position, id",
+            "SELECT id, position FROM tasks WHERE status_id = $1 AND id != $2 AND deleted_at IS NULL \
+             ORDER BY position, id",
+            "SELECT id, position FROM statuses WHERE project_id = $1 AND id != $2 AND deleted_at IS NULL \
+             ORDER BY position, id",
         );
         Ok(self.query(sql, &[&scope, &except])?.iter().map(|r| (r.get(0), r.get(1))).collect())
     }
@@ -387,6 +505,19 @@ impl BoardTx for Tx<'_> {
             "UPDATE tasks SET position = $1 WHERE id = $2 RETURNING id",
             "UPDATE statuses SET position = $1 WHERE id = $2 RETURNING id",
         );
+        // Re-spacing: the list's keys change.
+        self.lasts.remove(&list);
+        match list {
+            List::Columns(_) => {
+                self.firsts.clear();
+                self.statuses.remove(&id);
+            }
+            List::Column(_) => {
+                if let Some(Some(task)) = self.tasks.get_mut(&id) {
+                    task.position = key.to_string();
+                }
+            }
+        }
         self.write_all(sql, &[&key, &id])?;
         Ok(())
     }
@@ -398,22 +529,23 @@ impl BoardTx for Tx<'_> {
              RETURNING ",
             task_columns!()
         );
-        let row = self.write_one(
-            sql,
-            &[
-                &row.project_id,
-                &row.status_id,
-                &row.title,
-                &row.description,
-                &row.assignee_id,
-                &row.priority.as_str(),
-                &row.labels,
-                &row.due_date,
-                &row.position,
-                &row.by,
-            ],
-        )?;
-        Ok(rows::task(&row))
+        let priority = row.priority.as_str();
+        let values: [&(dyn ToSql + Sync); 10] = [
+            &row.project_id,
+            &row.status_id,
+            &row.title,
+            &row.description,
+            &row.assignee_id,
+            &priority,
+            &row.labels,
+            &row.due_date,
+            &row.position,
+            &row.by,
+        ];
+        let task = rows::task(&self.write_one(sql, &values)?);
+        self.placed(List::Column(task.status_id), task.id, &task.position);
+        self.tasks.insert(task.id, Some(task.clone()));
+        Ok(task)
     }
 
     fn update_task(&mut self, task: &Task, by: i64) -> TxResult<Task> {
@@ -422,20 +554,20 @@ impl BoardTx for Tx<'_> {
              due_date = $6, version = version + 1, updated_by = $7, updated_at = now() WHERE id = $8 RETURNING ",
             task_columns!()
         );
-        let row = self.write_one(
-            sql,
-            &[
-                &task.title,
-                &task.description,
-                &task.assignee_id,
-                &task.priority.as_str(),
-                &task.labels,
-                &task.due_date,
-                &by,
-                &task.id,
-            ],
-        )?;
-        Ok(rows::task(&row))
+        let priority = task.priority.as_str();
+        let values: [&(dyn ToSql + Sync); 8] = [
+            &task.title,
+            &task.description,
+            &task.assignee_id,
+            &priority,
+            &task.labels,
+            &task.due_date,
+            &by,
+            &task.id,
+        ];
+        let task = rows::task(&self.write_one(sql, &values)?);
+        self.tasks.insert(task.id, Some(task.clone()));
+        Ok(task)
     }
 
     fn place_task(&mut self, task_id: i64, status_id: i64, key: &str, by: i64) -> TxResult<Task> {
@@ -444,12 +576,18 @@ impl BoardTx for Tx<'_> {
              updated_at = now() WHERE id = $4 RETURNING ",
             task_columns!()
         );
-        Ok(rows::task(&self.write_one(sql, &[&status_id, &key, &by, &task_id])?))
+        let task = rows::task(&self.write_one(sql, &[&status_id, &key, &by, &task_id])?);
+        self.left(task_id, false);
+        self.placed(List::Column(status_id), task_id, key);
+        self.tasks.insert(task_id, Some(task.clone()));
+        Ok(task)
     }
 
     fn trash_task(&mut self, task_id: i64, by: i64, with: Option<i64>) -> TxResult<()> {
         let sql = "UPDATE tasks SET deleted_at = now(), deleted_by = $1, trashed_with = $2 WHERE id = $3 RETURNING id";
         self.write_all(sql, &[&by, &with, &task_id])?;
+        self.left(task_id, false);
+        self.tasks.insert(task_id, None);
         Ok(())
     }
 
@@ -468,18 +606,26 @@ impl BoardTx for Tx<'_> {
              position = $2, version = version + 1, updated_by = $3, updated_at = now() WHERE id = $4 RETURNING ",
             task_columns!()
         );
-        Ok(rows::task(&self.write_one(sql, &[&status_id, &key, &by, &task_id])?))
+        let task = rows::task(&self.write_one(sql, &[&status_id, &key, &by, &task_id])?);
+        self.placed(List::Column(status_id), task_id, key);
+        self.tasks.insert(task_id, Some(task.clone()));
+        Ok(task)
     }
 
     fn insert_status(&mut self, row: &NewStatusRow) -> TxResult<Status> {
         let sql = concat!(
-            "INSERT INTO statuses (project_id, name, color, position, wip_limit) VALUES ($1, $2, $3, $4, $5) RETURNING ",
+            "INSERT INTO statuses (project_id, name, color, position, wip_limit) VALUES ($1, $2, $3, $4, $5) \
+             RETURNING ",
             status_columns!()
         );
         let wip = row.wip_limit.and_then(|w| i32::try_from(w).ok());
-        Ok(rows::status(
-            &self.write_one(sql, &[&row.project_id, &row.name, &row.color, &row.position, &wip])?,
-        ))
+        let values: [&(dyn ToSql + Sync); 5] = [&row.project_id, &row.name, &row.color, &row.position, &wip];
+        let status = rows::status(&self.write_one(sql, &values)?);
+        self.column_now(status.id, Some(&status));
+        self.placed(List::Columns(status.project_id), status.id, &status.position);
+        // A new column holds no card.
+        self.lasts.insert(List::Column(status.id), None);
+        Ok(status)
     }
 
     fn update_status(&mut self, status: &Status) -> TxResult<Status> {
@@ -489,7 +635,9 @@ impl BoardTx for Tx<'_> {
             status_columns!()
         );
         let wip = status.wip_limit.and_then(|w| i32::try_from(w).ok());
-        Ok(rows::status(&self.write_one(sql, &[&status.name, &status.color, &wip, &status.id])?))
+        let status = rows::status(&self.write_one(sql, &[&status.name, &status.color, &wip, &status.id])?);
+        self.column_now(status.id, Some(&status));
+        Ok(status)
     }
 
     fn place_status(&mut self, status_id: i64, key: &str) -> TxResult<Status> {
@@ -497,14 +645,18 @@ impl BoardTx for Tx<'_> {
             "UPDATE statuses SET position = $1, version = version + 1, updated_at = now() WHERE id = $2 RETURNING ",
             status_columns!()
         );
-        Ok(rows::status(&self.write_one(sql, &[&key, &status_id])?))
+        let status = rows::status(&self.write_one(sql, &[&key, &status_id])?);
+        self.column_now(status_id, Some(&status));
+        self.left(status_id, true);
+        self.placed(List::Columns(status.project_id), status_id, key);
+        Ok(status)
     }
 
     fn trash_status(&mut self, status_id: i64, by: i64) -> TxResult<()> {
-        self.write_all(
-            "UPDATE statuses SET deleted_at = now(), deleted_by = $1 WHERE id = $2 RETURNING id",
-            &[&by, &status_id],
-        )?;
+        let sql = "UPDATE statuses SET deleted_at = now(), deleted_by = $1 WHERE id = $2 RETURNING id";
+        self.write_all(sql, &[&by, &status_id])?;
+        self.column_now(status_id, None);
+        self.left(status_id, true);
         Ok(())
     }
 
@@ -522,11 +674,17 @@ impl BoardTx for Tx<'_> {
         );
         let status = rows::status(&self.write_one(sql, &[&key, &status_id])?);
         let sql = concat!(
-            "UPDATE tasks SET deleted_at = NULL, deleted_by = NULL, trashed_with = NULL WHERE trashed_with = $1 RETURNING ",
+            "UPDATE tasks SET deleted_at = NULL, deleted_by = NULL, trashed_with = NULL WHERE trashed_with = $1 \
+             RETURNING ",
             task_columns!()
         );
         let mut cards: Vec<Task> = self.write_all(sql, &[&status_id])?.iter().map(rows::task).collect();
         cards.sort_by(|a, b| (&a.position, a.id).cmp(&(&b.position, b.id)));
+        self.column_now(status_id, Some(&status));
+        self.placed(List::Columns(status.project_id), status_id, key);
+        // Its cards are back in it.
+        self.lasts.remove(&List::Column(status_id));
+        self.tasks.extend(cards.iter().map(|t| (t.id, Some(t.clone()))));
         Ok((status, cards))
     }
 
@@ -534,8 +692,7 @@ impl BoardTx for Tx<'_> {
         let rev = match self.revs.get(&project_id) {
             Some(rev) => rev + 1,
             None => {
-                // Not named by the batch (the core found it along the way): lock it
-                // now.
+                // Not named by the batch (the core came to it along the way): locked now.
                 let row =
                     self.query_opt("SELECT rev FROM projects WHERE id = $1 FOR UPDATE", &[&project_id])?;
                 row.ok_or(OpError::NotFound("project"))?.get::<_, i64>(0) as u64 + 1
@@ -559,10 +716,12 @@ impl BoardTx for Tx<'_> {
         if let Some(k) = self.keys.iter().find(|k| k.0 == user_id && k.1 == key) {
             return Ok(Some((k.2, k.3 as u64, k.4.to_string(), k.5.clone())));
         }
+        if let Some(found) = self.applied.get(&(user_id, key.to_string())) {
+            return Ok(found.clone());
+        }
         let sql = "SELECT project_id, rev, name, data FROM applied_requests WHERE user_id = $1 AND key = $2";
-        Ok(self
-            .query_opt(sql, &[&user_id, &key])?
-            .map(|r| (r.get(0), r.get::<_, i64>(1) as u64, r.get(2), r.get(3))))
+        let row = self.query_opt(sql, &[&user_id, &key])?;
+        Ok(row.map(|r| (r.get(0), r.get::<_, i64>(1) as u64, r.get(2), r.get(3))))
     }
 
     fn remember(&mut self, user_id: i64, key: &str, committed: &Committed) -> TxResult<()> {

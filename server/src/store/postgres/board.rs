@@ -156,6 +156,9 @@ fn named(batch: &[Write]) -> (Vec<i64>, Vec<i64>, Vec<i64>) {
 }
 
 /// The batch's transaction, as the board core's.
+/// A change made earlier under a key: its project, revision, event name and data.
+type Made = (i64, u64, String, String);
+
 /// The batch's transaction, as the board core's.
 struct Tx<'c> {
     tx: Transaction<'c>,
@@ -169,7 +172,7 @@ struct Tx<'c> {
     /// Columns looked up or written in this batch (`None`: none, or in the trash).
     statuses: HashMap<i64, Option<Status>>,
     /// Changes made earlier under the keys this batch carries, by (user, key).
-    applied: HashMap<(i64, String), Option<(i64, u64, String, String)>>,
+    applied: HashMap<(i64, String), Option<Made>>,
     /// Each project's first column, as looked up in this batch.
     firsts: HashMap<i64, Option<i64>>,
     /// The last item of a list and its key (`None`: the list is empty), where this

@@ -14,3 +14,4 @@ mod protocol;
 mod rest;
 mod shared_database;
 mod slow_peers;
+mod store;

@@ -9,6 +9,7 @@
 
 mod board;
 mod identity;
+mod overlay;
 mod pool;
 mod read;
 mod rows;

@@ -37,16 +37,27 @@ impl From<postgres::Error> for OpError {
 pub fn apply(
     conn: &mut Conn,
     retention: u64,
-    batch: Vec<Write>,
+    batch: &[Write],
 ) -> Result<Vec<Result<Committed, OpError>>, postgres::Error> {
-    match attempt(conn, retention, &batch) {
+    let first = match attempt(conn, retention, batch) {
+        Err(e) if e.is_closed() || conn.client.is_closed() => {
+            // The connection was gone before the batch could commit (a database
+            // restart): nothing of it was made, so it goes again on a new one.
+            // (`attempt` answers an error at the commit itself as done, below.)
+            tracing::info!(error = %e, "the database connection was lost: opening another");
+            conn.reopen().map_err(|_| e)?;
+            attempt(conn, retention, batch)
+        }
+        other => other,
+    };
+    match first {
         Ok(out) => return Ok(out),
         Err(e) if batch.len() == 1 => return Err(e),
         Err(e) => tracing::debug!(error = %e, "a batch failed; its changes go one by one"),
     }
     let mut out = Vec::with_capacity(batch.len());
     for write in batch {
-        match attempt(conn, retention, std::slice::from_ref(&write)) {
+        match attempt(conn, retention, std::slice::from_ref(write)) {
             Ok(mut one) => out.push(one.pop().expect("one answer for one change")),
             Err(e) => out.push(Err(OpError::Failed(e.to_string()))),
         }
@@ -60,7 +71,7 @@ fn attempt(
     retention: u64,
     batch: &[Write],
 ) -> Result<Vec<Result<Committed, OpError>>, postgres::Error> {
-    let Conn { client, statements } = conn;
+    let Conn { client, statements, .. } = conn;
     let mut tx = Tx::new(client.transaction()?, statements);
     prepare(&mut tx, batch)?;
     let mut out = Vec::with_capacity(batch.len());
@@ -77,8 +88,15 @@ fn attempt(
         out.push(result);
     }
     flush(&mut tx, retention)?;
-    tx.tx.commit()?;
-    Ok(out)
+    match tx.tx.commit() {
+        Ok(()) => Ok(out),
+        // A commit whose answer was lost may have happened: it is not made again
+        // (its clients learn which from the board, or send it again under its key).
+        Err(e) => Ok(out
+            .into_iter()
+            .map(|_| Err(OpError::Failed(format!("the commit's answer was lost: {e}"))))
+            .collect()),
+    }
 }
 
 /// What the batch names: projects, cards, columns, and how many cards and columns

@@ -59,17 +59,22 @@ impl PgStore {
     async fn on<T: Send + 'static>(
         &self,
         writer: bool,
-        f: impl FnOnce(&mut Conn) -> Result<T> + Send + 'static,
+        f: impl Fn(&mut Conn) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let pool = Arc::clone(&self.pool);
         tokio::task::spawn_blocking(move || {
             let mut lent = if writer { pool.writer() } else { pool.reader() };
-            let result = f(lent.get()?);
-            if let Err(StoreError::Postgres(e)) = &result
-                && (e.is_closed() || e.as_db_error().is_none())
+            let mut result = f(lent.get()?);
+            if matches!(&result, Err(StoreError::Postgres(_)))
+                && lent.get().is_ok_and(|c| c.client.is_closed())
             {
-                // Not an answer of the database: the connection may be gone.
+                // The connection is gone (the database restarted): the next use
+                // opens another. A read is asked again on it at once; a batch of
+                // changes is not, since its commit may have happened.
                 lent.discard();
+                if !writer {
+                    result = f(lent.get()?);
+                }
             }
             result
         })
@@ -79,14 +84,14 @@ impl PgStore {
 
     async fn read<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Conn) -> Result<T> + Send + 'static,
+        f: impl Fn(&mut Conn) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         self.on(false, f).await
     }
 
     async fn write<T: Send + 'static>(
         &self,
-        f: impl FnOnce(&mut Conn) -> Result<T> + Send + 'static,
+        f: impl Fn(&mut Conn) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         self.on(true, f).await
     }
@@ -193,7 +198,7 @@ impl Store for PgStore {
 
     async fn apply(&self, batch: Vec<Write>) -> Result<Vec<Result<Committed, OpError>>> {
         let retention = self.retention;
-        self.write(move |c| Ok(board::apply(c, retention, batch)?)).await
+        self.write(move |c| Ok(board::apply(c, retention, &batch)?)).await
     }
 
     async fn board(&self, project_id: i64, user_id: i64) -> Result<Board> {

@@ -49,11 +49,21 @@ impl Statements {
 pub struct Conn {
     pub client: Client,
     pub statements: Statements,
+    config: Config,
 }
 
 impl Conn {
     fn open(config: &Config) -> Result<Conn> {
-        Ok(Conn { client: config.connect(NoTls)?, statements: Statements::default() })
+        Ok(Conn { client: config.connect(NoTls)?, statements: Statements::default(), config: config.clone() })
+    }
+
+    /// A new connection in place of this one (the database dropped it). The old
+    /// client is closed in a thread of its own, as in [`Pool::close`].
+    pub fn reopen(&mut self) -> Result<()> {
+        let fresh = Conn::open(&self.config)?;
+        let old = std::mem::replace(self, fresh);
+        let _ = std::thread::Builder::new().name("kanban-close".into()).spawn(move || drop(old));
+        Ok(())
     }
 }
 

@@ -281,6 +281,37 @@ async fn a_site_moved_from_sqlite_keeps_its_boards_tokens_and_history() {
     );
 }
 
+/// The database drops the server's connections (a restart, a failover, an admin
+/// ending them): no request fails for it, and no revision is lost or repeated.
+async fn a_lost_database_connection_costs_no_request() {
+    let server = crate::util::TestServer::start().await;
+    let token = server.user("ann").await;
+    let pid = server.project("P", &["ann:owner"]).await;
+    let path = format!("/api/projects/{pid}/tasks");
+    let write = |title: &'static str| server.rest("POST", &path, &token, Some(json!({"title": title})));
+    assert_eq!(write("before").await.0, 201);
+    assert_eq!(server.get(&format!("/api/projects/{pid}/board"), Some(&token)).await.0, 200);
+    let name = server.schema.as_ref().unwrap().name.clone();
+    let ended: i64 = std::thread::spawn(move || {
+        let mut client =
+            ::postgres::Client::connect(&crate::util::stores::postgres_url(), ::postgres::NoTls).unwrap();
+        let sql = "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = $1";
+        client.query_one(sql, &[&name]).unwrap().get(0)
+    })
+    .join()
+    .unwrap();
+    assert!(ended >= 2, "the writer's and a reader's connections ended ({ended})");
+    assert_eq!(write("after").await.0, 201, "a change right after");
+    let (status, board) = server.get(&format!("/api/projects/{pid}/board"), Some(&token)).await;
+    assert_eq!(status, 200, "a read right after: {board}");
+    assert_eq!(board["rev"], 2);
+    assert_eq!(write("and after").await.0, 201);
+    let (_, events) = server.get(&format!("/api/projects/{pid}/events?after=0"), Some(&token)).await;
+    let revs: Vec<u64> =
+        events["events"].as_array().unwrap().iter().map(|e| e["data"]["rev"].as_u64().unwrap()).collect();
+    assert_eq!(revs, [1, 2, 3]);
+}
+
 /// The WebSocket URL of a server process, with the app key it gives.
 async fn ws_url(server: &ServerProcess) -> String {
     let config: Value =
@@ -326,4 +357,5 @@ on_postgres!(
     processes_starting_together_on_an_empty_database_migrate_it_once,
     access_taken_away_reaches_connections_on_every_process,
     a_site_moved_from_sqlite_keeps_its_boards_tokens_and_history,
+    a_lost_database_connection_costs_no_request,
 );

@@ -103,7 +103,8 @@ impl Schema {
         run_sql(&sql).expect("create a schema for the test");
         let base = postgres_url();
         let sep = if base.contains('?') { '&' } else { '?' };
-        let url = format!("{base}{sep}options=-csearch_path%3D{name}");
+        // Named after the schema, so that a test can find its server's connections.
+        let url = format!("{base}{sep}options=-csearch_path%3D{name}&application_name={name}");
         Schema { name, database: Database::Postgres(url) }
     }
 }

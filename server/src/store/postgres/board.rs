@@ -40,7 +40,7 @@ pub fn apply(
     batch: &[Write],
 ) -> Result<Vec<Result<Committed, OpError>>, postgres::Error> {
     let first = match attempt(conn, retention, batch) {
-        Err(e) if e.is_closed() || conn.client.is_closed() => {
+        Err(e) if super::pool::lost(&e) => {
             // The connection was gone before the batch could commit (a database
             // restart): nothing of it was made, so it goes again on a new one.
             // (`attempt` answers an error at the commit itself as done, below.)

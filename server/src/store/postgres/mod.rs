@@ -61,13 +61,11 @@ impl PgStore {
         writer: bool,
         f: impl Fn(&mut Conn) -> Result<T> + Send + 'static,
     ) -> Result<T> {
-        let pool = Arc::clone(&self.pool);
+        let connections = Arc::clone(&self.pool);
         tokio::task::spawn_blocking(move || {
-            let mut lent = if writer { pool.writer() } else { pool.reader() };
+            let mut lent = if writer { connections.writer() } else { connections.reader() };
             let mut result = f(lent.get()?);
-            if matches!(&result, Err(StoreError::Postgres(_)))
-                && lent.get().is_ok_and(|c| c.client.is_closed())
-            {
+            if matches!(&result, Err(StoreError::Postgres(e)) if pool::lost(e)) {
                 // The connection is gone (the database restarted): the next use
                 // opens another. A read is asked again on it at once; a batch of
                 // changes is not, since its commit may have happened.

@@ -115,7 +115,9 @@ impl Pool {
     pub fn open(url: &str) -> Result<Pool> {
         let mut config: Config =
             url.parse().map_err(|e| StoreError::Invalid(format!("the database URL: {e}")))?;
-        config.application_name("kanban-server");
+        if config.get_application_name().is_none() {
+            config.application_name("kanban-server");
+        }
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(Duration::from_secs(10));
         }
@@ -212,6 +214,17 @@ fn listen_once(config: &Config, notify: &Notify, closed: &AtomicBool) -> Result<
         }
     }
     Ok(())
+}
+
+/// Whether `e` says the connection is gone: closed, or ended by the server (its
+/// shutdown, a restart, an administrator), or broken: the statement may be asked
+/// again on another.
+pub fn lost(e: &postgres::Error) -> bool {
+    e.is_closed()
+        || e.code().is_some_and(|c| {
+            let code = c.code();
+            code.starts_with("57P") || code.starts_with("08")
+        })
 }
 
 /// A poisoned lock held a connection through a panic: its transaction (if any)

@@ -73,7 +73,7 @@ fn fan_out(c: &mut Criterion) {
                 socket_id: Arc::from(format!("{i}.1")),
                 outbox: outbox.clone(),
             };
-            adapter.subscribe("private-bench", sub, None).unwrap();
+            adapter.subscribe("private-bench", sub, None, None).unwrap();
             queues.push(outbox);
         }
         // Drain the success frames so that the queues start empty.

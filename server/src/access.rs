@@ -102,9 +102,9 @@ pub struct StoreGate(pub Arc<dyn Store>);
 
 #[async_trait]
 impl Gate for StoreGate {
-    async fn admits(&self, project_id: i64, grant: Grant) -> Result<bool, String> {
-        match self.0.token_role(grant.token_id, grant.user_id, project_id).await {
-            Ok(role) => Ok(role.is_some()),
+    async fn admits(&self, project_id: i64, grant: Grant) -> Result<Option<u64>, String> {
+        match self.0.token_access(grant.token_id, grant.user_id, project_id).await {
+            Ok(access) => Ok(access.map(|(_, rev)| rev)),
             Err(e) => Err(e.to_string()),
         }
     }

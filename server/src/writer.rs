@@ -6,7 +6,6 @@
 
 use std::sync::Arc;
 
-use kanban_protocol::channel;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::board::{Committed, OpError, Write};
@@ -59,7 +58,7 @@ async fn run(store: Arc<dyn Store>, hub: Hub, mut rx: mpsc::Receiver<Request>) {
                     if let Ok(c) = &result
                         && !c.replayed
                     {
-                        hub.publish(&channel::private_channel(c.project_id), c.event, &c.data, None);
+                        hub.publish_board(c.project_id, c.rev, c.event, &c.data);
                     }
                     let _ = reply.send(result);
                 }

@@ -39,12 +39,14 @@ pub trait Adapter: Send + Sync + 'static {
     /// Adds `sub` to `channel` (as `member` on presence channels) and queues, in
     /// order: `subscription_succeeded` to `sub`, then `member_added` to the others
     /// when this is the user's first connection. Subscribing again only repeats the
-    /// success.
+    /// success. `at_rev`: for a board channel, the project's revision when access
+    /// was checked (the subscriber's events are those after it).
     fn subscribe(
         &self,
         channel: &str,
         sub: Subscriber,
         member: Option<PresenceMember>,
+        at_rev: Option<u64>,
     ) -> Result<(), SubscribeError>;
 
     /// Removes connection `conn_id` from `channel`, queueing `member_removed` to the
@@ -55,6 +57,14 @@ pub trait Adapter: Send + Sync + 'static {
     /// Queues `frame` to every subscriber of `channel` but the socket `except`.
     /// Returns how many it was queued to.
     fn publish(&self, channel: &str, frame: Frame, except: Option<&str>) -> usize;
+
+    /// Publishes a committed board change's event, revision `rev` of `project_id`,
+    /// on its board channel. In one process the writer publishes in revision order
+    /// already; an adapter of several nodes puts every node's events in order.
+    fn publish_board(&self, project_id: i64, rev: u64, channel: &str, frame: Frame) -> usize {
+        let _ = (project_id, rev);
+        self.publish(channel, frame, None)
+    }
 
     /// Asks every connection subscribed to `channel` to end, for `why`. Returns how
     /// many were asked.

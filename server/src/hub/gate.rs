@@ -17,7 +17,9 @@ use kanban_protocol::sign::Grant;
 /// Whether a grant still admits its holder to a project's channels.
 #[async_trait]
 pub trait Gate: Send + Sync + 'static {
-    /// `Ok(true)` when the grant's token is still live and its user is still a
-    /// member of `project_id`; `Err` when that cannot be known now.
-    async fn admits(&self, project_id: i64, grant: Grant) -> Result<bool, String>;
+    /// `Ok(Some(rev))` when the grant's token is still live and its user is still a
+    /// member of `project_id`, with the project's revision at that moment (events
+    /// after it are the subscriber's); `Ok(None)` when not; `Err` when that cannot
+    /// be known now.
+    async fn admits(&self, project_id: i64, grant: Grant) -> Result<Option<u64>, String>;
 }

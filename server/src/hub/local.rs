@@ -86,6 +86,7 @@ impl Adapter for LocalAdapter {
         channel: &str,
         sub: Subscriber,
         member: Option<PresenceMember>,
+        _at_rev: Option<u64>,
     ) -> Result<(), SubscribeError> {
         let presence = ChannelKind::of(channel) == ChannelKind::Presence;
         let mut shard = self.write(channel);

@@ -135,6 +135,15 @@ impl Hub {
         self.shared.adapter.publish(channel, frame, except)
     }
 
+    /// Publishes a committed board change's event (revision `rev` of the project),
+    /// encoded once, on the project's board channel.
+    pub fn publish_board(&self, project_id: i64, rev: u64, event: &str, data: &str) -> usize {
+        let channel = channel::private_channel(project_id);
+        let frame = Frame::from(kanban_protocol::pusher::encode_event(event, Some(&channel), data));
+        Metrics::add(&self.metrics().events_published, 1);
+        self.shared.adapter.publish_board(project_id, rev, &channel, frame)
+    }
+
     fn gate(&self) -> Option<&dyn Gate> {
         self.shared.gate.as_deref()
     }

@@ -51,8 +51,10 @@ impl Connection {
         }
         let kind = ChannelKind::of(name);
         let channel_data = if kind == ChannelKind::Presence { data.channel_data.as_deref() } else { None };
-        // The access epoch when a board channel's access was checked, if it was.
+        // The access epoch when a board channel's access was checked, if it was,
+        // and the project's revision then.
         let mut checked_at = None;
+        let mut at_rev = None;
         if kind.needs_auth() {
             let auth = data.auth.as_deref().ok_or(Refusal::NoAuth)?;
             if kind == ChannelKind::Presence && channel_data.is_none() {
@@ -72,8 +74,8 @@ impl Connection {
                     .ok_or(Refusal::NotGranted)?;
                     let epoch = self.hub.access_epoch();
                     match timeout(GATE_TIMEOUT, gate.admits(project_id, grant)).await {
-                        Ok(Ok(true)) => {}
-                        Ok(Ok(false)) => return Err(Refusal::AccessTakenAway),
+                        Ok(Ok(Some(rev))) => at_rev = Some(rev),
+                        Ok(Ok(None)) => return Err(Refusal::AccessTakenAway),
                         Ok(Err(e)) => {
                             tracing::warn!(error = %e, "cannot check a subscription's access");
                             return Err(Refusal::CannotCheck);
@@ -117,7 +119,7 @@ impl Connection {
                 self.channels.remove(name);
             }
         }
-        self.hub.adapter().subscribe(name, sub, member)?;
+        self.hub.adapter().subscribe(name, sub, member, at_rev)?;
         self.channels.insert(name.to_string(), user_id);
         if checked_at.is_some_and(|epoch| epoch != self.hub.access_epoch()) {
             // Access changed while this one was being checked, and the change's

@@ -78,8 +78,9 @@ pub trait Store: Send + Sync + 'static {
     /// The user a bearer token belongs to, if any, with the token's id.
     async fn user_by_token(&self, token: &str) -> Result<Option<TokenHolder>>;
     /// The role on `project_id` of `user_id` while token `token_id` is live and
-    /// its own; `None` otherwise (token revoked, user removed, not a member).
-    async fn token_role(&self, token_id: i64, user_id: i64, project_id: i64) -> Result<Option<Role>>;
+    /// its own, with the project's revision at that moment; `None` otherwise (token
+    /// revoked, user removed, not a member).
+    async fn token_access(&self, token_id: i64, user_id: i64, project_id: i64) -> Result<Option<(Role, u64)>>;
 
     /// Creates a project with the default columns and the given members.
     async fn add_project(&self, name: &str, members: &[(i64, Role)]) -> Result<i64>;

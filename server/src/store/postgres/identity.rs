@@ -92,12 +92,19 @@ pub fn user_by_token(conn: &mut Conn, token: &str) -> Result<Option<TokenHolder>
     }))
 }
 
-pub fn token_role(conn: &mut Conn, token_id: i64, user_id: i64, project_id: i64) -> Result<Option<Role>> {
-    let sql = "SELECT members.role FROM tokens JOIN members ON members.user_id = tokens.user_id \
+pub fn token_access(
+    conn: &mut Conn,
+    token_id: i64,
+    user_id: i64,
+    project_id: i64,
+) -> Result<Option<(Role, u64)>> {
+    let sql = "SELECT members.role, projects.rev FROM tokens \
+               JOIN members ON members.user_id = tokens.user_id \
+               JOIN projects ON projects.id = members.project_id \
                WHERE tokens.id = $1 AND tokens.user_id = $2 AND members.project_id = $3";
     let statement = conn.statements.get(&mut conn.client, sql)?;
     let row = conn.client.query_opt(&statement, &[&token_id, &user_id, &project_id])?;
-    Ok(row.and_then(|r| r.get::<_, &str>(0).parse().ok()))
+    Ok(row.and_then(|r| Some((r.get::<_, &str>(0).parse().ok()?, r.get::<_, i64>(1) as u64))))
 }
 
 pub fn role_of(conn: &mut Conn, project_id: i64, user_id: i64) -> Result<Option<Role>> {

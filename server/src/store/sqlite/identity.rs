@@ -99,20 +99,22 @@ pub fn user_by_token(conn: &mut Connection, token: &str) -> Result<Option<TokenH
     }))
 }
 
-pub fn token_role(
+pub fn token_access(
     conn: &mut Connection,
     token_id: i64,
     user_id: i64,
     project_id: i64,
-) -> Result<Option<Role>> {
-    let role: Option<String> = conn
+) -> Result<Option<(Role, u64)>> {
+    let found: Option<(String, i64)> = conn
         .prepare_cached(
-            "SELECT members.role FROM tokens JOIN members ON members.user_id = tokens.user_id \
+            "SELECT members.role, projects.rev FROM tokens \
+             JOIN members ON members.user_id = tokens.user_id \
+             JOIN projects ON projects.id = members.project_id \
              WHERE tokens.id = ? AND tokens.user_id = ? AND members.project_id = ?",
         )?
-        .query_row((token_id, user_id, project_id), |r| r.get(0))
+        .query_row((token_id, user_id, project_id), |r| Ok((r.get(0)?, r.get(1)?)))
         .optional()?;
-    Ok(role.and_then(|r| r.parse().ok()))
+    Ok(found.and_then(|(role, rev)| Some((role.parse().ok()?, rev as u64))))
 }
 
 pub fn add_project(conn: &mut Connection, name: &str, members: &[(i64, Role)]) -> Result<i64> {

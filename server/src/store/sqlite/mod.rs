@@ -111,8 +111,8 @@ impl Store for SqliteStore {
         self.read(move |c| identity::user_by_token(c, &token)).await
     }
 
-    async fn token_role(&self, token_id: i64, user_id: i64, project_id: i64) -> Result<Option<Role>> {
-        self.read(move |c| identity::token_role(c, token_id, user_id, project_id)).await
+    async fn token_access(&self, token_id: i64, user_id: i64, project_id: i64) -> Result<Option<(Role, u64)>> {
+        self.read(move |c| identity::token_access(c, token_id, user_id, project_id)).await
     }
 
     async fn add_project(&self, name: &str, members: &[(i64, Role)]) -> Result<i64> {

@@ -2,6 +2,10 @@
 //! frames. Publishes take a shard's read lock, so publishes to any channels run in
 //! parallel; subscribe and unsubscribe take its write lock briefly. No lock here is
 //! ever held across an `.await` (nothing here awaits).
+//!
+//! In a cluster it holds this node's subscribers, and asks [`Elsewhere`] who is
+//! present on the other nodes: a member is added (and removed) once for the whole
+//! cluster, snapshots list everyone, and the member limit counts everyone.
 
 use std::collections::HashMap;
 use std::collections::hash_map::{DefaultHasher, Entry};
@@ -42,25 +46,158 @@ impl Channel {
         }
     }
 
-    fn presence_snapshot(&self, channel: &str) -> String {
-        let members =
-            self.members.iter().map(|(id, m)| pusher::Member { user_id: id, user_info: m.info.as_deref() });
-        pusher::presence_succeeded(channel, members)
-    }
 }
 
 type Shard = RwLock<HashMap<Box<str>, Channel>>;
+
+/// Who is present on presence channels on other nodes of a cluster.
+pub trait Elsewhere: Send + Sync {
+    /// Whether `user` is present on `channel` on another node.
+    fn has(&self, channel: &str, user: &str) -> bool;
+    /// The members of `channel` on other nodes, with their `user_info` as JSON.
+    fn members(&self, channel: &str) -> Vec<(Arc<str>, Option<Box<RawValue>>)>;
+}
+
+/// A user who came to a presence channel here for the first time, or left it
+/// here for the last time (what other nodes are told).
+pub type Here = (Arc<str>, Option<Box<RawValue>>);
 
 /// Channel state of this process. See the module documentation.
 pub struct LocalAdapter {
     shards: Box<[Shard]>,
     max_presence_members: usize,
+    elsewhere: Option<Arc<dyn Elsewhere>>,
 }
 
 impl LocalAdapter {
     /// An empty hub state allowing `max_presence_members` users per presence channel.
     pub fn new(max_presence_members: usize) -> Self {
-        Self { shards: (0..SHARDS).map(|_| RwLock::default()).collect(), max_presence_members }
+        Self { shards: (0..SHARDS).map(|_| RwLock::default()).collect(), max_presence_members, elsewhere: None }
+    }
+
+    /// This node's part of a cluster's channel state: presence counts `elsewhere`.
+    pub fn in_cluster(max_presence_members: usize, elsewhere: Arc<dyn Elsewhere>) -> Self {
+        Self { elsewhere: Some(elsewhere), ..Self::new(max_presence_members) }
+    }
+
+    fn elsewhere_has(&self, channel: &str, user: &str) -> bool {
+        self.elsewhere.as_ref().is_some_and(|e| e.has(channel, user))
+    }
+
+    /// The presence members on other nodes that are not here.
+    fn only_elsewhere(&self, channel: &str, ch: &Channel) -> Vec<(Arc<str>, Option<Box<RawValue>>)> {
+        let Some(elsewhere) = &self.elsewhere else { return Vec::new() };
+        let mut others = elsewhere.members(channel);
+        others.retain(|(id, _)| !ch.members.contains_key(id));
+        others
+    }
+
+    fn snapshot(&self, channel: &str, ch: &Channel) -> String {
+        let others = self.only_elsewhere(channel, ch);
+        let here = ch.members.iter().map(|(id, m)| pusher::Member { user_id: id, user_info: m.info.as_deref() });
+        let there = others.iter().map(|(id, info)| pusher::Member { user_id: id, user_info: info.as_deref() });
+        let all: Vec<pusher::Member<'_>> = here.chain(there).collect();
+        pusher::presence_succeeded(channel, all.into_iter())
+    }
+
+    /// Queues `frame` to every subscriber of `channel` (presence news from another
+    /// node).
+    pub fn broadcast(&self, channel: &str, frame: &Frame) {
+        if let Some(ch) = self.read(channel).get(channel) {
+            ch.broadcast(frame);
+        }
+    }
+
+    /// Whether `user` is present on `channel` here.
+    pub fn has_member(&self, channel: &str, user: &str) -> bool {
+        self.read(channel).get(channel).is_some_and(|ch| ch.members.contains_key(user))
+    }
+
+    /// This node's presence members and subscription counts, channel by channel.
+    pub fn state(&self) -> Vec<(String, usize, Vec<Here>)> {
+        let mut out = Vec::new();
+        for shard in self.shards.iter() {
+            let shard = shard.read().unwrap_or_else(|e| e.into_inner());
+            for (name, ch) in shard.iter() {
+                let members = ch.members.iter().map(|(id, m)| (id.clone(), m.info.clone())).collect();
+                out.push((name.to_string(), ch.subscribers.len(), members));
+            }
+        }
+        out
+    }
+
+    /// Subscribes as [`Adapter::subscribe`] does; answers the member when this is
+    /// their first connection to the channel here.
+    pub fn subscribe_here(
+        &self,
+        channel: &str,
+        sub: Subscriber,
+        member: Option<PresenceMember>,
+    ) -> Result<Option<Here>, SubscribeError> {
+        let presence = ChannelKind::of(channel) == ChannelKind::Presence;
+        let mut shard = self.write(channel);
+        let ch = shard.entry(channel.into()).or_default();
+        let conn_id = sub.conn_id;
+        if ch.subscribers.contains_key(&conn_id) {
+            let again =
+                if presence { self.snapshot(channel, ch) } else { pusher::subscription_succeeded(channel) };
+            sub.outbox.push(Frame::from(again));
+            return Ok(None);
+        }
+        let Some(member) = member.filter(|_| presence) else {
+            sub.outbox.push(Frame::from(pusher::subscription_succeeded(channel)));
+            ch.subscribers.insert(conn_id, (sub, None));
+            return Ok(None);
+        };
+        let user_id: Arc<str> = member.user_id.into();
+        let first = !ch.members.contains_key(&user_id);
+        let there = first && self.elsewhere_has(channel, &user_id);
+        if first && !there && ch.members.len() + self.only_elsewhere(channel, ch).len() >= self.max_presence_members
+        {
+            if ch.subscribers.is_empty() {
+                shard.remove(channel);
+            }
+            return Err(SubscribeError::PresenceFull { max: self.max_presence_members });
+        }
+        let entry =
+            ch.members.entry(user_id.clone()).or_insert(Member { info: member.user_info, connections: 0 });
+        entry.connections += 1;
+        sub.outbox.push(Frame::from(self.snapshot(channel, ch)));
+        let info = ch.members.get(&user_id).and_then(|m| m.info.clone());
+        // Present on another node already: the others here have it from there.
+        if first && !there {
+            let added = pusher::Member { user_id: &user_id, user_info: info.as_deref() };
+            let frame = Frame::from(pusher::member_added(channel, &added));
+            ch.broadcast(&frame);
+        }
+        ch.subscribers.insert(conn_id, (sub, Some(user_id.clone())));
+        Ok(first.then_some((user_id, info)))
+    }
+
+    /// Unsubscribes as [`Adapter::unsubscribe`] does; answers `None` when it was not
+    /// subscribed, else the user whose last connection here it was, if so.
+    pub fn unsubscribe_here(&self, channel: &str, conn_id: u64) -> Option<Option<Arc<str>>> {
+        let mut shard = self.write(channel);
+        let ch = shard.get_mut(channel)?;
+        let (_, user_id) = ch.subscribers.remove(&conn_id)?;
+        let mut left = None;
+        if let Some(user_id) = user_id
+            && let Entry::Occupied(mut m) = ch.members.entry(user_id)
+        {
+            m.get_mut().connections -= 1;
+            if m.get().connections == 0 {
+                let (user_id, _) = m.remove_entry();
+                if !self.elsewhere_has(channel, &user_id) {
+                    let frame = Frame::from(pusher::member_removed(channel, &user_id));
+                    ch.broadcast(&frame);
+                }
+                left = Some(user_id);
+            }
+        }
+        if ch.subscribers.is_empty() {
+            shard.remove(channel);
+        }
+        Some(left)
     }
 
     fn shard(&self, channel: &str) -> &Shard {
@@ -88,68 +225,11 @@ impl Adapter for LocalAdapter {
         member: Option<PresenceMember>,
         _at_rev: Option<u64>,
     ) -> Result<(), SubscribeError> {
-        let presence = ChannelKind::of(channel) == ChannelKind::Presence;
-        let mut shard = self.write(channel);
-        let ch = shard.entry(channel.into()).or_default();
-        let conn_id = sub.conn_id;
-        if ch.subscribers.contains_key(&conn_id) {
-            let again = if presence {
-                ch.presence_snapshot(channel)
-            } else {
-                pusher::subscription_succeeded(channel)
-            };
-            sub.outbox.push(Frame::from(again));
-            return Ok(());
-        }
-        let Some(member) = member.filter(|_| presence) else {
-            sub.outbox.push(Frame::from(pusher::subscription_succeeded(channel)));
-            ch.subscribers.insert(conn_id, (sub, None));
-            return Ok(());
-        };
-        let user_id: Arc<str> = member.user_id.into();
-        let first = !ch.members.contains_key(&user_id);
-        if first && ch.members.len() >= self.max_presence_members {
-            if ch.subscribers.is_empty() {
-                shard.remove(channel);
-            }
-            return Err(SubscribeError::PresenceFull { max: self.max_presence_members });
-        }
-        let entry =
-            ch.members.entry(user_id.clone()).or_insert(Member { info: member.user_info, connections: 0 });
-        entry.connections += 1;
-        sub.outbox.push(Frame::from(ch.presence_snapshot(channel)));
-        if first {
-            let info = ch.members.get(&user_id).and_then(|m| m.info.as_deref());
-            let added = pusher::Member { user_id: &user_id, user_info: info };
-            let frame = Frame::from(pusher::member_added(channel, &added));
-            ch.broadcast(&frame);
-        }
-        ch.subscribers.insert(conn_id, (sub, Some(user_id)));
-        Ok(())
+        self.subscribe_here(channel, sub, member).map(drop)
     }
 
     fn unsubscribe(&self, channel: &str, conn_id: u64) -> bool {
-        let mut shard = self.write(channel);
-        let Some(ch) = shard.get_mut(channel) else {
-            return false;
-        };
-        let Some((_, user_id)) = ch.subscribers.remove(&conn_id) else {
-            return false;
-        };
-        if let Some(user_id) = user_id
-            && let Entry::Occupied(mut m) = ch.members.entry(user_id)
-        {
-            m.get_mut().connections -= 1;
-            if m.get().connections == 0 {
-                let (user_id, _) = m.remove_entry();
-                let frame = Frame::from(pusher::member_removed(channel, &user_id));
-                ch.broadcast(&frame);
-            }
-        }
-        if ch.subscribers.is_empty() {
-            shard.remove(channel);
-        }
-        true
+        self.unsubscribe_here(channel, conn_id).is_some()
     }
 
     fn publish(&self, channel: &str, frame: Frame, except: Option<&str>) -> usize {

@@ -81,7 +81,8 @@ async fn tell_members(store: &dyn Store, hub: &Hub, project_id: i64) {
     match store.members(project_id).await {
         Ok(members) => {
             let data = serde_json::to_string(&MembersChanged { members }).expect("members serialize");
-            hub.publish(&channel::private_channel(project_id), events::MEMBERS_CHANGED, &data, None);
+            // Every node's watcher tells its own connections.
+            hub.publish_here(&channel::private_channel(project_id), events::MEMBERS_CHANGED, &data);
         }
         Err(e) => tracing::warn!(error = %e, project_id, "cannot read the members to tell the boards"),
     }

@@ -11,6 +11,7 @@ pub mod access;
 pub mod admin;
 pub mod api;
 pub mod board;
+pub mod cluster;
 pub mod config;
 pub mod data_dir;
 pub mod hub;
@@ -103,6 +104,10 @@ pub enum OpenError {
     Protect { path: PathBuf, source: std::io::Error },
     #[error("the database: {0}")]
     Store(#[from] StoreError),
+    #[error("--broker joins nodes that share a PostgreSQL database: give --database postgres://... too")]
+    BrokerNeedsPostgres,
+    #[error(transparent)]
+    Broker(#[from] cluster::link::LinkError),
     /// A `--database` that is not a PostgreSQL URL (only its host part is said: the
     /// rest may hold a password).
     #[error("--database takes a postgres:// URL (…@{0} is not one)")]
@@ -145,6 +150,8 @@ pub struct Server {
     state: api::AppState,
     /// Held from opening until serving ends (see [`data_dir`]).
     lock: Arc<std::sync::Mutex<Option<data_dir::DirLock>>>,
+    /// This node of a cluster, with a broker.
+    node: Option<Arc<cluster::ClusterAdapter>>,
 }
 
 impl Server {
@@ -161,6 +168,20 @@ impl Server {
         overrides: &AppOverrides,
         limits: Limits,
     ) -> Result<Self, OpenError> {
+        Self::open_node(db, None, overrides, limits).await
+    }
+
+    /// Like [`Server::open_database`], as a node of the cluster that shares the
+    /// `broker` (`redis://` or `nats://`) and the PostgreSQL database.
+    pub async fn open_node(
+        db: &Database,
+        broker: Option<&str>,
+        overrides: &AppOverrides,
+        limits: Limits,
+    ) -> Result<Self, OpenError> {
+        if broker.is_some() && !matches!(db, Database::Postgres(_)) {
+            return Err(OpenError::BrokerNeedsPostgres);
+        }
         let (store, lock): (Arc<dyn Store>, _) = match db {
             Database::Sqlite(dir) => {
                 let (store, lock) = Self::open_data_dir(dir, &limits).await?;
@@ -171,12 +192,21 @@ impl Server {
             }
         };
         let app = resolve_app(store.as_ref(), overrides).await?;
-        let adapter = Arc::new(hub::LocalAdapter::new(limits.max_presence_members));
+        let (adapter, node): (Arc<dyn hub::Adapter>, _) = match broker {
+            Some(url) => {
+                // The site's nodes share a subject: one app, one cluster.
+                let link = cluster::link::open(url, &format!("kanban.{}", app.id))?;
+                let node = cluster::ClusterAdapter::new(limits.max_presence_members, link.out, link.up);
+                tokio::spawn(node.clone().run(link.inbound, store.clone()));
+                (node.clone(), Some(node))
+            }
+            None => (Arc::new(hub::LocalAdapter::new(limits.max_presence_members)), None),
+        };
         let gate = Arc::new(access::StoreGate(store.clone()));
         let hub = Hub::with_adapter(app, limits, Arc::new(Metrics::default()), adapter, Some(gate));
         let writer = writer::Writer::spawn(store.clone(), hub.clone());
         let lock = Arc::new(std::sync::Mutex::new(lock));
-        Ok(Self { state: api::AppState { store, hub, writer }, lock })
+        Ok(Self { state: api::AppState { store, hub, writer }, lock, node })
     }
 
     async fn open_data_dir(
@@ -251,6 +281,7 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let hub = self.state.hub.clone();
+        let node = self.node.clone();
         let watcher = access::watch(self.state.store.clone(), hub.clone(), access::CHECK_EVERY);
         let purger = purge_trash(self.state.store.clone(), hub.limits().trash_days);
         let header_timeout = hub.limits().header_timeout;
@@ -263,6 +294,9 @@ impl Server {
         .await;
         watcher.abort();
         purger.abort();
+        if let Some(node) = &node {
+            node.leave();
+        }
         // Upgraded sockets are not tracked by the HTTP server: wait for them here.
         let _ = tokio::time::timeout(Duration::from_secs(10), hub.closed()).await;
         Ok(())

@@ -28,6 +28,10 @@ struct Cli {
     /// directory].
     #[arg(long, env = "KANBAN_DATABASE_URL", global = true, hide_env_values = true)]
     database: Option<String>,
+    /// The broker that joins this node to the others sharing the database, as
+    /// redis://HOST:PORT or nats://HOST:PORT [default: this process alone].
+    #[arg(long, env = "KANBAN_BROKER_URL", hide_env_values = true)]
+    broker: Option<String>,
     #[command(flatten)]
     app: AppArgs,
     /// A PEM certificate chain: serve HTTPS and WSS (with --tls-key).
@@ -196,7 +200,8 @@ async fn main() -> anyhow::Result<()> {
             (Some(cert), Some(key)) => Some(kanban_server::tls::load(cert, key)?),
             _ => None,
         };
-        return serve(cli.listen, &database, &overrides, cli.limits.limits(), tls).await;
+        return serve(cli.listen, &database, cli.broker.as_deref(), &overrides, cli.limits.limits(), tls)
+            .await;
     };
     if let Command::Migrate { from } = &command {
         let Database::Postgres(url) = &database else {
@@ -247,6 +252,7 @@ async fn main() -> anyhow::Result<()> {
 async fn serve(
     listen: SocketAddr,
     database: &Database,
+    broker: Option<&str>,
     overrides: &AppOverrides,
     limits: Limits,
     tls: Option<std::sync::Arc<rustls::ServerConfig>>,
@@ -255,7 +261,7 @@ async fn serve(
         Ok(n) => tracing::debug!(open_files = n, "open file limit"),
         Err(e) => tracing::warn!(error = %e, "cannot raise the open file limit"),
     }
-    let server = Server::open_database(database, overrides, limits).await?;
+    let server = Server::open_node(database, broker, overrides, limits).await?;
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;

@@ -12,7 +12,7 @@ use kanban_protocol::model::{Board, EventData};
 use serde_json::{Value, json};
 
 use crate::util::stores::{Backend, Site, run_on};
-use crate::util::{Closed, ServerProcess, WAIT, Ws};
+use crate::util::{Closed, ServerProcess, Ws};
 
 async fn get(http: &reqwest::Client, url: &str, token: &str) -> (u16, Value) {
     let res = http.get(url).bearer_auth(token).send().await.unwrap();
@@ -161,10 +161,10 @@ async fn access_taken_away_reaches_connections_on_every_process() {
     let servers: Vec<ServerProcess> = (0..2).map(|_| site.start(&[])).collect();
     let channel = format!("private-project-{pid}");
     // ann on the first process, bob on the second.
-    let mut on_first = Ws::connect(&ws_url(&servers[0]).await).await;
-    join(&mut on_first, &servers[0], &ann, &channel).await;
-    let mut on_second = Ws::connect(&ws_url(&servers[1]).await).await;
-    join(&mut on_second, &servers[1], &bob, &channel).await;
+    let mut on_first = Ws::connect(&servers[0].ws_url().await).await;
+    on_first.join_at(&servers[0].url, &ann, &channel).await;
+    let mut on_second = Ws::connect(&servers[1].ws_url().await).await;
+    on_second.join_at(&servers[1].url, &bob, &channel).await;
 
     // A grant through the admin command line reaches both as members-changed.
     site.admin(&["user", "add", "cy"]);
@@ -310,32 +310,6 @@ async fn a_lost_database_connection_costs_no_request() {
     let revs: Vec<u64> =
         events["events"].as_array().unwrap().iter().map(|e| e["data"]["rev"].as_u64().unwrap()).collect();
     assert_eq!(revs, [1, 2, 3]);
-}
-
-/// The WebSocket URL of a server process, with the app key it gives.
-async fn ws_url(server: &ServerProcess) -> String {
-    let config: Value =
-        reqwest::get(format!("{}/api/config", server.url)).await.unwrap().json().await.unwrap();
-    format!("{}/app/{}?protocol=7", server.url.replacen("http", "ws", 1), config["app_key"].as_str().unwrap())
-}
-
-/// Subscribes `ws` to a board channel with a signature from the process's auth
-/// endpoint.
-async fn join(ws: &mut Ws, server: &ServerProcess, token: &str, channel: &str) {
-    let http = reqwest::Client::new();
-    let auth: Value = http
-        .post(format!("{}/api/pusher/auth", server.url))
-        .bearer_auth(token)
-        .form(&[("socket_id", ws.socket_id.as_str()), ("channel_name", channel)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    ws.subscribe(channel, auth["auth"].as_str(), None).await;
-    let ok = tokio::time::timeout(WAIT, ws.recv_event("pusher_internal:subscription_succeeded")).await;
-    assert!(ok.is_ok(), "subscribed to {channel}");
 }
 
 /// The tests above, each on PostgreSQL only: they are what sharing one is for.

@@ -7,6 +7,7 @@ mod util;
 mod access;
 mod board;
 mod cli;
+mod cluster;
 mod faults;
 mod hostile;
 mod http_api;

@@ -56,6 +56,7 @@ pub fn router(state: AppState) -> Router {
         .route("/apps/{app_id}/channels/{name}", get(pusher_http::channel))
         .route("/apps/{app_id}/channels/{name}/users", get(pusher_http::users))
         .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(body_limit))

@@ -1,4 +1,5 @@
-//! `/healthz` and `/metrics` (Prometheus text).
+//! `/healthz` (the process answers), `/readyz` (it can do its work: the store
+//! answers, and in a cluster the broker does) and `/metrics` (Prometheus text).
 
 use axum::extract::State;
 use axum::http::header;
@@ -8,6 +9,17 @@ use super::AppState;
 
 pub async fn healthz() -> &'static str {
     "ok\n"
+}
+
+pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    use axum::http::StatusCode;
+    if !state.hub.adapter().ready() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "not ready: the broker does not answer\n");
+    }
+    match state.store.find_project("0").await {
+        Ok(_) | Err(crate::store::StoreError::NotFound(_)) => (StatusCode::OK, "ready\n"),
+        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "not ready: the database does not answer\n"),
+    }
 }
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {

@@ -66,6 +66,17 @@ pub trait Adapter: Send + Sync + 'static {
         self.publish(channel, frame, None)
     }
 
+    /// Queues `frame` to this node's subscribers of `channel` only: news that every
+    /// node makes for itself (the access watcher's, which each node runs).
+    fn publish_here(&self, channel: &str, frame: Frame) -> usize {
+        self.publish(channel, frame, None)
+    }
+
+    /// Whether the adapter can do its work now (a broker that answers).
+    fn ready(&self) -> bool {
+        true
+    }
+
     /// Asks every connection subscribed to `channel` to end, for `why`. Returns how
     /// many were asked.
     fn end_subscribers(&self, channel: &str, why: Ending) -> usize;

@@ -45,7 +45,6 @@ impl Channel {
             sub.outbox.push(frame.clone());
         }
     }
-
 }
 
 type Shard = RwLock<HashMap<Box<str>, Channel>>;
@@ -72,7 +71,11 @@ pub struct LocalAdapter {
 impl LocalAdapter {
     /// An empty hub state allowing `max_presence_members` users per presence channel.
     pub fn new(max_presence_members: usize) -> Self {
-        Self { shards: (0..SHARDS).map(|_| RwLock::default()).collect(), max_presence_members, elsewhere: None }
+        Self {
+            shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
+            max_presence_members,
+            elsewhere: None,
+        }
     }
 
     /// This node's part of a cluster's channel state: presence counts `elsewhere`.
@@ -94,8 +97,10 @@ impl LocalAdapter {
 
     fn snapshot(&self, channel: &str, ch: &Channel) -> String {
         let others = self.only_elsewhere(channel, ch);
-        let here = ch.members.iter().map(|(id, m)| pusher::Member { user_id: id, user_info: m.info.as_deref() });
-        let there = others.iter().map(|(id, info)| pusher::Member { user_id: id, user_info: info.as_deref() });
+        let here =
+            ch.members.iter().map(|(id, m)| pusher::Member { user_id: id, user_info: m.info.as_deref() });
+        let there =
+            others.iter().map(|(id, info)| pusher::Member { user_id: id, user_info: info.as_deref() });
         let all: Vec<pusher::Member<'_>> = here.chain(there).collect();
         pusher::presence_succeeded(channel, all.into_iter())
     }
@@ -152,7 +157,9 @@ impl LocalAdapter {
         let user_id: Arc<str> = member.user_id.into();
         let first = !ch.members.contains_key(&user_id);
         let there = first && self.elsewhere_has(channel, &user_id);
-        if first && !there && ch.members.len() + self.only_elsewhere(channel, ch).len() >= self.max_presence_members
+        if first
+            && !there
+            && ch.members.len() + self.only_elsewhere(channel, ch).len() >= self.max_presence_members
         {
             if ch.subscribers.is_empty() {
                 shard.remove(channel);

@@ -24,7 +24,7 @@ use tokio::sync::watch;
 
 pub use adapter::{Adapter, ChannelInfo, PresenceMember, SubscribeError};
 pub use gate::Gate;
-pub use local::LocalAdapter;
+pub use local::{Elsewhere, Here, LocalAdapter};
 pub use outbox::{Ending, Outbox};
 pub use refusal::Refusal;
 
@@ -133,6 +133,14 @@ impl Hub {
         let frame = Frame::from(kanban_protocol::pusher::encode_event(event, Some(channel), data));
         Metrics::add(&self.metrics().events_published, 1);
         self.shared.adapter.publish(channel, frame, except)
+    }
+
+    /// Publishes an event to this node's subscribers of `channel` only (news every
+    /// node makes for itself).
+    pub fn publish_here(&self, channel: &str, event: &str, data: &str) -> usize {
+        let frame = Frame::from(kanban_protocol::pusher::encode_event(event, Some(channel), data));
+        Metrics::add(&self.metrics().events_published, 1);
+        self.shared.adapter.publish_here(channel, frame)
     }
 
     /// Publishes a committed board change's event (revision `rev` of the project),

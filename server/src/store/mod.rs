@@ -80,7 +80,8 @@ pub trait Store: Send + Sync + 'static {
     /// The role on `project_id` of `user_id` while token `token_id` is live and
     /// its own, with the project's revision at that moment; `None` otherwise (token
     /// revoked, user removed, not a member).
-    async fn token_access(&self, token_id: i64, user_id: i64, project_id: i64) -> Result<Option<(Role, u64)>>;
+    async fn token_access(&self, token_id: i64, user_id: i64, project_id: i64)
+    -> Result<Option<(Role, u64)>>;
 
     /// Creates a project with the default columns and the given members.
     async fn add_project(&self, name: &str, members: &[(i64, Role)]) -> Result<i64>;
@@ -130,6 +131,10 @@ pub trait Store: Send + Sync + 'static {
     async fn members(&self, project_id: i64) -> Result<Vec<Member>>;
     /// The logged events after revision `after`, for a member.
     async fn events_after(&self, project_id: i64, user_id: i64, after: u64) -> Result<EventsAfter>;
+    /// The logged events of a project after revision `after`, oldest first, as
+    /// (name, data) (for a node that missed some); `None` when they are no longer
+    /// all kept.
+    async fn log_after(&self, project_id: i64, after: u64) -> Result<Option<Vec<(String, String)>>>;
 }
 
 /// Projects whose access changed, as [`Store::access_changes`] answers.

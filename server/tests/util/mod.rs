@@ -358,6 +358,29 @@ impl Ws {
         }
     }
 
+    /// Like [`Ws::join`], authorized by the server process at `url` (a node).
+    pub async fn join_at(&mut self, url: &str, token: &str, channel: &str) -> Value {
+        let res = reqwest::Client::new()
+            .post(format!("{url}/api/pusher/auth"))
+            .bearer_auth(token)
+            .form(&[("socket_id", self.socket_id.as_str()), ("channel_name", channel)])
+            .send()
+            .await
+            .expect("auth request");
+        assert_eq!(res.status(), 200, "auth for {channel}");
+        let auth: Value = res.json().await.expect("auth JSON");
+        self.subscribe(channel, auth["auth"].as_str(), auth["channel_data"].as_str()).await;
+        loop {
+            let f = self.recv().await;
+            match ServerMessage::decode(&f.to_string()) {
+                Ok(ServerMessage::SubscriptionSucceeded { channel: c, .. }) if c == channel => return f,
+                // News of others on channels joined before.
+                Ok(ServerMessage::MemberAdded { .. } | ServerMessage::MemberRemoved { .. }) => continue,
+                other => panic!("no success for {channel}: {other:?}"),
+            }
+        }
+    }
+
     pub async fn close(mut self) {
         let _ = self
             .stream
@@ -483,6 +506,17 @@ impl ServerProcess {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// The WebSocket URL of this process, with the app key it gives.
+    pub async fn ws_url(&self) -> String {
+        let config: Value =
+            reqwest::get(format!("{}/api/config", self.url)).await.unwrap().json().await.unwrap();
+        format!(
+            "{}/app/{}?protocol=7",
+            self.url.replacen("http", "ws", 1),
+            config["app_key"].as_str().unwrap()
+        )
     }
 
     /// What the log holds so far.

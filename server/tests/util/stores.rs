@@ -213,3 +213,70 @@ impl Site {
         super::ServerProcess::start(self.dir.path(), "127.0.0.1:0", &all, &[])
     }
 }
+
+/// The brokers the cluster tests use, by scheme: `KANBAN_TEST_REDIS_URL` (default
+/// `redis://127.0.0.1:6379`) and `KANBAN_TEST_NATS_URL` (`nats://127.0.0.1:4222`).
+pub fn broker_url(scheme: &str) -> String {
+    match scheme {
+        "redis" => std::env::var("KANBAN_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into()),
+        _ => std::env::var("KANBAN_TEST_NATS_URL").unwrap_or_else(|_| "nats://127.0.0.1:4222".into()),
+    }
+}
+
+/// Whether something listens where `url` points (host:port after the scheme).
+fn answers(url: &str) -> Result<(), String> {
+    let rest = url.split("://").nth(1).unwrap_or(url);
+    let host = rest.rsplit('@').next().unwrap_or(rest).split('/').next().unwrap_or(rest);
+    let addr = std::net::ToSocketAddrs::to_socket_addrs(host).map_err(|e| format!("{url}: {e}"))?.next();
+    let addr = addr.ok_or_else(|| format!("{url}: no address"))?;
+    std::net::TcpStream::connect_timeout(&addr, Duration::from_secs(2))
+        .map(drop)
+        .map_err(|e| format!("{url}: {e}"))
+}
+
+/// Runs a cluster test on the broker of `scheme` and PostgreSQL: skipped (and said
+/// so) where either does not answer and none is required.
+pub async fn run_on_broker<F: std::future::Future<Output = ()>>(
+    scheme: &str,
+    test: impl FnOnce(String) -> F,
+) {
+    let url = broker_url(scheme);
+    if let Err(why) = answers(&url) {
+        assert!(
+            !required(),
+            "the {scheme} broker is required (KANBAN_TEST_REQUIRE_SERVICES) and does not answer: {why}"
+        );
+        let test = std::thread::current().name().unwrap_or("a test").to_string();
+        let _ = writeln!(
+            std::io::stderr(),
+            "{test}: skipped, no {scheme} broker answers at {why} (KANBAN_TEST_{}_URL says where)",
+            scheme.to_uppercase()
+        );
+        return;
+    }
+    run_on(Backend::Postgres, test(url)).await;
+}
+
+/// Makes, for each listed test (an `async fn` taking the broker's URL), one test
+/// on Redis (`redis::NAME`) and one on NATS (`nats::NAME`).
+#[macro_export]
+macro_rules! both_brokers {
+    ($($name:ident),* $(,)?) => {
+        mod redis {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    $crate::util::stores::run_on_broker("redis", super::$name).await
+                }
+            )*
+        }
+        mod nats {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    $crate::util::stores::run_on_broker("nats", super::$name).await
+                }
+            )*
+        }
+    };
+}

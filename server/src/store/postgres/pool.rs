@@ -238,7 +238,10 @@ fn lock(slot: &Mutex<Option<Conn>>) -> MutexGuard<'_, Option<Conn>> {
 fn migrate(client: &mut Client) -> Result<()> {
     client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
     let applied = (|| -> Result<()> {
-        client.batch_execute("CREATE TABLE IF NOT EXISTS kanban_schema (version integer NOT NULL)")?;
+        let made: bool = client.query_one("SELECT to_regclass('kanban_schema') IS NOT NULL", &[])?.get(0);
+        if !made {
+            client.batch_execute("CREATE TABLE kanban_schema (version integer NOT NULL)")?;
+        }
         let version: i32 =
             client.query_one("SELECT COALESCE(MAX(version), 0) FROM kanban_schema", &[])?.get(0);
         for &(number, sql) in MIGRATIONS {

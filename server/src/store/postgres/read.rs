@@ -138,3 +138,20 @@ pub fn trash(conn: &mut Conn, project_id: i64, user_id: i64) -> Result<Trash> {
     tx.commit()?;
     Ok(Trash { tasks, statuses })
 }
+
+/// A project's logged events after `after`, oldest first; `None` when the oldest
+/// of them is no longer kept.
+pub fn log_after(conn: &mut Conn, project_id: i64, after: u64) -> Result<Option<Vec<(String, String)>>> {
+    let (mut tx, statements) = snapshot(conn)?;
+    let statement = statements.get(&mut tx, "SELECT MIN(rev) FROM events WHERE project_id = $1")?;
+    let oldest: Option<i64> = tx.query_one(&statement, &[&project_id])?.get(0);
+    let sql = "SELECT name, data FROM events WHERE project_id = $1 AND rev > $2 ORDER BY rev";
+    let statement = statements.get(&mut tx, sql)?;
+    let events: Vec<(String, String)> =
+        tx.query(&statement, &[&project_id, &(after as i64)])?.iter().map(|r| (r.get(0), r.get(1))).collect();
+    tx.commit()?;
+    if !events.is_empty() && oldest.is_none_or(|o| o as u64 > after + 1) {
+        return Ok(None);
+    }
+    Ok(Some(events))
+}

@@ -111,7 +111,12 @@ impl Store for SqliteStore {
         self.read(move |c| identity::user_by_token(c, &token)).await
     }
 
-    async fn token_access(&self, token_id: i64, user_id: i64, project_id: i64) -> Result<Option<(Role, u64)>> {
+    async fn token_access(
+        &self,
+        token_id: i64,
+        user_id: i64,
+        project_id: i64,
+    ) -> Result<Option<(Role, u64)>> {
         self.read(move |c| identity::token_access(c, token_id, user_id, project_id)).await
     }
 
@@ -236,5 +241,9 @@ impl Store for SqliteStore {
 
     async fn events_after(&self, project_id: i64, user_id: i64, after: u64) -> Result<EventsAfter> {
         self.read(move |c| read::events_after(c, project_id, user_id, after)).await
+    }
+
+    async fn log_after(&self, project_id: i64, after: u64) -> Result<Option<Vec<(String, String)>>> {
+        self.read(move |c| read::log_after(c, project_id, after)).await
     }
 }

@@ -120,3 +120,25 @@ pub fn trash(conn: &mut Connection, project_id: i64, user_id: i64) -> Result<Tra
     tx.commit()?;
     Ok(Trash { tasks, statuses })
 }
+
+/// A project's logged events after `after`, oldest first; `None` when the oldest
+/// of them is no longer kept.
+pub fn log_after(
+    conn: &mut Connection,
+    project_id: i64,
+    after: u64,
+) -> Result<Option<Vec<(String, String)>>> {
+    let tx = conn.transaction()?;
+    let oldest: Option<i64> = tx
+        .prepare_cached("SELECT MIN(rev) FROM events WHERE project_id = ?")?
+        .query_row([project_id], |r| r.get(0))?;
+    let events: Vec<(String, String)> = tx
+        .prepare_cached("SELECT name, data FROM events WHERE project_id = ? AND rev > ? ORDER BY rev")?
+        .query_map((project_id, after as i64), |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+    tx.commit()?;
+    if !events.is_empty() && oldest.is_none_or(|o| o as u64 > after + 1) {
+        return Ok(None);
+    }
+    Ok(Some(events))
+}

@@ -1,0 +1,208 @@
+//! The link to the broker: bytes out to every node, bytes in from every node, and
+//! whether the broker answers now. One task keeps it up, connecting again with
+//! backoff when the broker goes; meanwhile what is sent is dropped (and counted),
+//! and the node serves its own sockets. Redis (pub/sub on one channel) or NATS
+//! (one subject), chosen by the URL's scheme.
+
+use bytes::Bytes;
+use tokio::sync::{mpsc, watch};
+
+/// Messages waiting to go out; past this, new ones are dropped (a broker that
+/// cannot keep up must not grow this node's memory).
+pub const OUTBOUND: usize = 65_536;
+
+/// The broker's end of things, as the node uses it.
+pub struct Link {
+    pub out: mpsc::Sender<Bytes>,
+    pub inbound: mpsc::Receiver<Bytes>,
+    /// Whether the broker answers now.
+    pub up: watch::Receiver<bool>,
+}
+
+/// Why a broker URL cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkError {
+    #[error("--broker takes redis:// or nats:// (not {0})")]
+    Scheme(String),
+    #[error("this build has no {0} broker")]
+    NotBuilt(&'static str),
+}
+
+/// Opens the link to the broker at `url`, on `subject` (a site's nodes share one).
+pub fn open(url: &str, subject: &str) -> Result<Link, LinkError> {
+    let (out, out_rx) = mpsc::channel(OUTBOUND);
+    let (in_tx, inbound) = mpsc::channel(OUTBOUND);
+    let (up_tx, up) = watch::channel(false);
+    let ends = Ends { out: out_rx, inbound: in_tx, up: up_tx };
+    match url.split("://").next().unwrap_or_default() {
+        "redis" | "rediss" => spawn_redis(url, subject, ends)?,
+        "nats" | "tls" => spawn_nats(url, subject, ends)?,
+        other => return Err(LinkError::Scheme(format!("{other}://"))),
+    }
+    Ok(Link { out, inbound, up })
+}
+
+#[cfg(feature = "redis")]
+fn spawn_redis(url: &str, subject: &str, ends: Ends) -> Result<(), LinkError> {
+    tokio::spawn(redis::run(url.to_string(), subject.to_string(), ends));
+    Ok(())
+}
+
+#[cfg(not(feature = "redis"))]
+fn spawn_redis(_: &str, _: &str, _: Ends) -> Result<(), LinkError> {
+    Err(LinkError::NotBuilt("Redis"))
+}
+
+#[cfg(feature = "nats")]
+fn spawn_nats(url: &str, subject: &str, ends: Ends) -> Result<(), LinkError> {
+    tokio::spawn(nats::run(url.to_string(), subject.to_string(), ends));
+    Ok(())
+}
+
+#[cfg(not(feature = "nats"))]
+fn spawn_nats(_: &str, _: &str, _: Ends) -> Result<(), LinkError> {
+    Err(LinkError::NotBuilt("NATS"))
+}
+
+/// The task's ends of a link.
+#[allow(dead_code)]
+struct Ends {
+    out: mpsc::Receiver<Bytes>,
+    inbound: mpsc::Sender<Bytes>,
+    up: watch::Sender<bool>,
+}
+
+/// The delay before the next try to reach the broker: 100 ms doubling to 2 s.
+#[allow(dead_code)]
+fn backoff(attempt: u32) -> std::time::Duration {
+    std::time::Duration::from_millis((100u64 << attempt.min(5)).min(2_000))
+}
+
+#[cfg(feature = "redis")]
+mod redis {
+    //! Redis pub/sub: one connection subscribed to the site's channel, one that
+    //! publishes, each batch of waiting messages sent as one pipeline.
+
+    use futures_util::StreamExt;
+
+    use super::{Ends, backoff};
+
+    /// Most messages sent in one pipeline.
+    const BATCH: usize = 256;
+
+    pub async fn run(url: String, subject: String, mut ends: Ends) {
+        let mut attempt = 0;
+        loop {
+            match connected(&url, &subject, &mut ends).await {
+                Ok(()) => return,
+                Err(e) => {
+                    if *ends.up.borrow() {
+                        tracing::warn!(error = %e, "the Redis broker is gone; trying again");
+                    }
+                    ends.up.send_replace(false);
+                }
+            }
+            // What waited while the broker was away is dropped: nodes catch up by
+            // state (presence) and by revision (board events), not by replay.
+            while ends.out.try_recv().is_ok() {}
+            tokio::time::sleep(backoff(attempt)).await;
+            attempt += 1;
+        }
+    }
+
+    /// One connection's life; `Ok` when the node has stopped.
+    async fn connected(url: &str, subject: &str, ends: &mut Ends) -> redis::RedisResult<()> {
+        let client = redis::Client::open(url)?;
+        let mut publisher = client.get_multiplexed_async_connection().await?;
+        let mut pubsub = client.get_async_pubsub().await?;
+        pubsub.subscribe(subject).await?;
+        let mut messages = pubsub.on_message();
+        ends.up.send_replace(true);
+        tracing::info!("joined the cluster through Redis");
+        let mut batch = Vec::with_capacity(BATCH);
+        loop {
+            tokio::select! {
+                n = ends.out.recv_many(&mut batch, BATCH) => {
+                    if n == 0 {
+                        return Ok(());
+                    }
+                    let mut pipe = redis::pipe();
+                    for bytes in batch.drain(..) {
+                        pipe.cmd("PUBLISH").arg(subject).arg(bytes.as_ref()).ignore();
+                    }
+                    pipe.query_async::<()>(&mut publisher).await?;
+                }
+                message = messages.next() => {
+                    let Some(message) = message else {
+                        return Err(redis::RedisError::from((redis::ErrorKind::IoError, "the subscription ended")));
+                    };
+                    let payload: Vec<u8> = message.get_payload()?;
+                    if ends.inbound.send(payload.into()).await.is_err() {
+                        return Ok(());
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(feature = "nats")]
+mod nats {
+    //! NATS: one client, subscribed to the site's subject and publishing to it;
+    //! the client buffers and flushes by itself.
+
+    use futures_util::StreamExt;
+
+    use super::{Ends, backoff};
+
+    pub async fn run(url: String, subject: String, mut ends: Ends) {
+        let mut attempt = 0;
+        loop {
+            match connected(&url, &subject, &mut ends).await {
+                Ok(()) => return,
+                Err(e) => {
+                    if *ends.up.borrow() {
+                        tracing::warn!(error = %e, "the NATS broker is gone; trying again");
+                    }
+                    ends.up.send_replace(false);
+                }
+            }
+            while ends.out.try_recv().is_ok() {}
+            tokio::time::sleep(backoff(attempt)).await;
+            attempt += 1;
+        }
+    }
+
+    async fn connected(url: &str, subject: &str, ends: &mut Ends) -> Result<(), String> {
+        // Reconnects are this task's, so that the node knows when it is cut off.
+        let options = async_nats::ConnectOptions::new().max_reconnects(Some(0)).retry_on_initial_connect();
+        let client = options.connect(url).await.map_err(|e| e.to_string())?;
+        let mut messages = client.subscribe(subject.to_string()).await.map_err(|e| e.to_string())?;
+        client.flush().await.map_err(|e| e.to_string())?;
+        ends.up.send_replace(true);
+        tracing::info!("joined the cluster through NATS");
+        let mut batch = Vec::with_capacity(256);
+        loop {
+            if client.connection_state() == async_nats::connection::State::Disconnected {
+                return Err("disconnected".into());
+            }
+            tokio::select! {
+                n = ends.out.recv_many(&mut batch, 256) => {
+                    if n == 0 {
+                        return Ok(());
+                    }
+                    for bytes in batch.drain(..) {
+                        client.publish(subject.to_string(), bytes).await.map_err(|e| e.to_string())?;
+                    }
+                }
+                message = messages.next() => {
+                    let Some(message) = message else { return Err("the subscription ended".into()) };
+                    if ends.inbound.send(message.payload).await.is_err() {
+                        return Ok(());
+                    }
+                }
+                () = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
+            }
+        }
+    }
+}

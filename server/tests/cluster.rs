@@ -1,0 +1,336 @@
+//! Three `kanban-server` nodes on one PostgreSQL database and one broker (Redis and
+//! NATS each): events in revision order on every node while every node writes,
+//! client events across nodes, presence one per cluster, the HTTP API answering
+//! for the cluster, a node killed, the broker restarted. Skipped, and said so,
+//! where PostgreSQL or the broker does not answer (required by `.ci/run`).
+
+use std::time::Duration;
+
+use kanban_protocol::event::BoardEvent;
+use kanban_protocol::model::EventData;
+use kanban_protocol::pusher;
+use serde_json::{Value, json};
+
+use crate::util::stores::Site;
+use crate::util::{ServerProcess, Ws, data_of};
+
+/// A site on PostgreSQL and nodes on a broker.
+struct Cluster {
+    site: Site,
+    broker: String,
+    nodes: Vec<ServerProcess>,
+}
+
+impl Cluster {
+    fn start(broker: &str, n: usize) -> Cluster {
+        let site = Site::new();
+        let nodes = (0..n).map(|_| site.start(&["--broker", broker])).collect();
+        Cluster { site, broker: broker.to_string(), nodes }
+    }
+
+    async fn ws(&self, node: usize) -> Ws {
+        Ws::connect(&self.nodes[node].ws_url().await).await
+    }
+}
+
+/// Waits (a while: nodes beat every 2 s and are given 8) until `ws` hears `event`
+/// about `user`.
+async fn hear(ws: &mut Ws, event: &str, user: &str, wait: Duration) -> Value {
+    tokio::time::timeout(wait, async {
+        loop {
+            let f = ws.recv_event(event).await;
+            if data_of(&f)["user_id"] == user {
+                return f;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {event} for {user}"))
+}
+
+/// Nothing but what `drain` finds has arrived: the names of the events of `ws`.
+async fn events_now(ws: &mut Ws) -> Vec<String> {
+    ws.drain().await.iter().map(|f| f["event"].as_str().unwrap_or("").to_string()).collect()
+}
+
+async fn events_in_order_on_every_node_while_every_node_writes(broker: String) {
+    let cluster = Cluster::start(&broker, 3);
+    let tokens: Vec<String> =
+        ["ann", "bob", "cy"].iter().map(|u| cluster.site.admin(&["user", "add", u])).collect();
+    let pid =
+        cluster.site.admin(&["project", "add", "P", "--member", "ann", "--member", "bob", "--member", "cy"]);
+    let channel = format!("private-project-{pid}");
+    // A subscriber on each node.
+    let mut subscribers = Vec::new();
+    for (i, node) in cluster.nodes.iter().enumerate() {
+        let mut ws = cluster.ws(i).await;
+        ws.join_at(&node.url, &tokens[i], &channel).await;
+        subscribers.push(ws);
+    }
+    // Every node commits changes of the project at the same time.
+    const EACH: usize = 30;
+    let http = reqwest::Client::new();
+    let mut writers = Vec::new();
+    for (i, node) in cluster.nodes.iter().enumerate() {
+        for w in 0..3 {
+            let (http, url, token, pid) =
+                (http.clone(), node.url.clone(), tokens[(i + w) % 3].clone(), pid.clone());
+            writers.push(tokio::spawn(async move {
+                for k in 0..EACH {
+                    let res = http
+                        .post(format!("{url}/api/projects/{pid}/tasks"))
+                        .bearer_auth(&token)
+                        .json(&json!({"title": format!("n{i} w{w} #{k}")}))
+                        .send()
+                        .await
+                        .unwrap();
+                    assert_eq!(res.status(), 201);
+                }
+            }));
+        }
+    }
+    for w in writers {
+        w.await.unwrap();
+    }
+    let total = (3 * 3 * EACH) as u64;
+    for (i, ws) in subscribers.iter_mut().enumerate() {
+        let mut revs = Vec::new();
+        while revs.len() < total as usize {
+            let f = ws.recv().await;
+            let Some(name) = f["event"].as_str() else { continue };
+            if !kanban_protocol::model::events::is_board_event(name) {
+                continue;
+            }
+            let data: EventData = serde_json::from_value(data_of(&f)).unwrap();
+            let event = BoardEvent::decode(name, data).unwrap();
+            revs.push(event.rev);
+        }
+        assert_eq!(revs, (1..=total).collect::<Vec<_>>(), "node {i}: every event once, in revision order");
+        assert!(
+            events_now(ws).await.iter().all(|e| !kanban_protocol::model::events::is_board_event(e)),
+            "node {i}: no more"
+        );
+    }
+}
+
+async fn client_events_reach_every_node_with_their_user_and_not_the_sender(broker: String) {
+    let cluster = Cluster::start(&broker, 3);
+    let ann = cluster.site.admin(&["user", "add", "ann"]);
+    let bob = cluster.site.admin(&["user", "add", "bob"]);
+    let cy = cluster.site.admin(&["user", "add", "cy"]);
+    let pid =
+        cluster.site.admin(&["project", "add", "P", "--member", "ann", "--member", "bob", "--member", "cy"]);
+    let channel = format!("presence-project-{pid}");
+    let mut on: Vec<Ws> = Vec::new();
+    for (i, token) in [&ann, &bob, &cy].iter().enumerate() {
+        let mut ws = cluster.ws(i).await;
+        ws.join_at(&cluster.nodes[i].url, token, &channel).await;
+        on.push(ws);
+    }
+    let ann_id = cluster
+        .site
+        .admin(&["user", "list"])
+        .lines()
+        .find(|l| l.contains("ann"))
+        .unwrap()
+        .split('\t')
+        .next()
+        .unwrap()
+        .to_string();
+    on[0]
+        .send_text(&pusher::send_client_event(
+            "client-cursor-move",
+            &channel,
+            &json!({"status_id": 1, "task_id": null}),
+        ))
+        .await;
+    for ws in &mut on[1..] {
+        let f = ws.recv_event("client-cursor-move").await;
+        assert_eq!(f["user_id"], ann_id.as_str(), "{f}");
+        assert_eq!(data_of(&f)["status_id"], 1);
+    }
+    assert!(
+        !events_now(&mut on[0]).await.contains(&"client-cursor-move".to_string()),
+        "never echoed to the sender"
+    );
+}
+
+async fn presence_is_one_per_cluster(broker: String) {
+    let cluster = Cluster::start(&broker, 3);
+    let ann = cluster.site.admin(&["user", "add", "ann"]);
+    let bob = cluster.site.admin(&["user", "add", "bob"]);
+    let pid = cluster.site.admin(&["project", "add", "P", "--member", "ann", "--member", "bob"]);
+    let channel = format!("presence-project-{pid}");
+    let users = cluster.site.admin(&["user", "list"]);
+    let id_of = |name: &str| {
+        users.lines().find(|l| l.contains(name)).unwrap().split('\t').next().unwrap().to_string()
+    };
+    let (ann_id, bob_id) = (id_of("ann"), id_of("bob"));
+    // bob watches from node 2.
+    let mut watcher = cluster.ws(2).await;
+    watcher.join_at(&cluster.nodes[2].url, &bob, &channel).await;
+    // ann comes on node 0, then a second time on node 1: one member_added.
+    let mut first = cluster.ws(0).await;
+    first.join_at(&cluster.nodes[0].url, &ann, &channel).await;
+    hear(&mut watcher, "pusher_internal:member_added", &ann_id, Duration::from_secs(10)).await;
+    let mut second = cluster.ws(1).await;
+    let snapshot = second.join_at(&cluster.nodes[1].url, &ann, &channel).await;
+    let presence = &data_of(&snapshot)["presence"];
+    let mut ids: Vec<String> =
+        presence["ids"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect();
+    ids.sort();
+    let mut want = vec![ann_id.clone(), bob_id.clone()];
+    want.sort();
+    assert_eq!(ids, want, "the snapshot lists the members on every node once: {presence}");
+    assert_eq!(presence["count"], 2);
+    // What each node knows of the cluster now, through the HTTP API of node 1.
+    let path = format!("/apps/APP/channels/{channel}?info=subscription_count,user_count");
+    let (_, info) =
+        wait_for(|| http_api(&cluster, 1, "GET", &path, None), |(_, v)| v["subscription_count"] == 3).await;
+    assert_eq!(info["user_count"], 2, "{info}");
+    assert!(
+        !events_now(&mut watcher).await.contains(&"pusher_internal:member_added".to_string()),
+        "ann was added once"
+    );
+    // ann's connection on node 0 goes: she is still on node 1, nobody hears of it.
+    first.close().await;
+    let (_, info) =
+        wait_for(|| http_api(&cluster, 2, "GET", &path, None), |(_, v)| v["subscription_count"] == 2).await;
+    assert_eq!(info["user_count"], 2, "{info}");
+    assert!(!events_now(&mut watcher).await.contains(&"pusher_internal:member_removed".to_string()));
+    // Her last one goes: removed.
+    second.close().await;
+    hear(&mut watcher, "pusher_internal:member_removed", &ann_id, Duration::from_secs(10)).await;
+}
+
+/// The HTTP API on `node`, signed with the site's app credentials.
+async fn http_api(
+    cluster: &Cluster,
+    node: usize,
+    method: &str,
+    path: &str,
+    body: Option<&Value>,
+) -> (u16, Value) {
+    let app = cluster.site.admin(&["app"]);
+    let field = |name: &str| {
+        app.lines()
+            .find_map(|l| l.strip_prefix(name).and_then(|v| v.strip_prefix('\t')).map(str::to_string))
+            .unwrap()
+    };
+    let (id, key, secret) = (field("app_id"), field("key"), field("secret"));
+    let path = path.replace("APP", &id);
+    let (path, asked) = path.split_once('?').unwrap_or((&path, ""));
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let timestamp =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs().to_string();
+    let mut params =
+        vec![("auth_key", key.clone()), ("auth_timestamp", timestamp), ("auth_version", "1.0".into())];
+    if method == "POST" {
+        params.push(("body_md5", kanban_protocol::sign::body_md5(body.as_bytes())));
+    }
+    params.extend(asked.split('&').filter_map(|p| p.split_once('=')).map(|(k, v)| (k, v.to_string())));
+    let signature = kanban_protocol::sign::http_signature(
+        &secret,
+        method,
+        path,
+        params.iter().map(|(k, v)| (*k, v.as_str())),
+    );
+    let query: String = params.iter().map(|(k, v)| format!("{k}={v}&")).collect::<String>()
+        + &format!("auth_signature={signature}");
+    let url = format!("{}{path}?{query}", cluster.nodes[node].url);
+    let http = reqwest::Client::new();
+    let res = if method == "POST" {
+        http.post(url).header("content-type", "application/json").body(body).send().await.unwrap()
+    } else {
+        http.get(url).send().await.unwrap()
+    };
+    let status = res.status().as_u16();
+    (status, res.json().await.unwrap_or(Value::Null))
+}
+
+async fn the_http_api_answers_for_the_cluster(broker: String) {
+    let cluster = Cluster::start(&broker, 3);
+    let ann = cluster.site.admin(&["user", "add", "ann"]);
+    let pid = cluster.site.admin(&["project", "add", "P", "--member", "ann"]);
+    let channel = format!("presence-project-{pid}");
+    let mut on = Vec::new();
+    for i in 0..3 {
+        let mut ws = cluster.ws(i).await;
+        ws.join_at(&cluster.nodes[i].url, &ann, &channel).await;
+        on.push(ws);
+    }
+    let mut plain = cluster.ws(2).await;
+    plain.subscribe("plain-news", None, None).await;
+    plain.recv_event("pusher_internal:subscription_succeeded").await;
+    // Every node answers for all of them.
+    for node in 0..3 {
+        let path = format!("/apps/APP/channels/{channel}?info=subscription_count,user_count");
+        let info =
+            wait_for(|| http_api(&cluster, node, "GET", &path, None), |(_, v)| v["subscription_count"] == 3)
+                .await;
+        assert_eq!(info.1["user_count"], 1, "node {node}: {}", info.1);
+        let (_, users) =
+            http_api(&cluster, node, "GET", &format!("/apps/APP/channels/{channel}/users"), None).await;
+        assert_eq!(users["users"].as_array().map(Vec::len), Some(1), "{users}");
+        let (_, all) = wait_for(
+            || http_api(&cluster, node, "GET", "/apps/APP/channels", None),
+            |(_, v)| v["channels"]["plain-news"].is_object(),
+        )
+        .await;
+        assert!(all["channels"][&channel].is_object(), "{all}");
+    }
+    // A trigger on node 0 reaches node 2's subscriber.
+    let body = json!({"name": "headline", "channels": ["plain-news"], "data": "{\"n\":1}"});
+    let (status, answer) = http_api(&cluster, 0, "POST", "/apps/APP/events", Some(&body)).await;
+    assert_eq!(status, 200, "{answer}");
+    let f = plain.recv_event("headline").await;
+    assert_eq!(data_of(&f)["n"], 1);
+}
+
+/// Polls `ask` (a node's answer, which follows the others' news within a moment)
+/// until `done`; fails after the usual wait.
+async fn wait_for<F: std::future::Future<Output = (u16, Value)>>(
+    ask: impl Fn() -> F,
+    done: impl Fn(&(u16, Value)) -> bool,
+) -> (u16, Value) {
+    let deadline = tokio::time::Instant::now() + crate::util::WAIT;
+    loop {
+        let answer = ask().await;
+        if done(&answer) {
+            return answer;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never came: {}", answer.1);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn a_killed_node_leaves_presence_and_a_restarted_one_rejoins(broker: String) {
+    let mut cluster = Cluster::start(&broker, 3);
+    let ann = cluster.site.admin(&["user", "add", "ann"]);
+    let bob = cluster.site.admin(&["user", "add", "bob"]);
+    let pid = cluster.site.admin(&["project", "add", "P", "--member", "ann", "--member", "bob"]);
+    let channel = format!("presence-project-{pid}");
+    let users = cluster.site.admin(&["user", "list"]);
+    let ann_id = users.lines().find(|l| l.contains("ann")).unwrap().split('\t').next().unwrap().to_string();
+    let mut watcher = cluster.ws(0).await;
+    watcher.join_at(&cluster.nodes[0].url, &bob, &channel).await;
+    let mut doomed = cluster.ws(2).await;
+    doomed.join_at(&cluster.nodes[2].url, &ann, &channel).await;
+    hear(&mut watcher, "pusher_internal:member_added", &ann_id, Duration::from_secs(10)).await;
+    // SIGKILL: no goodbye. The others notice the silence within 15 s.
+    cluster.nodes[2].crash();
+    hear(&mut watcher, "pusher_internal:member_removed", &ann_id, Duration::from_secs(15)).await;
+    // Restarted, the node rejoins: ann there is seen again.
+    cluster.nodes[2] = cluster.site.start(&["--broker", &cluster.broker]);
+    let mut back = cluster.ws(2).await;
+    back.join_at(&cluster.nodes[2].url, &ann, &channel).await;
+    hear(&mut watcher, "pusher_internal:member_added", &ann_id, Duration::from_secs(10)).await;
+}
+
+crate::both_brokers!(
+    events_in_order_on_every_node_while_every_node_writes,
+    client_events_reach_every_node_with_their_user_and_not_the_sender,
+    presence_is_one_per_cluster,
+    the_http_api_answers_for_the_cluster,
+    a_killed_node_leaves_presence_and_a_restarted_one_rejoins,
+);

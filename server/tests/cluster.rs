@@ -12,7 +12,7 @@ use kanban_protocol::pusher;
 use serde_json::{Value, json};
 
 use crate::util::stores::Site;
-use crate::util::{ServerProcess, Ws, data_of};
+use crate::util::{Closed, ServerProcess, Ws, data_of};
 
 /// A site on PostgreSQL and nodes on a broker.
 struct Cluster {
@@ -327,10 +327,223 @@ async fn a_killed_node_leaves_presence_and_a_restarted_one_rejoins(broker: Strin
     hear(&mut watcher, "pusher_internal:member_added", &ann_id, Duration::from_secs(10)).await;
 }
 
+async fn revocation_reaches_every_node(broker: String) {
+    let cluster = Cluster::start(&broker, 3);
+    let ann = cluster.site.admin(&["user", "add", "ann"]);
+    let pid = cluster.site.admin(&["project", "add", "P", "--member", "ann"]);
+    let mut on = Vec::new();
+    for i in 1..3 {
+        let mut ws = cluster.ws(i).await;
+        ws.join_at(&cluster.nodes[i].url, &ann, &format!("private-project-{pid}")).await;
+        on.push(ws);
+    }
+    cluster.site.admin(&["project", "revoke", &pid, "ann"]);
+    for ws in &mut on {
+        assert_eq!(ws.closed().await, Closed::Code(4200));
+    }
+}
+
+/// A broker of the test's own on a free port, to stop and start again.
+struct OwnBroker {
+    scheme: String,
+    port: u16,
+    child: Option<std::process::Child>,
+}
+
+impl OwnBroker {
+    /// `None` (the test skipped, and said so) where the broker's program is not
+    /// installed and the services are not required.
+    fn start(scheme: &str) -> Option<OwnBroker> {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let mut broker = OwnBroker { scheme: scheme.to_string(), port, child: None };
+        if let Err(why) = broker.up() {
+            assert!(std::env::var_os("KANBAN_TEST_REQUIRE_SERVICES").is_none(), "{why}");
+            eprintln!("broker restart: skipped, {why}");
+            return None;
+        }
+        Some(broker)
+    }
+
+    fn url(&self) -> String {
+        format!("{}://127.0.0.1:{}", self.scheme, self.port)
+    }
+
+    fn up(&mut self) -> Result<(), String> {
+        let port = self.port.to_string();
+        let (program, args): (&str, Vec<&str>) = match self.scheme.as_str() {
+            "redis" => (
+                "redis-server",
+                vec!["--port", &port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            ),
+            _ => ("nats-server", vec!["-a", "127.0.0.1", "-p", &port]),
+        };
+        let child = std::process::Command::new(program)
+            .args(&args)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .map_err(|e| format!("{program} cannot be run: {e}"))?;
+        self.child = Some(child);
+        let deadline = std::time::Instant::now() + crate::util::WAIT;
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(std::time::Instant::now() < deadline, "{program} never listened on {port}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(())
+    }
+
+    fn down(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for OwnBroker {
+    fn drop(&mut self) {
+        self.down();
+    }
+}
+
+/// Polls the node's `/readyz` until it answers `status`.
+async fn ready_is(node: &ServerProcess, status: u16) {
+    let deadline = tokio::time::Instant::now() + crate::util::WAIT;
+    loop {
+        let now = reqwest::get(format!("{}/readyz", node.url)).await.unwrap().status().as_u16();
+        if now == status {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "/readyz stayed {now}, not {status}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Reads `ws` until every one of `wanted` (event, user) has come; answers the
+/// presence events seen on the way.
+async fn until_heard(ws: &mut Ws, wanted: &[(&str, &str)]) -> Vec<(String, String)> {
+    let mut seen = Vec::new();
+    while !wanted.iter().all(|(e, u)| seen.iter().any(|(se, su)| se == e && su == u)) {
+        let f = ws.recv().await;
+        if let Some(e) = f["event"].as_str().filter(|e| e.starts_with("pusher_internal:member_")) {
+            seen.push((e.to_string(), data_of(&f)["user_id"].as_str().unwrap_or("").to_string()));
+        }
+    }
+    seen
+}
+
+/// The revisions of the board events that come to `ws` until `n` have.
+async fn board_revs(ws: &mut Ws, n: usize) -> Vec<u64> {
+    let mut revs = Vec::new();
+    while revs.len() < n {
+        let f = ws.recv().await;
+        let Some(name) = f["event"].as_str().filter(|e| kanban_protocol::model::events::is_board_event(e))
+        else {
+            continue;
+        };
+        let data: EventData = serde_json::from_value(data_of(&f)).unwrap();
+        revs.push(BoardEvent::decode(name, data).unwrap().rev);
+    }
+    revs
+}
+
+async fn a_broker_restart_keeps_nodes_serving_and_rebuilds_presence(broker: String) {
+    let scheme = broker.split("://").next().unwrap().to_string();
+    let Some(mut own) = OwnBroker::start(&scheme) else { return };
+    let site = Site::new();
+    let nodes: Vec<ServerProcess> = (0..2).map(|_| site.start(&["--broker", &own.url()])).collect();
+    for node in &nodes {
+        ready_is(node, 200).await;
+    }
+    let tokens: Vec<String> =
+        ["ann", "bob", "cy", "dan"].iter().map(|u| site.admin(&["user", "add", u])).collect();
+    let [ann, bob, cy, dan] = [0, 1, 2, 3].map(|i| tokens[i].as_str());
+    let pid = site.admin(&[
+        "project", "add", "P", "--member", "ann", "--member", "bob", "--member", "cy", "--member", "dan",
+    ]);
+    let users = site.admin(&["user", "list"]);
+    let id_of = |name: &str| {
+        users.lines().find(|l| l.contains(name)).unwrap().split('\t').next().unwrap().to_string()
+    };
+    let presence = format!("presence-project-{pid}");
+    let board = format!("private-project-{pid}");
+    let ws = |i: usize| {
+        let node = &nodes[i];
+        async move { Ws::connect(&node.ws_url().await).await }
+    };
+    // bob watches presence on node 0, and the board on each node; ann is on node 1.
+    let mut watcher = ws(0).await;
+    watcher.join_at(&nodes[0].url, bob, &presence).await;
+    let mut near_board = ws(0).await;
+    near_board.join_at(&nodes[0].url, bob, &board).await;
+    let mut far_board = ws(1).await;
+    far_board.join_at(&nodes[1].url, cy, &board).await;
+    let mut ann_ws = ws(1).await;
+    ann_ws.join_at(&nodes[1].url, ann, &presence).await;
+    until_heard(&mut watcher, &[("pusher_internal:member_added", &id_of("ann"))]).await;
+
+    // The broker goes: not ready, but each node still serves its own sockets.
+    own.down();
+    for node in &nodes {
+        ready_is(node, 503).await;
+    }
+    let http = reqwest::Client::new();
+    for (node, title) in [(0, "written on 0"), (1, "written on 1")] {
+        let res = http
+            .post(format!("{}/api/projects/{pid}/tasks", nodes[node].url))
+            .bearer_auth(bob)
+            .json(&json!({"title": title}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+    }
+    ann_ws.close().await;
+    let mut cy_ws = ws(1).await;
+    cy_ws.join_at(&nodes[1].url, cy, &presence).await;
+    let mut dan_ws = ws(0).await;
+    dan_ws.join_at(&nodes[0].url, dan, &presence).await;
+    until_heard(&mut watcher, &[("pusher_internal:member_added", &id_of("dan"))]).await;
+
+    // It comes back: ann is gone, cy is there, and each side has both cards, in order.
+    own.up().unwrap();
+    for node in &nodes {
+        ready_is(node, 200).await;
+    }
+    until_heard(
+        &mut watcher,
+        &[("pusher_internal:member_removed", &id_of("ann")), ("pusher_internal:member_added", &id_of("cy"))],
+    )
+    .await;
+    assert_eq!(board_revs(&mut near_board, 2).await, [1, 2]);
+    assert_eq!(board_revs(&mut far_board, 2).await, [1, 2]);
+    let mut want = vec![id_of("bob"), id_of("cy"), id_of("dan")];
+    want.sort();
+    for (i, node) in nodes.iter().enumerate() {
+        let mut fresh = ws(i).await;
+        let snapshot = fresh.join_at(&node.url, bob, &presence).await;
+        let mut ids: Vec<String> = data_of(&snapshot)["presence"]["ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap().to_string())
+            .collect();
+        ids.sort();
+        assert_eq!(ids, want, "node {i}: nobody stale, nobody missing");
+    }
+    let after: Vec<Value> = watcher.drain().await;
+    assert!(
+        after.iter().all(|f| f["event"] != "pusher_internal:member_removed"),
+        "nobody else was removed: {after:?}"
+    );
+}
+
 crate::both_brokers!(
     events_in_order_on_every_node_while_every_node_writes,
     client_events_reach_every_node_with_their_user_and_not_the_sender,
     presence_is_one_per_cluster,
     the_http_api_answers_for_the_cluster,
     a_killed_node_leaves_presence_and_a_restarted_one_rejoins,
+    revocation_reaches_every_node,
+    a_broker_restart_keeps_nodes_serving_and_rebuilds_presence,
 );

@@ -65,15 +65,26 @@ fn spawn_nats(_: &str, _: &str, _: Ends) -> Result<(), LinkError> {
 }
 
 /// The task's ends of a link.
-#[allow(dead_code)]
+#[cfg_attr(not(any(feature = "redis", feature = "nats")), allow(dead_code))]
 struct Ends {
     out: mpsc::Receiver<Bytes>,
     inbound: mpsc::Sender<Bytes>,
     up: watch::Sender<bool>,
 }
 
+impl Ends {
+    /// The broker answers again. What waited while it was away is dropped: the
+    /// nodes catch up by state (presence) and by revision (board events), not by
+    /// replaying stale news.
+    #[cfg_attr(not(any(feature = "redis", feature = "nats")), allow(dead_code))]
+    fn joined(&mut self) {
+        while self.out.try_recv().is_ok() {}
+        self.up.send_replace(true);
+    }
+}
+
 /// The delay before the next try to reach the broker: 100 ms doubling to 2 s.
-#[allow(dead_code)]
+#[cfg_attr(not(any(feature = "redis", feature = "nats")), allow(dead_code))]
 fn backoff(attempt: u32) -> std::time::Duration {
     std::time::Duration::from_millis((100u64 << attempt.min(5)).min(2_000))
 }
@@ -102,9 +113,6 @@ mod redis {
                     ends.up.send_replace(false);
                 }
             }
-            // What waited while the broker was away is dropped: nodes catch up by
-            // state (presence) and by revision (board events), not by replay.
-            while ends.out.try_recv().is_ok() {}
             tokio::time::sleep(backoff(attempt)).await;
             attempt += 1;
         }
@@ -117,7 +125,7 @@ mod redis {
         let mut pubsub = client.get_async_pubsub().await?;
         pubsub.subscribe(subject).await?;
         let mut messages = pubsub.on_message();
-        ends.up.send_replace(true);
+        ends.joined();
         tracing::info!("joined the cluster through Redis");
         let mut batch = Vec::with_capacity(BATCH);
         loop {
@@ -167,7 +175,6 @@ mod nats {
                     ends.up.send_replace(false);
                 }
             }
-            while ends.out.try_recv().is_ok() {}
             tokio::time::sleep(backoff(attempt)).await;
             attempt += 1;
         }
@@ -179,7 +186,7 @@ mod nats {
         let client = options.connect(url).await.map_err(|e| e.to_string())?;
         let mut messages = client.subscribe(subject.to_string()).await.map_err(|e| e.to_string())?;
         client.flush().await.map_err(|e| e.to_string())?;
-        ends.up.send_replace(true);
+        ends.joined();
         tracing::info!("joined the cluster through NATS");
         let mut batch = Vec::with_capacity(256);
         loop {

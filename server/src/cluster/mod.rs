@@ -202,9 +202,13 @@ impl ClusterAdapter {
                         break;
                     }
                     if *up.borrow_and_update() {
-                        // (Re)joined: everyone is asked for their state, and told ours.
+                        // (Re)joined: everyone is asked for their state, and told ours;
+                        // board events sent while the broker was away come from the log.
                         self.send(Message::Hello);
                         self.send(Message::State(self.state()));
+                        for (project, after) in self.sequencer.followed() {
+                            self.catch_up(&store, project, after);
+                        }
                     }
                 }
                 _ = beat.tick() => {
@@ -244,23 +248,28 @@ impl ClusterAdapter {
     /// are read from the event log.
     fn fill_gaps(self: &Arc<Self>, store: &Arc<dyn Store>) {
         for (project, after) in self.sequencer.gaps(std::time::Instant::now()) {
-            let (me, store) = (self.clone(), store.clone());
-            tokio::spawn(async move {
-                let channel = channel::private_channel(project);
-                match store.log_after(project, after).await {
-                    Ok(Some(events)) => {
-                        for (i, (name, data)) in events.into_iter().enumerate() {
-                            let frame = Frame::from(pusher::encode_event(&name, Some(&channel), &data));
-                            me.deliver_board(project, after + 1 + i as u64, &channel, frame);
-                        }
-                    }
-                    Ok(None) => me.sequencer.skip(project, |f| {
-                        me.local.publish(&channel, f, None);
-                    }),
-                    Err(e) => tracing::warn!(error = %e, project, "cannot read the events a gap missed"),
-                }
-            });
+            self.catch_up(store, project, after);
         }
+    }
+
+    /// Delivers the events of `project` after revision `after` from the log.
+    fn catch_up(self: &Arc<Self>, store: &Arc<dyn Store>, project: i64, after: u64) {
+        let (me, store) = (self.clone(), store.clone());
+        tokio::spawn(async move {
+            let channel = channel::private_channel(project);
+            match store.log_after(project, after).await {
+                Ok(Some(events)) => {
+                    for (i, (name, data)) in events.into_iter().enumerate() {
+                        let frame = Frame::from(pusher::encode_event(&name, Some(&channel), &data));
+                        me.deliver_board(project, after + 1 + i as u64, &channel, frame);
+                    }
+                }
+                Ok(None) => me.sequencer.skip(project, |f| {
+                    me.local.publish(&channel, f, None);
+                }),
+                Err(e) => tracing::warn!(error = %e, project, "cannot read the events a gap missed"),
+            }
+        });
     }
 
     /// Whether the broker answers now.

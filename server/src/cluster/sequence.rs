@@ -74,13 +74,23 @@ impl Sequencer {
     }
 
     /// Projects whose early events have waited longer than [`GAP_WAIT`] at `now`,
-    /// with the revision after which the log is to be read.
+    /// with the revision after which the log is to be read. Each is then given
+    /// another [`GAP_WAIT`] for the read to fill the gap before it is told again.
     pub fn gaps(&self, now: Instant) -> Vec<(i64, u64)> {
         self.lock()
-            .iter()
+            .iter_mut()
             .filter(|(_, p)| p.waiting_since.is_some_and(|at| now.duration_since(at) > GAP_WAIT))
-            .map(|(id, p)| (*id, p.next - 1))
+            .map(|(id, p)| {
+                p.waiting_since = Some(now);
+                (*id, p.next - 1)
+            })
             .collect()
+    }
+
+    /// Every project followed here, with the last revision delivered: after the
+    /// broker was away, what came meanwhile is read from the log.
+    pub fn followed(&self) -> Vec<(i64, u64)> {
+        self.lock().iter().map(|(id, p)| (*id, p.next - 1)).collect()
     }
 
     /// The log no longer has what was missed: what is waiting goes as it is.
@@ -120,6 +130,8 @@ mod tests {
         assert!(s.gaps(Instant::now()).is_empty(), "not waited long enough");
         let later = Instant::now() + GAP_WAIT + Duration::from_millis(1);
         assert_eq!(s.gaps(later), [(1, 7)], "8 is to be read from the log");
+        assert!(s.gaps(later).is_empty(), "the read is given its time");
+        assert_eq!(s.followed(), [(1, 7)]);
         s.skip(1, deliver);
         assert_eq!(got.lock().unwrap().last().unwrap(), "9");
         s.forget(1);

@@ -9,6 +9,7 @@
 import { deepStrictEqual } from 'node:assert';
 import { spawn, execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { connect as tcpConnect } from 'node:net';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -33,9 +34,13 @@ class Server {
     this.url = `http://127.0.0.1:${port}`;
   }
 
-  /** Starts a server; `port` 0 takes a free one (read back from its log). */
-  static async start({ dir, port = 0, args = [] } = {}) {
+  /**
+   * Starts a server; `port` 0 takes a free one (read back from its log). With
+   * `database` (a PostgreSQL URL) it is a node of a site on it.
+   */
+  static async start({ dir, port = 0, args = [], database } = {}) {
     dir ??= mkdtempSync(path.join(tmpdir(), 'kanban-interop-'));
+    if (database) args = ['--database', database, ...args];
     const env = { ...process.env, RUST_LOG: 'info' };
     for (const k of Object.keys(env)) if (k.startsWith('KANBAN_')) delete env[k];
     const child = spawn(BIN, ['--listen', `127.0.0.1:${port}`, '--data-dir', dir, ...args], {
@@ -57,6 +62,7 @@ class Server {
     });
     child.stderr.resume();
     const server = new Server(dir, child, bound);
+    server.database = database;
     const app = server.admin('app');
     const field = (name) => app.match(new RegExp(`^${name}\\t(.*)$`, 'm'))[1];
     server.appId = field('app_id');
@@ -69,7 +75,8 @@ class Server {
   admin(...args) {
     const env = { ...process.env };
     for (const k of Object.keys(env)) if (k.startsWith('KANBAN_')) delete env[k];
-    return execFileSync(BIN, ['--data-dir', this.dir, ...args], { env }).toString().trim();
+    const database = this.database ? ['--database', this.database] : [];
+    return execFileSync(BIN, ['--data-dir', this.dir, ...database, ...args], { env }).toString().trim();
   }
 
   /** Stops with SIGTERM (a graceful shutdown) and waits for the exit. */
@@ -508,6 +515,166 @@ test('pusher-js reconnects after a server restart and receives events again', as
   }
 });
 
+// ---------------------------------------------------------------- cluster mode
+
+// Nodes of one site on this machine's PostgreSQL and a broker (Redis or NATS):
+// skipped, and said so, where they do not answer, unless KANBAN_TEST_REQUIRE_SERVICES.
+const PG_URL = process.env.KANBAN_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const BROKERS = {
+  redis: process.env.KANBAN_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379',
+  nats: process.env.KANBAN_TEST_NATS_URL ?? 'nats://127.0.0.1:4222',
+};
+
+/** Whether something listens where `url` points; the reason when not. */
+function answers(url) {
+  const { hostname, port } = new URL(url);
+  return new Promise((resolve) => {
+    const socket = tcpConnect({ host: hostname, port: Number(port) });
+    const done = (why) => {
+      socket.destroy();
+      resolve(why);
+    };
+    socket.setTimeout(2000, () => done(`${url}: no answer`));
+    socket.once('connect', () => done(null));
+    socket.once('error', (e) => done(`${url}: ${e.message}`));
+  });
+}
+
+/** Runs SQL on the tests' PostgreSQL with psql. */
+function sql(statement) {
+  execFileSync('psql', ['-q', '-v', 'ON_ERROR_STOP=1', PG_URL, '-c', statement], { stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+let schemas = 0;
+
+/** `n` nodes on a PostgreSQL schema of their own and the broker at `broker`. */
+class Cluster {
+  static async start(broker, n = 3) {
+    const schema = `ki_${Math.floor(Date.now() / 1000)}_${process.pid}_${schemas++}`;
+    sql(`CREATE SCHEMA ${schema}`);
+    const database = `${PG_URL}${PG_URL.includes('?') ? '&' : '?'}options=-csearch_path%3D${schema}`;
+    const dir = mkdtempSync(path.join(tmpdir(), 'kanban-interop-'));
+    const cluster = new Cluster(schema, dir, []);
+    try {
+      for (let i = 0; i < n; i++) cluster.nodes.push(await Server.start({ dir, database, args: ['--broker', broker] }));
+    } catch (e) {
+      await cluster.destroy();
+      throw e;
+    }
+    return cluster;
+  }
+
+  constructor(schema, dir, nodes) {
+    this.schema = schema;
+    this.dir = dir;
+    this.nodes = nodes;
+  }
+
+  admin(...args) {
+    return this.nodes[0].admin(...args);
+  }
+
+  async destroy() {
+    for (const node of this.nodes) await node.stop();
+    rmSync(this.dir, { recursive: true, force: true });
+    try {
+      sql(`DROP SCHEMA IF EXISTS ${this.schema} CASCADE`);
+    } catch {
+      // One left behind is dropped, an hour on, by the Rust suite's cleanup.
+    }
+  }
+}
+
+/** A cluster test on each broker, skipped where it or PostgreSQL does not answer. */
+function clusterTest(name, fn) {
+  for (const [scheme, broker] of Object.entries(BROKERS)) {
+    test(`cluster (${scheme}): ${name}`, async () => {
+      const why = (await answers(PG_URL)) ?? (await answers(broker));
+      if (why) {
+        if (process.env.KANBAN_TEST_REQUIRE_SERVICES) throw new Error(`required and not answering: ${why}`);
+        return 'skipped: ' + why;
+      }
+      const cluster = await Cluster.start(broker);
+      try {
+        await fn(cluster);
+      } finally {
+        await cluster.destroy();
+      }
+    });
+  }
+}
+
+clusterTest('pusher-js on different nodes share presence, cursors, cards and the HTTP API', async (cluster) => {
+  const [n0, n1, n2] = cluster.nodes;
+  const annToken = cluster.admin('user', 'add', 'ann');
+  const bobToken = cluster.admin('user', 'add', 'bob');
+  const p = cluster.admin('project', 'add', 'P', '--member', 'ann', '--member', 'bob');
+  const annIs = String((await n0.rest('GET', '/api/me', annToken)).body.id);
+  const b = await connected(n1.client(bobToken));
+  const bPresence = await subscribed(b, `presence-project-${p}`);
+  const bBoard = await subscribed(b, `private-project-${p}`);
+  const added = once(bPresence, 'pusher:member_added', 'ann joining on another node');
+  const a = await connected(n0.client(annToken));
+  const aPresence = await subscribed(a, `presence-project-${p}`);
+  const aBoard = await subscribed(a, `private-project-${p}`);
+  equal((await added).data.id, annIs, 'the added member');
+  equal(aPresence.members.count, 2, 'the snapshot on node 0 lists bob on node 1');
+  // A cursor from node 0 reaches node 1 with its user, and not its sender.
+  const echoes = [];
+  aPresence.bind('client-cursor-move', (d) => echoes.push(d));
+  const relayed = once(bPresence, 'client-cursor-move', 'the cursor across nodes');
+  aPresence.trigger('client-cursor-move', { status_id: 1, task_id: null });
+  const { data, meta } = await relayed;
+  equal(data, { status_id: 1, task_id: null }, 'the cursor');
+  equal(meta?.user_id, annIs, 'its user_id');
+  // A card made through node 2 reaches both.
+  const atA = once(aBoard, 'task-created', 'the card on node 0');
+  const atB = once(bBoard, 'task-created', 'the card on node 1');
+  const made = await n2.rest('POST', `/api/projects/${p}/tasks`, bobToken, { title: 'Across' });
+  equal(made.status, 201, 'created');
+  equal([(await atA).data.task.title, (await atB).data.task.title], ['Across', 'Across'], 'both have it');
+  // The SDK on node 2 sees the cluster, and its trigger reaches node 0.
+  await subscriptions(n2, `presence-project-${p}`, 2);
+  const res = await n2.sdk().get({ path: `/channels/presence-project-${p}`, params: { info: 'subscription_count,user_count' } });
+  const info = await res.json();
+  equal([info.subscription_count, info.user_count], [2, 2], 'counts for the cluster');
+  const news = once(aBoard, 'news', 'a trigger through another node');
+  await n2.sdk().trigger(`private-project-${p}`, 'news', { n: 1 });
+  equal((await news).data, { n: 1 }, 'the triggered event');
+  equal(echoes, [], 'the sender got no echo');
+  const removed = once(bPresence, 'pusher:member_removed', 'ann leaving node 0');
+  a.disconnect();
+  equal((await removed).data.id, annIs, 'the removed member');
+  b.disconnect();
+});
+
+clusterTest('pusher-js subscribers on every node get every card in revision order while every node writes', async (cluster) => {
+  const token = cluster.admin('user', 'add', 'ann');
+  const p = cluster.admin('project', 'add', 'P', '--member', 'ann');
+  const seen = [];
+  for (const node of cluster.nodes) {
+    const c = await connected(node.client(token));
+    const board = await subscribed(c, `private-project-${p}`);
+    const revs = [];
+    board.bind('task-created', (d) => revs.push(d.rev));
+    seen.push(revs);
+  }
+  const EACH = 15;
+  await Promise.all(
+    cluster.nodes.map(async (node, i) => {
+      for (let k = 0; k < EACH; k++) {
+        const { status } = await node.rest('POST', `/api/projects/${p}/tasks`, token, { title: `n${i} #${k}` });
+        equal(status, 201, 'created');
+      }
+    }),
+  );
+  const total = EACH * cluster.nodes.length;
+  const all = Array.from({ length: total }, (_, i) => i + 1);
+  const deadline = Date.now() + WAIT_MS;
+  while (seen.some((revs) => revs.length < total) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  seen.forEach((revs, i) => equal(revs, all, `node ${i}: every revision once, in order`));
+});
+
 // ---------------------------------------------------------------- runner
 
 async function run() {
@@ -521,14 +688,16 @@ async function run() {
     console.log(`0 passed, ${tests.length} failed`);
     process.exit(1);
   }
-  for (const { name, fn } of tests) {
+  // `node run.mjs WORDS` runs only the tests whose names hold WORDS.
+  const only = process.argv.slice(2).join(' ');
+  for (const { name, fn } of tests.filter((t) => t.name.includes(only))) {
     try {
-      await Promise.race([
+      const outcome = await Promise.race([
         fn(),
         new Promise((_, reject) => setTimeout(() => reject(new Error('test timed out')), 4 * WAIT_MS)),
       ]);
       passed++;
-      console.log(`ok - ${name}`);
+      console.log(typeof outcome === 'string' ? `ok - ${name} # ${outcome}` : `ok - ${name}`);
     } catch (e) {
       failed++;
       console.log(`not ok - ${name}: ${e.stack ?? e}`);

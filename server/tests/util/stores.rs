@@ -129,9 +129,11 @@ fn run_sql(sql: &str) -> Result<(), String> {
     .unwrap_or_else(|_| Err("panicked".into()))
 }
 
-/// Schemas of test runs more than an hour old (a run that was killed).
+/// Schemas of test runs more than an hour old (a run that was killed): this
+/// suite's (`kt_`) and the interop suite's (`ki_`).
 fn drop_stale_schemas(client: &mut postgres::Client) {
-    let Ok(rows) = client.query("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'kt\\_%'", &[]) else {
+    let sql = "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'kt\\_%' OR nspname LIKE 'ki\\_%'";
+    let Ok(rows) = client.query(sql, &[]) else {
         return;
     };
     for row in rows {

@@ -294,3 +294,61 @@ async fn a_refused_value_stays_in_the_form_esc_asks_and_the_trash_and_undo_work(
     tmux.keys("ann", &["q"]);
     assert_eq!(tmux.wait_exit("ann"), 0);
 }
+
+/// Two terminals on two nodes of a cluster (one PostgreSQL database, one broker):
+/// each sees the other's cards, presence and cursor marker as on one server.
+#[tokio::test(flavor = "multi_thread")]
+async fn two_terminals_on_two_nodes_share_a_board_live() {
+    crate::util::stores::run_on_broker("redis", |broker| async move {
+        let site = crate::util::stores::Site::new();
+        let nodes: Vec<_> = (0..2).map(|_| site.start(&["--broker", &broker])).collect();
+        let ann = site.admin(&["user", "add", "ann"]);
+        let bob = site.admin(&["user", "add", "bob"]);
+        site.admin(&["project", "add", "alpha", "--member", "ann:owner", "--member", "bob"]);
+        let me: serde_json::Value = reqwest::Client::new()
+            .get(format!("{}/api/me", nodes[0].url))
+            .bearer_auth(&bob)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let bob_color = me["color"].as_str().unwrap().to_string();
+        let tmux = Tmux::new("nodes");
+        let cfg = tempfile::tempdir().unwrap();
+        let env = [
+            ("KANBAN_CONFIG_DIR", cfg.path().to_str().unwrap()),
+            ("KANBAN_STATE_DIR", cfg.path().to_str().unwrap()),
+            ("COLORTERM", "truecolor"),
+        ];
+        tmux.start("ann", 100, 24, &format!("{BIN} --server {} --token {ann}", nodes[0].url), &env);
+        tmux.start("bob", 100, 24, &format!("{BIN} --server {} --token {bob}", nodes[1].url), &env);
+        for who in ["ann", "bob"] {
+            tmux.wait_for(who, "the board", false, |s| s.contains("alpha") && s.contains("Todo"));
+        }
+        // ann, on node 0, sees bob, on node 1, in his color; and he sees her.
+        tmux.wait_for("ann", "bob present in his color", true, |s| {
+            s.lines().nth(1).is_some_and(|l| l.contains(&fg(&bob_color)) && l.contains("bob"))
+        });
+        tmux.wait_for("bob", "ann present", false, |s| s.lines().nth(1).is_some_and(|l| l.contains("ann")));
+        // bob makes a card through node 1: ann's terminal shows it.
+        tmux.keys("bob", &["n"]);
+        tmux.wait_for("bob", "the card form", false, |s| s.contains("New card"));
+        tmux.type_text("bob", "Across nodes");
+        tmux.keys("bob", &["Enter"]);
+        tmux.wait_for("ann", "bob's card", false, |s| s.contains("Across nodes"));
+        // His cursor sits on it: ann sees his initial there, on his color.
+        tmux.wait_for("ann", "bob's marker on the card", true, |s| {
+            s.lines().any(|l| l.contains("Across nodes") && l.contains(&bg(&bob_color)) && l.contains('B'))
+        });
+        // ann moves it through node 0; bob's screen follows.
+        tmux.keys("ann", &["L"]);
+        tmux.wait_for("bob", "the card in In Progress", false, |s| s.contains("In Progress 1"));
+        // bob quits: ann sees him go.
+        tmux.keys("bob", &["q"]);
+        assert_eq!(tmux.wait_exit("bob"), 0);
+        tmux.wait_for("ann", "bob gone", false, |s| s.lines().nth(1).is_some_and(|l| !l.contains("bob")));
+    })
+    .await;
+}

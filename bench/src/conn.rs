@@ -27,14 +27,39 @@ pub struct Conn {
 }
 
 impl Target {
-    fn url(&self) -> String {
-        format!("ws://{}:{}/app/{}?protocol=7&client=kanban-bench&version=1", self.host, self.port, self.key)
+    fn url(&self, port: u16) -> String {
+        format!("ws://{}:{port}/app/{}?protocol=7&client=kanban-bench&version=1", self.host, self.key)
+    }
+
+    /// The ports that subscribers and clients go round: `--ports`, or `--port`.
+    pub fn nodes(&self) -> Vec<u16> {
+        if self.ports.is_empty() { vec![self.port] } else { self.ports.clone() }
+    }
+
+    /// The CPU time of every server involved (`--pids`, or `--pid`) together.
+    pub fn cpu(&self) -> Option<Duration> {
+        let pids = if self.pids.is_empty() { self.pid.into_iter().collect() } else { self.pids.clone() };
+        if pids.is_empty() {
+            return None;
+        }
+        pids.iter().map(|p| crate::report::cpu_time(*p)).sum()
     }
 
     /// Connects, from `source` when given (several loopback sources lift the limit
     /// of ports per source address).
     pub async fn connect(&self, source: Option<IpAddr>) -> anyhow::Result<Conn> {
-        let addr: SocketAddr = tokio::net::lookup_host((self.host.as_str(), self.port))
+        self.connect_to(self.port, source).await
+    }
+
+    /// Connection `i` of a scenario's subscribers or clients: on the node its turn
+    /// gives (see [`Target::nodes`]).
+    pub async fn connect_nth(&self, i: usize) -> anyhow::Result<Conn> {
+        let nodes = self.nodes();
+        self.connect_to(nodes[i % nodes.len()], None).await
+    }
+
+    async fn connect_to(&self, port: u16, source: Option<IpAddr>) -> anyhow::Result<Conn> {
+        let addr: SocketAddr = tokio::net::lookup_host((self.host.as_str(), port))
             .await?
             .next()
             .context("the host resolves to nothing")?;
@@ -47,7 +72,7 @@ impl Target {
         tcp.set_nodelay(true)?;
         let (mut socket, _) = tokio::time::timeout(
             HANDSHAKE,
-            tokio_tungstenite::client_async(self.url(), MaybeTlsStream::Plain(tcp)),
+            tokio_tungstenite::client_async(self.url(port), MaybeTlsStream::Plain(tcp)),
         )
         .await
         .context("handshake timed out")??;

@@ -34,6 +34,15 @@ pub struct Target {
     /// The server's process id: report its CPU time (and memory where it applies).
     #[arg(long, global = true)]
     pub pid: Option<u32>,
+    /// Nodes of one cluster (or processes sharing one database), by port: the
+    /// subscribers and clients go round them, while publishers stay on --port
+    /// [default: --port alone].
+    #[arg(long, value_delimiter = ',', global = true)]
+    pub ports: Vec<u16>,
+    /// The process ids of all the servers involved, for their CPU time together
+    /// [default: --pid].
+    #[arg(long, value_delimiter = ',', global = true)]
+    pub pids: Vec<u32>,
 }
 
 #[derive(Subcommand)]
@@ -47,6 +56,9 @@ enum Scenario {
     /// K REST clients changing a board while a subscriber checks every event
     /// (kanban-server only).
     Mutations(scenarios::mutations::Opts),
+    /// N presence users on one node of a cluster, a watcher on another; the
+    /// users' node is killed: how long until the watcher hears them all go.
+    Failover(scenarios::failover::Opts),
 }
 
 #[tokio::main]
@@ -60,6 +72,7 @@ async fn main() -> anyhow::Result<()> {
         Scenario::Cursors(o) => scenarios::cursors::run(&cli.target, o).await?,
         Scenario::Connections(o) => scenarios::connections::run(&cli.target, o).await?,
         Scenario::Mutations(o) => scenarios::mutations::run(&cli.target, o).await?,
+        Scenario::Failover(o) => scenarios::failover::run(&cli.target, o).await?,
     };
     report.print();
     if let Some(why) = &report.invalid {

@@ -23,8 +23,15 @@ struct Cluster {
 
 impl Cluster {
     fn start(broker: &str, n: usize) -> Cluster {
+        Cluster::start_with(broker, n, &[])
+    }
+
+    /// Like [`Cluster::start`], each node given `extra` arguments too.
+    fn start_with(broker: &str, n: usize, extra: &[&str]) -> Cluster {
         let site = Site::new();
-        let nodes = (0..n).map(|_| site.start(&["--broker", broker])).collect();
+        let mut args = vec!["--broker", broker];
+        args.extend_from_slice(extra);
+        let nodes = (0..n).map(|_| site.start(&args)).collect();
         Cluster { site, broker: broker.to_string(), nodes }
     }
 
@@ -327,6 +334,34 @@ async fn a_killed_node_leaves_presence_and_a_restarted_one_rejoins(broker: Strin
     hear(&mut watcher, "pusher_internal:member_added", &ann_id, Duration::from_secs(10)).await;
 }
 
+async fn the_presence_member_limit_counts_the_whole_cluster(broker: String) {
+    let cluster = Cluster::start_with(&broker, 3, &["--max-presence-members", "2"]);
+    let tokens: Vec<String> =
+        ["ann", "bob", "cy"].iter().map(|u| cluster.site.admin(&["user", "add", u])).collect();
+    let pid =
+        cluster.site.admin(&["project", "add", "P", "--member", "ann", "--member", "bob", "--member", "cy"]);
+    let channel = format!("presence-project-{pid}");
+    let mut first = cluster.ws(0).await;
+    first.join_at(&cluster.nodes[0].url, &tokens[0], &channel).await;
+    let mut second = cluster.ws(1).await;
+    second.join_at(&cluster.nodes[1].url, &tokens[1], &channel).await;
+    // Node 2 has heard of both before cy tries.
+    let path = format!("/apps/APP/channels/{channel}?info=user_count");
+    wait_for(|| http_api(&cluster, 2, "GET", &path, None), |(_, v)| v["user_count"] == 2).await;
+    let mut third = cluster.ws(2).await;
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/pusher/auth", cluster.nodes[2].url))
+        .bearer_auth(&tokens[2])
+        .form(&[("socket_id", third.socket_id.as_str()), ("channel_name", channel.as_str())])
+        .send()
+        .await
+        .unwrap();
+    let auth: Value = res.json().await.unwrap();
+    third.subscribe(&channel, auth["auth"].as_str(), auth["channel_data"].as_str()).await;
+    let f = third.recv().await;
+    assert_eq!(f["event"], "pusher:subscription_error", "a third member anywhere is one too many: {f}");
+}
+
 async fn revocation_reaches_every_node(broker: String) {
     let cluster = Cluster::start(&broker, 3);
     let ann = cluster.site.admin(&["user", "add", "ann"]);
@@ -419,17 +454,15 @@ async fn ready_is(node: &ServerProcess, status: u16) {
     }
 }
 
-/// Reads `ws` until every one of `wanted` (event, user) has come; answers the
-/// presence events seen on the way.
-async fn until_heard(ws: &mut Ws, wanted: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut seen = Vec::new();
+/// Reads `ws` until every one of `wanted` (event, user) is in `seen`, the
+/// presence events heard so far, to which those read are added.
+async fn until_heard(ws: &mut Ws, seen: &mut Vec<(String, String)>, wanted: &[(&str, &str)]) {
     while !wanted.iter().all(|(e, u)| seen.iter().any(|(se, su)| se == e && su == u)) {
         let f = ws.recv().await;
         if let Some(e) = f["event"].as_str().filter(|e| e.starts_with("pusher_internal:member_")) {
             seen.push((e.to_string(), data_of(&f)["user_id"].as_str().unwrap_or("").to_string()));
         }
     }
-    seen
 }
 
 /// The revisions of the board events that come to `ws` until `n` have.
@@ -480,7 +513,10 @@ async fn a_broker_restart_keeps_nodes_serving_and_rebuilds_presence(broker: Stri
     far_board.join_at(&nodes[1].url, cy, &board).await;
     let mut ann_ws = ws(1).await;
     ann_ws.join_at(&nodes[1].url, ann, &presence).await;
-    until_heard(&mut watcher, &[("pusher_internal:member_added", &id_of("ann"))]).await;
+    // What the watcher hears, all along: the outage may last long enough for
+    // node 0 to give up on node 1 (and remove ann) before the broker is back.
+    let mut heard = Vec::new();
+    until_heard(&mut watcher, &mut heard, &[("pusher_internal:member_added", &id_of("ann"))]).await;
 
     // The broker goes: not ready, but each node still serves its own sockets.
     own.down();
@@ -503,7 +539,7 @@ async fn a_broker_restart_keeps_nodes_serving_and_rebuilds_presence(broker: Stri
     cy_ws.join_at(&nodes[1].url, cy, &presence).await;
     let mut dan_ws = ws(0).await;
     dan_ws.join_at(&nodes[0].url, dan, &presence).await;
-    until_heard(&mut watcher, &[("pusher_internal:member_added", &id_of("dan"))]).await;
+    until_heard(&mut watcher, &mut heard, &[("pusher_internal:member_added", &id_of("dan"))]).await;
 
     // It comes back: ann is gone, cy is there, and each side has both cards, in order.
     own.up().unwrap();
@@ -512,6 +548,7 @@ async fn a_broker_restart_keeps_nodes_serving_and_rebuilds_presence(broker: Stri
     }
     until_heard(
         &mut watcher,
+        &mut heard,
         &[("pusher_internal:member_removed", &id_of("ann")), ("pusher_internal:member_added", &id_of("cy"))],
     )
     .await;
@@ -519,17 +556,27 @@ async fn a_broker_restart_keeps_nodes_serving_and_rebuilds_presence(broker: Stri
     assert_eq!(board_revs(&mut far_board, 2).await, [1, 2]);
     let mut want = vec![id_of("bob"), id_of("cy"), id_of("dan")];
     want.sort();
+    // Each node's snapshot comes to list exactly them (each has the other's state
+    // a moment after its own came back).
     for (i, node) in nodes.iter().enumerate() {
-        let mut fresh = ws(i).await;
-        let snapshot = fresh.join_at(&node.url, bob, &presence).await;
-        let mut ids: Vec<String> = data_of(&snapshot)["presence"]["ids"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|v| v.as_str().unwrap().to_string())
-            .collect();
-        ids.sort();
-        assert_eq!(ids, want, "node {i}: nobody stale, nobody missing");
+        let deadline = tokio::time::Instant::now() + crate::util::WAIT;
+        loop {
+            let mut fresh = ws(i).await;
+            let snapshot = fresh.join_at(&node.url, bob, &presence).await;
+            let mut ids: Vec<String> = data_of(&snapshot)["presence"]["ids"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|v| v.as_str().unwrap().to_string())
+                .collect();
+            ids.sort();
+            fresh.close().await;
+            if ids == want {
+                break;
+            }
+            assert!(tokio::time::Instant::now() < deadline, "node {i}: {ids:?}, not {want:?}");
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
     let after: Vec<Value> = watcher.drain().await;
     assert!(
@@ -545,5 +592,6 @@ crate::both_brokers!(
     the_http_api_answers_for_the_cluster,
     a_killed_node_leaves_presence_and_a_restarted_one_rejoins,
     revocation_reaches_every_node,
+    the_presence_member_limit_counts_the_whole_cluster,
     a_broker_restart_keeps_nodes_serving_and_rebuilds_presence,
 );

@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::Message;
 use super::fanout::sent_at;
 use crate::Target;
 use crate::conn::event_of;
-use crate::report::{Latency, Report, cpu_time, now_micros};
+use crate::report::{Latency, Report, now_micros};
 
 #[derive(clap::Args, Debug)]
 pub struct Opts {
@@ -31,7 +31,7 @@ const CHANNEL: &str = "presence-bench-cursors";
 
 pub async fn run(target: &Target, o: Opts) -> anyhow::Result<Report> {
     let conns = super::in_parallel(o.users, 100, |i| async move {
-        let mut c = target.connect(None).await?;
+        let mut c = target.connect_nth(i).await?;
         c.subscribe(target, CHANNEL, Some(&format!("u{i}"))).await?;
         Ok(c)
     })
@@ -39,7 +39,7 @@ pub async fn run(target: &Target, o: Opts) -> anyhow::Result<Report> {
     let received = Arc::new(AtomicU64::new(0));
     let limited = Arc::new(AtomicU64::new(0));
     let sent = Arc::new(AtomicU64::new(0));
-    let cpu_before = target.pid.and_then(cpu_time);
+    let cpu_before = target.cpu();
     let start = Instant::now() + Duration::from_millis(200);
     let end = start + Duration::from_secs(o.duration);
     let (stop, stopped) = tokio::sync::watch::channel(false);
@@ -103,11 +103,12 @@ pub async fn run(target: &Target, o: Opts) -> anyhow::Result<Report> {
     {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let cpu_after = target.pid.and_then(cpu_time);
+    let cpu_after = target.cpu();
     let got = received.load(Ordering::Relaxed);
     let latency = super::stop_readers(stop, readers).await;
     drop(sinks);
     let mut report = Report::new("cursors");
+    report.set("nodes", target.nodes().len());
     report.set("users", o.users);
     report.set("hz", o.hz);
     report.set("moves_sent", sent.load(Ordering::Relaxed));

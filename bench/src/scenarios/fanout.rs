@@ -14,7 +14,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::Target;
 use crate::conn::event_of;
-use crate::report::{Latency, Report, cpu_time, now_micros};
+use crate::report::{Latency, Report, now_micros};
 
 #[derive(clap::Args, Debug)]
 pub struct Opts {
@@ -57,7 +57,7 @@ pub fn sent_at(data: &str) -> Option<u64> {
 pub async fn run(target: &Target, o: Opts) -> anyhow::Result<Report> {
     let channel = if o.via == Via::Http { "private-bench-fanout" } else { "presence-bench-fanout" };
     let subscribers = super::in_parallel(o.subscribers, 200, |i| async move {
-        let mut c = target.connect(None).await?;
+        let mut c = target.connect_nth(i).await?;
         let user = (o.via == Via::Client).then(|| format!("s{i}"));
         c.subscribe(target, channel, user.as_deref()).await?;
         Ok(c)
@@ -85,7 +85,7 @@ pub async fn run(target: &Target, o: Opts) -> anyhow::Result<Report> {
         }));
     }
 
-    let cpu_before = target.pid.and_then(cpu_time);
+    let cpu_before = target.cpu();
     let total = o.rate * o.duration;
     let start = Instant::now();
     let errors = Arc::new(AtomicU64::new(0));
@@ -100,10 +100,11 @@ pub async fn run(target: &Target, o: Opts) -> anyhow::Result<Report> {
     while received.load(Ordering::Relaxed) < expected && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let cpu_after = target.pid.and_then(cpu_time);
+    let cpu_after = target.cpu();
     let got = received.load(Ordering::Relaxed);
     let latency = super::stop_readers(stop, readers).await;
     let mut report = Report::new("fanout");
+    report.set("nodes", target.nodes().len());
     report.set("via", format!("{:?}", o.via).to_lowercase());
     report.set("subscribers", o.subscribers);
     report.set("payload_bytes", o.payload);

@@ -2,6 +2,7 @@
 
 pub mod connections;
 pub mod cursors;
+pub mod failover;
 pub mod fanout;
 pub mod mutations;
 

@@ -16,7 +16,7 @@ use tokio::time::Instant;
 
 use crate::Target;
 use crate::conn::event_of;
-use crate::report::{Latency, Report, cpu_time};
+use crate::report::{Latency, Report};
 
 #[derive(clap::Args, Debug)]
 pub struct Opts {
@@ -31,23 +31,10 @@ pub struct Opts {
     /// (i mod n)-th.
     #[arg(long, value_delimiter = ',', required = true)]
     project: Vec<i64>,
-    /// Server processes sharing one database, by port: clients go round them
-    /// [default: --port alone].
-    #[arg(long, value_delimiter = ',')]
-    ports: Vec<u16>,
-    /// Their process ids, for their CPU time together [default: --pid].
-    #[arg(long, value_delimiter = ',')]
-    pids: Vec<u32>,
-}
-
-/// The CPU time of all `pids` together.
-fn cpu_of(pids: &[u32]) -> Option<Duration> {
-    pids.iter().map(|p| cpu_time(*p)).sum()
 }
 
 pub async fn run(target: &Target, o: Opts) -> anyhow::Result<Report> {
-    let ports = if o.ports.is_empty() { vec![target.port] } else { o.ports.clone() };
-    let pids = if o.pids.is_empty() { target.pid.into_iter().collect() } else { o.pids.clone() };
+    let ports = target.nodes();
     let bases: Vec<String> = ports.iter().map(|p| format!("http://{}:{p}", target.host)).collect();
     let base = bases[0].clone();
     let http = reqwest::Client::new();
@@ -107,7 +94,7 @@ pub async fn run(target: &Target, o: Opts) -> anyhow::Result<Report> {
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
 
-    let cpu_before = cpu_of(&pids);
+    let cpu_before = target.cpu();
     let start = Instant::now();
     let end = start + Duration::from_secs(o.duration);
     let mut clients = Vec::new();
@@ -160,7 +147,7 @@ pub async fn run(target: &Target, o: Opts) -> anyhow::Result<Report> {
         errors += e;
     }
     let span = start.elapsed();
-    let cpu_after = cpu_of(&pids);
+    let cpu_after = target.cpu();
     // The last events are on their way: wait for them (10 s at most).
     let deadline = Instant::now() + Duration::from_secs(10);
     while acked.iter().any(|r| !seen_any.lock().unwrap().contains(r)) && Instant::now() < deadline {

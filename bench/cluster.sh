@@ -59,6 +59,7 @@ start_kanban() {
             --max-connections 200000 --max-presence-members 200000 --client-event-rate 100000 \
             2>/dev/null &
         PIDS+=($!) PORTS+=($((7930 + i)))
+        disown
     done
     for p in "${PORTS[@]}"; do wait_port "$p"; done
     for p in "${PORTS[@]}"; do # each node has joined the cluster
@@ -85,6 +86,7 @@ start_sockudo() {
         SOCKUDO_DEFAULT_APP_MAX_PRESENCE_MEMBERS_PER_CHANNEL=200000 \
         "$SOCKUDO" >/dev/null 2>&1 &
         PIDS+=($!) PORTS+=($((7940 + i)))
+        disown # killed on purpose: no "Killed" notice from bash
     done
     for p in "${PORTS[@]}"; do wait_port "$p"; done
     sleep 2 # Sockudo nodes discover each other over the broker after they listen
@@ -92,7 +94,9 @@ start_sockudo() {
 
 stop_all() {
     for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null || true; done
-    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do # gone before the next cluster takes the ports
+        while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+    done
     [ -n "$SCHEMA" ] && psql "$PG" -qc "SET client_min_messages = warning; DROP SCHEMA $SCHEMA CASCADE"
     return 0
 }
@@ -119,16 +123,21 @@ run() {
         tee -a "$OUT"
 }
 
+each() { # BROKER SCENARIO ARGS...: the run on each server in turn
+    local broker=$1; shift
+    for server in ${SERVERS:-kanban sockudo}; do run "$server" "$broker" "$@"; done
+}
+
 for _ in $(seq "${REPEAT:-1}"); do
     for broker in ${BROKERS:-redis nats}; do
-        for server in ${SERVERS:-kanban sockudo}; do
-            for rate in 20 100; do
-                run "$server" "$broker" fanout --subscribers 1000 --rate "$rate" --duration 10 --publishers 8
-            done
-            run "$server" "$broker" fanout --subscribers 3000 --rate 100 --duration 10 --publishers 8
-            run "$server" "$broker" fanout --subscribers 30 --rate 5000 --duration 10 --publishers 16
-            run "$server" "$broker" cursors --users 50 --hz 60 --duration 10
-            run "$server" "$broker" failover --users 50
+        for rate in 20 100; do
+            each "$broker" fanout --subscribers 1000 --rate "$rate" --duration 10 --publishers 8
         done
+        each "$broker" fanout --subscribers 3000 --rate 100 --duration 10 --publishers 8
+        each "$broker" fanout --subscribers 5000 --rate 100 --duration 10 --publishers 8
+        each "$broker" fanout --subscribers 30 --rate 5000 --duration 10 --publishers 16
+        each "$broker" fanout --subscribers 30 --rate 10000 --duration 10 --publishers 32
+        each "$broker" cursors --users 50 --hz 60 --duration 10
+        each "$broker" failover --users 50
     done
 done

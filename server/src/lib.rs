@@ -179,6 +179,9 @@ impl Server {
         overrides: &AppOverrides,
         limits: Limits,
     ) -> Result<Self, OpenError> {
+        if let Some(url) = broker {
+            cluster::link::check(url)?;
+        }
         if broker.is_some() && !matches!(db, Database::Postgres(_)) {
             return Err(OpenError::BrokerNeedsPostgres);
         }

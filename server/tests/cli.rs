@@ -213,3 +213,18 @@ fn the_database_files_are_private_whatever_the_umask() {
     let log = server.log();
     assert!(log.contains("open to other accounts"), "{log}");
 }
+
+/// A broker joins nodes of one PostgreSQL site: on SQLite, or with a broker of a
+/// scheme it does not speak, the server says so and does not start.
+#[test]
+fn a_broker_without_a_shared_database_or_of_another_kind_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = run(dir.path(), &["--listen", "127.0.0.1:0", "--broker", "redis://127.0.0.1:6379"]);
+    assert!(!out.status.success());
+    let why = String::from_utf8_lossy(&out.stderr);
+    assert!(why.contains("share a PostgreSQL database"), "{why}");
+    let out = run(dir.path(), &["--listen", "127.0.0.1:0", "--broker", "amqp://127.0.0.1:5672"]);
+    assert!(!out.status.success());
+    let why = String::from_utf8_lossy(&out.stderr);
+    assert!(why.contains("redis:// or nats://"), "{why}");
+}

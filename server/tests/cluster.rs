@@ -292,6 +292,12 @@ async fn the_http_api_answers_for_the_cluster(broker: String) {
     assert_eq!(status, 200, "{answer}");
     let f = plain.recv_event("headline").await;
     assert_eq!(data_of(&f)["n"], 1);
+    // And a batch on node 1.
+    let body = json!({"batch": [{"name": "second", "channel": "plain-news", "data": "{\"n\":2}"}]});
+    let (status, answer) = http_api(&cluster, 1, "POST", "/apps/APP/batch_events", Some(&body)).await;
+    assert_eq!(status, 200, "{answer}");
+    let f = plain.recv_event("second").await;
+    assert_eq!(data_of(&f)["n"], 2);
 }
 
 /// Polls `ask` (a node's answer, which follows the others' news within a moment)

@@ -28,16 +28,32 @@ pub enum LinkError {
     NotBuilt(&'static str),
 }
 
+/// Whether `url` names a broker this build speaks, before anything is opened.
+pub fn check(url: &str) -> Result<(), LinkError> {
+    // Only the scheme is ever said back: the rest may hold a password.
+    let Some((scheme, _)) = url.split_once("://") else {
+        return Err(LinkError::Scheme("a URL without a scheme".into()));
+    };
+    match scheme {
+        "redis" | "rediss" if cfg!(feature = "redis") => Ok(()),
+        "nats" | "tls" if cfg!(feature = "nats") => Ok(()),
+        "redis" | "rediss" => Err(LinkError::NotBuilt("Redis")),
+        "nats" | "tls" => Err(LinkError::NotBuilt("NATS")),
+        other => Err(LinkError::Scheme(format!("{other}://"))),
+    }
+}
+
 /// Opens the link to the broker at `url`, on `subject` (a site's nodes share one).
 pub fn open(url: &str, subject: &str) -> Result<Link, LinkError> {
     let (out, out_rx) = mpsc::channel(OUTBOUND);
     let (in_tx, inbound) = mpsc::channel(OUTBOUND);
     let (up_tx, up) = watch::channel(false);
     let ends = Ends { out: out_rx, inbound: in_tx, up: up_tx };
-    match url.split("://").next().unwrap_or_default() {
-        "redis" | "rediss" => spawn_redis(url, subject, ends)?,
-        "nats" | "tls" => spawn_nats(url, subject, ends)?,
-        other => return Err(LinkError::Scheme(format!("{other}://"))),
+    check(url)?;
+    if url.starts_with("redis") {
+        spawn_redis(url, subject, ends)?;
+    } else {
+        spawn_nats(url, subject, ends)?;
     }
     Ok(Link { out, inbound, up })
 }
@@ -211,5 +227,20 @@ mod nats {
                 () = tokio::time::sleep(std::time::Duration::from_millis(500)) => {}
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_brokers_this_build_speaks_are_taken_and_no_password_is_said_back() {
+        assert!(check("redis://127.0.0.1:6379").is_ok());
+        assert!(check("nats://127.0.0.1:4222").is_ok());
+        let e = check("amqp://user:hunter2@host").unwrap_err().to_string();
+        assert!(e.contains("amqp://") && !e.contains("hunter2"), "{e}");
+        let e = check("user:hunter2@host:6379").unwrap_err().to_string();
+        assert!(!e.contains("hunter2"), "{e}");
     }
 }

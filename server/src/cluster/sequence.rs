@@ -14,6 +14,9 @@ use crate::hub::Frame;
 
 /// How long an early event waits for those before it before the log is asked.
 pub const GAP_WAIT: Duration = Duration::from_millis(250);
+/// Most events held for a gap: past this (the log unreadable for long), what waits
+/// goes as it is, rather than the node's memory growing without end.
+pub const MAX_EARLY: usize = 4096;
 
 #[derive(Debug)]
 struct Project {
@@ -62,6 +65,18 @@ impl Sequencer {
         if rev > p.next {
             p.early.insert(rev, frame);
             p.waiting_since.get_or_insert_with(Instant::now);
+            if p.early.len() > MAX_EARLY {
+                tracing::warn!(
+                    project,
+                    missing = p.next,
+                    "a gap stayed unfilled too long: going on without it"
+                );
+                while let Some((rev, frame)) = p.early.pop_first() {
+                    deliver(frame);
+                    p.next = rev + 1;
+                }
+                p.waiting_since = None;
+            }
             return;
         }
         deliver(frame);
@@ -137,5 +152,21 @@ mod tests {
         s.forget(1);
         s.offer(1, 10, Frame::from("10"), deliver);
         assert_eq!(got.lock().unwrap().len(), 4);
+    }
+
+    #[test]
+    fn a_gap_that_stays_holds_no_more_than_the_bound() {
+        let s = Sequencer::default();
+        let got = Mutex::new(0usize);
+        let deliver = |_: Frame| *got.lock().unwrap() += 1;
+        s.follow(1, 0);
+        for rev in 2..2 + MAX_EARLY as u64 {
+            s.offer(1, rev, Frame::from("x"), deliver);
+        }
+        assert_eq!(*got.lock().unwrap(), 0, "held for revision 1");
+        s.offer(1, 2 + MAX_EARLY as u64, Frame::from("x"), deliver);
+        assert_eq!(*got.lock().unwrap(), MAX_EARLY + 1, "past the bound, what waits goes");
+        s.offer(1, 3 + MAX_EARLY as u64, Frame::from("x"), deliver);
+        assert_eq!(*got.lock().unwrap(), MAX_EARLY + 2, "and what follows goes on in order");
     }
 }

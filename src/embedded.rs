@@ -82,8 +82,9 @@ pub async fn start(data_dir: &Path, port: u16) -> anyhow::Result<Embedded> {
             "Add each one (the first command prints their token):".to_string(),
             format!("  kanban-server --data-dir {dir} user add NAME"),
             format!("  kanban-server --data-dir {dir} project grant {project_id} NAME"),
-            "and they run:".to_string(),
-            format!("  kanban-tui --server {url} --token TOKEN"),
+            "and they run, pasting the token when it is asked for:".to_string(),
+            format!("  kanban-tui login --server {url}"),
+            "  kanban-tui".to_string(),
         ],
     };
     Ok(Embedded { url, token, hint, running })

@@ -17,6 +17,7 @@ pub mod filter;
 pub mod geometry;
 pub mod log;
 pub mod net;
+pub mod secret;
 pub mod selection;
 pub mod settings;
 pub mod terminal;

@@ -10,6 +10,7 @@ use kanban_tui::log;
 use kanban_tui::net::address;
 use kanban_tui::net::api::{Api, ApiError};
 use kanban_tui::net::tls;
+use kanban_tui::secret;
 use kanban_tui::settings::{self, Login};
 use kanban_tui::terminal;
 use kanban_tui::ui::Theme;
@@ -18,12 +19,16 @@ use kanban_tui::ui::paint::ColorChoice;
 #[derive(Parser)]
 #[command(name = "kanban-tui", version, about = "A shared kanban board in your terminal")]
 struct Cli {
-    /// The server's URL, e.g. http://127.0.0.1:7878 (host:port alone means http://)
-    /// [default: the saved login, or a server embedded in this process]
+    /// The server: its URL, e.g. http://127.0.0.1:7878 (host:port alone means
+    /// http://), or unix:PATH for its socket on this host, where your account says
+    /// who you are [default: $KANBAN_SOCKET, the saved login, the host's socket
+    /// /run/kanban/kanban.sock, or a server embedded in this process]
     #[arg(long, env = "KANBAN_SERVER", value_parser = address::parse)]
     server: Option<String>,
-    /// Your token (from `kanban-server user add`).
-    #[arg(long, env = "KANBAN_TOKEN", hide_env_values = true)]
+    /// Refused: a token on the command line is seen by every account on the host
+    /// (ps) and kept in shell history. `kanban-tui login` asks for it; scripts set
+    /// KANBAN_TOKEN.
+    #[arg(long, hide = true)]
     token: Option<String>,
     /// The project to open, by id or name [default: the only one, or a picker].
     #[arg(long)]
@@ -56,18 +61,70 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Check a server and token, and save them for next time (readable by you only).
+    /// Check a server and token, and save them for next time (readable by you
+    /// only). The token is asked for without echo, or read from stdin when it is
+    /// not a terminal (`ssh host kanban-server user token ann | kanban-tui login ...`).
     Login {
         #[arg(long, value_parser = address::parse)]
         server: String,
-        #[arg(long)]
-        token: String,
+        /// Refused (see `kanban-tui --help`).
+        #[arg(long, hide = true)]
+        token: Option<String>,
     },
 }
+
+const TOKEN_ON_COMMAND_LINE: &str = "--token is not taken: a token on the command line is seen by \
+     every account on this host (ps) and kept in your shell's history. Save it with `kanban-tui \
+     login --server URL` (it asks for the token, or reads it from stdin), or set KANBAN_TOKEN.";
+
+/// The server to open and the token for it, `None` for the embedded one: `--server`
+/// (a Unix socket needs no token; a URL takes KANBAN_TOKEN or the saved login's),
+/// then KANBAN_SOCKET, the saved login, and the host's socket where there is one.
+fn choose_server(given: Option<String>) -> anyhow::Result<(Option<String>, Option<String>)> {
+    let env_token = std::env::var("KANBAN_TOKEN").ok().filter(|t| !t.trim().is_empty());
+    let saved = settings::load()?;
+    if let Some(server) = given {
+        if server.starts_with("unix:") {
+            return Ok((Some(server), None));
+        }
+        if let Some(token) = env_token {
+            return Ok((Some(server), Some(token)));
+        }
+        return match saved.filter(|l| address::parse(&l.server).as_deref() == Ok(server.as_str())) {
+            Some(l) => Ok((Some(server), Some(l.token))),
+            None => bail!(
+                "{server} needs a token: save it with `kanban-tui login --server {server}` (it asks for \
+                 it), or set KANBAN_TOKEN"
+            ),
+        };
+    }
+    if env_token.is_some() {
+        bail!("KANBAN_TOKEN needs a server: give --server URL (or KANBAN_SERVER)");
+    }
+    if let Some(socket) = std::env::var("KANBAN_SOCKET").ok().filter(|s| !s.is_empty()) {
+        let server =
+            address::parse(&format!("unix:{socket}")).map_err(|e| anyhow::anyhow!("KANBAN_SOCKET: {e}"))?;
+        return Ok((Some(server), None));
+    }
+    if let Some(l) = saved {
+        let server = address::parse(&l.server).map_err(|e| anyhow::anyhow!("the saved login: {e}"))?;
+        return Ok((Some(server), Some(l.token)));
+    }
+    if std::path::Path::new(HOST_SOCKET).exists() {
+        return Ok((Some(format!("unix:{HOST_SOCKET}")), None));
+    }
+    Ok((None, None))
+}
+
+/// Where a system service's socket is (kanban-server's `--unix-socket` default).
+const HOST_SOCKET: &str = "/run/kanban/kanban.sock";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if cli.token.is_some() || matches!(&cli.command, Some(Command::Login { token: Some(_), .. })) {
+        bail!(TOKEN_ON_COMMAND_LINE);
+    }
     if cli.command.is_none() {
         // ratatui cannot draw without a terminal (and would panic trying): say so.
         use std::io::IsTerminal;
@@ -86,32 +143,21 @@ async fn main() -> anyhow::Result<()> {
             Ok(None)
         }
     };
-    if let Some(Command::Login { server, token }) = &cli.command {
-        let (server, token) = (server.clone(), token.clone());
-        let api = Api::with_tls(&server, &token, tls(&server)?);
+    if let Some(Command::Login { server, .. }) = &cli.command {
+        if server.starts_with("unix:") {
+            bail!(
+                "{server} needs no login: your account on this host says who you are (kanban-tui --server {server})"
+            );
+        }
+        let token = secret::read_token()?;
+        let api = Api::with_tls(server, &token, tls(server)?);
         let me = api.me().await.map_err(|e| anyhow::anyhow!("{server}: {e}"))?;
         let path = settings::save(&Login { server: server.clone(), token })?;
         println!("Logged in to {server} as {}; saved in {}", me.name, path.display());
         return Ok(());
     }
 
-    let saved = settings::load()?;
-    let (server, token) = match (cli.server.clone(), cli.token.clone()) {
-        (Some(s), Some(t)) => (Some(s), Some(t)),
-        (Some(s), None) => match saved.filter(|l| address::parse(&l.server).as_deref() == Ok(s.as_str())) {
-            Some(l) => (Some(s), Some(l.token)),
-            None => bail!("--server {s} needs --token (or save one with `kanban-tui login`)"),
-        },
-        (None, Some(_)) => bail!("--token needs --server"),
-        (None, None) => match saved {
-            Some(l) => {
-                let server =
-                    address::parse(&l.server).map_err(|e| anyhow::anyhow!("the saved login: {e}"))?;
-                (Some(server), Some(l.token))
-            }
-            None => (None, None),
-        },
-    };
+    let (server, token) = choose_server(cli.server.clone())?;
 
     #[cfg_attr(not(feature = "embedded"), allow(unused_mut))]
     let mut app = App::new(cli.fps, cli.project.clone());
@@ -119,7 +165,8 @@ async fn main() -> anyhow::Result<()> {
     #[cfg(feature = "embedded")]
     let mut _embedded = None;
     let api = match (server, token) {
-        (Some(server), Some(token)) => {
+        (Some(server), token) if server.starts_with("unix:") || token.is_some() => {
+            let token = token.unwrap_or_default();
             let api = Api::with_tls(&server, &token, tls(&server)?);
             // A wrong token is said here, before the screen is taken; an unreachable
             // server is retried on screen.
@@ -145,8 +192,8 @@ async fn main() -> anyhow::Result<()> {
         }
         #[cfg(not(feature = "embedded"))]
         _ => bail!(
-            "no server given or saved: give --server URL --token TOKEN, or save them with \
-             `kanban-tui login` (this build has no embedded server)"
+            "no server given or saved: save one with `kanban-tui login --server URL` (this build \
+             has no embedded server)"
         ),
     };
     let queue = settings::queue_file(api.base());

@@ -72,7 +72,10 @@ async fn people_stay_apart_at_every_color_depth() {
     let dir = cfg.path().to_str().unwrap();
     let env = [("KANBAN_CONFIG_DIR", dir), ("KANBAN_STATE_DIR", dir)];
     let run = |term: &str, extra: &str| {
-        format!("env -u COLORTERM -u NO_COLOR TERM={term} {extra} {BIN} --server {url} --token {}", tokens[0])
+        format!(
+            "env -u COLORTERM -u NO_COLOR TERM={term} {extra} KANBAN_TOKEN={} {BIN} --server {url}",
+            tokens[0]
+        )
     };
     // The others point at the first column's header: their markers sit on it.
     let header = |s: &str| s.lines().nth(2).unwrap_or("").to_string();
@@ -127,7 +130,7 @@ async fn ctrl_z_gives_the_shell_back_and_fg_redraws_the_board() {
     let dir = cfg.path().to_str().unwrap();
     let env = [("KANBAN_CONFIG_DIR", dir), ("KANBAN_STATE_DIR", dir)];
     let tmux = Tmux::new("jobs");
-    in_a_shell(&tmux, "ann", &format!("{BIN} --server {url} --token {ann}"), &env);
+    in_a_shell(&tmux, "ann", &format!("KANBAN_TOKEN={ann} {BIN} --server {url}"), &env);
     tmux.wait_for("ann", "the board", false, |s| s.contains("alpha") && s.contains("online"));
     // Something half done survives the stop.
     tmux.keys("ann", &["n"]);
@@ -166,7 +169,8 @@ async fn ctrl_z_gives_the_shell_back_and_fg_redraws_the_board() {
 #[test]
 fn without_a_terminal_it_says_so_and_fails() {
     let out = std::process::Command::new(BIN)
-        .args(["--server", "http://127.0.0.1:9", "--token", "kb_x"])
+        .args(["--server", "http://127.0.0.1:9"])
+        .env("KANBAN_TOKEN", "kb_x")
         .stdin(std::process::Stdio::null())
         .output()
         .unwrap();
@@ -183,14 +187,15 @@ fn without_a_terminal_it_says_so_and_fails() {
 async fn addresses_as_people_type_them() {
     for bad in ["http//127.0.0.1:7878", "ftp://127.0.0.1", "127.0.0.1:notaport", "http://127.0.0.1:99999"] {
         let out = std::process::Command::new(BIN)
-            .args(["--server", bad, "--token", "kb_x"])
+            .args(["--server", bad])
+            .env("KANBAN_TOKEN", "kb_x")
             .stdin(std::process::Stdio::null())
             .output()
             .unwrap();
         let said = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{bad}: {said}");
         assert!(said.contains("--server") && said.contains(bad), "{bad}: {said}");
-        let login = std::process::Command::new(BIN).args(["login", "--server", bad, "--token", "t"]).output();
+        let login = std::process::Command::new(BIN).args(["login", "--server", bad]).output();
         assert_eq!(login.unwrap().status.code(), Some(2), "login --server {bad}");
     }
     let server = TestServer::start().await;
@@ -202,7 +207,7 @@ async fn addresses_as_people_type_them() {
     let bare = server.addr().to_string();
     assert!(!bare.contains("://"));
     let env = [("KANBAN_CONFIG_DIR", dir), ("KANBAN_STATE_DIR", dir)];
-    tmux.start("ann", 100, 24, &format!("{BIN} --server {bare} --token {ann}"), &env);
+    tmux.start("ann", 100, 24, &format!("KANBAN_TOKEN={ann} {BIN} --server {bare}"), &env);
     tmux.wait_for("ann", "the board at host:port", false, |s| s.contains("alpha") && s.contains("online"));
 }
 
@@ -218,7 +223,7 @@ async fn the_log_goes_to_a_file_never_to_the_screen() {
     let dir = state.path().to_str().unwrap();
     let env = [("KANBAN_CONFIG_DIR", dir), ("KANBAN_STATE_DIR", dir), ("RUST_LOG", "debug")];
     let tmux = Tmux::new("log");
-    tmux.start("ann", 100, 24, &format!("{BIN} --server {url} --token {ann}"), &env);
+    tmux.start("ann", 100, 24, &format!("KANBAN_TOKEN={ann} {BIN} --server {url}"), &env);
     tmux.wait_for("ann", "the board", false, |s| s.contains("alpha") && s.contains("online"));
     tmux.keys("ann", &["q"]);
     let screen = tmux.screen("ann", false);
@@ -232,7 +237,7 @@ async fn the_log_goes_to_a_file_never_to_the_screen() {
     assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
 
     let elsewhere = state.path().join("elsewhere.log");
-    let command = format!("{BIN} --server {url} --token {ann} --log {}", elsewhere.display());
+    let command = format!("KANBAN_TOKEN={ann} {BIN} --server {url} --log {}", elsewhere.display());
     tmux.start("again", 100, 24, &command, &env);
     tmux.wait_for("again", "the board", false, |s| s.contains("alpha") && s.contains("online"));
     tmux.keys("again", &["q"]);
@@ -253,7 +258,7 @@ async fn an_outage_is_counted_down_r_retries_and_the_return_clears_it() {
     let dir = cfg.path().to_str().unwrap();
     let env = [("KANBAN_CONFIG_DIR", dir), ("KANBAN_STATE_DIR", dir)];
     let tmux = Tmux::new("outage");
-    tmux.start("ann", 120, 24, &format!("{BIN} --server {url} --token {ann}"), &env);
+    tmux.start("ann", 120, 24, &format!("KANBAN_TOKEN={ann} {BIN} --server {url}"), &env);
     tmux.wait_for("ann", "the board", false, |s| s.contains("alpha") && s.contains("online"));
     let addr = server.addr();
     server.stop().await;

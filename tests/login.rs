@@ -1,6 +1,8 @@
-//! `kanban-tui login`: the real binary checks a server and token before saving them.
+//! `kanban-tui login`: the real binary checks a server and token before saving them,
+//! and takes the token from stdin, never from its command line.
 
-use std::process::Command;
+use std::io::Write as _;
+use std::process::{Command, Stdio};
 
 use crate::util::TestServer;
 
@@ -10,11 +12,17 @@ async fn tui_login_checks_and_saves_for_the_owner_only() {
     let token = server.user("ann").await;
     let config = tempfile::tempdir().unwrap();
     let login = |token: &str| {
-        Command::new(env!("CARGO_BIN_EXE_kanban-tui"))
-            .args(["login", "--server", &server.url(""), "--token", token])
+        let mut child = Command::new(env!("CARGO_BIN_EXE_kanban-tui"))
+            .args(["login", "--server", &server.url("")])
             .env("KANBAN_CONFIG_DIR", config.path())
-            .output()
-            .unwrap()
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // As `ssh host kanban-server user token ann | kanban-tui login ...` gives it.
+        child.stdin.take().unwrap().write_all(format!("{token}\n").as_bytes()).unwrap();
+        child.wait_with_output().unwrap()
     };
     let refused = login("kb_wrong");
     assert!(!refused.status.success());
@@ -28,4 +36,35 @@ async fn tui_login_checks_and_saves_for_the_owner_only() {
     assert_eq!(saved["token"], token.as_str());
     use std::os::unix::fs::PermissionsExt;
     assert_eq!(std::fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
+}
+
+/// A token on the command line is refused, before anything is tried, with the way
+/// that keeps it out of `ps` and shell history.
+#[test]
+fn a_token_on_the_command_line_is_refused_with_the_way_that_keeps_it_secret() {
+    let config = tempfile::tempdir().unwrap();
+    for args in [
+        &["--server", "http://127.0.0.1:9", "--token", "kb_secret"][..],
+        &["login", "--server", "http://127.0.0.1:9", "--token", "kb_secret"][..],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_kanban-tui"))
+            .args(args)
+            .env("KANBAN_CONFIG_DIR", config.path())
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?}: {said}");
+        assert!(said.contains("kanban-tui login") && said.contains("KANBAN_TOKEN"), "{args:?}: {said}");
+        assert!(!said.contains("kb_secret"), "the token is not said back: {said}");
+    }
+    // Nothing on stdin: nothing to log in with.
+    let out = Command::new(env!("CARGO_BIN_EXE_kanban-tui"))
+        .args(["login", "--server", "http://127.0.0.1:9"])
+        .env("KANBAN_CONFIG_DIR", config.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no token given"));
+    assert!(!config.path().join("login.json").exists());
 }

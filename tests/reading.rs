@@ -36,8 +36,9 @@ async fn reading_and_finding_cards_on_a_256_color_terminal() {
     let dir = cfg.path().to_str().unwrap();
     let env = [("KANBAN_CONFIG_DIR", dir), ("KANBAN_STATE_DIR", dir)];
     let tmux = Tmux::new("reading");
-    let run =
-        |token: &str| format!("env -u COLORTERM TERM=screen-256color {BIN} --server {url} --token {token}");
+    let run = |token: &str| {
+        format!("env -u COLORTERM TERM=screen-256color KANBAN_TOKEN={token} {BIN} --server {url}")
+    };
     tmux.start("ann", 100, 30, &run(&ann), &env);
     let screen = tmux.wait_for("ann", "the board", true, |s| s.contains("Card 0") && s.contains("online"));
     assert!(!screen.contains("38;2;") && !screen.contains("48;2;"), "no 24-bit color on 256:\n{screen}");

@@ -34,8 +34,8 @@ async fn two_terminals_share_a_board_live() {
         // A terminal that says it shows 24-bit color gets it.
         ("COLORTERM", "truecolor"),
     ];
-    tmux.start("ann", 100, 24, &format!("{BIN} --server {url} --token {ann}"), &env);
-    tmux.start("bob", 100, 24, &format!("{BIN} --server {url} --token {bob}"), &env);
+    tmux.start("ann", 100, 24, &format!("KANBAN_TOKEN={ann} {BIN} --server {url}"), &env);
+    tmux.start("bob", 100, 24, &format!("KANBAN_TOKEN={bob} {BIN} --server {url}"), &env);
     for who in ["ann", "bob"] {
         tmux.wait_for(who, "the board", false, |s| {
             s.contains("alpha") && s.contains("Todo") && s.contains("online")
@@ -100,7 +100,7 @@ async fn the_run_command_opens_a_working_board_with_nothing_else() {
     tmux.wait_for("me", "the help", false, |s| s.contains("move the selection") && s.contains("↓↑ scroll"));
     tmux.keys("me", &["Down"; 20]);
     tmux.wait_for("me", "how others join", false, |s| {
-        s.contains("project grant") && s.contains("user add") && s.contains("--token TOKEN")
+        s.contains("project grant") && s.contains("user add") && s.contains("kanban-tui login --server")
     });
     // Escape alone (followed at once by a key it would read as Alt+key).
     tmux.keys("me", &["Escape"]);
@@ -157,7 +157,7 @@ async fn emoji_titles_keep_the_borders_in_place() {
         ("KANBAN_CONFIG_DIR", cfg.path().to_str().unwrap()),
         ("KANBAN_STATE_DIR", cfg.path().to_str().unwrap()),
     ];
-    tmux.start("ann", 96, 30, &format!("{BIN} --server {url} --token {ann}"), &env);
+    tmux.start("ann", 96, 30, &format!("KANBAN_TOKEN={ann} {BIN} --server {url}"), &env);
     let mut screen =
         tmux.wait_for("ann", "the board", false, |s| s.contains("keycap") && s.contains("online"));
     for step in 0..titles.len() {
@@ -205,7 +205,7 @@ async fn a_revoked_member_sees_the_board_go_and_why() {
         ("KANBAN_CONFIG_DIR", cfg.path().to_str().unwrap()),
         ("KANBAN_STATE_DIR", cfg.path().to_str().unwrap()),
     ];
-    tmux.start("bob", 100, 24, &format!("{BIN} --server {url} --token {bob}"), &env);
+    tmux.start("bob", 100, 24, &format!("KANBAN_TOKEN={bob} {BIN} --server {url}"), &env);
     tmux.wait_for("bob", "the board", false, |s| s.contains("Secret plan") && s.contains("online"));
     let store = server.server.store().clone();
     kanban_server::admin::project_revoke(store.as_ref(), "alpha", "bob").await.unwrap();
@@ -235,7 +235,7 @@ async fn a_refused_value_stays_in_the_form_esc_asks_and_the_trash_and_undo_work(
         ("KANBAN_CONFIG_DIR", cfg.path().to_str().unwrap()),
         ("KANBAN_STATE_DIR", cfg.path().to_str().unwrap()),
     ];
-    tmux.start("ann", 100, 30, &format!("{BIN} --server {url} --token {ann}"), &env);
+    tmux.start("ann", 100, 30, &format!("KANBAN_TOKEN={ann} {BIN} --server {url}"), &env);
     tmux.wait_for("ann", "the board", false, |s| s.contains("Todo") && s.contains("online"));
     tmux.keys("ann", &["n"]);
     tmux.wait_for("ann", "the card form", false, |s| s.contains("New card"));
@@ -322,8 +322,8 @@ async fn two_terminals_on_two_nodes_share_a_board_live() {
             ("KANBAN_STATE_DIR", cfg.path().to_str().unwrap()),
             ("COLORTERM", "truecolor"),
         ];
-        tmux.start("ann", 100, 24, &format!("{BIN} --server {} --token {ann}", nodes[0].url), &env);
-        tmux.start("bob", 100, 24, &format!("{BIN} --server {} --token {bob}", nodes[1].url), &env);
+        tmux.start("ann", 100, 24, &format!("KANBAN_TOKEN={ann} {BIN} --server {}", nodes[0].url), &env);
+        tmux.start("bob", 100, 24, &format!("KANBAN_TOKEN={bob} {BIN} --server {}", nodes[1].url), &env);
         for who in ["ann", "bob"] {
             tmux.wait_for(who, "the board", false, |s| s.contains("alpha") && s.contains("Todo"));
         }

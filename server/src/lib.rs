@@ -20,6 +20,7 @@ pub mod migrate;
 pub mod serve;
 pub mod store;
 pub mod tls;
+pub mod unix_socket;
 pub mod writer;
 
 use std::future::Future;
@@ -248,10 +249,22 @@ impl Server {
         if let Ok(addr) = listener.local_addr() {
             self.announce(addr, tls.is_some());
         }
+        self.serve_all(listener, tls, None, shutdown).await
+    }
+
+    /// Like [`Server::serve`], on a Unix socket as well when one is given: people
+    /// on the host connect there as their own accounts, without a token.
+    pub async fn serve_all(
+        self,
+        listener: TcpListener,
+        tls: Option<Arc<rustls::ServerConfig>>,
+        unix: Option<unix_socket::UnixAccept>,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> std::io::Result<()> {
         let lock = self.lock.clone();
         let served = match tls {
-            Some(config) => self.serve_on(tls::TlsListener::new(listener, config)?, shutdown).await,
-            None => self.serve_on(serve::TcpAccept::new(listener), shutdown).await,
+            Some(config) => self.serve_on(tls::TlsListener::new(listener, config)?, unix, shutdown).await,
+            None => self.serve_on(serve::TcpAccept::new(listener), unix, shutdown).await,
         };
         // A stopped server no longer holds its directory: another may serve it.
         lock.lock().unwrap_or_else(|e| e.into_inner()).take();
@@ -278,9 +291,10 @@ impl Server {
         }
     }
 
-    async fn serve_on<L: axum::serve::Listener>(
+    async fn serve_on<L: axum::serve::Listener<Addr: Clone + Send + Sync + 'static>>(
         self,
         listener: L,
+        unix: Option<unix_socket::UnixAccept>,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let hub = self.state.hub.clone();
@@ -290,11 +304,23 @@ impl Server {
         let header_timeout = hub.limits().header_timeout;
         let app = api::router(self.state);
         let signal_hub = hub.clone();
+        // One shutdown for both sockets.
+        let (stop, mut stopping) = tokio::sync::watch::channel(false);
+        let on_unix = unix.map(|unix| {
+            let stopped = async move {
+                let _ = stopping.wait_for(|s| *s).await;
+            };
+            tokio::spawn(serve::serve(unix, app.clone(), header_timeout, stopped))
+        });
         serve::serve(listener, app, header_timeout, async move {
             shutdown.await;
+            stop.send_replace(true);
             signal_hub.shutdown();
         })
         .await;
+        if let Some(on_unix) = on_unix {
+            let _ = on_unix.await;
+        }
         watcher.abort();
         purger.abort();
         if let Some(node) = &node {
@@ -316,10 +342,21 @@ impl Server {
         addr: SocketAddr,
         tls: Option<Arc<rustls::ServerConfig>>,
     ) -> std::io::Result<RunningServer> {
+        self.spawn_all(addr, tls, None).await
+    }
+
+    /// Like [`Server::spawn_with`], on a Unix socket as well when one is given.
+    pub async fn spawn_all(
+        self,
+        addr: SocketAddr,
+        tls: Option<Arc<rustls::ServerConfig>>,
+        unix: Option<&unix_socket::SocketOptions>,
+    ) -> std::io::Result<RunningServer> {
+        let unix = unix.map(unix_socket::bind).transpose()?;
         let listener = TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let task = tokio::spawn(self.serve(listener, tls, async {
+        let task = tokio::spawn(self.serve_all(listener, tls, unix, async {
             let _ = rx.await;
         }));
         Ok(RunningServer { addr, stop: Some(tx), task })

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 use kanban_protocol::model::Role;
+use kanban_server::unix_socket::{self, UnixUsers};
 use kanban_server::{AppOverrides, Database, Limits, Server, admin};
 use tracing_subscriber::EnvFilter;
 
@@ -41,6 +42,8 @@ struct Cli {
     #[arg(long, env = "KANBAN_TLS_KEY", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
     #[command(flatten)]
+    unix: UnixArgs,
+    #[command(flatten)]
     limits: LimitArgs,
     #[command(subcommand)]
     command: Option<Command>,
@@ -57,6 +60,40 @@ struct AppArgs {
     /// Pusher app secret [default: generated on first start and kept].
     #[arg(long, env = "KANBAN_APP_SECRET", global = true, hide_env_values = true)]
     app_secret: Option<String>,
+}
+
+#[derive(Args)]
+struct UnixArgs {
+    /// Also listen on a Unix socket, where people on this host are their own
+    /// accounts, with no token [PATH when the flag is given alone:
+    /// /run/kanban/kanban.sock].
+    #[arg(long, env = "KANBAN_UNIX_SOCKET", value_name = "PATH", num_args = 0..=1,
+          default_missing_value = unix_socket::DEFAULT_PATH)]
+    unix_socket: Option<PathBuf>,
+    /// Who an account on the Unix socket may be: existing (only login names that
+    /// are users) or auto (a new name becomes a user, member of no project).
+    #[arg(long, env = "KANBAN_UNIX_USERS", value_enum, default_value = "existing")]
+    unix_users: UnixUsers,
+    /// The socket file's mode, in octal: who may connect (who is let in is
+    /// --unix-users).
+    #[arg(long, env = "KANBAN_UNIX_SOCKET_MODE", value_parser = unix_socket::parse_mode, default_value = "0666")]
+    unix_socket_mode: u32,
+    /// The group that owns the socket file (with --unix-socket-mode 0660, its
+    /// members alone may connect).
+    #[arg(long, env = "KANBAN_UNIX_SOCKET_GROUP", value_name = "GROUP")]
+    unix_socket_group: Option<String>,
+}
+
+impl UnixArgs {
+    fn options(&self) -> Option<unix_socket::SocketOptions> {
+        let path = self.unix_socket.clone()?;
+        Some(unix_socket::SocketOptions {
+            path,
+            mode: self.unix_socket_mode,
+            group: self.unix_socket_group.clone(),
+            policy: self.unix_users,
+        })
+    }
 }
 
 #[derive(Args)]
@@ -200,8 +237,17 @@ async fn main() -> anyhow::Result<()> {
             (Some(cert), Some(key)) => Some(kanban_server::tls::load(cert, key)?),
             _ => None,
         };
-        return serve(cli.listen, &database, cli.broker.as_deref(), &overrides, cli.limits.limits(), tls)
-            .await;
+        let unix = cli.unix.options();
+        return serve(
+            cli.listen,
+            unix,
+            &database,
+            cli.broker.as_deref(),
+            &overrides,
+            cli.limits.limits(),
+            tls,
+        )
+        .await;
     };
     if let Command::Migrate { from } = &command {
         let Database::Postgres(url) = &database else {
@@ -251,6 +297,7 @@ async fn main() -> anyhow::Result<()> {
 
 async fn serve(
     listen: SocketAddr,
+    unix: Option<unix_socket::SocketOptions>,
     database: &Database,
     broker: Option<&str>,
     overrides: &AppOverrides,
@@ -265,6 +312,19 @@ async fn serve(
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;
+    let unix = match &unix {
+        Some(options) => {
+            let bound = unix_socket::bind(options)?;
+            tracing::info!(
+                path = %options.path.display(),
+                mode = format!("{:04o}", options.mode),
+                users = ?options.policy,
+                "listening on a Unix socket: accounts of this host connect as themselves"
+            );
+            Some(bound)
+        }
+        None => None,
+    };
     server.announce(addr, tls.is_some());
     let app = server.hub().app();
     let scheme = if tls.is_some() { "https" } else { "http" };
@@ -275,7 +335,7 @@ async fn serve(
     };
     tracing::info!(%addr, %scheme, %store, app_id = %app.id, app_key = %app.key, "kanban-server listening");
     let store = server.store().clone();
-    server.serve(listener, tls, shutdown_signal()).await?;
+    server.serve_all(listener, tls, unix, shutdown_signal()).await?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())

@@ -6,7 +6,10 @@
 //! an idle keep-alive connection closes on the same clock. An accept that fails
 //! (out of file descriptors, say) backs off instead of spinning. On shutdown the
 //! loop stops accepting and requests in flight finish; upgraded WebSockets leave
-//! the HTTP server and are closed by the hub.
+//! the HTTP server and are closed by the hub. Each request carries its
+//! connection's peer as an extension: the TCP address, or on the Unix socket the
+//! account ([`crate::unix_socket::HostAccount`]) that the extractors take as who
+//! asks.
 
 use std::future::Future;
 use std::io;
@@ -16,15 +19,16 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::serve::Listener;
+use hyper::Request;
+use hyper::body::Incoming;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
 /// Serves `router` on the connections of `listener` until `shutdown` resolves, then
 /// lets the requests in flight finish.
-pub async fn serve<L: Listener>(
+pub async fn serve<L: Listener<Addr: Clone + Send + Sync + 'static>>(
     mut listener: L,
     router: Router,
     header_timeout: Duration,
@@ -35,11 +39,11 @@ pub async fn serve<L: Listener>(
     let (open, open_rx) = watch::channel(());
     let mut shutdown = pin!(shutdown);
     loop {
-        let (io, _peer) = tokio::select! {
+        let (io, peer) = tokio::select! {
             accepted = listener.accept() => accepted,
             () = &mut shutdown => break,
         };
-        let service = TowerToHyperService::new(router.clone());
+        let service = WithPeer { router: router.clone(), peer };
         let (mut stopping, open) = (stopping.clone(), open_rx.clone());
         tokio::spawn(async move {
             let mut builder = http1::Builder::new();
@@ -67,6 +71,25 @@ pub async fn serve<L: Listener>(
     stop.send_replace(true);
     drop(open_rx);
     open.closed().await;
+}
+
+/// The router, with the connection's peer put into each request.
+#[derive(Clone)]
+struct WithPeer<A> {
+    router: Router,
+    peer: A,
+}
+
+impl<A: Clone + Send + Sync + 'static> hyper::service::Service<Request<Incoming>> for WithPeer<A> {
+    type Response = axum::response::Response;
+    type Error = std::convert::Infallible;
+    type Future = axum::routing::future::RouteFuture<std::convert::Infallible>;
+
+    fn call(&self, mut req: Request<Incoming>) -> Self::Future {
+        req.extensions_mut().insert(self.peer.clone());
+        // A Router is always ready: no poll_ready needed.
+        tower_service::Service::call(&mut self.router.clone(), req)
+    }
 }
 
 /// A TCP listener that sets `TCP_NODELAY` on each connection (small frames such as

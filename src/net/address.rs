@@ -1,6 +1,7 @@
 //! A server's address as people type it: `host:port` is taken as
 //! `http://host:port`, a bare host as `http://host:7878` (the server's own
-//! default port), `ws://` and `wss://` as the HTTP URLs of the same place; anything
+//! default port), `ws://` and `wss://` as the HTTP URLs of the same place,
+//! `unix:PATH` as the server's Unix socket on this host; anything
 //! that is not the URL of a server is refused at once, with what is wrong, instead
 //! of being tried (and failing) for ever.
 
@@ -15,6 +16,9 @@ pub fn parse(text: &str) -> Result<String, String> {
     let text = text.trim();
     if text.is_empty() {
         return Err("no address given (e.g. http://127.0.0.1:7878)".into());
+    }
+    if let Some(path) = text.strip_prefix("unix:") {
+        return unix(path);
     }
     if text.chars().any(char::is_whitespace) {
         return Err(format!("{text:?} has a space in it"));
@@ -52,6 +56,16 @@ pub fn parse(text: &str) -> Result<String, String> {
     Ok(format!("{scheme}://{host}{port}{path}"))
 }
 
+/// `unix:` and the socket's absolute path.
+fn unix(path: &str) -> Result<String, String> {
+    if path.is_empty() {
+        return Err("unix: names no socket (e.g. unix:/run/kanban/kanban.sock)".into());
+    }
+    let path = std::path::absolute(path).map_err(|e| format!("unix:{path}: {e}"))?;
+    let path = path.to_str().ok_or_else(|| format!("unix:{}: not a UTF-8 path", path.display()))?;
+    Ok(format!("unix:{path}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse;
@@ -69,6 +83,9 @@ mod tests {
         assert_eq!(ok("wss://board.example.org:8443"), "https://board.example.org:8443");
         assert_eq!(ok("HTTP://Example.org:80/kanban/"), "http://example.org/kanban");
         assert_eq!(ok("  http://h:1  "), "http://h:1");
+        assert_eq!(ok("unix:/run/kanban/kanban.sock"), "unix:/run/kanban/kanban.sock");
+        let relative = ok("unix:k.sock");
+        assert!(relative.starts_with("unix:/") && relative.ends_with("/k.sock"), "{relative}");
     }
 
     #[test]
@@ -83,6 +100,7 @@ mod tests {
             ("http://host/?x=1", "?query"),
             ("host:port", "not a server address"),
             ("http://", "not a server address"),
+            ("unix:", "names no socket"),
         ] {
             let error = parse(bad).expect_err(bad);
             assert!(error.contains(says), "{bad:?}: {error}");

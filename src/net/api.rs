@@ -45,7 +45,12 @@ pub struct CaughtUp {
 #[derive(Clone)]
 pub struct Api {
     http: reqwest::Client,
+    /// The server as given: `http(s)://host:port[/prefix]`, or `unix:/path`.
     base: String,
+    /// Where requests go: `base`, or for a Unix socket a placeholder host that the
+    /// socket stands in for.
+    origin: String,
+    /// Empty on a Unix socket: there the account says who this is.
     token: String,
     /// For `https://` servers: the TLS setup the WebSocket uses too.
     tls: Option<Arc<rustls::ClientConfig>>,
@@ -65,8 +70,21 @@ impl Api {
         if let Some(config) = &tls {
             builder = builder.use_preconfigured_tls((**config).clone());
         }
+        let base = base.trim_end_matches('/').to_string();
+        let origin = match unix_path(&base) {
+            Some(path) => {
+                builder = builder.unix_socket(path);
+                UNIX_ORIGIN.to_string()
+            }
+            None => base.clone(),
+        };
         let http = builder.build().expect("an HTTP client builds");
-        Api { http, base: base.trim_end_matches('/').to_string(), token: token.to_string(), tls }
+        Api { http, base, origin, token: token.to_string(), tls }
+    }
+
+    /// The path of the server's Unix socket, when it is reached through one.
+    pub fn unix_socket(&self) -> Option<&str> {
+        unix_path(&self.base)
     }
 
     /// The server's URL.
@@ -81,12 +99,12 @@ impl Api {
 
     /// The WebSocket URL for an app key.
     pub fn socket_url(&self, app_key: &str) -> String {
-        let ws = if let Some(rest) = self.base.strip_prefix("https://") {
+        let ws = if let Some(rest) = self.origin.strip_prefix("https://") {
             format!("wss://{rest}")
-        } else if let Some(rest) = self.base.strip_prefix("http://") {
+        } else if let Some(rest) = self.origin.strip_prefix("http://") {
             format!("ws://{rest}")
         } else {
-            format!("ws://{}", self.base)
+            format!("ws://{}", self.origin)
         };
         format!("{ws}/app/{app_key}?protocol=7&client=kanban-tui&version={}", env!("CARGO_PKG_VERSION"))
     }
@@ -109,7 +127,7 @@ impl Api {
         body: Option<&Value>,
         key: Option<&str>,
     ) -> Result<T, ApiError> {
-        let mut req = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(&self.token);
+        let mut req = self.authorized(self.http.request(method, format!("{}{path}", self.origin)));
         if let Some(b) = body {
             req = req.json(b);
         }
@@ -133,6 +151,11 @@ impl Api {
             return Err(ApiError::Refused { status: status.as_u16(), message });
         }
         res.json().await.map_err(|e| ApiError::Garbled(e.to_string()))
+    }
+
+    /// With the bearer token, where there is one.
+    fn authorized(&self, req: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        if self.token.is_empty() { req } else { req.bearer_auth(&self.token) }
     }
 
     pub async fn config(&self) -> Result<ClientConfig, ApiError> {
@@ -180,9 +203,7 @@ impl Api {
     /// A channel signature, as pusher-js would ask for it.
     pub async fn authorize(&self, socket_id: &str, channel: &str) -> Result<ChannelAuth, ApiError> {
         let res = self
-            .http
-            .post(format!("{}/api/pusher/auth", self.base))
-            .bearer_auth(&self.token)
+            .authorized(self.http.post(format!("{}/api/pusher/auth", self.origin)))
             .form(&[("socket_id", socket_id), ("channel_name", channel)])
             .send()
             .await
@@ -262,6 +283,14 @@ impl Api {
             }
         }
     }
+}
+
+/// What requests name as the server when a Unix socket carries them.
+const UNIX_ORIGIN: &str = "http://localhost";
+
+/// The path of a `unix:/path` server.
+fn unix_path(base: &str) -> Option<&str> {
+    base.strip_prefix("unix:")
 }
 
 fn body<T: serde::Serialize>(value: &T) -> Value {

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use futures_util::{SinkExt, StreamExt};
 use kanban_protocol::pusher::ServerMessage;
-use tokio::net::TcpStream;
+use tokio::net::{TcpStream, UnixStream};
 use tokio::time::timeout;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
@@ -15,9 +15,17 @@ use super::api::Api;
 /// How long the handshake and a send may take before the server counts as gone.
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// The WebSocket over TCP (with or without TLS) or over the server's Unix socket.
+// One per client, never moved about: the TLS variant's size costs nothing.
+#[allow(clippy::large_enum_variant)]
+enum Stream {
+    Tcp(WebSocketStream<MaybeTlsStream<TcpStream>>),
+    Unix(WebSocketStream<UnixStream>),
+}
+
 /// One connection to the server's WebSocket.
 pub struct Socket {
-    stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    stream: Stream,
     /// The id the server gave this connection (channel signatures name it).
     pub socket_id: String,
     /// How long the server lets the connection be quiet.
@@ -30,9 +38,7 @@ impl Socket {
     pub async fn connect(api: &Api) -> Result<Socket, String> {
         let config = api.config().await.map_err(|e| e.to_string())?;
         let url = api.socket_url(&config.app_key);
-        let connector = api.tls().map(tokio_tungstenite::Connector::Rustls);
-        let connect = tokio_tungstenite::connect_async_tls_with_config(url.as_str(), None, true, connector);
-        let (stream, _) = timeout(ANSWER_TIMEOUT, connect)
+        let stream = timeout(ANSWER_TIMEOUT, open(api, &url))
             .await
             .map_err(|_| "the server did not answer".to_string())?
             .map_err(|e| format!("cannot connect: {e}"))?;
@@ -53,7 +59,14 @@ impl Socket {
 
     /// Sends one frame.
     pub async fn send(&mut self, frame: String) -> Result<(), String> {
-        timeout(ANSWER_TIMEOUT, self.stream.send(Message::text(frame)))
+        let message = Message::text(frame);
+        let sent = async {
+            match &mut self.stream {
+                Stream::Tcp(s) => s.send(message).await,
+                Stream::Unix(s) => s.send(message).await,
+            }
+        };
+        timeout(ANSWER_TIMEOUT, sent)
             .await
             .map_err(|_| "the server stopped reading".to_string())?
             .map_err(|e| format!("send failed: {e}"))
@@ -63,7 +76,11 @@ impl Socket {
     /// (a WebSocket ping, a frame we cannot read); `Err` says why the connection
     /// ended.
     pub async fn next(&mut self) -> Result<Option<ServerMessage>, String> {
-        match self.stream.next().await {
+        let next = match &mut self.stream {
+            Stream::Tcp(s) => s.next().await,
+            Stream::Unix(s) => s.next().await,
+        };
+        match next {
             Some(Ok(Message::Text(text))) => match ServerMessage::decode(&text) {
                 Ok(message) => Ok(Some(message)),
                 Err(e) => {
@@ -77,6 +94,22 @@ impl Socket {
             Some(Ok(_)) => Ok(None),
             Some(Err(e)) => Err(format!("connection error: {e}")),
             None => Err("connection closed".into()),
+        }
+    }
+}
+
+/// Opens the WebSocket at `url`, through the Unix socket when the server is one.
+async fn open(api: &Api, url: &str) -> Result<Stream, tokio_tungstenite::tungstenite::Error> {
+    match api.unix_socket() {
+        Some(path) => {
+            let unix = UnixStream::connect(path).await?;
+            let (stream, _) = tokio_tungstenite::client_async(url, unix).await?;
+            Ok(Stream::Unix(stream))
+        }
+        None => {
+            let connector = api.tls().map(tokio_tungstenite::Connector::Rustls);
+            let connect = tokio_tungstenite::connect_async_tls_with_config(url, None, true, connector);
+            Ok(Stream::Tcp(connect.await?.0))
         }
     }
 }

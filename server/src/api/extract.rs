@@ -1,5 +1,6 @@
-//! Extractors that answer bad requests in the API's own error shape: the bearer
-//! user, and JSON and form bodies whose rejections become `{"error": ...}`.
+//! Extractors that answer bad requests in the API's own error shape: who asks
+//! (the holder of the bearer token, or on the Unix socket the peer's account),
+//! and JSON and form bodies whose rejections become `{"error": ...}`.
 
 use axum::body::Bytes;
 use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
@@ -12,9 +13,11 @@ use serde::de::DeserializeOwned;
 
 use super::AppState;
 use super::error::ApiError;
-use crate::store::TokenHolder;
+use crate::store::{HOST_ACCOUNT, StoreError, TokenHolder};
+use crate::unix_socket::{HostAccount, UnixUsers};
 
-/// The user named by the request's `Authorization: Bearer <token>`.
+/// The user named by the request's `Authorization: Bearer <token>`, or on the Unix
+/// socket by its account.
 pub struct CurrentUser(pub User);
 
 impl FromRequestParts<AppState> for CurrentUser {
@@ -59,13 +62,19 @@ impl FromRequestParts<AppState> for Author {
 }
 
 /// The holder of the request's bearer token, with the token's id (for what must
-/// lapse with the token, such as a channel signature).
+/// lapse with the token, such as a channel signature). On the Unix socket, the
+/// user of the peer's account instead, with [`HOST_ACCOUNT`] for the id: a token
+/// sent there is not looked at.
 pub struct Bearer(pub TokenHolder);
 
 impl FromRequestParts<AppState> for Bearer {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        if let Some(account) = parts.extensions.get::<HostAccount>() {
+            let user = host_user(state, account).await?;
+            return Ok(Bearer(TokenHolder { user, token_id: HOST_ACCOUNT }));
+        }
         let value = parts
             .headers
             .get(header::AUTHORIZATION)
@@ -81,6 +90,47 @@ impl FromRequestParts<AppState> for Bearer {
             Some(holder) => Ok(Bearer(holder)),
             None => Err(ApiError::unauthorized("invalid token")),
         }
+    }
+}
+
+/// The kanban user of a host account, made first under [`UnixUsers::Auto`].
+async fn host_user(state: &AppState, account: &HostAccount) -> Result<User, ApiError> {
+    if account.uid == 0 {
+        return Err(ApiError::forbidden("root is nobody on this board: run kanban-tui as your own account"));
+    }
+    let Some(name) = account.login().await else {
+        return Err(ApiError::unauthorized(format!("uid {} has no account name on this host", account.uid)));
+    };
+    let not_a_user = || {
+        ApiError::unauthorized(format!(
+            "{name} is not a user of this board: ask its admin to add you \
+             (kanban-server user add {name})"
+        ))
+    };
+    match state.store.user_by_name(&name).await {
+        Ok(user) => return Ok(user),
+        Err(StoreError::NotFound(_)) if account.policy == UnixUsers::Auto => {}
+        Err(StoreError::NotFound(_)) => return Err(not_a_user()),
+        Err(e) => return Err(e.into()),
+    }
+    match crate::admin::user_add(state.store.as_ref(), &name, None).await {
+        Ok(_token) => {
+            let user = state.store.user_by_name(&name).await?;
+            // Made for the account, not for a token: the one add_user issues is
+            // revoked so that no credential exists that nobody was shown.
+            state.store.revoke_tokens(user.id).await?;
+            tracing::info!(user = %name, "a host account became a user");
+            Ok(user)
+        }
+        // Its other connection made it first.
+        Err(crate::admin::AdminError::Store(StoreError::Conflict(_))) => {
+            Ok(state.store.user_by_name(&name).await?)
+        }
+        // A login name the board cannot take as a user name.
+        Err(crate::admin::AdminError::Invalid(why)) => {
+            Err(ApiError::forbidden(format!("the account {name:?} cannot be a user here: {why}")))
+        }
+        Err(crate::admin::AdminError::Store(e)) => Err(e.into()),
     }
 }
 

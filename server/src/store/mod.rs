@@ -41,9 +41,14 @@ pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 pub struct TokenHolder {
     pub user: User,
     /// The token's own id: a channel signature names it, so that revoking the
-    /// token voids the signatures it obtained.
+    /// token voids the signatures it obtained. [`HOST_ACCOUNT`] where no token was
+    /// used (a connection on the Unix socket, named by its account).
     pub token_id: i64,
 }
+
+/// The token id of a grant made to a host account on the Unix socket: no token
+/// stands behind it, so it holds while its user is a member (token ids start at 1).
+pub const HOST_ACCOUNT: i64 = 0;
 
 /// A project with all its members, for the admin command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,8 +83,9 @@ pub trait Store: Send + Sync + 'static {
     /// The user a bearer token belongs to, if any, with the token's id.
     async fn user_by_token(&self, token: &str) -> Result<Option<TokenHolder>>;
     /// The role on `project_id` of `user_id` while token `token_id` is live and
-    /// its own, with the project's revision at that moment; `None` otherwise (token
-    /// revoked, user removed, not a member).
+    /// its own (or, for [`HOST_ACCOUNT`], while the user is), with the project's
+    /// revision at that moment; `None` otherwise (token revoked, user removed, not a
+    /// member).
     async fn token_access(&self, token_id: i64, user_id: i64, project_id: i64)
     -> Result<Option<(Role, u64)>>;
 

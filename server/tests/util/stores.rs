@@ -36,7 +36,7 @@ pub fn postgres_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
 }
 
-fn required() -> bool {
+pub fn required() -> bool {
     std::env::var_os("KANBAN_TEST_REQUIRE_SERVICES").is_some_and(|v| !v.is_empty())
 }
 

@@ -9,7 +9,9 @@ use subtle::ConstantTimeEq;
 use super::pool::Conn;
 use super::rows::{self, is_unique_violation};
 use crate::config::AppCredentials;
-use crate::store::{AccessChanges, ProjectMembers, Result, StoreError, TokenHolder, default_statuses, token};
+use crate::store::{
+    AccessChanges, HOST_ACCOUNT, ProjectMembers, Result, StoreError, TokenHolder, default_statuses, token,
+};
 
 /// `e`, or a conflict saying `what` already exists when it broke a UNIQUE constraint.
 fn unique(e: postgres::Error, what: impl FnOnce() -> String) -> StoreError {
@@ -98,12 +100,20 @@ pub fn token_access(
     user_id: i64,
     project_id: i64,
 ) -> Result<Option<(Role, u64)>> {
-    let sql = "SELECT members.role, projects.rev FROM tokens \
-               JOIN members ON members.user_id = tokens.user_id \
-               JOIN projects ON projects.id = members.project_id \
-               WHERE tokens.id = $1 AND tokens.user_id = $2 AND members.project_id = $3";
-    let statement = conn.statements.get(&mut conn.client, sql)?;
-    let row = conn.client.query_opt(&statement, &[&token_id, &user_id, &project_id])?;
+    let row = if token_id == HOST_ACCOUNT {
+        let sql = "SELECT members.role, projects.rev FROM members \
+                   JOIN projects ON projects.id = members.project_id \
+                   WHERE members.user_id = $1 AND members.project_id = $2";
+        let statement = conn.statements.get(&mut conn.client, sql)?;
+        conn.client.query_opt(&statement, &[&user_id, &project_id])?
+    } else {
+        let sql = "SELECT members.role, projects.rev FROM tokens \
+                   JOIN members ON members.user_id = tokens.user_id \
+                   JOIN projects ON projects.id = members.project_id \
+                   WHERE tokens.id = $1 AND tokens.user_id = $2 AND members.project_id = $3";
+        let statement = conn.statements.get(&mut conn.client, sql)?;
+        conn.client.query_opt(&statement, &[&token_id, &user_id, &project_id])?
+    };
     Ok(row.and_then(|r| Some((r.get::<_, &str>(0).parse().ok()?, r.get::<_, i64>(1) as u64))))
 }
 

@@ -9,7 +9,9 @@ use rusqlite::{Connection, OptionalExtension, Row};
 use subtle::ConstantTimeEq;
 
 use crate::config::AppCredentials;
-use crate::store::{AccessChanges, ProjectMembers, Result, StoreError, TokenHolder, default_statuses, token};
+use crate::store::{
+    AccessChanges, HOST_ACCOUNT, ProjectMembers, Result, StoreError, TokenHolder, default_statuses, token,
+};
 
 fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE)
@@ -105,15 +107,25 @@ pub fn token_access(
     user_id: i64,
     project_id: i64,
 ) -> Result<Option<(Role, u64)>> {
-    let found: Option<(String, i64)> = conn
-        .prepare_cached(
+    let row = |r: &rusqlite::Row| Ok((r.get(0)?, r.get(1)?));
+    let found: Option<(String, i64)> = if token_id == HOST_ACCOUNT {
+        conn.prepare_cached(
+            "SELECT members.role, projects.rev FROM members \
+             JOIN projects ON projects.id = members.project_id \
+             WHERE members.user_id = ? AND members.project_id = ?",
+        )?
+        .query_row((user_id, project_id), row)
+        .optional()?
+    } else {
+        conn.prepare_cached(
             "SELECT members.role, projects.rev FROM tokens \
              JOIN members ON members.user_id = tokens.user_id \
              JOIN projects ON projects.id = members.project_id \
              WHERE tokens.id = ? AND tokens.user_id = ? AND members.project_id = ?",
         )?
-        .query_row((token_id, user_id, project_id), |r| Ok((r.get(0)?, r.get(1)?)))
-        .optional()?;
+        .query_row((token_id, user_id, project_id), row)
+        .optional()?
+    };
     Ok(found.and_then(|(role, rev)| Some((role.parse().ok()?, rev as u64))))
 }
 

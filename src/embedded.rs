@@ -1,6 +1,11 @@
 //! The embedded default: with no server given or saved, `kanban-tui` runs the
 //! server library in its own process on a local SQLite file, as the local user,
 //! and opens that user's board. Others on the host can join the same server.
+//!
+//! When its host quits while others are on the board, the board need not go with
+//! the window: [`leave`] asks whether to keep serving in the background (a
+//! detached server process on the same data and port, which the others' clients
+//! reconnect to, and which later `kanban-tui`s join) or to stop and disconnect them.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -26,6 +31,11 @@ pub struct Embedded {
     pub hint: JoinHint,
     /// Serving until dropped (`None` when another process already serves this data).
     pub running: Option<RunningServer>,
+    /// The server served here, to ask who is on its boards.
+    server: Option<Server>,
+    /// The local user, who is not counted among the others.
+    user_id: i64,
+    data_dir: PathBuf,
 }
 
 /// The local user's name: `$USER`, or "me".
@@ -87,7 +97,181 @@ pub async fn start(data_dir: &Path, port: u16) -> anyhow::Result<Embedded> {
             "  kanban-tui".to_string(),
         ],
     };
-    Ok(Embedded { url, token, hint, running })
+    let data_dir = data_dir.to_owned();
+    Ok(Embedded { url, token, hint, running, server, user_id: user.id, data_dir })
+}
+
+impl Embedded {
+    /// The names of the people other than the local user on this process's
+    /// boards (in a presence channel), sorted.
+    pub async fn others_present(&self) -> Vec<String> {
+        let Some(server) = &self.server else { return Vec::new() };
+        let adapter = server.hub().adapter();
+        let mut ids: Vec<i64> = adapter
+            .channels("presence-")
+            .into_iter()
+            .flat_map(|(channel, _)| adapter.members(&channel))
+            .filter_map(|id| id.parse().ok())
+            .filter(|id| *id != self.user_id)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let users = server.store().users().await.unwrap_or_default();
+        let mut names: Vec<String> =
+            users.into_iter().filter(|u| ids.contains(&u.id)).map(|u| u.name).collect();
+        names.sort();
+        names
+    }
+}
+
+/// Whether, on quitting, the board keeps being served for the others.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Leaving {
+    KeepServing,
+    Stop,
+}
+
+/// The question [`leave`] asks, for `others` on the board.
+pub fn question(others: &[String]) -> String {
+    let people = match others.len() {
+        1 => "1 other person is".to_string(),
+        n => format!("{n} other people are"),
+    };
+    format!(
+        "{people} on this board ({}), served from this terminal.\n\
+         Keep serving it in the background [K], or stop and disconnect them [s]? ",
+        others.join(", ")
+    )
+}
+
+/// Reads the answer to [`question`]: Enter or k keeps serving, s stops; anything
+/// else (or no answer at all) asks again, up to three times, then keeps serving,
+/// which loses nobody's work.
+pub fn answer(mut read_line: impl FnMut() -> Option<String>, mut say: impl FnMut(&str)) -> Leaving {
+    for _ in 0..3 {
+        match read_line().map(|l| l.trim().to_lowercase()) {
+            Some(a) if a.is_empty() || a == "k" || a == "keep" => return Leaving::KeepServing,
+            Some(a) if a == "s" || a == "stop" => return Leaving::Stop,
+            Some(_) => say("k (keep serving) or s (stop)? "),
+            None => break,
+        }
+    }
+    Leaving::KeepServing
+}
+
+/// Ends this process's part in the board: when others are on it, asks (on the
+/// terminal given back) whether to keep serving it in the background. Returns
+/// what was done, in words for the terminal.
+pub async fn leave(mut embedded: Embedded) -> anyhow::Result<Option<String>> {
+    let Some(running) = embedded.running.take() else { return Ok(None) };
+    let others = embedded.others_present().await;
+    let keep = !others.is_empty() && {
+        use std::io::Write as _;
+        print!("{}", question(&others));
+        let _ = std::io::stdout().flush();
+        let read_line = || {
+            let mut line = String::new();
+            match std::io::stdin().read_line(&mut line) {
+                Ok(0) | Err(_) => None,
+                Ok(_) => Some(line),
+            }
+        };
+        answer(read_line, |s| {
+            print!("{s}");
+            let _ = std::io::stdout().flush();
+        }) == Leaving::KeepServing
+    };
+    let port = running.addr.port();
+    // The others' clients are asked to reconnect (4200), and find the background
+    // server at the same address.
+    running.stop().await.context("stopping the embedded server")?;
+    drop(embedded.server.take());
+    if !keep {
+        return Ok((!others.is_empty()).then(|| format!("Stopped: {} disconnected.", others.join(", "))));
+    }
+    let (pid, url) = serve_in_background(&embedded.data_dir, port).await?;
+    Ok(Some(format!(
+        "The board is served in the background at {url} (process {pid}; its log is {}). \
+         Stop it with: kill {pid}",
+        embedded.data_dir.join(BACKGROUND_LOG).display()
+    )))
+}
+
+/// The background server's log, in the data directory.
+pub const BACKGROUND_LOG: &str = "kanban-server.log";
+
+/// Starts this program as a detached server of `data_dir` on `port` and waits
+/// until it says where it listens (in the data directory's lock). The process
+/// has its own process group and no terminal: closing the window does not end it.
+async fn serve_in_background(data_dir: &Path, port: u16) -> anyhow::Result<(u32, String)> {
+    use std::os::unix::process::CommandExt;
+    let exe = std::env::current_exe().context("finding this program to start the server")?;
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(data_dir.join(BACKGROUND_LOG))
+        .context("opening the background server's log")?;
+    let child = std::process::Command::new(exe)
+        .arg("serve")
+        .arg("--data-dir")
+        .arg(data_dir)
+        .arg("--port")
+        .arg(port.to_string())
+        .stdin(std::process::Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log)
+        .process_group(0)
+        .spawn()
+        .context("starting the background server")?;
+    let pid = child.id();
+    let mut waited = Duration::ZERO;
+    while waited < STARTING {
+        if let Some(Serving { pid: holder, url: Some(url) }) = kanban_server::data_dir::serving(data_dir)
+            && holder == pid
+        {
+            return Ok((pid, url));
+        }
+        tokio::time::sleep(STARTING_POLL).await;
+        waited += STARTING_POLL;
+    }
+    anyhow::bail!(
+        "the background server did not start within {} s: see {}",
+        STARTING.as_secs(),
+        data_dir.join(BACKGROUND_LOG).display()
+    )
+}
+
+/// Serves `data_dir` on `127.0.0.1:port` until SIGTERM or SIGINT: the background
+/// server that [`leave`] starts. A hangup of the terminal it came from is not
+/// a reason to stop.
+pub async fn serve(data_dir: &Path, port: u16) -> anyhow::Result<()> {
+    let _ = kanban_server::raise_open_file_limit();
+    let hangup = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    signal_hook::flag::register(signal_hook::consts::SIGHUP, hangup)?;
+    let server = Server::open(data_dir, &AppOverrides::default(), Limits::default())
+        .await
+        .with_context(|| format!("opening the board data in {}", data_dir.display()))?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .with_context(|| format!("listening on 127.0.0.1:{port}"))?;
+    tracing::info!(addr = %listener.local_addr()?, data_dir = %data_dir.display(), "serving in the background");
+    let store = server.store().clone();
+    server.serve(listener, None, stop_signal()).await?;
+    store.close().await;
+    Ok(())
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn stop_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
 }
 
 /// What a data directory offers this process.
@@ -153,5 +337,27 @@ fn shell_quote(s: &str) -> String {
         s.to_string()
     } else {
         format!("'{}'", s.replace('\'', "'\\''"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_question_names_the_others_and_the_answer_defaults_to_keeping_them() {
+        let q = question(&["ann".into(), "bob".into()]);
+        assert!(q.contains("2 other people") && q.contains("ann, bob"), "{q}");
+        assert!(question(&["ann".into()]).contains("1 other person is"));
+        let answers = |given: &[&str]| {
+            let mut given = given.iter().map(|s| s.to_string());
+            answer(|| given.next(), |_| {})
+        };
+        assert_eq!(answers(&["\n"]), Leaving::KeepServing);
+        assert_eq!(answers(&["k\n"]), Leaving::KeepServing);
+        assert_eq!(answers(&["S\n"]), Leaving::Stop);
+        assert_eq!(answers(&["what\n", "s\n"]), Leaving::Stop);
+        assert_eq!(answers(&["x", "y", "z", "s"]), Leaving::KeepServing, "asked three times");
+        assert_eq!(answers(&[]), Leaving::KeepServing, "no answer loses nobody's work");
     }
 }

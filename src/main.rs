@@ -71,6 +71,16 @@ enum Command {
         #[arg(long, hide = true)]
         token: Option<String>,
     },
+    /// Serve the embedded board's data with no window (what quitting starts when
+    /// others are on the board and it is kept for them).
+    #[cfg(feature = "embedded")]
+    #[command(hide = true)]
+    Serve {
+        #[arg(long)]
+        data_dir: PathBuf,
+        #[arg(long)]
+        port: u16,
+    },
 }
 
 const TOKEN_ON_COMMAND_LINE: &str = "--token is not taken: a token on the command line is seen by \
@@ -134,6 +144,17 @@ async fn main() -> anyhow::Result<()> {
                  is redirected). Over ssh, ask for a terminal: ssh -t HOST kanban-tui"
             );
         }
+    }
+    #[cfg(feature = "embedded")]
+    if let Some(Command::Serve { data_dir, port }) = &cli.command {
+        // Its stderr is the log file beside the data.
+        tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::new(
+                std::env::var("RUST_LOG").unwrap_or("info".into()),
+            ))
+            .with_ansi(false)
+            .init();
+        return kanban_tui::embedded::serve(data_dir, *port).await;
     }
     log::init(cli.log.clone());
     let tls = |server: &str| -> anyhow::Result<_> {
@@ -203,5 +224,13 @@ async fn main() -> anyhow::Result<()> {
     // (which honours NO_COLOR unless --color says otherwise) decides instead.
     crossterm::style::force_color_output(depth != kanban_tui::ui::paint::Depth::None);
     let theme = Theme::new(depth);
-    terminal::run(client, theme, cli.fps).await
+    terminal::run(client, theme, cli.fps).await?;
+    // The terminal is the shell's again: the embedded server may ask about the others.
+    #[cfg(feature = "embedded")]
+    if let Some(embedded) = _embedded
+        && let Some(said) = kanban_tui::embedded::leave(embedded).await?
+    {
+        println!("{said}");
+    }
+    Ok(())
 }

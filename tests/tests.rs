@@ -7,6 +7,7 @@
 mod util;
 
 mod conventions;
+mod embedded;
 mod host_accounts;
 mod login;
 mod reading;

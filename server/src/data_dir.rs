@@ -80,6 +80,12 @@ impl DirLock {
     }
 }
 
+/// What the lock of `dir` last said (who served it, and where); it may be a
+/// process that has stopped since: compare the pid with the one expected.
+pub fn serving(dir: &Path) -> Option<Serving> {
+    read(&mut File::open(dir.join(LOCK_FILE)).ok()?)
+}
+
 fn read(file: &mut File) -> Option<Serving> {
     let mut text = String::new();
     file.rewind().ok()?;

@@ -11,6 +11,7 @@ mod cluster;
 mod faults;
 mod hostile;
 mod http_api;
+mod packaging;
 mod protocol;
 mod rest;
 mod shared_database;

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::bail;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use kanban_tui::app::App;
 use kanban_tui::client::Client;
 use kanban_tui::log;
@@ -63,11 +63,30 @@ enum Command {
         #[arg(long)]
         token: String,
     },
+    /// Print a completion script for SHELL to stdout.
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page kanban-tui(1) to stdout, or write one page per command
+    /// into a directory.
+    Man {
+        /// Write kanban-tui.1, kanban-tui-login.1, ... into DIR.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // Before the terminal is asked for: these print to a pipe or a file.
+    match &cli.command {
+        Some(Command::Completions { shell }) => {
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "kanban-tui", &mut script);
+            return print_all(&script);
+        }
+        Some(Command::Man { dir }) => return man(dir.as_deref()),
+        _ => {}
+    }
     if cli.command.is_none() {
         // ratatui cannot draw without a terminal (and would panic trying): say so.
         use std::io::IsTerminal;
@@ -157,4 +176,29 @@ async fn main() -> anyhow::Result<()> {
     crossterm::style::force_color_output(depth != kanban_tui::ui::paint::Depth::None);
     let theme = Theme::new(depth);
     terminal::run(client, theme, cli.fps).await
+}
+
+/// The man page on stdout, or every page in `dir`. `help` is left out: the pages
+/// are the help.
+fn man(dir: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let cli = Cli::command().disable_help_subcommand(true);
+    match dir {
+        Some(dir) => anyhow::Context::with_context(clap_mangen::generate_to(cli, dir), || {
+            format!("cannot write in {}", dir.display())
+        }),
+        None => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cli).render(&mut page)?;
+            print_all(&page)
+        }
+    }
+}
+
+/// Writes `bytes` to stdout; a reader that stopped early (`| head`) is no error.
+fn print_all(bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(bytes) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
 }

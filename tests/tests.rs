@@ -7,6 +7,7 @@
 mod util;
 
 mod conventions;
+mod install;
 mod login;
 mod reading;
 mod terminal;

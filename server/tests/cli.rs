@@ -1,5 +1,6 @@
-//! The `kanban-server` command line, run as a real process: what it prints and
-//! that a running server sees what the admin commands changed.
+//! The `kanban-server` command line, run as a real process: what it prints, that a
+//! running server sees what the admin commands changed, and the completions and
+//! man pages it makes of itself.
 
 use std::process::{Command, Output};
 
@@ -227,4 +228,45 @@ fn a_broker_without_a_shared_database_or_of_another_kind_is_refused() {
     assert!(!out.status.success());
     let why = String::from_utf8_lossy(&out.stderr);
     assert!(why.contains("redis:// or nats://"), "{why}");
+}
+
+/// The completion scripts and man pages a package installs come from the binary
+/// itself, with no data directory needed.
+#[test]
+fn completions_and_man_pages_describe_the_command_line() {
+    let plain = |args: &[&str]| Command::new(server_bin()).args(args).output().expect("run kanban-server");
+    let bash = stdout_ok(&plain(&["completions", "bash"]));
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &bash).unwrap();
+    let checked = Command::new("bash").arg("-n").arg(file.path()).output().unwrap();
+    assert!(checked.status.success(), "bash -n: {}", String::from_utf8_lossy(&checked.stderr));
+    for word in ["kanban-server", "user", "project", "backup", "migrate", "--listen", "--log-format"] {
+        assert!(bash.contains(word), "{word} in the bash completion");
+    }
+    for shell in ["zsh", "fish"] {
+        let script = stdout_ok(&plain(&["completions", shell]));
+        assert!(script.contains("kanban-server") && script.contains("backup"), "{shell}: {script}");
+    }
+    let unknown = plain(&["completions", "tcsh"]);
+    assert!(!unknown.status.success() && unknown.stdout.is_empty());
+    let why = String::from_utf8_lossy(&unknown.stderr);
+    assert!(why.contains("invalid value 'tcsh'") && why.contains("bash"), "{why}");
+
+    let page = stdout_ok(&plain(&["man"]));
+    // roff's preamble (`.ie`/`.el`, which defines the apostrophe) comes first.
+    let first = page.lines().find(|l| !l.starts_with(".ie") && !l.starts_with(".el")).unwrap_or("");
+    assert!(first.starts_with(".TH kanban-server 1"), "{page}");
+    for word in [r"\-\-listen", r"\-\-data\-dir", "KANBAN_DATA_DIR", r"kanban\-server\-user(1)"] {
+        assert!(page.contains(word), "{word} in the man page");
+    }
+    // Every page at once, for a package: the subcommands' pages named above too.
+    let dir = tempfile::tempdir().unwrap();
+    let out = plain(&["man", "--dir", dir.path().to_str().unwrap()]);
+    assert!(out.status.success() && out.stdout.is_empty());
+    for name in
+        ["kanban-server.1", "kanban-server-user.1", "kanban-server-user-add.1", "kanban-server-backup.1"]
+    {
+        let page = std::fs::read_to_string(dir.path().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(page.contains(".TH"), "{name}");
+    }
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use kanban_protocol::model::Role;
+use kanban_server::logging::LogFormat;
 use kanban_server::{AppOverrides, Database, Limits, Server, admin};
-use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
 #[command(
@@ -42,6 +42,11 @@ struct Cli {
     tls_key: Option<PathBuf>,
     #[command(flatten)]
     limits: LimitArgs,
+    /// Log lines on stderr: text, or json (one object per line). RUST_LOG sets what
+    /// is logged [default: info; warn for commands]; the access log's target is
+    /// kanban_server::access.
+    #[arg(long, env = "KANBAN_LOG_FORMAT", value_enum, default_value_t, global = true)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -203,11 +208,7 @@ async fn main() -> anyhow::Result<()> {
         _ => {}
     }
     let default_level = if cli.command.is_some() { "warn" } else { "info" };
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    kanban_server::logging::init(cli.log_format, default_level);
     let data_dir = match cli.data_dir {
         Some(dir) => dir,
         None => kanban_server::default_data_dir().context("no data directory: give --data-dir")?,

@@ -1,11 +1,12 @@
 //! `/healthz` (the process answers), `/readyz` (it can do its work: the store
-//! answers, and in a cluster the broker does) and `/metrics` (Prometheus text).
+//! answers, and in a cluster the broker does) and `/metrics` (OpenMetrics text).
 
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 
 use super::AppState;
+use crate::metrics;
 
 pub async fn healthz() -> &'static str {
     "ok\n"
@@ -24,5 +25,5 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let body = state.hub.metrics().render(state.hub.adapter().channel_count());
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+    ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], body)
 }

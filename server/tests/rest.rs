@@ -1,4 +1,4 @@
-//! The REST API's account routes, health and metrics, and body limits.
+//! The REST API's account routes, health, readiness and metrics, and body limits.
 
 use kanban_server::Limits;
 use serde_json::json;
@@ -167,10 +167,27 @@ async fn metrics_time_commits_and_show_the_build_and_the_process() {
     }
 }
 
+/// Once shutdown has begun, `/readyz` turns load balancers away while the server
+/// finishes what is in flight. The hub is told directly here, as the server tells
+/// it on SIGTERM, so that the HTTP side is still there to ask.
+async fn readyz_says_when_shutdown_has_begun() {
+    let server = TestServer::start().await;
+    let ready = server.http.get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status().as_u16(), 200);
+    assert_eq!(ready.text().await.unwrap(), "ready\n");
+    server.server.hub().shutdown();
+    let leaving = server.http.get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(leaving.status().as_u16(), 503);
+    assert_eq!(leaving.text().await.unwrap(), "not ready: shutting down\n");
+    let health = server.http.get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status().as_u16(), 200, "alive all the same");
+}
+
 crate::both_stores!(
     config_me_and_projects,
     tokens_are_checked,
     oversize_and_malformed_bodies_get_json_errors,
     health_and_metrics,
     metrics_time_commits_and_show_the_build_and_the_process,
+    readyz_says_when_shutdown_has_begun,
 );

@@ -1,5 +1,6 @@
-//! `/healthz` (the process answers), `/readyz` (it can do its work: the store
-//! answers, and in a cluster the broker does) and `/metrics` (OpenMetrics text).
+//! `/healthz` (the process answers), `/readyz` (it can do its work: it is not
+//! shutting down, the store answers, and in a cluster the broker does) and
+//! `/metrics` (OpenMetrics text).
 
 use axum::extract::State;
 use axum::http::header;
@@ -14,6 +15,11 @@ pub async fn healthz() -> &'static str {
 
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     use axum::http::StatusCode;
+    // First: a load balancer should stop sending clients to a server on its way out
+    // even while its store and broker still answer.
+    if state.hub.is_shutting_down() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "not ready: shutting down\n");
+    }
     if !state.hub.adapter().ready() {
         return (StatusCode::SERVICE_UNAVAILABLE, "not ready: the broker does not answer\n");
     }

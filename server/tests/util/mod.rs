@@ -529,8 +529,9 @@ impl ServerProcess {
     /// SIGTERM, as a service manager stops it; waits for the exit and answers the
     /// whole log.
     pub fn stop(&mut self) -> String {
+        // The shell's own `kill`: a minimal system may have no kill(1).
         let pid = self.pid().to_string();
-        let sent = Command::new("kill").args(["-TERM", &pid]).status().expect("run kill");
+        let sent = Command::new("sh").args(["-c", "kill -TERM \"$0\"", &pid]).status().expect("run sh");
         assert!(sent.success(), "kill -TERM {pid}");
         let deadline = std::time::Instant::now() + WAIT;
         while self.child.try_wait().expect("wait").is_none() {

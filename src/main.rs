@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::bail;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use kanban_tui::app::App;
 use kanban_tui::client::Client;
 use kanban_tui::log;
@@ -81,6 +81,15 @@ enum Command {
         #[arg(long)]
         port: u16,
     },
+    /// Print a completion script for SHELL to stdout.
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page kanban-tui(1) to stdout, or write one page per command
+    /// into a directory.
+    Man {
+        /// Write kanban-tui.1, kanban-tui-login.1, ... into DIR.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 const TOKEN_ON_COMMAND_LINE: &str = "--token is not taken: a token on the command line is seen by \
@@ -134,6 +143,16 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     if cli.token.is_some() || matches!(&cli.command, Some(Command::Login { token: Some(_), .. })) {
         bail!(TOKEN_ON_COMMAND_LINE);
+    }
+    // Before the terminal is asked for: these print to a pipe or a file.
+    match &cli.command {
+        Some(Command::Completions { shell }) => {
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "kanban-tui", &mut script);
+            return print_all(&script);
+        }
+        Some(Command::Man { dir }) => return man(dir.as_deref()),
+        _ => {}
     }
     if cli.command.is_none() {
         // ratatui cannot draw without a terminal (and would panic trying): say so.
@@ -233,4 +252,29 @@ async fn main() -> anyhow::Result<()> {
         println!("{said}");
     }
     Ok(())
+}
+
+/// The man page on stdout, or every page in `dir`. `help` is left out: the pages
+/// are the help.
+fn man(dir: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let cli = Cli::command().disable_help_subcommand(true);
+    match dir {
+        Some(dir) => anyhow::Context::with_context(clap_mangen::generate_to(cli, dir), || {
+            format!("cannot write in {}", dir.display())
+        }),
+        None => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cli).render(&mut page)?;
+            print_all(&page)
+        }
+    }
+}
+
+/// Writes `bytes` to stdout; a reader that stopped early (`| head`) is no error.
+fn print_all(bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(bytes) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
 }

@@ -9,6 +9,7 @@ mod util;
 mod conventions;
 mod embedded;
 mod host_accounts;
+mod install;
 mod login;
 mod reading;
 mod terminal;

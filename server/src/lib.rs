@@ -15,6 +15,7 @@ pub mod cluster;
 pub mod config;
 pub mod data_dir;
 pub mod hub;
+pub mod logging;
 pub mod metrics;
 pub mod migrate;
 pub mod serve;

@@ -5,11 +5,11 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use kanban_protocol::model::Role;
+use kanban_server::logging::LogFormat;
 use kanban_server::unix_socket::{self, UnixUsers};
 use kanban_server::{AppOverrides, Database, Limits, Server, admin};
-use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
 #[command(
@@ -45,6 +45,11 @@ struct Cli {
     unix: UnixArgs,
     #[command(flatten)]
     limits: LimitArgs,
+    /// Log lines on stderr: text, or json (one object per line). RUST_LOG sets what
+    /// is logged [default: info; warn for commands]; the access log's target is
+    /// kanban_server::access.
+    #[arg(long, env = "KANBAN_LOG_FORMAT", value_enum, default_value_t, global = true)]
+    log_format: LogFormat,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -173,6 +178,15 @@ enum Command {
         #[arg(long = "from", value_name = "DATA_DIR")]
         from: PathBuf,
     },
+    /// Print a completion script for SHELL to stdout.
+    Completions { shell: clap_complete::Shell },
+    /// Print the man page kanban-server(1) to stdout, or write one page per command
+    /// and subcommand into a directory.
+    Man {
+        /// Write kanban-server.1, kanban-server-user.1, ... into DIR.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -220,12 +234,18 @@ enum ProjectCommand {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    // Before any data directory is looked for: packagers run these at build time.
+    match &cli.command {
+        Some(Command::Completions { shell }) => {
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "kanban-server", &mut script);
+            return print_all(&script);
+        }
+        Some(Command::Man { dir }) => return man(dir.as_deref()),
+        _ => {}
+    }
     let default_level = if cli.command.is_some() { "warn" } else { "info" };
-    tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_level)))
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    kanban_server::logging::init(cli.log_format, default_level);
     let data_dir = match cli.data_dir {
         Some(dir) => dir,
         None => kanban_server::default_data_dir().context("no data directory: give --data-dir")?,
@@ -289,10 +309,37 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("backed up to {}", file.display());
             String::new()
         }
-        Command::Migrate { .. } => unreachable!("done above"),
+        Command::Migrate { .. } | Command::Completions { .. } | Command::Man { .. } => {
+            unreachable!("done above")
+        }
     };
     print!("{out}");
     Ok(())
+}
+
+/// The man page on stdout, or every page in `dir`. `help` is left out: the pages
+/// are the help.
+fn man(dir: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let cli = Cli::command().disable_help_subcommand(true);
+    match dir {
+        Some(dir) => {
+            clap_mangen::generate_to(cli, dir).with_context(|| format!("cannot write in {}", dir.display()))
+        }
+        None => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(cli).render(&mut page)?;
+            print_all(&page)
+        }
+    }
+}
+
+/// Writes `bytes` to stdout; a reader that stopped early (`| head`) is no error.
+fn print_all(bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    match std::io::stdout().lock().write_all(bytes) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(()),
+    }
 }
 
 async fn serve(

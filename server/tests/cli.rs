@@ -1,9 +1,12 @@
-//! The `kanban-server` command line, run as a real process: what it prints and
-//! that a running server sees what the admin commands changed.
+//! The `kanban-server` command line, run as a real process: what it prints, that a
+//! running server sees what the admin commands changed, what it logs, and the
+//! completions and man pages it makes of itself.
 
 use std::process::{Command, Output};
 
-use crate::util::{ServerProcess, TestServer, server_bin};
+use serde_json::Value;
+
+use crate::util::{ServerProcess, TestServer, admin, server_bin};
 
 fn run(dir: &std::path::Path, args: &[&str]) -> Output {
     Command::new(server_bin())
@@ -227,4 +230,103 @@ fn a_broker_without_a_shared_database_or_of_another_kind_is_refused() {
     assert!(!out.status.success());
     let why = String::from_utf8_lossy(&out.stderr);
     assert!(why.contains("redis:// or nats://"), "{why}");
+}
+
+/// The completion scripts and man pages a package installs come from the binary
+/// itself, with no data directory needed.
+#[test]
+fn completions_and_man_pages_describe_the_command_line() {
+    let plain = |args: &[&str]| Command::new(server_bin()).args(args).output().expect("run kanban-server");
+    let bash = stdout_ok(&plain(&["completions", "bash"]));
+    let file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(file.path(), &bash).unwrap();
+    let checked = Command::new("bash").arg("-n").arg(file.path()).output().unwrap();
+    assert!(checked.status.success(), "bash -n: {}", String::from_utf8_lossy(&checked.stderr));
+    for word in ["kanban-server", "user", "project", "backup", "migrate", "--listen", "--log-format"] {
+        assert!(bash.contains(word), "{word} in the bash completion");
+    }
+    for shell in ["zsh", "fish"] {
+        let script = stdout_ok(&plain(&["completions", shell]));
+        assert!(script.contains("kanban-server") && script.contains("backup"), "{shell}: {script}");
+    }
+    let unknown = plain(&["completions", "tcsh"]);
+    assert!(!unknown.status.success() && unknown.stdout.is_empty());
+    let why = String::from_utf8_lossy(&unknown.stderr);
+    assert!(why.contains("invalid value 'tcsh'") && why.contains("bash"), "{why}");
+
+    let page = stdout_ok(&plain(&["man"]));
+    // roff's preamble (`.ie`/`.el`, which defines the apostrophe) comes first.
+    let first = page.lines().find(|l| !l.starts_with(".ie") && !l.starts_with(".el")).unwrap_or("");
+    assert!(first.starts_with(".TH kanban-server 1"), "{page}");
+    for word in [r"\-\-listen", r"\-\-data\-dir", "KANBAN_DATA_DIR", r"kanban\-server\-user(1)"] {
+        assert!(page.contains(word), "{word} in the man page");
+    }
+    // Every page at once, for a package: the subcommands' pages named above too.
+    let dir = tempfile::tempdir().unwrap();
+    let out = plain(&["man", "--dir", dir.path().to_str().unwrap()]);
+    assert!(out.status.success() && out.stdout.is_empty());
+    for name in
+        ["kanban-server.1", "kanban-server-user.1", "kanban-server-user-add.1", "kanban-server-backup.1"]
+    {
+        let page = std::fs::read_to_string(dir.path().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(page.contains(".TH"), "{name}");
+    }
+}
+
+/// `--log-format json`: every line on stderr is one JSON object, each request has
+/// an access line, and neither a token nor a query string (a Pusher HTTP API
+/// signature) reaches the log.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_logs_have_an_access_line_per_request_and_never_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let token = admin(dir.path(), &["user", "add", "ann"]);
+    let mut server =
+        ServerProcess::start(dir.path(), "127.0.0.1:0", &["--log-format", "json"], &[("RUST_LOG", "info")]);
+    let http = reqwest::Client::new();
+    let me = http.get(format!("{}/api/me", server.url)).bearer_auth(&token).send().await.unwrap();
+    assert_eq!(me.status(), 200);
+    let wrong =
+        http.get(format!("{}/api/me", server.url)).bearer_auth("kb_not-a-token").send().await.unwrap();
+    assert_eq!(wrong.status(), 401);
+    let queried = http.get(format!("{}/healthz?auth_signature={token}", server.url)).send().await.unwrap();
+    assert_eq!(queried.status(), 200);
+
+    let log = server.stop();
+    let lines: Vec<Value> =
+        log.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
+    let accessed = |path: &str, status: u16| {
+        lines.iter().any(|l| {
+            l["target"] == "kanban_server::access"
+                && l["level"] == "INFO"
+                && l["method"] == "GET"
+                && l["path"] == path
+                && l["status"] == status
+                && l["duration_us"].is_u64()
+        })
+    };
+    assert!(accessed("/api/me", 200), "{log}");
+    assert!(accessed("/api/me", 401), "{log}");
+    assert!(accessed("/healthz", 200), "{log}");
+    assert!(lines.iter().any(|l| l["message"] == "stopped"), "{log}");
+    for secret in [token.as_str(), "kb_not-a-token", "auth_signature", "Bearer"] {
+        assert!(!log.contains(secret), "{secret} in the log:\n{log}");
+    }
+}
+
+/// `RUST_LOG=info,kanban_server::access=off` silences the access log and nothing
+/// else; `KANBAN_LOG_FORMAT` chooses the format as the flag does.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_access_log_is_silenced_by_its_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let env = [("RUST_LOG", "info,kanban_server::access=off"), ("KANBAN_LOG_FORMAT", "json")];
+    let mut server = ServerProcess::start(dir.path(), "127.0.0.1:0", &[], &env);
+    let res = reqwest::get(format!("{}/healthz", server.url)).await.unwrap();
+    assert_eq!(res.status(), 200);
+    // The whole log, up to the exit: what is not there now never will be.
+    let log = server.stop();
+    let lines: Vec<Value> =
+        log.lines().map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))).collect();
+    assert!(lines.iter().any(|l| l["message"] == "kanban-server listening"), "{log}");
+    assert!(lines.iter().any(|l| l["message"] == "stopped"), "{log}");
+    assert!(!log.contains("kanban_server::access"), "{log}");
 }

@@ -1,4 +1,4 @@
-//! The REST API's account routes, health and metrics, and body limits.
+//! The REST API's account routes, health, readiness and metrics, and body limits.
 
 use kanban_server::Limits;
 use serde_json::json;
@@ -107,9 +107,87 @@ async fn health_and_metrics() {
     assert!(value("kanban_messages_out_total") >= 1);
 }
 
+/// The value of the sample `name` (with its labels, if any) in a scrape.
+fn sample(text: &str, name: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+        .unwrap_or_else(|| panic!("{name} in {text}"))
+        .parse()
+        .unwrap()
+}
+
+/// `/metrics` in OpenMetrics text: how long commits take, which build runs, the
+/// process's own figures, beside the counters that were there before.
+async fn metrics_time_commits_and_show_the_build_and_the_process() {
+    let server = TestServer::start().await;
+    let ann = server.user("ann").await;
+    let pid = server.project("p", &["ann:owner"]).await;
+    let (status, _) =
+        server.rest("POST", &format!("/api/projects/{pid}/tasks"), &ann, Some(json!({"title": "t"}))).await;
+    assert_eq!(status, 201);
+
+    let res = server.http.get(server.url("/metrics")).send().await.unwrap();
+    assert_eq!(res.status().as_u16(), 200);
+    let content_type = res.headers()["content-type"].to_str().unwrap().to_string();
+    assert_eq!(content_type, kanban_server::metrics::CONTENT_TYPE);
+    assert!(content_type.starts_with("application/openmetrics-text; version=1.0.0"));
+    let text = res.text().await.unwrap();
+    assert!(text.ends_with("# EOF\n"), "{text}");
+
+    assert!(text.contains("# TYPE kanban_commit_seconds histogram"), "{text}");
+    assert!(sample(&text, "kanban_commit_seconds_count") >= 1.0);
+    assert!(sample(&text, "kanban_commit_seconds_sum") > 0.0);
+    assert!(sample(&text, r#"kanban_commit_seconds_bucket{le="+Inf"}"#) >= 1.0);
+    let build = format!(r#"kanban_build_info{{version="{}"}}"#, env!("CARGO_PKG_VERSION"));
+    assert_eq!(sample(&text, &build), 1.0);
+
+    if cfg!(target_os = "linux") {
+        assert!(sample(&text, "process_resident_memory_bytes") > 0.0);
+        assert!(sample(&text, "process_cpu_seconds_total") >= 0.0);
+        assert!(sample(&text, "process_open_fds") > 0.0);
+        assert!(sample(&text, "process_max_fds") >= sample(&text, "process_open_fds"));
+        let started = sample(&text, "process_start_time_seconds");
+        let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs_f64();
+        assert!(started > 1.0e9 && started <= now + 1.0, "started at {started}, now {now}");
+    }
+
+    // The counters that were there before, under their names.
+    assert!(sample(&text, "kanban_events_published_total") >= 1.0);
+    for name in [
+        "kanban_connections",
+        "kanban_connections_opened_total",
+        "kanban_connections_refused_total",
+        "kanban_slow_consumers_total",
+        "kanban_channels",
+        "kanban_messages_in_total",
+        "kanban_messages_out_total",
+        "kanban_client_events_rate_limited_total",
+    ] {
+        sample(&text, name);
+    }
+}
+
+/// Once shutdown has begun, `/readyz` turns load balancers away while the server
+/// finishes what is in flight. The hub is told directly here, as the server tells
+/// it on SIGTERM, so that the HTTP side is still there to ask.
+async fn readyz_says_when_shutdown_has_begun() {
+    let server = TestServer::start().await;
+    let ready = server.http.get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status().as_u16(), 200);
+    assert_eq!(ready.text().await.unwrap(), "ready\n");
+    server.server.hub().shutdown();
+    let leaving = server.http.get(server.url("/readyz")).send().await.unwrap();
+    assert_eq!(leaving.status().as_u16(), 503);
+    assert_eq!(leaving.text().await.unwrap(), "not ready: shutting down\n");
+    let health = server.http.get(server.url("/healthz")).send().await.unwrap();
+    assert_eq!(health.status().as_u16(), 200, "alive all the same");
+}
+
 crate::both_stores!(
     config_me_and_projects,
     tokens_are_checked,
     oversize_and_malformed_bodies_get_json_errors,
     health_and_metrics,
+    metrics_time_commits_and_show_the_build_and_the_process,
+    readyz_says_when_shutdown_has_begun,
 );

@@ -1,6 +1,7 @@
 //! The HTTP side of the server's one port: the REST API, channel auth, the Pusher
-//! HTTP API, the WebSocket endpoint, health and metrics.
+//! HTTP API, the WebSocket endpoint, health and metrics, and the access log of them all.
 
+mod access_log;
 mod account;
 mod board;
 mod channel_auth;
@@ -60,5 +61,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(body_limit))
+        // Outermost, so that what the layers inside refuse is logged too.
+        .layer(access_log::AccessLog)
         .with_state(state)
 }

@@ -1,11 +1,13 @@
-//! `/healthz` (the process answers), `/readyz` (it can do its work: the store
-//! answers, and in a cluster the broker does) and `/metrics` (Prometheus text).
+//! `/healthz` (the process answers), `/readyz` (it can do its work: it is not
+//! shutting down, the store answers, and in a cluster the broker does) and
+//! `/metrics` (OpenMetrics text).
 
 use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 
 use super::AppState;
+use crate::metrics;
 
 pub async fn healthz() -> &'static str {
     "ok\n"
@@ -13,6 +15,11 @@ pub async fn healthz() -> &'static str {
 
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     use axum::http::StatusCode;
+    // First: a load balancer should stop sending clients to a server on its way out
+    // even while its store and broker still answer.
+    if state.hub.is_shutting_down() {
+        return (StatusCode::SERVICE_UNAVAILABLE, "not ready: shutting down\n");
+    }
     if !state.hub.adapter().ready() {
         return (StatusCode::SERVICE_UNAVAILABLE, "not ready: the broker does not answer\n");
     }
@@ -24,5 +31,5 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     let body = state.hub.metrics().render(state.hub.adapter().channel_count());
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], body)
+    ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], body)
 }

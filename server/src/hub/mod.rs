@@ -181,6 +181,12 @@ impl Hub {
         self.shared.shutdown.send_replace(true);
     }
 
+    /// Whether [`Hub::shutdown`] has been called: the server is on its way out, and
+    /// says so to whoever asks if it is ready.
+    pub fn is_shutting_down(&self) -> bool {
+        *self.shared.shutdown.borrow()
+    }
+
     fn shutdown_signal(&self) -> watch::Receiver<bool> {
         self.shared.shutdown.subscribe()
     }

@@ -445,6 +445,8 @@ pub struct ServerProcess {
     pub child: std::process::Child,
     pub url: String,
     pub log: std::sync::Arc<std::sync::Mutex<String>>,
+    /// Reads stderr into `log` until the process closes it.
+    reader: Option<std::thread::JoinHandle<()>>,
 }
 
 impl ServerProcess {
@@ -486,22 +488,22 @@ impl ServerProcess {
         let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
         let (tx, rx) = std::sync::mpsc::channel();
         let sink = log.clone();
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
                 {
                     let mut log = sink.lock().unwrap();
                     log.push_str(&line);
                     log.push('\n');
                 }
-                if let Some(rest) = line.split("listening addr=").nth(1) {
-                    let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_string());
+                if let Some(addr) = listening_addr(&line) {
+                    let _ = tx.send(addr);
                 }
             }
         });
         let addr = rx
             .recv_timeout(WAIT)
             .unwrap_or_else(|_| panic!("no listening line; log:\n{}", log.lock().unwrap()));
-        ServerProcess { child, url: format!("http://{addr}"), log }
+        ServerProcess { child, url: format!("http://{addr}"), log, reader: Some(reader) }
     }
 
     pub fn pid(&self) -> u32 {
@@ -524,11 +526,40 @@ impl ServerProcess {
         self.log.lock().unwrap().clone()
     }
 
+    /// SIGTERM, as a service manager stops it; waits for the exit and answers the
+    /// whole log.
+    pub fn stop(&mut self) -> String {
+        // The shell's own `kill`: a minimal system may have no kill(1).
+        let pid = self.pid().to_string();
+        let sent = Command::new("sh").args(["-c", "kill -TERM \"$0\"", &pid]).status().expect("run sh");
+        assert!(sent.success(), "kill -TERM {pid}");
+        let deadline = std::time::Instant::now() + WAIT;
+        while self.child.try_wait().expect("wait").is_none() {
+            assert!(std::time::Instant::now() < deadline, "no exit after SIGTERM; log:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // Its stderr is closed now: the reader ends at once, having read it all.
+        if let Some(reader) = self.reader.take() {
+            reader.join().expect("the log reader");
+        }
+        self.log()
+    }
+
     /// SIGKILL: no shutdown, no flush, as a crash.
     pub fn crash(&mut self) {
         self.child.kill().expect("kill");
         self.child.wait().expect("reap");
     }
+}
+
+/// The address in the server's "listening" log line, in text (`listening
+/// addr=...`) or in JSON (`--log-format json`: an `addr` field).
+fn listening_addr(line: &str) -> Option<String> {
+    if let Some(rest) = line.split("listening addr=").nth(1) {
+        return Some(rest.split_whitespace().next().unwrap_or("").to_string());
+    }
+    let event: Value = serde_json::from_str(line).ok()?;
+    (event["message"] == "kanban-server listening").then(|| event["addr"].as_str().map(str::to_string))?
 }
 
 impl Drop for ServerProcess {

@@ -17,7 +17,14 @@ use kanban_tui::ui::Theme;
 use kanban_tui::ui::paint::ColorChoice;
 
 #[derive(Parser)]
-#[command(name = "kanban-tui", version, about = "A shared kanban board in your terminal")]
+#[command(
+    name = "kanban-tui",
+    version,
+    about = "A shared kanban board in your terminal",
+    after_long_help = "Environment (beside each option's own):\n  \
+        KANBAN_TOKEN   the token for --server URL, for scripts (`kanban-tui login` saves one instead)\n  \
+        KANBAN_SOCKET  the server's Unix socket on this host, where your account says who you are"
+)]
 struct Cli {
     /// The server: its URL, e.g. http://127.0.0.1:7878 (host:port alone means
     /// http://), or unix:PATH for its socket on this host, where your account says

@@ -30,7 +30,7 @@ fn completions_print_into_a_pipe() {
     std::fs::write(file.path(), &bash).unwrap();
     let checked = Command::new("bash").arg("-n").arg(file.path()).output().unwrap();
     assert!(checked.status.success(), "bash -n: {}", String::from_utf8_lossy(&checked.stderr));
-    for word in ["kanban-tui", "login", "--server", "--token", "--project"] {
+    for word in ["kanban-tui", "login", "--server", "--project"] {
         assert!(bash.contains(word), "{word} in the bash completion");
     }
     for shell in ["zsh", "fish"] {

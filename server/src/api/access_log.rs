@@ -1,6 +1,7 @@
 //! The access log: one `info` event per HTTP request, with target
 //! `kanban_server::access`, giving the method, the path, the status and how long
-//! the answer took in microseconds (for a WebSocket, until the upgrade's 101).
+//! the answer took in microseconds (for a WebSocket, until the upgrade's 101),
+//! and who asked: the peer's address over TCP, its uid on the Unix socket.
 //!
 //! Only the path is logged: a query string may carry a Pusher HTTP API signature,
 //! and no header is read, so no token or Authorization value ever reaches the log.
@@ -9,6 +10,7 @@
 //! request), and when the target is off nothing is read or timed.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 use std::time::Instant;
@@ -19,6 +21,8 @@ use axum::http::uri::PathAndQuery;
 use axum::response::Response;
 use tower_layer::Layer;
 use tower_service::Service;
+
+use crate::unix_socket::HostAccount;
 
 /// The target of access events, for `RUST_LOG` (`kanban_server::access=off`).
 pub const TARGET: &str = "kanban_server::access";
@@ -61,6 +65,9 @@ where
             // neither clone allocates.
             method: request.method().clone(),
             path: request.uri().path_and_query().cloned(),
+            // Put there by the accept loop, per connection: a copy, no lookup.
+            peer: request.extensions().get::<SocketAddr>().copied(),
+            uid: request.extensions().get::<HostAccount>().map(|a| a.uid),
         });
         LoggedFuture { inner: self.inner.call(request), seen }
     }
@@ -72,6 +79,8 @@ struct Seen {
     started: Instant,
     method: Method,
     path: Option<PathAndQuery>,
+    peer: Option<SocketAddr>,
+    uid: Option<u32>,
 }
 
 /// The answer of a logged request; logs it once it is ready.
@@ -97,6 +106,8 @@ where
                 path,
                 status = response.status().as_u16(),
                 duration_us = seen.started.elapsed().as_micros() as u64,
+                peer = seen.peer.map(tracing::field::display),
+                uid = seen.uid,
             );
         }
         Poll::Ready(answer)

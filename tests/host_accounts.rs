@@ -55,14 +55,16 @@ impl Accounts {
     }
 
     /// A shell command that runs `command` as account `i`, in its own home, with a
-    /// `USER` that lies (the server must go by the account, not the environment).
+    /// `USER` that lies (the server must go by the account, not the environment),
+    /// and without the test's backtrace settings (an error says one line).
     fn run_as(&self, i: usize, command: &str) -> String {
         let name = self.name(i);
         let home = self.homes.path().join(name);
         let home = home.display();
         format!(
-            "setpriv --reuid={name} --regid={name} --clear-groups env HOME={home} USER=mallory \
-             KANBAN_CONFIG_DIR={home} KANBAN_STATE_DIR={home} {command}"
+            "setpriv --reuid={name} --regid={name} --clear-groups env -u RUST_BACKTRACE \
+             -u RUST_LIB_BACKTRACE HOME={home} USER=mallory KANBAN_CONFIG_DIR={home} \
+             KANBAN_STATE_DIR={home} {command}"
         )
     }
 }

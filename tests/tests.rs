@@ -6,6 +6,7 @@
 #[path = "../server/tests/util/mod.rs"]
 mod util;
 
+mod collaboration;
 mod conventions;
 mod embedded;
 mod host_accounts;

@@ -230,7 +230,35 @@ pub struct CursorPos {
     pub task_id: Option<i64>,
 }
 
-/// The client event that carries a [`CursorPos`].
+/// The data of `client-cursor-move`: where a person points, and whether they have
+/// that card's form open to change it (`editing`, left out when not). Riding on the
+/// cursor, "who is editing" costs no event of its own beyond the cursor throttle,
+/// is answered to newcomers with the cursor, and goes when the person does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Pointer {
+    pub status_id: i64,
+    pub task_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub editing: bool,
+}
+
+impl Pointer {
+    /// Pointing at `pos`, not editing.
+    pub fn at(pos: CursorPos) -> Self {
+        Pointer { status_id: pos.status_id, task_id: pos.task_id, editing: false }
+    }
+
+    pub fn pos(&self) -> CursorPos {
+        CursorPos { status_id: self.status_id, task_id: self.task_id }
+    }
+
+    /// The card whose form this person has open, if any.
+    pub fn editing(&self) -> Option<i64> {
+        self.task_id.filter(|_| self.editing)
+    }
+}
+
+/// The client event that carries a [`Pointer`].
 pub const CURSOR_EVENT: &str = "client-cursor-move";
 
 /// The client event a newcomer sends on the presence channel (data `{}`): everyone

@@ -4,7 +4,7 @@
 use super::input::{KeyEvent, MouseEvent};
 use kanban_protocol::check::FieldName;
 use kanban_protocol::event::BoardEvent;
-use kanban_protocol::model::{Board, CursorPos, Member, Project, Task, Trash, User, UserInfo};
+use kanban_protocol::model::{Board, Member, Pointer, Project, Task, Trash, User, UserInfo};
 pub use kanban_protocol::request::Change;
 
 /// Everything the app reacts to, from one channel.
@@ -51,7 +51,7 @@ pub enum NetEvent {
     /// Someone's cursor moved.
     Cursor {
         user_id: String,
-        pos: CursorPos,
+        pos: Pointer,
     },
     /// A change we asked for was committed: its event, to apply at once.
     Done {
@@ -111,7 +111,7 @@ pub enum Request {
     /// Fetch the whole board again.
     Reload(i64),
     /// Publish our cursor position.
-    Cursor(CursorPos),
+    Cursor(Pointer),
     /// Fetch what the project's trash holds.
     Trash(i64),
     /// Stop connecting: access was refused (the session waits for `Retry`).

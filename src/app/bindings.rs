@@ -39,6 +39,7 @@ pub enum BoardAction {
     ClearFilter,
     ToggleDensity,
     SwitchProject,
+    Follow,
     Help,
     Quit,
 }
@@ -146,6 +147,11 @@ pub const ROWS: &[Row] = &[
     },
     Row { keys: "z", does: "compact cards (a line each) / roomy", bindings: &[(Char('z'), ToggleDensity)] },
     Row { keys: "P", does: "switch project", bindings: &[(Char('P'), SwitchProject)] },
+    Row {
+        keys: "f",
+        does: "follow someone here: your selection goes where theirs does (a move key stops)",
+        bindings: &[(Char('f'), Follow)],
+    },
     Row { keys: "?", does: "this help", bindings: &[(Char('?'), Help)] },
     // Ctrl-C quits everywhere, so it is handled before the board sees a key.
     Row { keys: "q  Ctrl-C", does: "quit", bindings: &[(Char('q'), Quit)] },

@@ -73,6 +73,7 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
             _ => Vec::new(),
         },
         Mode::Picker(index) => picker_key(app, key, index),
+        Mode::Follow(index) => follow_key(app, key, index),
         Mode::Card(view) => card_view_key(app, key, view),
         Mode::Quick(mut menu) => {
             let Some(board) = &app.board else { return Vec::new() };
@@ -122,6 +123,15 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         let out = app.retry();
         app.info("Trying to connect now…");
         return out;
+    }
+    use BoardAction::{
+        PageDown, PageUp, SelectDown, SelectFirst, SelectLast, SelectLeft, SelectRight, SelectUp,
+    };
+    if matches!(
+        action,
+        SelectLeft | SelectRight | SelectUp | SelectDown | SelectFirst | SelectLast | PageUp | PageDown
+    ) {
+        app.unfollow("Stopped following");
     }
     let Some(board) = &app.board else {
         match action {
@@ -179,6 +189,18 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
             if let Some(project_id) = app.project_id {
                 app.mode = Mode::Trash(Box::default());
                 return vec![Command::Net(Request::Trash(project_id))];
+            }
+        }
+        BoardAction::Follow => {
+            let others = app.others();
+            if app.following.is_some() {
+                app.unfollow("Stopped following");
+            } else if others.is_empty() {
+                app.info("Nobody else is here to follow");
+            } else if let [(id, _)] = &others[..] {
+                app.follow(id.clone());
+            } else {
+                app.mode = Mode::Follow(0);
             }
         }
         BoardAction::SwitchProject => {
@@ -474,6 +496,23 @@ fn picker_key(app: &mut App, key: KeyEvent, index: usize) -> Vec<Command> {
         KeyCode::Char('q') if app.board.is_none() => app.quit = true,
         KeyCode::Esc | KeyCode::Char('q') => {}
         _ => app.mode = Mode::Picker(index),
+    }
+    Vec::new()
+}
+
+/// The list of people to follow: ↑↓ choose, Enter follows, anything else closes.
+fn follow_key(app: &mut App, key: KeyEvent, index: usize) -> Vec<Command> {
+    let others = app.others();
+    let last = others.len().saturating_sub(1);
+    match key.code {
+        KeyCode::Up | KeyCode::Char('k') => app.mode = Mode::Follow(index.saturating_sub(1)),
+        KeyCode::Down | KeyCode::Char('j') => app.mode = Mode::Follow((index + 1).min(last)),
+        KeyCode::Enter => {
+            if let Some((id, _)) = others.into_iter().nth(index) {
+                app.follow(id);
+            }
+        }
+        _ => {}
     }
     Vec::new()
 }

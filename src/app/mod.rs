@@ -16,7 +16,7 @@ mod undo;
 
 use kanban_protocol::board::BoardState;
 use kanban_protocol::event::BoardEvent;
-use kanban_protocol::model::{Project, User};
+use kanban_protocol::model::{Pointer, Project, User};
 use tokio::time::Instant;
 
 use crate::filter::Filter;
@@ -50,6 +50,8 @@ pub enum Mode {
     Card(CardView),
     /// The quick filters.
     Quick(QuickMenu),
+    /// Choosing whom to follow; the index into [`App::others`].
+    Follow(usize),
 }
 
 /// The state of the WebSocket, for the status bar.
@@ -117,6 +119,8 @@ pub struct App {
     /// How others can join (embedded mode).
     pub join_hint: Option<JoinHint>,
     pub throttle: CursorThrottle,
+    /// The person (presence id) whose selection ours follows, until a move key.
+    pub following: Option<String>,
     /// A card we asked for is to be selected when it is made, unless we moved on.
     select_created: bool,
     /// Card forms sent to be saved and not yet answered: one that is refused (a
@@ -157,6 +161,7 @@ impl App {
             viewport: (80, 24),
             join_hint: None,
             throttle: CursorThrottle::new(fps),
+            following: None,
             select_created: false,
             drafts: Vec::new(),
             waiting: Vec::new(),
@@ -171,6 +176,31 @@ impl App {
     /// My presence user id (the user id as text).
     pub fn my_id(&self) -> Option<String> {
         self.me.as_ref().map(|u| u.id.to_string())
+    }
+
+    /// The others on the board (not me), in the order they arrived.
+    pub fn others(&self) -> Vec<(String, kanban_protocol::model::UserInfo)> {
+        let me = self.my_id();
+        self.presence.members.iter().filter(|(id, _)| Some(id) != me.as_ref()).cloned().collect()
+    }
+
+    /// Starts following `id`: the selection goes where theirs is now, and where it
+    /// goes next.
+    fn follow(&mut self, id: String) {
+        let name = self.presence.info(&id).map_or_else(|| "them".into(), |i| i.name.clone());
+        if let (Some(board), Some(pos)) = (&self.board, self.presence.cursors.get(&id)) {
+            self.selection.select(board, &self.filter, pos.status_id, pos.task_id);
+        }
+        self.following = Some(id);
+        self.info(format!("Following {name}: a move key stops"));
+    }
+
+    /// Stops following, saying why.
+    fn unfollow(&mut self, why: &str) {
+        if let Some(id) = self.following.take() {
+            let name = self.presence.info(&id).map_or_else(|| "them".into(), |i| i.name.clone());
+            self.info(format!("{why} {name}"));
+        }
     }
 
     /// Whether I may change the board.
@@ -282,7 +312,11 @@ impl App {
         if let Some(board) = &self.board {
             self.selection.fix(board, &self.filter);
             if let Some(pos) = self.selection.pos() {
-                self.throttle.set(pos);
+                // Editing is the open form of the card pointed at, to change it (a
+                // viewer's form reads only; a card that went meanwhile is not).
+                let editing = matches!(&self.mode, Mode::Form(f)
+                    if !f.read_only && f.task.as_ref().is_some_and(|t| Some(t.id) == pos.task_id));
+                self.throttle.set(Pointer { status_id: pos.status_id, task_id: pos.task_id, editing });
             }
         }
     }

@@ -1,21 +1,43 @@
-//! Who is on the board and where each of them points.
+//! Who is on the board, where each of them points, and whose card form is open.
 
 use std::collections::HashMap;
 
-use kanban_protocol::model::{CursorPos, UserInfo};
+use kanban_protocol::model::{CursorPos, Pointer, UserInfo};
 
-/// The people on the presence channel, in the order they arrived, and their cursors.
+/// The people on the presence channel, in the order they arrived, their cursors,
+/// and the cards they are editing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Presence {
     pub members: Vec<(String, UserInfo)>,
     pub cursors: HashMap<String, CursorPos>,
+    /// The card whose form each person has open, by id.
+    pub editing: HashMap<String, i64>,
 }
 
 impl Presence {
     /// Replaces the member list (on (re)subscribing); cursors of those gone go too.
     pub fn reset(&mut self, members: Vec<(String, UserInfo)>) {
         self.cursors.retain(|id, _| members.iter().any(|(m, _)| m == id));
+        self.editing.retain(|id, _| members.iter().any(|(m, _)| m == id));
         self.members = members;
+    }
+
+    /// Where `id` points now, and what it edits.
+    pub fn point(&mut self, id: String, pointer: Pointer) {
+        match pointer.editing() {
+            Some(task) => self.editing.insert(id.clone(), task),
+            None => self.editing.remove(&id),
+        };
+        self.cursors.insert(id, pointer.pos());
+    }
+
+    /// The others with card `task_id`'s form open, by id, in arrival order.
+    pub fn editing(&self, task_id: i64, me: Option<&str>) -> Vec<&str> {
+        self.members
+            .iter()
+            .filter(|(id, _)| Some(id.as_str()) != me && self.editing.get(id) == Some(&task_id))
+            .map(|(id, _)| id.as_str())
+            .collect()
     }
 
     /// Returns whether the user is new here.
@@ -35,6 +57,7 @@ impl Presence {
     pub fn leave(&mut self, id: &str) {
         self.members.retain(|(m, _)| m != id);
         self.cursors.remove(id);
+        self.editing.remove(id);
     }
 
     pub fn info(&self, id: &str) -> Option<&UserInfo> {
@@ -73,5 +96,24 @@ mod tests {
         assert_eq!(p.pointing_at(cell, None), ["2"]);
         p.reset(vec![("3".into(), info("cy"))]);
         assert!(p.cursors.is_empty());
+    }
+
+    #[test]
+    fn editing_rides_on_the_pointer_and_goes_with_the_person() {
+        let mut p = Presence::default();
+        p.join("1".into(), info("ann"));
+        p.join("2".into(), info("bob"));
+        let editing = Pointer { status_id: 1, task_id: Some(5), editing: true };
+        p.point("1".into(), editing);
+        p.point("2".into(), editing);
+        assert_eq!(p.editing(5, Some("2")), ["1"], "my own form is not a mark");
+        assert_eq!(p.pointing_at(editing.pos(), None), ["1", "2"], "and they point at it");
+        p.point("1".into(), Pointer { editing: false, ..editing });
+        assert_eq!(p.editing(5, None), ["2"], "the form closed");
+        p.leave("2");
+        assert!(p.editing(5, None).is_empty(), "gone with the person");
+        p.point("1".into(), editing);
+        p.reset(vec![("3".into(), info("cy"))]);
+        assert!(p.editing.is_empty());
     }
 }

@@ -191,6 +191,9 @@ impl App {
                 Vec::new()
             }
             NetEvent::Left(id) => {
+                if self.following.as_ref() == Some(&id) {
+                    self.unfollow("Not following any more: gone is");
+                }
                 self.presence.leave(&id);
                 Vec::new()
             }
@@ -199,7 +202,12 @@ impl App {
                 Vec::new()
             }
             NetEvent::Cursor { user_id, pos } => {
-                self.presence.cursors.insert(user_id, pos);
+                if self.following.as_ref() == Some(&user_id)
+                    && let Some(board) = &self.board
+                {
+                    self.selection.select(board, &self.filter, pos.status_id, pos.task_id);
+                }
+                self.presence.point(user_id, pos);
                 Vec::new()
             }
         }

@@ -2,9 +2,7 @@
 
 use super::input::{KeyCode, KeyEvent, KeyModifiers};
 use kanban_protocol::event::{BoardChange, BoardEvent};
-use kanban_protocol::model::{
-    Board, CursorPos, Member, Priority, Project, Role, Status, Task, User, UserInfo,
-};
+use kanban_protocol::model::{Board, Member, Pointer, Priority, Project, Role, Status, Task, User, UserInfo};
 use kanban_protocol::request::{MoveTask, TaskPatch};
 
 use super::*;
@@ -367,11 +365,11 @@ fn presence_and_cursors() {
     let later = now + std::time::Duration::from_secs(2);
     assert_eq!(
         app.cursor_due(later),
-        Some(Command::Net(Request::Cursor(CursorPos { status_id: 1, task_id: Some(11) })))
+        Some(Command::Net(Request::Cursor(Pointer { status_id: 1, task_id: Some(11), editing: false })))
     );
     app.update(Action::Net(NetEvent::Cursor {
         user_id: "2".into(),
-        pos: CursorPos { status_id: 1, task_id: Some(12) },
+        pos: Pointer { status_id: 1, task_id: Some(12), editing: false },
     }));
     assert_eq!(app.presence.cursors.len(), 1);
     app.update(Action::Net(NetEvent::Left("2".into())));
@@ -615,7 +613,7 @@ fn offline_cursor_moves_wait_without_a_timer() {
     let later = now + std::time::Duration::from_secs(2);
     assert_eq!(
         app.cursor_due(later),
-        Some(Command::Net(Request::Cursor(CursorPos { status_id: 1, task_id: Some(13) })))
+        Some(Command::Net(Request::Cursor(Pointer { status_id: 1, task_id: Some(13), editing: false })))
     );
 }
 
@@ -738,4 +736,81 @@ fn a_viewer_cannot_undo() {
     let mut app = app_with(Role::Viewer);
     assert_eq!(undo_key(&mut app), []);
     assert_eq!(app.notice.as_ref().unwrap().text, "Viewers cannot change the board");
+}
+
+/// Opening a card's form to change it says so on the cursor, under its throttle;
+/// closing it, a new card's form, or a viewer's `e` does not.
+#[test]
+fn an_open_card_form_is_editing_on_the_pointer() {
+    let mut app = app_with(Role::Owner);
+    let mut now = tokio::time::Instant::now();
+    let mut due = |app: &mut App| {
+        now += std::time::Duration::from_secs(1);
+        app.cursor_due(now)
+    };
+    let _ = due(&mut app);
+    let at =
+        |editing| Some(Command::Net(Request::Cursor(Pointer { status_id: 1, task_id: Some(11), editing })));
+    key(&mut app, KeyCode::Char('e'));
+    assert!(matches!(app.mode, Mode::Form(_)));
+    assert_eq!(due(&mut app), at(true));
+    assert_eq!(due(&mut app), None, "said once");
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(due(&mut app), at(false), "the form closed");
+    // A new card's form edits no card.
+    key(&mut app, KeyCode::Char('n'));
+    assert!(matches!(app.mode, Mode::Form(_)));
+    assert_eq!(due(&mut app), None);
+
+    let mut viewer = app_with(Role::Viewer);
+    let _ = viewer.cursor_due(now + std::time::Duration::from_secs(5));
+    key(&mut viewer, KeyCode::Char('e'));
+    assert_eq!(viewer.cursor_due(now + std::time::Duration::from_secs(9)), None, "a viewer edits nothing");
+}
+
+fn points(app: &mut App, id: &str, status_id: i64, task_id: Option<i64>) {
+    let pos = Pointer { status_id, task_id, editing: false };
+    app.update(Action::Net(NetEvent::Cursor { user_id: id.into(), pos }));
+}
+
+/// `f` follows someone here: the selection goes where theirs is and goes; a move
+/// key, `f` again, or their leaving stops it.
+#[test]
+fn following_someone_moves_the_selection_with_theirs() {
+    let mut app = app_with(Role::Owner);
+    let info = |name: &str| UserInfo { name: name.into(), color: "#61afef".into() };
+    key(&mut app, KeyCode::Char('f'));
+    assert!(app.following.is_none() && matches!(app.mode, Mode::Board), "nobody to follow");
+    app.update(Action::Net(NetEvent::Present(vec![("1".into(), info("ann")), ("2".into(), info("bob"))])));
+    points(&mut app, "2", 2, Some(21));
+    // One other: followed at once, from where they point now.
+    key(&mut app, KeyCode::Char('f'));
+    assert_eq!(app.following.as_deref(), Some("2"));
+    assert_eq!((app.selection.status_id, app.selection.task_id), (Some(2), Some(21)));
+    points(&mut app, "2", 1, Some(13));
+    assert_eq!(app.selection.task_id, Some(13), "it goes where theirs goes");
+    key(&mut app, KeyCode::Char('k'));
+    assert!(app.following.is_none(), "a move key stops");
+    assert!(app.notice.as_ref().is_some_and(|n| n.text.contains("Stopped following bob")));
+    assert_eq!(app.selection.task_id, Some(12));
+    points(&mut app, "2", 1, Some(11));
+    assert_eq!(app.selection.task_id, Some(12), "no longer following");
+
+    // Several: chosen from a list.
+    app.update(Action::Net(NetEvent::Joined("3".into(), info("cy"))));
+    key(&mut app, KeyCode::Char('f'));
+    assert!(matches!(app.mode, Mode::Follow(0)));
+    key(&mut app, KeyCode::Char('j'));
+    key(&mut app, KeyCode::Enter);
+    assert_eq!(app.following.as_deref(), Some("3"));
+    points(&mut app, "2", 2, Some(21));
+    assert_eq!(app.selection.task_id, Some(12), "only the one followed leads");
+    points(&mut app, "3", 1, Some(11));
+    assert_eq!(app.selection.task_id, Some(11));
+    app.update(Action::Net(NetEvent::Left("3".into())));
+    assert!(app.following.is_none(), "gone, so not followed");
+    key(&mut app, KeyCode::Char('f'));
+    assert_eq!(app.following.as_deref(), Some("2"), "one is left: followed at once");
+    key(&mut app, KeyCode::Char('f'));
+    assert!(app.following.is_none(), "f again stops");
 }

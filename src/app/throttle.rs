@@ -1,9 +1,10 @@
 //! The cursor throttle: selection changes become `client-cursor-move` events at
 //! most once per frame, only when the position changed, and the last position is
 //! always sent (trailing edge). A held-down arrow key thus costs one event per
-//! frame, not one per key repeat.
+//! frame, not one per key repeat. Opening and closing a card's form changes the
+//! pointer too (its `editing`), under the same throttle.
 
-use kanban_protocol::model::CursorPos;
+use kanban_protocol::model::Pointer;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -11,7 +12,7 @@ use tokio::time::Instant;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Due {
     /// Send this position now.
-    Send(CursorPos),
+    Send(Pointer),
     /// Something is waiting: ask again at this instant.
     At(Instant),
     /// Nothing to send.
@@ -24,9 +25,9 @@ const ANSWER_EVERY: Duration = Duration::from_secs(1);
 #[derive(Debug, Clone)]
 pub struct CursorThrottle {
     interval: Duration,
-    last_sent: Option<CursorPos>,
+    last_sent: Option<Pointer>,
     last_sent_at: Option<Instant>,
-    wanted: Option<CursorPos>,
+    wanted: Option<Pointer>,
     /// When the position last went again for someone who asked.
     answered_at: Option<Instant>,
     /// An ask that came within [`ANSWER_EVERY`] of the last answer: answered then.
@@ -48,7 +49,7 @@ impl CursorThrottle {
     }
 
     /// Records where the user points now.
-    pub fn set(&mut self, pos: CursorPos) {
+    pub fn set(&mut self, pos: Pointer) {
         self.wanted = Some(pos);
     }
 
@@ -112,8 +113,8 @@ impl CursorThrottle {
 mod tests {
     use super::*;
 
-    fn pos(task: i64) -> CursorPos {
-        CursorPos { status_id: 1, task_id: Some(task) }
+    fn pos(task: i64) -> Pointer {
+        Pointer { status_id: 1, task_id: Some(task), editing: false }
     }
 
     #[tokio::test(start_paused = true)]

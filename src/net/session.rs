@@ -8,7 +8,7 @@
 use kanban_protocol::channel::{presence_channel, private_channel};
 use kanban_protocol::event::BoardEvent;
 use kanban_protocol::model::{
-    Board, CURSOR_EVENT, CURSOR_REQUEST_EVENT, CursorPos, MembersChanged, UserInfo, events,
+    Board, CURSOR_EVENT, CURSOR_REQUEST_EVENT, MembersChanged, Pointer, UserInfo, events,
 };
 use kanban_protocol::pusher::{self, ServerMessage};
 use serde_json::Value;
@@ -289,7 +289,7 @@ impl Session {
             ServerMessage::Error { message, .. } => NetEvent::Failed(format!("Server: {message}")),
             ServerMessage::Event { event, channel: Some(channel), data, user_id } if ours(&channel) => {
                 if event == CURSOR_EVENT {
-                    let (Some(user_id), Ok(pos)) = (user_id, serde_json::from_str::<CursorPos>(&data)) else {
+                    let (Some(user_id), Ok(pos)) = (user_id, serde_json::from_str::<Pointer>(&data)) else {
                         return Ok(());
                     };
                     NetEvent::Cursor { user_id, pos }

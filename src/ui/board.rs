@@ -23,6 +23,8 @@ const MAX_MARKERS: usize = 3;
 
 /// The mark of a card with a description (read it in the card's view).
 pub const DESCRIBED: &str = "≡";
+/// Before a marker's initial: that person has the card's form open.
+pub const EDITING: &str = "✎";
 
 pub fn board(
     frame: &mut Frame<'_>,
@@ -53,13 +55,14 @@ pub fn board(
     }
 }
 
-/// Marker spans for the people pointing at a cell: their labels on their colors,
-/// `+N` past a few.
-fn markers(users: &[&str], looks: &Looks, theme: Theme) -> Vec<Span<'static>> {
+/// Marker spans for the people pointing at a cell: their labels on their colors
+/// (with the edit mark for those who have the card's form open), `+N` past a few.
+fn markers(users: &[&str], editing: &[&str], looks: &Looks, theme: Theme) -> Vec<Span<'static>> {
     let mut spans = Vec::new();
     for id in users.iter().take(if users.len() > MAX_MARKERS { MAX_MARKERS - 1 } else { MAX_MARKERS }) {
         let (label, color) = looks.get(*id).map_or(("?", None), |l| (l.label.as_str(), l.color));
-        spans.push(Span::styled(label.to_string(), theme.marker(color)));
+        let label = if editing.contains(id) { format!("{EDITING}{label}") } else { label.to_string() };
+        spans.push(Span::styled(label, theme.marker(color)));
         spans.push(Span::raw(" "));
     }
     if users.len() > MAX_MARKERS {
@@ -126,6 +129,7 @@ fn draw_column(frame: &mut Frame<'_>, ctx: &Ctx<'_>, place: &ColumnPlace) {
     let over = status.wip_limit.is_some_and(|l| count > l as usize);
     let header_markers = markers(
         &app.presence.pointing_at(CursorPos { status_id: status.id, task_id: None }, me),
+        &[],
         looks,
         theme,
     );
@@ -156,12 +160,12 @@ fn draw_column(frame: &mut Frame<'_>, ctx: &Ctx<'_>, place: &ColumnPlace) {
     let (above, below) = ctx.out_of_sight(place);
     if place.above > 0 || !above.is_empty() {
         let text = if place.above > 0 { format!("↑ {} more", place.above) } else { String::new() };
-        edge(frame, Rect { height: 1, ..inner }, &text, markers(&above, looks, theme), theme);
+        edge(frame, Rect { height: 1, ..inner }, &text, markers(&above, &[], looks, theme), theme);
     }
     if (place.below > 0 || !below.is_empty()) && inner.height > 0 {
         let row = Rect { y: inner.y + inner.height - 1, height: 1, ..inner };
         let text = if place.below > 0 { format!("↓ {} more", place.below) } else { String::new() };
-        edge(frame, row, &text, markers(&below, looks, theme), theme);
+        edge(frame, row, &text, markers(&below, &[], looks, theme), theme);
     }
     if place.cards.is_empty() && place.above == 0 && place.below == 0 && inner.height > 1 {
         let text = if app.filter.is_empty() { "no cards" } else { "no cards match" };
@@ -277,7 +281,7 @@ fn draw_card(frame: &mut Frame<'_>, ctx: &Ctx<'_>, task: &Task, area: Rect, sele
     let Ctx { app, board, me, looks, theme } = *ctx;
     let w = area.width as usize;
     let here = app.presence.pointing_at(CursorPos { status_id: task.status_id, task_id: Some(task.id) }, me);
-    let marks = markers(&here, looks, theme);
+    let marks = markers(&here, &app.presence.editing(task.id, me), looks, theme);
     let bar = priority_bar(task.priority);
     let pointer = if selected { "▶" } else { " " };
     let today = app.filter.today;

@@ -5,7 +5,7 @@
 
 use jiff::civil::date;
 use kanban_protocol::event::{BoardChange, BoardEvent};
-use kanban_protocol::model::{CursorPos, Priority, Role, Task, UserInfo};
+use kanban_protocol::model::{CursorPos, Pointer, Priority, Role, Task, UserInfo};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -279,8 +279,8 @@ fn someone_pointing_out_of_sight_shows_at_the_columns_edge() {
     app.update(Action::Net(NetEvent::Present(vec![("2".into(), bob), ("3".into(), cy)])));
     // bob on the last card, far below; cy on one in sight.
     let pos = |task_id| CursorPos { status_id: 1, task_id: Some(task_id) };
-    app.update(Action::Net(NetEvent::Cursor { user_id: "2".into(), pos: pos(139) }));
-    app.update(Action::Net(NetEvent::Cursor { user_id: "3".into(), pos: pos(101) }));
+    app.update(Action::Net(NetEvent::Cursor { user_id: "2".into(), pos: Pointer::at(pos(139)) }));
+    app.update(Action::Net(NetEvent::Cursor { user_id: "3".into(), pos: Pointer::at(pos(101)) }));
     let s = screen(&app, 100, 20);
     let edge = s.lines().find(|l| l.contains("↓ ")).unwrap();
     assert!(edge.contains(" more") && edge.contains(" B "), "bob's marker at the bottom edge: {edge}");

@@ -96,6 +96,7 @@ pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect, theme: Theme) {
                 Mode::Prompt(_) => " Enter confirm · Esc cancel",
                 Mode::Confirm(_) => " y yes · any other key no",
                 Mode::Picker(_) => " ↑↓ choose · Enter open",
+                Mode::Follow(_) => " ↑↓ choose · Enter follow · Esc close",
                 Mode::Trash(_) => " ↑↓ choose · Enter bring it back · Esc close",
                 Mode::Help(_) if scrolls => " ↓↑ scroll · any other key closes the help",
                 Mode::Help(_) => " any key closes the help",
@@ -111,7 +112,15 @@ pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect, theme: Theme) {
                     " ? help · Enter view · / F filter · z compact · P project · q quit · read-only"
                 }
             };
-            Line::from(Span::styled(fit(hints, width), Style::default()))
+            // Whom the selection follows stays said while it does.
+            let following = app.following.as_ref().filter(|_| matches!(app.mode, Mode::Board));
+            match following.and_then(|id| app.presence.info(id)) {
+                Some(info) => {
+                    let text = format!(" following {}: a move key stops · f stops too", info.name);
+                    Line::from(Span::styled(fit(&text, width), theme.title()))
+                }
+                None => Line::from(Span::styled(fit(hints, width), Style::default())),
+            }
         }
     };
     frame.render_widget(Paragraph::new(line), area);

@@ -30,10 +30,22 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, theme: Theme) {
     match &app.mode {
         Mode::Board => {}
         Mode::Help(scroll) => overlay::help(frame, app, *scroll, theme),
-        Mode::Form(form) => overlay::form(frame, form, theme),
+        Mode::Form(form) => {
+            let me = app.my_id();
+            let editing: Vec<String> = form
+                .task
+                .as_ref()
+                .map(|t| app.presence.editing(t.id, me.as_deref()))
+                .unwrap_or_default()
+                .into_iter()
+                .filter_map(|id| app.presence.info(id).map(|i| i.name.clone()))
+                .collect();
+            overlay::form(frame, form, &editing, theme)
+        }
         Mode::Prompt(prompt) => overlay::prompt(frame, prompt, theme),
         Mode::Confirm(confirm) => overlay::confirm(frame, confirm, theme),
         Mode::Picker(index) => overlay::picker(frame, app, *index, theme),
+        Mode::Follow(index) => overlay::follow(frame, app, *index, &looks, theme),
         Mode::Trash(view) => overlay::trash(frame, app, view, theme),
         Mode::Card(view) => card::view(frame, app, view, theme),
         Mode::Quick(menu) => quick::menu(frame, menu, theme),

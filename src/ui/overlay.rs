@@ -94,7 +94,8 @@ fn value_field(frame: &mut Frame<'_>, area: Rect, label: &str, value: &str, focu
     frame.render_widget(Paragraph::new(text).block(field_block(label, focused, theme)), area);
 }
 
-pub fn form(frame: &mut Frame<'_>, form: &CardForm, theme: Theme) {
+/// The card form; `editing` names the others who have this card's form open too.
+pub fn form(frame: &mut Frame<'_>, form: &CardForm, editing: &[String], theme: Theme) {
     let title = match (&form.task, form.read_only) {
         (None, _) => "New card".to_string(),
         (Some(t), _) if form.deleted_by.is_some() => format!("Card #{} (deleted)", t.id),
@@ -166,6 +167,10 @@ pub fn form(frame: &mut Frame<'_>, form: &CardForm, theme: Theme) {
             theme.warn(),
         )),
         (None, _, None, Some(note)) => Some((note.clone(), theme.warn())),
+        (None, None, None, None) if !editing.is_empty() => {
+            let verb = if editing.len() == 1 { "is" } else { "are" };
+            Some((format!("✎ {} {verb} editing this card", editing.join(", ")), theme.warn()))
+        }
         _ => None,
     };
     if let Some((text, style)) = said {
@@ -226,6 +231,28 @@ pub fn picker(frame: &mut Frame<'_>, app: &App, index: usize, theme: Theme) {
     let area = centered(above_status(frame), 50, lines.len() as u16 + 2);
     frame.render_widget(Clear, area);
     frame.render_widget(Paragraph::new(lines).block(boxed("Open a project", theme)), area);
+}
+
+/// Whom to follow: the others here, each in their color.
+pub fn follow(frame: &mut Frame<'_>, app: &App, index: usize, looks: &super::paint::Looks, theme: Theme) {
+    let lines: Vec<Line> = app
+        .others()
+        .iter()
+        .enumerate()
+        .map(|(i, (id, info))| {
+            let color = looks.get(id).and_then(|l| l.color);
+            let mark = if i == index { "▶" } else { " " };
+            let style = if i == index { theme.selected_card() } else { ratatui::style::Style::default() };
+            Line::from(vec![
+                Span::styled(format!(" {mark} "), style),
+                Span::styled("●", theme.marker(color)),
+                Span::styled(format!(" {}", clean(&info.name)), style),
+            ])
+        })
+        .collect();
+    let area = centered(above_status(frame), 40, lines.len() as u16 + 2);
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(lines).block(boxed("Follow", theme)), area);
 }
 
 /// A line of the trash: what it is, where it goes back, who deleted it and when.

@@ -3,7 +3,7 @@
 //! where they carry meaning.
 
 use crate::app::input::{KeyCode, KeyEvent, KeyModifiers};
-use kanban_protocol::model::{CursorPos, Role, UserInfo};
+use kanban_protocol::model::{CursorPos, Pointer, Role, UserInfo};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
@@ -49,11 +49,11 @@ fn crowded() -> App {
     app.update(Action::Net(NetEvent::Present(people)));
     for id in ["2", "3"] {
         let pos = CursorPos { status_id: 1, task_id: Some(12) };
-        app.update(Action::Net(NetEvent::Cursor { user_id: id.into(), pos }));
+        app.update(Action::Net(NetEvent::Cursor { user_id: id.into(), pos: Pointer::at(pos) }));
     }
     app.update(Action::Net(NetEvent::Cursor {
         user_id: "5".into(),
-        pos: CursorPos { status_id: 2, task_id: None },
+        pos: Pointer::at(CursorPos { status_id: 2, task_id: None }),
     }));
     app
 }
@@ -82,7 +82,7 @@ fn a_crowded_card_collapses_into_plus_n() {
     let mut app = crowded();
     for id in ["4", "5"] {
         let pos = CursorPos { status_id: 1, task_id: Some(12) };
-        app.update(Action::Net(NetEvent::Cursor { user_id: id.into(), pos }));
+        app.update(Action::Net(NetEvent::Cursor { user_id: id.into(), pos: Pointer::at(pos) }));
     }
     let screen = text(&render(&app, 100, 16, COLOR));
     let line = screen.lines().find(|l| l.contains("Pick a name")).unwrap();
@@ -182,4 +182,23 @@ fn tiny_terminals_do_not_panic() {
             app.update(Action::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
         }
     }
+}
+
+/// Who has a card's form open shows on the card: the edit mark before their
+/// initial, without color too; the mark goes when the form closes.
+#[test]
+fn someone_editing_a_card_is_marked_on_it() {
+    let mut app = crowded();
+    let editing = Pointer { status_id: 1, task_id: Some(12), editing: true };
+    app.update(Action::Net(NetEvent::Cursor { user_id: "2".into(), pos: editing }));
+    let line = |app: &App| {
+        let screen = text(&render(app, 100, 16, NO_COLOR));
+        screen.lines().find(|l| l.contains("Pick a name")).unwrap().to_string()
+    };
+    assert!(line(&app).contains("✎B C"), "{}", line(&app));
+    app.update(Action::Net(NetEvent::Cursor {
+        user_id: "2".into(),
+        pos: Pointer { editing: false, ..editing },
+    }));
+    assert!(line(&app).contains("B C") && !line(&app).contains('✎'), "{}", line(&app));
 }

@@ -1,0 +1,99 @@
+//! Working beside each other, as people do: who is editing a card, and following a
+//! teammate's selection. The real `kanban-tui` twice in tmux on a real server.
+
+use crate::tmux::Tmux;
+use crate::util::TestServer;
+
+const BIN: &str = env!("CARGO_BIN_EXE_kanban-tui");
+
+/// ann and bob on the board "alpha" with the cards given, in windows of their names.
+async fn ann_and_bob(tmux: &Tmux, cards: &[&str]) -> (TestServer, tempfile::TempDir) {
+    let server = TestServer::start().await;
+    let ann = server.user("ann").await;
+    let bob = server.user("bob").await;
+    let project = server.project("alpha", &["ann:owner", "bob:member"]).await;
+    for title in cards {
+        let (status, _) = server
+            .rest(
+                "POST",
+                &format!("/api/projects/{project}/tasks"),
+                &ann,
+                Some(serde_json::json!({"title": title})),
+            )
+            .await;
+        assert_eq!(status, 201);
+    }
+    let url = server.url("");
+    let cfg = tempfile::tempdir().unwrap();
+    let dir = cfg.path().to_str().unwrap();
+    let env = [("KANBAN_CONFIG_DIR", dir), ("KANBAN_STATE_DIR", dir)];
+    tmux.start("ann", 100, 24, &format!("KANBAN_TOKEN={ann} {BIN} --server {url}"), &env);
+    tmux.start("bob", 100, 24, &format!("KANBAN_TOKEN={bob} {BIN} --server {url}"), &env);
+    for (who, other) in [("ann", "bob"), ("bob", "ann")] {
+        tmux.wait_for(who, "the board with the other present", false, |s| {
+            s.contains("online")
+                && cards.iter().all(|c| s.contains(c))
+                && s.lines().nth(1).is_some_and(|l| l.contains(other))
+        });
+    }
+    (server, cfg)
+}
+
+/// The line of the screen with `text` on it.
+fn line_with(screen: &str, text: &str) -> String {
+    screen.lines().find(|l| l.contains(text)).unwrap_or("").to_string()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn who_is_editing_a_card_shows_on_it_and_in_the_others_form() {
+    let tmux = Tmux::new("editing");
+    let (_server, _cfg) = ann_and_bob(&tmux, &["Shared card"]).await;
+    // ann opens the card's form: bob sees the edit mark with her initial on it.
+    tmux.keys("ann", &["e"]);
+    tmux.wait_for("ann", "ann's form", false, |s| s.contains("Card #"));
+    tmux.wait_for("bob", "ann editing", false, |s| line_with(s, "Shared card").contains("✎A"));
+    // bob opens the same card: his form says ann is editing it.
+    tmux.keys("bob", &["e"]);
+    tmux.wait_for("bob", "the note in bob's form", false, |s| s.contains("ann is editing this card"));
+    tmux.wait_for("ann", "the note in ann's form", false, |s| s.contains("bob is editing this card"));
+    // ann closes hers: the note goes from bob's form.
+    tmux.keys("ann", &["Escape"]);
+    tmux.wait_for("bob", "the note gone", false, |s| s.contains("Card #") && !s.contains("ann is editing"));
+    tmux.keys("bob", &["Escape"]);
+    tmux.wait_for("bob", "no mark", false, |s| {
+        !s.contains("Card #") && !line_with(s, "Shared card").contains('✎')
+    });
+    // ann opens it again and goes away with the form open: the mark goes with her.
+    tmux.keys("ann", &["e"]);
+    tmux.wait_for("bob", "ann editing again", false, |s| line_with(s, "Shared card").contains("✎A"));
+    tmux.keys("ann", &["C-c"]);
+    assert_eq!(tmux.wait_exit("ann"), 0);
+    tmux.wait_for("bob", "ann gone, and her mark", false, |s| {
+        !line_with(s, "Shared card").contains('✎') && s.lines().nth(1).is_some_and(|l| !l.contains("ann"))
+    });
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn following_a_teammate_moves_the_selection_until_a_move_key() {
+    let tmux = Tmux::new("follow");
+    let (_server, _cfg) = ann_and_bob(&tmux, &["First", "Second", "Third"]).await;
+    // The selection's mark: "▶" before the selected card's title.
+    let selected = |s: &str, title: &str| {
+        line_with(s, title).contains(&format!("▶{title}"))
+            || line_with(s, title).contains(&format!("▶ {title}"))
+    };
+    tmux.wait_for("bob", "bob on the first card", false, |s| selected(s, "First"));
+    tmux.keys("bob", &["f"]);
+    tmux.wait_for("bob", "following ann", false, |s| s.contains("Following ann"));
+    tmux.keys("ann", &["j", "j"]);
+    tmux.wait_for("bob", "bob's selection where ann's is", false, |s| selected(s, "Third"));
+    tmux.keys("ann", &["k"]);
+    tmux.wait_for("bob", "and again", false, |s| selected(s, "Second"));
+    // A move key of bob's own stops it.
+    tmux.keys("bob", &["k"]);
+    tmux.wait_for("bob", "stopped", false, |s| selected(s, "First") && s.contains("Stopped following ann"));
+    tmux.keys("ann", &["j"]);
+    tmux.wait_for("bob", "ann's marker moved on", false, |s| line_with(s, "Third").contains('A'));
+    let screen = tmux.screen("bob", false);
+    assert!(selected(&screen, "First"), "no longer following:\n{screen}");
+}

@@ -221,6 +221,7 @@ mod tests {
             }],
             tasks,
             members: vec![member(7, "ann"), member(8, "bob")],
+            comments: Default::default(),
         }
     }
 

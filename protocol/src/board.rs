@@ -27,6 +27,8 @@ pub struct BoardState {
     /// Sorted by (position, id); [`BoardState::cards`] picks a column's.
     pub tasks: Vec<Task>,
     pub members: Vec<Member>,
+    /// How many comments each card has (none: left out).
+    pub comments: std::collections::BTreeMap<i64, u32>,
 }
 
 impl From<Board> for BoardState {
@@ -37,6 +39,7 @@ impl From<Board> for BoardState {
             statuses: b.statuses,
             tasks: b.tasks,
             members: b.members,
+            comments: b.comments,
         };
         state.sort();
         state
@@ -60,6 +63,19 @@ impl BoardState {
 
     pub fn status(&self, id: i64) -> Option<&Status> {
         self.statuses.iter().find(|s| s.id == id)
+    }
+
+    /// How many comments card `task_id` has.
+    pub fn comment_count(&self, task_id: i64) -> u32 {
+        self.comments.get(&task_id).copied().unwrap_or(0)
+    }
+
+    fn set_comments(&mut self, task_id: i64, n: u32) {
+        if n == 0 {
+            self.comments.remove(&task_id);
+        } else {
+            self.comments.insert(task_id, n);
+        }
     }
 
     pub fn member(&self, user_id: i64) -> Option<&Member> {
@@ -104,6 +120,11 @@ impl BoardState {
                 let ids: Vec<i64> = self.statuses.iter().map(|s| s.id).collect();
                 self.tasks.retain(|t| ids.contains(&t.status_id));
             }
+            BoardChange::CommentCreated { comment, comments }
+            | BoardChange::CommentUpdated { comment, comments } => {
+                self.set_comments(comment.task_id, *comments);
+            }
+            BoardChange::CommentDeleted { task_id, comments, .. } => self.set_comments(*task_id, *comments),
         }
         if !event.rekeyed.is_empty() {
             self.rekey(event.change.places_columns(), &event.rekeyed);
@@ -184,6 +205,7 @@ mod tests {
             statuses: vec![status(2, "b"), status(1, "a")],
             tasks: vec![task(10, 1, "b"), task(11, 1, "a"), task(12, 2, "a")],
             members: vec![],
+            comments: Default::default(),
         })
     }
 

@@ -18,6 +18,8 @@ pub enum FieldName {
     ColumnName,
     Color,
     WipLimit,
+    /// A comment's text.
+    Body,
 }
 
 /// A value that cannot be stored, and the field it was given for.
@@ -63,6 +65,19 @@ pub fn check_description(d: &str) -> Result<(), Invalid> {
         ));
     }
     Ok(())
+}
+
+/// The longest comment, in characters.
+pub const MAX_COMMENT: usize = 10_000;
+
+/// A comment: trimmed, not empty, lines and tabs but no other control characters.
+pub fn check_comment(body: &str) -> Result<String, Invalid> {
+    let b = body.trim();
+    let printable = b.chars().all(|c| !c.is_control() || c == '\n' || c == '\t');
+    if b.is_empty() || b.chars().count() > MAX_COMMENT || !printable {
+        return Err(invalid(FieldName::Body, format!("a comment is 1 to {MAX_COMMENT} characters of text")));
+    }
+    Ok(b.to_string())
 }
 
 /// Labels: trimmed, non-empty, one line each, no duplicates.

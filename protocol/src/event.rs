@@ -5,7 +5,7 @@
 //! that applying an event is an exhaustive match, and a name that is not a board
 //! event, or data that does not fit its name, is an error rather than a change.
 
-use crate::model::{EventData, Rekeyed, Status, Task, events};
+use crate::model::{Comment, EventData, Rekeyed, Status, Task, events};
 
 /// What a committed change did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,6 +32,20 @@ pub enum BoardChange {
     StatusRestored {
         status: Status,
         tasks: Vec<Task>,
+    },
+    /// A comment made or changed; `comments`: its card's comments now.
+    CommentCreated {
+        comment: Comment,
+        comments: u32,
+    },
+    CommentUpdated {
+        comment: Comment,
+        comments: u32,
+    },
+    CommentDeleted {
+        id: i64,
+        task_id: i64,
+        comments: u32,
     },
 }
 
@@ -70,6 +84,9 @@ impl BoardChange {
             BoardChange::StatusDeleted { .. } => events::STATUS_DELETED,
             BoardChange::TaskRestored(_) => events::TASK_RESTORED,
             BoardChange::StatusRestored { .. } => events::STATUS_RESTORED,
+            BoardChange::CommentCreated { .. } => events::COMMENT_CREATED,
+            BoardChange::CommentUpdated { .. } => events::COMMENT_UPDATED,
+            BoardChange::CommentDeleted { .. } => events::COMMENT_DELETED,
         }
     }
 
@@ -90,7 +107,8 @@ impl BoardEvent {
 
     /// Decodes the event `name` with its `data`.
     pub fn decode(name: &str, data: EventData) -> Result<Self, EventError> {
-        let EventData { rev, by, task, status, id, moved_to, tasks, rekeyed } = data;
+        let EventData { rev, by, task, status, id, moved_to, tasks, rekeyed, comment, comments, task_id } =
+            data;
         let name: &'static str = events::ALL
             .into_iter()
             .find(|n| *n == name)
@@ -108,6 +126,19 @@ impl BoardEvent {
             events::STATUS_RESTORED => {
                 BoardChange::StatusRestored { status: status.ok_or(missing("status"))?, tasks }
             }
+            events::COMMENT_CREATED => BoardChange::CommentCreated {
+                comment: comment.ok_or(missing("comment"))?,
+                comments: comments.ok_or(missing("comments"))?,
+            },
+            events::COMMENT_UPDATED => BoardChange::CommentUpdated {
+                comment: comment.ok_or(missing("comment"))?,
+                comments: comments.ok_or(missing("comments"))?,
+            },
+            events::COMMENT_DELETED => BoardChange::CommentDeleted {
+                id: id.ok_or(missing("id"))?,
+                task_id: task_id.ok_or(missing("task_id"))?,
+                comments: comments.ok_or(missing("comments"))?,
+            },
             _ => BoardChange::StatusDeleted { id: id.ok_or(missing("id"))?, moved_to, tasks },
         };
         Ok(BoardEvent { rev, by, change, rekeyed })
@@ -130,6 +161,9 @@ impl BoardEvent {
             moved_to: None,
             tasks: Vec::new(),
             rekeyed: self.rekeyed.clone(),
+            comment: None,
+            comments: None,
+            task_id: None,
         };
         match &self.change {
             BoardChange::TaskCreated(t) | BoardChange::TaskUpdated(t) | BoardChange::TaskMoved(t) => {
@@ -148,6 +182,16 @@ impl BoardEvent {
             BoardChange::StatusRestored { status, tasks } => {
                 data.status = Some(status.clone());
                 data.tasks = tasks.clone();
+            }
+            BoardChange::CommentCreated { comment, comments }
+            | BoardChange::CommentUpdated { comment, comments } => {
+                data.comment = Some(comment.clone());
+                data.comments = Some(*comments);
+            }
+            BoardChange::CommentDeleted { id, task_id, comments } => {
+                data.id = Some(*id);
+                data.task_id = Some(*task_id);
+                data.comments = Some(*comments);
             }
         }
         data

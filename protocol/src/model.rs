@@ -219,6 +219,22 @@ pub struct Board {
     pub statuses: Vec<Status>,
     pub tasks: Vec<Task>,
     pub members: Vec<Member>,
+    /// How many comments each card has (cards with none are left out).
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub comments: std::collections::BTreeMap<i64, u32>,
+}
+
+/// A comment on a card, oldest first in its thread.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Comment {
+    pub id: i64,
+    pub task_id: i64,
+    pub project_id: i64,
+    /// `None` once its author is no longer a user.
+    pub author_id: Option<i64>,
+    pub body: String,
+    pub created_at: String,
+    pub updated_at: String,
 }
 
 /// Where a person points: a column, and a card in it or none. Sent as the data of
@@ -287,9 +303,12 @@ pub mod events {
     pub const STATUS_DELETED: &str = "status-deleted";
     pub const TASK_RESTORED: &str = "task-restored";
     pub const STATUS_RESTORED: &str = "status-restored";
+    pub const COMMENT_CREATED: &str = "comment-created";
+    pub const COMMENT_UPDATED: &str = "comment-updated";
+    pub const COMMENT_DELETED: &str = "comment-deleted";
 
     /// Every board event, in no particular order.
-    pub const ALL: [&str; 10] = [
+    pub const ALL: [&str; 13] = [
         TASK_CREATED,
         TASK_UPDATED,
         TASK_MOVED,
@@ -300,6 +319,9 @@ pub mod events {
         STATUS_DELETED,
         TASK_RESTORED,
         STATUS_RESTORED,
+        COMMENT_CREATED,
+        COMMENT_UPDATED,
+        COMMENT_DELETED,
     ];
 
     /// Whether `name` is a board event (and not, say, a client event).
@@ -342,6 +364,14 @@ pub struct EventData {
     /// other status events). Their order does not change.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rekeyed: Vec<Rekeyed>,
+    /// `comment-created`, `comment-updated`: the comment as it is now.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comment: Option<Comment>,
+    /// Comment events: the card's comments now, and (`comment-deleted`) its id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub comments: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<i64>,
 }
 
 /// An item's new order key, from a re-spaced list.

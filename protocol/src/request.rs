@@ -156,6 +156,24 @@ pub enum Change {
     RestoreStatus {
         status_id: i64,
     },
+    CreateComment {
+        task_id: i64,
+        new: NewComment,
+    },
+    UpdateComment {
+        comment_id: i64,
+        patch: NewComment,
+    },
+    DeleteComment {
+        comment_id: i64,
+    },
+}
+
+/// A comment's text: `POST /api/tasks/{tid}/comments` and `PATCH /api/comments/{cid}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewComment {
+    pub body: String,
 }
 
 impl Change {
@@ -173,6 +191,9 @@ impl Change {
             Change::DeleteStatus { .. } => events::STATUS_DELETED,
             Change::RestoreTask { .. } => events::TASK_RESTORED,
             Change::RestoreStatus { .. } => events::STATUS_RESTORED,
+            Change::CreateComment { .. } => events::COMMENT_CREATED,
+            Change::UpdateComment { .. } => events::COMMENT_UPDATED,
+            Change::DeleteComment { .. } => events::COMMENT_DELETED,
         }
     }
 }

@@ -144,6 +144,18 @@ const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("trashed_with", Int),
             ],
         ),
+        (
+            "comments",
+            &[
+                ("id", Int),
+                ("task_id", Int),
+                ("project_id", Int),
+                ("author_id", Int),
+                ("body", Text),
+                ("created_at", Time),
+                ("updated_at", Time),
+            ],
+        ),
         ("events", &[("project_id", Int), ("rev", Int), ("name", Text), ("data", Text)]),
         (
             "applied_requests",
@@ -230,7 +242,7 @@ fn copy(file: &Path, url: &str) -> Result<Copied, MigrateError> {
         }
     }
     // New rows take ids after the copied ones.
-    for table in ["users", "tokens", "projects", "statuses", "tasks"] {
+    for table in ["users", "tokens", "projects", "statuses", "tasks", "comments"] {
         tx.batch_execute(&format!(
             "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
         ))?;

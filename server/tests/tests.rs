@@ -8,6 +8,7 @@ mod access;
 mod board;
 mod cli;
 mod cluster;
+mod comments;
 mod faults;
 mod hostile;
 mod http_api;

@@ -42,7 +42,7 @@ impl Field {
             FieldName::Description => Some(Field::Description),
             FieldName::Labels => Some(Field::Labels),
             FieldName::DueDate => Some(Field::Due),
-            FieldName::ColumnName | FieldName::Color | FieldName::WipLimit => None,
+            FieldName::ColumnName | FieldName::Color | FieldName::WipLimit | FieldName::Body => None,
         }
     }
 

@@ -55,6 +55,7 @@ pub(crate) fn board(role: Role) -> Board {
             Member { id: 1, name: "ann".into(), color: "#e06c75".into(), role: Role::Owner },
             Member { id: 2, name: "bob".into(), color: "#61afef".into(), role: Role::Member },
         ],
+        comments: Default::default(),
     }
 }
 

@@ -218,10 +218,14 @@ fn before(change: &Change, board: &BoardState) -> Before {
         Change::UpdateStatus { status_id, .. }
         | Change::MoveStatus { status_id, .. }
         | Change::DeleteStatus { status_id, .. } => status(*status_id),
+        // Comments are not undone (a deleted one is asked about first).
         Change::CreateTask { .. }
         | Change::CreateStatus { .. }
         | Change::RestoreTask { .. }
-        | Change::RestoreStatus { .. } => Before::Nothing,
+        | Change::RestoreStatus { .. }
+        | Change::CreateComment { .. }
+        | Change::UpdateComment { .. }
+        | Change::DeleteComment { .. } => Before::Nothing,
     }
 }
 
@@ -297,6 +301,9 @@ fn describe(before: &Before, event: &BoardEvent) -> String {
         BoardChange::StatusUpdated(s) => format!("the renaming of column “{}”", s.name),
         BoardChange::StatusMoved(s) => format!("the move of column “{}”", s.name),
         BoardChange::StatusDeleted { .. } => format!("deleting column “{old_name}”"),
+        BoardChange::CommentCreated { .. } => "the comment".into(),
+        BoardChange::CommentUpdated { .. } => "the comment's edit".into(),
+        BoardChange::CommentDeleted { .. } => "deleting the comment".into(),
     }
 }
 

@@ -3,7 +3,7 @@
 use kanban_protocol::check::FieldName;
 use kanban_protocol::event::BoardEvent;
 use kanban_protocol::model::{
-    Board, ChannelAuth, ClientConfig, EventData, EventsSince, Member, Project, Task, Trash, User,
+    Board, ChannelAuth, ClientConfig, Comment, EventData, EventsSince, Member, Project, Task, Trash, User,
 };
 use std::sync::Arc;
 
@@ -174,6 +174,11 @@ impl Api {
         self.call(Method::GET, &format!("/api/projects/{project_id}/board"), None).await
     }
 
+    /// A card's comments, oldest first.
+    pub async fn comments(&self, task_id: i64) -> Result<Vec<Comment>, ApiError> {
+        self.call(Method::GET, &format!("/api/tasks/{task_id}/comments"), None).await
+    }
+
     /// What the project's trash holds.
     pub async fn trash(&self, project_id: i64) -> Result<Trash, ApiError> {
         self.call(Method::GET, &format!("/api/projects/{project_id}/trash"), None).await
@@ -280,6 +285,27 @@ impl Api {
             }
             Change::RestoreStatus { status_id } => {
                 self.call_keyed(Method::POST, &format!("/api/statuses/{status_id}/restore"), None, key).await
+            }
+            Change::CreateComment { task_id, new } => {
+                self.call_keyed(
+                    Method::POST,
+                    &format!("/api/tasks/{task_id}/comments"),
+                    Some(&body(new)),
+                    key,
+                )
+                .await
+            }
+            Change::UpdateComment { comment_id, patch } => {
+                self.call_keyed(
+                    Method::PATCH,
+                    &format!("/api/comments/{comment_id}"),
+                    Some(&body(patch)),
+                    key,
+                )
+                .await
+            }
+            Change::DeleteComment { comment_id } => {
+                self.call_keyed(Method::DELETE, &format!("/api/comments/{comment_id}"), None, key).await
             }
         }
     }

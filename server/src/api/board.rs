@@ -20,7 +20,12 @@ fn json_text(status: StatusCode, body: String) -> Response {
     (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
-async fn commit(state: &AppState, author: Author, change: Change, status: StatusCode) -> ApiResult<Response> {
+pub(super) async fn commit(
+    state: &AppState,
+    author: Author,
+    change: Change,
+    status: StatusCode,
+) -> ApiResult<Response> {
     let write = Write { by: author.user.id, change, key: author.key };
     let Committed { data, .. } = state.writer.write(write).await?;
     Ok(json_text(status, data.to_string()))

@@ -5,6 +5,7 @@ mod access_log;
 mod account;
 mod board;
 mod channel_auth;
+mod comments;
 pub mod error;
 mod extract;
 mod ops;
@@ -47,6 +48,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/tasks/{tid}", patch(board::update_task).delete(board::delete_task))
         .route("/api/tasks/{tid}/move", post(board::move_task))
         .route("/api/tasks/{tid}/restore", post(board::restore_task))
+        .route("/api/tasks/{tid}/comments", get(comments::list).post(comments::create))
+        .route("/api/comments/{cid}", patch(comments::update).delete(comments::delete))
         .route("/api/statuses/{sid}", patch(board::update_status).delete(board::delete_status))
         .route("/api/statuses/{sid}/move", post(board::move_status))
         .route("/api/statuses/{sid}/restore", post(board::restore_status))

@@ -6,6 +6,7 @@
 //! without repeating a rule.
 
 mod change;
+mod comments;
 mod place;
 mod statuses;
 mod storage;
@@ -47,6 +48,9 @@ fn make(tx: &mut dyn BoardTx, by: i64, change: Change) -> Result<Committed, OpEr
         Change::DeleteStatus { status_id, move_to } => statuses::delete(tx, by, status_id, move_to),
         Change::RestoreTask { task_id } => tasks::restore(tx, by, task_id),
         Change::RestoreStatus { status_id } => statuses::restore(tx, by, status_id),
+        Change::CreateComment { task_id, new } => comments::create(tx, by, task_id, new),
+        Change::UpdateComment { comment_id, patch } => comments::update(tx, by, comment_id, patch),
+        Change::DeleteComment { comment_id } => comments::delete(tx, by, comment_id),
     }
 }
 

@@ -9,7 +9,7 @@
 //! changes, where its connection is (a blocking task), so that the statements of a
 //! change follow each other without a hand-off between threads.
 
-use kanban_protocol::model::{Priority, Role, Status, Task};
+use kanban_protocol::model::{Comment, Priority, Role, Status, Task};
 
 use super::OpError;
 
@@ -98,6 +98,16 @@ pub trait BoardTx {
     /// Takes a column out of the trash at `key`, with the cards that went with it;
     /// answers it and them.
     fn restore_status(&mut self, status_id: i64, key: &str) -> TxResult<(Status, Vec<Task>)>;
+
+    /// A comment on a card that is not in the trash.
+    fn comment(&mut self, comment_id: i64) -> TxResult<Option<Comment>>;
+    /// Adds a comment to card `task` of its project, by `by`.
+    fn insert_comment(&mut self, task: &Task, by: i64, body: &str) -> TxResult<Comment>;
+    /// Writes a comment's text; its `updated_at` moves.
+    fn update_comment(&mut self, comment_id: i64, body: &str) -> TxResult<Comment>;
+    fn delete_comment(&mut self, comment_id: i64) -> TxResult<()>;
+    /// How many comments card `task_id` has now, in this transaction.
+    fn comment_count(&mut self, task_id: i64) -> TxResult<u32>;
 
     /// Takes the project's next revision (one more than the last, in this
     /// transaction, so revisions stay contiguous).

@@ -8,7 +8,7 @@ mod sqlite;
 pub mod token;
 
 use async_trait::async_trait;
-use kanban_protocol::model::{Board, Member, Project, Role, Trash, User};
+use kanban_protocol::model::{Board, Comment, Member, Project, Role, Trash, User};
 
 pub use self::postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -131,6 +131,9 @@ pub trait Store: Send + Sync + 'static {
     /// Deletes for good what has been in any trash longer than `days`; answers how
     /// many cards and columns went.
     async fn purge_trash(&self, days: u32) -> Result<u64>;
+    /// The comments of a card (not in the trash), oldest first, for a member of
+    /// its project; `NotFound` for anyone else.
+    async fn comments(&self, task_id: i64, user_id: i64) -> Result<Vec<Comment>>;
     /// What a member may restore from the project's trash.
     async fn trash(&self, project_id: i64, user_id: i64) -> Result<Trash>;
     /// A project's members, by name.

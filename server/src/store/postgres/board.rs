@@ -106,6 +106,7 @@ struct Named {
     projects: Vec<i64>,
     tasks: Vec<i64>,
     statuses: Vec<i64>,
+    comments: Vec<i64>,
     new_tasks: i64,
     new_statuses: i64,
 }
@@ -137,6 +138,10 @@ fn named(batch: &[Write]) -> Named {
             Change::UpdateStatus { status_id, .. }
             | Change::MoveStatus { status_id, .. }
             | Change::RestoreStatus { status_id } => n.statuses.push(*status_id),
+            Change::CreateComment { task_id, .. } => n.tasks.push(*task_id),
+            Change::UpdateComment { comment_id, .. } | Change::DeleteComment { comment_id } => {
+                n.comments.push(*comment_id)
+            }
         }
     }
     n
@@ -149,11 +154,13 @@ fn named(batch: &[Write]) -> Named {
 /// makes.
 fn prepare(tx: &mut Tx<'_>, batch: &[Write]) -> Result<(), postgres::Error> {
     let mut n = named(batch);
-    if !n.tasks.is_empty() || !n.statuses.is_empty() {
-        // A card or column never changes project: this may be read before the lock.
+    if !n.tasks.is_empty() || !n.statuses.is_empty() || !n.comments.is_empty() {
+        // A card, column or comment never changes project: this may be read before
+        // the lock.
         let sql = "SELECT project_id FROM tasks WHERE id = ANY($1) \
-                   UNION SELECT project_id FROM statuses WHERE id = ANY($2)";
-        let found = run_query(tx, sql, &[&n.tasks, &n.statuses])?;
+                   UNION SELECT project_id FROM statuses WHERE id = ANY($2) \
+                   UNION SELECT project_id FROM comments WHERE id = ANY($3)";
+        let found = run_query(tx, sql, &[&n.tasks, &n.statuses, &n.comments])?;
         n.projects.extend(found.iter().map(|r| r.get::<_, i64>(0)));
     }
     n.projects.sort_unstable();

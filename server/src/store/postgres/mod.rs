@@ -17,7 +17,7 @@ mod rows;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use kanban_protocol::model::{Board, Member, Project, Role, Trash, User};
+use kanban_protocol::model::{Board, Comment, Member, Project, Role, Trash, User};
 use tokio::sync::Notify;
 
 use self::pool::{Conn, Pool};
@@ -226,6 +226,10 @@ impl Store for PgStore {
             Ok(cards + columns)
         })
         .await
+    }
+
+    async fn comments(&self, task_id: i64, user_id: i64) -> Result<Vec<Comment>> {
+        self.read(move |c| read::comments(c, task_id, user_id)).await
     }
 
     async fn trash(&self, project_id: i64, user_id: i64) -> Result<Trash> {

@@ -10,12 +10,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use kanban_protocol::model::{Role, Status, Task};
+use kanban_protocol::model::{Comment, Role, Status, Task};
 use postgres::types::ToSql;
 use postgres::{Row, Transaction};
 
 use super::pool::Statements;
-use super::rows::{self, status_columns, task_columns};
+use super::rows::{self, comment_columns, status_columns, task_columns};
 use crate::board::{BoardTx, Committed, List, NewStatusRow, NewTaskRow, OpError, TxResult};
 
 /// A change made earlier under a key: its project, revision, event name and data.
@@ -668,6 +668,48 @@ impl BoardTx for Tx<'_> {
         cards.sort_by(|a, b| (&a.position, a.id).cmp(&(&b.position, b.id)));
         self.lasts.remove(&List::Column(status_id));
         Ok((status, cards))
+    }
+
+    // Comments are written to the transaction at once, not held: a change that
+    // writes one does so last, after every check, so nothing of it is undone after.
+
+    fn comment(&mut self, comment_id: i64) -> TxResult<Option<Comment>> {
+        let sql = concat!("SELECT ", comment_columns!(), " FROM comments WHERE comments.id = $1");
+        let Some(row) = self.query_opt(sql, &[&comment_id])? else { return Ok(None) };
+        let comment = rows::comment(&row);
+        // Its card as this batch sees it: not in the trash.
+        Ok(self.task(comment.task_id)?.map(|_| comment))
+    }
+
+    fn insert_comment(&mut self, task: &Task, by: i64, body: &str) -> TxResult<Comment> {
+        let sql = concat!(
+            "INSERT INTO comments (task_id, project_id, author_id, body, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5::text::timestamptz, $5::text::timestamptz) RETURNING ",
+            comment_columns!()
+        );
+        let now = self.now.clone();
+        let row = self.query_opt(sql, &[&task.id, &task.project_id, &by, &body, &now])?;
+        Ok(rows::comment(&row.ok_or(OpError::NotFound("task"))?))
+    }
+
+    fn update_comment(&mut self, comment_id: i64, body: &str) -> TxResult<Comment> {
+        let sql = concat!(
+            "UPDATE comments SET body = $1, updated_at = $2::text::timestamptz WHERE id = $3 RETURNING ",
+            comment_columns!()
+        );
+        let now = self.now.clone();
+        let row = self.query_opt(sql, &[&body, &now, &comment_id])?;
+        Ok(rows::comment(&row.ok_or(OpError::NotFound("comment"))?))
+    }
+
+    fn delete_comment(&mut self, comment_id: i64) -> TxResult<()> {
+        self.query("DELETE FROM comments WHERE id = $1", &[&comment_id])?;
+        Ok(())
+    }
+
+    fn comment_count(&mut self, task_id: i64) -> TxResult<u32> {
+        let row = self.query_opt("SELECT count(*) FROM comments WHERE task_id = $1", &[&task_id])?;
+        Ok(row.map_or(0, |r| r.get::<_, i64>(0) as u32))
     }
 
     fn next_rev(&mut self, project_id: i64) -> TxResult<u64> {

@@ -24,7 +24,10 @@ use crate::store::{Result, StoreError};
 const READERS: usize = 4;
 
 /// The schema, version by version.
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("../../../migrations/postgres/0001_schema.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("../../../migrations/postgres/0001_schema.sql")),
+    (2, include_str!("../../../migrations/postgres/0002_comments.sql")),
+];
 
 /// The advisory lock migrations take: any number, the same in every process.
 const MIGRATION_LOCK: i64 = 0x6b61_6e62_616e;

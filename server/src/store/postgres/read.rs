@@ -2,11 +2,11 @@
 //! since a revision, the members, the trash. Each runs in one read-only
 //! REPEATABLE READ transaction, so that it sees one committed state.
 
-use kanban_protocol::model::{Board, Member, Project, Role, Trash, TrashedStatus, TrashedTask};
+use kanban_protocol::model::{Board, Comment, Member, Project, Role, Trash, TrashedStatus, TrashedTask};
 use postgres::{GenericClient, IsolationLevel, Transaction};
 
 use super::pool::{Conn, Statements};
-use super::rows::{self, STATUS_COLUMNS, TASK_COLUMNS, status_columns, task_columns};
+use super::rows::{self, STATUS_COLUMNS, TASK_COLUMNS, comment_columns, status_columns, task_columns};
 use crate::store::{EventsAfter, Result, StoreError};
 
 /// A snapshot transaction on `conn`, with its statement cache.
@@ -71,9 +71,32 @@ pub fn board(conn: &mut Conn, project_id: i64, user_id: i64) -> Result<Board> {
     let statement = statements.get(&mut tx, sql)?;
     let tasks = tx.query(&statement, &[&project_id])?.iter().map(rows::task).collect();
     let members = members_in(&mut tx, statements, project_id)?;
+    let sql = "SELECT comments.task_id, count(*) FROM comments JOIN tasks ON tasks.id = comments.task_id \
+               WHERE comments.project_id = $1 AND tasks.deleted_at IS NULL GROUP BY comments.task_id";
+    let statement = statements.get(&mut tx, sql)?;
+    let comments =
+        tx.query(&statement, &[&project_id])?.iter().map(|r| (r.get(0), r.get::<_, i64>(1) as u32)).collect();
     tx.commit()?;
     let project = Project { id: project_id, name, role };
-    Ok(Board { project, rev: rev as u64, statuses, tasks, members })
+    Ok(Board { project, rev: rev as u64, statuses, tasks, members, comments })
+}
+
+pub fn comments(conn: &mut Conn, task_id: i64, user_id: i64) -> Result<Vec<Comment>> {
+    let (mut tx, statements) = snapshot(conn)?;
+    let sql = "SELECT tasks.project_id FROM tasks JOIN members ON members.project_id = tasks.project_id \
+               AND members.user_id = $1 WHERE tasks.id = $2 AND tasks.deleted_at IS NULL";
+    let statement = statements.get(&mut tx, sql)?;
+    let project_id: i64 =
+        tx.query_opt(&statement, &[&user_id, &task_id])?.ok_or(StoreError::NotFound("task"))?.get(0);
+    let sql = concat!(
+        "SELECT ",
+        comment_columns!(),
+        " FROM comments WHERE task_id = $1 AND project_id = $2 ORDER BY id"
+    );
+    let statement = statements.get(&mut tx, sql)?;
+    let comments = tx.query(&statement, &[&task_id, &project_id])?.iter().map(rows::comment).collect();
+    tx.commit()?;
+    Ok(comments)
 }
 
 pub fn events_after(conn: &mut Conn, project_id: i64, user_id: i64, after: u64) -> Result<EventsAfter> {

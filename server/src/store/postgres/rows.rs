@@ -1,7 +1,7 @@
 //! Board rows on PostgreSQL: the column lists (times written out as the API shows
 //! them), and the conversions from rows to records.
 
-use kanban_protocol::model::{Priority, Role, Status, Task};
+use kanban_protocol::model::{Comment, Priority, Role, Status, Task};
 use postgres::Row;
 
 use crate::store::{Result, StoreError};
@@ -19,7 +19,27 @@ macro_rules! status_columns {
         "id, project_id, name, color, position, wip_limit, version"
     };
 }
-pub(super) use {status_columns, task_columns};
+/// A comment's columns, in the order [`comment`] reads them.
+macro_rules! comment_columns {
+    () => {
+        "comments.id, comments.task_id, comments.project_id, comments.author_id, comments.body, \
+         kanban_ts(comments.created_at), kanban_ts(comments.updated_at)"
+    };
+}
+pub(super) use {comment_columns, status_columns, task_columns};
+
+/// A comment from a row of `comment_columns!()`.
+pub fn comment(row: &Row) -> Comment {
+    Comment {
+        id: row.get(0),
+        task_id: row.get(1),
+        project_id: row.get(2),
+        author_id: row.get(3),
+        body: row.get(4),
+        created_at: row.get(5),
+        updated_at: row.get(6),
+    }
+}
 
 /// The columns of a row after [`task_columns!`].
 pub const TASK_COLUMNS: usize = 15;

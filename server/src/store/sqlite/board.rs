@@ -5,10 +5,10 @@
 
 use std::collections::HashSet;
 
-use kanban_protocol::model::{Role, Status, Task};
+use kanban_protocol::model::{Comment, Role, Status, Task};
 use rusqlite::{Connection, DropBehavior, OptionalExtension, TransactionBehavior};
 
-use super::rows::{self, status_columns, task_columns};
+use super::rows::{self, comment_columns, status_columns, task_columns};
 use crate::board::{self, BoardTx, Committed, List, NewStatusRow, NewTaskRow, OpError, TxResult, Write};
 
 impl From<rusqlite::Error> for OpError {
@@ -310,6 +310,45 @@ impl BoardTx for Tx<'_> {
             .collect::<Result<_, _>>()?;
         cards.sort_by(|a, b| (&a.position, a.id).cmp(&(&b.position, b.id)));
         Ok((status, cards))
+    }
+
+    fn comment(&mut self, comment_id: i64) -> TxResult<Option<Comment>> {
+        let sql = concat!(
+            "SELECT ",
+            comment_columns!(),
+            " FROM comments JOIN tasks ON tasks.id = comments.task_id \
+             WHERE comments.id = ? AND tasks.deleted_at IS NULL"
+        );
+        Ok(self.0.prepare_cached(sql)?.query_row([comment_id], |r| Ok(rows::comment(r))).optional()?)
+    }
+
+    fn insert_comment(&mut self, task: &Task, by: i64, body: &str) -> TxResult<Comment> {
+        let sql = concat!(
+            "INSERT INTO comments (task_id, project_id, author_id, body) VALUES (?, ?, ?, ?) RETURNING ",
+            comment_columns!()
+        );
+        Ok(self
+            .0
+            .prepare_cached(sql)?
+            .query_row((task.id, task.project_id, by, body), |r| Ok(rows::comment(r)))?)
+    }
+
+    fn update_comment(&mut self, comment_id: i64, body: &str) -> TxResult<Comment> {
+        let sql = concat!(
+            "UPDATE comments SET body = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ? RETURNING ",
+            comment_columns!()
+        );
+        Ok(self.0.prepare_cached(sql)?.query_row((body, comment_id), |r| Ok(rows::comment(r)))?)
+    }
+
+    fn delete_comment(&mut self, comment_id: i64) -> TxResult<()> {
+        self.0.prepare_cached("DELETE FROM comments WHERE id = ?")?.execute([comment_id])?;
+        Ok(())
+    }
+
+    fn comment_count(&mut self, task_id: i64) -> TxResult<u32> {
+        let sql = "SELECT count(*) FROM comments WHERE task_id = ?";
+        Ok(self.0.prepare_cached(sql)?.query_row([task_id], |r| r.get(0))?)
     }
 
     fn next_rev(&mut self, project_id: i64) -> TxResult<u64> {

@@ -27,6 +27,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (4, include_str!("../../../migrations/0004_applied_requests.sql")),
     (5, include_str!("../../../migrations/0005_trash.sql")),
     (6, include_str!("../../../migrations/0006_member_changes.sql")),
+    (7, include_str!("../../../migrations/0007_comments.sql")),
 ];
 
 /// The connections of one database file. A connection is `None` once closed.

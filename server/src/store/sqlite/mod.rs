@@ -18,7 +18,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use kanban_protocol::model::{Board, Member, Project, Role, Trash, User};
+use kanban_protocol::model::{Board, Comment, Member, Project, Role, Trash, User};
 
 use self::connections::Connections;
 use super::{AccessChanges, EventsAfter, ProjectMembers, Result, Store, StoreError, TokenHolder};
@@ -229,6 +229,10 @@ impl Store for SqliteStore {
             Ok((cards + columns) as u64)
         })
         .await
+    }
+
+    async fn comments(&self, task_id: i64, user_id: i64) -> Result<Vec<Comment>> {
+        self.read(move |c| read::comments(c, task_id, user_id)).await
     }
 
     async fn trash(&self, project_id: i64, user_id: i64) -> Result<Trash> {

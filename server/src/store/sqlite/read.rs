@@ -2,11 +2,11 @@
 //! revision, the members, the trash. Each runs in one read transaction, so it sees one committed state.
 
 use kanban_protocol::model::{
-    Board, Member, Project, Role, Status, Task, Trash, TrashedStatus, TrashedTask, UnknownName,
+    Board, Comment, Member, Project, Role, Status, Task, Trash, TrashedStatus, TrashedTask, UnknownName,
 };
 use rusqlite::{Connection, OptionalExtension};
 
-use super::rows::{self, status_columns, task_columns};
+use super::rows::{self, comment_columns, status_columns, task_columns};
 use crate::store::{EventsAfter, Result, StoreError};
 
 /// The project's name, revision and the user's role; `NotFound` for non-members.
@@ -57,9 +57,38 @@ pub fn board(conn: &mut Connection, project_id: i64, user_id: i64) -> Result<Boa
         .query_map([project_id], |r| Ok(rows::task(r)))?
         .collect::<rusqlite::Result<_>>()?;
     let members = members(&tx, project_id)?;
+    let comments = tx
+        .prepare_cached(
+            "SELECT comments.task_id, count(*) FROM comments JOIN tasks ON tasks.id = comments.task_id \
+             WHERE comments.project_id = ? AND tasks.deleted_at IS NULL GROUP BY comments.task_id",
+        )?
+        .query_map([project_id], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
     tx.commit()?;
     let project = Project { id: project_id, name, role };
-    Ok(Board { project, rev: rev as u64, statuses, tasks, members })
+    Ok(Board { project, rev: rev as u64, statuses, tasks, members, comments })
+}
+
+pub fn comments(conn: &mut Connection, task_id: i64, user_id: i64) -> Result<Vec<Comment>> {
+    let tx = conn.transaction()?;
+    let project_id: i64 = tx
+        .prepare_cached(
+            "SELECT tasks.project_id FROM tasks JOIN members ON members.project_id = tasks.project_id \
+             AND members.user_id = ? WHERE tasks.id = ? AND tasks.deleted_at IS NULL",
+        )?
+        .query_row((user_id, task_id), |r| r.get(0))
+        .optional()?
+        .ok_or(StoreError::NotFound("task"))?;
+    let comments = tx
+        .prepare_cached(concat!(
+            "SELECT ",
+            comment_columns!(),
+            " FROM comments WHERE task_id = ? AND project_id = ? ORDER BY id"
+        ))?
+        .query_map((task_id, project_id), |r| Ok(rows::comment(r)))?
+        .collect::<rusqlite::Result<_>>()?;
+    tx.commit()?;
+    Ok(comments)
 }
 
 pub fn events_after(conn: &mut Connection, project_id: i64, user_id: i64, after: u64) -> Result<EventsAfter> {

@@ -1,7 +1,7 @@
 //! Board rows: the column lists, the conversions from rows to records, and the
 //! lookups every change starts with.
 
-use kanban_protocol::model::{Priority, Role, Status, Task};
+use kanban_protocol::model::{Comment, Priority, Role, Status, Task};
 use rusqlite::{Connection, OptionalExtension};
 
 /// A task's columns, in the order [`task`] reads them; a literal, for `concat!`.
@@ -17,7 +17,28 @@ macro_rules! status_columns {
         "id, project_id, name, color, position, wip_limit, version"
     };
 }
-pub(super) use {status_columns, task_columns};
+/// A comment's columns, in the order [`comment`] reads them (qualified: the
+/// lookups join the card).
+macro_rules! comment_columns {
+    () => {
+        "comments.id, comments.task_id, comments.project_id, comments.author_id, comments.body, \
+         comments.created_at, comments.updated_at"
+    };
+}
+pub(super) use {comment_columns, status_columns, task_columns};
+
+/// A comment from a row of `comment_columns!()`.
+pub fn comment(row: &rusqlite::Row<'_>) -> Comment {
+    Comment {
+        id: row.get_unwrap(0),
+        task_id: row.get_unwrap(1),
+        project_id: row.get_unwrap(2),
+        author_id: row.get_unwrap(3),
+        body: row.get_unwrap(4),
+        created_at: row.get_unwrap(5),
+        updated_at: row.get_unwrap(6),
+    }
+}
 
 /// A task from a row of `task_columns!()`. The schema fixes each column's type
 /// (and its CHECKs the values), so a mismatch is a bug and panics.

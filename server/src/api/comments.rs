@@ -1,0 +1,49 @@
+//! Comments on cards: the thread of a card, and writing, changing and deleting a
+//! comment. Every change goes through the writer like the board's others, and is
+//! answered with its event data (`{rev, by, comment, comments}`).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::Response;
+use kanban_protocol::model::Comment;
+use kanban_protocol::request::NewComment;
+
+use super::AppState;
+use super::board::commit;
+use super::error::ApiResult;
+use super::extract::{Author, CurrentUser, Json, Path};
+use crate::board::Change;
+
+pub async fn list(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(task_id): Path<i64>,
+) -> ApiResult<axum::Json<Vec<Comment>>> {
+    Ok(axum::Json(state.store.comments(task_id, user.id).await?))
+}
+
+pub async fn create(
+    State(state): State<AppState>,
+    author: Author,
+    Path(task_id): Path<i64>,
+    Json(new): Json<NewComment>,
+) -> ApiResult<Response> {
+    commit(&state, author, Change::CreateComment { task_id, new }, StatusCode::CREATED).await
+}
+
+pub async fn update(
+    State(state): State<AppState>,
+    author: Author,
+    Path(comment_id): Path<i64>,
+    Json(patch): Json<NewComment>,
+) -> ApiResult<Response> {
+    commit(&state, author, Change::UpdateComment { comment_id, patch }, StatusCode::OK).await
+}
+
+pub async fn delete(
+    State(state): State<AppState>,
+    author: Author,
+    Path(comment_id): Path<i64>,
+) -> ApiResult<Response> {
+    commit(&state, author, Change::DeleteComment { comment_id }, StatusCode::OK).await
+}

@@ -97,3 +97,33 @@ async fn following_a_teammate_moves_the_selection_until_a_move_key() {
     let screen = tmux.screen("bob", false);
     assert!(selected(&screen, "First"), "no longer following:\n{screen}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_comment_shows_as_a_count_on_the_card_and_in_the_open_thread() {
+    let tmux = Tmux::new("comments");
+    let (_server, _cfg) = ann_and_bob(&tmux, &["Talk about me"]).await;
+    tmux.keys("ann", &["c"]);
+    tmux.wait_for("ann", "the comment prompt", false, |s| s.contains("Comment (Enter posts it)"));
+    tmux.type_text("ann", "Who takes this?");
+    tmux.keys("ann", &["Enter"]);
+    tmux.wait_for("bob", "the count on the card", false, |s| line_with(s, "Talk about me").contains("✉1"));
+    // bob opens the card: the thread is there, and ann's next comment comes into it.
+    tmux.keys("bob", &["Enter"]);
+    tmux.wait_for("bob", "the thread", false, |s| {
+        s.contains("Comments (1)") && s.contains("Who takes this?")
+    });
+    tmux.keys("ann", &["c"]);
+    tmux.type_text("ann", "Or shall I?");
+    tmux.keys("ann", &["Enter"]);
+    tmux.wait_for("bob", "the thread, live", false, |s| {
+        s.contains("Comments (2)") && s.contains("Or shall I?")
+    });
+    // bob answers from the view, and is back in it.
+    tmux.keys("bob", &["c"]);
+    tmux.type_text("bob", "Mine.");
+    tmux.keys("bob", &["Enter"]);
+    tmux.wait_for("bob", "bob's comment in the thread", false, |s| {
+        s.contains("Comments (3)") && s.contains("Mine.")
+    });
+    tmux.wait_for("ann", "the count on ann's card", false, |s| line_with(s, "Talk about me").contains("✉3"));
+}

@@ -4,7 +4,7 @@
 use super::input::{KeyEvent, MouseEvent};
 use kanban_protocol::check::FieldName;
 use kanban_protocol::event::BoardEvent;
-use kanban_protocol::model::{Board, Member, Pointer, Project, Task, Trash, User, UserInfo};
+use kanban_protocol::model::{Board, Comment, Member, Pointer, Project, Task, Trash, User, UserInfo};
 pub use kanban_protocol::request::Change;
 
 /// Everything the app reacts to, from one channel.
@@ -77,6 +77,11 @@ pub enum NetEvent {
         project_id: i64,
         trash: Trash,
     },
+    /// A card's thread, as fetched.
+    Comments {
+        task_id: i64,
+        comments: Vec<Comment>,
+    },
     /// A request failed.
     Failed(String),
     /// The server refused us in a way waiting will not change (the token is no
@@ -114,6 +119,8 @@ pub enum Request {
     Cursor(Pointer),
     /// Fetch what the project's trash holds.
     Trash(i64),
+    /// Fetch a card's comments.
+    Comments(i64),
     /// Stop connecting: access was refused (the session waits for `Retry`).
     Pause,
     /// Start again from who we are and what we may open.

@@ -40,6 +40,7 @@ pub enum BoardAction {
     ToggleDensity,
     SwitchProject,
     Follow,
+    Comment,
     Help,
     Quit,
 }
@@ -93,6 +94,11 @@ pub const ROWS: &[Row] = &[
         bindings: &[(KeyCode::Enter, ViewCard)],
     },
     Row { keys: "e", does: "edit the card: all its fields", bindings: &[(Char('e'), EditCard)] },
+    Row {
+        keys: "c",
+        does: "comment on the card (its view, Enter, shows the thread)",
+        bindings: &[(Char('c'), Comment)],
+    },
     Row {
         keys: "H  L",
         does: "move the card to the column left / right",

@@ -5,17 +5,20 @@
 
 use jiff::civil::Date;
 use kanban_protocol::board::BoardState;
-use kanban_protocol::model::{Priority, Task};
+use kanban_protocol::event::BoardChange;
+use kanban_protocol::model::{Comment, Priority, Task};
 
 use super::input::{KeyCode, KeyEvent};
 use crate::due;
 use crate::geometry::{self, TextBox};
 
-/// The open view: which card, and how far down it is scrolled.
+/// The open view: which card, how far down it is scrolled, and its thread of
+/// comments (`None` until it has been fetched).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CardView {
     pub task_id: i64,
     pub scroll: u16,
+    pub comments: Option<Vec<Comment>>,
 }
 
 /// What a key did to the view.
@@ -24,6 +27,8 @@ pub enum ViewOutcome {
     Stay,
     Close,
     Edit,
+    /// `c`: write a comment.
+    Comment,
 }
 
 /// How a line of the view is drawn.
@@ -45,7 +50,24 @@ pub enum Part {
 
 impl CardView {
     pub fn new(task_id: i64) -> Self {
-        CardView { task_id, scroll: 0 }
+        CardView { task_id, scroll: 0, comments: None }
+    }
+
+    /// Keeps the thread as a comment event of this card says it is now.
+    pub fn comment_event(&mut self, change: &BoardChange) {
+        let Some(thread) = &mut self.comments else { return };
+        match change {
+            BoardChange::CommentCreated { comment, .. } | BoardChange::CommentUpdated { comment, .. }
+                if comment.task_id == self.task_id =>
+            {
+                match thread.iter_mut().find(|c| c.id == comment.id) {
+                    Some(c) => *c = comment.clone(),
+                    None => thread.push(comment.clone()),
+                }
+            }
+            BoardChange::CommentDeleted { id, .. } => thread.retain(|c| c.id != *id),
+            _ => {}
+        }
     }
 
     /// Handles a key; `text` is the view's box on this screen (for how far it
@@ -63,6 +85,7 @@ impl CardView {
             KeyCode::Home | KeyCode::Char('g') => self.scroll = 0,
             KeyCode::End | KeyCode::Char('G') => self.scroll = last,
             KeyCode::Char('e') => return ViewOutcome::Edit,
+            KeyCode::Char('c') => return ViewOutcome::Comment,
             KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => return ViewOutcome::Close,
             _ => {}
         }
@@ -70,8 +93,13 @@ impl CardView {
     }
 }
 
-/// The view's lines for `task`, before wrapping.
-pub fn lines(board: &BoardState, task: &Task, today: Date) -> Vec<(Part, String)> {
+/// The view's lines for `task` and its thread, before wrapping.
+pub fn lines(
+    board: &BoardState,
+    task: &Task,
+    comments: Option<&[Comment]>,
+    today: Date,
+) -> Vec<(Part, String)> {
     let who = |id: Option<i64>| {
         id.and_then(|id| board.member(id)).map_or_else(|| "someone".to_string(), |m| m.name.clone())
     };
@@ -105,6 +133,19 @@ pub fn lines(board: &BoardState, task: &Task, today: Date) -> Vec<(Part, String)
     out.push((Part::Blank, String::new()));
     out.push((Part::Meta, format!("created by {} {}", who(task.created_by), minute(&task.created_at))));
     out.push((Part::Meta, format!("updated by {} {}", who(task.updated_by), minute(&task.updated_at))));
+    out.push((Part::Blank, String::new()));
+    match comments {
+        None => out.push((Part::Meta, "Comments: loading…".to_string())),
+        Some([]) => out.push((Part::Meta, "No comments yet (c writes one).".to_string())),
+        Some(thread) => {
+            out.push((Part::Heading, format!("Comments ({})", thread.len())));
+            for c in thread {
+                let edited = if c.updated_at != c.created_at { " · edited" } else { "" };
+                out.push((Part::Meta, format!("{} · {}{edited}", who(c.author_id), minute(&c.created_at))));
+                out.extend(c.body.lines().map(|l| (Part::Text, format!("  {l}"))));
+            }
+        }
+    }
     out
 }
 

@@ -521,6 +521,11 @@ pub enum PromptKind {
         status_id: i64,
     },
     Filter,
+    /// A comment on a card, from the board or from the card's view.
+    Comment {
+        task_id: i64,
+        from_view: bool,
+    },
 }
 
 /// A one-line question with a text answer.
@@ -553,6 +558,7 @@ impl Prompt {
             PromptKind::ColumnLimit { .. } => "WIP limit (empty: none)",
             PromptKind::ColumnColor { .. } => "Color: a name or #rrggbb (empty: none)",
             PromptKind::Filter => "Filter: words, @name, #label, !priority, is:overdue",
+            PromptKind::Comment { .. } => "Comment (Enter posts it)",
         }
     }
 

@@ -1,7 +1,7 @@
 //! Keys and the mouse: what each does in each mode. On the board, what a key does
 //! comes from the table in [`super::bindings`], which the help overlay lists too.
 use kanban_protocol::model::Priority;
-use kanban_protocol::request::{MoveStatus, MoveTask, NewStatus, StatusPatch, TaskPatch};
+use kanban_protocol::request::{MoveStatus, MoveTask, NewComment, NewStatus, StatusPatch, TaskPatch};
 
 use super::bindings::{self, BoardAction};
 use super::card_view::{self, CardView, ViewOutcome};
@@ -191,6 +191,16 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
                 return vec![Command::Net(Request::Trash(project_id))];
             }
         }
+        BoardAction::Comment => {
+            if let Some(t) = &task {
+                if app.can_write() {
+                    let kind = PromptKind::Comment { task_id: t.id, from_view: false };
+                    app.mode = Mode::Prompt(Box::new(Prompt::new(kind, "")));
+                } else {
+                    app.error("Viewers cannot change the board");
+                }
+            }
+        }
         BoardAction::Follow => {
             let others = app.others();
             if app.following.is_some() {
@@ -219,6 +229,7 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         BoardAction::ViewCard => {
             if let Some(t) = &task {
                 app.mode = Mode::Card(CardView::new(t.id));
+                return vec![Command::Net(Request::Comments(t.id))];
             }
         }
         BoardAction::EditCard => {
@@ -394,6 +405,9 @@ fn prompt_outcome(app: &mut App, prompt: Box<Prompt>, outcome: PromptOutcome) ->
     if let PromptKind::ColumnLimit { status_id } | PromptKind::ColumnColor { status_id } = prompt.kind {
         return column_setting(app, prompt, status_id, &name);
     }
+    if let PromptKind::Comment { task_id, from_view } = prompt.kind {
+        return comment(app, prompt, task_id, from_view, &name);
+    }
     // Checked as the server checks it: a name it would refuse stays to be fixed.
     if let Err(invalid) = kanban_protocol::check::check_status_name(&name) {
         let mut prompt = prompt;
@@ -415,8 +429,36 @@ fn prompt_outcome(app: &mut App, prompt: Box<Prompt>, outcome: PromptOutcome) ->
             let patch = StatusPatch { name: Some(name), ..StatusPatch::default() };
             write(app, Change::UpdateStatus { status_id, patch })
         }
-        PromptKind::Filter | PromptKind::ColumnLimit { .. } | PromptKind::ColumnColor { .. } => Vec::new(),
+        PromptKind::Filter
+        | PromptKind::ColumnLimit { .. }
+        | PromptKind::ColumnColor { .. }
+        | PromptKind::Comment { .. } => Vec::new(),
     }
+}
+
+/// A comment from its prompt, checked as the server checks it; back to the card's
+/// view when it was written there (its thread fetched anew).
+fn comment(
+    app: &mut App,
+    mut prompt: Box<Prompt>,
+    task_id: i64,
+    from_view: bool,
+    text: &str,
+) -> Vec<Command> {
+    let body = match kanban_protocol::check::check_comment(text) {
+        Ok(body) => body,
+        Err(invalid) => {
+            prompt.error = Some(invalid.message);
+            app.mode = Mode::Prompt(prompt);
+            return Vec::new();
+        }
+    };
+    let mut out = write(app, Change::CreateComment { task_id, new: NewComment { body } });
+    if from_view {
+        app.mode = Mode::Card(CardView::new(task_id));
+        out.push(Command::Net(Request::Comments(task_id)));
+    }
+    out
 }
 
 /// A column's WIP limit or color from its prompt, checked as the server checks
@@ -457,7 +499,7 @@ fn card_view_key(app: &mut App, key: KeyEvent, mut view: CardView) -> Vec<Comman
         return Vec::new();
     };
     let board = app.board.as_ref().expect("checked above");
-    let lines = card_view::lines(board, &task, app.filter.today);
+    let lines = card_view::lines(board, &task, view.comments.as_deref(), app.filter.today);
     let text = card_view::text_box(app.viewport.0, app.viewport.1, &lines);
     match view.key(key, &text) {
         ViewOutcome::Stay => app.mode = Mode::Card(view),
@@ -465,9 +507,16 @@ fn card_view_key(app: &mut App, key: KeyEvent, mut view: CardView) -> Vec<Comman
         ViewOutcome::Edit if app.can_write() => {
             app.mode = Mode::Form(Box::new(CardForm::edit(&task, board.members.clone(), false)));
         }
-        ViewOutcome::Edit => {
+        ViewOutcome::Edit | ViewOutcome::Comment if !app.can_write() => {
             app.mode = Mode::Card(view);
             app.error("Viewers cannot change the board");
+        }
+        ViewOutcome::Edit => unreachable!("a writer edits above"),
+        ViewOutcome::Comment => {
+            app.mode = Mode::Prompt(Box::new(Prompt::new(
+                PromptKind::Comment { task_id: task.id, from_view: true },
+                "",
+            )));
         }
     }
     Vec::new()

@@ -81,6 +81,9 @@ impl App {
                     for e in &events {
                         if board.apply(e) == Applied::Applied {
                             last_by = Some(e.by);
+                            if let Mode::Card(view) = &mut self.mode {
+                                view.comment_event(&e.change);
+                            }
                         }
                     }
                 }
@@ -102,6 +105,9 @@ impl App {
                     && !self.catching_up
                     && board.apply(&event) == Applied::Applied
                 {
+                    if let Mode::Card(view) = &mut self.mode {
+                        view.comment_event(&event.change);
+                    }
                     self.follow_form(Some(event.by));
                 }
                 self.drafts.retain(|d| d.sent != *change);
@@ -152,6 +158,14 @@ impl App {
             }
             NetEvent::Members { project_id, members } => {
                 self.members_now(project_id, members);
+                Vec::new()
+            }
+            NetEvent::Comments { task_id, comments } => {
+                if let Mode::Card(view) = &mut self.mode
+                    && view.task_id == task_id
+                {
+                    view.comments = Some(comments);
+                }
                 Vec::new()
             }
             NetEvent::Trash { project_id, trash } => {
@@ -398,6 +412,9 @@ impl App {
         }
         match board.apply(&event) {
             Applied::Applied => {
+                if let Mode::Card(view) = &mut self.mode {
+                    view.comment_event(&event.change);
+                }
                 self.follow_form(Some(event.by));
                 // An open trash view is fetched again when the trash changed.
                 let trashed = matches!(

@@ -815,3 +815,73 @@ fn following_someone_moves_the_selection_with_theirs() {
     key(&mut app, KeyCode::Char('f'));
     assert!(app.following.is_none(), "f again stops");
 }
+
+/// `c` asks for a comment and sends it as a change; the card's view fetches its
+/// thread, shows it, and keeps it as comment events come.
+#[test]
+fn comments_are_written_with_c_and_the_view_keeps_the_thread() {
+    let mut app = app_with(Role::Owner);
+    key(&mut app, KeyCode::Char('c'));
+    assert!(
+        matches!(&app.mode, Mode::Prompt(p) if matches!(p.kind, form::PromptKind::Comment { task_id: 11, .. }))
+    );
+    key(&mut app, KeyCode::Enter);
+    assert!(
+        matches!(&app.mode, Mode::Prompt(p) if p.error.is_some()),
+        "an empty comment stays to be written"
+    );
+    for ch in "Looks good".chars() {
+        key(&mut app, KeyCode::Char(ch));
+    }
+    let sent = writes(key(&mut app, KeyCode::Enter));
+    assert!(
+        matches!(&sent[..], [Change::CreateComment { task_id: 11, new }] if new.body == "Looks good"),
+        "{sent:?}"
+    );
+    assert!(matches!(app.mode, Mode::Board));
+
+    let out = key(&mut app, KeyCode::Enter);
+    assert!(out.contains(&Command::Net(Request::Comments(11))), "{out:?}");
+    let comment = |id: i64, body: &str| kanban_protocol::model::Comment {
+        id,
+        task_id: 11,
+        project_id: 1,
+        author_id: Some(1),
+        body: body.into(),
+        created_at: "2026-12-01T10:00:00.000Z".into(),
+        updated_at: "2026-12-01T10:00:00.000Z".into(),
+    };
+    app.update(Action::Net(NetEvent::Comments { task_id: 11, comments: vec![comment(1, "first")] }));
+    let thread = |app: &App| match &app.mode {
+        Mode::Card(v) => v.comments.clone().unwrap().into_iter().map(|c| c.body).collect::<Vec<_>>(),
+        _ => panic!("the view closed"),
+    };
+    assert_eq!(thread(&app), ["first"]);
+    app.update(Action::Net(NetEvent::Board(Box::new(ev(
+        11,
+        BoardChange::CommentCreated { comment: comment(2, "second"), comments: 2 },
+    )))));
+    app.update(Action::Net(NetEvent::Board(Box::new(ev(
+        12,
+        BoardChange::CommentUpdated { comment: comment(1, "first, edited"), comments: 2 },
+    )))));
+    assert_eq!(thread(&app), ["first, edited", "second"]);
+    app.update(Action::Net(NetEvent::Board(Box::new(ev(
+        13,
+        BoardChange::CommentDeleted { id: 2, task_id: 11, comments: 1 },
+    )))));
+    assert_eq!(thread(&app), ["first, edited"]);
+    assert_eq!(app.board.as_ref().unwrap().comment_count(11), 1, "and the board counts them");
+    // c in the view comments too, and comes back to it.
+    key(&mut app, KeyCode::Char('c'));
+    for ch in "third".chars() {
+        key(&mut app, KeyCode::Char(ch));
+    }
+    let out = key(&mut app, KeyCode::Enter);
+    assert!(out.contains(&Command::Net(Request::Comments(11))));
+    assert!(matches!(&app.mode, Mode::Card(v) if v.task_id == 11));
+
+    let mut viewer = app_with(Role::Viewer);
+    assert!(writes(key(&mut viewer, KeyCode::Char('c'))).is_empty());
+    assert!(matches!(viewer.mode, Mode::Board), "viewers read the thread only");
+}

@@ -362,6 +362,7 @@ impl Session {
             Request::CatchUp { project_id, after } => self.catch_up(project_id, after),
             Request::Reload(pid) => self.fetch_board(pid),
             Request::Trash(pid) => self.fetch_trash(pid),
+            Request::Comments(task_id) => self.fetch_comments(task_id),
             // Offline, a cursor has nowhere to go; the app sends it again on return.
             Request::Cursor(_) => {}
             // Handled where the session waits.
@@ -400,6 +401,17 @@ impl Session {
             let event = match api.trash(project_id).await {
                 Ok(trash) => NetEvent::Trash { project_id, trash },
                 Err(e) => NetEvent::Failed(format!("Cannot open the trash: {e}")),
+            };
+            let _ = app.send(Action::Net(event)).await;
+        });
+    }
+
+    fn fetch_comments(&self, task_id: i64) {
+        let (api, app) = (self.api.clone(), self.app.clone());
+        tokio::spawn(async move {
+            let event = match api.comments(task_id).await {
+                Ok(comments) => NetEvent::Comments { task_id, comments },
+                Err(e) => NetEvent::Failed(format!("Cannot read the comments: {e}")),
             };
             let _ = app.send(Action::Net(event)).await;
         });

@@ -23,6 +23,8 @@ const MAX_MARKERS: usize = 3;
 
 /// The mark of a card with a description (read it in the card's view).
 pub const DESCRIBED: &str = "≡";
+/// Before a card's number of comments.
+pub const COMMENTED: &str = "✉";
 /// Before a marker's initial: that person has the card's form open.
 pub const EDITING: &str = "✎";
 
@@ -290,6 +292,10 @@ fn draw_card(frame: &mut Frame<'_>, ctx: &Ctx<'_>, task: &Task, area: Rect, sele
     let mut after: Vec<Span<'static>> = Vec::new();
     if !task.description.trim().is_empty() {
         after.push(Span::styled(format!(" {DESCRIBED}"), theme.dim()));
+    }
+    let comments = board.comment_count(task.id);
+    if comments > 0 {
+        after.push(Span::styled(format!(" {COMMENTED}{comments}"), theme.dim()));
     }
     if app.density == Density::Compact
         && let Some(due) = &task.due_date

@@ -89,7 +89,7 @@ pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect, theme: Theme) {
                 Mode::Form(_) => {
                     " Tab next field · Enter or Ctrl-S save (Enter in the description: new line) · Esc cancel"
                 }
-                Mode::Card(_) if writer => " ↑↓ PgUp PgDn scroll · e edit · Esc close",
+                Mode::Card(_) if writer => " ↑↓ PgUp PgDn scroll · e edit · c comment · Esc close",
                 Mode::Card(_) => " ↑↓ PgUp PgDn scroll · Esc close",
                 Mode::Quick(QuickMenu::Menu) => " a letter chooses · Esc close",
                 Mode::Quick(_) => " ↑↓ choose · Enter filter by it · Esc back",

@@ -21,6 +21,7 @@ pub mod migrate;
 pub mod serve;
 pub mod store;
 pub mod tls;
+pub mod transfer;
 pub mod unix_socket;
 pub mod writer;
 

@@ -229,6 +229,24 @@ enum ProjectCommand {
     },
     /// Remove a member from a project.
     Revoke { project: String, user: String },
+    /// Write a project as JSON to stdout: its columns and cards with all their
+    /// fields, the comments, the members by name.
+    Export {
+        /// Project id or name.
+        project: String,
+    },
+    /// Make a project from FILE (an export of `project export`, or a Trello board's
+    /// JSON); prints its id alone.
+    Import {
+        file: PathBuf,
+        /// The new project's name [default: the board's].
+        #[arg(long)]
+        name: Option<String>,
+        /// A member, as USER or USER:ROLE; repeatable [default: the export's members
+        /// who are users here].
+        #[arg(long = "member", value_name = "USER[:ROLE]")]
+        members: Vec<String>,
+    },
 }
 
 #[tokio::main]
@@ -302,6 +320,15 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Project(ProjectCommand::Revoke { project, user }) => {
             admin::project_revoke(store, &project, &user).await.map(|()| String::new())?
+        }
+        Command::Project(ProjectCommand::Export { project }) => {
+            kanban_server::transfer::export(store, &project).await?
+        }
+        Command::Project(ProjectCommand::Import { file, name, members }) => {
+            let text =
+                std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
+            let board = kanban_server::transfer::parse(&text)?;
+            format!("{}\n", kanban_server::transfer::import(store, board, name.as_deref(), &members).await?)
         }
         Command::App => admin::app(&kanban_server::resolve_app(store, &overrides).await?),
         Command::Backup { file } => {

@@ -18,3 +18,4 @@ mod rest;
 mod shared_database;
 mod slow_peers;
 mod store;
+mod transfer;

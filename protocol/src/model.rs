@@ -224,6 +224,22 @@ pub struct Board {
     pub comments: std::collections::BTreeMap<i64, u32>,
 }
 
+/// A line of a board's history (`GET /api/projects/{pid}/activity`, `GET
+/// /api/tasks/{tid}/history`): a committed change, newest first, in words.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Activity {
+    pub rev: u64,
+    /// Who made it (`None`: a user who is no more).
+    pub by: Option<i64>,
+    pub at: String,
+    /// The event it made (`task-moved`, ...).
+    pub event: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_id: Option<i64>,
+    /// What happened, as a person says it: "ann moved “Fix login” to Done".
+    pub what: String,
+}
+
 /// A comment on a card, oldest first in its thread.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Comment {

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod access;
+pub mod activity;
 pub mod admin;
 pub mod api;
 pub mod board;

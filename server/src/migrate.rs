@@ -156,6 +156,19 @@ const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("updated_at", Time),
             ],
         ),
+        // Before the events, whose trigger would otherwise make what is copied here.
+        (
+            "activity",
+            &[
+                ("project_id", Int),
+                ("rev", Int),
+                ("task_id", Int),
+                ("by_user", Int),
+                ("at", Time),
+                ("name", Text),
+                ("data", Text),
+            ],
+        ),
         ("events", &[("project_id", Int), ("rev", Int), ("name", Text), ("data", Text)]),
         (
             "applied_requests",

@@ -5,6 +5,7 @@
 mod util;
 
 mod access;
+mod activity;
 mod board;
 mod cli;
 mod cluster;

@@ -3,6 +3,7 @@
 
 mod access_log;
 mod account;
+mod activity;
 mod board;
 mod channel_auth;
 mod comments;
@@ -43,6 +44,8 @@ pub fn router(state: AppState) -> Router {
         .route("/api/projects/{pid}/board", get(board::snapshot))
         .route("/api/projects/{pid}/events", get(board::events))
         .route("/api/projects/{pid}/trash", get(board::trash))
+        .route("/api/projects/{pid}/activity", get(activity::project))
+        .route("/api/tasks/{tid}/history", get(activity::task))
         .route("/api/projects/{pid}/tasks", post(board::create_task))
         .route("/api/projects/{pid}/statuses", post(board::create_status))
         .route("/api/tasks/{tid}", patch(board::update_task).delete(board::delete_task))

@@ -50,6 +50,17 @@ pub struct TokenHolder {
 /// stands behind it, so it holds while its user is a member (token ids start at 1).
 pub const HOST_ACCOUNT: i64 = 0;
 
+/// An event of a board's history, as kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Logged {
+    pub rev: u64,
+    pub by: Option<i64>,
+    pub at: String,
+    pub name: String,
+    pub data: String,
+    pub task_id: Option<i64>,
+}
+
 /// A project with all its members, for the admin command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectMembers {
@@ -134,6 +145,17 @@ pub trait Store: Send + Sync + 'static {
     /// The comments of a card (not in the trash), oldest first, for a member of
     /// its project; `NotFound` for anyone else.
     async fn comments(&self, task_id: i64, user_id: i64) -> Result<Vec<Comment>>;
+    /// A board's history for a member, newest first: of the project, before
+    /// revision `before` when given, or of one card (`task_id`, whose project is
+    /// the card's); at most `limit`.
+    async fn activity(
+        &self,
+        project_id: Option<i64>,
+        task_id: Option<i64>,
+        user_id: i64,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<(i64, Vec<Logged>)>;
     /// What a member may restore from the project's trash.
     async fn trash(&self, project_id: i64, user_id: i64) -> Result<Trash>;
     /// A project's members, by name.

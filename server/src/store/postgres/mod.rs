@@ -21,7 +21,7 @@ use kanban_protocol::model::{Board, Comment, Member, Project, Role, Trash, User}
 use tokio::sync::Notify;
 
 use self::pool::{Conn, Pool};
-use super::{AccessChanges, EventsAfter, ProjectMembers, Result, Store, StoreError, TokenHolder};
+use super::{AccessChanges, EventsAfter, Logged, ProjectMembers, Result, Store, StoreError, TokenHolder};
 use crate::board::{Committed, OpError, Write};
 use crate::config::AppCredentials;
 
@@ -230,6 +230,17 @@ impl Store for PgStore {
 
     async fn comments(&self, task_id: i64, user_id: i64) -> Result<Vec<Comment>> {
         self.read(move |c| read::comments(c, task_id, user_id)).await
+    }
+
+    async fn activity(
+        &self,
+        project_id: Option<i64>,
+        task_id: Option<i64>,
+        user_id: i64,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<(i64, Vec<Logged>)> {
+        self.read(move |c| read::activity(c, project_id, task_id, user_id, before, limit)).await
     }
 
     async fn trash(&self, project_id: i64, user_id: i64) -> Result<Trash> {

@@ -7,7 +7,7 @@ use postgres::{GenericClient, IsolationLevel, Transaction};
 
 use super::pool::{Conn, Statements};
 use super::rows::{self, STATUS_COLUMNS, TASK_COLUMNS, comment_columns, status_columns, task_columns};
-use crate::store::{EventsAfter, Result, StoreError};
+use crate::store::{EventsAfter, Logged, Result, StoreError};
 
 /// A snapshot transaction on `conn`, with its statement cache.
 fn snapshot(conn: &mut Conn) -> Result<(Transaction<'_>, &mut Statements)> {
@@ -177,4 +177,59 @@ pub fn log_after(conn: &mut Conn, project_id: i64, after: u64) -> Result<Option<
         return Ok(None);
     }
     Ok(Some(events))
+}
+
+pub fn activity(
+    conn: &mut Conn,
+    project_id: Option<i64>,
+    task_id: Option<i64>,
+    user_id: i64,
+    before: Option<u64>,
+    limit: u32,
+) -> Result<(i64, Vec<Logged>)> {
+    let (mut tx, statements) = snapshot(conn)?;
+    let found = match (project_id, task_id) {
+        (_, Some(task)) => {
+            let sql = "SELECT tasks.project_id FROM tasks JOIN members ON members.project_id = tasks.project_id \
+                       AND members.user_id = $1 WHERE tasks.id = $2";
+            let statement = statements.get(&mut tx, sql)?;
+            tx.query_opt(&statement, &[&user_id, &task])?.map(|r| r.get::<_, i64>(0))
+        }
+        (Some(project), None) => {
+            let sql = "SELECT project_id FROM members WHERE user_id = $1 AND project_id = $2";
+            let statement = statements.get(&mut tx, sql)?;
+            tx.query_opt(&statement, &[&user_id, &project])?.map(|r| r.get::<_, i64>(0))
+        }
+        (None, None) => None,
+    };
+    let project = found.ok_or(StoreError::NotFound(if task_id.is_some() { "task" } else { "project" }))?;
+    let before = before.map_or(i64::MAX, |b| b as i64);
+    let limit = i64::from(limit);
+    let rows = match task_id {
+        Some(task) => {
+            let sql = "SELECT rev, by_user, kanban_ts(at), name, data, task_id FROM activity \
+                       WHERE task_id = $1 AND rev < $2 ORDER BY rev DESC LIMIT $3";
+            let statement = statements.get(&mut tx, sql)?;
+            tx.query(&statement, &[&task, &before, &limit])?
+        }
+        None => {
+            let sql = "SELECT rev, by_user, kanban_ts(at), name, data, task_id FROM activity \
+                       WHERE project_id = $1 AND rev < $2 ORDER BY rev DESC LIMIT $3";
+            let statement = statements.get(&mut tx, sql)?;
+            tx.query(&statement, &[&project, &before, &limit])?
+        }
+    };
+    let logged = rows
+        .iter()
+        .map(|r| Logged {
+            rev: r.get::<_, i64>(0) as u64,
+            by: r.get(1),
+            at: r.get(2),
+            name: r.get(3),
+            data: r.get(4),
+            task_id: r.get(5),
+        })
+        .collect();
+    tx.commit()?;
+    Ok((project, logged))
 }

@@ -7,7 +7,7 @@ use kanban_protocol::model::{
 use rusqlite::{Connection, OptionalExtension};
 
 use super::rows::{self, comment_columns, status_columns, task_columns};
-use crate::store::{EventsAfter, Result, StoreError};
+use crate::store::{EventsAfter, Logged, Result, StoreError};
 
 /// The project's name, revision and the user's role; `NotFound` for non-members.
 fn project_of_member(conn: &Connection, project_id: i64, user_id: i64) -> Result<(String, i64, Role)> {
@@ -170,4 +170,65 @@ pub fn log_after(
         return Ok(None);
     }
     Ok(Some(events))
+}
+
+/// The project of `project_id`, or of card `task_id` (in the trash too), for a
+/// member; `NotFound` otherwise.
+fn project_for(tx: &Connection, project_id: Option<i64>, task_id: Option<i64>, user_id: i64) -> Result<i64> {
+    let found: Option<i64> = match (project_id, task_id) {
+        (_, Some(task)) => tx
+            .prepare_cached(
+                "SELECT tasks.project_id FROM tasks JOIN members ON members.project_id = tasks.project_id \
+                 AND members.user_id = ? WHERE tasks.id = ?",
+            )?
+            .query_row((user_id, task), |r| r.get(0))
+            .optional()?,
+        (Some(project), None) => tx
+            .prepare_cached("SELECT project_id FROM members WHERE user_id = ? AND project_id = ?")?
+            .query_row((user_id, project), |r| r.get(0))
+            .optional()?,
+        (None, None) => None,
+    };
+    found.ok_or(StoreError::NotFound(if task_id.is_some() { "task" } else { "project" }))
+}
+
+pub fn activity(
+    conn: &mut Connection,
+    project_id: Option<i64>,
+    task_id: Option<i64>,
+    user_id: i64,
+    before: Option<u64>,
+    limit: u32,
+) -> Result<(i64, Vec<Logged>)> {
+    let tx = conn.transaction()?;
+    let project = project_for(&tx, project_id, task_id, user_id)?;
+    let before = before.map_or(i64::MAX, |b| b as i64);
+    let row = |r: &rusqlite::Row<'_>| {
+        Ok(Logged {
+            rev: r.get::<_, i64>(0)? as u64,
+            by: r.get(1)?,
+            at: r.get(2)?,
+            name: r.get(3)?,
+            data: r.get(4)?,
+            task_id: r.get(5)?,
+        })
+    };
+    let rows: Vec<Logged> = match task_id {
+        Some(task) => tx
+            .prepare_cached(
+                "SELECT rev, by_user, at, name, data, task_id FROM activity \
+                 WHERE task_id = ? AND rev < ? ORDER BY rev DESC LIMIT ?",
+            )?
+            .query_map((task, before, limit), row)?
+            .collect::<rusqlite::Result<_>>()?,
+        None => tx
+            .prepare_cached(
+                "SELECT rev, by_user, at, name, data, task_id FROM activity \
+                 WHERE project_id = ? AND rev < ? ORDER BY rev DESC LIMIT ?",
+            )?
+            .query_map((project, before, limit), row)?
+            .collect::<rusqlite::Result<_>>()?,
+    };
+    tx.commit()?;
+    Ok((project, rows))
 }

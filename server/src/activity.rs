@@ -1,0 +1,89 @@
+//! A board's history in words a person reads: each kept event ([`Logged`]) as
+//! "ann moved “Fix login” to Done", with the names of people, cards and columns
+//! as the board knows them now (and, for what is gone, as the event itself or the
+//! trash says).
+
+use std::collections::HashMap;
+
+use kanban_protocol::event::{BoardChange, BoardEvent};
+use kanban_protocol::model::{Activity, Board, Trash, User};
+
+use crate::store::Logged;
+
+/// The names the words use.
+pub struct Names {
+    users: HashMap<i64, String>,
+    columns: HashMap<i64, String>,
+    cards: HashMap<i64, String>,
+}
+
+impl Names {
+    /// From the users, the board and its trash.
+    pub fn new(users: Vec<User>, board: &Board, trash: &Trash) -> Self {
+        let mut columns: HashMap<i64, String> =
+            trash.statuses.iter().map(|s| (s.status.id, s.status.name.clone())).collect();
+        columns.extend(board.statuses.iter().map(|s| (s.id, s.name.clone())));
+        let mut cards: HashMap<i64, String> =
+            trash.tasks.iter().map(|t| (t.task.id, t.task.title.clone())).collect();
+        cards.extend(board.tasks.iter().map(|t| (t.id, t.title.clone())));
+        Names { users: users.into_iter().map(|u| (u.id, u.name)).collect(), columns, cards }
+    }
+
+    fn user(&self, id: Option<i64>) -> &str {
+        id.and_then(|id| self.users.get(&id)).map_or("someone", String::as_str)
+    }
+
+    fn column(&self, id: i64) -> String {
+        self.columns.get(&id).map_or_else(|| "a column".into(), |n| n.clone())
+    }
+
+    fn card(&self, id: i64) -> String {
+        self.cards.get(&id).map_or_else(|| "a card".into(), |t| format!("“{t}”"))
+    }
+}
+
+/// One kept event as a line of history.
+pub fn line(entry: &Logged, names: &Names) -> Activity {
+    let who = names.user(entry.by);
+    let what = match BoardEvent::from_json(&entry.name, &entry.data) {
+        Ok(event) => match &event.change {
+            BoardChange::TaskCreated(t) => {
+                format!("{who} added “{}” to {}", t.title, names.column(t.status_id))
+            }
+            BoardChange::TaskUpdated(t) => format!("{who} edited “{}”", t.title),
+            BoardChange::TaskMoved(t) => {
+                format!("{who} moved “{}” to {}", t.title, names.column(t.status_id))
+            }
+            BoardChange::TaskDeleted { id } => format!("{who} deleted {}", names.card(*id)),
+            BoardChange::TaskRestored(t) => format!("{who} brought back “{}”", t.title),
+            BoardChange::StatusCreated(s) => format!("{who} added the column {}", s.name),
+            BoardChange::StatusUpdated(s) => format!("{who} changed the column {}", s.name),
+            BoardChange::StatusMoved(s) => format!("{who} moved the column {}", s.name),
+            BoardChange::StatusDeleted { id, .. } => {
+                format!("{who} deleted the column {}", names.column(*id))
+            }
+            BoardChange::StatusRestored { status, .. } => {
+                format!("{who} brought back the column {}", status.name)
+            }
+            BoardChange::CommentCreated { comment, .. } => {
+                format!("{who} commented on {}", names.card(comment.task_id))
+            }
+            BoardChange::CommentUpdated { comment, .. } => {
+                format!("{who} edited a comment on {}", names.card(comment.task_id))
+            }
+            BoardChange::CommentDeleted { task_id, .. } => {
+                format!("{who} deleted a comment on {}", names.card(*task_id))
+            }
+        },
+        // An event of a later version than this server reads: said as its name.
+        Err(_) => format!("{who}: {}", entry.name),
+    };
+    Activity {
+        rev: entry.rev,
+        by: entry.by,
+        at: entry.at.clone(),
+        event: entry.name.clone(),
+        task_id: entry.task_id,
+        what,
+    }
+}

@@ -1,0 +1,59 @@
+//! A board's history: `GET /api/projects/{pid}/activity?before=REV&limit=N` and
+//! `GET /api/tasks/{tid}/history`, newest first, in words ([`crate::activity`]).
+
+use axum::extract::State;
+use kanban_protocol::model::Activity;
+use serde::Deserialize;
+
+use super::AppState;
+use super::error::ApiResult;
+use super::extract::{CurrentUser, Path, Query};
+use crate::activity::{Names, line};
+
+/// A page of history: before revision `before` (newest when not given), at most
+/// `limit` lines (50; at most 500).
+#[derive(Debug, Deserialize)]
+pub struct Page {
+    before: Option<u64>,
+    limit: Option<u32>,
+}
+
+const LIMIT: u32 = 50;
+const MAX_LIMIT: u32 = 500;
+
+async fn history(
+    state: &AppState,
+    user_id: i64,
+    project_id: Option<i64>,
+    task_id: Option<i64>,
+    page: Page,
+) -> ApiResult<axum::Json<Vec<Activity>>> {
+    let limit = page.limit.unwrap_or(LIMIT).clamp(1, MAX_LIMIT);
+    let (project, logged) = state.store.activity(project_id, task_id, user_id, page.before, limit).await?;
+    let board = state.store.board(project, user_id).await?;
+    // The trash names what is gone; one who may not see it reads "a card".
+    let trash = match state.store.trash(project, user_id).await {
+        Ok(trash) => trash,
+        Err(_) => kanban_protocol::model::Trash { tasks: Vec::new(), statuses: Vec::new() },
+    };
+    let names = Names::new(state.store.users().await?, &board, &trash);
+    Ok(axum::Json(logged.iter().map(|entry| line(entry, &names)).collect()))
+}
+
+pub async fn project(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(pid): Path<i64>,
+    Query(page): Query<Page>,
+) -> ApiResult<axum::Json<Vec<Activity>>> {
+    history(&state, user.id, Some(pid), None, page).await
+}
+
+pub async fn task(
+    State(state): State<AppState>,
+    CurrentUser(user): CurrentUser,
+    Path(tid): Path<i64>,
+    Query(page): Query<Page>,
+) -> ApiResult<axum::Json<Vec<Activity>>> {
+    history(&state, user.id, None, Some(tid), page).await
+}

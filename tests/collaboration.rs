@@ -127,3 +127,29 @@ async fn a_comment_shows_as_a_count_on_the_card_and_in_the_open_thread() {
     });
     tmux.wait_for("ann", "the count on ann's card", false, |s| line_with(s, "Talk about me").contains("✉3"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_history_says_who_did_what_and_the_card_keeps_its_own() {
+    let tmux = Tmux::new("history");
+    let (_server, _cfg) = ann_and_bob(&tmux, &["Fix login"]).await;
+    tmux.keys("ann", &["L"]);
+    tmux.wait_for("bob", "the move", false, |s| s.contains("In Progress 1"));
+    tmux.keys("bob", &["A"]);
+    tmux.wait_for("bob", "the history", false, |s| {
+        s.contains("History")
+            && s.contains("ann moved “Fix login” to In Progress")
+            && s.contains("ann added “Fix login” to Todo")
+    });
+    // It takes in what happens while it is open.
+    tmux.keys("ann", &["c"]);
+    tmux.type_text("ann", "Done soon");
+    tmux.keys("ann", &["Enter"]);
+    tmux.wait_for("bob", "the comment in the history", false, |s| s.contains("ann commented on “Fix login”"));
+    tmux.keys("bob", &["Escape"]);
+    tmux.wait_for("bob", "the history closed", false, |s| !s.contains("ann commented on"));
+    // The card's own history is in its view (bob's selection went with the card).
+    tmux.keys("bob", &["Enter"]);
+    tmux.wait_for("bob", "the card's history", false, |s| {
+        s.contains("Card #") && s.contains("ann moved “Fix login” to In Progress") && s.contains("Done soon")
+    });
+}

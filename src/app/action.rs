@@ -4,7 +4,9 @@
 use super::input::{KeyEvent, MouseEvent};
 use kanban_protocol::check::FieldName;
 use kanban_protocol::event::BoardEvent;
-use kanban_protocol::model::{Board, Comment, Member, Pointer, Project, Task, Trash, User, UserInfo};
+use kanban_protocol::model::{
+    Activity, Board, Comment, Member, Pointer, Project, Task, Trash, User, UserInfo,
+};
 pub use kanban_protocol::request::Change;
 
 /// Everything the app reacts to, from one channel.
@@ -77,10 +79,16 @@ pub enum NetEvent {
         project_id: i64,
         trash: Trash,
     },
-    /// A card's thread, as fetched.
+    /// A card's thread and history, as fetched.
     Comments {
         task_id: i64,
         comments: Vec<Comment>,
+        history: Vec<Activity>,
+    },
+    /// The project's history, newest first.
+    Activity {
+        project_id: i64,
+        lines: Vec<Activity>,
     },
     /// A request failed.
     Failed(String),
@@ -119,8 +127,10 @@ pub enum Request {
     Cursor(Pointer),
     /// Fetch what the project's trash holds.
     Trash(i64),
-    /// Fetch a card's comments.
+    /// Fetch a card's comments and history.
     Comments(i64),
+    /// Fetch the project's history.
+    Activity(i64),
     /// Stop connecting: access was refused (the session waits for `Retry`).
     Pause,
     /// Start again from who we are and what we may open.

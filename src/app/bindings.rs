@@ -41,6 +41,7 @@ pub enum BoardAction {
     SwitchProject,
     Follow,
     Comment,
+    Activity,
     Help,
     Quit,
 }
@@ -153,6 +154,11 @@ pub const ROWS: &[Row] = &[
     },
     Row { keys: "z", does: "compact cards (a line each) / roomy", bindings: &[(Char('z'), ToggleDensity)] },
     Row { keys: "P", does: "switch project", bindings: &[(Char('P'), SwitchProject)] },
+    Row {
+        keys: "A",
+        does: "the board's history: who did what, newest first",
+        bindings: &[(Char('A'), Activity)],
+    },
     Row {
         keys: "f",
         does: "follow someone here: your selection goes where theirs does (a move key stops)",

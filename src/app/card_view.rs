@@ -6,7 +6,7 @@
 use jiff::civil::Date;
 use kanban_protocol::board::BoardState;
 use kanban_protocol::event::BoardChange;
-use kanban_protocol::model::{Comment, Priority, Task};
+use kanban_protocol::model::{Activity, Comment, Priority, Task};
 
 use super::input::{KeyCode, KeyEvent};
 use crate::due;
@@ -19,6 +19,8 @@ pub struct CardView {
     pub task_id: i64,
     pub scroll: u16,
     pub comments: Option<Vec<Comment>>,
+    /// The card's history, newest first, as of opening.
+    pub history: Option<Vec<Activity>>,
 }
 
 /// What a key did to the view.
@@ -50,7 +52,7 @@ pub enum Part {
 
 impl CardView {
     pub fn new(task_id: i64) -> Self {
-        CardView { task_id, scroll: 0, comments: None }
+        CardView { task_id, scroll: 0, comments: None, history: None }
     }
 
     /// Keeps the thread as a comment event of this card says it is now.
@@ -98,6 +100,7 @@ pub fn lines(
     board: &BoardState,
     task: &Task,
     comments: Option<&[Comment]>,
+    history: Option<&[Activity]>,
     today: Date,
 ) -> Vec<(Part, String)> {
     let who = |id: Option<i64>| {
@@ -144,6 +147,13 @@ pub fn lines(
                 out.push((Part::Meta, format!("{} · {}{edited}", who(c.author_id), minute(&c.created_at))));
                 out.extend(c.body.lines().map(|l| (Part::Text, format!("  {l}"))));
             }
+        }
+    }
+    if let Some(history) = history.filter(|h| !h.is_empty()) {
+        out.push((Part::Blank, String::new()));
+        out.push((Part::Heading, "History".to_string()));
+        for line in history {
+            out.push((Part::Meta, format!("{} · {}", minute(&line.at), line.what)));
         }
     }
     out

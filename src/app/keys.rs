@@ -74,6 +74,21 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         },
         Mode::Picker(index) => picker_key(app, key, index),
         Mode::Follow(index) => follow_key(app, key, index),
+        Mode::Activity(lines, scroll) => {
+            let last = lines.as_ref().map_or(0, |l| l.len().saturating_sub(1));
+            match key.code {
+                KeyCode::Down | KeyCode::Char('j') => {
+                    app.mode = Mode::Activity(lines, (scroll + 1).min(last))
+                }
+                KeyCode::Up | KeyCode::Char('k') => {
+                    app.mode = Mode::Activity(lines, scroll.saturating_sub(1))
+                }
+                KeyCode::PageDown => app.mode = Mode::Activity(lines, (scroll + 10).min(last)),
+                KeyCode::PageUp => app.mode = Mode::Activity(lines, scroll.saturating_sub(10)),
+                _ => {}
+            }
+            Vec::new()
+        }
         Mode::Card(view) => card_view_key(app, key, view),
         Mode::Quick(mut menu) => {
             let Some(board) = &app.board else { return Vec::new() };
@@ -189,6 +204,12 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
             if let Some(project_id) = app.project_id {
                 app.mode = Mode::Trash(Box::default());
                 return vec![Command::Net(Request::Trash(project_id))];
+            }
+        }
+        BoardAction::Activity => {
+            if let Some(project_id) = app.project_id {
+                app.mode = Mode::Activity(None, 0);
+                return vec![Command::Net(Request::Activity(project_id))];
             }
         }
         BoardAction::Comment => {
@@ -396,6 +417,21 @@ fn prompt_outcome(app: &mut App, prompt: Box<Prompt>, outcome: PromptOutcome) ->
         }
         return Vec::new();
     }
+    if let PromptKind::Comment { task_id, from_view } = prompt.kind {
+        return match outcome {
+            PromptOutcome::Submit(text) => comment(app, prompt, task_id, from_view, &text),
+            PromptOutcome::Editing => {
+                app.mode = Mode::Prompt(prompt);
+                Vec::new()
+            }
+            PromptOutcome::Cancel => {
+                if let Some(view) = app.return_view.take() {
+                    app.mode = Mode::Card(view);
+                }
+                Vec::new()
+            }
+        };
+    }
     let PromptOutcome::Submit(name) = outcome else {
         if outcome == PromptOutcome::Editing {
             app.mode = Mode::Prompt(prompt);
@@ -405,9 +441,7 @@ fn prompt_outcome(app: &mut App, prompt: Box<Prompt>, outcome: PromptOutcome) ->
     if let PromptKind::ColumnLimit { status_id } | PromptKind::ColumnColor { status_id } = prompt.kind {
         return column_setting(app, prompt, status_id, &name);
     }
-    if let PromptKind::Comment { task_id, from_view } = prompt.kind {
-        return comment(app, prompt, task_id, from_view, &name);
-    }
+
     // Checked as the server checks it: a name it would refuse stays to be fixed.
     if let Err(invalid) = kanban_protocol::check::check_status_name(&name) {
         let mut prompt = prompt;
@@ -437,7 +471,7 @@ fn prompt_outcome(app: &mut App, prompt: Box<Prompt>, outcome: PromptOutcome) ->
 }
 
 /// A comment from its prompt, checked as the server checks it; back to the card's
-/// view when it was written there (its thread fetched anew).
+/// view when it was written there.
 fn comment(
     app: &mut App,
     mut prompt: Box<Prompt>,
@@ -453,10 +487,10 @@ fn comment(
             return Vec::new();
         }
     };
-    let mut out = write(app, Change::CreateComment { task_id, new: NewComment { body } });
+    let out = write(app, Change::CreateComment { task_id, new: NewComment { body } });
     if from_view {
-        app.mode = Mode::Card(CardView::new(task_id));
-        out.push(Command::Net(Request::Comments(task_id)));
+        // Its thread takes the comment in from the event, as it does others'.
+        app.mode = Mode::Card(app.return_view.take().unwrap_or_else(|| CardView::new(task_id)));
     }
     out
 }
@@ -499,7 +533,8 @@ fn card_view_key(app: &mut App, key: KeyEvent, mut view: CardView) -> Vec<Comman
         return Vec::new();
     };
     let board = app.board.as_ref().expect("checked above");
-    let lines = card_view::lines(board, &task, view.comments.as_deref(), app.filter.today);
+    let lines =
+        card_view::lines(board, &task, view.comments.as_deref(), view.history.as_deref(), app.filter.today);
     let text = card_view::text_box(app.viewport.0, app.viewport.1, &lines);
     match view.key(key, &text) {
         ViewOutcome::Stay => app.mode = Mode::Card(view),
@@ -513,10 +548,9 @@ fn card_view_key(app: &mut App, key: KeyEvent, mut view: CardView) -> Vec<Comman
         }
         ViewOutcome::Edit => unreachable!("a writer edits above"),
         ViewOutcome::Comment => {
-            app.mode = Mode::Prompt(Box::new(Prompt::new(
-                PromptKind::Comment { task_id: task.id, from_view: true },
-                "",
-            )));
+            app.return_view = Some(view);
+            let kind = PromptKind::Comment { task_id: task.id, from_view: true };
+            app.mode = Mode::Prompt(Box::new(Prompt::new(kind, "")));
         }
     }
     Vec::new()

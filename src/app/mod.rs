@@ -52,6 +52,8 @@ pub enum Mode {
     Quick(QuickMenu),
     /// Choosing whom to follow; the index into [`App::others`].
     Follow(usize),
+    /// The board's history, newest first (`None` while it is fetched), scrolled.
+    Activity(Option<Vec<kanban_protocol::model::Activity>>, usize),
 }
 
 /// The state of the WebSocket, for the status bar.
@@ -121,6 +123,9 @@ pub struct App {
     pub throttle: CursorThrottle,
     /// The person (presence id) whose selection ours follows, until a move key.
     pub following: Option<String>,
+    /// The card's view a comment is being written from: it comes back as it was
+    /// (its thread kept live by the events meanwhile) when the prompt closes.
+    pub(crate) return_view: Option<CardView>,
     /// A card we asked for is to be selected when it is made, unless we moved on.
     select_created: bool,
     /// Card forms sent to be saved and not yet answered: one that is refused (a
@@ -162,6 +167,7 @@ impl App {
             join_hint: None,
             throttle: CursorThrottle::new(fps),
             following: None,
+            return_view: None,
             select_created: false,
             drafts: Vec::new(),
             waiting: Vec::new(),

@@ -81,9 +81,7 @@ impl App {
                     for e in &events {
                         if board.apply(e) == Applied::Applied {
                             last_by = Some(e.by);
-                            if let Mode::Card(view) = &mut self.mode {
-                                view.comment_event(&e.change);
-                            }
+                            threads(&mut self.mode, &mut self.return_view, &e.change);
                         }
                     }
                 }
@@ -105,9 +103,7 @@ impl App {
                     && !self.catching_up
                     && board.apply(&event) == Applied::Applied
                 {
-                    if let Mode::Card(view) = &mut self.mode {
-                        view.comment_event(&event.change);
-                    }
+                    threads(&mut self.mode, &mut self.return_view, &event.change);
                     self.follow_form(Some(event.by));
                 }
                 self.drafts.retain(|d| d.sent != *change);
@@ -160,11 +156,20 @@ impl App {
                 self.members_now(project_id, members);
                 Vec::new()
             }
-            NetEvent::Comments { task_id, comments } => {
+            NetEvent::Comments { task_id, comments, history } => {
                 if let Mode::Card(view) = &mut self.mode
                     && view.task_id == task_id
                 {
                     view.comments = Some(comments);
+                    view.history = Some(history);
+                }
+                Vec::new()
+            }
+            NetEvent::Activity { project_id, lines } => {
+                if let Mode::Activity(shown, _) = &mut self.mode
+                    && Some(project_id) == self.project_id
+                {
+                    *shown = Some(lines);
                 }
                 Vec::new()
             }
@@ -412,9 +417,7 @@ impl App {
         }
         match board.apply(&event) {
             Applied::Applied => {
-                if let Mode::Card(view) = &mut self.mode {
-                    view.comment_event(&event.change);
-                }
+                threads(&mut self.mode, &mut self.return_view, &event.change);
                 self.follow_form(Some(event.by));
                 // An open trash view is fetched again when the trash changed.
                 let trashed = matches!(
@@ -426,6 +429,10 @@ impl App {
                 );
                 if trashed && matches!(self.mode, Mode::Trash(_)) {
                     return vec![Command::Net(Request::Trash(project_id))];
+                }
+                // An open history takes the change in.
+                if matches!(self.mode, Mode::Activity(..)) {
+                    return vec![Command::Net(Request::Activity(project_id))];
                 }
                 Vec::new()
             }
@@ -545,4 +552,15 @@ fn members_said(before: &[Member], after: &[Member], me: Option<i64>) -> Vec<Str
 fn with_article(role: Role) -> String {
     let article = if role == Role::Owner { "an" } else { "a" };
     format!("{article} {role}")
+}
+
+/// Keeps the open card's thread (and one waiting behind a comment prompt) as a
+/// comment event says it is now.
+fn threads(mode: &mut Mode, waiting: &mut Option<super::card_view::CardView>, change: &BoardChange) {
+    if let Mode::Card(view) = mode {
+        view.comment_event(change);
+    }
+    if let Some(view) = waiting {
+        view.comment_event(change);
+    }
 }

@@ -851,7 +851,11 @@ fn comments_are_written_with_c_and_the_view_keeps_the_thread() {
         created_at: "2026-12-01T10:00:00.000Z".into(),
         updated_at: "2026-12-01T10:00:00.000Z".into(),
     };
-    app.update(Action::Net(NetEvent::Comments { task_id: 11, comments: vec![comment(1, "first")] }));
+    app.update(Action::Net(NetEvent::Comments {
+        task_id: 11,
+        comments: vec![comment(1, "first")],
+        history: Vec::new(),
+    }));
     let thread = |app: &App| match &app.mode {
         Mode::Card(v) => v.comments.clone().unwrap().into_iter().map(|c| c.body).collect::<Vec<_>>(),
         _ => panic!("the view closed"),
@@ -877,11 +881,40 @@ fn comments_are_written_with_c_and_the_view_keeps_the_thread() {
     for ch in "third".chars() {
         key(&mut app, KeyCode::Char(ch));
     }
-    let out = key(&mut app, KeyCode::Enter);
-    assert!(out.contains(&Command::Net(Request::Comments(11))));
-    assert!(matches!(&app.mode, Mode::Card(v) if v.task_id == 11));
+    let sent = writes(key(&mut app, KeyCode::Enter));
+    assert!(matches!(&sent[..], [Change::CreateComment { task_id: 11, .. }]), "{sent:?}");
+    assert_eq!(thread(&app), ["first, edited"], "back in the view, its thread kept for the event");
+    key(&mut app, KeyCode::Char('c'));
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(thread(&app), ["first, edited"], "Esc comes back to the view too");
 
     let mut viewer = app_with(Role::Viewer);
     assert!(writes(key(&mut viewer, KeyCode::Char('c'))).is_empty());
     assert!(matches!(viewer.mode, Mode::Board), "viewers read the thread only");
+}
+
+/// `A` opens the board's history, fetched, and fetched again as the board changes.
+#[test]
+fn a_opens_the_history_and_keeps_it_current() {
+    let mut app = app_with(Role::Viewer);
+    let out = key(&mut app, KeyCode::Char('A'));
+    assert!(out.contains(&Command::Net(Request::Activity(1))), "{out:?}");
+    assert!(matches!(app.mode, Mode::Activity(None, 0)));
+    let line = |rev: u64, what: &str| kanban_protocol::model::Activity {
+        rev,
+        by: Some(1),
+        at: "2026-12-01T10:00:00.000Z".into(),
+        event: "task-created".into(),
+        task_id: Some(11),
+        what: what.into(),
+    };
+    app.update(Action::Net(NetEvent::Activity {
+        project_id: 1,
+        lines: vec![line(10, "ann added “x” to Todo")],
+    }));
+    assert!(matches!(&app.mode, Mode::Activity(Some(lines), 0) if lines.len() == 1));
+    let out = app.update(created(11, task(30, 1, "Z", "new")));
+    assert!(out.contains(&Command::Net(Request::Activity(1))), "{out:?}");
+    key(&mut app, KeyCode::Esc);
+    assert!(matches!(app.mode, Mode::Board));
 }

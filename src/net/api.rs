@@ -3,7 +3,8 @@
 use kanban_protocol::check::FieldName;
 use kanban_protocol::event::BoardEvent;
 use kanban_protocol::model::{
-    Board, ChannelAuth, ClientConfig, Comment, EventData, EventsSince, Member, Project, Task, Trash, User,
+    Activity, Board, ChannelAuth, ClientConfig, Comment, EventData, EventsSince, Member, Project, Task,
+    Trash, User,
 };
 use std::sync::Arc;
 
@@ -172,6 +173,16 @@ impl Api {
 
     pub async fn board(&self, project_id: i64) -> Result<Board, ApiError> {
         self.call(Method::GET, &format!("/api/projects/{project_id}/board"), None).await
+    }
+
+    /// The project's history, newest first (the last 200 lines).
+    pub async fn activity(&self, project_id: i64) -> Result<Vec<Activity>, ApiError> {
+        self.call(Method::GET, &format!("/api/projects/{project_id}/activity?limit=200"), None).await
+    }
+
+    /// A card's history, newest first.
+    pub async fn history(&self, task_id: i64) -> Result<Vec<Activity>, ApiError> {
+        self.call(Method::GET, &format!("/api/tasks/{task_id}/history?limit=100"), None).await
     }
 
     /// A card's comments, oldest first.

@@ -363,6 +363,7 @@ impl Session {
             Request::Reload(pid) => self.fetch_board(pid),
             Request::Trash(pid) => self.fetch_trash(pid),
             Request::Comments(task_id) => self.fetch_comments(task_id),
+            Request::Activity(project_id) => self.fetch_activity(project_id),
             // Offline, a cursor has nowhere to go; the app sends it again on return.
             Request::Cursor(_) => {}
             // Handled where the session waits.
@@ -406,12 +407,25 @@ impl Session {
         });
     }
 
+    fn fetch_activity(&self, project_id: i64) {
+        let (api, app) = (self.api.clone(), self.app.clone());
+        tokio::spawn(async move {
+            let event = match api.activity(project_id).await {
+                Ok(lines) => NetEvent::Activity { project_id, lines },
+                Err(e) => NetEvent::Failed(format!("Cannot read the history: {e}")),
+            };
+            let _ = app.send(Action::Net(event)).await;
+        });
+    }
+
     fn fetch_comments(&self, task_id: i64) {
         let (api, app) = (self.api.clone(), self.app.clone());
         tokio::spawn(async move {
-            let event = match api.comments(task_id).await {
-                Ok(comments) => NetEvent::Comments { task_id, comments },
-                Err(e) => NetEvent::Failed(format!("Cannot read the comments: {e}")),
+            let event = match tokio::join!(api.comments(task_id), api.history(task_id)) {
+                (Ok(comments), Ok(history)) => NetEvent::Comments { task_id, comments, history },
+                (Err(e), _) | (_, Err(e)) => {
+                    NetEvent::Failed(format!("Cannot read the card's comments: {e}"))
+                }
             };
             let _ = app.send(Action::Net(event)).await;
         });

@@ -97,6 +97,7 @@ pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect, theme: Theme) {
                 Mode::Confirm(_) => " y yes · any other key no",
                 Mode::Picker(_) => " ↑↓ choose · Enter open",
                 Mode::Follow(_) => " ↑↓ choose · Enter follow · Esc close",
+                Mode::Activity(..) => " ↑↓ PgUp PgDn scroll · any other key closes",
                 Mode::Trash(_) => " ↑↓ choose · Enter bring it back · Esc close",
                 Mode::Help(_) if scrolls => " ↓↑ scroll · any other key closes the help",
                 Mode::Help(_) => " any key closes the help",

@@ -46,6 +46,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, theme: Theme) {
         Mode::Confirm(confirm) => overlay::confirm(frame, confirm, theme),
         Mode::Picker(index) => overlay::picker(frame, app, *index, theme),
         Mode::Follow(index) => overlay::follow(frame, app, *index, &looks, theme),
+        Mode::Activity(lines, scroll) => overlay::activity(frame, lines.as_deref(), *scroll, theme),
         Mode::Trash(view) => overlay::trash(frame, app, view, theme),
         Mode::Card(view) => card::view(frame, app, view, theme),
         Mode::Quick(menu) => quick::menu(frame, menu, theme),

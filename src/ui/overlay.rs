@@ -233,6 +233,35 @@ pub fn picker(frame: &mut Frame<'_>, app: &App, index: usize, theme: Theme) {
     frame.render_widget(Paragraph::new(lines).block(boxed("Open a project", theme)), area);
 }
 
+/// The board's history, newest first, from line `scroll` on.
+pub fn activity(
+    frame: &mut Frame<'_>,
+    lines: Option<&[kanban_protocol::model::Activity]>,
+    scroll: usize,
+    theme: Theme,
+) {
+    let area = centered(above_status(frame), 90, 22);
+    let width = area.width.saturating_sub(2) as usize;
+    let rows = usize::from(area.height.saturating_sub(2)).max(1);
+    let shown: Vec<Line> = match lines {
+        None => vec![Line::from(Span::styled(" loading…", theme.dim()))],
+        Some([]) => vec![Line::from(Span::styled(" Nothing has happened here yet", theme.dim()))],
+        Some(lines) => lines
+            .iter()
+            .skip(scroll)
+            .take(rows)
+            .map(|l| {
+                Line::from(vec![
+                    Span::styled(format!(" {} ", minute(&l.at)), theme.dim()),
+                    Span::raw(fit(&clean(&l.what), width.saturating_sub(22))),
+                ])
+            })
+            .collect(),
+    };
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(shown).block(boxed("History", theme)), area);
+}
+
 /// Whom to follow: the others here, each in their color.
 pub fn follow(frame: &mut Frame<'_>, app: &App, index: usize, looks: &super::paint::Looks, theme: Theme) {
     let lines: Vec<Line> = app

@@ -153,3 +153,34 @@ async fn the_history_says_who_did_what_and_the_card_keeps_its_own() {
         s.contains("Card #") && s.contains("ann moved “Fix login” to In Progress") && s.contains("Done soon")
     });
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn following_goes_along_to_another_board() {
+    let server = TestServer::start().await;
+    let ann = server.user("ann").await;
+    let bob = server.user("bob").await;
+    server.project("alpha", &["ann:owner", "bob:member"]).await;
+    server.project("beta", &["ann:owner", "bob:member"]).await;
+    let url = server.url("");
+    let cfg = tempfile::tempdir().unwrap();
+    let dir = cfg.path().to_str().unwrap();
+    let env = [("KANBAN_CONFIG_DIR", dir), ("KANBAN_STATE_DIR", dir)];
+    let tmux = Tmux::new("follow-project");
+    tmux.start("ann", 100, 24, &format!("KANBAN_TOKEN={ann} {BIN} --server {url} --project alpha"), &env);
+    tmux.start("bob", 100, 24, &format!("KANBAN_TOKEN={bob} {BIN} --server {url} --project alpha"), &env);
+    tmux.wait_for("bob", "ann on alpha", false, |s| {
+        s.contains("alpha") && s.contains("online") && s.lines().nth(1).is_some_and(|l| l.contains("ann"))
+    });
+    tmux.keys("bob", &["f"]);
+    tmux.wait_for("bob", "following ann", false, |s| s.contains("Following ann"));
+    // ann opens beta from her picker; bob's board goes there with her.
+    tmux.keys("ann", &["P"]);
+    tmux.wait_for("ann", "the picker", false, |s| s.contains("Open a project"));
+    tmux.keys("ann", &["Down", "Enter"]);
+    tmux.wait_for("ann", "ann on beta", false, |s| s.lines().next().is_some_and(|l| l.contains("beta")));
+    tmux.wait_for("bob", "bob on beta with ann", false, |s| {
+        s.lines().next().is_some_and(|l| l.contains("beta"))
+            && s.to_lowercase().contains("following ann")
+            && s.lines().nth(1).is_some_and(|l| l.contains("ann"))
+    });
+}

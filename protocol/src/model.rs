@@ -293,6 +293,11 @@ impl Pointer {
 /// The client event that carries a [`Pointer`].
 pub const CURSOR_EVENT: &str = "client-cursor-move";
 
+/// The client event a person's client sends on a project's presence channel as
+/// it leaves for another project (data `{"project_id": N}`), so that whoever
+/// follows them can follow them there.
+pub const PROJECT_SWITCH_EVENT: &str = "client-project-switch";
+
 /// The client event a newcomer sends on the presence channel (data `{}`): everyone
 /// else answers with their cursor, so that it sees where they point at once. A
 /// `member_added` would not tell them: a second session of someone already present

@@ -50,6 +50,11 @@ pub enum NetEvent {
     Left(String),
     /// A newcomer asks where everyone points.
     CursorRequested,
+    /// Someone on this board left for another project.
+    Switched {
+        user_id: String,
+        project_id: i64,
+    },
     /// Someone's cursor moved.
     Cursor {
         user_id: String,

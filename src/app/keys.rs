@@ -146,7 +146,7 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         action,
         SelectLeft | SelectRight | SelectUp | SelectDown | SelectFirst | SelectLast | PageUp | PageDown
     ) {
-        app.unfollow("Stopped following");
+        app.unfollow(|n| format!("Stopped following {n}"));
     }
     let Some(board) = &app.board else {
         match action {
@@ -225,7 +225,7 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         BoardAction::Follow => {
             let others = app.others();
             if app.following.is_some() {
-                app.unfollow("Stopped following");
+                app.unfollow(|n| format!("Stopped following {n}"));
             } else if others.is_empty() {
                 app.info("Nobody else is here to follow");
             } else if let [(id, _)] = &others[..] {
@@ -572,8 +572,10 @@ fn picker_key(app: &mut App, key: KeyEvent, index: usize) -> Vec<Command> {
         KeyCode::Up | KeyCode::Char('k') => app.mode = Mode::Picker(index.saturating_sub(1)),
         KeyCode::Down | KeyCode::Char('j') => app.mode = Mode::Picker((index + 1).min(last)),
         KeyCode::Enter => {
-            if let Some(p) = app.projects.get(index) {
-                return app.open(p.id);
+            if let Some(id) = app.projects.get(index).map(|p| p.id) {
+                // One's own way to another board: no longer following anyone.
+                app.unfollow(|n| format!("Stopped following {n}"));
+                return app.open(id);
             }
         }
         KeyCode::Char('q') if app.board.is_none() => app.quit = true,

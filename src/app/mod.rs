@@ -123,6 +123,10 @@ pub struct App {
     pub throttle: CursorThrottle,
     /// The person (presence id) whose selection ours follows, until a move key.
     pub following: Option<String>,
+    /// Another project was opened and its presence has not come yet: what the
+    /// old one's channel still says (who left it, where they point) is not of
+    /// this board.
+    presence_stale: bool,
     /// The card's view a comment is being written from: it comes back as it was
     /// (its thread kept live by the events meanwhile) when the prompt closes.
     pub(crate) return_view: Option<CardView>,
@@ -167,6 +171,7 @@ impl App {
             join_hint: None,
             throttle: CursorThrottle::new(fps),
             following: None,
+            presence_stale: false,
             return_view: None,
             select_created: false,
             drafts: Vec::new(),
@@ -201,11 +206,11 @@ impl App {
         self.info(format!("Following {name}: a move key stops"));
     }
 
-    /// Stops following, saying why.
-    fn unfollow(&mut self, why: &str) {
+    /// Stops following, saying why (in words about the one followed).
+    fn unfollow(&mut self, why: impl Fn(&str) -> String) {
         if let Some(id) = self.following.take() {
             let name = self.presence.info(&id).map_or_else(|| "them".into(), |i| i.name.clone());
-            self.info(format!("{why} {name}"));
+            self.info(why(&name));
         }
     }
 

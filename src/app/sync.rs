@@ -199,7 +199,17 @@ impl App {
                 Vec::new()
             }
             NetEvent::Present(members) => {
+                self.presence_stale = false;
                 self.presence.reset(members);
+                Vec::new()
+            }
+            NetEvent::Joined(..)
+            | NetEvent::Left(_)
+            | NetEvent::Cursor { .. }
+            | NetEvent::CursorRequested
+            | NetEvent::Switched { .. }
+                if self.presence_stale =>
+            {
                 Vec::new()
             }
             NetEvent::Joined(id, info) => {
@@ -211,10 +221,32 @@ impl App {
             }
             NetEvent::Left(id) => {
                 if self.following.as_ref() == Some(&id) {
-                    self.unfollow("Not following any more: gone is");
+                    self.unfollow(|n| format!("{n} left: not following anyone"));
                 }
                 self.presence.leave(&id);
                 Vec::new()
+            }
+            NetEvent::Switched { user_id, project_id } => {
+                if self.following.as_ref() != Some(&user_id) {
+                    return Vec::new();
+                }
+                let name = self.presence.info(&user_id).map_or_else(|| "them".into(), |i| i.name.clone());
+                match self.projects.iter().find(|p| p.id == project_id).map(|p| p.name.clone()) {
+                    Some(project) => {
+                        // Still following, on the other board: their cursor comes
+                        // with those already there.
+                        let out = self.open(project_id);
+                        self.following = Some(user_id);
+                        self.info(format!("Following {name} to {project}: a move key stops"));
+                        out
+                    }
+                    None => {
+                        self.unfollow(|n| {
+                            format!("{n} went to a board you cannot open: not following anyone")
+                        });
+                        Vec::new()
+                    }
+                }
             }
             NetEvent::CursorRequested => {
                 self.throttle.answer(tokio::time::Instant::now());
@@ -517,6 +549,7 @@ impl App {
         self.gap_tries = 0;
         self.selection = Selection::default();
         self.presence = Presence::default();
+        self.presence_stale = true;
         self.history = History::default();
         self.deferred.clear();
         self.mode = Mode::Board;

@@ -918,3 +918,31 @@ fn a_opens_the_history_and_keeps_it_current() {
     key(&mut app, KeyCode::Esc);
     assert!(matches!(app.mode, Mode::Board));
 }
+
+/// Following someone to another board: their client says where it went, and the
+/// follower opens it too when it may; a board it may not open ends the following.
+#[test]
+fn following_goes_to_the_board_the_followed_person_opens() {
+    let mut app = app_with(Role::Owner);
+    app.projects.push(Project { id: 2, name: "Beta".into(), role: Role::Member });
+    let info = |name: &str| UserInfo { name: name.into(), color: "#61afef".into() };
+    app.update(Action::Net(NetEvent::Present(vec![("1".into(), info("ann")), ("2".into(), info("bob"))])));
+    key(&mut app, KeyCode::Char('f'));
+    assert_eq!(app.following.as_deref(), Some("2"));
+    // Someone not followed going elsewhere changes nothing.
+    let out = app.update(Action::Net(NetEvent::Switched { user_id: "3".into(), project_id: 2 }));
+    assert!(out.is_empty() && app.project_id == Some(1));
+    let out = app.update(Action::Net(NetEvent::Switched { user_id: "2".into(), project_id: 2 }));
+    assert!(out.contains(&Command::Net(Request::Open(2))), "{out:?}");
+    assert_eq!((app.project_id, app.following.as_deref()), (Some(2), Some("2")));
+    assert!(app.notice.as_ref().is_some_and(|n| n.text.contains("Following bob to Beta")));
+    // bob leaving the old board's channel, said before the new board's presence
+    // came, is of the old board: still following.
+    app.update(Action::Net(NetEvent::Left("2".into())));
+    assert_eq!(app.following.as_deref(), Some("2"));
+    app.update(Action::Net(NetEvent::Present(vec![("1".into(), info("ann")), ("2".into(), info("bob"))])));
+    let out = app.update(Action::Net(NetEvent::Switched { user_id: "2".into(), project_id: 9 }));
+    assert!(!out.contains(&Command::Net(Request::Open(9))));
+    assert!(app.following.is_none() && app.project_id == Some(2));
+    assert!(app.notice.as_ref().is_some_and(|n| n.text.contains("bob went to a board you cannot open")));
+}

@@ -8,7 +8,8 @@
 use kanban_protocol::channel::{presence_channel, private_channel};
 use kanban_protocol::event::BoardEvent;
 use kanban_protocol::model::{
-    Board, CURSOR_EVENT, CURSOR_REQUEST_EVENT, MembersChanged, Pointer, UserInfo, events,
+    Board, CURSOR_EVENT, CURSOR_REQUEST_EVENT, MembersChanged, PROJECT_SWITCH_EVENT, Pointer, UserInfo,
+    events,
 };
 use kanban_protocol::pusher::{self, ServerMessage};
 use serde_json::Value;
@@ -295,6 +296,14 @@ impl Session {
                     NetEvent::Cursor { user_id, pos }
                 } else if event == CURSOR_REQUEST_EVENT && channel.starts_with("presence-") {
                     NetEvent::CursorRequested
+                } else if event == PROJECT_SWITCH_EVENT && channel.starts_with("presence-") {
+                    let moved = serde_json::from_str::<serde_json::Value>(&data).ok();
+                    let (Some(user_id), Some(project_id)) =
+                        (user_id, moved.and_then(|m| m["project_id"].as_i64()))
+                    else {
+                        return Ok(());
+                    };
+                    NetEvent::Switched { user_id, project_id }
                 } else if let Some(project_id) = self.project.filter(|p| channel == private_channel(*p)) {
                     if event == events::MEMBERS_CHANGED {
                         let Ok(changed) = serde_json::from_str::<MembersChanged>(&data) else {
@@ -338,6 +347,10 @@ impl Session {
             }
             Request::Open(pid) => {
                 if let Some(old) = self.project.replace(pid) {
+                    // Whoever follows this person there learns where they went.
+                    let data = serde_json::json!({ "project_id": pid });
+                    let said = pusher::send_client_event(PROJECT_SWITCH_EVENT, &presence_channel(old), &data);
+                    socket.send(said).await.map_err(Ended::Lost)?;
                     for channel in [private_channel(old), presence_channel(old)] {
                         socket.send(pusher::unsubscribe(&channel)).await.map_err(Ended::Lost)?;
                     }

@@ -256,22 +256,9 @@ pub async fn serve(data_dir: &Path, port: u16) -> anyhow::Result<()> {
         .with_context(|| format!("listening on 127.0.0.1:{port}"))?;
     tracing::info!(addr = %listener.local_addr()?, data_dir = %data_dir.display(), "serving in the background");
     let store = server.store().clone();
-    server.serve(listener, None, stop_signal()).await?;
+    server.serve(listener, None, kanban_server::shutdown_signal()).await?;
     store.close().await;
     Ok(())
-}
-
-/// Resolves on SIGTERM or SIGINT.
-async fn stop_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
-    else {
-        return std::future::pending().await;
-    };
-    tokio::select! {
-        _ = term.recv() => {}
-        _ = int.recv() => {}
-    }
 }
 
 /// What a data directory offers this process.

@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use clap::{CommandFactory, Parser, Subcommand};
+use kanban_protocol::HOST_SOCKET;
 use kanban_tui::app::App;
 use kanban_tui::client::Client;
 use kanban_tui::log;
@@ -141,9 +142,6 @@ fn choose_server(given: Option<String>) -> anyhow::Result<(Option<String>, Optio
     }
     Ok((None, None))
 }
-
-/// Where a system service's socket is (kanban-server's `--unix-socket` default).
-const HOST_SOCKET: &str = "/run/kanban/kanban.sock";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {

@@ -5,6 +5,10 @@
 //! ([`channel`]) and the records the REST API exchanges ([`model`]). Keeping them in
 //! one small crate lets the dependencies point one way: client -> protocol <- server.
 
+/// Where a system service's Unix socket is (`kanban-server --unix-socket` given
+/// alone), and so where `kanban-tui` looks for one on the host.
+pub const HOST_SOCKET: &str = "/run/kanban/kanban.sock";
+
 pub mod board;
 pub mod channel;
 pub mod check;

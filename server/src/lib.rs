@@ -366,6 +366,28 @@ impl Server {
     }
 }
 
+/// Resolves on SIGINT or SIGTERM: what a serving process stops on.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
 /// Empties the trash of what is older than `days`, at start and then hourly.
 fn purge_trash(store: Arc<dyn Store>, days: u32) -> JoinHandle<()> {
     tokio::spawn(async move {

@@ -409,31 +409,13 @@ async fn serve(
     };
     tracing::info!(%addr, %scheme, %store, app_id = %app.id, app_key = %app.key, "kanban-server listening");
     let store = server.store().clone();
-    server.serve_all(listener, tls, unix, shutdown_signal()).await?;
+    server
+        .serve_all(listener, tls, unix, async {
+            kanban_server::shutdown_signal().await;
+            tracing::info!("shutting down");
+        })
+        .await?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
-}
-
-/// Resolves on SIGINT or SIGTERM.
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = term => {},
-    }
-    tracing::info!("shutting down");
 }

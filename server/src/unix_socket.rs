@@ -21,7 +21,7 @@ use crate::serve::AcceptBackoff;
 
 /// Where a system service's socket is unless told otherwise (systemd's
 /// `RuntimeDirectory=kanban`); `kanban-tui` looks there too.
-pub const DEFAULT_PATH: &str = "/run/kanban/kanban.sock";
+pub const DEFAULT_PATH: &str = kanban_protocol::HOST_SOCKET;
 
 /// The socket file's mode unless told otherwise: every account may connect and be
 /// told whether it is let in, as every account may reach the loopback port.
@@ -107,7 +107,7 @@ pub struct UnixAccept {
     listener: UnixListener,
     policy: UnixUsers,
     backoff: AcceptBackoff,
-    _file: SocketFile,
+    file: SocketFile,
 }
 
 /// Binds the socket of `options`, replacing a stale file that nobody listens on but
@@ -147,7 +147,7 @@ pub fn bind(options: &SocketOptions) -> io::Result<UnixAccept> {
     }
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(options.mode))
         .map_err(|e| context(e, "cannot set the mode of"))?;
-    Ok(UnixAccept { listener, policy: options.policy, backoff: AcceptBackoff::default(), _file: file })
+    Ok(UnixAccept { listener, policy: options.policy, backoff: AcceptBackoff::default(), file })
 }
 
 /// The socket's file, removed when the server stops.
@@ -161,7 +161,7 @@ impl Drop for SocketFile {
 
 impl UnixAccept {
     pub fn path(&self) -> &Path {
-        &self._file.0
+        &self.file.0
     }
 }
 

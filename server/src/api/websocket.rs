@@ -1,37 +1,64 @@
-//! `GET /app/{app_key}`: the WebSocket upgrade, with buffer sizes chosen so that
-//! idle connections stay small.
+//! `GET /app/{app_key}`: the WebSocket opening handshake (RFC 6455, 4.2). The
+//! connection it upgrades is served by the hub's own WebSocket
+//! ([`crate::hub`]), which keeps no buffers while a connection is idle.
 
 use std::collections::HashMap;
 
-use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Path, Query, State};
-use axum::response::Response;
+use axum::body::Body;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::header::{
+    CONNECTION, SEC_WEBSOCKET_ACCEPT, SEC_WEBSOCKET_KEY, SEC_WEBSOCKET_VERSION, UPGRADE,
+};
+use axum::http::{HeaderMap, HeaderName, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use hyper::upgrade::OnUpgrade;
 
 use super::AppState;
-
-/// Read buffer per connection, allocated up front. tungstenite's default is 128 KiB,
-/// which would make ten thousand idle connections cost over a gigabyte; client frames
-/// are small (cursor moves), and a larger one grows the buffer while it is read.
-/// 1 KiB instead of 4 KiB took idle connections from 11 KiB to 7.9 KiB each
-/// (BENCHMARKS.md).
-const READ_BUFFER: usize = 1024;
-/// Frames are written through a small buffer and flushed per batch.
-const WRITE_BUFFER: usize = 4 * 1024;
 
 pub async fn upgrade(
     State(state): State<AppState>,
     Path(app_key): Path<String>,
     Query(query): Query<HashMap<String, String>>,
-    ws: WebSocketUpgrade,
+    mut request: Request,
 ) -> Response {
+    let headers = request.headers();
+    if request.method() != Method::GET {
+        return (StatusCode::METHOD_NOT_ALLOWED, "A WebSocket opens with GET").into_response();
+    }
+    if !has_token(headers, CONNECTION, "upgrade") || !has_token(headers, UPGRADE, "websocket") {
+        return (StatusCode::UPGRADE_REQUIRED, "This is a WebSocket endpoint: upgrade to websocket")
+            .into_response();
+    }
+    if headers.get(SEC_WEBSOCKET_VERSION).is_none_or(|v| v != "13") {
+        let mut answer = (StatusCode::UPGRADE_REQUIRED, "Sec-WebSocket-Version must be 13").into_response();
+        answer.headers_mut().insert(SEC_WEBSOCKET_VERSION, "13".parse().expect("a header value"));
+        return answer;
+    }
+    let Some(key) = headers.get(SEC_WEBSOCKET_KEY) else {
+        return (StatusCode::BAD_REQUEST, "Sec-WebSocket-Key is missing").into_response();
+    };
+    let accept = tungstenite::handshake::derive_accept_key(key.as_bytes());
+    let Some(upgrade) = request.extensions_mut().remove::<OnUpgrade>() else {
+        return (StatusCode::BAD_REQUEST, "This connection cannot be upgraded").into_response();
+    };
     // An unparseable version counts as unsupported (0); a missing one as current.
     let protocol = query.get("protocol").map(|v| v.parse::<u32>().unwrap_or(0));
-    let limits = state.hub.limits();
-    let hub = state.hub.clone();
-    ws.read_buffer_size(READ_BUFFER)
-        .write_buffer_size(WRITE_BUFFER)
-        .max_write_buffer_size(limits.max_frame_bytes.max(WRITE_BUFFER) * 4 + limits.outbound_queue * 1024)
-        .max_message_size(limits.max_frame_bytes)
-        .max_frame_size(limits.max_frame_bytes)
-        .on_upgrade(move |socket| hub.serve_socket(socket, app_key, protocol))
+    tokio::spawn(state.hub.clone().serve_socket(upgrade, app_key, protocol));
+    Response::builder()
+        .status(StatusCode::SWITCHING_PROTOCOLS)
+        .header(CONNECTION, "upgrade")
+        .header(UPGRADE, "websocket")
+        .header(SEC_WEBSOCKET_ACCEPT, accept)
+        .body(Body::empty())
+        .expect("a valid response")
+}
+
+/// Whether the comma-separated header `name` lists `token` (case-insensitive).
+fn has_token(headers: &HeaderMap, name: HeaderName, token: &str) -> bool {
+    headers
+        .get_all(name)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
 }

@@ -8,13 +8,16 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
-use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
-use futures_util::{SinkExt, StreamExt};
+use std::future::poll_fn;
+
+use hyper::upgrade::OnUpgrade;
 use kanban_protocol::channel::{self, ChannelKind};
 use kanban_protocol::pusher::{self, ClientFrame, SubscribeData, UnsubscribeData, code, event};
 use tokio::time::{Instant, sleep_until, timeout};
+use tungstenite::protocol::frame::coding::Control;
 
 use super::rate_limit::TokenBucket;
+use super::socket::{Incoming, Socket, Upgraded};
 use super::{Ending, Frame, Hub, Outbox};
 use crate::metrics::Metrics;
 
@@ -56,18 +59,27 @@ pub(super) struct Connection {
     limiter: TokenBucket,
 }
 
-/// Serves `socket` until it closes or the hub shuts down. An `async move` block
-/// rather than an `async fn`: the block keeps its captures once, where an `async fn`
-/// would hold its arguments twice (as arguments and as moved locals), and this
-/// future lives as long as the connection.
+/// Serves the WebSocket `upgrade` becomes until it closes or the hub shuts down.
+/// An `async move` block rather than an `async fn`: the block keeps its captures
+/// once, where an `async fn` would hold its arguments twice (as arguments and as
+/// moved locals), and this future lives as long as the connection. The upgrade is
+/// awaited here too, so that no wrapper future keeps a second copy of the socket.
 #[expect(clippy::manual_async_fn, reason = "an async fn would hold its arguments twice")]
 pub(super) fn run(
     hub: Hub,
-    mut socket: WebSocket,
+    upgrade: OnUpgrade,
     app_key: String,
     protocol: Option<u32>,
 ) -> impl Future<Output = ()> + Send + 'static {
     async move {
+        let upgraded = match upgrade.await {
+            Ok(upgraded) => upgraded,
+            Err(e) => {
+                tracing::debug!(error = %e, "WebSocket upgrade failed");
+                return;
+            }
+        };
+        let mut socket = Socket::new(Upgraded::new(upgraded), hub.limits().max_frame_bytes);
         if app_key != hub.app().key {
             refuse(&mut socket, code::APP_NOT_FOUND, "App key not found").await;
             return;
@@ -96,12 +108,20 @@ pub(super) fn run(
             outbox,
             channels: HashMap::new(),
         };
-        let close = conn.serve(&mut socket).await;
+        let mut batch = VecDeque::new();
+        let close = conn.serve(&mut socket, &mut batch).await;
         conn.leave_all();
         conn.outbox.close();
         if let Some((code, reason)) = close {
-            let frame = CloseFrame { code, reason: Utf8Bytes::from_static(reason) };
-            let _ = timeout(hub.limits().write_timeout, socket.send(Message::Close(Some(frame)))).await;
+            let finish = async {
+                // A frame cut off by the ending goes out whole before the close.
+                if socket.mid_frame() {
+                    poll_fn(|cx| socket.poll_write(cx, &mut batch)).await?;
+                }
+                socket.write_close(code, reason).await
+            };
+            // Boxed: the close's state is for the last moment only.
+            let _ = timeout(hub.limits().write_timeout, Box::pin(finish)).await;
         }
         shared.open.fetch_sub(1, Ordering::AcqRel);
         Metrics::add(&shared.metrics.connections_closed, 1);
@@ -109,14 +129,20 @@ pub(super) fn run(
 }
 
 /// Tells a client why it cannot stay (as `pusher:error`, then the close code).
-async fn refuse(socket: &mut WebSocket, code: u16, message: &'static str) {
-    let _ = socket.send(Message::Text(pusher::error(Some(code), message).into())).await;
-    let frame = CloseFrame { code, reason: Utf8Bytes::from_static(message) };
-    let _ = socket.send(Message::Close(Some(frame))).await;
+async fn refuse(socket: &mut Socket<Upgraded>, code: u16, message: &'static str) {
+    let mut error = VecDeque::from([Frame::from(pusher::error(Some(code), message))]);
+    let write = async {
+        poll_fn(|cx| socket.poll_write(cx, &mut error)).await?;
+        socket.write_close(code, message).await
+    };
+    // Boxed: a refused connection's state is no part of a served one's.
+    let _ = Box::pin(write).await;
 }
 
 impl Connection {
-    async fn serve(&mut self, socket: &mut WebSocket) -> Close {
+    /// Serves until the connection is to end; `batch` holds the frames being
+    /// written (at the end, at most one cut off in the middle).
+    async fn serve(&mut self, socket: &mut Socket<Upgraded>, batch: &mut VecDeque<Frame>) -> Close {
         let (activity_timeout, pong_timeout) =
             (self.hub.limits().activity_timeout, self.hub.limits().pong_timeout);
         let mut shutdown = self.hub.shutdown_signal();
@@ -124,11 +150,10 @@ impl Connection {
             return Some((code::RECONNECT, "Server shutting down"));
         }
         let hello = pusher::connection_established(&self.socket_id, activity_timeout.as_secs());
-        let mut wrote = self.write(socket, hello.into()).await;
+        let mut wrote = self.write(socket, batch, hello.into()).await;
         let mut last_heard = Instant::now();
         let mut ping_sent: Option<Instant> = None;
         let mut check_at = last_heard + activity_timeout;
-        let mut batch = VecDeque::new();
         loop {
             match wrote {
                 Wrote::Done => {}
@@ -142,40 +167,41 @@ impl Connection {
                 biased;
                 _ = shutdown.changed() => return Some((code::RECONNECT, "Server shutting down")),
                 why = self.outbox.ending() => Wrote::Ended(why),
-                () = self.outbox.take(&mut batch) => self.write_batch(socket, &mut batch).await,
-                msg = socket.next() => {
-                    let Some(Ok(msg)) = msg else {
-                        // A read error covers a message over the size limit: the
-                        // stream cannot be trusted past it.
-                        if let Some(Err(e)) = msg {
+                () = self.outbox.take(batch) => self.write_batch(socket, batch).await,
+                msg = poll_fn(|cx| socket.poll_read(cx)) => {
+                    let msg = match msg {
+                        Ok(msg) => msg,
+                        Err(e) => {
                             tracing::debug!(socket_id = %self.socket_id, error = %e, "read failed");
-                            let inner = e.into_inner();
-                            if matches!(inner.downcast_ref::<tungstenite::Error>(), Some(tungstenite::Error::Capacity(_))) {
-                                return Some((1009, "Message too big"));
-                            }
+                            return e.close();
                         }
-                        return None;
                     };
                     last_heard = Instant::now();
                     ping_sent = None;
                     Metrics::add(&self.hub.metrics().messages_in, 1);
                     match msg {
-                        Message::Text(text) => match self.handle_text(&text) {
-                            Handled::Reply(reply) => self.write(socket, reply.into()).await,
+                        Incoming::Text(text) => match self.handle_text(&text) {
+                            Handled::Reply(reply) => self.write(socket, batch, reply.into()).await,
                             Handled::Quiet => Wrote::Done,
                             // Boxed: only a subscribing connection pays for the
                             // check's state, not every idle one.
                             Handled::Subscribe(data) => match Box::pin(self.subscribe(data)).await {
-                                Some(reply) => self.write(socket, reply.into()).await,
+                                Some(reply) => self.write(socket, batch, reply.into()).await,
                                 None => Wrote::Done,
                             },
                         },
-                        Message::Binary(_) => {
+                        Incoming::Binary => {
                             let reply = pusher::error(Some(code::REJECTED), "Binary frames are not supported");
-                            self.write(socket, reply.into()).await
+                            self.write(socket, batch, reply.into()).await
                         }
-                        Message::Close(_) => return None,
-                        Message::Ping(_) | Message::Pong(_) => Wrote::Done,
+                        // Answered with a close of our own, as RFC 6455 asks.
+                        Incoming::Close(_) => return Some((1000, "")),
+                        Incoming::Ping(payload) => {
+                            // Boxed: WebSocket pings are rare (Pusher clients ping in JSON).
+                            let pong = Box::pin(socket.write_control(Control::Pong, &payload));
+                            self.guarded(pong).await
+                        }
+                        Incoming::Pong => Wrote::Done,
                     }
                 }
                 () = sleep_until(check_at) => {
@@ -189,7 +215,7 @@ impl Connection {
                     } else if now >= last_heard + activity_timeout {
                         ping_sent = Some(now);
                         check_at = now + pong_timeout;
-                        self.write(socket, pusher::ping().into()).await
+                        self.write(socket, batch, pusher::ping().into()).await
                     } else {
                         check_at = last_heard + activity_timeout;
                         Wrote::Done
@@ -199,24 +225,18 @@ impl Connection {
         }
     }
 
-    /// Writes one frame and flushes.
-    async fn write(&self, socket: &mut WebSocket, frame: Frame) -> Wrote {
-        Metrics::add(&self.hub.metrics().messages_out, 1);
-        let write = socket.send(Message::Text(frame));
-        self.guarded(write).await
+    /// Writes one frame (through `batch`, empty between writes) and flushes.
+    async fn write(&self, socket: &mut Socket<Upgraded>, batch: &mut VecDeque<Frame>, frame: Frame) -> Wrote {
+        batch.push_back(frame);
+        self.write_batch(socket, batch).await
     }
 
-    /// Writes the frames taken from the outbox with one flush, and empties `batch`.
-    async fn write_batch(&self, socket: &mut WebSocket, batch: &mut VecDeque<Frame>) -> Wrote {
+    /// Writes the frames taken from the outbox with one flush, and empties `batch`
+    /// but for a frame the write was cut off in the middle of.
+    async fn write_batch(&self, socket: &mut Socket<Upgraded>, batch: &mut VecDeque<Frame>) -> Wrote {
         Metrics::add(&self.hub.metrics().messages_out, batch.len() as u64);
-        let write = async {
-            while let Some(frame) = batch.pop_front() {
-                socket.feed(Message::Text(frame)).await?;
-            }
-            socket.flush().await
-        };
-        let wrote = self.guarded(write).await;
-        batch.clear();
+        let wrote = self.guarded(poll_fn(|cx| socket.poll_write(cx, batch))).await;
+        batch.truncate(usize::from(socket.mid_frame()));
         batch.shrink_to(KEEP_BATCH);
         wrote
     }

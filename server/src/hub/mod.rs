@@ -13,12 +13,13 @@ mod local;
 mod outbox;
 mod rate_limit;
 mod refusal;
+mod socket;
 mod subscription;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use axum::extract::ws::{Utf8Bytes, WebSocket};
+use hyper::upgrade::OnUpgrade;
 use kanban_protocol::channel;
 use tokio::sync::watch;
 
@@ -32,7 +33,7 @@ use crate::config::{AppCredentials, Limits};
 use crate::metrics::Metrics;
 
 /// An encoded server frame, shared among all its recipients.
-pub type Frame = Utf8Bytes;
+pub type Frame = tungstenite::Utf8Bytes;
 
 /// One connection's place in a channel.
 #[derive(Debug, Clone)]
@@ -112,19 +113,19 @@ impl Hub {
         &self.shared.metrics
     }
 
-    /// Serves one upgraded WebSocket until it closes. `app_key` is the key the client
-    /// asked for; `protocol` the version it speaks.
+    /// Serves the WebSocket `upgrade` becomes until it closes. `app_key` is the key
+    /// the client asked for; `protocol` the version it speaks.
     ///
     /// The connection's future is the one the task holds for the connection's whole
     /// life, so no wrapper future adds to it (each level would keep its own copy of
     /// the socket).
     pub fn serve_socket(
         self,
-        socket: WebSocket,
+        upgrade: OnUpgrade,
         app_key: String,
         protocol: Option<u32>,
     ) -> impl Future<Output = ()> + Send + 'static {
-        connection::run(self, socket, app_key, protocol)
+        connection::run(self, upgrade, app_key, protocol)
     }
 
     /// Publishes a server event on `channel`, encoded once for all its subscribers,

@@ -84,13 +84,14 @@ impl Target {
 }
 
 impl Conn {
-    /// Subscribes to `channel`, signing locally; waits for the success.
+    /// Subscribes to `channel`, signing locally; waits for the success. Answers the
+    /// members a presence channel listed.
     pub async fn subscribe(
         &mut self,
         target: &Target,
         channel: &str,
         user_id: Option<&str>,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Option<usize>> {
         let channel_data = user_id.map(|id| json!({"user_id": id, "user_info": {"name": id}}).to_string());
         let auth = ChannelKind::of(channel).needs_auth().then(|| {
             sign::channel_auth(&target.key, &target.secret, &self.socket_id, channel, channel_data.as_deref())
@@ -98,13 +99,14 @@ impl Conn {
         self.send_subscribe(channel, auth.as_deref(), channel_data.as_deref()).await
     }
 
-    /// Subscribes to `channel` with a given signature; waits for the success.
+    /// Subscribes to `channel` with a given signature; waits for the success and
+    /// answers the members a presence channel listed.
     pub async fn send_subscribe(
         &mut self,
         channel: &str,
         auth: Option<&str>,
         channel_data: Option<&str>,
-    ) -> anyhow::Result<()> {
+    ) -> anyhow::Result<Option<usize>> {
         self.socket.send(Message::text(pusher::subscribe(channel, auth, channel_data))).await?;
         loop {
             let message = tokio::time::timeout(HANDSHAKE, next_message(&mut self.socket))
@@ -112,7 +114,9 @@ impl Conn {
                 .context("no subscription answer")?
                 .context("closed while subscribing")?;
             match message {
-                ServerMessage::SubscriptionSucceeded { channel: c, .. } if c == channel => return Ok(()),
+                ServerMessage::SubscriptionSucceeded { channel: c, presence } if c == channel => {
+                    return Ok(presence.map(|members| members.len()));
+                }
                 refused @ (ServerMessage::SubscriptionError { .. } | ServerMessage::Error { .. }) => {
                     bail!("subscription refused: {refused:?}")
                 }

@@ -37,9 +37,20 @@ pub struct ServerFrame<'a> {
 }
 
 impl ServerFrame<'_> {
-    /// The frame's JSON text.
+    /// The frame's JSON text, written into room sized for it at the start: a
+    /// large frame (a presence snapshot, a board) is not grown by doubling, which
+    /// would leave its smaller copies behind as garbage in the allocator.
     pub fn encode(&self) -> String {
-        serde_json::to_string(self).expect("frames always serialize")
+        let data = match self.data {
+            // Text inside a JSON string: quotes and backslashes gain an escape.
+            Data::Text(t) => t.len() + t.len() / 4,
+            Data::Json(r) => r.get().len(),
+        };
+        let named = self.channel.map_or(0, str::len) + self.user_id.map_or(0, |u| u.len() + 12);
+        let room = 48 + self.event.len() + named + data;
+        let mut out = Vec::with_capacity(room);
+        serde_json::to_writer(&mut out, self).expect("frames always serialize");
+        String::from_utf8(out).expect("serde_json writes UTF-8")
     }
 }
 
@@ -125,9 +136,14 @@ pub fn presence_succeeded<'a>(channel: &str, members: impl ExactSizeIterator<Ite
     let count = members.len();
     let members: Vec<Member<'a>> = members.collect();
     let ids = members.iter().map(|m| m.user_id).collect();
+    // An id appears twice; the rest is quotes, colons and commas.
+    let room: usize =
+        members.iter().map(|m| 2 * m.user_id.len() + m.user_info.map_or(4, |i| i.get().len()) + 8).sum();
     let hash = Hash(members);
-    let data = serde_json::to_string(&Wrapper { presence: Presence { ids, hash: &hash, count } })
+    let mut data = Vec::with_capacity(room + 48);
+    serde_json::to_writer(&mut data, &Wrapper { presence: Presence { ids, hash: &hash, count } })
         .expect("serializes");
+    let data = String::from_utf8(data).expect("serde_json writes UTF-8");
     encode_event(event::SUBSCRIPTION_SUCCEEDED, Some(channel), &data)
 }
 

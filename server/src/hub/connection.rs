@@ -21,10 +21,6 @@ use super::socket::{Incoming, Socket, Upgraded};
 use super::{Ending, Frame, Hub, Outbox};
 use crate::metrics::Metrics;
 
-/// Frames the connection's batch buffer keeps room for between bursts; a burst's
-/// larger buffer is given back once it is written.
-const KEEP_BATCH: usize = 16;
-
 /// What a client frame asks for.
 enum Handled {
     /// This reply, at once.
@@ -237,7 +233,10 @@ impl Connection {
         Metrics::add(&self.hub.metrics().messages_out, batch.len() as u64);
         let wrote = self.guarded(poll_fn(|cx| socket.poll_write(cx, batch))).await;
         batch.truncate(usize::from(socket.mid_frame()));
-        batch.shrink_to(KEEP_BATCH);
+        // Its room is given back: an idle connection holds no queue (the outbox
+        // took the room the previous batch had), and one allocation a batch costs
+        // far less than the batch's write.
+        batch.shrink_to(0);
         wrote
     }
 

@@ -32,6 +32,11 @@ struct Member {
 struct Channel {
     subscribers: HashMap<u64, (Subscriber, Option<Arc<str>>)>,
     members: HashMap<Arc<str>, Member>,
+    /// The presence snapshot of `members`, encoded once for every subscriber who
+    /// joins while they stay the same (another tab, a reconnect); dropped when a
+    /// member comes or goes. On one node only: in a cluster the snapshot lists
+    /// the other nodes' members too, which change without this channel knowing.
+    snapshot: Option<Frame>,
 }
 
 impl Channel {
@@ -95,7 +100,19 @@ impl LocalAdapter {
         others
     }
 
-    fn snapshot(&self, channel: &str, ch: &Channel) -> String {
+    /// The presence snapshot of `ch`, from the cache where it can be.
+    fn snapshot(&self, channel: &str, ch: &mut Channel) -> Frame {
+        if let Some(frame) = &ch.snapshot {
+            return frame.clone();
+        }
+        let frame = Frame::from(self.encode_snapshot(channel, ch));
+        if self.elsewhere.is_none() {
+            ch.snapshot = Some(frame.clone());
+        }
+        frame
+    }
+
+    fn encode_snapshot(&self, channel: &str, ch: &Channel) -> String {
         let others = self.only_elsewhere(channel, ch);
         let here =
             ch.members.iter().map(|(id, m)| pusher::Member { user_id: id, user_info: m.info.as_deref() });
@@ -144,9 +161,12 @@ impl LocalAdapter {
         let ch = shard.entry(channel.into()).or_default();
         let conn_id = sub.conn_id;
         if ch.subscribers.contains_key(&conn_id) {
-            let again =
-                if presence { self.snapshot(channel, ch) } else { pusher::subscription_succeeded(channel) };
-            sub.outbox.push(Frame::from(again));
+            let again = if presence {
+                self.snapshot(channel, ch)
+            } else {
+                Frame::from(pusher::subscription_succeeded(channel))
+            };
+            sub.outbox.push(again);
             return Ok(None);
         }
         let Some(member) = member.filter(|_| presence) else {
@@ -169,7 +189,10 @@ impl LocalAdapter {
         let entry =
             ch.members.entry(user_id.clone()).or_insert(Member { info: member.user_info, connections: 0 });
         entry.connections += 1;
-        sub.outbox.push(Frame::from(self.snapshot(channel, ch)));
+        if first {
+            ch.snapshot = None;
+        }
+        sub.outbox.push(self.snapshot(channel, ch));
         let info = ch.members.get(&user_id).and_then(|m| m.info.clone());
         // Present on another node already: the others here have it from there.
         if first && !there {
@@ -194,6 +217,7 @@ impl LocalAdapter {
             m.get_mut().connections -= 1;
             if m.get().connections == 0 {
                 let (user_id, _) = m.remove_entry();
+                ch.snapshot = None;
                 if !self.elsewhere_has(channel, &user_id) {
                     let frame = Frame::from(pusher::member_removed(channel, &user_id));
                     ch.broadcast(&frame);
@@ -297,5 +321,50 @@ impl Adapter for LocalAdapter {
 
     fn channel_count(&self) -> usize {
         self.shards.iter().map(|s| s.read().unwrap_or_else(|e| e.into_inner()).len()).sum()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::VecDeque;
+
+    use super::*;
+    use crate::hub::Outbox;
+
+    fn subscriber(conn_id: u64) -> Subscriber {
+        Subscriber { conn_id, socket_id: format!("1.{conn_id}").into(), outbox: Outbox::new(16) }
+    }
+
+    fn member(id: &str) -> Option<PresenceMember> {
+        Some(PresenceMember { user_id: id.into(), user_info: None })
+    }
+
+    fn taken(sub: &Subscriber) -> Vec<Frame> {
+        let mut frames = VecDeque::new();
+        sub.outbox.try_take(&mut frames);
+        frames.into()
+    }
+
+    #[test]
+    fn a_snapshot_is_encoded_once_while_the_members_stay_the_same() {
+        let hub = LocalAdapter::new(100);
+        let channel = "presence-team";
+        let (ann, ann_tab, bob) = (subscriber(1), subscriber(2), subscriber(3));
+        hub.subscribe_here(channel, ann.clone(), member("ann")).unwrap();
+        hub.subscribe_here(channel, ann_tab.clone(), member("ann")).unwrap();
+        let (first, second) = (taken(&ann).remove(0), taken(&ann_tab).remove(0));
+        assert_eq!(first, second);
+        assert_eq!(first.as_str().as_ptr(), second.as_str().as_ptr(), "the same bytes, shared");
+        // A new member makes a new snapshot, with them in it.
+        hub.subscribe_here(channel, bob.clone(), member("bob")).unwrap();
+        let with_bob = taken(&bob).remove(0);
+        assert!(with_bob.as_str().contains("bob") && with_bob.as_str().contains("ann"));
+        // And one who leaves takes theirs away.
+        hub.unsubscribe_here(channel, bob.conn_id);
+        let again = subscriber(4);
+        hub.subscribe_here(channel, again.clone(), member("ann")).unwrap();
+        let without_bob = taken(&again).remove(0);
+        assert!(!without_bob.as_str().contains("bob"), "{without_bob}");
+        assert_eq!(without_bob, first);
     }
 }

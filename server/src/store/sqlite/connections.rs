@@ -2,7 +2,9 @@
 //! identity commands) and a few that read, all synchronous rusqlite connections
 //! used inside blocking tasks. A statement never crosses a thread on its own: a
 //! whole read or a whole batch runs where its connection is, and the async side
-//! waits once for it.
+//! waits once for it. Besides them, a few "quick" readers for the point reads
+//! every request makes (its token), run where they are asked: see
+//! [`Connections::quick`].
 //!
 //! The schema comes from the numbered files in `migrations/`, applied in order and
 //! counted in SQLite's `user_version`.
@@ -18,6 +20,8 @@ use crate::store::{Result, StoreError};
 
 /// Readers: WAL lets them all read while the writer writes.
 const READERS: usize = 4;
+/// Quick readers: one for each thread likely to ask at once (the runtime's).
+const QUICK: usize = 2;
 
 /// The schema, version by version.
 const MIGRATIONS: &[(i64, &str)] = &[
@@ -36,6 +40,8 @@ pub struct Connections {
     writer: Mutex<Option<Connection>>,
     readers: Box<[Mutex<Option<Connection>>]>,
     next_reader: AtomicUsize,
+    /// Readers that never wait for a lock (no busy timeout).
+    quick: Box<[Mutex<Option<Connection>>]>,
 }
 
 /// A connection lent out; it goes back when dropped.
@@ -60,7 +66,24 @@ impl Connections {
         let readers = (0..READERS)
             .map(|_| Ok(Mutex::new(Some(connect(path, read_only)?))))
             .collect::<Result<Box<[_]>>>()?;
-        Ok(Connections { writer: Mutex::new(Some(writer)), readers, next_reader: AtomicUsize::new(0) })
+        let quick = (0..QUICK)
+            .map(|_| {
+                let conn = connect(path, read_only)?;
+                conn.busy_timeout(Duration::ZERO)?;
+                Ok(Mutex::new(Some(conn)))
+            })
+            .collect::<Result<Box<[_]>>>()?;
+        Ok(Connections { writer: Mutex::new(Some(writer)), readers, next_reader: AtomicUsize::new(0), quick })
+    }
+
+    /// A quick reader, if one is free this moment. A read by primary key or
+    /// unique index on it takes microseconds, less than handing it to a blocking
+    /// thread and waking the asking task again (that hand-off was most of a
+    /// token check): such reads run on the asking thread. The connection has no
+    /// busy timeout, so a read never sleeps there: [`is_busy`] tells the caller to
+    /// go the blocking way instead.
+    pub fn quick(&self) -> Option<Lent<'_>> {
+        self.quick.iter().find_map(|slot| slot.try_lock().ok()).map(Lent)
     }
 
     /// The writing connection (one user at a time).
@@ -81,7 +104,7 @@ impl Connections {
 
     /// Closes every connection (the last one checkpoints the WAL into the file).
     pub fn close(&self) {
-        for slot in self.readers.iter().chain(std::iter::once(&self.writer)) {
+        for slot in self.quick.iter().chain(self.readers.iter()).chain(std::iter::once(&self.writer)) {
             if let Some(conn) = lock(slot).take()
                 && let Err((_, e)) = conn.close()
             {
@@ -89,6 +112,16 @@ impl Connections {
             }
         }
     }
+}
+
+/// Whether `error` is SQLite saying the file is locked (a quick reader met a
+/// checkpoint or a recovery of another process).
+pub fn is_busy(error: &StoreError) -> bool {
+    matches!(
+        error,
+        StoreError::Database(rusqlite::Error::SqliteFailure(e, _))
+            if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+    )
 }
 
 /// A poisoned lock held a connection through a panic: any transaction it had was

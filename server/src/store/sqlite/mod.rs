@@ -47,6 +47,21 @@ impl SqliteStore {
         self
     }
 
+    /// Runs `f` on a quick reader where one is free (see [`Connections::quick`]),
+    /// else on a reading connection in a blocking task. For point reads only.
+    async fn point_read<T: Send + 'static>(
+        &self,
+        f: impl Fn(&mut rusqlite::Connection) -> Result<T> + Send + 'static,
+    ) -> Result<T> {
+        if let Some(mut lent) = self.db.quick() {
+            match f(lent.get()?) {
+                Err(e) if connections::is_busy(&e) => {}
+                done => return done,
+            }
+        }
+        self.read(f).await
+    }
+
     /// Runs `f` on a reading connection.
     async fn read<T: Send + 'static>(
         &self,
@@ -108,7 +123,7 @@ impl Store for SqliteStore {
 
     async fn user_by_token(&self, token: &str) -> Result<Option<TokenHolder>> {
         let token = token.to_string();
-        self.read(move |c| identity::user_by_token(c, &token)).await
+        self.point_read(move |c| identity::user_by_token(c, &token)).await
     }
 
     async fn token_access(
@@ -117,7 +132,7 @@ impl Store for SqliteStore {
         user_id: i64,
         project_id: i64,
     ) -> Result<Option<(Role, u64)>> {
-        self.read(move |c| identity::token_access(c, token_id, user_id, project_id)).await
+        self.point_read(move |c| identity::token_access(c, token_id, user_id, project_id)).await
     }
 
     async fn add_project(&self, name: &str, members: &[(i64, Role)]) -> Result<i64> {

@@ -56,6 +56,9 @@ enum Scenario {
     /// K REST clients changing a board while a subscriber checks every event
     /// (kanban-server only).
     Mutations(scenarios::mutations::Opts),
+    /// A big board (C cards over N columns) and what fetching it costs, as sent
+    /// and gzipped (kanban-server only).
+    Board(scenarios::board::Opts),
     /// N presence users on one node of a cluster, a watcher on another; the
     /// users' node is killed: how long until the watcher hears them all go.
     Failover(scenarios::failover::Opts),
@@ -72,6 +75,7 @@ async fn main() -> anyhow::Result<()> {
         Scenario::Cursors(o) => scenarios::cursors::run(&cli.target, o).await?,
         Scenario::Connections(o) => scenarios::connections::run(&cli.target, o).await?,
         Scenario::Mutations(o) => scenarios::mutations::run(&cli.target, o).await?,
+        Scenario::Board(o) => scenarios::board::run(&cli.target, o).await?,
         Scenario::Failover(o) => scenarios::failover::run(&cli.target, o).await?,
     };
     report.print();

@@ -183,7 +183,49 @@ async fn readyz_says_when_shutdown_has_begun() {
     assert_eq!(health.status().as_u16(), 200, "alive all the same");
 }
 
+/// A large board goes gzipped to a client that asks for it, and as it is to one
+/// that does not (or refuses gzip); a small one always goes as it is.
+async fn a_large_board_is_gzipped_for_a_client_that_accepts_it() {
+    use std::io::Read;
+    let server = TestServer::start().await;
+    let ann = server.user("ann").await;
+    let big = server.project("big", &["ann:owner"]).await;
+    let small = server.project("small", &["ann:owner"]).await;
+    let description = "What it does now, what it should do, and how to see it. ".repeat(4);
+    for i in 0..120 {
+        let card = json!({"title": format!("card {i}"), "description": description});
+        let (status, _) = server.rest("POST", &format!("/api/projects/{big}/tasks"), &ann, Some(card)).await;
+        assert_eq!(status, 201);
+    }
+    let fetch = |project: i64, accept: Option<&'static str>| {
+        let mut req =
+            server.http.get(server.url(&format!("/api/projects/{project}/board"))).bearer_auth(&ann);
+        if let Some(accept) = accept {
+            req = req.header("accept-encoding", accept);
+        }
+        async move {
+            let res = req.send().await.unwrap();
+            assert_eq!(res.status().as_u16(), 200);
+            let encoding = res.headers().get("content-encoding").map(|v| v.to_str().unwrap().to_string());
+            (encoding, res.bytes().await.unwrap())
+        }
+    };
+    let (encoding, plain) = fetch(big, None).await;
+    assert_eq!(encoding, None);
+    let board: serde_json::Value = serde_json::from_slice(&plain).unwrap();
+    assert_eq!(board["tasks"].as_array().unwrap().len(), 120);
+    let (encoding, gzipped) = fetch(big, Some("br, gzip;q=0.8")).await;
+    assert_eq!(encoding.as_deref(), Some("gzip"));
+    assert!(gzipped.len() * 4 < plain.len(), "{} of {} bytes", gzipped.len(), plain.len());
+    let mut unzipped = Vec::new();
+    flate2::read::GzDecoder::new(&gzipped[..]).read_to_end(&mut unzipped).unwrap();
+    assert_eq!(serde_json::from_slice::<serde_json::Value>(&unzipped).unwrap(), board, "the same board");
+    assert_eq!(fetch(big, Some("gzip;q=0, identity")).await.0, None, "gzip refused");
+    assert_eq!(fetch(small, Some("gzip")).await.0, None, "too small to be worth it");
+}
+
 crate::both_stores!(
+    a_large_board_is_gzipped_for_a_client_that_accepts_it,
     config_me_and_projects,
     tokens_are_checked,
     oversize_and_malformed_bodies_get_json_errors,

@@ -1,5 +1,6 @@
 //! The scenarios, one file each.
 
+pub mod board;
 pub mod connections;
 pub mod cursors;
 pub mod failover;

@@ -31,12 +31,61 @@ pub(super) async fn commit(
     Ok(json_text(status, data.to_string()))
 }
 
+/// Snapshots smaller than this go as they are: compressing them saves less than
+/// it costs.
+const GZIP_FROM: usize = 32 * 1024;
+
+/// The board, gzipped (at the fastest level) when the client accepts it and it
+/// is large: a board of 10,000 cards is megabytes of JSON that compress about
+/// tenfold, which counts over a network and costs a few milliseconds
+/// (BENCHMARKS.md). kanban-tui asks for it only from servers it reaches over a
+/// network.
 pub async fn snapshot(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(pid): Path<i64>,
-) -> ApiResult<axum::Json<Board>> {
-    Ok(axum::Json(state.store.board(pid, user.id).await?))
+    headers: axum::http::HeaderMap,
+) -> ApiResult<Response> {
+    let board: Board = state.store.board(pid, user.id).await?;
+    let json = serde_json::to_vec(&board)
+        .map_err(|e| crate::store::StoreError::Failed(format!("the board snapshot: {e}")))?;
+    if json.len() < GZIP_FROM || !accepts_gzip(&headers) {
+        return Ok(([(header::CONTENT_TYPE, "application/json")], json).into_response());
+    }
+    let gzipped = tokio::task::spawn_blocking(move || gzip(&json))
+        .await
+        .map_err(|e| crate::store::StoreError::Failed(format!("the board snapshot: {e}")))?
+        .map_err(|e| crate::store::StoreError::Failed(format!("the board snapshot: {e}")))?;
+    let headers = [
+        (header::CONTENT_TYPE, "application/json"),
+        (header::CONTENT_ENCODING, "gzip"),
+        (header::VARY, "accept-encoding"),
+    ];
+    Ok((headers, gzipped).into_response())
+}
+
+/// Whether `Accept-Encoding` lists gzip with a weight above zero.
+fn accepts_gzip(headers: &axum::http::HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|item| {
+            let mut parts = item.split(';').map(str::trim);
+            let coding = parts.next().unwrap_or("");
+            let refused =
+                parts.any(|p| p.strip_prefix("q=").is_some_and(|q| q.parse::<f32>().is_ok_and(|q| q <= 0.0)));
+            (coding.eq_ignore_ascii_case("gzip") || coding == "*") && !refused
+        })
+}
+
+fn gzip(json: &[u8]) -> std::io::Result<Vec<u8>> {
+    use std::io::Write;
+    let mut encoder =
+        flate2::write::GzEncoder::new(Vec::with_capacity(json.len() / 8), flate2::Compression::fast());
+    encoder.write_all(json)?;
+    encoder.finish()
 }
 
 #[derive(Debug, Deserialize)]

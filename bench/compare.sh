@@ -62,7 +62,7 @@ run() {
     [[ -z ${ONLY:-} || " $* " == *"$ONLY"* ]] || return 0
     "start_$server"
     local extra=()
-    [ "$1" = mutations ] && extra=(--token "$TOKEN" --project "$PROJECT")
+    [[ $1 = mutations || $1 = board ]] && extra=(--token "$TOKEN" --project "$PROJECT")
     local line
     line=$($BENCH --port "$PORT" --pid "$PID" "$@" "${extra[@]}" | tail -1) || true
     # Sockudo takes a 10 s grace period on SIGTERM; neither needs one here.
@@ -70,17 +70,29 @@ run() {
     echo "{\"server\":\"$server\",\"args\":\"$*\",\"result\":${line:-null}}" | tee -a "$OUT"
 }
 
+if [ ! -x "$SOCKUDO" ]; then
+    echo "Sockudo is not installed (cargo install sockudo): kanban-server runs alone" >&2
+    SOCKUDO=
+fi
+
 both() { # each pair (or triple, with OLD) $REPEAT times (default 1), interleaved
     for _ in $(seq "${REPEAT:-1}"); do
         run kanban "$@"
         [ -n "${OLD:-}" ] && run old "$@"
-        run sockudo "$@"
+        [ -n "$SOCKUDO" ] && run sockudo "$@"
     done
+    true
 }
 
 for n in 100 1000 5000; do both fanout --subscribers $n --rate 100 --duration 10 --publishers 8; done
 for n in 10 50 100; do both cursors --users $n --hz 60 --duration 10; done
 for c in 10000 18000; do both connections --count $c; done
-run kanban mutations --clients 64 --duration 10
-[ -n "${OLD:-}" ] && run old mutations --clients 64 --duration 10
+both connections --count 2000 --shared
+# kanban-server only (Sockudo has no board):
+for args in "mutations --clients 64 --duration 10" "board --cards 10000 --columns 8 --gets 20"; do
+    # shellcheck disable=SC2086
+    run kanban $args
+    # shellcheck disable=SC2086
+    [ -n "${OLD:-}" ] && run old $args
+done
 true

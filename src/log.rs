@@ -4,11 +4,27 @@
 //! log past a few MiB is moved to `.old` at start, so it never grows without end.
 
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
 
 use tracing_subscriber::EnvFilter;
 
 /// A log larger than this is moved aside at start.
 const KEEP_BYTES: u64 = 4 << 20;
+
+/// When this process started, as `main` saw it.
+static STARTED: OnceLock<Instant> = OnceLock::new();
+
+/// Notes that the process has started: the log says how long a start took (to
+/// the board's first frame) from here.
+pub fn mark_start() {
+    STARTED.get_or_init(Instant::now);
+}
+
+/// How long since [`mark_start`] (nothing, if it was never called).
+pub fn since_start() -> Duration {
+    STARTED.get().map_or(Duration::ZERO, Instant::elapsed)
+}
 
 /// Where the log goes when `--log` does not say.
 pub fn default_file() -> Option<PathBuf> {

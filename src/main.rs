@@ -145,6 +145,7 @@ fn choose_server(given: Option<String>) -> anyhow::Result<(Option<String>, Optio
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
+    log::mark_start();
     let cli = Cli::parse();
     if cli.token.is_some() || matches!(&cli.command, Some(Command::Login { token: Some(_), .. })) {
         bail!(TOKEN_ON_COMMAND_LINE);

@@ -62,13 +62,25 @@ pub async fn run(mut client: Client, theme: Theme, fps: u32) -> anyhow::Result<(
     let frame = Duration::from_secs_f64(1.0 / f64::from(fps.max(1)));
     let mut last_draw = Instant::now() - frame;
     let mut dirty = true;
+    let mut board_seen = false;
     loop {
         if dirty && Instant::now() >= last_draw + frame {
             // Due dates are said from today, which changes at midnight.
             client.app.filter.today = crate::due::today();
+            let drawing = Instant::now();
             terminal.draw(|f| ui::draw(f, &client.app, theme))?;
             last_draw = Instant::now();
             dirty = false;
+            if !board_seen && let Some(board) = &client.app.board {
+                // How long a start takes, for the figures of big boards.
+                board_seen = true;
+                tracing::info!(
+                    since_start_ms = crate::log::since_start().as_millis() as u64,
+                    draw_us = (last_draw - drawing).as_micros() as u64,
+                    cards = board.tasks.len(),
+                    "first frame with the board"
+                );
+            }
         }
         tokio::select! {
             step = client.step() => match step {

@@ -128,6 +128,18 @@ impl Api {
         body: Option<&Value>,
         key: Option<&str>,
     ) -> Result<T, ApiError> {
+        let res = self.answer(method, path, body, key).await?;
+        res.json().await.map_err(|e| ApiError::Garbled(e.to_string()))
+    }
+
+    /// The server's answer to a request, if it is a success.
+    async fn answer(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        key: Option<&str>,
+    ) -> Result<reqwest::Response, ApiError> {
         let mut req = self.authorized(self.http.request(method, format!("{}{path}", self.origin)));
         if let Some(b) = body {
             req = req.json(b);
@@ -151,7 +163,7 @@ impl Api {
             }
             return Err(ApiError::Refused { status: status.as_u16(), message });
         }
-        res.json().await.map_err(|e| ApiError::Garbled(e.to_string()))
+        Ok(res)
     }
 
     /// With the bearer token, where there is one.
@@ -171,8 +183,25 @@ impl Api {
         self.call(Method::GET, "/api/projects", None).await
     }
 
+    /// The whole board. How long it took to come and to read is logged (debug):
+    /// on a big board the start of the client is mostly this.
     pub async fn board(&self, project_id: i64) -> Result<Board, ApiError> {
-        self.call(Method::GET, &format!("/api/projects/{project_id}/board"), None).await
+        let asked = std::time::Instant::now();
+        let at = crate::log::since_start();
+        let res = self.answer(Method::GET, &format!("/api/projects/{project_id}/board"), None, None).await?;
+        let bytes = res.bytes().await.map_err(|e| ApiError::Garbled(e.to_string()))?;
+        let came = asked.elapsed();
+        let board: Board = serde_json::from_slice(&bytes).map_err(|e| ApiError::Garbled(e.to_string()))?;
+        tracing::debug!(
+            project_id,
+            bytes = bytes.len(),
+            cards = board.tasks.len(),
+            asked_at_ms = at.as_millis() as u64,
+            fetch_ms = ms(came),
+            parse_ms = ms(asked.elapsed() - came),
+            "board fetched"
+        );
+        Ok(board)
     }
 
     /// The project's history, newest first (the last 200 lines).
@@ -320,6 +349,11 @@ impl Api {
             }
         }
     }
+}
+
+/// Milliseconds, to a tenth.
+fn ms(d: std::time::Duration) -> f64 {
+    (d.as_secs_f64() * 10_000.0).round() / 10.0
 }
 
 /// What requests name as the server when a Unix socket carries them.

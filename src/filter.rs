@@ -6,6 +6,10 @@
 //! Every term must hold. The filter keeps who "me" is and today's date, so that a
 //! card can be asked whether it passes, and why not.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use jiff::civil::Date;
 use kanban_protocol::board::BoardState;
 use kanban_protocol::model::{Priority, Task};
@@ -76,11 +80,48 @@ pub struct Filter {
     pub me: Option<i64>,
     /// What `is:overdue` counts from.
     pub today: Date,
+    memo: Memo,
+}
+
+/// Which cards passed, column by column, for one generation of the board, one
+/// `me` and one day: a filtered frame of a big board then costs the cards it
+/// shows, not a look at every card. Forgotten when the terms change.
+#[derive(Clone, Default)]
+struct Memo(RefCell<Option<Passed>>);
+
+#[derive(Clone)]
+struct Passed {
+    generation: u64,
+    me: Option<i64>,
+    today: Date,
+    /// A column's cards that pass, as places in the column, in order.
+    columns: HashMap<i64, Arc<[usize]>>,
+}
+
+/// A memo says nothing the terms do not.
+impl PartialEq for Memo {
+    fn eq(&self, _: &Memo) -> bool {
+        true
+    }
+}
+
+impl Eq for Memo {}
+
+impl std::fmt::Debug for Memo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Memo")
+    }
 }
 
 impl Default for Filter {
     fn default() -> Self {
-        Filter { text: String::new(), terms: Vec::new(), me: None, today: due::today() }
+        Filter {
+            text: String::new(),
+            terms: Vec::new(),
+            me: None,
+            today: due::today(),
+            memo: Memo::default(),
+        }
     }
 }
 
@@ -103,6 +144,7 @@ impl Filter {
     pub fn set(&mut self, text: &str) {
         self.text = text.trim().to_string();
         self.terms = self.text.split_whitespace().map(Term::parse).collect();
+        self.memo = Memo::default();
     }
 
     pub fn clear(&mut self) {
@@ -136,6 +178,28 @@ impl Filter {
         self.terms.iter().all(|term| self.holds(term, board, task))
     }
 
+    /// Which cards of column `status_id` pass, as places in the column (from 0, in
+    /// order): worked out once for the board as it is, then kept until the board,
+    /// the terms, `me` or the day change.
+    pub fn passing(&self, board: &BoardState, status_id: i64) -> Arc<[usize]> {
+        let mut memo = self.memo.0.borrow_mut();
+        let key = (board.generation(), self.me, self.today);
+        if memo.as_ref().is_none_or(|p| (p.generation, p.me, p.today) != key) {
+            let (generation, me, today) = key;
+            *memo = Some(Passed { generation, me, today, columns: HashMap::new() });
+        }
+        let columns = &mut memo.as_mut().expect("just made").columns;
+        let passing = columns.entry(status_id).or_insert_with(|| {
+            board
+                .cards(status_id)
+                .enumerate()
+                .filter(|(_, t)| self.matches(board, t))
+                .map(|(n, _)| n)
+                .collect()
+        });
+        Arc::clone(passing)
+    }
+
     /// Why `task` does not pass, in words ("it is not assigned to you"), for each
     /// term it fails.
     pub fn why_not(&self, board: &BoardState, task: &Task) -> Vec<String> {
@@ -155,18 +219,18 @@ impl Filter {
     }
 
     fn holds(&self, term: &Term, board: &BoardState, task: &Task) -> bool {
-        let assignee = || task.assignee_id.and_then(|id| board.member(id)).map(|m| m.name.to_lowercase());
+        let assignee = || task.assignee_id.and_then(|id| board.member(id));
         let named = |name: &str, term: &str| name.to_lowercase().replace(char::is_whitespace, "_") == term;
         match term {
             Term::Word(w) => {
-                task.title.to_lowercase().contains(w)
-                    || task.description.to_lowercase().contains(w)
-                    || task.labels.iter().any(|l| l.to_lowercase().contains(w))
-                    || assignee().is_some_and(|name| name.contains(w))
+                has(&task.title, w)
+                    || has(&task.description, w)
+                    || task.labels.iter().any(|l| has(l, w))
+                    || assignee().is_some_and(|m| has(&m.name, w))
             }
             Term::Mine => self.me.is_some() && task.assignee_id == self.me,
             Term::Unassigned => task.assignee_id.is_none(),
-            Term::Assignee(name) => assignee().is_some_and(|a| named(&a, name)),
+            Term::Assignee(name) => assignee().is_some_and(|m| named(&m.name, name)),
             Term::Label(l) => task.labels.iter().any(|x| named(x, l)),
             Term::Priority(p) => task.priority == *p,
             Term::Overdue => task
@@ -178,9 +242,21 @@ impl Filter {
     }
 }
 
+/// Whether `text` has `word` (lowercase) in it, whatever its case. Every card is
+/// asked at each key typed in the filter, so ASCII, the common case, is compared
+/// in place rather than lowercased into a new string.
+fn has(text: &str, word: &str) -> bool {
+    if text.is_ascii() && word.is_ascii() {
+        let (text, word) = (text.as_bytes(), word.as_bytes());
+        return word.is_empty() || text.windows(word.len()).any(|w| w.eq_ignore_ascii_case(word));
+    }
+    // Beyond ASCII, lowercasing may change lengths (and make ASCII of a Kelvin sign).
+    text.to_lowercase().contains(word)
+}
+
 #[cfg(test)]
 mod tests {
-    use kanban_protocol::model::{Member, Project, Role, Status};
+    use kanban_protocol::model::{Board, Member, Project, Role, Status};
 
     use super::*;
 
@@ -207,7 +283,7 @@ mod tests {
     fn board(tasks: Vec<Task>) -> BoardState {
         let member =
             |id, name: &str| Member { id, name: name.into(), color: "#ffffff".into(), role: Role::Member };
-        BoardState {
+        BoardState::from(Board {
             project: Project { id: 1, name: "p".into(), role: Role::Owner },
             rev: 1,
             statuses: vec![Status {
@@ -222,7 +298,7 @@ mod tests {
             tasks,
             members: vec![member(7, "ann"), member(8, "bob")],
             comments: Default::default(),
-        }
+        })
     }
 
     #[test]
@@ -253,9 +329,46 @@ mod tests {
         assert_eq!(check("!nonsense"), Vec::<i64>::new(), "not a priority: a word");
         assert_eq!(check("is:overdue"), [1]);
         assert_eq!(check("login @bob"), [2], "every term holds");
+        assert_eq!(check("LOGIN"), [1, 2], "whatever the case");
+        assert_eq!(check("fix"), [1]);
         let mut f = Filter::of("@me #bug");
         f.me = Some(7);
         assert_eq!(f.why_not(&b, &other), ["it is not assigned to you", "it has no label #bug"]);
+    }
+
+    #[test]
+    fn what_passes_is_kept_until_the_board_or_the_filter_changes() {
+        let mut b = board(vec![task(1, "Fix login"), task(2, "Write docs"), task(3, "login again")]);
+        let mut f = Filter::of("login");
+        assert_eq!(&*f.passing(&b, 1), [0, 2]);
+        b.tasks[1].title = "login docs".into();
+        assert_eq!(&*f.passing(&b, 1), [0, 2], "kept while the board says it is the same");
+        b.reindex();
+        assert_eq!(&*f.passing(&b, 1), [0, 1, 2], "a new generation");
+        f.set("docs");
+        assert_eq!(&*f.passing(&b, 1), [1]);
+        assert!(f.passing(&b, 9).is_empty(), "a column the board does not have");
+        f.set("@me");
+        assert!(f.passing(&b, 1).is_empty());
+        b.tasks[2].assignee_id = Some(7);
+        b.reindex();
+        f.me = Some(7);
+        assert_eq!(&*f.passing(&b, 1), [2], "who I am counts");
+        let mut renamed = b.members.clone();
+        renamed[0].name = "anna".into();
+        f.set("@ann");
+        assert_eq!(&*f.passing(&b, 1), [2]);
+        b.set_members(renamed);
+        assert!(f.passing(&b, 1).is_empty(), "new members, a new generation");
+    }
+
+    #[test]
+    fn words_are_found_whatever_the_case() {
+        assert!(has("Fix the LOGIN page", "login"));
+        assert!(has("anything", ""));
+        assert!(!has("log", "login"));
+        assert!(has("Ärger in KÖLN", "köln"), "beyond ASCII");
+        assert!(has("\u{212A}elvin", "kelvin"), "a Kelvin sign lowercases to k");
     }
 
     #[test]

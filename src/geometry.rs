@@ -6,7 +6,7 @@ use kanban_protocol::model::{Priority, Task};
 use ratatui::layout::Rect;
 
 use crate::filter::Filter;
-use crate::selection::{Selection, visible_cards};
+use crate::selection::{Selection, Visible, visible_cards};
 
 /// The narrowest a column gets before columns scroll sideways instead.
 pub const MIN_COLUMN_WIDTH: u16 = 24;
@@ -100,11 +100,12 @@ impl Screen {
 /// The first of `cards` to show so that the one at `selected` is in view: as few
 /// scrolled away as can be, so that the selection sits at the bottom of a column
 /// scrolled down.
-fn first_shown(cards: &[&Task], selected: usize, rows: u16, density: Density) -> usize {
+fn first_shown(cards: &Visible<'_>, selected: usize, rows: u16, density: Density) -> usize {
     let mut used = 0u16;
     let mut first = selected.min(cards.len().saturating_sub(1));
     for i in (0..=first).rev() {
-        let need = density.rows(cards[i]) + if i < selected { density.gap() } else { 0 };
+        let Some(card) = cards.get(i) else { break };
+        let need = density.rows(card) + if i < selected { density.gap() } else { 0 };
         if used + need > rows && i < selected {
             break;
         }
@@ -151,13 +152,13 @@ pub fn layout(
         let top = area.y + 2;
         let rows = area.height.saturating_sub(4);
         let selected_card = (selection.status_id == Some(status.id))
-            .then(|| selection.task_id.and_then(|id| cards.iter().position(|t| t.id == id)))
+            .then(|| selection.task_id.and_then(|id| cards.position(id)))
             .flatten()
             .unwrap_or(0);
         let offset = if cards.is_empty() { 0 } else { first_shown(&cards, selected_card, rows, density) };
         let mut places = Vec::new();
         let mut y = top;
-        for card in cards.iter().skip(offset) {
+        for card in cards.iter_from(offset) {
             let h = density.rows(card);
             // A card that does not fit whole is not shown (the one selected is
             // cut rather than left out).

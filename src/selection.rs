@@ -1,6 +1,8 @@
 //! The selection: a column and a card in it, kept by id so that it survives other
 //! people's changes, with the index as a fallback when the card goes away.
 
+use std::sync::Arc;
+
 use kanban_protocol::board::BoardState;
 use kanban_protocol::model::{CursorPos, Task};
 
@@ -16,8 +18,57 @@ pub struct Selection {
 }
 
 /// The cards of a column that pass the filter, in order.
-pub fn visible_cards<'a>(board: &'a BoardState, status_id: i64, filter: &Filter) -> Vec<&'a Task> {
-    board.cards(status_id).filter(|t| filter.matches(board, t)).collect()
+pub fn visible_cards<'a>(board: &'a BoardState, status_id: i64, filter: &Filter) -> Visible<'a> {
+    let passing = (!filter.is_empty()).then(|| filter.passing(board, status_id));
+    Visible { board, status_id, passing }
+}
+
+/// A column's cards that pass the filter, read through the board's index (and the
+/// filter's memo of what passes): nothing is copied and no card is asked, so that
+/// a frame of a big board costs the cards it shows.
+pub struct Visible<'a> {
+    board: &'a BoardState,
+    status_id: i64,
+    /// Where those that pass are in the column, while a filter is on.
+    passing: Option<Arc<[usize]>>,
+}
+
+impl<'a> Visible<'a> {
+    pub fn len(&self) -> usize {
+        match &self.passing {
+            Some(places) => places.len(),
+            None => self.board.card_count(self.status_id),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The `n`th (from 0).
+    pub fn get(&self, n: usize) -> Option<&'a Task> {
+        let place = match &self.passing {
+            Some(places) => *places.get(n)?,
+            None => n,
+        };
+        self.board.card_at(self.status_id, place)
+    }
+
+    /// Where card `id` is among them.
+    pub fn position(&self, id: i64) -> Option<usize> {
+        let task = self.board.task(id).filter(|t| t.status_id == self.status_id)?;
+        let place = self.board.rank(task.id)?;
+        match &self.passing {
+            // In column order, as the places are.
+            Some(places) => places.binary_search(&place).ok(),
+            None => Some(place),
+        }
+    }
+
+    /// Those from the `n`th on, in order.
+    pub fn iter_from(&self, n: usize) -> impl Iterator<Item = &'a Task> + '_ {
+        (n..self.len()).filter_map(|n| self.get(n))
+    }
 }
 
 impl Selection {
@@ -45,7 +96,7 @@ impl Selection {
         let status_id = board.statuses[column].id;
         self.status_id = Some(status_id);
         let cards = visible_cards(board, status_id, filter);
-        match self.task_id.and_then(|id| cards.iter().position(|t| t.id == id)) {
+        match self.task_id.and_then(|id| cards.position(id)) {
             Some(i) => self.card_index = i,
             None if cards.is_empty() => {
                 self.task_id = None;
@@ -53,7 +104,7 @@ impl Selection {
             }
             None => {
                 self.card_index = self.card_index.min(cards.len() - 1);
-                self.task_id = Some(cards[self.card_index].id);
+                self.task_id = cards.get(self.card_index).map(|t| t.id);
             }
         }
     }
@@ -81,7 +132,7 @@ impl Selection {
         }
         let index = (self.card_index as isize + delta).clamp(0, cards.len() as isize - 1) as usize;
         self.card_index = index;
-        self.task_id = Some(cards[index].id);
+        self.task_id = cards.get(index).map(|t| t.id);
     }
 
     /// Selects a cell directly (e.g. by a mouse click).

@@ -6,6 +6,8 @@ use std::collections::HashMap;
 use crate::event::{BoardChange, BoardEvent};
 use crate::model::{Board, Member, Project, Rekeyed, Status, Task};
 
+mod index;
+
 /// What applying an event did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Applied {
@@ -24,11 +26,14 @@ pub struct BoardState {
     pub rev: u64,
     /// Sorted by (position, id).
     pub statuses: Vec<Status>,
-    /// Sorted by (position, id); [`BoardState::cards`] picks a column's.
+    /// Sorted by (position, id); [`BoardState::cards`] picks a column's. Changed by
+    /// hand (not through [`BoardState::apply`]), [`BoardState::reindex`] follows.
     pub tasks: Vec<Task>,
     pub members: Vec<Member>,
     /// How many comments each card has (none: left out).
     pub comments: std::collections::BTreeMap<i64, u32>,
+    /// Each column's cards and each card's place (see [`index`]).
+    index: index::Lazy,
 }
 
 impl From<Board> for BoardState {
@@ -40,25 +45,73 @@ impl From<Board> for BoardState {
             tasks: b.tasks,
             members: b.members,
             comments: b.comments,
+            index: index::Lazy::new(),
         };
-        state.sort();
+        state.reindex();
         state
     }
 }
 
 impl BoardState {
-    fn sort(&mut self) {
+    /// Puts columns and cards in order and indexes the cards again: after `tasks`
+    /// or `statuses` were changed by hand.
+    pub fn reindex(&mut self) {
         self.statuses.sort_by(|a, b| (&a.position, a.id).cmp(&(&b.position, b.id)));
         self.tasks.sort_by(|a, b| (&a.position, a.id).cmp(&(&b.position, b.id)));
+        self.index = index::Lazy::new();
+    }
+
+    fn index(&self) -> &index::Index {
+        self.index.get(&self.tasks)
+    }
+
+    /// Which cards these are: a number of their own each time they change
+    /// (through [`BoardState::apply`] or [`BoardState::reindex`]) or the members
+    /// they name do ([`BoardState::set_members`]), the same for a clone. What is
+    /// worked out from the cards can be kept until it changes.
+    pub fn generation(&self) -> u64 {
+        self.index.generation
+    }
+
+    /// The project's members now.
+    pub fn set_members(&mut self, members: Vec<Member>) {
+        self.members = members;
+        // An assignee's name is part of what a card says.
+        self.index.touch();
+    }
+
+    fn column(&self, status_id: i64) -> &[usize] {
+        self.index().columns.get(&status_id).map_or(&[], Vec::as_slice)
     }
 
     /// The cards of a column, in order.
-    pub fn cards(&self, status_id: i64) -> impl Iterator<Item = &Task> {
-        self.tasks.iter().filter(move |t| t.status_id == status_id)
+    pub fn cards(&self, status_id: i64) -> impl DoubleEndedIterator<Item = &Task> {
+        self.column(status_id).iter().filter_map(|&i| self.tasks.get(i))
+    }
+
+    /// How many cards column `status_id` has.
+    pub fn card_count(&self, status_id: i64) -> usize {
+        self.column(status_id).len()
+    }
+
+    /// The `n`th card of column `status_id` (from 0).
+    pub fn card_at(&self, status_id: i64, n: usize) -> Option<&Task> {
+        self.column(status_id).get(n).and_then(|&i| self.tasks.get(i))
+    }
+
+    /// Where card `id` is in its column (from 0).
+    pub fn rank(&self, id: i64) -> Option<usize> {
+        self.index().cards.get(&id).map(|&(_, rank)| rank)
     }
 
     pub fn task(&self, id: i64) -> Option<&Task> {
-        self.tasks.iter().find(|t| t.id == id)
+        let index = self.index();
+        match index.cards.get(&id).and_then(|&(i, _)| self.tasks.get(i)) {
+            Some(t) if t.id == id => Some(t),
+            None if index.len == self.tasks.len() => None,
+            // Changed by hand since it was indexed: every card is asked.
+            _ => self.tasks.iter().find(|t| t.id == id),
+        }
     }
 
     pub fn status(&self, id: i64) -> Option<&Status> {
@@ -130,7 +183,7 @@ impl BoardState {
             self.rekey(event.change.places_columns(), &event.rekeyed);
         }
         self.rev = event.rev;
-        self.sort();
+        self.reindex();
         Applied::Applied
     }
 
@@ -270,6 +323,40 @@ mod tests {
         b.apply(&BoardEvent { rekeyed, ..ev(7, BoardChange::StatusCreated(status(3, "2"))) });
         assert_eq!(b.statuses.iter().map(|s| s.id).collect::<Vec<_>>(), vec![2, 3, 1]);
         assert_eq!(b.task(11).unwrap().position, "1", "card keys untouched by a column's");
+    }
+
+    #[test]
+    fn the_index_follows_every_change() {
+        let mut b = board();
+        let places = |b: &BoardState, status_id| {
+            (0..b.card_count(status_id))
+                .map(|n| {
+                    let t = b.card_at(status_id, n).unwrap();
+                    assert_eq!(b.rank(t.id), Some(n));
+                    assert_eq!(b.task(t.id).map(|t| t.status_id), Some(status_id));
+                    t.id
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(places(&b, 1), vec![11, 10]);
+        b.apply(&ev(6, BoardChange::TaskMoved(task(12, 1, "0"))));
+        assert_eq!(places(&b, 1), vec![12, 11, 10]);
+        assert_eq!(b.card_count(2), 0);
+        assert_eq!(b.card_at(2, 0), None);
+        assert_eq!(b.cards(3).count(), 0, "a column the board does not have");
+        b.apply(&ev(7, BoardChange::TaskDeleted { id: 11 }));
+        assert_eq!(places(&b, 1), vec![12, 10]);
+        assert_eq!((b.task(11), b.rank(11)), (None, None));
+
+        // A card added by hand is found at once, and in its column once indexed.
+        b.tasks.push(task(-1, 2, "~"));
+        assert_eq!(b.task(-1).map(|t| t.id), Some(-1));
+        let before = b.generation();
+        b.reindex();
+        assert_eq!(places(&b, 2), vec![-1]);
+        assert_ne!(b.generation(), before, "other cards, another generation");
+        assert_eq!(b.clone().generation(), b.generation());
+        assert_eq!(b, b.clone(), "equal whatever the index");
     }
 
     #[test]

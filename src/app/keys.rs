@@ -11,7 +11,7 @@ use super::quick::{QuickMenu, QuickOutcome};
 use super::trash::TrashOutcome;
 use super::{App, Change, Command, Mode, Origin, Request};
 use crate::geometry::{self, Density};
-use crate::selection::visible_cards;
+use crate::selection::{Visible, visible_cards};
 
 pub fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
     if key.kind == KeyEventKind::Release {
@@ -161,8 +161,9 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
     let sel = app.selection;
     let status_id = sel.status_id;
     let task = sel.task_id.and_then(|id| board.task(id)).cloned();
-    let cards = status_id.map(|s| visible_cards(board, s, &filter)).unwrap_or_default();
-    let card_ids: Vec<i64> = cards.iter().map(|t| t.id).collect();
+    let cards = status_id.map(|s| visible_cards(board, s, &filter));
+    let card_count = cards.as_ref().map_or(0, Visible::len);
+    let card_id = |n: usize| cards.as_ref().and_then(|c| c.get(n)).map(|t| t.id);
     let column = |delta: isize| {
         let i = sel.column_index as isize + delta;
         (i >= 0).then(|| board.statuses.get(i as usize)).flatten().cloned()
@@ -174,8 +175,8 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         BoardAction::SelectRight => app.selection.step_column(board, &filter, 1),
         BoardAction::SelectUp => app.selection.step_card(board, &filter, -1),
         BoardAction::SelectDown => app.selection.step_card(board, &filter, 1),
-        BoardAction::SelectFirst => app.selection.step_card(board, &filter, -(card_ids.len() as isize)),
-        BoardAction::SelectLast => app.selection.step_card(board, &filter, card_ids.len() as isize),
+        BoardAction::SelectFirst => app.selection.step_card(board, &filter, -(card_count as isize)),
+        BoardAction::SelectLast => app.selection.step_card(board, &filter, card_count as isize),
         BoardAction::PageUp | BoardAction::PageDown => {
             // A page is as many cards as the column shows now.
             let screen =
@@ -286,14 +287,14 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
             if let (Some(t), Some(s)) = (&task, status_id) {
                 let i = sel.card_index;
                 let to = if action == BoardAction::MoveCardUp {
-                    (i > 0).then(|| MoveTask {
+                    i.checked_sub(1).and_then(card_id).map(|before| MoveTask {
                         status_id: s,
-                        before_id: Some(card_ids[i - 1]),
+                        before_id: Some(before),
                         after_id: None,
                         version: None,
                     })
                 } else {
-                    card_ids.get(i + 1).map(|&after| MoveTask {
+                    card_id(i + 1).map(|after| MoveTask {
                         status_id: s,
                         before_id: None,
                         after_id: Some(after),
@@ -376,7 +377,7 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
                     app.mode = Mode::Confirm(Confirm::DeleteColumn {
                         status_id: s.id,
                         name: s.name.clone(),
-                        cards: board.cards(s.id).count(),
+                        cards: board.card_count(s.id),
                     });
                 }
             }

@@ -379,7 +379,7 @@ impl App {
                 p.role = mine.role;
             }
         }
-        board.members = members.clone();
+        board.set_members(members.clone());
         let forms = self.drafts.iter_mut().map(|d| &mut *d.form).chain(self.unsaved.iter_mut());
         let open = match &mut self.mode {
             Mode::Form(form) => Some(&mut **form),

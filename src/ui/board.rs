@@ -122,7 +122,7 @@ fn draw_column(frame: &mut Frame<'_>, ctx: &Ctx<'_>, place: &ColumnPlace) {
     let Ctx { app, board, me, looks, theme } = *ctx;
     let Some(status) = board.status(place.status_id) else { return };
     let selected = app.selection.status_id == Some(status.id);
-    let count = board.cards(status.id).count();
+    let count = board.card_count(status.id);
     let mut count_text =
         if app.filter.is_empty() { count.to_string() } else { format!("{} of {count}", place.matching) };
     if let Some(limit) = status.wip_limit {
@@ -190,7 +190,11 @@ fn edge(frame: &mut Frame<'_>, area: Rect, text: &str, marks: Vec<Span<'static>>
     let pad = room.saturating_sub(width(&shown));
     let mut spans = vec![Span::styled(shown, theme.dim()), Span::raw(" ".repeat(pad))];
     spans.extend(marks);
-    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+    let buffer = frame.buffer_mut();
+    let area = area.intersection(buffer.area);
+    if !area.is_empty() {
+        buffer.set_line(area.x, area.y, &Line::from(spans), area.width);
+    }
 }
 
 /// A card's details as styled spans that fit `room`: assignee, priority, the due
@@ -322,5 +326,12 @@ fn draw_card(frame: &mut Frame<'_>, ctx: &Ctx<'_>, task: &Task, area: Rect, sele
         lines.push(Line::from(second));
     }
     let style = if selected { theme.selected_card() } else { Style::default() };
-    frame.render_widget(Paragraph::new(lines).style(style), area);
+    // Straight into the buffer: a card's lines are cut to fit already, and a
+    // paragraph's reflow would cost more than all the rest of the card.
+    let buffer = frame.buffer_mut();
+    let area = area.intersection(buffer.area);
+    buffer.set_style(area, style);
+    for (y, line) in (area.y..area.bottom()).zip(&lines) {
+        buffer.set_line(area.x, y, line, area.width);
+    }
 }

@@ -61,6 +61,11 @@ pub fn fit(s: &str, width: usize) -> String {
     if width == 0 {
         return String::new();
     }
+    if s.is_ascii() {
+        // Cleaned ASCII has no controls left: each byte is a cluster one column
+        // wide, and most titles are cut on every frame.
+        return format!("{}…", &s[..width - 1]);
+    }
     let mut out = String::new();
     let mut used = 0;
     for cluster in s.graphemes(true) {
@@ -98,6 +103,8 @@ mod tests {
         assert_eq!(fit("日本語のテキスト", 7), "日本語…");
         assert!(width(&fit("日本語のテキスト", 7)) <= 7);
         assert_eq!(fit("abc", 0), "");
+        assert_eq!(fit("abc", 1), "…");
+        assert_eq!(fit("tab\there", 5), "tab …", "a control shows as a space");
     }
 
     #[test]

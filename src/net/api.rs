@@ -72,6 +72,10 @@ impl Api {
             builder = builder.use_preconfigured_tls((**config).clone());
         }
         let base = base.trim_end_matches('/').to_string();
+        // A big board is megabytes of JSON that gzip makes a fifteenth: worth it
+        // over a network, not over loopback or the host's socket, where moving
+        // the bytes costs less than packing them (BENCHMARKS.md).
+        builder = builder.gzip(over_network(&base));
         let origin = match unix_path(&base) {
             Some(path) => {
                 builder = builder.unix_socket(path);
@@ -360,10 +364,43 @@ fn ms(d: std::time::Duration) -> f64 {
 const UNIX_ORIGIN: &str = "http://localhost";
 
 /// The path of a `unix:/path` server.
+/// Whether `base` is a server on another host (not loopback, not a Unix socket).
+fn over_network(base: &str) -> bool {
+    if unix_path(base).is_some() {
+        return false;
+    }
+    let Ok(url) = reqwest::Url::parse(base) else { return false };
+    let Some(host) = url.host_str() else { return false };
+    match host.trim_start_matches('[').trim_end_matches(']').parse::<std::net::IpAddr>() {
+        Ok(ip) => !ip.is_loopback(),
+        Err(_) => !host.eq_ignore_ascii_case("localhost"),
+    }
+}
+
 fn unix_path(base: &str) -> Option<&str> {
     base.strip_prefix("unix:")
 }
 
 fn body<T: serde::Serialize>(value: &T) -> Value {
     serde_json::to_value(value).expect("request bodies serialize")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::over_network;
+
+    #[test]
+    fn only_a_server_on_another_host_is_asked_for_gzip() {
+        for here in [
+            "http://127.0.0.1:7878",
+            "http://localhost:7878",
+            "http://[::1]:7878",
+            "unix:/run/kanban/kanban.sock",
+        ] {
+            assert!(!over_network(here), "{here}");
+        }
+        for there in ["https://board.example.org", "http://10.0.0.5:7878", "http://[2001:db8::1]:7878"] {
+            assert!(over_network(there), "{there}");
+        }
+    }
 }

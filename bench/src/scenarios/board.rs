@@ -35,7 +35,7 @@ pub struct Opts {
 pub async fn run(target: &Target, o: Opts) -> anyhow::Result<Report> {
     let base = format!("http://{}:{}", target.host, target.port);
     // Plain: no decoding by the client, so that the size on the wire is seen.
-    let http = reqwest::Client::new();
+    let http = reqwest::Client::builder().no_gzip().build()?;
     let board_url = format!("{base}/api/projects/{}/board", o.project);
     let get = |gzip: bool| {
         let mut req = http.get(&board_url).bearer_auth(&o.token);

@@ -6,7 +6,8 @@
 # the fourth. One JSON line per run is appended to bench/results/RESULTS (default:
 # today's date with -cluster).
 # ONLY="cursors" runs only the matching runs; REPEAT=3 repeats each round;
-# BROKERS="redis" measures one broker; SERVERS="kanban" leaves Sockudo out.
+# BROKERS="redis" measures one broker; SERVERS="kanban" leaves Sockudo out;
+# OLD=path/to/kanban-server with SERVERS="kanban old" runs an older build beside.
 # PostgreSQL is KANBAN_BENCH_DATABASE_URL (default the local test database; each
 # kanban run gets a schema of its own); the brokers are KANBAN_BENCH_REDIS_URL and
 # KANBAN_BENCH_NATS_URL (default the local ones). Loopback only.
@@ -43,9 +44,9 @@ cpu_ticks() {
     awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$pid/stat"
 }
 
-# start_kanban BROKER: four nodes on fresh data; PIDS and PORTS.
+# start_kanban BROKER [BINARY]: four nodes on fresh data; PIDS and PORTS.
 start_kanban() {
-    local schema data store
+    local schema data store SERVER=${2:-$SERVER}
     schema="kb_$(date +%s)_$$"
     psql "$PG" -qc "CREATE SCHEMA $schema"
     SCHEMA=$schema
@@ -69,6 +70,8 @@ start_kanban() {
         done
     done
 }
+
+start_old() { start_kanban "$1" "$OLD"; }
 
 # start_sockudo BROKER: four Sockudo nodes on the broker.
 start_sockudo() {

@@ -5,10 +5,9 @@
 //! failing connection ends itself and never affects another.
 
 use std::collections::{HashMap, VecDeque};
+use std::future::poll_fn;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-
-use std::future::poll_fn;
 
 use hyper::upgrade::OnUpgrade;
 use kanban_protocol::channel::{self, ChannelKind};

@@ -438,4 +438,95 @@ mod tests {
         assert_eq!(socket.sent, 0);
         assert_eq!(reader.await.unwrap(), sent);
     }
+
+    /// A message as a client may send it: its payload, in how many fragments.
+    #[derive(Debug, Clone)]
+    struct Sent {
+        text: String,
+        fragments: usize,
+        ping_inside: bool,
+    }
+
+    fn sent() -> impl proptest::strategy::Strategy<Value = Sent> {
+        use proptest::prelude::*;
+        ("\\PC{0,300}", 1usize..4, any::<bool>()).prop_map(|(text, fragments, ping_inside)| Sent {
+            text,
+            fragments,
+            ping_inside,
+        })
+    }
+
+    /// The bytes of `message` as frames: split into fragments at character
+    /// boundaries, with a ping after the first when asked.
+    fn frames_of(message: &Sent) -> Vec<u8> {
+        let chars: Vec<char> = message.text.chars().collect();
+        let per = chars.len().div_ceil(message.fragments).max(1);
+        let parts: Vec<String> = chars.chunks(per).map(|c| c.iter().collect()).collect();
+        let parts = if parts.is_empty() { vec![String::new()] } else { parts };
+        let mut out = Vec::new();
+        for (i, part) in parts.iter().enumerate() {
+            let opcode = if i == 0 { OpCode::Data(Data::Text) } else { OpCode::Data(Data::Continue) };
+            out.extend(client_frame(opcode, i + 1 == parts.len(), part.as_bytes()));
+            if i == 0 && message.ping_inside && parts.len() > 1 {
+                out.extend(client_frame(OpCode::Control(Control::Ping), true, b"!"));
+            }
+        }
+        out
+    }
+
+    proptest::proptest! {
+        /// Whatever the messages and however the stream is cut into reads, they
+        /// arrive whole, in order, each ping where it was.
+        #[test]
+        fn any_messages_cut_anywhere_arrive_whole(
+            messages in proptest::collection::vec(sent(), 1..8),
+            cuts in proptest::collection::vec(1usize..64, 1..32),
+        ) {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                let (mut socket, mut client) = pair(4096);
+                let bytes: Vec<u8> = messages.iter().flat_map(frames_of).collect();
+                let writer = tokio::spawn(async move {
+                    let mut at = 0;
+                    for cut in cuts.iter().cycle() {
+                        if at >= bytes.len() {
+                            break;
+                        }
+                        let end = (at + cut).min(bytes.len());
+                        client.write_all(&bytes[at..end]).await.unwrap();
+                        at = end;
+                        tokio::task::yield_now().await;
+                    }
+                    client
+                });
+                for message in &messages {
+                    if message.ping_inside && message.text.chars().count() > 1 && message.fragments > 1 {
+                        assert_eq!(read(&mut socket).await.unwrap(), Incoming::Ping(b"!".to_vec()));
+                    }
+                    assert_eq!(read(&mut socket).await.unwrap(), Incoming::Text(message.text.clone()));
+                }
+                drop(writer.await.unwrap());
+                assert!(matches!(read(&mut socket).await, Err(ReadError::Eof)));
+            });
+        }
+
+        /// Any bytes at all: the reader answers messages or an error, never a panic,
+        /// and keeps no more than one frame's worth.
+        #[test]
+        fn any_bytes_end_in_messages_or_an_error(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..2048)) {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async {
+                let (mut socket, mut client) = pair(512);
+                client.write_all(&bytes).await.unwrap();
+                drop(client);
+                for _ in 0..=bytes.len() {
+                    match read(&mut socket).await {
+                        Ok(_) => assert!(socket.pending.len() <= bytes.len()),
+                        Err(_) => return,
+                    }
+                }
+                panic!("more messages than bytes");
+            });
+        }
+    }
 }

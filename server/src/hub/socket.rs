@@ -213,7 +213,7 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
             }
             let mut done = self.sent + wrote;
             while let Some(frame) = frames.front() {
-                let whole = text_head(frame.len(), &mut [0; MAX_HEAD]) + frame.len();
+                let whole = TEXT.len(frame.len() as u64) + frame.len();
                 if done < whole {
                     break;
                 }
@@ -254,12 +254,20 @@ impl<S: AsyncRead + AsyncWrite + Unpin> Socket<S> {
     }
 }
 
-/// Writes the header of an unmasked, final text frame of `len` bytes into `out`;
-/// answers its length.
+/// The header of every frame the server writes: final, unmasked text.
+const TEXT: FrameHeader = FrameHeader {
+    is_final: true,
+    rsv1: false,
+    rsv2: false,
+    rsv3: false,
+    opcode: OpCode::Data(Data::Text),
+    mask: None,
+};
+
+/// Writes the header of a text frame of `len` bytes into `out`; answers its length.
 fn text_head(len: usize, out: &mut [u8; MAX_HEAD]) -> usize {
-    let header = FrameHeader { opcode: OpCode::Data(Data::Text), ..FrameHeader::default() };
     let mut rest = &mut out[..];
-    header.format(len as u64, &mut rest).expect("a header fits in ten bytes");
+    TEXT.format(len as u64, &mut rest).expect("a header fits in ten bytes");
     MAX_HEAD - rest.len()
 }
 

@@ -1,24 +1,22 @@
 //! kanban-tui: the terminal client of the shared kanban board.
 //!
-//! Layers, one way: `app` (state and `update`, no I/O) and `geometry` (where things
-//! go) under `ui` (drawing) and `net` (REST and the WebSocket session); `client`
-//! joins app and network, `terminal` adds the screen. `embedded` (the default
+//! Layers, one way: the front end (`app`, `geometry`, `ui`: state, `update` and
+//! view, no I/O, from kanban-front) under `net` (REST and the WebSocket session);
+//! `client` joins app and network, `terminal` adds the screen. `embedded` (the default
 //! feature of the same name) runs a server in this process when none is given;
 //! without it the build is a client that only connects.
 
 #![forbid(unsafe_code)]
 
-pub mod app;
 pub mod client;
-pub mod due;
 #[cfg(feature = "embedded")]
 pub mod embedded;
-pub mod filter;
-pub mod geometry;
 pub mod log;
 pub mod net;
 pub mod secret;
-pub mod selection;
 pub mod settings;
 pub mod terminal;
-pub mod ui;
+
+// The front end itself (state, update, view) is shared with the server's SSH
+// sessions; its modules keep their paths here.
+pub use kanban_front::{app, due, filter, geometry, selection, ui};

@@ -193,7 +193,7 @@ mod tests {
 
     #[test]
     fn the_readme_lists_every_key_as_the_help_does() {
-        let readme = include_str!("../../README.md");
+        let readme = include_str!("../../../README.md");
         let table = markdown();
         assert!(readme.contains(&table), "the README's table of keys must read:\n{table}");
     }

@@ -26,13 +26,14 @@ pub struct Copied {
     pub cards: u64,
     pub events: u64,
     pub keys: u64,
+    pub ssh_keys: u64,
 }
 
 impl fmt::Display for Copied {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} users, {} tokens, {} projects, {} memberships, {} columns, {} cards, {} events, {} change keys",
+            "{} users, {} tokens, {} projects, {} memberships, {} columns, {} cards, {} events, {} change keys, {} SSH keys",
             self.users,
             self.tokens,
             self.projects,
@@ -40,7 +41,8 @@ impl fmt::Display for Copied {
             self.columns,
             self.cards,
             self.events,
-            self.keys
+            self.keys,
+            self.ssh_keys
         )
     }
 }
@@ -103,6 +105,17 @@ const TABLES: &[(&str, &[(&str, Kind)])] = {
         ("app", &[("id", Int4), ("app_id", Text), ("app_key", Text), ("app_secret", Text)]),
         ("users", &[("id", Int), ("name", Text), ("color", Text), ("created_at", Time)]),
         ("tokens", &[("id", Int), ("user_id", Int), ("hash", Bytes), ("created_at", Time)]),
+        (
+            "ssh_keys",
+            &[
+                ("id", Int),
+                ("user_id", Int),
+                ("fingerprint", Text),
+                ("public_key", Text),
+                ("comment", Text),
+                ("created_at", Time),
+            ],
+        ),
         ("projects", &[("id", Int), ("name", Text), ("rev", Int), ("created_at", Time)]),
         ("members", &[("project_id", Int), ("user_id", Int), ("role", Text)]),
         (
@@ -251,11 +264,12 @@ fn copy(file: &Path, url: &str) -> Result<Copied, MigrateError> {
             "tasks" => copied.cards = n,
             "events" => copied.events = n,
             "applied_requests" => copied.keys = n,
+            "ssh_keys" => copied.ssh_keys = n,
             _ => {}
         }
     }
     // New rows take ids after the copied ones.
-    for table in ["users", "tokens", "projects", "statuses", "tasks", "comments"] {
+    for table in ["users", "tokens", "ssh_keys", "projects", "statuses", "tasks", "comments"] {
         tx.batch_execute(&format!(
             "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
         ))?;

@@ -61,6 +61,26 @@ pub struct Logged {
     pub task_id: Option<i64>,
 }
 
+/// A public key a user signs in with over SSH.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SshKey {
+    /// `SHA256:...`, as OpenSSH prints it: how the key is found.
+    pub fingerprint: String,
+    /// The key in OpenSSH's one-line form (`ssh-ed25519 AAAA...`), without comment.
+    pub public_key: String,
+    pub comment: String,
+    /// When it was added (answers only).
+    pub added: String,
+}
+
+/// Who holds an SSH key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KeyHolder {
+    pub user: User,
+    /// The key's own id: a session checks that it is still there when access changes.
+    pub key_id: i64,
+}
+
 /// A project with all its members, for the admin command line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProjectMembers {
@@ -99,6 +119,17 @@ pub trait Store: Send + Sync + 'static {
     /// member).
     async fn token_access(&self, token_id: i64, user_id: i64, project_id: i64)
     -> Result<Option<(Role, u64)>>;
+
+    /// Adds an SSH key to a user; a key is one user's only.
+    async fn add_ssh_key(&self, user_id: i64, key: &SshKey) -> Result<()>;
+    /// A user's SSH keys, oldest first.
+    async fn ssh_keys(&self, user_id: i64) -> Result<Vec<SshKey>>;
+    /// Removes one of a user's SSH keys; the sessions it opened end.
+    async fn remove_ssh_key(&self, user_id: i64, fingerprint: &str) -> Result<()>;
+    /// Whose key has this fingerprint, if anyone's.
+    async fn user_by_ssh_key(&self, fingerprint: &str) -> Result<Option<KeyHolder>>;
+    /// Whether key `key_id` is still `user_id`'s.
+    async fn ssh_key_is_live(&self, key_id: i64, user_id: i64) -> Result<bool>;
 
     /// Creates a project with the default columns and the given members.
     async fn add_project(&self, name: &str, members: &[(i64, Role)]) -> Result<i64>;

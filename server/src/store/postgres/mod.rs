@@ -13,6 +13,7 @@ mod overlay;
 mod pool;
 mod read;
 mod rows;
+mod ssh_keys;
 
 use std::sync::Arc;
 
@@ -21,7 +22,10 @@ use kanban_protocol::model::{Board, Comment, Member, Project, Role, Trash, User}
 use tokio::sync::Notify;
 
 use self::pool::{Conn, Pool};
-use super::{AccessChanges, EventsAfter, Logged, ProjectMembers, Result, Store, StoreError, TokenHolder};
+use super::{
+    AccessChanges, EventsAfter, KeyHolder, Logged, ProjectMembers, Result, SshKey, Store, StoreError,
+    TokenHolder,
+};
 use crate::board::{Committed, OpError, Write};
 use crate::config::AppCredentials;
 
@@ -131,6 +135,29 @@ impl Store for PgStore {
     async fn user_by_token(&self, token: &str) -> Result<Option<TokenHolder>> {
         let token = token.to_string();
         self.read(move |c| identity::user_by_token(c, &token)).await
+    }
+
+    async fn add_ssh_key(&self, user_id: i64, key: &SshKey) -> Result<()> {
+        let key = key.clone();
+        self.write(move |c| ssh_keys::add(c, user_id, &key)).await
+    }
+
+    async fn ssh_keys(&self, user_id: i64) -> Result<Vec<SshKey>> {
+        self.read(move |c| ssh_keys::list(c, user_id)).await
+    }
+
+    async fn remove_ssh_key(&self, user_id: i64, fingerprint: &str) -> Result<()> {
+        let fingerprint = fingerprint.to_string();
+        self.write(move |c| ssh_keys::remove(c, user_id, &fingerprint)).await
+    }
+
+    async fn user_by_ssh_key(&self, fingerprint: &str) -> Result<Option<KeyHolder>> {
+        let fingerprint = fingerprint.to_string();
+        self.read(move |c| ssh_keys::holder(c, &fingerprint)).await
+    }
+
+    async fn ssh_key_is_live(&self, key_id: i64, user_id: i64) -> Result<bool> {
+        self.read(move |c| ssh_keys::is_live(c, key_id, user_id)).await
     }
 
     async fn token_access(

@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("../../../migrations/postgres/0001_schema.sql")),
     (2, include_str!("../../../migrations/postgres/0002_comments.sql")),
     (3, include_str!("../../../migrations/postgres/0003_activity.sql")),
+    (4, include_str!("../../../migrations/postgres/0004_ssh_keys.sql")),
 ];
 
 /// The advisory lock migrations take: any number, the same in every process.

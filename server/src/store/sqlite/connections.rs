@@ -33,6 +33,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (6, include_str!("../../../migrations/0006_member_changes.sql")),
     (7, include_str!("../../../migrations/0007_comments.sql")),
     (8, include_str!("../../../migrations/0008_activity.sql")),
+    (9, include_str!("../../../migrations/0009_ssh_keys.sql")),
 ];
 
 /// The connections of one database file. A connection is `None` once closed.

@@ -13,6 +13,7 @@ mod host_accounts;
 mod install;
 mod login;
 mod reading;
+mod ssh;
 mod terminal;
 mod tls;
 mod tmux;

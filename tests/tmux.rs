@@ -40,6 +40,13 @@ impl Tmux {
         assert!(out.status.success(), "tmux new-session: {}", String::from_utf8_lossy(&out.stderr));
     }
 
+    /// Makes the window `name` `width`×`height`, as a person resizing theirs.
+    pub fn resize(&self, name: &str, width: u16, height: u16) {
+        let (w, h) = (width.to_string(), height.to_string());
+        let out = self.tmux(&["resize-window", "-t", name, "-x", &w, "-y", &h]);
+        assert!(out.status.success(), "tmux resize-window: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
     /// Types text literally.
     pub fn type_text(&self, name: &str, text: &str) {
         self.tmux(&["send-keys", "-t", name, "-l", text]);

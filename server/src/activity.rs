@@ -8,7 +8,28 @@ use std::collections::HashMap;
 use kanban_protocol::event::{BoardChange, BoardEvent};
 use kanban_protocol::model::{Activity, Board, Trash, User};
 
-use crate::store::Logged;
+use crate::store::{Logged, Store, StoreError};
+
+/// A member's page of history in words, newest first: of the project, before
+/// revision `before` when given, or of one card; at most `limit` lines.
+pub async fn read(
+    store: &dyn Store,
+    user_id: i64,
+    project_id: Option<i64>,
+    task_id: Option<i64>,
+    before: Option<u64>,
+    limit: u32,
+) -> Result<Vec<Activity>, StoreError> {
+    let (project, logged) = store.activity(project_id, task_id, user_id, before, limit).await?;
+    let board = store.board(project, user_id).await?;
+    // The trash names what is gone; one who may not see it reads "a card".
+    let trash = match store.trash(project, user_id).await {
+        Ok(trash) => trash,
+        Err(_) => Trash { tasks: Vec::new(), statuses: Vec::new() },
+    };
+    let names = Names::new(store.users().await?, &board, &trash);
+    Ok(logged.iter().map(|entry| line(entry, &names)).collect())
+}
 
 /// The names the words use.
 pub struct Names {

@@ -70,6 +70,32 @@ pub async fn user_revoke(store: &dyn Store, name: &str) -> Result<u64> {
     Ok(store.revoke_tokens(user.id).await?)
 }
 
+/// `user key add NAME`: adds the public key `text` (a .pub file's line) to the
+/// user; prints its fingerprint.
+#[cfg(feature = "ssh")]
+pub async fn user_key_add(store: &dyn Store, name: &str, text: &str) -> Result<String> {
+    let user = store.user_by_name(name).await?;
+    let key = crate::ssh::keys::parse(text).map_err(AdminError::Invalid)?;
+    store.add_ssh_key(user.id, &key).await?;
+    Ok(key.fingerprint)
+}
+
+/// `user key list NAME`: fingerprint, key and comment, a line each.
+pub async fn user_key_list(store: &dyn Store, name: &str) -> Result<String> {
+    let user = store.user_by_name(name).await?;
+    let keys = store.ssh_keys(user.id).await?;
+    Ok(keys
+        .iter()
+        .map(|k| format!("{}\t{}\t{}\t{}\n", k.fingerprint, k.added, k.public_key, k.comment))
+        .collect())
+}
+
+/// `user key remove NAME FINGERPRINT`: the sessions the key opened end.
+pub async fn user_key_remove(store: &dyn Store, name: &str, fingerprint: &str) -> Result<()> {
+    let user = store.user_by_name(name).await?;
+    Ok(store.remove_ssh_key(user.id, fingerprint).await?)
+}
+
 /// Parses `USER[:ROLE]` (the role defaults to member).
 fn parse_member(spec: &str) -> Result<(&str, Role)> {
     match spec.rsplit_once(':') {

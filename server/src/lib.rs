@@ -20,6 +20,8 @@ pub mod logging;
 pub mod metrics;
 pub mod migrate;
 pub mod serve;
+#[cfg(feature = "ssh")]
+pub mod ssh;
 pub mod store;
 pub mod tls;
 pub mod transfer;
@@ -332,6 +334,17 @@ impl Server {
         // Upgraded sockets are not tracked by the HTTP server: wait for them here.
         let _ = tokio::time::timeout(Duration::from_secs(10), hub.closed()).await;
         Ok(())
+    }
+
+    /// Serves the board over SSH on `ssh` beside the other listeners, until the
+    /// server shuts down (its sessions end then, each told why).
+    #[cfg(feature = "ssh")]
+    pub fn spawn_ssh(&self, ssh: ssh::SshListener) -> JoinHandle<()> {
+        let mut stopping = self.state.hub.shutdown_signal();
+        let stopped = async move {
+            let _ = stopping.wait_for(|s| *s).await;
+        };
+        tokio::spawn(ssh::serve(ssh.listener, self.state.clone(), ssh.options, ssh.host_key, stopped))
     }
 
     /// Binds `addr` and serves in a background task; for tests and embedding.

@@ -44,6 +44,8 @@ struct Cli {
     #[command(flatten)]
     unix: UnixArgs,
     #[command(flatten)]
+    ssh: SshArgs,
+    #[command(flatten)]
     limits: LimitArgs,
     /// Log lines on stderr: text, or json (one object per line). RUST_LOG sets what
     /// is logged [default: info; warn for commands]; the access log's target is
@@ -98,6 +100,43 @@ impl UnixArgs {
             group: self.unix_socket_group.clone(),
             policy: self.unix_users,
         })
+    }
+}
+
+#[derive(Args)]
+struct SshArgs {
+    /// Also serve the board over SSH here (`ssh -t -p PORT HOST [PROJECT]`), to the
+    /// people whose keys `user key add` gave; off unless given.
+    #[arg(long, env = "KANBAN_SSH_LISTEN", value_name = "ADDR:PORT")]
+    ssh_listen: Option<SocketAddr>,
+    /// Most SSH connections at once.
+    #[arg(long, env = "KANBAN_SSH_MAX_SESSIONS", default_value_t = SshDefaults::get().max_sessions)]
+    ssh_max_sessions: usize,
+    /// Authentication attempts (keys offered) per SSH connection.
+    #[arg(long, env = "KANBAN_SSH_MAX_AUTH_ATTEMPTS", default_value_t = SshDefaults::get().max_auth_attempts)]
+    ssh_max_auth_attempts: usize,
+    /// Seconds without a key pressed before an SSH session ends.
+    #[arg(long, env = "KANBAN_SSH_IDLE_TIMEOUT", default_value_t = SshDefaults::get().idle_timeout.as_secs())]
+    ssh_idle_timeout: u64,
+}
+
+/// The SSH server's defaults, as the help shows them.
+struct SshDefaults;
+
+impl SshDefaults {
+    fn get() -> kanban_server::ssh::SshOptions {
+        kanban_server::ssh::SshOptions::default()
+    }
+}
+
+impl SshArgs {
+    fn options(&self) -> kanban_server::ssh::SshOptions {
+        kanban_server::ssh::SshOptions {
+            max_sessions: self.ssh_max_sessions.max(1),
+            max_auth_attempts: self.ssh_max_auth_attempts.max(1),
+            idle_timeout: Duration::from_secs(self.ssh_idle_timeout.max(1)),
+            ..SshDefaults::get()
+        }
     }
 }
 
@@ -206,6 +245,25 @@ enum UserCommand {
     Token { name: String },
     /// Revoke every token of a user (issue a new one with `token`).
     Revoke { name: String },
+    /// Manage the SSH keys a user signs in with (`--ssh-listen`).
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+#[derive(Subcommand)]
+enum KeyCommand {
+    /// Add a public key (an Ed25519 or ECDSA .pub line, on stdin or with --key);
+    /// prints its fingerprint.
+    Add {
+        name: String,
+        /// The key itself, as "ssh-ed25519 AAAA... comment" [default: read stdin].
+        #[arg(long)]
+        key: Option<String>,
+    },
+    /// List a user's keys: fingerprint, added, key, comment.
+    List { name: String },
+    /// Remove a key by its fingerprint (SHA256:...); its sessions end.
+    Remove { name: String, fingerprint: String },
 }
 
 #[derive(Subcommand)]
@@ -276,9 +334,21 @@ async fn main() -> anyhow::Result<()> {
             _ => None,
         };
         let unix = cli.unix.options();
+        let ssh = match cli.ssh.ssh_listen {
+            Some(addr) => Some(
+                kanban_server::ssh::SshListener::bind(
+                    addr,
+                    &kanban_server::ssh::host_key::path(&data_dir),
+                    cli.ssh.options(),
+                )
+                .await?,
+            ),
+            None => None,
+        };
         return serve(
             cli.listen,
             unix,
+            ssh,
             &database,
             cli.broker.as_deref(),
             &overrides,
@@ -311,6 +381,19 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("revoked {n} token(s) of {name}");
             String::new()
         }
+        Command::User(UserCommand::Key(KeyCommand::Add { name, key })) => {
+            let text = match key {
+                Some(key) => key,
+                None => std::io::read_to_string(std::io::stdin()).context("reading the key from stdin")?,
+            };
+            admin::user_key_add(store, &name, &text).await? + "\n"
+        }
+        Command::User(UserCommand::Key(KeyCommand::List { name })) => {
+            admin::user_key_list(store, &name).await?
+        }
+        Command::User(UserCommand::Key(KeyCommand::Remove { name, fingerprint })) => {
+            admin::user_key_remove(store, &name, &fingerprint).await.map(|()| String::new())?
+        }
         Command::Project(ProjectCommand::Add { name, members }) => {
             format!("{}\n", admin::project_add(store, &name, &members).await?)
         }
@@ -330,7 +413,15 @@ async fn main() -> anyhow::Result<()> {
             let board = kanban_server::transfer::parse(&text)?;
             format!("{}\n", kanban_server::transfer::import(store, board, name.as_deref(), &members).await?)
         }
-        Command::App => admin::app(&kanban_server::resolve_app(store, &overrides).await?),
+        Command::App => {
+            let mut out = admin::app(&kanban_server::resolve_app(store, &overrides).await?);
+            let host_key = kanban_server::ssh::host_key::path(&data_dir);
+            if host_key.exists() {
+                let key = kanban_server::ssh::host_key::load_or_make(&host_key)?;
+                out += &format!("ssh_host_key\t{}\n", kanban_server::ssh::host_key::fingerprint(&key));
+            }
+            out
+        }
         Command::Backup { file } => {
             admin::backup(store, &file).await?;
             eprintln!("backed up to {}", file.display());
@@ -369,9 +460,11 @@ fn print_all(bytes: &[u8]) -> anyhow::Result<()> {
     }
 }
 
+#[expect(clippy::too_many_arguments, reason = "each listener and setting of the serving process, once")]
 async fn serve(
     listen: SocketAddr,
     unix: Option<unix_socket::SocketOptions>,
+    ssh: Option<kanban_server::ssh::SshListener>,
     database: &Database,
     broker: Option<&str>,
     overrides: &AppOverrides,
@@ -408,6 +501,11 @@ async fn serve(
         Database::Postgres(url) => format!("postgres:{}", url.rsplit('@').next().unwrap_or("?")),
     };
     tracing::info!(%addr, %scheme, %store, app_id = %app.id, app_key = %app.key, "kanban-server listening");
+    if let Some(ssh) = ssh {
+        let addr = ssh.local_addr()?;
+        tracing::info!(%addr, host_key = %ssh.fingerprint(), "serving the board over SSH (ssh -t -p PORT HOST)");
+        server.spawn_ssh(ssh);
+    }
     let store = server.store().clone();
     server
         .serve_all(listener, tls, unix, async {

@@ -8,7 +8,6 @@ use serde::Deserialize;
 use super::AppState;
 use super::error::ApiResult;
 use super::extract::{CurrentUser, Path, Query};
-use crate::activity::{Names, line};
 
 /// A page of history: before revision `before` (newest when not given), at most
 /// `limit` lines (50; at most 500).
@@ -29,15 +28,9 @@ async fn history(
     page: Page,
 ) -> ApiResult<axum::Json<Vec<Activity>>> {
     let limit = page.limit.unwrap_or(LIMIT).clamp(1, MAX_LIMIT);
-    let (project, logged) = state.store.activity(project_id, task_id, user_id, page.before, limit).await?;
-    let board = state.store.board(project, user_id).await?;
-    // The trash names what is gone; one who may not see it reads "a card".
-    let trash = match state.store.trash(project, user_id).await {
-        Ok(trash) => trash,
-        Err(_) => kanban_protocol::model::Trash { tasks: Vec::new(), statuses: Vec::new() },
-    };
-    let names = Names::new(state.store.users().await?, &board, &trash);
-    Ok(axum::Json(logged.iter().map(|entry| line(entry, &names)).collect()))
+    let lines =
+        crate::activity::read(&*state.store, user_id, project_id, task_id, page.before, limit).await?;
+    Ok(axum::Json(lines))
 }
 
 pub async fn project(

@@ -11,7 +11,7 @@ mod connection;
 mod gate;
 mod local;
 mod outbox;
-mod rate_limit;
+pub(crate) mod rate_limit;
 mod refusal;
 mod socket;
 mod subscription;
@@ -54,6 +54,8 @@ struct Shared {
     gate: Option<Arc<dyn Gate>>,
     /// Counts access changes (see [`Hub::access_changed`]).
     access_epoch: AtomicU64,
+    /// The same count, for sessions in this process that wait for it to move.
+    access_news: watch::Sender<u64>,
     metrics: Arc<Metrics>,
     next_conn_id: AtomicU64,
     open: AtomicU64,
@@ -89,6 +91,7 @@ impl Hub {
             adapter,
             gate,
             access_epoch: AtomicU64::new(0),
+            access_news: watch::channel(0).0,
             metrics,
             next_conn_id: AtomicU64::new(1),
             open: AtomicU64::new(0),
@@ -158,7 +161,7 @@ impl Hub {
     }
 
     /// The number of access changes seen so far.
-    fn access_epoch(&self) -> u64 {
+    pub(crate) fn access_epoch(&self) -> u64 {
         self.shared.access_epoch.load(Ordering::SeqCst)
     }
 
@@ -167,7 +170,8 @@ impl Hub {
     /// asked. The epoch moves first, so that a subscription being checked at this
     /// moment, which this sweep might miss, sees it move and reconnects too.
     pub fn access_changed(&self, project_ids: &[i64]) -> usize {
-        self.shared.access_epoch.fetch_add(1, Ordering::SeqCst);
+        let epoch = self.shared.access_epoch.fetch_add(1, Ordering::SeqCst) + 1;
+        self.shared.access_news.send_replace(epoch);
         let mut asked = 0;
         for &project_id in project_ids {
             for name in [channel::private_channel(project_id), channel::presence_channel(project_id)] {
@@ -188,7 +192,21 @@ impl Hub {
         *self.shared.shutdown.borrow()
     }
 
-    fn shutdown_signal(&self) -> watch::Receiver<bool> {
+    /// Moves at every access change: sessions of this process that are not
+    /// WebSockets (the SSH front end's) check their access again when it does.
+    pub(crate) fn access_news(&self) -> watch::Receiver<u64> {
+        self.shared.access_news.subscribe()
+    }
+
+    /// A place in channels for a session of this process (no socket): its own
+    /// connection number, socket id and bounded queue, as a WebSocket's.
+    pub(crate) fn local_subscriber(&self) -> Subscriber {
+        let conn_id = self.shared.next_conn_id.fetch_add(1, Ordering::Relaxed);
+        let socket_id: Arc<str> = format!("{}.{}", rand::random::<u32>(), conn_id).into();
+        Subscriber { conn_id, socket_id, outbox: Outbox::new(self.shared.limits.outbound_queue) }
+    }
+
+    pub(crate) fn shutdown_signal(&self) -> watch::Receiver<bool> {
         self.shared.shutdown.subscribe()
     }
 

@@ -1,0 +1,235 @@
+//! One SSH session's board: the same app, `update` and view as kanban-tui's,
+//! fed by the channel's bytes (decoded as a terminal's input) and by the link to
+//! the hub and the store, drawn with ratatui into the channel at the client's
+//! size, at most once per frame, in the colors its `TERM` says it shows.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use kanban_front::app::{Action, App, Command};
+use kanban_front::ui::paint::ColorChoice;
+use kanban_front::ui::{self, Theme};
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::{cursor, event, queue, terminal};
+use ratatui::layout::Rect;
+use ratatui::{Terminal, TerminalOptions, Viewport};
+use russh::ChannelId;
+use russh::server::Handle;
+use tokio::sync::mpsc;
+use tokio::time::{Instant, sleep_until};
+
+use super::input::Decoder;
+use super::link::{self, Ended};
+use crate::api::AppState;
+use crate::store::KeyHolder;
+
+/// What the SSH side hands the board.
+#[derive(Debug)]
+pub enum Input {
+    Bytes(Vec<u8>),
+    /// The client's window changed: columns, rows.
+    Resize(u16, u16),
+}
+
+/// The terminal the client asked for.
+#[derive(Debug, Clone)]
+pub struct Pty {
+    pub term: String,
+    pub cols: u16,
+    pub rows: u16,
+    /// `COLORTERM` and `NO_COLOR`, when the client sent them (`SendEnv`).
+    pub env: Vec<(String, String)>,
+}
+
+impl Pty {
+    fn theme(&self) -> Theme {
+        let var = |name: &str| {
+            if name == "TERM" {
+                return Some(self.term.clone());
+            }
+            self.env.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+        };
+        Theme::new(ColorChoice::Auto.depth(var))
+    }
+}
+
+/// Where the session's bytes go.
+pub struct Channel {
+    pub handle: Handle,
+    pub id: ChannelId,
+}
+
+/// How a session is set up.
+pub struct Setup {
+    pub state: AppState,
+    pub holder: KeyHolder,
+    pub pty: Pty,
+    /// The project to open (the remote command), by id or name.
+    pub project: Option<String>,
+    pub fps: u32,
+    /// A session without a key pressed this long ends.
+    pub idle: Duration,
+}
+
+/// The bytes ratatui and crossterm write, sent to the channel after each frame
+/// (the loop keeps a second handle on them).
+#[derive(Default, Clone)]
+struct Sink(Arc<Mutex<Vec<u8>>>);
+
+impl Sink {
+    fn take(&self) -> Vec<u8> {
+        std::mem::take(&mut self.0.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Why the board closed, as the person reads it after the screen is theirs again.
+fn farewell(ended: &Ended, idle: Duration) -> Option<String> {
+    match ended {
+        Ended::Quit => None,
+        Ended::KeyGone => Some("Your key is no longer accepted on this board: ask its admin.".into()),
+        Ended::Stopping => Some("The board's server is stopping: ssh in again in a moment.".into()),
+        Ended::Idle => Some(format!(
+            "Closed after {} minutes without a key: ssh in again to come back.",
+            idle.as_secs() / 60
+        )),
+    }
+}
+
+/// Runs the board in `channel` until the person quits, the channel closes, the
+/// key goes or the server stops; then gives the terminal back, says why, and
+/// closes the channel with an exit status.
+pub async fn run(setup: Setup, channel: Channel, mut input: mpsc::Receiver<Input>) {
+    let Setup { state, holder, pty, project, fps, idle } = setup;
+    let theme = pty.theme();
+    let (actions_tx, mut actions) = mpsc::channel(1024);
+    let (link, mut linked) = link::start(state, holder, actions_tx);
+    let mut app = App::new(fps, project);
+    let area = Rect::new(0, 0, pty.cols.max(1), pty.rows.max(1));
+    let mut sink = Sink::default();
+    let mut screen = match Terminal::with_options(
+        CrosstermBackend::new(sink.clone()),
+        TerminalOptions { viewport: Viewport::Fixed(area) },
+    ) {
+        Ok(screen) => screen,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot make an SSH session's screen");
+            return;
+        }
+    };
+    let _ = app.update(Action::Resize(area.width, area.height));
+    let _ = queue!(
+        sink,
+        terminal::EnterAlternateScreen,
+        cursor::Hide,
+        event::EnableMouseCapture,
+        event::EnableBracketedPaste,
+        terminal::Clear(terminal::ClearType::All)
+    );
+
+    let mut decoder = Decoder::default();
+    let frame = Duration::from_secs_f64(1.0 / f64::from(fps.max(1)));
+    let mut last_draw = Instant::now() - frame;
+    let mut last_key = Instant::now();
+    let mut dirty = true;
+    let ended = loop {
+        if dirty && Instant::now() >= last_draw + frame {
+            app.filter.today = kanban_front::due::today();
+            if screen.draw(|f| ui::draw(f, &app, theme)).is_err() {
+                break Ended::Quit;
+            }
+            last_draw = Instant::now();
+            dirty = false;
+        }
+        if !flush(&sink, &channel).await {
+            break Ended::Quit;
+        }
+        let now = Instant::now();
+        let frame_at = app.next_frame(now);
+        let tick_at = app.next_tick(now);
+        let mut out = Vec::new();
+        tokio::select! {
+            got = input.recv() => match got {
+                None => break Ended::Quit,
+                Some(Input::Bytes(bytes)) => {
+                    last_key = Instant::now();
+                    for action in decoder.feed(&bytes) {
+                        out.extend(app.update(action));
+                    }
+                    dirty = true;
+                }
+                Some(Input::Resize(cols, rows)) => {
+                    let area = Rect::new(0, 0, cols.max(1), rows.max(1));
+                    let _ = screen.resize(area);
+                    out.extend(app.update(Action::Resize(area.width, area.height)));
+                    dirty = true;
+                }
+            },
+            action = actions.recv() => {
+                let Some(action) = action else { break Ended::Quit };
+                out.extend(app.update(action));
+                while let Ok(more) = actions.try_recv() {
+                    out.extend(app.update(more));
+                }
+                dirty = true;
+            }
+            () = async { sleep_until(frame_at.expect("guarded")).await }, if frame_at.is_some() => {
+                out.extend(app.cursor_due(Instant::now()));
+            }
+            // The screen counts down to the next try.
+            () = async { sleep_until(tick_at.expect("guarded")).await }, if tick_at.is_some() => dirty = true,
+            // Changes faster than the frame rate wait for the next frame.
+            () = sleep_until(last_draw + frame), if dirty => {}
+            () = sleep_until(last_key + idle) => break Ended::Idle,
+            ended = &mut linked => break ended.unwrap_or(Ended::Quit),
+        }
+        for command in out {
+            // The link outlives the loop; a send fails only as it ends.
+            let _ = match command {
+                Command::Write(change) => link.writes.send(change).map_err(drop),
+                Command::Net(request) => link.requests.send(request).map_err(drop),
+            };
+        }
+        // Ctrl-Z has no shell to go back to here.
+        app.suspend = false;
+        if app.quit {
+            break Ended::Quit;
+        }
+    };
+    drop(link);
+    let _ = queue!(
+        sink,
+        event::DisableBracketedPaste,
+        event::DisableMouseCapture,
+        cursor::Show,
+        terminal::LeaveAlternateScreen
+    );
+    let status = match farewell(&ended, idle) {
+        Some(line) => {
+            let _ = write!(sink, "{line}\r\n");
+            1
+        }
+        None => 0,
+    };
+    flush(&sink, &channel).await;
+    let _ = channel.handle.exit_status_request(channel.id, status).await;
+    let _ = channel.handle.eof(channel.id).await;
+    let _ = channel.handle.close(channel.id).await;
+}
+
+/// Sends what was drawn; `false` once the channel is gone.
+async fn flush(sink: &Sink, channel: &Channel) -> bool {
+    let bytes = sink.take();
+    bytes.is_empty() || channel.handle.data(channel.id, bytes).await.is_ok()
+}

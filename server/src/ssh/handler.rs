@@ -1,0 +1,260 @@
+//! One SSH connection: public-key authentication against the site's keys (an
+//! unknown key is refused, told in one line how to get access), then one session
+//! channel with a pty, whose shell or command starts the board.
+
+use std::sync::Arc;
+
+use russh::keys::PublicKey;
+use russh::server::{Auth, Msg, PublicKeyOffer, Response, Session, VerifiedPublicKey};
+use russh::{Channel, ChannelId, MethodKind, MethodSet, Pty};
+use tokio::sync::mpsc;
+
+use super::front::{self, Input};
+use super::{Shared, keys};
+use crate::store::KeyHolder;
+
+/// Input chunks waiting for the board; past it, the connection waits.
+const INPUT_QUEUE: usize = 64;
+
+pub struct Handler {
+    shared: Arc<Shared>,
+    holder: Option<KeyHolder>,
+    /// The fingerprint of the last key offered that is nobody's, for the refusal.
+    unknown: Option<String>,
+    /// Whether that key's holder has been told how to get access.
+    told: bool,
+    channel: Option<ChannelId>,
+    pty: Option<front::Pty>,
+    env: Vec<(String, String)>,
+    input: Option<mpsc::Sender<Input>>,
+}
+
+impl Handler {
+    pub fn new(shared: Arc<Shared>) -> Self {
+        Handler {
+            shared,
+            holder: None,
+            unknown: None,
+            told: false,
+            channel: None,
+            pty: None,
+            env: Vec::new(),
+            input: None,
+        }
+    }
+
+    async fn holder_of(&self, key: &PublicKey) -> Option<KeyHolder> {
+        match self.shared.state.store.user_by_ssh_key(&keys::fingerprint(key)).await {
+            Ok(holder) => holder,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot look an SSH key up");
+                None
+            }
+        }
+    }
+
+    /// Starts the board in the session channel (with `project` to open), or says
+    /// in one line why it cannot start.
+    async fn start(&mut self, channel: ChannelId, project: Option<String>, session: &mut Session) {
+        let _ = session.channel_success(channel);
+        let handle = session.handle();
+        let (Some(holder), Some(pty)) = (self.holder.clone(), self.pty.clone()) else {
+            let line = "kanban: the board needs a terminal: ssh -t (with the project, if you give one)\r\n";
+            tokio::spawn(async move {
+                let _ = handle.extended_data(channel, 1, line.as_bytes().to_vec()).await;
+                let _ = handle.exit_status_request(channel, 2).await;
+                let _ = handle.eof(channel).await;
+                let _ = handle.close(channel).await;
+            });
+            return;
+        };
+        if self.input.is_some() {
+            return;
+        }
+        let (tx, rx) = mpsc::channel(INPUT_QUEUE);
+        self.input = Some(tx);
+        let mut pty = pty;
+        pty.env = std::mem::take(&mut self.env);
+        tracing::info!(user = %holder.user.name, project = ?project, "SSH session opened");
+        let setup = front::Setup {
+            state: self.shared.state.clone(),
+            holder,
+            pty,
+            project,
+            fps: self.shared.options.fps,
+            idle: self.shared.options.idle_timeout,
+        };
+        tokio::spawn(front::run(setup, front::Channel { handle, id: channel }, rx));
+    }
+}
+
+/// The one line an unknown key reads.
+fn how_to_get_access(fingerprint: Option<&str>) -> String {
+    let key = fingerprint.map(|f| format!(" ({f})")).unwrap_or_default();
+    format!(
+        "This board does not know your key{key}: ask its admin to run \
+         `kanban-server user key add YOUR-NAME` with your public key (~/.ssh/id_ed25519.pub)."
+    )
+}
+
+impl russh::server::Handler for Handler {
+    type Error = russh::Error;
+
+    async fn auth_publickey_offered(
+        &mut self,
+        _user: &str,
+        offer: PublicKeyOffer<'_>,
+    ) -> Result<Auth, Self::Error> {
+        // Who you are comes from the key alone, never from the login name.
+        if self.holder_of(offer.public_key).await.is_some() {
+            return Ok(Auth::Accept);
+        }
+        self.unknown = Some(keys::fingerprint(offer.public_key));
+        let methods: &[MethodKind] = if self.told {
+            &[MethodKind::PublicKey]
+        } else {
+            &[MethodKind::PublicKey, MethodKind::KeyboardInteractive]
+        };
+        Ok(Auth::Reject { proceed_with_methods: Some(MethodSet::from(methods)), partial_success: false })
+    }
+
+    async fn auth_publickey(&mut self, _user: &str, key: VerifiedPublicKey<'_>) -> Result<Auth, Self::Error> {
+        match self.holder_of(key.public_key).await {
+            Some(holder) => {
+                self.holder = Some(holder);
+                Ok(Auth::Accept)
+            }
+            None => Ok(Auth::reject()),
+        }
+    }
+
+    /// Asks nothing: its instructions are how an unknown key's holder learns why
+    /// and what to do, then it refuses.
+    async fn auth_keyboard_interactive<'a>(
+        &'a mut self,
+        _user: &str,
+        _submethods: &str,
+        response: Option<Response<'a>>,
+    ) -> Result<Auth, Self::Error> {
+        // Said once: afterwards only keys may be tried (OpenSSH would ask again).
+        if response.is_some() || self.told {
+            self.told = true;
+            let keys_only = MethodSet::from(&[MethodKind::PublicKey][..]);
+            return Ok(Auth::Reject { proceed_with_methods: Some(keys_only), partial_success: false });
+        }
+        Ok(Auth::Partial {
+            name: "".into(),
+            instructions: how_to_get_access(self.unknown.as_deref()).into(),
+            prompts: Vec::new().into(),
+        })
+    }
+
+    async fn channel_open_session(
+        &mut self,
+        channel: Channel<Msg>,
+        reply: russh::server::ChannelOpenHandle,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        // One board per connection.
+        if self.holder.is_some() && self.channel.is_none() {
+            self.channel = Some(channel.id());
+            reply.accept().await;
+        }
+        Ok(())
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn pty_request(
+        &mut self,
+        channel: ChannelId,
+        term: &str,
+        cols: u32,
+        rows: u32,
+        _pix_width: u32,
+        _pix_height: u32,
+        _modes: &[(Pty, u32)],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let size = |n: u32| u16::try_from(n).unwrap_or(u16::MAX).max(1);
+        self.pty =
+            Some(front::Pty { term: term.to_string(), cols: size(cols), rows: size(rows), env: Vec::new() });
+        session.channel_success(channel)?;
+        Ok(())
+    }
+
+    async fn env_request(
+        &mut self,
+        channel: ChannelId,
+        name: &str,
+        value: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        // Only what says how colors show; nothing else of the client's
+        // environment is kept.
+        if matches!(name, "COLORTERM" | "NO_COLOR") && self.env.len() < 4 {
+            self.env.push((name.to_string(), value.chars().take(64).collect()));
+            session.channel_success(channel)?;
+        } else {
+            session.channel_failure(channel)?;
+        }
+        Ok(())
+    }
+
+    async fn shell_request(&mut self, channel: ChannelId, session: &mut Session) -> Result<(), Self::Error> {
+        self.start(channel, None, session).await;
+        Ok(())
+    }
+
+    async fn exec_request(
+        &mut self,
+        channel: ChannelId,
+        data: &[u8],
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let command = String::from_utf8_lossy(data).trim().chars().take(200).collect::<String>();
+        self.start(channel, (!command.is_empty()).then_some(command), session).await;
+        Ok(())
+    }
+
+    async fn window_change_request(
+        &mut self,
+        _channel: ChannelId,
+        cols: u32,
+        rows: u32,
+        _pix_width: u32,
+        _pix_height: u32,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        let size = |n: u32| u16::try_from(n).unwrap_or(u16::MAX).max(1);
+        if let Some(input) = &self.input {
+            let _ = input.send(Input::Resize(size(cols), size(rows))).await;
+        }
+        Ok(())
+    }
+
+    async fn data(
+        &mut self,
+        _channel: ChannelId,
+        data: &[u8],
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        if let Some(input) = &self.input {
+            let _ = input.send(Input::Bytes(data.to_vec())).await;
+        }
+        Ok(())
+    }
+
+    async fn channel_eof(&mut self, _channel: ChannelId, _session: &mut Session) -> Result<(), Self::Error> {
+        self.input = None;
+        Ok(())
+    }
+
+    async fn channel_close(
+        &mut self,
+        _channel: ChannelId,
+        _session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        self.input = None;
+        Ok(())
+    }
+}

@@ -1,0 +1,202 @@
+//! The board over SSH, as people reach it: Debian's OpenSSH client in tmux with
+//! keys the test makes, against a real server's `--ssh-listen` port, beside the
+//! real `kanban-tui`.
+
+use std::path::Path;
+use std::process::Command;
+
+use kanban_server::ssh::{SshListener, SshOptions, host_key};
+
+use crate::tmux::Tmux;
+use crate::util::TestServer;
+
+const BIN: &str = env!("CARGO_BIN_EXE_kanban-tui");
+
+/// A key pair made by ssh-keygen in `dir`; returns the private key's path.
+fn keygen(dir: &Path, name: &str) -> String {
+    let path = dir.join(name);
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+        .arg(&path)
+        .output()
+        .expect(
+            "these tests need OpenSSH's ssh-keygen (`apt-get install openssh-client`; .ci/run installs it)",
+        );
+    assert!(out.status.success(), "ssh-keygen: {}", String::from_utf8_lossy(&out.stderr));
+    path.to_str().unwrap().to_string()
+}
+
+/// The SSH server beside `server`'s HTTP port; returns its port.
+async fn serve_ssh(server: &TestServer) -> u16 {
+    let listener = SshListener::bind(
+        "127.0.0.1:0".parse().unwrap(),
+        &host_key::path(server.dir.path()),
+        SshOptions::default(),
+    )
+    .await
+    .expect("bind SSH");
+    let port = listener.local_addr().unwrap().port();
+    server.server.spawn_ssh(listener);
+    port
+}
+
+/// The ssh command line of a person with `key`, opening `project` (if any).
+fn ssh(key: &str, port: u16, known_hosts: &Path, project: &str) -> String {
+    format!(
+        "ssh -t -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile={} -o IdentitiesOnly=yes \
+         -o IdentityAgent=none -o LogLevel=ERROR -i {key} -p {port} someone@127.0.0.1 {project}",
+        known_hosts.display()
+    )
+}
+
+async fn add_key(server: &TestServer, user: &str, key: &str) -> String {
+    let text = std::fs::read_to_string(format!("{key}.pub")).unwrap();
+    kanban_server::admin::user_key_add(&*server.admin_store().await, user, &text).await.expect("add the key")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_ssh_sessions_and_a_tui_share_one_board_live() {
+    let tmux = Tmux::new("ssh-share");
+    let server = TestServer::start().await;
+    server.user("ann").await;
+    server.user("bob").await;
+    let carl = server.user("carl").await;
+    server.project("alpha", &["ann:owner", "bob:member", "carl:member"]).await;
+    let keys = tempfile::tempdir().unwrap();
+    let (ann, bob) = (keygen(keys.path(), "ann"), keygen(keys.path(), "bob"));
+    add_key(&server, "ann", &ann).await;
+    add_key(&server, "bob", &bob).await;
+    let port = serve_ssh(&server).await;
+    let known = keys.path().join("known_hosts");
+
+    let cfg = tempfile::tempdir().unwrap();
+    let dir = cfg.path().to_str().unwrap();
+    let env = [("KANBAN_CONFIG_DIR", dir), ("KANBAN_STATE_DIR", dir), ("TERM", "xterm-256color")];
+    tmux.start("ann", 100, 24, &ssh(&ann, port, &known, "alpha"), &env);
+    tmux.wait_for("ann", "ann's board over SSH", false, |s| s.contains("alpha") && s.contains("online"));
+    tmux.start("bob", 100, 24, &ssh(&bob, port, &known, "alpha"), &env);
+    let url = server.url("");
+    tmux.start("carl", 100, 24, &format!("KANBAN_TOKEN={carl} {BIN} --server {url} --project alpha"), &env);
+    for (who, others) in [("ann", ["bob", "carl"]), ("bob", ["ann", "carl"]), ("carl", ["ann", "bob"])] {
+        tmux.wait_for(who, "everyone present", false, |s| {
+            let bar = s.lines().nth(1).unwrap_or("");
+            s.contains("online")
+                && bar.contains(&format!("{who} (you)"))
+                && others.iter().all(|o| bar.contains(o))
+        });
+    }
+
+    // ann (over SSH) makes a card: bob (SSH) and carl (kanban-tui) see it, and
+    // where ann points.
+    tmux.keys("ann", &["n"]);
+    tmux.type_text("ann", "Made over ssh");
+    tmux.keys("ann", &["Enter"]);
+    for who in ["bob", "carl"] {
+        tmux.wait_for(who, "ann's card with ann's marker", false, |s| {
+            s.lines().any(|l| l.contains("Made over ssh") && l.contains(" A "))
+        });
+    }
+    // And the other way round: carl's card reaches the SSH sessions.
+    tmux.keys("carl", &["n"]);
+    tmux.type_text("carl", "Made in kanban-tui");
+    tmux.keys("carl", &["Enter"]);
+    for who in ["ann", "bob"] {
+        tmux.wait_for(who, "carl's card", false, |s| s.contains("Made in kanban-tui"));
+    }
+
+    // A smaller window redraws the board at the new size.
+    tmux.resize("bob", 60, 16);
+    tmux.wait_for("bob", "the board drawn 60 columns wide", false, |s| {
+        // The columns' top border ends at the window's new right edge.
+        s.contains("Made in kanban-tui")
+            && s.lines().any(|l| l.starts_with('╭') && l.ends_with('╮') && l.chars().count() == 60)
+    });
+
+    // q ends the session; ssh exits 0, and the others see ann leave.
+    tmux.keys("ann", &["q"]);
+    assert_eq!(tmux.wait_exit("ann"), 0);
+    tmux.wait_for("carl", "ann gone", false, |s| !s.lines().nth(1).unwrap_or("").contains("ann"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_key_is_refused_with_how_to_get_access() {
+    let server = TestServer::start().await;
+    server.user("ann").await;
+    let keys = tempfile::tempdir().unwrap();
+    let stranger = keygen(keys.path(), "stranger");
+    let port = serve_ssh(&server).await;
+    let known = keys.path().join("known_hosts");
+    let out = Command::new("ssh")
+        .args([
+            "-o",
+            "StrictHostKeyChecking=accept-new",
+            "-o",
+            "IdentitiesOnly=yes",
+            "-o",
+            "IdentityAgent=none",
+        ])
+        .arg("-o")
+        .arg(format!("UserKnownHostsFile={}", known.display()))
+        .args(["-o", "BatchMode=no", "-i", &stranger, "-p", &port.to_string(), "ann@127.0.0.1", "alpha"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("these tests need OpenSSH's ssh (`apt-get install openssh-client`)");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(255), "{said}");
+    assert!(said.contains("This board does not know your key (SHA256:"), "{said}");
+    assert!(said.contains("kanban-server user key add"), "{said}");
+    assert_eq!(said.matches("does not know your key").count(), 1, "said once: {said}");
+    assert!(said.contains("Permission denied (publickey)"), "{said}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_terminal_it_says_so_and_fails() {
+    let server = TestServer::start().await;
+    server.user("ann").await;
+    let keys = tempfile::tempdir().unwrap();
+    let ann = keygen(keys.path(), "ann");
+    add_key(&server, "ann", &ann).await;
+    let port = serve_ssh(&server).await;
+    let known = keys.path().join("known_hosts");
+    let out = Command::new("ssh")
+        .args(["-T", "-o", "StrictHostKeyChecking=accept-new", "-o", "IdentitiesOnly=yes"])
+        .arg("-o")
+        .arg(format!("UserKnownHostsFile={}", known.display()))
+        .args(["-o", "LogLevel=ERROR", "-i", &ann, "-p", &port.to_string(), "ann@127.0.0.1", "alpha"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert_eq!(said.trim(), "kanban: the board needs a terminal: ssh -t (with the project, if you give one)");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn removing_a_key_ends_its_session_and_says_why() {
+    let tmux = Tmux::new("ssh-revoke");
+    let server = TestServer::start().await;
+    server.user("ann").await;
+    server.project("alpha", &["ann:owner"]).await;
+    let keys = tempfile::tempdir().unwrap();
+    let ann = keygen(keys.path(), "ann");
+    let fingerprint = add_key(&server, "ann", &ann).await;
+    let port = serve_ssh(&server).await;
+    let known = keys.path().join("known_hosts");
+    tmux.start("ann", 100, 24, &ssh(&ann, port, &known, "alpha"), &[("TERM", "xterm-256color")]);
+    tmux.wait_for("ann", "ann's board", false, |s| s.contains("alpha") && s.contains("online"));
+
+    kanban_server::admin::user_key_remove(&*server.admin_store().await, "ann", &fingerprint).await.unwrap();
+    let screen = tmux.wait_for("ann", "the session's end", false, |s| s.contains("[exited "));
+    assert!(screen.contains("Your key is no longer accepted on this board"), "{screen}");
+    assert_eq!(tmux.wait_exit("ann"), 1);
+    // And the key opens nothing any more.
+    let again = Command::new("ssh")
+        .args(["-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new"])
+        .arg("-o")
+        .arg(format!("UserKnownHostsFile={}", known.display()))
+        .args(["-i", &ann, "-p", &port.to_string(), "ann@127.0.0.1", "alpha"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(again.status.code(), Some(255), "{}", String::from_utf8_lossy(&again.stderr));
+}

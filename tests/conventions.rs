@@ -40,7 +40,7 @@ fn marker_bg(line: &str, label: &str) -> Option<String> {
 }
 
 /// Every indexed color (`38;5;N`, `48;5;N`) on a screen.
-fn indexed(screen: &str) -> Vec<u8> {
+pub(crate) fn indexed(screen: &str) -> Vec<u8> {
     let mut found = Vec::new();
     for prefix in ["38;5;", "48;5;"] {
         for (at, _) in screen.match_indices(prefix) {

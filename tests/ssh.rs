@@ -71,7 +71,7 @@ async fn two_ssh_sessions_and_a_tui_share_one_board_live() {
 
     let cfg = tempfile::tempdir().unwrap();
     let dir = cfg.path().to_str().unwrap();
-    let env = [("KANBAN_CONFIG_DIR", dir), ("KANBAN_STATE_DIR", dir), ("TERM", "xterm-256color")];
+    let env = [("KANBAN_CONFIG_DIR", dir), ("KANBAN_STATE_DIR", dir)];
     tmux.start("ann", 100, 24, &ssh(&ann, port, &known, "alpha"), &env);
     tmux.wait_for("ann", "ann's board over SSH", false, |s| s.contains("alpha") && s.contains("online"));
     tmux.start("bob", 100, 24, &ssh(&bob, port, &known, "alpha"), &env);
@@ -182,7 +182,7 @@ async fn removing_a_key_ends_its_session_and_says_why() {
     let fingerprint = add_key(&server, "ann", &ann).await;
     let port = serve_ssh(&server).await;
     let known = keys.path().join("known_hosts");
-    tmux.start("ann", 100, 24, &ssh(&ann, port, &known, "alpha"), &[("TERM", "xterm-256color")]);
+    tmux.start("ann", 100, 24, &ssh(&ann, port, &known, "alpha"), &[]);
     tmux.wait_for("ann", "ann's board", false, |s| s.contains("alpha") && s.contains("online"));
 
     kanban_server::admin::user_key_remove(&*server.admin_store().await, "ann", &fingerprint).await.unwrap();
@@ -199,4 +199,64 @@ async fn removing_a_key_ends_its_session_and_says_why() {
         .output()
         .unwrap();
     assert_eq!(again.status.code(), Some(255), "{}", String::from_utf8_lossy(&again.stderr));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_revoked_membership_closes_the_board_and_a_removed_user_the_session() {
+    let tmux = Tmux::new("ssh-member");
+    let server = TestServer::start().await;
+    server.user("ann").await;
+    server.user("bob").await;
+    let pid = server.project("alpha", &["ann:owner", "bob:member"]).await;
+    let keys = tempfile::tempdir().unwrap();
+    let bob = keygen(keys.path(), "bob");
+    add_key(&server, "bob", &bob).await;
+    let port = serve_ssh(&server).await;
+    let known = keys.path().join("known_hosts");
+    tmux.start("bob", 100, 24, &ssh(&bob, port, &known, "alpha"), &[]);
+    tmux.wait_for("bob", "bob's board", false, |s| s.contains("alpha") && s.contains("online"));
+
+    let store = server.admin_store().await;
+    let bob_id = store.user_by_name("bob").await.unwrap().id;
+    store.revoke(pid, bob_id).await.unwrap();
+    tmux.wait_for("bob", "the refusal", false, |s| s.contains("No access to this project"));
+
+    store.remove_user("bob").await.unwrap();
+    let screen = tmux.wait_for("bob", "the session's end", false, |s| s.contains("[exited "));
+    assert!(screen.contains("Your key is no longer accepted on this board"), "{screen}");
+}
+
+/// The colors are the session's own: its TERM (as ssh sends it) says how many,
+/// as for kanban-tui in the same terminal.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_session_draws_at_the_color_depth_of_its_terminal() {
+    let tmux = Tmux::new("ssh-depth");
+    let server = TestServer::start().await;
+    server.user("ann").await;
+    server.project("alpha", &["ann:owner"]).await;
+    let keys = tempfile::tempdir().unwrap();
+    let ann = keygen(keys.path(), "ann");
+    add_key(&server, "ann", &ann).await;
+    let port = serve_ssh(&server).await;
+    let known = keys.path().join("known_hosts");
+    let board = |s: &str| s.contains("alpha") && s.contains("online");
+    for (window, term) in [("c256", "xterm-256color"), ("c16", "linux"), ("truecolor", "xterm-direct")] {
+        tmux.start(
+            window,
+            100,
+            24,
+            // tmux sets its own TERM in a window: the command line sets the one
+            // ssh sends.
+            &format!("env -u COLORTERM TERM={term} {}", ssh(&ann, port, &known, "alpha")),
+            &[],
+        );
+        tmux.wait_for(window, "the board", false, board);
+    }
+    let c256 = tmux.wait_for("c256", "256 colors", true, |s| s.contains("38;5;"));
+    assert!(!c256.contains("38;2;") && !c256.contains("48;2;"), "no 24-bit color at 256:\n{c256}");
+    assert!(crate::conventions::indexed(&c256).iter().any(|i| *i >= 16), "past the sixteen:\n{c256}");
+    let c16 = tmux.screen("c16", true);
+    assert!(!c16.contains("38;2;") && !c16.contains("48;2;"), "{c16}");
+    assert!(crate::conventions::indexed(&c16).iter().all(|i| *i < 16), "only the sixteen:\n{c16}");
+    tmux.wait_for("truecolor", "24-bit color", true, |s| s.contains("38;2;") || s.contains("48;2;"));
 }

@@ -330,3 +330,46 @@ async fn the_access_log_is_silenced_by_its_target() {
     assert!(lines.iter().any(|l| l["message"] == "stopped"), "{log}");
     assert!(!log.contains("kanban_server::access"), "{log}");
 }
+
+#[test]
+fn ssh_keys_are_added_from_stdin_or_a_flag_listed_and_removed_by_fingerprint() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    stdout_ok(&run(d, &["user", "add", "ann"]));
+    stdout_ok(&run(d, &["user", "add", "bob"]));
+    // A key as ssh-keygen writes it (its fingerprint as `ssh-keygen -lf` says).
+    let key = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAII/Eq6D3onFkVb3JLNLd9rHQyodJTJJFjPpBfMyQlPX/ ann@laptop";
+    let fingerprint = "SHA256:kzmTnjzj6fEEHbNDsJxlaKBF2gEOx4BQIWayDeEP8oY";
+    let mut add = Command::new(server_bin())
+        .args(["user", "key", "add", "ann"])
+        .env("KANBAN_DATA_DIR", d)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    add.stdin.take().unwrap().write_all(format!("{key}\n").as_bytes()).unwrap();
+    assert_eq!(stdout_ok(&add.wait_with_output().unwrap()), format!("{fingerprint}\n"));
+    let list = stdout_ok(&run(d, &["user", "key", "list", "ann"]));
+    let fields: Vec<&str> = list.trim_end().split('\t').collect();
+    assert_eq!(
+        (fields[0], fields[2], fields[3]),
+        (fingerprint, &key[..key.len() - 11], "ann@laptop"),
+        "{list}"
+    );
+
+    // The same key for another user, a key of a kind not taken, a wrong
+    // fingerprint: refused, with a reason, nothing printed.
+    let rsa = "ssh-rsa AAAAB3NzaC1yc2EAAAADAQABAAAAgQDHHjAnuHI+tUEfPvDjUoIVR96xLrC5pMtpm4I6/x0fnBvJQ6tHCvGiLno2Qy2++MUk/FX3XZrH2GcaVDW4Q5Vy1kRCJBnOHS3jqwcp3/XmqUiWCNjgpwPGDf3jM9luLKKh9ei6eXClxa0ZT+FWy0EOxLqo9JV4ZjNgHOk1W4NazQ== x";
+    for (args, says) in [
+        (vec!["user", "key", "add", "bob", "--key", key], "already ann's"),
+        (vec!["user", "key", "add", "bob", "--key", rsa], "Ed25519"),
+        (vec!["user", "key", "remove", "bob", fingerprint], "not found"),
+    ] {
+        let out = run(d, &args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && out.stdout.is_empty() && err.contains(says), "{args:?}: {err}");
+    }
+    stdout_ok(&run(d, &["user", "key", "remove", "ann", fingerprint]));
+    assert_eq!(stdout_ok(&run(d, &["user", "key", "list", "ann"])), "");
+}

@@ -1,11 +1,11 @@
 //! The store itself, on SQLite and on PostgreSQL: a batch of board changes in one
 //! transaction (a refused change leaves no trace and does not disturb the others),
-//! and the record of access changes.
+//! the record of access changes, and the SSH keys people sign in with.
 
 use kanban_protocol::model::Role;
 use kanban_protocol::request::{MoveTask, NewTask};
 use kanban_server::board::{Change, OpError, Write};
-use kanban_server::store::{AccessChanges, EventsAfter};
+use kanban_server::store::{AccessChanges, EventsAfter, SshKey, StoreError};
 
 use crate::util::TestServer;
 
@@ -77,7 +77,65 @@ async fn grants_are_recorded_as_changes_of_members_only() {
     assert_eq!((revoked.projects, revoked.members), (vec![pid], vec![pid]));
 }
 
+fn key(n: u8) -> SshKey {
+    SshKey {
+        fingerprint: format!("SHA256:key{n}"),
+        public_key: format!("ssh-ed25519 AAAA{n}"),
+        comment: format!("laptop {n}"),
+        added: String::new(),
+    }
+}
+
+/// A key is one user's, found by its fingerprint while it is theirs; removing it
+/// (or its user) is an access change, also for a user on no board (project 0), so
+/// that the sessions it opened end.
+async fn ssh_keys_are_one_users_and_their_removal_is_an_access_change() {
+    let server = TestServer::start().await;
+    let store = server.admin_store().await;
+    let (ann, _) = store.add_user("ann", "#ff0000").await.unwrap();
+    let (bob, _) = store.add_user("bob", "#00ff00").await.unwrap();
+    let pid = store.add_project("p", &[(ann.id, Role::Owner)]).await.unwrap();
+    store.add_ssh_key(ann.id, &key(1)).await.unwrap();
+    store.add_ssh_key(ann.id, &key(2)).await.unwrap();
+    match store.add_ssh_key(bob.id, &key(1)).await {
+        Err(StoreError::Conflict(m)) => assert!(m.contains("ann"), "{m}"),
+        other => panic!("a key twice: {other:?}"),
+    }
+    let listed = store.ssh_keys(ann.id).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|k| k.fingerprint.as_str()).collect::<Vec<_>>(),
+        ["SHA256:key1", "SHA256:key2"]
+    );
+    assert_eq!(
+        (listed[0].public_key.as_str(), listed[0].comment.as_str()),
+        ("ssh-ed25519 AAAA1", "laptop 1")
+    );
+    assert!(listed[0].added.ends_with('Z'), "{}", listed[0].added);
+    assert!(store.ssh_keys(bob.id).await.unwrap().is_empty());
+
+    let holder = store.user_by_ssh_key("SHA256:key1").await.unwrap().expect("ann's key");
+    assert_eq!(holder.user, ann);
+    assert!(store.ssh_key_is_live(holder.key_id, ann.id).await.unwrap());
+    assert!(!store.ssh_key_is_live(holder.key_id, bob.id).await.unwrap());
+    assert_eq!(store.user_by_ssh_key("SHA256:nobody").await.unwrap(), None);
+
+    let before = store.access_changes(0).await.unwrap().last;
+    assert!(matches!(store.remove_ssh_key(bob.id, "SHA256:key1").await, Err(StoreError::NotFound(_))));
+    store.remove_ssh_key(ann.id, "SHA256:key1").await.unwrap();
+    assert!(!store.ssh_key_is_live(holder.key_id, ann.id).await.unwrap());
+    assert_eq!(store.user_by_ssh_key("SHA256:key1").await.unwrap(), None);
+    let removed = store.access_changes(before).await.unwrap();
+    assert_eq!(removed.projects, vec![0, pid]);
+
+    // The user's removal takes the other key along, as an access change too.
+    let other = store.user_by_ssh_key("SHA256:key2").await.unwrap().unwrap();
+    store.remove_user("ann").await.unwrap();
+    assert!(!store.ssh_key_is_live(other.key_id, ann.id).await.unwrap());
+    assert!(store.access_changes(removed.last).await.unwrap().projects.contains(&0));
+}
+
 crate::both_stores!(
     a_refused_change_in_a_batch_leaves_the_others_committed_in_order,
     grants_are_recorded_as_changes_of_members_only,
+    ssh_keys_are_one_users_and_their_removal_is_an_access_change,
 );

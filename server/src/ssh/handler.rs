@@ -228,6 +228,9 @@ impl russh::server::Handler for Handler {
         let size = |n: u32| u16::try_from(n).unwrap_or(u16::MAX).max(1);
         if let Some(input) = &self.input {
             let _ = input.send(Input::Resize(size(cols), size(rows))).await;
+        } else if let Some(pty) = &mut self.pty {
+            // Before the board starts: it starts at this size.
+            (pty.cols, pty.rows) = (size(cols), size(rows));
         }
         Ok(())
     }

@@ -13,8 +13,9 @@ use terminput::{
 };
 
 /// The longest sequence kept while it is incomplete: past it the bytes are noise
-/// (a paste is the only long one, and a paste is bounded by the app's own limits).
-const MAX_PENDING: usize = 1 << 20;
+/// (a paste is the only long one, and nothing the app takes is longer: a card's
+/// description is at most 20,000 characters).
+const MAX_PENDING: usize = 256 * 1024;
 
 /// Bytes of an event not yet complete, between reads.
 #[derive(Debug, Default)]

@@ -250,5 +250,32 @@ fn snapshot(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, frames, snapshot);
+/// A hundred people on one small board (as 100 SSH sessions are, each drawn by
+/// the server): one frame of ann's screen after someone else's cursor moved.
+fn crowd(c: &mut Criterion) {
+    let mut app = App::new(30, None);
+    let net = |app: &mut App, e| drop(app.update(Action::Net(e)));
+    net(&mut app, NetEvent::Me(User { id: 1, name: "u000".into(), color: "#e06c75".into() }));
+    net(&mut app, NetEvent::Projects(vec![Project { id: 1, name: "bench".into(), role: Role::Owner }]));
+    net(&mut app, NetEvent::Connected);
+    let mut board = big_board();
+    board.tasks.truncate(12);
+    net(&mut app, NetEvent::Snapshot(board));
+    let present: Vec<_> = (1..=100).map(|i| (i.to_string(), info(&format!("u{i:03}")))).collect();
+    net(&mut app, NetEvent::Present(present));
+    app.update(Action::Resize(100, 30));
+    let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+    let theme = Theme::new(Depth::Ansi256);
+    let mut on = 1;
+    c.bench_function("cursor event + frame, 100 present 100x30", |b| {
+        b.iter(|| {
+            on = 3 - on;
+            let pos = Pointer::at(CursorPos { status_id: on, task_id: None });
+            net(&mut app, NetEvent::Cursor { user_id: "2".into(), pos });
+            terminal.draw(|f| ui::draw(f, &app, theme)).unwrap().area
+        })
+    });
+}
+
+criterion_group!(benches, frames, snapshot, crowd);
 criterion_main!(benches);

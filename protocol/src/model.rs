@@ -305,7 +305,7 @@ pub const PROJECT_SWITCH_EVENT: &str = "client-project-switch";
 pub const CURSOR_REQUEST_EVENT: &str = "client-cursor-request";
 
 /// What the presence channel says of a user (`user_info`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct UserInfo {
     pub name: String,
     pub color: String,

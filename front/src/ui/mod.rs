@@ -23,7 +23,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, theme: Theme) {
     let screen =
         geometry::layout(area.width, area.height, shown.as_deref(), &app.selection, &app.filter, app.density);
     chrome::title(frame, app, &screen, theme);
-    let looks = paint::looks(&app.presence.members, theme.depth);
+    let looks = paint::looks_of(&app.presence.members, theme.depth);
     chrome::presence(frame, app, &looks, screen.presence, theme);
     board::board(frame, app, shown.as_deref(), &screen, &looks, theme);
     chrome::status(frame, app, screen.status, theme);

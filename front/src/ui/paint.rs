@@ -8,7 +8,10 @@
 //! clash grow a second letter, so markers tell people apart in every depth, with
 //! no color at all too.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::rc::Rc;
 use std::str::FromStr;
 
 use anstyle::{Ansi256Color, AnsiColor, RgbColor};
@@ -254,6 +257,45 @@ fn person(depth: Depth, hex: &str) -> Option<Color> {
         }),
         _ => depth.paint(rgb),
     }
+}
+
+/// Looks worked out lately on this thread, by who was present and the depth.
+struct Memo {
+    key: (Depth, Vec<(String, UserInfo)>),
+    looks: Rc<Looks>,
+}
+
+/// How many sets of people [`looks_of`] keeps per thread: every SSH session a
+/// server thread draws, and then some.
+const MEMO: usize = 256;
+
+thread_local! {
+    static MEMOS: RefCell<HashMap<u64, Memo>> = RefCell::new(HashMap::new());
+}
+
+/// [`looks`], worked out once for each set of people present and depth, not on
+/// every frame: with a hundred people present that is milliseconds a frame (every
+/// label compared with every other), and a server drawing a hundred SSH sessions
+/// would spend them on each cursor move. Kept by what it is made of, so the
+/// sessions a thread draws share what they have alike and nothing else.
+pub fn looks_of(members: &[(String, UserInfo)], depth: Depth) -> Rc<Looks> {
+    let mut hasher = std::hash::DefaultHasher::new();
+    (depth as u8, members).hash(&mut hasher);
+    let hash = hasher.finish();
+    let found = MEMOS.with_borrow(|memos| {
+        memos.get(&hash).filter(|m| m.key.0 == depth && m.key.1 == members).map(|m| Rc::clone(&m.looks))
+    });
+    found.unwrap_or_else(|| {
+        let made = Rc::new(looks(members, depth));
+        MEMOS.with_borrow_mut(|memos| {
+            if memos.len() >= MEMO {
+                // Rarely full: what a thread draws changes slowly. Start afresh.
+                memos.clear();
+            }
+            memos.insert(hash, Memo { key: (depth, members.to_vec()), looks: Rc::clone(&made) });
+        });
+        made
+    })
 }
 
 /// The looks of the people present, by presence id: colors apart from each

@@ -6,7 +6,8 @@ over SSH and, beside it, for kanban-tui over loopback on the same board.
 
 Prints one JSON line: the server's memory per session, its CPU while the sessions
 sit idle, and the key-to-screen latencies. Usage: bench/ssh.py [SESSIONS] [KEYS]
-(default 100 sessions, 200 keys). Needs ssh and ssh-keygen; builds what it runs.
+(default 100 sessions, 200 keys); COLS and ROWS size the terminals (100x30),
+IDLE_SECONDS the idle measure (30). Needs ssh and ssh-keygen; builds what it runs.
 """
 
 import json
@@ -25,6 +26,8 @@ TUI = os.path.join(ROOT, "target/release/kanban-tui")
 SESSIONS = int(sys.argv[1]) if len(sys.argv) > 1 else 100
 KEYS = int(sys.argv[2]) if len(sys.argv) > 2 else 200
 HTTP, SSH = 7961, 7962
+# The terminal every session has (COLUMNS x LINES of the ptys).
+COLS, ROWS = int(os.environ.get("COLS", "100")), int(os.environ.get("ROWS", "30"))
 PAGE = os.sysconf("SC_PAGE_SIZE")
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -46,7 +49,7 @@ def cpu(pid):
 
 
 class Term:
-    """A program in a pty of 100x30, its output drained as it comes."""
+    """A program in a pty of COLS x ROWS, its output drained as it comes."""
 
     def __init__(self, argv, env=None):
         self.pid, self.fd = pty.fork()
@@ -55,7 +58,7 @@ class Term:
             os.environ["TERM"] = "xterm-256color"
             os.execvp(argv[0], argv)
         import fcntl, struct, termios
-        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 100, 0, 0))
+        fcntl.ioctl(self.fd, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLS, 0, 0))
         self.seen = b""
 
     def read(self, timeout):
@@ -143,12 +146,15 @@ def main():
         tui.wait_for(b"online")
         tui.drain(1.0)
         tui_ms = tui.latencies(KEYS)
+        tui_rss = rss(tui.pid)
         print(json.dumps({
             "sessions": SESSIONS,
+            "terminal": f"{COLS}x{ROWS}",
             "server_rss_before_mib": round(before / 2**20, 1),
             "server_rss_after_mib": round(after / 2**20, 1),
             "per_session_kib": round((after - before) / SESSIONS / 1024, 1),
             "idle_cpu_percent": round(idle_cpu * 100, 2),
+            "kanban_tui_rss_mib": round(tui_rss / 2**20, 1),
             "key_to_screen_ssh_ms": {"p50": percentile(ssh_ms, 0.5), "p99": percentile(ssh_ms, 0.99),
                                      "n": len(ssh_ms)},
             "key_to_screen_tui_ms": {"p50": percentile(tui_ms, 0.5), "p99": percentile(tui_ms, 0.99),

@@ -260,3 +260,37 @@ async fn each_session_draws_at_the_color_depth_of_its_terminal() {
     assert!(crate::conventions::indexed(&c16).iter().all(|i| *i < 16), "only the sixteen:\n{c16}");
     tmux.wait_for("truecolor", "24-bit color", true, |s| s.contains("38;2;") || s.contains("48;2;"));
 }
+
+/// Access is the server's to say, over SSH as over REST: a member made a viewer
+/// while their new card's form is open saves nothing, is told why, and what they
+/// typed is still there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_after_becoming_a_viewer_is_refused_and_the_typing_kept() {
+    let tmux = Tmux::new("ssh-viewer");
+    let server = TestServer::start().await;
+    let ann = server.user("ann").await;
+    server.user("vic").await;
+    let pid = server.project("alpha", &["ann:owner", "vic:member"]).await;
+    let keys = tempfile::tempdir().unwrap();
+    let vic = keygen(keys.path(), "vic");
+    add_key(&server, "vic", &vic).await;
+    let port = serve_ssh(&server).await;
+    let known = keys.path().join("known_hosts");
+    tmux.start("vic", 100, 24, &ssh(&vic, port, &known, "alpha"), &[]);
+    tmux.wait_for("vic", "vic's board", false, |s| s.contains("alpha") && s.contains("online"));
+    tmux.keys("vic", &["n"]);
+    tmux.type_text("vic", "Not mine to add");
+    tmux.wait_for("vic", "the typing", false, |s| s.contains("Not mine to add"));
+
+    let store = server.admin_store().await;
+    let vic_id = store.user_by_name("vic").await.unwrap().id;
+    store.grant(pid, vic_id, kanban_protocol::model::Role::Viewer).await.unwrap();
+    tmux.wait_for("vic", "the role's change", false, |s| s.contains("read-only"));
+    tmux.keys("vic", &["Enter"]);
+    tmux.wait_for("vic", "the refusal, with the typing still there", false, |s| {
+        s.to_lowercase().contains("viewer") && s.contains("Not mine to add")
+    });
+    let (status, board) = server.get(&format!("/api/projects/{pid}/board"), Some(&ann)).await;
+    assert_eq!(status, 200);
+    assert_eq!(board["tasks"].as_array().map(Vec::len), Some(0), "{board}");
+}

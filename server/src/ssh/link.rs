@@ -10,7 +10,6 @@
 //! watcher's news) the session asks again, ending when the key is gone.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
 
 use kanban_front::app::{Action, Change, NetEvent, Request};
 use kanban_protocol::channel::{presence_channel, private_channel};
@@ -415,7 +414,6 @@ async fn write_all(
     app: mpsc::Sender<Action>,
     mut writes: mpsc::UnboundedReceiver<Change>,
 ) {
-    let state = Arc::new(state);
     while let Some(change) = writes.recv().await {
         let live = state.store.ssh_key_is_live(holder.key_id, holder.user.id).await;
         let answer = match live {
@@ -431,15 +429,19 @@ async fn write_all(
                 Ok(event) => NetEvent::Done { change, event: Box::new(event) },
                 Err(e) => NetEvent::NotSaved { change, message: e.to_string(), field: None },
             },
-            Err(e @ OpError::Stale { current: Current::Task(_), .. }) => {
+            Err(e) => {
                 let message = e.to_string();
-                let OpError::Stale { current: Current::Task(current), .. } = e else { unreachable!() };
-                NetEvent::Stale { change, message, current }
+                match e {
+                    // The card as it is now comes back with the form, as over REST.
+                    OpError::Stale { current: Current::Task(current), .. } => {
+                        NetEvent::Stale { change, message, current }
+                    }
+                    OpError::BadValue(invalid) => {
+                        NetEvent::NotSaved { change, message: invalid.message, field: Some(invalid.field) }
+                    }
+                    _ => NetEvent::NotSaved { change, message, field: None },
+                }
             }
-            Err(OpError::BadValue(invalid)) => {
-                NetEvent::NotSaved { change, message: invalid.message, field: Some(invalid.field) }
-            }
-            Err(e) => NetEvent::NotSaved { change, message: e.to_string(), field: None },
         };
         if app.send(Action::Net(event)).await.is_err() {
             return;

@@ -278,10 +278,15 @@ impl App {
         vec![Command::Write(change)]
     }
 
-    /// Sends a card form's change, keeping the form until the answer.
-    fn send_form(&mut self, form: Box<CardForm>, change: Change) -> Vec<Command> {
+    /// Sends a card form's change, keeping the form until the answer. One that
+    /// cannot be sent (this person became a viewer while it was open) stays open
+    /// with why: what was typed is not lost.
+    fn send_form(&mut self, mut form: Box<CardForm>, change: Change) -> Vec<Command> {
         let out = self.write(change.clone(), Origin::Do, None);
-        if !out.is_empty() {
+        if out.is_empty() {
+            form.error = Some((None, "Not saved: viewers cannot change the board".into()));
+            self.mode = Mode::Form(form);
+        } else {
             self.drafts.push(Draft { form, sent: change });
         }
         out

@@ -315,6 +315,29 @@ fn viewers_are_told_no_and_nothing_is_sent() {
     }
 }
 
+/// Made a viewer while a card's form is open: saving sends nothing, and the form
+/// stays, typing and all, saying why.
+#[test]
+fn a_form_saved_after_becoming_a_viewer_stays_open_with_the_typing() {
+    let mut app = app_with(Role::Member);
+    key(&mut app, KeyCode::Char('n'));
+    for c in "Keep me".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    let mut members = app.board.as_ref().unwrap().members.clone();
+    members.iter_mut().find(|m| m.id == 1).unwrap().role = Role::Viewer;
+    app.update(Action::Net(NetEvent::Members { project_id: 1, members }));
+    assert!(!app.can_write());
+    assert!(writes(key(&mut app, KeyCode::Enter)).is_empty());
+    let Mode::Form(form) = &app.mode else { panic!("the form went: {:?}", app.mode) };
+    assert_eq!(form.title.lines(), ["Keep me"]);
+    assert!(
+        form.error.as_ref().is_some_and(|(_, e)| e.contains("viewers cannot change")),
+        "{:?}",
+        form.error
+    );
+}
+
 #[test]
 fn a_refused_change_leaves_the_board_as_the_server_has_it() {
     let mut app = app_with(Role::Owner);

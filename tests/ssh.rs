@@ -302,3 +302,43 @@ async fn a_change_after_becoming_a_viewer_is_refused_and_the_typing_kept() {
     assert_eq!(status, 200);
     assert_eq!(board["tasks"].as_array().map(Vec::len), Some(0), "{board}");
 }
+
+/// The server offers the board and nothing else: a subsystem (sftp) and a port
+/// forwarding are refused, whoever asks.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn subsystems_and_forwardings_are_refused() {
+    let server = TestServer::start().await;
+    server.user("ann").await;
+    let keys = tempfile::tempdir().unwrap();
+    let ann = keygen(keys.path(), "ann");
+    add_key(&server, "ann", &ann).await;
+    let port = serve_ssh(&server).await;
+    let known = keys.path().join("known_hosts");
+    let ssh = |extra: &[&str]| {
+        Command::new("ssh")
+            .args([
+                "-o",
+                "StrictHostKeyChecking=accept-new",
+                "-o",
+                "IdentitiesOnly=yes",
+                "-o",
+                "BatchMode=yes",
+            ])
+            .arg("-o")
+            .arg(format!("UserKnownHostsFile={}", known.display()))
+            .args(["-i", &ann, "-p", &port.to_string()])
+            .args(extra)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    };
+    let sftp = ssh(&["-s", "ann@127.0.0.1", "sftp"]);
+    let said = String::from_utf8_lossy(&sftp.stderr);
+    assert_eq!(sftp.status.code(), Some(255), "{said}");
+    assert!(said.contains("subsystem request failed"), "{said}");
+    let forward =
+        ssh(&["-N", "-o", "ExitOnForwardFailure=yes", "-R", "127.0.0.1:0:127.0.0.1:9", "ann@127.0.0.1"]);
+    let said = String::from_utf8_lossy(&forward.stderr);
+    assert_eq!(forward.status.code(), Some(255), "{said}");
+    assert!(said.contains("forwarding failed"), "{said}");
+}

@@ -216,6 +216,17 @@ impl russh::server::Handler for Handler {
         Ok(())
     }
 
+    /// No sftp or other subsystem here: only the board.
+    async fn subsystem_request(
+        &mut self,
+        channel: ChannelId,
+        _name: &str,
+        session: &mut Session,
+    ) -> Result<(), Self::Error> {
+        session.channel_failure(channel)?;
+        Ok(())
+    }
+
     async fn window_change_request(
         &mut self,
         _channel: ChannelId,

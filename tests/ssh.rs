@@ -2,8 +2,8 @@
 //! keys the test makes, against a real server's `--ssh-listen` port, beside the
 //! real `kanban-tui`.
 
-use std::path::Path;
-use std::process::Command;
+use std::path::PathBuf;
+use std::process::{Command, Output};
 
 use kanban_server::ssh::{SshListener, SshOptions, host_key};
 
@@ -12,79 +12,112 @@ use crate::util::TestServer;
 
 const BIN: &str = env!("CARGO_BIN_EXE_kanban-tui");
 
-/// A key pair made by ssh-keygen in `dir`; returns the private key's path.
-fn keygen(dir: &Path, name: &str) -> String {
-    let path = dir.join(name);
-    let out = Command::new("ssh-keygen")
-        .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
-        .arg(&path)
-        .output()
-        .expect(
-            "these tests need OpenSSH's ssh-keygen (`apt-get install openssh-client`; .ci/run installs it)",
-        );
-    assert!(out.status.success(), "ssh-keygen: {}", String::from_utf8_lossy(&out.stderr));
-    path.to_str().unwrap().to_string()
+/// A server with its SSH port, and the keys and known hosts of the people who
+/// reach it.
+struct Site {
+    server: TestServer,
+    keys: tempfile::TempDir,
+    port: u16,
+    known_hosts: PathBuf,
 }
 
-/// The SSH server beside `server`'s HTTP port; returns its port.
-async fn serve_ssh(server: &TestServer) -> u16 {
-    let listener = SshListener::bind(
-        "127.0.0.1:0".parse().unwrap(),
-        &host_key::path(server.dir.path()),
-        SshOptions::default(),
-    )
-    .await
-    .expect("bind SSH");
-    let port = listener.local_addr().unwrap().port();
-    server.server.spawn_ssh(listener);
-    port
+impl Site {
+    async fn start() -> Site {
+        let server = TestServer::start().await;
+        let listener = SshListener::bind(
+            "127.0.0.1:0".parse().unwrap(),
+            &host_key::path(server.dir.path()),
+            SshOptions::default(),
+        )
+        .await
+        .expect("bind SSH");
+        let port = listener.local_addr().unwrap().port();
+        server.server.spawn_ssh(listener);
+        let keys = tempfile::tempdir().unwrap();
+        let known_hosts = keys.path().join("known_hosts");
+        Site { server, keys, port, known_hosts }
+    }
+
+    /// A key pair made by ssh-keygen; the private key's path.
+    fn keygen(&self, name: &str) -> String {
+        let path = self.keys.path().join(name);
+        let out = Command::new("ssh-keygen")
+            .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+            .arg(&path)
+            .output()
+            .expect("these tests need OpenSSH (`apt-get install openssh-client`; .ci/run installs it)");
+        assert!(out.status.success(), "ssh-keygen: {}", String::from_utf8_lossy(&out.stderr));
+        path.to_str().unwrap().to_string()
+    }
+
+    /// A key for the user `name`, added as the admin adds one; its path and
+    /// fingerprint.
+    async fn key_of(&self, name: &str) -> (String, String) {
+        let key = self.keygen(name);
+        let text = std::fs::read_to_string(format!("{key}.pub")).unwrap();
+        let store = self.server.admin_store().await;
+        let fingerprint =
+            kanban_server::admin::user_key_add(&*store, name, &text).await.expect("add the key");
+        (key, fingerprint)
+    }
+
+    /// The ssh options every connection here takes: this site's port and known
+    /// hosts, the one key given and no agent.
+    fn options(&self, key: &str) -> Vec<String> {
+        let port = self.port.to_string();
+        let known = format!("UserKnownHostsFile={}", self.known_hosts.display());
+        ["-o", "StrictHostKeyChecking=accept-new", "-o", &known, "-o", "IdentitiesOnly=yes"]
+            .into_iter()
+            .chain(["-o", "IdentityAgent=none", "-i", key, "-p", &port])
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// The command line of a person at a terminal with `key`, opening `project`.
+    /// The login name is anything: the key alone says who.
+    fn line(&self, key: &str, project: &str) -> String {
+        format!("ssh -t -o LogLevel=ERROR {} someone@127.0.0.1 {project}", self.options(key).join(" "))
+    }
+
+    /// ssh run with `key` and `args`, without a terminal, to its end.
+    fn run(&self, key: &str, args: &[&str]) -> Output {
+        Command::new("ssh")
+            .args(self.options(key))
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("these tests need OpenSSH (`apt-get install openssh-client`)")
+    }
 }
 
-/// The ssh command line of a person with `key`, opening `project` (if any).
-fn ssh(key: &str, port: u16, known_hosts: &Path, project: &str) -> String {
-    format!(
-        "ssh -t -o StrictHostKeyChecking=accept-new -o UserKnownHostsFile={} -o IdentitiesOnly=yes \
-         -o IdentityAgent=none -o LogLevel=ERROR -i {key} -p {port} someone@127.0.0.1 {project}",
-        known_hosts.display()
-    )
-}
-
-async fn add_key(server: &TestServer, user: &str, key: &str) -> String {
-    let text = std::fs::read_to_string(format!("{key}.pub")).unwrap();
-    kanban_server::admin::user_key_add(&*server.admin_store().await, user, &text).await.expect("add the key")
+/// Whether a screen shows the board "alpha", connected.
+fn on_the_board(s: &str) -> bool {
+    s.contains("alpha") && s.contains("online") && s.contains("Todo")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_ssh_sessions_and_a_tui_share_one_board_live() {
     let tmux = Tmux::new("ssh-share");
-    let server = TestServer::start().await;
+    let site = Site::start().await;
+    let server = &site.server;
     server.user("ann").await;
     server.user("bob").await;
     let carl = server.user("carl").await;
     server.project("alpha", &["ann:owner", "bob:member", "carl:member"]).await;
-    let keys = tempfile::tempdir().unwrap();
-    let (ann, bob) = (keygen(keys.path(), "ann"), keygen(keys.path(), "bob"));
-    add_key(&server, "ann", &ann).await;
-    add_key(&server, "bob", &bob).await;
-    let port = serve_ssh(&server).await;
-    let known = keys.path().join("known_hosts");
+    let ((ann, _), (bob, _)) = (site.key_of("ann").await, site.key_of("bob").await);
 
     let cfg = tempfile::tempdir().unwrap();
     let dir = cfg.path().to_str().unwrap();
     let env = [("KANBAN_CONFIG_DIR", dir), ("KANBAN_STATE_DIR", dir)];
-    tmux.start("ann", 100, 24, &ssh(&ann, port, &known, "alpha"), &env);
-    tmux.wait_for("ann", "ann's board over SSH", false, |s| {
-        s.contains("alpha") && s.contains("online") && s.contains("Todo")
-    });
-    tmux.start("bob", 100, 24, &ssh(&bob, port, &known, "alpha"), &env);
+    tmux.start("ann", 100, 24, &site.line(&ann, "alpha"), &env);
+    tmux.wait_for("ann", "ann's board over SSH", false, on_the_board);
+    tmux.start("bob", 100, 24, &site.line(&bob, "alpha"), &env);
     let url = server.url("");
     tmux.start("carl", 100, 24, &format!("KANBAN_TOKEN={carl} {BIN} --server {url} --project alpha"), &env);
     for (who, others) in [("ann", ["bob", "carl"]), ("bob", ["ann", "carl"]), ("carl", ["ann", "bob"])] {
         tmux.wait_for(who, "everyone present", false, |s| {
             let bar = s.lines().nth(1).unwrap_or("");
-            s.contains("online")
-                && bar.contains(&format!("{who} (you)"))
-                && others.iter().all(|o| bar.contains(o))
+            on_the_board(s) && bar.contains(&format!("{who} (you)")) && others.iter().all(|o| bar.contains(o))
         });
     }
 
@@ -122,27 +155,10 @@ async fn two_ssh_sessions_and_a_tui_share_one_board_live() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_unknown_key_is_refused_with_how_to_get_access() {
-    let server = TestServer::start().await;
-    server.user("ann").await;
-    let keys = tempfile::tempdir().unwrap();
-    let stranger = keygen(keys.path(), "stranger");
-    let port = serve_ssh(&server).await;
-    let known = keys.path().join("known_hosts");
-    let out = Command::new("ssh")
-        .args([
-            "-o",
-            "StrictHostKeyChecking=accept-new",
-            "-o",
-            "IdentitiesOnly=yes",
-            "-o",
-            "IdentityAgent=none",
-        ])
-        .arg("-o")
-        .arg(format!("UserKnownHostsFile={}", known.display()))
-        .args(["-o", "BatchMode=no", "-i", &stranger, "-p", &port.to_string(), "ann@127.0.0.1", "alpha"])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("these tests need OpenSSH's ssh (`apt-get install openssh-client`)");
+    let site = Site::start().await;
+    site.server.user("ann").await;
+    let stranger = site.keygen("stranger");
+    let out = site.run(&stranger, &["-o", "BatchMode=no", "ann@127.0.0.1", "alpha"]);
     let said = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(255), "{said}");
     assert!(said.contains("This board does not know your key (SHA256:"), "{said}");
@@ -153,21 +169,10 @@ async fn an_unknown_key_is_refused_with_how_to_get_access() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_a_terminal_it_says_so_and_fails() {
-    let server = TestServer::start().await;
-    server.user("ann").await;
-    let keys = tempfile::tempdir().unwrap();
-    let ann = keygen(keys.path(), "ann");
-    add_key(&server, "ann", &ann).await;
-    let port = serve_ssh(&server).await;
-    let known = keys.path().join("known_hosts");
-    let out = Command::new("ssh")
-        .args(["-T", "-o", "StrictHostKeyChecking=accept-new", "-o", "IdentitiesOnly=yes"])
-        .arg("-o")
-        .arg(format!("UserKnownHostsFile={}", known.display()))
-        .args(["-o", "LogLevel=ERROR", "-i", &ann, "-p", &port.to_string(), "ann@127.0.0.1", "alpha"])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
+    let site = Site::start().await;
+    site.server.user("ann").await;
+    let (ann, _) = site.key_of("ann").await;
+    let out = site.run(&ann, &["-T", "-o", "LogLevel=ERROR", "ann@127.0.0.1", "alpha"]);
     let said = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{said}");
     assert_eq!(said.trim(), "kanban: the board needs a terminal: ssh -t (with the project, if you give one)");
@@ -176,53 +181,35 @@ async fn without_a_terminal_it_says_so_and_fails() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn removing_a_key_ends_its_session_and_says_why() {
     let tmux = Tmux::new("ssh-revoke");
-    let server = TestServer::start().await;
-    server.user("ann").await;
-    server.project("alpha", &["ann:owner"]).await;
-    let keys = tempfile::tempdir().unwrap();
-    let ann = keygen(keys.path(), "ann");
-    let fingerprint = add_key(&server, "ann", &ann).await;
-    let port = serve_ssh(&server).await;
-    let known = keys.path().join("known_hosts");
-    tmux.start("ann", 100, 24, &ssh(&ann, port, &known, "alpha"), &[]);
-    tmux.wait_for("ann", "ann's board", false, |s| {
-        s.contains("alpha") && s.contains("online") && s.contains("Todo")
-    });
+    let site = Site::start().await;
+    site.server.user("ann").await;
+    site.server.project("alpha", &["ann:owner"]).await;
+    let (ann, fingerprint) = site.key_of("ann").await;
+    tmux.start("ann", 100, 24, &site.line(&ann, "alpha"), &[]);
+    tmux.wait_for("ann", "ann's board", false, on_the_board);
 
-    kanban_server::admin::user_key_remove(&*server.admin_store().await, "ann", &fingerprint).await.unwrap();
+    let store = site.server.admin_store().await;
+    kanban_server::admin::user_key_remove(&*store, "ann", &fingerprint).await.unwrap();
     let screen = tmux.wait_for("ann", "the session's end", false, |s| s.contains("[exited "));
     assert!(screen.contains("Your key is no longer accepted on this board"), "{screen}");
     assert_eq!(tmux.wait_exit("ann"), 1);
     // And the key opens nothing any more.
-    let again = Command::new("ssh")
-        .args(["-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=accept-new"])
-        .arg("-o")
-        .arg(format!("UserKnownHostsFile={}", known.display()))
-        .args(["-i", &ann, "-p", &port.to_string(), "ann@127.0.0.1", "alpha"])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .unwrap();
+    let again = site.run(&ann, &["-o", "BatchMode=yes", "ann@127.0.0.1", "alpha"]);
     assert_eq!(again.status.code(), Some(255), "{}", String::from_utf8_lossy(&again.stderr));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_revoked_membership_closes_the_board_and_a_removed_user_the_session() {
     let tmux = Tmux::new("ssh-member");
-    let server = TestServer::start().await;
-    server.user("ann").await;
-    server.user("bob").await;
-    let pid = server.project("alpha", &["ann:owner", "bob:member"]).await;
-    let keys = tempfile::tempdir().unwrap();
-    let bob = keygen(keys.path(), "bob");
-    add_key(&server, "bob", &bob).await;
-    let port = serve_ssh(&server).await;
-    let known = keys.path().join("known_hosts");
-    tmux.start("bob", 100, 24, &ssh(&bob, port, &known, "alpha"), &[]);
-    tmux.wait_for("bob", "bob's board", false, |s| {
-        s.contains("alpha") && s.contains("online") && s.contains("Todo")
-    });
+    let site = Site::start().await;
+    site.server.user("ann").await;
+    site.server.user("bob").await;
+    let pid = site.server.project("alpha", &["ann:owner", "bob:member"]).await;
+    let (bob, _) = site.key_of("bob").await;
+    tmux.start("bob", 100, 24, &site.line(&bob, "alpha"), &[]);
+    tmux.wait_for("bob", "bob's board", false, on_the_board);
 
-    let store = server.admin_store().await;
+    let store = site.server.admin_store().await;
     let bob_id = store.user_by_name("bob").await.unwrap().id;
     store.revoke(pid, bob_id).await.unwrap();
     tmux.wait_for("bob", "the refusal", false, |s| s.contains("No access to this project"));
@@ -237,26 +224,16 @@ async fn a_revoked_membership_closes_the_board_and_a_removed_user_the_session() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn each_session_draws_at_the_color_depth_of_its_terminal() {
     let tmux = Tmux::new("ssh-depth");
-    let server = TestServer::start().await;
-    server.user("ann").await;
-    server.project("alpha", &["ann:owner"]).await;
-    let keys = tempfile::tempdir().unwrap();
-    let ann = keygen(keys.path(), "ann");
-    add_key(&server, "ann", &ann).await;
-    let port = serve_ssh(&server).await;
-    let known = keys.path().join("known_hosts");
-    let board = |s: &str| s.contains("alpha") && s.contains("online") && s.contains("Todo");
+    let site = Site::start().await;
+    site.server.user("ann").await;
+    site.server.project("alpha", &["ann:owner"]).await;
+    let (ann, _) = site.key_of("ann").await;
     for (window, term) in [("c256", "xterm-256color"), ("c16", "linux"), ("truecolor", "xterm-direct")] {
-        tmux.start(
-            window,
-            100,
-            24,
-            // tmux sets its own TERM in a window: the command line sets the one
-            // ssh sends.
-            &format!("env -u COLORTERM TERM={term} {}", ssh(&ann, port, &known, "alpha")),
-            &[],
-        );
-        tmux.wait_for(window, "the board", false, board);
+        // tmux sets its own TERM in a window: the command line sets the one ssh
+        // sends.
+        let line = format!("env -u COLORTERM TERM={term} {}", site.line(&ann, "alpha"));
+        tmux.start(window, 100, 24, &line, &[]);
+        tmux.wait_for(window, "the board", false, on_the_board);
     }
     let c256 = tmux.wait_for("c256", "256 colors", true, |s| s.contains("38;5;"));
     assert!(!c256.contains("38;2;") && !c256.contains("48;2;"), "no 24-bit color at 256:\n{c256}");
@@ -273,24 +250,18 @@ async fn each_session_draws_at_the_color_depth_of_its_terminal() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_after_becoming_a_viewer_is_refused_and_the_typing_kept() {
     let tmux = Tmux::new("ssh-viewer");
-    let server = TestServer::start().await;
-    let ann = server.user("ann").await;
-    server.user("vic").await;
-    let pid = server.project("alpha", &["ann:owner", "vic:member"]).await;
-    let keys = tempfile::tempdir().unwrap();
-    let vic = keygen(keys.path(), "vic");
-    add_key(&server, "vic", &vic).await;
-    let port = serve_ssh(&server).await;
-    let known = keys.path().join("known_hosts");
-    tmux.start("vic", 100, 24, &ssh(&vic, port, &known, "alpha"), &[]);
-    tmux.wait_for("vic", "vic's board", false, |s| {
-        s.contains("alpha") && s.contains("online") && s.contains("Todo")
-    });
+    let site = Site::start().await;
+    let ann = site.server.user("ann").await;
+    site.server.user("vic").await;
+    let pid = site.server.project("alpha", &["ann:owner", "vic:member"]).await;
+    let (vic, _) = site.key_of("vic").await;
+    tmux.start("vic", 100, 24, &site.line(&vic, "alpha"), &[]);
+    tmux.wait_for("vic", "vic's board", false, on_the_board);
     tmux.keys("vic", &["n"]);
     tmux.type_text("vic", "Not mine to add");
     tmux.wait_for("vic", "the typing", false, |s| s.contains("Not mine to add"));
 
-    let store = server.admin_store().await;
+    let store = site.server.admin_store().await;
     let vic_id = store.user_by_name("vic").await.unwrap().id;
     store.grant(pid, vic_id, kanban_protocol::model::Role::Viewer).await.unwrap();
     tmux.wait_for("vic", "the role's change", false, |s| s.contains("read-only"));
@@ -298,7 +269,7 @@ async fn a_change_after_becoming_a_viewer_is_refused_and_the_typing_kept() {
     tmux.wait_for("vic", "the refusal, with the typing still there", false, |s| {
         s.contains("Not saved: viewers cannot change the board") && s.contains("Not mine to add")
     });
-    let (status, board) = server.get(&format!("/api/projects/{pid}/board"), Some(&ann)).await;
+    let (status, board) = site.server.get(&format!("/api/projects/{pid}/board"), Some(&ann)).await;
     assert_eq!(status, 200);
     assert_eq!(board["tasks"].as_array().map(Vec::len), Some(0), "{board}");
 }
@@ -307,37 +278,26 @@ async fn a_change_after_becoming_a_viewer_is_refused_and_the_typing_kept() {
 /// forwarding are refused, whoever asks.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn subsystems_and_forwardings_are_refused() {
-    let server = TestServer::start().await;
-    server.user("ann").await;
-    let keys = tempfile::tempdir().unwrap();
-    let ann = keygen(keys.path(), "ann");
-    add_key(&server, "ann", &ann).await;
-    let port = serve_ssh(&server).await;
-    let known = keys.path().join("known_hosts");
-    let ssh = |extra: &[&str]| {
-        Command::new("ssh")
-            .args([
-                "-o",
-                "StrictHostKeyChecking=accept-new",
-                "-o",
-                "IdentitiesOnly=yes",
-                "-o",
-                "BatchMode=yes",
-            ])
-            .arg("-o")
-            .arg(format!("UserKnownHostsFile={}", known.display()))
-            .args(["-i", &ann, "-p", &port.to_string()])
-            .args(extra)
-            .stdin(std::process::Stdio::null())
-            .output()
-            .unwrap()
-    };
-    let sftp = ssh(&["-s", "ann@127.0.0.1", "sftp"]);
+    let site = Site::start().await;
+    site.server.user("ann").await;
+    let (ann, _) = site.key_of("ann").await;
+    let sftp = site.run(&ann, &["-o", "BatchMode=yes", "-s", "ann@127.0.0.1", "sftp"]);
     let said = String::from_utf8_lossy(&sftp.stderr);
     assert_eq!(sftp.status.code(), Some(255), "{said}");
     assert!(said.contains("subsystem request failed"), "{said}");
-    let forward =
-        ssh(&["-N", "-o", "ExitOnForwardFailure=yes", "-R", "127.0.0.1:0:127.0.0.1:9", "ann@127.0.0.1"]);
+    let forward = site.run(
+        &ann,
+        &[
+            "-o",
+            "BatchMode=yes",
+            "-N",
+            "-o",
+            "ExitOnForwardFailure=yes",
+            "-R",
+            "127.0.0.1:0:127.0.0.1:9",
+            "ann@127.0.0.1",
+        ],
+    );
     let said = String::from_utf8_lossy(&forward.stderr);
     assert_eq!(forward.status.code(), Some(255), "{said}");
     assert!(said.contains("forwarding failed"), "{said}");

@@ -8,6 +8,7 @@ use anyhow::Context;
 use clap::{Args, CommandFactory, Parser, Subcommand};
 use kanban_protocol::model::Role;
 use kanban_server::logging::LogFormat;
+use kanban_server::ssh::SshOptions;
 use kanban_server::unix_socket::{self, UnixUsers};
 use kanban_server::{AppOverrides, Database, Limits, Server, admin};
 
@@ -110,32 +111,23 @@ struct SshArgs {
     #[arg(long, env = "KANBAN_SSH_LISTEN", value_name = "ADDR:PORT")]
     ssh_listen: Option<SocketAddr>,
     /// Most SSH connections at once.
-    #[arg(long, env = "KANBAN_SSH_MAX_SESSIONS", default_value_t = SshDefaults::get().max_sessions)]
+    #[arg(long, env = "KANBAN_SSH_MAX_SESSIONS", default_value_t = SshOptions::default().max_sessions)]
     ssh_max_sessions: usize,
     /// Authentication attempts (keys offered) per SSH connection.
-    #[arg(long, env = "KANBAN_SSH_MAX_AUTH_ATTEMPTS", default_value_t = SshDefaults::get().max_auth_attempts)]
+    #[arg(long, env = "KANBAN_SSH_MAX_AUTH_ATTEMPTS", default_value_t = SshOptions::default().max_auth_attempts)]
     ssh_max_auth_attempts: usize,
     /// Seconds without a key pressed before an SSH session ends.
-    #[arg(long, env = "KANBAN_SSH_IDLE_TIMEOUT", default_value_t = SshDefaults::get().idle_timeout.as_secs())]
+    #[arg(long, env = "KANBAN_SSH_IDLE_TIMEOUT", default_value_t = SshOptions::default().idle_timeout.as_secs())]
     ssh_idle_timeout: u64,
 }
 
-/// The SSH server's defaults, as the help shows them.
-struct SshDefaults;
-
-impl SshDefaults {
-    fn get() -> kanban_server::ssh::SshOptions {
-        kanban_server::ssh::SshOptions::default()
-    }
-}
-
 impl SshArgs {
-    fn options(&self) -> kanban_server::ssh::SshOptions {
-        kanban_server::ssh::SshOptions {
+    fn options(&self) -> SshOptions {
+        SshOptions {
             max_sessions: self.ssh_max_sessions.max(1),
             max_auth_attempts: self.ssh_max_auth_attempts.max(1),
             idle_timeout: Duration::from_secs(self.ssh_idle_timeout.max(1)),
-            ..SshDefaults::get()
+            ..SshOptions::default()
         }
     }
 }

@@ -256,11 +256,11 @@ impl Session {
     /// Joins again after the hub asked us to (access changed on our channels).
     async fn rejoin(&mut self) -> Result<(), Ended> {
         self.leave();
-        self.check_key().await?;
-        if let Some(pid) = self.project {
-            self.join(pid).await?;
+        match self.project {
+            // Joining checks the key first.
+            Some(pid) => self.join(pid).await,
+            None => self.check_key().await,
         }
-        Ok(())
     }
 
     /// Publishes a client event on the project's presence channel, to the others,

@@ -302,3 +302,45 @@ async fn subsystems_and_forwardings_are_refused() {
     assert_eq!(forward.status.code(), Some(255), "{said}");
     assert!(said.contains("forwarding failed"), "{said}");
 }
+
+/// A client may say any window size, up to 65535×65535 cells: the server draws at
+/// most 500×300 (a larger terminal shows the board clipped), so that neither the
+/// pty request nor a window change can make it allocate more than a big screen,
+/// and the board goes on for everyone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_huge_window_is_drawn_clipped_and_the_server_goes_on() {
+    let tmux = Tmux::new("ssh-huge");
+    let site = Site::start().await;
+    site.server.user("ann").await;
+    site.server.user("bob").await;
+    site.server.project("alpha", &["ann:owner", "bob:member"]).await;
+    let ((ann, _), (bob, _)) = (site.key_of("ann").await, site.key_of("bob").await);
+    tmux.start("bob", 100, 24, &site.line(&bob, "alpha"), &[]);
+    tmux.wait_for("bob", "bob's board", false, on_the_board);
+
+    // ann's terminal says 65535×65535 from the start (ssh sends what stty set).
+    let huge = format!("stty cols 65535 rows 65535; {}", site.line(&ann, "alpha"));
+    tmux.start("ann", 100, 24, &huge, &[]);
+    tmux.wait_for("bob", "ann present", false, |s| s.lines().nth(1).unwrap_or("").contains("ann"));
+    // Back to the window's own size: the board is drawn whole at it.
+    let tty = tmux.pane_tty("ann");
+    let stty = |size: &[&str]| {
+        let out = Command::new("stty").args(["-F", &tty]).args(size).output().expect("stty");
+        assert!(out.status.success(), "stty: {}", String::from_utf8_lossy(&out.stderr));
+    };
+    stty(&["cols", "100", "rows", "24"]);
+    tmux.wait_for("ann", "ann's board at 100×24", false, on_the_board);
+
+    // And as a window change, while the board runs.
+    stty(&["cols", "65535", "rows", "65535"]);
+    tmux.keys("bob", &["n"]);
+    tmux.type_text("bob", "Still here");
+    tmux.keys("bob", &["Enter"]);
+    tmux.wait_for("bob", "bob's card", false, |s| s.contains("Still here"));
+    stty(&["cols", "100", "rows", "24"]);
+    tmux.wait_for("ann", "bob's card on ann's board, drawn at 100×24", false, |s| {
+        on_the_board(s) && s.contains("Still here")
+    });
+    let (status, _) = site.server.get("/healthz", None).await;
+    assert_eq!(status, 200);
+}

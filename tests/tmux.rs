@@ -47,6 +47,13 @@ impl Tmux {
         assert!(out.status.success(), "tmux resize-window: {}", String::from_utf8_lossy(&out.stderr));
     }
 
+    /// The terminal device of the window `name`'s pane, for `stty -F` (a size set
+    /// there reaches the program in it as a window change, as a resize would).
+    pub fn pane_tty(&self, name: &str) -> String {
+        let out = self.tmux(&["display-message", "-p", "-t", name, "#{pane_tty}"]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
     /// Types text literally.
     pub fn type_text(&self, name: &str, text: &str) {
         self.tmux(&["send-keys", "-t", name, "-l", text]);

@@ -28,8 +28,23 @@ use crate::store::KeyHolder;
 #[derive(Debug)]
 pub enum Input {
     Bytes(Vec<u8>),
-    /// The client's window changed: columns, rows.
+    /// The client's window changed: columns, rows (as [`drawn_size`] fits them).
     Resize(u16, u16),
+}
+
+/// The largest screen a session draws: a client may say any size (up to 2³²
+/// cells a side), and every frame costs memory and time in proportion to the
+/// cells, so a larger terminal is drawn clipped to this, at its top left. 500×300
+/// is past any screen people use.
+pub const MAX_COLS: u16 = 500;
+pub const MAX_ROWS: u16 = 300;
+
+/// The size a session draws for a client that says `cols`×`rows`: at least one
+/// cell, at most [`MAX_COLS`]×[`MAX_ROWS`]. Every size that comes in (the pty
+/// request, each window change) goes through here.
+pub fn drawn_size(cols: u32, rows: u32) -> (u16, u16) {
+    let fit = |n: u32, max: u16| u16::try_from(n).unwrap_or(max).clamp(1, max);
+    (fit(cols, MAX_COLS), fit(rows, MAX_ROWS))
 }
 
 /// The terminal the client asked for.
@@ -116,7 +131,8 @@ pub async fn run(setup: Setup, channel: Channel, mut input: mpsc::Receiver<Input
     let (actions_tx, mut actions) = mpsc::channel(1024);
     let (link, mut linked) = link::start(state, holder, actions_tx);
     let mut app = App::new(fps, project);
-    let area = Rect::new(0, 0, pty.cols.max(1), pty.rows.max(1));
+    let (cols, rows) = drawn_size(pty.cols.into(), pty.rows.into());
+    let area = Rect::new(0, 0, cols, rows);
     let mut sink = Sink::default();
     let mut screen = match Terminal::with_options(
         CrosstermBackend::new(sink.clone()),
@@ -170,7 +186,8 @@ pub async fn run(setup: Setup, channel: Channel, mut input: mpsc::Receiver<Input
                     dirty = true;
                 }
                 Some(Input::Resize(cols, rows)) => {
-                    let area = Rect::new(0, 0, cols.max(1), rows.max(1));
+                    let (cols, rows) = drawn_size(cols.into(), rows.into());
+                    let area = Rect::new(0, 0, cols, rows);
                     let _ = screen.resize(area);
                     out.extend(app.update(Action::Resize(area.width, area.height)));
                     dirty = true;
@@ -232,4 +249,18 @@ pub async fn run(setup: Setup, channel: Channel, mut input: mpsc::Receiver<Input
 async fn flush(sink: &Sink, channel: &Channel) -> bool {
     let bytes = sink.take();
     bytes.is_empty() || channel.handle.data(channel.id, bytes).await.is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_size_said_is_drawn_within_the_budget() {
+        assert_eq!(drawn_size(100, 30), (100, 30));
+        assert_eq!(drawn_size(0, 0), (1, 1), "at least one cell");
+        assert_eq!(drawn_size(65_535, 65_535), (MAX_COLS, MAX_ROWS));
+        assert_eq!(drawn_size(u32::MAX, 40), (MAX_COLS, 40));
+        assert_eq!(drawn_size(80, 70_000), (80, MAX_ROWS));
+    }
 }

@@ -175,9 +175,8 @@ impl russh::server::Handler for Handler {
         _modes: &[(Pty, u32)],
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        let size = |n: u32| u16::try_from(n).unwrap_or(u16::MAX).max(1);
-        self.pty =
-            Some(front::Pty { term: term.to_string(), cols: size(cols), rows: size(rows), env: Vec::new() });
+        let (cols, rows) = front::drawn_size(cols, rows);
+        self.pty = Some(front::Pty { term: term.to_string(), cols, rows, env: Vec::new() });
         session.channel_success(channel)?;
         Ok(())
     }
@@ -236,12 +235,12 @@ impl russh::server::Handler for Handler {
         _pix_height: u32,
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        let size = |n: u32| u16::try_from(n).unwrap_or(u16::MAX).max(1);
+        let (cols, rows) = front::drawn_size(cols, rows);
         if let Some(input) = &self.input {
-            let _ = input.send(Input::Resize(size(cols), size(rows))).await;
+            let _ = input.send(Input::Resize(cols, rows)).await;
         } else if let Some(pty) = &mut self.pty {
             // Before the board starts: it starts at this size.
-            (pty.cols, pty.rows) = (size(cols), size(rows));
+            (pty.cols, pty.rows) = (cols, rows);
         }
         Ok(())
     }

@@ -4,7 +4,8 @@
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
-use crate::app::{Action, App, Change, Command, Request};
+use crate::app::{Action, App};
+use crate::dispatch::{self, Dispatch};
 use crate::net::api::Api;
 use crate::net::{session, writer};
 
@@ -14,10 +15,9 @@ pub struct Client {
     actions: mpsc::Receiver<Action>,
     /// For input and tests to feed actions in.
     pub sender: mpsc::Sender<Action>,
-    /// To the session: subscriptions, reads, cursors.
-    requests: mpsc::UnboundedSender<Request>,
-    /// To the writer: the board's changes, in order.
-    writes: mpsc::UnboundedSender<Change>,
+    /// To the session (subscriptions, reads, cursors) and the writer (the board's
+    /// changes, in order).
+    dispatch: Dispatch,
 }
 
 /// What one step of the loop did.
@@ -45,21 +45,21 @@ impl Client {
     /// `queue` (and sending those an earlier run left there first).
     pub fn start_with_queue(api: Api, app: App, queue: Option<std::path::PathBuf>) -> Client {
         let (sender, actions) = mpsc::channel(1024);
-        let (requests, request_rx) = mpsc::unbounded_channel();
-        let writes = writer::spawn(api.clone(), sender.clone(), queue);
-        tokio::spawn(session::run(api, sender.clone(), request_rx));
-        Client { app, actions, sender, requests, writes }
+        let (dispatch, requests, writes) = dispatch::channels();
+        writer::spawn(api.clone(), sender.clone(), queue, writes);
+        tokio::spawn(session::run(api, sender.clone(), requests));
+        Client { app, actions, sender, dispatch }
     }
 
-    fn dispatch(&mut self, commands: Vec<Command>) {
-        for c in commands {
-            // The session and the writer outlive the loop; a send can only fail at
-            // exit.
-            let _ = match c {
-                Command::Write(change) => self.writes.send(change).map_err(drop),
-                Command::Net(request) => self.requests.send(request).map_err(drop),
-            };
+    /// Applies one action. Input that comes while the network side is behind is
+    /// dropped, as a terminal drops what it cannot take.
+    fn apply(&mut self, action: Action) {
+        if self.dispatch.behind() && matches!(action, Action::Key(_) | Action::Mouse(_) | Action::Paste(_)) {
+            tracing::debug!("input dropped: the network side is behind");
+            return;
         }
+        let out = self.app.update(action);
+        self.dispatch.send(out);
     }
 
     /// Waits for the next action (or the next cursor frame) and applies it, with
@@ -72,7 +72,7 @@ impl Client {
             action = self.actions.recv() => action,
             () = async { sleep_until(frame_at.expect("guarded")).await }, if frame_at.is_some() => {
                 let due = self.app.cursor_due(Instant::now());
-                self.dispatch(due.into_iter().collect());
+                self.dispatch.send(due);
                 return Step::Idle;
             }
             // The screen counts down to the next try.
@@ -81,11 +81,9 @@ impl Client {
             }
         };
         let Some(action) = action else { return Step::Quit };
-        let out = self.app.update(action);
-        self.dispatch(out);
+        self.apply(action);
         while let Ok(more) = self.actions.try_recv() {
-            let out = self.app.update(more);
-            self.dispatch(out);
+            self.apply(more);
         }
         if self.app.quit {
             Step::Quit

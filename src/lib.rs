@@ -19,4 +19,4 @@ pub mod terminal;
 
 // The front end itself (state, update, view) is shared with the server's SSH
 // sessions; its modules keep their paths here.
-pub use kanban_front::{app, due, filter, geometry, selection, ui};
+pub use kanban_front::{app, dispatch, due, filter, geometry, selection, ui};

@@ -40,14 +40,7 @@ impl Site {
 
     /// A key pair made by ssh-keygen; the private key's path.
     fn keygen(&self, name: &str) -> String {
-        let path = self.keys.path().join(name);
-        let out = Command::new("ssh-keygen")
-            .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
-            .arg(&path)
-            .output()
-            .expect("these tests need OpenSSH (`apt-get install openssh-client`; .ci/run installs it)");
-        assert!(out.status.success(), "ssh-keygen: {}", String::from_utf8_lossy(&out.stderr));
-        path.to_str().unwrap().to_string()
+        keygen(self.keys.path(), name)
     }
 
     /// A key for the user `name`, added as the admin adds one; its path and
@@ -64,13 +57,7 @@ impl Site {
     /// The ssh options every connection here takes: this site's port and known
     /// hosts, the one key given and no agent.
     fn options(&self, key: &str) -> Vec<String> {
-        let port = self.port.to_string();
-        let known = format!("UserKnownHostsFile={}", self.known_hosts.display());
-        ["-o", "StrictHostKeyChecking=accept-new", "-o", &known, "-o", "IdentitiesOnly=yes"]
-            .into_iter()
-            .chain(["-o", "IdentityAgent=none", "-i", key, "-p", &port])
-            .map(str::to_string)
-            .collect()
+        ssh_options(self.port, &self.known_hosts, key)
     }
 
     /// The command line of a person at a terminal with `key`, opening `project`.
@@ -88,6 +75,30 @@ impl Site {
             .output()
             .expect("these tests need OpenSSH (`apt-get install openssh-client`)")
     }
+}
+
+/// A key pair made by ssh-keygen in `dir`; the private key's path.
+fn keygen(dir: &std::path::Path, name: &str) -> String {
+    let path = dir.join(name);
+    let out = Command::new("ssh-keygen")
+        .args(["-q", "-t", "ed25519", "-N", "", "-C", name, "-f"])
+        .arg(&path)
+        .output()
+        .expect("these tests need OpenSSH (`apt-get install openssh-client`; .ci/run installs it)");
+    assert!(out.status.success(), "ssh-keygen: {}", String::from_utf8_lossy(&out.stderr));
+    path.to_str().unwrap().to_string()
+}
+
+/// The ssh options of a connection to `port` with `key` alone (no agent), the
+/// host key kept in `known_hosts`.
+fn ssh_options(port: u16, known_hosts: &std::path::Path, key: &str) -> Vec<String> {
+    let port = port.to_string();
+    let known = format!("UserKnownHostsFile={}", known_hosts.display());
+    ["-o", "StrictHostKeyChecking=accept-new", "-o", &known, "-o", "IdentitiesOnly=yes"]
+        .into_iter()
+        .chain(["-o", "IdentityAgent=none", "-i", key, "-p", &port])
+        .map(str::to_string)
+        .collect()
 }
 
 /// Whether a screen shows the board "alpha", connected.
@@ -343,4 +354,69 @@ async fn a_huge_window_is_drawn_clipped_and_the_server_goes_on() {
     });
     let (status, _) = site.server.get("/healthz", None).await;
     assert_eq!(status, 200);
+}
+
+/// A flood of keys (4 MiB of `A`, which opens and closes the history: a read of
+/// it each time, sent as fast as ssh sends a file) costs the server one read at a
+/// time, not one per key: keys it cannot keep up with are dropped, its memory
+/// stays that of a server at rest, and it serves on. Run as its own process, so
+/// that its memory is its own.
+#[test]
+fn a_flood_of_keys_costs_one_read_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let data_dir = data.as_path();
+    crate::util::admin(data_dir, &["user", "add", "ann"]);
+    crate::util::admin(data_dir, &["project", "add", "alpha", "--member", "ann:owner"]);
+    let key = keygen(dir.path(), "ann");
+    let public = std::fs::read_to_string(format!("{key}.pub")).unwrap();
+    crate::util::admin(data_dir, &["user", "key", "add", "ann", "--key", public.trim()]);
+    let server =
+        crate::util::ServerProcess::start(data_dir, "127.0.0.1:0", &["--ssh-listen", "127.0.0.1:0"], &[]);
+    let port = wait_for_ssh_port(&server);
+
+    let flood_file = dir.path().join("flood");
+    std::fs::write(&flood_file, "A".repeat(4 << 20)).unwrap();
+    let known_hosts = dir.path().join("known_hosts");
+    let out = Command::new("ssh")
+        .arg("-tt")
+        .args(ssh_options(port, &known_hosts, &key))
+        .args(["-o", "LogLevel=ERROR", "ann@127.0.0.1", "alpha"])
+        .stdin(std::fs::File::open(&flood_file).unwrap())
+        .output()
+        .expect("run ssh");
+    // The whole flood went in, and the session ended with the input, as a quit.
+    assert_eq!(out.status.code(), Some(0), "{}", String::from_utf8_lossy(&out.stderr));
+
+    let peak_kib = memory_peak_kib(server.pid());
+    assert!(peak_kib < 200 * 1024, "the server's memory at its peak: {peak_kib} KiB; log:\n{}", server.log());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let health = runtime.block_on(reqwest::get(format!("{}/healthz", server.url))).unwrap();
+    assert_eq!(health.status(), 200, "the server serves on");
+}
+
+/// The port of a server process's SSH listener, from its log.
+fn wait_for_ssh_port(server: &crate::util::ServerProcess) -> u16 {
+    let deadline = std::time::Instant::now() + crate::util::WAIT;
+    loop {
+        let log = server.log();
+        let port = log
+            .lines()
+            .find(|l| l.contains("over SSH"))
+            .and_then(|l| l.split("addr=").nth(1))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|addr| addr.rsplit(':').next()?.parse().ok());
+        if let Some(port) = port {
+            return port;
+        }
+        assert!(std::time::Instant::now() < deadline, "no SSH listener in the log:\n{log}");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+}
+
+/// The most memory process `pid` has held (VmHWM), in KiB.
+fn memory_peak_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).expect("VmHWM");
+    line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).expect("a number of KiB")
 }

@@ -2,11 +2,13 @@
 //! the board. `app` (state and `update`: actions in, commands out) and `geometry`
 //! (where things go) under `ui` (drawing into a ratatui buffer). kanban-tui runs it
 //! in a terminal over the network; kanban-server's SSH server runs it in an SSH
-//! channel, in the server's own process.
+//! channel, in the server's own process; both send the app's commands through
+//! `dispatch`.
 
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod dispatch;
 pub mod due;
 pub mod filter;
 pub mod geometry;

@@ -2,8 +2,9 @@
 //! signatures from the auth endpoint), the messages that become actions, cursor
 //! events out, and reconnects with backoff when the socket drops. Reads that go
 //! with it (a board, the events missed) run beside it, each in its own task, so a
-//! slow request never holds up the socket; the board's changes go through the
-//! writer ([`super::writer`]), not through here.
+//! slow request never holds up the socket; the app asks for one of a kind at a
+//! time and each is answered, by its data or `NotRead`. The board's changes go
+//! through the writer ([`super::writer`]), not through here.
 
 use kanban_protocol::channel::{presence_channel, private_channel};
 use kanban_protocol::event::BoardEvent;
@@ -19,7 +20,8 @@ use tokio::time::{Instant, sleep_until};
 use super::api::{Api, ApiError};
 use super::backoff::Backoff;
 use super::socket::{ANSWER_TIMEOUT, Socket};
-use crate::app::{Action, NetEvent, Request};
+use crate::app::{Action, NetEvent, Read, Request};
+use crate::dispatch::Queue;
 
 /// Why a connection ended.
 enum Ended {
@@ -43,7 +45,7 @@ struct Session {
 }
 
 /// Runs until the app drops its request sender.
-pub async fn run(api: Api, app: mpsc::Sender<Action>, mut requests: mpsc::UnboundedReceiver<Request>) {
+pub async fn run(api: Api, app: mpsc::Sender<Action>, mut requests: Queue<Request>) {
     let mut session = Session { api, app, project: None, last_failure: None };
     loop {
         let stopped = match session.introduce(&mut requests).await {
@@ -84,7 +86,7 @@ pub(super) fn refusal(e: &ApiError) -> Option<String> {
 }
 
 /// Waits for the app's `Retry`; `false` when the app has gone.
-async fn wait_for_retry(requests: &mut mpsc::UnboundedReceiver<Request>) -> bool {
+async fn wait_for_retry(requests: &mut Queue<Request>) -> bool {
     loop {
         match requests.recv().await {
             None => return false,
@@ -103,7 +105,7 @@ impl Session {
 
     /// Tells the app who we are and what we may open (retrying until the server
     /// answers).
-    async fn introduce(&mut self, requests: &mut mpsc::UnboundedReceiver<Request>) -> Result<(), Ended> {
+    async fn introduce(&mut self, requests: &mut Queue<Request>) -> Result<(), Ended> {
         let mut backoff = Backoff::new();
         loop {
             let answer =
@@ -129,7 +131,7 @@ impl Session {
         &mut self,
         reason: String,
         backoff: &mut Backoff,
-        requests: &mut mpsc::UnboundedReceiver<Request>,
+        requests: &mut Queue<Request>,
     ) -> Result<(), Ended> {
         let delay = backoff.next_delay();
         if self.last_failure.as_deref() == Some(reason.as_str()) {
@@ -155,7 +157,7 @@ impl Session {
 
     /// Connects, and reconnects with backoff, until the app goes or access is
     /// refused.
-    async fn stay_connected(&mut self, requests: &mut mpsc::UnboundedReceiver<Request>) -> Ended {
+    async fn stay_connected(&mut self, requests: &mut Queue<Request>) -> Ended {
         let mut backoff = Backoff::new();
         loop {
             let reason = match Socket::connect(&self.api).await {
@@ -188,7 +190,7 @@ impl Session {
     async fn connected(
         &mut self,
         mut socket: Socket,
-        requests: &mut mpsc::UnboundedReceiver<Request>,
+        requests: &mut Queue<Request>,
         backoff: &mut Backoff,
     ) -> Ended {
         // Subscriptions still to succeed before the app hears "connected".
@@ -357,7 +359,6 @@ impl Session {
                 }
                 self.subscribe(socket, pid).await?;
                 *waiting = 2;
-                self.fetch_board(pid);
             }
             Request::Pause => return Err(Ended::Paused),
             other => self.offline(other),
@@ -368,10 +369,7 @@ impl Session {
     /// Requests that need no socket.
     fn offline(&mut self, request: Request) {
         match request {
-            Request::Open(pid) => {
-                self.project = Some(pid);
-                self.fetch_board(pid);
-            }
+            Request::Open(pid) => self.project = Some(pid),
             Request::CatchUp { project_id, after } => self.catch_up(project_id, after),
             Request::Reload(pid) => self.fetch_board(pid),
             Request::Trash(pid) => self.fetch_trash(pid),
@@ -402,7 +400,7 @@ impl Session {
                 }
                 Err(e) => match refusal(&e) {
                     Some(reason) => NetEvent::Refused(reason),
-                    None => NetEvent::Failed(format!("Cannot catch up: {e}")),
+                    None => NetEvent::NotRead { read: Read::Board, message: format!("Cannot catch up: {e}") },
                 },
             };
             let _ = app.send(Action::Net(event)).await;
@@ -414,7 +412,9 @@ impl Session {
         tokio::spawn(async move {
             let event = match api.trash(project_id).await {
                 Ok(trash) => NetEvent::Trash { project_id, trash },
-                Err(e) => NetEvent::Failed(format!("Cannot open the trash: {e}")),
+                Err(e) => {
+                    NetEvent::NotRead { read: Read::Trash, message: format!("Cannot open the trash: {e}") }
+                }
             };
             let _ = app.send(Action::Net(event)).await;
         });
@@ -425,7 +425,10 @@ impl Session {
         tokio::spawn(async move {
             let event = match api.activity(project_id).await {
                 Ok(lines) => NetEvent::Activity { project_id, lines },
-                Err(e) => NetEvent::Failed(format!("Cannot read the history: {e}")),
+                Err(e) => NetEvent::NotRead {
+                    read: Read::History,
+                    message: format!("Cannot read the history: {e}"),
+                },
             };
             let _ = app.send(Action::Net(event)).await;
         });
@@ -436,9 +439,10 @@ impl Session {
         tokio::spawn(async move {
             let event = match tokio::join!(api.comments(task_id), api.history(task_id)) {
                 (Ok(comments), Ok(history)) => NetEvent::Comments { task_id, comments, history },
-                (Err(e), _) | (_, Err(e)) => {
-                    NetEvent::Failed(format!("Cannot read the card's comments: {e}"))
-                }
+                (Err(e), _) | (_, Err(e)) => NetEvent::NotRead {
+                    read: Read::Thread,
+                    message: format!("Cannot read the card's comments: {e}"),
+                },
             };
             let _ = app.send(Action::Net(event)).await;
         });
@@ -458,7 +462,7 @@ fn board_event(answer: Result<Board, ApiError>) -> NetEvent {
         Ok(b) => NetEvent::Snapshot(b),
         Err(e) => match refusal(&e) {
             Some(reason) => NetEvent::Refused(reason),
-            None => NetEvent::Failed(format!("Cannot load the board: {e}")),
+            None => NetEvent::NotRead { read: Read::Board, message: format!("Cannot load the board: {e}") },
         },
     }
 }

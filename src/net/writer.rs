@@ -17,6 +17,7 @@ use super::api::{Api, ApiError};
 use super::backoff::Backoff;
 use super::session::refusal;
 use crate::app::{Action, Change, NetEvent};
+use crate::dispatch::Queue;
 
 /// A change waiting to be made, with the key that makes it once however often it
 /// is sent.
@@ -26,13 +27,11 @@ pub struct Pending {
     pub change: Change,
 }
 
-/// Starts the writer; it ends when the returned sender is dropped. With `queue`, the
-/// changes not yet made are kept in that file, and those it holds from an earlier
-/// run are sent first.
-pub fn spawn(api: Api, app: mpsc::Sender<Action>, queue: Option<PathBuf>) -> mpsc::UnboundedSender<Change> {
-    let (writes, incoming) = mpsc::unbounded_channel();
-    tokio::spawn(Writer { api, app, file: queue, queue: VecDeque::new(), told: false }.run(incoming));
-    writes
+/// Starts the writer on the app's `writes`; it ends when the app has gone. With
+/// `queue`, the changes not yet made are kept in that file, and those it holds
+/// from an earlier run are sent first.
+pub fn spawn(api: Api, app: mpsc::Sender<Action>, queue: Option<PathBuf>, writes: Queue<Change>) {
+    tokio::spawn(Writer { api, app, file: queue, queue: VecDeque::new(), told: false }.run(writes));
 }
 
 struct Writer {
@@ -47,7 +46,7 @@ struct Writer {
 }
 
 impl Writer {
-    async fn run(mut self, mut incoming: mpsc::UnboundedReceiver<Change>) {
+    async fn run(mut self, mut incoming: Queue<Change>) {
         if let Some(file) = &self.file {
             self.queue = load(file);
             if !self.queue.is_empty() && !self.tell_waiting().await {
@@ -57,7 +56,7 @@ impl Writer {
         let mut backoff = Backoff::new();
         loop {
             // Take what came in meanwhile, so that it is kept before it is sent.
-            while let Ok(change) = incoming.try_recv() {
+            while let Some(change) = incoming.try_recv() {
                 self.push(change);
             }
             let Some(head) = self.queue.front().cloned() else {

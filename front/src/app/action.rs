@@ -2,6 +2,7 @@
 //! asks of the world ([`Command`]). `update` turns one into the other without I/O.
 
 use super::input::{KeyEvent, MouseEvent};
+pub use super::reads::Read;
 use kanban_protocol::check::FieldName;
 use kanban_protocol::event::BoardEvent;
 use kanban_protocol::model::{
@@ -97,6 +98,12 @@ pub enum NetEvent {
     },
     /// A request failed.
     Failed(String),
+    /// A read failed: why (said as [`NetEvent::Failed`] is), and which kind, so
+    /// that the next of that kind may go.
+    NotRead {
+        read: Read,
+        message: String,
+    },
     /// The server refused us in a way waiting will not change (the token is no
     /// longer accepted, or the project no longer ours): the session has stopped
     /// trying until the app asks it to ([`Command::Retry`]).
@@ -122,7 +129,8 @@ pub enum Command {
 /// What the session does for the app.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Request {
-    /// Open this project: subscribe to its channels and load its board.
+    /// Open this project: subscribe to its channels (the app asks for its board
+    /// with [`Request::Reload`]).
     Open(i64),
     /// Fetch what was missed since `after` (or a snapshot, if that is gone).
     CatchUp { project_id: i64, after: u64 },
@@ -130,7 +138,9 @@ pub enum Request {
     Reload(i64),
     /// Publish our cursor position.
     Cursor(Pointer),
-    /// Fetch what the project's trash holds.
+    /// Fetch what the project's trash holds. Reads (this, `Comments`, `Activity`,
+    /// `Reload`, `CatchUp`) go one of a kind at a time ([`super::reads`]): each is
+    /// answered, by its event or by [`NetEvent::NotRead`].
     Trash(i64),
     /// Fetch a card's comments and history.
     Comments(i64),

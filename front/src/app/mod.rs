@@ -9,6 +9,7 @@ pub mod input;
 mod keys;
 pub mod presence;
 pub mod quick;
+pub mod reads;
 mod sync;
 pub mod throttle;
 pub mod trash;
@@ -22,11 +23,12 @@ use tokio::time::Instant;
 use crate::filter::Filter;
 use crate::geometry::Density;
 use crate::selection::Selection;
-pub use action::{Action, Change, Command, NetEvent, Request};
+pub use action::{Action, Change, Command, NetEvent, Read, Request};
 use card_view::CardView;
 use form::{CardForm, Confirm, Prompt};
 use presence::Presence;
 use quick::QuickMenu;
+use reads::Reads;
 use throttle::{CursorThrottle, Due};
 use trash::TrashView;
 use undo::History;
@@ -144,6 +146,8 @@ pub struct App {
     history: History,
     /// Undos (`false`) and redos (`true`) asked for while a change was on its way.
     deferred: Vec<bool>,
+    /// The reads in flight, one of a kind.
+    reads: Reads,
     pub quit: bool,
     /// Ctrl-Z was pressed: the runtime gives the terminal back to the shell.
     pub suspend: bool,
@@ -179,6 +183,7 @@ impl App {
             unsaved: Vec::new(),
             history: History::default(),
             deferred: Vec::new(),
+            reads: Reads::default(),
             quit: false,
             suspend: false,
         }
@@ -262,7 +267,29 @@ impl App {
         };
         self.after_change();
         out.extend(self.cursor_due(Instant::now()));
+        let mut out = self.reads.gate(out);
+        // What waited behind a read answered meanwhile, if it is still wanted.
+        let due: Vec<Command> =
+            self.reads.due().into_iter().filter(|r| self.still_wanted(r)).map(Command::Net).collect();
+        out.extend(self.reads.gate(due));
         out
+    }
+
+    /// Whether a read that waited is still of use: its board is the open one, and
+    /// what it fills is still on the screen.
+    fn still_wanted(&self, request: &Request) -> bool {
+        match request {
+            Request::Reload(pid) | Request::CatchUp { project_id: pid, .. } => self.project_id == Some(*pid),
+            Request::Trash(pid) => self.project_id == Some(*pid) && matches!(self.mode, Mode::Trash(_)),
+            Request::Activity(pid) => {
+                self.project_id == Some(*pid) && matches!(self.mode, Mode::Activity(..))
+            }
+            Request::Comments(tid) => {
+                matches!(&self.mode, Mode::Card(view) if view.task_id == *tid)
+                    || self.return_view.as_ref().is_some_and(|view| view.task_id == *tid)
+            }
+            Request::Open(_) | Request::Cursor(_) | Request::Pause | Request::Retry => true,
+        }
     }
 
     /// Sends a change of the board, noting what it changes so that it can be

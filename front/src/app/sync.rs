@@ -20,6 +20,9 @@ const MAX_CATCH_UPS: u8 = 2;
 
 impl App {
     pub(super) fn net(&mut self, event: NetEvent) -> Vec<Command> {
+        if let Some(read) = answers(&event) {
+            self.reads.answered(read);
+        }
         let mut out = self.net_event(event);
         // An undo asked for while this person's last change was on its way goes
         // once it is answered.
@@ -185,7 +188,7 @@ impl App {
                 self.waiting = changes;
                 Vec::new()
             }
-            NetEvent::Failed(message) => {
+            NetEvent::Failed(message) | NetEvent::NotRead { message, .. } => {
                 self.error(message);
                 Vec::new()
             }
@@ -281,6 +284,8 @@ impl App {
         self.selection = Selection::default();
         self.history = History::default();
         self.deferred.clear();
+        // The network side stops: what was in flight may never be answered.
+        self.reads.reset();
         if !matches!(self.mode, Mode::Form(_)) {
             self.mode = Mode::Board;
         }
@@ -553,7 +558,20 @@ impl App {
         self.history = History::default();
         self.deferred.clear();
         self.mode = Mode::Board;
-        vec![Command::Net(Request::Open(project_id))]
+        vec![Command::Net(Request::Open(project_id)), Command::Net(Request::Reload(project_id))]
+    }
+}
+
+/// The kind of read `event` answers, if it answers one.
+fn answers(event: &NetEvent) -> Option<super::reads::Read> {
+    use super::reads::Read;
+    match event {
+        NetEvent::Snapshot(_) | NetEvent::Missed(_) => Some(Read::Board),
+        NetEvent::Trash { .. } => Some(Read::Trash),
+        NetEvent::Comments { .. } => Some(Read::Thread),
+        NetEvent::Activity { .. } => Some(Read::History),
+        NetEvent::NotRead { read, .. } => Some(*read),
+        _ => None,
     }
 }
 

@@ -65,10 +65,12 @@ pub(crate) fn app_with(role: Role) -> App {
     app.update(Action::Net(NetEvent::Me(User { id: 1, name: "ann".into(), color: "#e06c75".into() })));
     let out =
         app.update(Action::Net(NetEvent::Projects(vec![Project { id: 1, name: "Launch".into(), role }])));
-    assert_eq!(out, vec![Command::Net(Request::Open(1))]);
+    assert_eq!(out, vec![Command::Net(Request::Open(1)), Command::Net(Request::Reload(1))]);
     app.update(Action::Net(NetEvent::Connected));
     let out = app.update(Action::Net(NetEvent::Snapshot(board(role))));
     assert!(out.contains(&Command::Net(Request::CatchUp { project_id: 1, after: 10 })), "{out:?}");
+    // Nothing was missed: the catch-up is answered, as the network side answers every read.
+    app.update(Action::Net(NetEvent::Missed(Vec::new())));
     app
 }
 
@@ -410,9 +412,10 @@ fn several_projects_bring_a_picker() {
     assert!(app.update(Action::Net(NetEvent::Projects(projects.clone()))).is_empty());
     assert!(matches!(app.mode, Mode::Picker(0)));
     key(&mut app, KeyCode::Down);
-    assert_eq!(key(&mut app, KeyCode::Enter), vec![Command::Net(Request::Open(2))]);
+    let open = vec![Command::Net(Request::Open(2)), Command::Net(Request::Reload(2))];
+    assert_eq!(key(&mut app, KeyCode::Enter), open);
     let mut named = App::new(60, Some("Ops".into()));
-    assert_eq!(named.update(Action::Net(NetEvent::Projects(projects))), vec![Command::Net(Request::Open(2))]);
+    assert_eq!(named.update(Action::Net(NetEvent::Projects(projects))), open);
 }
 
 #[test]
@@ -586,7 +589,8 @@ fn a_refusal_clears_the_board_and_waits_for_a_key() {
         name: "Launch".into(),
         role: Role::Owner,
     }])));
-    assert_eq!(out, vec![Command::Net(Request::Open(1))]);
+    // A board read that was in flight at the refusal does not hold this one back.
+    assert_eq!(out, vec![Command::Net(Request::Open(1)), Command::Net(Request::Reload(1))]);
     app.update(Action::Net(NetEvent::Refused("No access".into())));
     key(&mut app, KeyCode::Char('q'));
     assert!(app.quit);
@@ -940,6 +944,32 @@ fn a_opens_the_history_and_keeps_it_current() {
     assert!(out.contains(&Command::Net(Request::Activity(1))), "{out:?}");
     key(&mut app, KeyCode::Esc);
     assert!(matches!(app.mode, Mode::Board));
+}
+
+/// Keys in a burst (the history opened and closed a thousand times, a busy
+/// board's events under it) ask for one read at a time: the newest ask waits for
+/// the answer, and goes then only if the history is still open.
+#[test]
+fn a_burst_of_keys_asks_for_one_read_at_a_time() {
+    let mut app = app_with(Role::Owner);
+    let reads =
+        |out: &[Command]| out.iter().filter(|c| matches!(c, Command::Net(Request::Activity(_)))).count();
+    let mut asked = 0;
+    for i in 0..1001 {
+        asked += reads(&key(&mut app, KeyCode::Char('A')));
+        asked += reads(&app.update(created(11 + i, task(100 + i as i64, 2, "Z", "busy"))));
+    }
+    assert_eq!(asked, 1, "one read in flight");
+    assert!(matches!(app.mode, Mode::Activity(None, 0)), "open after an odd number of presses");
+    let out = app.update(Action::Net(NetEvent::Activity { project_id: 1, lines: Vec::new() }));
+    assert_eq!(reads(&out), 1, "the newest ask goes with the answer: {out:?}");
+    // A failed read frees its kind too; closed meanwhile, nothing more is asked.
+    key(&mut app, KeyCode::Char('A'));
+    app.update(created(1012, task(2000, 2, "Z", "busy")));
+    let failed = NetEvent::NotRead { read: Read::History, message: "Cannot read the history: gone".into() };
+    assert_eq!(reads(&app.update(Action::Net(failed))), 0);
+    assert!(app.notice.as_ref().is_some_and(|n| n.error && n.text.contains("Cannot read the history")));
+    assert_eq!(reads(&key(&mut app, KeyCode::Char('A'))), 1, "nothing in flight: the next goes at once");
 }
 
 /// Following someone to another board: their client says where it went, and the

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use kanban_front::app::{Action, App, Command};
+use kanban_front::app::{Action, App};
 use kanban_front::ui::paint::ColorChoice;
 use kanban_front::ui::{self, Theme};
 use ratatui::backend::CrosstermBackend;
@@ -174,14 +174,27 @@ pub async fn run(setup: Setup, channel: Channel, mut input: mpsc::Receiver<Input
         let now = Instant::now();
         let frame_at = app.next_frame(now);
         let tick_at = app.next_tick(now);
-        let mut out = Vec::new();
         tokio::select! {
             got = input.recv() => match got {
                 None => break Ended::Quit,
                 Some(Input::Bytes(bytes)) => {
                     last_key = Instant::now();
+                    let mut dropped = 0;
                     for action in decoder.feed(&bytes) {
-                        out.extend(app.update(action));
+                        // Keys that come faster than the link can act on what they
+                        // ask are dropped, not queued (the decoder still reads them,
+                        // so that what follows is understood).
+                        if link.behind() {
+                            dropped += 1;
+                            continue;
+                        }
+                        link.send(app.update(action));
+                        if app.quit {
+                            break;
+                        }
+                    }
+                    if dropped > 0 {
+                        tracing::debug!(dropped, "SSH input dropped: the session is behind");
                     }
                     dirty = true;
                 }
@@ -189,20 +202,20 @@ pub async fn run(setup: Setup, channel: Channel, mut input: mpsc::Receiver<Input
                     let (cols, rows) = drawn_size(cols.into(), rows.into());
                     let area = Rect::new(0, 0, cols, rows);
                     let _ = screen.resize(area);
-                    out.extend(app.update(Action::Resize(area.width, area.height)));
+                    link.send(app.update(Action::Resize(area.width, area.height)));
                     dirty = true;
                 }
             },
             action = actions.recv() => {
                 let Some(action) = action else { break Ended::Quit };
-                out.extend(app.update(action));
+                link.send(app.update(action));
                 while let Ok(more) = actions.try_recv() {
-                    out.extend(app.update(more));
+                    link.send(app.update(more));
                 }
                 dirty = true;
             }
             () = async { sleep_until(frame_at.expect("guarded")).await }, if frame_at.is_some() => {
-                out.extend(app.cursor_due(Instant::now()));
+                link.send(app.cursor_due(Instant::now()));
             }
             // The screen counts down to the next try.
             () = async { sleep_until(tick_at.expect("guarded")).await }, if tick_at.is_some() => dirty = true,
@@ -210,13 +223,6 @@ pub async fn run(setup: Setup, channel: Channel, mut input: mpsc::Receiver<Input
             () = sleep_until(last_draw + frame), if dirty => {}
             () = sleep_until(last_key + idle) => break Ended::Idle,
             ended = &mut linked => break ended.unwrap_or(Ended::Quit),
-        }
-        for command in out {
-            // The link outlives the loop; a send fails only as it ends.
-            let _ = match command {
-                Command::Write(change) => link.writes.send(change).map_err(drop),
-                Command::Net(request) => link.requests.send(request).map_err(drop),
-            };
         }
         // Ctrl-Z has no shell to go back to here.
         app.suspend = false;

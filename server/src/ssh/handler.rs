@@ -13,7 +13,7 @@ use super::front::{self, Input};
 use super::{Shared, keys};
 use crate::store::KeyHolder;
 
-/// Input chunks waiting for the board; past it, the connection waits.
+/// Input chunks waiting for the board; past it, input is dropped.
 const INPUT_QUEUE: usize = 64;
 
 pub struct Handler {
@@ -251,8 +251,13 @@ impl russh::server::Handler for Handler {
         data: &[u8],
         _session: &mut Session,
     ) -> Result<(), Self::Error> {
-        if let Some(input) = &self.input {
-            let _ = input.send(Input::Bytes(data.to_vec())).await;
+        // While the board is behind (its queue of input full), what is typed is
+        // dropped, as a terminal drops what it cannot take: waiting here would
+        // hold the whole connection, and queueing more would grow without bound.
+        if let Some(input) = &self.input
+            && let Err(mpsc::error::TrySendError::Full(_)) = input.try_send(Input::Bytes(data.to_vec()))
+        {
+            tracing::debug!(bytes = data.len(), "SSH input dropped: the board is behind");
         }
         Ok(())
     }

@@ -11,7 +11,8 @@
 
 use std::collections::VecDeque;
 
-use kanban_front::app::{Action, Change, NetEvent, Request};
+use kanban_front::app::{Action, Change, NetEvent, Read, Request};
+use kanban_front::dispatch::{Dispatch, Queue};
 use kanban_protocol::channel::{presence_channel, private_channel};
 use kanban_protocol::event::BoardEvent;
 use kanban_protocol::model::{
@@ -40,26 +41,20 @@ pub enum Ended {
     Idle,
 }
 
-/// The app's two ways out, for the session's loop.
-pub struct Link {
-    pub requests: mpsc::UnboundedSender<Request>,
-    pub writes: mpsc::UnboundedSender<Change>,
-}
-
-/// Starts the link of `holder`'s session; its task ends (with why) when the app
-/// drops the request sender, the key goes, or the server stops.
+/// Starts the link of `holder`'s session: the app sends its commands through the
+/// dispatch returned. Its task ends (with why) when the app drops the dispatch,
+/// the key goes, or the server stops.
 pub fn start(
     state: AppState,
     holder: KeyHolder,
     app: mpsc::Sender<Action>,
-) -> (Link, tokio::task::JoinHandle<Ended>) {
-    let (requests, request_rx) = mpsc::unbounded_channel();
-    let (writes, write_rx) = mpsc::unbounded_channel();
-    tokio::spawn(write_all(state.clone(), holder.clone(), app.clone(), write_rx));
+) -> (Dispatch, tokio::task::JoinHandle<Ended>) {
+    let (dispatch, requests, writes) = kanban_front::dispatch::channels();
+    tokio::spawn(write_all(state.clone(), holder.clone(), app.clone(), writes));
     let limiter = TokenBucket::new(state.hub.limits().client_events_per_second);
     let sub = state.hub.local_subscriber();
     let session = Session { state, holder, app, project: None, sub, waiting: 0, limiter };
-    (Link { requests, writes }, tokio::spawn(session.run(request_rx)))
+    (dispatch, tokio::spawn(session.run(requests)))
 }
 
 struct Session {
@@ -74,13 +69,13 @@ struct Session {
 }
 
 impl Session {
-    async fn run(mut self, mut requests: mpsc::UnboundedReceiver<Request>) -> Ended {
+    async fn run(mut self, mut requests: Queue<Request>) -> Ended {
         let ended = self.serve(&mut requests).await;
         self.leave();
         ended
     }
 
-    async fn serve(&mut self, requests: &mut mpsc::UnboundedReceiver<Request>) -> Ended {
+    async fn serve(&mut self, requests: &mut Queue<Request>) -> Ended {
         let mut news = self.state.hub.access_news();
         let mut stopping = self.state.hub.shutdown_signal();
         if let Err(ended) = self.introduce().await {
@@ -162,7 +157,6 @@ impl Session {
                     self.leave();
                 }
                 self.join(pid).await?;
-                self.fetch_board(pid);
             }
             Request::Cursor(pos) => {
                 if let Some(pid) = self.project {
@@ -175,7 +169,7 @@ impl Session {
             Request::Trash(pid) => self.spawn_read(move |state, user_id| async move {
                 match state.store.trash(pid, user_id).await {
                     Ok(trash) => NetEvent::Trash { project_id: pid, trash },
-                    Err(e) => NetEvent::Failed(format!("Cannot open the trash: {e}")),
+                    Err(e) => not_read(Read::Trash, "Cannot open the trash", e),
                 }
             }),
             Request::Comments(task_id) => self.spawn_read(move |state, user_id| async move {
@@ -183,15 +177,13 @@ impl Session {
                 let history = crate::activity::read(store, user_id, None, Some(task_id), None, 50);
                 match tokio::join!(store.comments(task_id, user_id), history) {
                     (Ok(comments), Ok(history)) => NetEvent::Comments { task_id, comments, history },
-                    (Err(e), _) | (_, Err(e)) => {
-                        NetEvent::Failed(format!("Cannot read the card's comments: {e}"))
-                    }
+                    (Err(e), _) | (_, Err(e)) => not_read(Read::Thread, "Cannot read the card's comments", e),
                 }
             }),
             Request::Activity(pid) => self.spawn_read(move |state, user_id| async move {
                 match crate::activity::read(&*state.store, user_id, Some(pid), None, None, 50).await {
                     Ok(lines) => NetEvent::Activity { project_id: pid, lines },
-                    Err(e) => NetEvent::Failed(format!("Cannot read the history: {e}")),
+                    Err(e) => not_read(Read::History, "Cannot read the history", e),
                 }
             }),
             // Refused for good: the app asks again with Retry, which starts over.
@@ -390,12 +382,17 @@ fn board_event(answer: Result<kanban_protocol::model::Board, StoreError>) -> Net
     }
 }
 
-/// A project that is not ours is a refusal waiting will not change.
+/// A board that is not ours is a refusal waiting will not change.
 fn refused_or(e: StoreError, doing: &str) -> NetEvent {
     match e {
         StoreError::NotFound(_) => NetEvent::Refused(format!("No access to this project ({e})")),
-        e => NetEvent::Failed(format!("{doing}: {e}")),
+        e => not_read(Read::Board, doing, e),
     }
+}
+
+/// A read that failed, with why.
+fn not_read(read: Read, doing: &str, e: impl std::fmt::Display) -> NetEvent {
+    NetEvent::NotRead { read, message: format!("{doing}: {e}") }
 }
 
 /// A presence member as the app keeps it; a `user_info` that is not ours shows
@@ -408,12 +405,7 @@ fn member(id: String, info: serde_json::Value) -> (String, UserInfo) {
 
 /// Makes the app's changes one after another, in order, each as the key's user
 /// while the key is still theirs, and tells the app how each went.
-async fn write_all(
-    state: AppState,
-    holder: KeyHolder,
-    app: mpsc::Sender<Action>,
-    mut writes: mpsc::UnboundedReceiver<Change>,
-) {
+async fn write_all(state: AppState, holder: KeyHolder, app: mpsc::Sender<Action>, mut writes: Queue<Change>) {
     while let Some(change) = writes.recv().await {
         let live = state.store.ssh_key_is_live(holder.key_id, holder.user.id).await;
         let answer = match live {

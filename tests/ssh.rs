@@ -23,14 +23,15 @@ struct Site {
 
 impl Site {
     async fn start() -> Site {
+        Self::start_with(SshOptions::default()).await
+    }
+
+    async fn start_with(options: SshOptions) -> Site {
         let server = TestServer::start().await;
-        let listener = SshListener::bind(
-            "127.0.0.1:0".parse().unwrap(),
-            &host_key::path(server.dir.path()),
-            SshOptions::default(),
-        )
-        .await
-        .expect("bind SSH");
+        let listener =
+            SshListener::bind("127.0.0.1:0".parse().unwrap(), &host_key::path(server.dir.path()), options)
+                .await
+                .expect("bind SSH");
         let port = listener.local_addr().unwrap().port();
         server.server.spawn_ssh(listener);
         let keys = tempfile::tempdir().unwrap();
@@ -419,4 +420,57 @@ fn memory_peak_kib(pid: u32) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
     let line = status.lines().find(|l| l.starts_with("VmHWM:")).expect("VmHWM");
     line.split_whitespace().nth(1).and_then(|n| n.parse().ok()).expect("a number of KiB")
+}
+
+/// Connections that never sign in hold nothing for long: those signing in are
+/// capped per source address (and in all), each is closed at the grace time, and
+/// none takes a session's slot, so that people with keys get on whatever the
+/// silent ones do.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_connections_neither_hold_the_door_nor_stay() {
+    use tokio::io::AsyncReadExt;
+    let tmux = Tmux::new("ssh-silent");
+    let options = SshOptions {
+        max_sessions: 20,
+        login_grace: std::time::Duration::from_secs(2),
+        per_source_max_startups: 8,
+        ..SshOptions::default()
+    };
+    let site = Site::start_with(options).await;
+    site.server.user("ann").await;
+    site.server.project("alpha", &["ann:owner"]).await;
+    let (ann, _) = site.key_of("ann").await;
+
+    // As many silent connections as there are sessions, from one address.
+    let mut silent = Vec::new();
+    for _ in 0..20 {
+        let socket = tokio::net::TcpSocket::new_v4().unwrap();
+        socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+        silent.push(socket.connect(format!("127.0.0.1:{}", site.port).parse().unwrap()).await.unwrap());
+    }
+    // ann, from another address, gets on the board.
+    tmux.start("ann", 100, 24, &site.line(&ann, "alpha"), &[]);
+    tmux.wait_for("ann", "ann's board", false, on_the_board);
+
+    // Past the eighth, each silent one was closed at once, unanswered; the eight
+    // let in heard the server's greeting and are closed at the grace time.
+    let mut greeted = 0;
+    for mut conn in silent {
+        let mut heard = Vec::new();
+        tokio::time::timeout(crate::util::WAIT, conn.read_to_end(&mut heard))
+            .await
+            .expect("the server closes every silent connection")
+            .ok();
+        if heard.starts_with(b"SSH-2.0-kanban") {
+            greeted += 1;
+        } else {
+            assert!(heard.is_empty(), "{}", String::from_utf8_lossy(&heard));
+        }
+    }
+    assert_eq!(greeted, 8, "eight let in from one address");
+    // ann's session, signed in, stays past the grace time.
+    tmux.keys("ann", &["n"]);
+    tmux.type_text("ann", "Still on");
+    tmux.keys("ann", &["Enter"]);
+    tmux.wait_for("ann", "ann's card", false, |s| on_the_board(s) && s.contains("Still on"));
 }

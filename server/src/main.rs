@@ -110,9 +110,19 @@ struct SshArgs {
     /// people whose keys `user key add` gave; off unless given.
     #[arg(long, env = "KANBAN_SSH_LISTEN", value_name = "ADDR:PORT")]
     ssh_listen: Option<SocketAddr>,
-    /// Most SSH connections at once.
+    /// Most signed-in SSH connections at once.
     #[arg(long, env = "KANBAN_SSH_MAX_SESSIONS", default_value_t = SshOptions::default().max_sessions)]
     ssh_max_sessions: usize,
+    /// Seconds an SSH connection has to sign in with a key before it is closed.
+    #[arg(long, env = "KANBAN_SSH_LOGIN_GRACE_TIME", default_value_t = SshOptions::default().login_grace.as_secs())]
+    ssh_login_grace_time: u64,
+    /// Most SSH connections signing in at once; past it a new one is closed at once.
+    #[arg(long, env = "KANBAN_SSH_MAX_STARTUPS", default_value_t = SshOptions::default().max_startups)]
+    ssh_max_startups: usize,
+    /// Most SSH connections signing in at once from one address (an IPv6 /64).
+    #[arg(long, env = "KANBAN_SSH_PER_SOURCE_MAX_STARTUPS",
+          default_value_t = SshOptions::default().per_source_max_startups)]
+    ssh_per_source_max_startups: usize,
     /// Authentication attempts (keys offered) per SSH connection.
     #[arg(long, env = "KANBAN_SSH_MAX_AUTH_ATTEMPTS", default_value_t = SshOptions::default().max_auth_attempts)]
     ssh_max_auth_attempts: usize,
@@ -125,6 +135,9 @@ impl SshArgs {
     fn options(&self) -> SshOptions {
         SshOptions {
             max_sessions: self.ssh_max_sessions.max(1),
+            login_grace: Duration::from_secs(self.ssh_login_grace_time.max(1)),
+            max_startups: self.ssh_max_startups.max(1),
+            per_source_max_startups: self.ssh_per_source_max_startups.max(1),
             max_auth_attempts: self.ssh_max_auth_attempts.max(1),
             idle_timeout: Duration::from_secs(self.ssh_idle_timeout.max(1)),
             ..SshOptions::default()

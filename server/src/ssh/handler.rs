@@ -7,8 +7,9 @@ use std::sync::Arc;
 use russh::keys::PublicKey;
 use russh::server::{Auth, Msg, PublicKeyOffer, Response, Session, VerifiedPublicKey};
 use russh::{Channel, ChannelId, MethodKind, MethodSet, Pty};
-use tokio::sync::mpsc;
+use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
+use super::admission::{SignedIn, Startup};
 use super::front::{self, Input};
 use super::{Shared, keys};
 use crate::store::KeyHolder;
@@ -18,6 +19,12 @@ const INPUT_QUEUE: usize = 64;
 
 pub struct Handler {
     shared: Arc<Shared>,
+    /// Counted among the connections signing in until it signs in.
+    startup: Option<Startup>,
+    /// Lifts the connection's deadline to sign in.
+    signed_in: SignedIn,
+    /// A session's slot, held from the sign-in to the connection's end.
+    _slot: Option<OwnedSemaphorePermit>,
     holder: Option<KeyHolder>,
     /// The fingerprint of the last key offered that is nobody's, for the refusal.
     unknown: Option<String>,
@@ -30,9 +37,12 @@ pub struct Handler {
 }
 
 impl Handler {
-    pub fn new(shared: Arc<Shared>) -> Self {
+    pub fn new(shared: Arc<Shared>, startup: Startup, signed_in: SignedIn) -> Self {
         Handler {
             shared,
+            startup: Some(startup),
+            signed_in,
+            _slot: None,
             holder: None,
             unknown: None,
             told: false,
@@ -119,13 +129,23 @@ impl russh::server::Handler for Handler {
     }
 
     async fn auth_publickey(&mut self, _user: &str, key: VerifiedPublicKey<'_>) -> Result<Auth, Self::Error> {
-        match self.holder_of(key.public_key).await {
-            Some(holder) => {
-                self.holder = Some(holder);
-                Ok(Auth::Accept)
-            }
-            None => Ok(Auth::reject()),
-        }
+        let Some(holder) = self.holder_of(key.public_key).await else { return Ok(Auth::reject()) };
+        let Some(slot) = self.shared.door.session() else {
+            tracing::warn!(
+                user = %holder.user.name,
+                max = self.shared.options.max_sessions,
+                "SSH sign-in refused: as many sessions as --ssh-max-sessions"
+            );
+            return Ok(Auth::Reject {
+                proceed_with_methods: Some(MethodSet::empty()),
+                partial_success: false,
+            });
+        };
+        self._slot = Some(slot);
+        self.startup = None;
+        self.signed_in.set();
+        self.holder = Some(holder);
+        Ok(Auth::Accept)
     }
 
     /// Asks nothing: its instructions are how an unknown key's holder learns why

@@ -3,10 +3,12 @@
 //! kanban-tui (`kanban-front`: state, update, view) in this process, joined to the
 //! hub and the store directly ([`link`]), drawn into the channel ([`front`]).
 //!
-//! `keys` reads the public keys the admin adds; `host_key` keeps the server's
-//! own; `handler` is one connection (authentication, the session channel);
-//! `input` decodes what the client types.
+//! `admission` is the door (connections signing in, capped and timed; the
+//! sessions' slots); `keys` reads the public keys the admin adds; `host_key`
+//! keeps the server's own; `handler` is one connection (authentication, the
+//! session channel); `input` decodes what the client types.
 
+mod admission;
 mod front;
 mod handler;
 pub mod host_key;
@@ -18,17 +20,24 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use admission::{Deadline, Door, SignedIn};
 use russh::keys::PrivateKey;
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 
 use crate::api::AppState;
 
 /// How the SSH server runs.
 #[derive(Debug, Clone)]
 pub struct SshOptions {
-    /// Most SSH connections at once; past it a new one is closed at once.
+    /// Most signed-in SSH connections at once; past it a key is refused.
     pub max_sessions: usize,
+    /// How long a connection has to sign in (OpenSSH's `LoginGraceTime`).
+    pub login_grace: Duration,
+    /// Most connections signing in at once (`MaxStartups`); past it a new one
+    /// is closed at once.
+    pub max_startups: usize,
+    /// Most connections signing in at once from one address (an IPv6 /64).
+    pub per_source_max_startups: usize,
     /// Authentication attempts per connection.
     pub max_auth_attempts: usize,
     /// A session without a key pressed this long ends.
@@ -41,6 +50,9 @@ impl Default for SshOptions {
     fn default() -> Self {
         SshOptions {
             max_sessions: 1_000,
+            login_grace: Duration::from_secs(30),
+            max_startups: 64,
+            per_source_max_startups: 8,
             max_auth_attempts: 6,
             idle_timeout: Duration::from_secs(8 * 3600),
             fps: 30,
@@ -52,6 +64,7 @@ impl Default for SshOptions {
 pub(crate) struct Shared {
     pub state: AppState,
     pub options: SshOptions,
+    pub door: Arc<Door>,
 }
 
 /// Serves SSH on `listener` until `stopped` resolves; sessions end with the hub.
@@ -82,8 +95,9 @@ pub(crate) async fn serve(
         nodelay: true,
         ..Default::default()
     });
-    let shared = Arc::new(Shared { state, options });
-    let slots = Arc::new(Semaphore::new(shared.options.max_sessions));
+    let door =
+        Arc::new(Door::new(options.max_startups, options.per_source_max_startups, options.max_sessions));
+    let shared = Arc::new(Shared { state, options, door });
     tokio::pin!(stopped);
     loop {
         let (stream, peer) = tokio::select! {
@@ -97,16 +111,22 @@ pub(crate) async fn serve(
             },
             () = &mut stopped => return,
         };
-        let Ok(slot) = slots.clone().try_acquire_owned() else {
-            tracing::warn!(%peer, max = shared.options.max_sessions, "SSH connection refused: too many sessions");
-            drop(stream);
-            continue;
+        let startup = match shared.door.enter(peer.ip()) {
+            Ok(startup) => startup,
+            Err(refused) => {
+                // Said at debug: a flood of these must not flood the log too.
+                tracing::debug!(%peer, ?refused, "SSH connection refused: too many signing in");
+                drop(stream);
+                continue;
+            }
         };
         let (config, shared) = (config.clone(), shared.clone());
         tokio::spawn(async move {
-            let _slot = slot;
             let _ = stream.set_nodelay(true);
-            match russh::server::run_stream(config, stream, handler::Handler::new(shared)).await {
+            let signed_in = SignedIn::default();
+            let stream = Deadline::new(stream, shared.options.login_grace, signed_in.clone());
+            let handler = handler::Handler::new(shared, startup, signed_in);
+            match russh::server::run_stream(config, stream, handler).await {
                 Ok(session) => {
                     if let Err(e) = session.await {
                         tracing::debug!(%peer, error = %e, "SSH connection ended");

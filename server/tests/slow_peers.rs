@@ -114,3 +114,63 @@ fn the_server_raises_its_open_file_limit() {
     assert_eq!(numbers[0], numbers[1], "soft limit raised to the hard limit: {line}");
     assert_ne!(numbers[0], "256", "{line}");
 }
+
+/// Sends `head` (a request without its body, or with a start of it) and answers
+/// the status the server gives, within [`WAIT`], while the body never comes whole.
+async fn status_of_unfinished(server: &TestServer, head: String) -> u16 {
+    let mut tcp = TcpStream::connect(server.addr()).await.unwrap();
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let mut buf = [0u8; 512];
+    let status_line = timeout(WAIT, async {
+        loop {
+            match tcp.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+            }
+            if answer.windows(2).any(|w| w == b"\r\n") {
+                break;
+            }
+        }
+        String::from_utf8_lossy(&answer).lines().next().unwrap_or("").to_string()
+    })
+    .await
+    .expect("an answer before the body is whole");
+    status_line
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{status_line:?}"))
+}
+
+/// Bodies are on a clock too. A Pusher API request to another app, or with a
+/// stale timestamp, is answered from its head alone, its (megabyte) body never
+/// read; a body that never comes whole is answered 408 at the header timeout, on
+/// the Pusher API and on REST alike; and the others are served meanwhile.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn slow_bodies_are_refused_from_their_head_or_cut_off_in_time() {
+    use crate::util::{APP_ID, APP_KEY};
+    let limits = Limits { header_timeout: Duration::from_secs(2), ..Limits::default() };
+    let server = TestServer::start_with(limits).await;
+    let ann = server.user("ann").await;
+    let pid = server.project("alpha", &["ann:owner"]).await;
+    let head = |path: &str, extra: &str| {
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n{extra}Content-Length: 1000000\r\n\r\n{{"
+        )
+    };
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+    let query = |app: &str, at: u64| {
+        format!(
+            "/apps/{app}/events?auth_key={APP_KEY}&auth_timestamp={at}&auth_version=1.0&body_md5=x&auth_signature=x"
+        )
+    };
+    assert_eq!(status_of_unfinished(&server, head(&query("999", now), "")).await, 404, "another app");
+    assert_eq!(status_of_unfinished(&server, head(&query(APP_ID, now - 3600), "")).await, 401, "stale");
+    let batch = query(APP_ID, now).replace("/events", "/batch_events");
+    assert_eq!(status_of_unfinished(&server, head(&batch, "")).await, 408, "a body that never comes");
+    let rest = head(&format!("/api/projects/{pid}/tasks"), &format!("Authorization: Bearer {ann}\r\n"));
+    assert_eq!(status_of_unfinished(&server, rest).await, 408, "on REST too");
+    let (status, _) = server.get("/healthz", None).await;
+    assert_eq!(status, 200);
+}

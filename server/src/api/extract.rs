@@ -2,8 +2,7 @@
 //! (the holder of the bearer token, or on the Unix socket the peer's account),
 //! and JSON and form bodies whose rejections become `{"error": ...}`.
 
-use axum::body::Bytes;
-use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::StatusCode;
 use axum::http::header;
@@ -139,10 +138,10 @@ async fn host_user(state: &AppState, account: &HostAccount) -> Result<User, ApiE
 /// an object belongs, a missing field, a wrong type, an unknown field).
 pub struct Json<T>(pub T);
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
+impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
         let json_type = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -154,8 +153,7 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Json<T> {
                 "expected Content-Type: application/json",
             ));
         }
-        let body =
-            Bytes::from_request(req, state).await.map_err(|r| ApiError::new(r.status(), r.body_text()))?;
+        let body = super::body::read(req.into_body(), state.hub.limits().max_body_bytes).await?;
         parse_object(&body).map(Json)
     }
 }
@@ -176,22 +174,30 @@ pub fn parse_object<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
     })
 }
 
-/// An urlencoded form body, with rejections in the API's error shape.
+/// An urlencoded form body, with rejections in the API's error shape: 415
+/// without the form's content type, 422 when its fields are not what is asked.
 pub struct Form<T>(pub T);
 
-impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
+impl<T: DeserializeOwned> FromRequest<AppState> for Form<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Form::<T>::from_request(req, state).await {
-            Ok(axum::Form(v)) => Ok(Form(v)),
-            Err(rejection) => Err(form_rejection(rejection)),
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+        let form_type = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        if !form_type {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "expected Content-Type: application/x-www-form-urlencoded",
+            ));
         }
+        let body = super::body::read(req.into_body(), state.hub.limits().max_body_bytes).await?;
+        serde_urlencoded::from_bytes(&body)
+            .map(Form)
+            .map_err(|e| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, format!("bad form: {e}")))
     }
-}
-
-fn form_rejection(rejection: FormRejection) -> ApiError {
-    ApiError::new(rejection.status(), rejection.body_text())
 }
 
 /// Path parameters; a malformed one (e.g. a non-numeric id) answers 400 in JSON.

@@ -5,6 +5,7 @@ mod access_log;
 mod account;
 mod activity;
 mod board;
+mod body;
 mod channel_auth;
 mod comments;
 pub mod error;
@@ -36,6 +37,7 @@ pub struct AppState {
 /// All routes of the server.
 pub fn router(state: AppState) -> Router {
     let body_limit = state.hub.limits().max_body_bytes;
+    let body_time = state.hub.limits().header_timeout;
     Router::new()
         .route("/app/{app_key}", get(websocket::upgrade))
         .route("/api/config", get(account::config))
@@ -67,6 +69,9 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(ops::metrics))
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::map_request(move |req: axum::extract::Request| async move {
+            body::on_a_clock(req, body_time)
+        }))
         // Outermost, so that what the layers inside refuse is logged too.
         .layer(access_log::AccessLog)
         .with_state(state)

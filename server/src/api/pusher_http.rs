@@ -1,12 +1,12 @@
 //! The Pusher HTTP API under `/apps/{app_id}/`: trigger events, and query channels
-//! and presence users. Every request is signed with the app secret.
+//! and presence users. Every request is signed with the app secret; its query
+//! (app, key, timestamp) is checked before its body is read.
 
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{Path, RawQuery, Request, State};
 use axum::http::{Method, Uri};
 use kanban_protocol::channel::{self, ChannelKind};
 use kanban_protocol::{pusher, sign};
@@ -24,15 +24,15 @@ const MAX_CHANNELS_PER_EVENT: usize = 100;
 const MAX_BATCH: usize = 10;
 const MAX_EVENT_NAME: usize = 200;
 
-/// Checks the request signature; returns the decoded query parameters.
-fn authenticate(
-    state: &AppState,
-    app_id: &str,
-    method: &Method,
-    uri: &Uri,
-    query: Option<&str>,
-    body: &[u8],
-) -> ApiResult<BTreeMap<String, String>> {
+/// A request's query, checked before its body is read: the app id, the key, a
+/// timestamp within the window and the version. A request that fails here is
+/// answered at once, its body never read.
+struct Signed {
+    pairs: Vec<(String, String)>,
+    params: BTreeMap<String, String>,
+}
+
+fn check_query(state: &AppState, app_id: &str, query: Option<&str>) -> ApiResult<Signed> {
     let app = state.hub.app();
     if !bool::from(app_id.as_bytes().ct_eq(app.id.as_bytes())) {
         return Err(ApiError::not_found("unknown app id"));
@@ -57,28 +57,69 @@ fn authenticate(
     if get("auth_version").is_some_and(|v| v != "1.0") {
         return Err(ApiError::unauthorized("auth_version must be 1.0"));
     }
-    if !body.is_empty() {
-        let md5 = get("body_md5").ok_or_else(|| ApiError::unauthorized("missing body_md5"))?;
-        if !bool::from(md5.as_bytes().ct_eq(sign::body_md5(body).as_bytes())) {
-            return Err(ApiError::unauthorized("body_md5 does not match the body"));
+    if get("auth_signature").is_none() {
+        return Err(ApiError::unauthorized("missing auth_signature"));
+    }
+    Ok(Signed { pairs, params })
+}
+
+impl Signed {
+    /// Checks the body's digest and the signature over the whole request;
+    /// returns the decoded query parameters.
+    fn verify(
+        self,
+        state: &AppState,
+        method: &Method,
+        uri: &Uri,
+        body: &[u8],
+    ) -> ApiResult<BTreeMap<String, String>> {
+        let get = |k: &str| self.params.get(k).map(String::as_str);
+        if !body.is_empty() {
+            let md5 = get("body_md5").ok_or_else(|| ApiError::unauthorized("missing body_md5"))?;
+            if !bool::from(md5.as_bytes().ct_eq(sign::body_md5(body).as_bytes())) {
+                return Err(ApiError::unauthorized("body_md5 does not match the body"));
+            }
         }
+        let signature = get("auth_signature").unwrap_or_default();
+        let signed = self.pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
+        if !sign::verify_http_signature(
+            &state.hub.app().secret,
+            method.as_str(),
+            uri.path(),
+            signed,
+            signature,
+        ) {
+            return Err(ApiError::unauthorized("invalid signature"));
+        }
+        Ok(self.params)
     }
-    let signature = get("auth_signature").ok_or_else(|| ApiError::unauthorized("missing auth_signature"))?;
-    let signed = pairs.iter().map(|(k, v)| (k.as_str(), v.as_str()));
-    if !sign::verify_http_signature(&app.secret, method.as_str(), uri.path(), signed, signature) {
-        return Err(ApiError::unauthorized("invalid signature"));
-    }
-    Ok(params)
+}
+
+/// Checks a request without a body.
+fn authenticate(
+    state: &AppState,
+    app_id: &str,
+    method: &Method,
+    uri: &Uri,
+    query: Option<&str>,
+) -> ApiResult<BTreeMap<String, String>> {
+    check_query(state, app_id, query)?.verify(state, method, uri, &[])
+}
+
+/// Checks the query of a request with a body, then reads the body (on its clock,
+/// within the body limit) and checks it and the signature.
+async fn authenticated_body(state: &AppState, app_id: &str, request: Request) -> ApiResult<Bytes> {
+    let (parts, body) = request.into_parts();
+    let signed = check_query(state, app_id, parts.uri.query())?;
+    let body = super::body::read(body, state.hub.limits().max_body_bytes).await?;
+    signed.verify(state, &parts.method, &parts.uri, &body)?;
+    Ok(body)
 }
 
 /// The body as a JSON object of type `T`; any failure is a 400, as Pusher answers.
 fn json_object<T: serde::de::DeserializeOwned>(body: &[u8]) -> ApiResult<T> {
     super::extract::parse_object(body)
         .map_err(|e| ApiError::bad_request(format!("invalid body: {}", e.message)))
-}
-
-fn body_or_error(body: Result<Bytes, BytesRejection>) -> ApiResult<Bytes> {
-    body.map_err(|r| ApiError::new(r.status(), r.body_text()))
 }
 
 /// One event as the HTTP API takes it.
@@ -154,13 +195,9 @@ fn publish(state: &AppState, channels: &[String], event: &EventBody, data: &str)
 pub async fn events(
     State(state): State<AppState>,
     Path(app_id): Path<String>,
-    method: Method,
-    uri: Uri,
-    RawQuery(query): RawQuery,
-    body: Result<Bytes, BytesRejection>,
+    request: Request,
 ) -> ApiResult<axum::Json<Value>> {
-    let body = body_or_error(body)?;
-    authenticate(&state, &app_id, &method, &uri, query.as_deref(), &body)?;
+    let body = authenticated_body(&state, &app_id, request).await?;
     let event: EventBody = json_object(&body)?;
     let (channels, data) = validate_event(&state, &event)?;
     publish(&state, &channels, &event, &data);
@@ -183,13 +220,9 @@ struct Batch {
 pub async fn batch_events(
     State(state): State<AppState>,
     Path(app_id): Path<String>,
-    method: Method,
-    uri: Uri,
-    RawQuery(query): RawQuery,
-    body: Result<Bytes, BytesRejection>,
+    request: Request,
 ) -> ApiResult<axum::Json<Value>> {
-    let body = body_or_error(body)?;
-    authenticate(&state, &app_id, &method, &uri, query.as_deref(), &body)?;
+    let body = authenticated_body(&state, &app_id, request).await?;
     let batch: Batch = json_object(&body)?;
     if batch.batch.len() > MAX_BATCH {
         return Err(ApiError::bad_request(format!("at most {MAX_BATCH} events per batch")));
@@ -222,7 +255,7 @@ pub async fn channels(
     uri: Uri,
     RawQuery(query): RawQuery,
 ) -> ApiResult<axum::Json<Value>> {
-    let params = authenticate(&state, &app_id, &method, &uri, query.as_deref(), &[])?;
+    let params = authenticate(&state, &app_id, &method, &uri, query.as_deref())?;
     let prefix = params.get("filter_by_prefix").map(String::as_str).unwrap_or("");
     let info = params.get("info").map(String::as_str).unwrap_or("");
     let wants_users = info.split(',').any(|a| a.trim() == "user_count");
@@ -249,7 +282,7 @@ pub async fn channel(
     uri: Uri,
     RawQuery(query): RawQuery,
 ) -> ApiResult<axum::Json<Value>> {
-    let params = authenticate(&state, &app_id, &method, &uri, query.as_deref(), &[])?;
+    let params = authenticate(&state, &app_id, &method, &uri, query.as_deref())?;
     channel::validate_name(&name).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let info = params.get("info").map(String::as_str).unwrap_or("");
     if info.split(',').any(|a| a.trim() == "user_count") && ChannelKind::of(&name) != ChannelKind::Presence {
@@ -271,7 +304,7 @@ pub async fn users(
     uri: Uri,
     RawQuery(query): RawQuery,
 ) -> ApiResult<axum::Json<Value>> {
-    authenticate(&state, &app_id, &method, &uri, query.as_deref(), &[])?;
+    authenticate(&state, &app_id, &method, &uri, query.as_deref())?;
     if ChannelKind::of(&name) != ChannelKind::Presence {
         return Err(ApiError::bad_request("users are only listed for presence channels"));
     }

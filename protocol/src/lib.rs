@@ -12,6 +12,7 @@ pub const HOST_SOCKET: &str = "/run/kanban/kanban.sock";
 pub mod board;
 pub mod channel;
 pub mod check;
+pub mod client_event;
 pub mod color;
 pub mod event;
 pub mod model;

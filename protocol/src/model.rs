@@ -267,6 +267,7 @@ pub struct CursorPos {
 /// cursor, "who is editing" costs no event of its own beyond the cursor throttle,
 /// is answered to newcomers with the cursor, and goes when the person does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Pointer {
     pub status_id: i64,
     pub task_id: Option<i64>,

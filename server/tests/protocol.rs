@@ -214,13 +214,36 @@ async fn client_events_are_relayed_with_user_id_and_not_echoed() {
     assert_eq!(a.recv().await["event"], "pusher:error");
     a.send(json!({"event": "client-x", "channel": format!("private-project-{pid}"), "data": {}})).await;
     assert_eq!(a.recv().await["event"], "pusher:error");
+    // On a board's presence channel, only the board's events, in their shapes.
+    for (event, data) in [
+        ("client-x", json!({})),
+        ("client-cursor-move", json!({"status_id": 3, "task_id": null, "pad": "x".repeat(9000)})),
+        ("client-cursor-move", json!({"status_id": "3"})),
+        ("client-project-switch", json!({"project_id": 2, "also": 1})),
+    ] {
+        a.send(json!({"event": event, "channel": presence, "data": data})).await;
+        let refused = a.recv().await;
+        assert_eq!(refused["event"], "pusher:error", "{event} {data}");
+        assert_eq!(refused["data"]["code"], 4300, "{refused}");
+    }
+    assert!(b.drain().await.is_empty(), "nothing refused reached the other side");
+
+    // Elsewhere (any presence channel of a plain Pusher app), any client event
+    // within the size and depth limits.
+    let room = "presence-room";
+    let member = r#"{"user_id":"7","user_info":{"name":"ann"}}"#;
+    for ws in [&mut a, &mut b] {
+        let auth = sign::channel_auth(APP_KEY, APP_SECRET, &ws.socket_id, room, Some(member));
+        ws.subscribe(room, Some(&auth), Some(member)).await;
+        ws.recv_event("pusher_internal:subscription_succeeded").await;
+    }
     // Oversize data: refused.
     let big = "x".repeat(11 * 1024);
-    a.send(json!({"event": "client-x", "channel": presence, "data": big})).await;
+    a.send(json!({"event": "client-x", "channel": room, "data": big})).await;
     assert_eq!(a.recv().await["event"], "pusher:error");
     // Data nested deeper than 32 levels: refused, however small.
     let deep = format!(
-        r#"{{"event":"client-x","channel":"{presence}","data":{}{}}}"#,
+        r#"{{"event":"client-x","channel":"{room}","data":{}{}}}"#,
         "[".repeat(3000),
         "]".repeat(3000)
     );
@@ -229,10 +252,45 @@ async fn client_events_are_relayed_with_user_id_and_not_echoed() {
     assert_eq!(refused["event"], "pusher:error");
     assert!(refused["data"]["message"].as_str().unwrap().contains("deeper"), "{refused}");
     let nested = format!("{}{}", "[".repeat(32), "]".repeat(32));
-    let ok = format!(r#"{{"event":"client-x","channel":"{presence}","data":{nested}}}"#);
+    let ok = format!(r#"{{"event":"client-x","channel":"{room}","data":{nested}}}"#);
     a.send_text(&ok).await;
     assert_eq!(b.recv_event("client-x").await["data"].to_string(), nested, "32 levels pass");
     assert!(b.drain().await.is_empty(), "nothing refused reached the other side");
+}
+
+/// A person's client events on a channel share one budget however many
+/// connections they send them from: ten sockets of one viewer get one person's
+/// rate, not ten.
+#[tokio::test]
+async fn client_events_are_budgeted_per_person_across_their_connections() {
+    let limits = Limits { client_events_per_second: 10, ..Limits::default() };
+    let server = TestServer::start_with(limits).await;
+    let ann = server.user("ann").await;
+    let vic = server.user("vic").await;
+    let pid = server.project("alpha", &["ann", "vic:viewer"]).await;
+    let channel = format!("presence-project-{pid}");
+    let mut listener = Ws::connect(&server.ws_url()).await;
+    listener.join(&server, &ann, &channel).await;
+    let mut tabs = Vec::new();
+    for _ in 0..10 {
+        let mut ws = Ws::connect(&server.ws_url()).await;
+        ws.join(&server, &vic, &channel).await;
+        tabs.push(ws);
+    }
+    listener.drain().await;
+    let cursor = json!({"status_id": 1, "task_id": null});
+    for _ in 0..3 {
+        for ws in &mut tabs {
+            ws.send(json!({"event": "client-cursor-move", "channel": channel, "data": cursor})).await;
+        }
+    }
+    let mut limited = 0;
+    for ws in &mut tabs {
+        limited += ws.drain().await.iter().filter(|f| f["data"]["code"] == 4301).count();
+    }
+    let delivered = listener.drain().await.iter().filter(|f| f["event"] == "client-cursor-move").count();
+    assert_eq!(delivered + limited, 30, "each event delivered or refused");
+    assert!(delivered <= 12, "about one person's burst of 10 from ten sockets: {delivered}");
 }
 
 #[tokio::test]
@@ -250,13 +308,14 @@ async fn client_event_rate_limit_answers_4301_and_keeps_the_connection() {
     a.recv_event("pusher_internal:member_added").await;
 
     for i in 0..20 {
-        a.send(json!({"event": "client-tick", "channel": channel, "data": {"i": i}})).await;
+        let cursor = json!({"status_id": i, "task_id": null});
+        a.send(json!({"event": "client-cursor-move", "channel": channel, "data": cursor})).await;
     }
     let replies = a.drain().await;
     let limited =
         replies.iter().filter(|f| f["event"] == "pusher:error" && f["data"]["code"] == 4301).count();
     assert!(limited >= 10, "most of a burst of 20 over a limit of 5/s is refused: {replies:?}");
-    let delivered = b.drain().await.iter().filter(|f| f["event"] == "client-tick").count();
+    let delivered = b.drain().await.iter().filter(|f| f["event"] == "client-cursor-move").count();
     assert_eq!(delivered + limited, 20, "each event either delivered or refused");
     // The connection stays and is still served.
     a.send(json!({"event": "pusher:ping", "data": {}})).await;

@@ -7,6 +7,7 @@
 //! through the writer ([`super::writer`]), not through here.
 
 use kanban_protocol::channel::{presence_channel, private_channel};
+use kanban_protocol::client_event::{CursorRequest, ProjectSwitch};
 use kanban_protocol::event::BoardEvent;
 use kanban_protocol::model::{
     Board, CURSOR_EVENT, CURSOR_REQUEST_EVENT, MembersChanged, PROJECT_SWITCH_EVENT, Pointer, UserInfo,
@@ -259,8 +260,7 @@ impl Session {
                     let members = list.into_iter().map(|(id, info)| member(id, info)).collect();
                     self.tell(NetEvent::Present(members)).await?;
                     // Those already here answer with where they point.
-                    let ask =
-                        pusher::send_client_event(CURSOR_REQUEST_EVENT, &channel, &serde_json::json!({}));
+                    let ask = pusher::send_client_event(CURSOR_REQUEST_EVENT, &channel, &CursorRequest {});
                     socket.send(ask).await.map_err(Ended::Lost)?;
                 }
                 *waiting = waiting.saturating_sub(1);
@@ -299,13 +299,11 @@ impl Session {
                 } else if event == CURSOR_REQUEST_EVENT && channel.starts_with("presence-") {
                     NetEvent::CursorRequested
                 } else if event == PROJECT_SWITCH_EVENT && channel.starts_with("presence-") {
-                    let moved = serde_json::from_str::<serde_json::Value>(&data).ok();
-                    let (Some(user_id), Some(project_id)) =
-                        (user_id, moved.and_then(|m| m["project_id"].as_i64()))
+                    let (Some(user_id), Ok(moved)) = (user_id, serde_json::from_str::<ProjectSwitch>(&data))
                     else {
                         return Ok(());
                     };
-                    NetEvent::Switched { user_id, project_id }
+                    NetEvent::Switched { user_id, project_id: moved.project_id }
                 } else if let Some(project_id) = self.project.filter(|p| channel == private_channel(*p)) {
                     if event == events::MEMBERS_CHANGED {
                         let Ok(changed) = serde_json::from_str::<MembersChanged>(&data) else {
@@ -350,7 +348,7 @@ impl Session {
             Request::Open(pid) => {
                 if let Some(old) = self.project.replace(pid) {
                     // Whoever follows this person there learns where they went.
-                    let data = serde_json::json!({ "project_id": pid });
+                    let data = ProjectSwitch { project_id: pid };
                     let said = pusher::send_client_event(PROJECT_SWITCH_EVENT, &presence_channel(old), &data);
                     socket.send(said).await.map_err(Ended::Lost)?;
                     for channel in [private_channel(old), presence_channel(old)] {

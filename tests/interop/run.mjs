@@ -378,7 +378,7 @@ test('client events over the rate limit answer 4301 and the connection stays', a
     const channel = await subscribed(a, `presence-project-${p}`);
     const codes = [];
     a.connection.bind('error', (e) => codes.push(e.data?.code));
-    for (let i = 0; i < 20; i++) channel.trigger('client-tick', { i });
+    for (let i = 0; i < 20; i++) channel.trigger('client-cursor-move', { status_id: i, task_id: null });
     // A burst of 20 over a limit of 5 per second: most are refused, each with 4301.
     await until(a.connection, 'error', () => codes.filter((c) => c === 4301).length >= 10, 'ten 4301 errors');
     equal(a.connection.state, 'connected', 'still connected');

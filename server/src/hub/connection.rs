@@ -10,11 +10,12 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use hyper::upgrade::OnUpgrade;
-use kanban_protocol::channel::{self, ChannelKind};
+use kanban_protocol::channel::ChannelKind;
 use kanban_protocol::pusher::{self, ClientFrame, SubscribeData, UnsubscribeData, code, event};
 use tokio::time::{Instant, sleep_until, timeout};
 use tungstenite::protocol::frame::coding::Control;
 
+use super::client_event;
 use super::rate_limit::TokenBucket;
 use super::socket::{Incoming, Socket, Upgraded};
 use super::{Ending, Frame, Hub, Outbox};
@@ -49,8 +50,9 @@ pub(super) struct Connection {
     pub(super) conn_id: u64,
     pub(super) socket_id: Arc<str>,
     pub(super) outbox: Arc<Outbox>,
-    /// Subscribed channels, with the presence user id where there is one.
-    pub(super) channels: HashMap<String, Option<Arc<str>>>,
+    /// Subscribed channels, with the presence member (user id and client event
+    /// budget) where there is one.
+    pub(super) channels: HashMap<String, Option<client_event::Member>>,
     limiter: TokenBucket,
 }
 
@@ -298,40 +300,21 @@ impl Connection {
         let Some(name) = frame.channel.as_deref() else {
             return reject("Client events need a channel");
         };
-        let kind = ChannelKind::of(name);
-        if kind == ChannelKind::Public {
+        if ChannelKind::of(name) == ChannelKind::Public {
             return reject("Client events are only allowed on private and presence channels");
         }
-        if kind == ChannelKind::Private && channel::project_of(name).is_some() {
-            // The board channel carries the server's authority: what arrives on it
-            // is a committed change, so no client may publish there.
-            return reject(
-                "The board channel carries only the server's events: client events go on the presence channel",
-            );
-        }
-        let Some(user_id) = self.channels.get(name) else {
+        let Some(member) = self.channels.get(name) else {
             return reject(&format!("Not subscribed to {name}"));
         };
         let Some(data) = frame.data else {
             return reject("Client events need data");
         };
-        let max = self.hub.limits().max_event_bytes;
-        if data.get().len() > max {
-            return reject(&format!("Client event data is larger than {max} bytes"));
-        }
-        if pusher::json_depth(data.get()) > pusher::MAX_DATA_DEPTH {
-            return reject(&format!("Client event data nests deeper than {} levels", pusher::MAX_DATA_DEPTH));
-        }
-        if !self.limiter.try_take() {
-            Metrics::add(&self.hub.metrics().client_events_limited, 1);
-            return Some(pusher::error(
-                Some(code::CLIENT_EVENT_RATE_LIMIT),
-                "Client event rejected due to rate limit",
-            ));
-        }
-        let out = Frame::from(pusher::client_event(&frame.event, name, data, user_id.as_deref()));
-        self.hub.adapter().publish(name, out, Some(&self.socket_id));
-        None
+        let sender = client_event::Sender {
+            socket_id: &self.socket_id,
+            member: member.as_ref(),
+            limiter: &mut self.limiter,
+        };
+        client_event::relay(&self.hub, name, &frame.event, data, sender).err().map(|refused| refused.frame())
     }
 
     /// Leaves every channel (member_removed goes out where this was the last tab).

@@ -7,6 +7,7 @@
 //! reference count among its recipients; each connection drains a bounded queue.
 
 mod adapter;
+pub(crate) mod client_event;
 mod connection;
 mod gate;
 mod local;
@@ -57,6 +58,8 @@ struct Shared {
     /// The same count, for sessions in this process that wait for it to move.
     access_news: watch::Sender<u64>,
     metrics: Arc<Metrics>,
+    /// Each person's client event budget on each presence channel.
+    budgets: client_event::Budgets,
     next_conn_id: AtomicU64,
     open: AtomicU64,
     shutdown: watch::Sender<bool>,
@@ -85,8 +88,10 @@ impl Hub {
         gate: Option<Arc<dyn Gate>>,
     ) -> Self {
         let (shutdown, _) = watch::channel(false);
+        let budgets = client_event::Budgets::new(limits.client_events_per_second);
         let shared = Shared {
             app,
+            budgets,
             limits,
             adapter,
             gate,
@@ -154,6 +159,12 @@ impl Hub {
         let frame = Frame::from(kanban_protocol::pusher::encode_event(event, Some(&channel), data));
         Metrics::add(&self.metrics().events_published, 1);
         self.shared.adapter.publish_board(project_id, rev, &channel, frame)
+    }
+
+    /// `user_id`'s place on presence channel `channel`: the client event budget
+    /// that person's connections there share.
+    pub(crate) fn member(&self, channel: &str, user_id: &str) -> client_event::Member {
+        client_event::Member { user_id: user_id.into(), budget: self.shared.budgets.of(channel, user_id) }
     }
 
     fn gate(&self) -> Option<&dyn Gate> {

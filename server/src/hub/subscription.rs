@@ -2,14 +2,13 @@
 //! channel's name, the connection's limit, the signature, and for a board channel
 //! the gate's consent at this moment), then the channel itself.
 
-use std::sync::Arc;
-
 use kanban_protocol::channel::{self, ChannelKind};
 use kanban_protocol::pusher::{self, ChannelData, SubscribeData, code};
 use kanban_protocol::sign;
 use tokio::time::timeout;
 
 use super::adapter::PresenceMember;
+use super::client_event;
 use super::connection::Connection;
 use super::refusal::Refusal;
 use super::{Ending, Frame, Subscriber};
@@ -106,7 +105,7 @@ impl Connection {
             }
             None => None,
         };
-        let user_id: Option<Arc<str>> = member.as_ref().map(|m| m.user_id.as_str().into());
+        let place = member.as_ref().map(|m| self.hub.member(name, &m.user_id));
         let sub = Subscriber {
             conn_id: self.conn_id,
             socket_id: self.socket_id.clone(),
@@ -114,13 +113,14 @@ impl Connection {
         };
         if let Some(previous) = self.channels.get(name) {
             // A second subscribe as another presence user replaces the first.
-            if previous != &user_id {
+            let user = |m: &Option<client_event::Member>| m.as_ref().map(|m| m.user_id.clone());
+            if user(previous) != user(&place) {
                 self.hub.adapter().unsubscribe(name, self.conn_id);
                 self.channels.remove(name);
             }
         }
         self.hub.adapter().subscribe(name, sub, member, at_rev)?;
-        self.channels.insert(name.to_string(), user_id);
+        self.channels.insert(name.to_string(), place);
         if checked_at.is_some_and(|epoch| epoch != self.hub.access_epoch()) {
             // Access changed while this one was being checked, and the change's
             // sweep may have run before it joined: ask it to come back, as the

@@ -14,18 +14,20 @@ use std::collections::VecDeque;
 use kanban_front::app::{Action, Change, NetEvent, Read, Request};
 use kanban_front::dispatch::{Dispatch, Queue};
 use kanban_protocol::channel::{presence_channel, private_channel};
+use kanban_protocol::client_event::ProjectSwitch;
 use kanban_protocol::event::BoardEvent;
 use kanban_protocol::model::{
     CURSOR_EVENT, CURSOR_REQUEST_EVENT, MembersChanged, PROJECT_SWITCH_EVENT, Pointer, UserInfo, events,
 };
-use kanban_protocol::pusher::{self, ServerMessage};
+use kanban_protocol::pusher::ServerMessage;
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
 use crate::api::AppState;
 use crate::board::{Current, OpError, Write};
+use crate::hub::client_event::{self, Member};
 use crate::hub::rate_limit::TokenBucket;
-use crate::hub::{Ending, Frame, PresenceMember, Subscriber};
+use crate::hub::{Ending, PresenceMember, Subscriber};
 use crate::store::{EventsAfter, HOST_ACCOUNT, KeyHolder, StoreError};
 
 /// Why a session's link ended.
@@ -53,7 +55,7 @@ pub fn start(
     tokio::spawn(write_all(state.clone(), holder.clone(), app.clone(), writes));
     let limiter = TokenBucket::new(state.hub.limits().client_events_per_second);
     let sub = state.hub.local_subscriber();
-    let session = Session { state, holder, app, project: None, sub, waiting: 0, limiter };
+    let session = Session { state, holder, app, project: None, sub, waiting: 0, limiter, member: None };
     (dispatch, tokio::spawn(session.run(requests)))
 }
 
@@ -66,6 +68,9 @@ struct Session {
     /// Subscriptions still to succeed before the app hears "connected".
     waiting: usize,
     limiter: TokenBucket,
+    /// This person's place on the open project's presence channel (their client
+    /// event budget there, shared with their other sessions and sockets).
+    member: Option<Member>,
 }
 
 impl Session {
@@ -152,7 +157,7 @@ impl Session {
             Request::Open(pid) => {
                 if let Some(old) = self.project.replace(pid) {
                     // Whoever follows this person there learns where they went.
-                    let data = serde_json::json!({ "project_id": pid }).to_string();
+                    let data = serde_json::to_string(&ProjectSwitch { project_id: pid }).expect("serializes");
                     self.client_event(old, PROJECT_SWITCH_EVENT, &data);
                     self.leave();
                 }
@@ -222,9 +227,11 @@ impl Session {
         if let Err(e) = adapter.subscribe(&private_channel(pid), self.sub.clone(), None, Some(rev)) {
             return self.tell(NetEvent::Failed(format!("Cannot join the board: {e}"))).await;
         }
-        if let Err(e) = adapter.subscribe(&presence_channel(pid), self.sub.clone(), Some(member), None) {
+        let presence = presence_channel(pid);
+        if let Err(e) = adapter.subscribe(&presence, self.sub.clone(), Some(member), None) {
             return self.tell(NetEvent::Failed(format!("Cannot join the board: {e}"))).await;
         }
+        self.member = Some(hub.member(&presence, &user.id.to_string()));
         self.waiting = 2;
         if hub.access_epoch() != epoch {
             // Access changed while it was checked: its sweep may have missed us.
@@ -240,6 +247,7 @@ impl Session {
             adapter.unsubscribe(&private_channel(pid), self.sub.conn_id);
             adapter.unsubscribe(&presence_channel(pid), self.sub.conn_id);
         }
+        self.member = None;
         // A queue that was asked to end stays so: the next join has a new one.
         self.sub.outbox.close();
         self.sub = self.state.hub.local_subscriber();
@@ -256,16 +264,18 @@ impl Session {
     }
 
     /// Publishes a client event on the project's presence channel, to the others,
-    /// at the rate a socket may.
+    /// as a socket's would be (the same checks and budgets).
     fn client_event(&mut self, pid: i64, event: &str, data: &str) {
-        if !self.limiter.try_take() {
-            return;
-        }
         let Ok(raw) = RawValue::from_string(data.to_string()) else { return };
         let channel = presence_channel(pid);
-        let user_id = self.holder.user.id.to_string();
-        let frame = Frame::from(pusher::client_event(event, &channel, &raw, Some(&user_id)));
-        self.state.hub.adapter().publish(&channel, frame, Some(&self.sub.socket_id));
+        let sender = client_event::Sender {
+            socket_id: &self.sub.socket_id,
+            member: self.member.as_ref(),
+            limiter: &mut self.limiter,
+        };
+        if let Err(refused) = client_event::relay(&self.state.hub, &channel, event, &raw, sender) {
+            tracing::debug!(?refused, event, "an SSH session's client event was not relayed");
+        }
     }
 
     /// Acts on one frame the hub queued for us.
@@ -305,13 +315,12 @@ impl Session {
                         }
                         CURSOR_REQUEST_EVENT => NetEvent::CursorRequested,
                         PROJECT_SWITCH_EVENT => {
-                            let moved = serde_json::from_str::<serde_json::Value>(&data).ok();
-                            let (Some(user_id), Some(project_id)) =
-                                (user_id, moved.and_then(|m| m["project_id"].as_i64()))
+                            let (Some(user_id), Ok(moved)) =
+                                (user_id, serde_json::from_str::<ProjectSwitch>(&data))
                             else {
                                 return Ok(());
                             };
-                            NetEvent::Switched { user_id, project_id }
+                            NetEvent::Switched { user_id, project_id: moved.project_id }
                         }
                         _ => return Ok(()),
                     }

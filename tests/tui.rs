@@ -739,3 +739,29 @@ async fn membership_changes_reach_an_open_board() {
     assert_eq!(form.assignee, None);
     assert_eq!(form.note.as_deref(), Some("cy is no longer a member of the project: unassigned here"));
 }
+
+/// A person's changes past the server's budget (here 1 a second, 5 at once) are
+/// not lost: kanban-tui waits as long as the server asks, says so, and makes
+/// them all, in the order they were made.
+#[tokio::test]
+async fn changes_past_the_budget_wait_and_are_all_made_in_order() {
+    let limits = kanban_server::Limits { max_writes_per_user: 1, ..crate::util::test_limits() };
+    let server = TestServer::start_with(limits).await;
+    let ann = server.user("ann").await;
+    let bob = server.user("bob").await;
+    server.project("alpha", &["ann:owner", "bob:member"]).await;
+    let (mut a, mut b) = (client(&server, &ann), client(&server, &bob));
+    ready(&mut a).await;
+    ready(&mut b).await;
+    let made: Vec<String> = (0..8).map(|i| format!("card {i}")).collect();
+    for title in &made {
+        keys(&mut a, &[KeyCode::Char('n')]).await;
+        typed(&mut a, title).await;
+        keys(&mut a, &[KeyCode::Enter]).await;
+    }
+    until(&mut a, "the wait said", |app| {
+        app.notice.as_ref().is_some_and(|n| n.text.contains("Too many changes at once"))
+    })
+    .await;
+    until_both(&mut a, &mut b, "every card, in order", |app| titles(app, 0) == made).await;
+}

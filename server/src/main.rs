@@ -177,6 +177,10 @@ struct LimitArgs {
     /// Days a deleted card or column stays in its project's trash.
     #[arg(long, env = "KANBAN_TRASH_DAYS", default_value_t = Limits::default().trash_days)]
     trash_days: u32,
+    /// Board changes per second one person may make, sustained (five seconds'
+    /// worth at once); over it: 429 with Retry-After. 0: no limit.
+    #[arg(long, env = "KANBAN_MAX_WRITES_PER_USER", default_value_t = Limits::default().max_writes_per_user)]
+    max_writes_per_user: u32,
     /// Seconds an HTTP connection has to send a request head (also how long an idle
     /// keep-alive connection stays open).
     #[arg(long, env = "KANBAN_HEADER_TIMEOUT", default_value_t = Limits::default().header_timeout.as_secs())]
@@ -197,6 +201,7 @@ impl LimitArgs {
             activity_timeout: Duration::from_secs(self.activity_timeout.max(1)),
             header_timeout: Duration::from_secs(self.header_timeout.max(1)),
             trash_days: self.trash_days,
+            max_writes_per_user: self.max_writes_per_user,
             ..Limits::default()
         }
     }

@@ -2,14 +2,18 @@
 //! changes in batches (group commit: one transaction and one fsync for all the
 //! changes waiting at that moment) and then publishes their events in revision
 //! order. A lone change is committed at once; under load, batches grow by
-//! themselves. Publishing only queues frames, so it never blocks the writer.
+//! themselves. Publishing only queues frames, so it never blocks the writer. Each
+//! person's changes are held to a budget before they queue.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use tokio::sync::{mpsc, oneshot};
 
 use crate::board::{Committed, OpError, Write};
 use crate::hub::Hub;
+use crate::hub::rate_limit::TokenBucket;
 use crate::store::Store;
 
 /// Changes waiting for the writer; past this, writers wait (backpressure).
@@ -26,18 +30,54 @@ struct Request {
 #[derive(Clone)]
 pub struct Writer {
     tx: mpsc::Sender<Request>,
+    budgets: Option<Arc<Budgets>>,
+}
+
+/// Each person's budget of changes (`--max-writes-per-user`): generous for
+/// people, a wall for a key held down or a script gone wrong, over REST and SSH
+/// alike since both write here.
+struct Budgets {
+    rate: u32,
+    buckets: Mutex<HashMap<i64, TokenBucket>>,
+}
+
+/// Seconds of changes at the full rate a person may make at once.
+const BURST_SECONDS: u32 = 5;
+
+impl Budgets {
+    /// Takes one change from `user`'s budget, or says how long until one is there.
+    fn take(&self, user: i64) -> Result<(), Duration> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(PoisonError::into_inner);
+        if buckets.len() >= 1024 {
+            // Those who have not written lately hold nothing worth keeping.
+            buckets.retain(|_, bucket| !bucket.is_full());
+        }
+        let rate = self.rate;
+        buckets.entry(user).or_insert_with(|| TokenBucket::with_burst(rate, rate * BURST_SECONDS)).take()
+    }
 }
 
 impl Writer {
-    /// Starts the writer task; it ends when the last handle is dropped.
+    /// Starts the writer task; it ends when the last handle is dropped. Each
+    /// person may make `hub.limits().max_writes_per_user` changes a second (0: no
+    /// limit).
     pub fn spawn(store: Arc<dyn Store>, hub: Hub) -> Self {
+        let rate = hub.limits().max_writes_per_user;
+        let budgets = (rate > 0).then(|| Arc::new(Budgets { rate, buckets: Mutex::new(HashMap::new()) }));
         let (tx, rx) = mpsc::channel(QUEUE);
         tokio::spawn(run(store, hub, rx));
-        Writer { tx }
+        Writer { tx, budgets }
     }
 
     /// Commits one change and returns its event once it is committed and published.
+    /// One past its author's budget is refused at once ([`OpError::TooMany`]).
     pub async fn write(&self, write: Write) -> Result<Committed, OpError> {
+        if let Some(budgets) = &self.budgets
+            && let Err(wait) = budgets.take(write.by)
+        {
+            let rate = budgets.rate;
+            return Err(OpError::TooMany { rate, retry_after: wait.as_secs().saturating_add(1) });
+        }
         let (reply, answer) = oneshot::channel();
         let request = Request { write, reply };
         if self.tx.send(request).await.is_err() {

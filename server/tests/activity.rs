@@ -5,7 +5,7 @@
 use kanban_server::Limits;
 use serde_json::{Value, json};
 
-use crate::util::TestServer;
+use crate::util::{TestServer, test_limits};
 
 fn whats(lines: &Value) -> Vec<String> {
     lines.as_array().unwrap().iter().map(|l| l["what"].as_str().unwrap().to_string()).collect()
@@ -14,7 +14,7 @@ fn whats(lines: &Value) -> Vec<String> {
 async fn history_says_who_did_what_newest_first_and_outlives_the_log() {
     // A log that keeps 64 events (the least it keeps; trimmed as a project's
     // revision passes a multiple of 64): the history keeps every one.
-    let server = TestServer::start_with(Limits { event_retention: 64, ..Limits::default() }).await;
+    let server = TestServer::start_with(Limits { event_retention: 64, ..test_limits() }).await;
     let ann = server.user("ann").await;
     let bob = server.user("bob").await;
     let vic = server.user("vic").await;

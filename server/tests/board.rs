@@ -7,7 +7,7 @@ use kanban_protocol::model::{Board, EventData};
 use kanban_server::Limits;
 use serde_json::{Value, json};
 
-use crate::util::{TestServer, Ws, data_of};
+use crate::util::{TestServer, Ws, data_of, test_limits};
 
 async fn snapshot(server: &TestServer, token: &str, pid: i64) -> BoardState {
     let (status, body) = server.get(&format!("/api/projects/{pid}/board"), Some(token)).await;
@@ -402,7 +402,7 @@ async fn events_after_returns_exactly_what_was_missed() {
 }
 
 async fn events_past_retention_answer_410() {
-    let limits = Limits { event_retention: 64, ..Limits::default() };
+    let limits = Limits { event_retention: 64, ..test_limits() };
     let server = TestServer::start_with(limits).await;
     let token = server.user("ann").await;
     let pid = server.project("alpha", &["ann"]).await;

@@ -13,7 +13,7 @@ use kanban_server::Limits;
 use serde_json::{Value, json};
 
 use crate::util::stores::Site;
-use crate::util::{Closed, ServerProcess, TestServer, WAIT, Ws, admin};
+use crate::util::{Closed, ServerProcess, TestServer, WAIT, Ws, admin, test_limits};
 
 async fn fetch_board(http: &reqwest::Client, url: &str, token: &str, pid: &str) -> Board {
     let res = http.get(format!("{url}/api/projects/{pid}/board")).bearer_auth(token).send().await.unwrap();
@@ -126,7 +126,7 @@ async fn a_crash_loses_no_acknowledged_change() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_consumer_that_stops_reading_is_cut_off_and_the_others_carry_on() {
-    let limits = Limits { outbound_queue: 32, ..Limits::default() };
+    let limits = Limits { outbound_queue: 32, ..test_limits() };
     let server = TestServer::start_with(limits).await;
     let mut stalled = Ws::connect(&server.ws_url()).await;
     let mut healthy = Ws::connect(&server.ws_url()).await;
@@ -170,7 +170,7 @@ async fn a_consumer_that_stops_reading_is_cut_off_and_the_others_carry_on() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_storm_of_connects_is_served_up_to_the_limit() {
     rlimit::increase_nofile_limit(10_000).unwrap();
-    let limits = Limits { max_connections: 1_500, ..Limits::default() };
+    let limits = Limits { max_connections: 1_500, ..test_limits() };
     let server = TestServer::start_with(limits).await;
     let url = server.ws_url();
     let attempts = futures_util::future::join_all((0..2_000).map(|_| {

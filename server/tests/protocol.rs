@@ -7,7 +7,7 @@ use kanban_protocol::sign;
 use kanban_server::Limits;
 use serde_json::json;
 
-use crate::util::{APP_KEY, APP_SECRET, Closed, TestServer, Ws, data_of, refused_with};
+use crate::util::{APP_KEY, APP_SECRET, Closed, TestServer, Ws, data_of, refused_with, test_limits};
 
 #[tokio::test]
 async fn handshake_gives_a_socket_id_and_activity_timeout() {
@@ -60,7 +60,7 @@ async fn bad_frames_get_errors_and_the_connection_stays() {
 
 #[tokio::test]
 async fn oversize_frame_closes_only_that_connection() {
-    let limits = Limits { max_frame_bytes: 16 * 1024, ..Limits::default() };
+    let limits = Limits { max_frame_bytes: 16 * 1024, ..test_limits() };
     let server = TestServer::start_with(limits).await;
     let mut bystander = Ws::connect(&server.ws_url()).await;
     bystander.subscribe("news", None, None).await;
@@ -263,7 +263,7 @@ async fn client_events_are_relayed_with_user_id_and_not_echoed() {
 /// rate, not ten.
 #[tokio::test]
 async fn client_events_are_budgeted_per_person_across_their_connections() {
-    let limits = Limits { client_events_per_second: 10, ..Limits::default() };
+    let limits = Limits { client_events_per_second: 10, ..test_limits() };
     let server = TestServer::start_with(limits).await;
     let ann = server.user("ann").await;
     let vic = server.user("vic").await;
@@ -295,7 +295,7 @@ async fn client_events_are_budgeted_per_person_across_their_connections() {
 
 #[tokio::test]
 async fn client_event_rate_limit_answers_4301_and_keeps_the_connection() {
-    let limits = Limits { client_events_per_second: 5, ..Limits::default() };
+    let limits = Limits { client_events_per_second: 5, ..test_limits() };
     let server = TestServer::start_with(limits).await;
     let ann = server.user("ann").await;
     let bob = server.user("bob").await;
@@ -340,7 +340,7 @@ async fn quiet_clients_are_pinged_then_closed_4201() {
 
 #[tokio::test]
 async fn subscription_limit_per_connection() {
-    let limits = Limits { max_subscriptions_per_connection: 2, ..Limits::default() };
+    let limits = Limits { max_subscriptions_per_connection: 2, ..test_limits() };
     let server = TestServer::start_with(limits).await;
     let mut ws = Ws::connect(&server.ws_url()).await;
     for c in ["a", "b"] {
@@ -373,7 +373,7 @@ async fn a_subscribe_naming_ten_thousand_channels_gets_one_error() {
 
 #[tokio::test]
 async fn connections_over_capacity_are_closed_4100() {
-    let limits = Limits { max_connections: 2, ..Limits::default() };
+    let limits = Limits { max_connections: 2, ..test_limits() };
     let server = TestServer::start_with(limits).await;
     let _a = Ws::connect(&server.ws_url()).await;
     let _b = Ws::connect(&server.ws_url()).await;
@@ -395,7 +395,7 @@ async fn shutdown_closes_sockets_with_4200() {
 
 #[tokio::test]
 async fn presence_channels_hold_at_most_their_limit_of_users() {
-    let limits = Limits { max_presence_members: 2, ..Limits::default() };
+    let limits = Limits { max_presence_members: 2, ..test_limits() };
     let server = TestServer::start_with(limits).await;
     let tokens = [server.user("a").await, server.user("b").await, server.user("c").await];
     let pid = server.project("P", &["a", "b", "c"]).await;

@@ -3,7 +3,7 @@
 use kanban_server::Limits;
 use serde_json::json;
 
-use crate::util::{TestServer, Ws};
+use crate::util::{TestServer, Ws, test_limits};
 
 async fn config_me_and_projects() {
     let server = TestServer::start().await;
@@ -53,7 +53,7 @@ async fn tokens_are_checked() {
 }
 
 async fn oversize_and_malformed_bodies_get_json_errors() {
-    let limits = Limits { max_body_bytes: 1024, ..Limits::default() };
+    let limits = Limits { max_body_bytes: 1024, ..test_limits() };
     let server = TestServer::start_with(limits).await;
     let ann = server.user("ann").await;
     let big = format!("socket_id=1.1&channel_name={}", "a".repeat(4096));
@@ -224,7 +224,59 @@ async fn a_large_board_is_gzipped_for_a_client_that_accepts_it() {
     assert_eq!(fetch(small, Some("gzip")).await.0, None, "too small to be worth it");
 }
 
+/// Each person's changes are held to a budget (here 2 a second, 10 at once),
+/// over REST as over SSH: past it a change is refused with 429 and how long to
+/// wait, nothing of it is made, others are not held back, and once the wait is
+/// over the person's next change is made.
+async fn a_persons_changes_are_held_to_their_budget() {
+    let server = TestServer::start_with(Limits { max_writes_per_user: 2, ..test_limits() }).await;
+    let ann = server.user("ann").await;
+    let bob = server.user("bob").await;
+    let pid = server.project("alpha", &["ann:owner", "bob:member"]).await;
+    let create = |token: &str, title: &str| {
+        let req = server
+            .http
+            .post(server.url(&format!("/api/projects/{pid}/tasks")))
+            .bearer_auth(token)
+            .json(&json!({ "title": title }));
+        async move { req.send().await.unwrap() }
+    };
+    // Changes as fast as they go: the burst passes, then one is refused.
+    let mut made = 0;
+    let refused = loop {
+        let res = create(&ann, &format!("card {made}")).await;
+        if res.status().as_u16() != 201 {
+            break res;
+        }
+        made += 1;
+        assert!(made < 100, "never refused");
+    };
+    assert!(made >= 10, "the burst of five seconds' worth passes: {made}");
+    assert_eq!(refused.status().as_u16(), 429);
+    let wait: u64 = refused.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&wait), "{wait}");
+    let body: serde_json::Value = refused.json().await.unwrap();
+    assert!(body["error"].as_str().unwrap().contains("at most 2 a second"), "{body}");
+    assert_eq!(create(&bob, "bob's own").await.status().as_u16(), 201, "another person's budget");
+    let deadline = std::time::Instant::now() + crate::util::WAIT;
+    loop {
+        let status = create(&ann, "after the wait").await.status().as_u16();
+        if status == 201 {
+            break;
+        }
+        assert_eq!(status, 429);
+        assert!(std::time::Instant::now() < deadline, "the budget never came back");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let (_, board) = server.get(&format!("/api/projects/{pid}/board"), Some(&ann)).await;
+    let titles: Vec<&str> =
+        board["tasks"].as_array().unwrap().iter().filter_map(|t| t["title"].as_str()).collect();
+    assert!(!titles.contains(&format!("card {made}").as_str()), "nothing of a refused change is made");
+    assert_eq!(titles.len(), made + 2);
+}
+
 crate::both_stores!(
+    a_persons_changes_are_held_to_their_budget,
     a_large_board_is_gzipped_for_a_client_that_accepts_it,
     config_me_and_projects,
     tokens_are_checked,

@@ -10,7 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{Instant, timeout};
 
-use crate::util::{ServerProcess, TestServer, WAIT, Ws};
+use crate::util::{ServerProcess, TestServer, WAIT, Ws, test_limits};
 
 /// Holds `tcp` open the way a slow client would (a header byte every 300 ms when
 /// `trickle`, else nothing) until the server closes it; answers whether it did
@@ -44,7 +44,7 @@ async fn hold(mut tcp: TcpStream, trickle: bool) -> bool {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_slowloris_of_two_thousand_sockets_is_cut_off_and_others_are_served() {
     rlimit::increase_nofile_limit(10_000).unwrap();
-    let limits = Limits { header_timeout: Duration::from_secs(2), ..Limits::default() };
+    let limits = Limits { header_timeout: Duration::from_secs(2), ..test_limits() };
     let server = TestServer::start_with(limits).await;
     let ann = server.user("ann").await;
     let mut held = Vec::new();
@@ -150,7 +150,7 @@ async fn status_of_unfinished(server: &TestServer, head: String) -> u16 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_bodies_are_refused_from_their_head_or_cut_off_in_time() {
     use crate::util::{APP_ID, APP_KEY};
-    let limits = Limits { header_timeout: Duration::from_secs(2), ..Limits::default() };
+    let limits = Limits { header_timeout: Duration::from_secs(2), ..test_limits() };
     let server = TestServer::start_with(limits).await;
     let ann = server.user("ann").await;
     let pid = server.project("alpha", &["ann:owner"]).await;

@@ -27,6 +27,9 @@ pub enum ApiError {
     /// A field's value was refused (422); `field` names it.
     #[error("{message}")]
     BadValue { message: String, field: FieldName },
+    /// Too many changes at once (429): the server takes the next after `retry_after`.
+    #[error("{message}")]
+    TooMany { message: String, retry_after: std::time::Duration },
     /// The server could not be reached.
     #[error("cannot reach the server: {0}")]
     Unreachable(String),
@@ -154,8 +157,18 @@ impl Api {
         let res = req.send().await.map_err(|e| ApiError::Unreachable(e.without_url().to_string()))?;
         let status = res.status();
         if !status.is_success() {
+            // Seconds, as the server says them; a second when it does not.
+            let retry_after = res
+                .headers()
+                .get(reqwest::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
+                .unwrap_or(1);
             let body = res.json::<Value>().await.unwrap_or_default();
             let message = body["error"].as_str().map(str::to_string).unwrap_or_else(|| status.to_string());
+            if status == StatusCode::TOO_MANY_REQUESTS {
+                let retry_after = std::time::Duration::from_secs(retry_after.clamp(1, 60));
+                return Err(ApiError::TooMany { message, retry_after });
+            }
             // A stale card comes back with its current state beside the message.
             if status == StatusCode::CONFLICT
                 && let Ok(current) = serde_json::from_value::<Task>(body["task"].clone())

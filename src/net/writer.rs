@@ -82,6 +82,27 @@ impl Writer {
                     }
                     continue;
                 }
+                // Too many at once: the server takes the next after a while. The
+                // change stays first, and goes again then (changes made meanwhile
+                // queue behind it, in order).
+                Err(ApiError::TooMany { message, retry_after }) => {
+                    tracing::debug!(%message, "the server takes no more changes for now");
+                    let said = NetEvent::Throttled { retry_in_ms: retry_after.as_millis() as u64 };
+                    if self.app.send(Action::Net(said)).await.is_err() {
+                        return;
+                    }
+                    let wake = tokio::time::Instant::now() + retry_after;
+                    loop {
+                        tokio::select! {
+                            () = tokio::time::sleep_until(wake) => break,
+                            change = incoming.recv() => match change {
+                                Some(change) => self.push(change),
+                                None => return,
+                            },
+                        }
+                    }
+                    continue;
+                }
                 // A token no longer accepted refuses everything: the changes stay
                 // queued (on disk: a run with a new token sends them), and nothing is
                 // sent until another change comes.

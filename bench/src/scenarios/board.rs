@@ -70,9 +70,9 @@ pub async fn run(target: &Target, o: Opts) -> anyhow::Result<Report> {
             "labels": [labels[i % labels.len()], labels[(i / 5) % labels.len()]],
             "due_date": (i % 4 == 0).then(|| format!("2027-0{}-1{}", 1 + i % 9, i % 10)),
         });
-        let req = http.post(format!("{base}/api/projects/{}/tasks", o.project)).bearer_auth(&o.token).json(&card);
+        let (http, url, token) = (&http, format!("{base}/api/projects/{}/tasks", o.project), &o.token);
         async move {
-            req.send().await?.error_for_status()?;
+            super::patiently(|| http.post(&url).bearer_auth(token).json(&card)).await?.error_for_status()?;
             anyhow::Ok(())
         }
     })

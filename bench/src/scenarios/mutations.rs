@@ -104,7 +104,7 @@ pub async fn run(target: &Target, o: Opts) -> anyhow::Result<Report> {
         let project = projects[c % projects.len()];
         clients.push(tokio::spawn(async move {
             let mut latency = Latency::default();
-            let (mut acked, mut errors) = (Vec::new(), 0u64);
+            let (mut acked, mut errors, mut throttled) = (Vec::new(), 0u64, 0u64);
             let mut mine: Vec<i64> = Vec::new();
             let mut i = 0usize;
             while Instant::now() < end {
@@ -118,6 +118,10 @@ pub async fn run(target: &Target, o: Opts) -> anyhow::Result<Report> {
                 };
                 let at = Instant::now();
                 match req.bearer_auth(&token).send().await {
+                    Ok(res) if let Some(wait) = super::throttled(&res) => {
+                        throttled += 1;
+                        tokio::time::sleep(wait).await;
+                    }
                     Ok(res) if res.status().is_success() => {
                         latency.record(at.elapsed());
                         if let Ok(data) = res.json::<Value>().await
@@ -134,17 +138,18 @@ pub async fn run(target: &Target, o: Opts) -> anyhow::Result<Report> {
                 }
                 i += 1;
             }
-            (latency, acked, errors)
+            (latency, acked, errors, throttled)
         }));
     }
     let mut rest = Latency::default();
     let mut acked = Vec::new();
-    let mut errors = 0;
+    let (mut errors, mut throttled) = (0, 0);
     for c in clients {
-        let (l, a, e) = c.await?;
+        let (l, a, e, t) = c.await?;
         rest.merge(&l);
         acked.extend(a);
         errors += e;
+        throttled += t;
     }
     let span = start.elapsed();
     let cpu_after = target.cpu();
@@ -175,8 +180,11 @@ pub async fn run(target: &Target, o: Opts) -> anyhow::Result<Report> {
     report.set("rest_latency", rest.summary());
     report.set("event_latency", events.summary());
     report.cpu(cpu_before, cpu_after, acked.len() as u64);
+    report.set("throttled", throttled);
     if lost > 0 || errors > 0 || !in_order {
         report.invalid = Some(format!("{lost} events lost, {errors} errors, in order: {in_order}"));
+    } else if throttled > 0 {
+        report.invalid = Some(super::THROTTLED.into());
     }
     Ok(report)
 }

@@ -72,6 +72,11 @@ pub enum NetEvent {
         message: String,
         field: Option<FieldName>,
     },
+    /// The server takes no more changes of ours for a while (too many at once):
+    /// the next goes in `retry_in_ms`, the others after it, in order.
+    Throttled {
+        retry_in_ms: u64,
+    },
     /// Changes the server could not be reached for, oldest first: kept, and sent
     /// again until it answers (empty once they all went).
     Waiting(Vec<Change>),

@@ -184,6 +184,13 @@ impl App {
                 }
                 Vec::new()
             }
+            NetEvent::Throttled { retry_in_ms } => {
+                let seconds = retry_in_ms.div_ceil(1000).max(1);
+                self.info(format!(
+                    "Too many changes at once for the server: the next goes in {seconds} s, the others after it"
+                ));
+                Vec::new()
+            }
             NetEvent::Waiting(changes) => {
                 self.waiting = changes;
                 Vec::new()

@@ -19,11 +19,13 @@ pub struct ApiError {
     pub current: Option<Current>,
     /// The field whose value was refused (422), sent beside the message as `field`.
     pub field: Option<FieldName>,
+    /// Seconds to wait before trying again (429), sent as `Retry-After`.
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self { status, message: message.into(), current: None, field: None }
+        Self { status, message: message.into(), current: None, field: None, retry_after: None }
     }
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
@@ -61,6 +63,9 @@ impl IntoResponse for ApiError {
                 (self.status, Json(serde_json::Value::Object(body))).into_response()
             }
         };
+        if let Some(seconds) = self.retry_after {
+            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         if self.status == StatusCode::UNAUTHORIZED {
             response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
         }
@@ -96,15 +101,15 @@ impl From<OpError> for ApiError {
             OpError::NotFound(_) => Self::not_found(message),
             OpError::Forbidden(_) => Self::forbidden(message),
             OpError::Stale { current, .. } => {
-                Self { status: StatusCode::CONFLICT, message, current: Some(current), field: None }
+                Self { current: Some(current), ..Self::new(StatusCode::CONFLICT, message) }
+            }
+            OpError::TooMany { retry_after, .. } => {
+                Self { retry_after: Some(retry_after), ..Self::new(StatusCode::TOO_MANY_REQUESTS, message) }
             }
             OpError::Invalid(_) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, message),
-            OpError::BadValue(invalid) => Self {
-                status: StatusCode::UNPROCESSABLE_ENTITY,
-                message,
-                current: None,
-                field: Some(invalid.field),
-            },
+            OpError::BadValue(invalid) => {
+                Self { field: Some(invalid.field), ..Self::new(StatusCode::UNPROCESSABLE_ENTITY, message) }
+            }
             OpError::Failed(_) => {
                 tracing::error!(error = %message, "board change failed");
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")

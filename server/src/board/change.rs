@@ -75,4 +75,8 @@ pub enum OpError {
     /// The storage failed; the message is for the log.
     #[error("{0}")]
     Failed(String),
+    /// The author made more changes than their budget (`rate` a second, a few
+    /// seconds' worth at once) allows: try again in `retry_after` seconds.
+    #[error("too many changes: at most {rate} a second; try again in {retry_after} s")]
+    TooMany { rate: u32, retry_after: u64 },
 }

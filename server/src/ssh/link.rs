@@ -416,13 +416,25 @@ fn member(id: String, info: serde_json::Value) -> (String, UserInfo) {
 /// while the key is still theirs, and tells the app how each went.
 async fn write_all(state: AppState, holder: KeyHolder, app: mpsc::Sender<Action>, mut writes: Queue<Change>) {
     while let Some(change) = writes.recv().await {
-        let live = state.store.ssh_key_is_live(holder.key_id, holder.user.id).await;
-        let answer = match live {
-            Ok(true) => {
-                state.writer.write(Write { by: holder.user.id, change: change.clone(), key: None }).await
+        let answer = loop {
+            let live = state.store.ssh_key_is_live(holder.key_id, holder.user.id).await;
+            let answer = match live {
+                Ok(true) => {
+                    state.writer.write(Write { by: holder.user.id, change: change.clone(), key: None }).await
+                }
+                Ok(false) => Err(OpError::Forbidden("this key is no longer accepted".into())),
+                Err(e) => Err(OpError::Failed(e.to_string())),
+            };
+            // Too many at once: this change goes again after the wait, as
+            // kanban-tui's writer does, and those typed meanwhile wait behind it
+            // (counted by the dispatch, so that a key held down is dropped).
+            let Err(OpError::TooMany { retry_after, .. }) = &answer else { break answer };
+            let retry_after = std::time::Duration::from_secs(*retry_after);
+            let said = NetEvent::Throttled { retry_in_ms: retry_after.as_millis() as u64 };
+            if app.send(Action::Net(said)).await.is_err() {
+                return;
             }
-            Ok(false) => Err(OpError::Forbidden("this key is no longer accepted".into())),
-            Err(e) => Err(OpError::Failed(e.to_string())),
+            tokio::time::sleep(retry_after).await;
         };
         let change = Box::new(change);
         let event = match answer {

@@ -41,9 +41,16 @@ pub struct TestServer {
     pub http: reqwest::Client,
 }
 
+/// The limits a test server has unless a test says otherwise: the defaults,
+/// without the budget of changes per person (tests of other things write in
+/// bulk as one person; the budget's own tests turn it on).
+pub fn test_limits() -> Limits {
+    Limits { max_writes_per_user: 0, ..Limits::default() }
+}
+
 impl TestServer {
     pub async fn start() -> Self {
-        Self::start_with(Limits::default()).await
+        Self::start_with(test_limits()).await
     }
 
     /// A server on the store of the test under way ([`stores::current`]).
@@ -478,6 +485,11 @@ impl ServerProcess {
         cmd.args(["--listen", listen, "--data-dir"]).arg(dir).args(extra);
         for (k, v) in env {
             cmd.env(k, v);
+        }
+        // As for a test server in this process: no budget of changes per person,
+        // unless the test says otherwise.
+        if !env.iter().any(|(k, _)| *k == "KANBAN_MAX_WRITES_PER_USER") {
+            cmd.env("KANBAN_MAX_WRITES_PER_USER", "0");
         }
         let mut child = cmd
             .env_remove("KANBAN_APP_KEY")

@@ -2,7 +2,7 @@
 //! returns what to print. They work on the same data directory as a running server.
 
 use kanban_protocol::color;
-use kanban_protocol::model::Role;
+use kanban_protocol::model::{Role, User};
 
 use crate::config::AppCredentials;
 use crate::store::{Store, StoreError};
@@ -110,12 +110,25 @@ fn parse_member(spec: &str) -> Result<(&str, Role)> {
 
 /// `project add NAME [--member USER[:ROLE]]...`: prints the new project's id alone.
 pub async fn project_add(store: &dyn Store, name: &str, members: &[String]) -> Result<i64> {
+    check_project_name(name)?;
+    let resolved: Vec<(i64, Role)> =
+        resolve_members(store, members).await?.into_iter().map(|(user, role)| (user.id, role)).collect();
+    Ok(store.add_project(name, &resolved).await?)
+}
+
+/// A name a project may have.
+pub fn check_project_name(name: &str) -> Result<()> {
     check_name("project", name, 100)?;
     if name.bytes().all(|b| b.is_ascii_digit()) {
         return Err(AdminError::Invalid(
             "a project name cannot be all digits: it would read as an id".into(),
         ));
     }
+    Ok(())
+}
+
+/// Members as `USER[:ROLE]` (the role `member` when none is said), each a user.
+pub async fn resolve_members(store: &dyn Store, members: &[String]) -> Result<Vec<(User, Role)>> {
     let mut resolved = Vec::with_capacity(members.len());
     for spec in members {
         let (user, role) = parse_member(spec)?;
@@ -123,9 +136,9 @@ pub async fn project_add(store: &dyn Store, name: &str, members: &[String]) -> R
             StoreError::NotFound(_) => AdminError::Invalid(format!("no user named {user:?}")),
             e => e.into(),
         })?;
-        resolved.push((user.id, role));
+        resolved.push((user, role));
     }
-    Ok(store.add_project(name, &resolved).await?)
+    Ok(resolved)
 }
 
 /// `project list`: one line per project: id, name, members with roles.

@@ -401,7 +401,8 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Empties the trash of what is older than `days`, at start and then hourly.
+/// Empties the trash of what is older than `days`, and drops what imports that
+/// died left behind, at start and then hourly.
 fn purge_trash(store: Arc<dyn Store>, days: u32) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut hourly = tokio::time::interval(Duration::from_secs(3600));
@@ -411,6 +412,13 @@ fn purge_trash(store: Arc<dyn Store>, days: u32) -> JoinHandle<()> {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(removed = n, days, "the trash emptied of what was older"),
                 Err(e) => tracing::warn!(error = %e, "cannot empty the trash"),
+            }
+            let stale = store.stale_imports(transfer::STALE_SECS).await;
+            for project_id in stale.unwrap_or_default() {
+                tracing::warn!(project_id, "dropping what an import that died left behind");
+                if let Err(e) = store.drop_import(project_id).await {
+                    tracing::warn!(error = %e, "cannot drop what an import left behind");
+                }
             }
         }
     })

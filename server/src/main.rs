@@ -310,10 +310,14 @@ enum ProjectCommand {
         /// The new project's name [default: the board's].
         #[arg(long)]
         name: Option<String>,
-        /// A member, as USER or USER:ROLE; repeatable [default: the export's members
-        /// who are users here].
+        /// A member, as USER or USER:ROLE; repeatable. The first owner (or else the
+        /// first who may write) makes the import's changes and its comments.
         #[arg(long = "member", value_name = "USER[:ROLE]")]
         members: Vec<String>,
+        /// Also grant the file's members who are users here, with the file's roles
+        /// (a file is not trusted for who may see a board unless this is said).
+        #[arg(long)]
+        members_from_file: bool,
     },
 }
 
@@ -417,11 +421,12 @@ async fn main() -> anyhow::Result<()> {
         Command::Project(ProjectCommand::Export { project }) => {
             kanban_server::transfer::export(store, &project).await?
         }
-        Command::Project(ProjectCommand::Import { file, name, members }) => {
-            let text =
-                std::fs::read_to_string(&file).with_context(|| format!("reading {}", file.display()))?;
-            let board = kanban_server::transfer::parse(&text)?;
-            format!("{}\n", kanban_server::transfer::import(store, board, name.as_deref(), &members).await?)
+        Command::Project(ProjectCommand::Import { file, name, members, members_from_file }) => {
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let board = kanban_server::transfer::parse(&bytes)?;
+            drop(bytes);
+            let members = kanban_server::transfer::Members { named: &members, from_file: members_from_file };
+            format!("{}\n", kanban_server::transfer::import(store, board, name.as_deref(), members).await?)
         }
         Command::App => {
             let mut out = admin::app(&kanban_server::resolve_app(store, &overrides).await?);

@@ -118,6 +118,9 @@ const TABLES: &[(&str, &[(&str, Kind)])] = {
         ),
         ("projects", &[("id", Int), ("name", Text), ("rev", Int), ("created_at", Time)]),
         ("members", &[("project_id", Int), ("user_id", Int), ("role", Text)]),
+        // An import under way stays hidden there, and is dropped there if it died.
+        ("imports", &[("project_id", Int), ("touched_at", Time)]),
+        ("import_members", &[("project_id", Int), ("user_id", Int), ("role", Text)]),
         (
             "statuses",
             &[

@@ -134,6 +134,21 @@ pub trait Store: Send + Sync + 'static {
     /// Creates a project with the default columns and the given members.
     async fn add_project(&self, name: &str, members: &[(i64, Role)]) -> Result<i64>;
     async fn all_projects(&self) -> Result<Vec<ProjectMembers>>;
+
+    /// Starts importing a project named `name`: made with no columns and no
+    /// members, so that nobody sees it (not even `all_projects`); `members` count as
+    /// its members for the import's changes alone, until [`Store::finish_import`].
+    async fn begin_import(&self, name: &str, members: &[(i64, Role)]) -> Result<i64>;
+    /// The import of `project_id` goes on (what tells it from one that died).
+    async fn touch_import(&self, project_id: i64) -> Result<()>;
+    /// Gives an imported project its members, in one transaction: from then on it
+    /// is a project as any other.
+    async fn finish_import(&self, project_id: i64) -> Result<()>;
+    /// Removes the project of an import that failed or died, a slice at a time,
+    /// so that the writes of running servers go on between the slices.
+    async fn drop_import(&self, project_id: i64) -> Result<()>;
+    /// The imports untouched for `idle_secs` (their process died).
+    async fn stale_imports(&self, idle_secs: u64) -> Result<Vec<i64>>;
     /// A project by id (all digits) or by name.
     async fn find_project(&self, id_or_name: &str) -> Result<(i64, String)>;
     /// Adds a member or changes its role.

@@ -427,6 +427,28 @@ pub fn data_of(frame: &Value) -> Value {
     }
 }
 
+/// The program `name` (a path, or a name looked up in `PATH`) that a test needs,
+/// if this machine has it. Where it has not, the test is skipped, saying on stderr
+/// what was missing and what for (`why`), unless `KANBAN_TEST_REQUIRE_SERVICES`
+/// says everything must run (as `.ci/run` does): then it fails.
+pub fn tool(name: &str, why: &str) -> Option<PathBuf> {
+    let found = if name.contains('/') {
+        Some(PathBuf::from(name)).filter(|p| p.is_file())
+    } else {
+        std::env::var_os("PATH")
+            .and_then(|paths| std::env::split_paths(&paths).map(|dir| dir.join(name)).find(|p| p.is_file()))
+    };
+    if found.is_none() {
+        assert!(!stores::required(), "{name} is required (KANBAN_TEST_REQUIRE_SERVICES) and missing: {why}");
+        let test = std::thread::current().name().unwrap_or("a test").to_string();
+        // Straight to stderr, past the harness's capture: a skip is said even when
+        // the test passes.
+        use std::io::Write;
+        let _ = writeln!(std::io::stderr(), "{test}: skipped, {name} is not installed: {why}");
+    }
+    found
+}
+
 /// The `kanban-server` binary, built once per test run (cargo builds the binaries
 /// of other packages only when asked). `--workspace` resolves features as
 /// `cargo test --workspace` does, so the two builds do not undo each other.

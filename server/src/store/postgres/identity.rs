@@ -124,19 +124,26 @@ pub fn role_of(conn: &mut Conn, project_id: i64, user_id: i64) -> Result<Option<
     Ok(row.and_then(|r| r.get::<_, &str>(0).parse().ok()))
 }
 
-pub fn add_project(conn: &mut Conn, name: &str, members: &[(i64, Role)]) -> Result<i64> {
-    let mut tx = conn.client.transaction()?;
+/// Makes a project (with the default columns when `columns`, and no members); its id.
+pub fn insert_project(tx: &mut postgres::Transaction<'_>, name: &str, columns: bool) -> Result<i64> {
     let id: i64 = tx
         .query_one("INSERT INTO projects (name) VALUES ($1) RETURNING id", &[&name])
         .map_err(|e| unique(e, || format!("project {name:?}")))?
         .get(0);
-    let keys = kanban_protocol::order::spread(default_statuses().len());
-    for (status, position) in default_statuses().into_iter().zip(keys) {
+    let statuses = if columns { default_statuses() } else { Vec::new() };
+    let keys = kanban_protocol::order::spread(statuses.len());
+    for (status, position) in statuses.into_iter().zip(keys) {
         tx.execute(
             "INSERT INTO statuses (project_id, name, color, position) VALUES ($1, $2, $3, $4)",
             &[&id, &status.name, &status.color, &position],
         )?;
     }
+    Ok(id)
+}
+
+pub fn add_project(conn: &mut Conn, name: &str, members: &[(i64, Role)]) -> Result<i64> {
+    let mut tx = conn.client.transaction()?;
+    let id = insert_project(&mut tx, name, true)?;
     for (user_id, role) in members {
         tx.execute(
             "INSERT INTO members (project_id, user_id, role) VALUES ($1, $2, $3) \
@@ -152,7 +159,8 @@ pub fn all_projects(conn: &mut Conn) -> Result<Vec<ProjectMembers>> {
     let rows = conn.client.query(
         "SELECT projects.id, projects.name, users.name, members.role FROM projects \
          LEFT JOIN members ON members.project_id = projects.id \
-         LEFT JOIN users ON users.id = members.user_id ORDER BY projects.id, users.name",
+         LEFT JOIN users ON users.id = members.user_id \
+         WHERE projects.id NOT IN (SELECT project_id FROM imports) ORDER BY projects.id, users.name",
         &[],
     )?;
     let mut out: Vec<ProjectMembers> = Vec::new();

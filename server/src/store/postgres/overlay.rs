@@ -350,7 +350,9 @@ impl BoardTx for Tx<'_> {
         if let Some(role) = self.roles.get(&(project_id, user_id)) {
             return Ok(*role);
         }
-        let sql = "SELECT role FROM members WHERE project_id = $1 AND user_id = $2";
+        // A project being imported is its members-to-be's to change, and nobody's else.
+        let sql = "SELECT role FROM members WHERE project_id = $1 AND user_id = $2 \
+                   UNION ALL SELECT role FROM import_members WHERE project_id = $1 AND user_id = $2 LIMIT 1";
         let role =
             self.query_opt(sql, &[&project_id, &user_id])?.and_then(|r| r.get::<_, &str>(0).parse().ok());
         self.roles.insert((project_id, user_id), role);

@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (2, include_str!("../../../migrations/postgres/0002_comments.sql")),
     (3, include_str!("../../../migrations/postgres/0003_activity.sql")),
     (4, include_str!("../../../migrations/postgres/0004_ssh_keys.sql")),
+    (5, include_str!("../../../migrations/postgres/0005_imports.sql")),
 ];
 
 /// The advisory lock migrations take: any number, the same in every process.

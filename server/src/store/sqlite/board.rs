@@ -93,7 +93,12 @@ impl Tx<'_> {
 
 impl BoardTx for Tx<'_> {
     fn role(&mut self, project_id: i64, user_id: i64) -> TxResult<Option<Role>> {
-        Ok(rows::role(self.0, project_id, user_id)?)
+        // A project being imported is its members-to-be's to change, and nobody's else.
+        let sql = "SELECT role FROM members WHERE project_id = ?1 AND user_id = ?2 \
+                   UNION ALL SELECT role FROM import_members WHERE project_id = ?1 AND user_id = ?2 LIMIT 1";
+        let role: Option<String> =
+            self.0.prepare_cached(sql)?.query_row((project_id, user_id), |r| r.get(0)).optional()?;
+        Ok(role.and_then(|r| r.parse().ok()))
     }
 
     fn task(&mut self, task_id: i64) -> TxResult<Option<Task>> {

@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (7, include_str!("../../../migrations/0007_comments.sql")),
     (8, include_str!("../../../migrations/0008_activity.sql")),
     (9, include_str!("../../../migrations/0009_ssh_keys.sql")),
+    (10, include_str!("../../../migrations/0010_imports.sql")),
 ];
 
 /// The connections of one database file. A connection is `None` once closed.
@@ -133,14 +134,28 @@ fn lock(slot: &Mutex<Option<Connection>>) -> MutexGuard<'_, Option<Connection>> 
 
 fn connect(path: &Path, flags: OpenFlags) -> rusqlite::Result<Connection> {
     let conn = Connection::open_with_flags(path, flags)?;
-    // Admin commands share the file with a running server: wait, don't fail.
-    conn.busy_timeout(Duration::from_secs(10))?;
+    // Admin commands share the file with a running server: wait, don't fail, and
+    // ask again each millisecond (SQLite's own waits grow to 100 ms, which misses
+    // the short gaps an import leaves between its slices for the server's writes).
+    conn.busy_handler(Some(wait_a_millisecond))?;
     // FULL: a commit is on disk before it is acknowledged, also across power loss.
     conn.pragma_update(None, "synchronous", "FULL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
     // Every statement a change or a read makes, prepared once.
     conn.set_prepared_statement_cache_capacity(64);
     Ok(conn)
+}
+
+/// How long a connection waits for a lock another process holds.
+const BUSY_WAIT: Duration = Duration::from_secs(10);
+
+/// SQLite's busy handler: one more millisecond, up to [`BUSY_WAIT`] in all.
+fn wait_a_millisecond(tries: i32) -> bool {
+    if u128::try_from(tries).unwrap_or(0) >= BUSY_WAIT.as_millis() {
+        return false;
+    }
+    std::thread::sleep(Duration::from_millis(1));
+    true
 }
 
 /// Applies the migrations the file lacks, in one transaction that holds the write

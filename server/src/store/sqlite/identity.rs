@@ -129,18 +129,25 @@ pub fn token_access(
     Ok(found.and_then(|(role, rev)| Some((role.parse().ok()?, rev as u64))))
 }
 
-pub fn add_project(conn: &mut Connection, name: &str, members: &[(i64, Role)]) -> Result<i64> {
-    let tx = conn.transaction()?;
+/// Makes a project (with the default columns when `columns`, and no members); its id.
+pub fn insert_project(tx: &Connection, name: &str, columns: bool) -> Result<i64> {
     let id: i64 = tx
         .query_row("INSERT INTO projects (name) VALUES (?) RETURNING id", [name], |r| r.get(0))
         .map_err(|e| unique(e, || format!("project {name:?}")))?;
-    let keys = kanban_protocol::order::spread(default_statuses().len());
-    for (status, position) in default_statuses().into_iter().zip(keys) {
+    let statuses = if columns { default_statuses() } else { Vec::new() };
+    let keys = kanban_protocol::order::spread(statuses.len());
+    for (status, position) in statuses.into_iter().zip(keys) {
         tx.execute(
             "INSERT INTO statuses (project_id, name, color, position) VALUES (?, ?, ?, ?)",
             (id, status.name, status.color, position),
         )?;
     }
+    Ok(id)
+}
+
+pub fn add_project(conn: &mut Connection, name: &str, members: &[(i64, Role)]) -> Result<i64> {
+    let tx = conn.transaction()?;
+    let id = insert_project(&tx, name, true)?;
     for (user_id, role) in members {
         tx.execute(
             "INSERT OR REPLACE INTO members (project_id, user_id, role) VALUES (?, ?, ?)",
@@ -155,7 +162,8 @@ pub fn all_projects(conn: &mut Connection) -> Result<Vec<ProjectMembers>> {
     let mut stmt = conn.prepare_cached(
         "SELECT projects.id, projects.name, users.name AS user, members.role FROM projects \
          LEFT JOIN members ON members.project_id = projects.id \
-         LEFT JOIN users ON users.id = members.user_id ORDER BY projects.id, users.name",
+         LEFT JOIN users ON users.id = members.user_id \
+         WHERE projects.id NOT IN (SELECT project_id FROM imports) ORDER BY projects.id, users.name",
     )?;
     let rows = stmt.query_map([], |r| {
         Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?, r.get::<_, Option<String>>(2)?, r.get(3)?))

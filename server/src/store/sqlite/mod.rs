@@ -9,6 +9,7 @@
 mod board;
 mod connections;
 mod identity;
+mod imports;
 mod read;
 mod rows;
 mod ssh_keys;
@@ -165,6 +166,32 @@ impl Store for SqliteStore {
     async fn add_project(&self, name: &str, members: &[(i64, Role)]) -> Result<i64> {
         let (name, members) = (name.to_string(), members.to_vec());
         self.write(move |c| identity::add_project(c, &name, &members)).await
+    }
+
+    async fn begin_import(&self, name: &str, members: &[(i64, Role)]) -> Result<i64> {
+        let (name, members) = (name.to_string(), members.to_vec());
+        self.write(move |c| imports::begin(c, &name, &members)).await
+    }
+
+    async fn touch_import(&self, project_id: i64) -> Result<()> {
+        self.write(move |c| imports::touch(c, project_id)).await
+    }
+
+    async fn finish_import(&self, project_id: i64) -> Result<()> {
+        self.write(move |c| imports::finish(c, project_id)).await
+    }
+
+    async fn drop_import(&self, project_id: i64) -> Result<()> {
+        // One slice per transaction, with a pause after each in which the writes
+        // of running servers take their turn.
+        while !self.write(move |c| imports::drop_slice(c, project_id)).await? {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        Ok(())
+    }
+
+    async fn stale_imports(&self, idle_secs: u64) -> Result<Vec<i64>> {
+        self.read(move |c| imports::stale(c, idle_secs)).await
     }
 
     async fn all_projects(&self) -> Result<Vec<ProjectMembers>> {

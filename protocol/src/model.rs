@@ -251,6 +251,10 @@ pub struct Comment {
     pub body: String,
     pub created_at: String,
     pub updated_at: String,
+    /// Who last changed it, when that was not its author (an owner may): said
+    /// beside it, so that nobody's words are changed unseen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub edited_by: Option<i64>,
 }
 
 /// Where a person points: a column, and a card in it or none. Sent as the data of

@@ -89,6 +89,11 @@ pub fn line(entry: &Logged, names: &Names) -> Activity {
             BoardChange::CommentCreated { comment, .. } => {
                 format!("{who} commented on {}", names.card(comment.task_id))
             }
+            // Someone else's words changed: whose, said.
+            BoardChange::CommentUpdated { comment, .. } if comment.author_id != entry.by => {
+                let author = names.user(comment.author_id);
+                format!("{who} edited {author}'s comment on {}", names.card(comment.task_id))
+            }
             BoardChange::CommentUpdated { comment, .. } => {
                 format!("{who} edited a comment on {}", names.card(comment.task_id))
             }

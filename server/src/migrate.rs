@@ -170,6 +170,7 @@ const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("body", Text),
                 ("created_at", Time),
                 ("updated_at", Time),
+                ("edited_by", Int),
             ],
         ),
         // Before the events, whose trigger would otherwise make what is copied here.

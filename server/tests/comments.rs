@@ -110,6 +110,22 @@ async fn viewers_read_members_write_and_only_the_author_or_an_owner_changes() {
         .rest("PATCH", &format!("/api/comments/{bobs}"), &ann, Some(json!({"body": "moderated"})))
         .await;
     assert_eq!(status, 200, "{body}");
+    // An owner's change of bob's words says it is hers, in the event and the thread;
+    // an author's change of their own says nothing more.
+    let ann_id = server.get("/api/me", Some(&ann)).await.1["id"].clone();
+    assert_eq!(body["comment"]["edited_by"], ann_id, "{body}");
+    let (status, body) = server
+        .rest("PATCH", &format!("/api/comments/{anns}"), &ann, Some(json!({"body": "ann's, fixed"})))
+        .await;
+    assert_eq!(status, 200, "{body}");
+    assert!(body["comment"].get("edited_by").is_none(), "{body}");
+    let (_, thread) = server.get(&format!("/api/tasks/{task}/comments"), Some(&bob)).await;
+    let moderated = thread.as_array().unwrap().iter().find(|c| c["id"] == bobs).unwrap();
+    assert_eq!((&moderated["body"], &moderated["edited_by"]), (&json!("moderated"), &ann_id));
+    let (_, history) = server.get(&format!("/api/tasks/{task}/history"), Some(&bob)).await;
+    let said: Vec<&str> = history.as_array().unwrap().iter().filter_map(|l| l["what"].as_str()).collect();
+    assert!(said.contains(&"ann edited bob's comment on “Talk”"), "{said:?}");
+    assert!(said.contains(&"ann edited a comment on “Talk”"), "{said:?}");
     // Someone of another project learns nothing: not found.
     let eve = server.user("eve").await;
     server.project("other", &["eve:owner"]).await;

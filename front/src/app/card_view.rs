@@ -143,7 +143,14 @@ pub fn lines(
         Some(thread) => {
             out.push((Part::Heading, format!("Comments ({})", thread.len())));
             for c in thread {
-                let edited = if c.updated_at != c.created_at { " · edited" } else { "" };
+                // Someone else's change of these words is said, with who made it.
+                let edited = match c.edited_by {
+                    Some(editor) if Some(editor) != c.author_id => {
+                        format!(" · edited by {}", who(Some(editor)))
+                    }
+                    _ if c.updated_at != c.created_at => " · edited".to_string(),
+                    _ => String::new(),
+                };
                 out.push((Part::Meta, format!("{} · {}{edited}", who(c.author_id), minute(&c.created_at))));
                 out.extend(c.body.lines().map(|l| (Part::Text, format!("  {l}"))));
             }
@@ -174,6 +181,32 @@ pub fn text_box(width: u16, height: u16, lines: &[(Part, String)]) -> TextBox {
 mod tests {
     use super::*;
     use crate::app::input::KeyModifiers;
+    use crate::app::tests::{board, task};
+    use kanban_protocol::model::{Comment, Role};
+
+    #[test]
+    fn a_comment_changed_by_someone_else_says_who() {
+        let board = kanban_protocol::board::BoardState::from(board(Role::Owner));
+        let comment = |author: i64, edited_by: Option<i64>, updated_at: &str| Comment {
+            id: 1,
+            task_id: 11,
+            project_id: 1,
+            author_id: Some(author),
+            body: "Ship it".into(),
+            created_at: "2026-12-01T10:00:00.000Z".into(),
+            updated_at: updated_at.into(),
+            edited_by,
+        };
+        let said = |c: Comment| {
+            let today = jiff::civil::date(2026, 12, 1);
+            let lines = lines(&board, &task(11, 1, "V", "Card"), Some(&[c]), None, today);
+            lines.into_iter().find(|(_, l)| l.contains("bob ·")).map(|(_, l)| l).unwrap()
+        };
+        let at = "2026-12-01T10:00:00.000Z";
+        assert!(!said(comment(2, None, at)).contains("edited"), "as written");
+        assert!(said(comment(2, None, "2026-12-01T11:00:00.000Z")).ends_with(" · edited"), "by bob himself");
+        assert!(said(comment(2, Some(1), "2026-12-01T11:00:00.000Z")).ends_with(" · edited by ann"));
+    }
 
     #[test]
     fn scrolls_within_its_text() {

@@ -877,6 +877,7 @@ fn comments_are_written_with_c_and_the_view_keeps_the_thread() {
         body: body.into(),
         created_at: "2026-12-01T10:00:00.000Z".into(),
         updated_at: "2026-12-01T10:00:00.000Z".into(),
+        edited_by: None,
     };
     app.update(Action::Net(NetEvent::Comments {
         task_id: 11,

@@ -41,7 +41,7 @@ pub fn update(
     if body == comment.body {
         return Err(OpError::Invalid("nothing to change: the comment already says that".into()));
     }
-    let comment = tx.update_comment(comment_id, &body)?;
+    let comment = tx.update_comment(comment_id, &body, by)?;
     let comments = tx.comment_count(comment.task_id)?;
     record(tx, comment.project_id, by, BoardChange::CommentUpdated { comment, comments }, Vec::new())
 }

@@ -104,7 +104,7 @@ pub trait BoardTx {
     /// Adds a comment to card `task` of its project, by `by`.
     fn insert_comment(&mut self, task: &Task, by: i64, body: &str) -> TxResult<Comment>;
     /// Writes a comment's text; its `updated_at` moves.
-    fn update_comment(&mut self, comment_id: i64, body: &str) -> TxResult<Comment>;
+    fn update_comment(&mut self, comment_id: i64, body: &str, by: i64) -> TxResult<Comment>;
     fn delete_comment(&mut self, comment_id: i64) -> TxResult<()>;
     /// How many comments card `task_id` has now, in this transaction.
     fn comment_count(&mut self, task_id: i64) -> TxResult<u32>;

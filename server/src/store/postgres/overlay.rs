@@ -694,13 +694,16 @@ impl BoardTx for Tx<'_> {
         Ok(rows::comment(&row.ok_or(OpError::NotFound("task"))?))
     }
 
-    fn update_comment(&mut self, comment_id: i64, body: &str) -> TxResult<Comment> {
+    fn update_comment(&mut self, comment_id: i64, body: &str, by: i64) -> TxResult<Comment> {
+        // Its author's own edit says nothing more; anyone else's is named.
         let sql = concat!(
-            "UPDATE comments SET body = $1, updated_at = $2::text::timestamptz WHERE id = $3 RETURNING ",
+            "UPDATE comments SET body = $1, updated_at = $2::text::timestamptz, \
+             edited_by = CASE WHEN author_id IS NOT DISTINCT FROM $4 THEN edited_by ELSE $4 END \
+             WHERE id = $3 RETURNING ",
             comment_columns!()
         );
         let now = self.now.clone();
-        let row = self.query_opt(sql, &[&body, &now, &comment_id])?;
+        let row = self.query_opt(sql, &[&body, &now, &comment_id, &by])?;
         Ok(rows::comment(&row.ok_or(OpError::NotFound("comment"))?))
     }
 

@@ -30,6 +30,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (3, include_str!("../../../migrations/postgres/0003_activity.sql")),
     (4, include_str!("../../../migrations/postgres/0004_ssh_keys.sql")),
     (5, include_str!("../../../migrations/postgres/0005_imports.sql")),
+    (6, include_str!("../../../migrations/postgres/0006_comment_editor.sql")),
 ];
 
 /// The advisory lock migrations take: any number, the same in every process.

@@ -23,7 +23,7 @@ macro_rules! status_columns {
 macro_rules! comment_columns {
     () => {
         "comments.id, comments.task_id, comments.project_id, comments.author_id, comments.body, \
-         kanban_ts(comments.created_at), kanban_ts(comments.updated_at)"
+         kanban_ts(comments.created_at), kanban_ts(comments.updated_at), comments.edited_by"
     };
 }
 pub(super) use {comment_columns, status_columns, task_columns};
@@ -38,6 +38,7 @@ pub fn comment(row: &Row) -> Comment {
         body: row.get(4),
         created_at: row.get(5),
         updated_at: row.get(6),
+        edited_by: row.get(7),
     }
 }
 

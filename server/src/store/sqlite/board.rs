@@ -338,12 +338,14 @@ impl BoardTx for Tx<'_> {
             .query_row((task.id, task.project_id, by, body), |r| Ok(rows::comment(r)))?)
     }
 
-    fn update_comment(&mut self, comment_id: i64, body: &str) -> TxResult<Comment> {
+    fn update_comment(&mut self, comment_id: i64, body: &str, by: i64) -> TxResult<Comment> {
+        // Its author's own edit says nothing more; anyone else's is named.
         let sql = concat!(
-            "UPDATE comments SET body = ?, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now') WHERE id = ? RETURNING ",
+            "UPDATE comments SET body = ?1, updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), \
+             edited_by = CASE WHEN author_id IS ?2 THEN edited_by ELSE ?2 END WHERE id = ?3 RETURNING ",
             comment_columns!()
         );
-        Ok(self.0.prepare_cached(sql)?.query_row((body, comment_id), |r| Ok(rows::comment(r)))?)
+        Ok(self.0.prepare_cached(sql)?.query_row((body, by, comment_id), |r| Ok(rows::comment(r)))?)
     }
 
     fn delete_comment(&mut self, comment_id: i64) -> TxResult<()> {

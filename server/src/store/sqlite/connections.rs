@@ -35,6 +35,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (8, include_str!("../../../migrations/0008_activity.sql")),
     (9, include_str!("../../../migrations/0009_ssh_keys.sql")),
     (10, include_str!("../../../migrations/0010_imports.sql")),
+    (11, include_str!("../../../migrations/0011_comment_editor.sql")),
 ];
 
 /// The connections of one database file. A connection is `None` once closed.

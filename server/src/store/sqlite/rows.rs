@@ -22,7 +22,7 @@ macro_rules! status_columns {
 macro_rules! comment_columns {
     () => {
         "comments.id, comments.task_id, comments.project_id, comments.author_id, comments.body, \
-         comments.created_at, comments.updated_at"
+         comments.created_at, comments.updated_at, comments.edited_by"
     };
 }
 pub(super) use {comment_columns, status_columns, task_columns};
@@ -37,6 +37,7 @@ pub fn comment(row: &rusqlite::Row<'_>) -> Comment {
         body: row.get_unwrap(4),
         created_at: row.get_unwrap(5),
         updated_at: row.get_unwrap(6),
+        edited_by: row.get_unwrap(7),
     }
 }
 

@@ -1,0 +1,2 @@
+-- Who last changed a comment, when that was not its author (an owner may).
+ALTER TABLE comments ADD COLUMN edited_by bigint REFERENCES users (id) ON DELETE SET NULL;

@@ -31,6 +31,9 @@ struct Request {
 pub struct Writer {
     tx: mpsc::Sender<Request>,
     budgets: Option<Arc<Budgets>>,
+    /// Why the last batch failed to commit, until one commits: a server whose
+    /// writes all fail (a full disk) is not ready, however well it reads.
+    failing: Arc<Mutex<Option<String>>>,
 }
 
 /// Each person's budget of changes (`--max-writes-per-user`): generous for
@@ -65,8 +68,19 @@ impl Writer {
         let rate = hub.limits().max_writes_per_user;
         let budgets = (rate > 0).then(|| Arc::new(Budgets { rate, buckets: Mutex::new(HashMap::new()) }));
         let (tx, rx) = mpsc::channel(QUEUE);
-        tokio::spawn(run(store, hub, rx));
-        Writer { tx, budgets }
+        let failing = Arc::new(Mutex::new(None));
+        tokio::spawn(run(store, hub, rx, failing.clone()));
+        Writer { tx, budgets, failing }
+    }
+
+    /// Why writes fail, if the last batch did not commit.
+    pub fn failing(&self) -> Option<String> {
+        self.failing.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+
+    /// A write went through after all (a probe of the store): writes no longer fail.
+    pub fn recovered(&self) {
+        *self.failing.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 
     /// Commits one change and returns its event once it is committed and published.
@@ -87,7 +101,12 @@ impl Writer {
     }
 }
 
-async fn run(store: Arc<dyn Store>, hub: Hub, mut rx: mpsc::Receiver<Request>) {
+async fn run(
+    store: Arc<dyn Store>,
+    hub: Hub,
+    mut rx: mpsc::Receiver<Request>,
+    failing: Arc<Mutex<Option<String>>>,
+) {
     let mut batch: Vec<Request> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let (writes, replies): (Vec<Write>, Vec<_>) = batch.drain(..).map(|r| (r.write, r.reply)).unzip();
@@ -95,6 +114,8 @@ async fn run(store: Arc<dyn Store>, hub: Hub, mut rx: mpsc::Receiver<Request>) {
         let started = std::time::Instant::now();
         let applied = store.apply(writes).await;
         hub.metrics().commit_seconds.observe(started.elapsed().as_secs_f64());
+        *failing.lock().unwrap_or_else(PoisonError::into_inner) =
+            applied.as_ref().err().map(ToString::to_string);
         match applied {
             Ok(results) => {
                 for (result, reply) in results.into_iter().zip(replies) {

@@ -421,6 +421,38 @@ async fn events_past_retention_answer_410() {
     assert_eq!(body["events"].as_array().unwrap().len(), 64);
 }
 
+/// Revisions the board never had are said so: one past the board's answers 410
+/// (the asker's copy is of a board that is no more: a restored one), and one past
+/// what a revision can be answers 400 rather than wrapping into nothing.
+async fn revisions_out_of_range_are_said_so() {
+    let server = TestServer::start().await;
+    let token = server.user("ann").await;
+    let pid = server.project("alpha", &["ann"]).await;
+    let (status, _) = server
+        .rest("POST", &format!("/api/projects/{pid}/tasks"), &token, Some(json!({"title": "one"})))
+        .await;
+    assert_eq!(status, 201);
+    let (status, body) = server.get(&format!("/api/projects/{pid}/events?after=1"), Some(&token)).await;
+    assert_eq!((status, body["events"].as_array().map(Vec::len)), (200, Some(0)), "{body}");
+    let (status, body) = server.get(&format!("/api/projects/{pid}/events?after=3"), Some(&token)).await;
+    assert_eq!(status, 410, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("the board is at revision 1, before 3"), "{body}");
+    let huge = u64::MAX.to_string();
+    let past = (i64::MAX as u64 + 1).to_string();
+    for path in [
+        format!("/api/projects/{pid}/events?after={huge}"),
+        format!("/api/projects/{pid}/events?after={past}"),
+        format!("/api/projects/{pid}/activity?before={past}"),
+    ] {
+        let (status, body) = server.get(&path, Some(&token)).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(body["error"].as_str().unwrap().contains("must be a revision"), "{body}");
+    }
+    let (status, lines) =
+        server.get(&format!("/api/projects/{pid}/activity?before={}", i64::MAX), Some(&token)).await;
+    assert_eq!((status, lines.as_array().map(Vec::len)), (200, Some(1)), "the largest revision there is");
+}
+
 async fn acknowledged_changes_survive_a_restart() {
     let (mut server, token, pid, cols) = setup().await;
     let mut acknowledged = Vec::new();
@@ -715,6 +747,7 @@ crate::both_stores!(
     roles_decide_who_writes,
     events_after_returns_exactly_what_was_missed,
     events_past_retention_answer_410,
+    revisions_out_of_range_are_said_so,
     acknowledged_changes_survive_a_restart,
     concurrent_moves_end_in_one_order_everywhere,
     order_keys_stay_short_under_any_sequence_of_placements,

@@ -232,3 +232,105 @@ async fn logs_keep_tokens_and_secrets_out() {
 }
 
 crate::both_stores!(a_crash_loses_no_acknowledged_change);
+
+/// A tmpfs of `size` mounted on a directory of its own, unmounted when dropped.
+struct SmallDisk {
+    dir: tempfile::TempDir,
+}
+
+impl SmallDisk {
+    /// `None` (the test is skipped, and says why) where this process may not
+    /// mount, unless every test is required to run.
+    fn mount(size: &str) -> Option<SmallDisk> {
+        let dir = tempfile::tempdir().unwrap();
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .output();
+        match out {
+            Ok(out) if out.status.success() => Some(SmallDisk { dir }),
+            other => {
+                let why = match other {
+                    Ok(out) => String::from_utf8_lossy(&out.stderr).trim().to_string(),
+                    Err(e) => e.to_string(),
+                };
+                assert!(
+                    !crate::util::stores::required(),
+                    "mounting a small disk is required (KANBAN_TEST_REQUIRE_SERVICES) and failed: {why}"
+                );
+                eprintln!("a full disk: skipped, a tmpfs cannot be mounted here (root only): {why}");
+                None
+            }
+        }
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg("-l").arg(self.dir.path()).status();
+    }
+}
+
+/// A full disk: changes fail with an error and leave nothing half-made, reads go
+/// on, `/readyz` says the database takes no writes, and once there is room again
+/// the server is ready and takes changes, with nothing committed lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_disk_is_not_ready_until_there_is_room_again() {
+    let Some(disk) = SmallDisk::mount("4m") else { return };
+    let data = disk.dir.path().join("data");
+    let token = admin(&data, &["user", "add", "ann"]);
+    let pid = admin(&data, &["project", "add", "alpha", "--member", "ann:owner"]);
+    let server = ServerProcess::start(&data, "127.0.0.1:0", &[], &[]);
+    let http = reqwest::Client::new();
+    let create = |title: String| {
+        http.post(format!("{}/api/projects/{pid}/tasks", server.url))
+            .bearer_auth(&token)
+            .json(&serde_json::json!({"title": title, "description": "x".repeat(2000)}))
+            .send()
+    };
+    let ready = || async {
+        let res = http.get(format!("{}/readyz", server.url)).send().await.unwrap();
+        (res.status().as_u16(), res.text().await.unwrap())
+    };
+    assert_eq!(ready().await.0, 200);
+
+    // The disk fills up (a file takes what is left), and changes go on until one fails.
+    let filler = disk.dir.path().join("filler");
+    {
+        use std::io::Write;
+        let mut file = std::fs::File::create(&filler).unwrap();
+        while file.write_all(&[0u8; 64 * 1024]).is_ok() {}
+        let _ = file.sync_all();
+    }
+    let mut made = Vec::new();
+    let refused = loop {
+        let res = create(format!("card {}", made.len())).await.unwrap();
+        if res.status().as_u16() != 201 {
+            break res;
+        }
+        made.push(res.json::<Value>().await.unwrap()["task"]["id"].as_i64().unwrap());
+        assert!(made.len() < 5_000, "the disk never filled");
+    };
+    assert_eq!(refused.status().as_u16(), 500);
+    let (status, said) = ready().await;
+    assert_eq!(status, 503, "{said}");
+    assert!(said.contains("takes no writes"), "{said}");
+    let board = |server_url: String| {
+        let req = http.get(format!("{server_url}/api/projects/{pid}/board")).bearer_auth(&token).send();
+        async move { req.await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let tasks = board(server.url.clone()).await["tasks"].as_array().unwrap().len();
+    assert_eq!(tasks, made.len(), "reads go on, and every change acknowledged is there");
+
+    // Room again: ready, and changes are taken.
+    std::fs::remove_file(&filler).unwrap();
+    let deadline = std::time::Instant::now() + WAIT;
+    while ready().await.0 != 200 {
+        assert!(std::time::Instant::now() < deadline, "never ready again");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(create("after".into()).await.unwrap().status().as_u16(), 201);
+    let tasks = board(server.url.clone()).await["tasks"].as_array().unwrap().len();
+    assert_eq!(tasks, made.len() + 1);
+    drop(server);
+}

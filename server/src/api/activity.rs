@@ -28,8 +28,8 @@ async fn history(
     page: Page,
 ) -> ApiResult<axum::Json<Vec<Activity>>> {
     let limit = page.limit.unwrap_or(LIMIT).clamp(1, MAX_LIMIT);
-    let lines =
-        crate::activity::read(&*state.store, user_id, project_id, task_id, page.before, limit).await?;
+    let before = page.before.map(|rev| super::board::revision("before", rev)).transpose()?;
+    let lines = crate::activity::read(&*state.store, user_id, project_id, task_id, before, limit).await?;
     Ok(axum::Json(lines))
 }
 

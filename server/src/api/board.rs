@@ -93,13 +93,29 @@ pub struct After {
     after: u64,
 }
 
+/// A revision given in a query: at most what the store counts to (a larger
+/// number would wrap into a negative one there).
+pub(super) fn revision(name: &str, rev: u64) -> ApiResult<u64> {
+    if i64::try_from(rev).is_err() {
+        return Err(ApiError::bad_request(format!("{name} must be a revision, 0 to {}", i64::MAX)));
+    }
+    Ok(rev)
+}
+
 pub async fn events(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(pid): Path<i64>,
     Query(After { after }): Query<After>,
 ) -> ApiResult<Response> {
+    let after = revision("after", after)?;
     match state.store.events_after(pid, user.id, after).await? {
+        // A revision the board has not reached: the asker's copy is of a board
+        // that is no more (restored from a backup, say), and only a fresh one helps.
+        EventsAfter::Gone { rev } if after > rev => Err(ApiError::new(
+            StatusCode::GONE,
+            format!("the board is at revision {rev}, before {after}: fetch the board"),
+        )),
         EventsAfter::Gone { rev } => Err(ApiError::new(
             StatusCode::GONE,
             format!("events after {after} are no longer kept (the board is at {rev}): fetch the board"),

@@ -1,5 +1,6 @@
 //! `/healthz` (the process answers), `/readyz` (it can do its work: it is not
-//! shutting down, the store answers, and in a cluster the broker does) and
+//! shutting down, the store answers and takes writes, and in a cluster the broker
+//! does) and
 //! `/metrics` (OpenMetrics text).
 
 use axum::extract::State;
@@ -24,9 +25,20 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         return (StatusCode::SERVICE_UNAVAILABLE, "not ready: the broker does not answer\n");
     }
     match state.store.find_project("0").await {
-        Ok(_) | Err(crate::store::StoreError::NotFound(_)) => (StatusCode::OK, "ready\n"),
-        Err(_) => (StatusCode::SERVICE_UNAVAILABLE, "not ready: the database does not answer\n"),
+        Ok(_) | Err(crate::store::StoreError::NotFound(_)) => {}
+        Err(_) => return (StatusCode::SERVICE_UNAVAILABLE, "not ready: the database does not answer\n"),
     }
+    // The last changes failed to commit (a full disk, say): ready again only once
+    // a write goes through. Asked only then, so that a probe costs nothing while
+    // all is well.
+    if state.writer.failing().is_some() {
+        if let Err(e) = state.store.probe_write().await {
+            tracing::warn!(error = %e, "the database still takes no writes");
+            return (StatusCode::SERVICE_UNAVAILABLE, "not ready: the database takes no writes\n");
+        }
+        state.writer.recovered();
+    }
+    (StatusCode::OK, "ready\n")
 }
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {

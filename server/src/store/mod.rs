@@ -174,6 +174,10 @@ pub trait Store: Send + Sync + 'static {
     /// Starts whatever [`Store::access_notices`] needs (a serving process only).
     fn listen_for_access(&self) {}
 
+    /// Writes and commits a change that changes nothing: whether the database
+    /// takes writes now (a full disk refuses them while reads go on).
+    async fn probe_write(&self) -> Result<()>;
+
     /// Closes the store: waits for its connections to finish and checkpoints.
     async fn close(&self);
 
@@ -232,7 +236,8 @@ pub enum EventsAfter {
     /// The events, oldest first, as (name, data JSON); `rev` is the revision now,
     /// and `members` the project's members now (they change outside revisions).
     Events { rev: u64, events: Vec<(String, String)>, members: Vec<Member> },
-    /// Some of them are no longer kept: fetch the board instead.
+    /// Some of them are no longer kept, or the revision asked after is past the
+    /// board's (a board restored from an earlier copy): fetch the board instead.
     Gone { rev: u64 },
 }
 

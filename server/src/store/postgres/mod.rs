@@ -175,6 +175,14 @@ impl Store for PgStore {
         self.write(move |c| identity::add_project(c, &name, &members)).await
     }
 
+    async fn probe_write(&self) -> Result<()> {
+        self.write(|c| {
+            c.client.execute("UPDATE app SET app_id = app_id", &[])?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn begin_import(&self, name: &str, members: &[(i64, Role)]) -> Result<i64> {
         let (name, members) = (name.to_string(), members.to_vec());
         self.write(move |c| imports::begin(c, &name, &members)).await

@@ -104,8 +104,12 @@ pub fn events_after(conn: &mut Conn, project_id: i64, user_id: i64, after: u64) 
     let (_, rev, _) = project_of_member(&mut tx, statements, project_id, user_id)?;
     let rev = rev as u64;
     let members = members_in(&mut tx, statements, project_id)?;
-    if after >= rev {
+    if after == rev {
         return Ok(EventsAfter::Events { rev, events: Vec::new(), members });
+    }
+    // Past the board's revision: whoever asks holds a board that is no more.
+    if after > rev {
+        return Ok(EventsAfter::Gone { rev });
     }
     let statement = statements.get(&mut tx, "SELECT MIN(rev) FROM events WHERE project_id = $1")?;
     let oldest: Option<i64> = tx.query_one(&statement, &[&project_id])?.get(0);

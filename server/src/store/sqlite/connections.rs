@@ -36,6 +36,7 @@ const MIGRATIONS: &[(i64, &str)] = &[
     (9, include_str!("../../../migrations/0009_ssh_keys.sql")),
     (10, include_str!("../../../migrations/0010_imports.sql")),
     (11, include_str!("../../../migrations/0011_comment_editor.sql")),
+    (12, include_str!("../../../migrations/0012_write_probe.sql")),
 ];
 
 /// The connections of one database file. A connection is `None` once closed.

@@ -168,6 +168,18 @@ impl Store for SqliteStore {
         self.write(move |c| identity::add_project(c, &name, &members)).await
     }
 
+    async fn probe_write(&self) -> Result<()> {
+        self.write(|c| {
+            let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+            // As large as a batch may need: a write that small could fit in room
+            // a failed batch freed in the log while real changes still fail.
+            tx.execute("INSERT OR REPLACE INTO write_probe (id, filler) VALUES (1, zeroblob(65536))", [])?;
+            tx.commit()?;
+            Ok(())
+        })
+        .await
+    }
+
     async fn begin_import(&self, name: &str, members: &[(i64, Role)]) -> Result<i64> {
         let (name, members) = (name.to_string(), members.to_vec());
         self.write(move |c| imports::begin(c, &name, &members)).await

@@ -96,8 +96,12 @@ pub fn events_after(conn: &mut Connection, project_id: i64, user_id: i64, after:
     let (_, rev, _) = project_of_member(&tx, project_id, user_id)?;
     let rev = rev as u64;
     let members = members(&tx, project_id)?;
-    if after >= rev {
+    if after == rev {
         return Ok(EventsAfter::Events { rev, events: Vec::new(), members });
+    }
+    // Past the board's revision: whoever asks holds a board that is no more.
+    if after > rev {
+        return Ok(EventsAfter::Gone { rev });
     }
     let oldest: Option<i64> = tx
         .prepare_cached("SELECT MIN(rev) FROM events WHERE project_id = ?")?

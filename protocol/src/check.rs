@@ -57,11 +57,20 @@ pub fn check_title(title: &str) -> Result<String, Invalid> {
     Ok(t.to_string())
 }
 
+/// A description: up to 20,000 characters, lines and tabs but no other control
+/// characters (an escape sequence is for a terminal to obey, not for a board to
+/// keep: every renderer would have to strip it).
 pub fn check_description(d: &str) -> Result<(), Invalid> {
     if d.chars().count() > MAX_DESCRIPTION {
         return Err(invalid(
             FieldName::Description,
             format!("description is longer than {MAX_DESCRIPTION} characters"),
+        ));
+    }
+    if let Some(c) = d.chars().find(|c| c.is_control() && *c != '\n' && *c != '\t') {
+        return Err(invalid(
+            FieldName::Description,
+            format!("a description is text: lines and tabs, but no control character ({:?})", c),
         ));
     }
     Ok(())
@@ -173,5 +182,15 @@ mod tests {
             assert!(check_due_date(bad).is_err(), "{bad}");
         }
         assert!(check_wip_limit(0).is_err() && check_wip_limit(5).is_ok());
+    }
+
+    #[test]
+    fn a_description_is_text_without_escapes() {
+        assert!(check_description("## Plan\n- step one\n\tindented").is_ok());
+        for bad in ["red \u{1b}[31mtext", "a\u{9b}31m", "bell\u{7}", "cr\r\nlf", "nul\u{0}"] {
+            let err = check_description(bad).unwrap_err();
+            assert_eq!(err.field, FieldName::Description, "{bad:?}");
+            assert!(err.message.contains("no control character"), "{bad:?}: {}", err.message);
+        }
     }
 }

@@ -289,6 +289,16 @@ async fn bad_input_is_refused_and_changes_nothing() {
     assert_eq!((status, body["field"].as_str()), (422, Some("due_date")), "{body}");
     let (status, body) = post(json!({"title": "a".repeat(205)})).await;
     assert_eq!((status, body["field"].as_str()), (422, Some("title")), "{body}");
+    // A description is text: an escape sequence (ESC, or the one-byte CSI) is
+    // refused as in every other field, on a new card and on an edit.
+    for description in ["\u{1b}[2J\u{1b}[Hgone", "a\u{9b}31mred"] {
+        let (status, body) = post(json!({"title": "x", "description": description})).await;
+        assert_eq!((status, body["field"].as_str()), (422, Some("description")), "{body}");
+        let (status, body) = server
+            .rest("PATCH", &format!("/api/tasks/{tid}"), &token, Some(json!({"description": description})))
+            .await;
+        assert_eq!((status, body["field"].as_str()), (422, Some("description")), "{body}");
+    }
     assert_eq!(post(json!({"title": "x", "assignee_id": 999})).await.0, 422);
     assert_eq!(
         post(json!({"title": "x", "status_id": other_col})).await.0,

@@ -369,7 +369,11 @@ impl CardForm {
         let one_line = pasted.replace(['\r', '\n'], " ");
         match self.field {
             Field::Description => {
-                self.description.insert_str(pasted.replace("\r\n", "\n").replace('\r', "\n"));
+                // Lines and tabs are kept; other control characters (the escape
+                // sequences of text copied from a terminal) the board does not take.
+                let text = pasted.replace("\r\n", "\n").replace('\r', "\n");
+                self.description
+                    .insert_str(text.replace(|c: char| c.is_control() && c != '\n' && c != '\t', ""));
             }
             Field::Title => {
                 self.title.insert_str(one_line);
@@ -665,6 +669,19 @@ mod tests {
         assert_eq!(new.labels, Some(vec!["bug".to_string(), "ui".to_string()]));
         assert_eq!(new.due_date.as_deref(), Some("2026-12-01"));
         assert_eq!(new.status_id, Some(3));
+    }
+
+    #[test]
+    fn a_pasted_description_keeps_lines_and_tabs_and_drops_escapes() {
+        let mut form = CardForm::new_card(3, Vec::new());
+        typed(&mut form, "Colors");
+        form.key(key(KeyCode::Tab));
+        form.paste("\u{1b}[31mred\u{1b}[0m\r\n\tok\u{9b}1m\u{7}");
+        let mut enter = key(KeyCode::Enter);
+        enter.kind = KeyEventKind::Press;
+        form.key(key(KeyCode::Tab));
+        let FormOutcome::Create(new) = form.key(enter) else { panic!("saved") };
+        assert_eq!(new.description.as_deref(), Some("[31mred[0m\n\tok1m"));
     }
 
     #[test]

@@ -182,7 +182,8 @@ impl Importer<'_> {
                 let new = NewTask {
                     title: card.title.clone(),
                     status_id: Some(*status_id),
-                    description: Some(card.description.clone()),
+                    // Line ends as the board keeps them.
+                    description: Some(card.description.replace("\r\n", "\n").replace('\r', "\n")),
                     assignee_id: card.assignee.as_deref().and_then(|n| ids.get(n).copied()),
                     priority: Some(card.priority),
                     labels: Some(card.labels.clone()),

@@ -2,47 +2,14 @@
 //! the client trusting that CA (`--ca`), end to end; a client that does not trust
 //! it is refused.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use crate::util::pki::pki;
+use crate::util::{ServerProcess, WAIT};
 use kanban_server::{AppOverrides, Limits, Server};
 use kanban_tui::app::{App, Connection};
 use kanban_tui::client::Client;
 use kanban_tui::net::api::Api;
-use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair};
-
-use crate::util::{ServerProcess, WAIT};
-
-/// A CA and a certificate it signed for localhost and 127.0.0.1, as PEM files.
-struct Pki {
-    _dir: tempfile::TempDir,
-    ca: PathBuf,
-    cert: PathBuf,
-    key: PathBuf,
-}
-
-fn pki() -> Pki {
-    let dir = tempfile::tempdir().unwrap();
-    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-    ca_params.distinguished_name.push(DnType::CommonName, "kanban test CA");
-    let ca = CertifiedIssuer::self_signed(ca_params, KeyPair::generate().unwrap()).unwrap();
-    let leaf_key = KeyPair::generate().unwrap();
-    let leaf = CertificateParams::new(vec!["localhost".to_string(), "127.0.0.1".to_string()])
-        .unwrap()
-        .signed_by(&leaf_key, &ca)
-        .unwrap();
-    let write = |name: &str, text: String| {
-        let path = dir.path().join(name);
-        std::fs::write(&path, text).unwrap();
-        path
-    };
-    Pki {
-        ca: write("ca.pem", ca.pem()),
-        cert: write("cert.pem", leaf.pem()),
-        key: write("key.pem", leaf_key.serialize_pem()),
-        _dir: dir,
-    }
-}
 
 fn tls_client(url: &str, token: &str, ca: Option<&Path>) -> Api {
     let config = kanban_tui::net::tls::client_config(ca).unwrap();
@@ -94,7 +61,7 @@ async fn the_binary_serves_tls_from_its_flags() {
     let api = tls_client(&url, &token, Some(&pki.ca));
     assert_eq!(api.me().await.unwrap().name, "ann");
     // A key that does not fit the certificate is refused at start.
-    let other = KeyPair::generate().unwrap().serialize_pem();
+    let other = rcgen::KeyPair::generate().unwrap().serialize_pem();
     let wrong = data.path().join("wrong.pem");
     std::fs::write(&wrong, other).unwrap();
     let out = std::process::Command::new(crate::util::server_bin())

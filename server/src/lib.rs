@@ -178,15 +178,15 @@ impl Server {
     }
 
     /// Like [`Server::open_database`], as a node of the cluster that shares the
-    /// `broker` (`redis://` or `nats://`) and the PostgreSQL database.
+    /// `broker` (Redis or NATS) and the PostgreSQL database.
     pub async fn open_node(
         db: &Database,
-        broker: Option<&str>,
+        broker: Option<&cluster::link::Broker>,
         overrides: &AppOverrides,
         limits: Limits,
     ) -> Result<Self, OpenError> {
-        if let Some(url) = broker {
-            cluster::link::check(url)?;
+        if let Some(broker) = broker {
+            cluster::link::check(&broker.url)?;
         }
         if broker.is_some() && !matches!(db, Database::Postgres(_)) {
             return Err(OpenError::BrokerNeedsPostgres);
@@ -202,9 +202,9 @@ impl Server {
         };
         let app = resolve_app(store.as_ref(), overrides).await?;
         let (adapter, node): (Arc<dyn hub::Adapter>, _) = match broker {
-            Some(url) => {
+            Some(broker) => {
                 // The site's nodes share a subject: one app, one cluster.
-                let link = cluster::link::open(url, &format!("kanban.{}", app.id))?;
+                let link = cluster::link::open(broker, &format!("kanban.{}", app.id))?;
                 let node = cluster::ClusterAdapter::new(limits.max_presence_members, link.out, link.up);
                 tokio::spawn(node.clone().run(link.inbound, store.clone()));
                 (node.clone(), Some(node))

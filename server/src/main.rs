@@ -31,9 +31,15 @@ struct Cli {
     #[arg(long, env = "KANBAN_DATABASE_URL", global = true, hide_env_values = true)]
     database: Option<String>,
     /// The broker that joins this node to the others sharing the database, as
-    /// redis://HOST:PORT or nats://HOST:PORT [default: this process alone].
+    /// redis://[USER:PASSWORD@]HOST:PORT (rediss:// for TLS) or
+    /// nats://[USER:PASSWORD@|TOKEN@]HOST:PORT (tls:// for TLS) [default: this
+    /// process alone].
     #[arg(long, env = "KANBAN_BROKER_URL", hide_env_values = true)]
     broker: Option<String>,
+    /// PEM certificates of the CA that signed the broker's TLS certificate, when
+    /// the system's roots do not hold it.
+    #[arg(long, env = "KANBAN_BROKER_CA", value_name = "FILE", requires = "broker")]
+    broker_ca: Option<PathBuf>,
     #[command(flatten)]
     app: AppArgs,
     /// A PEM certificate chain: serve HTTPS and WSS (with --tls-key).
@@ -364,7 +370,7 @@ async fn main() -> anyhow::Result<()> {
             unix,
             ssh,
             &database,
-            cli.broker.as_deref(),
+            cli.broker.map(|url| kanban_server::cluster::link::Broker { url, ca: cli.broker_ca }).as_ref(),
             &overrides,
             cli.limits.limits(),
             tls,
@@ -481,7 +487,7 @@ async fn serve(
     unix: Option<unix_socket::SocketOptions>,
     ssh: Option<kanban_server::ssh::SshListener>,
     database: &Database,
-    broker: Option<&str>,
+    broker: Option<&kanban_server::cluster::link::Broker>,
     overrides: &AppOverrides,
     limits: Limits,
     tls: Option<std::sync::Arc<rustls::ServerConfig>>,

@@ -384,19 +384,34 @@ async fn revocation_reaches_every_node(broker: String) {
     }
 }
 
-/// A broker of the test's own on a free port, to stop and start again.
+/// A broker of the test's own on a free port, to stop and start again; with
+/// `secured`, behind a password and TLS.
 struct OwnBroker {
     scheme: String,
     port: u16,
     child: Option<std::process::Child>,
+    secured: Option<crate::util::pki::Pki>,
 }
+
+/// The password of a secured broker's user `kanban`.
+const BROKER_PASSWORD: &str = "s3cret-for-the-nodes";
 
 impl OwnBroker {
     /// `None` (the test skipped, and said so) where the broker's program is not
     /// installed and the services are not required.
     fn start(scheme: &str) -> Option<OwnBroker> {
+        Self::start_with(scheme, None)
+    }
+
+    /// One that takes only the user `kanban` with [`BROKER_PASSWORD`], over TLS with
+    /// a certificate of the test's own CA.
+    fn start_secured(scheme: &str) -> Option<OwnBroker> {
+        Self::start_with(scheme, Some(crate::util::pki::pki()))
+    }
+
+    fn start_with(scheme: &str, secured: Option<crate::util::pki::Pki>) -> Option<OwnBroker> {
         let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let mut broker = OwnBroker { scheme: scheme.to_string(), port, child: None };
+        let mut broker = OwnBroker { scheme: scheme.to_string(), port, child: None, secured };
         if let Err(why) = broker.up() {
             assert!(std::env::var_os("KANBAN_TEST_REQUIRE_SERVICES").is_none(), "{why}");
             eprintln!("broker restart: skipped, {why}");
@@ -409,15 +424,60 @@ impl OwnBroker {
         format!("{}://127.0.0.1:{}", self.scheme, self.port)
     }
 
+    /// A secured broker's URL, as user `kanban` with `password`, over TLS.
+    fn secured_url(&self, password: &str) -> String {
+        let scheme = if self.scheme == "redis" { "rediss" } else { "tls" };
+        format!("{scheme}://kanban:{password}@127.0.0.1:{}", self.port)
+    }
+
     fn up(&mut self) -> Result<(), String> {
         let port = self.port.to_string();
-        let (program, args): (&str, Vec<&str>) = match self.scheme.as_str() {
-            "redis" => (
-                "redis-server",
-                vec!["--port", &port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            ),
+        let (program, mut args): (&str, Vec<&str>) = match self.scheme.as_str() {
+            "redis" => ("redis-server", vec!["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]),
             _ => ("nats-server", vec!["-a", "127.0.0.1", "-p", &port]),
         };
+        let (cert, key) = match &self.secured {
+            Some(pki) => (pki.cert.to_str().unwrap().to_string(), pki.key.to_str().unwrap().to_string()),
+            None => Default::default(),
+        };
+        let password = format!(">{BROKER_PASSWORD}");
+        match (self.scheme.as_str(), self.secured.is_some()) {
+            ("redis", false) => args.extend(["--port", &port]),
+            ("redis", true) => args.extend([
+                "--port",
+                "0",
+                "--tls-port",
+                &port,
+                "--tls-cert-file",
+                &cert,
+                "--tls-key-file",
+                &key,
+                "--tls-auth-clients",
+                "no",
+                "--user",
+                "kanban",
+                "on",
+                &password,
+                "~*",
+                "&*",
+                "+@all",
+                "--user",
+                "default",
+                "off",
+            ]),
+            (_, true) => args.extend([
+                "--user",
+                "kanban",
+                "--pass",
+                BROKER_PASSWORD,
+                "--tls",
+                "--tlscert",
+                &cert,
+                "--tlskey",
+                &key,
+            ]),
+            (_, false) => {}
+        }
         let child = std::process::Command::new(program)
             .args(&args)
             .stdout(std::process::Stdio::null())
@@ -591,7 +651,49 @@ async fn a_broker_restart_keeps_nodes_serving_and_rebuilds_presence(broker: Stri
     );
 }
 
+/// A broker behind a password and TLS (Redis: an ACL user over `rediss://`;
+/// NATS: a user over `tls://`) joins the nodes given the password and the CA;
+/// one given a wrong password never joins, and says why without saying it.
+async fn a_broker_behind_a_password_and_tls_joins_the_nodes(broker: String) {
+    let scheme = broker.split("://").next().unwrap().to_string();
+    let Some(own) = OwnBroker::start_secured(&scheme) else { return };
+    let ca = own.secured.as_ref().unwrap().ca.to_str().unwrap().to_string();
+    let site = Site::new();
+    let url = own.secured_url(BROKER_PASSWORD);
+    let nodes: Vec<ServerProcess> =
+        (0..2).map(|_| site.start(&["--broker", &url, "--broker-ca", &ca])).collect();
+    for node in &nodes {
+        ready_is(node, 200).await;
+    }
+    let ann = site.admin(&["user", "add", "ann"]);
+    let pid = site.admin(&["project", "add", "P", "--member", "ann"]);
+    let mut far = Ws::connect(&nodes[1].ws_url().await).await;
+    far.join_at(&nodes[1].url, &ann, &format!("private-project-{pid}")).await;
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/projects/{pid}/tasks", nodes[0].url))
+        .bearer_auth(&ann)
+        .json(&json!({"title": "across the secured broker"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let made = far.recv_event("task-created").await;
+    assert_eq!(data_of(&made)["task"]["title"], "across the secured broker");
+
+    let wrong = site.start(&["--broker", &own.secured_url("a-wrong-guess"), "--broker-ca", &ca]);
+    let deadline = tokio::time::Instant::now() + crate::util::WAIT;
+    while !wrong.log().contains("broker cannot be reached") {
+        assert!(tokio::time::Instant::now() < deadline, "no word of the refusal: {}", wrong.log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let log = wrong.log();
+    assert!(!log.contains("a-wrong-guess") && !log.contains(BROKER_PASSWORD), "{log}");
+    let status = reqwest::get(format!("{}/readyz", wrong.url)).await.unwrap().status().as_u16();
+    assert_eq!(status, 503, "not part of the cluster");
+}
+
 crate::both_brokers!(
+    a_broker_behind_a_password_and_tls_joins_the_nodes,
     events_in_order_on_every_node_while_every_node_writes,
     client_events_reach_every_node_with_their_user_and_not_the_sender,
     presence_is_one_per_cluster,

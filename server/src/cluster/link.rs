@@ -19,6 +19,17 @@ pub struct Link {
     pub up: watch::Receiver<bool>,
 }
 
+/// Where the broker is, and whom to trust for its TLS.
+#[derive(Debug, Clone, Default)]
+pub struct Broker {
+    /// `redis://[USER[:PASSWORD]@]HOST:PORT`, `rediss://...` (TLS),
+    /// `nats://[USER:PASSWORD@|TOKEN@]HOST:PORT` or `tls://...` (TLS).
+    pub url: String,
+    /// PEM certificates of the CA that signed the broker's TLS certificate, when
+    /// the system's roots do not hold it.
+    pub ca: Option<std::path::PathBuf>,
+}
+
 /// Why a broker URL cannot be used.
 #[derive(Debug, thiserror::Error)]
 pub enum LinkError {
@@ -26,6 +37,8 @@ pub enum LinkError {
     Scheme(String),
     #[error("this build has no {0} broker")]
     NotBuilt(&'static str),
+    #[error("--broker-ca {}: {why}", path.display())]
+    Ca { path: std::path::PathBuf, why: String },
 }
 
 /// Whether `url` names a broker this build speaks, before anything is opened.
@@ -43,41 +56,58 @@ pub fn check(url: &str) -> Result<(), LinkError> {
     }
 }
 
-/// Opens the link to the broker at `url`, on `subject` (a site's nodes share one).
-pub fn open(url: &str, subject: &str) -> Result<Link, LinkError> {
+/// Opens the link to `broker`, on `subject` (a site's nodes share one).
+pub fn open(broker: &Broker, subject: &str) -> Result<Link, LinkError> {
     let (out, out_rx) = mpsc::channel(OUTBOUND);
     let (in_tx, inbound) = mpsc::channel(OUTBOUND);
     let (up_tx, up) = watch::channel(false);
     let ends = Ends { out: out_rx, inbound: in_tx, up: up_tx };
-    check(url)?;
-    if url.starts_with("redis") {
-        spawn_redis(url, subject, ends)?;
+    check(&broker.url)?;
+    // Read now, so that a CA that cannot be read stops the start, not each try.
+    let ca = match &broker.ca {
+        Some(path) => {
+            Some(std::fs::read(path).map_err(|e| LinkError::Ca { path: path.clone(), why: e.to_string() })?)
+        }
+        None => None,
+    };
+    if broker.url.starts_with("redis") {
+        spawn_redis(&broker.url, ca, subject, ends)?;
     } else {
-        spawn_nats(url, subject, ends)?;
+        spawn_nats(broker, subject, ends)?;
     }
     Ok(Link { out, inbound, up })
 }
 
 #[cfg(feature = "redis")]
-fn spawn_redis(url: &str, subject: &str, ends: Ends) -> Result<(), LinkError> {
-    tokio::spawn(redis::run(url.to_string(), subject.to_string(), ends));
+fn spawn_redis(url: &str, ca: Option<Vec<u8>>, subject: &str, ends: Ends) -> Result<(), LinkError> {
+    tokio::spawn(redis::run(url.to_string(), ca, subject.to_string(), ends));
     Ok(())
 }
 
 #[cfg(not(feature = "redis"))]
-fn spawn_redis(_: &str, _: &str, _: Ends) -> Result<(), LinkError> {
+fn spawn_redis(_: &str, _: Option<Vec<u8>>, _: &str, _: Ends) -> Result<(), LinkError> {
     Err(LinkError::NotBuilt("Redis"))
 }
 
 #[cfg(feature = "nats")]
-fn spawn_nats(url: &str, subject: &str, ends: Ends) -> Result<(), LinkError> {
-    tokio::spawn(nats::run(url.to_string(), subject.to_string(), ends));
+fn spawn_nats(broker: &Broker, subject: &str, ends: Ends) -> Result<(), LinkError> {
+    tokio::spawn(nats::run(broker.clone(), subject.to_string(), ends));
     Ok(())
 }
 
 #[cfg(not(feature = "nats"))]
-fn spawn_nats(_: &str, _: &str, _: Ends) -> Result<(), LinkError> {
+fn spawn_nats(_: &Broker, _: &str, _: Ends) -> Result<(), LinkError> {
     Err(LinkError::NotBuilt("NATS"))
+}
+
+/// Says why the broker cannot be reached, once per reason (a node that never
+/// joins says so at once, and not again every two seconds).
+#[cfg_attr(not(any(feature = "redis", feature = "nats")), allow(dead_code))]
+fn unreachable(broker: &str, said: &mut Option<String>, e: String) {
+    if said.as_deref() != Some(e.as_str()) {
+        tracing::warn!(error = %e, "the {broker} broker cannot be reached; trying again");
+        *said = Some(e);
+    }
 }
 
 /// The task's ends of a link.
@@ -117,15 +147,17 @@ mod redis {
     /// Most messages sent in one pipeline.
     const BATCH: usize = 256;
 
-    pub async fn run(url: String, subject: String, mut ends: Ends) {
+    pub async fn run(url: String, ca: Option<Vec<u8>>, subject: String, mut ends: Ends) {
         let mut attempt = 0;
+        let mut said = None;
         loop {
-            match connected(&url, &subject, &mut ends).await {
+            match connected(&url, ca.as_ref(), &subject, &mut ends).await {
                 Ok(()) => return,
                 Err(e) => {
                     if *ends.up.borrow() {
-                        tracing::warn!(error = %e, "the Redis broker is gone; trying again");
+                        said = None;
                     }
+                    super::unreachable("Redis", &mut said, e.to_string());
                     ends.up.send_replace(false);
                 }
             }
@@ -135,8 +167,21 @@ mod redis {
     }
 
     /// One connection's life; `Ok` when the node has stopped.
-    async fn connected(url: &str, subject: &str, ends: &mut Ends) -> redis::RedisResult<()> {
-        let client = redis::Client::open(url)?;
+    async fn connected(
+        url: &str,
+        ca: Option<&Vec<u8>>,
+        subject: &str,
+        ends: &mut Ends,
+    ) -> redis::RedisResult<()> {
+        // A user and password in the URL sign in (AUTH, with Redis 6's ACL user
+        // when one is named); `rediss://` is TLS, checked against `ca` if given.
+        let client = match ca {
+            Some(pem) => redis::Client::build_with_tls(
+                url,
+                redis::TlsCertificates { client_tls: None, root_cert: Some(pem.clone()) },
+            )?,
+            None => redis::Client::open(url)?,
+        };
         let mut publisher = client.get_multiplexed_async_connection().await?;
         let mut pubsub = client.get_async_pubsub().await?;
         pubsub.subscribe(subject).await?;
@@ -177,17 +222,19 @@ mod nats {
 
     use futures_util::StreamExt;
 
-    use super::{Ends, backoff};
+    use super::{Broker, Ends, backoff};
 
-    pub async fn run(url: String, subject: String, mut ends: Ends) {
+    pub async fn run(broker: Broker, subject: String, mut ends: Ends) {
         let mut attempt = 0;
+        let mut said = None;
         loop {
-            match connected(&url, &subject, &mut ends).await {
+            match connected(&broker, &subject, &mut ends).await {
                 Ok(()) => return,
                 Err(e) => {
                     if *ends.up.borrow() {
-                        tracing::warn!(error = %e, "the NATS broker is gone; trying again");
+                        said = None;
                     }
+                    super::unreachable("NATS", &mut said, e);
                     ends.up.send_replace(false);
                 }
             }
@@ -196,10 +243,29 @@ mod nats {
         }
     }
 
-    async fn connected(url: &str, subject: &str, ends: &mut Ends) -> Result<(), String> {
+    async fn connected(broker: &Broker, subject: &str, ends: &mut Ends) -> Result<(), String> {
         // Reconnects are this task's, so that the node knows when it is cut off.
-        let options = async_nats::ConnectOptions::new().max_reconnects(Some(0)).retry_on_initial_connect();
-        let client = options.connect(url).await.map_err(|e| e.to_string())?;
+        // A user and password (or a token) in the URL sign in; `tls://` is TLS,
+        // checked against the CA given, if one is.
+        // The client takes no credentials from the URL itself: they are read off
+        // it here (a user and password, or a token alone).
+        let mut options = async_nats::ConnectOptions::new().max_reconnects(Some(0));
+        let addr: async_nats::ServerAddr =
+            broker.url.parse().map_err(|e| format!("the broker's URL: {e}"))?;
+        match (addr.username(), addr.password()) {
+            (Some(user), Some(password)) => {
+                options = options.user_and_password(user.to_string(), password.to_string());
+            }
+            (Some(token), None) => options = options.token(token.to_string()),
+            _ => {}
+        }
+        if let Some(ca) = &broker.ca {
+            options = options.add_root_certificates(ca.clone());
+        }
+        if broker.url.starts_with("tls://") {
+            options = options.require_tls(true);
+        }
+        let client = options.connect(broker.url.as_str()).await.map_err(|e| e.to_string())?;
         let mut messages = client.subscribe(subject.to_string()).await.map_err(|e| e.to_string())?;
         client.flush().await.map_err(|e| e.to_string())?;
         ends.joined();

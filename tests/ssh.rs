@@ -474,3 +474,45 @@ async fn silent_connections_neither_hold_the_door_nor_stay() {
     tmux.keys("ann", &["Enter"]);
     tmux.wait_for("ann", "ann's card", false, |s| on_the_board(s) && s.contains("Still on"));
 }
+
+/// Switching boards over SSH leaves the old board: those still there see the
+/// person go at once, and switching back is one presence again, not a ghost on
+/// each board.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn switching_boards_over_ssh_leaves_the_old_one() {
+    let tmux = Tmux::new("ssh-switch");
+    let site = Site::start().await;
+    site.server.user("ann").await;
+    let bob = site.server.user("bob").await;
+    let carl = site.server.user("carl").await;
+    site.server.project("alpha", &["ann:owner", "bob:member"]).await;
+    site.server.project("beta", &["ann:owner", "carl:member"]).await;
+    let (ann, _) = site.key_of("ann").await;
+    let url = site.server.url("");
+    let cfg = tempfile::tempdir().unwrap();
+    let dir = cfg.path().to_str().unwrap();
+    let env = [("KANBAN_CONFIG_DIR", dir), ("KANBAN_STATE_DIR", dir)];
+    tmux.start("bob", 100, 24, &format!("KANBAN_TOKEN={bob} {BIN} --server {url} --project alpha"), &env);
+    tmux.start("carl", 100, 24, &format!("KANBAN_TOKEN={carl} {BIN} --server {url} --project beta"), &env);
+    tmux.start("ann", 100, 24, &site.line(&ann, "alpha"), &[]);
+    let bar = |s: &str| s.lines().nth(1).unwrap_or("").to_string();
+    tmux.wait_for("bob", "ann on alpha", false, |s| bar(s).contains("ann"));
+
+    // ann goes to beta: bob sees her go, carl sees her come.
+    tmux.wait_for("ann", "ann's board", false, on_the_board);
+    tmux.keys("ann", &["P"]);
+    tmux.wait_for("ann", "the picker", false, |s| s.contains("beta"));
+    tmux.keys("ann", &["j", "Enter"]);
+    tmux.wait_for("carl", "ann on beta", false, |s| bar(s).contains("ann"));
+    tmux.wait_for("bob", "ann gone from alpha", false, |s| s.contains("online") && !bar(s).contains("ann"));
+
+    // And back: on alpha once more, gone from beta.
+    tmux.keys("ann", &["P"]);
+    tmux.wait_for("ann", "the picker again", false, |s| s.contains("alpha") && s.contains("beta"));
+    tmux.keys("ann", &["k", "Enter"]);
+    tmux.wait_for("bob", "ann back on alpha", false, |s| bar(s).contains("ann"));
+    tmux.wait_for("carl", "ann gone from beta", false, |s| s.contains("online") && !bar(s).contains("ann"));
+    tmux.keys("ann", &["q"]);
+    assert_eq!(tmux.wait_exit("ann"), 0);
+    tmux.wait_for("bob", "ann gone for good", false, |s| s.contains("online") && !bar(s).contains("ann"));
+}

@@ -155,12 +155,14 @@ impl Session {
     async fn request(&mut self, request: Request) -> Result<(), Ended> {
         match request {
             Request::Open(pid) => {
-                if let Some(old) = self.project.replace(pid) {
-                    // Whoever follows this person there learns where they went.
+                if let Some(old) = self.project {
+                    // Whoever follows this person there learns where they went;
+                    // then the old board is left (while it is still the one held).
                     let data = serde_json::to_string(&ProjectSwitch { project_id: pid }).expect("serializes");
                     self.client_event(old, PROJECT_SWITCH_EVENT, &data);
                     self.leave();
                 }
+                self.project = Some(pid);
                 self.join(pid).await?;
             }
             Request::Cursor(pos) => {

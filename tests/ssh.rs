@@ -516,3 +516,71 @@ async fn switching_boards_over_ssh_leaves_the_old_one() {
     assert_eq!(tmux.wait_exit("ann"), 0);
     tmux.wait_for("bob", "ann gone for good", false, |s| s.contains("online") && !bar(s).contains("ann"));
 }
+
+/// Keys typed in one burst over SSH, faster than their answers come: `ppp` is
+/// three steps of priority, `JJ` two places down, each one change; `uuuuu` walks
+/// them all back, one by one, blaming nobody.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keys_typed_in_a_burst_are_each_a_step_and_undone_one_by_one() {
+    let tmux = Tmux::new("ssh-burst");
+    let site = Site::start().await;
+    let token = site.server.user("ann").await;
+    let pid = site.server.project("alpha", &["ann:owner"]).await;
+    for title in ["First card", "Second card", "Third card"] {
+        let (status, _) = site
+            .server
+            .rest(
+                "POST",
+                &format!("/api/projects/{pid}/tasks"),
+                &token,
+                Some(serde_json::json!({"title": title})),
+            )
+            .await;
+        assert_eq!(status, 201);
+    }
+    let (ann, _) = site.key_of("ann").await;
+    tmux.start("ann", 100, 30, &site.line(&ann, "alpha"), &[]);
+    tmux.wait_for("ann", "ann's board", false, |s| on_the_board(s) && s.contains("Third card"));
+    let first = |board: &serde_json::Value| {
+        let todo = board["statuses"][0]["id"].clone();
+        let mut cards: Vec<serde_json::Value> =
+            board["tasks"].as_array().unwrap().iter().filter(|t| t["status_id"] == todo).cloned().collect();
+        cards.sort_by_key(|t| t["position"].as_str().unwrap().to_string());
+        cards
+            .iter()
+            .map(|t| (t["title"].as_str().unwrap().to_string(), t["priority"].as_str().unwrap().to_string()))
+            .collect::<Vec<_>>()
+    };
+    let until = |what: &'static str, done: fn(&[(String, String)]) -> bool| {
+        let server = &site.server;
+        let token = token.clone();
+        async move {
+            let deadline = tokio::time::Instant::now() + crate::util::WAIT;
+            loop {
+                let (_, board) = server.get(&format!("/api/projects/{pid}/board"), Some(&token)).await;
+                let cards = first(&board);
+                if done(&cards) {
+                    return;
+                }
+                assert!(tokio::time::Instant::now() < deadline, "never {what}: {cards:?}");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+        }
+    };
+
+    tmux.type_text("ann", "ppp");
+    until("three steps up", |c| c[0] == ("First card".into(), "high".into())).await;
+    tmux.type_text("ann", "JJ");
+    until("two places down", |c| c[2] == ("First card".into(), "high".into())).await;
+    let (_, history) = site.server.get(&format!("/api/projects/{pid}/activity"), Some(&token)).await;
+    let lines: Vec<&str> = history.as_array().unwrap().iter().filter_map(|l| l["what"].as_str()).collect();
+    assert_eq!(lines.iter().filter(|l| l.starts_with("ann edited “First card”")).count(), 3, "{lines:?}");
+    assert_eq!(lines.iter().filter(|l| l.contains("moved “First card”")).count(), 2, "{lines:?}");
+
+    tmux.type_text("ann", "uuuuu");
+    until("all undone", |c| c[0] == ("First card".into(), "none".into())).await;
+    let screen = tmux.screen("ann", false);
+    assert!(!screen.contains("Cannot undo"), "{screen}");
+    let (_, history) = site.server.get(&format!("/api/projects/{pid}/activity"), Some(&token)).await;
+    assert_eq!(history.as_array().unwrap().len(), 3 + 5 + 5, "three cards, five changes, five undone");
+}

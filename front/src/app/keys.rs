@@ -8,6 +8,7 @@ use super::card_view::{self, CardView, ViewOutcome};
 use super::form::{CardForm, Confirm, FormOutcome, Prompt, PromptKind, PromptOutcome};
 use super::input::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
 use super::quick::{QuickMenu, QuickOutcome};
+use super::seen::seen_of;
 use super::trash::TrashOutcome;
 use super::{App, Change, Command, Mode, Origin, Request};
 use crate::geometry::{self, Density};
@@ -91,7 +92,8 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         }
         Mode::Card(view) => card_view_key(app, key, view),
         Mode::Quick(mut menu) => {
-            let Some(board) = &app.board else { return Vec::new() };
+            let seen = seen_of!(app);
+            let Some(board) = seen.as_deref() else { return Vec::new() };
             match menu.key(key, board) {
                 QuickOutcome::Stay => app.mode = Mode::Quick(menu),
                 QuickOutcome::Close => {}
@@ -148,7 +150,10 @@ fn board_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
     ) {
         app.unfollow(|n| format!("Stopped following {n}"));
     }
-    let Some(board) = &app.board else {
+    // Keys act on the board as the person sees it: after their own changes on
+    // their way, so that each press is a step from the one before.
+    let seen = seen_of!(app);
+    let Some(board) = seen.as_deref() else {
         match action {
             BoardAction::Quit => app.quit = true,
             BoardAction::SwitchProject if !app.projects.is_empty() => app.mode = Mode::Picker(0),
@@ -529,11 +534,12 @@ fn column_setting(app: &mut App, mut prompt: Box<Prompt>, status_id: i64, answer
 
 /// A key in a card's view: scrolling, `e` to edit, closing.
 fn card_view_key(app: &mut App, key: KeyEvent, mut view: CardView) -> Vec<Command> {
-    let Some(task) = app.board.as_ref().and_then(|b| b.task(view.task_id)).cloned() else {
+    let seen = seen_of!(app);
+    let Some(board) = seen.as_deref() else { return Vec::new() };
+    let Some(task) = board.task(view.task_id).cloned() else {
         // The card is gone: any key closes its view.
         return Vec::new();
     };
-    let board = app.board.as_ref().expect("checked above");
     let lines =
         card_view::lines(board, &task, view.comments.as_deref(), view.history.as_deref(), app.filter.today);
     let text = card_view::text_box(app.viewport.0, app.viewport.1, &lines);
@@ -621,7 +627,8 @@ pub fn mouse(app: &mut App, mouse: MouseEvent) -> Vec<Command> {
         return Vec::new();
     }
     app.select_created = false;
-    let Some(board) = &app.board else { return Vec::new() };
+    let seen = seen_of!(app);
+    let Some(board) = seen.as_deref() else { return Vec::new() };
     let screen = geometry::layout(
         app.viewport.0,
         app.viewport.1,

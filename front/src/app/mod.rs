@@ -10,6 +10,7 @@ mod keys;
 pub mod presence;
 pub mod quick;
 pub mod reads;
+pub mod seen;
 mod sync;
 pub mod throttle;
 pub mod trash;
@@ -29,6 +30,8 @@ use form::{CardForm, Confirm, Prompt};
 use presence::Presence;
 use quick::QuickMenu;
 use reads::Reads;
+use seen::OnItsWay;
+pub use seen::Seen;
 use throttle::{CursorThrottle, Due};
 use trash::TrashView;
 use undo::History;
@@ -148,6 +151,8 @@ pub struct App {
     deferred: Vec<bool>,
     /// The reads in flight, one of a kind.
     reads: Reads,
+    /// The board as this person sees it, kept while nothing changes.
+    seen: seen::Cache,
     pub quit: bool,
     /// Ctrl-Z was pressed: the runtime gives the terminal back to the shell.
     pub suspend: bool,
@@ -184,9 +189,35 @@ impl App {
             history: History::default(),
             deferred: Vec::new(),
             reads: Reads::default(),
+            seen: seen::Cache::default(),
             quit: false,
             suspend: false,
         }
+    }
+
+    /// The board as this person sees it: the server's with their changes on their
+    /// way made in it ([`seen`]). Keys act on it and the view draws it.
+    pub fn seen(&self) -> Option<Seen<'_>> {
+        seen::board_of(&self.board, &self.seen, self.on_its_way(), self.me.as_ref().map(|u| u.id))
+    }
+
+    /// As [`App::seen`], borrowing the board alone (so that the other fields may
+    /// change while it is held): `seen_of!(app)`.
+    pub(crate) fn seen_parts(&self) -> (Vec<OnItsWay>, Option<i64>) {
+        (self.on_its_way(), self.me.as_ref().map(|u| u.id))
+    }
+
+    /// This person's changes on their way, in the order they go: those waiting for
+    /// the server first (kept from an earlier run too), then those sent since.
+    fn on_its_way(&self) -> Vec<OnItsWay> {
+        let mut all: Vec<OnItsWay> =
+            self.waiting.iter().map(|c| OnItsWay { change: c.clone(), waiting: true }).collect();
+        for change in self.history.on_the_way() {
+            if !self.waiting.contains(change) {
+                all.push(OnItsWay { change: change.clone(), waiting: false });
+            }
+        }
+        all
     }
 
     /// My presence user id (the user id as text).
@@ -204,7 +235,8 @@ impl App {
     /// goes next.
     fn follow(&mut self, id: String) {
         let name = self.presence.info(&id).map_or_else(|| "them".into(), |i| i.name.clone());
-        if let (Some(board), Some(pos)) = (&self.board, self.presence.cursors.get(&id)) {
+        let seen = seen::seen_of!(self);
+        if let (Some(board), Some(pos)) = (seen.as_deref(), self.presence.cursors.get(&id)) {
             self.selection.select(board, &self.filter, pos.status_id, pos.task_id);
         }
         self.following = Some(id);
@@ -299,8 +331,10 @@ impl App {
             self.error("Viewers cannot change the board");
             return Vec::new();
         }
-        if let Some(board) = &self.board {
-            self.history.sent(&change, origin, what, board);
+        // What the change changes is taken from the board as the person sees it:
+        // after their earlier changes, which it follows.
+        if let Some(before) = self.seen().map(|seen| undo::before(&change, &seen)) {
+            self.history.sent(&change, origin, what, before);
         }
         vec![Command::Write(change)]
     }
@@ -352,7 +386,8 @@ impl App {
         {
             self.mode = Mode::Form(Box::new(form));
         }
-        if let Some(board) = &self.board {
+        let seen = seen::seen_of!(self);
+        if let Some(board) = seen.as_deref() {
             self.selection.fix(board, &self.filter);
             if let Some(pos) = self.selection.pos() {
                 // Editing is the open form of the card pointed at, to change it (a

@@ -263,11 +263,13 @@ impl App {
                 Vec::new()
             }
             NetEvent::Cursor { user_id, pos } => {
+                let seen = super::seen::seen_of!(self);
                 if self.following.as_ref() == Some(&user_id)
-                    && let Some(board) = &self.board
+                    && let Some(board) = seen.as_deref()
                 {
                     self.selection.select(board, &self.filter, pos.status_id, pos.task_id);
                 }
+                drop(seen);
                 self.presence.point(user_id, pos);
                 Vec::new()
             }

@@ -218,13 +218,14 @@ fn keys_make_the_right_changes() {
             to: MoveTask { status_id: 1, before_id: Some(11), after_id: None, version: None }
         }]
     );
-    // J: below the next one.
+    // J: below the next one, on the board as K left it (its answer not come yet:
+    // 12 is first now, and 11 below it).
     let w = writes(key(&mut app, KeyCode::Char('J')));
     assert_eq!(
         w,
         [Change::MoveTask {
             task_id: 12,
-            to: MoveTask { status_id: 1, before_id: None, after_id: Some(13), version: None }
+            to: MoveTask { status_id: 1, before_id: None, after_id: Some(11), version: None }
         }]
     );
     // L: into the next column at the same row (row 1: past its one card, so last).
@@ -236,7 +237,15 @@ fn keys_make_the_right_changes() {
             to: MoveTask { status_id: 2, before_id: None, after_id: None, version: None }
         }]
     );
-    // H from the first column does nothing.
+    // H: back, at its row there (before 13); then from the first column, nothing.
+    let w = writes(key(&mut app, KeyCode::Char('H')));
+    assert_eq!(
+        w,
+        [Change::MoveTask {
+            task_id: 12,
+            to: MoveTask { status_id: 1, before_id: Some(13), after_id: None, version: None }
+        }]
+    );
     assert!(writes(key(&mut app, KeyCode::Char('H'))).is_empty());
     // a: assign to me; p: next priority.
     let w = writes(key(&mut app, KeyCode::Char('a')));
@@ -757,6 +766,92 @@ fn undo_waits_for_the_change_on_its_way() {
         app.update(Action::Net(NetEvent::Done { change: Box::new(sent[0].clone()), event: Box::new(event) }));
     let patch = TaskPatch { priority: Some(Priority::None), version: Some(2), ..TaskPatch::default() };
     assert_eq!(writes(out), [Change::UpdateTask { task_id: 11, patch }]);
+}
+
+/// Keys typed in a burst, faster than their answers: each acts on the board as
+/// the keys before it left it, so three presses are three steps, each one
+/// change; the answers come; and undo walks them back one by one.
+#[test]
+fn keys_in_a_burst_are_each_a_step_and_undo_walks_them_back() {
+    let mut app = app_with(Role::Member);
+    let raised: Vec<Change> = (0..3).flat_map(|_| writes(key(&mut app, KeyCode::Char('p')))).collect();
+    let priorities: Vec<Priority> = raised
+        .iter()
+        .map(|c| match c {
+            Change::UpdateTask { patch, .. } => patch.priority.unwrap(),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(priorities, [Priority::Low, Priority::Medium, Priority::High], "three steps");
+    let seen = |app: &App| app.seen().unwrap().task(11).unwrap().priority;
+    assert_eq!(seen(&app), Priority::High, "shown before the answers come");
+    // "Write the README" (11, first) goes down twice: below 12, then below 13.
+    let moved: Vec<Change> = (0..2).flat_map(|_| writes(key(&mut app, KeyCode::Char('J')))).collect();
+    let below: Vec<Option<i64>> = moved
+        .iter()
+        .map(|c| match c {
+            Change::MoveTask { to, .. } => to.after_id,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(below, [Some(12), Some(13)], "two places, each from the last");
+    assert!(writes(key(&mut app, KeyCode::Char('J'))).is_empty(), "last already: nothing");
+
+    // The answers, in order: versions 2 to 6.
+    let mut card = task(11, 1, "V", "Write the README");
+    for (i, change) in raised.iter().enumerate() {
+        card = Task { priority: priorities[i], version: card.version + 1, ..card };
+        answer(&mut app, change.clone(), 1, BoardChange::TaskUpdated(card.clone()));
+    }
+    for (change, position) in moved.iter().zip(["W5", "Y"]) {
+        card = Task { position: position.into(), version: card.version + 1, ..card };
+        answer(&mut app, change.clone(), 1, BoardChange::TaskMoved(card.clone()));
+    }
+    assert_eq!(titles(&app, 1), ["Pick a name", "Fix the login bug", "Write the README"]);
+
+    // Undo, one step at a time: the moves back, then the priorities down.
+    let mut undone = Vec::new();
+    for _ in 0..5 {
+        let sent = undo_key(&mut app);
+        assert_eq!(sent.len(), 1, "one change per undo: {:?}", app.notice);
+        let what = match &sent[0] {
+            Change::MoveTask { to, .. } => {
+                card = Task {
+                    position: if to.after_id == Some(12) { "W5".into() } else { "U".into() },
+                    version: card.version + 1,
+                    ..card
+                };
+                BoardChange::TaskMoved(card.clone())
+            }
+            Change::UpdateTask { patch, .. } => {
+                card = Task { priority: patch.priority.unwrap(), version: card.version + 1, ..card };
+                BoardChange::TaskUpdated(card.clone())
+            }
+            other => panic!("{other:?}"),
+        };
+        undone.push(sent[0].clone());
+        answer(&mut app, sent[0].clone(), 1, what);
+    }
+    assert_eq!(titles(&app, 1), ["Write the README", "Pick a name", "Fix the login bug"], "back in place");
+    assert_eq!(app.board.as_ref().unwrap().task(11).unwrap().priority, Priority::None, "and its priority");
+    let steps: Vec<String> = undone
+        .iter()
+        .map(|c| match c {
+            Change::MoveTask { to, .. } => format!("move after {:?} before {:?}", to.after_id, to.before_id),
+            Change::UpdateTask { patch, .. } => format!("priority {:?}", patch.priority.unwrap()),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(
+        steps,
+        [
+            "move after Some(12) before None",
+            "move after None before Some(12)",
+            "priority Medium",
+            "priority Low",
+            "priority None"
+        ]
+    );
 }
 
 #[test]

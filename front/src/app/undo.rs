@@ -28,7 +28,7 @@ pub enum Origin {
 
 /// What was there before a change, taken when it is sent.
 #[derive(Debug, Clone)]
-enum Before {
+pub enum Before {
     Nothing,
     /// The card, and the cards above and below it in its column.
     Task {
@@ -110,10 +110,15 @@ pub struct History {
 }
 
 impl History {
-    /// A change is on its way: what it will change is taken from `board` now.
-    pub fn sent(&mut self, change: &Change, origin: Origin, what: Option<String>, board: &BoardState) {
-        let before = before(change, board);
+    /// A change is on its way; `before` is what it changes, as it is now (see
+    /// [`before`]).
+    pub fn sent(&mut self, change: &Change, origin: Origin, what: Option<String>, before: Before) {
         self.sent.push(Sent { change: change.clone(), origin, before, what });
+    }
+
+    /// The changes on their way, in the order they were sent.
+    pub fn on_the_way(&self) -> impl Iterator<Item = &Change> {
+        self.sent.iter().map(|s| &s.change)
     }
 
     /// A change was committed: its inverse goes on the stack its origin says.
@@ -196,7 +201,8 @@ fn column_neighbours(board: &BoardState, id: i64, key: &str) -> (Option<i64>, Op
     (left, right)
 }
 
-fn before(change: &Change, board: &BoardState) -> Before {
+/// What `change` changes, as `board` has it now.
+pub fn before(change: &Change, board: &BoardState) -> Before {
     let task = |id: i64| match board.task(id) {
         Some(t) => {
             let (above, below) = card_neighbours(board, t.status_id, t.id, &t.position);

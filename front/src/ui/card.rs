@@ -14,7 +14,7 @@ use crate::due::When;
 
 pub fn view(frame: &mut Frame<'_>, app: &App, view: &CardView, theme: Theme) {
     let area = frame.area();
-    let Some(board) = &app.board else { return };
+    let Some(board) = app.seen() else { return };
     let Some(task) = board.task(view.task_id) else {
         let text = card_view::text_box(area.width, area.height, &[(Part::Meta, String::new())]);
         frame.render_widget(Clear, text.area);
@@ -24,7 +24,7 @@ pub fn view(frame: &mut Frame<'_>, app: &App, view: &CardView, theme: Theme) {
         return;
     };
     let lines =
-        card_view::lines(board, task, view.comments.as_deref(), view.history.as_deref(), app.filter.today);
+        card_view::lines(&board, task, view.comments.as_deref(), view.history.as_deref(), app.filter.today);
     let text = card_view::text_box(area.width, area.height, &lines);
     let scroll = view.scroll.min(text.max_scroll());
     let rows: Vec<Line> = text

@@ -27,7 +27,7 @@ pub fn title(frame: &mut Frame<'_>, app: &App, screen: &Screen, theme: Theme) {
     if !app.waiting.is_empty() {
         let n = app.waiting.len();
         // Before the connection's state, which can be long.
-        let text = format!("{}{n} waiting │ ", super::pending::WAITING);
+        let text = format!("{}{n} waiting │ ", crate::app::seen::WAITING);
         spans.push(Span::styled(text, theme.warn()));
     }
     match &app.connection {

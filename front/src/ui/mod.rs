@@ -5,7 +5,6 @@ mod card;
 mod chrome;
 mod overlay;
 pub mod paint;
-pub mod pending;
 mod quick;
 pub mod text;
 pub mod theme;
@@ -19,7 +18,8 @@ pub use theme::Theme;
 /// Draws the whole screen.
 pub fn draw(frame: &mut Frame<'_>, app: &App, theme: Theme) {
     let area = frame.area();
-    let shown = pending::shown(app);
+    // The board as the person sees it: with their changes on their way made.
+    let shown = app.seen();
     let screen =
         geometry::layout(area.width, area.height, shown.as_deref(), &app.selection, &app.filter, app.density);
     chrome::title(frame, app, &screen, theme);

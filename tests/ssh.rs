@@ -584,3 +584,20 @@ async fn keys_typed_in_a_burst_are_each_a_step_and_undone_one_by_one() {
     let (_, history) = site.server.get(&format!("/api/projects/{pid}/activity"), Some(&token)).await;
     assert_eq!(history.as_array().unwrap().len(), 3 + 5 + 5, "three cards, five changes, five undone");
 }
+
+/// The help over SSH lists what works there: no Ctrl-Z (the session is the whole
+/// connection, with no shell to go back to), and Ctrl-Z does nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_help_over_ssh_offers_no_suspend() {
+    let tmux = Tmux::new("ssh-help");
+    let site = Site::start().await;
+    site.server.user("ann").await;
+    site.server.project("alpha", &["ann:owner"]).await;
+    let (ann, _) = site.key_of("ann").await;
+    tmux.start("ann", 100, 50, &site.line(&ann, "alpha"), &[]);
+    tmux.wait_for("ann", "ann's board", false, on_the_board);
+    tmux.keys("ann", &["C-z", "?"]);
+    let screen = tmux.wait_for("ann", "the help", false, |s| s.contains("switch project"));
+    assert!(!screen.contains("Ctrl-Z") && !screen.contains("suspend"), "{screen}");
+    assert!(screen.contains("Ctrl-C"), "{screen}");
+}

@@ -210,14 +210,28 @@ impl HelpBox {
     }
 }
 
-/// Lays out `lines` of help in a box above the status line, wrapped by display
-/// width (a command stays whole, only broken where the box ends).
-pub fn help_box(width: u16, height: u16, lines: &[String]) -> HelpBox {
+/// How wide the help's column of keys is: what a key line says starts there.
+pub const HELP_KEYS: usize = 17;
+
+/// Lays out `lines` of help (`true`: a key line, its keys in the first
+/// [`HELP_KEYS`] columns) in a box above the status line. What a key does wraps at
+/// word boundaries, under itself; a command (the other lines) stays whole, broken
+/// only where the box ends, so that it is copied as it is.
+pub fn help_box(width: u16, height: u16, lines: &[(bool, String)]) -> HelpBox {
     let screen_height = height.saturating_sub(1);
     let box_width = HELP_WIDTH.min(width);
     let inner = usize::from(box_width.saturating_sub(2)).max(1);
     let mut rows = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
+    for (i, (keys, line)) in lines.iter().enumerate() {
+        if *keys && inner > HELP_KEYS + 8 {
+            let head: String = line.chars().take(HELP_KEYS).collect();
+            let does: String = line.chars().skip(HELP_KEYS).collect();
+            let indent = " ".repeat(HELP_KEYS);
+            for (n, part) in textwrap::wrap(&does, inner - HELP_KEYS).into_iter().enumerate() {
+                rows.push((i, format!("{}{part}", if n == 0 { &head } else { &indent })));
+            }
+            continue;
+        }
         let mut row = String::new();
         let mut used = 0;
         for c in line.chars() {

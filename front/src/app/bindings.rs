@@ -58,6 +58,9 @@ use BoardAction::*;
 use KeyCode::Char;
 
 /// Every key of the board, in the order the help lists them.
+/// The row of Ctrl-Z, which only a front end with a shell to go back to shows.
+pub const SUSPEND: &str = "Ctrl-Z";
+
 pub const ROWS: &[Row] = &[
     Row {
         keys: "←↓↑→  h j k l",
@@ -168,7 +171,7 @@ pub const ROWS: &[Row] = &[
     // Ctrl-C quits everywhere, so it is handled before the board sees a key.
     Row { keys: "q  Ctrl-C", does: "quit", bindings: &[(Char('q'), Quit)] },
     // Ctrl-Z works everywhere too, before any mode sees a key.
-    Row { keys: "Ctrl-Z", does: "suspend to the shell (fg comes back)", bindings: &[] },
+    Row { keys: SUSPEND, does: "suspend to the shell (fg comes back)", bindings: &[] },
     Row { keys: "mouse", does: "click selects, wheel scrolls", bindings: &[] },
     Row { keys: "in a card", does: "Tab next field · Enter or Ctrl-S save · Esc cancel", bindings: &[] },
 ];

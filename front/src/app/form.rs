@@ -532,13 +532,16 @@ pub enum PromptKind {
     },
 }
 
-/// A one-line question with a text answer.
+/// A question with a text answer: one line, but for a comment, which takes lines
+/// (pasted, or Alt-Enter).
 #[derive(Debug, Clone)]
 pub struct Prompt {
     pub kind: PromptKind,
     pub input: TextArea<'static>,
     /// Why the answer was refused; the prompt stays, with the text.
     pub error: Option<String>,
+    /// A comment written would be lost: asked first, as a card's form asks.
+    pub asking: Option<Ask>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -546,13 +549,33 @@ pub enum PromptOutcome {
     Editing,
     Cancel,
     Submit(String),
+    /// Ctrl-C, confirmed: quit.
+    Quit,
 }
 
 impl Prompt {
     pub fn new(kind: PromptKind, initial: &str) -> Self {
         let mut input = text(initial);
         focus(&mut input, true);
-        Self { kind, input, error: None }
+        Self { kind, input, error: None, asking: None }
+    }
+
+    fn is_comment(&self) -> bool {
+        matches!(self.kind, PromptKind::Comment { .. })
+    }
+
+    /// Whether something was written that leaving would lose (a comment's text;
+    /// the other answers are a few characters, given again in a moment).
+    pub fn is_dirty(&self) -> bool {
+        self.is_comment() && !self.value().trim().is_empty()
+    }
+
+    /// The question asked before the text is lost, if one is.
+    pub fn question(&self) -> Option<&'static str> {
+        match self.asking? {
+            Ask::Discard => Some("Discard this comment? y discards it, any other key goes back to it"),
+            Ask::Quit => Some("Quit and lose this comment? y quits, any other key goes back to it"),
+        }
     }
 
     pub fn title(&self) -> &'static str {
@@ -562,7 +585,7 @@ impl Prompt {
             PromptKind::ColumnLimit { .. } => "WIP limit (empty: none)",
             PromptKind::ColumnColor { .. } => "Color: a name or #rrggbb (empty: none)",
             PromptKind::Filter => "Filter: words, @name, #label, !priority, is:overdue",
-            PromptKind::Comment { .. } => "Comment (Enter posts it)",
+            PromptKind::Comment { .. } => "Comment (Enter posts it, Alt-Enter starts a line)",
         }
     }
 
@@ -571,12 +594,33 @@ impl Prompt {
     }
 
     pub fn paste(&mut self, pasted: &str) {
-        self.input.insert_str(pasted.replace(['\r', '\n'], " "));
+        if self.is_comment() {
+            // A comment keeps the lines pasted, and nothing else a terminal obeys.
+            let text = pasted.replace("\r\n", "\n").replace('\r', "\n");
+            self.input.insert_str(text.replace(|c: char| c.is_control() && c != '\n' && c != '\t', ""));
+        } else {
+            self.input.insert_str(pasted.replace(['\r', '\n'], " "));
+        }
     }
 
     pub fn key(&mut self, key: KeyEvent) -> PromptOutcome {
+        if let Some(asking) = self.asking.take() {
+            return match (key.code, asking) {
+                (KeyCode::Char('y' | 'Y'), Ask::Discard) => PromptOutcome::Cancel,
+                (KeyCode::Char('y' | 'Y'), Ask::Quit) => PromptOutcome::Quit,
+                _ => PromptOutcome::Editing,
+            };
+        }
         match key.code {
+            KeyCode::Esc if self.is_dirty() => {
+                self.asking = Some(Ask::Discard);
+                PromptOutcome::Editing
+            }
             KeyCode::Esc => PromptOutcome::Cancel,
+            KeyCode::Enter if self.is_comment() && key.modifiers.contains(KeyModifiers::ALT) => {
+                self.input.insert_newline();
+                PromptOutcome::Editing
+            }
             KeyCode::Enter => PromptOutcome::Submit(self.value().trim().to_string()),
             _ => {
                 self.input.input(key);

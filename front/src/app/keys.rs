@@ -24,13 +24,16 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
             Mode::Form(form) if form.is_dirty() && form.asking.is_none() => {
                 form.asking = Some(super::form::Ask::Quit);
             }
+            Mode::Prompt(prompt) if prompt.is_dirty() && prompt.asking.is_none() => {
+                prompt.asking = Some(super::form::Ask::Quit);
+            }
             _ => app.quit = true,
         }
         return Vec::new();
     }
     if key.code == KeyCode::Char('z') && key.modifiers.contains(KeyModifiers::CONTROL) {
         // Suspends from anywhere; whatever is open (a form half typed) stays.
-        app.suspend = true;
+        app.suspend = app.can_suspend;
         return Vec::new();
     }
     app.notice = None;
@@ -45,19 +48,21 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
     match std::mem::take(&mut app.mode) {
         Mode::Board => board_key(app, key),
         Mode::Help(scroll) => {
-            // Arrows scroll a help taller than the screen; any other key closes it.
-            match key.code {
-                KeyCode::Down | KeyCode::Char('j') | KeyCode::PageDown => {
-                    app.mode = Mode::Help(
-                        scroll
-                            .saturating_add(1)
-                            .min(app.help_box(app.viewport.0, app.viewport.1).max_scroll()),
-                    );
-                }
-                KeyCode::Up | KeyCode::Char('k') | KeyCode::PageUp => {
-                    app.mode = Mode::Help(scroll.saturating_sub(1));
-                }
-                _ => {}
+            // Arrows scroll a help taller than the screen a line, PgDn and PgUp a
+            // page; any other key closes it.
+            let help = app.help_box(app.viewport.0, app.viewport.1);
+            let page = help.visible.max(1);
+            let to = match key.code {
+                KeyCode::Down | KeyCode::Char('j') => Some(scroll.saturating_add(1)),
+                KeyCode::PageDown | KeyCode::Char(' ') => Some(scroll.saturating_add(page)),
+                KeyCode::Up | KeyCode::Char('k') => Some(scroll.saturating_sub(1)),
+                KeyCode::PageUp => Some(scroll.saturating_sub(page)),
+                KeyCode::Home => Some(0),
+                KeyCode::End => Some(help.max_scroll()),
+                _ => None,
+            };
+            if let Some(to) = to {
+                app.mode = Mode::Help(to.min(help.max_scroll()));
             }
             Vec::new()
         }
@@ -411,10 +416,14 @@ fn form_outcome(app: &mut App, form: Box<CardForm>, outcome: FormOutcome) -> Vec
 }
 
 fn prompt_outcome(app: &mut App, prompt: Box<Prompt>, outcome: PromptOutcome) -> Vec<Command> {
+    if outcome == PromptOutcome::Quit {
+        app.quit = true;
+        return Vec::new();
+    }
     if prompt.kind == PromptKind::Filter {
         // The filter applies as one types.
         match outcome {
-            PromptOutcome::Cancel => app.filter.clear(),
+            PromptOutcome::Cancel | PromptOutcome::Quit => app.filter.clear(),
             PromptOutcome::Submit(text) => app.filter.set(&text),
             PromptOutcome::Editing => {
                 app.filter.set(&prompt.value());
@@ -430,7 +439,7 @@ fn prompt_outcome(app: &mut App, prompt: Box<Prompt>, outcome: PromptOutcome) ->
                 app.mode = Mode::Prompt(prompt);
                 Vec::new()
             }
-            PromptOutcome::Cancel => {
+            PromptOutcome::Cancel | PromptOutcome::Quit => {
                 if let Some(view) = app.return_view.take() {
                     app.mode = Mode::Card(view);
                 }

@@ -156,6 +156,9 @@ pub struct App {
     pub quit: bool,
     /// Ctrl-Z was pressed: the runtime gives the terminal back to the shell.
     pub suspend: bool,
+    /// Whether Ctrl-Z has a shell to go back to (not in an SSH session, which is
+    /// the whole of the connection): the help says the key only where it works.
+    pub can_suspend: bool,
 }
 
 impl App {
@@ -192,6 +195,7 @@ impl App {
             seen: seen::Cache::default(),
             quit: false,
             suspend: false,
+            can_suspend: true,
         }
     }
 
@@ -259,8 +263,11 @@ impl App {
     /// The help's lines: each key and what it does, then (embedded) how others
     /// join. `true` marks a key line.
     pub fn help_lines(&self) -> Vec<(bool, String)> {
-        let mut lines: Vec<(bool, String)> =
-            bindings::ROWS.iter().map(|row| (true, format!(" {:<16}{}", row.keys, row.does))).collect();
+        let mut lines: Vec<(bool, String)> = bindings::ROWS
+            .iter()
+            .filter(|row| self.can_suspend || row.keys != bindings::SUSPEND)
+            .map(|row| (true, format!(" {:<16}{}", row.keys, row.does)))
+            .collect();
         if let Some(hint) = &self.join_hint {
             lines.push((false, String::new()));
             lines.extend(hint.steps.iter().map(|s| (false, format!(" {s}"))));
@@ -270,8 +277,7 @@ impl App {
 
     /// The help box on a terminal of `width`×`height`.
     pub fn help_box(&self, width: u16, height: u16) -> crate::geometry::HelpBox {
-        let lines: Vec<String> = self.help_lines().into_iter().map(|(_, text)| text).collect();
-        crate::geometry::help_box(width, height, &lines)
+        crate::geometry::help_box(width, height, &self.help_lines())
     }
 
     pub fn info(&mut self, text: impl Into<String>) {

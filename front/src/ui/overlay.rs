@@ -50,8 +50,8 @@ pub fn help(frame: &mut Frame<'_>, app: &App, scroll: u16, theme: Theme) {
                 return Line::raw(row.clone());
             }
             // A key line: the keys column in the title style.
-            let keys: String = row.chars().take(17).collect();
-            let rest: String = row.chars().skip(17).collect();
+            let keys: String = row.chars().take(crate::geometry::HELP_KEYS).collect();
+            let rest: String = row.chars().skip(crate::geometry::HELP_KEYS).collect();
             Line::from(vec![Span::styled(keys, theme.title()), Span::raw(rest)])
         })
         .collect();
@@ -199,15 +199,34 @@ pub fn form(frame: &mut Frame<'_>, form: &CardForm, editing: &[String], theme: T
 }
 
 pub fn prompt(frame: &mut Frame<'_>, prompt: &Prompt, theme: Theme) {
-    let area = centered(above_status(frame), 60, 3);
+    let room = above_status(frame);
+    let width = if matches!(prompt.kind, crate::app::form::PromptKind::Comment { .. }) { 72 } else { 60 };
+    let width = width.min(room.width);
+    // What is asked or why the answer was refused, whole, in lines under the
+    // answer (a list of colors does not fit one line).
+    let note =
+        prompt.question().map(str::to_string).or_else(|| prompt.error.as_ref().map(|e| format!("✕ {e}")));
+    let note: Vec<String> = note
+        .map(|n| {
+            textwrap::wrap(&n, usize::from(width.saturating_sub(2)).max(1))
+                .into_iter()
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    // A comment's lines show, up to eight (then the text scrolls in its box).
+    let lines = prompt.input.lines().len().clamp(1, 8) as u16;
+    let area = centered(room, width, lines + note.len() as u16 + 2);
     frame.render_widget(Clear, area);
-    let mut block = boxed(prompt.title(), theme);
-    if let Some(error) = &prompt.error {
-        block = block.title_bottom(Span::styled(fit(&format!(" ✕ {error} "), 58), theme.error()));
-    }
+    let block = boxed(prompt.title(), theme);
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    frame.render_widget(&prompt.input, inner);
+    let input = Rect { height: lines.min(inner.height), ..inner };
+    frame.render_widget(&prompt.input, input);
+    let below =
+        Rect { y: input.y + input.height, height: inner.height.saturating_sub(input.height), ..inner };
+    let note: Vec<Line> = note.into_iter().map(|l| Line::from(Span::styled(l, theme.error()))).collect();
+    frame.render_widget(Paragraph::new(note), below);
 }
 
 pub fn confirm(frame: &mut Frame<'_>, confirm: &Confirm, theme: Theme) {

@@ -202,3 +202,79 @@ fn someone_editing_a_card_is_marked_on_it() {
     }));
     assert!(line(&app).contains("B C") && !line(&app).contains('✎'), "{}", line(&app));
 }
+
+/// A refusal longer than its prompt is said whole, in lines under the answer.
+#[test]
+fn a_refused_column_color_is_said_whole() {
+    let mut app = app_with(Role::Owner);
+    let press = |app: &mut App, code| app.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    press(&mut app, KeyCode::Char('C'));
+    for c in "mauve".chars() {
+        press(&mut app, KeyCode::Char(c));
+    }
+    press(&mut app, KeyCode::Enter);
+    let screen = text(&render(&app, 80, 24, NO_COLOR)).replace(['│', '╭', '╮', '╰', '╯', '─'], " ");
+    let said = screen.split_whitespace().collect::<Vec<_>>().join(" ");
+    let why = kanban_protocol::check::check_color("mauve").unwrap_err().message;
+    assert!(said.contains(&why.split_whitespace().collect::<Vec<_>>().join(" ")), "{why}\n{screen}");
+}
+
+/// A comment takes lines, pasted or typed with Alt-Enter, and shows them; Esc
+/// asks before they are lost.
+#[test]
+fn a_comment_shows_its_lines_and_asks_before_they_go() {
+    let mut app = app_with(Role::Owner);
+    app.update(Action::Key(KeyEvent::new(KeyCode::Char('c'), KeyModifiers::NONE)));
+    app.update(Action::Paste("Steps:\r\n1. open it\r\n2. see".into()));
+    app.update(Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT)));
+    app.update(Action::Key(KeyEvent::new(KeyCode::Char('!'), KeyModifiers::NONE)));
+    let screen = text(&render(&app, 80, 24, NO_COLOR));
+    for line in ["Steps:", "1. open it", "2. see", "!"] {
+        assert!(
+            screen.lines().any(|l| l.trim_matches(|c| c == '│' || c == ' ') == line),
+            "{line:?}\n{screen}"
+        );
+    }
+    app.update(Action::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    let screen = text(&render(&app, 80, 24, NO_COLOR));
+    assert!(screen.contains("Discard this comment?"), "{screen}");
+    app.update(Action::Key(KeyEvent::new(KeyCode::Char('n'), KeyModifiers::NONE)));
+    let out = app.update(Action::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    let sent: Vec<_> = out
+        .into_iter()
+        .filter_map(|c| if let crate::app::Command::Write(w) = c { Some(w) } else { None })
+        .collect();
+    let [crate::app::Change::CreateComment { new, .. }] = &sent[..] else { panic!("{sent:?}") };
+    assert_eq!(new.body, "Steps:\n1. open it\n2. see\n!", "posted whole, its lines kept");
+}
+
+/// On a narrow terminal the help wraps what a key does at word boundaries, under
+/// itself, and PgDn and PgUp move it a page at a time.
+#[test]
+fn the_help_wraps_at_words_and_pages_with_pgdn() {
+    let mut app = crowded();
+    app.viewport = (40, 15);
+    let help = app.help_box(40, 15);
+    let lines = app.help_lines();
+    for (i, (keys, line)) in lines.iter().enumerate() {
+        let rows: Vec<&str> = help.rows.iter().filter(|(l, _)| *l == i).map(|(_, r)| r.as_str()).collect();
+        if *keys {
+            let words: Vec<&str> = rows.iter().flat_map(|r| r.split_whitespace()).collect();
+            assert_eq!(words, line.split_whitespace().collect::<Vec<_>>(), "no word cut: {rows:?}");
+            assert!(rows.iter().skip(1).all(|r| r.starts_with(&" ".repeat(17))), "under itself: {rows:?}");
+        }
+    }
+    let press = |app: &mut App, code| app.update(Action::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+    press(&mut app, KeyCode::Char('?'));
+    press(&mut app, KeyCode::PageDown);
+    assert!(
+        matches!(app.mode, crate::app::Mode::Help(n) if n == help.visible.min(help.max_scroll())),
+        "a page"
+    );
+    press(&mut app, KeyCode::PageDown);
+    press(&mut app, KeyCode::PageUp);
+    let back = (2 * help.visible).min(help.max_scroll()).saturating_sub(help.visible);
+    assert!(matches!(app.mode, crate::app::Mode::Help(n) if n == back), "a page back");
+    press(&mut app, KeyCode::End);
+    assert!(matches!(app.mode, crate::app::Mode::Help(n) if n == help.max_scroll()));
+}

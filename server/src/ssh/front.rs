@@ -131,6 +131,8 @@ pub async fn run(setup: Setup, channel: Channel, mut input: mpsc::Receiver<Input
     let (actions_tx, mut actions) = mpsc::channel(1024);
     let (link, mut linked) = link::start(state, holder, actions_tx);
     let mut app = App::new(fps, project);
+    // Ctrl-Z has no shell to go back to here: not offered, and does nothing.
+    app.can_suspend = false;
     let (cols, rows) = drawn_size(pty.cols.into(), pty.rows.into());
     let area = Rect::new(0, 0, cols, rows);
     let mut sink = Sink::default();
@@ -224,8 +226,6 @@ pub async fn run(setup: Setup, channel: Channel, mut input: mpsc::Receiver<Input
             () = sleep_until(last_key + idle) => break Ended::Idle,
             ended = &mut linked => break ended.unwrap_or(Ended::Quit),
         }
-        // Ctrl-Z has no shell to go back to here.
-        app.suspend = false;
         if app.quit {
             break Ended::Quit;
         }

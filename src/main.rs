@@ -59,10 +59,10 @@ struct Cli {
     /// ~/.local/state/kanban]; RUST_LOG sets the level (info).
     #[arg(long, env = "KANBAN_LOG")]
     log: Option<PathBuf>,
-    /// The embedded server's port (another is taken if it is busy).
+    /// The embedded server's port (another is taken if it is busy) [default: 7878].
     #[cfg(feature = "embedded")]
-    #[arg(long, default_value_t = kanban_tui::embedded::DEFAULT_PORT)]
-    port: u16,
+    #[arg(long)]
+    port: Option<u16>,
     #[command(subcommand)]
     command: Option<Command>,
 }
@@ -106,9 +106,18 @@ const TOKEN_ON_COMMAND_LINE: &str = "--token is not taken: a token on the comman
 
 /// The server to open and the token for it, `None` for the embedded one: `--server`
 /// (a Unix socket needs no token; a URL takes KANBAN_TOKEN or the saved login's),
-/// then KANBAN_SOCKET, the saved login, and the host's socket where there is one.
-fn choose_server(given: Option<String>) -> anyhow::Result<(Option<String>, Option<String>)> {
+/// the embedded server when its `--data-dir` or `--port` is given (`embedded`:
+/// which), then KANBAN_SOCKET, the saved login, and the host's socket where there
+/// is one. What is given on the command line wins over what is saved.
+fn choose_server(
+    given: Option<String>,
+    embedded: Option<&str>,
+) -> anyhow::Result<(Option<String>, Option<String>)> {
     let env_token = std::env::var("KANBAN_TOKEN").ok().filter(|t| !t.trim().is_empty());
+    // (Both given was refused at once, in `main`.)
+    if embedded.is_some() {
+        return Ok((None, None));
+    }
     let saved = settings::load()?;
     if let Some(server) = given {
         if server.starts_with("unix:") {
@@ -160,6 +169,20 @@ async fn main() -> anyhow::Result<()> {
         Some(Command::Man { dir }) => return man(dir.as_deref()),
         _ => {}
     }
+    #[cfg(feature = "embedded")]
+    let embedded_flag = match (&cli.data_dir, cli.port) {
+        (Some(_), _) => Some("--data-dir"),
+        (None, Some(_)) => Some("--port"),
+        (None, None) => None,
+    };
+    #[cfg(not(feature = "embedded"))]
+    let embedded_flag = None;
+    if let (Some(server), Some(flag), None) = (&cli.server, embedded_flag, &cli.command) {
+        bail!(
+            "{flag} is for the board served in this process, and --server {server} names another: \
+             give one or the other"
+        );
+    }
     if cli.command.is_none() {
         // ratatui cannot draw without a terminal (and would panic trying): say so.
         use std::io::IsTerminal;
@@ -203,9 +226,8 @@ async fn main() -> anyhow::Result<()> {
         return Ok(());
     }
 
-    let (server, token) = choose_server(cli.server.clone())?;
+    let (server, token) = choose_server(cli.server.clone(), embedded_flag)?;
 
-    #[cfg_attr(not(feature = "embedded"), allow(unused_mut))]
     let mut app = App::new(cli.fps, cli.project.clone());
     // The embedded server, when there is one, serves until the board is closed.
     #[cfg(feature = "embedded")]
@@ -219,6 +241,7 @@ async fn main() -> anyhow::Result<()> {
             if let Err(e @ ApiError::Refused { .. }) = api.me().await {
                 bail!("{server}: {e}");
             }
+            app.server = Some(address::label(&server));
             api
         }
         #[cfg(feature = "embedded")]
@@ -230,8 +253,10 @@ async fn main() -> anyhow::Result<()> {
                     "no data directory: give --data-dir",
                 )?,
             };
-            let e = kanban_tui::embedded::start(&dir, cli.port).await?;
+            let e = kanban_tui::embedded::start(&dir, cli.port.unwrap_or(kanban_tui::embedded::DEFAULT_PORT))
+                .await?;
             app.join_hint = Some(e.hint.clone());
+            app.server = Some(format!("here, {}", dir.display()));
             let api = Api::new(&e.url, &e.token);
             _embedded = Some(e);
             api

@@ -68,3 +68,61 @@ fn a_token_on_the_command_line_is_refused_with_the_way_that_keeps_it_secret() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("no token given"));
     assert!(!config.path().join("login.json").exists());
 }
+
+/// What the command line says wins over what was saved: with a login saved,
+/// `--data-dir` (or `--port`) opens the board served in this process on that
+/// directory, and says so in the title bar; given beside `--server`, the two are
+/// refused at once, with why. A server given says which it is, too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn flags_win_over_the_saved_login_and_the_board_says_its_server() {
+    let Some(_) = crate::util::tool("tmux", "the terminal tests run kanban-tui in tmux") else { return };
+    let tmux = crate::tmux::Tmux::new("flags");
+    let server = TestServer::start().await;
+    let token = server.user("ann").await;
+    server.project("remote board", &["ann:owner"]).await;
+    let config = tempfile::tempdir().unwrap();
+    settings_saved(&config, &server.url(""), &token);
+    let data = tempfile::tempdir().unwrap();
+    let dir = config.path().to_str().unwrap();
+    let env = [("KANBAN_CONFIG_DIR", dir), ("KANBAN_STATE_DIR", dir), ("USER", "ann")];
+    let bin = env!("CARGO_BIN_EXE_kanban-tui");
+
+    // The saved login: its server, said.
+    tmux.start("saved", 120, 24, bin, &env);
+    let host = server.url("").trim_start_matches("http://").to_string();
+    tmux.wait_for("saved", "the saved server's board", false, |s| {
+        s.contains("remote board") && s.contains(&format!("on {host}"))
+    });
+    // --data-dir: the board of this process on that directory, whatever is saved.
+    let local = format!("{bin} --data-dir {} --port 0", data.path().display());
+    tmux.start("local", 120, 24, &local, &env);
+    let screen = tmux.wait_for("local", "the embedded board", false, |s| s.contains("on here,"));
+    assert!(!screen.contains("remote board"), "{screen}");
+    assert!(data.path().join(kanban_server::DATABASE_FILE).exists(), "served from the directory given");
+    // Both: refused, with why, before anything is opened (a terminal or not).
+    let out = Command::new(bin)
+        .args(["--server", &server.url(""), "--data-dir"])
+        .arg(data.path())
+        .env("KANBAN_CONFIG_DIR", config.path())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("--data-dir is for the board served in this process"), "{said}");
+}
+
+/// A login saved in `config` as `kanban-tui login` saves it.
+fn settings_saved(config: &tempfile::TempDir, server: &str, token: &str) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_kanban-tui"))
+        .args(["login", "--server", server])
+        .env("KANBAN_CONFIG_DIR", config.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(format!("{token}\n").as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+}

@@ -66,6 +66,19 @@ fn unix(path: &str) -> Result<String, String> {
     Ok(format!("unix:{path}"))
 }
 
+/// A parsed address (see [`parse`]) in a few words, for the title bar: the host
+/// and port of a URL (with `https://` kept, since it says something), or the
+/// socket of this host.
+pub fn label(server: &str) -> String {
+    if let Some(path) = server.strip_prefix("unix:") {
+        return format!("this host ({path})");
+    }
+    match server.strip_prefix("http://") {
+        Some(rest) => rest.to_string(),
+        None => server.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse;
@@ -86,6 +99,13 @@ mod tests {
         assert_eq!(ok("unix:/run/kanban/kanban.sock"), "unix:/run/kanban/kanban.sock");
         let relative = ok("unix:k.sock");
         assert!(relative.starts_with("unix:/") && relative.ends_with("/k.sock"), "{relative}");
+    }
+
+    #[test]
+    fn an_address_in_a_few_words() {
+        assert_eq!(label("http://board.example.org:7878"), "board.example.org:7878");
+        assert_eq!(label("https://board.example.org"), "https://board.example.org");
+        assert_eq!(label("unix:/run/kanban/kanban.sock"), "this host (/run/kanban/kanban.sock)");
     }
 
     #[test]

@@ -125,6 +125,9 @@ pub struct App {
     pub viewport: (u16, u16),
     /// How others can join (embedded mode).
     pub join_hint: Option<JoinHint>,
+    /// Which server the board is on, in a few words for the title bar (none where
+    /// that goes without saying: an SSH session is on the server it reached).
+    pub server: Option<String>,
     pub throttle: CursorThrottle,
     /// The person (presence id) whose selection ours follows, until a move key.
     pub following: Option<String>,
@@ -181,6 +184,7 @@ impl App {
             density: Density::default(),
             viewport: (80, 24),
             join_hint: None,
+            server: None,
             throttle: CursorThrottle::new(fps),
             following: None,
             presence_stale: false,

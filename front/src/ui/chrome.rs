@@ -23,6 +23,9 @@ pub fn title(frame: &mut Frame<'_>, app: &App, screen: &Screen, theme: Theme) {
             spans.push(Span::styled(" · read-only", theme.warn()));
         }
     }
+    if let Some(server) = &app.server {
+        spans.push(Span::styled(format!(" · on {}", clean(server)), theme.dim()));
+    }
     spans.push(Span::styled(" │ ", theme.dim()));
     if !app.waiting.is_empty() {
         let n = app.waiting.len();

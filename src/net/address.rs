@@ -81,7 +81,7 @@ pub fn label(server: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::parse;
+    use super::{label, parse};
 
     #[test]
     fn what_people_type_becomes_a_url() {

@@ -60,13 +60,13 @@ pub async fn user_remove(store: &dyn Store, name: &str) -> Result<()> {
 
 /// `user token NAME`: issues another token and prints it alone.
 pub async fn user_token(store: &dyn Store, name: &str) -> Result<String> {
-    let user = store.user_by_name(name).await?;
+    let user = user_named(store, name).await?;
     Ok(store.issue_token(user.id).await?)
 }
 
 /// `user revoke NAME`: ends every token of the user (the user stays).
 pub async fn user_revoke(store: &dyn Store, name: &str) -> Result<u64> {
-    let user = store.user_by_name(name).await?;
+    let user = user_named(store, name).await?;
     Ok(store.revoke_tokens(user.id).await?)
 }
 
@@ -74,7 +74,7 @@ pub async fn user_revoke(store: &dyn Store, name: &str) -> Result<u64> {
 /// user; prints its fingerprint.
 #[cfg(feature = "ssh")]
 pub async fn user_key_add(store: &dyn Store, name: &str, text: &str) -> Result<String> {
-    let user = store.user_by_name(name).await?;
+    let user = user_named(store, name).await?;
     let key = crate::ssh::keys::parse(text).map_err(AdminError::Invalid)?;
     store.add_ssh_key(user.id, &key).await?;
     Ok(key.fingerprint)
@@ -82,7 +82,7 @@ pub async fn user_key_add(store: &dyn Store, name: &str, text: &str) -> Result<S
 
 /// `user key list NAME`: fingerprint, key and comment, a line each.
 pub async fn user_key_list(store: &dyn Store, name: &str) -> Result<String> {
-    let user = store.user_by_name(name).await?;
+    let user = user_named(store, name).await?;
     let keys = store.ssh_keys(user.id).await?;
     Ok(keys
         .iter()
@@ -92,8 +92,18 @@ pub async fn user_key_list(store: &dyn Store, name: &str) -> Result<String> {
 
 /// `user key remove NAME FINGERPRINT`: the sessions the key opened end.
 pub async fn user_key_remove(store: &dyn Store, name: &str, fingerprint: &str) -> Result<()> {
-    let user = store.user_by_name(name).await?;
+    let user = user_named(store, name).await?;
     Ok(store.remove_ssh_key(user.id, fingerprint).await?)
+}
+
+/// The user named `name`; one who is not is said with what to run first.
+async fn user_named(store: &dyn Store, name: &str) -> Result<User> {
+    store.user_by_name(name).await.map_err(|e| match e {
+        StoreError::NotFound(_) => AdminError::Invalid(format!(
+            "no user named {name:?}: add them first with `kanban-server user add {name}`"
+        )),
+        e => e.into(),
+    })
 }
 
 /// Parses `USER[:ROLE]` (the role defaults to member).
@@ -132,10 +142,7 @@ pub async fn resolve_members(store: &dyn Store, members: &[String]) -> Result<Ve
     let mut resolved = Vec::with_capacity(members.len());
     for spec in members {
         let (user, role) = parse_member(spec)?;
-        let user = store.user_by_name(user).await.map_err(|e| match e {
-            StoreError::NotFound(_) => AdminError::Invalid(format!("no user named {user:?}")),
-            e => e.into(),
-        })?;
+        let user = user_named(store, user).await?;
         resolved.push((user, role));
     }
     Ok(resolved)
@@ -156,14 +163,14 @@ pub async fn project_list(store: &dyn Store) -> Result<String> {
 /// `project grant PROJECT USER [--role R]`.
 pub async fn project_grant(store: &dyn Store, project: &str, user: &str, role: Role) -> Result<()> {
     let (project_id, _) = store.find_project(project).await?;
-    let user = store.user_by_name(user).await?;
+    let user = user_named(store, user).await?;
     Ok(store.grant(project_id, user.id, role).await?)
 }
 
 /// `project revoke PROJECT USER`.
 pub async fn project_revoke(store: &dyn Store, project: &str, user: &str) -> Result<()> {
     let (project_id, _) = store.find_project(project).await?;
-    let user = store.user_by_name(user).await?;
+    let user = user_named(store, user).await?;
     Ok(store.revoke(project_id, user.id).await?)
 }
 

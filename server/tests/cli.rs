@@ -365,6 +365,12 @@ fn ssh_keys_are_added_from_stdin_or_a_flag_listed_and_removed_by_fingerprint() {
         (vec!["user", "key", "add", "bob", "--key", key], "already ann's"),
         (vec!["user", "key", "add", "bob", "--key", rsa], "Ed25519"),
         (vec!["user", "key", "remove", "bob", fingerprint], "not found"),
+        // A key for someone who is no user yet: said, with what to run first.
+        (
+            vec!["user", "key", "add", "carol", "--key", key],
+            "add them first with `kanban-server user add carol`",
+        ),
+        (vec!["user", "token", "carol"], "kanban-server user add carol"),
     ] {
         let out = run(d, &args);
         let err = String::from_utf8_lossy(&out.stderr);

@@ -241,7 +241,7 @@ fn snapshot(c: &mut Criterion) {
             let event = BoardEvent {
                 rev: board.rev + 1,
                 by: 2,
-                change: BoardChange::TaskMoved(card.clone()),
+                change: BoardChange::TaskMoved { task: card.clone(), from: None },
                 rekeyed: vec![],
             };
             board.apply(&event);

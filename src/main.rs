@@ -229,6 +229,8 @@ async fn main() -> anyhow::Result<()> {
     let (server, token) = choose_server(cli.server.clone(), embedded_flag)?;
 
     let mut app = App::new(cli.fps, cli.project.clone());
+    // Times are shown where the person is.
+    app.zone = jiff::tz::TimeZone::system();
     // The embedded server, when there is one, serves until the board is closed.
     #[cfg(feature = "embedded")]
     let mut _embedded = None;

@@ -21,6 +21,12 @@ pub fn today() -> Date {
     jiff::Zoned::now().date()
 }
 
+/// The time zone a `TZ` value names (`Europe/Paris`, `:Europe/Paris`), if it
+/// names one this system knows.
+pub fn zone(tz: &str) -> Option<jiff::tz::TimeZone> {
+    jiff::tz::TimeZone::get(tz.trim_start_matches(':')).ok()
+}
+
 /// A card's due date (`YYYY-MM-DD`) seen from `today`; `None` when it cannot be
 /// read as a date.
 pub fn when(due: &str, today: Date) -> Option<When> {

@@ -144,16 +144,18 @@ impl BoardState {
             return Applied::Gap { have: self.rev, got: event.rev };
         }
         match &event.change {
-            BoardChange::TaskCreated(t) | BoardChange::TaskUpdated(t) | BoardChange::TaskMoved(t) => {
+            BoardChange::TaskCreated(t)
+            | BoardChange::TaskUpdated(t)
+            | BoardChange::TaskMoved { task: t, .. } => {
                 self.upsert_task(t.clone());
             }
             BoardChange::TaskDeleted { id } => self.tasks.retain(|t| t.id != *id),
-            BoardChange::StatusCreated(s) | BoardChange::StatusUpdated(s) | BoardChange::StatusMoved(s) => {
-                match self.statuses.iter_mut().find(|x| x.id == s.id) {
-                    Some(x) => *x = s.clone(),
-                    None => self.statuses.push(s.clone()),
-                }
-            }
+            BoardChange::StatusCreated(s)
+            | BoardChange::StatusUpdated { status: s, .. }
+            | BoardChange::StatusMoved(s) => match self.statuses.iter_mut().find(|x| x.id == s.id) {
+                Some(x) => *x = s.clone(),
+                None => self.statuses.push(s.clone()),
+            },
             BoardChange::TaskRestored(t) => self.upsert_task(t.clone()),
             BoardChange::StatusRestored { status, tasks } => {
                 match self.statuses.iter_mut().find(|x| x.id == status.id) {
@@ -284,7 +286,7 @@ mod tests {
         b.apply(&ev(7, BoardChange::TaskUpdated(updated)));
         assert_eq!(b.task(13).unwrap().title, "renamed");
 
-        b.apply(&ev(8, BoardChange::TaskMoved(task(13, 1, "0V"))));
+        b.apply(&ev(8, BoardChange::TaskMoved { task: task(13, 1, "0V"), from: None }));
         assert_eq!(order(&b, 1), vec![13, 11, 10]);
         assert_eq!(order(&b, 2), vec![12]);
 
@@ -297,7 +299,7 @@ mod tests {
         assert_eq!(b.statuses.last().unwrap().id, 3);
         let mut renamed = status(3, "c");
         renamed.name = "Later".into();
-        b.apply(&ev(12, BoardChange::StatusUpdated(renamed)));
+        b.apply(&ev(12, BoardChange::StatusUpdated { status: renamed, before: None }));
         assert_eq!(b.status(3).unwrap().name, "Later");
 
         // Deleting column 1, its cards moved to 2.
@@ -316,7 +318,10 @@ mod tests {
         let mut b = board();
         let rekeyed =
             vec![Rekeyed { id: 11, position: "1".into() }, Rekeyed { id: 10, position: "3".into() }];
-        b.apply(&BoardEvent { rekeyed, ..ev(6, BoardChange::TaskMoved(task(12, 1, "2"))) });
+        b.apply(&BoardEvent {
+            rekeyed,
+            ..ev(6, BoardChange::TaskMoved { task: task(12, 1, "2"), from: None })
+        });
         assert_eq!(order(&b, 1), vec![11, 12, 10]);
         assert_eq!(b.task(10).unwrap().position, "3");
         let rekeyed = vec![Rekeyed { id: 2, position: "1".into() }];
@@ -339,7 +344,7 @@ mod tests {
                 .collect::<Vec<_>>()
         };
         assert_eq!(places(&b, 1), vec![11, 10]);
-        b.apply(&ev(6, BoardChange::TaskMoved(task(12, 1, "0"))));
+        b.apply(&ev(6, BoardChange::TaskMoved { task: task(12, 1, "0"), from: None }));
         assert_eq!(places(&b, 1), vec![12, 11, 10]);
         assert_eq!(b.card_count(2), 0);
         assert_eq!(b.card_at(2, 0), None);

@@ -12,12 +12,20 @@ use crate::model::{Comment, EventData, Rekeyed, Status, Task, events};
 pub enum BoardChange {
     TaskCreated(Task),
     TaskUpdated(Task),
-    TaskMoved(Task),
+    /// A card moved; `from`: the column it was in (none from an older server).
+    TaskMoved {
+        task: Task,
+        from: Option<i64>,
+    },
     TaskDeleted {
         id: i64,
     },
     StatusCreated(Status),
-    StatusUpdated(Status),
+    /// A column changed; `before`: as it was (none from an older server).
+    StatusUpdated {
+        status: Status,
+        before: Option<Box<Status>>,
+    },
     StatusMoved(Status),
     /// A column deleted (to the trash); its cards moved to `moved_to` (the `tasks`
     /// as they are now), or went with it.
@@ -76,10 +84,10 @@ impl BoardChange {
         match self {
             BoardChange::TaskCreated(_) => events::TASK_CREATED,
             BoardChange::TaskUpdated(_) => events::TASK_UPDATED,
-            BoardChange::TaskMoved(_) => events::TASK_MOVED,
+            BoardChange::TaskMoved { .. } => events::TASK_MOVED,
             BoardChange::TaskDeleted { .. } => events::TASK_DELETED,
             BoardChange::StatusCreated(_) => events::STATUS_CREATED,
-            BoardChange::StatusUpdated(_) => events::STATUS_UPDATED,
+            BoardChange::StatusUpdated { .. } => events::STATUS_UPDATED,
             BoardChange::StatusMoved(_) => events::STATUS_MOVED,
             BoardChange::StatusDeleted { .. } => events::STATUS_DELETED,
             BoardChange::TaskRestored(_) => events::TASK_RESTORED,
@@ -107,8 +115,21 @@ impl BoardEvent {
 
     /// Decodes the event `name` with its `data`.
     pub fn decode(name: &str, data: EventData) -> Result<Self, EventError> {
-        let EventData { rev, by, task, status, id, moved_to, tasks, rekeyed, comment, comments, task_id } =
-            data;
+        let EventData {
+            rev,
+            by,
+            task,
+            status,
+            id,
+            moved_to,
+            tasks,
+            rekeyed,
+            comment,
+            comments,
+            task_id,
+            from_status_id,
+            before,
+        } = data;
         let name: &'static str = events::ALL
             .into_iter()
             .find(|n| *n == name)
@@ -117,10 +138,15 @@ impl BoardEvent {
         let change = match name {
             events::TASK_CREATED => BoardChange::TaskCreated(task.ok_or(missing("task"))?),
             events::TASK_UPDATED => BoardChange::TaskUpdated(task.ok_or(missing("task"))?),
-            events::TASK_MOVED => BoardChange::TaskMoved(task.ok_or(missing("task"))?),
+            events::TASK_MOVED => {
+                BoardChange::TaskMoved { task: task.ok_or(missing("task"))?, from: from_status_id }
+            }
             events::TASK_DELETED => BoardChange::TaskDeleted { id: id.ok_or(missing("id"))? },
             events::STATUS_CREATED => BoardChange::StatusCreated(status.ok_or(missing("status"))?),
-            events::STATUS_UPDATED => BoardChange::StatusUpdated(status.ok_or(missing("status"))?),
+            events::STATUS_UPDATED => BoardChange::StatusUpdated {
+                status: status.ok_or(missing("status"))?,
+                before: before.map(Box::new),
+            },
             events::STATUS_MOVED => BoardChange::StatusMoved(status.ok_or(missing("status"))?),
             events::TASK_RESTORED => BoardChange::TaskRestored(task.ok_or(missing("task"))?),
             events::STATUS_RESTORED => {
@@ -164,14 +190,20 @@ impl BoardEvent {
             comment: None,
             comments: None,
             task_id: None,
+            from_status_id: None,
+            before: None,
         };
         match &self.change {
-            BoardChange::TaskCreated(t) | BoardChange::TaskUpdated(t) | BoardChange::TaskMoved(t) => {
-                data.task = Some(t.clone());
+            BoardChange::TaskCreated(t) | BoardChange::TaskUpdated(t) => data.task = Some(t.clone()),
+            BoardChange::TaskMoved { task, from } => {
+                data.task = Some(task.clone());
+                data.from_status_id = *from;
             }
             BoardChange::TaskDeleted { id } => data.id = Some(*id),
-            BoardChange::StatusCreated(s) | BoardChange::StatusUpdated(s) | BoardChange::StatusMoved(s) => {
-                data.status = Some(s.clone());
+            BoardChange::StatusCreated(s) | BoardChange::StatusMoved(s) => data.status = Some(s.clone()),
+            BoardChange::StatusUpdated { status, before } => {
+                data.status = Some(status.clone());
+                data.before = before.as_deref().cloned();
             }
             BoardChange::StatusDeleted { id, moved_to, tasks } => {
                 data.id = Some(*id);

@@ -398,6 +398,13 @@ pub struct EventData {
     pub comments: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub task_id: Option<i64>,
+    /// `task-moved`: the column the card was in (the history says a reorder
+    /// within a column from a move to another).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from_status_id: Option<i64>,
+    /// `status-updated`: the column as it was (the history says what changed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before: Option<Status>,
 }
 
 /// An item's new order key, from a re-spaced list.

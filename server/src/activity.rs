@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use kanban_protocol::event::{BoardChange, BoardEvent};
-use kanban_protocol::model::{Activity, Board, Trash, User};
+use kanban_protocol::model::{Activity, Board, Status, Trash, User};
 
 use crate::store::{Logged, Store, StoreError};
 
@@ -63,6 +63,30 @@ impl Names {
     }
 }
 
+/// What changed of a column, in words: "renamed the column Doing to In
+/// Progress", "set the WIP limit of In Progress to 3", "set the color of In
+/// Progress to #e06c75", joined by "and".
+fn column_changes(old: &Status, new: &Status) -> String {
+    let mut said = Vec::new();
+    if old.name != new.name {
+        said.push(format!("renamed the column {} to {}", old.name, new.name));
+    }
+    let setting = |what: &str, value: Option<String>| match value {
+        Some(v) => format!("set the {what} of {} to {v}", new.name),
+        None => format!("took away the {what} of {}", new.name),
+    };
+    if old.wip_limit != new.wip_limit {
+        said.push(setting("WIP limit", new.wip_limit.map(|l| l.to_string())));
+    }
+    if old.color != new.color {
+        said.push(setting("color", new.color.clone()));
+    }
+    if said.is_empty() {
+        return format!("changed the column {}", new.name);
+    }
+    said.join(" and ")
+}
+
 /// One kept event as a line of history.
 pub fn line(entry: &Logged, names: &Names) -> Activity {
     let who = names.user(entry.by);
@@ -72,13 +96,26 @@ pub fn line(entry: &Logged, names: &Names) -> Activity {
                 format!("{who} added “{}” to {}", t.title, names.column(t.status_id))
             }
             BoardChange::TaskUpdated(t) => format!("{who} edited “{}”", t.title),
-            BoardChange::TaskMoved(t) => {
+            // Within its column, a move is a reorder.
+            BoardChange::TaskMoved { task: t, from: Some(from) } if *from == t.status_id => {
+                format!("{who} reordered “{}” in {}", t.title, names.column(t.status_id))
+            }
+            BoardChange::TaskMoved { task: t, from: Some(from) } => format!(
+                "{who} moved “{}” from {} to {}",
+                t.title,
+                names.column(*from),
+                names.column(t.status_id)
+            ),
+            BoardChange::TaskMoved { task: t, from: None } => {
                 format!("{who} moved “{}” to {}", t.title, names.column(t.status_id))
             }
             BoardChange::TaskDeleted { id } => format!("{who} deleted {}", names.card(*id)),
             BoardChange::TaskRestored(t) => format!("{who} brought back “{}”", t.title),
             BoardChange::StatusCreated(s) => format!("{who} added the column {}", s.name),
-            BoardChange::StatusUpdated(s) => format!("{who} changed the column {}", s.name),
+            BoardChange::StatusUpdated { status: s, before } => match before {
+                Some(old) => format!("{who} {}", column_changes(old, s)),
+                None => format!("{who} changed the column {}", s.name),
+            },
             BoardChange::StatusMoved(s) => format!("{who} moved the column {}", s.name),
             BoardChange::StatusDeleted { id, .. } => {
                 format!("{who} deleted the column {}", names.column(*id))

@@ -11,6 +11,46 @@ fn whats(lines: &Value) -> Vec<String> {
     lines.as_array().unwrap().iter().map(|l| l["what"].as_str().unwrap().to_string()).collect()
 }
 
+/// A reorder within a column is said as one, a move says where from, and a
+/// column's change says what changed.
+async fn history_says_what_a_move_and_a_column_change_did() {
+    let server = TestServer::start().await;
+    let ann = server.user("ann").await;
+    let pid = server.project("alpha", &["ann:owner"]).await;
+    let (_, board) = server.get(&format!("/api/projects/{pid}/board"), Some(&ann)).await;
+    let (todo, doing) =
+        (board["statuses"][0]["id"].as_i64().unwrap(), board["statuses"][1]["id"].as_i64().unwrap());
+    let mut ids = Vec::new();
+    for title in ["One", "Two"] {
+        let (_, made) = server
+            .rest("POST", &format!("/api/projects/{pid}/tasks"), &ann, Some(json!({"title": title})))
+            .await;
+        ids.push(made["task"]["id"].as_i64().unwrap());
+    }
+    let moves = [json!({"status_id": todo, "before_id": ids[0]}), json!({"status_id": doing})];
+    for to in moves {
+        let (status, body) =
+            server.rest("POST", &format!("/api/tasks/{}/move", ids[1]), &ann, Some(to)).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let change = json!({"name": "Doing", "wip_limit": 3});
+    server.rest("PATCH", &format!("/api/statuses/{doing}"), &ann, Some(change)).await;
+    server.rest("PATCH", &format!("/api/statuses/{doing}"), &ann, Some(json!({"color": "teal"}))).await;
+    server.rest("PATCH", &format!("/api/statuses/{doing}"), &ann, Some(json!({"wip_limit": null}))).await;
+    let (_, lines) = server.get(&format!("/api/projects/{pid}/activity?limit=5"), Some(&ann)).await;
+    let teal = kanban_protocol::check::check_color("teal").unwrap();
+    assert_eq!(
+        whats(&lines),
+        [
+            "ann took away the WIP limit of Doing".to_string(),
+            format!("ann set the color of Doing to {teal}"),
+            "ann renamed the column In Progress to Doing and set the WIP limit of Doing to 3".to_string(),
+            "ann moved “Two” from Todo to Doing".to_string(),
+            "ann reordered “Two” in Todo".to_string(),
+        ]
+    );
+}
+
 async fn history_says_who_did_what_newest_first_and_outlives_the_log() {
     // A log that keeps 64 events (the least it keeps; trimmed as a project's
     // revision passes a multiple of 64): the history keeps every one.
@@ -55,7 +95,7 @@ async fn history_says_who_did_what_newest_first_and_outlives_the_log() {
         [
             "ann deleted “Old idea”",
             "ann commented on “Fix login”",
-            "bob moved “Fix login” to Done",
+            "bob moved “Fix login” from Todo to Done",
             "ann added “Old idea” to Todo",
             "ann added “Fix login” to Todo",
         ]
@@ -65,7 +105,7 @@ async fn history_says_who_did_what_newest_first_and_outlives_the_log() {
     // A page: at most `limit`, before a revision.
     let (_, page) =
         server.get(&format!("/api/projects/{pid}/activity?before={}&limit=2", revs[130]), Some(&vic)).await;
-    assert_eq!(whats(&page), ["ann commented on “Fix login”", "bob moved “Fix login” to Done"]);
+    assert_eq!(whats(&page), ["ann commented on “Fix login”", "bob moved “Fix login” from Todo to Done"]);
     // One card's history: its own events only.
     let (status, card) = server.get(&format!("/api/tasks/{login}/history?limit=3"), Some(&ann)).await;
     assert_eq!(status, 200, "{card}");
@@ -79,4 +119,7 @@ async fn history_says_who_did_what_newest_first_and_outlives_the_log() {
     assert_eq!(server.get(&format!("/api/tasks/{login}/history"), Some(&eve)).await.0, 404);
 }
 
-crate::both_stores!(history_says_who_did_what_newest_first_and_outlives_the_log);
+crate::both_stores!(
+    history_says_what_a_move_and_a_column_change_did,
+    history_says_who_did_what_newest_first_and_outlives_the_log
+);

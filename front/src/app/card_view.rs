@@ -102,6 +102,7 @@ pub fn lines(
     comments: Option<&[Comment]>,
     history: Option<&[Activity]>,
     today: Date,
+    zone: &jiff::tz::TimeZone,
 ) -> Vec<(Part, String)> {
     let who = |id: Option<i64>| {
         id.and_then(|id| board.member(id)).map_or_else(|| "someone".to_string(), |m| m.name.clone())
@@ -134,8 +135,8 @@ pub fn lines(
         out.extend(task.description.lines().map(|l| (Part::Text, l.to_string())));
     }
     out.push((Part::Blank, String::new()));
-    out.push((Part::Meta, format!("created by {} {}", who(task.created_by), minute(&task.created_at))));
-    out.push((Part::Meta, format!("updated by {} {}", who(task.updated_by), minute(&task.updated_at))));
+    out.push((Part::Meta, format!("created by {} {}", who(task.created_by), minute(&task.created_at, zone))));
+    out.push((Part::Meta, format!("updated by {} {}", who(task.updated_by), minute(&task.updated_at, zone))));
     out.push((Part::Blank, String::new()));
     match comments {
         None => out.push((Part::Meta, "Comments: loading…".to_string())),
@@ -151,7 +152,10 @@ pub fn lines(
                     _ if c.updated_at != c.created_at => " · edited".to_string(),
                     _ => String::new(),
                 };
-                out.push((Part::Meta, format!("{} · {}{edited}", who(c.author_id), minute(&c.created_at))));
+                out.push((
+                    Part::Meta,
+                    format!("{} · {}{edited}", who(c.author_id), minute(&c.created_at, zone)),
+                ));
                 out.extend(c.body.lines().map(|l| (Part::Text, format!("  {l}"))));
             }
         }
@@ -160,15 +164,20 @@ pub fn lines(
         out.push((Part::Blank, String::new()));
         out.push((Part::Heading, "History".to_string()));
         for line in history {
-            out.push((Part::Meta, format!("{} · {}", minute(&line.at), line.what)));
+            out.push((Part::Meta, format!("{} · {}", minute(&line.at, zone), line.what)));
         }
     }
     out
 }
 
-/// `2026-11-27T10:32:05.123Z` as `2026-11-27 10:32 UTC` (as stored).
-pub fn minute(at: &str) -> String {
-    at.get(..16).map_or_else(|| at.to_string(), |s| format!("{} UTC", s.replacen('T', " ", 1)))
+/// `2026-11-27T10:32:05.123Z` to the minute in `zone`, with the zone's name:
+/// `2026-11-27 11:32 CET`, or `2026-11-27 10:32 UTC`. A time that cannot be read
+/// is shown as it is.
+pub fn minute(at: &str, zone: &jiff::tz::TimeZone) -> String {
+    match at.parse::<jiff::Timestamp>() {
+        Ok(ts) => ts.to_zoned(zone.clone()).strftime("%Y-%m-%d %H:%M %Z").to_string(),
+        Err(_) => at.to_string(),
+    }
 }
 
 /// The view's box on a `width`×`height` screen, its lines wrapped to it.
@@ -185,6 +194,15 @@ mod tests {
     use kanban_protocol::model::{Comment, Role};
 
     #[test]
+    fn times_are_shown_to_the_minute_where_the_person_is() {
+        let at = "2026-11-27T10:32:05.123Z";
+        assert_eq!(minute(at, &jiff::tz::TimeZone::UTC), "2026-11-27 10:32 UTC");
+        let east = jiff::tz::TimeZone::fixed(jiff::tz::offset(2));
+        assert!(minute(at, &east).starts_with("2026-11-27 12:32"), "{}", minute(at, &east));
+        assert_eq!(minute("yesterday", &east), "yesterday", "what cannot be read, as it is");
+    }
+
+    #[test]
     fn a_comment_changed_by_someone_else_says_who() {
         let board = kanban_protocol::board::BoardState::from(board(Role::Owner));
         let comment = |author: i64, edited_by: Option<i64>, updated_at: &str| Comment {
@@ -199,7 +217,8 @@ mod tests {
         };
         let said = |c: Comment| {
             let today = jiff::civil::date(2026, 12, 1);
-            let lines = lines(&board, &task(11, 1, "V", "Card"), Some(&[c]), None, today);
+            let lines =
+                lines(&board, &task(11, 1, "V", "Card"), Some(&[c]), None, today, &jiff::tz::TimeZone::UTC);
             lines.into_iter().find(|(_, l)| l.contains("bob ·")).map(|(_, l)| l).unwrap()
         };
         let at = "2026-12-01T10:00:00.000Z";

@@ -549,8 +549,14 @@ fn card_view_key(app: &mut App, key: KeyEvent, mut view: CardView) -> Vec<Comman
         // The card is gone: any key closes its view.
         return Vec::new();
     };
-    let lines =
-        card_view::lines(board, &task, view.comments.as_deref(), view.history.as_deref(), app.filter.today);
+    let lines = card_view::lines(
+        board,
+        &task,
+        view.comments.as_deref(),
+        view.history.as_deref(),
+        app.filter.today,
+        &app.zone,
+    );
     let text = card_view::text_box(app.viewport.0, app.viewport.1, &lines);
     match view.key(key, &text) {
         ViewOutcome::Stay => app.mode = Mode::Card(view),

@@ -128,6 +128,9 @@ pub struct App {
     /// Which server the board is on, in a few words for the title bar (none where
     /// that goes without saying: an SSH session is on the server it reached).
     pub server: Option<String>,
+    /// The time zone times are shown in: the person's (kanban-tui: the system's;
+    /// over SSH: the `TZ` the client sends, else UTC, said as such).
+    pub zone: jiff::tz::TimeZone,
     pub throttle: CursorThrottle,
     /// The person (presence id) whose selection ours follows, until a move key.
     pub following: Option<String>,
@@ -185,6 +188,7 @@ impl App {
             viewport: (80, 24),
             join_hint: None,
             server: None,
+            zone: jiff::tz::TimeZone::UTC,
             throttle: CursorThrottle::new(fps),
             following: None,
             presence_stale: false,

@@ -362,7 +362,7 @@ fn a_refused_change_leaves_the_board_as_the_server_has_it() {
 fn the_selection_follows_its_card_and_survives_its_deletion() {
     let mut app = app_with(Role::Owner);
     key(&mut app, KeyCode::Char('j')); // card 12
-    let moved = ev(11, BoardChange::TaskMoved(task(12, 3, "V", "Pick a name")));
+    let moved = ev(11, BoardChange::TaskMoved { task: task(12, 3, "V", "Pick a name"), from: None });
     app.update(Action::Net(NetEvent::Board(Box::new(moved))));
     assert_eq!((app.selection.status_id, app.selection.task_id), (Some(3), Some(12)));
     let deleted = ev(12, BoardChange::TaskDeleted { id: 12 });
@@ -546,7 +546,10 @@ fn forms_outlive_refusals_and_follow_their_card() {
     assert_eq!(form.title.lines(), ["Write the README now"]);
     let moved =
         Task { description: "bob's words".into(), version: 3, ..task(11, 2, "V", "Write the README") };
-    app.update(Action::Net(NetEvent::Board(Box::new(ev(12, BoardChange::TaskMoved(moved))))));
+    app.update(Action::Net(NetEvent::Board(Box::new(ev(
+        12,
+        BoardChange::TaskMoved { task: moved, from: None },
+    )))));
     let Mode::Form(form) = &app.mode else { panic!() };
     assert_eq!(form.note.as_deref(), Some("bob moved this card to Doing"), "a move is no conflict");
     app.update(Action::Net(NetEvent::Board(Box::new(ev(13, BoardChange::TaskDeleted { id: 11 })))));
@@ -697,7 +700,7 @@ fn undoing_a_move_puts_the_card_back_between_its_neighbours() {
     let sent = writes(key(&mut app, KeyCode::Char('J')));
     let [Change::MoveTask { task_id: 12, .. }] = sent.as_slice() else { panic!("{sent:?}") };
     let moved = Task { position: "Y".into(), version: 2, ..task(12, 1, "Y", "Pick a name") };
-    answer(&mut app, sent[0].clone(), 1, BoardChange::TaskMoved(moved));
+    answer(&mut app, sent[0].clone(), 1, BoardChange::TaskMoved { task: moved, from: None });
     let to = MoveTask { status_id: 1, before_id: None, after_id: Some(11), version: Some(2) };
     assert_eq!(undo_key(&mut app), [Change::MoveTask { task_id: 12, to }]);
 
@@ -706,7 +709,7 @@ fn undoing_a_move_puts_the_card_back_between_its_neighbours() {
     let sent = writes(key(&mut app, KeyCode::Char('L')));
     let moved =
         Task { status_id: 2, position: "W".into(), version: 2, ..task(11, 2, "W", "Write the README") };
-    answer(&mut app, sent[0].clone(), 1, BoardChange::TaskMoved(moved));
+    answer(&mut app, sent[0].clone(), 1, BoardChange::TaskMoved { task: moved, from: None });
     let to = MoveTask { status_id: 1, before_id: Some(12), after_id: None, version: Some(2) };
     assert_eq!(undo_key(&mut app), [Change::MoveTask { task_id: 11, to }]);
 }
@@ -805,7 +808,7 @@ fn keys_in_a_burst_are_each_a_step_and_undo_walks_them_back() {
     }
     for (change, position) in moved.iter().zip(["W5", "Y"]) {
         card = Task { position: position.into(), version: card.version + 1, ..card };
-        answer(&mut app, change.clone(), 1, BoardChange::TaskMoved(card.clone()));
+        answer(&mut app, change.clone(), 1, BoardChange::TaskMoved { task: card.clone(), from: None });
     }
     assert_eq!(titles(&app, 1), ["Pick a name", "Fix the login bug", "Write the README"]);
 
@@ -821,7 +824,7 @@ fn keys_in_a_burst_are_each_a_step_and_undo_walks_them_back() {
                     version: card.version + 1,
                     ..card
                 };
-                BoardChange::TaskMoved(card.clone())
+                BoardChange::TaskMoved { task: card.clone(), from: None }
             }
             Change::UpdateTask { patch, .. } => {
                 card = Task { priority: patch.priority.unwrap(), version: card.version + 1, ..card };

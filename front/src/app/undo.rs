@@ -266,7 +266,7 @@ fn inverse(sent: &Sent, event: &BoardEvent) -> Option<Inverse> {
         (BoardChange::TaskUpdated(t), Before::Task { task: old, .. }, Change::UpdateTask { patch, .. }) => {
             Inverse::Revert { after: t.clone(), patch: task_patch_back(patch, old) }
         }
-        (BoardChange::TaskMoved(t), Before::Task { task: old, above, below }, _) => {
+        (BoardChange::TaskMoved { task: t, .. }, Before::Task { task: old, above, below }, _) => {
             Inverse::MoveBack { after: t.clone(), status_id: old.status_id, above: *above, below: *below }
         }
         (BoardChange::StatusCreated(s), ..) => Inverse::DeleteColumn { status_id: s.id, cards: Vec::new() },
@@ -274,7 +274,7 @@ fn inverse(sent: &Sent, event: &BoardEvent) -> Option<Inverse> {
             Inverse::DeleteColumn { status_id: status.id, cards: tasks.iter().map(|t| t.id).collect() }
         }
         (
-            BoardChange::StatusUpdated(s),
+            BoardChange::StatusUpdated { status: s, .. },
             Before::Status { status: old, .. },
             Change::UpdateStatus { patch, .. },
         ) => Inverse::RevertColumn { after: s.clone(), patch: status_patch_back(patch, old) },
@@ -300,11 +300,11 @@ fn describe(before: &Before, event: &BoardEvent) -> String {
         BoardChange::TaskCreated(t) => format!("the new card “{}”", t.title),
         BoardChange::TaskRestored(t) => format!("bringing back “{}”", t.title),
         BoardChange::TaskUpdated(t) => format!("the edit of “{}”", t.title),
-        BoardChange::TaskMoved(t) => format!("the move of “{}”", t.title),
+        BoardChange::TaskMoved { task: t, .. } => format!("the move of “{}”", t.title),
         BoardChange::TaskDeleted { .. } => format!("deleting “{old_title}”"),
         BoardChange::StatusCreated(s) => format!("the new column “{}”", s.name),
         BoardChange::StatusRestored { status, .. } => format!("bringing back column “{}”", status.name),
-        BoardChange::StatusUpdated(s) => format!("the renaming of column “{}”", s.name),
+        BoardChange::StatusUpdated { status: s, .. } => format!("the renaming of column “{}”", s.name),
         BoardChange::StatusMoved(s) => format!("the move of column “{}”", s.name),
         BoardChange::StatusDeleted { .. } => format!("deleting column “{old_name}”"),
         BoardChange::CommentCreated { .. } => "the comment".into(),

@@ -23,8 +23,14 @@ pub fn view(frame: &mut Frame<'_>, app: &App, view: &CardView, theme: Theme) {
         frame.render_widget(gone, text.area);
         return;
     };
-    let lines =
-        card_view::lines(&board, task, view.comments.as_deref(), view.history.as_deref(), app.filter.today);
+    let lines = card_view::lines(
+        &board,
+        task,
+        view.comments.as_deref(),
+        view.history.as_deref(),
+        app.filter.today,
+        &app.zone,
+    );
     let text = card_view::text_box(area.width, area.height, &lines);
     let scroll = view.scroll.min(text.max_scroll());
     let rows: Vec<Line> = text

@@ -40,13 +40,15 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, theme: Theme) {
                 .into_iter()
                 .filter_map(|id| app.presence.info(id).map(|i| i.name.clone()))
                 .collect();
-            overlay::form(frame, form, &editing, theme)
+            overlay::form(frame, form, &editing, &app.zone, theme)
         }
         Mode::Prompt(prompt) => overlay::prompt(frame, prompt, theme),
         Mode::Confirm(confirm) => overlay::confirm(frame, confirm, theme),
         Mode::Picker(index) => overlay::picker(frame, app, *index, theme),
         Mode::Follow(index) => overlay::follow(frame, app, *index, &looks, theme),
-        Mode::Activity(lines, scroll) => overlay::activity(frame, lines.as_deref(), *scroll, theme),
+        Mode::Activity(lines, scroll) => {
+            overlay::activity(frame, lines.as_deref(), *scroll, &app.zone, theme)
+        }
         Mode::Trash(view) => overlay::trash(frame, app, view, theme),
         Mode::Card(view) => card::view(frame, app, view, theme),
         Mode::Quick(menu) => quick::menu(frame, menu, theme),

@@ -95,7 +95,13 @@ fn value_field(frame: &mut Frame<'_>, area: Rect, label: &str, value: &str, focu
 }
 
 /// The card form; `editing` names the others who have this card's form open too.
-pub fn form(frame: &mut Frame<'_>, form: &CardForm, editing: &[String], theme: Theme) {
+pub fn form(
+    frame: &mut Frame<'_>,
+    form: &CardForm,
+    editing: &[String],
+    zone: &jiff::tz::TimeZone,
+    theme: Theme,
+) {
     let title = match (&form.task, form.read_only) {
         (None, _) => "New card".to_string(),
         (Some(t), _) if form.deleted_by.is_some() => format!("Card #{} (deleted)", t.id),
@@ -187,9 +193,9 @@ pub fn form(frame: &mut Frame<'_>, form: &CardForm, editing: &[String], theme: T
         let meta = format!(
             "created by {} {} · updated by {} {}",
             who(t.created_by),
-            t.created_at,
+            minute(&t.created_at, zone),
             who(t.updated_by),
-            t.updated_at
+            minute(&t.updated_at, zone)
         );
         frame.render_widget(
             Paragraph::new(Span::styled(fit(&meta, inner.width as usize), theme.dim())),
@@ -257,6 +263,7 @@ pub fn activity(
     frame: &mut Frame<'_>,
     lines: Option<&[kanban_protocol::model::Activity]>,
     scroll: usize,
+    zone: &jiff::tz::TimeZone,
     theme: Theme,
 ) {
     let area = centered(above_status(frame), 90, 22);
@@ -271,7 +278,7 @@ pub fn activity(
             .take(rows)
             .map(|l| {
                 Line::from(vec![
-                    Span::styled(format!(" {} ", minute(&l.at)), theme.dim()),
+                    Span::styled(format!(" {} ", minute(&l.at, zone)), theme.dim()),
                     Span::raw(fit(&clean(&l.what), width.saturating_sub(22))),
                 ])
             })
@@ -325,7 +332,7 @@ fn trash_line(app: &App, item: &Item) -> String {
             format!("column “{}”{cards}", clean(&s.status.name))
         }
     };
-    format!("{what} · deleted by {who} {}", minute(item.deleted_at()))
+    format!("{what} · deleted by {who} {}", minute(item.deleted_at(), &app.zone))
 }
 
 pub fn trash(frame: &mut Frame<'_>, app: &App, view: &TrashView, theme: Theme) {

@@ -38,6 +38,7 @@ pub fn update(
     patch: StatusPatch,
 ) -> Result<Committed, OpError> {
     let mut status = load(tx, status_id)?;
+    let before = Some(Box::new(status.clone()));
     require_writer(tx, status.project_id, by, "column")?;
     if let Some(v) = patch.version
         && v != status.version
@@ -60,7 +61,7 @@ pub fn update(
         status.wip_limit = w;
     }
     let status = tx.update_status(&status)?;
-    record(tx, status.project_id, by, BoardChange::StatusUpdated(status), Vec::new())
+    record(tx, status.project_id, by, BoardChange::StatusUpdated { status, before }, Vec::new())
 }
 
 pub fn move_to(tx: &mut dyn BoardTx, by: i64, status_id: i64, to: MoveStatus) -> Result<Committed, OpError> {

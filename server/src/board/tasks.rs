@@ -124,8 +124,9 @@ pub fn move_to(tx: &mut dyn BoardTx, by: i64, task_id: i64, to: MoveTask) -> Res
     check_version(&task, to.version)?;
     let status = column_of_project(tx, task.project_id, to.status_id)?;
     let placed = place(tx, List::Column(status.id), to.before_id, to.after_id, Some(task_id))?;
+    let from = Some(task.status_id);
     let task = tx.place_task(task_id, status.id, &placed.key, by)?;
-    record(tx, task.project_id, by, BoardChange::TaskMoved(task), placed.rekeyed)
+    record(tx, task.project_id, by, BoardChange::TaskMoved { task, from }, placed.rekeyed)
 }
 
 /// Puts a card in the trash, whence anyone who may write restores it.

@@ -133,6 +133,12 @@ pub async fn run(setup: Setup, channel: Channel, mut input: mpsc::Receiver<Input
     let mut app = App::new(fps, project);
     // Ctrl-Z has no shell to go back to here: not offered, and does nothing.
     app.can_suspend = false;
+    // Times where the person is, if their client says (SendEnv TZ); else UTC.
+    if let Some(zone) =
+        pty.env.iter().find(|(k, _)| k == "TZ").and_then(|(_, tz)| kanban_front::due::zone(tz))
+    {
+        app.zone = zone;
+    }
     let (cols, rows) = drawn_size(pty.cols.into(), pty.rows.into());
     let area = Rect::new(0, 0, cols, rows);
     let mut sink = Sink::default();

@@ -208,9 +208,9 @@ impl russh::server::Handler for Handler {
         value: &str,
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        // Only what says how colors show; nothing else of the client's
-        // environment is kept.
-        if matches!(name, "COLORTERM" | "NO_COLOR") && self.env.len() < 4 {
+        // Only what says how colors and times show; nothing else of the
+        // client's environment is kept.
+        if matches!(name, "COLORTERM" | "NO_COLOR" | "TZ") && self.env.len() < 4 {
             self.env.push((name.to_string(), value.chars().take(64).collect()));
             session.channel_success(channel)?;
         } else {

@@ -103,7 +103,7 @@ async fn a_comment_shows_as_a_count_on_the_card_and_in_the_open_thread() {
     let tmux = Tmux::new("comments");
     let (_server, _cfg) = ann_and_bob(&tmux, &["Talk about me"]).await;
     tmux.keys("ann", &["c"]);
-    tmux.wait_for("ann", "the comment prompt", false, |s| s.contains("Comment (Enter posts it)"));
+    tmux.wait_for("ann", "the comment prompt", false, |s| s.contains("Comment (Enter posts it"));
     tmux.type_text("ann", "Who takes this?");
     tmux.keys("ann", &["Enter"]);
     tmux.wait_for("bob", "the count on the card", false, |s| line_with(s, "Talk about me").contains("✉1"));
@@ -137,7 +137,7 @@ async fn the_history_says_who_did_what_and_the_card_keeps_its_own() {
     tmux.keys("bob", &["A"]);
     tmux.wait_for("bob", "the history", false, |s| {
         s.contains("History")
-            && s.contains("ann moved “Fix login” to In Progress")
+            && s.contains("ann moved “Fix login” from Todo to In Progress")
             && s.contains("ann added “Fix login” to Todo")
     });
     // It takes in what happens while it is open.
@@ -150,7 +150,9 @@ async fn the_history_says_who_did_what_and_the_card_keeps_its_own() {
     // The card's own history is in its view (bob's selection went with the card).
     tmux.keys("bob", &["Enter"]);
     tmux.wait_for("bob", "the card's history", false, |s| {
-        s.contains("Card #") && s.contains("ann moved “Fix login” to In Progress") && s.contains("Done soon")
+        s.contains("Card #")
+            && s.contains("ann moved “Fix login” from Todo to In Progress")
+            && s.contains("Done soon")
     });
 }
 

@@ -575,7 +575,7 @@ async fn keys_typed_in_a_burst_are_each_a_step_and_undone_one_by_one() {
     let (_, history) = site.server.get(&format!("/api/projects/{pid}/activity"), Some(&token)).await;
     let lines: Vec<&str> = history.as_array().unwrap().iter().filter_map(|l| l["what"].as_str()).collect();
     assert_eq!(lines.iter().filter(|l| l.starts_with("ann edited “First card”")).count(), 3, "{lines:?}");
-    assert_eq!(lines.iter().filter(|l| l.contains("moved “First card”")).count(), 2, "{lines:?}");
+    assert_eq!(lines.iter().filter(|l| l.contains("reordered “First card” in Todo")).count(), 2, "{lines:?}");
 
     tmux.type_text("ann", "uuuuu");
     until("all undone", |c| c[0] == ("First card".into(), "none".into())).await;

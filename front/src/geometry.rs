@@ -277,8 +277,18 @@ impl TextBox {
     }
 }
 
+/// The history's box on a `width`×`height` screen (in the middle, above the
+/// status line), and how many of its lines it shows: scrolling stops when its
+/// last line reaches the box's bottom.
+pub fn history_box(width: u16, height: u16) -> (Rect, usize) {
+    let (w, h) = (90.min(width), 22.min(height.saturating_sub(1)));
+    let area = Rect { x: (width - w) / 2, y: (height.saturating_sub(1) - h) / 2, width: w, height: h };
+    (area, usize::from(h.saturating_sub(2)).max(1))
+}
+
 /// Lays out `lines` in a box above the status line, each wrapped by words to the
-/// box (a word longer than the box is broken).
+/// box (a word longer than the box is broken), a wrapped line's rows under its
+/// first (a comment's indent, a list's item, kept).
 pub fn text_box(width: u16, height: u16, lines: &[&str]) -> TextBox {
     let screen_height = height.saturating_sub(1);
     let box_width = TEXT_WIDTH.min(width);
@@ -290,7 +300,9 @@ pub fn text_box(width: u16, height: u16, lines: &[&str]) -> TextBox {
             rows.push((i, String::new()));
             continue;
         }
-        for row in textwrap::wrap(line, inner) {
+        let indent: String = line.chars().take_while(|c| *c == ' ').take(inner / 2).collect();
+        let options = textwrap::Options::new(inner).subsequent_indent(&indent);
+        for row in textwrap::wrap(line, options) {
             rows.push((i, row.into_owned()));
         }
     }
@@ -303,4 +315,18 @@ pub fn text_box(width: u16, height: u16, lines: &[&str]) -> TextBox {
         height: box_height,
     };
     TextBox { area, rows, visible: box_height.saturating_sub(2) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wrapped_line_keeps_its_indent() {
+        let comment = format!("  {}", "word ".repeat(30));
+        let text = text_box(40, 30, &["ann · 2026-11-27 10:32 UTC", &comment]);
+        let rows: Vec<&str> = text.rows.iter().filter(|(i, _)| *i == 1).map(|(_, r)| r.as_str()).collect();
+        assert!(rows.len() > 2, "{rows:?}");
+        assert!(rows.iter().all(|r| r.starts_with("  word")), "under the first: {rows:?}");
+    }
 }

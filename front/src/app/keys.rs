@@ -81,7 +81,9 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         Mode::Picker(index) => picker_key(app, key, index),
         Mode::Follow(index) => follow_key(app, key, index),
         Mode::Activity(lines, scroll) => {
-            let last = lines.as_ref().map_or(0, |l| l.len().saturating_sub(1));
+            // Scrolling stops when the last line is at the box's bottom.
+            let (_, page) = geometry::history_box(app.viewport.0, app.viewport.1);
+            let last = lines.as_ref().map_or(0, |l| l.len().saturating_sub(page));
             match key.code {
                 KeyCode::Down | KeyCode::Char('j') => {
                     app.mode = Mode::Activity(lines, (scroll + 1).min(last))
@@ -89,8 +91,10 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
                 KeyCode::Up | KeyCode::Char('k') => {
                     app.mode = Mode::Activity(lines, scroll.saturating_sub(1))
                 }
-                KeyCode::PageDown => app.mode = Mode::Activity(lines, (scroll + 10).min(last)),
-                KeyCode::PageUp => app.mode = Mode::Activity(lines, scroll.saturating_sub(10)),
+                KeyCode::PageDown => app.mode = Mode::Activity(lines, (scroll + page).min(last)),
+                KeyCode::PageUp => app.mode = Mode::Activity(lines, scroll.saturating_sub(page)),
+                KeyCode::End => app.mode = Mode::Activity(lines, last),
+                KeyCode::Home => app.mode = Mode::Activity(lines, 0),
                 _ => {}
             }
             Vec::new()

@@ -4,8 +4,9 @@ use std::collections::HashMap;
 
 use kanban_protocol::model::{CursorPos, Pointer, UserInfo};
 
-/// The people on the presence channel, in the order they arrived, their cursors,
-/// and the cards they are editing.
+/// The people on the presence channel, by name (so that every client lists them,
+/// and marks a card they share, in one order), their cursors, and the cards they
+/// are editing.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Presence {
     pub members: Vec<(String, UserInfo)>,
@@ -20,6 +21,7 @@ impl Presence {
         self.cursors.retain(|id, _| members.iter().any(|(m, _)| m == id));
         self.editing.retain(|id, _| members.iter().any(|(m, _)| m == id));
         self.members = members;
+        self.members.sort_by(|a, b| order(a).cmp(&order(b)));
     }
 
     /// Where `id` points now, and what it edits.
@@ -31,7 +33,7 @@ impl Presence {
         self.cursors.insert(id, pointer.pos());
     }
 
-    /// The others with card `task_id`'s form open, by id, in arrival order.
+    /// The others with card `task_id`'s form open, by id, in the members' order.
     pub fn editing(&self, task_id: i64, me: Option<&str>) -> Vec<&str> {
         self.members
             .iter()
@@ -48,7 +50,9 @@ impl Presence {
                 false
             }
             None => {
-                self.members.push((id, info));
+                let member = (id, info);
+                let at = self.members.partition_point(|m| order(m) < order(&member));
+                self.members.insert(at, member);
                 true
             }
         }
@@ -64,7 +68,7 @@ impl Presence {
         self.members.iter().find(|(m, _)| m == id).map(|(_, i)| i)
     }
 
-    /// The others pointing at `pos` (exactly that cell), by id, in arrival order.
+    /// The others pointing at `pos` (exactly that cell), by id, in the members' order.
     pub fn pointing_at(&self, pos: CursorPos, me: Option<&str>) -> Vec<&str> {
         self.members
             .iter()
@@ -72,6 +76,11 @@ impl Presence {
             .map(|(id, _)| id.as_str())
             .collect()
     }
+}
+
+/// Where a member goes in the list: by name, whatever its case, then by id.
+fn order((id, info): &(String, UserInfo)) -> (String, &str) {
+    (info.name.to_lowercase(), id.as_str())
 }
 
 #[cfg(test)]
@@ -96,6 +105,20 @@ mod tests {
         assert_eq!(p.pointing_at(cell, None), ["2"]);
         p.reset(vec![("3".into(), info("cy"))]);
         assert!(p.cursors.is_empty());
+    }
+
+    #[test]
+    fn everyone_is_listed_by_name_whatever_the_order_they_came_in() {
+        let mut one = Presence::default();
+        one.join("7".into(), info("dee"));
+        one.join("2".into(), info("Bob"));
+        one.join("9".into(), info("ann"));
+        let mut two = Presence::default();
+        two.reset(vec![("9".into(), info("ann")), ("7".into(), info("dee"))]);
+        two.join("2".into(), info("Bob"));
+        let names = |p: &Presence| p.members.iter().map(|(_, i)| i.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&one), ["ann", "Bob", "dee"]);
+        assert_eq!(one.members, two.members, "one order on every client");
     }
 
     #[test]

@@ -1045,6 +1045,33 @@ fn a_opens_the_history_and_keeps_it_current() {
     assert!(matches!(app.mode, Mode::Board));
 }
 
+/// The history scrolls until its last line is at the box's bottom, not until one
+/// line is left.
+#[test]
+fn the_history_scrolls_to_a_full_last_page() {
+    let mut app = app_with(Role::Owner);
+    app.viewport = (80, 24);
+    key(&mut app, KeyCode::Char('A'));
+    let lines = (0..50)
+        .map(|i| kanban_protocol::model::Activity {
+            rev: 60 - i,
+            by: Some(1),
+            at: "2026-12-01T10:00:00.000Z".into(),
+            event: "task-updated".into(),
+            task_id: Some(11),
+            what: format!("line {i}"),
+        })
+        .collect();
+    app.update(Action::Net(NetEvent::Activity { project_id: 1, lines }));
+    let (_, page) = crate::geometry::history_box(80, 24);
+    for _ in 0..100 {
+        key(&mut app, KeyCode::Down);
+    }
+    assert!(matches!(app.mode, Mode::Activity(_, n) if n == 50 - page), "a full page at the end");
+    key(&mut app, KeyCode::PageUp);
+    assert!(matches!(app.mode, Mode::Activity(_, n) if n == 50 - 2 * page));
+}
+
 /// Keys in a burst (the history opened and closed a thousand times, a busy
 /// board's events under it) ask for one read at a time: the newest ask waits for
 /// the answer, and goes then only if the history is still open.

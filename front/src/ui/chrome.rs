@@ -23,9 +23,6 @@ pub fn title(frame: &mut Frame<'_>, app: &App, screen: &Screen, theme: Theme) {
             spans.push(Span::styled(" · read-only", theme.warn()));
         }
     }
-    if let Some(server) = &app.server {
-        spans.push(Span::styled(format!(" · on {}", clean(server)), theme.dim()));
-    }
     spans.push(Span::styled(" │ ", theme.dim()));
     if !app.waiting.is_empty() {
         let n = app.waiting.len();
@@ -45,6 +42,11 @@ pub fn title(frame: &mut Frame<'_>, app: &App, screen: &Screen, theme: Theme) {
             spans.push(Span::styled(format!("○ offline ({}), {when}", clean(reason)), theme.error()));
         }
         Connection::Refused(_) => spans.push(Span::styled("✕ refused", theme.error())),
+    }
+    // Which server, after how the connection is (which matters more when the line
+    // is short).
+    if let Some(server) = &app.server {
+        spans.push(Span::styled(format!(" · on {}", clean(server)), theme.dim()));
     }
     if !app.filter.is_empty() {
         spans.push(Span::styled(format!(" │ filter: {}", clean(app.filter.as_str())), theme.warn()));

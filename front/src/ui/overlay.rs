@@ -266,9 +266,8 @@ pub fn activity(
     zone: &jiff::tz::TimeZone,
     theme: Theme,
 ) {
-    let area = centered(above_status(frame), 90, 22);
+    let (area, rows) = crate::geometry::history_box(frame.area().width, frame.area().height);
     let width = area.width.saturating_sub(2) as usize;
-    let rows = usize::from(area.height.saturating_sub(2)).max(1);
     let shown: Vec<Line> = match lines {
         None => vec![Line::from(Span::styled(" loading…", theme.dim()))],
         Some([]) => vec![Line::from(Span::styled(" Nothing has happened here yet", theme.dim()))],

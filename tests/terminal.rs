@@ -352,3 +352,46 @@ async fn two_terminals_on_two_nodes_share_a_board_live() {
     })
     .await;
 }
+
+/// A comment takes lines: a paste keeps them (as a terminal pastes them, with
+/// carriage returns), Alt-Enter starts one; Esc on a comment written asks first,
+/// and any other key goes back to it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_comment_keeps_its_pasted_lines_and_esc_asks_first() {
+    let server = TestServer::start().await;
+    let ann = server.user("ann").await;
+    let pid = server.project("alpha", &["ann:owner"]).await;
+    let (status, card) = server
+        .rest("POST", &format!("/api/projects/{pid}/tasks"), &ann, Some(serde_json::json!({"title": "Talk"})))
+        .await;
+    assert_eq!(status, 201);
+    let tid = card["task"]["id"].as_i64().unwrap();
+    let url = server.url("");
+    let tmux = Tmux::new("comment-lines");
+    let cfg = tempfile::tempdir().unwrap();
+    let dir = cfg.path().to_str().unwrap();
+    let env = [("KANBAN_CONFIG_DIR", dir), ("KANBAN_STATE_DIR", dir)];
+    tmux.start("ann", 100, 24, &format!("KANBAN_TOKEN={ann} {BIN} --server {url}"), &env);
+    tmux.wait_for("ann", "the board", false, |s| s.contains("Talk") && s.contains("online"));
+    tmux.keys("ann", &["c"]);
+    tmux.wait_for("ann", "the comment prompt", false, |s| s.contains("Comment (Enter posts it"));
+    tmux.paste("ann", "Steps:\n1. open it\n2. see");
+    tmux.keys("ann", &["M-Enter"]);
+    tmux.type_text("ann", "Thanks");
+    tmux.wait_for("ann", "the lines", false, |s| s.contains("2. see") && s.contains("Thanks"));
+    tmux.keys("ann", &["Escape"]);
+    tmux.wait_for("ann", "the question", false, |s| s.contains("Discard this comment?"));
+    tmux.keys("ann", &["n"]);
+    tmux.wait_for("ann", "the comment back", false, |s| !s.contains("Discard this") && s.contains("Thanks"));
+    tmux.keys("ann", &["Enter"]);
+    let deadline = tokio::time::Instant::now() + crate::util::WAIT;
+    loop {
+        let (_, thread) = server.get(&format!("/api/tasks/{tid}/comments"), Some(&ann)).await;
+        if let Some(body) = thread[0]["body"].as_str() {
+            assert_eq!(body, "Steps:\n1. open it\n2. see\nThanks");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never posted: {thread}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

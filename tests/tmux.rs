@@ -54,6 +54,15 @@ impl Tmux {
         String::from_utf8_lossy(&out.stdout).trim().to_string()
     }
 
+    /// Pastes `text` as a terminal does (bracketed, its line ends as a terminal
+    /// sends them: carriage returns).
+    pub fn paste(&self, name: &str, text: &str) {
+        let out = self.tmux(&["set-buffer", "-b", "test", "--", text]);
+        assert!(out.status.success(), "tmux set-buffer: {}", String::from_utf8_lossy(&out.stderr));
+        let out = self.tmux(&["paste-buffer", "-p", "-b", "test", "-t", name]);
+        assert!(out.status.success(), "tmux paste-buffer: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
     /// Types text literally.
     pub fn type_text(&self, name: &str, text: &str) {
         self.tmux(&["send-keys", "-t", name, "-l", text]);

@@ -67,7 +67,7 @@ async fn people_stay_apart_at_every_color_depth() {
     server.project("alpha", &["ann:owner", "bob:member", "cy:member", "bea:member"]).await;
     let _others = present(&server, &[&tokens[1], &tokens[2], &tokens[3]]).await;
     let url = server.url("");
-    let tmux = Tmux::new("depth");
+    let Some(tmux) = Tmux::new("depth") else { return };
     let cfg = tempfile::tempdir().unwrap();
     let dir = cfg.path().to_str().unwrap();
     let env = [("KANBAN_CONFIG_DIR", dir), ("KANBAN_STATE_DIR", dir)];
@@ -129,7 +129,7 @@ async fn ctrl_z_gives_the_shell_back_and_fg_redraws_the_board() {
     let cfg = tempfile::tempdir().unwrap();
     let dir = cfg.path().to_str().unwrap();
     let env = [("KANBAN_CONFIG_DIR", dir), ("KANBAN_STATE_DIR", dir)];
-    let tmux = Tmux::new("jobs");
+    let Some(tmux) = Tmux::new("jobs") else { return };
     in_a_shell(&tmux, "ann", &format!("KANBAN_TOKEN={ann} {BIN} --server {url}"), &env);
     tmux.wait_for("ann", "the board", false, |s| s.contains("alpha") && s.contains("online"));
     // Something half done survives the stop.
@@ -203,7 +203,7 @@ async fn addresses_as_people_type_them() {
     server.project("alpha", &["ann:owner"]).await;
     let cfg = tempfile::tempdir().unwrap();
     let dir = cfg.path().to_str().unwrap();
-    let tmux = Tmux::new("address");
+    let Some(tmux) = Tmux::new("address") else { return };
     let bare = server.addr().to_string();
     assert!(!bare.contains("://"));
     let env = [("KANBAN_CONFIG_DIR", dir), ("KANBAN_STATE_DIR", dir)];
@@ -222,7 +222,7 @@ async fn the_log_goes_to_a_file_never_to_the_screen() {
     let state = tempfile::tempdir().unwrap();
     let dir = state.path().to_str().unwrap();
     let env = [("KANBAN_CONFIG_DIR", dir), ("KANBAN_STATE_DIR", dir), ("RUST_LOG", "debug")];
-    let tmux = Tmux::new("log");
+    let Some(tmux) = Tmux::new("log") else { return };
     tmux.start("ann", 100, 24, &format!("KANBAN_TOKEN={ann} {BIN} --server {url}"), &env);
     tmux.wait_for("ann", "the board", false, |s| s.contains("alpha") && s.contains("online"));
     tmux.keys("ann", &["q"]);
@@ -257,7 +257,7 @@ async fn an_outage_is_counted_down_r_retries_and_the_return_clears_it() {
     let cfg = tempfile::tempdir().unwrap();
     let dir = cfg.path().to_str().unwrap();
     let env = [("KANBAN_CONFIG_DIR", dir), ("KANBAN_STATE_DIR", dir)];
-    let tmux = Tmux::new("outage");
+    let Some(tmux) = Tmux::new("outage") else { return };
     tmux.start("ann", 120, 24, &format!("KANBAN_TOKEN={ann} {BIN} --server {url}"), &env);
     tmux.wait_for("ann", "the board", false, |s| s.contains("alpha") && s.contains("online"));
     let addr = server.addr();

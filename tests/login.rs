@@ -75,8 +75,7 @@ fn a_token_on_the_command_line_is_refused_with_the_way_that_keeps_it_secret() {
 /// refused at once, with why. A server given says which it is, too.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn flags_win_over_the_saved_login_and_the_board_says_its_server() {
-    let Some(_) = crate::util::tool("tmux", "the terminal tests run kanban-tui in tmux") else { return };
-    let tmux = crate::tmux::Tmux::new("flags");
+    let Some(tmux) = crate::tmux::Tmux::new("flags") else { return };
     let server = TestServer::start().await;
     let token = server.user("ann").await;
     server.project("remote board", &["ann:owner"]).await;

@@ -26,7 +26,7 @@ async fn two_terminals_share_a_board_live() {
     server.project("alpha", &["ann:owner", "bob:member"]).await;
     let ann_color = server.get("/api/me", Some(&ann)).await.1["color"].as_str().unwrap().to_string();
     let url = server.url("");
-    let tmux = Tmux::new("share");
+    let Some(tmux) = Tmux::new("share") else { return };
     let cfg = tempfile::tempdir().unwrap();
     let env = [
         ("KANBAN_CONFIG_DIR", cfg.path().to_str().unwrap()),
@@ -79,7 +79,7 @@ async fn two_terminals_share_a_board_live() {
 async fn the_run_command_opens_a_working_board_with_nothing_else() {
     let data = tempfile::tempdir().unwrap();
     let cfg = tempfile::tempdir().unwrap();
-    let tmux = Tmux::new("embedded");
+    let Some(tmux) = Tmux::new("embedded") else { return };
     let env = [
         ("KANBAN_CONFIG_DIR", cfg.path().to_str().unwrap()),
         ("KANBAN_STATE_DIR", cfg.path().to_str().unwrap()),
@@ -151,7 +151,7 @@ async fn emoji_titles_keep_the_borders_in_place() {
         assert_eq!(status, 201);
     }
     let url = server.url("");
-    let tmux = Tmux::new("emoji");
+    let Some(tmux) = Tmux::new("emoji") else { return };
     let cfg = tempfile::tempdir().unwrap();
     let env = [
         ("KANBAN_CONFIG_DIR", cfg.path().to_str().unwrap()),
@@ -199,7 +199,7 @@ async fn a_revoked_member_sees_the_board_go_and_why() {
     let (status, _) = server.rest("POST", &format!("/api/projects/{pid}/tasks"), &bob, Some(card)).await;
     assert_eq!(status, 201);
     let url = server.url("");
-    let tmux = Tmux::new("revoked");
+    let Some(tmux) = Tmux::new("revoked") else { return };
     let cfg = tempfile::tempdir().unwrap();
     let env = [
         ("KANBAN_CONFIG_DIR", cfg.path().to_str().unwrap()),
@@ -229,7 +229,7 @@ async fn a_refused_value_stays_in_the_form_esc_asks_and_the_trash_and_undo_work(
     let ann = server.user("ann").await;
     server.project("alpha", &["ann:owner"]).await;
     let url = server.url("");
-    let tmux = Tmux::new("form");
+    let Some(tmux) = Tmux::new("form") else { return };
     let cfg = tempfile::tempdir().unwrap();
     let env = [
         ("KANBAN_CONFIG_DIR", cfg.path().to_str().unwrap()),
@@ -315,7 +315,7 @@ async fn two_terminals_on_two_nodes_share_a_board_live() {
             .await
             .unwrap();
         let bob_color = me["color"].as_str().unwrap().to_string();
-        let tmux = Tmux::new("nodes");
+        let Some(tmux) = Tmux::new("nodes") else { return };
         let cfg = tempfile::tempdir().unwrap();
         let env = [
             ("KANBAN_CONFIG_DIR", cfg.path().to_str().unwrap()),
@@ -367,7 +367,7 @@ async fn a_comment_keeps_its_pasted_lines_and_esc_asks_first() {
     assert_eq!(status, 201);
     let tid = card["task"]["id"].as_i64().unwrap();
     let url = server.url("");
-    let tmux = Tmux::new("comment-lines");
+    let Some(tmux) = Tmux::new("comment-lines") else { return };
     let cfg = tempfile::tempdir().unwrap();
     let dir = cfg.path().to_str().unwrap();
     let env = [("KANBAN_CONFIG_DIR", dir), ("KANBAN_STATE_DIR", dir)];

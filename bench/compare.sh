@@ -11,6 +11,7 @@ set -euo pipefail
 # Loads run without the per-person budget of changes (10 a second by default);
 # an older build that has none ignores the variable.
 export KANBAN_MAX_WRITES_PER_USER=0
+echo "kanban-server runs without its budget of changes per person (KANBAN_MAX_WRITES_PER_USER=0)" >&2
 cd "$(dirname "$0")/.."
 
 SOCKUDO=${SOCKUDO:-$(command -v sockudo || echo "$HOME/.cargo/bin/sockudo")}

@@ -10,6 +10,7 @@ set -euo pipefail
 # Loads run without the per-person budget of changes (10 a second by default);
 # an older build that has none ignores the variable.
 export KANBAN_MAX_WRITES_PER_USER=0
+echo "kanban-server runs without its budget of changes per person (KANBAN_MAX_WRITES_PER_USER=0)" >&2
 cd "$(dirname "$0")/.."
 
 PG=${KANBAN_BENCH_DATABASE_URL:-postgres://postgres@127.0.0.1:5432/test}

@@ -35,10 +35,14 @@ impl Site {
 
     /// `None` where OpenSSH is not installed (see [`openssh`]).
     async fn start_with(options: SshOptions) -> Option<Site> {
+        Self::start_limited(options, crate::util::test_limits()).await
+    }
+
+    async fn start_limited(options: SshOptions, limits: kanban_server::Limits) -> Option<Site> {
         if !openssh() {
             return None;
         }
-        let server = TestServer::start().await;
+        let server = TestServer::start_with(limits).await;
         let listener =
             SshListener::bind("127.0.0.1:0".parse().unwrap(), &host_key::path(server.dir.path()), options)
                 .await
@@ -614,4 +618,45 @@ async fn the_help_over_ssh_offers_no_suspend() {
     let screen = tmux.wait_for("ann", "the help", false, |s| s.contains("switch project"));
     assert!(!screen.contains("Ctrl-Z") && !screen.contains("suspend"), "{screen}");
     assert!(screen.contains("Ctrl-C"), "{screen}");
+}
+
+/// A key held down over SSH meets the person's budget of changes (here 1 a
+/// second, 5 at once): the session says so, and the changes past the burst wait
+/// their turn and are made, each one step, in order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_held_down_over_ssh_waits_for_the_budget_and_loses_no_step() {
+    let Some(tmux) = Tmux::new("ssh-budget") else { return };
+    let limits = kanban_server::Limits { max_writes_per_user: 1, ..crate::util::test_limits() };
+    let Some(site) = Site::start_limited(SshOptions::default(), limits).await else { return };
+    let token = site.server.user("ann").await;
+    let pid = site.server.project("alpha", &["ann:owner"]).await;
+    let (status, made) = site
+        .server
+        .rest(
+            "POST",
+            &format!("/api/projects/{pid}/tasks"),
+            &token,
+            Some(serde_json::json!({"title": "Held"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let tid = made["task"]["id"].as_i64().unwrap();
+    let (ann, _) = site.key_of("ann").await;
+    tmux.start("ann", 100, 30, &site.line(&ann, "alpha"), &[]);
+    tmux.wait_for("ann", "ann's board", false, |s| on_the_board(s) && s.contains("Held"));
+    // Seven presses in one burst: five go at once, two wait.
+    tmux.type_text("ann", "ppppppp");
+    tmux.wait_for("ann", "the wait said", false, |s| s.contains("Too many changes at once"));
+    let deadline = tokio::time::Instant::now() + crate::util::WAIT;
+    loop {
+        let (_, board) = site.server.get(&format!("/api/projects/{pid}/board"), Some(&token)).await;
+        let card = board["tasks"].as_array().unwrap().iter().find(|t| t["id"] == tid).unwrap().clone();
+        // Seven steps around the five priorities: two past none, each a version.
+        if card["version"] == 8 {
+            assert_eq!(card["priority"], "medium", "{card}");
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "never all made: {card}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }

@@ -134,6 +134,38 @@ async fn ssh_keys_are_one_users_and_their_removal_is_an_access_change() {
     assert!(store.access_changes(removed.last).await.unwrap().projects.contains(&0));
 }
 
+/// An admin command's change that reads before it writes (a key checked free,
+/// then added) waits while another process holds the SQLite file's write lock,
+/// as every write does, instead of failing at once with "database is locked".
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_change_that_reads_first_waits_for_another_process_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = kanban_server::open_store(dir.path()).await.unwrap();
+    let store: &dyn kanban_server::store::Store = &store;
+    let (ann, _) = store.add_user("ann", "#ff0000").await.unwrap();
+
+    // The other process: a connection of its own holding the write lock a while.
+    let file = dir.path().join(kanban_server::DATABASE_FILE);
+    let other = rusqlite::Connection::open(&file).unwrap();
+    other
+        .execute_batch("BEGIN IMMEDIATE; INSERT INTO users (name, color) VALUES ('bob', '#00ff00');")
+        .unwrap();
+    let (locked, release) = std::sync::mpsc::channel::<()>();
+    let holder = std::thread::spawn(move || {
+        // Until the change below is under way (or a second has gone).
+        let _ = release.recv_timeout(std::time::Duration::from_secs(1));
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        other.execute_batch("COMMIT").unwrap();
+    });
+    let first = key(1);
+    let adding = store.add_ssh_key(ann.id, &first);
+    locked.send(()).unwrap();
+    adding.await.expect("the key is added once the lock is free");
+    holder.join().unwrap();
+    assert_eq!(store.ssh_keys(ann.id).await.unwrap().len(), 1);
+    assert!(store.users().await.unwrap().iter().any(|u| u.name == "bob"), "the other process's write stands");
+}
+
 crate::both_stores!(
     a_refused_change_in_a_batch_leaves_the_others_committed_in_order,
     grants_are_recorded_as_changes_of_members_only,

@@ -63,6 +63,11 @@ impl Connections {
     pub fn open(path: &Path) -> Result<Self> {
         let mut writer = connect(path, OpenFlags::default())?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
+        // Every transaction of the writer takes the write lock when it begins: one
+        // that began by reading and then wrote would, while another process (an
+        // admin command, the server) writes, fail at once with "database is
+        // locked", since SQLite cannot wait there without risking a deadlock.
+        writer.set_transaction_behavior(TransactionBehavior::Immediate);
         migrate(&mut writer)?;
         // Read-only: a read path that tried to write would fail, not write.
         let read_only =

@@ -121,6 +121,7 @@ fn big_board() -> Board {
     Board {
         project: Project { id: 1, name: "Big".into(), role: Role::Owner },
         rev: 10_000,
+        epoch: 1,
         statuses,
         tasks,
         members,

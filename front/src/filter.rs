@@ -286,6 +286,7 @@ mod tests {
         BoardState::from(Board {
             project: Project { id: 1, name: "p".into(), role: Role::Owner },
             rev: 1,
+            epoch: 1,
             statuses: vec![Status {
                 id: 1,
                 project_id: 1,

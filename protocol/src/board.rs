@@ -24,6 +24,8 @@ pub enum Applied {
 pub struct BoardState {
     pub project: Project,
     pub rev: u64,
+    /// The epoch `rev` counts in (see [`Board::epoch`]).
+    pub epoch: u64,
     /// Sorted by (position, id).
     pub statuses: Vec<Status>,
     /// Sorted by (position, id); [`BoardState::cards`] picks a column's. Changed by
@@ -41,6 +43,7 @@ impl From<Board> for BoardState {
         let mut state = BoardState {
             project: b.project,
             rev: b.rev,
+            epoch: b.epoch,
             statuses: b.statuses,
             tasks: b.tasks,
             members: b.members,
@@ -257,6 +260,7 @@ mod tests {
         BoardState::from(Board {
             project: Project { id: 1, name: "p".into(), role: Role::Owner },
             rev: 5,
+            epoch: 1,
             statuses: vec![status(2, "b"), status(1, "a")],
             tasks: vec![task(10, 1, "b"), task(11, 1, "a"), task(12, 2, "a")],
             members: vec![],

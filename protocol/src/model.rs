@@ -216,6 +216,11 @@ pub struct Trash {
 pub struct Board {
     pub project: Project,
     pub rev: u64,
+    /// The epoch of the database's history (0 from a server that has none): a
+    /// client holding a revision of another epoch fetches the board afresh, since
+    /// the history it counted in was rewound (a restore) or replaced.
+    #[serde(default)]
+    pub epoch: u64,
     pub statuses: Vec<Status>,
     pub tasks: Vec<Task>,
     pub members: Vec<Member>,

@@ -19,6 +19,7 @@ pub mod hub;
 pub mod logging;
 pub mod metrics;
 pub mod migrate;
+pub mod restore;
 pub mod serve;
 #[cfg(feature = "ssh")]
 pub mod ssh;
@@ -40,6 +41,7 @@ use tokio::task::JoinHandle;
 pub use config::{AppCredentials, Limits};
 use hub::Hub;
 use metrics::Metrics;
+use store::schema::Migrations;
 use store::{PgStore, SqliteStore, Store, StoreError};
 
 /// The database file inside the data directory.
@@ -69,12 +71,26 @@ impl Database {
 }
 
 /// Opens a store for admin commands: no lock is taken, so they work beside running
-/// servers.
+/// servers. An empty database gets its schema; an older one is left alone and
+/// refused (a server starting, or `migrate-schema`, upgrades it).
 pub async fn open_database(db: &Database) -> Result<Arc<dyn Store>, OpenError> {
+    open_database_with(db, Migrations::CreateOnly).await
+}
+
+/// Like [`open_database`], doing to the schema what `migrations` allows.
+pub async fn open_database_with(db: &Database, migrations: Migrations) -> Result<Arc<dyn Store>, OpenError> {
     Ok(match db {
-        Database::Sqlite(dir) => Arc::new(open_store(dir).await?),
-        Database::Postgres(url) => Arc::new(PgStore::open(url).await?),
+        Database::Sqlite(dir) => Arc::new(open_store_with(dir, migrations).await?),
+        Database::Postgres(url) => Arc::new(PgStore::open_with(url, migrations).await?),
     })
+}
+
+/// The schema version this binary knows for the store `db` names.
+pub fn schema_version(db: &Database) -> i64 {
+    match db {
+        Database::Sqlite(_) => SqliteStore::SCHEMA,
+        Database::Postgres(_) => PgStore::SCHEMA.into(),
+    }
 }
 
 /// App credentials given on the command line or in the environment; each one given
@@ -124,10 +140,15 @@ pub enum OpenError {
 /// and keeps the database files owner-only. Takes no lock: admin commands use this
 /// beside a running server.
 pub async fn open_store(data_dir: &Path) -> Result<SqliteStore, OpenError> {
+    open_store_with(data_dir, Migrations::Apply).await
+}
+
+/// Like [`open_store`], doing to the schema what `migrations` allows.
+pub async fn open_store_with(data_dir: &Path, migrations: Migrations) -> Result<SqliteStore, OpenError> {
     create_data_dir(data_dir)?;
     let db = data_dir.join(DATABASE_FILE);
     data_dir::protect_database(&db).map_err(|source| OpenError::Protect { path: db.clone(), source })?;
-    Ok(SqliteStore::open(&db).await?)
+    Ok(SqliteStore::open_with(&db, migrations).await?)
 }
 
 fn create_data_dir(dir: &Path) -> Result<(), OpenError> {
@@ -201,11 +222,25 @@ impl Server {
             }
         };
         let app = resolve_app(store.as_ref(), overrides).await?;
+        let site = store.site();
         let (adapter, node): (Arc<dyn hub::Adapter>, _) = match broker {
             Some(broker) => {
-                // The site's nodes share a subject: one app, one cluster.
-                let link = cluster::link::open(broker, &format!("kanban.{}", app.id))?;
-                let node = cluster::ClusterAdapter::new(limits.max_presence_members, link.out, link.up);
+                // The nodes of one database share a subject: one app, one cluster. A
+                // copy of the database has a cluster id of its own, so it cannot
+                // join the cluster it was copied from.
+                let subject = format!("kanban.{}.{}", app.id, site.cluster_name());
+                let link = cluster::link::open(broker, &subject)?;
+                let node = cluster::ClusterAdapter::new(
+                    site.cluster,
+                    limits.max_presence_members,
+                    link.out,
+                    link.up,
+                );
+                tracing::info!(
+                    node = %node.name(),
+                    cluster = %site.cluster_name(),
+                    "a node of the cluster that shares the broker and this database"
+                );
                 tokio::spawn(node.clone().run(link.inbound, store.clone()));
                 (node.clone(), Some(node))
             }

@@ -9,6 +9,7 @@ use clap::{Args, CommandFactory, Parser, Subcommand};
 use kanban_protocol::model::Role;
 use kanban_server::logging::LogFormat;
 use kanban_server::ssh::SshOptions;
+use kanban_server::store::schema::Migrations;
 use kanban_server::unix_socket::{self, UnixUsers};
 use kanban_server::{AppOverrides, Database, Limits, Server, admin};
 
@@ -223,8 +224,21 @@ enum Command {
     Project(ProjectCommand),
     /// Print the app id, key and secret.
     App,
-    /// Write a consistent copy of the database to FILE (safe while serving).
+    /// Write a consistent copy of the database to FILE, readable by its owner
+    /// alone (safe while serving). SQLite: a database file; PostgreSQL: pg_dump's
+    /// SQL of the site's schema (pg_dump must be installed). The copy is marked:
+    /// restored, it becomes a cluster of its own with a new epoch.
     Backup { file: PathBuf },
+    /// Put a backup's copy in place of the data directory's database (SQLite; the
+    /// server stopped). PostgreSQL's copies are restored with psql (README:
+    /// Backups and restores).
+    Restore { file: PathBuf },
+    /// Upgrade the database's schema to this release's, without serving (a server
+    /// does it when it starts).
+    MigrateSchema,
+    /// The database's identity: the cluster its servers form, and its epoch.
+    #[command(subcommand)]
+    Cluster(ClusterCommand),
     /// Copy a site's SQLite data (users and their token hashes, projects, members,
     /// boards, the event log, the app credentials) into the empty PostgreSQL database
     /// of --database.
@@ -242,6 +256,16 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum ClusterCommand {
+    /// Print the cluster id, the epoch and the schema version.
+    Show,
+    /// Give the database a new cluster id and epoch: after restoring it by other
+    /// means than `backup`'s copy, so that it never joins the cluster it was copied
+    /// from and clients fetch their boards afresh. Run with its servers stopped.
+    NewId,
 }
 
 #[derive(Subcommand)]
@@ -377,6 +401,28 @@ async fn main() -> anyhow::Result<()> {
         )
         .await;
     };
+    if let Command::Restore { file } = &command {
+        let Database::Sqlite(dir) = &database else {
+            anyhow::bail!(
+                "a PostgreSQL backup is restored with psql into an empty database: \
+                 psql -v ON_ERROR_STOP=1 -d NEW_DATABASE -f {}",
+                file.display()
+            );
+        };
+        kanban_server::restore::restore(dir, file)?;
+        eprintln!(
+            "restored {} into {}: the next start serves it, with a new epoch",
+            file.display(),
+            dir.display()
+        );
+        return Ok(());
+    }
+    if let Command::MigrateSchema = &command {
+        let store = kanban_server::open_database_with(&database, Migrations::Apply).await?;
+        eprintln!("the schema is at version {}", kanban_server::schema_version(&database));
+        store.close().await;
+        return Ok(());
+    }
     if let Command::Migrate { from } = &command {
         let Database::Postgres(url) = &database else {
             anyhow::bail!("migrate copies into PostgreSQL: give --database postgres://...");
@@ -445,10 +491,27 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Backup { file } => {
             admin::backup(store, &file).await?;
-            eprintln!("backed up to {}", file.display());
+            eprintln!(
+                "backed up to {} (readable by its owner alone: it holds the app secret)",
+                file.display()
+            );
             String::new()
         }
-        Command::Migrate { .. } | Command::Completions { .. } | Command::Man { .. } => {
+        Command::Cluster(ClusterCommand::Show) => {
+            let site = store.site();
+            let schema = kanban_server::schema_version(&database);
+            format!("cluster\t{}\nepoch\t{}\nschema\t{schema}\n", site.cluster_name(), site.epoch)
+        }
+        Command::Cluster(ClusterCommand::NewId) => {
+            let site = store.renew_site().await?;
+            eprintln!("a new cluster id and epoch: start the servers of this database again");
+            format!("cluster\t{}\nepoch\t{}\n", site.cluster_name(), site.epoch)
+        }
+        Command::Migrate { .. }
+        | Command::Restore { .. }
+        | Command::MigrateSchema
+        | Command::Completions { .. }
+        | Command::Man { .. } => {
             unreachable!("done above")
         }
     };
@@ -521,7 +584,17 @@ async fn serve(
         // The URL may hold a password: only where it points.
         Database::Postgres(url) => format!("postgres:{}", url.rsplit('@').next().unwrap_or("?")),
     };
-    tracing::info!(%addr, %scheme, %store, app_id = %app.id, app_key = %app.key, "kanban-server listening");
+    let site = server.store().site();
+    tracing::info!(
+        %addr,
+        %scheme,
+        %store,
+        app_id = %app.id,
+        app_key = %app.key,
+        cluster = %site.cluster_name(),
+        epoch = site.epoch,
+        "kanban-server listening"
+    );
     if let Some(ssh) = ssh {
         let addr = ssh.local_addr()?;
         tracing::info!(%addr, host_key = %ssh.fingerprint(), "serving the board over SSH (ssh -t -p PORT HOST)");

@@ -2,9 +2,11 @@
 //! host copies its SQLite data into an empty PostgreSQL database and keeps every
 //! board and token: users with their token hashes (the tokens themselves were never
 //! kept), projects with their revisions, members, columns and cards (the trash
-//! too), the event log (so `events?after` goes on where it was), the keys of changes
-//! already made, and the app credentials. Ids are kept, so that links and clients'
-//! revisions stay right; the database's own counters are moved past them.
+//! too), comments and history, the event log, the keys of changes already made,
+//! and the app credentials. Ids and revisions are kept, so that links stay right;
+//! the database's own counters are moved past them. The new database has an epoch
+//! of its own (the SQLite site may have gone on writing after the copy), so
+//! clients fetch their boards once afresh.
 
 use std::fmt;
 use std::path::Path;
@@ -24,6 +26,9 @@ pub struct Copied {
     pub members: u64,
     pub columns: u64,
     pub cards: u64,
+    pub comments: u64,
+    /// Lines of the boards' history.
+    pub history: u64,
     pub events: u64,
     pub keys: u64,
     pub ssh_keys: u64,
@@ -33,13 +38,16 @@ impl fmt::Display for Copied {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} users, {} tokens, {} projects, {} memberships, {} columns, {} cards, {} events, {} change keys, {} SSH keys",
+            "{} users, {} tokens, {} projects, {} memberships, {} columns, {} cards, {} comments, {} lines of history, \
+             {} events, {} change keys, {} SSH keys",
             self.users,
             self.tokens,
             self.projects,
             self.members,
             self.columns,
             self.cards,
+            self.comments,
+            self.history,
             self.events,
             self.keys,
             self.ssh_keys
@@ -266,6 +274,8 @@ fn copy(file: &Path, url: &str) -> Result<Copied, MigrateError> {
             "members" => copied.members = n,
             "statuses" => copied.columns = n,
             "tasks" => copied.cards = n,
+            "comments" => copied.comments = n,
+            "activity" => copied.history = n,
             "events" => copied.events = n,
             "applied_requests" => copied.keys = n,
             "ssh_keys" => copied.ssh_keys = n,

@@ -11,6 +11,8 @@ use kanban_protocol::model::EventData;
 use kanban_protocol::pusher;
 use serde_json::{Value, json};
 
+use kanban_server::Database;
+
 use crate::util::stores::Site;
 use crate::util::{Closed, ServerProcess, Ws, data_of};
 
@@ -692,7 +694,101 @@ async fn a_broker_behind_a_password_and_tls_joins_the_nodes(broker: String) {
     assert_eq!(status, 503, "not part of the cluster");
 }
 
+/// The board events `ws` hears until one made a card titled `title`: their titles.
+async fn titles_until(ws: &mut Ws, title: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    tokio::time::timeout(crate::util::WAIT, async {
+        loop {
+            let f = ws.recv_event("task-created").await;
+            let made = data_of(&f)["task"]["title"].as_str().unwrap_or("").to_string();
+            seen.push(made.clone());
+            if made == title {
+                return;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no card {title:?}; heard {seen:?}"));
+    seen
+}
+
+/// A staging site made from production's dump (by PostgreSQL's own tools, under
+/// another schema, as a restore elsewhere would) and pointed at production's
+/// broker stays a cluster of its own: neither hears the other's changes, and
+/// production's revisions are not taken for the copy's (nor the other way).
+async fn a_restored_copy_of_the_database_never_joins_the_cluster_it_was_copied_from(broker: String) {
+    if crate::util::tool("pg_dump", "the test copies a database with it").is_none()
+        || crate::util::tool("psql", "the test restores a copy with it").is_none()
+    {
+        return;
+    }
+    let production = Cluster::start(&broker, 2);
+    let ann = production.site.admin(&["user", "add", "ann"]);
+    let pid = production.site.admin(&["project", "add", "P", "--member", "ann"]);
+    let channel = format!("private-project-{pid}");
+    let post = |url: String, title: &'static str| {
+        let (ann, pid) = (ann.clone(), pid.clone());
+        async move {
+            let res = reqwest::Client::new()
+                .post(format!("{url}/api/projects/{pid}/tasks"))
+                .bearer_auth(&ann)
+                .json(&json!({ "title": title }))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(res.status(), 201);
+        }
+    };
+    post(production.nodes[0].url.clone(), "before the copy").await;
+
+    let from = production.site.schema.as_ref().unwrap().name.clone();
+    let copy = crate::util::stores::Schema::create();
+    crate::util::stores::run_sql_in(&copy, &format!("DROP SCHEMA {}", copy.name)).unwrap();
+    let dumped = std::process::Command::new("pg_dump")
+        .args(["--no-owner", "--quote-all-identifiers", "--schema", &from])
+        .args(["--dbname", &crate::util::stores::postgres_url()])
+        .output()
+        .unwrap();
+    assert!(dumped.status.success(), "{}", String::from_utf8_lossy(&dumped.stderr));
+    // The schema renamed where it is a name; the data is left as it was.
+    let sql = String::from_utf8(dumped.stdout)
+        .unwrap()
+        .replace(&format!("\"{from}\""), &format!("\"{}\"", copy.name));
+    let mut psql = std::process::Command::new("psql")
+        .args(["-q", "-v", "ON_ERROR_STOP=1", "-d", &crate::util::stores::postgres_url()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut psql.stdin.take().unwrap(), sql.as_bytes()).unwrap();
+    assert!(psql.wait().unwrap().success());
+    let Database::Postgres(copy_url) = &copy.database else { unreachable!() };
+    let staging_dir = tempfile::tempdir().unwrap();
+    let staging = ServerProcess::start(
+        staging_dir.path(),
+        "127.0.0.1:0",
+        &["--database", copy_url, "--broker", &broker],
+        &[],
+    );
+    assert!(staging.log().contains("made elsewhere"), "the copy says what it is:\n{}", staging.log());
+    ready_is(&staging, 200).await;
+
+    let mut on_production = production.ws(0).await;
+    on_production.join_at(&production.nodes[0].url, &ann, &channel).await;
+    let mut on_staging = Ws::connect(&staging.ws_url().await).await;
+    on_staging.join_at(&staging.url, &ann, &channel).await;
+    // The same revision is made on each side: the copy's first.
+    post(staging.url.clone(), "staging only").await;
+    post(production.nodes[1].url.clone(), "production").await;
+    let heard = titles_until(&mut on_production, "production").await;
+    assert_eq!(heard, ["production"], "production heard nothing of the copy");
+    post(staging.url.clone(), "staging again").await;
+    let heard = titles_until(&mut on_staging, "staging again").await;
+    assert_eq!(heard, ["staging only", "staging again"], "the copy heard nothing of production");
+}
+
 crate::both_brokers!(
+    a_restored_copy_of_the_database_never_joins_the_cluster_it_was_copied_from,
     a_broker_behind_a_password_and_tls_joins_the_nodes,
     events_in_order_on_every_node_while_every_node_writes,
     client_events_reach_every_node_with_their_user_and_not_the_sender,

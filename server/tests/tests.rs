@@ -16,6 +16,8 @@ mod http_api;
 mod packaging;
 mod protocol;
 mod rest;
+mod restore;
+mod schema;
 mod shared_database;
 mod slow_peers;
 mod store;

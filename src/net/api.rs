@@ -241,11 +241,20 @@ impl Api {
         self.call(Method::GET, &format!("/api/projects/{project_id}/trash"), None).await
     }
 
-    /// The events since `after`, oldest first, with the members now; or `None`
-    /// when the events are no longer kept (410). An event this client cannot read
-    /// is `Garbled`.
-    pub async fn events_after(&self, project_id: i64, after: u64) -> Result<Option<CaughtUp>, ApiError> {
-        let path = format!("/api/projects/{project_id}/events?after={after}");
+    /// The events since `after` (a revision of `epoch`; 0 if unknown), oldest
+    /// first, with the members now; or `None` when the events are no longer kept
+    /// or are of another history (410). An event this client cannot read is
+    /// `Garbled`.
+    pub async fn events_after(
+        &self,
+        project_id: i64,
+        after: u64,
+        epoch: u64,
+    ) -> Result<Option<CaughtUp>, ApiError> {
+        let mut path = format!("/api/projects/{project_id}/events?after={after}");
+        if epoch != 0 {
+            path += &format!("&epoch={epoch}");
+        }
         match self.call::<EventsSince>(Method::GET, &path, None).await {
             Ok(since) => {
                 let events = since

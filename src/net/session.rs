@@ -368,7 +368,7 @@ impl Session {
     fn offline(&mut self, request: Request) {
         match request {
             Request::Open(pid) => self.project = Some(pid),
-            Request::CatchUp { project_id, after } => self.catch_up(project_id, after),
+            Request::CatchUp { project_id, after, epoch } => self.catch_up(project_id, after, epoch),
             Request::Reload(pid) => self.fetch_board(pid),
             Request::Trash(pid) => self.fetch_trash(pid),
             Request::Comments(task_id) => self.fetch_comments(task_id),
@@ -380,12 +380,12 @@ impl Session {
         }
     }
 
-    /// Fetches the events since `after`; when they are gone, or cannot be read,
-    /// the whole board instead.
-    fn catch_up(&self, project_id: i64, after: u64) {
+    /// Fetches the events since `after` (of `epoch`); when they are gone, are of
+    /// another history, or cannot be read, the whole board instead.
+    fn catch_up(&self, project_id: i64, after: u64, epoch: u64) {
         let (api, app) = (self.api.clone(), self.app.clone());
         tokio::spawn(async move {
-            let event = match api.events_after(project_id, after).await {
+            let event = match api.events_after(project_id, after, epoch).await {
                 Ok(Some(caught)) => {
                     if let Some(members) = caught.members {
                         let _ = app.send(Action::Net(NetEvent::Members { project_id, members })).await;

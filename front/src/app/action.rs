@@ -137,8 +137,9 @@ pub enum Request {
     /// Open this project: subscribe to its channels (the app asks for its board
     /// with [`Request::Reload`]).
     Open(i64),
-    /// Fetch what was missed since `after` (or a snapshot, if that is gone).
-    CatchUp { project_id: i64, after: u64 },
+    /// Fetch what was missed since `after`, a revision of `epoch` (or a snapshot,
+    /// if that is gone or of another epoch).
+    CatchUp { project_id: i64, after: u64, epoch: u64 },
     /// Fetch the whole board again.
     Reload(i64),
     /// Publish our cursor position.

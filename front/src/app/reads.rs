@@ -136,11 +136,11 @@ mod tests {
     fn an_ask_that_goes_replaces_one_that_waited() {
         let mut reads = Reads::default();
         reads.gate(vec![net(Request::Reload(1))]);
-        assert!(reads.gate(vec![net(Request::CatchUp { project_id: 1, after: 3 })]).is_empty());
+        assert!(reads.gate(vec![net(Request::CatchUp { project_id: 1, after: 3, epoch: 1 })]).is_empty());
         reads.answered(Read::Board);
         // The answer itself asked for a newer read: that one goes, the older waits no more.
-        let out = reads.gate(vec![net(Request::CatchUp { project_id: 1, after: 9 })]);
-        assert_eq!(out, [net(Request::CatchUp { project_id: 1, after: 9 })]);
+        let out = reads.gate(vec![net(Request::CatchUp { project_id: 1, after: 9, epoch: 1 })]);
+        assert_eq!(out, [net(Request::CatchUp { project_id: 1, after: 9, epoch: 1 })]);
         reads.answered(Read::Board);
         assert!(reads.due().is_empty());
     }

@@ -51,7 +51,7 @@ impl App {
                 self.throttle.resend();
                 match (&self.board, self.project_id) {
                     (Some(b), Some(project_id)) => {
-                        vec![Command::Net(Request::CatchUp { project_id, after: b.rev })]
+                        vec![Command::Net(Request::CatchUp { project_id, after: b.rev, epoch: b.epoch })]
                     }
                     _ => Vec::new(),
                 }
@@ -74,7 +74,7 @@ impl App {
                     && let (Some(b), Some(project_id)) = (&self.board, self.project_id)
                 {
                     // Events between the snapshot and our subscription are fetched.
-                    out.push(Command::Net(Request::CatchUp { project_id, after: b.rev }));
+                    out.push(Command::Net(Request::CatchUp { project_id, after: b.rev, epoch: b.epoch }));
                 }
                 out
             }
@@ -489,7 +489,8 @@ impl App {
                 self.gap_tries += 1;
                 if self.gap_tries <= MAX_CATCH_UPS {
                     self.catching_up = true;
-                    vec![Command::Net(Request::CatchUp { project_id, after: have })]
+                    let epoch = self.board.as_ref().map_or(0, |b| b.epoch);
+                    vec![Command::Net(Request::CatchUp { project_id, after: have, epoch })]
                 } else if self.gap_tries == MAX_CATCH_UPS + 1 {
                     self.catching_up = true;
                     vec![Command::Net(Request::Reload(project_id))]

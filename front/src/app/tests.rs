@@ -44,6 +44,7 @@ pub(crate) fn board(role: Role) -> Board {
     Board {
         project: Project { id: 1, name: "Launch".into(), role },
         rev: 10,
+        epoch: 1,
         statuses: vec![status(1, "F", "Todo"), status(2, "U", "Doing"), status(3, "j", "Done")],
         tasks: vec![
             task(11, 1, "V", "Write the README"),
@@ -68,7 +69,7 @@ pub(crate) fn app_with(role: Role) -> App {
     assert_eq!(out, vec![Command::Net(Request::Open(1)), Command::Net(Request::Reload(1))]);
     app.update(Action::Net(NetEvent::Connected));
     let out = app.update(Action::Net(NetEvent::Snapshot(board(role))));
-    assert!(out.contains(&Command::Net(Request::CatchUp { project_id: 1, after: 10 })), "{out:?}");
+    assert!(out.contains(&Command::Net(Request::CatchUp { project_id: 1, after: 10, epoch: 1 })), "{out:?}");
     // Nothing was missed: the catch-up is answered, as the network side answers every read.
     app.update(Action::Net(NetEvent::Missed(Vec::new())));
     app
@@ -108,7 +109,7 @@ fn events_apply_in_order_and_a_gap_asks_for_the_missed() {
     assert_eq!(titles(&app, 2), ["Ship the server", "eleven"]);
     // 12 is missing: 13 waits, and the app asks for what follows 11.
     let out = app.update(ev(13, task(16, 2, "Y", "thirteen")));
-    assert!(out.contains(&Command::Net(Request::CatchUp { project_id: 1, after: 11 })), "{out:?}");
+    assert!(out.contains(&Command::Net(Request::CatchUp { project_id: 1, after: 11, epoch: 1 })), "{out:?}");
     assert_eq!(app.board.as_ref().unwrap().rev, 11);
     // Meanwhile 14 arrives: it waits too.
     app.update(ev(14, task(17, 2, "Z", "fourteen")));
@@ -199,7 +200,7 @@ fn a_reconnect_catches_up_from_the_current_revision() {
     app.update(Action::Net(NetEvent::Disconnected { reason: "gone".into(), retry_in_ms: 500 }));
     assert!(matches!(app.connection, Connection::Offline { .. }));
     let out = app.update(Action::Net(NetEvent::Connected));
-    assert!(out.contains(&Command::Net(Request::CatchUp { project_id: 1, after: 10 })));
+    assert!(out.contains(&Command::Net(Request::CatchUp { project_id: 1, after: 10, epoch: 1 })));
     assert_eq!(app.connection, Connection::Online);
 }
 

@@ -91,6 +91,8 @@ fn gzip(json: &[u8]) -> std::io::Result<Vec<u8>> {
 #[derive(Debug, Deserialize)]
 pub struct After {
     after: u64,
+    /// The epoch `after` counts in (the board snapshot's), when the client knows it.
+    epoch: Option<u64>,
 }
 
 /// A revision given in a query: at most what the store counts to (a larger
@@ -106,10 +108,24 @@ pub async fn events(
     State(state): State<AppState>,
     CurrentUser(user): CurrentUser,
     Path(pid): Path<i64>,
-    Query(After { after }): Query<After>,
+    Query(After { after, epoch }): Query<After>,
 ) -> ApiResult<Response> {
     let after = revision("after", after)?;
-    match state.store.events_after(pid, user.id, after).await? {
+    // Asked first, for a member alone: whoever is not one learns nothing more.
+    let found = state.store.events_after(pid, user.id, after).await?;
+    let now = state.store.site().epoch;
+    if let Some(epoch) = epoch.filter(|e| *e != now) {
+        // Revisions of another history (before a restore, or of the database this
+        // one was copied from): the same number may name another change here.
+        return Err(ApiError::new(
+            StatusCode::GONE,
+            format!(
+                "revision {after} is of another history (epoch {epoch}; the database's is {now}: it was \
+                 restored or moved): fetch the board"
+            ),
+        ));
+    }
+    match found {
         // A revision the board has not reached: the asker's copy is of a board
         // that is no more (restored from a backup, say), and only a fresh one helps.
         EventsAfter::Gone { rev } if after > rev => Err(ApiError::new(

@@ -101,11 +101,20 @@ fn spawn_nats(_: &Broker, _: &str, _: Ends) -> Result<(), LinkError> {
 }
 
 /// Says why the broker cannot be reached, once per reason (a node that never
-/// joins says so at once, and not again every two seconds).
+/// joins says so at once, and not again every two seconds). Before the node has
+/// ever joined it is an error: it serves its own sockets alone, and a
+/// misconfigured broker must not pass for a slow one.
 #[cfg_attr(not(any(feature = "redis", feature = "nats")), allow(dead_code))]
-fn unreachable(broker: &str, said: &mut Option<String>, e: String) {
+fn unreachable(broker: &str, said: &mut Option<String>, joined: bool, e: String) {
     if said.as_deref() != Some(e.as_str()) {
-        tracing::warn!(error = %e, "the {broker} broker cannot be reached; trying again");
+        if joined {
+            tracing::warn!(error = %e, "the {broker} broker cannot be reached; trying again");
+        } else {
+            tracing::error!(
+                error = %e,
+                "the {broker} broker cannot be reached: this node serves alone until it joins the cluster; trying again"
+            );
+        }
         *said = Some(e);
     }
 }
@@ -149,15 +158,16 @@ mod redis {
 
     pub async fn run(url: String, ca: Option<Vec<u8>>, subject: String, mut ends: Ends) {
         let mut attempt = 0;
-        let mut said = None;
+        let (mut said, mut joined) = (None, false);
         loop {
             match connected(&url, ca.as_ref(), &subject, &mut ends).await {
                 Ok(()) => return,
                 Err(e) => {
                     if *ends.up.borrow() {
                         said = None;
+                        joined = true;
                     }
-                    super::unreachable("Redis", &mut said, e.to_string());
+                    super::unreachable("Redis", &mut said, joined, e.to_string());
                     ends.up.send_replace(false);
                 }
             }
@@ -226,15 +236,16 @@ mod nats {
 
     pub async fn run(broker: Broker, subject: String, mut ends: Ends) {
         let mut attempt = 0;
-        let mut said = None;
+        let (mut said, mut joined) = (None, false);
         loop {
             match connected(&broker, &subject, &mut ends).await {
                 Ok(()) => return,
                 Err(e) => {
                     if *ends.up.borrow() {
                         said = None;
+                        joined = true;
                     }
-                    super::unreachable("NATS", &mut said, e);
+                    super::unreachable("NATS", &mut said, joined, e);
                     ends.up.send_replace(false);
                 }
             }

@@ -32,7 +32,7 @@ use tokio::sync::{mpsc, watch};
 
 use self::sequence::Sequencer;
 use self::view::View;
-use self::wire::{ChannelState, Envelope, Message};
+use self::wire::{ChannelState, Envelope, Message, WireError};
 use crate::hub::{
     Adapter, ChannelInfo, Ending, Frame, LocalAdapter, PresenceMember, SubscribeError, Subscriber,
 };
@@ -47,6 +47,9 @@ const COUNTS_EVERY: Duration = Duration::from_millis(100);
 
 /// This node's adapter. See the module documentation.
 pub struct ClusterAdapter {
+    /// The cluster this node is of (its database's): messages of another are
+    /// ignored.
+    cluster: u64,
     node: u64,
     local: LocalAdapter,
     view: Arc<View>,
@@ -57,12 +60,18 @@ pub struct ClusterAdapter {
     changed: Mutex<HashSet<String>>,
     /// Messages that could not go out (the broker away or behind).
     pub dropped: AtomicU64,
+    /// Messages heard of another cluster, or in another version of the wire.
+    pub foreign: AtomicU64,
+    /// What foreign traffic was said in the log already (once each).
+    said: Mutex<HashSet<String>>,
 }
 
 impl ClusterAdapter {
-    /// A node on `link`, allowing `max_presence_members` users per presence channel
-    /// across the cluster. The node's task ([`ClusterAdapter::run`]) reads `inbound`.
+    /// A node of `cluster` on `link`, allowing `max_presence_members` users per
+    /// presence channel across the cluster. The node's task
+    /// ([`ClusterAdapter::run`]) reads `inbound`.
     pub fn new(
+        cluster: u64,
         max_presence_members: usize,
         out: mpsc::Sender<Bytes>,
         up: watch::Receiver<bool>,
@@ -70,6 +79,7 @@ impl ClusterAdapter {
         let view = Arc::new(View::default());
         let local = LocalAdapter::in_cluster(max_presence_members, view.clone());
         Arc::new(ClusterAdapter {
+            cluster,
             node: rand::random(),
             local,
             view,
@@ -78,11 +88,18 @@ impl ClusterAdapter {
             up,
             changed: Mutex::default(),
             dropped: AtomicU64::new(0),
+            foreign: AtomicU64::new(0),
+            said: Mutex::default(),
         })
     }
 
+    /// This node's id, as the log writes it.
+    pub fn name(&self) -> String {
+        format!("{:016x}", self.node)
+    }
+
     fn send(&self, message: Message) {
-        let bytes = Envelope { node: self.node, message }.encode();
+        let bytes = Envelope { cluster: self.cluster, node: self.node, message }.encode();
         if self.out.try_send(bytes).is_err() {
             self.dropped.fetch_add(1, Ordering::Relaxed);
         }
@@ -193,7 +210,15 @@ impl ClusterAdapter {
                 bytes = inbound.recv() => {
                     let Some(bytes) = bytes else { break };
                     match Envelope::decode(&bytes) {
-                        Ok(envelope) => self.receive(envelope),
+                        Ok(envelope) if envelope.cluster == self.cluster => self.receive(envelope),
+                        Ok(envelope) => self.foreign(format!(
+                            "messages of another cluster ({:014x}) on this cluster's broker subject are ignored",
+                            envelope.cluster
+                        )),
+                        Err(e @ WireError::Version(_)) => self.foreign(format!(
+                            "a node of another release is on this cluster's broker subject, and neither hears the \
+                             other ({e}): run one release across a cluster (README: Upgrading)"
+                        )),
                         Err(e) => tracing::warn!(error = %e, "a message from the broker that cannot be read"),
                     }
                 }
@@ -223,6 +248,16 @@ impl ClusterAdapter {
                     self.fill_gaps(&store);
                 }
             }
+        }
+    }
+
+    /// Traffic that is not this cluster's: counted, and said once in the log.
+    fn foreign(&self, what: String) {
+        self.foreign.fetch_add(1, Ordering::Relaxed);
+        let mut said = self.said.lock().unwrap_or_else(|e| e.into_inner());
+        // A few kinds are said; a broker flooded with made-up clusters is counted only.
+        if said.len() < 16 && said.insert(what.clone()) {
+            tracing::error!("{what}");
         }
     }
 

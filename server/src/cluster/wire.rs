@@ -1,7 +1,13 @@
-//! What nodes tell each other through the broker, and its bytes: a kind, the
-//! sending node, then the fields, strings as a length and their bytes. Frames
-//! travel as the very text every node's subscribers get, encoded once by the node
-//! that made them.
+//! What nodes tell each other through the broker, and its bytes: the wire's
+//! version, the cluster, a kind, the sending node, then the fields, strings as a
+//! length and their bytes. Frames travel as the very text every node's
+//! subscribers get, encoded once by the node that made them.
+//!
+//! A hand-made codec rather than a serialization crate: the messages are few and
+//! flat, the hot one (`Board`) is a few integers around a frame that is already
+//! text, and the format is the cluster's contract between releases, so it is
+//! spelled out here byte by byte, with its version first: a node that hears
+//! another version says so instead of misreading it.
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 
@@ -39,17 +45,28 @@ pub enum Message {
     Bye,
 }
 
-/// A message and the node that sent it.
+/// The version of this wire. Nodes of one cluster must speak the same: a release
+/// that changes it cannot run beside the one before (README: Upgrading). Counted
+/// from 16, so that the first wire, which began with a kind (1 to 9), is told
+/// apart too.
+pub const VERSION: u8 = 16;
+
+/// A message, the cluster it is of and the node that sent it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Envelope {
+    pub cluster: u64,
     pub node: u64,
     pub message: Message,
 }
 
 /// Why bytes are not a message.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("not a cluster message: {0}")]
-pub struct WireError(&'static str);
+pub enum WireError {
+    #[error("not a cluster message: {0}")]
+    Garbled(&'static str),
+    #[error("a message in version {0} of the cluster's wire (this node speaks version {VERSION})")]
+    Version(u8),
+}
 
 fn put_str(b: &mut BytesMut, s: &str) {
     b.put_u32(s.len() as u32);
@@ -80,6 +97,8 @@ impl Envelope {
             Message::Beat => 8,
             Message::Bye => 9,
         };
+        b.put_u8(VERSION);
+        b.put_u64(self.cluster);
         b.put_u8(kind);
         b.put_u64(self.node);
         match &self.message {
@@ -128,6 +147,11 @@ impl Envelope {
     }
 
     pub fn decode(mut b: &[u8]) -> Result<Envelope, WireError> {
+        let version = take_u8(&mut b)?;
+        if version != VERSION {
+            return Err(WireError::Version(version));
+        }
+        let cluster = take_u64(&mut b)?;
         let kind = take_u8(&mut b)?;
         let node = take_u64(&mut b)?;
         let message = match kind {
@@ -172,32 +196,32 @@ impl Envelope {
             7 => Message::Hello,
             8 => Message::Beat,
             9 => Message::Bye,
-            _ => return Err(WireError("unknown kind")),
+            _ => return Err(WireError::Garbled("unknown kind")),
         };
         if !b.is_empty() {
-            return Err(WireError("bytes after the message"));
+            return Err(WireError::Garbled("bytes after the message"));
         }
-        Ok(Envelope { node, message })
+        Ok(Envelope { cluster, node, message })
     }
 }
 
 fn take_u8(b: &mut &[u8]) -> Result<u8, WireError> {
     if b.remaining() < 1 {
-        return Err(WireError("cut short"));
+        return Err(WireError::Garbled("cut short"));
     }
     Ok(b.get_u8())
 }
 
 fn take_u32(b: &mut &[u8]) -> Result<u32, WireError> {
     if b.remaining() < 4 {
-        return Err(WireError("cut short"));
+        return Err(WireError::Garbled("cut short"));
     }
     Ok(b.get_u32())
 }
 
 fn take_u64(b: &mut &[u8]) -> Result<u64, WireError> {
     if b.remaining() < 8 {
-        return Err(WireError("cut short"));
+        return Err(WireError::Garbled("cut short"));
     }
     Ok(b.get_u64())
 }
@@ -206,7 +230,7 @@ fn take_u64(b: &mut &[u8]) -> Result<u64, WireError> {
 fn take_len(b: &mut &[u8]) -> Result<usize, WireError> {
     let n = take_u32(b)? as usize;
     if n > b.remaining() / 4 {
-        return Err(WireError("a count larger than the message"));
+        return Err(WireError::Garbled("a count larger than the message"));
     }
     Ok(n)
 }
@@ -214,9 +238,10 @@ fn take_len(b: &mut &[u8]) -> Result<usize, WireError> {
 fn take_str(b: &mut &[u8]) -> Result<String, WireError> {
     let n = take_u32(b)? as usize;
     if b.remaining() < n {
-        return Err(WireError("cut short"));
+        return Err(WireError::Garbled("cut short"));
     }
-    let s = std::str::from_utf8(&b[..n]).map_err(|_| WireError("text that is not UTF-8"))?.to_string();
+    let s =
+        std::str::from_utf8(&b[..n]).map_err(|_| WireError::Garbled("text that is not UTF-8"))?.to_string();
     b.advance(n);
     Ok(s)
 }
@@ -225,7 +250,7 @@ fn take_opt(b: &mut &[u8]) -> Result<Option<String>, WireError> {
     match take_u8(b)? {
         0 => Ok(None),
         1 => Ok(Some(take_str(b)?)),
-        _ => Err(WireError("a bad flag")),
+        _ => Err(WireError::Garbled("a bad flag")),
     }
 }
 
@@ -260,15 +285,19 @@ mod tests {
             Message::Bye,
         ];
         for message in messages {
-            let envelope = Envelope { node: u64::MAX - 1, message };
+            let envelope = Envelope { cluster: 1 << 52, node: u64::MAX - 1, message };
             assert_eq!(Envelope::decode(&envelope.encode()).unwrap(), envelope);
         }
     }
 
     #[test]
     fn what_is_not_a_message_is_refused() {
-        let good =
-            Envelope { node: 1, message: Message::Leave { channel: "c".into(), user: "u".into() } }.encode();
+        let good = Envelope {
+            cluster: 3,
+            node: 1,
+            message: Message::Leave { channel: "c".into(), user: "u".into() },
+        }
+        .encode();
         for cut in 0..good.len() {
             assert!(Envelope::decode(&good[..cut]).is_err(), "cut at {cut}");
         }
@@ -276,10 +305,24 @@ mod tests {
         long.push(0);
         assert!(Envelope::decode(&long).is_err());
         // A count of four billion channels in a few bytes.
-        let mut lying = vec![5u8];
+        let mut lying = vec![VERSION];
+        lying.extend_from_slice(&3u64.to_be_bytes());
+        lying.push(5);
         lying.extend_from_slice(&1u64.to_be_bytes());
         lying.extend_from_slice(&u32::MAX.to_be_bytes());
         assert!(Envelope::decode(&lying).is_err());
-        assert!(Envelope::decode(&[42, 0, 0, 0, 0, 0, 0, 0, 1]).is_err());
+        let mut unknown = vec![VERSION];
+        unknown.extend_from_slice(&3u64.to_be_bytes());
+        unknown.extend_from_slice(&[42, 0, 0, 0, 0, 0, 0, 0, 1]);
+        assert_eq!(Envelope::decode(&unknown), Err(WireError::Garbled("unknown kind")));
+    }
+
+    #[test]
+    fn another_version_of_the_wire_is_told_apart() {
+        let mut other = Envelope { cluster: 3, node: 1, message: Message::Beat }.encode().to_vec();
+        other[0] = VERSION + 1;
+        assert_eq!(Envelope::decode(&other), Err(WireError::Version(VERSION + 1)));
+        // The previous release's messages began with their kind (1 to 9).
+        assert_eq!(Envelope::decode(&[8, 0, 0, 0, 0, 0, 0, 0, 1]), Err(WireError::Version(8)));
     }
 }

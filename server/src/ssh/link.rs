@@ -171,7 +171,7 @@ impl Session {
                     self.client_event(pid, CURSOR_EVENT, &data);
                 }
             }
-            Request::CatchUp { project_id, after } => self.catch_up(project_id, after),
+            Request::CatchUp { project_id, after, epoch } => self.catch_up(project_id, after, epoch),
             Request::Reload(pid) => self.fetch_board(pid),
             Request::Trash(pid) => self.spawn_read(move |state, user_id| async move {
                 match state.store.trash(pid, user_id).await {
@@ -362,10 +362,17 @@ impl Session {
     }
 
     /// The events since `after`; when they are gone, the whole board instead.
-    fn catch_up(&self, project_id: i64, after: u64) {
+    fn catch_up(&self, project_id: i64, after: u64, epoch: u64) {
         let (state, app, user_id) = (self.state.clone(), self.app.clone(), self.holder.user.id);
         tokio::spawn(async move {
-            let event = match state.store.events_after(project_id, user_id, after).await {
+            let answer = match state.store.events_after(project_id, user_id, after).await {
+                // Revisions of another history: as if they were gone.
+                Ok(EventsAfter::Events { rev, .. }) if epoch != 0 && epoch != state.store.site().epoch => {
+                    Ok(EventsAfter::Gone { rev })
+                }
+                answer => answer,
+            };
+            let event = match answer {
                 Ok(EventsAfter::Events { events, members, .. }) => {
                     let _ = app.send(Action::Net(NetEvent::Members { project_id, members })).await;
                     let events = events

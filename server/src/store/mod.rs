@@ -4,6 +4,8 @@
 //! has its own migrations.
 
 mod postgres;
+pub mod schema;
+pub mod site;
 mod sqlite;
 pub mod token;
 
@@ -27,14 +29,38 @@ pub enum StoreError {
     Invalid(String),
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
-    #[error("database error: {0}")]
+    #[error("database error: {}", pg_cause(.0))]
     Postgres(#[from] ::postgres::Error),
+    /// The database's schema is not this binary's (and what to do).
+    #[error("{0}")]
+    Schema(String),
     /// The store's own machinery failed (a task that died); for the log.
     #[error("{0}")]
     Failed(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// What PostgreSQL said, in its own words: the driver's own text for a database
+/// error is only "db error", the cause is its source.
+pub fn pg_cause(e: &::postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        let mut said = format!("{} {}: {}", db.severity(), db.code().code(), db.message());
+        for (what, text) in [("detail", db.detail()), ("hint", db.hint()), ("where", db.where_())] {
+            if let Some(text) = text {
+                said += &format!(" ({what}: {text})");
+            }
+        }
+        return said;
+    }
+    let mut said = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        said += &format!(": {cause}");
+        source = cause.source();
+    }
+    said
+}
 
 /// Who holds a bearer token.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -173,6 +199,13 @@ pub trait Store: Send + Sync + 'static {
     }
     /// Starts whatever [`Store::access_notices`] needs (a serving process only).
     fn listen_for_access(&self) {}
+
+    /// Who this database is: its cluster and epoch, as settled when it was opened.
+    fn site(&self) -> site::Site;
+    /// Gives this database a new cluster id and epoch (after a restore that no
+    /// mark tells of): its servers form a cluster of their own, and their clients
+    /// fetch their boards afresh. Run while no server uses it.
+    async fn renew_site(&self) -> Result<site::Site>;
 
     /// Writes and commits a change that changes nothing: whether the database
     /// takes writes now (a full disk refuses them while reads go on).

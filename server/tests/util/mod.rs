@@ -607,6 +607,20 @@ impl Drop for ServerProcess {
 }
 
 /// Runs an admin command on `dir`; answers its stdout, trimmed.
+/// Runs an admin command that may fail: its exit status, stdout and stderr.
+pub fn admin_output(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(server_bin())
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env_remove("KANBAN_APP_KEY")
+        .env_remove("KANBAN_APP_SECRET")
+        .output()
+        .expect("run kanban-server");
+    let text = |b: Vec<u8>| String::from_utf8_lossy(&b).trim().to_string();
+    (out.status.success(), text(out.stdout), text(out.stderr))
+}
+
 pub fn admin(dir: &std::path::Path, args: &[&str]) -> String {
     let out = Command::new(server_bin())
         .arg("--data-dir")

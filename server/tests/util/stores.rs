@@ -117,13 +117,18 @@ impl Drop for Schema {
     }
 }
 
+/// Runs `sql` on the tests' PostgreSQL, in the schema of `site`.
+pub fn run_sql_in(schema: &Schema, sql: &str) -> Result<(), String> {
+    run_sql(&format!("SET search_path = {}; {sql}", schema.name))
+}
+
 /// Runs `sql` on the tests' PostgreSQL, in a thread of its own (the synchronous
 /// client may not block an async thread).
 fn run_sql(sql: &str) -> Result<(), String> {
     let (url, sql) = (postgres_url(), sql.to_string());
     std::thread::spawn(move || {
         let mut client = postgres::Client::connect(&url, postgres::NoTls).map_err(|e| e.to_string())?;
-        client.batch_execute(&sql).map_err(|e| e.to_string())
+        client.batch_execute(&sql).map_err(|e| kanban_server::store::pg_cause(&e))
     })
     .join()
     .unwrap_or_else(|_| Err("panicked".into()))
@@ -206,6 +211,21 @@ impl Site {
         let mut all = self.database_args();
         all.extend_from_slice(args);
         super::admin(self.dir.path(), &all)
+    }
+
+    /// Runs an admin command that may fail: its exit status, stdout and stderr.
+    pub fn admin_output(&self, args: &[&str]) -> (bool, String, String) {
+        let mut all = self.database_args();
+        all.extend_from_slice(args);
+        super::admin_output(self.dir.path(), &all)
+    }
+
+    /// Where the store is, as the server's library takes it.
+    pub fn database(&self) -> Database {
+        match &self.schema {
+            Some(schema) => schema.database.clone(),
+            None => Database::Sqlite(self.dir.path().to_owned()),
+        }
     }
 
     /// Starts a server process on the site.

@@ -8,6 +8,7 @@
 //! schema's migrations take an advisory lock.
 
 mod board;
+mod dump;
 mod identity;
 mod imports;
 mod overlay;
@@ -23,6 +24,8 @@ use kanban_protocol::model::{Board, Comment, Member, Project, Role, Trash, User}
 use tokio::sync::Notify;
 
 use self::pool::{Conn, Pool};
+use super::schema::Migrations;
+use super::site::Site;
 use super::{
     AccessChanges, EventsAfter, KeyHolder, Logged, ProjectMembers, Result, SshKey, Store, StoreError,
     TokenHolder,
@@ -38,22 +41,47 @@ pub struct PgStore {
     retention: u64,
     /// Woken when another process (or this one) records an access change.
     access: Arc<Notify>,
+    /// Who the database is, as settled when it was opened.
+    site: Arc<std::sync::Mutex<Site>>,
 }
 
 impl PgStore {
     /// Connects to the database at `url` (`postgres://USER@HOST:PORT/DB`) and
     /// brings its schema up to date.
     pub async fn open(url: &str) -> Result<Self> {
+        Self::open_with(url, Migrations::Apply).await
+    }
+
+    /// Connects to the database at `url`, doing to its schema what `migrations`
+    /// allows.
+    pub async fn open_with(url: &str, migrations: Migrations) -> Result<Self> {
         let url = url.to_string();
-        let pool = tokio::task::spawn_blocking(move || Pool::open(&url))
-            .await
-            .map_err(|e| StoreError::Failed(format!("a store task failed: {e}")))??;
+        let (pool, site) = blocking(move || Pool::open(&url, migrations)).await?;
         Ok(Self {
             pool: Arc::new(pool),
             retention: crate::config::DEFAULT_EVENT_RETENTION,
             access: Arc::default(),
+            site: Arc::new(std::sync::Mutex::new(site)),
         })
     }
+
+    /// Makes the schema of `url` as migration `version` left it (for the tests
+    /// that upgrade every earlier schema).
+    #[doc(hidden)]
+    pub async fn create_at(url: &str, version: i32) -> Result<()> {
+        let url = url.to_string();
+        blocking(move || pool::create_at(&url, version)).await
+    }
+
+    /// The schema of `url`, as text to compare.
+    #[doc(hidden)]
+    pub async fn describe(url: &str) -> Result<Vec<String>> {
+        let url = url.to_string();
+        blocking(move || pool::describe(&url)).await
+    }
+
+    /// The schema version this binary knows.
+    pub const SCHEMA: i32 = pool::SCHEMA;
 
     /// Keeps the last `events` events of each project (at least 64).
     pub fn with_event_retention(mut self, events: u64) -> Self {
@@ -254,11 +282,20 @@ impl Store for PgStore {
         self.pool.close();
     }
 
-    async fn backup(&self, _path: &std::path::Path) -> Result<()> {
-        Err(StoreError::Invalid(
-            "a PostgreSQL store is backed up with PostgreSQL's own tools (pg_dump), while the servers run"
-                .into(),
-        ))
+    fn site(&self) -> Site {
+        *self.site.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    async fn renew_site(&self) -> Result<Site> {
+        let site = self.on(true, |c| pool::renew_site(&mut c.client)).await?;
+        *self.site.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = site;
+        Ok(site)
+    }
+
+    async fn backup(&self, path: &std::path::Path) -> Result<()> {
+        let schema: String =
+            self.on(false, |c| Ok(c.client.query_one("SELECT current_schema()", &[])?.get(0))).await?;
+        dump::pg_dump(self.pool.config(), &schema, path).await
     }
 
     async fn apply(&self, batch: Vec<Write>) -> Result<Vec<Result<Committed, OpError>>> {
@@ -267,7 +304,9 @@ impl Store for PgStore {
     }
 
     async fn board(&self, project_id: i64, user_id: i64) -> Result<Board> {
-        self.read(move |c| read::board(c, project_id, user_id)).await
+        let epoch = self.site().epoch;
+        let board = self.read(move |c| read::board(c, project_id, user_id)).await?;
+        Ok(Board { epoch, ..board })
     }
 
     async fn purge_trash(&self, days: u32) -> Result<u64> {
@@ -320,4 +359,11 @@ impl Store for PgStore {
     async fn log_after(&self, project_id: i64, after: u64) -> Result<Option<Vec<(String, String)>>> {
         self.read(move |c| read::log_after(c, project_id, after)).await
     }
+}
+
+/// Runs blocking database work off the async threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Failed(format!("a store task failed: {e}")))?
 }

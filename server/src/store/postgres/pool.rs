@@ -18,20 +18,33 @@ use std::time::Duration;
 use postgres::{Client, Config, GenericClient, NoTls, Statement};
 use tokio::sync::Notify;
 
-use crate::store::{Result, StoreError};
+use crate::store::schema::{self, Migrations};
+use crate::store::site::{self, Renewal, Site, Stored};
+use crate::store::{Result, StoreError, pg_cause};
 
 /// Readers beside the writer.
 const READERS: usize = 4;
 
+/// One migration: its number, its file's name, its SQL.
+macro_rules! migration {
+    ($number:literal, $name:literal) => {
+        ($number, $name, include_str!(concat!("../../../migrations/postgres/", $name, ".sql")))
+    };
+}
+
 /// The schema, version by version.
-const MIGRATIONS: &[(i32, &str)] = &[
-    (1, include_str!("../../../migrations/postgres/0001_schema.sql")),
-    (2, include_str!("../../../migrations/postgres/0002_comments.sql")),
-    (3, include_str!("../../../migrations/postgres/0003_activity.sql")),
-    (4, include_str!("../../../migrations/postgres/0004_ssh_keys.sql")),
-    (5, include_str!("../../../migrations/postgres/0005_imports.sql")),
-    (6, include_str!("../../../migrations/postgres/0006_comment_editor.sql")),
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    migration!(1, "0001_schema"),
+    migration!(2, "0002_comments"),
+    migration!(3, "0003_activity"),
+    migration!(4, "0004_ssh_keys"),
+    migration!(5, "0005_imports"),
+    migration!(6, "0006_comment_editor"),
+    migration!(7, "0007_site"),
 ];
+
+/// The schema version this binary knows.
+pub const SCHEMA: i32 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 
 /// The advisory lock migrations take: any number, the same in every process.
 const MIGRATION_LOCK: i64 = 0x6b61_6e62_616e;
@@ -117,9 +130,10 @@ impl Lent<'_> {
 }
 
 impl Pool {
-    /// Connects to `url`, brings the schema up to date, and keeps the configuration
-    /// for the connections opened later. Blocking.
-    pub fn open(url: &str) -> Result<Pool> {
+    /// Connects to `url`, brings the schema up to date as `migrations` allows,
+    /// settles who the database is, and keeps the configuration for the
+    /// connections opened later. Blocking.
+    pub fn open(url: &str, migrations: Migrations) -> Result<(Pool, Site)> {
         let mut config: Config =
             url.parse().map_err(|e| StoreError::Invalid(format!("the database URL: {e}")))?;
         if config.get_application_name().is_none() {
@@ -129,14 +143,21 @@ impl Pool {
             config.connect_timeout(Duration::from_secs(10));
         }
         let mut writer = Conn::open(&config)?;
-        migrate(&mut writer.client)?;
-        Ok(Pool {
+        migrate(&mut writer.client, migrations, SCHEMA)?;
+        let site = settle_site(&mut writer.client)?;
+        let pool = Pool {
             config,
             writer: Mutex::new(Some(writer)),
             readers: (0..READERS).map(|_| Mutex::new(None)).collect(),
             next_reader: AtomicUsize::new(0),
             closed: Arc::new(AtomicBool::new(false)),
-        })
+        };
+        Ok((pool, site))
+    }
+
+    /// How the connections are made (where, as whom).
+    pub fn config(&self) -> &Config {
+        &self.config
     }
 
     /// The writing connection (one user at a time).
@@ -240,27 +261,127 @@ fn lock(slot: &Mutex<Option<Conn>>) -> MutexGuard<'_, Option<Conn>> {
     slot.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Applies the migrations the schema lacks, holding an advisory lock (so two
-/// processes starting at once apply each one once), each in a transaction.
-fn migrate(client: &mut Client) -> Result<()> {
+/// Applies the migrations the schema lacks up to `upto`, as `mode` allows,
+/// holding an advisory lock (so two processes starting at once apply each one
+/// once), each in a transaction.
+fn migrate(client: &mut Client, mode: Migrations, upto: i32) -> Result<()> {
     client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
     let applied = (|| -> Result<()> {
         let made: bool = client.query_one("SELECT to_regclass('kanban_schema') IS NOT NULL", &[])?.get(0);
+        let version: i32 = if made {
+            client.query_one("SELECT COALESCE(MAX(version), 0) FROM kanban_schema", &[])?.get(0)
+        } else {
+            0
+        };
+        schema::check(version.into(), SCHEMA.into(), mode)?;
         if !made {
             client.batch_execute("CREATE TABLE kanban_schema (version integer NOT NULL)")?;
         }
-        let version: i32 =
-            client.query_one("SELECT COALESCE(MAX(version), 0) FROM kanban_schema", &[])?.get(0);
-        for &(number, sql) in MIGRATIONS {
-            if number > version {
+        for &(number, name, sql) in MIGRATIONS {
+            if number > version && number <= upto {
                 let mut tx = client.transaction()?;
-                tx.batch_execute(sql).map_err(|e| StoreError::Failed(format!("migration {number}: {e}")))?;
+                tx.batch_execute(sql).map_err(|e| schema::failed(number.into(), name, pg_cause(&e)))?;
                 tx.execute("INSERT INTO kanban_schema (version) VALUES ($1)", &[&number])?;
                 tx.commit()?;
+                schema::applied("postgres", number.into(), name);
             }
         }
         Ok(())
     })();
     client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])?;
     applied
+}
+
+/// Makes the schema of `url` as migration `version` left it, for the tests that
+/// upgrade every earlier schema. Blocking.
+pub fn create_at(url: &str, version: i32) -> Result<()> {
+    let config: Config = url.parse().map_err(|e| StoreError::Invalid(format!("the database URL: {e}")))?;
+    let mut conn = Conn::open(&config)?;
+    migrate(&mut conn.client, Migrations::Apply, version)
+}
+
+/// The schema's tables and columns as text, for comparing an upgraded schema with
+/// a new one. Blocking.
+pub fn describe(url: &str) -> Result<Vec<String>> {
+    let config: Config = url.parse().map_err(|e| StoreError::Invalid(format!("the database URL: {e}")))?;
+    let mut conn = Conn::open(&config)?;
+    let rows = conn.client.query(
+        "SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' \
+         || COALESCE(column_default, '') FROM information_schema.columns \
+         WHERE table_schema = current_schema() ORDER BY table_name, column_name",
+        &[],
+    )?;
+    let mut described: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    let indexes = conn.client.query(
+        "SELECT replace(indexdef, current_schema() || '.', '') FROM pg_indexes \
+         WHERE schemaname = current_schema() ORDER BY indexname",
+        &[],
+    )?;
+    described.extend(indexes.iter().map(|r| r.get::<_, String>(0)));
+    Ok(described)
+}
+
+/// Where the database lives: the PostgreSQL system, the database and the schema.
+/// A dump restored anywhere else has another. Where the system cannot be read (a
+/// provider that hides it), the database and schema alone.
+fn home(client: &mut Client) -> Result<String> {
+    let place: String = client
+        .query_one(
+            "SELECT (SELECT oid FROM pg_database WHERE datname = current_database())::text \
+             || '/' || current_schema()",
+            &[],
+        )?
+        .get(0);
+    let system = client
+        .query_one("SELECT system_identifier::text FROM pg_control_system()", &[])
+        .map(|r| r.get::<_, String>(0))
+        .unwrap_or_default();
+    Ok(format!("{system}/{place}"))
+}
+
+/// Who the database is: as stored, or new (first opened, a backup's copy, or a
+/// dump restored elsewhere). Under the migrations' lock, so that nodes starting
+/// together settle on one identity.
+fn settle_site(client: &mut Client) -> Result<Site> {
+    let here = home(client)?;
+    client.execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])?;
+    let settled = (|| -> Result<Site> {
+        let stored = client
+            .query_opt("SELECT cluster_id, epoch, home, is_copy FROM site WHERE id = 1", &[])?
+            .map(|r| Stored {
+                site: Site { cluster: r.get::<_, i64>(0) as u64, epoch: r.get::<_, i64>(1) as u64 },
+                home: r.get(2),
+                copy: r.get(3),
+            });
+        let recorded = stored.as_ref().map(|s| s.home.clone());
+        let (site, renewal) = site::settle(stored, &here);
+        if renewal.is_some() || recorded.as_deref() != Some(here.as_str()) {
+            write_site(client, &site, &here)?;
+        }
+        if let Some(renewal) = renewal {
+            site::announce(&site, renewal);
+        }
+        Ok(site)
+    })();
+    client.execute("SELECT pg_advisory_unlock($1)", &[&MIGRATION_LOCK])?;
+    settled
+}
+
+fn write_site(client: &mut Client, site: &Site, home: &str) -> Result<()> {
+    client.execute(
+        "INSERT INTO site (id, cluster_id, epoch, home, is_copy) VALUES (1, $1, $2, $3, false) \
+         ON CONFLICT (id) DO UPDATE SET cluster_id = excluded.cluster_id, epoch = excluded.epoch, \
+         home = excluded.home, is_copy = false",
+        &[&(site.cluster as i64), &(site.epoch as i64), &home],
+    )?;
+    Ok(())
+}
+
+/// Gives the database a new identity (`cluster new-id`). Blocking.
+pub fn renew_site(client: &mut Client) -> Result<Site> {
+    let site = Site::fresh();
+    let here = home(client)?;
+    write_site(client, &site, &here)?;
+    site::announce(&site, Renewal::Asked);
+    Ok(site)
 }

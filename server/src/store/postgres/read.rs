@@ -78,7 +78,7 @@ pub fn board(conn: &mut Conn, project_id: i64, user_id: i64) -> Result<Board> {
         tx.query(&statement, &[&project_id])?.iter().map(|r| (r.get(0), r.get::<_, i64>(1) as u32)).collect();
     tx.commit()?;
     let project = Project { id: project_id, name, role };
-    Ok(Board { project, rev: rev as u64, statuses, tasks, members, comments })
+    Ok(Board { project, rev: rev as u64, epoch: 0, statuses, tasks, members, comments })
 }
 
 pub fn comments(conn: &mut Conn, task_id: i64, user_id: i64) -> Result<Vec<Comment>> {

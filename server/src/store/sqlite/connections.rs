@@ -14,8 +14,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags, TransactionBehavior};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
+use crate::store::schema::{self, Migrations};
+use crate::store::site::{self, Renewal, Site, Stored};
 use crate::store::{Result, StoreError};
 
 /// Readers: WAL lets them all read while the writer writes.
@@ -23,21 +25,32 @@ const READERS: usize = 4;
 /// Quick readers: one for each thread likely to ask at once (the runtime's).
 const QUICK: usize = 2;
 
+/// One migration: its number, its file's name, its SQL.
+macro_rules! migration {
+    ($number:literal, $name:literal) => {
+        ($number, $name, include_str!(concat!("../../../migrations/", $name, ".sql")))
+    };
+}
+
 /// The schema, version by version.
-const MIGRATIONS: &[(i64, &str)] = &[
-    (1, include_str!("../../../migrations/0001_identity.sql")),
-    (2, include_str!("../../../migrations/0002_board.sql")),
-    (3, include_str!("../../../migrations/0003_access_changes.sql")),
-    (4, include_str!("../../../migrations/0004_applied_requests.sql")),
-    (5, include_str!("../../../migrations/0005_trash.sql")),
-    (6, include_str!("../../../migrations/0006_member_changes.sql")),
-    (7, include_str!("../../../migrations/0007_comments.sql")),
-    (8, include_str!("../../../migrations/0008_activity.sql")),
-    (9, include_str!("../../../migrations/0009_ssh_keys.sql")),
-    (10, include_str!("../../../migrations/0010_imports.sql")),
-    (11, include_str!("../../../migrations/0011_comment_editor.sql")),
-    (12, include_str!("../../../migrations/0012_write_probe.sql")),
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    migration!(1, "0001_identity"),
+    migration!(2, "0002_board"),
+    migration!(3, "0003_access_changes"),
+    migration!(4, "0004_applied_requests"),
+    migration!(5, "0005_trash"),
+    migration!(6, "0006_member_changes"),
+    migration!(7, "0007_comments"),
+    migration!(8, "0008_activity"),
+    migration!(9, "0009_ssh_keys"),
+    migration!(10, "0010_imports"),
+    migration!(11, "0011_comment_editor"),
+    migration!(12, "0012_write_probe"),
+    migration!(13, "0013_site"),
 ];
+
+/// The schema version this binary knows.
+pub const SCHEMA: i64 = MIGRATIONS[MIGRATIONS.len() - 1].0;
 
 /// The connections of one database file. A connection is `None` once closed.
 pub struct Connections {
@@ -59,8 +72,9 @@ impl Lent<'_> {
 
 impl Connections {
     /// Opens (creating if needed) the database at `path`, brings its schema up to
-    /// date, and opens the readers. Blocking.
-    pub fn open(path: &Path) -> Result<Self> {
+    /// date as `migrations` allows, settles who it is, and opens the readers.
+    /// Blocking.
+    pub fn open(path: &Path, migrations: Migrations) -> Result<(Self, Site)> {
         let mut writer = connect(path, OpenFlags::default())?;
         writer.pragma_update(None, "journal_mode", "WAL")?;
         // Every transaction of the writer takes the write lock when it begins: one
@@ -68,7 +82,8 @@ impl Connections {
         // admin command, the server) writes, fail at once with "database is
         // locked", since SQLite cannot wait there without risking a deadlock.
         writer.set_transaction_behavior(TransactionBehavior::Immediate);
-        migrate(&mut writer)?;
+        migrate(&mut writer, migrations, SCHEMA)?;
+        let site = settle_site(&mut writer)?;
         // Read-only: a read path that tried to write would fail, not write.
         let read_only =
             OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
@@ -82,7 +97,15 @@ impl Connections {
                 Ok(Mutex::new(Some(conn)))
             })
             .collect::<Result<Box<[_]>>>()?;
-        Ok(Connections { writer: Mutex::new(Some(writer)), readers, next_reader: AtomicUsize::new(0), quick })
+        Ok((
+            Connections {
+                writer: Mutex::new(Some(writer)),
+                readers,
+                next_reader: AtomicUsize::new(0),
+                quick,
+            },
+            site,
+        ))
     }
 
     /// A quick reader, if one is free this moment. A read by primary key or
@@ -165,22 +188,93 @@ fn wait_a_millisecond(tries: i32) -> bool {
     true
 }
 
-/// Applies the migrations the file lacks, in one transaction that holds the write
-/// lock, so that two processes starting at once apply each one once.
-fn migrate(conn: &mut Connection) -> Result<()> {
+/// Applies the migrations the file lacks up to `upto`, as `mode` allows, in one
+/// transaction that holds the write lock, so that two processes starting at once
+/// apply each one once.
+fn migrate(conn: &mut Connection, mode: Migrations, upto: i64) -> Result<()> {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
     let mut version: i64 = tx.pragma_query_value(None, "user_version", |r| r.get(0))?;
     if version == 0 {
         version = sqlx_version(&tx)?;
     }
-    for &(number, sql) in MIGRATIONS {
-        if number > version {
-            tx.execute_batch(sql).map_err(|e| StoreError::Failed(format!("migration {number}: {e}")))?;
+    schema::check(version, SCHEMA, mode)?;
+    if version >= upto {
+        return Ok(());
+    }
+    for &(number, name, sql) in MIGRATIONS {
+        if number > version && number <= upto {
+            tx.execute_batch(sql).map_err(|e| schema::failed(number, name, e))?;
+            schema::applied("sqlite", number, name);
             version = number;
         }
     }
     tx.pragma_update(None, "user_version", version)?;
     tx.commit()?;
+    Ok(())
+}
+
+/// Makes the file at `path` with the schema as migration `version` left it, for
+/// the tests that upgrade every earlier schema. Blocking.
+pub fn create_at(path: &Path, version: i64) -> Result<()> {
+    let mut conn = connect(path, OpenFlags::default())?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    migrate(&mut conn, Migrations::Apply, version)
+}
+
+/// The schema as `sqlite_master` writes it, for comparing an upgraded file with
+/// a new one. Blocking.
+pub fn describe(path: &Path) -> Result<Vec<String>> {
+    let conn = connect(path, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
+    let mut statement = conn.prepare(
+        "SELECT type || ' ' || name || ': ' || COALESCE(sql, '') FROM sqlite_master \
+         WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name",
+    )?;
+    let rows = statement.query_map([], |r| r.get(0))?;
+    Ok(rows.collect::<rusqlite::Result<_>>()?)
+}
+
+/// Who the file is: as stored, or new (first opened, or a backup's copy).
+fn settle_site(conn: &mut Connection) -> Result<Site> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let stored = tx
+        .query_row("SELECT cluster_id, epoch, home, is_copy FROM site WHERE id = 1", [], |r| {
+            Ok(Stored {
+                site: Site { cluster: r.get::<_, i64>(0)? as u64, epoch: r.get::<_, i64>(1)? as u64 },
+                home: r.get(2)?,
+                copy: r.get(3)?,
+            })
+        })
+        .optional()?;
+    let (site, renewal) = site::settle(stored, "");
+    if let Some(renewal) = renewal {
+        write_site(&tx, &site)?;
+        tx.commit()?;
+        site::announce(&site, renewal);
+    }
+    Ok(site)
+}
+
+fn write_site(conn: &Connection, site: &Site) -> Result<()> {
+    conn.execute(
+        "INSERT INTO site (id, cluster_id, epoch, home, is_copy) VALUES (1, ?, ?, '', 0) \
+         ON CONFLICT (id) DO UPDATE SET cluster_id = excluded.cluster_id, epoch = excluded.epoch, is_copy = 0",
+        (site.cluster as i64, site.epoch as i64),
+    )?;
+    Ok(())
+}
+
+/// Gives the file a new identity (`cluster new-id`). Blocking.
+pub fn renew_site(conn: &mut Connection) -> Result<Site> {
+    let site = Site::fresh();
+    write_site(conn, &site)?;
+    site::announce(&site, Renewal::Asked);
+    Ok(site)
+}
+
+/// Marks a backup's copy: the server that opens it gives it a new identity.
+pub fn mark_copy(path: &Path) -> Result<()> {
+    let conn = connect(path, OpenFlags::default())?;
+    conn.execute("UPDATE site SET is_copy = 1", [])?;
     Ok(())
 }
 

@@ -23,6 +23,8 @@ use async_trait::async_trait;
 use kanban_protocol::model::{Board, Comment, Member, Project, Role, Trash, User};
 
 use self::connections::Connections;
+use super::schema::Migrations;
+use super::site::Site;
 use super::{
     AccessChanges, EventsAfter, KeyHolder, Logged, ProjectMembers, Result, SshKey, Store, StoreError,
     TokenHolder,
@@ -36,15 +38,42 @@ pub struct SqliteStore {
     db: Arc<Connections>,
     /// Events kept per project for `events?after` (older ones answer 410).
     retention: u64,
+    /// Who the file is, as settled when it was opened.
+    site: Arc<std::sync::Mutex<Site>>,
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the database at `path` and brings its schema up to date.
     pub async fn open(path: &Path) -> Result<Self> {
-        let path = path.to_owned();
-        let db = blocking(move || Connections::open(&path)).await?;
-        Ok(Self { db: Arc::new(db), retention: crate::config::DEFAULT_EVENT_RETENTION })
+        Self::open_with(path, Migrations::Apply).await
     }
+
+    /// Opens the database at `path`, doing to its schema what `migrations` allows.
+    pub async fn open_with(path: &Path, migrations: Migrations) -> Result<Self> {
+        let path = path.to_owned();
+        let (db, site) = blocking(move || Connections::open(&path, migrations)).await?;
+        Ok(Self {
+            db: Arc::new(db),
+            retention: crate::config::DEFAULT_EVENT_RETENTION,
+            site: Arc::new(std::sync::Mutex::new(site)),
+        })
+    }
+
+    /// Makes the file at `path` with the schema as migration `version` left it
+    /// (for the tests that upgrade every earlier schema).
+    #[doc(hidden)]
+    pub fn create_at(path: &Path, version: i64) -> Result<()> {
+        connections::create_at(path, version)
+    }
+
+    /// The schema of the file at `path`, as text to compare.
+    #[doc(hidden)]
+    pub fn describe(path: &Path) -> Result<Vec<String>> {
+        connections::describe(path)
+    }
+
+    /// The schema version this binary knows.
+    pub const SCHEMA: i64 = connections::SCHEMA;
 
     /// Keeps the last `events` events of each project (at least 64).
     pub fn with_event_retention(mut self, events: u64) -> Self {
@@ -252,6 +281,16 @@ impl Store for SqliteStore {
         .await;
     }
 
+    fn site(&self) -> Site {
+        *self.site.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    async fn renew_site(&self) -> Result<Site> {
+        let site = self.write(connections::renew_site).await?;
+        *self.site.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = site;
+        Ok(site)
+    }
+
     async fn backup(&self, path: &Path) -> Result<()> {
         if path.exists() {
             return Err(StoreError::Conflict(format!("{} exists: choose a new file", path.display())));
@@ -271,10 +310,13 @@ impl Store for SqliteStore {
             .map_err(|e| StoreError::Failed(format!("cannot create {}: {e}", path.display())))?;
         let made = path.to_owned();
         // VACUUM INTO copies one read snapshot: consistent while writers go on.
+        // The copy is marked as one, so that whoever restores it gets a new
+        // epoch: clients that saw later revisions fetch their boards afresh.
+        let copy = made.clone();
         let copied = self
             .read(move |c| {
                 c.execute("VACUUM INTO ?", [target])?;
-                Ok(())
+                connections::mark_copy(&copy)
             })
             .await;
         if copied.is_err() {
@@ -289,7 +331,9 @@ impl Store for SqliteStore {
     }
 
     async fn board(&self, project_id: i64, user_id: i64) -> Result<Board> {
-        self.read(move |c| read::board(c, project_id, user_id)).await
+        let epoch = self.site().epoch;
+        let board = self.read(move |c| read::board(c, project_id, user_id)).await?;
+        Ok(Board { epoch, ..board })
     }
 
     async fn purge_trash(&self, days: u32) -> Result<u64> {

@@ -66,7 +66,7 @@ pub fn board(conn: &mut Connection, project_id: i64, user_id: i64) -> Result<Boa
         .collect::<rusqlite::Result<_>>()?;
     tx.commit()?;
     let project = Project { id: project_id, name, role };
-    Ok(Board { project, rev: rev as u64, statuses, tasks, members, comments })
+    Ok(Board { project, rev: rev as u64, epoch: 0, statuses, tasks, members, comments })
 }
 
 pub fn comments(conn: &mut Connection, task_id: i64, user_id: i64) -> Result<Vec<Comment>> {

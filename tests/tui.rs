@@ -765,3 +765,44 @@ async fn changes_past_the_budget_wait_and_are_all_made_in_order() {
     .await;
     until_both(&mut a, &mut b, "every card, in order", |app| titles(app, 0) == made).await;
 }
+
+/// The server restored from a backup while a client is away, and its new history
+/// counted past the revision the client holds: the client fetches the board afresh
+/// (the epoch is not the one it counted in) instead of keeping the cards the
+/// restore took away and missing the ones made since.
+#[tokio::test]
+async fn after_a_restore_the_client_shows_the_restored_board_and_nothing_else() {
+    let (mut server, [_, bob], mut ann, _bob) = two_with_tokens().await;
+    let pid = ann.app.project_id.unwrap();
+    async fn add(server: &TestServer, token: &str, pid: i64, title: &str) {
+        let path = format!("/api/projects/{pid}/tasks");
+        let (status, _) = server.rest("POST", &path, token, Some(json!({ "title": title }))).await;
+        assert_eq!(status, 201);
+    }
+    add(&server, &bob, pid, "kept").await;
+    let backup = server.dir.path().join("backup.db");
+    server.admin_store().await.backup(&backup).await.unwrap();
+    add(&server, &bob, pid, "lost 1").await;
+    add(&server, &bob, pid, "lost 2").await;
+    until(&mut ann, "the three cards", |a| titles(a, 0).len() == 3).await;
+
+    // The server goes; the backup goes in; the restored site, elsewhere for a
+    // moment, counts past the revision ann holds before she can reach it again.
+    let addr = server.addr();
+    server.stop().await;
+    // As the process that served would, on its way out.
+    server.server.store().close().await;
+    kanban_server::restore::restore(server.dir.path(), &backup).unwrap();
+    server.restart().await;
+    for title in ["after 1", "after 2", "after 3"] {
+        add(&server, &bob, pid, title).await;
+    }
+    server.stop().await;
+    server.resume_at(addr).await;
+    until(&mut ann, "the restored board and what came after", |a| {
+        let mut t = titles(a, 0);
+        t.sort();
+        a.connection == Connection::Online && t == ["after 1", "after 2", "after 3", "kept"]
+    })
+    .await;
+}

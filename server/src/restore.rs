@@ -95,7 +95,13 @@ fn mark(path: &Path) -> Result<(), String> {
 /// into it, so that nothing of it is left in `-wal` beside the copy to come.
 fn set_aside(db: &Path, aside: &Path) -> Result<(), RestoreError> {
     let conn = Connection::open(db).map_err(|e| failed(db, e))?;
-    conn.pragma_update(None, "journal_mode", "DELETE").map_err(|e| failed(db, e))?;
+    // Leaving WAL mode needs the database to itself.
+    conn.pragma_update(None, "journal_mode", "DELETE").map_err(|e| match e.sqlite_error_code() {
+        Some(rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked) => {
+            failed(db, "another process has it open (an admin command, a kanban-tui): let it finish first")
+        }
+        _ => failed(db, e),
+    })?;
     conn.close().map_err(|(_, e)| failed(db, e))?;
     for companion in ["-wal", "-shm"] {
         let mut path = db.as_os_str().to_owned();

@@ -11,11 +11,10 @@
 use std::fmt;
 use std::path::Path;
 
-use postgres::NoTls;
 use postgres::types::ToSql;
 use rusqlite::OpenFlags;
 
-use crate::store::{PgStore, StoreError};
+use crate::store::{PgStore, StoreError, Target};
 
 /// What was copied, table by table.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -228,7 +227,7 @@ fn copy(file: &Path, url: &str) -> Result<Copied, MigrateError> {
     let from = rusqlite::Connection::open_with_flags(file, OpenFlags::SQLITE_OPEN_READ_ONLY)?;
     // One read transaction: a consistent copy even while a server writes.
     from.execute_batch("BEGIN")?;
-    let mut to = postgres::Client::connect(url, NoTls)?;
+    let mut to = Target::parse(url)?.connect()?;
     let mut tx = to.transaction()?;
     let held: i64 =
         tx.query_one("SELECT (SELECT count(*) FROM users) + (SELECT count(*) FROM projects)", &[])?.get(0);

@@ -1,8 +1,9 @@
 //! Several `kanban-server` processes on one PostgreSQL database: writes of one
 //! project through all of them at once, processes starting together on an empty
 //! database, access taken away reaching connections on every process, and a site
-//! moved from SQLite keeping its boards, tokens and history. Skipped, and said so,
-//! where no PostgreSQL answers (required by `.ci/run`).
+//! moved from SQLite keeping its boards, tokens and history, a database reached
+//! over TLS alone. Skipped, and said so, where no PostgreSQL answers (required by
+//! `.ci/run`).
 
 use std::collections::HashSet;
 
@@ -348,6 +349,52 @@ macro_rules! on_postgres {
             )*
         }
     };
+}
+
+/// A database that takes TLS connections alone (a managed one): reached with
+/// `sslmode=verify-full&sslrootcert=CA` by the server, the admin commands and
+/// `backup`'s pg_dump; refused in the clear, and refused over TLS to a
+/// certificate nobody vouched for, each saying why without hanging.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_database_behind_tls_is_reached_over_it_and_never_in_the_clear() {
+    let pki = crate::util::pki::pki();
+    let Some(db) = crate::util::own_postgres::OwnPostgres::start_tls(&pki) else { return };
+    let base = format!("postgres://postgres@127.0.0.1:{}/postgres", db.port);
+    let ca = pki.ca.to_str().unwrap();
+    let url = format!("{base}?sslmode=verify-full&sslrootcert={ca}");
+    let dir = tempfile::tempdir().unwrap();
+    let admin = |url: &str, args: &[&str]| {
+        let mut all = vec!["--database", url];
+        all.extend_from_slice(args);
+        crate::util::admin_output(dir.path(), &all)
+    };
+    let (ok, ann, said) = admin(&url, &["user", "add", "ann"]);
+    assert!(ok, "{said}");
+    let (ok, pid, said) = admin(&url, &["project", "add", "P", "--member", "ann"]);
+    assert!(ok, "{said}");
+    let server = ServerProcess::start(dir.path(), "127.0.0.1:0", &["--database", &url], &[]);
+    let res = reqwest::Client::new()
+        .post(format!("{}/api/projects/{pid}/tasks", server.url))
+        .bearer_auth(&ann)
+        .json(&json!({"title": "over TLS"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    if crate::util::tool("pg_dump", "backup runs it").is_some() {
+        let file = dir.path().join("backup.sql");
+        let (ok, _, said) = admin(&url, &["backup", file.to_str().unwrap()]);
+        assert!(ok, "pg_dump over TLS: {said}");
+        assert!(std::fs::read_to_string(&file).unwrap().contains("over TLS"));
+    }
+
+    let (ok, _, clear) = admin(&base, &["user", "list"]);
+    assert!(!ok && clear.contains("no encryption"), "refused in the clear, and said why: {clear}");
+    let (ok, _, unknown) = admin(&format!("{base}?sslmode=require"), &["user", "list"]);
+    assert!(!ok && unknown.to_lowercase().contains("certificate"), "an unknown CA: {unknown}");
+    let (ok, _, missing) =
+        admin(&format!("{base}?sslmode=require&sslrootcert=/nowhere.pem"), &["user", "list"]);
+    assert!(!ok && missing.contains("sslrootcert /nowhere.pem"), "{missing}");
 }
 
 on_postgres!(

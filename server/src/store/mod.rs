@@ -12,7 +12,7 @@ pub mod token;
 use async_trait::async_trait;
 use kanban_protocol::model::{Board, Comment, Member, Project, Role, Trash, User};
 
-pub use self::postgres::PgStore;
+pub use self::postgres::{PgStore, Target};
 pub use sqlite::SqliteStore;
 
 use crate::board::{Committed, OpError, Write};

@@ -4,6 +4,7 @@
 
 #![allow(dead_code)]
 
+pub mod own_postgres;
 pub mod pki;
 pub mod stores;
 

@@ -11,19 +11,19 @@
 use std::path::Path;
 use std::process::Stdio;
 
-use postgres::Config;
-use postgres::config::{Host, SslMode};
+use postgres::config::Host;
 
+use super::target::Target;
 use crate::store::{Result, StoreError};
 
 /// Dumps `schema` of the database `config` reaches into a new file at `path`.
-pub async fn pg_dump(config: &Config, schema: &str, path: &Path) -> Result<()> {
+pub async fn pg_dump(target: &Target, schema: &str, path: &Path) -> Result<()> {
     let file = create_private(path)?;
     let mut command = tokio::process::Command::new("pg_dump");
     command
         .args(["--format=plain", "--no-owner", "--no-privileges", "--quote-all-identifiers"])
         .arg(format!("--schema={schema}"))
-        .envs(environment(config))
+        .envs(environment(target))
         .stdin(Stdio::null())
         .stdout(file)
         .stderr(Stdio::piped());
@@ -85,8 +85,9 @@ fn mark(path: &Path, schema: &str) -> Result<()> {
     .map_err(|e| StoreError::Failed(format!("cannot mark {}: {e}", path.display())))
 }
 
-/// libpq's environment for the connection `config` describes.
-fn environment(config: &Config) -> Vec<(&'static str, String)> {
+/// libpq's environment for the connection `target` describes.
+fn environment(target: &Target) -> Vec<(&'static str, String)> {
+    let config = &target.config;
     let mut env = Vec::new();
     if let Some(host) = config.get_hosts().first() {
         let host = match host {
@@ -108,14 +109,16 @@ fn environment(config: &Config) -> Vec<(&'static str, String)> {
     if let Some(db) = config.get_dbname() {
         env.push(("PGDATABASE", db.to_string()));
     }
-    env.push((
-        "PGSSLMODE",
-        match config.get_ssl_mode() {
-            SslMode::Disable => "disable",
-            SslMode::Require => "require",
-            _ => "prefer",
+    // As the store connects: TLS verified against the CA file where there is
+    // one; with the system's roots alone, libpq's `require` (libpq before 16 has
+    // no word for those roots).
+    match (target.tls(), &target.ca) {
+        (true, Some(ca)) => {
+            env.push(("PGSSLMODE", "verify-full".into()));
+            env.push(("PGSSLROOTCERT", ca.display().to_string()));
         }
-        .to_string(),
-    ));
+        (true, None) => env.push(("PGSSLMODE", "require".into())),
+        (false, _) => env.push(("PGSSLMODE", "disable".into())),
+    }
     env
 }

@@ -16,6 +16,7 @@ mod pool;
 mod read;
 mod rows;
 mod ssh_keys;
+mod target;
 
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ use kanban_protocol::model::{Board, Comment, Member, Project, Role, Trash, User}
 use tokio::sync::Notify;
 
 use self::pool::{Conn, Pool};
+pub use self::target::Target;
 use super::schema::Migrations;
 use super::site::Site;
 use super::{
@@ -295,7 +297,7 @@ impl Store for PgStore {
     async fn backup(&self, path: &std::path::Path) -> Result<()> {
         let schema: String =
             self.on(false, |c| Ok(c.client.query_one("SELECT current_schema()", &[])?.get(0))).await?;
-        dump::pg_dump(self.pool.config(), &schema, path).await
+        dump::pg_dump(self.pool.target(), &schema, path).await
     }
 
     async fn apply(&self, batch: Vec<Write>) -> Result<Vec<Result<Committed, OpError>>> {

@@ -15,9 +15,10 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
-use postgres::{Client, Config, GenericClient, NoTls, Statement};
+use postgres::{Client, GenericClient, Statement};
 use tokio::sync::Notify;
 
+use super::target::Target;
 use crate::store::schema::{self, Migrations};
 use crate::store::site::{self, Renewal, Site, Stored};
 use crate::store::{Result, StoreError, pg_cause};
@@ -69,18 +70,18 @@ impl Statements {
 pub struct Conn {
     pub client: Client,
     pub statements: Statements,
-    config: Config,
+    target: Target,
 }
 
 impl Conn {
-    fn open(config: &Config) -> Result<Conn> {
-        Ok(Conn { client: config.connect(NoTls)?, statements: Statements::default(), config: config.clone() })
+    fn open(target: &Target) -> Result<Conn> {
+        Ok(Conn { client: target.connect()?, statements: Statements::default(), target: target.clone() })
     }
 
     /// A new connection in place of this one (the database dropped it). The old
     /// client is closed in a thread of its own, as in [`Pool::close`].
     pub fn reopen(&mut self) -> Result<()> {
-        let fresh = Conn::open(&self.config)?;
+        let fresh = Conn::open(&self.target)?;
         let old = std::mem::replace(self, fresh);
         let _ = std::thread::Builder::new().name("kanban-close".into()).spawn(move || drop(old));
         Ok(())
@@ -90,7 +91,7 @@ impl Conn {
 /// The connections of one store. A slot is `None` until used, after a failure,
 /// and once closed.
 pub struct Pool {
-    config: Config,
+    target: Target,
     writer: Mutex<Option<Conn>>,
     readers: Box<[Mutex<Option<Conn>>]>,
     next_reader: AtomicUsize,
@@ -117,7 +118,7 @@ impl Lent<'_> {
             return Err(StoreError::Failed("the store is closed".into()));
         }
         if self.slot.as_ref().is_none_or(|c| c.client.is_closed()) {
-            *self.slot = Some(Conn::open(&self.pool.config)?);
+            *self.slot = Some(Conn::open(&self.pool.target)?);
         }
         Ok(self.slot.as_mut().expect("opened above"))
     }
@@ -134,19 +135,18 @@ impl Pool {
     /// settles who the database is, and keeps the configuration for the
     /// connections opened later. Blocking.
     pub fn open(url: &str, migrations: Migrations) -> Result<(Pool, Site)> {
-        let mut config: Config =
-            url.parse().map_err(|e| StoreError::Invalid(format!("the database URL: {e}")))?;
-        if config.get_application_name().is_none() {
-            config.application_name("kanban-server");
+        let mut target = Target::parse(url)?;
+        if target.config.get_application_name().is_none() {
+            target.config.application_name("kanban-server");
         }
-        if config.get_connect_timeout().is_none() {
-            config.connect_timeout(Duration::from_secs(10));
+        if target.config.get_connect_timeout().is_none() {
+            target.config.connect_timeout(Duration::from_secs(10));
         }
-        let mut writer = Conn::open(&config)?;
+        let mut writer = Conn::open(&target)?;
         migrate(&mut writer.client, migrations, SCHEMA)?;
         let site = settle_site(&mut writer.client)?;
         let pool = Pool {
-            config,
+            target,
             writer: Mutex::new(Some(writer)),
             readers: (0..READERS).map(|_| Mutex::new(None)).collect(),
             next_reader: AtomicUsize::new(0),
@@ -155,9 +155,9 @@ impl Pool {
         Ok((pool, site))
     }
 
-    /// How the connections are made (where, as whom).
-    pub fn config(&self) -> &Config {
-        &self.config
+    /// How the connections are made (where, as whom, over what).
+    pub fn target(&self) -> &Target {
+        &self.target
     }
 
     /// The writing connection (one user at a time).
@@ -200,11 +200,11 @@ impl Pool {
     /// for what may have been missed meanwhile). The thread ends within a second of
     /// the pool's closing.
     pub fn listen(&self, notify: Arc<Notify>) {
-        let (config, closed) = (self.config.clone(), self.closed.clone());
+        let (target, closed) = (self.target.clone(), self.closed.clone());
         let spawned = std::thread::Builder::new().name("kanban-listen".into()).spawn(move || {
             let mut delay = Duration::from_millis(100);
             while !closed.load(Ordering::Relaxed) {
-                match listen_once(&config, &notify, &closed) {
+                match listen_once(&target, &notify, &closed) {
                     Ok(()) => return,
                     Err(e) => {
                         tracing::warn!(error = %e, "listening for access changes; trying again");
@@ -221,8 +221,8 @@ impl Pool {
 }
 
 /// One listening connection, until it fails or the pool closes.
-fn listen_once(config: &Config, notify: &Notify, closed: &AtomicBool) -> Result<()> {
-    let mut client = config.connect(NoTls)?;
+fn listen_once(target: &Target, notify: &Notify, closed: &AtomicBool) -> Result<()> {
+    let mut client = target.connect()?;
     let schema: String = client.query_one("SELECT current_schema()", &[])?.get(0);
     client.batch_execute("LISTEN kanban_access")?;
     // Whatever happened while this connection was not listening.
@@ -295,16 +295,14 @@ fn migrate(client: &mut Client, mode: Migrations, upto: i32) -> Result<()> {
 /// Makes the schema of `url` as migration `version` left it, for the tests that
 /// upgrade every earlier schema. Blocking.
 pub fn create_at(url: &str, version: i32) -> Result<()> {
-    let config: Config = url.parse().map_err(|e| StoreError::Invalid(format!("the database URL: {e}")))?;
-    let mut conn = Conn::open(&config)?;
+    let mut conn = Conn::open(&Target::parse(url)?)?;
     migrate(&mut conn.client, Migrations::Apply, version)
 }
 
 /// The schema's tables and columns as text, for comparing an upgraded schema with
 /// a new one. Blocking.
 pub fn describe(url: &str) -> Result<Vec<String>> {
-    let config: Config = url.parse().map_err(|e| StoreError::Invalid(format!("the database URL: {e}")))?;
-    let mut conn = Conn::open(&config)?;
+    let mut conn = Conn::open(&Target::parse(url)?)?;
     let rows = conn.client.query(
         "SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' ' \
          || COALESCE(column_default, '') FROM information_schema.columns \

@@ -78,3 +78,38 @@ async fn the_binary_serves_tls_from_its_flags() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// A renewed certificate put in place of the files and SIGHUP: new connections
+/// get it, without a restart; files that cannot be read keep the one before.
+#[tokio::test]
+async fn sighup_serves_a_renewed_certificate_without_a_restart() {
+    let (first, renewed) = (pki(), pki());
+    let data = tempfile::tempdir().unwrap();
+    let token = crate::util::admin(data.path(), &["user", "add", "ann"]);
+    let (cert, key) = (data.path().join("cert.pem"), data.path().join("key.pem"));
+    std::fs::copy(&first.cert, &cert).unwrap();
+    std::fs::copy(&first.key, &key).unwrap();
+    let server = ServerProcess::start(
+        data.path(),
+        "127.0.0.1:0",
+        &["--tls-cert", cert.to_str().unwrap(), "--tls-key", key.to_str().unwrap()],
+        &[],
+    );
+    let url = server.url.replace("http://127.0.0.1", "https://localhost");
+    let me = |ca: &Path| tls_client(&url, &token, Some(ca));
+    assert_eq!(me(&first.ca).me().await.unwrap().name, "ann");
+    assert!(me(&renewed.ca).me().await.is_err(), "the renewed CA does not vouch for the first");
+
+    std::fs::copy(&renewed.cert, &cert).unwrap();
+    std::fs::copy(&renewed.key, &key).unwrap();
+    server.signal("HUP");
+    server.wait_for_log("read again");
+    assert_eq!(me(&renewed.ca).me().await.unwrap().name, "ann", "the renewed certificate, served");
+    assert!(me(&first.ca).me().await.is_err(), "the first one is no more");
+
+    // A key that does not fit: said, and the renewed certificate stays.
+    std::fs::write(&key, rcgen::KeyPair::generate().unwrap().serialize_pem()).unwrap();
+    server.signal("HUP");
+    server.wait_for_log("stays the one before");
+    assert_eq!(me(&renewed.ca).me().await.unwrap().name, "ann");
+}

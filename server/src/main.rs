@@ -55,6 +55,11 @@ struct Cli {
     ssh: SshArgs,
     #[command(flatten)]
     limits: LimitArgs,
+    /// Seconds between SIGTERM and the stop: /readyz answers 503 at once while the
+    /// server goes on serving, so that a load balancer sends new clients elsewhere
+    /// before the WebSockets are told to reconnect (a second signal stops at once).
+    #[arg(long, env = "KANBAN_DRAIN_SECONDS", default_value_t = 5)]
+    drain_seconds: u64,
     /// Log lines on stderr: text, or json (one object per line). RUST_LOG sets what
     /// is logged [default: info; warn for commands]; the access log's target is
     /// kanban_server::access.
@@ -374,7 +379,11 @@ async fn main() -> anyhow::Result<()> {
     let database = Database::choose(cli.database.as_deref(), &data_dir)?;
     let Some(command) = cli.command else {
         let tls = match (&cli.tls_cert, &cli.tls_key) {
-            (Some(cert), Some(key)) => Some(kanban_server::tls::load(cert, key)?),
+            (Some(cert), Some(key)) => {
+                let certificates = kanban_server::tls::Certificates::load(cert, key)?;
+                tokio::spawn(reload_on_hangup(certificates.clone()));
+                Some(certificates.server_config()?)
+            }
             _ => None,
         };
         let unix = cli.unix.options();
@@ -398,6 +407,7 @@ async fn main() -> anyhow::Result<()> {
             &overrides,
             cli.limits.limits(),
             tls,
+            Duration::from_secs(cli.drain_seconds),
         )
         .await;
     };
@@ -554,6 +564,7 @@ async fn serve(
     overrides: &AppOverrides,
     limits: Limits,
     tls: Option<std::sync::Arc<rustls::ServerConfig>>,
+    drain: Duration,
 ) -> anyhow::Result<()> {
     match kanban_server::raise_open_file_limit() {
         Ok(n) => tracing::debug!(open_files = n, "open file limit"),
@@ -601,13 +612,47 @@ async fn serve(
         server.spawn_ssh(ssh);
     }
     let store = server.store().clone();
+    let hub = server.hub().clone();
     server
-        .serve_all(listener, tls, unix, async {
+        .serve_all(listener, tls, unix, async move {
             kanban_server::shutdown_signal().await;
+            drain_for(&hub, drain).await;
             tracing::info!("shutting down");
         })
         .await?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The first part of a stop: not ready at once, serving on for `drain` while load
+/// balancers notice (they poll /readyz every few seconds); a second signal cuts it
+/// short.
+async fn drain_for(hub: &kanban_server::hub::Hub, drain: Duration) {
+    if drain.is_zero() {
+        return;
+    }
+    hub.drain();
+    tracing::info!(seconds = drain.as_secs(), "draining: /readyz answers 503; serving on until the stop");
+    tokio::select! {
+        () = tokio::time::sleep(drain) => {}
+        () = kanban_server::shutdown_signal() => tracing::info!("asked again: stopping now"),
+    }
+}
+
+/// Reads the TLS certificate and key again at each SIGHUP (a renewal), keeping
+/// the one served before if they cannot be read.
+async fn reload_on_hangup(certificates: std::sync::Arc<kanban_server::tls::Certificates>) {
+    let Ok(mut hangups) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP: the TLS certificate is read at start only");
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        match certificates.reload() {
+            Ok(()) => tracing::info!("SIGHUP: the TLS certificate and key read again"),
+            Err(e) => {
+                tracing::error!(error = %format!("{e:#}"), "SIGHUP: the TLS certificate stays the one before")
+            }
+        }
+    }
 }

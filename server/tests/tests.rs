@@ -13,6 +13,7 @@ mod comments;
 mod faults;
 mod hostile;
 mod http_api;
+mod lifecycle;
 mod packaging;
 mod protocol;
 mod rest;

@@ -62,6 +62,8 @@ struct Shared {
     budgets: client_event::Budgets,
     next_conn_id: AtomicU64,
     open: AtomicU64,
+    /// The server will stop soon (SIGTERM): not ready, serving on meanwhile.
+    draining: std::sync::atomic::AtomicBool,
     shutdown: watch::Sender<bool>,
 }
 
@@ -100,6 +102,7 @@ impl Hub {
             metrics,
             next_conn_id: AtomicU64::new(1),
             open: AtomicU64::new(0),
+            draining: std::sync::atomic::AtomicBool::new(false),
             shutdown,
         };
         Hub { shared: Arc::new(shared) }
@@ -197,10 +200,17 @@ impl Hub {
         self.shared.shutdown.send_replace(true);
     }
 
-    /// Whether [`Hub::shutdown`] has been called: the server is on its way out, and
-    /// says so to whoever asks if it is ready.
+    /// The server stops soon: from now on it says it is not ready, so that a load
+    /// balancer sends new clients elsewhere, while it goes on serving the ones it
+    /// has until [`Hub::shutdown`].
+    pub fn drain(&self) {
+        self.shared.draining.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`Hub::drain`] or [`Hub::shutdown`] has been called: the server is
+    /// on its way out, and says so to whoever asks if it is ready.
     pub fn is_shutting_down(&self) -> bool {
-        *self.shared.shutdown.borrow()
+        self.shared.draining.load(Ordering::Relaxed) || *self.shared.shutdown.borrow()
     }
 
     /// Moves at every access change: sessions of this process that are not

@@ -515,6 +515,10 @@ impl ServerProcess {
         if !env.iter().any(|(k, _)| *k == "KANBAN_MAX_WRITES_PER_USER") {
             cmd.env("KANBAN_MAX_WRITES_PER_USER", "0");
         }
+        // Stopped at once, unless the test is of the drain.
+        if !env.iter().any(|(k, _)| *k == "KANBAN_DRAIN_SECONDS") && !extra.contains(&"--drain-seconds") {
+            cmd.env("KANBAN_DRAIN_SECONDS", "0");
+        }
         let mut child = cmd
             .env_remove("KANBAN_APP_KEY")
             .env_remove("KANBAN_APP_SECRET")
@@ -571,6 +575,11 @@ impl ServerProcess {
         let pid = self.pid().to_string();
         let sent = Command::new("sh").args(["-c", "kill -TERM \"$0\"", &pid]).status().expect("run sh");
         assert!(sent.success(), "kill -TERM {pid}");
+        self.wait()
+    }
+
+    /// Waits for the process to exit on its own; answers the whole log.
+    pub fn wait(&mut self) -> String {
         let deadline = std::time::Instant::now() + WAIT;
         while self.child.try_wait().expect("wait").is_none() {
             assert!(std::time::Instant::now() < deadline, "no exit after SIGTERM; log:\n{}", self.log());
@@ -581,6 +590,25 @@ impl ServerProcess {
             reader.join().expect("the log reader");
         }
         self.log()
+    }
+
+    /// Sends `signal` (`TERM`, `HUP`, ...) and returns at once.
+    pub fn signal(&self, signal: &str) {
+        let pid = self.pid().to_string();
+        let sent = Command::new("sh")
+            .args(["-c", &format!("kill -{signal} \"$0\""), &pid])
+            .status()
+            .expect("run sh");
+        assert!(sent.success(), "kill -{signal} {pid}");
+    }
+
+    /// Waits until the log holds `text`.
+    pub fn wait_for_log(&self, text: &str) {
+        let deadline = std::time::Instant::now() + WAIT;
+        while !self.log().contains(text) {
+            assert!(std::time::Instant::now() < deadline, "no {text:?} in the log:\n{}", self.log());
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// SIGKILL: no shutdown, no flush, as a crash.

@@ -62,6 +62,9 @@ pub struct Limits {
     /// Board changes per second one person may make (with a burst of five
     /// seconds' worth); 0: no limit.
     pub max_writes_per_user: u32,
+    /// The networks of the load balancers whose `X-Forwarded-For` is believed
+    /// for who a request is from (`--trusted-proxy`).
+    pub trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl Default for Limits {
@@ -82,6 +85,7 @@ impl Default for Limits {
             event_retention: DEFAULT_EVENT_RETENTION,
             trash_days: 30,
             max_writes_per_user: 10,
+            trusted_proxies: Vec::new(),
         }
     }
 }

@@ -179,6 +179,8 @@ pub struct Server {
     lock: Arc<std::sync::Mutex<Option<data_dir::DirLock>>>,
     /// This node of a cluster, with a broker.
     node: Option<Arc<cluster::ClusterAdapter>>,
+    /// Where `/metrics` is served instead of the main port (`--metrics-listen`).
+    metrics_listener: Arc<std::sync::Mutex<Option<TcpListener>>>,
 }
 
 impl Server {
@@ -250,7 +252,7 @@ impl Server {
         let hub = Hub::with_adapter(app, limits, Arc::new(Metrics::default()), adapter, Some(gate));
         let writer = writer::Writer::spawn(store.clone(), hub.clone());
         let lock = Arc::new(std::sync::Mutex::new(lock));
-        Ok(Self { state: api::AppState { store, hub, writer }, lock, node })
+        Ok(Self { state: api::AppState { store, hub, writer }, lock, node, metrics_listener: Arc::default() })
     }
 
     async fn open_data_dir(
@@ -271,6 +273,11 @@ impl Server {
 
     pub fn hub(&self) -> &Hub {
         &self.state.hub
+    }
+
+    /// Serves `/metrics` on `listener` alone (plain HTTP), and not on the main port.
+    pub fn serve_metrics_on(&self, listener: TcpListener) {
+        *self.metrics_listener.lock().unwrap_or_else(|e| e.into_inner()) = Some(listener);
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -342,7 +349,14 @@ impl Server {
         let watcher = access::watch(self.state.store.clone(), hub.clone(), access::CHECK_EVERY);
         let purger = purge_trash(self.state.store.clone(), hub.limits().trash_days);
         let header_timeout = hub.limits().header_timeout;
-        let app = api::router(self.state);
+        let metrics_listener = self.metrics_listener.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let metrics = metrics_listener.map(|listener| {
+            let (app, mut stopping) = (api::metrics_router(self.state.clone()), hub.shutdown_signal());
+            tokio::spawn(serve::serve(serve::TcpAccept::new(listener), app, header_timeout, async move {
+                let _ = stopping.wait_for(|s| *s).await;
+            }))
+        });
+        let app = api::router(self.state, metrics.is_none());
         let signal_hub = hub.clone();
         // One shutdown for both sockets.
         let (stop, mut stopping) = tokio::sync::watch::channel(false);
@@ -360,6 +374,9 @@ impl Server {
         .await;
         if let Some(on_unix) = on_unix {
             let _ = on_unix.await;
+        }
+        if let Some(metrics) = metrics {
+            let _ = metrics.await;
         }
         watcher.abort();
         purger.abort();

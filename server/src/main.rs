@@ -55,6 +55,10 @@ struct Cli {
     ssh: SshArgs,
     #[command(flatten)]
     limits: LimitArgs,
+    /// Serve /metrics here alone (plain HTTP, e.g. on a private network) instead of
+    /// on --listen, where it then answers 404.
+    #[arg(long, env = "KANBAN_METRICS_LISTEN", value_name = "ADDR:PORT")]
+    metrics_listen: Option<SocketAddr>,
     /// Seconds between SIGTERM and the stop: /readyz answers 503 at once while the
     /// server goes on serving, so that a load balancer sends new clients elsewhere
     /// before the WebSockets are told to reconnect (a second signal stops at once).
@@ -197,6 +201,15 @@ struct LimitArgs {
     /// keep-alive connection stays open).
     #[arg(long, env = "KANBAN_HEADER_TIMEOUT", default_value_t = Limits::default().header_timeout.as_secs())]
     header_timeout: u64,
+    /// A load balancer's network (CIDR, repeatable): its X-Forwarded-For says who
+    /// a request is from, in the access log.
+    #[arg(
+        long = "trusted-proxy",
+        env = "KANBAN_TRUSTED_PROXIES",
+        value_name = "CIDR",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<ipnet::IpNet>,
 }
 
 impl LimitArgs {
@@ -214,6 +227,7 @@ impl LimitArgs {
             header_timeout: Duration::from_secs(self.header_timeout.max(1)),
             trash_days: self.trash_days,
             max_writes_per_user: self.max_writes_per_user,
+            trusted_proxies: self.trusted_proxies.clone(),
             ..Limits::default()
         }
     }
@@ -408,6 +422,7 @@ async fn main() -> anyhow::Result<()> {
             cli.limits.limits(),
             tls,
             Duration::from_secs(cli.drain_seconds),
+            cli.metrics_listen,
         )
         .await;
     };
@@ -565,6 +580,7 @@ async fn serve(
     limits: Limits,
     tls: Option<std::sync::Arc<rustls::ServerConfig>>,
     drain: Duration,
+    metrics_listen: Option<SocketAddr>,
 ) -> anyhow::Result<()> {
     match kanban_server::raise_open_file_limit() {
         Ok(n) => tracing::debug!(open_files = n, "open file limit"),
@@ -587,6 +603,13 @@ async fn serve(
         }
         None => None,
     };
+    if let Some(at) = metrics_listen {
+        let listener = tokio::net::TcpListener::bind(at)
+            .await
+            .with_context(|| format!("cannot listen on {at} for metrics"))?;
+        tracing::info!(addr = %listener.local_addr()?, "serving /metrics here alone");
+        server.serve_metrics_on(listener);
+    }
     server.announce(addr, tls.is_some());
     let app = server.hub().app();
     let scheme = if tls.is_some() { "https" } else { "http" };

@@ -20,6 +20,7 @@ mod rest;
 mod restore;
 mod schema;
 mod shared_database;
+mod signals;
 mod slow_peers;
 mod store;
 mod transfer;

@@ -11,6 +11,7 @@ use kanban_protocol::model::User;
 use serde::de::DeserializeOwned;
 
 use super::AppState;
+use super::access_log::Who;
 use super::error::ApiError;
 use crate::store::{HOST_ACCOUNT, StoreError, TokenHolder};
 use crate::unix_socket::{HostAccount, UnixUsers};
@@ -70,9 +71,20 @@ impl FromRequestParts<AppState> for Bearer {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let holder = Self::holder(parts, state).await?;
+        // For the access log's line, where it is written.
+        if let Some(who) = parts.extensions.get::<Who>() {
+            who.is(&holder.user.name);
+        }
+        Ok(Bearer(holder))
+    }
+}
+
+impl Bearer {
+    async fn holder(parts: &mut Parts, state: &AppState) -> Result<TokenHolder, ApiError> {
         if let Some(account) = parts.extensions.get::<HostAccount>() {
             let user = host_user(state, account).await?;
-            return Ok(Bearer(TokenHolder { user, token_id: HOST_ACCOUNT }));
+            return Ok(TokenHolder { user, token_id: HOST_ACCOUNT });
         }
         let value = parts
             .headers
@@ -86,7 +98,7 @@ impl FromRequestParts<AppState> for Bearer {
             .filter(|t| !t.is_empty())
             .ok_or_else(|| ApiError::unauthorized("Authorization must be \"Bearer <token>\""))?;
         match state.store.user_by_token(token).await? {
-            Some(holder) => Ok(Bearer(holder)),
+            Some(holder) => Ok(holder),
             None => Err(ApiError::unauthorized("invalid token")),
         }
     }

@@ -1,7 +1,7 @@
 //! The HTTP side of the server's one port: the REST API, channel auth, the Pusher
 //! HTTP API, the WebSocket endpoint, health and metrics, and the access log of them all.
 
-mod access_log;
+pub mod access_log;
 mod account;
 mod activity;
 mod board;
@@ -34,10 +34,16 @@ pub struct AppState {
     pub writer: Writer,
 }
 
-/// All routes of the server.
-pub fn router(state: AppState) -> Router {
+/// All routes of the server; `/metrics` too unless it is served on a listener of
+/// its own ([`metrics_router`]).
+pub fn router(state: AppState, with_metrics: bool) -> Router {
     let body_limit = state.hub.limits().max_body_bytes;
     let body_time = state.hub.limits().header_timeout;
+    let log = access_log::AccessLog::new(
+        access_log::Proxies::new(state.hub.limits().trusted_proxies.clone()),
+        state.hub.metrics().clone(),
+    );
+    let metrics = if with_metrics { get(ops::metrics) } else { get(not_here) };
     Router::new()
         .route("/app/{app_key}", get(websocket::upgrade))
         .route("/api/config", get(account::config))
@@ -66,13 +72,23 @@ pub fn router(state: AppState) -> Router {
         .route("/apps/{app_id}/channels/{name}/users", get(pusher_http::users))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
-        .route("/metrics", get(ops::metrics))
+        .route("/metrics", metrics)
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(body_limit))
         .layer(axum::middleware::map_request(move |req: axum::extract::Request| async move {
             body::on_a_clock(req, body_time)
         }))
         // Outermost, so that what the layers inside refuse is logged too.
-        .layer(access_log::AccessLog)
+        .layer(log)
         .with_state(state)
+}
+
+/// `/metrics` alone, for `--metrics-listen`: scrapers reach it on a port of its
+/// own (a private network's), and the public port answers 404 for it.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new().route("/metrics", get(ops::metrics)).fallback(not_here).with_state(state)
+}
+
+async fn not_here() -> ApiError {
+    ApiError::not_found("no such route")
 }

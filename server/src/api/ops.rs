@@ -42,6 +42,13 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let body = state.hub.metrics().render(state.hub.adapter().channel_count());
+    let adapter = state.hub.adapter();
+    let gauges = metrics::Gauges {
+        channels: adapter.channel_count(),
+        cluster: adapter.cluster_gauges(),
+        pool: state.store.pool(),
+        ssh_sessions: None,
+    };
+    let body = state.hub.metrics().render(&gauges);
     ([(header::CONTENT_TYPE, metrics::CONTENT_TYPE)], body)
 }

@@ -62,6 +62,8 @@ pub struct ClusterAdapter {
     pub dropped: AtomicU64,
     /// Messages heard of another cluster, or in another version of the wire.
     pub foreign: AtomicU64,
+    /// Board events read from the log because they did not come in time.
+    gaps_filled: AtomicU64,
     /// What foreign traffic was said in the log already (once each).
     said: Mutex<HashSet<String>>,
 }
@@ -89,6 +91,7 @@ impl ClusterAdapter {
             changed: Mutex::default(),
             dropped: AtomicU64::new(0),
             foreign: AtomicU64::new(0),
+            gaps_filled: AtomicU64::new(0),
             said: Mutex::default(),
         })
     }
@@ -283,6 +286,7 @@ impl ClusterAdapter {
     /// are read from the event log.
     fn fill_gaps(self: &Arc<Self>, store: &Arc<dyn Store>) {
         for (project, after) in self.sequencer.gaps(std::time::Instant::now()) {
+            self.gaps_filled.fetch_add(1, Ordering::Relaxed);
             self.catch_up(store, project, after);
         }
     }
@@ -416,5 +420,15 @@ impl Adapter for ClusterAdapter {
 
     fn ready(&self) -> bool {
         ClusterAdapter::ready(self)
+    }
+
+    fn cluster_gauges(&self) -> Option<crate::metrics::ClusterGauges> {
+        Some(crate::metrics::ClusterGauges {
+            broker_up: self.ready(),
+            nodes: self.view.node_count() + 1,
+            dropped: self.dropped.load(Ordering::Relaxed),
+            foreign: self.foreign.load(Ordering::Relaxed),
+            gaps_filled: self.gaps_filled.load(Ordering::Relaxed),
+        })
     }
 }

@@ -56,6 +56,11 @@ impl View {
     }
 
     /// Node `node` was heard from; `false` when it was not known before.
+    /// The other nodes heard and not yet forgotten.
+    pub fn node_count(&self) -> usize {
+        self.read().len()
+    }
+
     pub fn heard(&self, node: u64) -> bool {
         let mut nodes = self.write();
         match nodes.get_mut(&node) {

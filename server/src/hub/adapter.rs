@@ -92,4 +92,9 @@ pub trait Adapter: Send + Sync + 'static {
 
     /// How many channels are occupied.
     fn channel_count(&self) -> usize;
+
+    /// The cluster's state for `/metrics`, where this is a node of one.
+    fn cluster_gauges(&self) -> Option<crate::metrics::ClusterGauges> {
+        None
+    }
 }

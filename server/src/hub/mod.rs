@@ -120,7 +120,7 @@ impl Hub {
         &*self.shared.adapter
     }
 
-    pub fn metrics(&self) -> &Metrics {
+    pub fn metrics(&self) -> &Arc<Metrics> {
         &self.shared.metrics
     }
 

@@ -8,9 +8,10 @@ mod process;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 
 use prometheus_client::collector::Collector;
-use prometheus_client::encoding::{DescriptorEncoder, EncodeMetric};
+use prometheus_client::encoding::{DescriptorEncoder, EncodeLabelSet, EncodeMetric};
 use prometheus_client::metrics::MetricType;
-use prometheus_client::metrics::counter::ConstCounter;
+use prometheus_client::metrics::counter::{ConstCounter, Counter};
+use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::gauge::ConstGauge;
 use prometheus_client::metrics::histogram::Histogram;
 use prometheus_client::metrics::info::Info;
@@ -46,6 +47,61 @@ pub struct Metrics {
     /// per batch by the single writer (after an fsync), so its lock is not on a hot
     /// path.
     pub commit_seconds: Histogram,
+    /// HTTP requests answered, by route and status.
+    pub http_requests: Family<HttpLabels, Counter>,
+    /// Signed-in SSH sessions, counted by the SSH front end where it serves.
+    pub ssh_sessions: std::sync::OnceLock<SessionCount>,
+}
+
+/// How many SSH sessions are signed in now, asked at scrape time.
+#[derive(Clone)]
+pub struct SessionCount(pub std::sync::Arc<dyn Fn() -> usize + Send + Sync>);
+
+impl std::fmt::Debug for SessionCount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionCount")
+    }
+}
+
+/// The labels of [`Metrics::http_requests`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash, EncodeLabelSet)]
+pub struct HttpLabels {
+    /// The route as declared (`/api/tasks/{tid}`), or `unmatched`.
+    pub route: String,
+    pub status: u16,
+}
+
+/// What the rest of the server tells at scrape time: gauges of state kept
+/// elsewhere (the cluster's link, the store's connections, SSH sessions).
+#[derive(Debug, Default, Clone)]
+pub struct Gauges {
+    /// Channels with a subscriber.
+    pub channels: usize,
+    /// In a cluster: whether the broker answers, the nodes heard (this one too),
+    /// messages that could not go out, and those of another cluster or release.
+    pub cluster: Option<ClusterGauges>,
+    /// The store's connections: in use now, how many there are, and how often one
+    /// was waited for.
+    pub pool: PoolGauges,
+    /// Signed-in SSH sessions, where the SSH front end serves.
+    pub ssh_sessions: Option<usize>,
+}
+
+#[derive(Debug, Default, Clone, Copy)]
+pub struct ClusterGauges {
+    pub broker_up: bool,
+    pub nodes: usize,
+    pub dropped: u64,
+    pub foreign: u64,
+    /// Board events read from the log because they did not come in time.
+    pub gaps_filled: u64,
+}
+
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct PoolGauges {
+    pub in_use: usize,
+    pub size: usize,
+    pub waits: u64,
 }
 
 impl Default for Metrics {
@@ -60,6 +116,8 @@ impl Default for Metrics {
             client_events_limited: AtomicU64::new(0),
             events_published: AtomicU64::new(0),
             commit_seconds: Histogram::new(COMMIT_BUCKETS),
+            http_requests: Family::default(),
+            ssh_sessions: std::sync::OnceLock::new(),
         }
     }
 }
@@ -69,12 +127,25 @@ impl Metrics {
         counter.fetch_add(n, Relaxed);
     }
 
+    /// Counts an answered HTTP request.
+    pub fn http_request(&self, route: String, status: u16) {
+        self.http_requests.get_or_create(&HttpLabels { route, status }).inc();
+    }
+
     /// The OpenMetrics text exposition, with the gauges given by the caller.
-    pub fn render(&self, channels: usize) -> String {
+    pub fn render(&self, gauges: &Gauges) -> String {
         // A registry per scrape: scrapes are seconds apart, and the collectors then
         // own what they encode (a snapshot of the counters) instead of borrowing.
         let mut registry = Registry::default();
-        registry.register_collector(Box::new(Snapshot::of(self, channels)));
+        registry.register_collector(Box::new(Snapshot::of(self, gauges.channels)));
+        let mut gauges = gauges.clone();
+        gauges.ssh_sessions = self.ssh_sessions.get().map(|count| (count.0)());
+        registry.register_collector(Box::new(gauges));
+        registry.register(
+            "kanban_http_requests",
+            "HTTP requests answered, by route and status",
+            self.http_requests.clone(),
+        );
         registry.register_with_unit(
             "kanban_commit",
             "Time each batch commit of board changes took in the store",
@@ -162,6 +233,61 @@ impl Collector for Snapshot {
             "Events published by the HTTP API and the board.",
             self.events_published,
         )
+    }
+}
+
+impl Collector for Gauges {
+    fn encode(&self, mut encoder: DescriptorEncoder) -> std::fmt::Result {
+        let pool = self.pool;
+        gauge(
+            &mut encoder,
+            "kanban_db_connections_in_use",
+            "Store connections in use now.",
+            pool.in_use as u64,
+        )?;
+        gauge(&mut encoder, "kanban_db_connections", "Store connections there are.", pool.size as u64)?;
+        counter(
+            &mut encoder,
+            "kanban_db_connection_waits",
+            "Times a store connection was waited for.",
+            pool.waits,
+        )?;
+        if let Some(sessions) = self.ssh_sessions {
+            gauge(&mut encoder, "kanban_ssh_sessions", "Signed-in SSH sessions.", sessions as u64)?;
+        }
+        if let Some(cluster) = self.cluster {
+            gauge(
+                &mut encoder,
+                "kanban_cluster_broker_up",
+                "Whether the broker answers.",
+                u64::from(cluster.broker_up),
+            )?;
+            gauge(
+                &mut encoder,
+                "kanban_cluster_nodes",
+                "Nodes of the cluster heard, this one too.",
+                cluster.nodes as u64,
+            )?;
+            counter(
+                &mut encoder,
+                "kanban_cluster_messages_dropped",
+                "Messages to the other nodes that could not go out (broker away or behind).",
+                cluster.dropped,
+            )?;
+            counter(
+                &mut encoder,
+                "kanban_cluster_messages_foreign",
+                "Messages heard of another cluster or of another release's wire, ignored.",
+                cluster.foreign,
+            )?;
+            counter(
+                &mut encoder,
+                "kanban_cluster_gaps_filled",
+                "Board events read from the log because they did not come through the broker in time.",
+                cluster.gaps_filled,
+            )?;
+        }
+        Ok(())
     }
 }
 

@@ -22,6 +22,7 @@ use tokio::time::Sleep;
 pub struct Door {
     max_startups: usize,
     per_source: usize,
+    max_sessions: usize,
     startups: Mutex<HashMap<IpAddr, usize>>,
     sessions: Arc<Semaphore>,
 }
@@ -40,6 +41,7 @@ impl Door {
         Door {
             max_startups: max_startups.max(1),
             per_source: per_source.max(1),
+            max_sessions,
             startups: Mutex::new(HashMap::new()),
             sessions: Arc::new(Semaphore::new(max_sessions)),
         }
@@ -59,6 +61,11 @@ impl Door {
         }
         *from_here += 1;
         Ok(Startup { door: self.clone(), source })
+    }
+
+    /// Signed-in sessions now.
+    pub fn sessions(&self) -> usize {
+        self.max_sessions.saturating_sub(self.sessions.available_permits())
     }
 
     /// A session's slot for a connection that signed in, if one is free.

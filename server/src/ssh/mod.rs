@@ -97,6 +97,9 @@ pub(crate) async fn serve(
     });
     let door =
         Arc::new(Door::new(options.max_startups, options.per_source_max_startups, options.max_sessions));
+    let counted = door.clone();
+    let count = crate::metrics::SessionCount(Arc::new(move || counted.sessions()));
+    let _ = state.hub.metrics().ssh_sessions.set(count);
     let shared = Arc::new(Shared { state, options, door });
     tokio::pin!(stopped);
     loop {

@@ -207,6 +207,11 @@ pub trait Store: Send + Sync + 'static {
     /// fetch their boards afresh. Run while no server uses it.
     async fn renew_site(&self) -> Result<site::Site>;
 
+    /// The store's connections now, for `/metrics`.
+    fn pool(&self) -> crate::metrics::PoolGauges {
+        crate::metrics::PoolGauges::default()
+    }
+
     /// Writes and commits a change that changes nothing: whether the database
     /// takes writes now (a full disk refuses them while reads go on).
     async fn probe_write(&self) -> Result<()>;

@@ -284,6 +284,10 @@ impl Store for PgStore {
         self.pool.close();
     }
 
+    fn pool(&self) -> crate::metrics::PoolGauges {
+        self.pool.gauges()
+    }
+
     fn site(&self) -> Site {
         *self.site.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }

@@ -97,6 +97,8 @@ pub struct Pool {
     next_reader: AtomicUsize,
     /// Set once closed or dropped: the listening thread stops too.
     closed: Arc<AtomicBool>,
+    /// Times a reader or the writer was waited for.
+    waits: std::sync::atomic::AtomicU64,
 }
 
 impl Drop for Pool {
@@ -151,6 +153,7 @@ impl Pool {
             readers: (0..READERS).map(|_| Mutex::new(None)).collect(),
             next_reader: AtomicUsize::new(0),
             closed: Arc::new(AtomicBool::new(false)),
+            waits: Default::default(),
         };
         Ok((pool, site))
     }
@@ -162,6 +165,10 @@ impl Pool {
 
     /// The writing connection (one user at a time).
     pub fn writer(&self) -> Lent<'_> {
+        if let Ok(free) = self.writer.try_lock() {
+            return Lent { slot: free, pool: self };
+        }
+        self.waits.fetch_add(1, Ordering::Relaxed);
         Lent { slot: lock(&self.writer), pool: self }
     }
 
@@ -172,8 +179,19 @@ impl Pool {
                 return Lent { slot: conn, pool: self };
             }
         }
+        self.waits.fetch_add(1, Ordering::Relaxed);
         let turn = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
         Lent { slot: lock(&self.readers[turn]), pool: self }
+    }
+
+    /// The connections now: in use (a slot taken), how many, how often waited for.
+    pub fn gauges(&self) -> crate::metrics::PoolGauges {
+        let slots = || self.readers.iter().chain(std::iter::once(&self.writer));
+        crate::metrics::PoolGauges {
+            in_use: slots().filter(|slot| slot.try_lock().is_err()).count(),
+            size: slots().count(),
+            waits: self.waits.load(Ordering::Relaxed),
+        }
     }
 
     /// Closes every connection; later uses fail. A synchronous client closes by

@@ -59,6 +59,8 @@ pub struct Connections {
     next_reader: AtomicUsize,
     /// Readers that never wait for a lock (no busy timeout).
     quick: Box<[Mutex<Option<Connection>>]>,
+    /// Times a reader or the writer was waited for.
+    waits: std::sync::atomic::AtomicU64,
 }
 
 /// A connection lent out; it goes back when dropped.
@@ -103,6 +105,7 @@ impl Connections {
                 readers,
                 next_reader: AtomicUsize::new(0),
                 quick,
+                waits: Default::default(),
             },
             site,
         ))
@@ -120,6 +123,10 @@ impl Connections {
 
     /// The writing connection (one user at a time).
     pub fn writer(&self) -> Lent<'_> {
+        if let Ok(free) = self.writer.try_lock() {
+            return Lent(free);
+        }
+        self.waits.fetch_add(1, Ordering::Relaxed);
         Lent(lock(&self.writer))
     }
 
@@ -130,8 +137,19 @@ impl Connections {
                 return Lent(conn);
             }
         }
+        self.waits.fetch_add(1, Ordering::Relaxed);
         let turn = self.next_reader.fetch_add(1, Ordering::Relaxed) % self.readers.len();
         Lent(lock(&self.readers[turn]))
+    }
+
+    /// The connections now: in use (a slot taken), how many, how often waited for.
+    pub fn gauges(&self) -> crate::metrics::PoolGauges {
+        let slots = || self.quick.iter().chain(self.readers.iter()).chain(std::iter::once(&self.writer));
+        crate::metrics::PoolGauges {
+            in_use: slots().filter(|slot| slot.try_lock().is_err()).count(),
+            size: slots().count(),
+            waits: self.waits.load(Ordering::Relaxed),
+        }
     }
 
     /// Closes every connection (the last one checkpoints the WAL into the file).

@@ -281,6 +281,10 @@ impl Store for SqliteStore {
         .await;
     }
 
+    fn pool(&self) -> crate::metrics::PoolGauges {
+        self.db.gauges()
+    }
+
     fn site(&self) -> Site {
         *self.site.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }

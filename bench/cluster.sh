@@ -59,8 +59,8 @@ start_kanban() {
     "$SERVER" "${store[@]}" user add bench >/dev/null
     PIDS=() PORTS=()
     for i in 1 2 3 4; do
-        "$SERVER" --listen "127.0.0.1:$((7930 + i))" "${store[@]}" --broker "$(broker_url "$1")" \
-            --app-id $ID --app-key $KEY --app-secret $SECRET \
+        KANBAN_APP_SECRET=$SECRET "$SERVER" --listen "127.0.0.1:$((7930 + i))" "${store[@]}" --broker "$(broker_url "$1")" \
+            --app-id $ID --app-key $KEY \
             --max-connections 200000 --max-presence-members 200000 --client-event-rate 100000 \
             2>/dev/null &
         PIDS+=($!) PORTS+=($((7930 + i)))

@@ -35,8 +35,8 @@ start_kanban_bin() {
     DATA=$(mktemp -d)
     TOKEN=$("$1" --data-dir "$DATA" user add bench)
     PROJECT=$("$1" --data-dir "$DATA" project add bench --member bench)
-    "$1" --listen "127.0.0.1:$2" --data-dir "$DATA" \
-        --app-id $ID --app-key $KEY --app-secret $SECRET \
+    KANBAN_APP_SECRET=$SECRET "$1" --listen "127.0.0.1:$2" --data-dir "$DATA" \
+        --app-id $ID --app-key $KEY \
         --max-connections 200000 --max-presence-members 200000 --client-event-rate 100000 \
         2>/dev/null &
     PID=$! PORT=$2

@@ -33,7 +33,7 @@ wait_port() { # the server answers on $1 within 30 s
 
 serve() { # PORT ARGS...: a server in the background; its pid in PIDS
     local port=$1; shift
-    "$SERVER" --listen "127.0.0.1:$port" "$@" --app-id $ID --app-key $KEY --app-secret $SECRET 2>/dev/null &
+    KANBAN_APP_SECRET=$SECRET "$SERVER" --listen "127.0.0.1:$port" "$@" --app-id $ID --app-key $KEY 2>/dev/null &
     PIDS+=($!)
     wait_port "$port"
 }

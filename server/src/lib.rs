@@ -20,6 +20,7 @@ pub mod logging;
 pub mod metrics;
 pub mod migrate;
 pub mod restore;
+pub mod secrets;
 pub mod serve;
 #[cfg(feature = "ssh")]
 pub mod ssh;
@@ -57,6 +58,19 @@ pub enum Database {
 }
 
 impl Database {
+    /// Where the store is, for the log: never a password (the URL's user part and
+    /// its query are left out).
+    pub fn describe(&self) -> String {
+        match self {
+            Database::Sqlite(dir) => format!("sqlite:{}", dir.display()),
+            Database::Postgres(url) => {
+                let rest = url.split_once("://").map_or(url.as_str(), |(_, rest)| rest);
+                let place = rest.split('?').next().unwrap_or(rest);
+                format!("postgres:{}", place.rsplit('@').next().unwrap_or(place))
+            }
+        }
+    }
+
     /// `--database URL` when given, else the data directory's SQLite file. Only
     /// PostgreSQL URLs are taken.
     pub fn choose(url: Option<&str>, data_dir: &Path) -> Result<Database, OpenError> {
@@ -65,7 +79,12 @@ impl Database {
             Some(u) if u.starts_with("postgres://") || u.starts_with("postgresql://") => {
                 Ok(Database::Postgres(u.to_string()))
             }
-            Some(u) => Err(OpenError::Url(u.split('@').next_back().unwrap_or(u).to_string())),
+            // Nothing of it is said back: a key=value string or a mistyped URL may
+            // hold a password anywhere.
+            Some(u) => Err(OpenError::Url(u.split("://").next().filter(|s| s.len() < u.len()).map_or_else(
+                || "a string that is not a URL".to_string(),
+                |scheme| format!("a {scheme}:// URL"),
+            ))),
         }
     }
 }
@@ -130,9 +149,9 @@ pub enum OpenError {
     BrokerNeedsPostgres,
     #[error(transparent)]
     Broker(#[from] cluster::link::LinkError),
-    /// A `--database` that is not a PostgreSQL URL (only its host part is said: the
-    /// rest may hold a password).
-    #[error("--database takes a postgres:// URL (…@{0} is not one)")]
+    /// A `--database` that is not a PostgreSQL URL (only what kind it is is said:
+    /// the rest may hold a password).
+    #[error("--database takes a postgres:// URL, not {0}")]
     Url(String),
 }
 

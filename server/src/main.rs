@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use kanban_protocol::model::Role;
 use kanban_server::logging::LogFormat;
 use kanban_server::ssh::SshOptions;
@@ -315,7 +315,8 @@ enum KeyCommand {
     /// prints its fingerprint.
     Add {
         name: String,
-        /// The key itself, as "ssh-ed25519 AAAA... comment" [default: read stdin].
+        /// The key itself, as "ssh-ed25519 AAAA... comment", or the path of its .pub
+        /// file [default: read stdin].
         #[arg(long)]
         key: Option<String>,
     },
@@ -372,7 +373,9 @@ enum ProjectCommand {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+    let matches = Cli::command().get_matches();
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    take_secrets(&mut cli, &matches)?;
     // Before any data directory is looked for: packagers run these at build time.
     match &cli.command {
         Some(Command::Completions { shell }) => {
@@ -474,6 +477,14 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::User(UserCommand::Key(KeyCommand::Add { name, key })) => {
             let text = match key {
+                // A .pub file's path, as people reach for first.
+                Some(key) if std::path::Path::new(&key).is_file() => {
+                    std::fs::read_to_string(&key).with_context(|| format!("reading {key}"))?
+                }
+                Some(key) if !key.trim_start().contains(' ') => anyhow::bail!(
+                    "--key takes a public key (\"ssh-ed25519 AAAA... comment\") or the path of its .pub file, \
+                     and {key} is neither"
+                ),
                 Some(key) => key,
                 None => std::io::read_to_string(std::io::stdin()).context("reading the key from stdin")?,
             };
@@ -541,6 +552,17 @@ async fn main() -> anyhow::Result<()> {
         }
     };
     print!("{out}");
+    Ok(())
+}
+
+/// The database URL, the broker URL and the app secret: from their files where
+/// `KANBAN_*_FILE` names one, and never with a password from the command line.
+fn take_secrets(cli: &mut Cli, matches: &clap::ArgMatches) -> anyhow::Result<()> {
+    use kanban_server::secrets::take;
+    let typed = |id: &str| matches.value_source(id) == Some(clap::parser::ValueSource::CommandLine);
+    take(&mut cli.database, typed("database"), "--database", "KANBAN_DATABASE_URL", false)?;
+    take(&mut cli.broker, typed("broker"), "--broker", "KANBAN_BROKER_URL", false)?;
+    take(&mut cli.app.app_secret, typed("app_secret"), "--app-secret", "KANBAN_APP_SECRET", true)?;
     Ok(())
 }
 
@@ -613,11 +635,7 @@ async fn serve(
     server.announce(addr, tls.is_some());
     let app = server.hub().app();
     let scheme = if tls.is_some() { "https" } else { "http" };
-    let store = match database {
-        Database::Sqlite(dir) => format!("sqlite:{}", dir.display()),
-        // The URL may hold a password: only where it points.
-        Database::Postgres(url) => format!("postgres:{}", url.rsplit('@').next().unwrap_or("?")),
-    };
+    let store = database.describe();
     let site = server.store().site();
     tracing::info!(
         %addr,

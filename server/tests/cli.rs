@@ -378,4 +378,59 @@ fn ssh_keys_are_added_from_stdin_or_a_flag_listed_and_removed_by_fingerprint() {
     }
     stdout_ok(&run(d, &["user", "key", "remove", "ann", fingerprint]));
     assert_eq!(stdout_ok(&run(d, &["user", "key", "list", "ann"])), "");
+
+    // --key takes the .pub file's path too; a path that is no file is said as such.
+    let file = d.join("ann.pub");
+    std::fs::write(&file, format!("{key}\n")).unwrap();
+    assert_eq!(
+        stdout_ok(&run(d, &["user", "key", "add", "ann", "--key", file.to_str().unwrap()])),
+        format!("{fingerprint}\n")
+    );
+    let out = run(d, &["user", "key", "add", "ann", "--key", "/nowhere/id_ed25519.pub"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("or the path of its .pub file"), "{err}");
+}
+
+/// Secrets never on the command line, where every account reads them: a URL with
+/// a password, or the app secret, given there is refused without being said back;
+/// `KANBAN_*_FILE` gives them from a file (a systemd credential's, a container
+/// secret's).
+#[test]
+fn secrets_come_from_the_environment_or_files_never_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for args in [
+        vec!["--database", "postgres://kanban:hunter22@db.example.org/kanban", "user", "list"],
+        vec!["--broker", "redis://:hunter22@127.0.0.1:6379", "--database", "postgres://db/k"],
+        vec!["user", "list", "--app-secret", "hunter22"],
+    ] {
+        let out = run(d, &args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains("readable by every account"), "{args:?}: {err}");
+        assert!(!err.contains("hunter22"), "the secret said back: {err}");
+    }
+    // Not a URL at all (a libpq key=value string): refused, nothing of it said back.
+    let out = run(d, &["--database", "host=db password=hunter22", "user", "list"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("postgres:// URL") && !err.contains("hunter22"), "{err}");
+
+    // From a file: the app secret the server then signs with.
+    let file = d.join("secret");
+    std::fs::write(&file, "from-a-file\n").unwrap();
+    let out = Command::new(server_bin())
+        .args(["app"])
+        .env("KANBAN_DATA_DIR", d)
+        .env_remove("KANBAN_APP_SECRET")
+        .env("KANBAN_APP_SECRET_FILE", &file)
+        .output()
+        .unwrap();
+    assert!(stdout_ok(&out).contains("secret\tfrom-a-file\n"), "the file's text without its line break");
+    let out = Command::new(server_bin())
+        .args(["app"])
+        .env("KANBAN_DATA_DIR", d)
+        .env("KANBAN_APP_SECRET", "x")
+        .env("KANBAN_APP_SECRET_FILE", &file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("both given"));
 }

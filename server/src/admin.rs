@@ -55,7 +55,42 @@ pub async fn user_list(store: &dyn Store) -> Result<String> {
 
 /// `user remove NAME`.
 pub async fn user_remove(store: &dyn Store, name: &str) -> Result<()> {
+    let alone = lone_owner_of(store, name, None).await?;
+    if !alone.is_empty() {
+        return Err(AdminError::Invalid(format!(
+            "{name} is the last owner of {}: give each another owner first \
+             (kanban-server project grant PROJECT USER --role owner), so that no board is left without one",
+            alone.join(", ")
+        )));
+    }
     Ok(store.remove_user(name).await?)
+}
+
+/// The projects (of `only` when given) where `user` is the one owner.
+async fn lone_owner_of(store: &dyn Store, user: &str, only: Option<i64>) -> Result<Vec<String>> {
+    Ok(store
+        .all_projects()
+        .await?
+        .into_iter()
+        .filter(|p| only.is_none_or(|id| id == p.id))
+        .filter(|p| {
+            let owners: Vec<&str> =
+                p.members.iter().filter(|(_, role)| *role == Role::Owner).map(|(n, _)| n.as_str()).collect();
+            owners == [user]
+        })
+        .map(|p| p.name)
+        .collect())
+}
+
+/// Refuses to leave `project` without an owner by taking `user`'s ownership away.
+async fn keep_an_owner(store: &dyn Store, project_id: i64, user: &str) -> Result<()> {
+    if let Some(name) = lone_owner_of(store, user, Some(project_id)).await?.first() {
+        return Err(AdminError::Invalid(format!(
+            "{user} is the last owner of {name}: give it another owner first \
+             (kanban-server project grant {name:?} USER --role owner)"
+        )));
+    }
+    Ok(())
 }
 
 /// `user token NAME`: issues another token and prints it alone.
@@ -164,6 +199,9 @@ pub async fn project_list(store: &dyn Store) -> Result<String> {
 pub async fn project_grant(store: &dyn Store, project: &str, user: &str, role: Role) -> Result<()> {
     let (project_id, _) = store.find_project(project).await?;
     let user = user_named(store, user).await?;
+    if role != Role::Owner {
+        keep_an_owner(store, project_id, &user.name).await?;
+    }
     Ok(store.grant(project_id, user.id, role).await?)
 }
 
@@ -171,6 +209,7 @@ pub async fn project_grant(store: &dyn Store, project: &str, user: &str, role: R
 pub async fn project_revoke(store: &dyn Store, project: &str, user: &str) -> Result<()> {
     let (project_id, _) = store.find_project(project).await?;
     let user = user_named(store, user).await?;
+    keep_an_owner(store, project_id, &user.name).await?;
     Ok(store.revoke(project_id, user.id).await?)
 }
 

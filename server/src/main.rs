@@ -126,6 +126,11 @@ struct SshArgs {
     /// people whose keys `user key add` gave; off unless given.
     #[arg(long, env = "KANBAN_SSH_LISTEN", value_name = "ADDR:PORT")]
     ssh_listen: Option<SocketAddr>,
+    /// The SSH host key (OpenSSH's private key format; made there if missing)
+    /// [default: ssh_host_ed25519_key in the data directory]. The nodes of a
+    /// cluster give the same one, so that people behind a balancer see one host.
+    #[arg(long, env = "KANBAN_SSH_HOST_KEY", value_name = "FILE")]
+    ssh_host_key: Option<PathBuf>,
     /// Most signed-in SSH connections at once.
     #[arg(long, env = "KANBAN_SSH_MAX_SESSIONS", default_value_t = SshOptions::default().max_sessions)]
     ssh_max_sessions: usize,
@@ -408,7 +413,10 @@ async fn main() -> anyhow::Result<()> {
             Some(addr) => Some(
                 kanban_server::ssh::SshListener::bind(
                     addr,
-                    &kanban_server::ssh::host_key::path(&data_dir),
+                    &cli.ssh
+                        .ssh_host_key
+                        .clone()
+                        .unwrap_or_else(|| kanban_server::ssh::host_key::path(&data_dir)),
                     cli.ssh.options(),
                 )
                 .await?,
@@ -518,7 +526,8 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::App => {
             let mut out = admin::app(&kanban_server::resolve_app(store, &overrides).await?);
-            let host_key = kanban_server::ssh::host_key::path(&data_dir);
+            let host_key =
+                cli.ssh.ssh_host_key.clone().unwrap_or_else(|| kanban_server::ssh::host_key::path(&data_dir));
             if host_key.exists() {
                 let key = kanban_server::ssh::host_key::load_or_make(&host_key)?;
                 out += &format!("ssh_host_key\t{}\n", kanban_server::ssh::host_key::fingerprint(&key));

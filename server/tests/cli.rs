@@ -434,3 +434,65 @@ fn secrets_come_from_the_environment_or_files_never_the_command_line() {
         .unwrap();
     assert!(!out.status.success() && String::from_utf8_lossy(&out.stderr).contains("both given"));
 }
+
+/// No board is left without an owner by an admin command: removing its last
+/// owner, revoking them or making them less is refused, saying what to do first.
+#[test]
+fn the_last_owner_of_a_board_stays_until_another_is_given() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    for user in ["ann", "bob"] {
+        stdout_ok(&run(d, &["user", "add", user]));
+    }
+    stdout_ok(&run(d, &["project", "add", "Launch", "--member", "ann:owner", "--member", "bob"]));
+    for args in [
+        vec!["user", "remove", "ann"],
+        vec!["project", "revoke", "Launch", "ann"],
+        vec!["project", "grant", "Launch", "ann", "--role", "member"],
+    ] {
+        let out = run(d, &args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success() && err.contains("last owner of Launch"), "{args:?}: {err}");
+    }
+    assert!(stdout_ok(&run(d, &["project", "list"])).contains("ann:owner"), "nothing changed");
+    stdout_ok(&run(d, &["project", "grant", "Launch", "bob", "--role", "owner"]));
+    stdout_ok(&run(d, &["user", "remove", "ann"]));
+    let list = stdout_ok(&run(d, &["project", "list"]));
+    assert!(list.contains("bob:owner") && !list.contains("ann"), "{list}");
+}
+
+/// The nodes of a cluster given one `--ssh-host-key` file are one host to SSH
+/// clients; a node without it has a key of its own data directory.
+#[test]
+fn nodes_given_one_ssh_host_key_are_one_host() {
+    let shared = tempfile::tempdir().unwrap();
+    let key = shared.path().join("ssh_host_ed25519_key");
+    let key = key.to_str().unwrap();
+    let fingerprint = |server: &ServerProcess| {
+        server.wait_for_log("serving the board over SSH");
+        let log = server.log();
+        let line = log.lines().find(|l| l.contains("serving the board over SSH")).unwrap().to_string();
+        line.split("host_key=").nth(1).unwrap().split_whitespace().next().unwrap().to_string()
+    };
+    let dirs: Vec<_> = (0..3).map(|_| tempfile::tempdir().unwrap()).collect();
+    let with = ["--ssh-listen", "127.0.0.1:0", "--ssh-host-key", key];
+    let a = ServerProcess::start(dirs[0].path(), "127.0.0.1:0", &with, &[]);
+    let b = ServerProcess::start(dirs[1].path(), "127.0.0.1:0", &with, &[]);
+    let alone = ServerProcess::start(dirs[2].path(), "127.0.0.1:0", &["--ssh-listen", "127.0.0.1:0"], &[]);
+    assert_eq!(fingerprint(&a), fingerprint(&b));
+    assert_ne!(fingerprint(&a), fingerprint(&alone));
+    let out = run(dirs[1].path(), &["--ssh-host-key", key, "app"]);
+    assert!(stdout_ok(&out).contains(&fingerprint(&a)), "app says the key in use");
+}
+
+/// `/version`: the release, the schema it keeps and the cluster wire it speaks,
+/// for whoever upgrades a cluster node by node.
+#[tokio::test]
+async fn version_says_the_release_schema_and_wire() {
+    let server = TestServer::start().await;
+    let (status, body) = server.get("/version", None).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(body["schema"], kanban_server::store::SqliteStore::SCHEMA);
+    assert_eq!(body["cluster_wire"], kanban_server::cluster::wire::VERSION);
+}

@@ -71,6 +71,7 @@ pub fn router(state: AppState, with_metrics: bool) -> Router {
         .route("/apps/{app_id}/channels/{name}", get(pusher_http::channel))
         .route("/apps/{app_id}/channels/{name}/users", get(pusher_http::users))
         .route("/healthz", get(ops::healthz))
+        .route("/version", get(ops::version))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", metrics)
         .fallback(|| async { ApiError::not_found("no such route") })

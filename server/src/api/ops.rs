@@ -1,4 +1,4 @@
-//! `/healthz` (the process answers), `/readyz` (it can do its work: it is not
+//! `/healthz` (the process answers), `/version`, `/readyz` (it can do its work: it is not
 //! shutting down, the store answers and takes writes, and in a cluster the broker
 //! does) and
 //! `/metrics` (OpenMetrics text).
@@ -12,6 +12,16 @@ use crate::metrics;
 
 pub async fn healthz() -> &'static str {
     "ok\n"
+}
+
+/// `GET /version`: which release this is, the schema it keeps the database at, and
+/// the cluster wire it speaks (nodes of one cluster must speak one).
+pub async fn version(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
+    axum::Json(serde_json::json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "schema": state.store.schema_version(),
+        "cluster_wire": crate::cluster::wire::VERSION,
+    }))
 }
 
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {

@@ -207,6 +207,9 @@ pub trait Store: Send + Sync + 'static {
     /// fetch their boards afresh. Run while no server uses it.
     async fn renew_site(&self) -> Result<site::Site>;
 
+    /// The schema version this binary keeps the store at.
+    fn schema_version(&self) -> i64;
+
     /// The store's connections now, for `/metrics`.
     fn pool(&self) -> crate::metrics::PoolGauges {
         crate::metrics::PoolGauges::default()

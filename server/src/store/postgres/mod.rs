@@ -284,6 +284,10 @@ impl Store for PgStore {
         self.pool.close();
     }
 
+    fn schema_version(&self) -> i64 {
+        Self::SCHEMA.into()
+    }
+
     fn pool(&self) -> crate::metrics::PoolGauges {
         self.pool.gauges()
     }

@@ -281,6 +281,10 @@ impl Store for SqliteStore {
         .await;
     }
 
+    fn schema_version(&self) -> i64 {
+        Self::SCHEMA
+    }
+
     fn pool(&self) -> crate::metrics::PoolGauges {
         self.db.gauges()
     }

@@ -14,6 +14,7 @@ pub mod api;
 pub mod board;
 pub mod cluster;
 pub mod config;
+pub mod config_file;
 pub mod data_dir;
 pub mod hub;
 pub mod logging;

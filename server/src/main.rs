@@ -64,6 +64,10 @@ struct Cli {
     /// before the WebSockets are told to reconnect (a second signal stops at once).
     #[arg(long, env = "KANBAN_DRAIN_SECONDS", default_value_t = 5)]
     drain_seconds: u64,
+    /// A TOML file of these flags, one key per flag named as its long name
+    /// (`max-connections = 5000`): the defaults under KANBAN_* and the command line.
+    #[arg(long, env = "KANBAN_CONFIG", value_name = "FILE", global = true)]
+    config: Option<PathBuf>,
     /// Log lines on stderr: text, or json (one object per line). RUST_LOG sets what
     /// is logged [default: info; warn for commands]; the access log's target is
     /// kanban_server::access.
@@ -257,6 +261,9 @@ enum Command {
     /// server stopped). PostgreSQL's copies are restored with psql (README:
     /// Backups and restores).
     Restore { file: PathBuf },
+    /// Check the settings (--config, KANBAN_*, flags): print each with where it
+    /// came from, secrets hidden, and whether the TLS files and URLs can be used.
+    CheckConfig,
     /// Upgrade the database's schema to this release's, without serving (a server
     /// does it when it starts).
     MigrateSchema,
@@ -378,9 +385,18 @@ enum ProjectCommand {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let matches = Cli::command().get_matches();
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let mut command = Cli::command();
+    let mut from_file = Vec::new();
+    if let Some(path) = kanban_server::config_file::named(&args) {
+        (command, from_file) = with_config(command, &path)?;
+    }
+    let matches = command.get_matches_from(args);
     let mut cli = Cli::from_arg_matches(&matches)?;
     take_secrets(&mut cli, &matches)?;
+    if let Some(Command::CheckConfig) = &cli.command {
+        return check_config(&cli, &matches, &from_file);
+    }
     // Before any data directory is looked for: packagers run these at build time.
     match &cli.command {
         Some(Command::Completions { shell }) => {
@@ -553,6 +569,7 @@ async fn main() -> anyhow::Result<()> {
             format!("cluster\t{}\nepoch\t{}\n", site.cluster_name(), site.epoch)
         }
         Command::Migrate { .. }
+        | Command::CheckConfig
         | Command::Restore { .. }
         | Command::MigrateSchema
         | Command::Completions { .. }
@@ -561,6 +578,88 @@ async fn main() -> anyhow::Result<()> {
         }
     };
     print!("{out}");
+    Ok(())
+}
+
+/// The command line's parser with the configuration file's settings as its
+/// defaults; the keys the file gave.
+fn with_config(
+    mut command: clap::Command,
+    path: &std::path::Path,
+) -> anyhow::Result<(clap::Command, Vec<String>)> {
+    let settings = kanban_server::config_file::load(path)?;
+    let mut keys = Vec::new();
+    for (key, values) in settings {
+        let id = command
+            .get_arguments()
+            .find(|a| a.get_long() == Some(key.as_str()) && key != "config")
+            .map(|a| a.get_id().clone());
+        let Some(id) = id else {
+            anyhow::bail!(
+                "{}: {key} is not a setting of kanban-server (the keys are the flags' long names, as \
+                 `kanban-server --help` lists them)",
+                path.display()
+            );
+        };
+        // Read once at start: the parser keeps its defaults for the process's life.
+        let values: Vec<&'static str> = values.into_iter().map(|v| &*Box::leak(v.into_boxed_str())).collect();
+        command = command.mut_arg(id, |arg| arg.default_values(values));
+        keys.push(key);
+    }
+    Ok((command, keys))
+}
+
+/// `check-config`: every setting given, where from, secrets hidden; then whether
+/// what they name can be used.
+fn check_config(cli: &Cli, matches: &clap::ArgMatches, from_file: &[String]) -> anyhow::Result<()> {
+    use clap::parser::ValueSource;
+    let mut out = String::new();
+    for arg in Cli::command().get_arguments() {
+        let (id, Some(long)) = (arg.get_id().as_str(), arg.get_long()) else { continue };
+        let Some(source) = matches.value_source(id) else { continue };
+        let from = match source {
+            ValueSource::CommandLine => "command line",
+            ValueSource::EnvVariable => "environment",
+            _ if from_file.iter().any(|k| k == long) => "config file",
+            _ => continue,
+        };
+        let raw: Vec<String> = matches
+            .get_raw(id)
+            .map(|v| v.map(|v| v.to_string_lossy().into_owned()).collect())
+            .unwrap_or_default();
+        let shown = match long {
+            "app-secret" => "(hidden)".to_string(),
+            "database" | "broker" if raw.iter().any(|v| kanban_server::secrets::has_password(v)) => {
+                "(hidden: it holds a password)".to_string()
+            }
+            _ => raw.join(","),
+        };
+        out += &format!("{long} = {shown}\t# {from}\n");
+    }
+    // The secrets read from files are not the parser's: said as such.
+    for (flag, var) in [
+        ("database", "KANBAN_DATABASE_URL"),
+        ("broker", "KANBAN_BROKER_URL"),
+        ("app-secret", "KANBAN_APP_SECRET"),
+    ] {
+        if std::env::var_os(format!("{var}_FILE")).is_some() {
+            out += &format!("{flag} = (hidden)\t# {var}_FILE\n");
+        }
+    }
+    print!("{out}");
+    if let (Some(cert), Some(key)) = (&cli.tls_cert, &cli.tls_key) {
+        kanban_server::tls::Certificates::load(cert, key)?;
+    }
+    if let Some(url) = &cli.database {
+        let data_dir = cli.data_dir.clone().unwrap_or_default();
+        if let Database::Postgres(url) = Database::choose(Some(url), &data_dir)? {
+            kanban_server::store::Target::parse(&url)?;
+        }
+    }
+    if let Some(broker) = &cli.broker {
+        kanban_server::cluster::link::check(broker)?;
+    }
+    eprintln!("the settings can be used (nothing was connected to)");
     Ok(())
 }
 

@@ -496,3 +496,47 @@ async fn version_says_the_release_schema_and_wire() {
     assert_eq!(body["schema"], kanban_server::store::SqliteStore::SCHEMA);
     assert_eq!(body["cluster_wire"], kanban_server::cluster::wire::VERSION);
 }
+
+/// `--config FILE`: the flags in TOML, under the environment and the command line;
+/// `check-config` says each setting and where it came from, secrets hidden; a key
+/// that names no flag is refused.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_config_file_gives_the_flags_and_check_config_says_from_where() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let file = d.join("kanban.toml");
+    std::fs::write(
+        &file,
+        "metrics-listen = \"127.0.0.1:0\"\nmax-connections = 5000\ntrusted-proxy = [\"10.0.0.0/8\"]\n\
+         database = \"postgres://kanban:hunter22@db.example.org/kanban\"\n",
+    )
+    .unwrap();
+    let config = file.to_str().unwrap();
+    let out = Command::new(server_bin())
+        .args(["--config", config, "--max-connections", "7", "check-config"])
+        .env("KANBAN_TRUSTED_PROXIES", "192.168.0.0/16")
+        .output()
+        .unwrap();
+    let said = stdout_ok(&out);
+    for line in [
+        "metrics-listen = 127.0.0.1:0\t# config file",
+        "max-connections = 7\t# command line",
+        "trusted-proxy = 192.168.0.0/16\t# environment",
+        "database = (hidden: it holds a password)\t# config file",
+    ] {
+        assert!(said.contains(line), "{line:?} in:\n{said}");
+    }
+    assert!(!said.contains("hunter22"));
+
+    // A server started with it serves as it says.
+    std::fs::write(&file, "metrics-listen = \"127.0.0.1:0\"\n").unwrap();
+    let server = ServerProcess::start(d, "127.0.0.1:0", &["--config", config], &[]);
+    server.wait_for_log("serving /metrics here alone");
+    let status = reqwest::get(format!("{}/metrics", server.url)).await.unwrap().status();
+    assert_eq!(status, 404, "metrics are on their own listener");
+
+    std::fs::write(&file, "max-conections = 5000\n").unwrap();
+    let out = run(d, &["--config", config, "check-config"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && err.contains("max-conections is not a setting"), "{err}");
+}

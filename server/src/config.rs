@@ -65,6 +65,9 @@ pub struct Limits {
     /// The networks of the load balancers whose `X-Forwarded-For` is believed
     /// for who a request is from (`--trusted-proxy`).
     pub trusted_proxies: Vec<ipnet::IpNet>,
+    /// Every connection on the HTTP port begins with a PROXY header from one of
+    /// [`Limits::trusted_proxies`] (`--proxy-protocol`).
+    pub proxy_protocol: bool,
 }
 
 impl Default for Limits {
@@ -86,6 +89,7 @@ impl Default for Limits {
             trash_days: 30,
             max_writes_per_user: 10,
             trusted_proxies: Vec::new(),
+            proxy_protocol: false,
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod hub;
 pub mod logging;
 pub mod metrics;
 pub mod migrate;
+pub mod proxy_protocol;
 pub mod restore;
 pub mod secrets;
 pub mod serve;
@@ -329,9 +330,15 @@ impl Server {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let lock = self.lock.clone();
+        let limits = self.state.hub.limits();
+        let proxies =
+            limits.proxy_protocol.then(|| api::access_log::Proxies::new(limits.trusted_proxies.clone()));
         let served = match tls {
-            Some(config) => self.serve_on(tls::TlsListener::new(listener, config)?, unix, shutdown).await,
-            None => self.serve_on(serve::TcpAccept::new(listener), unix, shutdown).await,
+            Some(config) => self.serve_on(tls::listener(listener, config, proxies)?, unix, shutdown).await,
+            None => match proxies {
+                Some(proxies) => self.serve_on(serve::proxied(listener, proxies)?, unix, shutdown).await,
+                None => self.serve_on(serve::TcpAccept::new(listener), unix, shutdown).await,
+            },
         };
         // A stopped server no longer holds its directory: another may serve it.
         lock.lock().unwrap_or_else(|e| e.into_inner()).take();

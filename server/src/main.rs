@@ -39,7 +39,7 @@ struct Cli {
     broker: Option<String>,
     /// PEM certificates of the CA that signed the broker's TLS certificate, when
     /// the system's roots do not hold it.
-    #[arg(long, env = "KANBAN_BROKER_CA", value_name = "FILE", requires = "broker")]
+    #[arg(long, env = "KANBAN_BROKER_CA", value_name = "FILE")]
     broker_ca: Option<PathBuf>,
     #[command(flatten)]
     app: AppArgs,
@@ -219,6 +219,11 @@ struct LimitArgs {
         value_delimiter = ','
     )]
     trusted_proxies: Vec<ipnet::IpNet>,
+    /// Every connection on --listen begins with a PROXY protocol header (v1 or
+    /// v2) from a --trusted-proxy network: a TCP load balancer's `send-proxy`,
+    /// naming the client. Others are closed.
+    #[arg(long, env = "KANBAN_PROXY_PROTOCOL", requires = "trusted_proxies")]
+    proxy_protocol: bool,
 }
 
 impl LimitArgs {
@@ -237,6 +242,7 @@ impl LimitArgs {
             trash_days: self.trash_days,
             max_writes_per_user: self.max_writes_per_user,
             trusted_proxies: self.trusted_proxies.clone(),
+            proxy_protocol: self.proxy_protocol,
             ..Limits::default()
         }
     }

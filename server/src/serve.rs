@@ -26,6 +26,8 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
 
+use crate::api::access_log::Proxies;
+
 /// Serves `router` on the connections of `listener` until `shutdown` resolves, then
 /// lets the requests in flight finish.
 pub async fn serve<L: Listener<Addr: Clone + Send + Sync + 'static>>(
@@ -153,5 +155,93 @@ impl AcceptBackoff {
         self.failures = self.failures.saturating_add(1);
         tracing::warn!(%error, retry_in_ms = delay.as_millis() as u64, "accept failed");
         tokio::time::sleep(delay).await;
+    }
+}
+
+/// How long a connection may take to be prepared (its PROXY header, its TLS
+/// handshake).
+const PREPARE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Prepared connections waiting for the HTTP server to take them.
+const READY_QUEUE: usize = 256;
+
+/// A TCP listener whose connections come out prepared (the PROXY header read,
+/// TLS established) by tasks of their own, so that one slow client never holds
+/// up the others' accepts.
+pub struct Prepared<Io> {
+    ready: tokio::sync::mpsc::Receiver<(Io, SocketAddr)>,
+    local: SocketAddr,
+}
+
+impl<Io: Send + 'static> Prepared<Io> {
+    /// Starts accepting on `tcp`, each connection prepared by `prepare`, which
+    /// answers the stream to serve and who it is from.
+    pub fn new<F, Fut>(tcp: TcpListener, prepare: F) -> io::Result<Self>
+    where
+        F: Fn(TcpStream, SocketAddr) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = io::Result<(Io, SocketAddr)>> + Send + 'static,
+    {
+        let local = tcp.local_addr()?;
+        let (tx, ready) = tokio::sync::mpsc::channel(READY_QUEUE);
+        tokio::spawn(async move {
+            let mut backoff = AcceptBackoff::default();
+            loop {
+                let (stream, peer) = match tcp.accept().await {
+                    Ok(c) => {
+                        backoff.reset();
+                        c
+                    }
+                    Err(e) => {
+                        backoff.failed(&e).await;
+                        continue;
+                    }
+                };
+                let _ = stream.set_nodelay(true);
+                if tx.is_closed() {
+                    return;
+                }
+                let (prepared, ready) = (prepare(stream, peer), tx.clone());
+                tokio::spawn(async move {
+                    match tokio::time::timeout(PREPARE_TIMEOUT, prepared).await {
+                        Ok(Ok(connection)) => {
+                            let _ = ready.send(connection).await;
+                        }
+                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "a connection refused before HTTP"),
+                        Err(_) => tracing::debug!(%peer, "a connection too slow before HTTP"),
+                    }
+                });
+            }
+        });
+        Ok(Prepared { ready, local })
+    }
+}
+
+/// A listener whose connections begin with a PROXY header (`--proxy-protocol`).
+pub fn proxied(tcp: TcpListener, proxies: Proxies) -> io::Result<Prepared<TcpStream>> {
+    Prepared::new(tcp, move |mut stream, peer| {
+        let proxies = proxies.clone();
+        async move {
+            let client = crate::proxy_protocol::read_header(&mut stream, peer, &proxies).await?;
+            Ok((stream, client))
+        }
+    })
+}
+
+impl<Io> Listener for Prepared<Io>
+where
+    Io: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    type Io = Io;
+    type Addr = SocketAddr;
+
+    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
+        match self.ready.recv().await {
+            Some(c) => c,
+            // The accept task only ends when this listener is dropped.
+            None => std::future::pending().await,
+        }
+    }
+
+    fn local_addr(&self) -> io::Result<Self::Addr> {
+        Ok(self.local)
     }
 }

@@ -3,10 +3,8 @@
 //! certificate that can be read again while serving.
 
 use std::io;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, RwLock};
-use std::time::Duration;
 
 use rustls::ServerConfig;
 use rustls::pki_types::pem::PemObject;
@@ -14,16 +12,11 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::mpsc;
 use tokio_rustls::TlsAcceptor;
 use tokio_rustls::server::TlsStream;
 
-use crate::serve::AcceptBackoff;
-
-/// How long a client may take over its handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-/// Handshaken connections waiting for the HTTP server to take them.
-const READY_QUEUE: usize = 256;
+use crate::api::access_log::Proxies;
+use crate::serve::Prepared;
 
 /// Loads a PEM certificate chain and private key into a TLS configuration.
 pub fn load(cert: &Path, key: &Path) -> anyhow::Result<Arc<ServerConfig>> {
@@ -91,64 +84,25 @@ fn read(cert: &Path, key: &Path) -> anyhow::Result<Arc<CertifiedKey>> {
     Ok(Arc::new(certified))
 }
 
-/// A TCP listener whose connections come out with TLS established.
-pub struct TlsListener {
-    ready: mpsc::Receiver<(TlsStream<TcpStream>, SocketAddr)>,
-    local: SocketAddr,
-}
+/// A listener whose connections come out with TLS established (after their
+/// PROXY header, where `proxies` says one comes first).
+pub type TlsListener = Prepared<TlsStream<TcpStream>>;
 
-impl TlsListener {
-    /// Starts accepting on `tcp`; handshakes run in their own tasks.
-    pub fn new(tcp: TcpListener, config: Arc<ServerConfig>) -> io::Result<Self> {
-        let local = tcp.local_addr()?;
-        let acceptor = TlsAcceptor::from(config);
-        let (tx, ready) = mpsc::channel(READY_QUEUE);
-        tokio::spawn(async move {
-            let mut backoff = AcceptBackoff::default();
-            loop {
-                let (stream, peer) = match tcp.accept().await {
-                    Ok(c) => {
-                        backoff.reset();
-                        c
-                    }
-                    Err(e) => {
-                        backoff.failed(&e).await;
-                        continue;
-                    }
-                };
-                let _ = stream.set_nodelay(true);
-                if tx.is_closed() {
-                    return;
-                }
-                let (acceptor, ready) = (acceptor.clone(), tx.clone());
-                tokio::spawn(async move {
-                    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-                        Ok(Ok(tls)) => {
-                            let _ = ready.send((tls, peer)).await;
-                        }
-                        Ok(Err(e)) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
-                        Err(_) => tracing::debug!(%peer, "TLS handshake timed out"),
-                    }
-                });
+/// Starts accepting on `tcp` with TLS by `config`; handshakes run in their own
+/// tasks.
+pub fn listener(
+    tcp: TcpListener,
+    config: Arc<ServerConfig>,
+    proxies: Option<Proxies>,
+) -> io::Result<TlsListener> {
+    let acceptor = TlsAcceptor::from(config);
+    Prepared::new(tcp, move |mut stream, mut peer| {
+        let (acceptor, proxies) = (acceptor.clone(), proxies.clone());
+        async move {
+            if let Some(proxies) = &proxies {
+                peer = crate::proxy_protocol::read_header(&mut stream, peer, proxies).await?;
             }
-        });
-        Ok(TlsListener { ready, local })
-    }
-}
-
-impl axum::serve::Listener for TlsListener {
-    type Io = TlsStream<TcpStream>;
-    type Addr = SocketAddr;
-
-    async fn accept(&mut self) -> (Self::Io, Self::Addr) {
-        match self.ready.recv().await {
-            Some(c) => c,
-            // The accept task only ends when this listener is dropped.
-            None => std::future::pending().await,
+            Ok((acceptor.accept(stream).await?, peer))
         }
-    }
-
-    fn local_addr(&self) -> io::Result<Self::Addr> {
-        Ok(self.local)
-    }
+    })
 }

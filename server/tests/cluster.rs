@@ -663,7 +663,7 @@ async fn a_broker_behind_a_password_and_tls_joins_the_nodes(broker: String) {
     let site = Site::new();
     let url = own.secured_url(BROKER_PASSWORD);
     let nodes: Vec<ServerProcess> =
-        (0..2).map(|_| site.start(&["--broker", &url, "--broker-ca", &ca])).collect();
+        (0..2).map(|_| site.start_env(&["--broker-ca", &ca], &[("KANBAN_BROKER_URL", &url)])).collect();
     for node in &nodes {
         ready_is(node, 200).await;
     }
@@ -682,7 +682,8 @@ async fn a_broker_behind_a_password_and_tls_joins_the_nodes(broker: String) {
     let made = far.recv_event("task-created").await;
     assert_eq!(data_of(&made)["task"]["title"], "across the secured broker");
 
-    let wrong = site.start(&["--broker", &own.secured_url("a-wrong-guess"), "--broker-ca", &ca]);
+    let wrong =
+        site.start_env(&["--broker-ca", &ca], &[("KANBAN_BROKER_URL", &own.secured_url("a-wrong-guess"))]);
     let deadline = tokio::time::Instant::now() + crate::util::WAIT;
     while !wrong.log().contains("broker cannot be reached") {
         assert!(tokio::time::Instant::now() < deadline, "no word of the refusal: {}", wrong.log());

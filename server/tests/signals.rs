@@ -2,7 +2,8 @@
 //! public port) with HTTP requests by route and status, the store's connections
 //! and the SSH sessions; in a cluster, the broker and the nodes; the access log's
 //! line with the request's id (the balancer's, or one made and answered), the
-//! user, and the client's address through a trusted proxy.
+//! user, and the client's address through a trusted proxy (its X-Forwarded-For,
+//! or a TCP balancer's PROXY header).
 
 use std::time::Duration;
 
@@ -131,3 +132,33 @@ async fn metrics_say_the_cluster(broker: String) {
 }
 
 crate::both_brokers!(metrics_say_the_cluster);
+
+/// Behind a TCP load balancer (`send-proxy`): with `--proxy-protocol`, each
+/// connection's PROXY header names the client, whom the log then says; a
+/// connection without one is closed unanswered.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_proxy_protocol_names_the_client_of_a_tcp_balancer() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let site = Site::sqlite();
+    let ann = site.admin(&["user", "add", "ann"]);
+    let server = site.start(&["--trusted-proxy", "127.0.0.0/8", "--proxy-protocol"]);
+    let addr = server.url.trim_start_matches("http://").to_string();
+    let port = addr.rsplit(':').next().unwrap();
+    let mut tcp = tokio::net::TcpStream::connect(&addr).await.unwrap();
+    let request = format!(
+        "PROXY TCP4 203.0.113.7 127.0.0.1 51000 {port}\r\nGET /api/me HTTP/1.1\r\nHost: kanban\r\n\
+         Authorization: Bearer {ann}\r\nX-Request-Id: via-proxy\r\nConnection: close\r\n\r\n"
+    );
+    tcp.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    tokio::time::timeout(WAIT, tcp.read_to_string(&mut answer)).await.unwrap().unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    server.wait_for_log(r#"request_id="via-proxy""#);
+    let log = server.log();
+    let line = log.lines().find(|l| l.contains(r#"request_id="via-proxy""#)).unwrap();
+    assert!(line.contains("peer=203.0.113.7"), "{line}");
+
+    // Without the header: closed, nothing answered.
+    let plain = reqwest::get(format!("{}/healthz", server.url)).await;
+    assert!(plain.is_err(), "answered without a PROXY header: {plain:?}");
+}

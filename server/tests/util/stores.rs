@@ -230,9 +230,15 @@ impl Site {
 
     /// Starts a server process on the site.
     pub fn start(&self, extra: &[&str]) -> super::ServerProcess {
+        self.start_env(extra, &[])
+    }
+
+    /// Starts a server process on the site with `env` (secrets go there, never
+    /// on a command line).
+    pub fn start_env(&self, extra: &[&str], env: &[(&str, &str)]) -> super::ServerProcess {
         let mut all = self.database_args();
         all.extend_from_slice(extra);
-        super::ServerProcess::start(self.dir.path(), "127.0.0.1:0", &all, &[])
+        super::ServerProcess::start(self.dir.path(), "127.0.0.1:0", &all, env)
     }
 }
 

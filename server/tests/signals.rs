@@ -123,6 +123,10 @@ async fn metrics_say_the_cluster(broker: String) {
             {
                 assert!(sample(&text, "kanban_cluster_messages_dropped_total").is_some(), "{text}");
                 assert!(sample(&text, "kanban_cluster_messages_foreign_total") == Some(0.0), "{text}");
+                let other =
+                    text.lines().find(|l| l.starts_with("kanban_cluster_node_silence_seconds{node=\""));
+                let lag: Option<f64> = other.and_then(|l| l.rsplit(' ').next()?.parse().ok());
+                assert!(lag.is_some(), "the other node's silence: {text}");
                 break;
             }
             assert!(tokio::time::Instant::now() < deadline, "the cluster never showed: {text}");

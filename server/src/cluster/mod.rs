@@ -429,6 +429,12 @@ impl Adapter for ClusterAdapter {
             dropped: self.dropped.load(Ordering::Relaxed),
             foreign: self.foreign.load(Ordering::Relaxed),
             gaps_filled: self.gaps_filled.load(Ordering::Relaxed),
+            silences: self
+                .view
+                .silences()
+                .into_iter()
+                .map(|(node, silence)| (format!("{node:016x}"), silence.as_secs_f64()))
+                .collect(),
         })
     }
 }

@@ -160,6 +160,13 @@ impl View {
     }
 
     /// Nodes not heard from for `silence`.
+    /// Each other node, with how long since it was last heard (its lag, as this
+    /// node sees it: beats come every [`super::BEAT`]).
+    pub fn silences(&self) -> Vec<(u64, Duration)> {
+        let now = Instant::now();
+        self.read().iter().map(|(id, n)| (*id, now.duration_since(n.heard))).collect()
+    }
+
     pub fn silent(&self, silence: Duration) -> Vec<u64> {
         let now = Instant::now();
         self.read().iter().filter(|(_, n)| now.duration_since(n.heard) > silence).map(|(id, _)| *id).collect()

@@ -87,7 +87,7 @@ pub struct Gauges {
     pub ssh_sessions: Option<usize>,
 }
 
-#[derive(Debug, Default, Clone, Copy)]
+#[derive(Debug, Default, Clone)]
 pub struct ClusterGauges {
     pub broker_up: bool,
     pub nodes: usize,
@@ -95,6 +95,8 @@ pub struct ClusterGauges {
     pub foreign: u64,
     /// Board events read from the log because they did not come in time.
     pub gaps_filled: u64,
+    /// Each other node (by id) and the seconds since it was last heard.
+    pub silences: Vec<(String, f64)>,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -255,7 +257,7 @@ impl Collector for Gauges {
         if let Some(sessions) = self.ssh_sessions {
             gauge(&mut encoder, "kanban_ssh_sessions", "Signed-in SSH sessions.", sessions as u64)?;
         }
-        if let Some(cluster) = self.cluster {
+        if let Some(cluster) = &self.cluster {
             gauge(
                 &mut encoder,
                 "kanban_cluster_broker_up",
@@ -286,6 +288,16 @@ impl Collector for Gauges {
                 "Board events read from the log because they did not come through the broker in time.",
                 cluster.gaps_filled,
             )?;
+            let mut silences = encoder.encode_descriptor(
+                "kanban_cluster_node_silence_seconds",
+                "Seconds since each other node was last heard (it beats every 2 s; forgotten after 8).",
+                None,
+                MetricType::Gauge,
+            )?;
+            for (node, seconds) in &cluster.silences {
+                let labels = [("node", node.as_str())];
+                ConstGauge::new(*seconds).encode(silences.encode_family(&labels)?)?;
+            }
         }
         Ok(())
     }

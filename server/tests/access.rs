@@ -205,7 +205,7 @@ async fn revoked_access_ends_live_subscriptions() {
     let dan = server.user("dan").await;
     let p = server.project("P", &["ann:owner", "bob:member"]).await;
     let q = server.project("Q", &["cat:owner"]).await;
-    let r = server.project("R", &["dan:owner"]).await;
+    let r = server.project("R", &["dan:owner", "ann:owner"]).await;
     let admin_store = server.admin_store().await;
 
     let mut on_p = Vec::new();

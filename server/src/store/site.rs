@@ -67,11 +67,20 @@ pub fn settle(stored: Option<Stored>, home: &str) -> (Site, Option<Renewal>) {
     match stored {
         None => (Site::fresh(), Some(Renewal::First)),
         Some(s) if s.copy => (Site::fresh(), Some(Renewal::Copy)),
-        Some(s) if !s.home.is_empty() && !home.is_empty() && s.home != home => {
+        Some(s) if !s.home.is_empty() && !home.is_empty() && !same_home(&s.home, home) => {
             (Site::fresh(), Some(Renewal::Moved))
         }
         Some(s) => (s.site, None),
     }
+}
+
+/// Whether two homes (`system/database/schema`) are one place. A node whose role
+/// may not read the system's identifier has none: the rest is compared then, so
+/// that nodes of one database never disagree over whether it moved.
+fn same_home(a: &str, b: &str) -> bool {
+    let (system_a, rest_a) = a.split_once('/').unwrap_or(("", a));
+    let (system_b, rest_b) = b.split_once('/').unwrap_or(("", b));
+    rest_a == rest_b && (system_a.is_empty() || system_b.is_empty() || system_a == system_b)
 }
 
 /// Says in the log what identity a database took, and why.
@@ -107,10 +116,19 @@ mod tests {
         assert_eq!(settle(Some(stored("a", false)), "a"), (same, None));
         assert_eq!(settle(Some(stored("", false)), ""), (same, None), "SQLite: the mark alone counts");
         assert_eq!(settle(Some(stored("", false)), "a"), (same, None), "a home recorded only now");
+        let here = "7716/16386/site";
+        assert_eq!(
+            settle(Some(stored(here, false)), "/16386/site"),
+            (same, None),
+            "a node that cannot read the system"
+        );
+        assert_eq!(settle(Some(stored("/16386/site", false)), here), (same, None));
         for (found, why) in [
             (settle(None, "a"), Renewal::First),
             (settle(Some(stored("a", true)), "a"), Renewal::Copy),
             (settle(Some(stored("a", false)), "b"), Renewal::Moved),
+            (settle(Some(stored("7716/16386/site", false)), "9999/16386/site"), Renewal::Moved),
+            (settle(Some(stored("7716/16386/site", false)), "/16387/site"), Renewal::Moved),
         ] {
             assert_eq!(found.1, Some(why));
             assert!(found.0.cluster != 7 && found.0.epoch != 9);

@@ -371,7 +371,12 @@ fn settle_site(client: &mut Client) -> Result<Site> {
             });
         let recorded = stored.as_ref().map(|s| s.home.clone());
         let (site, renewal) = site::settle(stored, &here);
-        if renewal.is_some() || recorded.as_deref() != Some(here.as_str()) {
+        // Recorded when new, or made more precise (a node that can read the
+        // system's identifier after one that could not); never flapped back.
+        let better = recorded
+            .as_deref()
+            .is_none_or(|r| r.is_empty() || (r.starts_with('/') && !here.starts_with('/')));
+        if renewal.is_some() || better {
             write_site(client, &site, &here)?;
         }
         if let Some(renewal) = renewal {

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 
 use super::event;
-use super::server::{Data, ServerFrame};
+use super::frame::{Data, ServerFrame, UserId, object_only, with_object};
 
 /// A frame as a client sends it. Borrowed from the received text where it can be.
 #[derive(Debug, Deserialize)]
@@ -64,15 +64,6 @@ pub fn parse_data<T: serde::de::DeserializeOwned>(data: Option<&RawValue>) -> Re
     }
 }
 
-/// Refuses JSON that is not an object before serde reads a struct from it.
-pub(super) fn object_only(text: &str) -> Result<(), serde_json::Error> {
-    if text.trim_start().starts_with('{') {
-        Ok(())
-    } else {
-        Err(serde::de::Error::custom("expected a JSON object"))
-    }
-}
-
 /// The `channel_data` of a presence subscription. `user_id` may be a number or a
 /// string on the wire; members are keyed by its string form.
 #[derive(Debug, Deserialize)]
@@ -80,29 +71,6 @@ pub struct ChannelData {
     pub user_id: UserId,
     #[serde(default)]
     pub user_info: Option<Box<RawValue>>,
-}
-
-/// A presence user id, kept as the text clients see in `ids` and `user_id`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct UserId(pub String);
-
-impl<'de> Deserialize<'de> for UserId {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        #[derive(Deserialize)]
-        #[serde(untagged)]
-        enum Either {
-            S(String),
-            N(serde_json::Number),
-        }
-        let s = match Either::deserialize(d)? {
-            Either::S(s) => s,
-            Either::N(n) => n.to_string(),
-        };
-        if s.is_empty() {
-            return Err(serde::de::Error::custom("user_id is empty"));
-        }
-        Ok(UserId(s))
-    }
 }
 
 /// `pusher:subscribe`, as a client sends it.
@@ -115,16 +83,16 @@ pub fn subscribe(channel: &str, auth: Option<&str>, channel_data: Option<&str>) 
         #[serde(skip_serializing_if = "Option::is_none")]
         channel_data: Option<&'a str>,
     }
-    let data = serde_json::to_string(&Subscribe { channel, auth, channel_data }).expect("serializes");
-    let raw = RawValue::from_string(data).expect("valid JSON");
-    ServerFrame { event: event::SUBSCRIBE, channel: None, data: Data::Json(&raw), user_id: None }.encode()
+    with_object(event::SUBSCRIBE, None, &Subscribe { channel, auth, channel_data })
 }
 
 /// `pusher:unsubscribe`, as a client sends it.
 pub fn unsubscribe(channel: &str) -> String {
-    let data = serde_json::json!({ "channel": channel }).to_string();
-    let raw = RawValue::from_string(data).expect("valid JSON");
-    ServerFrame { event: event::UNSUBSCRIBE, channel: None, data: Data::Json(&raw), user_id: None }.encode()
+    #[derive(Serialize)]
+    struct Unsubscribe<'a> {
+        channel: &'a str,
+    }
+    with_object(event::UNSUBSCRIBE, None, &Unsubscribe { channel })
 }
 
 /// A client event, as its sender sends it (`data` is any JSON).

@@ -1,5 +1,7 @@
-//! Frames of the Pusher Channels protocol v7: what a client sends ([`client`]), what
-//! a server sends back ([`server`]), and the numbered codes of errors and closes.
+//! Frames of the Pusher Channels protocol v7: the frame both directions write
+//! ([`frame`]), what a client sends ([`client`]), what a server sends back
+//! ([`server`]), the data of the protocol's own events ([`data`]), and the
+//! numbered codes of errors and closes.
 //! Both sides of this project, the server and its clients (the terminal client,
 //! the load generator, the tests), read and write frames through these types.
 //!
@@ -8,9 +10,12 @@
 //! as the protocol documents it. Client events keep whatever `data` the sender gave.
 
 mod client;
+pub mod data;
+mod frame;
 mod server;
 
 pub use client::*;
+pub use frame::{Data, ServerFrame, UserId};
 pub use server::*;
 
 /// The protocol version this crate speaks.
@@ -224,6 +229,31 @@ mod tests {
         );
         assert!(ServerMessage::decode("[1]").is_err());
         assert!(ServerMessage::decode(r#"{"event":"pusher_internal:member_added","data":"{}"}"#).is_err());
+        let added =
+            ServerMessage::decode(&member_added("presence-x", &Member { user_id: "7", user_info: None }));
+        assert_eq!(
+            added.unwrap(),
+            ServerMessage::MemberAdded {
+                channel: "presence-x".into(),
+                user_id: "7".into(),
+                user_info: serde_json::Value::Null
+            }
+        );
+        assert_eq!(
+            ServerMessage::decode(&member_removed("presence-x", "7")).unwrap(),
+            ServerMessage::MemberRemoved { channel: "presence-x".into(), user_id: "7".into() }
+        );
+        // Another server's numeric ids read as text; an unreadable refusal is still one.
+        let numeric =
+            r#"{"event":"pusher_internal:member_removed","channel":"presence-x","data":"{\"user_id\":7}"}"#;
+        assert!(
+            matches!(ServerMessage::decode(numeric).unwrap(), ServerMessage::MemberRemoved { user_id, .. } if user_id == "7")
+        );
+        let odd = r#"{"event":"pusher:subscription_error","channel":"private-a","data":"[]"}"#;
+        assert!(matches!(
+            ServerMessage::decode(odd).unwrap(),
+            ServerMessage::SubscriptionError { status: None, .. }
+        ));
     }
 
     #[test]

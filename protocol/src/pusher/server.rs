@@ -4,55 +4,12 @@
 use serde::{Deserialize, Serialize, Serializer};
 use serde_json::value::RawValue;
 
-use super::client::{UserId, object_only};
+use super::data::{
+    ConnectionData, ErrorData, MemberAdded, MemberAddedData, MemberRemovedData, PresenceData,
+    SubscriptionErrorData,
+};
 use super::event;
-
-/// The `data` of an outgoing frame.
-#[derive(Debug, Clone, Copy)]
-pub enum Data<'a> {
-    /// Sent as a JSON string (the text is escaped into one).
-    Text(&'a str),
-    /// Sent verbatim: already JSON (a client event's data, an error object).
-    Json(&'a RawValue),
-}
-
-impl Serialize for Data<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self {
-            Data::Text(t) => s.serialize_str(t),
-            Data::Json(r) => r.serialize(s),
-        }
-    }
-}
-
-/// A frame as a server sends it.
-#[derive(Debug, Serialize)]
-pub struct ServerFrame<'a> {
-    pub event: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub channel: Option<&'a str>,
-    pub data: Data<'a>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub user_id: Option<&'a str>,
-}
-
-impl ServerFrame<'_> {
-    /// The frame's JSON text, written into room sized for it at the start: a
-    /// large frame (a presence snapshot, a board) is not grown by doubling, which
-    /// would leave its smaller copies behind as garbage in the allocator.
-    pub fn encode(&self) -> String {
-        let data = match self.data {
-            // Text inside a JSON string: quotes and backslashes gain an escape.
-            Data::Text(t) => t.len() + t.len() / 4,
-            Data::Json(r) => r.get().len(),
-        };
-        let named = self.channel.map_or(0, str::len) + self.user_id.map_or(0, |u| u.len() + 12);
-        let room = 48 + self.event.len() + named + data;
-        let mut out = Vec::with_capacity(room);
-        serde_json::to_writer(&mut out, self).expect("frames always serialize");
-        String::from_utf8(out).expect("serde_json writes UTF-8")
-    }
-}
+use super::frame::{Data, ServerFrame, UserId, object_only, with_object};
 
 /// Encodes `{event, channel?, data: "<text>"}`.
 pub fn encode_event(event: &str, channel: Option<&str>, data: &str) -> String {
@@ -61,20 +18,18 @@ pub fn encode_event(event: &str, channel: Option<&str>, data: &str) -> String {
 
 /// `pusher:connection_established` for a new socket.
 pub fn connection_established(socket_id: &str, activity_timeout: u64) -> String {
-    let data = serde_json::json!({ "socket_id": socket_id, "activity_timeout": activity_timeout });
-    encode_event(event::CONNECTION_ESTABLISHED, None, &data.to_string())
+    let data = ConnectionData { socket_id: socket_id.to_string(), activity_timeout };
+    encode_event(event::CONNECTION_ESTABLISHED, None, &to_text(&data))
+}
+
+/// `data` as JSON text, to go into a frame as a string.
+fn to_text(data: &impl Serialize) -> String {
+    serde_json::to_string(data).expect("frame data serializes")
 }
 
 /// `pusher:error` with a code (or none, for errors the protocol leaves unnumbered).
 pub fn error(code: Option<u16>, message: &str) -> String {
-    #[derive(Serialize)]
-    struct ErrorData<'a> {
-        code: Option<u16>,
-        message: &'a str,
-    }
-    let data = serde_json::to_string(&ErrorData { code, message }).expect("serializes");
-    let raw = RawValue::from_string(data).expect("valid JSON");
-    ServerFrame { event: event::ERROR, channel: None, data: Data::Json(&raw), user_id: None }.encode()
+    with_object(event::ERROR, None, &ErrorData { code, message: message.to_string() })
 }
 
 /// `pusher:pong`.
@@ -90,8 +45,8 @@ pub fn ping() -> String {
 /// `pusher:subscription_error` in the shape pusher-js reports: `{type, error, status}`.
 pub fn subscription_error(channel: &str, status: u16, message: &str) -> String {
     let kind = if status == 401 || status == 403 { "AuthError" } else { "SubscriptionError" };
-    let data = serde_json::json!({ "type": kind, "error": message, "status": status });
-    encode_event(event::SUBSCRIPTION_ERROR, Some(channel), &data.to_string())
+    let data = SubscriptionErrorData { kind: kind.into(), error: message.into(), status: Some(status) };
+    encode_event(event::SUBSCRIPTION_ERROR, Some(channel), &to_text(&data))
 }
 
 /// `pusher_internal:subscription_succeeded` for a public or private channel.
@@ -149,20 +104,14 @@ pub fn presence_succeeded<'a>(channel: &str, members: impl ExactSizeIterator<Ite
 
 /// `pusher_internal:member_added`.
 pub fn member_added(channel: &str, member: &Member<'_>) -> String {
-    #[derive(Serialize)]
-    struct Added<'a> {
-        user_id: &'a str,
-        user_info: Option<&'a RawValue>,
-    }
-    let data = serde_json::to_string(&Added { user_id: member.user_id, user_info: member.user_info })
-        .expect("serializes");
-    encode_event(event::MEMBER_ADDED, Some(channel), &data)
+    let data = MemberAddedData { user_id: member.user_id, user_info: member.user_info };
+    encode_event(event::MEMBER_ADDED, Some(channel), &to_text(&data))
 }
 
 /// `pusher_internal:member_removed`.
 pub fn member_removed(channel: &str, user_id: &str) -> String {
-    let data = serde_json::json!({ "user_id": user_id });
-    encode_event(event::MEMBER_REMOVED, Some(channel), &data.to_string())
+    let data = MemberRemovedData { user_id: UserId(user_id.to_string()) };
+    encode_event(event::MEMBER_REMOVED, Some(channel), &to_text(&data))
 }
 
 /// A client event as relayed to the channel's other subscribers: the sender's data
@@ -221,7 +170,6 @@ pub struct FrameError(String);
 impl ServerMessage {
     /// Decodes one text frame from a server.
     pub fn decode(text: &str) -> Result<Self, FrameError> {
-        use serde_json::Value;
         #[derive(Deserialize)]
         struct Raw {
             event: String,
@@ -244,62 +192,49 @@ impl ServerMessage {
             }
             Some(d) => d.to_string(),
         };
-        let json = || serde_json::from_str::<Value>(&data).unwrap_or(Value::Null);
-        let id_text = |v: &Value| match v {
-            Value::String(s) => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        };
+        // The protocol's own data, read as its type; what is missing or malformed
+        // in it makes the frame unreadable, as a missing socket id would.
+        fn read<T: serde::de::DeserializeOwned>(data: &str, what: &str) -> Result<T, FrameError> {
+            serde_json::from_str(data).map_err(|e| FrameError(format!("{what}: {e}")))
+        }
         let channel =
             || raw.channel.clone().ok_or_else(|| FrameError(format!("{} without a channel", raw.event)));
         Ok(match raw.event.as_str() {
             event::CONNECTION_ESTABLISHED => {
-                let v = json();
-                let socket_id = v["socket_id"].as_str().ok_or_else(|| FrameError("no socket_id".into()))?;
-                ServerMessage::ConnectionEstablished {
-                    socket_id: socket_id.to_string(),
-                    activity_timeout: v["activity_timeout"].as_u64().unwrap_or(120),
-                }
+                let ConnectionData { socket_id, activity_timeout } = read(&data, "connection_established")?;
+                ServerMessage::ConnectionEstablished { socket_id, activity_timeout }
             }
             event::SUBSCRIPTION_SUCCEEDED => {
-                let v = json();
-                let presence = v.get("presence").map(|p| {
-                    let ids = p["ids"].as_array().cloned().unwrap_or_default();
-                    ids.iter()
-                        .filter_map(|id| {
-                            let id = id_text(id)?;
-                            let info = p["hash"].get(id.as_str()).cloned().unwrap_or(Value::Null);
-                            Some((id, info))
+                let PresenceData { presence } = read(&data, "subscription_succeeded").unwrap_or_default();
+                let presence = presence.map(|mut p| {
+                    p.ids
+                        .into_iter()
+                        .map(|UserId(id)| {
+                            let info = p.hash.remove(&id).unwrap_or(serde_json::Value::Null);
+                            (id, info)
                         })
                         .collect()
                 });
                 ServerMessage::SubscriptionSucceeded { channel: channel()?, presence }
             }
             event::SUBSCRIPTION_ERROR => {
-                let v = json();
-                ServerMessage::SubscriptionError {
-                    channel: channel()?,
-                    status: v["status"].as_u64().and_then(|s| u16::try_from(s).ok()),
-                    message: v["error"].as_str().unwrap_or("refused").to_string(),
-                }
+                // Said whatever its shape: a refusal must not pass for nothing.
+                let SubscriptionErrorData { status, error, .. } =
+                    read(&data, "subscription_error").unwrap_or_else(|_| SubscriptionErrorData::unreadable());
+                ServerMessage::SubscriptionError { channel: channel()?, status, message: error }
             }
             event::MEMBER_ADDED => {
-                let v = json();
-                let user_id =
-                    id_text(&v["user_id"]).ok_or_else(|| FrameError("member without user_id".into()))?;
-                ServerMessage::MemberAdded { channel: channel()?, user_id, user_info: v["user_info"].clone() }
+                let MemberAdded { user_id: UserId(user_id), user_info } = read(&data, "member_added")?;
+                ServerMessage::MemberAdded { channel: channel()?, user_id, user_info }
             }
             event::MEMBER_REMOVED => {
-                let user_id =
-                    id_text(&json()["user_id"]).ok_or_else(|| FrameError("member without user_id".into()))?;
+                let MemberRemovedData { user_id: UserId(user_id) } = read(&data, "member_removed")?;
                 ServerMessage::MemberRemoved { channel: channel()?, user_id }
             }
             event::ERROR => {
-                let v = json();
-                ServerMessage::Error {
-                    code: v["code"].as_u64().and_then(|c| u16::try_from(c).ok()),
-                    message: v["message"].as_str().unwrap_or("error").to_string(),
-                }
+                let ErrorData { code, message } =
+                    read(&data, "error").unwrap_or_else(|_| ErrorData::unreadable());
+                ServerMessage::Error { code, message }
             }
             event::PING => ServerMessage::Ping,
             event::PONG => ServerMessage::Pong,

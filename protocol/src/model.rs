@@ -87,10 +87,27 @@ pub struct ClientConfig {
     pub server_version: String,
 }
 
-/// The body of every failed REST answer.
+/// The body of every failed REST answer: what went wrong, and beside it what a
+/// client acts on.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
     pub error: String,
+    /// The field whose value was refused (422).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<crate::check::FieldName>,
+    /// The card as it is now, when a change found it changed since (409).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task: Option<Task>,
+    /// The column as it is now, when a change found it changed since (409).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<Status>,
+}
+
+impl ApiError {
+    /// A message alone.
+    pub fn said(error: impl Into<String>) -> Self {
+        ApiError { error: error.into(), field: None, task: None, status: None }
+    }
 }
 
 /// What `POST /api/pusher/auth` answers.

@@ -2,6 +2,7 @@
 
 use kanban_protocol::check::FieldName;
 use kanban_protocol::event::BoardEvent;
+use kanban_protocol::model;
 use kanban_protocol::model::{
     Activity, Board, ChannelAuth, ClientConfig, Comment, EventData, EventsSince, Member, Project, Task,
     Trash, User,
@@ -163,19 +164,24 @@ impl Api {
                 .get(reqwest::header::RETRY_AFTER)
                 .and_then(|v| v.to_str().ok()?.parse::<u64>().ok())
                 .unwrap_or(1);
-            let body = res.json::<Value>().await.unwrap_or_default();
-            let message = body["error"].as_str().map(str::to_string).unwrap_or_else(|| status.to_string());
+            // Not every answer is the server's own (a proxy's error page): its
+            // status speaks then.
+            let body = res
+                .json::<model::ApiError>()
+                .await
+                .unwrap_or_else(|_| model::ApiError::said(status.to_string()));
+            let message = body.error;
             if status == StatusCode::TOO_MANY_REQUESTS {
                 let retry_after = std::time::Duration::from_secs(retry_after.clamp(1, 60));
                 return Err(ApiError::TooMany { message, retry_after });
             }
             // A stale card comes back with its current state beside the message.
             if status == StatusCode::CONFLICT
-                && let Ok(current) = serde_json::from_value::<Task>(body["task"].clone())
+                && let Some(current) = body.task
             {
                 return Err(ApiError::Stale { message, current: Box::new(current) });
             }
-            if let Ok(field) = serde_json::from_value::<FieldName>(body["field"].clone()) {
+            if let Some(field) = body.field {
                 return Err(ApiError::BadValue { message, field });
             }
             return Err(ApiError::Refused { status: status.as_u16(), message });
@@ -281,11 +287,10 @@ impl Api {
             .map_err(|e| ApiError::Unreachable(e.without_url().to_string()))?;
         let status = res.status();
         if !status.is_success() {
-            let message =
-                res.json::<Value>().await.ok().and_then(|v| v["error"].as_str().map(str::to_string));
+            let message = res.json::<model::ApiError>().await.map(|b| b.error);
             return Err(ApiError::Refused {
                 status: status.as_u16(),
-                message: message.unwrap_or_else(|| status.to_string()),
+                message: message.unwrap_or_else(|_| status.to_string()),
             });
         }
         res.json().await.map_err(|e| ApiError::Garbled(e.to_string()))

@@ -46,23 +46,13 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut response = match (self.current, self.field) {
-            (None, None) => (self.status, Json(model::ApiError { error: self.message })).into_response(),
-            (None, Some(field)) => {
-                let body = serde_json::json!({ "error": self.message, "field": field });
-                (self.status, Json(body)).into_response()
-            }
-            (Some(current), _) => {
-                let (key, value) = match current {
-                    Current::Task(t) => ("task", serde_json::to_value(t)),
-                    Current::Status(s) => ("status", serde_json::to_value(s)),
-                };
-                let mut body = serde_json::Map::new();
-                body.insert("error".into(), self.message.into());
-                body.insert(key.into(), value.unwrap_or_default());
-                (self.status, Json(serde_json::Value::Object(body))).into_response()
-            }
-        };
+        let mut body = model::ApiError { field: self.field, ..model::ApiError::said(self.message) };
+        match self.current {
+            Some(Current::Task(t)) => body.task = Some(*t),
+            Some(Current::Status(s)) => body.status = Some(*s),
+            None => {}
+        }
+        let mut response = (self.status, Json(body)).into_response();
         if let Some(seconds) = self.retry_after {
             response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }

@@ -41,6 +41,14 @@ pub enum StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Runs blocking database work off the async threads (both backends' connections
+/// are synchronous).
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| StoreError::Failed(format!("a store task failed: {e}")))?
+}
+
 /// What PostgreSQL said, in its own words: the driver's own text for a database
 /// error is only "db error", the cause is its source.
 pub fn pg_cause(e: &::postgres::Error) -> String {

@@ -635,8 +635,8 @@ impl Drop for ServerProcess {
     }
 }
 
-/// Runs an admin command on `dir`; answers its stdout, trimmed.
-/// Runs an admin command that may fail: its exit status, stdout and stderr.
+/// Runs an admin command on `dir` that may fail: its exit status, stdout and
+/// stderr, trimmed.
 pub fn admin_output(dir: &std::path::Path, args: &[&str]) -> (bool, String, String) {
     let out = Command::new(server_bin())
         .arg("--data-dir")
@@ -650,15 +650,9 @@ pub fn admin_output(dir: &std::path::Path, args: &[&str]) -> (bool, String, Stri
     (out.status.success(), text(out.stdout), text(out.stderr))
 }
 
+/// Runs an admin command on `dir` that must succeed; answers its stdout, trimmed.
 pub fn admin(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = Command::new(server_bin())
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env_remove("KANBAN_APP_KEY")
-        .env_remove("KANBAN_APP_SECRET")
-        .output()
-        .expect("run kanban-server");
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
+    let (ok, out, err) = admin_output(dir, args);
+    assert!(ok, "{args:?}: {err}");
+    out
 }

@@ -26,6 +26,7 @@ use tokio::sync::Notify;
 
 use self::pool::{Conn, Pool};
 pub use self::target::Target;
+use super::blocking;
 use super::schema::Migrations;
 use super::site::Site;
 use super::{
@@ -97,7 +98,7 @@ impl PgStore {
         f: impl Fn(&mut Conn) -> Result<T> + Send + 'static,
     ) -> Result<T> {
         let connections = Arc::clone(&self.pool);
-        tokio::task::spawn_blocking(move || {
+        blocking(move || {
             let mut lent = if writer { connections.writer() } else { connections.reader() };
             let mut result = f(lent.get()?);
             if matches!(&result, Err(StoreError::Postgres(e)) if pool::lost(e)) {
@@ -112,7 +113,6 @@ impl PgStore {
             result
         })
         .await
-        .map_err(|e| StoreError::Failed(format!("a store task failed: {e}")))?
     }
 
     async fn read<T: Send + 'static>(
@@ -369,11 +369,4 @@ impl Store for PgStore {
     async fn log_after(&self, project_id: i64, after: u64) -> Result<Option<Vec<(String, String)>>> {
         self.read(move |c| read::log_after(c, project_id, after)).await
     }
-}
-
-/// Runs blocking database work off the async threads.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| StoreError::Failed(format!("a store task failed: {e}")))?
 }

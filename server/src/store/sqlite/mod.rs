@@ -23,6 +23,7 @@ use async_trait::async_trait;
 use kanban_protocol::model::{Board, Comment, Member, Project, Role, Trash, User};
 
 use self::connections::Connections;
+use super::blocking;
 use super::schema::Migrations;
 use super::site::Site;
 use super::{
@@ -113,13 +114,6 @@ impl SqliteStore {
         let db = Arc::clone(&self.db);
         blocking(move || f(db.writer().get()?)).await
     }
-}
-
-/// Runs blocking database work off the async threads.
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'static) -> Result<T> {
-    tokio::task::spawn_blocking(f)
-        .await
-        .map_err(|e| StoreError::Failed(format!("a store task failed: {e}")))?
 }
 
 #[async_trait]

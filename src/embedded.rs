@@ -254,9 +254,10 @@ pub async fn serve(data_dir: &Path, port: u16) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .with_context(|| format!("listening on 127.0.0.1:{port}"))?;
+    let stop = kanban_server::shutdown_signal();
     tracing::info!(addr = %listener.local_addr()?, data_dir = %data_dir.display(), "serving in the background");
     let store = server.store().clone();
-    server.serve(listener, None, kanban_server::shutdown_signal()).await?;
+    server.serve(listener, None, stop).await?;
     store.close().await;
     Ok(())
 }

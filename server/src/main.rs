@@ -746,6 +746,8 @@ async fn serve(
         tracing::info!(addr = %listener.local_addr()?, "serving /metrics here alone");
         server.serve_metrics_on(listener);
     }
+    // Before the listening line: a stop asked from then on is a stop.
+    let stop = kanban_server::shutdown_signal();
     server.announce(addr, tls.is_some());
     let app = server.hub().app();
     let scheme = if tls.is_some() { "https" } else { "http" };
@@ -770,7 +772,7 @@ async fn serve(
     let hub = server.hub().clone();
     server
         .serve_all(listener, tls, unix, async move {
-            kanban_server::shutdown_signal().await;
+            stop.await;
             drain_for(&hub, drain).await;
             tracing::info!("shutting down");
         })

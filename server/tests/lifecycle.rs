@@ -1,7 +1,8 @@
 //! A server's stop as a rolling restart sees it: on SIGTERM `/readyz` answers 503
 //! at once while everything else is served on for `--drain-seconds` (a balancer
 //! polling sees it and sends new clients elsewhere), then the WebSockets are told
-//! to reconnect elsewhere (4200) and the process ends.
+//! to reconnect elsewhere (4200) and the process ends. A stop asked the moment it
+//! listens is a stop too.
 
 use serde_json::json;
 
@@ -47,4 +48,17 @@ async fn sigterm_drains_then_tells_sockets_to_reconnect() {
     assert_eq!(ws.closed().await, Closed::Code(4200));
     let log = server.wait();
     assert!(log.contains("shutting down"), "{log}");
+}
+
+/// A service manager's SIGTERM the moment the listening line is out is a stop
+/// (drained, the store closed, "stopped" said), not the default kill: the signal
+/// handlers are in place before the server says it listens.
+#[test]
+fn a_stop_right_after_the_listening_line_is_a_stop() {
+    let site = Site::sqlite();
+    for _ in 0..5 {
+        let mut server = site.start(&[]);
+        let log = server.stop();
+        assert!(log.contains("shutting down") && log.contains("stopped"), "{log}");
+    }
 }

@@ -495,7 +495,8 @@ async fn silent_connections_neither_hold_the_door_nor_stay() {
 
 /// Switching boards over SSH leaves the old board: those still there see the
 /// person go at once, and switching back is one presence again, not a ghost on
-/// each board.
+/// each board; after quitting, the person is on neither, for kanban-tui and for
+/// the Pusher HTTP API's `users`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn switching_boards_over_ssh_leaves_the_old_one() {
     let Some(tmux) = Tmux::new("ssh-switch") else { return };
@@ -503,9 +504,16 @@ async fn switching_boards_over_ssh_leaves_the_old_one() {
     site.server.user("ann").await;
     let bob = site.server.user("bob").await;
     let carl = site.server.user("carl").await;
-    site.server.project("alpha", &["ann:owner", "bob:member"]).await;
-    site.server.project("beta", &["ann:owner", "carl:member"]).await;
+    let alpha = site.server.project("alpha", &["ann:owner", "bob:member"]).await;
+    let beta = site.server.project("beta", &["ann:owner", "carl:member"]).await;
     let (ann, _) = site.key_of("ann").await;
+    // Who the Pusher HTTP API says is on a board.
+    let users = async |pid: i64| {
+        let path = format!("/apps/4242/channels/presence-project-{pid}/users");
+        let (_, body) = site.server.api("GET", &path, &[], None).await;
+        let ids = body["users"].as_array().map(|u| u.iter().map(|u| u["id"].to_string()).collect());
+        ids.unwrap_or_else(Vec::<String>::new).len()
+    };
     let url = site.server.url("");
     let cfg = tempfile::tempdir().unwrap();
     let dir = cfg.path().to_str().unwrap();
@@ -530,9 +538,12 @@ async fn switching_boards_over_ssh_leaves_the_old_one() {
     tmux.keys("ann", &["k", "Enter"]);
     tmux.wait_for("bob", "ann back on alpha", false, |s| bar(s).contains("ann"));
     tmux.wait_for("carl", "ann gone from beta", false, |s| s.contains("online") && !bar(s).contains("ann"));
+    assert_eq!((users(alpha).await, users(beta).await), (2, 1), "ann and bob on alpha, carl alone on beta");
     tmux.keys("ann", &["q"]);
     assert_eq!(tmux.wait_exit("ann"), 0);
     tmux.wait_for("bob", "ann gone for good", false, |s| s.contains("online") && !bar(s).contains("ann"));
+    // Gone from both boards for the HTTP API too: one person on each.
+    assert_eq!((users(alpha).await, users(beta).await), (1, 1));
 }
 
 /// Keys typed in one burst over SSH, faster than their answers come: `ppp` is
@@ -658,5 +669,48 @@ async fn a_key_held_down_over_ssh_waits_for_the_budget_and_loses_no_step() {
         }
         assert!(tokio::time::Instant::now() < deadline, "never all made: {card}");
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
+/// The first words a WebSocket hears from the server.
+async fn first_words(url: &str) -> kanban_protocol::pusher::ServerMessage {
+    use futures_util::StreamExt;
+    let (mut stream, _) = tokio_tungstenite::connect_async(url).await.expect("connect");
+    loop {
+        let message = tokio::time::timeout(crate::util::WAIT, stream.next()).await.expect("words in time");
+        if let Some(Ok(tokio_tungstenite::tungstenite::Message::Text(text))) = message {
+            return kanban_protocol::pusher::ServerMessage::decode(&text).expect("a frame");
+        }
+    }
+}
+
+/// An SSH session is one of the server's connections: with `--max-connections
+/// 1` taken by a session, a WebSocket is refused as over capacity (4100), and
+/// is let in once the session has ended.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ssh_session_takes_one_of_the_servers_connections() {
+    use kanban_protocol::pusher::ServerMessage;
+    let Some(tmux) = Tmux::new("ssh-place") else { return };
+    let limits = kanban_server::Limits { max_connections: 1, ..crate::util::test_limits() };
+    let Some(site) = Site::start_limited(SshOptions::default(), limits).await else { return };
+    site.server.user("ann").await;
+    site.server.project("alpha", &["ann:owner"]).await;
+    let (ann, _) = site.key_of("ann").await;
+    tmux.start("ann", 100, 24, &site.line(&ann, "alpha"), &[]);
+    tmux.wait_for("ann", "ann's board", false, on_the_board);
+    let url = site.server.ws_url();
+    let refused = first_words(&url).await;
+    assert!(matches!(refused, ServerMessage::Error { code: Some(4100), .. }), "{refused:?}");
+
+    tmux.keys("ann", &["q"]);
+    assert_eq!(tmux.wait_exit("ann"), 0);
+    // The session's place is given back as its connection closes.
+    let deadline = std::time::Instant::now() + crate::util::WAIT;
+    loop {
+        match first_words(&url).await {
+            ServerMessage::ConnectionEstablished { .. } => break,
+            other => assert!(std::time::Instant::now() < deadline, "still refused: {other:?}"),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }

@@ -12,5 +12,7 @@ pub mod dispatch;
 pub mod due;
 pub mod filter;
 pub mod geometry;
+pub mod link;
+pub mod runner;
 pub mod selection;
 pub mod ui;

@@ -24,24 +24,69 @@ pub struct ProjectSwitch {
 #[serde(deny_unknown_fields)]
 pub struct CursorRequest {}
 
+/// A client event of a board's presence channel, typed: what a board's client
+/// says to the others there and reads from them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoardClientEvent {
+    /// Where the sender points ([`CURSOR_EVENT`]).
+    Cursor(Pointer),
+    /// A newcomer asks everyone where they point ([`CURSOR_REQUEST_EVENT`]).
+    CursorRequest,
+    /// The sender went to another project ([`PROJECT_SWITCH_EVENT`]).
+    ProjectSwitch(ProjectSwitch),
+}
+
+impl BoardClientEvent {
+    /// Its event name on the wire.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Cursor(_) => CURSOR_EVENT,
+            Self::CursorRequest => CURSOR_REQUEST_EVENT,
+            Self::ProjectSwitch(_) => PROJECT_SWITCH_EVENT,
+        }
+    }
+
+    /// Its data as JSON.
+    pub fn data(&self) -> String {
+        serde_json::to_string(self).expect("a board's client event serializes")
+    }
+
+    /// Reads client event `event` with `data` as a board's presence channel
+    /// carries it; why it is not one otherwise (the server refuses it with that).
+    pub fn parse(event: &str, data: &str) -> Result<Self, String> {
+        if data.len() > MAX_BYTES {
+            return Err(format!("A board's client event data is at most {MAX_BYTES} bytes"));
+        }
+        let shape = match event {
+            CURSOR_EVENT => serde_json::from_str::<Pointer>(data).map(Self::Cursor),
+            CURSOR_REQUEST_EVENT => serde_json::from_str::<CursorRequest>(data).map(|_| Self::CursorRequest),
+            PROJECT_SWITCH_EVENT => serde_json::from_str::<ProjectSwitch>(data).map(Self::ProjectSwitch),
+            _ => {
+                return Err(format!(
+                    "A board's presence channel relays only {CURSOR_EVENT}, {CURSOR_REQUEST_EVENT} \
+                     and {PROJECT_SWITCH_EVENT}"
+                ));
+            }
+        };
+        shape.map_err(|e| format!("{event} data is not of its shape: {e}"))
+    }
+}
+
+/// Its data, as sent.
+impl Serialize for BoardClientEvent {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Cursor(pointer) => pointer.serialize(serializer),
+            Self::CursorRequest => CursorRequest {}.serialize(serializer),
+            Self::ProjectSwitch(switch) => switch.serialize(serializer),
+        }
+    }
+}
+
 /// Whether `data` is what client event `event` carries on a board's presence
 /// channel; why not otherwise.
 pub fn check(event: &str, data: &str) -> Result<(), String> {
-    if data.len() > MAX_BYTES {
-        return Err(format!("A board's client event data is at most {MAX_BYTES} bytes"));
-    }
-    let shape = match event {
-        CURSOR_EVENT => serde_json::from_str::<Pointer>(data).map(drop),
-        CURSOR_REQUEST_EVENT => serde_json::from_str::<CursorRequest>(data).map(drop),
-        PROJECT_SWITCH_EVENT => serde_json::from_str::<ProjectSwitch>(data).map(drop),
-        _ => {
-            return Err(format!(
-                "A board's presence channel relays only {CURSOR_EVENT}, {CURSOR_REQUEST_EVENT} \
-                 and {PROJECT_SWITCH_EVENT}"
-            ));
-        }
-    };
-    shape.map_err(|e| format!("{event} data is not of its shape: {e}"))
+    BoardClientEvent::parse(event, data).map(drop)
 }
 
 #[cfg(test)]
@@ -62,5 +107,17 @@ mod tests {
         assert!(check(CURSOR_EVENT, r#"{"status_id":"3"}"#).is_err());
         assert!(check(CURSOR_REQUEST_EVENT, r#"{"x":1}"#).is_err());
         assert!(check("client-x", "{}").unwrap_err().contains("relays only"));
+    }
+
+    #[test]
+    fn each_event_reads_back_as_written() {
+        let pointer = Pointer { status_id: 3, task_id: Some(7), editing: true };
+        for said in [
+            BoardClientEvent::Cursor(pointer),
+            BoardClientEvent::CursorRequest,
+            BoardClientEvent::ProjectSwitch(ProjectSwitch { project_id: 2 }),
+        ] {
+            assert_eq!(BoardClientEvent::parse(said.name(), &said.data()), Ok(said));
+        }
     }
 }

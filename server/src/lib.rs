@@ -26,6 +26,7 @@ pub mod secrets;
 pub mod serve;
 #[cfg(feature = "ssh")]
 pub mod ssh;
+pub mod state;
 pub mod store;
 pub mod tls;
 pub mod transfer;
@@ -195,7 +196,7 @@ pub async fn resolve_app(store: &dyn Store, overrides: &AppOverrides) -> Result<
 /// A server ready to serve: its store and hub, and the lock of its data directory.
 #[derive(Clone)]
 pub struct Server {
-    state: api::AppState,
+    state: state::Core,
     /// Held from opening until serving ends (see [`data_dir`]).
     lock: Arc<std::sync::Mutex<Option<data_dir::DirLock>>>,
     /// This node of a cluster, with a broker.
@@ -273,7 +274,7 @@ impl Server {
         let hub = Hub::with_adapter(app, limits, Arc::new(Metrics::default()), adapter, Some(gate));
         let writer = writer::Writer::spawn(store.clone(), hub.clone());
         let lock = Arc::new(std::sync::Mutex::new(lock));
-        Ok(Self { state: api::AppState { store, hub, writer }, lock, node, metrics_listener: Arc::default() })
+        Ok(Self { state: state::Core { store, hub, writer }, lock, node, metrics_listener: Arc::default() })
     }
 
     async fn open_data_dir(

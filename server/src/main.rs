@@ -172,7 +172,7 @@ impl SshArgs {
 
 #[derive(Args)]
 struct LimitArgs {
-    /// Most WebSocket connections at once.
+    /// Most connections at once: WebSockets and SSH sessions together.
     #[arg(long, env = "KANBAN_MAX_CONNECTIONS", default_value_t = Limits::default().max_connections)]
     max_connections: usize,
     /// Most channels one connection may subscribe to.

@@ -6,6 +6,7 @@
 pub mod address;
 pub mod api;
 mod backoff;
+mod reads;
 pub mod session;
 pub mod socket;
 pub mod tls;

@@ -1,27 +1,21 @@
 //! The session: who we are, the open project's channels (subscribed with
-//! signatures from the auth endpoint), the messages that become actions, cursor
-//! events out, and reconnects with backoff when the socket drops. Reads that go
-//! with it (a board, the events missed) run beside it, each in its own task, so a
-//! slow request never holds up the socket; the app asks for one of a kind at a
-//! time and each is answered, by its data or `NotRead`. The board's changes go
-//! through the writer ([`super::writer`]), not through here.
+//! signatures from the auth endpoint) and reconnects with backoff when the socket
+//! drops. What the server's messages mean and what the app's requests ask of the
+//! channels is the front end's link ([`kanban_front::link`]), shared with SSH
+//! sessions; this is its WebSocket and REST transport. Reads run beside it (over
+//! REST, [`super::reads`]), so a slow request never holds up the socket. The
+//! board's changes go through the writer ([`super::writer`]), not through here.
 
+use kanban_front::link::{Link, Out, reads};
 use kanban_protocol::channel::{presence_channel, private_channel};
-use kanban_protocol::client_event::{CursorRequest, ProjectSwitch};
-use kanban_protocol::event::BoardEvent;
-use kanban_protocol::model::{
-    Board, CURSOR_EVENT, CURSOR_REQUEST_EVENT, MembersChanged, PROJECT_SWITCH_EVENT, Pointer, UserInfo,
-    events,
-};
 use kanban_protocol::pusher::{self, ServerMessage};
-use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
 use super::api::{Api, ApiError};
 use super::backoff::Backoff;
 use super::socket::{ANSWER_TIMEOUT, Socket};
-use crate::app::{Action, NetEvent, Read, Request};
+use crate::app::{Action, NetEvent, Request};
 use crate::dispatch::Queue;
 
 /// Why a connection ended.
@@ -39,7 +33,7 @@ enum Ended {
 struct Session {
     api: Api,
     app: mpsc::Sender<Action>,
-    project: Option<i64>,
+    link: Link,
     /// Why the last try failed: a long outage logs its reason once, not every
     /// few seconds.
     last_failure: Option<String>,
@@ -47,7 +41,7 @@ struct Session {
 
 /// Runs until the app drops its request sender.
 pub async fn run(api: Api, app: mpsc::Sender<Action>, mut requests: Queue<Request>) {
-    let mut session = Session { api, app, project: None, last_failure: None };
+    let mut session = Session { api, app, link: Link::default(), last_failure: None };
     loop {
         let stopped = match session.introduce(&mut requests).await {
             Ok(()) => session.stay_connected(&mut requests).await,
@@ -67,7 +61,7 @@ pub async fn run(api: Api, app: mpsc::Sender<Action>, mut requests: Queue<Reques
         if !wait_for_retry(&mut requests).await {
             return;
         }
-        session.project = None;
+        session.link = Link::default();
     }
 }
 
@@ -194,13 +188,10 @@ impl Session {
         requests: &mut Queue<Request>,
         backoff: &mut Backoff,
     ) -> Ended {
-        // Subscriptions still to succeed before the app hears "connected".
-        let mut waiting = 0;
-        if let Some(pid) = self.project {
+        if let Some(pid) = self.link.rejoin() {
             if let Err(ended) = self.subscribe(&mut socket, pid).await {
                 return ended;
             }
-            waiting = 2;
         } else {
             backoff.reset();
             if let Err(ended) = self.tell(NetEvent::Connected).await {
@@ -219,14 +210,14 @@ impl Session {
                     last_heard = Instant::now();
                     ping_sent = None;
                     match message {
-                        Ok(Some(message)) => self.message(&mut socket, message, &mut waiting, backoff).await,
+                        Ok(Some(message)) => self.message(&mut socket, message, backoff).await,
                         Ok(None) => Ok(()),
                         Err(reason) => Err(Ended::Lost(reason)),
                     }
                 }
                 request = requests.recv() => match request {
                     None => Err(Ended::Quit),
-                    Some(request) => self.request(&mut socket, request, &mut waiting).await,
+                    Some(request) => self.request(&mut socket, request, backoff).await,
                 },
                 () = sleep_until(check_at) => {
                     if ping_sent.is_some() {
@@ -248,87 +239,15 @@ impl Session {
         &mut self,
         socket: &mut Socket,
         message: ServerMessage,
-        waiting: &mut usize,
         backoff: &mut Backoff,
     ) -> Result<(), Ended> {
-        let ours =
-            |c: &str| self.project.is_some_and(|p| c == private_channel(p) || c == presence_channel(p));
-        let event = match message {
-            ServerMessage::Ping => return socket.send(pusher::pong()).await.map_err(Ended::Lost),
-            ServerMessage::SubscriptionSucceeded { channel, presence } if ours(&channel) => {
-                if let Some(list) = presence {
-                    let members = list.into_iter().map(|(id, info)| member(id, info)).collect();
-                    self.tell(NetEvent::Present(members)).await?;
-                    // Those already here answer with where they point.
-                    let ask = pusher::send_client_event(CURSOR_REQUEST_EVENT, &channel, &CursorRequest {});
-                    socket.send(ask).await.map_err(Ended::Lost)?;
-                }
-                *waiting = waiting.saturating_sub(1);
-                if *waiting > 0 {
-                    return Ok(());
-                }
-                // Only a connection that got as far as its subscriptions counts as
-                // a success: one refused after connecting must not be retried at
-                // the shortest delay forever.
-                backoff.reset();
-                tracing::info!(server = self.api.base(), project = ?self.project, "online");
-                self.last_failure = None;
-                NetEvent::Connected
-            }
-            ServerMessage::SubscriptionError { channel, status, message } => {
-                // Refused by the server's access check: waiting will not help.
-                if ours(&channel) && matches!(status, Some(401 | 403)) {
-                    return Err(Ended::Refused(format!("No access to this project ({message})")));
-                }
-                NetEvent::Failed(format!("Cannot join {channel}: {message}"))
-            }
-            ServerMessage::MemberAdded { channel, user_id, user_info } if ours(&channel) => {
-                let (id, info) = member(user_id, user_info);
-                NetEvent::Joined(id, info)
-            }
-            ServerMessage::MemberRemoved { channel, user_id } if ours(&channel) => NetEvent::Left(user_id),
-            // A dropped cursor event (rate limit) is harmless: the next one follows.
-            ServerMessage::Error { code: Some(pusher::code::CLIENT_EVENT_RATE_LIMIT), .. } => return Ok(()),
-            ServerMessage::Error { message, .. } => NetEvent::Failed(format!("Server: {message}")),
-            ServerMessage::Event { event, channel: Some(channel), data, user_id } if ours(&channel) => {
-                if event == CURSOR_EVENT {
-                    let (Some(user_id), Ok(pos)) = (user_id, serde_json::from_str::<Pointer>(&data)) else {
-                        return Ok(());
-                    };
-                    NetEvent::Cursor { user_id, pos }
-                } else if event == CURSOR_REQUEST_EVENT && channel.starts_with("presence-") {
-                    NetEvent::CursorRequested
-                } else if event == PROJECT_SWITCH_EVENT && channel.starts_with("presence-") {
-                    let (Some(user_id), Ok(moved)) = (user_id, serde_json::from_str::<ProjectSwitch>(&data))
-                    else {
-                        return Ok(());
-                    };
-                    NetEvent::Switched { user_id, project_id: moved.project_id }
-                } else if let Some(project_id) = self.project.filter(|p| channel == private_channel(*p)) {
-                    if event == events::MEMBERS_CHANGED {
-                        let Ok(changed) = serde_json::from_str::<MembersChanged>(&data) else {
-                            tracing::debug!("members-changed that cannot be read");
-                            return Ok(());
-                        };
-                        return self.tell(NetEvent::Members { project_id, members: changed.members }).await;
-                    }
-                    // Only the board's own events: whatever else arrives on the board
-                    // channel did not come from a commit and must not move the
-                    // revision.
-                    match BoardEvent::from_json(&event, &data) {
-                        Ok(board_event) => NetEvent::Board(Box::new(board_event)),
-                        Err(e) => {
-                            tracing::debug!(error = %e, "not a board event");
-                            return Ok(());
-                        }
-                    }
-                } else {
-                    return Ok(());
-                }
-            }
-            _ => return Ok(()),
-        };
-        self.tell(event).await
+        if matches!(message, ServerMessage::Ping) {
+            return socket.send(pusher::pong()).await.map_err(Ended::Lost);
+        }
+        for out in self.link.hear(message) {
+            self.carry(socket, out, backoff).await?;
+        }
+        Ok(())
     }
 
     /// Carries out one request while connected.
@@ -336,139 +255,57 @@ impl Session {
         &mut self,
         socket: &mut Socket,
         request: Request,
-        waiting: &mut usize,
+        backoff: &mut Backoff,
     ) -> Result<(), Ended> {
-        match request {
-            Request::Cursor(pos) => {
-                if let Some(pid) = self.project {
-                    let frame = pusher::send_client_event(CURSOR_EVENT, &presence_channel(pid), &pos);
-                    socket.send(frame).await.map_err(Ended::Lost)?;
-                }
-            }
-            Request::Open(pid) => {
-                if let Some(old) = self.project.replace(pid) {
-                    // Whoever follows this person there learns where they went.
-                    let data = ProjectSwitch { project_id: pid };
-                    let said = pusher::send_client_event(PROJECT_SWITCH_EVENT, &presence_channel(old), &data);
-                    socket.send(said).await.map_err(Ended::Lost)?;
-                    for channel in [private_channel(old), presence_channel(old)] {
-                        socket.send(pusher::unsubscribe(&channel)).await.map_err(Ended::Lost)?;
-                    }
-                }
-                self.subscribe(socket, pid).await?;
-                *waiting = 2;
-            }
-            Request::Pause => return Err(Ended::Paused),
-            other => self.offline(other),
+        if matches!(request, Request::Pause) {
+            return Err(Ended::Paused);
+        }
+        for out in self.link.request(request) {
+            self.carry(socket, out, backoff).await?;
         }
         Ok(())
     }
 
-    /// Requests that need no socket.
-    fn offline(&mut self, request: Request) {
-        match request {
-            Request::Open(pid) => self.project = Some(pid),
-            Request::CatchUp { project_id, after, epoch } => self.catch_up(project_id, after, epoch),
-            Request::Reload(pid) => self.fetch_board(pid),
-            Request::Trash(pid) => self.fetch_trash(pid),
-            Request::Comments(task_id) => self.fetch_comments(task_id),
-            Request::Activity(project_id) => self.fetch_activity(project_id),
-            // Offline, a cursor has nowhere to go; the app sends it again on return.
-            Request::Cursor(_) => {}
-            // Handled where the session waits.
-            Request::Pause | Request::Retry => {}
+    /// Does what the link asks, over the socket.
+    async fn carry(&mut self, socket: &mut Socket, out: Out, backoff: &mut Backoff) -> Result<(), Ended> {
+        match out {
+            Out::Tell(event) => self.tell(event).await,
+            Out::Say { project_id, event } => {
+                let frame = pusher::send_client_event(event.name(), &presence_channel(project_id), &event);
+                socket.send(frame).await.map_err(Ended::Lost)
+            }
+            Out::Leave(pid) => {
+                for channel in [private_channel(pid), presence_channel(pid)] {
+                    socket.send(pusher::unsubscribe(&channel)).await.map_err(Ended::Lost)?;
+                }
+                Ok(())
+            }
+            Out::Join(pid) => self.subscribe(socket, pid).await,
+            Out::Read(read) => {
+                reads::spawn(&self.api, &self.app, read);
+                Ok(())
+            }
+            Out::Online => {
+                // Only a connection that got as far as its subscriptions counts as
+                // a success: one refused after connecting must not be retried at
+                // the shortest delay forever.
+                backoff.reset();
+                tracing::info!(server = self.api.base(), project = ?self.link.project(), "online");
+                self.last_failure = None;
+                Ok(())
+            }
+            Out::Refused(reason) => Err(Ended::Refused(reason)),
         }
     }
 
-    /// Fetches the events since `after` (of `epoch`); when they are gone, are of
-    /// another history, or cannot be read, the whole board instead.
-    fn catch_up(&self, project_id: i64, after: u64, epoch: u64) {
-        let (api, app) = (self.api.clone(), self.app.clone());
-        tokio::spawn(async move {
-            let event = match api.events_after(project_id, after, epoch).await {
-                Ok(Some(caught)) => {
-                    if let Some(members) = caught.members {
-                        let _ = app.send(Action::Net(NetEvent::Members { project_id, members })).await;
-                    }
-                    NetEvent::Missed(caught.events)
-                }
-                Ok(None) | Err(ApiError::Garbled(_)) => {
-                    let _ = app.send(Action::Net(NetEvent::Gone)).await;
-                    board_event(api.board(project_id).await)
-                }
-                Err(e) => match refusal(&e) {
-                    Some(reason) => NetEvent::Refused(reason),
-                    None => NetEvent::NotRead { read: Read::Board, message: format!("Cannot catch up: {e}") },
-                },
-            };
-            let _ = app.send(Action::Net(event)).await;
-        });
+    /// Requests that need no socket: the project to open when it connects, and
+    /// reads (REST works while the socket is down: snapshots and catch-ups go on).
+    /// Offline, a cursor has nowhere to go; the app sends it again on return.
+    fn offline(&mut self, request: Request) {
+        for out in self.link.request(request) {
+            if let Out::Read(read) = out {
+                reads::spawn(&self.api, &self.app, read);
+            }
+        }
     }
-
-    fn fetch_trash(&self, project_id: i64) {
-        let (api, app) = (self.api.clone(), self.app.clone());
-        tokio::spawn(async move {
-            let event = match api.trash(project_id).await {
-                Ok(trash) => NetEvent::Trash { project_id, trash },
-                Err(e) => {
-                    NetEvent::NotRead { read: Read::Trash, message: format!("Cannot open the trash: {e}") }
-                }
-            };
-            let _ = app.send(Action::Net(event)).await;
-        });
-    }
-
-    fn fetch_activity(&self, project_id: i64) {
-        let (api, app) = (self.api.clone(), self.app.clone());
-        tokio::spawn(async move {
-            let event = match api.activity(project_id).await {
-                Ok(lines) => NetEvent::Activity { project_id, lines },
-                Err(e) => NetEvent::NotRead {
-                    read: Read::History,
-                    message: format!("Cannot read the history: {e}"),
-                },
-            };
-            let _ = app.send(Action::Net(event)).await;
-        });
-    }
-
-    fn fetch_comments(&self, task_id: i64) {
-        let (api, app) = (self.api.clone(), self.app.clone());
-        tokio::spawn(async move {
-            let event = match tokio::join!(api.comments(task_id), api.history(task_id)) {
-                (Ok(comments), Ok(history)) => NetEvent::Comments { task_id, comments, history },
-                (Err(e), _) | (_, Err(e)) => NetEvent::NotRead {
-                    read: Read::Thread,
-                    message: format!("Cannot read the card's comments: {e}"),
-                },
-            };
-            let _ = app.send(Action::Net(event)).await;
-        });
-    }
-
-    fn fetch_board(&self, pid: i64) {
-        let (api, app) = (self.api.clone(), self.app.clone());
-        tokio::spawn(async move {
-            let _ = app.send(Action::Net(board_event(api.board(pid).await))).await;
-        });
-    }
-}
-
-/// What a board fetch tells the app.
-fn board_event(answer: Result<Board, ApiError>) -> NetEvent {
-    match answer {
-        Ok(b) => NetEvent::Snapshot(b),
-        Err(e) => match refusal(&e) {
-            Some(reason) => NetEvent::Refused(reason),
-            None => NetEvent::NotRead { read: Read::Board, message: format!("Cannot load the board: {e}") },
-        },
-    }
-}
-
-/// A presence member as the app keeps it; a `user_info` that is not ours shows
-/// the id in grey.
-fn member(id: String, info: Value) -> (String, UserInfo) {
-    let info = serde_json::from_value::<UserInfo>(info)
-        .unwrap_or_else(|_| UserInfo { name: id.clone(), color: "#888888".into() });
-    (id, info)
 }

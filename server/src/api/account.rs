@@ -3,12 +3,12 @@
 use axum::extract::State;
 use kanban_protocol::model::{ClientConfig, Project, User};
 
-use super::AppState;
 use super::error::ApiResult;
 use super::extract::CurrentUser;
+use crate::state::Core;
 
 /// What a client needs to open the WebSocket; no token needed.
-pub async fn config(State(state): State<AppState>) -> axum::Json<ClientConfig> {
+pub async fn config(State(state): State<Core>) -> axum::Json<ClientConfig> {
     axum::Json(ClientConfig {
         app_key: state.hub.app().key.clone(),
         cluster: "kanban".into(),
@@ -22,7 +22,7 @@ pub async fn me(CurrentUser(user): CurrentUser) -> axum::Json<User> {
 }
 
 pub async fn projects(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     CurrentUser(user): CurrentUser,
 ) -> ApiResult<axum::Json<Vec<Project>>> {
     Ok(axum::Json(state.store.projects_of(user.id).await?))

@@ -5,9 +5,9 @@ use axum::extract::State;
 use kanban_protocol::model::Activity;
 use serde::Deserialize;
 
-use super::AppState;
 use super::error::ApiResult;
 use super::extract::{CurrentUser, Path, Query};
+use crate::state::Core;
 
 /// A page of history: before revision `before` (newest when not given), at most
 /// `limit` lines (50; at most 500).
@@ -21,7 +21,7 @@ const LIMIT: u32 = 50;
 const MAX_LIMIT: u32 = 500;
 
 async fn history(
-    state: &AppState,
+    state: &Core,
     user_id: i64,
     project_id: Option<i64>,
     task_id: Option<i64>,
@@ -34,7 +34,7 @@ async fn history(
 }
 
 pub async fn project(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     CurrentUser(user): CurrentUser,
     Path(pid): Path<i64>,
     Query(page): Query<Page>,
@@ -43,7 +43,7 @@ pub async fn project(
 }
 
 pub async fn task(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     CurrentUser(user): CurrentUser,
     Path(tid): Path<i64>,
     Query(page): Query<Page>,

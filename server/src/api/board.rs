@@ -10,10 +10,10 @@ use kanban_protocol::model::{Board, Trash};
 use kanban_protocol::request::{MoveStatus, MoveTask, NewStatus, NewTask, StatusPatch, TaskPatch};
 use serde::Deserialize;
 
-use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Author, CurrentUser, Json, Path, Query};
 use crate::board::{Change, Committed, Write};
+use crate::state::Core;
 use crate::store::EventsAfter;
 
 fn json_text(status: StatusCode, body: String) -> Response {
@@ -21,7 +21,7 @@ fn json_text(status: StatusCode, body: String) -> Response {
 }
 
 pub(super) async fn commit(
-    state: &AppState,
+    state: &Core,
     author: Author,
     change: Change,
     status: StatusCode,
@@ -41,7 +41,7 @@ const GZIP_FROM: usize = 32 * 1024;
 /// (BENCHMARKS.md). kanban-tui asks for it only from servers it reaches over a
 /// network.
 pub async fn snapshot(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     CurrentUser(user): CurrentUser,
     Path(pid): Path<i64>,
     headers: axum::http::HeaderMap,
@@ -105,7 +105,7 @@ pub(super) fn revision(name: &str, rev: u64) -> ApiResult<u64> {
 }
 
 pub async fn events(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     CurrentUser(user): CurrentUser,
     Path(pid): Path<i64>,
     Query(After { after, epoch }): Query<After>,
@@ -158,7 +158,7 @@ pub async fn events(
 }
 
 pub async fn create_task(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     author: Author,
     Path(project_id): Path<i64>,
     Json(new): Json<NewTask>,
@@ -167,7 +167,7 @@ pub async fn create_task(
 }
 
 pub async fn update_task(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     author: Author,
     Path(task_id): Path<i64>,
     Json(patch): Json<TaskPatch>,
@@ -176,7 +176,7 @@ pub async fn update_task(
 }
 
 pub async fn move_task(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     author: Author,
     Path(task_id): Path<i64>,
     Json(to): Json<MoveTask>,
@@ -185,7 +185,7 @@ pub async fn move_task(
 }
 
 pub async fn delete_task(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     author: Author,
     Path(task_id): Path<i64>,
 ) -> ApiResult<Response> {
@@ -193,7 +193,7 @@ pub async fn delete_task(
 }
 
 pub async fn create_status(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     author: Author,
     Path(project_id): Path<i64>,
     Json(new): Json<NewStatus>,
@@ -202,7 +202,7 @@ pub async fn create_status(
 }
 
 pub async fn update_status(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     author: Author,
     Path(status_id): Path<i64>,
     Json(patch): Json<StatusPatch>,
@@ -211,7 +211,7 @@ pub async fn update_status(
 }
 
 pub async fn move_status(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     author: Author,
     Path(status_id): Path<i64>,
     Json(to): Json<MoveStatus>,
@@ -225,7 +225,7 @@ pub struct DeleteStatus {
 }
 
 pub async fn delete_status(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     author: Author,
     Path(status_id): Path<i64>,
     Query(DeleteStatus { move_to }): Query<DeleteStatus>,
@@ -234,7 +234,7 @@ pub async fn delete_status(
 }
 
 pub async fn restore_task(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     author: Author,
     Path(task_id): Path<i64>,
 ) -> ApiResult<Response> {
@@ -242,7 +242,7 @@ pub async fn restore_task(
 }
 
 pub async fn restore_status(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     author: Author,
     Path(status_id): Path<i64>,
 ) -> ApiResult<Response> {
@@ -250,7 +250,7 @@ pub async fn restore_status(
 }
 
 pub async fn trash(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     CurrentUser(user): CurrentUser,
     Path(pid): Path<i64>,
 ) -> ApiResult<axum::Json<Trash>> {

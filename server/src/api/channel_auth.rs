@@ -10,9 +10,9 @@ use kanban_protocol::model::ChannelAuth;
 use kanban_protocol::{pusher, sign};
 use serde::Deserialize;
 
-use super::AppState;
 use super::error::{ApiError, ApiResult};
 use super::extract::{Bearer, Form, Json};
+use crate::state::Core;
 
 /// The form pusher-js posts (also accepted as JSON).
 #[derive(Debug, Deserialize)]
@@ -24,10 +24,10 @@ pub struct AuthRequest {
 /// Accepts the body as a form (pusher-js) or as JSON (other clients).
 pub struct AuthBody(AuthRequest);
 
-impl FromRequest<AppState> for AuthBody {
+impl FromRequest<Core> for AuthBody {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &Core) -> Result<Self, Self::Rejection> {
         let json = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -42,7 +42,7 @@ impl FromRequest<AppState> for AuthBody {
 }
 
 pub async fn authorize(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Bearer(holder): Bearer,
     AuthBody(req): AuthBody,
 ) -> ApiResult<axum::Json<ChannelAuth>> {

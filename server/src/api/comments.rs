@@ -8,14 +8,14 @@ use axum::response::Response;
 use kanban_protocol::model::Comment;
 use kanban_protocol::request::NewComment;
 
-use super::AppState;
 use super::board::commit;
 use super::error::ApiResult;
 use super::extract::{Author, CurrentUser, Json, Path};
 use crate::board::Change;
+use crate::state::Core;
 
 pub async fn list(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     CurrentUser(user): CurrentUser,
     Path(task_id): Path<i64>,
 ) -> ApiResult<axum::Json<Vec<Comment>>> {
@@ -23,7 +23,7 @@ pub async fn list(
 }
 
 pub async fn create(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     author: Author,
     Path(task_id): Path<i64>,
     Json(new): Json<NewComment>,
@@ -32,7 +32,7 @@ pub async fn create(
 }
 
 pub async fn update(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     author: Author,
     Path(comment_id): Path<i64>,
     Json(patch): Json<NewComment>,
@@ -41,7 +41,7 @@ pub async fn update(
 }
 
 pub async fn delete(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     author: Author,
     Path(comment_id): Path<i64>,
 ) -> ApiResult<Response> {

@@ -10,9 +10,9 @@ use axum::http::request::Parts;
 use kanban_protocol::model::User;
 use serde::de::DeserializeOwned;
 
-use super::AppState;
 use super::access_log::Who;
 use super::error::ApiError;
+use crate::state::Core;
 use crate::store::{HOST_ACCOUNT, StoreError, TokenHolder};
 use crate::unix_socket::{HostAccount, UnixUsers};
 
@@ -20,10 +20,10 @@ use crate::unix_socket::{HostAccount, UnixUsers};
 /// socket by its account.
 pub struct CurrentUser(pub User);
 
-impl FromRequestParts<AppState> for CurrentUser {
+impl FromRequestParts<Core> for CurrentUser {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &Core) -> Result<Self, Self::Rejection> {
         Ok(CurrentUser(Bearer::from_request_parts(parts, state).await?.0.user))
     }
 }
@@ -38,10 +38,10 @@ pub struct Author {
 /// The longest `Idempotency-Key` taken (a UUID is 36 characters).
 const MAX_KEY: usize = 100;
 
-impl FromRequestParts<AppState> for Author {
+impl FromRequestParts<Core> for Author {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &Core) -> Result<Self, Self::Rejection> {
         let CurrentUser(user) = CurrentUser::from_request_parts(parts, state).await?;
         let key = match parts.headers.get("idempotency-key") {
             None => None,
@@ -67,10 +67,10 @@ impl FromRequestParts<AppState> for Author {
 /// sent there is not looked at.
 pub struct Bearer(pub TokenHolder);
 
-impl FromRequestParts<AppState> for Bearer {
+impl FromRequestParts<Core> for Bearer {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, state: &Core) -> Result<Self, Self::Rejection> {
         let holder = Self::holder(parts, state).await?;
         // For the access log's line, where it is written.
         if let Some(who) = parts.extensions.get::<Who>() {
@@ -81,7 +81,7 @@ impl FromRequestParts<AppState> for Bearer {
 }
 
 impl Bearer {
-    async fn holder(parts: &mut Parts, state: &AppState) -> Result<TokenHolder, ApiError> {
+    async fn holder(parts: &mut Parts, state: &Core) -> Result<TokenHolder, ApiError> {
         if let Some(account) = parts.extensions.get::<HostAccount>() {
             let user = host_user(state, account).await?;
             return Ok(TokenHolder { user, token_id: HOST_ACCOUNT });
@@ -105,7 +105,7 @@ impl Bearer {
 }
 
 /// The kanban user of a host account, made first under [`UnixUsers::Auto`].
-async fn host_user(state: &AppState, account: &HostAccount) -> Result<User, ApiError> {
+async fn host_user(state: &Core, account: &HostAccount) -> Result<User, ApiError> {
     if account.uid == 0 {
         return Err(ApiError::forbidden("root is nobody on this board: run kanban-tui as your own account"));
     }
@@ -150,10 +150,10 @@ async fn host_user(state: &AppState, account: &HostAccount) -> Result<User, ApiE
 /// an object belongs, a missing field, a wrong type, an unknown field).
 pub struct Json<T>(pub T);
 
-impl<T: DeserializeOwned> FromRequest<AppState> for Json<T> {
+impl<T: DeserializeOwned> FromRequest<Core> for Json<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &Core) -> Result<Self, Self::Rejection> {
         let json_type = req
             .headers()
             .get(header::CONTENT_TYPE)
@@ -190,10 +190,10 @@ pub fn parse_object<T: DeserializeOwned>(body: &[u8]) -> Result<T, ApiError> {
 /// without the form's content type, 422 when its fields are not what is asked.
 pub struct Form<T>(pub T);
 
-impl<T: DeserializeOwned> FromRequest<AppState> for Form<T> {
+impl<T: DeserializeOwned> FromRequest<Core> for Form<T> {
     type Rejection = ApiError;
 
-    async fn from_request(req: Request, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request(req: Request, state: &Core) -> Result<Self, Self::Rejection> {
         let form_type = req
             .headers()
             .get(header::CONTENT_TYPE)

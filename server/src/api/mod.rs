@@ -14,29 +14,16 @@ mod ops;
 mod pusher_http;
 mod websocket;
 
-use std::sync::Arc;
-
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, patch, post};
 
-use crate::hub::Hub;
-use crate::store::Store;
-use crate::writer::Writer;
+use crate::state::Core;
 use error::ApiError;
-
-/// What every handler can reach. Cheap to clone.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Arc<dyn Store>,
-    pub hub: Hub,
-    /// Every board change goes through it (group commit, events in order).
-    pub writer: Writer,
-}
 
 /// All routes of the server; `/metrics` too unless it is served on a listener of
 /// its own ([`metrics_router`]).
-pub fn router(state: AppState, with_metrics: bool) -> Router {
+pub fn router(state: Core, with_metrics: bool) -> Router {
     let body_limit = state.hub.limits().max_body_bytes;
     let body_time = state.hub.limits().header_timeout;
     let log = access_log::AccessLog::new(
@@ -86,7 +73,7 @@ pub fn router(state: AppState, with_metrics: bool) -> Router {
 
 /// `/metrics` alone, for `--metrics-listen`: scrapers reach it on a port of its
 /// own (a private network's), and the public port answers 404 for it.
-pub fn metrics_router(state: AppState) -> Router {
+pub fn metrics_router(state: Core) -> Router {
     Router::new().route("/metrics", get(ops::metrics)).fallback(not_here).with_state(state)
 }
 

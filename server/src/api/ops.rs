@@ -7,8 +7,8 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 
-use super::AppState;
 use crate::metrics;
+use crate::state::Core;
 
 pub async fn healthz() -> &'static str {
     "ok\n"
@@ -16,7 +16,7 @@ pub async fn healthz() -> &'static str {
 
 /// `GET /version`: which release this is, the schema it keeps the database at, and
 /// the cluster wire it speaks (nodes of one cluster must speak one).
-pub async fn version(State(state): State<AppState>) -> axum::Json<serde_json::Value> {
+pub async fn version(State(state): State<Core>) -> axum::Json<serde_json::Value> {
     axum::Json(serde_json::json!({
         "version": env!("CARGO_PKG_VERSION"),
         "schema": state.store.schema_version(),
@@ -24,7 +24,7 @@ pub async fn version(State(state): State<AppState>) -> axum::Json<serde_json::Va
     }))
 }
 
-pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+pub async fn readyz(State(state): State<Core>) -> impl IntoResponse {
     use axum::http::StatusCode;
     // First: a load balancer should stop sending clients to a server on its way out
     // even while its store and broker still answer.
@@ -51,7 +51,7 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     (StatusCode::OK, "ready\n")
 }
 
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+pub async fn metrics(State(state): State<Core>) -> impl IntoResponse {
     let adapter = state.hub.adapter();
     let gauges = metrics::Gauges {
         channels: adapter.channel_count(),

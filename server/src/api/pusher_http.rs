@@ -14,8 +14,8 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use subtle::ConstantTimeEq;
 
-use super::AppState;
 use super::error::{ApiError, ApiResult};
+use crate::state::Core;
 
 /// How far `auth_timestamp` may be from now: older requests count as replays.
 const TIMESTAMP_WINDOW_SECS: u64 = 600;
@@ -32,7 +32,7 @@ struct Signed {
     params: BTreeMap<String, String>,
 }
 
-fn check_query(state: &AppState, app_id: &str, query: Option<&str>) -> ApiResult<Signed> {
+fn check_query(state: &Core, app_id: &str, query: Option<&str>) -> ApiResult<Signed> {
     let app = state.hub.app();
     if !bool::from(app_id.as_bytes().ct_eq(app.id.as_bytes())) {
         return Err(ApiError::not_found("unknown app id"));
@@ -68,7 +68,7 @@ impl Signed {
     /// returns the decoded query parameters.
     fn verify(
         self,
-        state: &AppState,
+        state: &Core,
         method: &Method,
         uri: &Uri,
         body: &[u8],
@@ -97,7 +97,7 @@ impl Signed {
 
 /// Checks a request without a body.
 fn authenticate(
-    state: &AppState,
+    state: &Core,
     app_id: &str,
     method: &Method,
     uri: &Uri,
@@ -108,7 +108,7 @@ fn authenticate(
 
 /// Checks the query of a request with a body, then reads the body (on its clock,
 /// within the body limit) and checks it and the signature.
-async fn authenticated_body(state: &AppState, app_id: &str, request: Request) -> ApiResult<Bytes> {
+async fn authenticated_body(state: &Core, app_id: &str, request: Request) -> ApiResult<Bytes> {
     let (parts, body) = request.into_parts();
     let signed = check_query(state, app_id, parts.uri.query())?;
     let body = super::body::read(body, state.hub.limits().max_body_bytes).await?;
@@ -139,7 +139,7 @@ struct EventBody {
 }
 
 /// Checks an event and returns its channels and data text.
-fn validate_event(state: &AppState, event: &EventBody) -> ApiResult<(Vec<String>, String)> {
+fn validate_event(state: &Core, event: &EventBody) -> ApiResult<(Vec<String>, String)> {
     if event.name.is_empty() || event.name.len() > MAX_EVENT_NAME {
         return Err(ApiError::bad_request(format!("event name must be 1 to {MAX_EVENT_NAME} characters")));
     }
@@ -169,7 +169,7 @@ fn validate_event(state: &AppState, event: &EventBody) -> ApiResult<(Vec<String>
 }
 
 /// The `info` attributes of channels, for answers that ask for them.
-fn channel_attributes(state: &AppState, name: &str, info: &str) -> Value {
+fn channel_attributes(state: &Core, name: &str, info: &str) -> Value {
     let counts = state.hub.adapter().channel_info(name).unwrap_or_default();
     let mut out = Map::new();
     for attribute in info.split(',').map(str::trim) {
@@ -186,14 +186,14 @@ fn channel_attributes(state: &AppState, name: &str, info: &str) -> Value {
     Value::Object(out)
 }
 
-fn publish(state: &AppState, channels: &[String], event: &EventBody, data: &str) {
+fn publish(state: &Core, channels: &[String], event: &EventBody, data: &str) {
     for c in channels {
         state.hub.publish(c, &event.name, data, event.socket_id.as_deref());
     }
 }
 
 pub async fn events(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(app_id): Path<String>,
     request: Request,
 ) -> ApiResult<axum::Json<Value>> {
@@ -218,7 +218,7 @@ struct Batch {
 }
 
 pub async fn batch_events(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(app_id): Path<String>,
     request: Request,
 ) -> ApiResult<axum::Json<Value>> {
@@ -249,7 +249,7 @@ pub async fn batch_events(
 }
 
 pub async fn channels(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(app_id): Path<String>,
     method: Method,
     uri: Uri,
@@ -276,7 +276,7 @@ pub async fn channels(
 }
 
 pub async fn channel(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path((app_id, name)): Path<(String, String)>,
     method: Method,
     uri: Uri,
@@ -298,7 +298,7 @@ pub async fn channel(
 }
 
 pub async fn users(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path((app_id, name)): Path<(String, String)>,
     method: Method,
     uri: Uri,

@@ -13,10 +13,10 @@ use axum::http::{HeaderMap, HeaderName, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hyper::upgrade::OnUpgrade;
 
-use super::AppState;
+use crate::state::Core;
 
 pub async fn upgrade(
-    State(state): State<AppState>,
+    State(state): State<Core>,
     Path(app_key): Path<String>,
     Query(query): Query<HashMap<String, String>>,
     mut request: Request,

@@ -86,13 +86,11 @@ pub(super) fn run(
             return;
         }
         let shared = &hub.shared;
-        let open = shared.open.fetch_add(1, Ordering::AcqRel);
-        if open >= shared.limits.max_connections as u64 {
-            shared.open.fetch_sub(1, Ordering::AcqRel);
+        let Some(_place) = hub.admit() else {
             Metrics::add(&shared.metrics.connections_refused, 1);
             refuse(&mut socket, code::OVER_CAPACITY, "Over capacity").await;
             return;
-        }
+        };
         Metrics::add(&shared.metrics.connections_opened, 1);
         let conn_id = shared.next_conn_id.fetch_add(1, Ordering::Relaxed);
         let socket_id: Arc<str> = format!("{}.{}", rand::random::<u32>(), conn_id).into();
@@ -120,7 +118,6 @@ pub(super) fn run(
             // Boxed: the close's state is for the last moment only.
             let _ = timeout(hub.limits().write_timeout, Box::pin(finish)).await;
         }
-        shared.open.fetch_sub(1, Ordering::AcqRel);
         Metrics::add(&shared.metrics.connections_closed, 1);
     }
 }

@@ -61,10 +61,24 @@ struct Shared {
     /// Each person's client event budget on each presence channel.
     budgets: client_event::Budgets,
     next_conn_id: AtomicU64,
+    /// Connections open: WebSockets and SSH sessions ([`Hub::admit`]).
     open: AtomicU64,
     /// The server will stop soon (SIGTERM): not ready, serving on meanwhile.
     draining: std::sync::atomic::AtomicBool,
     shutdown: watch::Sender<bool>,
+}
+
+/// One of the `--max-connections` places, held while a connection lasts (a
+/// WebSocket, or an SSH session from its sign-in): every way in counts against the
+/// one limit.
+pub struct Place {
+    shared: Arc<Shared>,
+}
+
+impl Drop for Place {
+    fn drop(&mut self) {
+        self.shared.open.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 /// A handle on the hub; clones share it.
@@ -213,14 +227,23 @@ impl Hub {
         self.shared.draining.load(Ordering::Relaxed) || *self.shared.shutdown.borrow()
     }
 
+    /// A place among the connections, if fewer than `--max-connections` are open.
+    pub fn admit(&self) -> Option<Place> {
+        let open = self.shared.open.fetch_add(1, Ordering::AcqRel);
+        let place = Place { shared: self.shared.clone() };
+        (open < self.shared.limits.max_connections as u64).then_some(place)
+    }
+
     /// Moves at every access change: sessions of this process that are not
     /// WebSockets (the SSH front end's) check their access again when it does.
+    #[cfg(feature = "ssh")]
     pub(crate) fn access_news(&self) -> watch::Receiver<u64> {
         self.shared.access_news.subscribe()
     }
 
     /// A place in channels for a session of this process (no socket): its own
     /// connection number, socket id and bounded queue, as a WebSocket's.
+    #[cfg(feature = "ssh")]
     pub(crate) fn local_subscriber(&self) -> Subscriber {
         let conn_id = self.shared.next_conn_id.fetch_add(1, Ordering::Relaxed);
         let socket_id: Arc<str> = format!("{}.{}", rand::random::<u32>(), conn_id).into();

@@ -1,13 +1,15 @@
-//! One SSH session's board: the same app, `update` and view as kanban-tui's,
-//! fed by the channel's bytes (decoded as a terminal's input) and by the link to
-//! the hub and the store, drawn with ratatui into the channel at the client's
-//! size, at most once per frame, in the colors its `TERM` says it shows.
+//! One SSH session's board: the same app, run step and view as kanban-tui's
+//! ([`kanban_front::runner`]), fed by the channel's bytes (decoded as a terminal's
+//! input) and by the link to the hub and the store, drawn with ratatui into the
+//! channel at the client's size, at most once per frame, in the colors its `TERM`
+//! says it shows.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use kanban_front::app::{Action, App};
+use kanban_front::runner::{self, Runner, Step};
 use kanban_front::ui::paint::ColorChoice;
 use kanban_front::ui::{self, Theme};
 use ratatui::backend::CrosstermBackend;
@@ -21,7 +23,7 @@ use tokio::time::{Instant, sleep_until};
 
 use super::input::Decoder;
 use super::link::{self, Ended};
-use crate::api::AppState;
+use crate::state::Core;
 use crate::store::KeyHolder;
 
 /// What the SSH side hands the board.
@@ -77,7 +79,7 @@ pub struct Channel {
 
 /// How a session is set up.
 pub struct Setup {
-    pub state: AppState,
+    pub state: Core,
     pub holder: KeyHolder,
     pub pty: Pty,
     /// The project to open (the remote command), by id or name.
@@ -128,8 +130,8 @@ fn farewell(ended: &Ended, idle: Duration) -> Option<String> {
 pub async fn run(setup: Setup, channel: Channel, mut input: mpsc::Receiver<Input>) {
     let Setup { state, holder, pty, project, fps, idle } = setup;
     let theme = pty.theme();
-    let (actions_tx, mut actions) = mpsc::channel(1024);
-    let (link, mut linked) = link::start(state, holder, actions_tx);
+    let (actions_tx, actions) = runner::actions();
+    let (dispatch, mut linked) = link::start(state, holder, actions_tx);
     let mut app = App::new(fps, project);
     // Ctrl-Z has no shell to go back to here: not offered, and does nothing.
     app.can_suspend = false;
@@ -139,6 +141,7 @@ pub async fn run(setup: Setup, channel: Channel, mut input: mpsc::Receiver<Input
     {
         app.zone = zone;
     }
+    let mut board = Runner::new(app, actions, dispatch);
     let (cols, rows) = drawn_size(pty.cols.into(), pty.rows.into());
     let area = Rect::new(0, 0, cols, rows);
     let mut sink = Sink::default();
@@ -152,7 +155,7 @@ pub async fn run(setup: Setup, channel: Channel, mut input: mpsc::Receiver<Input
             return;
         }
     };
-    let _ = app.update(Action::Resize(area.width, area.height));
+    board.apply(Action::Resize(area.width, area.height));
     let _ = queue!(
         sink,
         terminal::EnterAlternateScreen,
@@ -169,8 +172,8 @@ pub async fn run(setup: Setup, channel: Channel, mut input: mpsc::Receiver<Input
     let mut dirty = true;
     let ended = loop {
         if dirty && Instant::now() >= last_draw + frame {
-            app.filter.today = kanban_front::due::today();
-            if screen.draw(|f| ui::draw(f, &app, theme)).is_err() {
+            board.app.filter.today = kanban_front::due::today();
+            if screen.draw(|f| ui::draw(f, &board.app, theme)).is_err() {
                 break Ended::Quit;
             }
             last_draw = Instant::now();
@@ -179,9 +182,6 @@ pub async fn run(setup: Setup, channel: Channel, mut input: mpsc::Receiver<Input
         if !flush(&sink, &channel).await {
             break Ended::Quit;
         }
-        let now = Instant::now();
-        let frame_at = app.next_frame(now);
-        let tick_at = app.next_tick(now);
         tokio::select! {
             got = input.recv() => match got {
                 None => break Ended::Quit,
@@ -192,12 +192,10 @@ pub async fn run(setup: Setup, channel: Channel, mut input: mpsc::Receiver<Input
                         // Keys that come faster than the link can act on what they
                         // ask are dropped, not queued (the decoder still reads them,
                         // so that what follows is understood).
-                        if link.behind() {
+                        if !board.apply(action) {
                             dropped += 1;
-                            continue;
                         }
-                        link.send(app.update(action));
-                        if app.quit {
+                        if board.app.quit {
                             break;
                         }
                     }
@@ -210,33 +208,26 @@ pub async fn run(setup: Setup, channel: Channel, mut input: mpsc::Receiver<Input
                     let (cols, rows) = drawn_size(cols.into(), rows.into());
                     let area = Rect::new(0, 0, cols, rows);
                     let _ = screen.resize(area);
-                    link.send(app.update(Action::Resize(area.width, area.height)));
+                    board.apply(Action::Resize(area.width, area.height));
                     dirty = true;
                 }
             },
-            action = actions.recv() => {
-                let Some(action) = action else { break Ended::Quit };
-                link.send(app.update(action));
-                while let Ok(more) = actions.try_recv() {
-                    link.send(app.update(more));
-                }
-                dirty = true;
-            }
-            () = async { sleep_until(frame_at.expect("guarded")).await }, if frame_at.is_some() => {
-                link.send(app.cursor_due(Instant::now()));
-            }
-            // The screen counts down to the next try.
-            () = async { sleep_until(tick_at.expect("guarded")).await }, if tick_at.is_some() => dirty = true,
+            step = board.step() => match step {
+                Step::Quit => break Ended::Quit,
+                Step::Changed => dirty = true,
+                // Ctrl-Z is not offered here.
+                Step::Idle | Step::Suspend => {}
+            },
             // Changes faster than the frame rate wait for the next frame.
             () = sleep_until(last_draw + frame), if dirty => {}
             () = sleep_until(last_key + idle) => break Ended::Idle,
             ended = &mut linked => break ended.unwrap_or(Ended::Quit),
         }
-        if app.quit {
+        if board.app.quit {
             break Ended::Quit;
         }
     };
-    drop(link);
+    drop(board);
     let _ = queue!(
         sink,
         event::DisableBracketedPaste,

@@ -12,6 +12,7 @@ use tokio::sync::{OwnedSemaphorePermit, mpsc};
 use super::admission::{SignedIn, Startup};
 use super::front::{self, Input};
 use super::{Shared, keys};
+use crate::hub::Place;
 use crate::store::KeyHolder;
 
 /// Input chunks waiting for the board; past it, input is dropped.
@@ -25,6 +26,8 @@ pub struct Handler {
     signed_in: SignedIn,
     /// A session's slot, held from the sign-in to the connection's end.
     _slot: Option<OwnedSemaphorePermit>,
+    /// Its place among the server's connections (`--max-connections`), as long.
+    _place: Option<Place>,
     holder: Option<KeyHolder>,
     /// The fingerprint of the last key offered that is nobody's, for the refusal.
     unknown: Option<String>,
@@ -43,6 +46,7 @@ impl Handler {
             startup: Some(startup),
             signed_in,
             _slot: None,
+            _place: None,
             holder: None,
             unknown: None,
             told: false,
@@ -141,7 +145,19 @@ impl russh::server::Handler for Handler {
                 partial_success: false,
             });
         };
+        let Some(place) = self.shared.state.hub.admit() else {
+            tracing::warn!(
+                user = %holder.user.name,
+                max = self.shared.state.hub.limits().max_connections,
+                "SSH sign-in refused: as many connections as --max-connections"
+            );
+            return Ok(Auth::Reject {
+                proceed_with_methods: Some(MethodSet::empty()),
+                partial_success: false,
+            });
+        };
         self._slot = Some(slot);
+        self._place = Some(place);
         self.startup = None;
         self.signed_in.set();
         self.holder = Some(holder);

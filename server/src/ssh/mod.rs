@@ -24,7 +24,7 @@ use admission::{Deadline, Door, SignedIn};
 use russh::keys::PrivateKey;
 use tokio::net::TcpListener;
 
-use crate::api::AppState;
+use crate::state::Core;
 
 /// How the SSH server runs.
 #[derive(Debug, Clone)]
@@ -62,7 +62,7 @@ impl Default for SshOptions {
 
 /// What every connection shares.
 pub(crate) struct Shared {
-    pub state: AppState,
+    pub state: Core,
     pub options: SshOptions,
     pub door: Arc<Door>,
 }
@@ -70,7 +70,7 @@ pub(crate) struct Shared {
 /// Serves SSH on `listener` until `stopped` resolves; sessions end with the hub.
 pub(crate) async fn serve(
     listener: TcpListener,
-    state: AppState,
+    state: Core,
     options: SshOptions,
     host_key: PrivateKey,
     stopped: impl Future<Output = ()> + Send,

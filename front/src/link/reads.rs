@@ -1,0 +1,122 @@
+//! The reads that go with the link (a board, the events missed, the trash, a
+//! card's thread, the history), each run beside it so that a slow one never holds
+//! up the channels, and each answered: by its data, or by [`NetEvent::NotRead`]
+//! (or a refusal) saying why. Where the answer comes from is the front end's
+//! ([`Reads`]: REST for kanban-tui, the store for an SSH session); what the app
+//! hears is written here once.
+
+use std::future::Future;
+
+use kanban_protocol::event::BoardEvent;
+use kanban_protocol::model::{Activity, Board, Comment, Member, Trash};
+use tokio::sync::mpsc;
+
+use crate::app::{Action, NetEvent, Read, Request};
+
+/// Why a read has no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// Refused for a reason waiting will not change (the token or the key is no
+    /// longer accepted, the project is not ours): said in full.
+    Refused(String),
+    /// Anything else (the server unreachable, an error), said as a reason.
+    Failed(String),
+}
+
+/// What a catch-up found.
+#[derive(Debug, Clone)]
+pub enum CaughtUp {
+    /// The events since the revision asked, oldest first, and the members now
+    /// where the answer says.
+    Events { events: Vec<BoardEvent>, members: Option<Vec<Member>> },
+    /// The events are gone, of another history, or cannot be read: only the
+    /// whole board will do.
+    Gone,
+}
+
+/// Where a front end's reads are answered from, as the person it serves.
+pub trait Reads: Clone + Send + Sync + 'static {
+    fn board(&self, project_id: i64) -> impl Future<Output = Result<Board, Failure>> + Send;
+    /// The events since revision `after` of history `epoch` (0: any).
+    fn events_after(
+        &self,
+        project_id: i64,
+        after: u64,
+        epoch: u64,
+    ) -> impl Future<Output = Result<CaughtUp, Failure>> + Send;
+    fn trash(&self, project_id: i64) -> impl Future<Output = Result<Trash, Failure>> + Send;
+    /// A card's comments and its history.
+    fn thread(
+        &self,
+        task_id: i64,
+    ) -> impl Future<Output = Result<(Vec<Comment>, Vec<Activity>), Failure>> + Send;
+    /// The project's history, newest first.
+    fn activity(&self, project_id: i64) -> impl Future<Output = Result<Vec<Activity>, Failure>> + Send;
+}
+
+/// Runs `read` (a read request) beside the caller and tells the app what it found.
+/// Anything else is not a read and is ignored.
+pub fn spawn<R: Reads>(reads: &R, app: &mpsc::Sender<Action>, read: Request) {
+    let (reads, app) = (reads.clone(), app.clone());
+    tokio::spawn(async move {
+        for event in answer(&reads, read).await {
+            if app.send(Action::Net(event)).await.is_err() {
+                return;
+            }
+        }
+    });
+}
+
+/// What the app hears for `read`, in order.
+pub async fn answer<R: Reads>(reads: &R, read: Request) -> Vec<NetEvent> {
+    match read {
+        Request::Reload(project_id) => vec![board(reads, project_id).await],
+        Request::CatchUp { project_id, after, epoch } => {
+            match reads.events_after(project_id, after, epoch).await {
+                Ok(CaughtUp::Events { events, members }) => {
+                    let members = members.map(|members| NetEvent::Members { project_id, members });
+                    members.into_iter().chain([NetEvent::Missed(events)]).collect()
+                }
+                Ok(CaughtUp::Gone) => vec![NetEvent::Gone, board(reads, project_id).await],
+                Err(Failure::Refused(reason)) => vec![NetEvent::Refused(reason)],
+                Err(Failure::Failed(e)) => vec![not_read(Read::Board, "Cannot catch up", e)],
+            }
+        }
+        Request::Trash(project_id) => vec![match reads.trash(project_id).await {
+            Ok(trash) => NetEvent::Trash { project_id, trash },
+            Err(e) => not_read(Read::Trash, "Cannot open the trash", e.reason()),
+        }],
+        Request::Comments(task_id) => vec![match reads.thread(task_id).await {
+            Ok((comments, history)) => NetEvent::Comments { task_id, comments, history },
+            Err(e) => not_read(Read::Thread, "Cannot read the card's comments", e.reason()),
+        }],
+        Request::Activity(project_id) => vec![match reads.activity(project_id).await {
+            Ok(lines) => NetEvent::Activity { project_id, lines },
+            Err(e) => not_read(Read::History, "Cannot read the history", e.reason()),
+        }],
+        Request::Open(_) | Request::Cursor(_) | Request::Pause | Request::Retry => Vec::new(),
+    }
+}
+
+/// What a board read tells the app: the board, or a refusal, or why not.
+async fn board<R: Reads>(reads: &R, project_id: i64) -> NetEvent {
+    match reads.board(project_id).await {
+        Ok(board) => NetEvent::Snapshot(board),
+        Err(Failure::Refused(reason)) => NetEvent::Refused(reason),
+        Err(Failure::Failed(e)) => not_read(Read::Board, "Cannot load the board", e),
+    }
+}
+
+impl Failure {
+    /// Why, whatever kind.
+    fn reason(self) -> String {
+        match self {
+            Failure::Refused(reason) | Failure::Failed(reason) => reason,
+        }
+    }
+}
+
+/// A read that failed, with why.
+fn not_read(read: Read, doing: &str, why: String) -> NetEvent {
+    NetEvent::NotRead { read, message: format!("{doing}: {why}") }
+}

@@ -1,0 +1,47 @@
+//! The link's reads over REST: where kanban-tui's answers come from. A board or
+//! a catch-up refused for good (the token, or a project no longer ours) is a
+//! refusal; a catch-up whose events are gone or cannot be read is the whole
+//! board instead.
+
+use kanban_front::link::reads::{CaughtUp, Failure, Reads};
+use kanban_protocol::model::{Activity, Board, Comment, Trash};
+
+use super::api::{Api, ApiError};
+use super::session::refusal;
+
+impl Reads for Api {
+    async fn board(&self, project_id: i64) -> Result<Board, Failure> {
+        Api::board(self, project_id).await.map_err(|e| refused_or_failed(&e))
+    }
+
+    async fn events_after(&self, project_id: i64, after: u64, epoch: u64) -> Result<CaughtUp, Failure> {
+        match Api::events_after(self, project_id, after, epoch).await {
+            Ok(Some(caught)) => Ok(CaughtUp::Events { events: caught.events, members: caught.members }),
+            Ok(None) | Err(ApiError::Garbled(_)) => Ok(CaughtUp::Gone),
+            Err(e) => Err(refused_or_failed(&e)),
+        }
+    }
+
+    async fn trash(&self, project_id: i64) -> Result<Trash, Failure> {
+        Api::trash(self, project_id).await.map_err(failed)
+    }
+
+    async fn thread(&self, task_id: i64) -> Result<(Vec<Comment>, Vec<Activity>), Failure> {
+        match tokio::join!(self.comments(task_id), self.history(task_id)) {
+            (Ok(comments), Ok(history)) => Ok((comments, history)),
+            (Err(e), _) | (_, Err(e)) => Err(failed(e)),
+        }
+    }
+
+    async fn activity(&self, project_id: i64) -> Result<Vec<Activity>, Failure> {
+        Api::activity(self, project_id).await.map_err(failed)
+    }
+}
+
+fn refused_or_failed(e: &ApiError) -> Failure {
+    refusal(e).map_or_else(|| Failure::Failed(e.to_string()), Failure::Refused)
+}
+
+fn failed(e: ApiError) -> Failure {
+    Failure::Failed(e.to_string())
+}

@@ -17,6 +17,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use kanban_protocol::board::BoardState;
 use kanban_protocol::model::{Status, Task};
 use kanban_protocol::order;
+use kanban_protocol::request::{StatusPatch, TaskPatch};
 
 use super::Change;
 
@@ -143,26 +144,7 @@ fn make(seen: &mut BoardState, change: &Change, new_id: i64, me: Option<i64>) ->
         }
         Change::UpdateTask { task_id, patch } => {
             let t = seen.tasks.iter_mut().find(|t| t.id == *task_id)?;
-            if let Some(title) = &patch.title {
-                t.title.clone_from(title);
-            }
-            if let Some(d) = &patch.description {
-                t.description.clone_from(d);
-            }
-            if let Some(a) = patch.assignee_id {
-                t.assignee_id = a;
-            }
-            if let Some(p) = patch.priority {
-                t.priority = p;
-            }
-            if let Some(l) = &patch.labels {
-                t.labels.clone_from(l);
-            }
-            if let Some(d) = &patch.due_date {
-                t.due_date.clone_from(d);
-            }
-            t.version += 1;
-            t.updated_by = me;
+            patch_task(t, patch, me);
             Some(*task_id)
         }
         Change::MoveTask { task_id, to } => {
@@ -195,16 +177,7 @@ fn make(seen: &mut BoardState, change: &Change, new_id: i64, me: Option<i64>) ->
         }
         Change::UpdateStatus { status_id, patch } => {
             let s = seen.statuses.iter_mut().find(|s| s.id == *status_id)?;
-            if let Some(name) = &patch.name {
-                s.name.clone_from(name);
-            }
-            if let Some(color) = &patch.color {
-                s.color.clone_from(color);
-            }
-            if let Some(limit) = patch.wip_limit {
-                s.wip_limit = limit;
-            }
-            s.version += 1;
+            patch_status(s, patch);
             None
         }
         Change::MoveStatus { status_id, to } => {
@@ -214,19 +187,7 @@ fn make(seen: &mut BoardState, change: &Change, new_id: i64, me: Option<i64>) ->
             None
         }
         Change::DeleteStatus { status_id, move_to } => {
-            seen.statuses.retain(|s| s.id != *status_id);
-            match move_to.filter(|to| seen.status(*to).is_some()) {
-                Some(to) => {
-                    let mut key = seen.cards(to).last().map(|t| t.position.clone());
-                    for t in seen.tasks.iter_mut().filter(|t| t.status_id == *status_id) {
-                        let next = order::between(key.as_deref(), None);
-                        t.status_id = to;
-                        t.position.clone_from(&next);
-                        key = Some(next);
-                    }
-                }
-                None => seen.tasks.retain(|t| t.status_id != *status_id),
-            }
+            delete_status(seen, *status_id, *move_to);
             None
         }
         Change::CreateComment { task_id, .. } => {
@@ -242,6 +203,62 @@ fn make(seen: &mut BoardState, change: &Change, new_id: i64, me: Option<i64>) ->
         | Change::RestoreStatus { .. }
         | Change::UpdateComment { .. }
         | Change::DeleteComment { .. } => None,
+    }
+}
+
+/// A card's patch, as the server makes it.
+fn patch_task(t: &mut Task, patch: &TaskPatch, me: Option<i64>) {
+    if let Some(title) = &patch.title {
+        t.title.clone_from(title);
+    }
+    if let Some(d) = &patch.description {
+        t.description.clone_from(d);
+    }
+    if let Some(a) = patch.assignee_id {
+        t.assignee_id = a;
+    }
+    if let Some(p) = patch.priority {
+        t.priority = p;
+    }
+    if let Some(l) = &patch.labels {
+        t.labels.clone_from(l);
+    }
+    if let Some(d) = &patch.due_date {
+        t.due_date.clone_from(d);
+    }
+    t.version += 1;
+    t.updated_by = me;
+}
+
+/// A column's patch, as the server makes it.
+fn patch_status(s: &mut Status, patch: &StatusPatch) {
+    if let Some(name) = &patch.name {
+        s.name.clone_from(name);
+    }
+    if let Some(color) = &patch.color {
+        s.color.clone_from(color);
+    }
+    if let Some(limit) = patch.wip_limit {
+        s.wip_limit = limit;
+    }
+    s.version += 1;
+}
+
+/// A column deleted: its cards moved to the end of `move_to` where that is a
+/// column, else gone with it.
+fn delete_status(seen: &mut BoardState, status_id: i64, move_to: Option<i64>) {
+    seen.statuses.retain(|s| s.id != status_id);
+    match move_to.filter(|to| seen.status(*to).is_some()) {
+        Some(to) => {
+            let mut key = seen.cards(to).last().map(|t| t.position.clone());
+            for t in seen.tasks.iter_mut().filter(|t| t.status_id == status_id) {
+                let next = order::between(key.as_deref(), None);
+                t.status_id = to;
+                t.position.clone_from(&next);
+                key = Some(next);
+            }
+        }
+        None => seen.tasks.retain(|t| t.status_id != status_id),
     }
 }
 

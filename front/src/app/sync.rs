@@ -38,127 +38,159 @@ impl App {
             NetEvent::Me(user) => {
                 self.filter.me = Some(user.id);
                 self.me = Some(user);
-                Vec::new()
             }
-            NetEvent::Projects(projects) => self.choose_project(projects),
-            NetEvent::Connected => {
-                if self.connection != Connection::Online {
-                    // What was said before the connection came back (that it was
-                    // lost, that a fetch failed) is no longer so.
-                    self.notice = None;
-                }
-                self.connection = Connection::Online;
-                self.throttle.resend();
-                match (&self.board, self.project_id) {
-                    (Some(b), Some(project_id)) => {
-                        vec![Command::Net(Request::CatchUp { project_id, after: b.rev, epoch: b.epoch })]
-                    }
-                    _ => Vec::new(),
-                }
-            }
+            NetEvent::Projects(projects) => return self.choose_project(projects),
+            NetEvent::Connected => return self.connected(),
             NetEvent::Disconnected { reason, retry_in_ms } => {
                 let retry_at = tokio::time::Instant::now() + std::time::Duration::from_millis(retry_in_ms);
                 self.connection = Connection::Offline { reason, retry_at };
                 self.presence = Presence::default();
-                Vec::new()
             }
-            NetEvent::Snapshot(board) => {
-                if Some(board.project.id) != self.project_id {
-                    return Vec::new();
-                }
-                self.board = Some(BoardState::from(board));
-                self.catching_up = false;
-                self.follow_form(None);
-                let mut out = self.drain_pending();
-                if self.connection == Connection::Online
-                    && let (Some(b), Some(project_id)) = (&self.board, self.project_id)
-                {
-                    // Events between the snapshot and our subscription are fetched.
-                    out.push(Command::Net(Request::CatchUp { project_id, after: b.rev, epoch: b.epoch }));
-                }
-                out
-            }
-            NetEvent::Missed(events) => {
-                let mut last_by = None;
-                if let Some(board) = &mut self.board {
-                    for e in &events {
-                        if board.apply(e) == Applied::Applied {
-                            last_by = Some(e.by);
-                            threads(&mut self.mode, &mut self.return_view, &e.change);
-                        }
-                    }
-                }
-                if last_by.is_some() {
-                    self.follow_form(last_by);
-                }
-                self.catching_up = false;
-                self.drain_pending()
-            }
-            NetEvent::Gone => {
-                self.catching_up = true;
-                Vec::new()
-            }
-            NetEvent::Board(event) => self.board_event(*event),
-            NetEvent::Done { change, event } => {
-                // Our own change, applied now; a gap means others' events are on
-                // their way, and the event itself will come with them.
-                if let Some(board) = &mut self.board
-                    && !self.catching_up
-                    && board.apply(&event) == Applied::Applied
-                {
-                    threads(&mut self.mode, &mut self.return_view, &event.change);
-                    self.follow_form(Some(event.by));
-                }
-                self.drafts.retain(|d| d.sent != *change);
-                let done = self.history.done(&change, &event);
-                match &done {
-                    Some((Origin::Undo, what)) => self.info(format!("Undone: {what} (Ctrl-R redoes)")),
-                    Some((Origin::Redo, what)) => self.info(format!("Redone: {what}")),
-                    _ => {}
-                }
-                match &event.change {
-                    // A card we just made is where we look next, unless we have
-                    // already looked elsewhere.
-                    BoardChange::TaskCreated(task) if self.select_created => {
-                        self.select_created = false;
-                        self.selection.status_id = Some(task.status_id);
-                        self.selection.task_id = Some(task.id);
-                        self.say_if_hidden(task);
-                    }
-                    // A column we just made too.
-                    BoardChange::StatusCreated(status) if self.select_created => {
-                        self.select_created = false;
-                        self.selection.status_id = Some(status.id);
-                        self.selection.task_id = None;
-                        if let Some(i) = self
-                            .board
-                            .as_ref()
-                            .and_then(|b| b.statuses.iter().position(|s| s.id == status.id))
-                        {
-                            self.selection.column_index = i;
-                        }
-                    }
-                    // So is one we brought back (from the trash, or by undoing).
-                    BoardChange::TaskRestored(task) if done.is_some() => {
-                        self.selection.status_id = Some(task.status_id);
-                        self.selection.task_id = Some(task.id);
-                    }
-                    _ => {}
-                }
-                Vec::new()
-            }
+            NetEvent::Snapshot(board) => return self.snapshot(board),
+            NetEvent::Missed(events) => return self.missed(events),
+            NetEvent::Gone => self.catching_up = true,
+            NetEvent::Board(event) => return self.board_event(*event),
+            NetEvent::Done { change, event } => self.done(&change, &event),
             NetEvent::NotSaved { change, message, field } => {
                 if let Some(Origin::Undo | Origin::Redo) = self.history.failed(&change) {
                     self.error(format!("Not undone or redone: {message}"));
-                    return Vec::new();
+                } else {
+                    self.not_saved(*change, message, field);
                 }
-                self.not_saved(*change, message, field);
-                Vec::new()
             }
-            NetEvent::Members { project_id, members } => {
-                self.members_now(project_id, members);
-                Vec::new()
+            NetEvent::Stale { change, message, current } => {
+                if let Some(Origin::Undo | Origin::Redo) = self.history.failed(&change) {
+                    self.error("Not undone or redone: someone changed it meanwhile");
+                } else {
+                    self.stale(*change, message, *current);
+                }
             }
+            NetEvent::Members { project_id, members } => self.members_now(project_id, members),
+            NetEvent::Comments { .. } | NetEvent::Activity { .. } | NetEvent::Trash { .. } => {
+                self.read(event)
+            }
+            NetEvent::Throttled { retry_in_ms } => {
+                let seconds = retry_in_ms.div_ceil(1000).max(1);
+                self.info(format!(
+                    "Too many changes at once for the server: the next goes in {seconds} s, the others after it"
+                ));
+            }
+            NetEvent::Waiting(changes) => self.waiting = changes,
+            NetEvent::Failed(message) | NetEvent::NotRead { message, .. } => self.error(message),
+            NetEvent::Refused(reason) => return self.refused(reason),
+            NetEvent::Present(..)
+            | NetEvent::Joined(..)
+            | NetEvent::Left(_)
+            | NetEvent::Cursor { .. }
+            | NetEvent::CursorRequested
+            | NetEvent::Switched { .. } => return self.presence_event(event),
+        }
+        Vec::new()
+    }
+
+    /// Online (again): what was missed meanwhile is fetched.
+    fn connected(&mut self) -> Vec<Command> {
+        if self.connection != Connection::Online {
+            // What was said before the connection came back (that it was lost,
+            // that a fetch failed) is no longer so.
+            self.notice = None;
+        }
+        self.connection = Connection::Online;
+        self.throttle.resend();
+        match (&self.board, self.project_id) {
+            (Some(b), Some(project_id)) => {
+                vec![Command::Net(Request::CatchUp { project_id, after: b.rev, epoch: b.epoch })]
+            }
+            _ => Vec::new(),
+        }
+    }
+
+    /// A whole board, of the project open.
+    fn snapshot(&mut self, board: kanban_protocol::model::Board) -> Vec<Command> {
+        if Some(board.project.id) != self.project_id {
+            return Vec::new();
+        }
+        self.board = Some(BoardState::from(board));
+        self.catching_up = false;
+        self.follow_form(None);
+        let mut out = self.drain_pending();
+        if self.connection == Connection::Online
+            && let (Some(b), Some(project_id)) = (&self.board, self.project_id)
+        {
+            // Events between the snapshot and our subscription are fetched.
+            out.push(Command::Net(Request::CatchUp { project_id, after: b.rev, epoch: b.epoch }));
+        }
+        out
+    }
+
+    /// The events missed, oldest first.
+    fn missed(&mut self, events: Vec<BoardEvent>) -> Vec<Command> {
+        let mut last_by = None;
+        if let Some(board) = &mut self.board {
+            for e in &events {
+                if board.apply(e) == Applied::Applied {
+                    last_by = Some(e.by);
+                    threads(&mut self.mode, &mut self.return_view, &e.change);
+                }
+            }
+        }
+        if last_by.is_some() {
+            self.follow_form(last_by);
+        }
+        self.catching_up = false;
+        self.drain_pending()
+    }
+
+    /// Our own change, committed: applied now (a gap means others' events are on
+    /// their way, and the event itself will come with them), said when it was an
+    /// undo or a redo, and what it made selected.
+    fn done(&mut self, change: &Change, event: &BoardEvent) {
+        if let Some(board) = &mut self.board
+            && !self.catching_up
+            && board.apply(event) == Applied::Applied
+        {
+            threads(&mut self.mode, &mut self.return_view, &event.change);
+            self.follow_form(Some(event.by));
+        }
+        self.drafts.retain(|d| d.sent != *change);
+        let done = self.history.done(change, event);
+        match &done {
+            Some((Origin::Undo, what)) => self.info(format!("Undone: {what} (Ctrl-R redoes)")),
+            Some((Origin::Redo, what)) => self.info(format!("Redone: {what}")),
+            _ => {}
+        }
+        match &event.change {
+            // A card we just made is where we look next, unless we have already
+            // looked elsewhere.
+            BoardChange::TaskCreated(task) if self.select_created => {
+                self.select_created = false;
+                self.selection.status_id = Some(task.status_id);
+                self.selection.task_id = Some(task.id);
+                self.say_if_hidden(task);
+            }
+            // A column we just made too.
+            BoardChange::StatusCreated(status) if self.select_created => {
+                self.select_created = false;
+                self.selection.status_id = Some(status.id);
+                self.selection.task_id = None;
+                if let Some(i) =
+                    self.board.as_ref().and_then(|b| b.statuses.iter().position(|s| s.id == status.id))
+                {
+                    self.selection.column_index = i;
+                }
+            }
+            // So is one we brought back (from the trash, or by undoing).
+            BoardChange::TaskRestored(task) if done.is_some() => {
+                self.selection.status_id = Some(task.status_id);
+                self.selection.task_id = Some(task.id);
+            }
+            _ => {}
+        }
+    }
+
+    /// A read's answer, shown where it was asked for if that is still open.
+    fn read(&mut self, answer: NetEvent) {
+        match answer {
             NetEvent::Comments { task_id, comments, history } => {
                 if let Mode::Card(view) = &mut self.mode
                     && view.task_id == task_id
@@ -166,7 +198,6 @@ impl App {
                     view.comments = Some(comments);
                     view.history = Some(history);
                 }
-                Vec::new()
             }
             NetEvent::Activity { project_id, lines } => {
                 if let Mode::Activity(shown, _) = &mut self.mode
@@ -174,7 +205,6 @@ impl App {
                 {
                     *shown = Some(lines);
                 }
-                Vec::new()
             }
             NetEvent::Trash { project_id, trash } => {
                 if let Mode::Trash(view) = &mut self.mode
@@ -182,86 +212,35 @@ impl App {
                 {
                     view.fill(trash);
                 }
-                Vec::new()
             }
-            NetEvent::Throttled { retry_in_ms } => {
-                let seconds = retry_in_ms.div_ceil(1000).max(1);
-                self.info(format!(
-                    "Too many changes at once for the server: the next goes in {seconds} s, the others after it"
-                ));
-                Vec::new()
-            }
-            NetEvent::Waiting(changes) => {
-                self.waiting = changes;
-                Vec::new()
-            }
-            NetEvent::Failed(message) | NetEvent::NotRead { message, .. } => {
-                self.error(message);
-                Vec::new()
-            }
-            NetEvent::Refused(reason) => self.refused(reason),
-            NetEvent::Stale { change, message, current } => {
-                if let Some(Origin::Undo | Origin::Redo) = self.history.failed(&change) {
-                    self.error("Not undone or redone: someone changed it meanwhile");
-                    return Vec::new();
-                }
-                self.stale(*change, message, *current);
-                Vec::new()
-            }
+            _ => {}
+        }
+    }
+
+    /// Who is here and where they point; ignored while the presence list is
+    /// stale (until the next one comes whole).
+    fn presence_event(&mut self, event: NetEvent) -> Vec<Command> {
+        match event {
             NetEvent::Present(members) => {
                 self.presence_stale = false;
                 self.presence.reset(members);
-                Vec::new()
             }
-            NetEvent::Joined(..)
-            | NetEvent::Left(_)
-            | NetEvent::Cursor { .. }
-            | NetEvent::CursorRequested
-            | NetEvent::Switched { .. }
-                if self.presence_stale =>
-            {
-                Vec::new()
-            }
+            _ if self.presence_stale => {}
             NetEvent::Joined(id, info) => {
-                if self.presence.join(id, info) {
+                let newcomer = self.presence.join(id, info);
+                if newcomer {
                     // A newcomer has not seen where I point.
                     self.throttle.answer(tokio::time::Instant::now());
                 }
-                Vec::new()
             }
             NetEvent::Left(id) => {
                 if self.following.as_ref() == Some(&id) {
                     self.unfollow(|n| format!("{n} left: not following anyone"));
                 }
                 self.presence.leave(&id);
-                Vec::new()
             }
-            NetEvent::Switched { user_id, project_id } => {
-                if self.following.as_ref() != Some(&user_id) {
-                    return Vec::new();
-                }
-                let name = self.presence.info(&user_id).map_or_else(|| "them".into(), |i| i.name.clone());
-                match self.projects.iter().find(|p| p.id == project_id).map(|p| p.name.clone()) {
-                    Some(project) => {
-                        // Still following, on the other board: their cursor comes
-                        // with those already there.
-                        let out = self.open(project_id);
-                        self.following = Some(user_id);
-                        self.info(format!("Following {name} to {project}: a move key stops"));
-                        out
-                    }
-                    None => {
-                        self.unfollow(|n| {
-                            format!("{n} went to a board you cannot open: not following anyone")
-                        });
-                        Vec::new()
-                    }
-                }
-            }
-            NetEvent::CursorRequested => {
-                self.throttle.answer(tokio::time::Instant::now());
-                Vec::new()
-            }
+            NetEvent::Switched { user_id, project_id } => return self.switched(user_id, project_id),
+            NetEvent::CursorRequested => self.throttle.answer(tokio::time::Instant::now()),
             NetEvent::Cursor { user_id, pos } => {
                 let seen = super::seen::seen_of!(self);
                 if self.following.as_ref() == Some(&user_id)
@@ -271,6 +250,29 @@ impl App {
                 }
                 drop(seen);
                 self.presence.point(user_id, pos);
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Someone went to another board: the one followed is followed there.
+    fn switched(&mut self, user_id: String, project_id: i64) -> Vec<Command> {
+        if self.following.as_ref() != Some(&user_id) {
+            return Vec::new();
+        }
+        let name = self.presence.info(&user_id).map_or_else(|| "them".into(), |i| i.name.clone());
+        match self.projects.iter().find(|p| p.id == project_id).map(|p| p.name.clone()) {
+            Some(project) => {
+                // Still following, on the other board: their cursor comes with
+                // those already there.
+                let out = self.open(project_id);
+                self.following = Some(user_id);
+                self.info(format!("Following {name} to {project}: a move key stops"));
+                out
+            }
+            None => {
+                self.unfollow(|n| format!("{n} went to a board you cannot open: not following anyone"));
                 Vec::new()
             }
         }

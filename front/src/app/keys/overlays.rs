@@ -1,0 +1,175 @@
+//! Keys in what sits over the board: the help, the history, a card's view, the
+//! quick filter, the trash, the project picker, the list of people to follow,
+//! and a question to confirm. Each handler owns its mode's keys; a mode that is
+//! not put back is closed.
+
+use kanban_protocol::model::Activity;
+
+use super::super::card_view::{self, CardView, ViewOutcome};
+use super::super::form::{CardForm, Confirm, Prompt, PromptKind};
+use super::super::input::{KeyCode, KeyEvent};
+use super::super::quick::{QuickMenu, QuickOutcome};
+use super::super::seen::seen_of;
+use super::super::trash::{TrashOutcome, TrashView};
+use super::super::{App, Change, Command, Mode};
+use super::write;
+use crate::geometry;
+
+/// Arrows scroll a help taller than the screen a line, PgDn and PgUp a page;
+/// any other key closes it.
+pub(super) fn help(app: &mut App, key: KeyEvent, scroll: u16) -> Vec<Command> {
+    let help = app.help_box(app.viewport.0, app.viewport.1);
+    let page = help.visible.max(1);
+    let to = match key.code {
+        KeyCode::Down | KeyCode::Char('j') => Some(scroll.saturating_add(1)),
+        KeyCode::PageDown | KeyCode::Char(' ') => Some(scroll.saturating_add(page)),
+        KeyCode::Up | KeyCode::Char('k') => Some(scroll.saturating_sub(1)),
+        KeyCode::PageUp => Some(scroll.saturating_sub(page)),
+        KeyCode::Home => Some(0),
+        KeyCode::End => Some(help.max_scroll()),
+        _ => None,
+    };
+    if let Some(to) = to {
+        app.mode = Mode::Help(to.min(help.max_scroll()));
+    }
+    Vec::new()
+}
+
+/// The history scrolls until its last line is at the box's bottom.
+pub(super) fn activity(
+    app: &mut App,
+    key: KeyEvent,
+    lines: Option<Vec<Activity>>,
+    scroll: usize,
+) -> Vec<Command> {
+    let (_, page) = geometry::history_box(app.viewport.0, app.viewport.1);
+    let last = lines.as_ref().map_or(0, |l| l.len().saturating_sub(page));
+    let to = match key.code {
+        KeyCode::Down | KeyCode::Char('j') => (scroll + 1).min(last),
+        KeyCode::Up | KeyCode::Char('k') => scroll.saturating_sub(1),
+        KeyCode::PageDown => (scroll + page).min(last),
+        KeyCode::PageUp => scroll.saturating_sub(page),
+        KeyCode::End => last,
+        KeyCode::Home => 0,
+        _ => return Vec::new(),
+    };
+    app.mode = Mode::Activity(lines, to);
+    Vec::new()
+}
+
+/// A key in a card's view: scrolling, `e` to edit, `c` to comment, closing.
+pub(super) fn card_view(app: &mut App, key: KeyEvent, mut view: CardView) -> Vec<Command> {
+    let seen = seen_of!(app);
+    let Some(board) = seen.as_deref() else { return Vec::new() };
+    let Some(task) = board.task(view.task_id).cloned() else {
+        // The card is gone: any key closes its view.
+        return Vec::new();
+    };
+    let lines = card_view::lines(
+        board,
+        &task,
+        view.comments.as_deref(),
+        view.history.as_deref(),
+        app.filter.today,
+        &app.zone,
+    );
+    let text = card_view::text_box(app.viewport.0, app.viewport.1, &lines);
+    match view.key(key, &text) {
+        ViewOutcome::Stay => app.mode = Mode::Card(view),
+        ViewOutcome::Close => {}
+        ViewOutcome::Edit if app.can_write() => {
+            app.mode = Mode::Form(Box::new(CardForm::edit(&task, board.members.clone(), false)));
+        }
+        ViewOutcome::Edit | ViewOutcome::Comment if !app.can_write() => {
+            app.mode = Mode::Card(view);
+            app.error("Viewers cannot change the board");
+        }
+        ViewOutcome::Edit => unreachable!("a writer edits above"),
+        ViewOutcome::Comment => {
+            app.return_view = Some(view);
+            let kind = PromptKind::Comment { task_id: task.id, from_view: true };
+            app.mode = Mode::Prompt(Box::new(Prompt::new(kind, "")));
+        }
+    }
+    Vec::new()
+}
+
+/// The quick filter's menu: its terms toggle in the filter as chosen.
+pub(super) fn quick(app: &mut App, key: KeyEvent, mut menu: QuickMenu) -> Vec<Command> {
+    let seen = seen_of!(app);
+    let Some(board) = seen.as_deref() else { return Vec::new() };
+    match menu.key(key, board) {
+        QuickOutcome::Stay => app.mode = Mode::Quick(menu),
+        QuickOutcome::Close => {}
+        QuickOutcome::Toggle(term) => app.filter.toggle(&term),
+        QuickOutcome::Clear => app.filter.clear(),
+    }
+    Vec::new()
+}
+
+/// The trash: Enter brings back what is chosen.
+pub(super) fn trash(app: &mut App, key: KeyEvent, mut view: Box<TrashView>) -> Vec<Command> {
+    match view.key(key) {
+        TrashOutcome::Stay => {
+            app.mode = Mode::Trash(view);
+            Vec::new()
+        }
+        TrashOutcome::Close => Vec::new(),
+        TrashOutcome::Restore(change) => {
+            let out = write(app, change.clone());
+            if !out.is_empty() {
+                view.forget(&change);
+            }
+            app.mode = Mode::Trash(view);
+            out
+        }
+    }
+}
+
+/// `y` to a question.
+pub(super) fn confirmed(app: &mut App, confirm: Confirm) -> Vec<Command> {
+    match confirm {
+        Confirm::DeleteTask { task_id, .. } => write(app, Change::DeleteTask { task_id }),
+        // With its cards, to the trash: restored (or undone), it comes back whole.
+        Confirm::DeleteColumn { status_id, .. } => {
+            write(app, Change::DeleteStatus { status_id, move_to: None })
+        }
+    }
+}
+
+/// The project picker: ↑↓ choose, Enter opens.
+pub(super) fn picker(app: &mut App, key: KeyEvent, index: usize) -> Vec<Command> {
+    let last = app.projects.len().saturating_sub(1);
+    match key.code {
+        KeyCode::Up | KeyCode::Char('k') => app.mode = Mode::Picker(index.saturating_sub(1)),
+        KeyCode::Down | KeyCode::Char('j') => app.mode = Mode::Picker((index + 1).min(last)),
+        KeyCode::Enter => {
+            if let Some(id) = app.projects.get(index).map(|p| p.id) {
+                // One's own way to another board: no longer following anyone.
+                app.unfollow(|n| format!("Stopped following {n}"));
+                return app.open(id);
+            }
+        }
+        KeyCode::Char('q') if app.board.is_none() => app.quit = true,
+        KeyCode::Esc | KeyCode::Char('q') => {}
+        _ => app.mode = Mode::Picker(index),
+    }
+    Vec::new()
+}
+
+/// The list of people to follow: ↑↓ choose, Enter follows, anything else closes.
+pub(super) fn follow(app: &mut App, key: KeyEvent, index: usize) -> Vec<Command> {
+    let others = app.others();
+    let last = others.len().saturating_sub(1);
+    match key.code {
+        KeyCode::Up | KeyCode::Char('k') => app.mode = Mode::Follow(index.saturating_sub(1)),
+        KeyCode::Down | KeyCode::Char('j') => app.mode = Mode::Follow((index + 1).min(last)),
+        KeyCode::Enter => {
+            if let Some((id, _)) = others.into_iter().nth(index) {
+                app.follow(id);
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
+}

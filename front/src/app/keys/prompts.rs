@@ -1,0 +1,156 @@
+//! What a card's form or a prompt comes to: a card made or changed, a column
+//! made, renamed or set, a comment, the filter as typed. Each value is checked
+//! as the server checks it; one it would refuse keeps its form or prompt open,
+//! with why.
+
+use kanban_protocol::request::{NewComment, NewStatus, StatusPatch};
+
+use super::super::card_view::CardView;
+use super::super::form::{CardForm, FormOutcome, Prompt, PromptKind, PromptOutcome};
+use super::super::{App, Change, Command, Mode};
+use super::write;
+
+pub(super) fn form_outcome(app: &mut App, form: Box<CardForm>, outcome: FormOutcome) -> Vec<Command> {
+    match outcome {
+        FormOutcome::Editing => app.mode = Mode::Form(form),
+        FormOutcome::Cancel | FormOutcome::Unchanged => {}
+        FormOutcome::Quit => app.quit = true,
+        FormOutcome::Create(new) => {
+            if let Some(project_id) = app.project_id {
+                app.select_created = true;
+                return app.send_form(form, Change::CreateTask { project_id, new });
+            }
+            app.mode = Mode::Form(form);
+        }
+        FormOutcome::Update { task_id, patch } => {
+            return app.send_form(form, Change::UpdateTask { task_id, patch });
+        }
+    }
+    Vec::new()
+}
+
+pub(super) fn prompt_outcome(app: &mut App, prompt: Box<Prompt>, outcome: PromptOutcome) -> Vec<Command> {
+    if outcome == PromptOutcome::Quit {
+        app.quit = true;
+        return Vec::new();
+    }
+    if prompt.kind == PromptKind::Filter {
+        // The filter applies as one types.
+        match outcome {
+            PromptOutcome::Cancel | PromptOutcome::Quit => app.filter.clear(),
+            PromptOutcome::Submit(text) => app.filter.set(&text),
+            PromptOutcome::Editing => {
+                app.filter.set(&prompt.value());
+                app.mode = Mode::Prompt(prompt);
+            }
+        }
+        return Vec::new();
+    }
+    if let PromptKind::Comment { task_id, from_view } = prompt.kind {
+        return match outcome {
+            PromptOutcome::Submit(text) => comment(app, prompt, task_id, from_view, &text),
+            PromptOutcome::Editing => {
+                app.mode = Mode::Prompt(prompt);
+                Vec::new()
+            }
+            PromptOutcome::Cancel | PromptOutcome::Quit => {
+                if let Some(view) = app.return_view.take() {
+                    app.mode = Mode::Card(view);
+                }
+                Vec::new()
+            }
+        };
+    }
+    let PromptOutcome::Submit(name) = outcome else {
+        if outcome == PromptOutcome::Editing {
+            app.mode = Mode::Prompt(prompt);
+        }
+        return Vec::new();
+    };
+    if let PromptKind::ColumnLimit { status_id } | PromptKind::ColumnColor { status_id } = prompt.kind {
+        return column_setting(app, prompt, status_id, &name);
+    }
+
+    // Checked as the server checks it: a name it would refuse stays to be fixed.
+    if let Err(invalid) = kanban_protocol::check::check_status_name(&name) {
+        let mut prompt = prompt;
+        prompt.error = Some(invalid.message);
+        app.mode = Mode::Prompt(prompt);
+        return Vec::new();
+    }
+    match prompt.kind {
+        PromptKind::NewColumn { after_id } => match app.project_id {
+            Some(project_id) => {
+                // The new column is where the selection goes, once it is made.
+                app.select_created = true;
+                let new = NewStatus { name, color: None, wip_limit: None, before_id: None, after_id };
+                write(app, Change::CreateStatus { project_id, new })
+            }
+            None => Vec::new(),
+        },
+        PromptKind::RenameColumn { status_id } => {
+            let patch = StatusPatch { name: Some(name), ..StatusPatch::default() };
+            write(app, Change::UpdateStatus { status_id, patch })
+        }
+        PromptKind::Filter
+        | PromptKind::ColumnLimit { .. }
+        | PromptKind::ColumnColor { .. }
+        | PromptKind::Comment { .. } => Vec::new(),
+    }
+}
+
+/// A comment from its prompt, checked as the server checks it; back to the card's
+/// view when it was written there.
+fn comment(
+    app: &mut App,
+    mut prompt: Box<Prompt>,
+    task_id: i64,
+    from_view: bool,
+    text: &str,
+) -> Vec<Command> {
+    let body = match kanban_protocol::check::check_comment(text) {
+        Ok(body) => body,
+        Err(invalid) => {
+            prompt.error = Some(invalid.message);
+            app.mode = Mode::Prompt(prompt);
+            return Vec::new();
+        }
+    };
+    let out = write(app, Change::CreateComment { task_id, new: NewComment { body } });
+    if from_view {
+        // Its thread takes the comment in from the event, as it does others'.
+        app.mode = Mode::Card(app.return_view.take().unwrap_or_else(|| CardView::new(task_id)));
+    }
+    out
+}
+
+/// A column's WIP limit or color from its prompt, checked as the server checks
+/// it (a value it would refuse keeps the prompt open, with why).
+fn column_setting(app: &mut App, mut prompt: Box<Prompt>, status_id: i64, answer: &str) -> Vec<Command> {
+    let checked = if matches!(prompt.kind, PromptKind::ColumnLimit { .. }) {
+        match answer {
+            "" => Ok(StatusPatch { wip_limit: Some(None), ..StatusPatch::default() }),
+            n => match n.parse::<u32>() {
+                Ok(limit) => kanban_protocol::check::check_wip_limit(limit)
+                    .map(|()| StatusPatch { wip_limit: Some(Some(limit)), ..StatusPatch::default() })
+                    .map_err(|e| e.message),
+                Err(_) => Err(format!("{n:?} is not a number of cards")),
+            },
+        }
+    } else {
+        match answer {
+            "" => Ok(StatusPatch { color: Some(None), ..StatusPatch::default() }),
+            c => kanban_protocol::check::check_color(c)
+                .map(|hex| StatusPatch { color: Some(Some(hex)), ..StatusPatch::default() })
+                .map_err(|e| e.message),
+        }
+    };
+    match checked {
+        Ok(patch) => write(app, Change::UpdateStatus { status_id, patch }),
+        Err(why) => {
+            prompt.error = Some(why);
+            app.mode = Mode::Prompt(prompt);
+            Vec::new()
+        }
+    }
+}

@@ -78,11 +78,12 @@ impl Runner {
             }
         };
         let Some(action) = action else { return Step::Quit };
-        if !self.apply(action) {
-            tracing::debug!("input dropped: the network side is behind");
-        }
+        let mut dropped = usize::from(!self.apply(action));
         while let Ok(more) = self.actions.try_recv() {
-            self.apply(more);
+            dropped += usize::from(!self.apply(more));
+        }
+        if dropped > 0 {
+            tracing::debug!(dropped, "input dropped: the network side is behind");
         }
         self.after()
     }

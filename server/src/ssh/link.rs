@@ -266,7 +266,7 @@ impl Session {
     /// Publishes a client event on the project's presence channel, to the others,
     /// as a socket's would be (the same checks and budgets).
     fn client_event(&mut self, pid: i64, event: &BoardClientEvent) {
-        let Ok(raw) = RawValue::from_string(event.data()) else { return };
+        let Ok(raw) = serde_json::value::to_raw_value(event) else { return };
         let channel = presence_channel(pid);
         let sender = client_event::Sender {
             socket_id: &self.sub.socket_id,

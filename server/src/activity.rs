@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use kanban_protocol::event::{BoardChange, BoardEvent};
 use kanban_protocol::model::{Activity, Board, Status, Trash, User};
 
+use crate::board::read;
 use crate::store::{Logged, Store, StoreError};
 
 /// A member's page of history in words, newest first: of the project, before
@@ -20,13 +21,16 @@ pub async fn read(
     before: Option<u64>,
     limit: u32,
 ) -> Result<Vec<Activity>, StoreError> {
-    let (project, logged) = store.activity(project_id, task_id, user_id, before, limit).await?;
-    let board = store.board(project, user_id).await?;
-    // The trash names what is gone; one who may not see it reads "a card".
-    let trash = match store.trash(project, user_id).await {
-        Ok(trash) => trash,
-        Err(_) => Trash { tasks: Vec::new(), statuses: Vec::new() },
+    // A card's history is read in the trash too: what happened to it is there.
+    let (project, role) = match (task_id, project_id) {
+        (Some(task), _) => read::card(store, user_id, task, true).await?,
+        (None, Some(project)) => (project, read::role(store, user_id, project).await?),
+        (None, None) => return Err(StoreError::NotFound("project")),
     };
+    let logged = store.activity(project, task_id, before, limit).await?;
+    let board = store.board(project, role).await?;
+    // The trash names what is gone.
+    let trash = store.trash(project).await?;
     let names = Names::new(store.users().await?, &board, &trash);
     Ok(logged.iter().map(|entry| line(entry, &names)).collect())
 }

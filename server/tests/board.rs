@@ -61,6 +61,13 @@ async fn cards(server: &TestServer, token: &str, pid: i64, n: usize) -> Vec<i64>
     ids
 }
 
+/// A card made and deleted: its id.
+async fn create_and_trash(server: &TestServer, token: &str, pid: i64) -> i64 {
+    let id = cards(server, token, pid, 1).await[0];
+    assert_eq!(server.rest("DELETE", &format!("/api/tasks/{id}"), token, None).await.0, 200);
+    id
+}
+
 async fn setup() -> (TestServer, String, i64, Vec<i64>) {
     let server = TestServer::start().await;
     let token = server.user("ann").await;
@@ -369,10 +376,27 @@ async fn roles_decide_who_writes() {
         ];
         assert_eq!(calls, [want; 6]);
     }
-    // Reading: viewers yes, outsiders no.
-    assert_eq!(server.get(&format!("/api/projects/{pid}/board"), Some(&viewer)).await.0, 200);
-    assert_eq!(server.get(&format!("/api/projects/{pid}/board"), Some(&outsider)).await.0, 404);
-    assert_eq!(server.get(&format!("/api/projects/{pid}/events?after=0"), Some(&outsider)).await.0, 404);
+    // Reading: viewers everything, outsiders nothing, through every read.
+    let reads = [
+        format!("/api/projects/{pid}/board"),
+        format!("/api/projects/{pid}/events?after=0"),
+        format!("/api/projects/{pid}/trash"),
+        format!("/api/projects/{pid}/activity"),
+        format!("/api/tasks/{tid}/comments"),
+        format!("/api/tasks/{tid}/history"),
+    ];
+    for (token, want) in [(&viewer, 200), (&outsider, 404)] {
+        for path in &reads {
+            assert_eq!(server.get(path, Some(token)).await.0, want, "{path}");
+        }
+    }
+    // A card in the trash: its history is still a member's to read, its thread is not.
+    let gone = create_and_trash(&server, &owner, pid).await;
+    let history = format!("/api/tasks/{gone}/history");
+    assert_eq!(server.get(&history, Some(&viewer)).await.0, 200);
+    assert_eq!(server.get(&history, Some(&outsider)).await.0, 404);
+    assert_eq!(server.get(&format!("/api/tasks/{gone}/comments"), Some(&viewer)).await.0, 404);
+    assert_eq!(server.get("/api/tasks/999999/history", Some(&viewer)).await.0, 404);
     assert_eq!(
         server.rest("PATCH", &format!("/api/tasks/{tid}"), &member, Some(json!({"title": "m"}))).await.0,
         200

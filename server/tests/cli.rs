@@ -131,7 +131,7 @@ async fn backup_copies_a_consistent_database_while_serving() {
         kanban_server::Server::open(copy.path(), &Default::default(), Default::default()).await.unwrap();
     let store = restored.store();
     let user = store.user_by_token(token).await.unwrap().expect("the token works on the copy").user;
-    let board = store.board(pid.parse().unwrap(), user.id).await.unwrap();
+    let board = kanban_server::board::read::board(&**store, user.id, pid.parse().unwrap()).await.unwrap();
     assert_eq!(board.tasks.len() as u64, board.rev, "one card per revision, none half-written");
     // A second backup to the same file is refused rather than overwritten.
     assert!(!run(d, &["backup", file.to_str().unwrap()]).status.success());

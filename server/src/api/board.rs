@@ -46,7 +46,7 @@ pub async fn snapshot(
     Path(pid): Path<i64>,
     headers: axum::http::HeaderMap,
 ) -> ApiResult<Response> {
-    let board: Board = state.store.board(pid, user.id).await?;
+    let board: Board = crate::board::read::board(&*state.store, user.id, pid).await?;
     let json = serde_json::to_vec(&board)
         .map_err(|e| crate::store::StoreError::Failed(format!("the board snapshot: {e}")))?;
     if json.len() < GZIP_FROM || !accepts_gzip(&headers) {
@@ -112,7 +112,7 @@ pub async fn events(
 ) -> ApiResult<Response> {
     let after = revision("after", after)?;
     // Asked first, for a member alone: whoever is not one learns nothing more.
-    let found = state.store.events_after(pid, user.id, after).await?;
+    let found = crate::board::read::events_after(&*state.store, user.id, pid, after).await?;
     let now = state.store.site().epoch;
     if let Some(epoch) = epoch.filter(|e| *e != now) {
         // Revisions of another history (before a restore, or of the database this
@@ -254,5 +254,5 @@ pub async fn trash(
     CurrentUser(user): CurrentUser,
     Path(pid): Path<i64>,
 ) -> ApiResult<axum::Json<Trash>> {
-    Ok(axum::Json(state.store.trash(pid, user.id).await?))
+    Ok(axum::Json(crate::board::read::trash(&*state.store, user.id, pid).await?))
 }

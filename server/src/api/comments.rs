@@ -19,7 +19,7 @@ pub async fn list(
     CurrentUser(user): CurrentUser,
     Path(task_id): Path<i64>,
 ) -> ApiResult<axum::Json<Vec<Comment>>> {
-    Ok(axum::Json(state.store.comments(task_id, user.id).await?))
+    Ok(axum::Json(crate::board::read::comments(&*state.store, user.id, task_id).await?))
 }
 
 pub async fn create(

@@ -8,6 +8,7 @@
 mod change;
 mod comments;
 mod place;
+pub mod read;
 mod statuses;
 mod storage;
 mod tasks;

@@ -25,7 +25,7 @@ use kanban_protocol::pusher::ServerMessage;
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
-use crate::board::{Current, OpError, Write};
+use crate::board::{self, Current, OpError, Write};
 use crate::hub::client_event::{self, Member};
 use crate::hub::rate_limit::TokenBucket;
 use crate::hub::{Ending, PresenceMember, Subscriber};
@@ -289,12 +289,12 @@ struct StoreReads {
 
 impl Reads for StoreReads {
     async fn board(&self, project_id: i64) -> Result<Board, Failure> {
-        self.core.store.board(project_id, self.user_id).await.map_err(refused_or_failed)
+        board::read::board(&*self.core.store, self.user_id, project_id).await.map_err(refused_or_failed)
     }
 
     async fn events_after(&self, project_id: i64, after: u64, epoch: u64) -> Result<CaughtUp, Failure> {
         let store = &self.core.store;
-        match store.events_after(project_id, self.user_id, after).await {
+        match board::read::events_after(&**store, self.user_id, project_id, after).await {
             // Revisions of another history: as if they were gone.
             Ok(EventsAfter::Events { .. }) if epoch != 0 && epoch != store.site().epoch => Ok(CaughtUp::Gone),
             Ok(EventsAfter::Events { events, members, .. }) => {
@@ -308,13 +308,13 @@ impl Reads for StoreReads {
     }
 
     async fn trash(&self, project_id: i64) -> Result<Trash, Failure> {
-        self.core.store.trash(project_id, self.user_id).await.map_err(failed)
+        board::read::trash(&*self.core.store, self.user_id, project_id).await.map_err(failed)
     }
 
     async fn thread(&self, task_id: i64) -> Result<(Vec<Comment>, Vec<Activity>), Failure> {
         let store = &*self.core.store;
         let history = crate::activity::read(store, self.user_id, None, Some(task_id), None, 50);
-        match tokio::join!(store.comments(task_id, self.user_id), history) {
+        match tokio::join!(board::read::comments(store, self.user_id, task_id), history) {
             (Ok(comments), Ok(history)) => Ok((comments, history)),
             (Err(e), _) | (_, Err(e)) => Err(failed(e)),
         }

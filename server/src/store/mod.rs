@@ -1,11 +1,16 @@
 //! The durable state: users and their tokens, projects and members, the app's
-//! credentials, and the boards. [`Store`] is the interface; [`SqliteStore`] its
-//! embedded default, [`PgStore`] the database several server processes share. Each
-//! has its own migrations.
+//! credentials, and the boards. [`Store`] is the interface, in four parts by
+//! purpose ([`Identity`], [`BoardReads`], [`Changes`], [`Operations`]);
+//! [`SqliteStore`] its embedded default, [`PgStore`] the database several server
+//! processes share. A backend writes its SQL once, in the [`sql`] traits on its
+//! connection, and says where it runs ([`backend::Backend`]); the async store over
+//! them is written once, in [`backend`]. Each has its own migrations.
 
+mod backend;
 mod postgres;
 pub mod schema;
 pub mod site;
+pub mod sql;
 mod sqlite;
 pub mod token;
 
@@ -130,8 +135,17 @@ pub struct NewStatus {
     pub color: Option<String>,
 }
 
+/// The store, whole: each part by purpose. Every backend gets the first three
+/// from [`backend`], written once over its [`sql`] traits, and implements
+/// [`Operations`] itself.
+pub trait Store: Identity + BoardReads + Changes + Operations {}
+
+impl<T: Identity + BoardReads + Changes + Operations> Store for T {}
+
+/// Users and their tokens and SSH keys, projects and their members: who is who
+/// and who may see which board.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Identity: Send + Sync + 'static {
     /// The stored app credentials, created with `generate` on first use.
     async fn app_credentials(&self, generate: AppCredentials) -> Result<AppCredentials>;
 
@@ -168,21 +182,6 @@ pub trait Store: Send + Sync + 'static {
     /// Creates a project with the default columns and the given members.
     async fn add_project(&self, name: &str, members: &[(i64, Role)]) -> Result<i64>;
     async fn all_projects(&self) -> Result<Vec<ProjectMembers>>;
-
-    /// Starts importing a project named `name`: made with no columns and no
-    /// members, so that nobody sees it (not even `all_projects`); `members` count as
-    /// its members for the import's changes alone, until [`Store::finish_import`].
-    async fn begin_import(&self, name: &str, members: &[(i64, Role)]) -> Result<i64>;
-    /// The import of `project_id` goes on (what tells it from one that died).
-    async fn touch_import(&self, project_id: i64) -> Result<()>;
-    /// Gives an imported project its members, in one transaction: from then on it
-    /// is a project as any other.
-    async fn finish_import(&self, project_id: i64) -> Result<()>;
-    /// Removes the project of an import that failed or died, a slice at a time,
-    /// so that the writes of running servers go on between the slices.
-    async fn drop_import(&self, project_id: i64) -> Result<()>;
-    /// The imports untouched for `idle_secs` (their process died).
-    async fn stale_imports(&self, idle_secs: u64) -> Result<Vec<i64>>;
     /// A project by id (all digits) or by name.
     async fn find_project(&self, id_or_name: &str) -> Result<(i64, String)>;
     /// Adds a member or changes its role.
@@ -200,12 +199,74 @@ pub trait Store: Send + Sync + 'static {
     /// Forgets the access changes up to `upto`, once acted on (a store that other
     /// processes share keeps them until they may have too).
     async fn forget_access_changes(&self, upto: i64) -> Result<()>;
+}
+
+/// Plain reads of boards. Who may read what is checked before, once, by the
+/// board core ([`crate::board::read`]): nothing here asks who is reading.
+#[async_trait]
+pub trait BoardReads: Send + Sync + 'static {
+    /// The board of `project_id` (the reader's `role` in it, as found).
+    async fn board(&self, project_id: i64, role: Role) -> Result<Board>;
+    /// The project of card `task_id`, and whether the card is in the trash.
+    async fn card_project(&self, task_id: i64) -> Result<Option<(i64, bool)>>;
+    /// The comments of a card, oldest first.
+    async fn comments(&self, task_id: i64) -> Result<Vec<Comment>>;
+    /// A board's history, newest first: of the project, or of its card
+    /// `task_id`; before revision `before` when given; at most `limit`.
+    async fn activity(
+        &self,
+        project_id: i64,
+        task_id: Option<i64>,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<Logged>>;
+    /// What may be restored from the project's trash.
+    async fn trash(&self, project_id: i64) -> Result<Trash>;
+    /// A project's members, by name.
+    async fn members(&self, project_id: i64) -> Result<Vec<Member>>;
+    /// The logged events after revision `after`, with the members now.
+    async fn events_after(&self, project_id: i64, after: u64) -> Result<EventsAfter>;
+    /// The logged events of a project after revision `after`, oldest first, as
+    /// (name, data) (for a node that missed some); `None` when they are no longer
+    /// all kept.
+    async fn log_after(&self, project_id: i64, after: u64) -> Result<Option<Vec<(String, String)>>>;
+}
+
+/// Changing boards: the board core's changes in batches, imports, the trash's purge.
+#[async_trait]
+pub trait Changes: Send + Sync + 'static {
+    /// Commits a batch of board changes in one transaction, each one all or
+    /// nothing; answers each in order. `Err` means none was committed.
+    async fn apply(&self, batch: Vec<Write>) -> Result<Vec<Result<Committed, OpError>>>;
+    /// Deletes for good what has been in any trash longer than `days`; answers how
+    /// many cards and columns went.
+    async fn purge_trash(&self, days: u32) -> Result<u64>;
+
+    /// Starts importing a project named `name`: made with no columns and no
+    /// members, so that nobody sees it (not even `all_projects`); `members` count as
+    /// its members for the import's changes alone, until [`Changes::finish_import`].
+    async fn begin_import(&self, name: &str, members: &[(i64, Role)]) -> Result<i64>;
+    /// The import of `project_id` goes on (what tells it from one that died).
+    async fn touch_import(&self, project_id: i64) -> Result<()>;
+    /// Gives an imported project its members, in one transaction: from then on it
+    /// is a project as any other.
+    async fn finish_import(&self, project_id: i64) -> Result<()>;
+    /// Removes the project of an import that failed or died, a slice at a time,
+    /// so that the writes of running servers go on between the slices.
+    async fn drop_import(&self, project_id: i64) -> Result<()>;
+    /// The imports untouched for `idle_secs` (their process died).
+    async fn stale_imports(&self, idle_secs: u64) -> Result<Vec<i64>>;
+}
+
+/// Running the store: who the database is, its health, copies, closing.
+#[async_trait]
+pub trait Operations: Send + Sync + 'static {
     /// Woken when an access change may have been recorded, where the store can
     /// say so at once (the access watcher polls as well).
     fn access_notices(&self) -> Option<std::sync::Arc<tokio::sync::Notify>> {
         None
     }
-    /// Starts whatever [`Store::access_notices`] needs (a serving process only).
+    /// Starts whatever [`Operations::access_notices`] needs (a serving process only).
     fn listen_for_access(&self) {}
 
     /// Who this database is: its cluster and epoch, as settled when it was opened.
@@ -232,42 +293,9 @@ pub trait Store: Send + Sync + 'static {
 
     /// Writes a consistent copy of the whole store to `path` while it serves.
     async fn backup(&self, path: &std::path::Path) -> Result<()>;
-
-    /// Commits a batch of board changes in one transaction, each one all or
-    /// nothing; answers each in order. `Err` means none was committed.
-    async fn apply(&self, batch: Vec<Write>) -> Result<Vec<Result<Committed, OpError>>>;
-    /// A member's snapshot of a board (`NotFound` for non-members).
-    async fn board(&self, project_id: i64, user_id: i64) -> Result<Board>;
-    /// Deletes for good what has been in any trash longer than `days`; answers how
-    /// many cards and columns went.
-    async fn purge_trash(&self, days: u32) -> Result<u64>;
-    /// The comments of a card (not in the trash), oldest first, for a member of
-    /// its project; `NotFound` for anyone else.
-    async fn comments(&self, task_id: i64, user_id: i64) -> Result<Vec<Comment>>;
-    /// A board's history for a member, newest first: of the project, before
-    /// revision `before` when given, or of one card (`task_id`, whose project is
-    /// the card's); at most `limit`.
-    async fn activity(
-        &self,
-        project_id: Option<i64>,
-        task_id: Option<i64>,
-        user_id: i64,
-        before: Option<u64>,
-        limit: u32,
-    ) -> Result<(i64, Vec<Logged>)>;
-    /// What a member may restore from the project's trash.
-    async fn trash(&self, project_id: i64, user_id: i64) -> Result<Trash>;
-    /// A project's members, by name.
-    async fn members(&self, project_id: i64) -> Result<Vec<Member>>;
-    /// The logged events after revision `after`, for a member.
-    async fn events_after(&self, project_id: i64, user_id: i64, after: u64) -> Result<EventsAfter>;
-    /// The logged events of a project after revision `after`, oldest first, as
-    /// (name, data) (for a node that missed some); `None` when they are no longer
-    /// all kept.
-    async fn log_after(&self, project_id: i64, after: u64) -> Result<Option<Vec<(String, String)>>>;
 }
 
-/// Projects whose access changed, as [`Store::access_changes`] answers.
+/// Projects whose access changed, as [`Identity::access_changes`] answers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccessChanges {
     /// The number of the last change seen (the `after` given when there is none).

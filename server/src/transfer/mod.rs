@@ -86,19 +86,15 @@ pub async fn export(store: &dyn Store, project: &str) -> Result<String> {
         .find(|p| p.id == project_id)
         .map(|p| p.members.iter().map(|(name, role)| Member { name: name.clone(), role: *role }).collect())
         .unwrap_or_default();
-    // The board is read as one of its members sees it.
-    let reader = match members.first() {
-        Some(m) => store.user_by_name(&m.name).await?,
-        None => return Err(AdminError::Invalid(format!("project {name:?} has no member to read it as"))),
-    };
-    let board = store.board(project_id, reader.id).await?;
+    // The host's administrator reads it all, as its owner would.
+    let board = store.board(project_id, Role::Owner).await?;
     let names: HashMap<i64, String> = store.users().await?.into_iter().map(|u| (u.id, u.name)).collect();
     let mut columns = Vec::with_capacity(board.statuses.len());
     for status in &board.statuses {
         let mut cards = Vec::new();
         for task in board.tasks.iter().filter(|t| t.status_id == status.id) {
             let comments = store
-                .comments(task.id, reader.id)
+                .comments(task.id)
                 .await?
                 .into_iter()
                 .map(|c| Comment {

@@ -25,6 +25,7 @@ use super::overlay::{self, Tx};
 use super::pool::Conn;
 use super::rows::{status_columns, task_columns};
 use crate::board::{self, Committed, OpError, Write};
+use crate::store::sql::ChangeSql;
 
 impl From<postgres::Error> for OpError {
     fn from(e: postgres::Error) -> Self {
@@ -32,9 +33,34 @@ impl From<postgres::Error> for OpError {
     }
 }
 
+impl ChangeSql for Conn {
+    fn apply(
+        c: &mut Conn,
+        retention: u64,
+        batch: &[Write],
+    ) -> crate::store::Result<Vec<Result<Committed, OpError>>> {
+        Ok(apply(c, retention, batch)?)
+    }
+
+    fn purge_trash(c: &mut Conn, days: u32) -> crate::store::Result<u64> {
+        let days = i32::try_from(days).unwrap_or(i32::MAX);
+        let mut tx = c.client.transaction()?;
+        // Cards first: a column goes once no card refers to it.
+        let cards =
+            tx.execute("DELETE FROM tasks WHERE deleted_at <= now() - make_interval(days => $1)", &[&days])?;
+        let columns = tx.execute(
+            "DELETE FROM statuses WHERE deleted_at <= now() - make_interval(days => $1) \
+             AND NOT EXISTS (SELECT 1 FROM tasks WHERE tasks.status_id = statuses.id)",
+            &[&days],
+        )?;
+        tx.commit()?;
+        Ok(cards + columns)
+    }
+}
+
 /// Applies `batch`; answers each write in order. `Err` only when the database
 /// failed for a batch of one change.
-pub fn apply(
+fn apply(
     conn: &mut Conn,
     retention: u64,
     batch: &[Write],

@@ -10,6 +10,8 @@ use rusqlite::{Connection, DropBehavior, OptionalExtension, TransactionBehavior}
 
 use super::rows::{self, comment_columns, status_columns, task_columns};
 use crate::board::{self, BoardTx, Committed, List, NewStatusRow, NewTaskRow, OpError, TxResult, Write};
+use crate::store::Result;
+use crate::store::sql::ChangeSql;
 
 impl From<rusqlite::Error> for OpError {
     fn from(e: rusqlite::Error) -> Self {
@@ -20,10 +22,10 @@ impl From<rusqlite::Error> for OpError {
 /// Applies `batch` in one transaction; answers each write in order. It runs on the
 /// writer's own connection, synchronously: a change's statements follow each other
 /// without a thread hop between them.
-pub fn apply(
+fn apply(
     conn: &mut Connection,
     retention: u64,
-    batch: Vec<Write>,
+    batch: &[Write],
 ) -> rusqlite::Result<Vec<Result<Committed, OpError>>> {
     // IMMEDIATE takes the write lock up front: a deferred transaction that read
     // first could fail to upgrade while an admin command writes.
@@ -32,7 +34,7 @@ pub fn apply(
     let mut touched = HashSet::new();
     for write in batch {
         let mut savepoint = tx.savepoint()?;
-        match board::apply(&mut Tx(&savepoint), write) {
+        match board::apply(&mut Tx(&savepoint), write.clone()) {
             Ok(committed) => {
                 savepoint.commit()?;
                 touched.insert((committed.project_id, committed.rev));
@@ -61,6 +63,29 @@ pub fn apply(
     }
     tx.commit()?;
     Ok(out)
+}
+
+impl ChangeSql for Connection {
+    fn apply(c: &mut Connection, retention: u64, batch: &[Write]) -> Result<Vec<Result<Committed, OpError>>> {
+        Ok(apply(c, retention, batch)?)
+    }
+
+    fn purge_trash(c: &mut Connection, days: u32) -> Result<u64> {
+        let cutoff = format!("-{days} days");
+        let tx = c.transaction()?;
+        // Cards first: a column goes once no card refers to it.
+        let cards = tx.execute(
+            "DELETE FROM tasks WHERE deleted_at <= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)",
+            [&cutoff],
+        )?;
+        let columns = tx.execute(
+            "DELETE FROM statuses WHERE deleted_at <= strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?) \
+             AND NOT EXISTS (SELECT 1 FROM tasks WHERE tasks.status_id = statuses.id)",
+            [&cutoff],
+        )?;
+        tx.commit()?;
+        Ok((cards + columns) as u64)
+    }
 }
 
 /// A savepoint of the writing connection, as the board core's transaction.

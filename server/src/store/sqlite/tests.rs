@@ -4,7 +4,7 @@
 use kanban_protocol::model::Role;
 
 use super::SqliteStore;
-use crate::store::Store;
+use crate::store::{Identity, Operations};
 
 /// A file made by an earlier build, whose migrator (sqlx) counted migrations in
 /// `_sqlx_migrations`: opening it applies only what it lacks and keeps its data.

@@ -1,0 +1,91 @@
+//! What a backend writes in its own SQL, by purpose: each trait is implemented on
+//! the backend's connection type, synchronously, once. The async store
+//! ([`super::Store`]) is built over them in [`super::backend`], for every backend
+//! alike: which statements run on a reader or on the writer, and what is copied
+//! into the blocking task, is decided there and nowhere else.
+//!
+//! Reads of a board here are plain: who may read it is the board core's to check
+//! ([`crate::board::read`]), as it checks who may change it.
+
+use kanban_protocol::model::{Board, Comment, Member, Project, Role, Trash, User};
+
+use super::{AccessChanges, EventsAfter, KeyHolder, Logged, ProjectMembers, Result, SshKey, TokenHolder};
+use crate::board::{Committed, OpError, Write};
+use crate::config::AppCredentials;
+
+/// Users and their tokens, projects and their members, the app's credentials, and
+/// the record of access changes.
+pub trait IdentitySql: Sized {
+    /// The stored app credentials, created with `generate` on first use.
+    fn app_credentials(c: &mut Self, generate: &AppCredentials) -> Result<AppCredentials>;
+    fn add_user(c: &mut Self, name: &str, color: &str) -> Result<(User, String)>;
+    fn users(c: &mut Self) -> Result<Vec<User>>;
+    fn user_by_name(c: &mut Self, name: &str) -> Result<User>;
+    fn remove_user(c: &mut Self, name: &str) -> Result<()>;
+    fn issue_token(c: &mut Self, user_id: i64) -> Result<String>;
+    fn revoke_tokens(c: &mut Self, user_id: i64) -> Result<u64>;
+    fn user_by_token(c: &mut Self, token: &str) -> Result<Option<TokenHolder>>;
+    fn token_access(
+        c: &mut Self,
+        token_id: i64,
+        user_id: i64,
+        project_id: i64,
+    ) -> Result<Option<(Role, u64)>>;
+    fn add_project(c: &mut Self, name: &str, members: &[(i64, Role)]) -> Result<i64>;
+    fn all_projects(c: &mut Self) -> Result<Vec<ProjectMembers>>;
+    fn find_project(c: &mut Self, id_or_name: &str) -> Result<(i64, String)>;
+    fn grant(c: &mut Self, project_id: i64, user_id: i64, role: Role) -> Result<()>;
+    fn revoke(c: &mut Self, project_id: i64, user_id: i64) -> Result<()>;
+    fn projects_of(c: &mut Self, user_id: i64) -> Result<Vec<Project>>;
+    fn role_of(c: &mut Self, project_id: i64, user_id: i64) -> Result<Option<Role>>;
+    fn access_changes(c: &mut Self, after: i64) -> Result<AccessChanges>;
+    fn forget_access_changes(c: &mut Self, upto: i64) -> Result<()>;
+}
+
+/// The SSH keys people sign in with.
+pub trait KeySql: Sized {
+    fn add_ssh_key(c: &mut Self, user_id: i64, key: &SshKey) -> Result<()>;
+    fn ssh_keys(c: &mut Self, user_id: i64) -> Result<Vec<SshKey>>;
+    fn remove_ssh_key(c: &mut Self, user_id: i64, fingerprint: &str) -> Result<()>;
+    fn user_by_ssh_key(c: &mut Self, fingerprint: &str) -> Result<Option<KeyHolder>>;
+    fn ssh_key_is_live(c: &mut Self, key_id: i64, user_id: i64) -> Result<bool>;
+}
+
+/// Plain reads of a board, each in one read transaction (one committed state).
+pub trait ReadSql: Sized {
+    /// The board of `project_id` as `role` sees it (the caller found the role).
+    fn board(c: &mut Self, project_id: i64, role: Role) -> Result<Board>;
+    /// The project of a card, and whether the card is in the trash.
+    fn card_project(c: &mut Self, task_id: i64) -> Result<Option<(i64, bool)>>;
+    /// A card's comments, oldest first.
+    fn comments(c: &mut Self, task_id: i64) -> Result<Vec<Comment>>;
+    fn events_after(c: &mut Self, project_id: i64, after: u64) -> Result<EventsAfter>;
+    fn trash(c: &mut Self, project_id: i64) -> Result<Trash>;
+    fn members(c: &mut Self, project_id: i64) -> Result<Vec<Member>>;
+    fn log_after(c: &mut Self, project_id: i64, after: u64) -> Result<Option<Vec<(String, String)>>>;
+    /// Of the project, or of one card when `task_id` is given (its project's).
+    fn activity(
+        c: &mut Self,
+        project_id: i64,
+        task_id: Option<i64>,
+        before: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<Logged>>;
+}
+
+/// Projects being imported: hidden until finished, dropped a slice at a time.
+pub trait ImportSql: Sized {
+    fn begin_import(c: &mut Self, name: &str, members: &[(i64, Role)]) -> Result<i64>;
+    fn touch_import(c: &mut Self, project_id: i64) -> Result<()>;
+    fn finish_import(c: &mut Self, project_id: i64) -> Result<()>;
+    /// Deletes one slice of a dropped import; `true` once nothing is left.
+    fn drop_import_slice(c: &mut Self, project_id: i64) -> Result<bool>;
+    fn stale_imports(c: &mut Self, idle_secs: u64) -> Result<Vec<i64>>;
+}
+
+/// Board changes, and the trash's purge.
+pub trait ChangeSql: Sized {
+    fn purge_trash(c: &mut Self, days: u32) -> Result<u64>;
+    /// Commits a batch of board changes (see [`super::Changes::apply`]).
+    fn apply(c: &mut Self, retention: u64, batch: &[Write]) -> Result<Vec<Result<Committed, OpError>>>;
+}

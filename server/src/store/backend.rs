@@ -217,7 +217,7 @@ where
 {
     async fn apply(&self, batch: Vec<Write>) -> Result<Vec<Result<Committed, OpError>>> {
         let retention = self.retention();
-        self.write(move |c| ChangeSql::apply(c, retention, &batch)).await
+        self.write(move |c| super::batch::apply(c, retention, &batch)).await
     }
 
     async fn purge_trash(&self, days: u32) -> Result<u64> {

@@ -7,6 +7,7 @@
 //! them is written once, in [`backend`]. Each has its own migrations.
 
 mod backend;
+mod batch;
 mod postgres;
 pub mod schema;
 pub mod site;

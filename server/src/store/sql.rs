@@ -9,8 +9,8 @@
 
 use kanban_protocol::model::{Board, Comment, Member, Project, Role, Trash, User};
 
+use super::batch::Batches;
 use super::{AccessChanges, EventsAfter, KeyHolder, Logged, ProjectMembers, Result, SshKey, TokenHolder};
-use crate::board::{Committed, OpError, Write};
 use crate::config::AppCredentials;
 
 /// Users and their tokens, projects and their members, the app's credentials, and
@@ -83,9 +83,8 @@ pub trait ImportSql: Sized {
     fn stale_imports(c: &mut Self, idle_secs: u64) -> Result<Vec<i64>>;
 }
 
-/// Board changes, and the trash's purge.
-pub trait ChangeSql: Sized {
+/// Board changes (the batch's transaction, for the policy in [`super::batch`]),
+/// and the trash's purge.
+pub trait ChangeSql: Batches {
     fn purge_trash(c: &mut Self, days: u32) -> Result<u64>;
-    /// Commits a batch of board changes (see [`super::Changes::apply`]).
-    fn apply(c: &mut Self, retention: u64, batch: &[Write]) -> Result<Vec<Result<Committed, OpError>>>;
 }

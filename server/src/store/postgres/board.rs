@@ -12,9 +12,8 @@
 //! read once under the lock, and whatever else it reads, kept. What the changes
 //! write is written at the end, for the whole batch, in a few set statements:
 //! the cards and columns made, those changed, the event log, the change keys, the
-//! revisions. A change the core refuses is undone in memory; a database error
-//! rolls the batch back, and its changes are made again one transaction each, so
-//! that each gets its own answer and the others are unharmed.
+//! revisions. A change the core refuses is undone in memory. What happens when
+//! the database fails a batch is the batch policy's ([`crate::store::batch`]).
 
 use std::collections::HashSet;
 
@@ -24,7 +23,9 @@ use postgres::types::ToSql;
 use super::overlay::{self, Tx};
 use super::pool::Conn;
 use super::rows::{status_columns, task_columns};
-use crate::board::{self, Committed, OpError, Write};
+use crate::board::{OpError, Write};
+use crate::store::StoreError;
+use crate::store::batch::{BatchTx, Batches, Commit, KEYS_KEPT_DAYS};
 use crate::store::sql::ChangeSql;
 
 impl From<postgres::Error> for OpError {
@@ -34,14 +35,6 @@ impl From<postgres::Error> for OpError {
 }
 
 impl ChangeSql for Conn {
-    fn apply(
-        c: &mut Conn,
-        retention: u64,
-        batch: &[Write],
-    ) -> crate::store::Result<Vec<Result<Committed, OpError>>> {
-        Ok(apply(c, retention, batch)?)
-    }
-
     fn purge_trash(c: &mut Conn, days: u32) -> crate::store::Result<u64> {
         let days = i32::try_from(days).unwrap_or(i32::MAX);
         let mut tx = c.client.transaction()?;
@@ -58,70 +51,56 @@ impl ChangeSql for Conn {
     }
 }
 
-/// Applies `batch`; answers each write in order. `Err` only when the database
-/// failed for a batch of one change.
-fn apply(
-    conn: &mut Conn,
-    retention: u64,
-    batch: &[Write],
-) -> Result<Vec<Result<Committed, OpError>>, postgres::Error> {
-    let first = match attempt(conn, retention, batch) {
-        Err(e) if super::pool::lost(&e) => {
-            // The connection was gone before the batch could commit (a database
-            // restart): nothing of it was made, so it goes again on a new one.
-            // (`attempt` answers an error at the commit itself as done, below.)
-            tracing::info!(error = %e, "the database connection was lost: opening another");
-            conn.reopen().map_err(|_| e)?;
-            attempt(conn, retention, batch)
-        }
-        other => other,
-    };
-    match first {
-        Ok(out) => return Ok(out),
-        Err(e) if batch.len() == 1 => return Err(e),
-        Err(e) => tracing::debug!(error = %e, "a batch failed; its changes go one by one"),
+impl Batches for Conn {
+    type Tx<'c> = Tx<'c>;
+
+    fn begin<'c>(c: &'c mut Conn, batch: &[Write]) -> crate::store::Result<Tx<'c>> {
+        let Conn { client, statements, .. } = c;
+        let mut tx = Tx::new(client.transaction()?, statements);
+        prepare(&mut tx, batch)?;
+        Ok(tx)
     }
-    let mut out = Vec::with_capacity(batch.len());
-    for write in batch {
-        match attempt(conn, retention, std::slice::from_ref(write)) {
-            Ok(mut one) => out.push(one.pop().expect("one answer for one change")),
-            Err(e) => out.push(Err(OpError::Failed(e.to_string()))),
-        }
+
+    /// The connection was gone before the batch could commit (a database
+    /// restart): nothing of it was made, so it may go again on a new one. (An
+    /// error at the commit itself is [`Commit::Unknown`].)
+    fn recover(c: &mut Conn, e: &StoreError) -> bool {
+        matches!(e, StoreError::Postgres(e) if super::pool::lost(e)) && c.reopen().is_ok()
     }
-    Ok(out)
 }
 
-/// One transaction for `batch`: all of it, or a database error.
-fn attempt(
-    conn: &mut Conn,
-    retention: u64,
-    batch: &[Write],
-) -> Result<Vec<Result<Committed, OpError>>, postgres::Error> {
-    let Conn { client, statements, .. } = conn;
-    let mut tx = Tx::new(client.transaction()?, statements);
-    prepare(&mut tx, batch)?;
-    let mut out = Vec::with_capacity(batch.len());
-    for write in batch {
-        let mark = tx.mark();
-        let result = board::apply(&mut tx, write.clone());
-        if let Some(e) = tx.broken.take() {
-            // The transaction is rolled back as it drops.
-            return Err(e);
-        }
-        if result.is_err() {
-            tx.undo(mark);
-        }
-        out.push(result);
+impl BatchTx for Tx<'_> {
+    /// Where the overlay was: what the change wrote is in memory until the commit.
+    type Mark = overlay::Mark;
+
+    fn mark(&mut self) -> crate::store::Result<overlay::Mark> {
+        Ok(Tx::mark(self))
     }
-    flush(&mut tx, retention)?;
-    match tx.tx.commit() {
-        Ok(()) => Ok(out),
-        // A commit whose answer was lost may have happened: it is not made again
-        // (its clients learn which from the board, or send it again under its key).
-        Err(e) => Ok(out
-            .into_iter()
-            .map(|_| Err(OpError::Failed(format!("the commit's answer was lost: {e}"))))
-            .collect()),
+
+    fn keep(&mut self, _: overlay::Mark) -> crate::store::Result<()> {
+        Ok(())
+    }
+
+    fn undo(&mut self, mark: overlay::Mark) -> crate::store::Result<()> {
+        Tx::undo(self, mark);
+        Ok(())
+    }
+
+    /// Any failed statement aborts a PostgreSQL transaction.
+    fn broken(&mut self) -> Option<StoreError> {
+        self.broken.take().map(StoreError::from)
+    }
+
+    fn trim(&mut self, project_id: i64, upto: u64) -> crate::store::Result<()> {
+        run(self, "DELETE FROM events WHERE project_id = $1 AND rev <= $2", &[&project_id, &(upto as i64)])?;
+        let days = KEYS_KEPT_DAYS as i32;
+        run(self, "DELETE FROM applied_requests WHERE at < now() - make_interval(days => $1)", &[&days])?;
+        Ok(())
+    }
+
+    fn commit(mut self) -> Result<(), Commit> {
+        flush(&mut self).map_err(|e| Commit::NotMade(e.into()))?;
+        self.tx.commit().map_err(|e| Commit::Unknown(e.into()))
     }
 }
 
@@ -260,7 +239,7 @@ fn run(tx: &mut Tx<'_>, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64
 
 /// Writes what the batch holds and changed: columns made, cards made, cards and
 /// columns changed, the revisions, the events, the change keys; and trims the logs.
-fn flush(tx: &mut Tx<'_>, retention: u64) -> Result<(), postgres::Error> {
+fn flush(tx: &mut Tx<'_>) -> Result<(), postgres::Error> {
     let new_columns: Vec<overlay::Column> =
         tx.new_columns.iter().filter_map(|id| tx.columns[id].clone()).collect();
     let made: HashSet<i64> = new_columns.iter().map(|c| c.status.id).collect();
@@ -364,16 +343,6 @@ fn flush(tx: &mut Tx<'_>, retention: u64) -> Result<(), postgres::Error> {
              SELECT * FROM unnest($1::bigint[], $2::bigint[], $3::text[], $4::text[])",
             &[&p, &r, &n, &d],
         )?;
-        for (&project_id, &rev) in ids.iter().zip(&revs) {
-            // Keep the last `retention` events; older ones answer 410.
-            let crossed = events.iter().any(|e| e.0 == project_id && (e.1 as u64).is_multiple_of(64));
-            if crossed && rev as u64 > retention {
-                let cutoff = rev - retention as i64;
-                run(tx, "DELETE FROM events WHERE project_id = $1 AND rev <= $2", &[&project_id, &cutoff])?;
-                // Keys of changes are kept a week: long enough for any replay.
-                run(tx, "DELETE FROM applied_requests WHERE at < now() - interval '7 days'", &[])?;
-            }
-        }
     }
     if !keys.is_empty() {
         let users: Vec<i64> = keys.iter().map(|k| k.0).collect();

@@ -1,17 +1,15 @@
-//! The board's writes on SQLite: a batch of changes in one transaction (one
-//! fsync), each change in its own savepoint so that a refused one leaves no trace
-//! and does not disturb the others. The rules are the board core's
-//! ([`crate::board`]); this module lends it a savepoint as a [`BoardTx`].
-
-use std::collections::HashSet;
+//! The board's writes on SQLite: the batch's transaction, with a savepoint per
+//! change, lent to the batch policy ([`crate::store::batch`]) and to the board
+//! core's rules ([`crate::board`]) as a [`BatchTx`]; and the trash's purge.
 
 use kanban_protocol::model::{Comment, Role, Status, Task};
-use rusqlite::{Connection, DropBehavior, OptionalExtension, TransactionBehavior};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use super::rows::{self, comment_columns, status_columns, task_columns};
-use crate::board::{self, BoardTx, Committed, List, NewStatusRow, NewTaskRow, OpError, TxResult, Write};
-use crate::store::Result;
+use crate::board::{BoardTx, Committed, List, NewStatusRow, NewTaskRow, OpError, TxResult, Write};
+use crate::store::batch::{BatchTx, Batches, Commit, KEYS_KEPT_DAYS};
 use crate::store::sql::ChangeSql;
+use crate::store::{Result, StoreError};
 
 impl From<rusqlite::Error> for OpError {
     fn from(e: rusqlite::Error) -> Self {
@@ -19,57 +17,56 @@ impl From<rusqlite::Error> for OpError {
     }
 }
 
-/// Applies `batch` in one transaction; answers each write in order. It runs on the
-/// writer's own connection, synchronously: a change's statements follow each other
-/// without a thread hop between them.
-fn apply(
-    conn: &mut Connection,
-    retention: u64,
-    batch: &[Write],
-) -> rusqlite::Result<Vec<Result<Committed, OpError>>> {
-    // IMMEDIATE takes the write lock up front: a deferred transaction that read
-    // first could fail to upgrade while an admin command writes.
-    let mut tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let mut out = Vec::with_capacity(batch.len());
-    let mut touched = HashSet::new();
-    for write in batch {
-        let mut savepoint = tx.savepoint()?;
-        match board::apply(&mut Tx(&savepoint), write.clone()) {
-            Ok(committed) => {
-                savepoint.commit()?;
-                touched.insert((committed.project_id, committed.rev));
-                out.push(Ok(committed));
-            }
-            Err(e) => {
-                savepoint.set_drop_behavior(DropBehavior::Rollback);
-                savepoint.finish()?;
-                out.push(Err(e));
-            }
-        }
+impl Batches for Connection {
+    type Tx<'c> = Tx<'c>;
+
+    fn begin<'c>(c: &'c mut Connection, _batch: &[Write]) -> Result<Tx<'c>> {
+        // IMMEDIATE takes the write lock up front: a deferred transaction that read
+        // first could fail to upgrade while an admin command writes.
+        Ok(Tx(c.transaction_with_behavior(TransactionBehavior::Immediate)?))
     }
-    for (project_id, rev) in touched {
-        // Keep the last `retention` events; older ones answer 410 (fetch the board).
-        if rev > retention && rev.is_multiple_of(64) {
-            tx.prepare_cached("DELETE FROM events WHERE project_id = ? AND rev <= ?")?
-                .execute((project_id, (rev - retention) as i64))?;
-        }
-        // Keys of changes are kept a week: long enough for any replay.
-        if rev.is_multiple_of(64) {
-            tx.prepare_cached(
-                "DELETE FROM applied_requests WHERE at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-7 days')",
+}
+
+impl BatchTx for Tx<'_> {
+    /// A savepoint: SQLite confines a failed statement to it, so one change's
+    /// failure is that change's answer, and the batch goes on.
+    type Mark = ();
+
+    fn mark(&mut self) -> Result<()> {
+        Ok(self.0.execute_batch("SAVEPOINT change")?)
+    }
+
+    fn keep(&mut self, (): ()) -> Result<()> {
+        Ok(self.0.execute_batch("RELEASE change")?)
+    }
+
+    fn undo(&mut self, (): ()) -> Result<()> {
+        Ok(self.0.execute_batch("ROLLBACK TO change; RELEASE change")?)
+    }
+
+    fn broken(&mut self) -> Option<StoreError> {
+        None
+    }
+
+    fn trim(&mut self, project_id: i64, upto: u64) -> Result<()> {
+        self.0
+            .prepare_cached("DELETE FROM events WHERE project_id = ? AND rev <= ?")?
+            .execute((project_id, upto as i64))?;
+        let cutoff = format!("-{KEYS_KEPT_DAYS} days");
+        self.0
+            .prepare_cached(
+                "DELETE FROM applied_requests WHERE at < strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?)",
             )?
-            .execute([])?;
-        }
+            .execute([cutoff])?;
+        Ok(())
     }
-    tx.commit()?;
-    Ok(out)
+
+    fn commit(self) -> std::result::Result<(), Commit> {
+        self.0.commit().map_err(|e| Commit::NotMade(e.into()))
+    }
 }
 
 impl ChangeSql for Connection {
-    fn apply(c: &mut Connection, retention: u64, batch: &[Write]) -> Result<Vec<Result<Committed, OpError>>> {
-        Ok(apply(c, retention, batch)?)
-    }
-
     fn purge_trash(c: &mut Connection, days: u32) -> Result<u64> {
         let cutoff = format!("-{days} days");
         let tx = c.transaction()?;
@@ -88,8 +85,8 @@ impl ChangeSql for Connection {
     }
 }
 
-/// A savepoint of the writing connection, as the board core's transaction.
-struct Tx<'c>(&'c Connection);
+/// The batch's transaction on the writing connection, as the board core's.
+pub struct Tx<'c>(Transaction<'c>);
 
 impl List {
     fn table_and_scope(self) -> (&'static str, &'static str, i64) {

@@ -75,10 +75,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(what) => Self::not_found(format!("{what} not found")),
             StoreError::Conflict(m) => Self::new(StatusCode::CONFLICT, m),
             StoreError::Invalid(m) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, m),
-            e @ (StoreError::Database(_)
-            | StoreError::Postgres(_)
-            | StoreError::Failed(_)
-            | StoreError::Schema(_)) => {
+            e @ (StoreError::Database(_) | StoreError::Failed(_) | StoreError::Schema(_)) => {
                 // The details go to the log, not to the client.
                 tracing::error!(error = %e, "store failure");
                 Self::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")

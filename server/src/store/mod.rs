@@ -18,13 +18,14 @@ pub mod token;
 use async_trait::async_trait;
 use kanban_protocol::model::{Board, Comment, Member, Project, Role, Trash, User};
 
-pub use self::postgres::{PgStore, Target};
+pub use self::postgres::{PgStore, Target, pg_cause};
 pub use sqlite::SqliteStore;
 
 use crate::board::{Committed, OpError, Write};
 use crate::config::AppCredentials;
 
-/// What can go wrong in the store, in terms the API can answer with.
+/// What can go wrong in the store, in terms the API can answer with. A
+/// backend's own errors become a [`DatabaseError`] where they arise.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     #[error("{0} not found")]
@@ -33,16 +34,45 @@ pub enum StoreError {
     Conflict(String),
     #[error("{0}")]
     Invalid(String),
-    #[error("database error: {0}")]
-    Database(#[from] rusqlite::Error),
-    #[error("database error: {}", pg_cause(.0))]
-    Postgres(#[from] ::postgres::Error),
+    #[error(transparent)]
+    Database(#[from] DatabaseError),
     /// The database's schema is not this binary's (and what to do).
     #[error("{0}")]
     Schema(String),
     /// The store's own machinery failed (a task that died); for the log.
     #[error("{0}")]
     Failed(String),
+}
+
+/// The database failed: in its own words (for the log, never for a client), and
+/// what the store may do about it.
+#[derive(Debug, thiserror::Error)]
+#[error("database error: {said}")]
+pub struct DatabaseError {
+    pub said: String,
+    pub kind: Failure,
+}
+
+/// What kind of database failure, where it matters to the store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Another connection holds a lock; asking again later may do.
+    Busy,
+    /// The connection is gone (the database restarted); another may do.
+    Lost,
+    Other,
+}
+
+impl StoreError {
+    /// A database failure of this kind.
+    pub fn database(said: String, kind: Failure) -> Self {
+        StoreError::Database(DatabaseError { said, kind })
+    }
+
+    /// Whether this is a database failure of kind `kind`.
+    pub fn is(&self, kind: Failure) -> bool {
+        matches!(self, StoreError::Database(e) if e.kind == kind)
+    }
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -53,27 +83,6 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Result<T> + Send + 'sta
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| StoreError::Failed(format!("a store task failed: {e}")))?
-}
-
-/// What PostgreSQL said, in its own words: the driver's own text for a database
-/// error is only "db error", the cause is its source.
-pub fn pg_cause(e: &::postgres::Error) -> String {
-    if let Some(db) = e.as_db_error() {
-        let mut said = format!("{} {}: {}", db.severity(), db.code().code(), db.message());
-        for (what, text) in [("detail", db.detail()), ("hint", db.hint()), ("where", db.where_())] {
-            if let Some(text) = text {
-                said += &format!(" ({what}: {text})");
-            }
-        }
-        return said;
-    }
-    let mut said = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        said += &format!(": {cause}");
-        source = cause.source();
-    }
-    said
 }
 
 /// Who holds a bearer token.

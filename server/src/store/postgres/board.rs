@@ -24,9 +24,9 @@ use super::overlay::{self, Tx};
 use super::pool::Conn;
 use super::rows::{status_columns, task_columns};
 use crate::board::{OpError, Write};
-use crate::store::StoreError;
 use crate::store::batch::{BatchTx, Batches, Commit, KEYS_KEPT_DAYS};
 use crate::store::sql::ChangeSql;
+use crate::store::{Failure, StoreError};
 
 impl From<postgres::Error> for OpError {
     fn from(e: postgres::Error) -> Self {
@@ -65,7 +65,7 @@ impl Batches for Conn {
     /// restart): nothing of it was made, so it may go again on a new one. (An
     /// error at the commit itself is [`Commit::Unknown`].)
     fn recover(c: &mut Conn, e: &StoreError) -> bool {
-        matches!(e, StoreError::Postgres(e) if super::pool::lost(e)) && c.reopen().is_ok()
+        e.is(Failure::Lost) && c.reopen().is_ok()
     }
 }
 

@@ -29,7 +29,7 @@ use super::backend::Backend;
 use super::blocking;
 use super::schema::Migrations;
 use super::site::Site;
-use super::{Operations, Result, StoreError};
+use super::{Failure, Operations, Result, StoreError};
 
 /// The store on a PostgreSQL database.
 #[derive(Clone)]
@@ -137,7 +137,35 @@ impl Backend for PgStore {
 
 /// Whether `e` says the connection is gone.
 fn lost(e: &StoreError) -> bool {
-    matches!(e, StoreError::Postgres(e) if pool::lost(e))
+    e.is(Failure::Lost)
+}
+
+impl From<postgres::Error> for StoreError {
+    fn from(e: postgres::Error) -> Self {
+        let kind = if pool::lost(&e) { Failure::Lost } else { Failure::Other };
+        StoreError::database(pg_cause(&e), kind)
+    }
+}
+
+/// What PostgreSQL said, in its own words: the driver's own text for a database
+/// error is only "db error", the cause is its source.
+pub fn pg_cause(e: &postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        let mut said = format!("{} {}: {}", db.severity(), db.code().code(), db.message());
+        for (what, text) in [("detail", db.detail()), ("hint", db.hint()), ("where", db.where_())] {
+            if let Some(text) = text {
+                said += &format!(" ({what}: {text})");
+            }
+        }
+        return said;
+    }
+    let mut said = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        said += &format!(": {cause}");
+        source = cause.source();
+    }
+    said
 }
 
 #[async_trait]

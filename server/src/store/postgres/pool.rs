@@ -18,10 +18,11 @@ use std::time::Duration;
 use postgres::{Client, GenericClient, Statement};
 use tokio::sync::Notify;
 
+use super::pg_cause;
 use super::target::Target;
 use crate::store::schema::{self, Migrations};
 use crate::store::site::{self, Renewal, Site, Stored};
-use crate::store::{Result, StoreError, pg_cause};
+use crate::store::{Result, StoreError};
 
 /// Readers beside the writer.
 const READERS: usize = 4;

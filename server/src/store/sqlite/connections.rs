@@ -18,7 +18,7 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior};
 
 use crate::store::schema::{self, Migrations};
 use crate::store::site::{self, Renewal, Site, Stored};
-use crate::store::{Result, StoreError};
+use crate::store::{Failure, Result, StoreError};
 
 /// Readers: WAL lets them all read while the writer writes.
 const READERS: usize = 4;
@@ -167,11 +167,18 @@ impl Connections {
 /// Whether `error` is SQLite saying the file is locked (a quick reader met a
 /// checkpoint or a recovery of another process).
 pub fn is_busy(error: &StoreError) -> bool {
-    matches!(
-        error,
-        StoreError::Database(rusqlite::Error::SqliteFailure(e, _))
-            if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
-    )
+    error.is(Failure::Busy)
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        let busy = matches!(
+            &e,
+            rusqlite::Error::SqliteFailure(f, _)
+                if matches!(f.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+        );
+        StoreError::database(e.to_string(), if busy { Failure::Busy } else { Failure::Other })
+    }
 }
 
 /// A poisoned lock held a connection through a panic: any transaction it had was

@@ -99,5 +99,66 @@ fn fan_out(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, frames, signatures, fan_out);
+/// The cluster's hot message, a committed change's frame for every node, in its
+/// hand-made codec and as the same fields in JSON through serde (what deriving a
+/// codec with the crates already in the tree would give): the measurement
+/// `cluster/wire.rs` states its reason by.
+fn cluster_wire(c: &mut Criterion) {
+    use kanban_server::cluster::wire::{Envelope, Message};
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    struct Derived {
+        version: u8,
+        cluster: u64,
+        node: u64,
+        project: i64,
+        rev: u64,
+        channel: String,
+        frame: String,
+    }
+
+    let data = format!(
+        r#"{{"rev":4242,"by":7,"task":{{"id":99,"title":"Fix the login page","description":"{}","status_id":3,"position":"a0V","version":5}}}}"#,
+        "x".repeat(200)
+    );
+    let frame = pusher::encode_event("task-updated", Some("presence-project-12"), &data);
+    let envelope = Envelope {
+        cluster: 0x1234_5678,
+        node: 42,
+        message: Message::Board {
+            project: 12,
+            rev: 4242,
+            channel: "presence-project-12".into(),
+            frame: frame.clone(),
+        },
+    };
+    let derived = Derived {
+        version: 16,
+        cluster: 0x1234_5678,
+        node: 42,
+        project: 12,
+        rev: 4242,
+        channel: "presence-project-12".into(),
+        frame,
+    };
+    let hand = envelope.encode();
+    let json = serde_json::to_vec(&derived).unwrap();
+    println!(
+        "cluster wire, a {}-byte frame: hand codec {} bytes, serde_json {} bytes",
+        derived.frame.len(),
+        hand.len(),
+        json.len()
+    );
+    let mut group = c.benchmark_group("cluster wire");
+    group.bench_function("hand codec encode", |b| b.iter(|| black_box(&envelope).encode()));
+    group.bench_function("hand codec decode", |b| b.iter(|| Envelope::decode(black_box(&hand)).unwrap()));
+    group
+        .bench_function("serde_json encode", |b| b.iter(|| serde_json::to_vec(black_box(&derived)).unwrap()));
+    group.bench_function("serde_json decode", |b| {
+        b.iter(|| serde_json::from_slice::<Derived>(black_box(&json)).unwrap())
+    });
+    group.finish();
+}
+
+criterion_group!(benches, frames, signatures, fan_out, cluster_wire);
 criterion_main!(benches);

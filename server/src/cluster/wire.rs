@@ -8,6 +8,13 @@
 //! text, and the format is the cluster's contract between releases, so it is
 //! spelled out here byte by byte, with its version first: a node that hears
 //! another version says so instead of misreading it.
+//!
+//! Measured (`cargo bench -p kanban-server --bench hot_paths -- "cluster wire"`,
+//! a `Board` message around a 415-byte frame, this project's 2-core machine):
+//! this codec encodes in 128 ns and decodes in 119 ns, 476 bytes; the same
+//! fields derived through serde_json take 930 ns and 2.1 µs, 586 bytes, since a
+//! frame that is already JSON text is escaped into the message and unescaped out
+//! of it on every node. Every committed change crosses this wire once per node.
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 

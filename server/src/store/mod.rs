@@ -317,6 +317,20 @@ pub struct AccessChanges {
     pub members: Vec<i64>,
 }
 
+impl AccessChanges {
+    /// Takes in access change `id` of `project_id` (`revoked`: access was taken
+    /// away), read in order.
+    pub fn note(&mut self, id: i64, project_id: i64, revoked: bool) {
+        self.last = id;
+        if revoked && !self.projects.contains(&project_id) {
+            self.projects.push(project_id);
+        }
+        if !self.members.contains(&project_id) {
+            self.members.push(project_id);
+        }
+    }
+}
+
 /// The answer to "what happened since revision N".
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum EventsAfter {

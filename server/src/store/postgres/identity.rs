@@ -239,14 +239,7 @@ impl IdentitySql for Conn {
         let rows = conn.client.query(&statement, &[&after])?;
         let mut changes = AccessChanges { last: after, ..AccessChanges::default() };
         for row in rows {
-            let (id, project_id, revoked): (i64, i64, bool) = (row.get(0), row.get(1), row.get(2));
-            changes.last = id;
-            if revoked && !changes.projects.contains(&project_id) {
-                changes.projects.push(project_id);
-            }
-            if !changes.members.contains(&project_id) {
-                changes.members.push(project_id);
-            }
+            changes.note(row.get(0), row.get(1), row.get(2));
         }
         Ok(changes)
     }

@@ -246,13 +246,7 @@ impl IdentitySql for Connection {
             .query_map([after], |r| Ok((r.get::<_, i64>(0)?, r.get::<_, i64>(1)?, r.get::<_, bool>(2)?)))?;
         for row in rows {
             let (id, project_id, revoked) = row?;
-            changes.last = id;
-            if revoked && !changes.projects.contains(&project_id) {
-                changes.projects.push(project_id);
-            }
-            if !changes.members.contains(&project_id) {
-                changes.members.push(project_id);
-            }
+            changes.note(id, project_id, revoked);
         }
         Ok(changes)
     }

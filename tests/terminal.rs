@@ -227,7 +227,7 @@ async fn a_revoked_member_sees_the_board_go_and_why() {
 async fn a_refused_value_stays_in_the_form_esc_asks_and_the_trash_and_undo_work() {
     let server = TestServer::start().await;
     let ann = server.user("ann").await;
-    server.project("alpha", &["ann:owner"]).await;
+    let pid = server.project("alpha", &["ann:owner"]).await;
     let url = server.url("");
     let Some(tmux) = Tmux::new("form") else { return };
     let cfg = tempfile::tempdir().unwrap();
@@ -244,7 +244,7 @@ async fn a_refused_value_stays_in_the_form_esc_asks_and_the_trash_and_undo_work(
     tmux.type_text("ann", "2026-13-45");
     tmux.keys("ann", &["Enter"]);
     let screen = tmux.wait_for("ann", "the due date marked, and why", false, |s| {
-        s.lines().any(|l| l.contains("Due (YYYY-MM-DD)") && l.contains('✕'))
+        s.lines().any(|l| l.contains("Due (YYYY-MM-DD, fri, +3d)") && l.contains('✕'))
             && s.contains("✕ Due: due_date \"2026-13-45\" is not a date")
     });
     assert!(screen.contains("Launch party"), "the title is still there:\n{screen}");
@@ -261,15 +261,45 @@ async fn a_refused_value_stays_in_the_form_esc_asks_and_the_trash_and_undo_work(
     tmux.wait_for("ann", "back in the form again", false, |s| {
         !s.contains("Quit, and lose") && s.contains("Launch party")
     });
-    // Fixed, it saves.
+    // Fixed in words, the form says the date it understood, and saves it.
     for _ in 0..10 {
         tmux.keys("ann", &["BSpace"]);
     }
-    tmux.type_text("ann", "2026-12-24");
+    tmux.type_text("ann", "fri");
+    let fridays = days_from_today(|today| {
+        (1..=7)
+            .map(|n| today + jiff::Span::new().days(n))
+            .find(|d| d.weekday() == jiff::civil::Weekday::Friday)
+    });
+    tmux.wait_for("ann", "the date understood", false, |s| {
+        fridays.iter().any(|d| s.contains(&format!("Due: {}", d.strftime("%a %Y-%m-%d"))))
+    });
     tmux.keys("ann", &["Enter"]);
     tmux.wait_for("ann", "the card on the board", false, |s| {
         s.contains("Todo 1") && s.contains("Launch party")
     });
+    let saved = due_of(&server, &ann, pid).await.expect("a due date");
+    assert!(fridays.iter().any(|d| d.to_string() == saved), "{saved} is not the next Friday ({fridays:?})");
+    // `+3d` in the card's form, opened again.
+    tmux.keys("ann", &["e"]);
+    tmux.wait_for("ann", "the card's form", false, |s| s.contains("Due: ") && s.contains("Launch party"));
+    tmux.keys("ann", &["Tab", "Tab", "Tab", "Tab", "Tab", "End"]);
+    for _ in 0..10 {
+        tmux.keys("ann", &["BSpace"]);
+    }
+    tmux.type_text("ann", "+3d");
+    tmux.keys("ann", &["Enter"]);
+    let in_three = days_from_today(|today| Some(today + jiff::Span::new().days(3)));
+    let mut saved = None;
+    for _ in 0..200 {
+        saved = due_of(&server, &ann, pid).await;
+        if saved.as_deref().is_some_and(|s| in_three.iter().any(|d| d.to_string() == s)) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let saved = saved.expect("a due date");
+    assert!(in_three.iter().any(|d| d.to_string() == saved), "{saved} is not in three days ({in_three:?})");
 
     // Deleted, it is in the trash, and comes back from it.
     tmux.keys("ann", &["d", "y"]);
@@ -293,6 +323,21 @@ async fn a_refused_value_stays_in_the_form_esc_asks_and_the_trash_and_undo_work(
     });
     tmux.keys("ann", &["q"]);
     assert_eq!(tmux.wait_exit("ann"), 0);
+}
+
+/// The due date of the project's first card, as the server has it.
+async fn due_of(server: &TestServer, token: &str, pid: i64) -> Option<String> {
+    let (_, board) = server.get(&format!("/api/projects/{pid}/board"), Some(token)).await;
+    board["tasks"][0]["due_date"].as_str().map(str::to_string)
+}
+
+/// What `f` makes of today, asked before and after whatever runs between (a run
+/// across midnight may take either day).
+fn days_from_today(f: impl Fn(jiff::civil::Date) -> Option<jiff::civil::Date>) -> Vec<jiff::civil::Date> {
+    let today = jiff::Zoned::now().date();
+    let mut days: Vec<_> = [today, today.tomorrow().unwrap()].into_iter().filter_map(f).collect();
+    days.dedup();
+    days
 }
 
 /// Two terminals on two nodes of a cluster (one PostgreSQL database, one broker):

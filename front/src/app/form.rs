@@ -117,6 +117,9 @@ pub struct CardForm {
     pub deleted_by: Option<String>,
     /// A question before typed text is let go.
     pub asking: Option<Ask>,
+    /// The day a date typed in words counts from (the app's today, given at
+    /// each key).
+    pub today: jiff::civil::Date,
 }
 
 /// A question the form asks before it lets go of changes.
@@ -163,6 +166,7 @@ impl CardForm {
             note: None,
             deleted_by: None,
             asking: None,
+            today: crate::due::today(),
         };
         form.refocus();
         form
@@ -185,6 +189,7 @@ impl CardForm {
             note: None,
             deleted_by: None,
             asking: None,
+            today: crate::due::today(),
         };
         form.refocus();
         form
@@ -343,6 +348,15 @@ impl CardForm {
         self.members = members;
     }
 
+    /// The due field's title: the date understood from what is typed, or how to
+    /// type one.
+    pub fn due_title(&self) -> String {
+        match crate::due::understand(&joined(&self.due), self.today) {
+            Some(date) => format!("Due: {}", date.strftime("%a %Y-%m-%d")),
+            None => "Due (YYYY-MM-DD, fri, +3d)".into(),
+        }
+    }
+
     pub fn assignee_name(&self) -> Option<&str> {
         self.assignee.and_then(|id| self.members.iter().find(|m| m.id == id)).map(|m| m.name.as_str())
     }
@@ -467,11 +481,20 @@ impl CardForm {
         let labels: Vec<String> =
             joined(&self.labels).split(',').map(|l| l.trim().to_string()).filter(|l| !l.is_empty()).collect();
         let labels = check::check_labels(&labels)?;
-        let due = joined(&self.due).trim().to_string();
-        let due = (!due.is_empty()).then_some(due);
-        if let Some(d) = &due {
-            check::check_due_date(d)?;
-        }
+        let due = match joined(&self.due).trim() {
+            "" => None,
+            typed => Some(
+                crate::due::understand(typed, self.today)
+                    .ok_or_else(|| check::Invalid {
+                        field: FieldName::DueDate,
+                        message: format!(
+                            "due_date {typed:?} is not a date: YYYY-MM-DD, today, tomorrow, a weekday, \
+                             +3d, +2w, next week, eow or eom"
+                        ),
+                    })?
+                    .to_string(),
+            ),
+        };
         // A card deleted meanwhile is saved as a new one.
         let task = self.task.as_ref().filter(|_| self.deleted_by.is_none());
         Ok(match task {
@@ -684,6 +707,28 @@ mod tests {
 
     fn member(id: i64, name: &str) -> Member {
         Member { id, name: name.into(), color: "#fff".into(), role: kanban_protocol::model::Role::Member }
+    }
+
+    #[test]
+    fn a_due_date_in_words_is_saved_as_the_date_it_names() {
+        let mut form = CardForm::new_card(3, vec![]);
+        form.today = jiff::civil::date(2026, 12, 1);
+        typed(&mut form, "Party");
+        form.field = Field::Due;
+        typed(&mut form, "fri");
+        assert_eq!(form.due_title(), "Due: Fri 2026-12-04", "the form says what it understood");
+        let FormOutcome::Create(new) = form.key(key(KeyCode::Enter)) else { panic!("saved") };
+        assert_eq!(new.due_date.as_deref(), Some("2026-12-04"));
+
+        let mut form = CardForm::new_card(3, vec![]);
+        typed(&mut form, "Party");
+        form.field = Field::Due;
+        typed(&mut form, "someday");
+        assert_eq!(form.due_title(), "Due (YYYY-MM-DD, fri, +3d)");
+        assert_eq!(form.key(key(KeyCode::Enter)), FormOutcome::Editing, "refused, kept");
+        let (field, said) = form.error.clone().expect("the reason");
+        assert_eq!(field, Some(Field::Due));
+        assert!(said.starts_with("due_date \"someday\" is not a date: YYYY-MM-DD, today"), "{said}");
     }
 
     #[test]

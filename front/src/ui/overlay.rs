@@ -158,7 +158,7 @@ pub fn form(
         state(Field::Labels),
         theme,
     );
-    text_field(frame, half(y + 3, true), "Due (YYYY-MM-DD)", &form.due, state(Field::Due), theme);
+    text_field(frame, half(y + 3, true), &form.due_title(), &form.due, state(Field::Due), theme);
     // The last line: a question, a refusal, or what others did to the card, before
     // who made it.
     let said = match (&form.asking, &form.error, &form.deleted_by, &form.note) {

@@ -44,6 +44,7 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         Mode::Board => board::key(app, key),
         Mode::Help(scroll) => overlays::help(app, key, scroll),
         Mode::Form(mut form) => {
+            form.today = app.filter.today;
             let out = form.key(key);
             prompts::form_outcome(app, form, out)
         }

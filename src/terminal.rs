@@ -64,6 +64,13 @@ pub async fn run(mut client: Client, theme: Theme, fps: u32) -> anyhow::Result<(
     let mut dirty = true;
     let mut board_seen = false;
     loop {
+        if let Some(text) = client.app.clipboard.take() {
+            // Through the terminal itself, so that it reaches the person's
+            // clipboard through tmux and over ssh too.
+            let backend = terminal.backend_mut();
+            std::io::Write::write_all(backend, kanban_front::clipboard::osc52(&text).as_bytes())?;
+            std::io::Write::flush(backend)?;
+        }
         if dirty && Instant::now() >= last_draw + frame {
             // Due dates are said from today, which changes at midnight.
             client.app.filter.today = crate::due::today();

@@ -166,6 +166,19 @@ async fn two_ssh_sessions_and_a_tui_share_one_board_live() {
         tmux.wait_for(who, "carl's card", false, |s| s.contains("Made in kanban-tui"));
     }
 
+    // `y` puts the selected card's reference on the clipboard of the terminal the
+    // person sits at: through ssh and tmux, and from kanban-tui through tmux.
+    tmux.take_clipboard();
+    tmux.keys("ann", &["y"]);
+    tmux.wait_for("ann", "what was copied, said", false, |s| s.contains("Copied “#"));
+    tmux.wait_for_clipboard("ann's card copied over ssh", |b| {
+        b.starts_with('#') && b.ends_with(" Made over ssh")
+    });
+    tmux.keys("carl", &["y"]);
+    tmux.wait_for_clipboard("carl's card copied", |b| {
+        b.starts_with('#') && b.ends_with(" Made in kanban-tui")
+    });
+
     // A smaller window redraws the board at the new size.
     tmux.resize("bob", 60, 16);
     tmux.wait_for("bob", "the board drawn 60 columns wide", false, |s| {

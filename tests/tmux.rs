@@ -62,6 +62,26 @@ impl Tmux {
         assert!(out.status.success(), "tmux paste-buffer: {}", String::from_utf8_lossy(&out.stderr));
     }
 
+    /// Lets the programs in the windows set tmux's clipboard (OSC 52), as
+    /// `set -s set-clipboard on` in a tmux.conf does.
+    pub fn take_clipboard(&self) {
+        let out = self.tmux(&["set-option", "-s", "set-clipboard", "on"]);
+        assert!(out.status.success(), "tmux set-clipboard: {}", String::from_utf8_lossy(&out.stderr));
+    }
+
+    /// Polls tmux's newest paste buffer until `done` holds; fails with it after [`WAIT`].
+    pub fn wait_for_clipboard(&self, what: &str, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let buffer = String::from_utf8_lossy(&self.tmux(&["show-buffer"]).stdout).into_owned();
+            if done(&buffer) {
+                return buffer;
+            }
+            assert!(Instant::now() < deadline, "timed out waiting for {what}; the clipboard: {buffer:?}");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Types text literally.
     pub fn type_text(&self, name: &str, text: &str) {
         self.tmux(&["send-keys", "-t", name, "-l", text]);

@@ -8,6 +8,7 @@
 #![forbid(unsafe_code)]
 
 pub mod app;
+pub mod clipboard;
 pub mod dispatch;
 pub mod due;
 pub mod filter;

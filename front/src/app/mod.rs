@@ -162,6 +162,9 @@ pub struct App {
     pub quit: bool,
     /// Ctrl-Z was pressed: the runtime gives the terminal back to the shell.
     pub suspend: bool,
+    /// Text for the person's clipboard, taken by the front end and written to
+    /// its terminal ([`crate::clipboard::osc52`]).
+    pub clipboard: Option<String>,
     /// Whether Ctrl-Z has a shell to go back to (not in an SSH session, which is
     /// the whole of the connection): the help says the key only where it works.
     pub can_suspend: bool,
@@ -203,6 +206,7 @@ impl App {
             seen: seen::Cache::default(),
             quit: false,
             suspend: false,
+            clipboard: None,
             can_suspend: true,
         }
     }

@@ -327,6 +327,28 @@ fn viewers_are_told_no_and_nothing_is_sent() {
     }
 }
 
+/// `y` and `Y` put the selected card's reference and its text on the clipboard,
+/// for viewers too, and say so; nothing is sent.
+#[test]
+fn yank_copies_the_card_and_says_what() {
+    let mut app = app_with(Role::Viewer);
+    assert!(key(&mut app, KeyCode::Char('y')).is_empty());
+    assert_eq!(app.clipboard.take().as_deref(), Some("#11 Write the README"));
+    assert_eq!(
+        app.notice.as_ref().map(|n| n.text.as_str()),
+        Some("Copied “#11 Write the README” to the clipboard")
+    );
+    // A card without a description gives its title; with one, the title, a blank line, the rest.
+    key(&mut app, KeyCode::Char('Y'));
+    assert_eq!(app.clipboard.take().as_deref(), Some("Write the README"));
+    let described =
+        Task { description: "- one\n- two".into(), version: 2, ..task(11, 1, "V", "Write the README") };
+    app.update(Action::Net(NetEvent::Board(Box::new(ev(11, BoardChange::TaskUpdated(described))))));
+    assert!(key(&mut app, KeyCode::Char('Y')).is_empty());
+    assert_eq!(app.clipboard.take().as_deref(), Some("Write the README\n\n- one\n- two"));
+    assert!(app.notice.as_ref().is_some_and(|n| n.text.starts_with("Copied the text of “#11")));
+}
+
 /// Made a viewer while a card's form is open: saving sends nothing, and the form
 /// stays, typing and all, saying why.
 #[test]

@@ -179,6 +179,10 @@ pub async fn run(setup: Setup, channel: Channel, mut input: mpsc::Receiver<Input
             last_draw = Instant::now();
             dirty = false;
         }
+        if let Some(text) = board.app.clipboard.take() {
+            // To the clipboard of the terminal the person sits at.
+            let _ = write!(sink, "{}", kanban_front::clipboard::osc52(&text));
+        }
         if !flush(&sink, &channel).await {
             break Ended::Quit;
         }

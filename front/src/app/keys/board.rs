@@ -69,7 +69,7 @@ pub(super) fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         }
         Trash | Activity | ViewCard => return open(app, action),
         Comment | NewCard | EditCard | DeleteCard | MoveCardLeft | MoveCardRight | MoveCardUp
-        | MoveCardDown | AssignToMe | CyclePriority => return card(app, action),
+        | MoveCardDown | AssignToMe | CyclePriority | CopyReference | CopyText => return card(app, action),
         NewColumn | RenameColumn | ColumnLimit | ColumnColor | MoveColumnLeft | MoveColumnRight
         | DeleteColumn => return column(app, action),
     }
@@ -199,6 +199,20 @@ fn card(app: &mut App, action: BoardAction) -> Vec<Command> {
             } else {
                 Mode::Card(CardView::new(task.id))
             };
+        }
+        BoardAction::CopyReference | BoardAction::CopyText => {
+            let reference = format!("#{} {}", task.id, task.title);
+            if action == BoardAction::CopyReference {
+                app.info(format!("Copied “{reference}” to the clipboard"));
+                app.clipboard = Some(reference);
+            } else {
+                app.info(format!("Copied the text of “{reference}” to the clipboard"));
+                // As a commit message is written: the title, a blank line, the rest.
+                app.clipboard = Some(match task.description.as_str() {
+                    "" => task.title,
+                    description => format!("{}\n\n{description}", task.title),
+                });
+            }
         }
         BoardAction::DeleteCard => {
             if !app.can_write() {

@@ -439,4 +439,26 @@ async fn a_comment_keeps_its_pasted_lines_and_esc_asks_first() {
         assert!(tokio::time::Instant::now() < deadline, "never posted: {thread}");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+
+    // In the card's view: Tab chooses the comment, e edits it (its lines kept),
+    // d deletes it after asking.
+    tmux.keys("ann", &["Enter"]);
+    tmux.wait_for("ann", "the thread", false, |s| s.contains("Comments (1)") && s.contains("Thanks"));
+    tmux.keys("ann", &["Tab"]);
+    tmux.wait_for("ann", "the comment chosen", false, |s| s.contains("▶ ann ·") && s.contains("e edits"));
+    tmux.keys("ann", &["e"]);
+    tmux.wait_for("ann", "its prompt", false, |s| s.contains("Edit comment") && s.contains("2. see"));
+    tmux.type_text("ann", ", really");
+    tmux.keys("ann", &["Enter"]);
+    tmux.wait_for("ann", "the edit in the view", false, |s| {
+        s.contains("Thanks, really") && s.contains("edited")
+    });
+    let (_, thread) = server.get(&format!("/api/tasks/{tid}/comments"), Some(&ann)).await;
+    assert_eq!(thread[0]["body"], "Steps:\n1. open it\n2. see\nThanks, really");
+    tmux.keys("ann", &["d"]);
+    tmux.wait_for("ann", "the question", false, |s| s.contains("Delete ann's comment for good? (y/n)"));
+    tmux.keys("ann", &["y"]);
+    tmux.wait_for("ann", "the thread empty", false, |s| s.contains("No comments yet"));
+    let (_, thread) = server.get(&format!("/api/tasks/{tid}/comments"), Some(&ann)).await;
+    assert_eq!(thread, serde_json::json!([]));
 }

@@ -1,7 +1,8 @@
 //! A card's view (`Enter`): the whole title and description, wrapped, and every
 //! field, read-only, scrolled when it is taller than the screen. It follows the
 //! live card (an edit by someone else shows at once); `e` edits it, for those who
-//! may.
+//! may. `Tab` chooses a comment of its thread: `e` then edits that comment and `d`
+//! deletes it (its author's or an owner's to do), `Esc` lets it go.
 
 use jiff::civil::Date;
 use kanban_protocol::board::BoardState;
@@ -21,6 +22,8 @@ pub struct CardView {
     pub comments: Option<Vec<Comment>>,
     /// The card's history, newest first, as of opening.
     pub history: Option<Vec<Activity>>,
+    /// The comment chosen with `Tab`, by id.
+    pub chosen: Option<i64>,
 }
 
 /// What a key did to the view.
@@ -31,6 +34,10 @@ pub enum ViewOutcome {
     Edit,
     /// `c`: write a comment.
     Comment,
+    /// `e` on a chosen comment.
+    EditComment(i64),
+    /// `d` on a chosen comment.
+    DeleteComment(i64),
 }
 
 /// How a line of the view is drawn.
@@ -41,6 +48,8 @@ pub enum Part {
     Meta,
     /// `Name      value`.
     Field,
+    /// The chosen comment's first line.
+    Chosen,
     /// The due date, drawn as the board draws it.
     Due(Option<due::When>),
     /// `#labels`, each in its color.
@@ -52,7 +61,7 @@ pub enum Part {
 
 impl CardView {
     pub fn new(task_id: i64) -> Self {
-        CardView { task_id, scroll: 0, comments: None, history: None }
+        CardView { task_id, scroll: 0, comments: None, history: None, chosen: None }
     }
 
     /// Keeps the thread as a comment event of this card says it is now.
@@ -67,7 +76,12 @@ impl CardView {
                     None => thread.push(comment.clone()),
                 }
             }
-            BoardChange::CommentDeleted { id, .. } => thread.retain(|c| c.id != *id),
+            BoardChange::CommentDeleted { id, .. } => {
+                thread.retain(|c| c.id != *id);
+                if self.chosen == Some(*id) {
+                    self.chosen = None;
+                }
+            }
             _ => {}
         }
     }
@@ -86,12 +100,53 @@ impl CardView {
             KeyCode::PageUp => self.scroll = self.scroll.saturating_sub(page),
             KeyCode::Home | KeyCode::Char('g') => self.scroll = 0,
             KeyCode::End | KeyCode::Char('G') => self.scroll = last,
-            KeyCode::Char('e') => return ViewOutcome::Edit,
+            KeyCode::Tab => self.choose(1),
+            KeyCode::BackTab => self.choose(-1),
+            KeyCode::Char('e') => return self.chosen.map_or(ViewOutcome::Edit, ViewOutcome::EditComment),
+            KeyCode::Char('d') => {
+                if let Some(id) = self.chosen {
+                    return ViewOutcome::DeleteComment(id);
+                }
+            }
             KeyCode::Char('c') => return ViewOutcome::Comment,
+            KeyCode::Esc if self.chosen.is_some() => self.chosen = None,
             KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => return ViewOutcome::Close,
             _ => {}
         }
         ViewOutcome::Stay
+    }
+}
+
+impl CardView {
+    /// Chooses the next (`1`) or the previous (`-1`) comment of the thread, from
+    /// the first or the last when none is chosen, and none past either end.
+    fn choose(&mut self, step: isize) {
+        let Some(thread) = self.comments.as_deref().filter(|t| !t.is_empty()) else { return };
+        let at = self.chosen.and_then(|id| thread.iter().position(|c| c.id == id));
+        let next = match at {
+            None if step > 0 => Some(0),
+            None => Some(thread.len() - 1),
+            Some(i) => i.checked_add_signed(step).filter(|n| *n < thread.len()),
+        };
+        self.chosen = next.map(|n| thread[n].id);
+    }
+
+    /// A comment of the thread, by id.
+    pub fn comment(&self, id: i64) -> Option<&Comment> {
+        self.comments.iter().flatten().find(|c| c.id == id)
+    }
+
+    /// Scrolls so that the chosen comment's first line is in sight, given the
+    /// view's `lines` and its box.
+    pub fn show_chosen(&mut self, lines: &[(Part, String)], text: &TextBox) {
+        let Some(line) = lines.iter().position(|(part, _)| *part == Part::Chosen) else { return };
+        let Some(row) = text.rows.iter().position(|(i, _)| *i == line) else { return };
+        let row = u16::try_from(row).unwrap_or(u16::MAX);
+        if row < self.scroll {
+            self.scroll = row;
+        } else if row >= self.scroll + text.visible.max(1) {
+            self.scroll = (row + 1).saturating_sub(text.visible.max(1)).min(text.max_scroll());
+        }
     }
 }
 
@@ -100,6 +155,7 @@ pub fn lines(
     board: &BoardState,
     task: &Task,
     comments: Option<&[Comment]>,
+    chosen: Option<i64>,
     history: Option<&[Activity]>,
     today: Date,
     zone: &jiff::tz::TimeZone,
@@ -142,7 +198,7 @@ pub fn lines(
         None => out.push((Part::Meta, "Comments: loading…".to_string())),
         Some([]) => out.push((Part::Meta, "No comments yet (c writes one).".to_string())),
         Some(thread) => {
-            out.push((Part::Heading, format!("Comments ({})", thread.len())));
+            out.push((Part::Heading, format!("Comments ({}) · Tab chooses one", thread.len())));
             for c in thread {
                 // Someone else's change of these words is said, with who made it.
                 let edited = match c.edited_by {
@@ -152,10 +208,11 @@ pub fn lines(
                     _ if c.updated_at != c.created_at => " · edited".to_string(),
                     _ => String::new(),
                 };
-                out.push((
-                    Part::Meta,
-                    format!("{} · {}{edited}", who(c.author_id), minute(&c.created_at, zone)),
-                ));
+                let said = format!("{} · {}{edited}", who(c.author_id), minute(&c.created_at, zone));
+                out.push(match chosen == Some(c.id) {
+                    true => (Part::Chosen, format!("▶ {said} · e edits, d deletes, Esc lets go")),
+                    false => (Part::Meta, said),
+                });
                 out.extend(c.body.lines().map(|l| (Part::Text, format!("  {l}"))));
             }
         }
@@ -217,8 +274,15 @@ mod tests {
         };
         let said = |c: Comment| {
             let today = jiff::civil::date(2026, 12, 1);
-            let lines =
-                lines(&board, &task(11, 1, "V", "Card"), Some(&[c]), None, today, &jiff::tz::TimeZone::UTC);
+            let lines = lines(
+                &board,
+                &task(11, 1, "V", "Card"),
+                Some(&[c]),
+                None,
+                None,
+                today,
+                &jiff::tz::TimeZone::UTC,
+            );
             lines.into_iter().find(|(_, l)| l.contains("bob ·")).map(|(_, l)| l).unwrap()
         };
         let at = "2026-12-01T10:00:00.000Z";

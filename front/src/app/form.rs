@@ -548,10 +548,12 @@ pub enum PromptKind {
         status_id: i64,
     },
     Filter,
-    /// A comment on a card, from the board or from the card's view.
+    /// A comment on a card, from the board or from the card's view; with
+    /// `comment_id`, a change of that comment.
     Comment {
         task_id: i64,
         from_view: bool,
+        comment_id: Option<i64>,
     },
 }
 
@@ -608,7 +610,10 @@ impl Prompt {
             PromptKind::ColumnLimit { .. } => "WIP limit (empty: none)",
             PromptKind::ColumnColor { .. } => "Color: a name or #rrggbb (empty: none)",
             PromptKind::Filter => "Filter: words, @name, #label, !priority, is:overdue",
-            PromptKind::Comment { .. } => "Comment (Enter posts it, Alt-Enter starts a line)",
+            PromptKind::Comment { comment_id: None, .. } => {
+                "Comment (Enter posts it, Alt-Enter starts a line)"
+            }
+            PromptKind::Comment { .. } => "Edit comment (Enter saves it, Alt-Enter starts a line)",
         }
     }
 
@@ -656,8 +661,20 @@ impl Prompt {
 /// A yes/no question before something that cannot be undone.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Confirm {
-    DeleteTask { task_id: i64, title: String },
-    DeleteColumn { status_id: i64, name: String, cards: usize },
+    DeleteTask {
+        task_id: i64,
+        title: String,
+    },
+    /// A comment, from the card's view (which comes back after the answer).
+    DeleteComment {
+        comment_id: i64,
+        author: String,
+    },
+    DeleteColumn {
+        status_id: i64,
+        name: String,
+        cards: usize,
+    },
 }
 
 impl Confirm {
@@ -666,6 +683,7 @@ impl Confirm {
             Confirm::DeleteTask { title, .. } => {
                 format!("Delete card \"{title}\"? It goes to the trash (y/n)")
             }
+            Confirm::DeleteComment { author, .. } => format!("Delete {author}'s comment for good? (y/n)"),
             Confirm::DeleteColumn { name, cards: 0, .. } => {
                 format!("Delete column \"{name}\"? It goes to the trash (y/n)")
             }

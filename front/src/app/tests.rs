@@ -1042,6 +1042,73 @@ fn comments_are_written_with_c_and_the_view_keeps_the_thread() {
     assert!(matches!(viewer.mode, Mode::Board), "viewers read the thread only");
 }
 
+/// In a card's view `Tab` chooses a comment: `e` edits it in the comment prompt
+/// (its text there), `d` deletes it after asking, both back to the view; someone
+/// else's comment is only an owner's to change.
+#[test]
+fn a_chosen_comment_is_edited_and_deleted_from_the_view() {
+    let comment = |id: i64, author: i64, body: &str| kanban_protocol::model::Comment {
+        id,
+        task_id: 11,
+        project_id: 1,
+        author_id: Some(author),
+        body: body.into(),
+        created_at: "2026-12-01T10:00:00.000Z".into(),
+        updated_at: "2026-12-01T10:00:00.000Z".into(),
+        edited_by: None,
+    };
+    let open = |role: Role| {
+        let mut app = app_with(role);
+        key(&mut app, KeyCode::Enter);
+        let comments = vec![comment(1, 1, "mine\nsecond line"), comment(2, 2, "bob's")];
+        app.update(Action::Net(NetEvent::Comments { task_id: 11, comments, history: Vec::new() }));
+        app
+    };
+    let chosen = |app: &App| match &app.mode {
+        Mode::Card(v) => v.chosen,
+        _ => panic!("not in the view: {:?}", app.mode),
+    };
+
+    let mut app = open(Role::Member);
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(chosen(&app), Some(1));
+    key(&mut app, KeyCode::Char('e'));
+    let Mode::Prompt(prompt) = &app.mode else { panic!("the comment's prompt") };
+    assert_eq!(prompt.value(), "mine\nsecond line", "its text to change");
+    // Saved unchanged, nothing is sent; changed, the change is.
+    assert!(writes(key(&mut app, KeyCode::Enter)).is_empty());
+    assert_eq!(chosen(&app), Some(1), "back in the view, the comment still chosen");
+    key(&mut app, KeyCode::Char('e'));
+    key(&mut app, KeyCode::Char('!'));
+    let sent = writes(key(&mut app, KeyCode::Enter));
+    assert!(
+        matches!(&sent[..], [Change::UpdateComment { comment_id: 1, patch }] if patch.body == "mine\nsecond line!"),
+        "{sent:?}"
+    );
+    // bob's comment: a member who is not its author may not.
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(chosen(&app), Some(2));
+    assert!(writes(key(&mut app, KeyCode::Char('d'))).is_empty());
+    assert!(app.notice.as_ref().is_some_and(|n| n.error && n.text.contains("author or an owner")));
+    assert_eq!(chosen(&app), Some(2), "still in the view");
+    // Esc lets the comment go first, then closes the view.
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(chosen(&app), None);
+
+    // An owner deletes it, after a question; "n" keeps it, both back to the view.
+    let mut app = open(Role::Owner);
+    key(&mut app, KeyCode::BackTab);
+    assert_eq!(chosen(&app), Some(2), "Shift-Tab starts from the last");
+    key(&mut app, KeyCode::Char('d'));
+    assert!(matches!(&app.mode, Mode::Confirm(c) if c.question() == "Delete bob's comment for good? (y/n)"));
+    assert!(writes(key(&mut app, KeyCode::Char('n'))).is_empty());
+    assert_eq!(chosen(&app), Some(2));
+    key(&mut app, KeyCode::Char('d'));
+    let sent = writes(key(&mut app, KeyCode::Char('y')));
+    assert_eq!(sent, [Change::DeleteComment { comment_id: 2 }]);
+    assert!(matches!(app.mode, Mode::Card(_)));
+}
+
 /// `A` opens the board's history, fetched, and fetched again as the board changes.
 #[test]
 fn a_opens_the_history_and_keeps_it_current() {

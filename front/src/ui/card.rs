@@ -27,6 +27,7 @@ pub fn view(frame: &mut Frame<'_>, app: &App, view: &CardView, theme: Theme) {
         &board,
         task,
         view.comments.as_deref(),
+        view.chosen,
         view.history.as_deref(),
         app.filter.today,
         &app.zone,
@@ -62,7 +63,7 @@ fn styled(part: Part, row: &str, theme: Theme) -> Line<'static> {
     match part {
         Part::Title => Line::from(Span::styled(text, theme.title())),
         Part::Meta => Line::from(Span::styled(text, theme.dim())),
-        Part::Heading => Line::from(Span::styled(text, theme.selected_border())),
+        Part::Heading | Part::Chosen => Line::from(Span::styled(text, theme.selected_border())),
         Part::Due(Some(When::Overdue(_))) => Line::from(Span::styled(text, theme.error())),
         Part::Due(Some(When::Today)) => Line::from(Span::styled(text, theme.warn_strong())),
         Part::Due(Some(w)) if w.is_soon() => Line::from(Span::styled(text, theme.warn())),

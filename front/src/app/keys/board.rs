@@ -189,7 +189,7 @@ fn card(app: &mut App, action: BoardAction) -> Vec<Command> {
             if !app.can_write() {
                 return viewers_cannot(app);
             }
-            let kind = PromptKind::Comment { task_id: task.id, from_view: false };
+            let kind = PromptKind::Comment { task_id: task.id, from_view: false, comment_id: None };
             app.mode = Mode::Prompt(Box::new(Prompt::new(kind, "")));
         }
         BoardAction::EditCard => {

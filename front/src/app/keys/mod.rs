@@ -7,7 +7,7 @@ mod board;
 mod overlays;
 mod prompts;
 
-use super::form::{Ask, PromptKind};
+use super::form::{Ask, Confirm, PromptKind};
 use super::input::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent};
 use super::{App, Change, Command, Connection, Mode, Origin};
 
@@ -52,10 +52,19 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
             let out = prompt.key(key);
             prompts::prompt_outcome(app, prompt, out)
         }
-        Mode::Confirm(confirm) => match key.code {
-            KeyCode::Char('y') | KeyCode::Char('Y') => overlays::confirmed(app, confirm),
-            _ => Vec::new(),
-        },
+        Mode::Confirm(confirm) => {
+            // A comment's question was asked from its card's view: back to it.
+            let back =
+                matches!(confirm, Confirm::DeleteComment { .. }).then(|| app.return_view.take()).flatten();
+            let out = match key.code {
+                KeyCode::Char('y') | KeyCode::Char('Y') => overlays::confirmed(app, confirm),
+                _ => Vec::new(),
+            };
+            if let Some(view) = back {
+                app.mode = Mode::Card(view);
+            }
+            out
+        }
         Mode::Picker(index) => overlays::picker(app, key, index),
         Mode::Follow(index) => overlays::follow(app, key, index),
         Mode::Activity(lines, scroll) => overlays::activity(app, key, lines, scroll),

@@ -3,7 +3,7 @@
 //! and a question to confirm. Each handler owns its mode's keys; a mode that is
 //! not put back is closed.
 
-use kanban_protocol::model::Activity;
+use kanban_protocol::model::{Activity, Role};
 
 use super::super::card_view::{self, CardView, ViewOutcome};
 use super::super::form::{CardForm, Confirm, Prompt, PromptKind};
@@ -69,16 +69,37 @@ pub(super) fn card_view(app: &mut App, key: KeyEvent, mut view: CardView) -> Vec
         board,
         &task,
         view.comments.as_deref(),
+        view.chosen,
         view.history.as_deref(),
         app.filter.today,
         &app.zone,
     );
     let text = card_view::text_box(app.viewport.0, app.viewport.1, &lines);
+    let chosen = view.chosen;
     match view.key(key, &text) {
-        ViewOutcome::Stay => app.mode = Mode::Card(view),
+        ViewOutcome::Stay => {
+            if view.chosen != chosen {
+                let lines = card_view::lines(
+                    board,
+                    &task,
+                    view.comments.as_deref(),
+                    view.chosen,
+                    view.history.as_deref(),
+                    app.filter.today,
+                    &app.zone,
+                );
+                view.show_chosen(&lines, &card_view::text_box(app.viewport.0, app.viewport.1, &lines));
+            }
+            app.mode = Mode::Card(view);
+        }
         ViewOutcome::Close => {}
         ViewOutcome::Edit if app.can_write() => {
             app.mode = Mode::Form(Box::new(CardForm::edit(&task, board.members.clone(), false)));
+        }
+        outcome @ (ViewOutcome::EditComment(id) | ViewOutcome::DeleteComment(id)) => {
+            let author = view.comment(id).and_then(|c| c.author_id).and_then(|a| board.member(a));
+            let author = author.map_or_else(|| "someone".to_string(), |m| m.name.clone());
+            comment_change(app, view, outcome, author);
         }
         ViewOutcome::Edit | ViewOutcome::Comment if !app.can_write() => {
             app.mode = Mode::Card(view);
@@ -87,11 +108,37 @@ pub(super) fn card_view(app: &mut App, key: KeyEvent, mut view: CardView) -> Vec
         ViewOutcome::Edit => unreachable!("a writer edits above"),
         ViewOutcome::Comment => {
             app.return_view = Some(view);
-            let kind = PromptKind::Comment { task_id: task.id, from_view: true };
+            let kind = PromptKind::Comment { task_id: task.id, from_view: true, comment_id: None };
             app.mode = Mode::Prompt(Box::new(Prompt::new(kind, "")));
         }
     }
     Vec::new()
+}
+
+/// `e` or `d` on the view's chosen comment: its author's or an owner's to do
+/// (as the server says too); the view comes back after the prompt or question.
+fn comment_change(app: &mut App, view: CardView, outcome: ViewOutcome, author: String) {
+    let (ViewOutcome::EditComment(id) | ViewOutcome::DeleteComment(id)) = outcome else { return };
+    let Some(comment) = view.comments.iter().flatten().find(|c| c.id == id).cloned() else {
+        app.mode = Mode::Card(view);
+        return;
+    };
+    let me = app.me.as_ref().map(|u| u.id);
+    let owner = app.board.as_ref().is_some_and(|b| b.project.role == Role::Owner);
+    if !app.can_write() || (comment.author_id.is_none_or(|a| Some(a) != me) && !owner) {
+        app.mode = Mode::Card(view);
+        app.error("Only its author or an owner changes a comment");
+        return;
+    }
+    let task_id = view.task_id;
+    app.return_view = Some(view);
+    app.mode = match outcome {
+        ViewOutcome::EditComment(_) => {
+            let kind = PromptKind::Comment { task_id, from_view: true, comment_id: Some(id) };
+            Mode::Prompt(Box::new(Prompt::new(kind, &comment.body)))
+        }
+        _ => Mode::Confirm(Confirm::DeleteComment { comment_id: id, author }),
+    };
 }
 
 /// The quick filter's menu: its terms toggle in the filter as chosen.
@@ -130,6 +177,7 @@ pub(super) fn trash(app: &mut App, key: KeyEvent, mut view: Box<TrashView>) -> V
 pub(super) fn confirmed(app: &mut App, confirm: Confirm) -> Vec<Command> {
     match confirm {
         Confirm::DeleteTask { task_id, .. } => write(app, Change::DeleteTask { task_id }),
+        Confirm::DeleteComment { comment_id, .. } => write(app, Change::DeleteComment { comment_id }),
         // With its cards, to the trash: restored (or undone), it comes back whole.
         Confirm::DeleteColumn { status_id, .. } => {
             write(app, Change::DeleteStatus { status_id, move_to: None })

@@ -46,9 +46,9 @@ pub(super) fn prompt_outcome(app: &mut App, prompt: Box<Prompt>, outcome: Prompt
         }
         return Vec::new();
     }
-    if let PromptKind::Comment { task_id, from_view } = prompt.kind {
+    if let PromptKind::Comment { task_id, from_view, comment_id } = prompt.kind {
         return match outcome {
-            PromptOutcome::Submit(text) => comment(app, prompt, task_id, from_view, &text),
+            PromptOutcome::Submit(text) => comment(app, prompt, task_id, from_view, comment_id, &text),
             PromptOutcome::Editing => {
                 app.mode = Mode::Prompt(prompt);
                 Vec::new()
@@ -106,6 +106,7 @@ fn comment(
     mut prompt: Box<Prompt>,
     task_id: i64,
     from_view: bool,
+    comment_id: Option<i64>,
     text: &str,
 ) -> Vec<Command> {
     let body = match kanban_protocol::check::check_comment(text) {
@@ -116,7 +117,14 @@ fn comment(
             return Vec::new();
         }
     };
-    let out = write(app, Change::CreateComment { task_id, new: NewComment { body } });
+    let out = match comment_id {
+        None => write(app, Change::CreateComment { task_id, new: NewComment { body } }),
+        // Saved unchanged: nothing to send (the server would refuse it).
+        Some(id) if app.return_view.as_ref().and_then(|v| v.comment(id)).is_some_and(|c| c.body == body) => {
+            Vec::new()
+        }
+        Some(comment_id) => write(app, Change::UpdateComment { comment_id, patch: NewComment { body } }),
+    };
     if from_view {
         // Its thread takes the comment in from the event, as it does others'.
         app.mode = Mode::Card(app.return_view.take().unwrap_or_else(|| CardView::new(task_id)));

@@ -70,12 +70,33 @@ impl Term {
     }
 }
 
-/// What the board is filtered by.
+/// How a column shows its cards: by default in the order stored (which moving
+/// them changes); sorted, by what matters now, leaving the stored order alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sort {
+    /// The soonest due date first; cards with none last.
+    Due,
+    /// The most urgent first.
+    Priority,
+}
+
+impl Sort {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Sort::Due => "due date",
+            Sort::Priority => "priority",
+        }
+    }
+}
+
+/// What the board is filtered by, and how its columns are sorted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Filter {
     /// As typed (and shown in the title bar).
     text: String,
     terms: Vec<Term>,
+    /// The columns shown sorted, by id.
+    sorts: HashMap<i64, Sort>,
     /// Who `@me` is.
     pub me: Option<i64>,
     /// What `is:overdue` counts from.
@@ -120,6 +141,7 @@ impl Default for Filter {
             terms: Vec::new(),
             me: None,
             today: due::today(),
+            sorts: HashMap::new(),
             memo: Memo::default(),
         }
     }
@@ -139,6 +161,32 @@ impl Filter {
 
     pub fn is_empty(&self) -> bool {
         self.terms.is_empty()
+    }
+
+    /// How the column `status_id` is sorted, when it is.
+    pub fn sort_of(&self, status_id: i64) -> Option<Sort> {
+        self.sorts.get(&status_id).copied()
+    }
+
+    /// The next way of showing the column: sorted by due date, by priority, then
+    /// as stored again.
+    pub fn toggle_sort(&mut self, status_id: i64) -> Option<Sort> {
+        let next = match self.sort_of(status_id) {
+            None => Some(Sort::Due),
+            Some(Sort::Due) => Some(Sort::Priority),
+            Some(Sort::Priority) => None,
+        };
+        match next {
+            Some(sort) => self.sorts.insert(status_id, sort),
+            None => self.sorts.remove(&status_id),
+        };
+        *self.memo.0.borrow_mut() = None;
+        next
+    }
+
+    /// Whether a column shows its cards other than as stored.
+    pub fn reorders(&self, status_id: i64) -> bool {
+        !self.is_empty() || self.sorts.contains_key(&status_id)
     }
 
     pub fn set(&mut self, text: &str) {
@@ -190,12 +238,15 @@ impl Filter {
         }
         let columns = &mut memo.as_mut().expect("just made").columns;
         let passing = columns.entry(status_id).or_insert_with(|| {
-            board
-                .cards(status_id)
-                .enumerate()
-                .filter(|(_, t)| self.matches(board, t))
-                .map(|(n, _)| n)
-                .collect()
+            let mut places: Vec<(usize, &Task)> =
+                board.cards(status_id).enumerate().filter(|(_, t)| self.matches(board, t)).collect();
+            // Stable: cards alike stay in the order stored.
+            match self.sort_of(status_id) {
+                Some(Sort::Due) => places.sort_by_key(|(_, t)| (t.due_date.is_none(), t.due_date.clone())),
+                Some(Sort::Priority) => places.sort_by_key(|(_, t)| std::cmp::Reverse(t.priority)),
+                None => {}
+            }
+            places.into_iter().map(|(n, _)| n).collect()
         });
         Arc::clone(passing)
     }

@@ -19,8 +19,8 @@ pub struct Selection {
 
 /// The cards of a column that pass the filter, in order.
 pub fn visible_cards<'a>(board: &'a BoardState, status_id: i64, filter: &Filter) -> Visible<'a> {
-    let passing = (!filter.is_empty()).then(|| filter.passing(board, status_id));
-    Visible { board, status_id, passing }
+    let passing = filter.reorders(status_id).then(|| filter.passing(board, status_id));
+    Visible { board, status_id, passing, sorted: filter.sort_of(status_id).is_some() }
 }
 
 /// A column's cards that pass the filter, read through the board's index (and the
@@ -29,8 +29,10 @@ pub fn visible_cards<'a>(board: &'a BoardState, status_id: i64, filter: &Filter)
 pub struct Visible<'a> {
     board: &'a BoardState,
     status_id: i64,
-    /// Where those that pass are in the column, while a filter is on.
+    /// Where those shown are in the column, while a filter or a sort is on.
     passing: Option<Arc<[usize]>>,
+    /// Whether they are sorted other than in column order.
+    sorted: bool,
 }
 
 impl<'a> Visible<'a> {
@@ -59,6 +61,7 @@ impl<'a> Visible<'a> {
         let task = self.board.task(id).filter(|t| t.status_id == self.status_id)?;
         let place = self.board.rank(task.id)?;
         match &self.passing {
+            Some(places) if self.sorted => places.iter().position(|p| *p == place),
             // In column order, as the places are.
             Some(places) => places.binary_search(&place).ok(),
             None => Some(place),

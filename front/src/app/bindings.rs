@@ -40,6 +40,7 @@ pub enum BoardAction {
     QuickFilter,
     ClearFilter,
     ToggleDensity,
+    SortColumn,
     SwitchProject,
     Follow,
     Comment,
@@ -163,6 +164,11 @@ pub const ROWS: &[Row] = &[
         bindings: &[(Char('F'), QuickFilter)],
     },
     Row { keys: "z", does: "compact cards (a line each) / roomy", bindings: &[(Char('z'), ToggleDensity)] },
+    Row {
+        keys: "s",
+        does: "show this column sorted by due date, by priority, as stored",
+        bindings: &[(Char('s'), SortColumn)],
+    },
     Row { keys: "P", does: "switch project", bindings: &[(Char('P'), SwitchProject)] },
     Row {
         keys: "A",

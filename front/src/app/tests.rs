@@ -1109,6 +1109,40 @@ fn a_chosen_comment_is_edited_and_deleted_from_the_view() {
     assert!(matches!(app.mode, Mode::Card(_)));
 }
 
+/// `s` shows the selected column by due date, by priority, then as stored again;
+/// the stored order does not change, the selected card stays selected, and J/K
+/// say why they do not move cards while it is sorted.
+#[test]
+fn s_sorts_a_column_for_the_eye_only() {
+    let mut app = app_with(Role::Member);
+    let changed = |id: i64, rev: u64, title: &str, due: Option<&str>, priority: Priority| {
+        let t = Task { due_date: due.map(str::to_string), priority, version: 2, ..task(id, 1, "", title) };
+        Action::Net(NetEvent::Board(Box::new(ev(rev, BoardChange::TaskUpdated(t)))))
+    };
+    app.update(changed(11, 11, "Write the README", None, Priority::Urgent));
+    app.update(changed(12, 12, "Pick a name", Some("2026-12-05"), Priority::Low));
+    app.update(changed(13, 13, "Fix the login bug", Some("2026-12-02"), Priority::None));
+    let shown = |app: &App| {
+        let board = app.board.as_ref().unwrap();
+        let cards = crate::selection::visible_cards(board, 1, &app.filter);
+        (0..cards.len()).map(|n| cards.get(n).unwrap().id).collect::<Vec<_>>()
+    };
+    assert_eq!(shown(&app), [11, 12, 13]);
+    assert_eq!(app.selection.task_id, Some(11));
+    key(&mut app, KeyCode::Char('s'));
+    assert_eq!(shown(&app), [13, 12, 11], "soonest due first, none last");
+    assert_eq!((app.selection.task_id, app.selection.card_index), (Some(11), 2), "the card stays selected");
+    assert!(writes(key(&mut app, KeyCode::Char('K'))).is_empty());
+    assert!(app.notice.as_ref().is_some_and(|n| n.error && n.text.contains("shown by due date")));
+    key(&mut app, KeyCode::Char('s'));
+    assert_eq!(shown(&app), [11, 12, 13], "the most urgent first");
+    app.update(changed(13, 14, "Fix the login bug", Some("2026-12-02"), Priority::High));
+    assert_eq!(shown(&app), [11, 13, 12], "kept sorted as cards change");
+    key(&mut app, KeyCode::Char('s'));
+    assert_eq!(shown(&app), [11, 12, 13], "as stored again");
+    assert_eq!(app.filter.sort_of(1), None);
+}
+
 /// `A` opens the board's history, fetched, and fetched again as the board changes.
 #[test]
 fn a_opens_the_history_and_keeps_it_current() {

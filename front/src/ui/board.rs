@@ -128,6 +128,12 @@ fn draw_column(frame: &mut Frame<'_>, ctx: &Ctx<'_>, place: &ColumnPlace) {
     if let Some(limit) = status.wip_limit {
         count_text.push_str(&format!("/{limit}"));
     }
+    // A column shown sorted says by what: its order is not the one stored.
+    match app.filter.sort_of(status.id) {
+        Some(crate::filter::Sort::Due) => count_text.push_str(" ↓due"),
+        Some(crate::filter::Sort::Priority) => count_text.push_str(" ↓prio"),
+        None => {}
+    }
     let over = status.wip_limit.is_some_and(|l| count > l as usize);
     let header_markers = markers(
         &app.presence.pointing_at(CursorPos { status_id: status.id, task_id: None }, me),

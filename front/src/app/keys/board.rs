@@ -13,6 +13,7 @@ use super::super::quick::QuickMenu;
 use super::super::seen::seen_of;
 use super::super::{App, Change, Command, Connection, Mode, Request};
 use super::write;
+use crate::filter::Sort;
 use crate::geometry::{self, Density};
 use crate::selection::visible_cards;
 
@@ -58,6 +59,7 @@ pub(super) fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
             select(app, action)
         }
         ToggleDensity => toggle_density(app),
+        SortColumn => sort_column(app),
         QuickFilter => app.mode = Mode::Quick(QuickMenu::Menu),
         Filter => app.mode = Mode::Prompt(Box::new(Prompt::new(PromptKind::Filter, app.filter.as_str()))),
         ClearFilter => app.filter.clear(),
@@ -124,6 +126,26 @@ fn toggle_density(app: &mut App) {
     app.info(match app.density {
         Density::Compact => "Compact: a line a card (z: roomy)",
         Density::Roomy => "Roomy: details under each card (z: compact)",
+    });
+}
+
+/// `s`: the selected column's next way of showing its cards. The order stored
+/// does not change; the selected card stays selected.
+fn sort_column(app: &mut App) {
+    let Some(status_id) = app.selection.status_id else { return };
+    // The selected card stays selected, wherever it now shows: the selection is
+    // fixed after every key.
+    let sort = app.filter.toggle_sort(status_id);
+    app.info(match sort {
+        Some(sort) => format!(
+            "This column is shown by {} (s again: {})",
+            sort.as_str(),
+            match sort {
+                Sort::Due => "by priority",
+                Sort::Priority => "as stored",
+            }
+        ),
+        None => "This column is shown as stored (J/K move cards in it)".to_string(),
     });
 }
 
@@ -233,6 +255,13 @@ fn card(app: &mut App, action: BoardAction) -> Vec<Command> {
         }
         BoardAction::MoveCardUp | BoardAction::MoveCardDown => {
             let Some(s) = sel.status_id else { return Vec::new() };
+            if let Some(sort) = app.filter.sort_of(s) {
+                app.error(format!(
+                    "This column is shown by {}: s until it is shown as stored moves cards in it",
+                    sort.as_str()
+                ));
+                return Vec::new();
+            }
             let cards = visible_cards(board, s, &app.filter);
             let card_id = |n: usize| cards.get(n).map(|t| t.id);
             let i = sel.card_index;

@@ -52,6 +52,27 @@ impl Field {
     }
 }
 
+/// A key typed into a text field. The readline keys people type without
+/// thinking work as readline's: `Ctrl-A`/`Ctrl-E` to the line's start and end,
+/// `Ctrl-U`/`Ctrl-K` delete to them, `Ctrl-W` the word before, `Alt-B`/`Alt-F`
+/// move by words. Undo moves to `Alt-U` (as nano has it; `Ctrl-R` redoes), since
+/// `Ctrl-U` is readline's.
+fn edit(area: &mut TextArea<'static>, key: KeyEvent) {
+    let (ctrl, alt) =
+        (key.modifiers.contains(KeyModifiers::CONTROL), key.modifiers.contains(KeyModifiers::ALT));
+    match key.code {
+        KeyCode::Char('u') if ctrl && !alt => {
+            area.delete_line_by_head();
+        }
+        KeyCode::Char('u') if alt && !ctrl => {
+            area.undo();
+        }
+        _ => {
+            area.input(key);
+        }
+    }
+}
+
 fn text(value: &str) -> TextArea<'static> {
     let lines: Vec<String> = value.split('\n').map(str::to_string).collect();
     let mut area = TextArea::new(lines);
@@ -446,7 +467,7 @@ impl CardForm {
                     Field::Due => &mut self.due,
                     Field::Assignee | Field::Priority => return FormOutcome::Editing,
                 };
-                area.input(key);
+                edit(area, key);
             }
         }
         FormOutcome::Editing
@@ -651,7 +672,7 @@ impl Prompt {
             }
             KeyCode::Enter => PromptOutcome::Submit(self.value().trim().to_string()),
             _ => {
-                self.input.input(key);
+                edit(&mut self.input, key);
                 PromptOutcome::Editing
             }
         }
@@ -725,6 +746,35 @@ mod tests {
 
     fn member(id: i64, name: &str) -> Member {
         Member { id, name: name.into(), color: "#fff".into(), role: kanban_protocol::model::Role::Member }
+    }
+
+    #[test]
+    fn text_fields_take_the_readline_keys() {
+        let with = |c: char, modifiers: KeyModifiers| {
+            let mut k = key(KeyCode::Char(c));
+            k.modifiers = modifiers;
+            k
+        };
+        let (ctrl, alt) = (KeyModifiers::CONTROL, KeyModifiers::ALT);
+        let mut form = CardForm::new_card(3, vec![]);
+        let title = |form: &CardForm| joined(&form.title);
+        typed(&mut form, "fix the login");
+        form.key(with('a', ctrl));
+        typed(&mut form, "Now ");
+        assert_eq!(title(&form), "Now fix the login", "Ctrl-A: the line's start");
+        form.key(with('e', ctrl));
+        form.key(with('w', ctrl));
+        assert_eq!(title(&form), "Now fix the ", "Ctrl-W: the word before");
+        form.key(with('b', alt));
+        form.key(with('b', alt));
+        form.key(with('k', ctrl));
+        assert_eq!(title(&form), "Now ", "Alt-B twice, then Ctrl-K: to the end");
+        form.key(with('f', alt));
+        typed(&mut form, "bug");
+        form.key(with('u', ctrl));
+        assert_eq!(title(&form), "", "Ctrl-U: to the start");
+        form.key(with('u', alt));
+        assert_eq!(title(&form), "Now bug", "Alt-U undoes");
     }
 
     #[test]

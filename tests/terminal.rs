@@ -278,8 +278,8 @@ async fn a_refused_value_stays_in_the_form_esc_asks_and_the_trash_and_undo_work(
     tmux.wait_for("ann", "the card on the board", false, |s| {
         s.contains("Todo 1") && s.contains("Launch party")
     });
-    let saved = due_of(&server, &ann, pid).await.expect("a due date");
-    assert!(fridays.iter().any(|d| d.to_string() == saved), "{saved} is not the next Friday ({fridays:?})");
+    // The board shows a change before the server has it: asked until it does.
+    due_comes_to(&server, &ann, pid, &fridays).await;
     // `+3d` in the card's form, opened again.
     tmux.keys("ann", &["e"]);
     tmux.wait_for("ann", "the card's form", false, |s| s.contains("Due: ") && s.contains("Launch party"));
@@ -290,16 +290,7 @@ async fn a_refused_value_stays_in_the_form_esc_asks_and_the_trash_and_undo_work(
     tmux.type_text("ann", "+3d");
     tmux.keys("ann", &["Enter"]);
     let in_three = days_from_today(|today| Some(today + jiff::Span::new().days(3)));
-    let mut saved = None;
-    for _ in 0..200 {
-        saved = due_of(&server, &ann, pid).await;
-        if saved.as_deref().is_some_and(|s| in_three.iter().any(|d| d.to_string() == s)) {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
-    }
-    let saved = saved.expect("a due date");
-    assert!(in_three.iter().any(|d| d.to_string() == saved), "{saved} is not in three days ({in_three:?})");
+    due_comes_to(&server, &ann, pid, &in_three).await;
 
     // Deleted, it is in the trash, and comes back from it.
     tmux.keys("ann", &["d", "y"]);
@@ -325,10 +316,19 @@ async fn a_refused_value_stays_in_the_form_esc_asks_and_the_trash_and_undo_work(
     assert_eq!(tmux.wait_exit("ann"), 0);
 }
 
-/// The due date of the project's first card, as the server has it.
-async fn due_of(server: &TestServer, token: &str, pid: i64) -> Option<String> {
-    let (_, board) = server.get(&format!("/api/projects/{pid}/board"), Some(token)).await;
-    board["tasks"][0]["due_date"].as_str().map(str::to_string)
+/// Waits until the server has one of `days` as the due date of the project's
+/// first card; fails after [`crate::util::WAIT`] with what it has.
+async fn due_comes_to(server: &TestServer, token: &str, pid: i64, days: &[jiff::civil::Date]) {
+    let deadline = tokio::time::Instant::now() + crate::util::WAIT;
+    loop {
+        let (_, board) = server.get(&format!("/api/projects/{pid}/board"), Some(token)).await;
+        let due = board["tasks"][0]["due_date"].as_str().map(str::to_string);
+        if due.as_deref().is_some_and(|due| days.iter().any(|d| d.to_string() == due)) {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the due date is {due:?}, not one of {days:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 /// What `f` makes of today, asked before and after whatever runs between (a run

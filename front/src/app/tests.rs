@@ -1107,6 +1107,26 @@ fn a_chosen_comment_is_edited_and_deleted_from_the_view() {
     let sent = writes(key(&mut app, KeyCode::Char('y')));
     assert_eq!(sent, [Change::DeleteComment { comment_id: 2 }]);
     assert!(matches!(app.mode, Mode::Card(_)));
+    // A chosen comment out of sight is scrolled into it.
+    let mut app = app_with(Role::Member);
+    app.update(Action::Resize(60, 14));
+    key(&mut app, KeyCode::Enter);
+    let comments = (1..=12).map(|id| comment(id, 1, &format!("note {id}"))).collect();
+    app.update(Action::Net(NetEvent::Comments { task_id: 11, comments, history: Vec::new() }));
+    let scroll = |app: &App| match &app.mode {
+        Mode::Card(v) => v.scroll,
+        _ => panic!("not in the view"),
+    };
+    assert_eq!(scroll(&app), 0);
+    key(&mut app, KeyCode::BackTab);
+    assert_eq!(chosen(&app), Some(12));
+    assert!(scroll(&app) > 0, "scrolled down to the last comment");
+    let down = scroll(&app);
+    key(&mut app, KeyCode::Esc);
+    assert_eq!(chosen(&app), None, "Esc lets it go, the view stays");
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(chosen(&app), Some(1));
+    assert!((1..down).contains(&scroll(&app)), "scrolled up to the first comment, not to the top");
 }
 
 /// `s` shows the selected column by due date, by priority, then as stored again;

@@ -65,30 +65,27 @@ pub(super) fn card_view(app: &mut App, key: KeyEvent, mut view: CardView) -> Vec
         // The card is gone: any key closes its view.
         return Vec::new();
     };
-    let lines = card_view::lines(
-        board,
-        &task,
-        view.comments.as_deref(),
-        view.chosen,
-        view.history.as_deref(),
-        app.filter.today,
-        &app.zone,
-    );
-    let text = card_view::text_box(app.viewport.0, app.viewport.1, &lines);
+    // The view's lines and their box on this screen, as drawn.
+    let laid_out = |view: &CardView| {
+        let lines = card_view::lines(
+            board,
+            &task,
+            view.comments.as_deref(),
+            view.chosen,
+            view.history.as_deref(),
+            app.filter.today,
+            &app.zone,
+        );
+        let text = card_view::text_box(app.viewport.0, app.viewport.1, &lines);
+        (lines, text)
+    };
+    let (_, text) = laid_out(&view);
     let chosen = view.chosen;
     match view.key(key, &text) {
         ViewOutcome::Stay => {
             if view.chosen != chosen {
-                let lines = card_view::lines(
-                    board,
-                    &task,
-                    view.comments.as_deref(),
-                    view.chosen,
-                    view.history.as_deref(),
-                    app.filter.today,
-                    &app.zone,
-                );
-                view.show_chosen(&lines, &card_view::text_box(app.viewport.0, app.viewport.1, &lines));
+                let (lines, text) = laid_out(&view);
+                view.show_chosen(&lines, &text);
             }
             app.mode = Mode::Card(view);
         }

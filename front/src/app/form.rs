@@ -73,6 +73,14 @@ fn edit(area: &mut TextArea<'static>, key: KeyEvent) {
     }
 }
 
+/// A field of running text (the description): wrapped softly at the box's width,
+/// between words where it can, and the cursor moves through the rows as shown.
+fn prose(value: &str) -> TextArea<'static> {
+    let mut area = text(value);
+    area.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
+    area
+}
+
 fn text(value: &str) -> TextArea<'static> {
     let lines: Vec<String> = value.split('\n').map(str::to_string).collect();
     let mut area = TextArea::new(lines);
@@ -176,7 +184,7 @@ impl CardForm {
             status_id,
             field: Field::Title,
             title: text(""),
-            description: text(""),
+            description: prose(""),
             labels: text(""),
             due: text(""),
             assignee: None,
@@ -198,7 +206,7 @@ impl CardForm {
             status_id: task.status_id,
             field: Field::Title,
             title: text(&task.title),
-            description: text(&task.description),
+            description: prose(&task.description),
             labels: text(&task.labels.join(", ")),
             due: text(task.due_date.as_deref().unwrap_or("")),
             assignee: task.assignee_id,
@@ -220,7 +228,7 @@ impl CardForm {
     pub fn from_new(new: &NewTask, members: Vec<Member>) -> Self {
         let mut form = Self::new_card(new.status_id.unwrap_or(0), members);
         form.title = text(&new.title);
-        form.description = text(new.description.as_deref().unwrap_or(""));
+        form.description = prose(new.description.as_deref().unwrap_or(""));
         form.labels = text(&new.labels.clone().unwrap_or_default().join(", "));
         form.due = text(new.due_date.as_deref().unwrap_or(""));
         form.assignee = new.assignee_id;
@@ -235,7 +243,7 @@ impl CardForm {
             self.title = text(t);
         }
         if let Some(d) = &patch.description {
-            self.description = text(d);
+            self.description = prose(d);
         }
         if let Some(l) = &patch.labels {
             self.labels = text(&l.join(", "));
@@ -263,7 +271,7 @@ impl CardForm {
             self.title = text(&current.title);
         }
         if joined(&self.description) == base.description {
-            self.description = text(&current.description);
+            self.description = prose(&current.description);
         }
         if joined(&self.labels) == base.labels.join(", ") {
             self.labels = text(&current.labels.join(", "));

@@ -170,6 +170,22 @@ fn the_card_form_shows_every_field() {
     insta::assert_snapshot!(text(&render(&app, 90, 28, COLOR)));
 }
 
+/// A description longer than its box wraps between words at the box's width,
+/// the end of it in sight, rather than scrolling sideways.
+#[test]
+fn a_long_description_wraps_softly_in_the_form() {
+    let mut app = crowded();
+    app.update(Action::Key(KeyEvent::new(KeyCode::Char('e'), KeyModifiers::NONE)));
+    app.update(Action::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)));
+    let words = "first the plan then the tests and then the docs for everyone who reads them at the end";
+    app.update(Action::Paste(words.into()));
+    let screen = text(&render(&app, 90, 28, COLOR));
+    assert!(screen.contains("first the plan"), "{screen}");
+    assert!(screen.contains("│them at the end"), "the end shows, on a row of its own:\n{screen}");
+    let rows: Vec<&str> = screen.lines().filter(|l| l.contains("the ")).collect();
+    assert!(rows.len() >= 2, "wrapped over rows:\n{screen}");
+}
+
 #[test]
 fn tiny_terminals_do_not_panic() {
     let mut app = crowded();

@@ -14,6 +14,7 @@ pub mod due;
 pub mod filter;
 pub mod geometry;
 pub mod link;
+pub mod markdown;
 pub mod runner;
 pub mod selection;
 pub mod ui;

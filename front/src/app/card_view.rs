@@ -54,6 +54,8 @@ pub enum Part {
     Due(Option<due::When>),
     /// `#labels`, each in its color.
     Labels,
+    /// The description's line `n`, as [`crate::markdown::render`] makes it.
+    Markdown(usize),
     Heading,
     Text,
     Blank,
@@ -188,7 +190,8 @@ pub fn lines(
         out.push((Part::Meta, "No description.".to_string()));
     } else {
         out.push((Part::Heading, "Description".to_string()));
-        out.extend(task.description.lines().map(|l| (Part::Text, l.to_string())));
+        let rendered = crate::markdown::render(&task.description);
+        out.extend(rendered.into_iter().enumerate().map(|(n, l)| (Part::Markdown(n), l.text)));
     }
     out.push((Part::Blank, String::new()));
     out.push((Part::Meta, format!("created by {} {}", who(task.created_by), minute(&task.created_at, zone))));

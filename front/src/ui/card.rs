@@ -3,6 +3,7 @@
 
 use kanban_protocol::color;
 use ratatui::Frame;
+use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Clear, Paragraph};
 
@@ -11,6 +12,8 @@ use super::text::clean;
 use crate::app::App;
 use crate::app::card_view::{self, CardView, Part};
 use crate::due::When;
+use crate::geometry::TextBox;
+use crate::markdown;
 
 pub fn view(frame: &mut Frame<'_>, app: &App, view: &CardView, theme: Theme) {
     let area = frame.area();
@@ -34,13 +37,7 @@ pub fn view(frame: &mut Frame<'_>, app: &App, view: &CardView, theme: Theme) {
     );
     let text = card_view::text_box(area.width, area.height, &lines);
     let scroll = view.scroll.min(text.max_scroll());
-    let rows: Vec<Line> = text
-        .rows
-        .iter()
-        .skip(usize::from(scroll))
-        .take(usize::from(text.visible))
-        .map(|(i, row)| styled(lines[*i].0, row, theme))
-        .collect();
+    let rows = shown_rows(&text, &lines, &markdown::render(&task.description), scroll, theme);
     let title = if text.max_scroll() > 0 {
         format!(" Card #{} · {}–{} of {} · ↓↑ ", task.id, scroll + 1, scroll + text.visible, text.rows.len())
     } else {
@@ -48,6 +45,80 @@ pub fn view(frame: &mut Frame<'_>, app: &App, view: &CardView, theme: Theme) {
     };
     frame.render_widget(Clear, text.area);
     frame.render_widget(Paragraph::new(rows).block(boxed(title, theme)), text.area);
+}
+
+/// The rows in sight, each in its style: a description's row with the inline
+/// styles of its part of the line.
+fn shown_rows(
+    text: &TextBox,
+    lines: &[(Part, String)],
+    described: &[markdown::Line],
+    scroll: u16,
+    theme: Theme,
+) -> Vec<Line<'static>> {
+    let shown = usize::from(scroll)..usize::from(scroll) + usize::from(text.visible);
+    // Where the next row of a description line starts in its text: the rows of
+    // a line follow each other, the spaces of their breaks left out.
+    let mut at = (usize::MAX, 0);
+    let mut rows = Vec::with_capacity(usize::from(text.visible));
+    for (r, (i, row)) in text.rows.iter().enumerate() {
+        let line = match lines[*i].0 {
+            Part::Markdown(n) => {
+                let source = &described[n];
+                if at.0 != *i {
+                    at = (*i, 0);
+                }
+                let body = row.trim_start();
+                match source.text.get(at.1..).and_then(|rest| rest.find(body)) {
+                    Some(p) => {
+                        let start = at.1 + p;
+                        at.1 = start + body.len();
+                        shown
+                            .contains(&r)
+                            .then(|| rich(source, &row[..row.len() - body.len()], start, body, theme))
+                    }
+                    // Not found as it is (wrapping changed it): shown plain.
+                    None => shown.contains(&r).then(|| styled(Part::Text, row, theme)),
+                }
+            }
+            part => shown.contains(&r).then(|| styled(part, row, theme)),
+        };
+        rows.extend(line);
+    }
+    rows
+}
+
+/// A row of a description line: its `indent`, then `body`, which starts at byte
+/// `start` of the line, in the styles of the runs over it.
+fn rich(source: &markdown::Line, indent: &str, start: usize, body: &str, theme: Theme) -> Line<'static> {
+    let base = match source.block {
+        markdown::Block::Heading => theme.selected_border().add_modifier(Modifier::BOLD),
+        markdown::Block::Code => theme.dim(),
+        markdown::Block::Text => Style::default(),
+    };
+    let end = start + body.len();
+    let mut cuts = vec![start, end];
+    for run in &source.runs {
+        cuts.extend([run.start, run.end].into_iter().filter(|c| (start..end).contains(c)));
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut spans = vec![Span::raw(format!(" {indent}"))];
+    for pair in cuts.windows(2) {
+        let (from, to) = (pair[0], pair[1]);
+        let Some(piece) = source.text.get(from..to) else { continue };
+        let style =
+            source.runs.iter().filter(|r| r.start <= from && to <= r.end).fold(base, |style, run| match run
+                .style
+            {
+                markdown::Inline::Strong => style.add_modifier(Modifier::BOLD),
+                markdown::Inline::Emphasis => style.add_modifier(Modifier::ITALIC),
+                markdown::Inline::Code => style.patch(theme.dim()),
+                markdown::Inline::Link => style.add_modifier(Modifier::UNDERLINED),
+            });
+        spans.push(Span::styled(clean(piece).into_owned(), style));
+    }
+    Line::from(spans)
 }
 
 fn boxed(title: String, theme: Theme) -> Block<'static> {
@@ -83,6 +154,6 @@ fn styled(part: Part, row: &str, theme: Theme) -> Line<'static> {
             }
             Line::from(spans)
         }
-        Part::Field | Part::Due(_) | Part::Text | Part::Blank => Line::raw(text),
+        Part::Field | Part::Due(_) | Part::Text | Part::Blank | Part::Markdown(_) => Line::raw(text),
     }
 }

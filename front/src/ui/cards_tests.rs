@@ -308,3 +308,31 @@ fn a_viewers_footer_offers_no_key_that_changes_the_board() {
     let footer = lines(&render(&writer, 100, 20)).last().cloned().unwrap();
     assert!(footer.contains("n new") && footer.contains("e edit"), "{footer}");
 }
+
+/// The description is drawn as Markdown: a heading in bold, emphasis in italic,
+/// task-list boxes; an escape sequence in the text is shown inert, never sent.
+#[test]
+fn the_card_view_renders_the_description_as_markdown_and_no_escape_gets_through() {
+    let mut card = task(11, 1, "V", "Plan it");
+    card.description =
+        "## The plan\n\n- [x] write *tests*\n- [ ] ship \u{1b}]52;c;ZXZpbA==\u{7}now \u{1b}[2J".into();
+    let mut app = with_cards(Role::Owner, vec![card], (80, 30));
+    press(&mut app, KeyCode::Enter);
+    let buffer = render(&app, 80, 30);
+    let view = lines(&buffer).join("\n");
+    assert!(view.contains("The plan") && !view.contains("## The plan"), "{view}");
+    assert!(view.contains("☑ write tests") && view.contains("☐ ship"), "{view}");
+    // The first cell of `text` on the screen.
+    let cell = |text: &str| {
+        let rows = lines(&buffer);
+        let (y, row) = rows.iter().enumerate().find(|(_, l)| l.contains(text)).expect(text);
+        let x = row[..row.find(text).expect(text)].chars().count();
+        buffer[(x as u16, y as u16)].clone()
+    };
+    assert!(cell("The plan").modifier.contains(ratatui::style::Modifier::BOLD));
+    assert!(cell("tests").modifier.contains(ratatui::style::Modifier::ITALIC));
+    assert!(!cell("write").modifier.contains(ratatui::style::Modifier::ITALIC));
+    for row in lines(&buffer) {
+        assert!(!row.chars().any(char::is_control), "a control character on the screen: {row:?}");
+    }
+}

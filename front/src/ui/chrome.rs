@@ -94,7 +94,12 @@ pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect, theme: Theme) {
                 Mode::Form(_) => {
                     " Tab next field · Enter or Ctrl-S save (Enter in the description: new line) · Esc cancel"
                 }
-                Mode::Card(_) if writer => " ↑↓ PgUp PgDn scroll · e edit · c comment · Esc close",
+                Mode::Card(v) if writer && v.chosen.is_some() => {
+                    " e edit the comment · d delete it · Tab next · Esc let it go"
+                }
+                Mode::Card(_) if writer => {
+                    " ↑↓ PgUp PgDn scroll · e edit · c comment · Tab a comment · Esc close"
+                }
                 Mode::Card(_) => " ↑↓ PgUp PgDn scroll · Esc close",
                 Mode::Quick(QuickMenu::Menu) => " a letter chooses · Esc close",
                 Mode::Quick(_) => " ↑↓ choose · Enter filter by it · Esc back",

@@ -257,7 +257,7 @@ fn card(app: &mut App, action: BoardAction) -> Vec<Command> {
             let Some(s) = sel.status_id else { return Vec::new() };
             if let Some(sort) = app.filter.sort_of(s) {
                 app.error(format!(
-                    "This column is shown by {}: s until it is shown as stored moves cards in it",
+                    "This column is shown by {}: press s until it is shown as stored to move cards in it",
                     sort.as_str()
                 ));
                 return Vec::new();

@@ -116,9 +116,9 @@ fn attempt<C: Batches>(c: &mut C, retention: u64, batch: &[Write]) -> Result<Vec
     // Each project whose revision reached a multiple of 64 in this batch, at the
     // highest such revision: its log keeps the last `retention` events.
     let mut crossed: HashMap<i64, u64> = HashMap::new();
-    for c in out.iter().flatten().filter(|c| !c.replayed && c.rev.is_multiple_of(64)) {
-        let rev = crossed.entry(c.project_id).or_default();
-        *rev = (*rev).max(c.rev);
+    for made in out.iter().flatten().filter(|made| !made.replayed && made.rev.is_multiple_of(64)) {
+        let rev = crossed.entry(made.project_id).or_default();
+        *rev = (*rev).max(made.rev);
     }
     for (project_id, rev) in crossed {
         tx.trim(project_id, rev.saturating_sub(retention))?;

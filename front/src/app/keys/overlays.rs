@@ -116,7 +116,7 @@ pub(super) fn card_view(app: &mut App, key: KeyEvent, mut view: CardView) -> Vec
 /// (as the server says too); the view comes back after the prompt or question.
 fn comment_change(app: &mut App, view: CardView, outcome: ViewOutcome, author: String) {
     let (ViewOutcome::EditComment(id) | ViewOutcome::DeleteComment(id)) = outcome else { return };
-    let Some(comment) = view.comments.iter().flatten().find(|c| c.id == id).cloned() else {
+    let Some(comment) = view.comment(id).cloned() else {
         app.mode = Mode::Card(view);
         return;
     };

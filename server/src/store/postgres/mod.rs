@@ -102,7 +102,7 @@ impl Backend for PgStore {
             match f(lent.get()?) {
                 // The connection is gone (the database restarted): the next use
                 // opens another. A read is asked again on it at once.
-                Err(e) if lost(&e) => {
+                Err(e) if e.is(Failure::Lost) => {
                     lent.discard();
                     f(lent.get()?)
                 }
@@ -122,7 +122,7 @@ impl Backend for PgStore {
             let mut lent = pool.writer();
             let result = f(lent.get()?);
             // Unlike a read, a change is not made again: its commit may have happened.
-            if matches!(&result, Err(e) if lost(e)) {
+            if matches!(&result, Err(e) if e.is(Failure::Lost)) {
                 lent.discard();
             }
             result
@@ -133,11 +133,6 @@ impl Backend for PgStore {
     fn retention(&self) -> u64 {
         self.retention
     }
-}
-
-/// Whether `e` says the connection is gone.
-fn lost(e: &StoreError) -> bool {
-    e.is(Failure::Lost)
 }
 
 impl From<postgres::Error> for StoreError {

@@ -115,7 +115,7 @@ impl Connections {
     /// unique index on it takes microseconds, less than handing it to a blocking
     /// thread and waking the asking task again (that hand-off was most of a
     /// token check): such reads run on the asking thread. The connection has no
-    /// busy timeout, so a read never sleeps there: [`is_busy`] tells the caller to
+    /// busy timeout, so a read never sleeps there: [`Failure::Busy`] tells the caller to
     /// go the blocking way instead.
     pub fn quick(&self) -> Option<Lent<'_>> {
         self.quick.iter().find_map(|slot| slot.try_lock().ok()).map(Lent)
@@ -164,12 +164,8 @@ impl Connections {
     }
 }
 
-/// Whether `error` is SQLite saying the file is locked (a quick reader met a
-/// checkpoint or a recovery of another process).
-pub fn is_busy(error: &StoreError) -> bool {
-    error.is(Failure::Busy)
-}
-
+/// SQLite saying the file is locked (a quick reader met a checkpoint or a
+/// recovery of another process) is [`Failure::Busy`].
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         let busy = matches!(

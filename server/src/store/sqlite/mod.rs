@@ -26,7 +26,7 @@ use super::backend::Backend;
 use super::blocking;
 use super::schema::Migrations;
 use super::site::Site;
-use super::{Operations, Result, StoreError};
+use super::{Failure, Operations, Result, StoreError};
 
 /// The store on a SQLite database file.
 #[derive(Clone)]
@@ -99,7 +99,7 @@ impl Backend for SqliteStore {
     {
         if let Some(mut lent) = self.db.quick() {
             match f(lent.get()?) {
-                Err(e) if connections::is_busy(&e) => {}
+                Err(e) if e.is(Failure::Busy) => {}
                 done => return done,
             }
         }

@@ -105,6 +105,7 @@ fn big_board() -> Board {
                 updated_by: Some(1),
                 created_at: "2026-11-26T10:00:00Z".into(),
                 updated_at: "2026-11-26T10:00:00Z".into(),
+                checklist: Vec::new(),
             });
         }
     }

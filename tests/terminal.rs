@@ -462,3 +462,92 @@ async fn a_comment_keeps_its_pasted_lines_and_esc_asks_first() {
     let (_, thread) = server.get(&format!("/api/tasks/{tid}/comments"), Some(&ann)).await;
     assert_eq!(thread, serde_json::json!([]));
 }
+
+/// The last escape sequence before `text` on the screen's line that holds it.
+fn style_before(screen: &str, text: &str) -> String {
+    let line = screen.lines().find(|l| l.contains(text)).unwrap_or_else(|| panic!("no {text:?}:\n{screen}"));
+    let before = &line[..line.find(text).unwrap()];
+    before.rfind("\u{1b}[").map_or_else(String::new, |i| before[i..].to_string())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_checklist_is_typed_and_ticked_live_in_a_second_terminal() {
+    let server = TestServer::start().await;
+    let ann = server.user("ann").await;
+    let bob = server.user("bob").await;
+    let pid = server.project("alpha", &["ann:owner", "bob:member"]).await;
+    let (status, _) = server
+        .rest(
+            "POST",
+            &format!("/api/projects/{pid}/tasks"),
+            &ann,
+            Some(serde_json::json!({"title": "Fix login"})),
+        )
+        .await;
+    assert_eq!(status, 201);
+    let url = server.url("");
+    let Some(tmux) = Tmux::new("checklist") else { return };
+    let cfg = tempfile::tempdir().unwrap();
+    let dir = cfg.path().to_str().unwrap();
+    let env = [("KANBAN_CONFIG_DIR", dir), ("KANBAN_STATE_DIR", dir)];
+    tmux.start("ann", 100, 30, &format!("KANBAN_TOKEN={ann} {BIN} --server {url}"), &env);
+    tmux.start("bob", 100, 30, &format!("KANBAN_TOKEN={bob} {BIN} --server {url}"), &env);
+    for who in ["ann", "bob"] {
+        tmux.wait_for(who, "the board", false, |s| s.contains("Fix login") && s.contains("online"));
+    }
+
+    // ann types a list into the card's view, an item a line; an empty line ends it.
+    tmux.keys("ann", &["Enter"]);
+    tmux.wait_for("ann", "the view", false, |s| s.contains("No checklist (a adds an item)"));
+    tmux.keys("ann", &["a"]);
+    tmux.wait_for("ann", "the item prompt", false, |s| s.contains("New checklist item"));
+    for item in ["reproduce", "fix it"] {
+        tmux.type_text("ann", item);
+        tmux.keys("ann", &["Enter"]);
+    }
+    tmux.keys("ann", &["Enter"]);
+    tmux.wait_for("ann", "the list in the view", false, |s| {
+        s.contains("Checklist 0/2") && s.contains("☐ reproduce") && s.contains("☐ fix it")
+    });
+    tmux.wait_for("bob", "the progress on bob's board", false, |s| {
+        s.lines().any(|l| l.contains("Fix login") && l.contains("☑ 0/2"))
+    });
+
+    // ann ticks the first: bob's board counts it, without a key pressed there.
+    tmux.keys("ann", &["Tab"]);
+    tmux.wait_for("ann", "the item chosen", false, |s| {
+        s.contains("▶ ☐ reproduce") && s.contains("Space ticks")
+    });
+    tmux.keys("ann", &["Space"]);
+    tmux.wait_for("ann", "ticked", false, |s| s.contains("▶ ☑ reproduce") && s.contains("Checklist 1/2"));
+    let half = tmux.wait_for("bob", "one of two on bob's board", true, |s| s.contains("☑ 1/2"));
+
+    // bob opens the card: ann's next tick shows in his view as she makes it, and
+    // the card's progress, all done, is muted.
+    tmux.keys("bob", &["Enter"]);
+    tmux.wait_for("bob", "bob's view", false, |s| s.contains("☑ reproduce") && s.contains("☐ fix it"));
+    tmux.keys("ann", &["Tab", "Space"]);
+    tmux.wait_for("bob", "the tick live in bob's view", false, |s| {
+        s.contains("Checklist 2/2") && s.contains("☑ fix it")
+    });
+    tmux.keys("bob", &["Escape"]);
+    let done = tmux.wait_for("bob", "all done on bob's board", true, |s| s.contains("☑ 2/2"));
+    assert_ne!(style_before(&done, "☑ 2/2"), style_before(&half, "☑ 1/2"), "muted once all are done");
+
+    // What the server keeps, in order.
+    let deadline = tokio::time::Instant::now() + crate::util::WAIT;
+    loop {
+        let (_, board) = server.get(&format!("/api/projects/{pid}/board"), Some(&bob)).await;
+        let items: Vec<(String, bool)> = board["tasks"][0]["checklist"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| (i["text"].as_str().unwrap().to_string(), i["done"].as_bool().unwrap()))
+            .collect();
+        if items == [("reproduce".to_string(), true), ("fix it".to_string(), true)] {
+            break;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "not kept: {items:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}

@@ -328,6 +328,7 @@ mod tests {
             updated_by: None,
             created_at: String::new(),
             updated_at: String::new(),
+            checklist: Vec::new(),
         }
     }
 

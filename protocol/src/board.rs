@@ -3,8 +3,8 @@
 
 use std::collections::HashMap;
 
-use crate::event::{BoardChange, BoardEvent};
-use crate::model::{Board, Member, Project, Rekeyed, Status, Task};
+use crate::event::{BoardChange, BoardEvent, Keyed};
+use crate::model::{Board, ChecklistItem, Member, Project, Rekeyed, Status, Task};
 
 mod index;
 
@@ -117,6 +117,11 @@ impl BoardState {
         }
     }
 
+    /// A checklist item of any card.
+    pub fn item(&self, id: i64) -> Option<&ChecklistItem> {
+        self.tasks.iter().flat_map(|t| &t.checklist).find(|i| i.id == id)
+    }
+
     pub fn status(&self, id: i64) -> Option<&Status> {
         self.statuses.iter().find(|s| s.id == id)
     }
@@ -183,9 +188,17 @@ impl BoardState {
                 self.set_comments(comment.task_id, *comments);
             }
             BoardChange::CommentDeleted { task_id, comments, .. } => self.set_comments(*task_id, *comments),
+            BoardChange::ItemCreated(item)
+            | BoardChange::ItemUpdated { item, .. }
+            | BoardChange::ItemMoved(item) => self.upsert_item(item.clone()),
+            BoardChange::ItemDeleted(item) => {
+                if let Some(task) = self.tasks.iter_mut().find(|t| t.id == item.task_id) {
+                    task.checklist.retain(|i| i.id != item.id);
+                }
+            }
         }
         if !event.rekeyed.is_empty() {
-            self.rekey(event.change.places_columns(), &event.rekeyed);
+            self.rekey(event.change.keyed(), &event.rekeyed);
         }
         self.rev = event.rev;
         self.reindex();
@@ -193,18 +206,38 @@ impl BoardState {
     }
 
     /// A re-spaced list: new keys, the same order.
-    fn rekey(&mut self, columns: bool, rekeyed: &[Rekeyed]) {
+    fn rekey(&mut self, keyed: Keyed, rekeyed: &[Rekeyed]) {
         let keys: HashMap<i64, &str> = rekeyed.iter().map(|r| (r.id, r.position.as_str())).collect();
-        let positions: Box<dyn Iterator<Item = (i64, &mut String)>> = if columns {
-            Box::new(self.statuses.iter_mut().map(|s| (s.id, &mut s.position)))
-        } else {
-            Box::new(self.tasks.iter_mut().map(|t| (t.id, &mut t.position)))
+        let positions: Box<dyn Iterator<Item = (i64, &mut String)>> = match keyed {
+            Keyed::Columns => Box::new(self.statuses.iter_mut().map(|s| (s.id, &mut s.position))),
+            Keyed::Cards => Box::new(self.tasks.iter_mut().map(|t| (t.id, &mut t.position))),
+            Keyed::Items(task_id) => Box::new(
+                self.tasks
+                    .iter_mut()
+                    .filter(move |t| t.id == task_id)
+                    .flat_map(|t| t.checklist.iter_mut().map(|i| (i.id, &mut i.position))),
+            ),
         };
         for (id, position) in positions {
             if let Some(key) = keys.get(&id) {
                 (*key).clone_into(position);
             }
         }
+        if let Keyed::Items(task_id) = keyed
+            && let Some(task) = self.tasks.iter_mut().find(|t| t.id == task_id)
+        {
+            sort_items(&mut task.checklist);
+        }
+    }
+
+    /// An item made or changed, in its card's checklist, in order.
+    fn upsert_item(&mut self, item: ChecklistItem) {
+        let Some(task) = self.tasks.iter_mut().find(|t| t.id == item.task_id) else { return };
+        match task.checklist.iter_mut().find(|x| x.id == item.id) {
+            Some(x) => *x = item,
+            None => task.checklist.push(item),
+        }
+        sort_items(&mut task.checklist);
     }
 
     fn upsert_task(&mut self, task: Task) {
@@ -213,6 +246,11 @@ impl BoardState {
             None => self.tasks.push(task),
         }
     }
+}
+
+/// A checklist in its order: by key, then id.
+pub fn sort_items(items: &mut [ChecklistItem]) {
+    items.sort_by(|a, b| (&a.position, a.id).cmp(&(&b.position, b.id)));
 }
 
 #[cfg(test)]
@@ -241,6 +279,7 @@ mod tests {
             updated_by: None,
             created_at: String::new(),
             updated_at: String::new(),
+            checklist: vec![],
         }
     }
 
@@ -375,5 +414,42 @@ mod tests {
         assert_eq!(b.apply(&ev(5, BoardChange::TaskDeleted { id: 10 })), Applied::AlreadySeen);
         assert_eq!(b.apply(&ev(7, BoardChange::TaskDeleted { id: 10 })), Applied::Gap { have: 5, got: 7 });
         assert_eq!(b, before, "nothing applied out of order");
+    }
+
+    fn item(id: i64, task_id: i64, position: &str) -> ChecklistItem {
+        ChecklistItem {
+            id,
+            task_id,
+            text: format!("i{id}"),
+            done: false,
+            position: position.into(),
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn checklist_events_keep_each_card_s_items_in_order() {
+        let mut b = board();
+        b.apply(&ev(6, BoardChange::ItemCreated(item(1, 10, "m"))));
+        b.apply(&ev(7, BoardChange::ItemCreated(item(2, 10, "c"))));
+        let ids = |b: &BoardState| b.task(10).unwrap().checklist.iter().map(|i| i.id).collect::<Vec<_>>();
+        assert_eq!(ids(&b), [2, 1]);
+        let ticked = ChecklistItem { done: true, version: 2, ..item(2, 10, "c") };
+        b.apply(&ev(8, BoardChange::ItemUpdated { item: ticked, before: None }));
+        assert!(b.task(10).unwrap().checklist[0].done);
+        // A move that re-spaced the other item: both keys change, the order follows.
+        let moved = BoardEvent {
+            rekeyed: vec![Rekeyed { id: 1, position: "b".into() }],
+            ..ev(9, BoardChange::ItemMoved(item(2, 10, "x")))
+        };
+        b.apply(&moved);
+        assert_eq!(ids(&b), [1, 2]);
+        assert_eq!(b.task(10).unwrap().checklist[0].position, "b");
+        assert!(b.task(11).unwrap().checklist.is_empty(), "another card's list is not touched");
+        b.apply(&ev(10, BoardChange::ItemDeleted(item(1, 10, "b"))));
+        assert_eq!(ids(&b), [2]);
+        // An item of a card this board does not hold changes nothing.
+        assert_eq!(b.apply(&ev(11, BoardChange::ItemCreated(item(3, 99, "a")))), Applied::Applied);
+        assert_eq!(b.rev, 11);
     }
 }

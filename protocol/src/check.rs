@@ -20,6 +20,8 @@ pub enum FieldName {
     WipLimit,
     /// A comment's text.
     Body,
+    /// A checklist item's text.
+    Text,
 }
 
 /// A value that cannot be stored, and the field it was given for.
@@ -87,6 +89,20 @@ pub fn check_comment(body: &str) -> Result<String, Invalid> {
         return Err(invalid(FieldName::Body, format!("a comment is 1 to {MAX_COMMENT} characters of text")));
     }
     Ok(b.to_string())
+}
+
+/// The longest checklist item, in characters.
+pub const MAX_ITEM: usize = 500;
+/// The most items a card's checklist holds.
+pub const MAX_ITEMS: usize = 500;
+
+/// A checklist item's text: trimmed, 1 to 500 characters, one line.
+pub fn check_item(text: &str) -> Result<String, Invalid> {
+    let t = text.trim();
+    if t.is_empty() || t.chars().count() > MAX_ITEM || !no_control(t) {
+        return Err(invalid(FieldName::Text, format!("an item is 1 to {MAX_ITEM} characters on one line")));
+    }
+    Ok(t.to_string())
 }
 
 /// Labels: trimmed, non-empty, one line each, no duplicates.

@@ -5,7 +5,7 @@
 //! that applying an event is an exhaustive match, and a name that is not a board
 //! event, or data that does not fit its name, is an error rather than a change.
 
-use crate::model::{Comment, EventData, Rekeyed, Status, Task, events};
+use crate::model::{ChecklistItem, Comment, EventData, Rekeyed, Status, Task, events};
 
 /// What a committed change did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -55,6 +55,27 @@ pub enum BoardChange {
         task_id: i64,
         comments: u32,
     },
+    /// An item added to a card's checklist.
+    ItemCreated(ChecklistItem),
+    /// An item's text or tick changed; `before`: as it was (none from an older
+    /// server).
+    ItemUpdated {
+        item: ChecklistItem,
+        before: Option<Box<ChecklistItem>>,
+    },
+    /// An item moved within its checklist.
+    ItemMoved(ChecklistItem),
+    /// An item deleted: as it was.
+    ItemDeleted(ChecklistItem),
+}
+
+/// Which list the re-keyed items of a change are in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keyed {
+    Cards,
+    Columns,
+    /// The checklist of a card.
+    Items(i64),
 }
 
 /// One committed change of a board: its revision, its author, what it did, and
@@ -95,15 +116,22 @@ impl BoardChange {
             BoardChange::CommentCreated { .. } => events::COMMENT_CREATED,
             BoardChange::CommentUpdated { .. } => events::COMMENT_UPDATED,
             BoardChange::CommentDeleted { .. } => events::COMMENT_DELETED,
+            BoardChange::ItemCreated(_) => events::CHECKLIST_ITEM_CREATED,
+            BoardChange::ItemUpdated { .. } => events::CHECKLIST_ITEM_UPDATED,
+            BoardChange::ItemMoved(_) => events::CHECKLIST_ITEM_MOVED,
+            BoardChange::ItemDeleted(_) => events::CHECKLIST_ITEM_DELETED,
         }
     }
 
-    /// Whether re-keyed items of this change are columns (else cards).
-    pub fn places_columns(&self) -> bool {
-        matches!(
-            self,
-            BoardChange::StatusCreated(_) | BoardChange::StatusMoved(_) | BoardChange::StatusRestored { .. }
-        )
+    /// Which list the re-keyed items of this change are in.
+    pub fn keyed(&self) -> Keyed {
+        match self {
+            BoardChange::StatusCreated(_)
+            | BoardChange::StatusMoved(_)
+            | BoardChange::StatusRestored { .. } => Keyed::Columns,
+            BoardChange::ItemCreated(item) | BoardChange::ItemMoved(item) => Keyed::Items(item.task_id),
+            _ => Keyed::Cards,
+        }
     }
 }
 
@@ -129,6 +157,8 @@ impl BoardEvent {
             task_id,
             from_status_id,
             before,
+            item,
+            item_before,
         } = data;
         let name: &'static str = events::ALL
             .into_iter()
@@ -165,6 +195,13 @@ impl BoardEvent {
                 task_id: task_id.ok_or(missing("task_id"))?,
                 comments: comments.ok_or(missing("comments"))?,
             },
+            events::CHECKLIST_ITEM_CREATED => BoardChange::ItemCreated(item.ok_or(missing("item"))?),
+            events::CHECKLIST_ITEM_UPDATED => BoardChange::ItemUpdated {
+                item: item.ok_or(missing("item"))?,
+                before: item_before.map(Box::new),
+            },
+            events::CHECKLIST_ITEM_MOVED => BoardChange::ItemMoved(item.ok_or(missing("item"))?),
+            events::CHECKLIST_ITEM_DELETED => BoardChange::ItemDeleted(item.ok_or(missing("item"))?),
             _ => BoardChange::StatusDeleted { id: id.ok_or(missing("id"))?, moved_to, tasks },
         };
         Ok(BoardEvent { rev, by, change, rekeyed })
@@ -192,6 +229,8 @@ impl BoardEvent {
             task_id: None,
             from_status_id: None,
             before: None,
+            item: None,
+            item_before: None,
         };
         match &self.change {
             BoardChange::TaskCreated(t) | BoardChange::TaskUpdated(t) => data.task = Some(t.clone()),
@@ -224,6 +263,17 @@ impl BoardEvent {
                 data.id = Some(*id);
                 data.task_id = Some(*task_id);
                 data.comments = Some(*comments);
+            }
+            BoardChange::ItemCreated(item)
+            | BoardChange::ItemMoved(item)
+            | BoardChange::ItemDeleted(item) => {
+                data.task_id = Some(item.task_id);
+                data.item = Some(item.clone());
+            }
+            BoardChange::ItemUpdated { item, before } => {
+                data.task_id = Some(item.task_id);
+                data.item = Some(item.clone());
+                data.item_before = before.as_deref().cloned();
             }
         }
         data

@@ -101,12 +101,15 @@ pub struct ApiError {
     /// The column as it is now, when a change found it changed since (409).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub status: Option<Status>,
+    /// The checklist item as it is now, when a change found it changed since (409).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<ChecklistItem>,
 }
 
 impl ApiError {
     /// A message alone.
     pub fn said(error: impl Into<String>) -> Self {
-        ApiError { error: error.into(), field: None, task: None, status: None }
+        ApiError { error: error.into(), field: None, task: None, status: None, item: None }
     }
 }
 
@@ -192,6 +195,22 @@ pub struct Task {
     pub updated_by: Option<i64>,
     pub created_at: String,
     pub updated_at: String,
+    /// Its checklist, in order (empty from a server before checklists).
+    #[serde(default)]
+    pub checklist: Vec<ChecklistItem>,
+}
+
+/// An item of a card's checklist: a step to tick.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChecklistItem {
+    pub id: i64,
+    pub task_id: i64,
+    pub text: String,
+    pub done: bool,
+    /// Fractional order key within its card's checklist.
+    pub position: String,
+    /// +1 on every change; `PATCH` may name the version it saw.
+    pub version: i64,
 }
 
 /// A member of a board, as the board lists them (for assignees and presence).
@@ -354,9 +373,13 @@ pub mod events {
     pub const COMMENT_CREATED: &str = "comment-created";
     pub const COMMENT_UPDATED: &str = "comment-updated";
     pub const COMMENT_DELETED: &str = "comment-deleted";
+    pub const CHECKLIST_ITEM_CREATED: &str = "checklist-item-created";
+    pub const CHECKLIST_ITEM_UPDATED: &str = "checklist-item-updated";
+    pub const CHECKLIST_ITEM_MOVED: &str = "checklist-item-moved";
+    pub const CHECKLIST_ITEM_DELETED: &str = "checklist-item-deleted";
 
     /// Every board event, in no particular order.
-    pub const ALL: [&str; 13] = [
+    pub const ALL: [&str; 17] = [
         TASK_CREATED,
         TASK_UPDATED,
         TASK_MOVED,
@@ -370,6 +393,10 @@ pub mod events {
         COMMENT_CREATED,
         COMMENT_UPDATED,
         COMMENT_DELETED,
+        CHECKLIST_ITEM_CREATED,
+        CHECKLIST_ITEM_UPDATED,
+        CHECKLIST_ITEM_MOVED,
+        CHECKLIST_ITEM_DELETED,
     ];
 
     /// Whether `name` is a board event (and not, say, a client event).
@@ -409,7 +436,8 @@ pub struct EventData {
     /// Other items of the list this change placed something in, with new order
     /// keys: when a key would grow too long, the change re-spaces its whole list
     /// (cards of a column for task events and `status-deleted`, columns for the
-    /// other status events). Their order does not change.
+    /// other status events, the card's checklist for checklist events). Their
+    /// order does not change.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub rekeyed: Vec<Rekeyed>,
     /// `comment-created`, `comment-updated`: the comment as it is now.
@@ -427,6 +455,14 @@ pub struct EventData {
     /// `status-updated`: the column as it was (the history says what changed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub before: Option<Status>,
+    /// Checklist events: the item as it is now (`checklist-item-deleted`: as it
+    /// was); `task_id` names its card.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item: Option<ChecklistItem>,
+    /// `checklist-item-updated`: the item as it was (the history says "ticked" or
+    /// "renamed").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub item_before: Option<ChecklistItem>,
 }
 
 /// An item's new order key, from a re-spaced list.

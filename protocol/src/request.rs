@@ -167,6 +167,60 @@ pub enum Change {
     DeleteComment {
         comment_id: i64,
     },
+    CreateItem {
+        task_id: i64,
+        new: NewItem,
+    },
+    UpdateItem {
+        item_id: i64,
+        patch: ItemPatch,
+    },
+    MoveItem {
+        item_id: i64,
+        to: MoveItem,
+    },
+    DeleteItem {
+        item_id: i64,
+    },
+}
+
+/// `POST /api/tasks/{tid}/checklist`: an item, at the end of the card's checklist
+/// unless placed. `done` may be given too (an item brought back by an undo).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewItem {
+    pub text: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub done: bool,
+    /// Place it right before this item of the checklist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_id: Option<i64>,
+    /// Place it right after this item of the checklist.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_id: Option<i64>,
+}
+
+/// `PATCH /api/checklist/{iid}`: only the fields given change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ItemPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub done: Option<bool>,
+    /// The version the change was made against: a mismatch answers 409.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<i64>,
+}
+
+/// `POST /api/checklist/{iid}/move`: within its card's checklist.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MoveItem {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub before_id: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_id: Option<i64>,
 }
 
 /// A comment's text: `POST /api/tasks/{tid}/comments` and `PATCH /api/comments/{cid}`.
@@ -194,6 +248,10 @@ impl Change {
             Change::CreateComment { .. } => events::COMMENT_CREATED,
             Change::UpdateComment { .. } => events::COMMENT_UPDATED,
             Change::DeleteComment { .. } => events::COMMENT_DELETED,
+            Change::CreateItem { .. } => events::CHECKLIST_ITEM_CREATED,
+            Change::UpdateItem { .. } => events::CHECKLIST_ITEM_UPDATED,
+            Change::MoveItem { .. } => events::CHECKLIST_ITEM_MOVED,
+            Change::DeleteItem { .. } => events::CHECKLIST_ITEM_DELETED,
         }
     }
 }

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use kanban_protocol::event::{BoardChange, BoardEvent};
-use kanban_protocol::model::{Activity, Board, Status, Trash, User};
+use kanban_protocol::model::{Activity, Board, ChecklistItem, Status, Trash, User};
 
 use crate::board::read;
 use crate::store::{Logged, Store, StoreError};
@@ -91,6 +91,23 @@ fn column_changes(old: &Status, new: &Status) -> String {
     said.join(" and ")
 }
 
+/// What changed of a checklist item, in words: "ticked “write tests”",
+/// "renamed “tests” to “write tests”", joined by "and".
+fn item_changes(old: &ChecklistItem, new: &ChecklistItem) -> String {
+    let mut said = Vec::new();
+    if old.text != new.text {
+        said.push(format!("renamed “{}” to “{}”", old.text, new.text));
+    }
+    if old.done != new.done {
+        let verb = if new.done { "ticked" } else { "unticked" };
+        said.push(format!("{verb} “{}”", new.text));
+    }
+    if said.is_empty() {
+        return format!("changed “{}”", new.text);
+    }
+    said.join(" and ")
+}
+
 /// One kept event as a line of history.
 pub fn line(entry: &Logged, names: &Names) -> Activity {
     let who = names.user(entry.by);
@@ -140,6 +157,21 @@ pub fn line(entry: &Logged, names: &Names) -> Activity {
             }
             BoardChange::CommentDeleted { task_id, .. } => {
                 format!("{who} deleted a comment on {}", names.card(*task_id))
+            }
+            BoardChange::ItemCreated(i) => {
+                format!("{who} added “{}” to the checklist of {}", i.text, names.card(i.task_id))
+            }
+            BoardChange::ItemUpdated { item: i, before: Some(old) } => {
+                format!("{who} {} on {}", item_changes(old, i), names.card(i.task_id))
+            }
+            BoardChange::ItemUpdated { item: i, before: None } => {
+                format!("{who} changed “{}” on {}", i.text, names.card(i.task_id))
+            }
+            BoardChange::ItemMoved(i) => {
+                format!("{who} reordered “{}” on {}", i.text, names.card(i.task_id))
+            }
+            BoardChange::ItemDeleted(i) => {
+                format!("{who} deleted “{}” from the checklist of {}", i.text, names.card(i.task_id))
             }
         },
         // An event of a later version than this server reads: said as its name.

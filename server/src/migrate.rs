@@ -2,7 +2,7 @@
 //! host copies its SQLite data into an empty PostgreSQL database and keeps every
 //! board and token: users with their token hashes (the tokens themselves were never
 //! kept), projects with their revisions, members, columns and cards (the trash
-//! too), comments and history, the event log, the keys of changes already made,
+//! too), comments, checklists and history, the event log, the keys of changes already made,
 //! and the app credentials. Ids and revisions are kept, so that links stay right;
 //! the database's own counters are moved past them. The new database has an epoch
 //! of its own (the SQLite site may have gone on writing after the copy), so
@@ -26,6 +26,7 @@ pub struct Copied {
     pub columns: u64,
     pub cards: u64,
     pub comments: u64,
+    pub items: u64,
     /// Lines of the boards' history.
     pub history: u64,
     pub events: u64,
@@ -37,7 +38,7 @@ impl fmt::Display for Copied {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "{} users, {} tokens, {} projects, {} memberships, {} columns, {} cards, {} comments, {} lines of history, \
+            "{} users, {} tokens, {} projects, {} memberships, {} columns, {} cards, {} comments, {} checklist items, {} lines of history, \
              {} events, {} change keys, {} SSH keys",
             self.users,
             self.tokens,
@@ -46,6 +47,7 @@ impl fmt::Display for Copied {
             self.columns,
             self.cards,
             self.comments,
+            self.items,
             self.history,
             self.events,
             self.keys,
@@ -102,6 +104,8 @@ enum Kind {
     Bytes,
     /// Labels: a JSON array in SQLite, `text[]` in PostgreSQL.
     Labels,
+    /// A truth: 0 or 1 in SQLite, `boolean` in PostgreSQL.
+    Bool,
 }
 
 /// The tables copied, in an order that keeps every reference satisfied, with
@@ -180,6 +184,18 @@ const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("edited_by", Int),
             ],
         ),
+        (
+            "checklist_items",
+            &[
+                ("id", Int),
+                ("task_id", Int),
+                ("project_id", Int),
+                ("text", Text),
+                ("done", Bool),
+                ("position", Text),
+                ("version", Int),
+            ],
+        ),
         // Before the events, whose trigger would otherwise make what is copied here.
         (
             "activity",
@@ -216,6 +232,7 @@ fn value(row: &rusqlite::Row<'_>, i: usize, kind: Kind) -> rusqlite::Result<Box<
         Kind::Int4 => Box::new(row.get::<_, Option<i64>>(i)?.and_then(|v| i32::try_from(v).ok())),
         Kind::Text | Kind::Time => Box::new(row.get::<_, Option<String>>(i)?),
         Kind::Bytes => Box::new(row.get::<_, Vec<u8>>(i)?),
+        Kind::Bool => Box::new(row.get::<_, bool>(i)?),
         Kind::Labels => {
             let json: String = row.get(i)?;
             Box::new(serde_json::from_str::<Vec<String>>(&json).unwrap_or_default())
@@ -274,6 +291,7 @@ fn copy(file: &Path, url: &str) -> Result<Copied, MigrateError> {
             "statuses" => copied.columns = n,
             "tasks" => copied.cards = n,
             "comments" => copied.comments = n,
+            "checklist_items" => copied.items = n,
             "activity" => copied.history = n,
             "events" => copied.events = n,
             "applied_requests" => copied.keys = n,
@@ -282,7 +300,9 @@ fn copy(file: &Path, url: &str) -> Result<Copied, MigrateError> {
         }
     }
     // New rows take ids after the copied ones.
-    for table in ["users", "tokens", "ssh_keys", "projects", "statuses", "tasks", "comments"] {
+    for table in
+        ["users", "tokens", "ssh_keys", "projects", "statuses", "tasks", "comments", "checklist_items"]
+    {
         tx.batch_execute(&format!(
             "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
         ))?;

@@ -232,11 +232,24 @@ async fn a_site_moved_from_sqlite_keeps_its_boards_tokens_and_history() {
         let res = http.post(format!("{url}/api/tasks/{}/move", ids[1])).bearer_auth(&ann);
         let res = res.json(&json!({"status_id": board(&http, &server, &ann, &pid).await.statuses[2].id}));
         assert!(res.send().await.unwrap().status().is_success());
+        // A checklist, one item ticked.
+        for text in ["first", "second"] {
+            let res = http.post(format!("{url}/api/tasks/{}/checklist", ids[1])).bearer_auth(&ann);
+            assert_eq!(res.json(&json!({"text": text})).send().await.unwrap().status(), 201);
+        }
+        let item =
+            board(&http, &server, &ann, &pid).await.tasks.iter().find(|t| t.id == ids[1]).unwrap().checklist
+                [0]
+            .id;
+        let res = http.patch(format!("{url}/api/checklist/{item}")).bearer_auth(&ann);
+        assert!(res.json(&json!({"done": true})).send().await.unwrap().status().is_success());
         let config: Value = http.get(format!("{url}/api/config")).send().await.unwrap().json().await.unwrap();
         (board(&http, &server, &ann, &pid).await, config["app_key"].as_str().unwrap().to_string())
     };
     let (before, app_key) = before;
-    assert_eq!(before.rev, 7);
+    assert_eq!(before.rev, 10);
+    let listed = before.tasks.iter().flat_map(|t| &t.checklist).map(|i| (i.text.as_str(), i.done));
+    assert_eq!(listed.collect::<Vec<_>>(), [("first", true), ("second", false)]);
 
     let new = Site::new();
     let url = new.url().expect("a PostgreSQL site").to_string();
@@ -280,8 +293,8 @@ async fn a_site_moved_from_sqlite_keeps_its_boards_tokens_and_history() {
     let (_, caught) = get(&http, &format!("{}/api/projects/{pid}/events?after=5", server.url), &ann).await;
     let revs: Vec<u64> =
         caught["events"].as_array().unwrap().iter().map(|e| e["data"]["rev"].as_u64().unwrap()).collect();
-    assert_eq!(revs, [6, 7]);
-    assert_eq!(replay_log(&http, &server, &ann, &pid, &after).await, (1..=7).collect::<Vec<_>>());
+    assert_eq!(revs, [6, 7, 8, 9, 10]);
+    assert_eq!(replay_log(&http, &server, &ann, &pid, &after).await, (1..=10).collect::<Vec<_>>());
     let (_, trash) = get(&http, &format!("{}/api/projects/{pid}/trash", server.url), &ann).await;
     assert_eq!(trash["tasks"].as_array().unwrap().len(), 1, "{trash}");
     let replayed = http
@@ -299,11 +312,13 @@ async fn a_site_moved_from_sqlite_keeps_its_boards_tokens_and_history() {
     );
     let res = http.post(format!("{}/api/projects/{pid}/tasks", server.url)).bearer_auth(&ann);
     let made: EventData = res.json(&json!({"title": "new"})).send().await.unwrap().json().await.unwrap();
-    assert_eq!(made.rev, 8, "the next revision follows");
-    assert!(
-        made.task.unwrap().id > after.tasks.iter().map(|t| t.id).max().unwrap(),
-        "new ids follow the copied"
-    );
+    assert_eq!(made.rev, 11, "the next revision follows");
+    let made = made.task.unwrap();
+    assert!(made.id > after.tasks.iter().map(|t| t.id).max().unwrap(), "new ids follow the copied");
+    let res = http.post(format!("{}/api/tasks/{}/checklist", server.url, made.id)).bearer_auth(&ann);
+    let item: EventData = res.json(&json!({"text": "x"})).send().await.unwrap().json().await.unwrap();
+    let copied = after.tasks.iter().flat_map(|t| &t.checklist).map(|i| i.id).max().unwrap();
+    assert!(item.item.unwrap().id > copied, "and new items' ids");
 }
 
 /// The database drops the server's connections (a restart, a failover, an admin

@@ -7,6 +7,7 @@ mod util;
 mod access;
 mod activity;
 mod board;
+mod checklists;
 mod cli;
 mod cluster;
 mod comments;

@@ -1,7 +1,8 @@
 //! `project export` and `project import` through the real binary on a data
 //! directory a running server serves: a round trip gives the same board, and a
 //! Trello board's export (a realistic file kept in `fixtures/`) comes in with its
-//! lists, cards, labels, due dates and comments, and without what was archived.
+//! lists, cards, labels, due dates, comments and checklists, and without what was
+//! archived.
 
 use serde_json::{Value, json};
 
@@ -78,6 +79,28 @@ async fn an_export_imported_again_is_the_same_board() {
         )
         .await;
     assert_eq!(status, 200);
+    // A checklist, not in the order made, one item ticked.
+    let mut items = Vec::new();
+    for text in ["Write tests", "Fix it"] {
+        let (status, made) = server
+            .rest("POST", &format!("/api/tasks/{}/checklist", ids[1]), &bob, Some(json!({"text": text})))
+            .await;
+        assert_eq!(status, 201, "{made}");
+        items.push(made["item"]["id"].as_i64().unwrap());
+    }
+    let (status, _) = server
+        .rest(
+            "POST",
+            &format!("/api/checklist/{}/move", items[1]),
+            &bob,
+            Some(json!({"before_id": items[0]})),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = server
+        .rest("PATCH", &format!("/api/checklist/{}", items[1]), &bob, Some(json!({"done": true})))
+        .await;
+    assert_eq!(status, 200);
     for (who, body) in [(&ann, "Is this ready?"), (&bob, "Yes.\nShip it.")] {
         let (status, _) = server
             .rest("POST", &format!("/api/tasks/{}/comments", ids[1]), who, Some(json!({"body": body})))
@@ -93,6 +116,11 @@ async fn an_export_imported_again_is_the_same_board() {
     assert_eq!(value["columns"][0]["cards"][0]["title"], "Full");
     assert_eq!(value["columns"][0]["cards"][0]["assignee"], "bob");
     assert_eq!(value["columns"][0]["cards"][0]["comments"][1]["author"], "bob");
+    assert_eq!(
+        value["columns"][0]["cards"][0]["checklist"],
+        json!([{"text": "Fix it", "done": true}, {"text": "Write tests", "done": false}])
+    );
+    assert!(value["columns"][0]["cards"][1].get("checklist").is_none(), "none without items");
     assert_eq!(value["columns"][3]["name"], "Review");
 
     let id = admin(
@@ -143,7 +171,7 @@ async fn an_export_imported_again_is_the_same_board() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_trello_board_comes_in_with_its_lists_cards_labels_and_comments() {
+async fn a_trello_board_comes_in_with_its_lists_cards_labels_comments_and_checklists() {
     let server = TestServer::start().await;
     let ann = server.user("ann").await;
     let dir = server.dir.path();
@@ -175,6 +203,20 @@ async fn a_trello_board_comes_in_with_its_lists_cards_labels_and_comments() {
         said,
         ["Alice Example: First draft is in the shared folder.", "Björn Ek: Second round looks great."],
         "oldest first, in the name of who said them"
+    );
+    // Its two checklists as one, in Trello's order, each item saying its list.
+    assert_eq!(
+        hero["checklist"],
+        json!([
+            {"text": "Shots: Wide shot", "done": true},
+            {"text": "Shots: Close-up", "done": false},
+            {"text": "Review: Sign-off from legal", "done": false},
+        ])
+    );
+    assert_eq!(
+        export["columns"][0]["cards"][1]["checklist"],
+        json!([{"text": "Reproduce", "done": true}, {"text": "Ship it", "done": false}]),
+        "one list: items as they are"
     );
     assert_eq!(export["columns"][0]["cards"][0]["description"], "Three paragraphs.\nNo jargon.");
     assert_eq!(export["members"], json!([{"name": "ann", "role": "owner"}]));

@@ -378,6 +378,26 @@ impl Api {
             Change::DeleteComment { comment_id } => {
                 self.call_keyed(Method::DELETE, &format!("/api/comments/{comment_id}"), None, key).await
             }
+            Change::CreateItem { task_id, new } => {
+                self.call_keyed(
+                    Method::POST,
+                    &format!("/api/tasks/{task_id}/checklist"),
+                    Some(&body(new)),
+                    key,
+                )
+                .await
+            }
+            Change::UpdateItem { item_id, patch } => {
+                self.call_keyed(Method::PATCH, &format!("/api/checklist/{item_id}"), Some(&body(patch)), key)
+                    .await
+            }
+            Change::MoveItem { item_id, to } => {
+                self.call_keyed(Method::POST, &format!("/api/checklist/{item_id}/move"), Some(&body(to)), key)
+                    .await
+            }
+            Change::DeleteItem { item_id } => {
+                self.call_keyed(Method::DELETE, &format!("/api/checklist/{item_id}"), None, key).await
+            }
         }
     }
 }

@@ -1,13 +1,15 @@
-//! A card's view (`Enter`): the whole title and description, wrapped, and every
-//! field, read-only, scrolled when it is taller than the screen. It follows the
-//! live card (an edit by someone else shows at once); `e` edits it, for those who
-//! may. `Tab` chooses a comment of its thread: `e` then edits that comment and `d`
-//! deletes it (its author's or an owner's to do), `Esc` lets it go.
+//! A card's view (`Enter`): the whole title and description, wrapped, its
+//! checklist, and every field, scrolled when it is taller than the screen. It
+//! follows the live card (an edit or a tick by someone else shows at once); `e`
+//! edits it, for those who may. `Tab` chooses an item of the checklist, then a
+//! comment of the thread: on an item `Space` ticks it, `e` edits, `d` deletes and
+//! `J`/`K` move it; on a comment `e` edits and `d` deletes it (its author's or an
+//! owner's to do). `a` adds an item; `Esc` lets the chosen one go.
 
 use jiff::civil::Date;
 use kanban_protocol::board::BoardState;
 use kanban_protocol::event::BoardChange;
-use kanban_protocol::model::{Activity, Comment, Priority, Task};
+use kanban_protocol::model::{Activity, ChecklistItem, Comment, Priority, Task};
 
 use super::input::{KeyCode, KeyEvent};
 use crate::due;
@@ -22,8 +24,15 @@ pub struct CardView {
     pub comments: Option<Vec<Comment>>,
     /// The card's history, newest first, as of opening.
     pub history: Option<Vec<Activity>>,
-    /// The comment chosen with `Tab`, by id.
-    pub chosen: Option<i64>,
+    /// What `Tab` chose.
+    pub chosen: Option<Chosen>,
+}
+
+/// What `Tab` chose in the view: an item of the checklist or a comment, by id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Chosen {
+    Item(i64),
+    Comment(i64),
 }
 
 /// What a key did to the view.
@@ -38,6 +47,21 @@ pub enum ViewOutcome {
     EditComment(i64),
     /// `d` on a chosen comment.
     DeleteComment(i64),
+    /// `a`: a new item, after the chosen one (at the end when none is).
+    AddItem {
+        after: Option<i64>,
+    },
+    /// `Space` on a chosen item.
+    TickItem(i64),
+    /// `e` on a chosen item.
+    EditItem(i64),
+    /// `d` on a chosen item.
+    DeleteItem(i64),
+    /// `J` (down) or `K` on a chosen item.
+    MoveItem {
+        id: i64,
+        down: bool,
+    },
 }
 
 /// How a line of the view is drawn.
@@ -48,8 +72,10 @@ pub enum Part {
     Meta,
     /// `Name      value`.
     Field,
-    /// The chosen comment's first line.
+    /// The chosen item, or the chosen comment's first line.
     Chosen,
+    /// An item of the checklist, ticked or not.
+    Item(bool),
     /// The due date, drawn as the board draws it.
     Due(Option<due::When>),
     /// `#labels`, each in its color.
@@ -66,8 +92,14 @@ impl CardView {
         CardView { task_id, scroll: 0, comments: None, history: None, chosen: None }
     }
 
-    /// Keeps the thread as a comment event of this card says it is now.
+    /// Keeps the thread as a comment event of this card says it is now, and lets
+    /// go of a chosen item that was deleted.
     pub fn comment_event(&mut self, change: &BoardChange) {
+        if let BoardChange::ItemDeleted(item) = change
+            && self.chosen == Some(Chosen::Item(item.id))
+        {
+            self.chosen = None;
+        }
         let Some(thread) = &mut self.comments else { return };
         match change {
             BoardChange::CommentCreated { comment, .. } | BoardChange::CommentUpdated { comment, .. }
@@ -80,7 +112,7 @@ impl CardView {
             }
             BoardChange::CommentDeleted { id, .. } => {
                 thread.retain(|c| c.id != *id);
-                if self.chosen == Some(*id) {
+                if self.chosen == Some(Chosen::Comment(*id)) {
                     self.chosen = None;
                 }
             }
@@ -89,10 +121,22 @@ impl CardView {
     }
 
     /// Handles a key; `text` is the view's box on this screen (for how far it
-    /// scrolls).
-    pub fn key(&mut self, key: KeyEvent, text: &TextBox) -> ViewOutcome {
+    /// scrolls), `items` the card's checklist (what `Tab` chooses first).
+    pub fn key(&mut self, key: KeyEvent, text: &TextBox, items: &[ChecklistItem]) -> ViewOutcome {
         let page = text.visible.max(1);
         let last = text.max_scroll();
+        let item = match self.chosen {
+            Some(Chosen::Item(id)) => Some(id),
+            _ => None,
+        };
+        if let Some(id) = item {
+            match key.code {
+                KeyCode::Char(' ') => return ViewOutcome::TickItem(id),
+                KeyCode::Char('J') => return ViewOutcome::MoveItem { id, down: true },
+                KeyCode::Char('K') => return ViewOutcome::MoveItem { id, down: false },
+                _ => {}
+            }
+        }
         match key.code {
             KeyCode::Down | KeyCode::Char('j') => self.scroll = self.scroll.saturating_add(1).min(last),
             KeyCode::Up | KeyCode::Char('k') => self.scroll = self.scroll.saturating_sub(1),
@@ -102,14 +146,21 @@ impl CardView {
             KeyCode::PageUp => self.scroll = self.scroll.saturating_sub(page),
             KeyCode::Home | KeyCode::Char('g') => self.scroll = 0,
             KeyCode::End | KeyCode::Char('G') => self.scroll = last,
-            KeyCode::Tab => self.choose(1),
-            KeyCode::BackTab => self.choose(-1),
-            KeyCode::Char('e') => return self.chosen.map_or(ViewOutcome::Edit, ViewOutcome::EditComment),
-            KeyCode::Char('d') => {
-                if let Some(id) = self.chosen {
-                    return ViewOutcome::DeleteComment(id);
-                }
+            KeyCode::Tab => self.choose(1, items),
+            KeyCode::BackTab => self.choose(-1, items),
+            KeyCode::Char('e') => {
+                return match self.chosen {
+                    None => ViewOutcome::Edit,
+                    Some(Chosen::Item(id)) => ViewOutcome::EditItem(id),
+                    Some(Chosen::Comment(id)) => ViewOutcome::EditComment(id),
+                };
             }
+            KeyCode::Char('d') => match self.chosen {
+                Some(Chosen::Item(id)) => return ViewOutcome::DeleteItem(id),
+                Some(Chosen::Comment(id)) => return ViewOutcome::DeleteComment(id),
+                None => {}
+            },
+            KeyCode::Char('a') => return ViewOutcome::AddItem { after: item },
             KeyCode::Char('c') => return ViewOutcome::Comment,
             KeyCode::Esc if self.chosen.is_some() => self.chosen = None,
             KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => return ViewOutcome::Close,
@@ -120,17 +171,25 @@ impl CardView {
 }
 
 impl CardView {
-    /// Chooses the next (`1`) or the previous (`-1`) comment of the thread, from
-    /// the first or the last when none is chosen, and none past either end.
-    fn choose(&mut self, step: isize) {
-        let Some(thread) = self.comments.as_deref().filter(|t| !t.is_empty()) else { return };
-        let at = self.chosen.and_then(|id| thread.iter().position(|c| c.id == id));
+    /// Chooses the next (`1`) or the previous (`-1`) of the checklist's items and
+    /// then the thread's comments, from the first or the last when none is
+    /// chosen, and none past either end.
+    fn choose(&mut self, step: isize, items: &[ChecklistItem]) {
+        let all: Vec<Chosen> = items
+            .iter()
+            .map(|i| Chosen::Item(i.id))
+            .chain(self.comments.iter().flatten().map(|c| Chosen::Comment(c.id)))
+            .collect();
+        if all.is_empty() {
+            return;
+        }
+        let at = self.chosen.and_then(|c| all.iter().position(|a| *a == c));
         let next = match at {
             None if step > 0 => Some(0),
-            None => Some(thread.len() - 1),
-            Some(i) => i.checked_add_signed(step).filter(|n| *n < thread.len()),
+            None => Some(all.len() - 1),
+            Some(i) => i.checked_add_signed(step).filter(|n| *n < all.len()),
         };
-        self.chosen = next.map(|n| thread[n].id);
+        self.chosen = next.map(|n| all[n]);
     }
 
     /// A comment of the thread, by id.
@@ -157,7 +216,7 @@ pub fn lines(
     board: &BoardState,
     task: &Task,
     comments: Option<&[Comment]>,
-    chosen: Option<i64>,
+    chosen: Option<Chosen>,
     history: Option<&[Activity]>,
     today: Date,
     zone: &jiff::tz::TimeZone,
@@ -194,6 +253,24 @@ pub fn lines(
         out.extend(rendered.into_iter().enumerate().map(|(n, l)| (Part::Markdown(n), l.text)));
     }
     out.push((Part::Blank, String::new()));
+    if task.checklist.is_empty() {
+        out.push((Part::Meta, "No checklist (a adds an item).".to_string()));
+    } else {
+        let done = task.checklist.iter().filter(|i| i.done).count();
+        let n = task.checklist.len();
+        out.push((Part::Heading, format!("Checklist {done}/{n} · Tab chooses an item, a adds one")));
+        for item in &task.checklist {
+            let mark = if item.done { TICKED } else { UNTICKED };
+            out.push(match chosen == Some(Chosen::Item(item.id)) {
+                true => (
+                    Part::Chosen,
+                    format!("▶ {mark} {} · Space ticks, e edits, d deletes, J/K move", item.text),
+                ),
+                false => (Part::Item(item.done), format!("  {mark} {}", item.text)),
+            });
+        }
+    }
+    out.push((Part::Blank, String::new()));
     out.push((Part::Meta, format!("created by {} {}", who(task.created_by), minute(&task.created_at, zone))));
     out.push((Part::Meta, format!("updated by {} {}", who(task.updated_by), minute(&task.updated_at, zone))));
     out.push((Part::Blank, String::new()));
@@ -212,7 +289,7 @@ pub fn lines(
                     _ => String::new(),
                 };
                 let said = format!("{} · {}{edited}", who(c.author_id), minute(&c.created_at, zone));
-                out.push(match chosen == Some(c.id) {
+                out.push(match chosen == Some(Chosen::Comment(c.id)) {
                     true => (Part::Chosen, format!("▶ {said} · e edits, d deletes, Esc lets go")),
                     false => (Part::Meta, said),
                 });
@@ -229,6 +306,11 @@ pub fn lines(
     }
     out
 }
+
+/// The mark of a ticked item, on the board too (before its progress).
+pub const TICKED: &str = "☑";
+/// The mark of an item still to do.
+pub const UNTICKED: &str = "☐";
 
 /// `2026-11-27T10:32:05.123Z` to the minute in `zone`, with the zone's name:
 /// `2026-11-27 11:32 CET`, or `2026-11-27 10:32 UTC`. A time that cannot be read
@@ -300,13 +382,13 @@ mod tests {
         let text = text_box(80, 20, &lines);
         let mut view = CardView::new(1);
         let key = |c| KeyEvent::new(c, KeyModifiers::NONE);
-        assert_eq!(view.key(key(KeyCode::End), &text), ViewOutcome::Stay);
+        assert_eq!(view.key(key(KeyCode::End), &text, &[]), ViewOutcome::Stay);
         assert_eq!(view.scroll, text.max_scroll());
-        view.key(key(KeyCode::Down), &text);
+        view.key(key(KeyCode::Down), &text, &[]);
         assert_eq!(view.scroll, text.max_scroll(), "not past the end");
-        view.key(key(KeyCode::PageUp), &text);
+        view.key(key(KeyCode::PageUp), &text, &[]);
         assert_eq!(view.scroll, text.max_scroll() - text.visible);
-        assert_eq!(view.key(key(KeyCode::Char('e')), &text), ViewOutcome::Edit);
-        assert_eq!(view.key(key(KeyCode::Esc), &text), ViewOutcome::Close);
+        assert_eq!(view.key(key(KeyCode::Char('e')), &text, &[]), ViewOutcome::Edit);
+        assert_eq!(view.key(key(KeyCode::Esc), &text, &[]), ViewOutcome::Close);
     }
 }

@@ -42,7 +42,11 @@ impl Field {
             FieldName::Description => Some(Field::Description),
             FieldName::Labels => Some(Field::Labels),
             FieldName::DueDate => Some(Field::Due),
-            FieldName::ColumnName | FieldName::Color | FieldName::WipLimit | FieldName::Body => None,
+            FieldName::ColumnName
+            | FieldName::Color
+            | FieldName::WipLimit
+            | FieldName::Body
+            | FieldName::Text => None,
         }
     }
 
@@ -118,6 +122,7 @@ fn blank_task(status_id: i64) -> Task {
         updated_by: None,
         created_at: String::new(),
         updated_at: String::new(),
+        checklist: Vec::new(),
     }
 }
 
@@ -584,6 +589,13 @@ pub enum PromptKind {
         from_view: bool,
         comment_id: Option<i64>,
     },
+    /// An item of a card's checklist, from the card's view: a new one (after
+    /// item `after`, or at the end), or with `item_id` a change of that one.
+    Item {
+        task_id: i64,
+        item_id: Option<i64>,
+        after: Option<i64>,
+    },
 }
 
 /// A question with a text answer: one line, but for a comment, which takes lines
@@ -643,6 +655,8 @@ impl Prompt {
                 "Comment (Enter posts it, Alt-Enter starts a line)"
             }
             PromptKind::Comment { .. } => "Edit comment (Enter saves it, Alt-Enter starts a line)",
+            PromptKind::Item { item_id: None, .. } => "New checklist item (Enter adds it, Esc stops)",
+            PromptKind::Item { .. } => "Edit checklist item",
         }
     }
 
@@ -867,6 +881,7 @@ mod tests {
             updated_by: None,
             created_at: String::new(),
             updated_at: String::new(),
+            checklist: Vec::new(),
         };
         let mut form = CardForm::edit(&task, vec![member(1, "ann")], false);
         assert_eq!(

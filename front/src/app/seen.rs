@@ -14,8 +14,8 @@
 use std::ops::Deref;
 use std::sync::{Arc, Mutex, PoisonError};
 
-use kanban_protocol::board::BoardState;
-use kanban_protocol::model::{Status, Task};
+use kanban_protocol::board::{BoardState, sort_items};
+use kanban_protocol::model::{ChecklistItem, Status, Task};
 use kanban_protocol::order;
 use kanban_protocol::request::{StatusPatch, TaskPatch};
 
@@ -138,6 +138,7 @@ fn make(seen: &mut BoardState, change: &Change, new_id: i64, me: Option<i64>) ->
                 updated_by: me,
                 created_at: String::new(),
                 updated_at: String::new(),
+                checklist: Vec::new(),
             };
             seen.tasks.push(task);
             Some(new_id)
@@ -193,6 +194,47 @@ fn make(seen: &mut BoardState, change: &Change, new_id: i64, me: Option<i64>) ->
         Change::CreateComment { task_id, .. } => {
             let n = seen.comment_count(*task_id) + 1;
             seen.comments.insert(*task_id, n);
+            None
+        }
+        Change::CreateItem { task_id, new } => {
+            let t = seen.tasks.iter_mut().find(|t| t.id == *task_id)?;
+            let position = item_key(&t.checklist, new.before_id, new.after_id, None);
+            let text = new.text.trim().to_string();
+            t.checklist.push(ChecklistItem {
+                id: new_id,
+                task_id: *task_id,
+                text,
+                done: new.done,
+                position,
+                version: 1,
+            });
+            sort_items(&mut t.checklist);
+            None
+        }
+        Change::UpdateItem { item_id, patch } => {
+            let item = seen.tasks.iter_mut().flat_map(|t| &mut t.checklist).find(|i| i.id == *item_id)?;
+            if let Some(text) = &patch.text {
+                text.trim().clone_into(&mut item.text);
+            }
+            if let Some(done) = patch.done {
+                item.done = done;
+            }
+            item.version += 1;
+            None
+        }
+        Change::MoveItem { item_id, to } => {
+            let t = seen.tasks.iter_mut().find(|t| t.checklist.iter().any(|i| i.id == *item_id))?;
+            let position = item_key(&t.checklist, to.before_id, to.after_id, Some(*item_id));
+            let item = t.checklist.iter_mut().find(|i| i.id == *item_id)?;
+            item.position = position;
+            item.version += 1;
+            sort_items(&mut t.checklist);
+            None
+        }
+        Change::DeleteItem { item_id } => {
+            for t in &mut seen.tasks {
+                t.checklist.retain(|i| i.id != *item_id);
+            }
             None
         }
         // What comes back from the trash, and what a comment's change does to a
@@ -282,6 +324,15 @@ fn column_key(seen: &BoardState, before: Option<i64>, after: Option<i64>, moving
     let columns: Vec<&Status> = seen.statuses.iter().filter(|s| Some(s.id) != moving).collect();
     let keys: Vec<&str> = columns.iter().map(|s| s.position.as_str()).collect();
     let at = |id: i64| columns.iter().position(|s| s.id == id);
+    key_among(&keys, before.and_then(at), after.and_then(at))
+}
+
+/// The key of an item placed in `list` before item `before`, after `after`, or
+/// else last, leaving out item `moving`.
+fn item_key(list: &[ChecklistItem], before: Option<i64>, after: Option<i64>, moving: Option<i64>) -> String {
+    let items: Vec<&ChecklistItem> = list.iter().filter(|i| Some(i.id) != moving).collect();
+    let keys: Vec<&str> = items.iter().map(|i| i.position.as_str()).collect();
+    let at = |id: i64| items.iter().position(|i| i.id == id);
     key_among(&keys, before.and_then(at), after.and_then(at))
 }
 

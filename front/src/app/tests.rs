@@ -2,10 +2,13 @@
 
 use super::input::{KeyCode, KeyEvent, KeyModifiers};
 use kanban_protocol::event::{BoardChange, BoardEvent};
-use kanban_protocol::model::{Board, Member, Pointer, Priority, Project, Role, Status, Task, User, UserInfo};
+use kanban_protocol::model::{
+    Board, ChecklistItem, Member, Pointer, Priority, Project, Role, Status, Task, User, UserInfo,
+};
 use kanban_protocol::request::{MoveTask, TaskPatch};
 
 use super::*;
+use crate::app::card_view::Chosen;
 use crate::app::form::Field;
 
 pub(crate) fn task(id: i64, status_id: i64, position: &str, title: &str) -> Task {
@@ -25,6 +28,7 @@ pub(crate) fn task(id: i64, status_id: i64, position: &str, title: &str) -> Task
         updated_by: Some(1),
         created_at: "2026-11-26T10:00:00Z".into(),
         updated_at: "2026-11-26T10:00:00Z".into(),
+        checklist: Vec::new(),
     }
 }
 
@@ -1071,13 +1075,13 @@ fn a_chosen_comment_is_edited_and_deleted_from_the_view() {
 
     let mut app = open(Role::Member);
     key(&mut app, KeyCode::Tab);
-    assert_eq!(chosen(&app), Some(1));
+    assert_eq!(chosen(&app), Some(Chosen::Comment(1)));
     key(&mut app, KeyCode::Char('e'));
     let Mode::Prompt(prompt) = &app.mode else { panic!("the comment's prompt") };
     assert_eq!(prompt.value(), "mine\nsecond line", "its text to change");
     // Saved unchanged, nothing is sent; changed, the change is.
     assert!(writes(key(&mut app, KeyCode::Enter)).is_empty());
-    assert_eq!(chosen(&app), Some(1), "back in the view, the comment still chosen");
+    assert_eq!(chosen(&app), Some(Chosen::Comment(1)), "back in the view, the comment still chosen");
     key(&mut app, KeyCode::Char('e'));
     key(&mut app, KeyCode::Char('!'));
     let sent = writes(key(&mut app, KeyCode::Enter));
@@ -1087,10 +1091,10 @@ fn a_chosen_comment_is_edited_and_deleted_from_the_view() {
     );
     // bob's comment: a member who is not its author may not.
     key(&mut app, KeyCode::Tab);
-    assert_eq!(chosen(&app), Some(2));
+    assert_eq!(chosen(&app), Some(Chosen::Comment(2)));
     assert!(writes(key(&mut app, KeyCode::Char('d'))).is_empty());
     assert!(app.notice.as_ref().is_some_and(|n| n.error && n.text.contains("author or an owner")));
-    assert_eq!(chosen(&app), Some(2), "still in the view");
+    assert_eq!(chosen(&app), Some(Chosen::Comment(2)), "still in the view");
     // Esc lets the comment go first, then closes the view.
     key(&mut app, KeyCode::Esc);
     assert_eq!(chosen(&app), None);
@@ -1098,11 +1102,11 @@ fn a_chosen_comment_is_edited_and_deleted_from_the_view() {
     // An owner deletes it, after a question; "n" keeps it, both back to the view.
     let mut app = open(Role::Owner);
     key(&mut app, KeyCode::BackTab);
-    assert_eq!(chosen(&app), Some(2), "Shift-Tab starts from the last");
+    assert_eq!(chosen(&app), Some(Chosen::Comment(2)), "Shift-Tab starts from the last");
     key(&mut app, KeyCode::Char('d'));
     assert!(matches!(&app.mode, Mode::Confirm(c) if c.question() == "Delete bob's comment for good? (y/n)"));
     assert!(writes(key(&mut app, KeyCode::Char('n'))).is_empty());
-    assert_eq!(chosen(&app), Some(2));
+    assert_eq!(chosen(&app), Some(Chosen::Comment(2)));
     key(&mut app, KeyCode::Char('d'));
     let sent = writes(key(&mut app, KeyCode::Char('y')));
     assert_eq!(sent, [Change::DeleteComment { comment_id: 2 }]);
@@ -1119,13 +1123,13 @@ fn a_chosen_comment_is_edited_and_deleted_from_the_view() {
     };
     assert_eq!(scroll(&app), 0);
     key(&mut app, KeyCode::BackTab);
-    assert_eq!(chosen(&app), Some(12));
+    assert_eq!(chosen(&app), Some(Chosen::Comment(12)));
     assert!(scroll(&app) > 0, "scrolled down to the last comment");
     let down = scroll(&app);
     key(&mut app, KeyCode::Esc);
     assert_eq!(chosen(&app), None, "Esc lets it go, the view stays");
     key(&mut app, KeyCode::Tab);
-    assert_eq!(chosen(&app), Some(1));
+    assert_eq!(chosen(&app), Some(Chosen::Comment(1)));
     assert!((1..down).contains(&scroll(&app)), "scrolled up to the first comment, not to the top");
 }
 
@@ -1268,4 +1272,118 @@ fn following_goes_to_the_board_the_followed_person_opens() {
     assert!(!out.contains(&Command::Net(Request::Open(9))));
     assert!(app.following.is_none() && app.project_id == Some(2));
     assert!(app.notice.as_ref().is_some_and(|n| n.text.contains("bob went to a board you cannot open")));
+}
+
+/// An item of card 11's checklist.
+fn item(id: i64, position: &str, text: &str, done: bool) -> ChecklistItem {
+    ChecklistItem { id, task_id: 11, text: text.into(), done, position: position.into(), version: 1 }
+}
+
+/// The app as `role`, card 11 with three items (bob made them), its view open.
+fn with_checklist(role: Role) -> App {
+    let mut app = app_with(role);
+    for (rev, it) in [
+        (11, item(101, "a", "reproduce", false)),
+        (12, item(102, "b", "fix", false)),
+        (13, item(103, "c", "test", false)),
+    ] {
+        app.update(Action::Net(NetEvent::Board(Box::new(ev(rev, BoardChange::ItemCreated(it))))));
+    }
+    key(&mut app, KeyCode::Enter);
+    assert!(matches!(app.mode, Mode::Card(_)), "{:?}", app.mode);
+    app
+}
+
+fn chosen_in(app: &App) -> Option<Chosen> {
+    match &app.mode {
+        Mode::Card(v) => v.chosen,
+        _ => panic!("not in the view: {:?}", app.mode),
+    }
+}
+
+/// In a card's view `Tab` chooses its items before its comments: `Space` ticks,
+/// `J`/`K` move, `e` edits and `d` deletes one, `a` adds them a line at a time,
+/// and `u` on the board takes a tick or a deletion back.
+#[test]
+fn a_checklist_is_worked_from_the_card_view() {
+    use kanban_protocol::request::{ItemPatch, MoveItem, NewItem};
+    let mut app = with_checklist(Role::Member);
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(chosen_in(&app), Some(Chosen::Item(101)));
+    let sent = writes(key(&mut app, KeyCode::Char(' ')));
+    let tick = Change::UpdateItem {
+        item_id: 101,
+        patch: ItemPatch { text: None, done: Some(true), version: Some(1) },
+    };
+    assert_eq!(sent, std::slice::from_ref(&tick));
+    let ticked = ChecklistItem { done: true, version: 2, ..item(101, "a", "reproduce", false) };
+    answer(&mut app, tick, 1, BoardChange::ItemUpdated { item: ticked, before: None });
+    assert!(app.board.as_ref().unwrap().item(101).unwrap().done);
+    // Moves: up from the first is said, not sent; down goes past the next, and
+    // shows there before the answer (K then goes back up past it).
+    assert!(writes(key(&mut app, KeyCode::Char('K'))).is_empty());
+    assert!(
+        app.notice.as_ref().is_some_and(|n| n.error && n.text.contains("first item")),
+        "{:?}",
+        app.notice
+    );
+    assert_eq!(
+        writes(key(&mut app, KeyCode::Char('J'))),
+        [Change::MoveItem { item_id: 101, to: MoveItem { before_id: None, after_id: Some(102) } }]
+    );
+    assert_eq!(
+        writes(key(&mut app, KeyCode::Char('K'))),
+        [Change::MoveItem { item_id: 101, to: MoveItem { before_id: Some(102), after_id: None } }]
+    );
+    // Edited in its prompt, back to the view.
+    key(&mut app, KeyCode::Char('e'));
+    let Mode::Prompt(prompt) = &app.mode else { panic!("the item's prompt: {:?}", app.mode) };
+    assert_eq!(prompt.value(), "reproduce");
+    key(&mut app, KeyCode::Char('!'));
+    let sent = writes(key(&mut app, KeyCode::Enter));
+    let patch = ItemPatch { text: Some("reproduce!".into()), done: None, version: Some(2) };
+    assert_eq!(sent, [Change::UpdateItem { item_id: 101, patch }]);
+    assert_eq!(chosen_in(&app), Some(Chosen::Item(101)), "back in the view, still chosen");
+    // Added a line at a time, at the end; an empty line ends the list.
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('a'));
+    for c in "ship".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    let sent = writes(key(&mut app, KeyCode::Enter));
+    let new = NewItem { text: "ship".into(), ..NewItem::default() };
+    assert_eq!(sent, [Change::CreateItem { task_id: 11, new }]);
+    assert!(matches!(&app.mode, Mode::Prompt(p) if p.value().is_empty()), "ready for the next");
+    assert!(writes(key(&mut app, KeyCode::Enter)).is_empty());
+    assert!(matches!(app.mode, Mode::Card(_)));
+    // Deleted at once, and brought back by an undo, where it was.
+    let mut app = with_checklist(Role::Member);
+    key(&mut app, KeyCode::Tab);
+    key(&mut app, KeyCode::Tab);
+    assert_eq!(chosen_in(&app), Some(Chosen::Item(102)));
+    let sent = writes(key(&mut app, KeyCode::Char('d')));
+    assert_eq!(sent, [Change::DeleteItem { item_id: 102 }]);
+    answer(&mut app, sent[0].clone(), 1, BoardChange::ItemDeleted(item(102, "b", "fix", false)));
+    assert_eq!(chosen_in(&app), None, "the deleted item is let go");
+    key(&mut app, KeyCode::Esc);
+    assert!(matches!(app.mode, Mode::Board));
+    let new = NewItem { text: "fix".into(), done: false, before_id: None, after_id: Some(101) };
+    assert_eq!(undo_key(&mut app), [Change::CreateItem { task_id: 11, new }]);
+    // The tick before it, undone with the board as it is.
+    let mut app = with_checklist(Role::Member);
+    key(&mut app, KeyCode::Tab);
+    let sent = writes(key(&mut app, KeyCode::Char(' ')));
+    let ticked = ChecklistItem { done: true, version: 2, ..item(101, "a", "reproduce", false) };
+    answer(&mut app, sent[0].clone(), 1, BoardChange::ItemUpdated { item: ticked, before: None });
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Esc);
+    let back = ItemPatch { text: None, done: Some(false), version: Some(2) };
+    assert_eq!(undo_key(&mut app), [Change::UpdateItem { item_id: 101, patch: back }]);
+
+    // A viewer chooses and reads, and is told no.
+    let mut viewer = with_checklist(Role::Viewer);
+    key(&mut viewer, KeyCode::Tab);
+    assert!(writes(key(&mut viewer, KeyCode::Char(' '))).is_empty());
+    assert!(viewer.notice.as_ref().is_some_and(|n| n.error && n.text.contains("Viewers")));
+    assert_eq!(chosen_in(&viewer), Some(Chosen::Item(101)), "still in the view");
 }

@@ -134,6 +134,7 @@ mod tests {
             updated_by: None,
             created_at: String::new(),
             updated_at: String::new(),
+            checklist: Vec::new(),
         };
         TrashedTask { task, deleted_at: at.into(), deleted_by: Some(1) }
     }

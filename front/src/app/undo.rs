@@ -8,8 +8,8 @@
 
 use kanban_protocol::board::BoardState;
 use kanban_protocol::event::{BoardChange, BoardEvent};
-use kanban_protocol::model::{Status, Task};
-use kanban_protocol::request::{MoveStatus, MoveTask, StatusPatch, TaskPatch};
+use kanban_protocol::model::{ChecklistItem, Status, Task};
+use kanban_protocol::request::{ItemPatch, MoveItem, MoveStatus, MoveTask, NewItem, StatusPatch, TaskPatch};
 
 use super::Change;
 
@@ -41,6 +41,12 @@ pub enum Before {
         status: Status,
         left: Option<i64>,
         right: Option<i64>,
+    },
+    /// A checklist item, and the items above and below it in its card's list.
+    Item {
+        item: ChecklistItem,
+        above: Option<i64>,
+        below: Option<i64>,
     },
 }
 
@@ -91,6 +97,28 @@ enum Inverse {
         after: Status,
         left: Option<i64>,
         right: Option<i64>,
+    },
+    /// Delete an item made: `after` as the change left it.
+    DeleteItem {
+        after: ChecklistItem,
+    },
+    /// Make again an item deleted (`item` as it was), between the items it was
+    /// between.
+    AddItemAgain {
+        item: ChecklistItem,
+        above: Option<i64>,
+        below: Option<i64>,
+    },
+    /// Put back the text or the tick that the change set to `after`'s.
+    RevertItem {
+        after: ChecklistItem,
+        patch: ItemPatch,
+    },
+    /// Move `after` back between the items it was between.
+    MoveItemBack {
+        after: ChecklistItem,
+        above: Option<i64>,
+        below: Option<i64>,
     },
 }
 
@@ -201,6 +229,30 @@ fn column_neighbours(board: &BoardState, id: i64, key: &str) -> (Option<i64>, Op
     (left, right)
 }
 
+/// The items above and below `item` in its card's checklist, but for itself.
+fn item_neighbours(board: &BoardState, item: &ChecklistItem) -> (Option<i64>, Option<i64>) {
+    let Some(task) = board.task(item.task_id) else { return (None, None) };
+    let others = || task.checklist.iter().filter(|i| i.id != item.id);
+    let at = (item.position.as_str(), item.id);
+    let above = others().rfind(|i| (i.position.as_str(), i.id) < at).map(|i| i.id);
+    let below = others().find(|i| (i.position.as_str(), i.id) > at).map(|i| i.id);
+    (above, below)
+}
+
+/// Where an item goes back: after the item that was above it, or before the one
+/// that was below it, where they still are; first again if it was first.
+fn item_place(board: &BoardState, item: &ChecklistItem, above: Option<i64>, below: Option<i64>) -> MoveItem {
+    let list = board.task(item.task_id).map_or(&[][..], |t| t.checklist.as_slice());
+    let here = |id: &i64| *id != item.id && list.iter().any(|i| i.id == *id);
+    let first = list.iter().find(|i| i.id != item.id).map(|i| i.id);
+    match (above.filter(here), below.filter(here)) {
+        (Some(a), _) => MoveItem { before_id: None, after_id: Some(a) },
+        (None, Some(b)) => MoveItem { before_id: Some(b), after_id: None },
+        (None, None) if above.is_none() => MoveItem { before_id: first, after_id: None },
+        (None, None) => MoveItem::default(),
+    }
+}
+
 /// What `change` changes, as `board` has it now.
 pub fn before(change: &Change, board: &BoardState) -> Before {
     let task = |id: i64| match board.task(id) {
@@ -217,10 +269,20 @@ pub fn before(change: &Change, board: &BoardState) -> Before {
         }
         None => Before::Nothing,
     };
+    let item = |id: i64| match board.item(id) {
+        Some(i) => {
+            let (above, below) = item_neighbours(board, i);
+            Before::Item { item: i.clone(), above, below }
+        }
+        None => Before::Nothing,
+    };
     match change {
         Change::UpdateTask { task_id, .. }
         | Change::MoveTask { task_id, .. }
         | Change::DeleteTask { task_id } => task(*task_id),
+        Change::UpdateItem { item_id, .. }
+        | Change::MoveItem { item_id, .. }
+        | Change::DeleteItem { item_id } => item(*item_id),
         Change::UpdateStatus { status_id, .. }
         | Change::MoveStatus { status_id, .. }
         | Change::DeleteStatus { status_id, .. } => status(*status_id),
@@ -231,7 +293,8 @@ pub fn before(change: &Change, board: &BoardState) -> Before {
         | Change::RestoreStatus { .. }
         | Change::CreateComment { .. }
         | Change::UpdateComment { .. }
-        | Change::DeleteComment { .. } => Before::Nothing,
+        | Change::DeleteComment { .. }
+        | Change::CreateItem { .. } => Before::Nothing,
     }
 }
 
@@ -282,6 +345,25 @@ fn inverse(sent: &Sent, event: &BoardEvent) -> Option<Inverse> {
             Inverse::MoveColumnBack { after: s.clone(), left: *left, right: *right }
         }
         (BoardChange::StatusDeleted { id, .. }, ..) => Inverse::RestoreColumn { status_id: *id },
+        (BoardChange::ItemCreated(item), ..) => Inverse::DeleteItem { after: item.clone() },
+        (BoardChange::ItemDeleted(item), Before::Item { above, below, .. }, _) => {
+            Inverse::AddItemAgain { item: item.clone(), above: *above, below: *below }
+        }
+        (
+            BoardChange::ItemUpdated { item, .. },
+            Before::Item { item: old, .. },
+            Change::UpdateItem { patch, .. },
+        ) => {
+            let patch = ItemPatch {
+                text: patch.text.as_ref().map(|_| old.text.clone()),
+                done: patch.done.map(|_| old.done),
+                version: None,
+            };
+            Inverse::RevertItem { after: item.clone(), patch }
+        }
+        (BoardChange::ItemMoved(item), Before::Item { above, below, .. }, _) => {
+            Inverse::MoveItemBack { after: item.clone(), above: *above, below: *below }
+        }
         _ => return None,
     })
 }
@@ -310,6 +392,13 @@ fn describe(before: &Before, event: &BoardEvent) -> String {
         BoardChange::CommentCreated { .. } => "the comment".into(),
         BoardChange::CommentUpdated { .. } => "the comment's edit".into(),
         BoardChange::CommentDeleted { .. } => "deleting the comment".into(),
+        BoardChange::ItemCreated(i) => format!("the new item “{}”", i.text),
+        BoardChange::ItemUpdated { item: i, before: Some(old) } if i.done != old.done => {
+            format!("{} “{}”", if i.done { "ticking" } else { "unticking" }, i.text)
+        }
+        BoardChange::ItemUpdated { item: i, .. } => format!("the edit of item “{}”", i.text),
+        BoardChange::ItemMoved(i) => format!("the move of item “{}”", i.text),
+        BoardChange::ItemDeleted(i) => format!("deleting item “{}”", i.text),
     }
 }
 
@@ -411,6 +500,34 @@ fn resolve(inverse: &Inverse, board: &BoardState, me: i64) -> Result<Change, Str
                 (None, None) => MoveStatus::default(),
             };
             Ok(Change::MoveStatus { status_id: after.id, to })
+        }
+        Inverse::DeleteItem { after } => {
+            board.item(after.id).ok_or_else(gone)?;
+            Ok(Change::DeleteItem { item_id: after.id })
+        }
+        Inverse::AddItemAgain { item, above, below } => {
+            board.task(item.task_id).ok_or_else(|| "its card is not on the board any more".to_string())?;
+            let MoveItem { before_id, after_id } = item_place(board, item, *above, *below);
+            let new = NewItem { text: item.text.clone(), done: item.done, before_id, after_id };
+            Ok(Change::CreateItem { task_id: item.task_id, new })
+        }
+        Inverse::RevertItem { after, patch } => {
+            let now = board.item(after.id).ok_or_else(gone)?;
+            let same = (patch.text.is_none() || now.text == after.text)
+                && (patch.done.is_none() || now.done == after.done);
+            if !same {
+                return Err("someone changed it since".into());
+            }
+            let patch = ItemPatch { version: Some(now.version), ..patch.clone() };
+            Ok(Change::UpdateItem { item_id: after.id, patch })
+        }
+        Inverse::MoveItemBack { after, above, below } => {
+            let now = board.item(after.id).ok_or_else(gone)?;
+            if now.position != after.position && item_neighbours(board, now) != item_neighbours(board, after)
+            {
+                return Err("someone moved it since".into());
+            }
+            Ok(Change::MoveItem { item_id: after.id, to: item_place(board, after, *above, *below) })
         }
     }
 }

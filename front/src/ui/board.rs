@@ -15,6 +15,7 @@ use super::paint::Looks;
 use super::text::{clean, fit, width};
 use super::theme::priority_bar;
 use crate::app::App;
+use crate::app::card_view::TICKED;
 use crate::due;
 use crate::geometry::{ColumnPlace, Density, Screen};
 
@@ -306,6 +307,13 @@ fn draw_card(frame: &mut Frame<'_>, ctx: &Ctx<'_>, task: &Task, area: Rect, sele
     let comments = board.comment_count(task.id);
     if comments > 0 {
         after.push(Span::styled(format!(" {COMMENTED}{comments}"), theme.dim()));
+    }
+    if !task.checklist.is_empty() {
+        // Muted once nothing is left to tick.
+        let done = task.checklist.iter().filter(|i| i.done).count();
+        let all = task.checklist.len();
+        let style = if done == all { theme.dim() } else { Style::default() };
+        after.push(Span::styled(format!(" {TICKED} {done}/{all}"), style));
     }
     if app.density == Density::Compact
         && let Some(due) = &task.due_date

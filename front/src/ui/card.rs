@@ -133,7 +133,7 @@ fn styled(part: Part, row: &str, theme: Theme) -> Line<'static> {
     let text = format!(" {}", clean(row));
     match part {
         Part::Title => Line::from(Span::styled(text, theme.title())),
-        Part::Meta => Line::from(Span::styled(text, theme.dim())),
+        Part::Meta | Part::Item(true) => Line::from(Span::styled(text, theme.dim())),
         Part::Heading | Part::Chosen => Line::from(Span::styled(text, theme.selected_border())),
         Part::Due(Some(When::Overdue(_))) => Line::from(Span::styled(text, theme.error())),
         Part::Due(Some(When::Today)) => Line::from(Span::styled(text, theme.warn_strong())),
@@ -154,6 +154,8 @@ fn styled(part: Part, row: &str, theme: Theme) -> Line<'static> {
             }
             Line::from(spans)
         }
-        Part::Field | Part::Due(_) | Part::Text | Part::Blank | Part::Markdown(_) => Line::raw(text),
+        Part::Field | Part::Due(_) | Part::Text | Part::Blank | Part::Markdown(_) | Part::Item(false) => {
+            Line::raw(text)
+        }
     }
 }

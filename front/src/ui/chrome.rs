@@ -9,6 +9,7 @@ use ratatui::widgets::Paragraph;
 use super::Theme;
 use super::paint::Looks;
 use super::text::{clean, fit};
+use crate::app::card_view::Chosen;
 use crate::app::quick::QuickMenu;
 use crate::app::{App, Connection, Mode};
 use crate::geometry::Screen;
@@ -94,13 +95,16 @@ pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect, theme: Theme) {
                 Mode::Form(_) => {
                     " Tab next field · Enter or Ctrl-S save (Enter in the description: new line) · Esc cancel"
                 }
+                Mode::Card(v) if writer && matches!(v.chosen, Some(Chosen::Item(_))) => {
+                    " Space tick · e edit · d delete · J K move · a add after · Tab next · Esc let it go"
+                }
                 Mode::Card(v) if writer && v.chosen.is_some() => {
                     " e edit the comment · d delete it · Tab next · Esc let it go"
                 }
                 Mode::Card(_) if writer => {
-                    " ↑↓ PgUp PgDn scroll · e edit · c comment · Tab a comment · Esc close"
+                    " ↑↓ PgUp PgDn scroll · e edit · a add item · c comment · Tab choose · Esc close"
                 }
-                Mode::Card(_) => " ↑↓ PgUp PgDn scroll · Esc close",
+                Mode::Card(_) => " ↑↓ PgUp PgDn scroll · Tab choose · Esc close",
                 Mode::Quick(QuickMenu::Menu) => " a letter chooses · Esc close",
                 Mode::Quick(_) => " ↑↓ choose · Enter filter by it · Esc back",
                 Mode::Prompt(_) => " Enter confirm · Esc cancel",

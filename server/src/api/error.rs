@@ -50,6 +50,7 @@ impl IntoResponse for ApiError {
         match self.current {
             Some(Current::Task(t)) => body.task = Some(*t),
             Some(Current::Status(s)) => body.status = Some(*s),
+            Some(Current::Item(i)) => body.item = Some(*i),
             None => {}
         }
         let mut response = (self.status, Json(body)).into_response();

@@ -7,6 +7,7 @@ mod activity;
 mod board;
 mod body;
 mod channel_auth;
+mod checklist;
 mod comments;
 pub mod error;
 mod extract;
@@ -48,6 +49,9 @@ pub fn router(state: Core, with_metrics: bool) -> Router {
         .route("/api/tasks/{tid}/restore", post(board::restore_task))
         .route("/api/tasks/{tid}/comments", get(comments::list).post(comments::create))
         .route("/api/comments/{cid}", patch(comments::update).delete(comments::delete))
+        .route("/api/tasks/{tid}/checklist", post(checklist::create))
+        .route("/api/checklist/{iid}", patch(checklist::update).delete(checklist::delete))
+        .route("/api/checklist/{iid}/move", post(checklist::move_to))
         .route("/api/statuses/{sid}", patch(board::update_status).delete(board::delete_status))
         .route("/api/statuses/{sid}/move", post(board::move_status))
         .route("/api/statuses/{sid}/restore", post(board::restore_status))

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use kanban_protocol::check::Invalid;
-use kanban_protocol::model::{Status, Task};
+use kanban_protocol::model::{ChecklistItem, Status, Task};
 pub use kanban_protocol::request::Change;
 
 /// One change of a board, by one user.
@@ -35,6 +35,7 @@ pub struct Committed {
 pub enum Current {
     Task(Box<Task>),
     Status(Box<Status>),
+    Item(Box<ChecklistItem>),
 }
 
 impl Current {
@@ -42,6 +43,7 @@ impl Current {
         match self {
             Current::Task(_) => "task",
             Current::Status(_) => "column",
+            Current::Item(_) => "checklist item",
         }
     }
 
@@ -49,6 +51,7 @@ impl Current {
         match self {
             Current::Task(t) => t.version,
             Current::Status(s) => s.version,
+            Current::Item(i) => i.version,
         }
     }
 }

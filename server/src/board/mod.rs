@@ -6,6 +6,7 @@
 //! without repeating a rule.
 
 mod change;
+mod checklist;
 mod comments;
 mod place;
 pub mod read;
@@ -14,7 +15,7 @@ mod storage;
 mod tasks;
 
 use kanban_protocol::event::{BoardChange, BoardEvent};
-use kanban_protocol::model::{Rekeyed, events};
+use kanban_protocol::model::{Rekeyed, Task, events};
 
 pub use change::{Change, Committed, Current, OpError, Write};
 pub use storage::{BoardTx, List, NewStatusRow, NewTaskRow, TxResult};
@@ -52,6 +53,10 @@ fn make(tx: &mut dyn BoardTx, by: i64, change: Change) -> Result<Committed, OpEr
         Change::CreateComment { task_id, new } => comments::create(tx, by, task_id, new),
         Change::UpdateComment { comment_id, patch } => comments::update(tx, by, comment_id, patch),
         Change::DeleteComment { comment_id } => comments::delete(tx, by, comment_id),
+        Change::CreateItem { task_id, new } => checklist::create(tx, by, task_id, new),
+        Change::UpdateItem { item_id, patch } => checklist::update(tx, by, item_id, patch),
+        Change::MoveItem { item_id, to } => checklist::move_to(tx, by, item_id, to),
+        Change::DeleteItem { item_id } => checklist::delete(tx, by, item_id),
     }
 }
 
@@ -76,12 +81,30 @@ fn record(
     tx: &mut dyn BoardTx,
     project_id: i64,
     by: i64,
-    change: BoardChange,
+    mut change: BoardChange,
     rekeyed: Vec<Rekeyed>,
 ) -> Result<Committed, OpError> {
+    with_checklists(tx, &mut change)?;
     let rev = tx.next_rev(project_id)?;
     let event = BoardEvent { rev, by, change, rekeyed };
     let text = event.encode();
     tx.log_event(project_id, rev, event.name(), &text)?;
     Ok(Committed { project_id, rev, event: event.name(), data: text.into(), replayed: false })
+}
+
+/// The cards an event carries, each with its checklist: a client replaces a card
+/// with the event's. The storage reads cards without theirs, since most changes
+/// never show a card (a new card has none).
+fn with_checklists(tx: &mut dyn BoardTx, change: &mut BoardChange) -> Result<(), OpError> {
+    let tasks: &mut [Task] = match change {
+        BoardChange::TaskUpdated(t)
+        | BoardChange::TaskMoved { task: t, .. }
+        | BoardChange::TaskRestored(t) => std::slice::from_mut(t),
+        BoardChange::StatusDeleted { tasks, .. } | BoardChange::StatusRestored { tasks, .. } => tasks,
+        _ => &mut [],
+    };
+    for task in tasks {
+        task.checklist = tx.checklist(task.id)?;
+    }
+    Ok(())
 }

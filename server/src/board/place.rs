@@ -30,6 +30,7 @@ pub fn place(
     let what = match list {
         List::Column(_) => "card",
         List::Columns(_) => "column",
+        List::Checklist(_) => "item",
     };
     let moving = moving.unwrap_or(0);
     let key_of = |tx: &mut dyn BoardTx, id: i64| -> Result<String, OpError> {

@@ -9,7 +9,7 @@
 //! changes, where its connection is (a blocking task), so that the statements of a
 //! change follow each other without a hand-off between threads.
 
-use kanban_protocol::model::{Comment, Priority, Role, Status, Task};
+use kanban_protocol::model::{ChecklistItem, Comment, Priority, Role, Status, Task};
 
 use super::OpError;
 
@@ -23,6 +23,8 @@ pub enum List {
     Column(i64),
     /// The columns of a project.
     Columns(i64),
+    /// The checklist of a card.
+    Checklist(i64),
 }
 
 /// A card to insert, its values already checked.
@@ -108,6 +110,18 @@ pub trait BoardTx {
     fn delete_comment(&mut self, comment_id: i64) -> TxResult<()>;
     /// How many comments card `task_id` has now, in this transaction.
     fn comment_count(&mut self, task_id: i64) -> TxResult<u32>;
+
+    /// A card's checklist, in order. Cards are read without theirs (see
+    /// [`super::record`]).
+    fn checklist(&mut self, task_id: i64) -> TxResult<Vec<ChecklistItem>>;
+    /// An item of a card that is not in the trash.
+    fn item(&mut self, item_id: i64) -> TxResult<Option<ChecklistItem>>;
+    fn insert_item(&mut self, task_id: i64, text: &str, done: bool, key: &str) -> TxResult<ChecklistItem>;
+    /// Writes an item's text and tick; its version goes up.
+    fn update_item(&mut self, item_id: i64, text: &str, done: bool) -> TxResult<ChecklistItem>;
+    /// Gives an item a new key in its checklist; its version goes up.
+    fn place_item(&mut self, item_id: i64, key: &str) -> TxResult<ChecklistItem>;
+    fn delete_item(&mut self, item_id: i64) -> TxResult<()>;
 
     /// Takes the project's next revision (one more than the last, in this
     /// transaction, so revisions stay contiguous).

@@ -35,11 +35,13 @@ fn check_assignee(tx: &mut dyn BoardTx, project_id: i64, assignee: Option<i64>) 
     Ok(())
 }
 
-/// Refuses a change made against another version than the card's.
-fn check_version(task: &Task, given: Option<i64>) -> Result<(), OpError> {
+/// Refuses a change made against another version than the card's, answering
+/// the card as it is (with its checklist, as a client holds it).
+fn check_version(tx: &mut dyn BoardTx, task: &Task, given: Option<i64>) -> Result<(), OpError> {
     match given {
         Some(v) if v != task.version => {
-            Err(OpError::Stale { given: v, current: Current::Task(Box::new(task.clone())) })
+            let current = Task { checklist: tx.checklist(task.id)?, ..task.clone() };
+            Err(OpError::Stale { given: v, current: Current::Task(Box::new(current)) })
         }
         _ => Ok(()),
     }
@@ -81,7 +83,7 @@ pub fn create(tx: &mut dyn BoardTx, by: i64, project_id: i64, new: NewTask) -> R
 pub fn update(tx: &mut dyn BoardTx, by: i64, task_id: i64, patch: TaskPatch) -> Result<Committed, OpError> {
     let mut task = load(tx, task_id)?;
     require_writer(tx, task.project_id, by, "task")?;
-    check_version(&task, patch.version)?;
+    check_version(tx, &task, patch.version)?;
     let empty = patch.title.is_none()
         && patch.description.is_none()
         && patch.assignee_id.is_none()
@@ -121,7 +123,7 @@ pub fn update(tx: &mut dyn BoardTx, by: i64, task_id: i64, patch: TaskPatch) -> 
 pub fn move_to(tx: &mut dyn BoardTx, by: i64, task_id: i64, to: MoveTask) -> Result<Committed, OpError> {
     let task = load(tx, task_id)?;
     require_writer(tx, task.project_id, by, "task")?;
-    check_version(&task, to.version)?;
+    check_version(tx, &task, to.version)?;
     let status = column_of_project(tx, task.project_id, to.status_id)?;
     let placed = place(tx, List::Column(status.id), to.before_id, to.after_id, Some(task_id))?;
     let from = Some(task.status_id);

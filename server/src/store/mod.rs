@@ -342,6 +342,21 @@ pub enum EventsAfter {
     Gone { rev: u64 },
 }
 
+/// Hands a board's checklist items (read in one query, in each card's order) to
+/// their cards.
+fn hand_out(tasks: &mut [kanban_protocol::model::Task], items: Vec<kanban_protocol::model::ChecklistItem>) {
+    let mut of: std::collections::HashMap<i64, Vec<kanban_protocol::model::ChecklistItem>> =
+        std::collections::HashMap::new();
+    for item in items {
+        of.entry(item.task_id).or_default().push(item);
+    }
+    for task in tasks {
+        if let Some(items) = of.remove(&task.id) {
+            task.checklist = items;
+        }
+    }
+}
+
 /// The columns every new project starts with.
 pub fn default_statuses() -> Vec<NewStatus> {
     ["Todo", "In Progress", "Done"]

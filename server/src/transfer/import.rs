@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 
 use kanban_protocol::model::{Role, User};
-use kanban_protocol::request::{Change, NewComment, NewStatus, NewTask};
+use kanban_protocol::request::{Change, NewComment, NewItem, NewStatus, NewTask};
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
@@ -55,6 +55,8 @@ struct AnyBoard {
     cards: Option<Vec<trello::TrelloCard>>,
     #[serde(default)]
     actions: Option<Vec<trello::Action>>,
+    #[serde(default)]
+    checklists: Option<Vec<trello::Checklist>>,
 }
 
 /// Reads an import file: this project's export, or a Trello board's.
@@ -76,7 +78,8 @@ pub fn parse(bytes: &[u8]) -> Result<Export> {
     match (any.lists, any.cards) {
         (Some(lists), Some(cards)) => {
             let actions = any.actions.unwrap_or_default();
-            Ok(trello::Board { name, lists, cards, actions }.into_export())
+            let checklists = any.checklists.unwrap_or_default();
+            Ok(trello::Board { name, lists, cards, actions, checklists }.into_export())
         }
         _ => Err(AdminError::Invalid("neither a board export of kanban nor a Trello board's JSON".into())),
     }
@@ -196,7 +199,7 @@ impl Importer<'_> {
             let task_ids = self.apply(changes.collect(), "task").await?;
             let comments: Vec<(Change, String)> = slice
                 .iter()
-                .zip(task_ids)
+                .zip(task_ids.iter().copied())
                 .flat_map(|((_, card), task_id)| {
                     card.comments.iter().map(move |comment| {
                         // The author's name as text: the file says who, the board
@@ -212,6 +215,20 @@ impl Importer<'_> {
                 .collect();
             for comments in comments.chunks(SLICE) {
                 self.apply(comments.to_vec(), "comment").await?;
+            }
+            let items: Vec<(Change, String)> = slice
+                .iter()
+                .zip(&task_ids)
+                .flat_map(|((_, card), task_id)| {
+                    card.checklist.iter().map(move |item| {
+                        let new = NewItem { text: item.text.clone(), done: item.done, ..NewItem::default() };
+                        let change = Change::CreateItem { task_id: *task_id, new };
+                        (change, format!("an item of the checklist of “{}”", short(&card.title)))
+                    })
+                })
+                .collect();
+            for items in items.chunks(SLICE) {
+                self.apply(items.to_vec(), "item").await?;
             }
         }
         Ok(())

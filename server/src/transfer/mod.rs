@@ -1,9 +1,9 @@
 //! Bringing a board out and in: `project export` writes a project as JSON (its
 //! columns in order, each with its cards in order and all their fields, the
-//! comments, the members by name), and `project import` ([`import`]) makes a new
-//! project from that JSON or from a Trello board's export ([`trello`]: lists
-//! become columns; cards keep their descriptions, labels, due dates and
-//! comments; what is archived is left out).
+//! comments and checklists, the members by name), and `project import`
+//! ([`import`]) makes a new project from that JSON or from a Trello board's
+//! export ([`trello`]: lists become columns; cards keep their descriptions,
+//! labels, due dates, comments and checklists; what is archived is left out).
 
 mod import;
 mod trello;
@@ -57,6 +57,17 @@ pub struct Card {
     pub assignee: Option<String>,
     #[serde(default)]
     pub comments: Vec<Comment>,
+    /// Its checklist, in order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub checklist: Vec<Item>,
+}
+
+/// An item of a card's checklist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Item {
+    pub text: String,
+    #[serde(default)]
+    pub done: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,6 +122,11 @@ pub async fn export(store: &dyn Store, project: &str) -> Result<String> {
                 due_date: task.due_date.clone(),
                 assignee: task.assignee_id.and_then(|id| names.get(&id).cloned()),
                 comments,
+                checklist: task
+                    .checklist
+                    .iter()
+                    .map(|i| Item { text: i.text.clone(), done: i.done })
+                    .collect(),
             });
         }
         columns.push(Column {

@@ -3,10 +3,11 @@
 
 use std::collections::HashMap;
 
+use kanban_protocol::check::{MAX_ITEM, MAX_ITEMS};
 use kanban_protocol::model::Priority;
 use serde::Deserialize;
 
-use super::{Card, Column, Comment, Export, FORMAT};
+use super::{Card, Column, Comment, Export, FORMAT, Item};
 
 #[derive(Debug, Deserialize)]
 pub struct Board {
@@ -17,6 +18,31 @@ pub struct Board {
     pub cards: Vec<TrelloCard>,
     #[serde(default)]
     pub actions: Vec<Action>,
+    #[serde(default)]
+    pub checklists: Vec<Checklist>,
+}
+
+/// A checklist of a card; a Trello card may have several.
+#[derive(Debug, Deserialize)]
+pub struct Checklist {
+    #[serde(default)]
+    pub name: String,
+    #[serde(rename = "idCard")]
+    pub id_card: String,
+    #[serde(default)]
+    pub pos: f64,
+    #[serde(rename = "checkItems", default)]
+    pub items: Vec<CheckItem>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct CheckItem {
+    pub name: String,
+    /// `complete` or `incomplete`.
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub pos: f64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -100,8 +126,42 @@ fn labels(labels: &[Label]) -> Vec<String> {
     out
 }
 
+/// Each card's checklists as one list, in order: with several, each item says
+/// which list it was on ("QA: run the suite"). Items are cut to what a board
+/// keeps (one line, at most [`MAX_ITEM`] characters, [`MAX_ITEMS`] of them).
+fn checklists(mut lists: Vec<Checklist>) -> HashMap<String, Vec<Item>> {
+    lists.sort_by(|a, b| a.pos.total_cmp(&b.pos));
+    let several: HashMap<&str, usize> = lists.iter().fold(HashMap::new(), |mut n, l| {
+        *n.entry(l.id_card.as_str()).or_default() += 1;
+        n
+    });
+    let several: Vec<String> =
+        several.into_iter().filter(|(_, n)| *n > 1).map(|(c, _)| c.to_string()).collect();
+    let mut out: HashMap<String, Vec<Item>> = HashMap::new();
+    for mut list in lists {
+        list.items.sort_by(|a, b| a.pos.total_cmp(&b.pos));
+        let prefix = several.contains(&list.id_card) && !list.name.trim().is_empty();
+        let items = out.entry(list.id_card.clone()).or_default();
+        for item in list.items {
+            let text = item.name.split_whitespace().collect::<Vec<_>>().join(" ");
+            let text = if prefix { format!("{}: {text}", list.name.trim()) } else { text };
+            if text.is_empty() || items.len() >= MAX_ITEMS {
+                continue;
+            }
+            let text = if text.chars().count() > MAX_ITEM {
+                text.chars().take(MAX_ITEM - 1).chain(['…']).collect()
+            } else {
+                text
+            };
+            items.push(Item { text, done: item.state == "complete" });
+        }
+    }
+    out
+}
+
 impl Board {
     pub fn into_export(self) -> Export {
+        let mut checklists = checklists(self.checklists);
         // Comments come newest first in the export: each card's go oldest first.
         let mut comments: HashMap<String, Vec<Comment>> = HashMap::new();
         for action in self.actions.into_iter().rev().filter(|a| a.kind == "commentCard") {
@@ -135,6 +195,7 @@ impl Board {
                         due_date: c.due.as_ref().and_then(|d| d.get(..10)).map(str::to_string),
                         assignee: None,
                         comments: comments.remove(&c.id).unwrap_or_default(),
+                        checklist: checklists.remove(&c.id).unwrap_or_default(),
                     })
                     .collect(),
             })

@@ -3,7 +3,8 @@
 //! and a question to confirm. Each handler owns its mode's keys; a mode that is
 //! not put back is closed.
 
-use kanban_protocol::model::{Activity, Role};
+use kanban_protocol::model::{Activity, ChecklistItem, Role};
+use kanban_protocol::request::{ItemPatch, MoveItem};
 
 use super::super::card_view::{self, CardView, ViewOutcome};
 use super::super::form::{CardForm, Confirm, Prompt, PromptKind};
@@ -81,7 +82,23 @@ pub(super) fn card_view(app: &mut App, key: KeyEvent, mut view: CardView) -> Vec
     };
     let (_, text) = laid_out(&view);
     let chosen = view.chosen;
-    match view.key(key, &text) {
+    let outcome = view.key(key, &text, &task.checklist);
+    let writes = matches!(
+        outcome,
+        ViewOutcome::Edit
+            | ViewOutcome::Comment
+            | ViewOutcome::AddItem { .. }
+            | ViewOutcome::TickItem(_)
+            | ViewOutcome::EditItem(_)
+            | ViewOutcome::DeleteItem(_)
+            | ViewOutcome::MoveItem { .. }
+    );
+    if writes && !app.can_write() {
+        app.mode = Mode::Card(view);
+        app.error("Viewers cannot change the board");
+        return Vec::new();
+    }
+    match outcome {
         ViewOutcome::Stay => {
             if view.chosen != chosen {
                 let (lines, text) = laid_out(&view);
@@ -90,7 +107,7 @@ pub(super) fn card_view(app: &mut App, key: KeyEvent, mut view: CardView) -> Vec
             app.mode = Mode::Card(view);
         }
         ViewOutcome::Close => {}
-        ViewOutcome::Edit if app.can_write() => {
+        ViewOutcome::Edit => {
             app.mode = Mode::Form(Box::new(CardForm::edit(&task, board.members.clone(), false)));
         }
         outcome @ (ViewOutcome::EditComment(id) | ViewOutcome::DeleteComment(id)) => {
@@ -98,18 +115,60 @@ pub(super) fn card_view(app: &mut App, key: KeyEvent, mut view: CardView) -> Vec
             let author = author.map_or_else(|| "someone".to_string(), |m| m.name.clone());
             comment_change(app, view, outcome, author);
         }
-        ViewOutcome::Edit | ViewOutcome::Comment if !app.can_write() => {
-            app.mode = Mode::Card(view);
-            app.error("Viewers cannot change the board");
-        }
-        ViewOutcome::Edit => unreachable!("a writer edits above"),
         ViewOutcome::Comment => {
             app.return_view = Some(view);
             let kind = PromptKind::Comment { task_id: task.id, from_view: true, comment_id: None };
             app.mode = Mode::Prompt(Box::new(Prompt::new(kind, "")));
         }
+        ViewOutcome::AddItem { after } => {
+            app.return_view = Some(view);
+            let kind = PromptKind::Item { task_id: task.id, item_id: None, after };
+            app.mode = Mode::Prompt(Box::new(Prompt::new(kind, "")));
+        }
+        ViewOutcome::EditItem(id) => match task.checklist.iter().find(|i| i.id == id) {
+            Some(item) => {
+                let kind = PromptKind::Item { task_id: task.id, item_id: Some(id), after: None };
+                app.mode = Mode::Prompt(Box::new(Prompt::new(kind, &item.text)));
+                app.return_view = Some(view);
+            }
+            None => app.mode = Mode::Card(view),
+        },
+        ViewOutcome::TickItem(id) | ViewOutcome::DeleteItem(id) | ViewOutcome::MoveItem { id, .. } => {
+            let change = item_change(&task.checklist, id, outcome);
+            app.mode = Mode::Card(view);
+            return match change {
+                Ok(change) => write(app, change),
+                Err(why) => {
+                    app.error(why);
+                    Vec::new()
+                }
+            };
+        }
     }
     Vec::new()
+}
+
+/// The change a key makes of item `id` of `checklist`: ticked (or not), deleted,
+/// or moved past its neighbour; or why there is none.
+fn item_change(checklist: &[ChecklistItem], id: i64, outcome: ViewOutcome) -> Result<Change, &'static str> {
+    let at = checklist.iter().position(|i| i.id == id).ok_or("That item is gone")?;
+    let item = &checklist[at];
+    Ok(match outcome {
+        ViewOutcome::TickItem(_) => {
+            let patch = ItemPatch { text: None, done: Some(!item.done), version: Some(item.version) };
+            Change::UpdateItem { item_id: id, patch }
+        }
+        ViewOutcome::DeleteItem(_) => Change::DeleteItem { item_id: id },
+        ViewOutcome::MoveItem { down: true, .. } => {
+            let next = checklist.get(at + 1).ok_or("It is the last item already")?;
+            Change::MoveItem { item_id: id, to: MoveItem { before_id: None, after_id: Some(next.id) } }
+        }
+        ViewOutcome::MoveItem { down: false, .. } => {
+            let previous = at.checked_sub(1).map(|p| &checklist[p]).ok_or("It is the first item already")?;
+            Change::MoveItem { item_id: id, to: MoveItem { before_id: Some(previous.id), after_id: None } }
+        }
+        _ => return Err("Not a change of an item"),
+    })
 }
 
 /// `e` or `d` on the view's chosen comment: its author's or an owner's to do

@@ -3,7 +3,7 @@
 //! as the server checks it; one it would refuse keeps its form or prompt open,
 //! with why.
 
-use kanban_protocol::request::{NewComment, NewStatus, StatusPatch};
+use kanban_protocol::request::{ItemPatch, NewComment, NewItem, NewStatus, StatusPatch};
 
 use super::super::card_view::CardView;
 use super::super::form::{CardForm, FormOutcome, Prompt, PromptKind, PromptOutcome};
@@ -61,6 +61,19 @@ pub(super) fn prompt_outcome(app: &mut App, prompt: Box<Prompt>, outcome: Prompt
             }
         };
     }
+    if let PromptKind::Item { task_id, item_id, after } = prompt.kind {
+        return match outcome {
+            PromptOutcome::Submit(text) => item(app, prompt, task_id, item_id, after, &text),
+            PromptOutcome::Editing => {
+                app.mode = Mode::Prompt(prompt);
+                Vec::new()
+            }
+            PromptOutcome::Cancel | PromptOutcome::Quit => {
+                app.mode = Mode::Card(app.return_view.take().unwrap_or_else(|| CardView::new(task_id)));
+                Vec::new()
+            }
+        };
+    }
     let PromptOutcome::Submit(name) = outcome else {
         if outcome == PromptOutcome::Editing {
             app.mode = Mode::Prompt(prompt);
@@ -95,8 +108,59 @@ pub(super) fn prompt_outcome(app: &mut App, prompt: Box<Prompt>, outcome: Prompt
         PromptKind::Filter
         | PromptKind::ColumnLimit { .. }
         | PromptKind::ColumnColor { .. }
-        | PromptKind::Comment { .. } => Vec::new(),
+        | PromptKind::Comment { .. }
+        | PromptKind::Item { .. } => Vec::new(),
     }
+}
+
+/// An item of a checklist from its prompt, checked as the server checks it. A
+/// new one added at the end leaves the prompt open for the next (a list is
+/// typed an item a line); any other goes back to the card's view.
+fn item(
+    app: &mut App,
+    mut prompt: Box<Prompt>,
+    task_id: i64,
+    item_id: Option<i64>,
+    after: Option<i64>,
+    text: &str,
+) -> Vec<Command> {
+    if text.is_empty() && item_id.is_none() {
+        // Enter on an empty line: the list is done.
+        app.mode = Mode::Card(app.return_view.take().unwrap_or_else(|| CardView::new(task_id)));
+        return Vec::new();
+    }
+    let text = match kanban_protocol::check::check_item(text) {
+        Ok(text) => text,
+        Err(invalid) => {
+            prompt.error = Some(invalid.message);
+            app.mode = Mode::Prompt(prompt);
+            return Vec::new();
+        }
+    };
+    let out = match item_id {
+        None => write(
+            app,
+            Change::CreateItem { task_id, new: NewItem { text, after_id: after, ..NewItem::default() } },
+        ),
+        Some(item_id) => {
+            let now = app.board.as_ref().and_then(|b| b.item(item_id)).cloned();
+            match now {
+                // Saved unchanged: nothing to send (the server would refuse it).
+                Some(now) if now.text == text => Vec::new(),
+                now => {
+                    let patch = ItemPatch { text: Some(text), done: None, version: now.map(|i| i.version) };
+                    write(app, Change::UpdateItem { item_id, patch })
+                }
+            }
+        }
+    };
+    if item_id.is_none() && after.is_none() {
+        app.mode =
+            Mode::Prompt(Box::new(Prompt::new(PromptKind::Item { task_id, item_id: None, after: None }, "")));
+    } else {
+        app.mode = Mode::Card(app.return_view.take().unwrap_or_else(|| CardView::new(task_id)));
+    }
+    out
 }
 
 /// A comment from its prompt, checked as the server checks it; back to the card's

@@ -112,6 +112,7 @@ struct Named {
     tasks: Vec<i64>,
     statuses: Vec<i64>,
     comments: Vec<i64>,
+    items: Vec<i64>,
     new_tasks: i64,
     new_statuses: i64,
 }
@@ -147,6 +148,10 @@ fn named(batch: &[Write]) -> Named {
             Change::UpdateComment { comment_id, .. } | Change::DeleteComment { comment_id } => {
                 n.comments.push(*comment_id)
             }
+            Change::CreateItem { task_id, .. } => n.tasks.push(*task_id),
+            Change::UpdateItem { item_id, .. }
+            | Change::MoveItem { item_id, .. }
+            | Change::DeleteItem { item_id } => n.items.push(*item_id),
         }
     }
     n
@@ -159,13 +164,14 @@ fn named(batch: &[Write]) -> Named {
 /// makes.
 fn prepare(tx: &mut Tx<'_>, batch: &[Write]) -> Result<(), postgres::Error> {
     let mut n = named(batch);
-    if !n.tasks.is_empty() || !n.statuses.is_empty() || !n.comments.is_empty() {
-        // A card, column or comment never changes project: this may be read before
-        // the lock.
+    if !n.tasks.is_empty() || !n.statuses.is_empty() || !n.comments.is_empty() || !n.items.is_empty() {
+        // A card, column, comment or item never changes project: this may be read
+        // before the lock.
         let sql = "SELECT project_id FROM tasks WHERE id = ANY($1) \
                    UNION SELECT project_id FROM statuses WHERE id = ANY($2) \
-                   UNION SELECT project_id FROM comments WHERE id = ANY($3)";
-        let found = run_query(tx, sql, &[&n.tasks, &n.statuses, &n.comments])?;
+                   UNION SELECT project_id FROM comments WHERE id = ANY($3) \
+                   UNION SELECT project_id FROM checklist_items WHERE id = ANY($4)";
+        let found = run_query(tx, sql, &[&n.tasks, &n.statuses, &n.comments, &n.items])?;
         n.projects.extend(found.iter().map(|r| r.get::<_, i64>(0)));
     }
     n.projects.sort_unstable();

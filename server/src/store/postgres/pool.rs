@@ -43,6 +43,7 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
     migration!(5, "0005_imports"),
     migration!(6, "0006_comment_editor"),
     migration!(7, "0007_site"),
+    migration!(8, "0008_checklists"),
 ];
 
 /// The schema version this binary knows.

@@ -6,7 +6,9 @@ use kanban_protocol::model::{Board, Comment, Member, Project, Role, Trash, Trash
 use postgres::{GenericClient, IsolationLevel, Transaction};
 
 use super::pool::{Conn, Statements};
-use super::rows::{self, STATUS_COLUMNS, TASK_COLUMNS, comment_columns, status_columns, task_columns};
+use super::rows::{
+    self, STATUS_COLUMNS, TASK_COLUMNS, comment_columns, item_columns, status_columns, task_columns,
+};
 use crate::store::sql::ReadSql;
 use crate::store::{EventsAfter, Logged, Result, StoreError};
 
@@ -68,7 +70,17 @@ impl ReadSql for Conn {
             " FROM tasks WHERE project_id = $1 AND deleted_at IS NULL ORDER BY status_id, position, id"
         );
         let statement = statements.get(&mut tx, sql)?;
-        let tasks = tx.query(&statement, &[&project_id])?.iter().map(rows::task).collect();
+        let mut tasks: Vec<_> = tx.query(&statement, &[&project_id])?.iter().map(rows::task).collect();
+        let sql = concat!(
+            "SELECT ",
+            item_columns!(),
+            " FROM checklist_items JOIN tasks ON tasks.id = checklist_items.task_id \
+             WHERE checklist_items.project_id = $1 AND tasks.deleted_at IS NULL \
+             ORDER BY checklist_items.task_id, checklist_items.position, checklist_items.id"
+        );
+        let statement = statements.get(&mut tx, sql)?;
+        let items = tx.query(&statement, &[&project_id])?.iter().map(rows::item).collect();
+        crate::store::hand_out(&mut tasks, items);
         let members = members_in(&mut tx, statements, project_id)?;
         let sql = "SELECT comments.task_id, count(*) FROM comments JOIN tasks ON tasks.id = comments.task_id \
                    WHERE comments.project_id = $1 AND tasks.deleted_at IS NULL GROUP BY comments.task_id";

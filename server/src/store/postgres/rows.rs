@@ -1,7 +1,7 @@
 //! Board rows on PostgreSQL: the column lists (times written out as the API shows
 //! them), and the conversions from rows to records.
 
-use kanban_protocol::model::{Comment, Priority, Role, Status, Task};
+use kanban_protocol::model::{ChecklistItem, Comment, Priority, Role, Status, Task};
 use postgres::Row;
 
 use crate::store::{Result, StoreError};
@@ -26,7 +26,26 @@ macro_rules! comment_columns {
          kanban_ts(comments.created_at), kanban_ts(comments.updated_at), comments.edited_by"
     };
 }
-pub(super) use {comment_columns, status_columns, task_columns};
+/// A checklist item's columns, in the order [`item`] reads them.
+macro_rules! item_columns {
+    () => {
+        "checklist_items.id, checklist_items.task_id, checklist_items.text, checklist_items.done, \
+         checklist_items.position, checklist_items.version"
+    };
+}
+pub(super) use {comment_columns, item_columns, status_columns, task_columns};
+
+/// A checklist item from a row of `item_columns!()`.
+pub fn item(row: &Row) -> ChecklistItem {
+    ChecklistItem {
+        id: row.get(0),
+        task_id: row.get(1),
+        text: row.get(2),
+        done: row.get(3),
+        position: row.get(4),
+        version: row.get(5),
+    }
+}
 
 /// A comment from a row of `comment_columns!()`.
 pub fn comment(row: &Row) -> Comment {
@@ -67,6 +86,8 @@ pub fn task(row: &Row) -> Task {
         updated_by: row.get(12),
         created_at: row.get(13),
         updated_at: row.get(14),
+        // Read apart, where a card is shown (see `board::record`).
+        checklist: Vec::new(),
     }
 }
 

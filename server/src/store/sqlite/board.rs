@@ -2,10 +2,10 @@
 //! change, lent to the batch policy ([`crate::store::batch`]) and to the board
 //! core's rules ([`crate::board`]) as a [`BatchTx`]; and the trash's purge.
 
-use kanban_protocol::model::{Comment, Role, Status, Task};
+use kanban_protocol::model::{ChecklistItem, Comment, Role, Status, Task};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 
-use super::rows::{self, comment_columns, status_columns, task_columns};
+use super::rows::{self, comment_columns, item_columns, status_columns, task_columns};
 use crate::board::{BoardTx, Committed, List, NewStatusRow, NewTaskRow, OpError, TxResult, Write};
 use crate::store::batch::{BatchTx, Batches, Commit, KEYS_KEPT_DAYS};
 use crate::store::sql::ChangeSql;
@@ -89,10 +89,15 @@ impl ChangeSql for Connection {
 pub struct Tx<'c>(Transaction<'c>);
 
 impl List {
-    fn table_and_scope(self) -> (&'static str, &'static str, i64) {
+    /// The list's table, the column that scopes it, its value, and the condition
+    /// that leaves out what is in the trash.
+    fn table_and_scope(self) -> (&'static str, &'static str, i64, &'static str) {
+        const LIVE: &str = "AND deleted_at IS NULL";
         match self {
-            List::Column(id) => ("tasks", "status_id", id),
-            List::Columns(id) => ("statuses", "project_id", id),
+            List::Column(id) => ("tasks", "status_id", id, LIVE),
+            List::Columns(id) => ("statuses", "project_id", id, LIVE),
+            // An item is in the trash with its card, whose list is not asked for.
+            List::Checklist(id) => ("checklist_items", "task_id", id, ""),
         }
     }
 }
@@ -152,39 +157,39 @@ impl BoardTx for Tx<'_> {
     }
 
     fn key_of(&mut self, list: List, id: i64) -> TxResult<Option<String>> {
-        let (table, scope, scope_id) = list.table_and_scope();
-        let sql = format!("SELECT position FROM {table} WHERE id = ? AND {scope} = ? AND deleted_at IS NULL");
+        let (table, scope, scope_id, live) = list.table_and_scope();
+        let sql = format!("SELECT position FROM {table} WHERE id = ? AND {scope} = ? {live}");
         self.list_key(sql, (id, scope_id))
     }
 
     fn key_above(&mut self, list: List, key: &str, except: i64) -> TxResult<Option<String>> {
-        let (table, scope, scope_id) = list.table_and_scope();
+        let (table, scope, scope_id, live) = list.table_and_scope();
         let sql = format!(
-            "SELECT MIN(position) FROM {table} WHERE {scope} = ? AND position > ? AND id != ? AND deleted_at IS NULL"
+            "SELECT MIN(position) FROM {table} WHERE {scope} = ? AND position > ? AND id != ? {live}"
         );
         self.list_key(sql, (scope_id, key, except))
     }
 
     fn key_below(&mut self, list: List, key: &str, except: i64) -> TxResult<Option<String>> {
-        let (table, scope, scope_id) = list.table_and_scope();
+        let (table, scope, scope_id, live) = list.table_and_scope();
         let sql = format!(
-            "SELECT MAX(position) FROM {table} WHERE {scope} = ? AND position < ? AND id != ? AND deleted_at IS NULL"
+            "SELECT MAX(position) FROM {table} WHERE {scope} = ? AND position < ? AND id != ? {live}"
         );
         self.list_key(sql, (scope_id, key, except))
     }
 
     fn last_key(&mut self, list: List, except: i64) -> TxResult<Option<String>> {
-        let (table, scope, scope_id) = list.table_and_scope();
+        let (table, scope, scope_id, live) = list.table_and_scope();
         self.list_key(
-            format!("SELECT MAX(position) FROM {table} WHERE {scope} = ? AND id != ? AND deleted_at IS NULL"),
+            format!("SELECT MAX(position) FROM {table} WHERE {scope} = ? AND id != ? {live}"),
             (scope_id, except),
         )
     }
 
     fn keys(&mut self, list: List, except: i64) -> TxResult<Vec<(i64, String)>> {
-        let (table, scope, scope_id) = list.table_and_scope();
+        let (table, scope, scope_id, live) = list.table_and_scope();
         let sql = format!(
-            "SELECT id, position FROM {table} WHERE {scope} = ? AND id != ? AND deleted_at IS NULL ORDER BY position, id"
+            "SELECT id, position FROM {table} WHERE {scope} = ? AND id != ? {live} ORDER BY position, id"
         );
         let mut statement = self.0.prepare_cached(&sql)?;
         let keys = statement.query_map((scope_id, except), |r| Ok((r.get(0)?, r.get(1)?)))?;
@@ -192,7 +197,7 @@ impl BoardTx for Tx<'_> {
     }
 
     fn set_key(&mut self, list: List, id: i64, key: &str) -> TxResult<()> {
-        let (table, _, _) = list.table_and_scope();
+        let (table, _, _, _) = list.table_and_scope();
         self.0
             .prepare_cached(&format!("UPDATE {table} SET position = ? WHERE id = ?"))?
             .execute((key, id))?;
@@ -378,6 +383,57 @@ impl BoardTx for Tx<'_> {
     fn comment_count(&mut self, task_id: i64) -> TxResult<u32> {
         let sql = "SELECT count(*) FROM comments WHERE task_id = ?";
         Ok(self.0.prepare_cached(sql)?.query_row([task_id], |r| r.get(0))?)
+    }
+
+    fn checklist(&mut self, task_id: i64) -> TxResult<Vec<ChecklistItem>> {
+        let sql = concat!(
+            "SELECT ",
+            item_columns!(),
+            " FROM checklist_items WHERE task_id = ? ORDER BY position, id"
+        );
+        let mut statement = self.0.prepare_cached(sql)?;
+        let items = statement.query_map([task_id], |r| Ok(rows::item(r)))?;
+        Ok(items.collect::<Result<_, _>>()?)
+    }
+
+    fn item(&mut self, item_id: i64) -> TxResult<Option<ChecklistItem>> {
+        let sql = concat!(
+            "SELECT ",
+            item_columns!(),
+            " FROM checklist_items JOIN tasks ON tasks.id = checklist_items.task_id \
+             WHERE checklist_items.id = ? AND tasks.deleted_at IS NULL"
+        );
+        Ok(self.0.prepare_cached(sql)?.query_row([item_id], |r| Ok(rows::item(r))).optional()?)
+    }
+
+    fn insert_item(&mut self, task_id: i64, text: &str, done: bool, key: &str) -> TxResult<ChecklistItem> {
+        let sql = concat!(
+            "INSERT INTO checklist_items (task_id, project_id, text, done, position) \
+             SELECT id, project_id, ?2, ?3, ?4 FROM tasks WHERE id = ?1 RETURNING ",
+            item_columns!()
+        );
+        Ok(self.0.prepare_cached(sql)?.query_row((task_id, text, done, key), |r| Ok(rows::item(r)))?)
+    }
+
+    fn update_item(&mut self, item_id: i64, text: &str, done: bool) -> TxResult<ChecklistItem> {
+        let sql = concat!(
+            "UPDATE checklist_items SET text = ?, done = ?, version = version + 1 WHERE id = ? RETURNING ",
+            item_columns!()
+        );
+        Ok(self.0.prepare_cached(sql)?.query_row((text, done, item_id), |r| Ok(rows::item(r)))?)
+    }
+
+    fn place_item(&mut self, item_id: i64, key: &str) -> TxResult<ChecklistItem> {
+        let sql = concat!(
+            "UPDATE checklist_items SET position = ?, version = version + 1 WHERE id = ? RETURNING ",
+            item_columns!()
+        );
+        Ok(self.0.prepare_cached(sql)?.query_row((key, item_id), |r| Ok(rows::item(r)))?)
+    }
+
+    fn delete_item(&mut self, item_id: i64) -> TxResult<()> {
+        self.0.prepare_cached("DELETE FROM checklist_items WHERE id = ?")?.execute([item_id])?;
+        Ok(())
     }
 
     fn next_rev(&mut self, project_id: i64) -> TxResult<u64> {

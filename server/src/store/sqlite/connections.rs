@@ -47,6 +47,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     migration!(11, "0011_comment_editor"),
     migration!(12, "0012_write_probe"),
     migration!(13, "0013_site"),
+    migration!(14, "0014_checklists"),
 ];
 
 /// The schema version this binary knows.

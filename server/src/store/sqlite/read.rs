@@ -6,7 +6,7 @@ use kanban_protocol::model::{
 };
 use rusqlite::{Connection, OptionalExtension};
 
-use super::rows::{self, comment_columns, status_columns, task_columns};
+use super::rows::{self, comment_columns, item_columns, status_columns, task_columns};
 use crate::store::sql::ReadSql;
 use crate::store::{EventsAfter, Logged, Result, StoreError};
 
@@ -49,7 +49,7 @@ impl ReadSql for Connection {
             ))?
             .query_map([project_id], |r| Ok(rows::status(r)))?
             .collect::<rusqlite::Result<_>>()?;
-        let tasks: Vec<Task> = tx
+        let mut tasks: Vec<Task> = tx
             .prepare_cached(concat!(
                 "SELECT ",
                 task_columns!(),
@@ -57,6 +57,17 @@ impl ReadSql for Connection {
             ))?
             .query_map([project_id], |r| Ok(rows::task(r)))?
             .collect::<rusqlite::Result<_>>()?;
+        let items = tx
+            .prepare_cached(concat!(
+                "SELECT ",
+                item_columns!(),
+                " FROM checklist_items JOIN tasks ON tasks.id = checklist_items.task_id \
+                 WHERE checklist_items.project_id = ? AND tasks.deleted_at IS NULL \
+                 ORDER BY checklist_items.task_id, checklist_items.position, checklist_items.id"
+            ))?
+            .query_map([project_id], |r| Ok(rows::item(r)))?
+            .collect::<rusqlite::Result<_>>()?;
+        crate::store::hand_out(&mut tasks, items);
         let members = members_in(&tx, project_id)?;
         let comments = tx
             .prepare_cached(

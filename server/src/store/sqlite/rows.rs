@@ -1,7 +1,7 @@
 //! Board rows: the column lists, the conversions from rows to records, and the
 //! lookups every change starts with.
 
-use kanban_protocol::model::{Comment, Priority, Role, Status, Task};
+use kanban_protocol::model::{ChecklistItem, Comment, Priority, Role, Status, Task};
 use rusqlite::{Connection, OptionalExtension};
 
 /// A task's columns, in the order [`task`] reads them; a literal, for `concat!`.
@@ -25,7 +25,27 @@ macro_rules! comment_columns {
          comments.created_at, comments.updated_at, comments.edited_by"
     };
 }
-pub(super) use {comment_columns, status_columns, task_columns};
+/// A checklist item's columns, in the order [`item`] reads them (qualified: the
+/// lookups join the card).
+macro_rules! item_columns {
+    () => {
+        "checklist_items.id, checklist_items.task_id, checklist_items.text, checklist_items.done, \
+         checklist_items.position, checklist_items.version"
+    };
+}
+pub(super) use {comment_columns, item_columns, status_columns, task_columns};
+
+/// A checklist item from a row of `item_columns!()`.
+pub fn item(row: &rusqlite::Row<'_>) -> ChecklistItem {
+    ChecklistItem {
+        id: row.get_unwrap(0),
+        task_id: row.get_unwrap(1),
+        text: row.get_unwrap(2),
+        done: row.get_unwrap(3),
+        position: row.get_unwrap(4),
+        version: row.get_unwrap(5),
+    }
+}
 
 /// A comment from a row of `comment_columns!()`.
 pub fn comment(row: &rusqlite::Row<'_>) -> Comment {
@@ -61,6 +81,8 @@ pub fn task(row: &rusqlite::Row<'_>) -> Task {
         updated_by: row.get_unwrap(12),
         created_at: row.get_unwrap(13),
         updated_at: row.get_unwrap(14),
+        // Read apart, where a card is shown (see `board::record`).
+        checklist: Vec::new(),
     }
 }
 

@@ -1,12 +1,12 @@
 //! The batch's transaction as the board core's ([`BoardTx`]): reads answered
 //! from what the batch holds or read once, writes kept in memory and journalled.
 
-use kanban_protocol::model::{Comment, Role, Status, Task};
+use kanban_protocol::model::{ChecklistItem, Comment, Role, Status, Task};
 
 use super::held::{first, last};
 use super::{Card, Column, Made, Tx};
 use crate::board::{BoardTx, Committed, List, NewStatusRow, NewTaskRow, OpError, TxResult};
-use crate::store::postgres::rows::{self, comment_columns, task_columns};
+use crate::store::postgres::rows::{self, comment_columns, item_columns, task_columns};
 
 impl BoardTx for Tx<'_> {
     fn role(&mut self, project_id: i64, user_id: i64) -> TxResult<Option<Role>> {
@@ -40,6 +40,7 @@ impl BoardTx for Tx<'_> {
                 "",
                 "SELECT position, id FROM statuses WHERE project_id = $1 AND id != ALL($2) AND deleted_at IS NULL \
                  ORDER BY position, id LIMIT 1",
+                "",
             ),
             &[],
         )?;
@@ -73,6 +74,10 @@ impl BoardTx for Tx<'_> {
         Ok(match list {
             List::Column(s) => self.task(id)?.filter(|t| t.status_id == s).map(|t| t.position),
             List::Columns(p) => self.status(id)?.filter(|c| c.project_id == p).map(|c| c.position),
+            List::Checklist(t) => {
+                let sql = "SELECT position FROM checklist_items WHERE id = $1 AND task_id = $2";
+                self.query_opt(sql, &[&id, &t])?.map(|r| r.get(0))
+            }
         })
     }
 
@@ -84,6 +89,8 @@ impl BoardTx for Tx<'_> {
                  AND deleted_at IS NULL ORDER BY position LIMIT 1",
                 "SELECT position, id FROM statuses WHERE project_id = $1 AND id != ALL($2) AND position > $3 \
                  AND deleted_at IS NULL ORDER BY position LIMIT 1",
+                "SELECT position, id FROM checklist_items WHERE task_id = $1 AND id != ALL($2) AND position > $3 \
+                 ORDER BY position LIMIT 1",
             ),
             &[&key],
         )?;
@@ -99,6 +106,8 @@ impl BoardTx for Tx<'_> {
                  AND deleted_at IS NULL ORDER BY position DESC LIMIT 1",
                 "SELECT position, id FROM statuses WHERE project_id = $1 AND id != ALL($2) AND position < $3 \
                  AND deleted_at IS NULL ORDER BY position DESC LIMIT 1",
+                "SELECT position, id FROM checklist_items WHERE task_id = $1 AND id != ALL($2) AND position < $3 \
+                 ORDER BY position DESC LIMIT 1",
             ),
             &[&key],
         )?;
@@ -107,7 +116,9 @@ impl BoardTx for Tx<'_> {
     }
 
     fn last_key(&mut self, list: List, except: i64) -> TxResult<Option<String>> {
-        match self.lasts.get(&list) {
+        // Items are not held, so their list's end is not kept either.
+        let kept = !matches!(list, List::Checklist(_));
+        match self.lasts.get(&list).filter(|_| kept) {
             Some(None) => return Ok(None),
             Some(Some((key, id))) if *id != except => return Ok(Some(key.clone())),
             _ => {}
@@ -120,12 +131,16 @@ impl BoardTx for Tx<'_> {
                  ORDER BY position DESC LIMIT 2",
                 "SELECT position, id FROM statuses WHERE project_id = $1 AND id != ALL($2) AND deleted_at IS NULL \
                  ORDER BY position DESC LIMIT 2",
+                "SELECT position, id FROM checklist_items WHERE task_id = $1 AND id != ALL($2) \
+                 ORDER BY position DESC LIMIT 2",
             ),
             &[],
         )?;
         let mut keys = keys;
         keys.sort();
-        self.lasts.insert(list, keys.last().cloned());
+        if kept {
+            self.lasts.insert(list, keys.last().cloned());
+        }
         Ok(keys.into_iter().rev().find(|(_, id)| *id != except).map(|(k, _)| k))
     }
 
@@ -135,6 +150,7 @@ impl BoardTx for Tx<'_> {
             (
                 "SELECT position, id FROM tasks WHERE status_id = $1 AND id != ALL($2) AND deleted_at IS NULL",
                 "SELECT position, id FROM statuses WHERE project_id = $1 AND id != ALL($2) AND deleted_at IS NULL",
+                "SELECT position, id FROM checklist_items WHERE task_id = $1 AND id != ALL($2)",
             ),
             &[],
         )?;
@@ -156,6 +172,9 @@ impl BoardTx for Tx<'_> {
                 let mut column = self.column(id)?.ok_or(OpError::NotFound("column"))?;
                 column.status.position = key.to_string();
                 self.set_column(id, column);
+            }
+            List::Checklist(_) => {
+                self.query("UPDATE checklist_items SET position = $1 WHERE id = $2", &[&key, &id])?;
             }
         }
         Ok(())
@@ -179,6 +198,7 @@ impl BoardTx for Tx<'_> {
             updated_by: Some(row.by),
             created_at: self.now.clone(),
             updated_at: self.now.clone(),
+            checklist: Vec::new(),
         };
         self.set_card(id, Card { task: task.clone(), trash: None });
         self.new_cards.push(id);
@@ -378,6 +398,62 @@ impl BoardTx for Tx<'_> {
     fn comment_count(&mut self, task_id: i64) -> TxResult<u32> {
         let row = self.query_opt("SELECT count(*) FROM comments WHERE task_id = $1", &[&task_id])?;
         Ok(row.map_or(0, |r| r.get::<_, i64>(0) as u32))
+    }
+
+    // Items too are written to the transaction at once: a change re-keys or
+    // writes one only after every check.
+
+    fn checklist(&mut self, task_id: i64) -> TxResult<Vec<ChecklistItem>> {
+        let sql = concat!(
+            "SELECT ",
+            item_columns!(),
+            " FROM checklist_items WHERE task_id = $1 ORDER BY position, id"
+        );
+        Ok(self.query(sql, &[&task_id])?.iter().map(rows::item).collect())
+    }
+
+    fn item(&mut self, item_id: i64) -> TxResult<Option<ChecklistItem>> {
+        let sql = concat!("SELECT ", item_columns!(), " FROM checklist_items WHERE id = $1");
+        let Some(row) = self.query_opt(sql, &[&item_id])? else { return Ok(None) };
+        let item = rows::item(&row);
+        // Its card as this batch sees it: not in the trash.
+        Ok(self.task(item.task_id)?.map(|_| item))
+    }
+
+    fn insert_item(&mut self, task_id: i64, text: &str, done: bool, key: &str) -> TxResult<ChecklistItem> {
+        // The card may be one this batch made (not written yet): its project is
+        // the batch's to say.
+        let project_id = self.task(task_id)?.ok_or(OpError::NotFound("task"))?.project_id;
+        let sql = concat!(
+            "INSERT INTO checklist_items (task_id, project_id, text, done, position) \
+             VALUES ($1, $2, $3, $4, $5) RETURNING ",
+            item_columns!()
+        );
+        let row = self.query_opt(sql, &[&task_id, &project_id, &text, &done, &key])?;
+        Ok(rows::item(&row.ok_or(OpError::NotFound("task"))?))
+    }
+
+    fn update_item(&mut self, item_id: i64, text: &str, done: bool) -> TxResult<ChecklistItem> {
+        let sql = concat!(
+            "UPDATE checklist_items SET text = $1, done = $2, version = version + 1 WHERE id = $3 RETURNING ",
+            item_columns!()
+        );
+        let row = self.query_opt(sql, &[&text, &done, &item_id])?;
+        Ok(rows::item(&row.ok_or(OpError::NotFound("checklist item"))?))
+    }
+
+    fn place_item(&mut self, item_id: i64, key: &str) -> TxResult<ChecklistItem> {
+        let sql = concat!(
+            "UPDATE checklist_items SET position = $1, version = version + 1 WHERE id = $2 RETURNING ",
+            item_columns!()
+        );
+        let row = self.query_opt(sql, &[&key, &item_id])?;
+        Ok(rows::item(&row.ok_or(OpError::NotFound("checklist item"))?))
+    }
+
+    fn delete_item(&mut self, item_id: i64) -> TxResult<()> {
+        self.query("DELETE FROM checklist_items WHERE id = $1", &[&item_id])?;
+        Ok(())
     }
 
     fn next_rev(&mut self, project_id: i64) -> TxResult<u64> {

@@ -117,6 +117,8 @@ impl Tx<'_> {
                 .filter(|c| c.trash.is_none() && c.status.project_id == p)
                 .map(|c| (c.status.position.clone(), c.status.id))
                 .collect(),
+            // Items are written to the transaction at once: none is held.
+            List::Checklist(_) => Vec::new(),
         }
     }
 
@@ -126,21 +128,24 @@ impl Tx<'_> {
         match list {
             List::Column(_) => self.cards.keys().copied().collect(),
             List::Columns(_) => self.columns.keys().copied().collect(),
+            List::Checklist(_) => Vec::new(),
         }
     }
 
     /// Keys of `list` from the database (leaving out what the batch holds) and
-    /// from the batch: `sql` takes the list, the known ids, and `extra`.
+    /// from the batch: `sql` (for cards, columns and items) takes the list, the
+    /// known ids, and `extra`.
     pub(super) fn list_keys(
         &mut self,
         list: List,
-        sql: (&str, &str),
+        sql: (&str, &str, &str),
         extra: &[&(dyn ToSql + Sync)],
     ) -> TxResult<Vec<(String, i64)>> {
         let known = self.known(list);
         let (sql, scope) = match list {
             List::Column(id) => (sql.0, id),
             List::Columns(id) => (sql.1, id),
+            List::Checklist(id) => (sql.2, id),
         };
         let mut params: Vec<&(dyn ToSql + Sync)> = vec![&scope, &known];
         params.extend_from_slice(extra);

@@ -2,13 +2,15 @@
 //!
 //! Layers, one way: the front end (`app`, `geometry`, `ui`: state, `update` and
 //! view, no I/O, from kanban-front) under `net` (REST and the WebSocket session);
-//! `client` joins app and network, `terminal` adds the screen. `embedded` (the default
+//! `client` joins app and network, `terminal` adds the screen (and hands it to
+//! the person's `editor` when asked). `embedded` (the default
 //! feature of the same name) runs a server in this process when none is given;
 //! without it the build is a client that only connects.
 
 #![forbid(unsafe_code)]
 
 pub mod client;
+pub mod editor;
 #[cfg(feature = "embedded")]
 pub mod embedded;
 pub mod log;

@@ -276,7 +276,7 @@ async fn main() -> anyhow::Result<()> {
     // (which honours NO_COLOR unless --color says otherwise) decides instead.
     crossterm::style::force_color_output(depth != kanban_tui::ui::paint::Depth::None);
     let theme = Theme::new(depth);
-    terminal::run(client, theme, cli.fps).await?;
+    terminal::run(client, theme, cli.fps, kanban_tui::editor::command()).await?;
     // The terminal is the shell's again: the embedded server may ask about the others.
     #[cfg(feature = "embedded")]
     if let Some(embedded) = _embedded

@@ -1,16 +1,17 @@
 //! The terminal: set it up, draw the client's state when it changed (at most once
-//! per frame), feed keys and mouse to it (in the app's own terms), and always give
-//! the terminal back, on panic too.
+//! per frame), feed keys and mouse to it (in the app's own terms), hand it to the
+//! person's editor and take it back, and always give it back, on panic too.
 
 use std::io::stdout;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::time::Duration;
 
 use crossterm::event::{
-    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event, EventStream,
+    DisableBracketedPaste, DisableMouseCapture, EnableBracketedPaste, EnableMouseCapture, Event,
 };
 use crossterm::execute;
 use crossterm::terminal::{Clear, ClearType, EnterAlternateScreen};
-use futures_util::StreamExt;
+use tokio::sync::mpsc;
 use tokio::time::{Instant, sleep_until};
 
 use crate::app::Action;
@@ -28,8 +29,9 @@ impl Drop for Restore {
     }
 }
 
-/// Runs the client in this terminal until the user quits.
-pub async fn run(mut client: Client, theme: Theme, fps: u32) -> anyhow::Result<()> {
+/// Runs the client in this terminal until the user quits; `editor` is the
+/// command that edits a card's text ([`crate::editor`]).
+pub async fn run(mut client: Client, theme: Theme, fps: u32, editor: String) -> anyhow::Result<()> {
     let mut terminal = ratatui::init();
     let _restore = Restore;
     // ratatui's hook restores the screen on panic; mouse and paste modes too.
@@ -42,28 +44,26 @@ pub async fn run(mut client: Client, theme: Theme, fps: u32) -> anyhow::Result<(
     let size = terminal.size()?;
     let _ = client.sender.send(Action::Resize(size.width, size.height)).await;
 
-    let input = client.sender.clone();
-    tokio::spawn(async move {
-        let mut events = EventStream::new();
-        while let Some(Ok(event)) = events.next().await {
-            let action = match event {
-                Event::Key(k) => Action::Key(key(k)),
-                Event::Mouse(m) => Action::Mouse(mouse(m)),
-                Event::Paste(p) => Action::Paste(p),
-                Event::Resize(w, h) => Action::Resize(w, h),
-                Event::FocusGained | Event::FocusLost => continue,
-            };
-            if input.send(action).await.is_err() {
-                break;
-            }
-        }
-    });
+    let input = Input::spawn(client.sender.clone());
 
     let frame = Duration::from_secs_f64(1.0 / f64::from(fps.max(1)));
     let mut last_draw = Instant::now() - frame;
     let mut dirty = true;
     let mut board_seen = false;
+    // The person's editor, while it has the terminal: its answer to come.
+    let mut editing: Option<tokio::task::JoinHandle<Result<String, String>>> = None;
     loop {
+        if editing.is_none()
+            && let Some(text) = client.app.editor.take()
+        {
+            // Nothing reads the keys but the editor, and nothing draws over it;
+            // the board goes on taking the network's news meanwhile.
+            let gate = Arc::clone(&input);
+            tokio::task::spawn_blocking(move || gate.pause()).await?;
+            give_back()?;
+            let command = editor.clone();
+            editing = Some(tokio::spawn(async move { crate::editor::edit(&command, &text).await }));
+        }
         if let Some(text) = client.app.clipboard.take() {
             // Through the terminal itself, so that it reaches the person's
             // clipboard through tmux and over ssh too.
@@ -71,7 +71,7 @@ pub async fn run(mut client: Client, theme: Theme, fps: u32) -> anyhow::Result<(
             std::io::Write::write_all(backend, kanban_front::clipboard::osc52(&text).as_bytes())?;
             std::io::Write::flush(backend)?;
         }
-        if dirty && Instant::now() >= last_draw + frame {
+        if dirty && editing.is_none() && Instant::now() >= last_draw + frame {
             // Due dates are said from today, which changes at midnight.
             client.app.filter.today = crate::due::today();
             let drawing = Instant::now();
@@ -102,23 +102,117 @@ pub async fn run(mut client: Client, theme: Theme, fps: u32) -> anyhow::Result<(
                 }
                 Step::Idle => {}
             },
+            edited = async { editing.as_mut().expect("guarded").await }, if editing.is_some() => {
+                editing = None;
+                take_again(&mut terminal)?;
+                input.resume();
+                let edited = edited.unwrap_or_else(|e| Err(format!("the editor's task failed: {e}")));
+                client.apply(Action::Edited(edited));
+                let size = terminal.size()?;
+                client.apply(Action::Resize(size.width, size.height));
+                dirty = true;
+            }
             // Changes faster than the frame rate wait for the next frame.
-            () = sleep_until(last_draw + frame), if dirty => {}
+            () = sleep_until(last_draw + frame), if dirty && editing.is_none() => {}
         }
     }
     Ok(())
 }
 
-/// Ctrl-Z: gives the terminal back as it was (the shell's screen, cooked mode),
-/// stops this process as the shell's job control expects, and when `fg` continues
-/// it, takes the terminal again and draws the whole screen anew. Without a shell
-/// to come back to (an orphaned process group) the kernel ignores the stop and the
-/// board simply stays.
-fn suspend(terminal: &mut ratatui::DefaultTerminal) -> anyhow::Result<()> {
+/// How long the input thread waits for input before it looks whether it is to
+/// pause: the longest an editor waits to get the keyboard.
+const POLL: Duration = Duration::from_millis(100);
+
+/// The terminal's input, read on a thread of its own, which stops reading while
+/// an editor runs: a reader still waiting on the terminal would take the
+/// editor's keys.
+#[derive(Default)]
+struct Input {
+    state: Mutex<Gate>,
+    changed: Condvar,
+}
+
+#[derive(Default)]
+struct Gate {
+    /// Asked to stop reading.
+    pause: bool,
+    /// Not reading, until asked to go on.
+    paused: bool,
+}
+
+impl Input {
+    /// Starts the thread, which sends what it reads to `sender` until that closes.
+    fn spawn(sender: mpsc::Sender<Action>) -> Arc<Input> {
+        let input = Arc::new(Input::default());
+        let reader = Arc::clone(&input);
+        std::thread::Builder::new()
+            .name("input".into())
+            .spawn(move || reader.read(&sender))
+            .expect("a thread starts");
+        input
+    }
+
+    fn read(&self, sender: &mpsc::Sender<Action>) {
+        loop {
+            self.wait_while_paused();
+            match crossterm::event::poll(POLL) {
+                Ok(false) => continue,
+                Ok(true) => {}
+                Err(_) => return,
+            }
+            let Ok(event) = crossterm::event::read() else { return };
+            let action = match event {
+                Event::Key(k) => Action::Key(key(k)),
+                Event::Mouse(m) => Action::Mouse(mouse(m)),
+                Event::Paste(p) => Action::Paste(p),
+                Event::Resize(w, h) => Action::Resize(w, h),
+                Event::FocusGained | Event::FocusLost => continue,
+            };
+            if sender.blocking_send(action).is_err() {
+                return;
+            }
+        }
+    }
+
+    fn wait_while_paused(&self) {
+        let mut gate = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        if !gate.pause {
+            return;
+        }
+        gate.paused = true;
+        self.changed.notify_all();
+        while gate.pause {
+            gate = self.changed.wait(gate).unwrap_or_else(PoisonError::into_inner);
+        }
+        gate.paused = false;
+    }
+
+    /// Stops the reading, and waits until the thread no longer reads (at most
+    /// [`POLL`]).
+    fn pause(&self) {
+        let mut gate = self.state.lock().unwrap_or_else(PoisonError::into_inner);
+        gate.pause = true;
+        while !gate.paused {
+            gate = self.changed.wait(gate).unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    fn resume(&self) {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner).pause = false;
+        self.changed.notify_all();
+    }
+}
+
+/// Gives the terminal back as it was before the board (the shell's screen,
+/// cooked mode), for the shell or an editor.
+fn give_back() -> anyhow::Result<()> {
     execute!(stdout(), DisableMouseCapture, DisableBracketedPaste)?;
     ratatui::restore();
-    signal_hook::low_level::raise(signal_hook::consts::SIGTSTP)?;
-    // Continued (fg): the terminal is ours again.
+    Ok(())
+}
+
+/// Takes the terminal again for the board, which draws the whole screen anew.
+fn take_again(terminal: &mut ratatui::DefaultTerminal) -> anyhow::Result<()> {
     crossterm::terminal::enable_raw_mode()?;
     execute!(
         stdout(),
@@ -132,6 +226,18 @@ fn suspend(terminal: &mut ratatui::DefaultTerminal) -> anyhow::Result<()> {
     // answer goes to the input reader instead.)
     *terminal = ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(stdout()))?;
     Ok(())
+}
+
+/// Ctrl-Z: gives the terminal back as it was (the shell's screen, cooked mode),
+/// stops this process as the shell's job control expects, and when `fg` continues
+/// it, takes the terminal again and draws the whole screen anew. Without a shell
+/// to come back to (an orphaned process group) the kernel ignores the stop and the
+/// board simply stays.
+fn suspend(terminal: &mut ratatui::DefaultTerminal) -> anyhow::Result<()> {
+    give_back()?;
+    signal_hook::low_level::raise(signal_hook::consts::SIGTSTP)?;
+    // Continued (fg): the terminal is ours again.
+    take_again(terminal)
 }
 
 /// A key in the app's terms.

@@ -98,7 +98,7 @@ async fn the_run_command_opens_a_working_board_with_nothing_else() {
     tmux.keys("me", &["?"]);
     // 24 lines hold the keys but not all of how others join: the help scrolls.
     tmux.wait_for("me", "the help", false, |s| s.contains("move the selection") && s.contains("↓↑ scroll"));
-    tmux.keys("me", &["Down"; 20]);
+    tmux.keys("me", &["Down"; 30]);
     tmux.wait_for("me", "how others join", false, |s| {
         s.contains("project grant") && s.contains("user add") && s.contains("kanban-tui login --server")
     });
@@ -550,4 +550,102 @@ async fn a_checklist_is_typed_and_ticked_live_in_a_second_terminal() {
         assert!(tokio::time::Instant::now() < deadline, "not kept: {items:?}");
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
+}
+
+/// The card's title and description as the server keeps them, once they are
+/// `want` (waited for: the board shows a change before the server has it).
+async fn card_comes_to(server: &TestServer, token: &str, tid: i64, want: (&str, &str)) {
+    let deadline = tokio::time::Instant::now() + crate::util::WAIT;
+    loop {
+        let (_, history) = server.get(&format!("/api/tasks/{tid}/history"), Some(token)).await;
+        let (_, board) = server.get("/api/projects", Some(token)).await;
+        let pid = board[0]["id"].as_i64().unwrap();
+        let (_, board) = server.get(&format!("/api/projects/{pid}/board"), Some(token)).await;
+        let card = board["tasks"].as_array().unwrap().iter().find(|t| t["id"] == tid).cloned().unwrap();
+        let now = (card["title"].as_str().unwrap(), card["description"].as_str().unwrap());
+        if now == want {
+            return;
+        }
+        assert!(tokio::time::Instant::now() < deadline, "the card is {now:?}; its history: {history}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn e_hands_the_card_to_the_editor_and_takes_back_what_it_saved() {
+    let server = TestServer::start().await;
+    let ann = server.user("ann").await;
+    let pid = server.project("alpha", &["ann:owner"]).await;
+    let body = serde_json::json!({"title": "Fix login", "description": "Old words"});
+    let (status, card) = server.rest("POST", &format!("/api/projects/{pid}/tasks"), &ann, Some(body)).await;
+    assert_eq!(status, 201);
+    let tid = card["task"]["id"].as_i64().unwrap();
+    let url = server.url("");
+    let Some(tmux) = Tmux::new("editor") else { return };
+    let cfg = tempfile::tempdir().unwrap();
+    let dir = cfg.path().to_str().unwrap();
+    // One editor that does what the file `mode` says: each scenario sets it.
+    let mode = cfg.path().join("mode");
+    let script = cfg.path().join("editor.sh");
+    std::fs::write(
+        &script,
+        format!(
+            r#"#!/bin/sh
+cp "$1" "{dir}/given"
+case "$(cat '{mode}')" in
+rewrite) printf 'Renamed by the editor\n\n## Plan\n\n- step one\n' > "$1" ;;
+typed) printf 'EDITOR READY\n'; read line; printf '%s\n\nTyped in the editor\n' "$line" > "$1" ;;
+fail) printf 'Never saved\n' > "$1"; exit 3 ;;
+untitled) printf '\n\nA description without its title\n' > "$1" ;;
+esac
+"#,
+            mode = mode.display()
+        ),
+    )
+    .unwrap();
+    std::process::Command::new("chmod").arg("+x").arg(&script).status().unwrap();
+    let script = script.to_str().unwrap();
+    let env = [("KANBAN_CONFIG_DIR", dir), ("KANBAN_STATE_DIR", dir), ("EDITOR", script), ("VISUAL", "")];
+    tmux.start("ann", 100, 30, &format!("KANBAN_TOKEN={ann} {BIN} --server {url}"), &env);
+    tmux.wait_for("ann", "the board", false, |s| s.contains("Fix login") && s.contains("online"));
+
+    // The editor gets the title, a blank line and the description, as git
+    // writes a commit message; what it leaves is saved.
+    std::fs::write(&mode, "rewrite").unwrap();
+    tmux.keys("ann", &["E"]);
+    card_comes_to(&server, &ann, tid, ("Renamed by the editor", "## Plan\n\n- step one")).await;
+    assert_eq!(std::fs::read_to_string(cfg.path().join("given")).unwrap(), "Fix login\n\nOld words\n");
+    tmux.wait_for("ann", "the board back", false, |s| {
+        s.contains("Renamed by the editor") && s.contains("online")
+    });
+
+    // The keys go to the editor while it runs, not to the board.
+    std::fs::write(&mode, "typed").unwrap();
+    tmux.keys("ann", &["E"]);
+    tmux.wait_for("ann", "the editor", false, |s| s.contains("EDITOR READY"));
+    tmux.type_text("ann", "jjkk Typed title");
+    tmux.keys("ann", &["Enter"]);
+    card_comes_to(&server, &ann, tid, ("jjkk Typed title", "Typed in the editor")).await;
+    tmux.wait_for("ann", "the board back", false, |s| s.contains("jjkk Typed title"));
+
+    // An editor that fails saves nothing, and says so.
+    std::fs::write(&mode, "fail").unwrap();
+    tmux.keys("ann", &["E"]);
+    tmux.wait_for("ann", "why nothing was saved", false, |s| {
+        s.contains("Nothing saved") && s.contains("status 3")
+    });
+    card_comes_to(&server, &ann, tid, ("jjkk Typed title", "Typed in the editor")).await;
+
+    // A text the server would refuse stays in the form, with why.
+    std::fs::write(&mode, "untitled").unwrap();
+    tmux.keys("ann", &["E"]);
+    tmux.wait_for("ann", "the form with the text and why", false, |s| {
+        s.contains("A description without its title") && s.contains("title must be")
+    });
+    tmux.keys("ann", &["Escape"]);
+    tmux.wait_for("ann", "asked first", false, |s| s.contains("Discard"));
+    tmux.keys("ann", &["y"]);
+    tmux.keys("ann", &["q"]);
+    assert_eq!(tmux.wait_exit("ann"), 0);
+    card_comes_to(&server, &ann, tid, ("jjkk Typed title", "Typed in the editor")).await;
 }

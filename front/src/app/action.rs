@@ -20,6 +20,10 @@ pub enum Action {
     /// The terminal's new size.
     Resize(u16, u16),
     Net(NetEvent),
+    /// The person's editor is done with the text [`super::App::editor`] gave it:
+    /// the file as it left it, or why nothing is to be taken (it failed, or
+    /// exited with a status other than 0).
+    Edited(Result<String, String>),
 }
 
 /// What the network side reports.

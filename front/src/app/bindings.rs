@@ -18,6 +18,7 @@ pub enum BoardAction {
     NewCard,
     ViewCard,
     EditCard,
+    EditInEditor,
     MoveCardLeft,
     MoveCardRight,
     MoveCardDown,
@@ -101,6 +102,11 @@ pub const ROWS: &[Row] = &[
         bindings: &[(KeyCode::Enter, ViewCard)],
     },
     Row { keys: "e", does: "edit the card: all its fields", bindings: &[(Char('e'), EditCard)] },
+    Row {
+        keys: "E",
+        does: "edit its title and description in $VISUAL/$EDITOR",
+        bindings: &[(Char('E'), EditInEditor)],
+    },
     Row {
         keys: "c",
         does: "comment on the card (its view, Enter, shows the thread)",
@@ -186,7 +192,11 @@ pub const ROWS: &[Row] = &[
     // Ctrl-Z works everywhere too, before any mode sees a key.
     Row { keys: SUSPEND, does: "suspend to the shell (fg comes back)", bindings: &[] },
     Row { keys: "mouse", does: "click selects, wheel scrolls", bindings: &[] },
-    Row { keys: "in a card", does: "Tab next field · Enter or Ctrl-S save · Esc cancel", bindings: &[] },
+    Row {
+        keys: "in a card",
+        does: "Tab next field · Enter or Ctrl-S save · Ctrl-G editor · Esc cancel",
+        bindings: &[],
+    },
 ];
 
 /// What `code` does on the board, if anything.

@@ -100,6 +100,21 @@ fn focus(area: &mut TextArea<'_>, focused: bool) {
     area.set_cursor_style(style);
 }
 
+/// A message as `git commit` takes it: the first line is the title, a blank
+/// line after it is left out, the rest is the description (without the editor's
+/// final newline).
+pub fn split_message(text: &str) -> (String, String) {
+    let text = text.replace("\r\n", "\n");
+    let mut lines = text.split('\n');
+    let title = lines.next().unwrap_or_default().trim().to_string();
+    let rest: Vec<&str> = lines.collect();
+    let rest = match rest.split_first() {
+        Some((first, after)) if first.trim().is_empty() => after,
+        _ => &rest[..],
+    };
+    (title, rest.join("\n").trim_end().to_string())
+}
+
 fn joined(area: &TextArea<'_>) -> String {
     area.lines().join("\n")
 }
@@ -178,6 +193,8 @@ pub enum FormOutcome {
     },
     /// Saved without changes.
     Unchanged,
+    /// Ctrl-G: the title and description to the person's editor.
+    Editor,
     /// Quit the program, changes and all (asked first).
     Quit,
 }
@@ -458,6 +475,7 @@ impl CardForm {
             KeyCode::Tab => self.field = self.field.step(1),
             KeyCode::BackTab => self.field = self.field.step(-1),
             KeyCode::Char('s') if ctrl => return self.save(),
+            KeyCode::Char('g') if ctrl && !self.read_only => return FormOutcome::Editor,
             _ if self.read_only => {
                 if matches!(key.code, KeyCode::Enter | KeyCode::Char('q')) {
                     return FormOutcome::Cancel;
@@ -486,9 +504,28 @@ impl CardForm {
         FormOutcome::Editing
     }
 
+    /// The title and the description as a file for an editor: the title, a blank
+    /// line, the description, as `git commit` writes a message.
+    pub fn editor_text(&self) -> String {
+        let description = joined(&self.description);
+        match description.as_str() {
+            "" => format!("{}\n", joined(&self.title)),
+            d => format!("{}\n\n{d}\n", joined(&self.title)),
+        }
+    }
+
+    /// Takes the title and the description back from an editor's file (see
+    /// [`CardForm::editor_text`]); the other fields stay as they are.
+    pub fn from_editor(&mut self, message: &str) {
+        let (title, description) = split_message(message);
+        self.title = text(&title);
+        self.description = prose(&description);
+        self.refocus();
+    }
+
     /// The change that saving makes, checked the way the server checks it; a value
     /// it would refuse stays in the form, with the reason beside its field.
-    fn save(&mut self) -> FormOutcome {
+    pub fn save(&mut self) -> FormOutcome {
         if self.read_only {
             return FormOutcome::Cancel;
         }

@@ -168,6 +168,15 @@ pub struct App {
     /// Whether Ctrl-Z has a shell to go back to (not in an SSH session, which is
     /// the whole of the connection): the help says the key only where it works.
     pub can_suspend: bool,
+    /// Text for the person's editor (`E`, or Ctrl-G in the form), taken by the
+    /// front end, which answers with [`Action::Edited`].
+    pub editor: Option<String>,
+    /// Whether there is an editor at hand (not over SSH: the person's editor is
+    /// on their own machine).
+    pub can_edit_externally: bool,
+    /// What comes back from the editor is saved at once (`E` on the board), not
+    /// put in the form to be saved (Ctrl-G).
+    editor_saves: bool,
 }
 
 impl App {
@@ -208,6 +217,9 @@ impl App {
             suspend: false,
             clipboard: None,
             can_suspend: true,
+            editor: None,
+            can_edit_externally: true,
+            editor_saves: false,
         }
     }
 
@@ -314,6 +326,7 @@ impl App {
                 Vec::new()
             }
             Action::Net(event) => self.net(event),
+            Action::Edited(result) => self.edited(result),
         };
         self.after_change();
         out.extend(self.cursor_due(Instant::now()));
@@ -339,6 +352,53 @@ impl App {
                     || self.return_view.as_ref().is_some_and(|view| view.task_id == *tid)
             }
             Request::Open(_) | Request::Cursor(_) | Request::Pause | Request::Retry => true,
+        }
+    }
+
+    /// Hands the open form's title and description to the person's editor; with
+    /// `save`, what comes back is saved as the form would save it.
+    fn hand_to_editor(&mut self, form: &CardForm, save: bool) -> bool {
+        if !self.can_edit_externally {
+            self.error("No editor here: over SSH the card is edited in its form (e)");
+            return false;
+        }
+        self.editor = Some(form.editor_text());
+        self.editor_saves = save;
+        true
+    }
+
+    /// The editor is done: its text goes into the open form, and, from `E`, is
+    /// saved under the form's rules (a refused save keeps the form open with the
+    /// text). Nothing is saved from an editor that failed.
+    fn edited(&mut self, result: Result<String, String>) -> Vec<Command> {
+        let saves = std::mem::take(&mut self.editor_saves);
+        let Mode::Form(mut form) = std::mem::take(&mut self.mode) else {
+            self.error("Not saved: the card's form closed while the editor was open");
+            return Vec::new();
+        };
+        match result {
+            Err(why) if saves => {
+                self.error(format!("Nothing saved: {why}"));
+                Vec::new()
+            }
+            Err(why) => {
+                self.error(format!("Nothing taken from the editor: {why}"));
+                self.mode = Mode::Form(form);
+                Vec::new()
+            }
+            Ok(text) => {
+                form.from_editor(&text);
+                if !saves {
+                    self.info("Back from the editor: Ctrl-S saves");
+                    self.mode = Mode::Form(form);
+                    return Vec::new();
+                }
+                let outcome = form.save();
+                if outcome == form::FormOutcome::Unchanged {
+                    self.info("Nothing changed in the editor");
+                }
+                keys::form_outcome(self, form, outcome)
+            }
         }
     }
 

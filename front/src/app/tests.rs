@@ -1387,3 +1387,61 @@ fn a_checklist_is_worked_from_the_card_view() {
     assert!(viewer.notice.as_ref().is_some_and(|n| n.error && n.text.contains("Viewers")));
     assert_eq!(chosen_in(&viewer), Some(Chosen::Item(101)), "still in the view");
 }
+
+/// `E` hands the card's title and description to the editor and saves what comes
+/// back as the form saves (nothing from a failed editor, nothing unchanged);
+/// Ctrl-G in the form puts it back in the form, to be saved there; over SSH there
+/// is no editor, and the key says so.
+#[test]
+fn the_editor_gets_the_text_and_what_it_leaves_is_saved_as_the_form_saves() {
+    let mut app = app_with(Role::Member);
+    key(&mut app, KeyCode::Char('E'));
+    assert_eq!(app.editor.take().as_deref(), Some("Write the README\n"), "the title, and no description");
+    let sent = writes(app.update(Action::Edited(Ok("README first\n\n## Plan\n- write it\n".into()))));
+    let patch = TaskPatch {
+        title: Some("README first".into()),
+        description: Some("## Plan\n- write it".into()),
+        version: Some(1),
+        ..TaskPatch::default()
+    };
+    assert_eq!(sent, [Change::UpdateTask { task_id: 11, patch }]);
+    assert!(matches!(app.mode, Mode::Board), "{:?}", app.mode);
+
+    let mut app = app_with(Role::Member);
+    key(&mut app, KeyCode::Char('E'));
+    assert!(
+        writes(app.update(Action::Edited(Err("the editor (vi) exited with status 1".into())))).is_empty()
+    );
+    assert!(matches!(app.mode, Mode::Board));
+    assert!(app.notice.as_ref().is_some_and(|n| n.error && n.text.starts_with("Nothing saved: the editor")));
+    key(&mut app, KeyCode::Char('E'));
+    let text = app.editor.take().unwrap();
+    assert!(writes(app.update(Action::Edited(Ok(text)))).is_empty(), "unchanged: nothing to send");
+    assert!(app.notice.as_ref().is_some_and(|n| n.text.contains("Nothing changed")));
+
+    // From the form: back into it, saved with Ctrl-S.
+    key(&mut app, KeyCode::Char('e'));
+    assert!(writes(ctrl(&mut app, 'g')).is_empty());
+    assert_eq!(app.editor.take().as_deref(), Some("Write the README\n"));
+    assert!(writes(app.update(Action::Edited(Ok("From the form\r\nno blank line\n".into())))).is_empty());
+    let Mode::Form(form) = &app.mode else { panic!("the form: {:?}", app.mode) };
+    assert_eq!(
+        (form.title.lines().join(""), form.description.lines().join("\n")),
+        ("From the form".into(), "no blank line".into())
+    );
+    let sent = writes(ctrl(&mut app, 's'));
+    assert!(
+        matches!(&sent[..], [Change::UpdateTask { task_id: 11, patch }] if patch.title.as_deref() == Some("From the form")),
+        "{sent:?}"
+    );
+
+    // No editor at hand (an SSH session); a viewer changes nothing.
+    let mut app = app_with(Role::Member);
+    app.can_edit_externally = false;
+    key(&mut app, KeyCode::Char('E'));
+    assert!(app.editor.is_none() && matches!(app.mode, Mode::Board));
+    assert!(app.notice.as_ref().is_some_and(|n| n.error && n.text.contains("over SSH")));
+    let mut viewer = app_with(Role::Viewer);
+    key(&mut viewer, KeyCode::Char('E'));
+    assert!(viewer.editor.is_none() && matches!(viewer.mode, Mode::Board));
+}

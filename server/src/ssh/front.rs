@@ -135,6 +135,8 @@ pub async fn run(setup: Setup, channel: Channel, mut input: mpsc::Receiver<Input
     let mut app = App::new(fps, project);
     // Ctrl-Z has no shell to go back to here: not offered, and does nothing.
     app.can_suspend = false;
+    // The person's editor is on their own machine, out of reach.
+    app.can_edit_externally = false;
     // Times where the person is, if their client says (SendEnv TZ); else UTC.
     if let Some(zone) =
         pty.env.iter().find(|(k, _)| k == "TZ").and_then(|(_, tz)| kanban_front::due::zone(tz))

@@ -70,8 +70,10 @@ pub(super) fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
                 Mode::Picker(app.projects.iter().position(|p| Some(p.id) == app.project_id).unwrap_or(0))
         }
         Trash | Activity | ViewCard => return open(app, action),
-        Comment | NewCard | EditCard | DeleteCard | MoveCardLeft | MoveCardRight | MoveCardUp
-        | MoveCardDown | AssignToMe | CyclePriority | CopyReference | CopyText => return card(app, action),
+        Comment | NewCard | EditCard | EditInEditor | DeleteCard | MoveCardLeft | MoveCardRight
+        | MoveCardUp | MoveCardDown | AssignToMe | CyclePriority | CopyReference | CopyText => {
+            return card(app, action);
+        }
         NewColumn | RenameColumn | ColumnLimit | ColumnColor | MoveColumnLeft | MoveColumnRight
         | DeleteColumn => return column(app, action),
     }
@@ -221,6 +223,13 @@ fn card(app: &mut App, action: BoardAction) -> Vec<Command> {
             } else {
                 Mode::Card(CardView::new(task.id))
             };
+        }
+        BoardAction::EditInEditor if !app.can_write() => app.error("Viewers cannot change the board"),
+        BoardAction::EditInEditor => {
+            let form = Box::new(CardForm::edit(&task, board.members.clone(), false));
+            if app.hand_to_editor(&form, true) {
+                app.mode = Mode::Form(form);
+            }
         }
         BoardAction::CopyReference | BoardAction::CopyText => {
             let reference = format!("#{} {}", task.id, task.title);

@@ -7,6 +7,8 @@ mod board;
 mod overlays;
 mod prompts;
 
+pub(super) use prompts::form_outcome;
+
 use super::form::{Ask, Confirm, PromptKind};
 use super::input::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent};
 use super::{App, Change, Command, Connection, Mode, Origin};

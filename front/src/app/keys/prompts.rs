@@ -10,9 +10,13 @@ use super::super::form::{CardForm, FormOutcome, Prompt, PromptKind, PromptOutcom
 use super::super::{App, Change, Command, Mode};
 use super::write;
 
-pub(super) fn form_outcome(app: &mut App, form: Box<CardForm>, outcome: FormOutcome) -> Vec<Command> {
+pub(in crate::app) fn form_outcome(app: &mut App, form: Box<CardForm>, outcome: FormOutcome) -> Vec<Command> {
     match outcome {
         FormOutcome::Editing => app.mode = Mode::Form(form),
+        FormOutcome::Editor => {
+            app.hand_to_editor(&form, false);
+            app.mode = Mode::Form(form);
+        }
         FormOutcome::Cancel | FormOutcome::Unchanged => {}
         FormOutcome::Quit => app.quit = true,
         FormOutcome::Create(new) => {

@@ -6,6 +6,8 @@ pub mod bindings;
 pub mod card_view;
 pub mod form;
 pub mod input;
+pub mod key;
+pub mod keymap;
 mod keys;
 pub mod presence;
 pub mod quick;
@@ -22,11 +24,12 @@ use kanban_protocol::model::{Pointer, Project, User};
 use tokio::time::Instant;
 
 use crate::filter::Filter;
-use crate::geometry::Density;
+use crate::geometry::{Density, HelpLine};
 use crate::selection::Selection;
 pub use action::{Action, Change, Command, NetEvent, Read, Request};
 use card_view::CardView;
 use form::{CardForm, Confirm, Prompt};
+use keymap::KeyMap;
 use presence::Presence;
 use quick::QuickMenu;
 use reads::Reads;
@@ -168,6 +171,8 @@ pub struct App {
     /// Whether Ctrl-Z has a shell to go back to (not in an SSH session, which is
     /// the whole of the connection): the help says the key only where it works.
     pub can_suspend: bool,
+    /// The board's keys: the defaults, or as the person's config binds them.
+    pub keymap: KeyMap,
 }
 
 impl App {
@@ -208,6 +213,7 @@ impl App {
             suspend: false,
             clipboard: None,
             can_suspend: true,
+            keymap: KeyMap::default(),
         }
     }
 
@@ -272,17 +278,17 @@ impl App {
         self.board.as_ref().is_some_and(|b| b.project.role.can_write())
     }
 
-    /// The help's lines: each key and what it does, then (embedded) how others
-    /// join. `true` marks a key line.
-    pub fn help_lines(&self) -> Vec<(bool, String)> {
-        let mut lines: Vec<(bool, String)> = bindings::ROWS
+    /// The help's lines: each key in effect and what it does, then (embedded) how
+    /// others join.
+    pub fn help_lines(&self) -> Vec<HelpLine> {
+        let mut lines: Vec<HelpLine> = bindings::ROWS
             .iter()
             .filter(|row| self.can_suspend || row.keys != bindings::SUSPEND)
-            .map(|row| (true, format!(" {:<16}{}", row.keys, row.does)))
+            .map(|row| HelpLine::Keys { keys: self.keymap.row_keys(row), does: row.does.to_string() })
             .collect();
         if let Some(hint) = &self.join_hint {
-            lines.push((false, String::new()));
-            lines.extend(hint.steps.iter().map(|s| (false, format!(" {s}"))));
+            lines.push(HelpLine::Text(String::new()));
+            lines.extend(hint.steps.iter().map(|s| HelpLine::Text(format!(" {s}"))));
         }
         lines
     }
@@ -466,5 +472,7 @@ impl App {
 
 #[cfg(test)]
 mod columns_tests;
+#[cfg(test)]
+mod remap_tests;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -60,3 +60,6 @@ mod tests;
 
 #[cfg(test)]
 mod cards_tests;
+
+#[cfg(test)]
+mod config_tests;

@@ -5,6 +5,7 @@ mod card;
 mod chrome;
 mod overlay;
 pub mod paint;
+pub mod palette;
 mod quick;
 pub mod text;
 pub mod theme;

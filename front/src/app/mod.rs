@@ -99,6 +99,9 @@ struct Draft {
 pub struct Notice {
     pub text: String,
     pub error: bool,
+    /// Said before the board opened (a config file that could not be used): it
+    /// stays through the first connection, which clears what was said before it.
+    pub lasting: bool,
 }
 
 #[derive(Debug)]
@@ -299,11 +302,17 @@ impl App {
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
-        self.notice = Some(Notice { text: text.into(), error: false });
+        self.notice = Some(Notice { text: text.into(), error: false, lasting: false });
     }
 
     pub fn error(&mut self, text: impl Into<String>) {
-        self.notice = Some(Notice { text: text.into(), error: true });
+        self.notice = Some(Notice { text: text.into(), error: true, lasting: false });
+    }
+
+    /// An error found before the board opened, said until the first key whatever
+    /// the connection does meanwhile.
+    pub fn error_at_start(&mut self, text: impl Into<String>) {
+        self.notice = Some(Notice { text: text.into(), error: true, lasting: true });
     }
 
     /// Handles one action; returns what to do about it.

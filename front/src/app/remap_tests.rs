@@ -1,8 +1,9 @@
 //! A person's own keys ([`super::keymap::KeyMap`] as a config binds it) on the
 //! board: the new key acts, the old one no longer does, the help and what is said
-//! name the new one.
+//! name the new one; and an error said before the board opened outlasts the
+//! first connection.
 
-use kanban_protocol::model::Role;
+use kanban_protocol::model::{Project, Role, User};
 
 use super::bindings::BoardAction::*;
 use super::input::{KeyCode, KeyEvent, KeyModifiers};
@@ -92,4 +93,24 @@ fn refused_the_remapped_quit_key_quits() {
     app.update(Action::Net(NetEvent::Refused("No access to this project".into())));
     key(&mut app, KeyCode::Char('x'));
     assert!(app.quit);
+}
+
+/// A config error is said as the board opens: the first connection, which clears
+/// what was said before it, leaves it; the next key takes it away.
+#[test]
+fn an_error_said_at_start_outlasts_the_first_connection() {
+    let mut app = App::new(60, None);
+    app.error_at_start("config.toml line 3: unknown action");
+    app.update(Action::Net(NetEvent::Me(User { id: 1, name: "ann".into(), color: "#e06c75".into() })));
+    let project = Project { id: 1, name: "Launch".into(), role: Role::Owner };
+    app.update(Action::Net(NetEvent::Projects(vec![project])));
+    app.update(Action::Net(NetEvent::Connected));
+    assert_eq!(app.notice.as_ref().map(|n| n.text.as_str()), Some("config.toml line 3: unknown action"));
+    key(&mut app, KeyCode::Char('j'));
+    assert_eq!(app.notice, None);
+    // An ordinary error goes with the connection's return, as it always has.
+    let mut app = App::new(60, None);
+    app.error("Cannot load the board");
+    app.update(Action::Net(NetEvent::Connected));
+    assert_eq!(app.notice, None);
 }

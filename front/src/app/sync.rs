@@ -91,7 +91,7 @@ impl App {
 
     /// Online (again): what was missed meanwhile is fetched.
     fn connected(&mut self) -> Vec<Command> {
-        if self.connection != Connection::Online {
+        if self.connection != Connection::Online && !self.notice.as_ref().is_some_and(|n| n.lasting) {
             // What was said before the connection came back (that it was lost,
             // that a fetch failed) is no longer so.
             self.notice = None;

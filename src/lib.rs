@@ -9,6 +9,7 @@
 #![forbid(unsafe_code)]
 
 pub mod client;
+pub mod config;
 #[cfg(feature = "embedded")]
 pub mod embedded;
 pub mod log;

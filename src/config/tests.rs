@@ -104,3 +104,16 @@ fn the_config_printed_writes_every_default_out() {
     assert!(text.contains("priority-high = \"lightred\""), "{text}");
     assert_eq!(BoardAction::named("select-left"), Some(SelectLeft));
 }
+
+/// The README's example is a config that reads, doing what its comments say.
+#[test]
+fn the_readmes_example_reads() {
+    let readme = include_str!("../../README.md");
+    let example = readme.split("**Your keys and colors.**").nth(1).unwrap();
+    let example = example.split("```toml\n").nth(1).unwrap().split("```").next().unwrap();
+    let config = read(example).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(config.keys.action(Key::char('o')), Some(NewCard));
+    assert_eq!(config.keys.action(Key::char('n')), None);
+    assert_eq!(config.theme.get(Role::Accent), Color::Magenta);
+    assert_eq!(config.editor.as_deref(), Some("nvim"));
+}

@@ -1,20 +1,11 @@
 //! The person's own editor for a card's text (`E`, or Ctrl-G in the form): the
 //! text goes into a private temporary file, the editor runs on it in this
-//! terminal, and after a clean exit the file's text comes back. The editor is
-//! `$VISUAL`, else `$EDITOR`, else `vi`, run through the shell as git runs its
-//! editor, so that a command with arguments (`code --wait`) works.
+//! terminal, and after a clean exit the file's text comes back. The editor is the
+//! config's `[editor] command`, else `$VISUAL`, else `$EDITOR`, else `vi`
+//! ([`crate::config`]), run through the shell as git runs its editor, so that a
+//! command with arguments (`code --wait`) works.
 
 use std::io::Write as _;
-
-/// The editor to run: `$VISUAL`, else `$EDITOR`, else `vi` (an empty variable
-/// counts as none).
-pub fn command() -> String {
-    ["VISUAL", "EDITOR"]
-        .into_iter()
-        .filter_map(|name| std::env::var(name).ok())
-        .find(|value| !value.trim().is_empty())
-        .unwrap_or_else(|| "vi".to_string())
-}
 
 /// Runs `command` on a file holding `text` and answers the file's text once the
 /// editor exits with status 0; otherwise why nothing is to be taken. The file

@@ -7,6 +7,7 @@ use clap::{CommandFactory, Parser, Subcommand};
 use kanban_protocol::HOST_SOCKET;
 use kanban_tui::app::App;
 use kanban_tui::client::Client;
+use kanban_tui::config::{self, Config};
 use kanban_tui::log;
 use kanban_tui::net::address;
 use kanban_tui::net::api::{Api, ApiError};
@@ -59,6 +60,11 @@ struct Cli {
     /// ~/.local/state/kanban]; RUST_LOG sets the level (info).
     #[arg(long, env = "KANBAN_LOG")]
     log: Option<PathBuf>,
+    /// The config file: keys, colors, editor (`kanban-tui config` prints one with
+    /// every default) [default: config.toml in the config directory, e.g.
+    /// ~/.config/kanban/config.toml].
+    #[arg(long, env = "KANBAN_CONFIG", value_name = "FILE", global = true)]
+    config: Option<PathBuf>,
     /// The embedded server's port (another is taken if it is busy) [default: 7878].
     #[cfg(feature = "embedded")]
     #[arg(long)]
@@ -89,6 +95,10 @@ enum Command {
         #[arg(long)]
         port: u16,
     },
+    /// Print the config in effect as TOML, every default written out: a start for
+    /// your own config.toml. A config that cannot be used is said, and the status
+    /// is 1.
+    Config,
     /// Print a completion script for SHELL to stdout.
     Completions { shell: clap_complete::Shell },
     /// Print the man page kanban-tui(1) to stdout, or write one page per command
@@ -167,6 +177,7 @@ async fn main() -> anyhow::Result<()> {
             return print_all(&script);
         }
         Some(Command::Man { dir }) => return man(dir.as_deref()),
+        Some(Command::Config) => return print_config(cli.config.as_deref()),
         _ => {}
     }
     #[cfg(feature = "embedded")]
@@ -229,6 +240,17 @@ async fn main() -> anyhow::Result<()> {
     let (server, token) = choose_server(cli.server.clone(), embedded_flag)?;
 
     let mut app = App::new(cli.fps, cli.project.clone());
+    // A config that cannot be used is said here (seen once the board is closed)
+    // and on the board; the board has the defaults meanwhile.
+    let config = match config::load(cli.config.as_deref()) {
+        Ok(loaded) => loaded.config,
+        Err(e) => {
+            eprintln!("kanban-tui: {e}\nkanban-tui: the config is not used: the board has the defaults");
+            app.error_at_start(format!("{e} · not used: the defaults apply"));
+            Config::default()
+        }
+    };
+    app.keymap = config.keys;
     // Times are shown where the person is.
     app.zone = jiff::tz::TimeZone::system();
     // The embedded server, when there is one, serves until the board is closed.
@@ -275,8 +297,9 @@ async fn main() -> anyhow::Result<()> {
     // crossterm drops every color under NO_COLOR by itself; the depth chosen here
     // (which honours NO_COLOR unless --color says otherwise) decides instead.
     crossterm::style::force_color_output(depth != kanban_tui::ui::paint::Depth::None);
-    let theme = Theme::new(depth);
-    terminal::run(client, theme, cli.fps, kanban_tui::editor::command()).await?;
+    let theme = Theme::new(depth).with_palette(config.theme);
+    let editor = config.editor.unwrap_or_else(|| config::fallback_editor(|name| std::env::var(name).ok()));
+    terminal::run(client, theme, cli.fps, editor).await?;
     // The terminal is the shell's again: the embedded server may ask about the others.
     #[cfg(feature = "embedded")]
     if let Some(embedded) = _embedded
@@ -285,6 +308,22 @@ async fn main() -> anyhow::Result<()> {
         println!("{said}");
     }
     Ok(())
+}
+
+/// `kanban-tui config`: the config in effect as TOML, or why it cannot be used.
+fn print_config(given: Option<&std::path::Path>) -> anyhow::Result<()> {
+    let loaded = config::load(given)?;
+    let header = match (&loaded.from, config::default_file()) {
+        (Some(path), _) => format!("read from {}", path.display()),
+        (None, Some(path)) => format!("no {} yet: these are the defaults", path.display()),
+        (None, None) => "no config directory on this platform: these are the defaults".to_string(),
+    };
+    let header = format!(
+        "kanban-tui's config in effect ({header}), every default written out.\n\
+         Copy it to start your own: keep what you change, delete the rest."
+    );
+    let fallback = config::fallback_editor(|name| std::env::var(name).ok());
+    print_all(config::print(&loaded.config, &header, &fallback).as_bytes())
 }
 
 /// The man page on stdout, or every page in `dir`. `help` is left out: the pages

@@ -649,3 +649,80 @@ esac
     assert_eq!(tmux.wait_exit("ann"), 0);
     card_comes_to(&server, &ann, tid, ("jjkk Typed title", "Typed in the editor")).await;
 }
+
+/// A config file's keys and colors (`[keys]`, `[theme]`): the remapped key makes a
+/// card where the default one no longer does, the help and the footer show the
+/// new key, and the accent color draws the selected column.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_remapped_key_works_and_shows_in_the_help() {
+    let server = TestServer::start().await;
+    let ann = server.user("ann").await;
+    let pid = server.project("alpha", &["ann:owner"]).await;
+    let url = server.url("");
+    let Some(tmux) = Tmux::new("remap") else { return };
+    let cfg = tempfile::tempdir().unwrap();
+    let config = "[keys]\nnew-card = \"o\"\n\n[theme]\naccent = \"#ff00ff\"\n";
+    std::fs::write(cfg.path().join("config.toml"), config).unwrap();
+    let dir = cfg.path().to_str().unwrap();
+    let env = [("KANBAN_CONFIG_DIR", dir), ("KANBAN_STATE_DIR", dir), ("COLORTERM", "truecolor")];
+    tmux.start("ann", 100, 40, &format!("KANBAN_TOKEN={ann} {BIN} --server {url}"), &env);
+    tmux.wait_for("ann", "the board", false, |s| s.contains("Todo") && s.contains("online"));
+    tmux.wait_for("ann", "the footer's new key", false, |s| s.contains("o new") && !s.contains("n new"));
+    tmux.wait_for("ann", "the selected column in the accent color", true, |s| s.contains(&fg("#ff00ff")));
+
+    // n makes no card now: the help opens over the board where the form would
+    // have taken the ?, and it lists o for a new card.
+    tmux.keys("ann", &["n"]);
+    tmux.keys("ann", &["?"]);
+    let help = tmux.wait_for("ann", "the help", false, |s| s.contains("new card in this column"));
+    let line = help.lines().find(|l| l.contains("new card in this column")).unwrap();
+    // The keys are what the help's box shows before what they do.
+    let keys = line.split("new card in this column").next().unwrap().rsplit('│').next().unwrap().trim();
+    assert_eq!(keys, "o", "{line}");
+    assert!(!help.contains("New card"), "n opened no form:\n{help}");
+    tmux.keys("ann", &["Escape"]);
+    tmux.wait_for("ann", "the help closed", false, |s| !s.contains("new card in this column"));
+
+    tmux.keys("ann", &["o"]);
+    tmux.wait_for("ann", "the card form", false, |s| s.contains("New card"));
+    tmux.type_text("ann", "Made with o");
+    tmux.keys("ann", &["Enter"]);
+    tmux.wait_for("ann", "the card", false, |s| s.contains("Made with o") && s.contains("Todo 1"));
+    let (_, board) = server.get(&format!("/api/projects/{pid}/board"), Some(&ann)).await;
+    assert_eq!(board["tasks"][0]["title"], "Made with o");
+    tmux.keys("ann", &["q"]);
+    assert_eq!(tmux.wait_exit("ann"), 0);
+}
+
+/// A config that cannot be used: the board opens with the default keys, and its
+/// status line (and stderr, seen once the board is closed) names the file and
+/// the line at fault.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_broken_config_is_named_with_its_line_and_the_defaults_apply() {
+    let server = TestServer::start().await;
+    let ann = server.user("ann").await;
+    server.project("alpha", &["ann:owner"]).await;
+    let url = server.url("");
+    let Some(tmux) = Tmux::new("broken-config") else { return };
+    let cfg = tempfile::tempdir().unwrap();
+    let file = cfg.path().join("config.toml");
+    std::fs::write(&file, "# my keys\n[keys]\nnew-card = \"o\"\nnwe-card = \"p\"\n").unwrap();
+    let dir = cfg.path().to_str().unwrap();
+    let env = [("KANBAN_CONFIG_DIR", dir), ("KANBAN_STATE_DIR", dir)];
+    tmux.start("ann", 160, 24, &format!("KANBAN_TOKEN={ann} {BIN} --server {url}"), &env);
+    let said = format!("{} line 4: unknown action \"nwe-card\"", file.display());
+    let screen = tmux.wait_for("ann", "the board and the config's fault", false, |s| {
+        s.contains("Todo") && s.contains("online") && s.contains(&said)
+    });
+    assert!(screen.lines().last().is_some_and(|l| l.contains(&said)), "on the status line:\n{screen}");
+
+    // The whole file is left aside: n (not o) makes a card.
+    tmux.keys("ann", &["n"]);
+    tmux.wait_for("ann", "the card form", false, |s| s.contains("New card"));
+    tmux.keys("ann", &["Escape"]);
+    tmux.wait_for("ann", "the form closed", false, |s| !s.contains("New card"));
+    tmux.keys("ann", &["q"]);
+    assert_eq!(tmux.wait_exit("ann"), 0);
+    let shell = tmux.screen("ann", false);
+    assert!(shell.contains(&said) && shell.contains("the config is not used"), "{shell}");
+}

@@ -7,6 +7,7 @@
 mod util;
 
 mod collaboration;
+mod config;
 mod conventions;
 mod embedded;
 mod host_accounts;

@@ -213,37 +213,47 @@ impl HelpBox {
 /// How wide the help's column of keys is: what a key line says starts there.
 pub const HELP_KEYS: usize = 17;
 
-/// Lays out `lines` of help (`true`: a key line, its keys in the first
-/// [`HELP_KEYS`] columns) in a box above the status line. What a key does wraps at
-/// word boundaries, under itself; a command (the other lines) stays whole, broken
-/// only where the box ends, so that it is copied as it is.
-pub fn help_box(width: u16, height: u16, lines: &[(bool, String)]) -> HelpBox {
+/// A line of the help: keys and what they do, or text (how others join).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HelpLine {
+    Keys { keys: String, does: String },
+    Text(String),
+}
+
+/// Whether `keys` fit in the help's column of keys, a space after them; those
+/// that do not (a remapped line's) take a row of their own above what they do.
+pub fn keys_fit(keys: &str) -> bool {
+    keys.chars().count() < HELP_KEYS - 1
+}
+
+/// Lays out `lines` of help (a key line's keys in the first [`HELP_KEYS`]
+/// columns) in a box above the status line. What a key does wraps at word
+/// boundaries, under itself; a command (the other lines) stays whole, broken only
+/// where the box ends, so that it is copied as it is.
+pub fn help_box(width: u16, height: u16, lines: &[HelpLine]) -> HelpBox {
     let screen_height = height.saturating_sub(1);
     let box_width = HELP_WIDTH.min(width);
     let inner = usize::from(box_width.saturating_sub(2)).max(1);
     let mut rows = Vec::new();
-    for (i, (keys, line)) in lines.iter().enumerate() {
-        if *keys && inner > HELP_KEYS + 8 {
-            let head: String = line.chars().take(HELP_KEYS).collect();
-            let does: String = line.chars().skip(HELP_KEYS).collect();
-            let indent = " ".repeat(HELP_KEYS);
-            for (n, part) in textwrap::wrap(&does, inner - HELP_KEYS).into_iter().enumerate() {
-                rows.push((i, format!("{}{part}", if n == 0 { &head } else { &indent })));
+    for (i, line) in lines.iter().enumerate() {
+        let text = match line {
+            HelpLine::Keys { keys, does } if inner > HELP_KEYS + 8 => {
+                let indent = " ".repeat(HELP_KEYS);
+                let head = if keys_fit(keys) {
+                    format!(" {keys:<width$}", width = HELP_KEYS - 1)
+                } else {
+                    broken(&mut rows, i, &format!(" {keys}"), inner);
+                    indent.clone()
+                };
+                for (n, part) in textwrap::wrap(does, inner - HELP_KEYS).into_iter().enumerate() {
+                    rows.push((i, format!("{}{part}", if n == 0 { &head } else { &indent })));
+                }
+                continue;
             }
-            continue;
-        }
-        let mut row = String::new();
-        let mut used = 0;
-        for c in line.chars() {
-            let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-            if used + w > inner {
-                rows.push((i, std::mem::take(&mut row)));
-                used = 0;
-            }
-            row.push(c);
-            used += w;
-        }
-        rows.push((i, row));
+            HelpLine::Keys { keys, does } => format!(" {keys:<width$}{does}", width = HELP_KEYS - 1),
+            HelpLine::Text(text) => text.clone(),
+        };
+        broken(&mut rows, i, &text, inner);
     }
     let wanted = u16::try_from(rows.len()).unwrap_or(u16::MAX).saturating_add(2);
     let box_height = wanted.min(screen_height);
@@ -254,6 +264,22 @@ pub fn help_box(width: u16, height: u16, lines: &[(bool, String)]) -> HelpBox {
         height: box_height,
     };
     HelpBox { area, rows, visible: box_height.saturating_sub(2) }
+}
+
+/// `line` (the `i`th) in rows of `inner` columns, broken wherever a row ends.
+fn broken(rows: &mut Vec<(usize, String)>, i: usize, line: &str, inner: usize) {
+    let mut row = String::new();
+    let mut used = 0;
+    for c in line.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w > inner {
+            rows.push((i, std::mem::take(&mut row)));
+            used = 0;
+        }
+        row.push(c);
+        used += w;
+    }
+    rows.push((i, row));
 }
 
 /// The widest a text box (a card's view) gets.

@@ -6,6 +6,8 @@ pub mod bindings;
 pub mod card_view;
 pub mod form;
 pub mod input;
+pub mod key;
+pub mod keymap;
 mod keys;
 pub mod presence;
 pub mod quick;
@@ -22,11 +24,12 @@ use kanban_protocol::model::{Pointer, Project, User};
 use tokio::time::Instant;
 
 use crate::filter::Filter;
-use crate::geometry::Density;
+use crate::geometry::{Density, HelpLine};
 use crate::selection::Selection;
 pub use action::{Action, Change, Command, NetEvent, Read, Request};
 use card_view::CardView;
 use form::{CardForm, Confirm, Prompt};
+use keymap::KeyMap;
 use presence::Presence;
 use quick::QuickMenu;
 use reads::Reads;
@@ -96,6 +99,9 @@ struct Draft {
 pub struct Notice {
     pub text: String,
     pub error: bool,
+    /// Said before the board opened (a config file that could not be used): it
+    /// stays through the first connection, which clears what was said before it.
+    pub lasting: bool,
 }
 
 #[derive(Debug)]
@@ -177,6 +183,8 @@ pub struct App {
     /// What comes back from the editor is saved at once (`E` on the board), not
     /// put in the form to be saved (Ctrl-G).
     editor_saves: bool,
+    /// The board's keys: the defaults, or as the person's config binds them.
+    pub keymap: KeyMap,
 }
 
 impl App {
@@ -220,6 +228,7 @@ impl App {
             editor: None,
             can_edit_externally: true,
             editor_saves: false,
+            keymap: KeyMap::default(),
         }
     }
 
@@ -284,17 +293,17 @@ impl App {
         self.board.as_ref().is_some_and(|b| b.project.role.can_write())
     }
 
-    /// The help's lines: each key and what it does, then (embedded) how others
-    /// join. `true` marks a key line.
-    pub fn help_lines(&self) -> Vec<(bool, String)> {
-        let mut lines: Vec<(bool, String)> = bindings::ROWS
+    /// The help's lines: each key in effect and what it does, then (embedded) how
+    /// others join.
+    pub fn help_lines(&self) -> Vec<HelpLine> {
+        let mut lines: Vec<HelpLine> = bindings::ROWS
             .iter()
             .filter(|row| self.can_suspend || row.keys != bindings::SUSPEND)
-            .map(|row| (true, format!(" {:<16}{}", row.keys, row.does)))
+            .map(|row| HelpLine::Keys { keys: self.keymap.row_keys(row), does: row.does.to_string() })
             .collect();
         if let Some(hint) = &self.join_hint {
-            lines.push((false, String::new()));
-            lines.extend(hint.steps.iter().map(|s| (false, format!(" {s}"))));
+            lines.push(HelpLine::Text(String::new()));
+            lines.extend(hint.steps.iter().map(|s| HelpLine::Text(format!(" {s}"))));
         }
         lines
     }
@@ -305,11 +314,17 @@ impl App {
     }
 
     pub fn info(&mut self, text: impl Into<String>) {
-        self.notice = Some(Notice { text: text.into(), error: false });
+        self.notice = Some(Notice { text: text.into(), error: false, lasting: false });
     }
 
     pub fn error(&mut self, text: impl Into<String>) {
-        self.notice = Some(Notice { text: text.into(), error: true });
+        self.notice = Some(Notice { text: text.into(), error: true, lasting: false });
+    }
+
+    /// An error found before the board opened, said until the first key whatever
+    /// the connection does meanwhile.
+    pub fn error_at_start(&mut self, text: impl Into<String>) {
+        self.notice = Some(Notice { text: text.into(), error: true, lasting: true });
     }
 
     /// Handles one action; returns what to do about it.
@@ -526,5 +541,7 @@ impl App {
 
 #[cfg(test)]
 mod columns_tests;
+#[cfg(test)]
+mod remap_tests;
 #[cfg(test)]
 pub(crate) mod tests;

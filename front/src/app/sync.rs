@@ -9,6 +9,7 @@ use kanban_protocol::model::Project;
 use kanban_protocol::check::FieldName;
 use kanban_protocol::model::{Member, Role, Task};
 
+use super::bindings::BoardAction;
 use super::form::{CardForm, Field};
 use super::presence::Presence;
 use super::undo::History;
@@ -90,7 +91,7 @@ impl App {
 
     /// Online (again): what was missed meanwhile is fetched.
     fn connected(&mut self) -> Vec<Command> {
-        if self.connection != Connection::Online {
+        if self.connection != Connection::Online && !self.notice.as_ref().is_some_and(|n| n.lasting) {
             // What was said before the connection came back (that it was lost,
             // that a fetch failed) is no longer so.
             self.notice = None;
@@ -155,7 +156,10 @@ impl App {
         self.drafts.retain(|d| d.sent != *change);
         let done = self.history.done(change, event);
         match &done {
-            Some((Origin::Undo, what)) => self.info(format!("Undone: {what} (Ctrl-R redoes)")),
+            Some((Origin::Undo, what)) => {
+                let redo = self.keymap.say(BoardAction::Redo);
+                self.info(format!("Undone: {what} ({redo} redoes)"))
+            }
             Some((Origin::Redo, what)) => self.info(format!("Redone: {what}")),
             _ => {}
         }
@@ -316,8 +320,9 @@ impl App {
             title.push('…');
         }
         self.info(format!(
-            "“{title}” is made, but the filter “{}” hides it: {why} (Esc clears the filter)",
-            self.filter.as_str()
+            "“{title}” is made, but the filter “{}” hides it: {why} ({} clears the filter)",
+            self.filter.as_str(),
+            self.keymap.say(BoardAction::ClearFilter)
         ));
     }
 

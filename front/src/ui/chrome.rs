@@ -9,6 +9,7 @@ use ratatui::widgets::Paragraph;
 use super::Theme;
 use super::paint::Looks;
 use super::text::{clean, fit};
+use crate::app::bindings::BoardAction;
 use crate::app::card_view::Chosen;
 use crate::app::quick::QuickMenu;
 use crate::app::{App, Connection, Mode};
@@ -38,7 +39,10 @@ pub fn title(frame: &mut Frame<'_>, app: &App, screen: &Screen, theme: Theme) {
             let left = app.retry_in(tokio::time::Instant::now()).unwrap_or_default();
             let when = match left.as_secs_f64().ceil() as u64 {
                 0 => "retrying now…".to_string(),
-                secs => format!("retrying in {secs}s · r now"),
+                secs => match app.keymap.first(BoardAction::RenameColumn) {
+                    Some(r) => format!("retrying in {secs}s · {r} now"),
+                    None => format!("retrying in {secs}s"),
+                },
             };
             spans.push(Span::styled(format!("○ offline ({}), {when}", clean(reason)), theme.error()));
         }
@@ -90,53 +94,98 @@ pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect, theme: Theme) {
             let scrolls = matches!(app.mode, Mode::Help(_))
                 && app.help_box(screen.width, screen.height).max_scroll() > 0;
             let writer = app.can_write();
-            let hints = match &app.mode {
-                Mode::Form(form) if form.read_only => " Tab next field · Esc close",
+            let hints: String = match &app.mode {
+                Mode::Form(form) if form.read_only => " Tab next field · Esc close".into(),
                 Mode::Form(_) => {
                     " Tab next field · Enter or Ctrl-S save (Enter in the description: new line) · Esc cancel"
+                        .into()
                 }
                 Mode::Card(v) if writer && matches!(v.chosen, Some(Chosen::Item(_))) => {
                     " Space tick · e edit · d delete · J K move · a add after · Tab next · Esc let it go"
+                        .into()
                 }
                 Mode::Card(v) if writer && v.chosen.is_some() => {
-                    " e edit the comment · d delete it · Tab next · Esc let it go"
+                    " e edit the comment · d delete it · Tab next · Esc let it go".into()
                 }
                 Mode::Card(_) if writer => {
-                    " ↑↓ PgUp PgDn scroll · e edit · a add item · c comment · Tab choose · Esc close"
+                    " ↑↓ PgUp PgDn scroll · e edit · a add item · c comment · Tab choose · Esc close".into()
                 }
-                Mode::Card(_) => " ↑↓ PgUp PgDn scroll · Tab choose · Esc close",
-                Mode::Quick(QuickMenu::Menu) => " a letter chooses · Esc close",
-                Mode::Quick(_) => " ↑↓ choose · Enter filter by it · Esc back",
-                Mode::Prompt(_) => " Enter confirm · Esc cancel",
-                Mode::Confirm(_) => " y yes · any other key no",
-                Mode::Picker(_) => " ↑↓ choose · Enter open",
-                Mode::Follow(_) => " ↑↓ choose · Enter follow · Esc close",
-                Mode::Activity(..) => " ↑↓ PgUp PgDn scroll · any other key closes",
-                Mode::Trash(_) => " ↑↓ choose · Enter bring it back · Esc close",
-                Mode::Help(_) if scrolls => " ↓↑ scroll · any other key closes the help",
-                Mode::Help(_) => " any key closes the help",
+                Mode::Card(_) => " ↑↓ PgUp PgDn scroll · Tab choose · Esc close".into(),
+                Mode::Quick(QuickMenu::Menu) => " a letter chooses · Esc close".into(),
+                Mode::Quick(_) => " ↑↓ choose · Enter filter by it · Esc back".into(),
+                Mode::Prompt(_) => " Enter confirm · Esc cancel".into(),
+                Mode::Confirm(_) => " y yes · any other key no".into(),
+                Mode::Picker(_) => " ↑↓ choose · Enter open".into(),
+                Mode::Follow(_) => " ↑↓ choose · Enter follow · Esc close".into(),
+                Mode::Activity(..) => " ↑↓ PgUp PgDn scroll · any other key closes".into(),
+                Mode::Trash(_) => " ↑↓ choose · Enter bring it back · Esc close".into(),
+                Mode::Help(_) if scrolls => " ↓↑ scroll · any other key closes the help".into(),
+                Mode::Help(_) => " any key closes the help".into(),
                 Mode::Board if matches!(app.connection, Connection::Refused(_)) => {
-                    " any key tries again · q quit"
+                    format!(" any key tries again · {} quit", quit_key(app))
                 }
-                Mode::Board if app.board.is_none() => " loading… · q quit",
+                Mode::Board if app.board.is_none() => format!(" loading… · {} quit", quit_key(app)),
                 // Only keys this person may use: a viewer reads, filters and points.
-                Mode::Board if writer => {
-                    " ? help · Enter view · n new · e edit · H/L move · d delete · / F filter · q quit"
-                }
-                Mode::Board => {
-                    " ? help · Enter view · / F filter · z compact · P project · q quit · read-only"
-                }
+                Mode::Board if writer => board_hints(app, WRITER_HINTS),
+                Mode::Board => board_hints(app, READER_HINTS) + " · read-only",
             };
             // Whom the selection follows stays said while it does.
             let following = app.following.as_ref().filter(|_| matches!(app.mode, Mode::Board));
             match following.and_then(|id| app.presence.info(id)) {
                 Some(info) => {
-                    let text = format!(" following {}: a move key stops · f stops too", info.name);
+                    let text = match app.keymap.first(BoardAction::Follow) {
+                        Some(f) => format!(" following {}: a move key stops · {f} stops too", info.name),
+                        None => format!(" following {}: a move key stops", info.name),
+                    };
                     Line::from(Span::styled(fit(&text, width), theme.title()))
                 }
-                None => Line::from(Span::styled(fit(hints, width), Style::default())),
+                None => Line::from(Span::styled(fit(&hints, width), Style::default())),
             }
         }
     };
     frame.render_widget(Paragraph::new(line), area);
+}
+
+/// A hint of the board's footer: the actions whose first keys it offers (as the
+/// person's keys have them), what goes between those keys, and what they do.
+type Hint = (&'static [BoardAction], &'static str, &'static str);
+
+/// What the footer offers someone who may change the board.
+const WRITER_HINTS: &[Hint] = &[
+    (&[BoardAction::Help], "", "help"),
+    (&[BoardAction::ViewCard], "", "view"),
+    (&[BoardAction::NewCard], "", "new"),
+    (&[BoardAction::EditCard], "", "edit"),
+    (&[BoardAction::MoveCardLeft, BoardAction::MoveCardRight], "/", "move"),
+    (&[BoardAction::DeleteCard], "", "delete"),
+    (&[BoardAction::Filter, BoardAction::QuickFilter], " ", "filter"),
+    (&[BoardAction::Quit], "", "quit"),
+];
+
+/// What the footer offers a viewer: reading, filtering and pointing.
+const READER_HINTS: &[Hint] = &[
+    (&[BoardAction::Help], "", "help"),
+    (&[BoardAction::ViewCard], "", "view"),
+    (&[BoardAction::Filter, BoardAction::QuickFilter], " ", "filter"),
+    (&[BoardAction::ToggleDensity], "", "compact"),
+    (&[BoardAction::SwitchProject], "", "project"),
+    (&[BoardAction::Quit], "", "quit"),
+];
+
+/// The hints with the keys in effect; an action with no key is not offered.
+fn board_hints(app: &App, hints: &[Hint]) -> String {
+    let mut out = String::new();
+    for (actions, sep, does) in hints {
+        let keys: Vec<String> = actions.iter().filter_map(|a| app.keymap.first(*a)).collect();
+        if !keys.is_empty() {
+            out.push_str(if out.is_empty() { " " } else { " · " });
+            out.push_str(&format!("{} {does}", keys.join(sep)));
+        }
+    }
+    out
+}
+
+/// The key that quits, said in the footer: Ctrl-C when the config left quit none.
+fn quit_key(app: &App) -> String {
+    app.keymap.first(BoardAction::Quit).unwrap_or_else(|| "Ctrl-C".into())
 }

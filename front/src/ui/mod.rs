@@ -5,6 +5,7 @@ mod card;
 mod chrome;
 mod overlay;
 pub mod paint;
+pub mod palette;
 mod quick;
 pub mod text;
 pub mod theme;
@@ -60,3 +61,6 @@ mod tests;
 
 #[cfg(test)]
 mod cards_tests;
+
+#[cfg(test)]
+mod config_tests;

@@ -13,6 +13,7 @@ use crate::app::App;
 use crate::app::card_view::minute;
 use crate::app::form::{Ask, CardForm, Confirm, Field, Prompt};
 use crate::app::trash::{Item, TrashView};
+use crate::geometry::{HELP_KEYS, HelpLine, keys_fit};
 
 /// The screen above the status bar: boxes leave its last line visible, which says
 /// what the keys do in them and why a save was refused.
@@ -43,16 +44,17 @@ pub fn help(frame: &mut Frame<'_>, app: &App, scroll: u16, theme: Theme) {
     let rows: Vec<Line> = shown
         .map(|(k, (i, row))| {
             let first_row = k == 0 || help.rows[k - 1].0 != *i;
-            if !lines[*i].0 {
+            let HelpLine::Keys { keys, .. } = &lines[*i] else {
                 return Line::from(Span::styled(row.clone(), theme.dim()));
-            }
+            };
             if !first_row {
                 return Line::raw(row.clone());
             }
-            // A key line: the keys column in the title style.
-            let keys: String = row.chars().take(crate::geometry::HELP_KEYS).collect();
-            let rest: String = row.chars().skip(crate::geometry::HELP_KEYS).collect();
-            Line::from(vec![Span::styled(keys, theme.title()), Span::raw(rest)])
+            // A key line: the keys column (or the keys' own row) in the title style.
+            let cut = if keys_fit(keys) { HELP_KEYS } else { keys.chars().count() + 1 };
+            let head: String = row.chars().take(cut).collect();
+            let rest: String = row.chars().skip(cut).collect();
+            Line::from(vec![Span::styled(head, theme.title()), Span::raw(rest)])
         })
         .collect();
     let title = if help.max_scroll() > 0 {

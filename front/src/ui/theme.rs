@@ -1,28 +1,43 @@
 //! Colors and styles, in one place, drawn at the terminal's depth ([`Depth`]):
-//! without color every distinction still shows through modifiers and glyphs.
+//! without color every distinction still shows through modifiers and glyphs. The
+//! colors are the [`Palette`]'s (the defaults, or the config's `[theme]`).
 
 use kanban_protocol::model::Priority;
 use ratatui::style::{Color, Modifier, Style};
 
 use super::paint::Depth;
+use super::palette::{Palette, Role};
 
 /// The styles of one run of the client.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Theme {
     pub depth: Depth,
+    pub palette: Palette,
 }
 
 impl Theme {
+    /// The default colors at `depth`.
     pub const fn new(depth: Depth) -> Self {
-        Theme { depth }
+        Theme { depth, palette: Palette::DEFAULT }
     }
 
-    fn colored(&self) -> bool {
-        self.depth != Depth::None
+    /// These colors instead of the defaults.
+    pub const fn with_palette(self, palette: Palette) -> Self {
+        Theme { palette, ..self }
     }
 
-    fn fg(&self, c: Color) -> Style {
-        if self.colored() { Style::default().fg(c) } else { Style::default() }
+    /// The color for `role` as this terminal shows it: `#rrggbb` at its depth, a
+    /// terminal color as it is; none without color.
+    fn color(&self, role: Role) -> Option<Color> {
+        match self.palette.get(role) {
+            _ if self.depth == Depth::None => None,
+            Color::Rgb(r, g, b) => self.depth.paint((r, g, b)),
+            c => Some(c),
+        }
+    }
+
+    fn fg(&self, role: Role) -> Style {
+        self.color(role).map_or_else(Style::default, |c| Style::default().fg(c))
     }
 
     /// A `#rrggbb` color (a column's, a label's) as a foreground.
@@ -44,22 +59,22 @@ impl Theme {
     }
 
     pub fn selected_card(&self) -> Style {
-        match self.depth.paint((60, 64, 72)) {
+        match self.color(Role::Selection) {
             Some(bg) => Style::default().bg(bg).add_modifier(Modifier::BOLD),
             None => Style::default().add_modifier(Modifier::REVERSED),
         }
     }
 
     pub fn selected_border(&self) -> Style {
-        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+        self.fg(Role::Accent).add_modifier(Modifier::BOLD)
     }
 
     pub fn border(&self) -> Style {
-        self.fg(Color::DarkGray)
+        self.fg(Role::Border)
     }
 
     pub fn dim(&self) -> Style {
-        self.fg(Color::DarkGray)
+        self.fg(Role::Muted)
     }
 
     pub fn title(&self) -> Style {
@@ -67,20 +82,20 @@ impl Theme {
     }
 
     pub fn error(&self) -> Style {
-        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+        self.fg(Role::Error).add_modifier(Modifier::BOLD)
     }
 
     pub fn ok(&self) -> Style {
-        self.fg(Color::Green)
+        self.fg(Role::Ok)
     }
 
     pub fn warn(&self) -> Style {
-        self.fg(Color::Yellow)
+        self.fg(Role::Warning)
     }
 
     /// A warning that cannot wait (due today).
     pub fn warn_strong(&self) -> Style {
-        self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+        self.fg(Role::Warning).add_modifier(Modifier::BOLD)
     }
 
     /// A label, in the color its name gives it (the same on every card and every
@@ -90,16 +105,16 @@ impl Theme {
     }
 
     pub fn over_limit(&self) -> Style {
-        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+        self.fg(Role::OverLimit).add_modifier(Modifier::BOLD)
     }
 
     pub fn priority(&self, p: Priority) -> Style {
         match p {
             Priority::None => self.dim(),
-            Priority::Low => self.fg(Color::Blue),
-            Priority::Medium => self.fg(Color::Yellow),
-            Priority::High => self.fg(Color::LightRed),
-            Priority::Urgent => self.fg(Color::Red).add_modifier(Modifier::BOLD),
+            Priority::Low => self.fg(Role::PriorityLow),
+            Priority::Medium => self.fg(Role::PriorityMedium),
+            Priority::High => self.fg(Role::PriorityHigh),
+            Priority::Urgent => self.fg(Role::PriorityUrgent).add_modifier(Modifier::BOLD),
         }
     }
 }

@@ -1,14 +1,16 @@
-//! Keys and the mouse on the board: what a key does comes from the table in
-//! [`super::super::bindings`] (which the help overlay lists too); each group of
-//! actions (moving about, opening views, cards, columns) has its handler here.
+//! Keys and the mouse on the board: what a key does comes from the app's
+//! [`super::super::keymap::KeyMap`] (the table's defaults, or the config's keys;
+//! the help lists the same); each group of actions (moving about, opening views,
+//! cards, columns) has its handler here.
 
 use kanban_protocol::model::Priority;
 use kanban_protocol::request::{MoveStatus, MoveTask, TaskPatch};
 
-use super::super::bindings::{self, BoardAction};
+use super::super::bindings::BoardAction;
 use super::super::card_view::CardView;
 use super::super::form::{CardForm, Confirm, Prompt, PromptKind};
-use super::super::input::{KeyCode, KeyEvent, KeyModifiers, MouseButton, MouseEvent, MouseEventKind};
+use super::super::input::{KeyEvent, MouseButton, MouseEvent, MouseEventKind};
+use super::super::key::Key;
 use super::super::quick::QuickMenu;
 use super::super::seen::seen_of;
 use super::super::{App, Change, Command, Connection, Mode, Request};
@@ -21,14 +23,7 @@ use crate::selection::visible_cards;
 pub(super) fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
     // Any key on the board means the user has moved on from a card being made.
     app.select_created = false;
-    if key.modifiers.contains(KeyModifiers::CONTROL) {
-        // Ctrl-R redoes; other control keys are not the letters' board actions.
-        return match key.code {
-            KeyCode::Char('r') => app.undo(true),
-            _ => Vec::new(),
-        };
-    }
-    let Some(action) = bindings::action(key.code) else { return Vec::new() };
+    let Some(action) = app.keymap.action(Key::of(key)) else { return Vec::new() };
     if action == BoardAction::RenameColumn && matches!(app.connection, Connection::Offline { .. }) {
         // Offline, r tries to connect now (a rename could only wait anyway).
         let out = app.retry();
@@ -64,6 +59,7 @@ pub(super) fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         Filter => app.mode = Mode::Prompt(Box::new(Prompt::new(PromptKind::Filter, app.filter.as_str()))),
         ClearFilter => app.filter.clear(),
         Undo => return app.undo(false),
+        Redo => return app.undo(true),
         Follow => follow(app),
         SwitchProject => {
             app.mode =
@@ -125,9 +121,10 @@ fn toggle_density(app: &mut App) {
         Density::Roomy => Density::Compact,
         Density::Compact => Density::Roomy,
     };
+    let z = app.keymap.say(BoardAction::ToggleDensity);
     app.info(match app.density {
-        Density::Compact => "Compact: a line a card (z: roomy)",
-        Density::Roomy => "Roomy: details under each card (z: compact)",
+        Density::Compact => format!("Compact: a line a card ({z}: roomy)"),
+        Density::Roomy => format!("Roomy: details under each card ({z}: compact)"),
     });
 }
 
@@ -138,16 +135,18 @@ fn sort_column(app: &mut App) {
     // The selected card stays selected, wherever it now shows: the selection is
     // fixed after every key.
     let sort = app.filter.toggle_sort(status_id);
+    let s = app.keymap.say(BoardAction::SortColumn);
+    let (j, k) = (app.keymap.say(BoardAction::MoveCardDown), app.keymap.say(BoardAction::MoveCardUp));
     app.info(match sort {
         Some(sort) => format!(
-            "This column is shown by {} (s again: {})",
+            "This column is shown by {} ({s} again: {})",
             sort.as_str(),
             match sort {
                 Sort::Due => "by priority",
                 Sort::Priority => "as stored",
             }
         ),
-        None => "This column is shown as stored (J/K move cards in it)".to_string(),
+        None => format!("This column is shown as stored ({j}/{k} move cards in it)"),
     });
 }
 
@@ -266,8 +265,9 @@ fn card(app: &mut App, action: BoardAction) -> Vec<Command> {
             let Some(s) = sel.status_id else { return Vec::new() };
             if let Some(sort) = app.filter.sort_of(s) {
                 app.error(format!(
-                    "This column is shown by {}: press s until it is shown as stored to move cards in it",
-                    sort.as_str()
+                    "This column is shown by {}: press {} until it is shown as stored to move cards in it",
+                    sort.as_str(),
+                    app.keymap.say(BoardAction::SortColumn)
                 ));
                 return Vec::new();
             }

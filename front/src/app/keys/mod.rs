@@ -7,11 +7,12 @@ mod board;
 mod overlays;
 mod prompts;
 
-pub(super) use prompts::form_outcome;
-
+use super::bindings::BoardAction;
 use super::form::{Ask, Confirm, PromptKind};
 use super::input::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseEvent};
+use super::key::Key;
 use super::{App, Change, Command, Connection, Mode, Origin};
+pub(super) use prompts::form_outcome;
 
 pub fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
     if key.kind == KeyEventKind::Release {
@@ -35,8 +36,8 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
     }
     app.notice = None;
     if matches!(app.connection, Connection::Refused(_)) && matches!(app.mode, Mode::Board) {
-        // Refused: q quits, any other key tries again.
-        if key.code == KeyCode::Char('q') {
+        // Refused: the quit key quits, any other key tries again.
+        if app.keymap.action(Key::of(key)) == Some(BoardAction::Quit) {
             app.quit = true;
             return Vec::new();
         }

@@ -120,7 +120,7 @@ fn big_board() -> Board {
         })
         .collect();
     Board {
-        project: Project { id: 1, name: "Big".into(), role: Role::Owner },
+        project: Project { id: 1, name: "Big".into(), role: Role::Owner, archived: false },
         rev: 10_000,
         epoch: 1,
         statuses,
@@ -137,7 +137,10 @@ fn open_app() -> App {
     let mut app = App::new(60, None);
     let net = |app: &mut App, e| drop(app.update(Action::Net(e)));
     net(&mut app, NetEvent::Me(User { id: 1, name: "ann".into(), color: "#e06c75".into() }));
-    net(&mut app, NetEvent::Projects(vec![Project { id: 1, name: "Big".into(), role: Role::Owner }]));
+    net(
+        &mut app,
+        NetEvent::Projects(vec![Project { id: 1, name: "Big".into(), role: Role::Owner, archived: false }]),
+    );
     net(&mut app, NetEvent::Connected);
     net(&mut app, NetEvent::Snapshot(big_board()));
     let present =
@@ -258,7 +261,10 @@ fn crowd(c: &mut Criterion) {
     let mut app = App::new(30, None);
     let net = |app: &mut App, e| drop(app.update(Action::Net(e)));
     net(&mut app, NetEvent::Me(User { id: 1, name: "u000".into(), color: "#e06c75".into() }));
-    net(&mut app, NetEvent::Projects(vec![Project { id: 1, name: "bench".into(), role: Role::Owner }]));
+    net(
+        &mut app,
+        NetEvent::Projects(vec![Project { id: 1, name: "bench".into(), role: Role::Owner, archived: false }]),
+    );
     net(&mut app, NetEvent::Connected);
     let mut board = big_board();
     board.tasks.truncate(12);

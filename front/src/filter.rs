@@ -336,7 +336,7 @@ mod tests {
         let member =
             |id, name: &str| Member { id, name: name.into(), color: "#ffffff".into(), role: Role::Member };
         BoardState::from(Board {
-            project: Project { id: 1, name: "p".into(), role: Role::Owner },
+            project: Project { id: 1, name: "p".into(), role: Role::Owner, archived: false },
             rev: 1,
             epoch: 1,
             statuses: vec![Status {

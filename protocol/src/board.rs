@@ -297,7 +297,7 @@ mod tests {
 
     fn board() -> BoardState {
         BoardState::from(Board {
-            project: Project { id: 1, name: "p".into(), role: Role::Owner },
+            project: Project { id: 1, name: "p".into(), role: Role::Owner, archived: false },
             rev: 5,
             epoch: 1,
             statuses: vec![status(2, "b"), status(1, "a")],

@@ -74,6 +74,9 @@ pub struct Project {
     pub name: String,
     /// The asking user's role on it.
     pub role: Role,
+    /// Archived by its owners: it takes no changes (left out unless asked for).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub archived: bool,
 }
 
 /// What a client needs to open the WebSocket: `GET /api/config`.

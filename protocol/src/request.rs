@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::model::Priority;
+use crate::model::{Priority, Role};
 
 /// For PATCH fields that can be cleared: absent = leave as is, `null` = clear.
 fn double_option<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
@@ -228,6 +228,44 @@ pub struct MoveItem {
 #[serde(deny_unknown_fields)]
 pub struct NewComment {
     pub body: String,
+}
+
+/// `POST /api/projects`: a new board, its maker its owner.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewProject {
+    pub name: String,
+}
+
+/// `PATCH /api/projects/{pid}`: its owners rename, archive or bring back a board.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProjectPatch {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub archived: Option<bool>,
+}
+
+/// `POST /api/projects/{pid}/members`: a user, by name, and their role (a
+/// member's unless said).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NewMember {
+    pub user: String,
+    #[serde(default = "member")]
+    pub role: Role,
+}
+
+fn member() -> Role {
+    Role::Member
+}
+
+/// `PATCH /api/projects/{pid}/members/{uid}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemberPatch {
+    pub role: Role,
 }
 
 impl Change {

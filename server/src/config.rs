@@ -59,6 +59,9 @@ pub struct Limits {
     pub event_retention: u64,
     /// Days a deleted card or column stays in its project's trash.
     pub trash_days: u32,
+    /// Only the site's administrators make boards (`project add`); people do not
+    /// (`--admins-make-boards`).
+    pub admins_make_boards: bool,
     /// Board changes per second one person may make (with a burst of five
     /// seconds' worth); 0: no limit.
     pub max_writes_per_user: u32,
@@ -87,6 +90,7 @@ impl Default for Limits {
             header_timeout: Duration::from_secs(10),
             event_retention: DEFAULT_EVENT_RETENTION,
             trash_days: 30,
+            admins_make_boards: false,
             max_writes_per_user: 10,
             trusted_proxies: Vec::new(),
             proxy_protocol: false,

@@ -202,6 +202,10 @@ struct LimitArgs {
     /// Days a deleted card or column stays in its project's trash.
     #[arg(long, env = "KANBAN_TRASH_DAYS", default_value_t = Limits::default().trash_days)]
     trash_days: u32,
+    /// Only the site's administrators make boards (`kanban-server project add`):
+    /// `POST /api/projects` is refused.
+    #[arg(long, env = "KANBAN_ADMINS_MAKE_BOARDS")]
+    admins_make_boards: bool,
     /// Board changes per second one person may make, sustained (five seconds'
     /// worth at once); over it: 429 with Retry-After. 0: no limit.
     #[arg(long, env = "KANBAN_MAX_WRITES_PER_USER", default_value_t = Limits::default().max_writes_per_user)]
@@ -240,6 +244,7 @@ impl LimitArgs {
             activity_timeout: Duration::from_secs(self.activity_timeout.max(1)),
             header_timeout: Duration::from_secs(self.header_timeout.max(1)),
             trash_days: self.trash_days,
+            admins_make_boards: self.admins_make_boards,
             max_writes_per_user: self.max_writes_per_user,
             trusted_proxies: self.trusted_proxies.clone(),
             proxy_protocol: self.proxy_protocol,

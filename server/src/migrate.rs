@@ -127,7 +127,10 @@ const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("created_at", Time),
             ],
         ),
-        ("projects", &[("id", Int), ("name", Text), ("rev", Int), ("created_at", Time)]),
+        (
+            "projects",
+            &[("id", Int), ("name", Text), ("rev", Int), ("created_at", Time), ("archived_at", Time)],
+        ),
         ("members", &[("project_id", Int), ("user_id", Int), ("role", Text)]),
         // An import under way stays hidden there, and is dropped there if it died.
         ("imports", &[("project_id", Int), ("touched_at", Time)]),

@@ -16,6 +16,7 @@ mod hostile;
 mod http_api;
 mod lifecycle;
 mod packaging;
+mod projects;
 mod protocol;
 mod rest;
 mod restore;

@@ -102,7 +102,7 @@ fn an_error_said_at_start_outlasts_the_first_connection() {
     let mut app = App::new(60, None);
     app.error_at_start("config.toml line 3: unknown action");
     app.update(Action::Net(NetEvent::Me(User { id: 1, name: "ann".into(), color: "#e06c75".into() })));
-    let project = Project { id: 1, name: "Launch".into(), role: Role::Owner };
+    let project = Project { id: 1, name: "Launch".into(), role: Role::Owner, archived: false };
     app.update(Action::Net(NetEvent::Projects(vec![project])));
     app.update(Action::Net(NetEvent::Connected));
     assert_eq!(app.notice.as_ref().map(|n| n.text.as_str()), Some("config.toml line 3: unknown action"));

@@ -46,7 +46,7 @@ pub(crate) fn status(id: i64, position: &str, name: &str) -> Status {
 
 pub(crate) fn board(role: Role) -> Board {
     Board {
-        project: Project { id: 1, name: "Launch".into(), role },
+        project: Project { id: 1, name: "Launch".into(), role, archived: false },
         rev: 10,
         epoch: 1,
         statuses: vec![status(1, "F", "Todo"), status(2, "U", "Doing"), status(3, "j", "Done")],
@@ -68,8 +68,12 @@ pub(crate) fn board(role: Role) -> Board {
 pub(crate) fn app_with(role: Role) -> App {
     let mut app = App::new(60, None);
     app.update(Action::Net(NetEvent::Me(User { id: 1, name: "ann".into(), color: "#e06c75".into() })));
-    let out =
-        app.update(Action::Net(NetEvent::Projects(vec![Project { id: 1, name: "Launch".into(), role }])));
+    let out = app.update(Action::Net(NetEvent::Projects(vec![Project {
+        id: 1,
+        name: "Launch".into(),
+        role,
+        archived: false,
+    }])));
     assert_eq!(out, vec![Command::Net(Request::Open(1)), Command::Net(Request::Reload(1))]);
     app.update(Action::Net(NetEvent::Connected));
     let out = app.update(Action::Net(NetEvent::Snapshot(board(role))));
@@ -190,6 +194,7 @@ fn events_before_the_snapshot_wait_for_it() {
         id: 1,
         name: "Launch".into(),
         role: Role::Owner,
+        archived: false,
     }])));
     app.update(created(9, task(31, 3, "W", "stale")));
     app.update(created(11, task(30, 3, "V", "early")));
@@ -442,8 +447,8 @@ fn presence_and_cursors() {
 fn several_projects_bring_a_picker() {
     let mut app = App::new(60, None);
     let projects = vec![
-        Project { id: 1, name: "Launch".into(), role: Role::Owner },
-        Project { id: 2, name: "Ops".into(), role: Role::Viewer },
+        Project { id: 1, name: "Launch".into(), role: Role::Owner, archived: false },
+        Project { id: 2, name: "Ops".into(), role: Role::Viewer, archived: false },
     ];
     assert!(app.update(Action::Net(NetEvent::Projects(projects.clone()))).is_empty());
     assert!(matches!(app.mode, Mode::Picker(0)));
@@ -627,6 +632,7 @@ fn a_refusal_clears_the_board_and_waits_for_a_key() {
         id: 1,
         name: "Launch".into(),
         role: Role::Owner,
+        archived: false,
     }])));
     // A board read that was in flight at the refusal does not hold this one back.
     assert_eq!(out, vec![Command::Net(Request::Open(1)), Command::Net(Request::Reload(1))]);
@@ -1251,7 +1257,7 @@ fn a_burst_of_keys_asks_for_one_read_at_a_time() {
 #[test]
 fn following_goes_to_the_board_the_followed_person_opens() {
     let mut app = app_with(Role::Owner);
-    app.projects.push(Project { id: 2, name: "Beta".into(), role: Role::Member });
+    app.projects.push(Project { id: 2, name: "Beta".into(), role: Role::Member, archived: false });
     let info = |name: &str| UserInfo { name: name.into(), color: "#61afef".into() };
     app.update(Action::Net(NetEvent::Present(vec![("1".into(), info("ann")), ("2".into(), info("bob"))])));
     key(&mut app, KeyCode::Char('f'));

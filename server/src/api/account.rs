@@ -4,7 +4,7 @@ use axum::extract::State;
 use kanban_protocol::model::{ClientConfig, Project, User};
 
 use super::error::ApiResult;
-use super::extract::CurrentUser;
+use super::extract::{CurrentUser, Query};
 use crate::state::Core;
 
 /// What a client needs to open the WebSocket; no token needed.
@@ -21,9 +21,21 @@ pub async fn me(CurrentUser(user): CurrentUser) -> axum::Json<User> {
     axum::Json(user)
 }
 
+/// `?archived=1` lists archived boards too.
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct Listing {
+    #[serde(default)]
+    archived: Option<String>,
+}
+
+/// The boards the caller is a member of; archived ones only when asked for.
 pub async fn projects(
     State(state): State<Core>,
     CurrentUser(user): CurrentUser,
+    Query(listing): Query<Listing>,
 ) -> ApiResult<axum::Json<Vec<Project>>> {
-    Ok(axum::Json(state.store.projects_of(user.id).await?))
+    let all = matches!(listing.archived.as_deref(), Some("1" | "true"));
+    let mut projects = state.store.projects_of(user.id).await?;
+    projects.retain(|p| all || !p.archived);
+    Ok(axum::Json(projects))
 }

@@ -12,6 +12,7 @@ mod comments;
 pub mod error;
 mod extract;
 mod ops;
+mod projects;
 mod pusher_http;
 mod websocket;
 
@@ -36,7 +37,10 @@ pub fn router(state: Core, with_metrics: bool) -> Router {
         .route("/app/{app_key}", get(websocket::upgrade))
         .route("/api/config", get(account::config))
         .route("/api/me", get(account::me))
-        .route("/api/projects", get(account::projects))
+        .route("/api/projects", get(account::projects).post(projects::create))
+        .route("/api/projects/{pid}", patch(projects::update))
+        .route("/api/projects/{pid}/members", get(projects::members).post(projects::grant))
+        .route("/api/projects/{pid}/members/{uid}", patch(projects::change).delete(projects::remove))
         .route("/api/projects/{pid}/board", get(board::snapshot))
         .route("/api/projects/{pid}/events", get(board::events))
         .route("/api/projects/{pid}/trash", get(board::trash))

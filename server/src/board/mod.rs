@@ -71,6 +71,9 @@ fn require_writer(
     match tx.role(project_id, user_id)? {
         None => Err(OpError::NotFound(not_found)),
         Some(r) if !r.can_write() => Err(OpError::Forbidden("viewers cannot change the board".into())),
+        Some(_) if tx.archived(project_id)? => Err(OpError::Forbidden(
+            "the board is archived: it takes no changes until an owner brings it back".into(),
+        )),
         Some(_) => Ok(()),
     }
 }

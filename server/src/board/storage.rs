@@ -56,6 +56,8 @@ pub struct NewStatusRow {
 pub trait BoardTx {
     /// The user's role on a project; `None` for non-members (and no project).
     fn role(&mut self, project_id: i64, user_id: i64) -> TxResult<Option<Role>>;
+    /// Whether the project is archived (it then takes no changes).
+    fn archived(&mut self, project_id: i64) -> TxResult<bool>;
     fn task(&mut self, task_id: i64) -> TxResult<Option<Task>>;
     fn status(&mut self, status_id: i64) -> TxResult<Option<Status>>;
     /// The project's first column in order.

@@ -133,7 +133,9 @@ impl Session {
         self.check_key().await?;
         let user = self.holder.user.clone();
         match self.core.store.projects_of(user.id).await {
-            Ok(projects) => {
+            Ok(mut projects) => {
+                // Archived boards stay out of the picker, as over HTTP.
+                projects.retain(|p| !p.archived);
                 self.tell(NetEvent::Me(user)).await?;
                 self.tell(NetEvent::Projects(projects)).await?;
                 self.tell(NetEvent::Connected).await

@@ -145,6 +145,15 @@ where
         self.write(move |c| IdentitySql::revoke(c, project_id, user_id)).await
     }
 
+    async fn rename_project(&self, project_id: i64, name: &str) -> Result<()> {
+        let name = name.to_string();
+        self.write(move |c| IdentitySql::rename_project(c, project_id, &name)).await
+    }
+
+    async fn archive_project(&self, project_id: i64, archived: bool) -> Result<()> {
+        self.write(move |c| IdentitySql::archive_project(c, project_id, archived)).await
+    }
+
     async fn projects_of(&self, user_id: i64) -> Result<Vec<Project>> {
         self.read(move |c| IdentitySql::projects_of(c, user_id)).await
     }

@@ -197,7 +197,12 @@ pub trait Identity: Send + Sync + 'static {
     /// Adds a member or changes its role.
     async fn grant(&self, project_id: i64, user_id: i64, role: Role) -> Result<()>;
     async fn revoke(&self, project_id: i64, user_id: i64) -> Result<()>;
-    /// The projects a user is a member of, with the user's role.
+    /// A project's new name (`Conflict` when another has it).
+    async fn rename_project(&self, project_id: i64, name: &str) -> Result<()>;
+    /// Archives a project (`true`): it takes no changes until brought back.
+    async fn archive_project(&self, project_id: i64, archived: bool) -> Result<()>;
+    /// The projects a user is a member of, with the user's role (archived ones
+    /// too, said so).
     async fn projects_of(&self, user_id: i64) -> Result<Vec<Project>>;
     /// The user's role on a project, or `None` when not a member (or no project).
     async fn role_of(&self, project_id: i64, user_id: i64) -> Result<Option<Role>>;

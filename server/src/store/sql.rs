@@ -36,6 +36,9 @@ pub trait IdentitySql: Sized {
     fn find_project(c: &mut Self, id_or_name: &str) -> Result<(i64, String)>;
     fn grant(c: &mut Self, project_id: i64, user_id: i64, role: Role) -> Result<()>;
     fn revoke(c: &mut Self, project_id: i64, user_id: i64) -> Result<()>;
+    fn rename_project(c: &mut Self, project_id: i64, name: &str) -> Result<()>;
+    /// Archives a project (`true`) or brings it back.
+    fn archive_project(c: &mut Self, project_id: i64, archived: bool) -> Result<()>;
     fn projects_of(c: &mut Self, user_id: i64) -> Result<Vec<Project>>;
     fn role_of(c: &mut Self, project_id: i64, user_id: i64) -> Result<Option<Role>>;
     fn access_changes(c: &mut Self, after: i64) -> Result<AccessChanges>;

@@ -224,13 +224,34 @@ impl IdentitySql for Conn {
     }
 
     fn projects_of(conn: &mut Conn, user_id: i64) -> Result<Vec<Project>> {
-        let sql = "SELECT projects.id, projects.name, members.role FROM members \
+        let sql = "SELECT projects.id, projects.name, members.role, projects.archived_at IS NOT NULL FROM members \
                    JOIN projects ON projects.id = members.project_id WHERE members.user_id = $1 ORDER BY projects.id";
         let statement = conn.statements.get(&mut conn.client, sql)?;
         let rows = conn.client.query(&statement, &[&user_id])?;
         rows.iter()
-            .map(|r| Ok(Project { id: r.get(0), name: r.get(1), role: rows::role(r.get(2))? }))
+            .map(|r| {
+                Ok(Project { id: r.get(0), name: r.get(1), role: rows::role(r.get(2))?, archived: r.get(3) })
+            })
             .collect()
+    }
+
+    fn rename_project(conn: &mut Conn, project_id: i64, name: &str) -> Result<()> {
+        let renamed = conn
+            .client
+            .execute("UPDATE projects SET name = $1 WHERE id = $2", &[&name, &project_id])
+            .map_err(|e| unique(e, || format!("project {name:?}")))?;
+        if renamed == 0 {
+            return Err(StoreError::NotFound("project"));
+        }
+        Ok(())
+    }
+
+    fn archive_project(conn: &mut Conn, project_id: i64, archived: bool) -> Result<()> {
+        let sql = "UPDATE projects SET archived_at = CASE WHEN $2 THEN COALESCE(archived_at, now()) END WHERE id = $1";
+        if conn.client.execute(sql, &[&project_id, &archived])? == 0 {
+            return Err(StoreError::NotFound("project"));
+        }
+        Ok(())
     }
 
     fn access_changes(conn: &mut Conn, after: i64) -> Result<AccessChanges> {

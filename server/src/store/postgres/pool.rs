@@ -44,6 +44,7 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
     migration!(6, "0006_comment_editor"),
     migration!(7, "0007_site"),
     migration!(8, "0008_checklists"),
+    migration!(9, "0009_archived"),
 ];
 
 /// The schema version this binary knows.

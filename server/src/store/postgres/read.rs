@@ -23,15 +23,17 @@ fn snapshot(conn: &mut Conn) -> Result<(Transaction<'_>, &mut Statements)> {
     Ok((tx, &mut conn.statements))
 }
 
-/// The project's name and revision; `NotFound` when there is none.
+/// The project's name, revision and whether it is archived; `NotFound` when
+/// there is none.
 fn project(
     c: &mut impl GenericClient,
     statements: &mut Statements,
     project_id: i64,
-) -> Result<(String, i64)> {
-    let statement = statements.get(c, "SELECT name, rev FROM projects WHERE id = $1")?;
+) -> Result<(String, i64, bool)> {
+    let statement =
+        statements.get(c, "SELECT name, rev, archived_at IS NOT NULL FROM projects WHERE id = $1")?;
     let row = c.query_opt(&statement, &[&project_id])?.ok_or(StoreError::NotFound("project"))?;
-    Ok((row.get(0), row.get(1)))
+    Ok((row.get(0), row.get(1), row.get(2)))
 }
 
 fn members_in(
@@ -56,7 +58,7 @@ impl ReadSql for Conn {
 
     fn board(conn: &mut Conn, project_id: i64, role: Role) -> Result<Board> {
         let (mut tx, statements) = snapshot(conn)?;
-        let (name, rev) = project(&mut tx, statements, project_id)?;
+        let (name, rev, archived) = project(&mut tx, statements, project_id)?;
         let sql = concat!(
             "SELECT ",
             status_columns!(),
@@ -91,7 +93,7 @@ impl ReadSql for Conn {
             .map(|r| (r.get(0), r.get::<_, i64>(1) as u32))
             .collect();
         tx.commit()?;
-        let project = Project { id: project_id, name, role };
+        let project = Project { id: project_id, name, role, archived };
         Ok(Board { project, rev: rev as u64, epoch: 0, statuses, tasks, members, comments })
     }
 
@@ -109,7 +111,7 @@ impl ReadSql for Conn {
 
     fn events_after(conn: &mut Conn, project_id: i64, after: u64) -> Result<EventsAfter> {
         let (mut tx, statements) = snapshot(conn)?;
-        let (_, rev) = project(&mut tx, statements, project_id)?;
+        let (_, rev, _) = project(&mut tx, statements, project_id)?;
         let rev = rev as u64;
         let members = members_in(&mut tx, statements, project_id)?;
         if after == rev {

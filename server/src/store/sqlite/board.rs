@@ -128,6 +128,11 @@ impl BoardTx for Tx<'_> {
         Ok(role.and_then(|r| r.parse().ok()))
     }
 
+    fn archived(&mut self, project_id: i64) -> TxResult<bool> {
+        let sql = "SELECT archived_at IS NOT NULL FROM projects WHERE id = ?";
+        Ok(self.0.prepare_cached(sql)?.query_row([project_id], |r| r.get(0)).optional()?.unwrap_or(false))
+    }
+
     fn task(&mut self, task_id: i64) -> TxResult<Option<Task>> {
         let sql = concat!("SELECT ", task_columns!(), " FROM tasks WHERE id = ? AND deleted_at IS NULL");
         Ok(self.0.prepare_cached(sql)?.query_row([task_id], |r| Ok(rows::task(r))).optional()?)

@@ -48,6 +48,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     migration!(12, "0012_write_probe"),
     migration!(13, "0013_site"),
     migration!(14, "0014_checklists"),
+    migration!(15, "0015_archived"),
 ];
 
 /// The schema version this binary knows.

@@ -227,15 +227,35 @@ impl IdentitySql for Connection {
 
     fn projects_of(conn: &mut Connection, user_id: i64) -> Result<Vec<Project>> {
         let mut stmt = conn.prepare_cached(
-            "SELECT projects.id, projects.name, members.role FROM members \
+            "SELECT projects.id, projects.name, members.role, projects.archived_at IS NOT NULL FROM members \
              JOIN projects ON projects.id = members.project_id WHERE members.user_id = ? ORDER BY projects.id",
         )?;
-        let rows = stmt.query_map([user_id], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, String>(2)?)))?;
+        let rows =
+            stmt.query_map([user_id], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, String>(2)?, r.get(3)?)))?;
         rows.map(|row| {
-            let (id, name, role) = row?;
-            Ok(Project { id, name, role: role_from(&role)? })
+            let (id, name, role, archived) = row?;
+            Ok(Project { id, name, role: role_from(&role)?, archived })
         })
         .collect()
+    }
+
+    fn rename_project(conn: &mut Connection, project_id: i64, name: &str) -> Result<()> {
+        let renamed = conn
+            .execute("UPDATE projects SET name = ? WHERE id = ?", (name, project_id))
+            .map_err(|e| unique(e, || format!("project {name:?}")))?;
+        if renamed == 0 {
+            return Err(StoreError::NotFound("project"));
+        }
+        Ok(())
+    }
+
+    fn archive_project(conn: &mut Connection, project_id: i64, archived: bool) -> Result<()> {
+        let sql = "UPDATE projects SET archived_at = CASE WHEN ?2 THEN \
+                   COALESCE(archived_at, strftime('%Y-%m-%dT%H:%M:%fZ', 'now')) END WHERE id = ?1";
+        if conn.execute(sql, (project_id, archived))? == 0 {
+            return Err(StoreError::NotFound("project"));
+        }
+        Ok(())
     }
 
     fn access_changes(conn: &mut Connection, after: i64) -> Result<AccessChanges> {

@@ -10,10 +10,11 @@ use super::rows::{self, comment_columns, item_columns, status_columns, task_colu
 use crate::store::sql::ReadSql;
 use crate::store::{EventsAfter, Logged, Result, StoreError};
 
-/// The project's name and revision; `NotFound` when there is none.
-fn project(conn: &Connection, project_id: i64) -> Result<(String, i64)> {
-    conn.prepare_cached("SELECT name, rev FROM projects WHERE id = ?")?
-        .query_row([project_id], |r| Ok((r.get(0)?, r.get(1)?)))
+/// The project's name, revision and whether it is archived; `NotFound` when
+/// there is none.
+fn project(conn: &Connection, project_id: i64) -> Result<(String, i64, bool)> {
+    conn.prepare_cached("SELECT name, rev, archived_at IS NOT NULL FROM projects WHERE id = ?")?
+        .query_row([project_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()?
         .ok_or(StoreError::NotFound("project"))
 }
@@ -40,7 +41,7 @@ impl ReadSql for Connection {
 
     fn board(conn: &mut Connection, project_id: i64, role: Role) -> Result<Board> {
         let tx = conn.transaction()?;
-        let (name, rev) = project(&tx, project_id)?;
+        let (name, rev, archived) = project(&tx, project_id)?;
         let statuses: Vec<Status> = tx
             .prepare_cached(concat!(
                 "SELECT ",
@@ -77,7 +78,7 @@ impl ReadSql for Connection {
             .query_map([project_id], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<rusqlite::Result<_>>()?;
         tx.commit()?;
-        let project = Project { id: project_id, name, role };
+        let project = Project { id: project_id, name, role, archived };
         Ok(Board { project, rev: rev as u64, epoch: 0, statuses, tasks, members, comments })
     }
 
@@ -101,7 +102,7 @@ impl ReadSql for Connection {
 
     fn events_after(conn: &mut Connection, project_id: i64, after: u64) -> Result<EventsAfter> {
         let tx = conn.transaction()?;
-        let (_, rev) = project(&tx, project_id)?;
+        let (_, rev, _) = project(&tx, project_id)?;
         let rev = rev as u64;
         let members = members_in(&tx, project_id)?;
         if after == rev {

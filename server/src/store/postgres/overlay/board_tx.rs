@@ -22,6 +22,16 @@ impl BoardTx for Tx<'_> {
         Ok(role)
     }
 
+    fn archived(&mut self, project_id: i64) -> TxResult<bool> {
+        if let Some(archived) = self.archived.get(&project_id) {
+            return Ok(*archived);
+        }
+        let sql = "SELECT archived_at IS NOT NULL FROM projects WHERE id = $1";
+        let archived = self.query_opt(sql, &[&project_id])?.is_some_and(|r| r.get(0));
+        self.archived.insert(project_id, archived);
+        Ok(archived)
+    }
+
     fn task(&mut self, task_id: i64) -> TxResult<Option<Task>> {
         Ok(self.card(task_id)?.filter(|c| c.trash.is_none()).map(|c| c.task))
     }

@@ -60,6 +60,9 @@ pub struct Tx<'c> {
     pub revs: HashMap<i64, u64>,
     /// Roles looked up in this batch, by (project, user).
     pub roles: HashMap<(i64, i64), Option<Role>>,
+    /// Whether each project looked up is archived (it cannot change while the
+    /// batch holds its lock).
+    pub archived: HashMap<i64, bool>,
     /// Cards the batch holds (`None`: there is no such card).
     pub cards: HashMap<i64, Option<Card>>,
     /// Columns the batch holds (`None`: there is no such column).
@@ -97,6 +100,7 @@ impl<'c> Tx<'c> {
             now: String::new(),
             revs: HashMap::new(),
             roles: HashMap::new(),
+            archived: HashMap::new(),
             cards: HashMap::new(),
             columns: HashMap::new(),
             new_cards: Vec::new(),

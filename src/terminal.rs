@@ -138,6 +138,8 @@ struct Gate {
     pause: bool,
     /// Not reading, until asked to go on.
     paused: bool,
+    /// The thread has ended.
+    gone: bool,
 }
 
 impl Input {
@@ -147,7 +149,13 @@ impl Input {
         let reader = Arc::clone(&input);
         std::thread::Builder::new()
             .name("input".into())
-            .spawn(move || reader.read(&sender))
+            .spawn(move || {
+                reader.read(&sender);
+                // Gone (the app closed, or the terminal cannot be read): it reads
+                // nothing any more, so an editor waiting for it need not wait.
+                reader.state.lock().unwrap_or_else(PoisonError::into_inner).gone = true;
+                reader.changed.notify_all();
+            })
             .expect("a thread starts");
         input
     }
@@ -192,7 +200,7 @@ impl Input {
     fn pause(&self) {
         let mut gate = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         gate.pause = true;
-        while !gate.paused {
+        while !gate.paused && !gate.gone {
             gate = self.changed.wait(gate).unwrap_or_else(PoisonError::into_inner);
         }
     }

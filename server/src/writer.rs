@@ -83,15 +83,22 @@ impl Writer {
         *self.failing.lock().unwrap_or_else(PoisonError::into_inner) = None;
     }
 
-    /// Commits one change and returns its event once it is committed and published.
-    /// One past its author's budget is refused at once ([`OpError::TooMany`]).
-    pub async fn write(&self, write: Write) -> Result<Committed, OpError> {
+    /// Takes one change from `user`'s budget, for a change that is not a board's
+    /// (a board made, a member granted): refused ([`OpError::TooMany`]) past it.
+    pub fn spend(&self, user: i64) -> Result<(), OpError> {
         if let Some(budgets) = &self.budgets
-            && let Err(wait) = budgets.take(write.by)
+            && let Err(wait) = budgets.take(user)
         {
             let rate = budgets.rate;
             return Err(OpError::TooMany { rate, retry_after: wait.as_secs().saturating_add(1) });
         }
+        Ok(())
+    }
+
+    /// Commits one change and returns its event once it is committed and published.
+    /// One past its author's budget is refused at once ([`OpError::TooMany`]).
+    pub async fn write(&self, write: Write) -> Result<Committed, OpError> {
+        self.spend(write.by)?;
         let (reply, answer) = oneshot::channel();
         let request = Request { write, reply };
         if self.tx.send(request).await.is_err() {

@@ -131,6 +131,26 @@ async fn access_given_and_taken_reaches_open_boards() {
     assert_eq!(ws.closed().await, Closed::Code(4200), "reconnect, and be refused");
 }
 
+async fn making_boards_counts_in_the_budget_of_changes() {
+    let limits = kanban_server::config::Limits { max_writes_per_user: 1, ..crate::util::test_limits() };
+    let server = TestServer::start_with(limits).await;
+    let ann = server.user("ann").await;
+    // A burst of five seconds' worth, then no more for now.
+    let mut refused = None;
+    for i in 0..10 {
+        let (status, body) =
+            server.rest("POST", "/api/projects", &ann, Some(json!({"name": format!("Board {i}")}))).await;
+        if status != 201 {
+            refused = Some((i, status, body));
+            break;
+        }
+    }
+    let (i, status, body) = refused.expect("a script making boards in a loop is stopped");
+    assert_eq!((i, status), (5, 429), "{body}");
+    let (_, listed) = server.get("/api/projects", Some(&ann)).await;
+    assert_eq!(listed.as_array().unwrap().len(), 5, "none made past the budget");
+}
+
 async fn a_site_may_keep_making_boards_to_its_administrators() {
     let limits = kanban_server::config::Limits { admins_make_boards: true, ..crate::util::test_limits() };
     let server = TestServer::start_with(limits).await;
@@ -143,5 +163,6 @@ async fn a_site_may_keep_making_boards_to_its_administrators() {
 crate::both_stores!(
     anyone_makes_a_board_and_its_owners_manage_it,
     access_given_and_taken_reaches_open_boards,
+    making_boards_counts_in_the_budget_of_changes,
     a_site_may_keep_making_boards_to_its_administrators,
 );

@@ -3,7 +3,8 @@
 //! archive and bring it back, and grant, change and take away access. Access
 //! changes are recorded as the admin commands record them, so every open board
 //! feels them the same way (`members-changed`, or a revocation that closes what
-//! the person had open).
+//! the person had open). Each counts in its author's budget of changes, as a
+//! board change does.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -44,6 +45,7 @@ pub async fn create(
             "on this site the administrators make boards (kanban-server project add)",
         ));
     }
+    state.writer.spend(user.id)?;
     let name = checked_name(&new.name)?;
     let id = state.store.add_project(&name, &[(user.id, Role::Owner)]).await?;
     let project = Project { id, name, role: Role::Owner, archived: false };
@@ -57,6 +59,7 @@ pub async fn update(
     Json(patch): Json<ProjectPatch>,
 ) -> ApiResult<axum::Json<Project>> {
     owner(&state, user.id, project_id).await?;
+    state.writer.spend(user.id)?;
     if patch.name.is_none() && patch.archived.is_none() {
         return Err(ApiError::new(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -108,6 +111,7 @@ pub async fn grant(
     Json(new): Json<NewMember>,
 ) -> ApiResult<Response> {
     owner(&state, user.id, project_id).await?;
+    state.writer.spend(user.id)?;
     let who = state.store.user_by_name(new.user.trim()).await.map_err(|e| match e {
         StoreError::NotFound(_) => ApiError::not_found(format!("no user named {:?}", new.user.trim())),
         e => e.into(),
@@ -126,6 +130,7 @@ pub async fn change(
     Json(patch): Json<MemberPatch>,
 ) -> ApiResult<axum::Json<Vec<Member>>> {
     owner(&state, user.id, project_id).await?;
+    state.writer.spend(user.id)?;
     if state.store.role_of(project_id, member_id).await?.is_none() {
         return Err(StoreError::NotFound("member").into());
     }
@@ -145,6 +150,7 @@ pub async fn remove(
     } else {
         owner(&state, user.id, project_id).await?;
     }
+    state.writer.spend(user.id)?;
     keep_an_owner(&state, project_id, member_id, None).await?;
     state.store.revoke(project_id, member_id).await.map_err(|e| match e {
         StoreError::NotFound(_) => StoreError::NotFound("member"),

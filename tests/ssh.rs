@@ -629,6 +629,45 @@ async fn keys_typed_in_a_burst_are_each_a_step_and_undone_one_by_one() {
 
 /// The help over SSH lists what works there: no Ctrl-Z (the session is the whole
 /// connection, with no shell to go back to), and Ctrl-Z does nothing.
+/// Over SSH a board is made from the picker and a member added from the members
+/// screen, by the same rules as over HTTP; `E` says there is no editor here.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn boards_and_members_are_changed_over_ssh_too() {
+    let Some(tmux) = Tmux::new("ssh-boards") else { return };
+    let Some(site) = Site::start().await else { return };
+    let token = site.server.user("ann").await;
+    site.server.user("bob").await;
+    let pid = site.server.project("alpha", &["ann:owner"]).await;
+    let card = serde_json::json!({"title": "Plan"});
+    let (status, _) =
+        site.server.rest("POST", &format!("/api/projects/{pid}/tasks"), &token, Some(card)).await;
+    assert_eq!(status, 201);
+    let (ann, _) = site.key_of("ann").await;
+    tmux.start("ann", 100, 30, &site.line(&ann, "alpha"), &[]);
+    tmux.wait_for("ann", "ann's board", false, |s| on_the_board(s) && s.contains("Plan"));
+    tmux.keys("ann", &["E"]);
+    tmux.wait_for("ann", "no editor here", false, |s| s.contains("No editor here"));
+    tmux.keys("ann", &["P"]);
+    tmux.wait_for("ann", "the picker", false, |s| s.contains("n new board"));
+    tmux.keys("ann", &["n"]);
+    tmux.type_text("ann", "Gamma");
+    tmux.keys("ann", &["Enter"]);
+    tmux.wait_for("ann", "Gamma open", false, |s| s.lines().next().is_some_and(|l| l.contains("Gamma")));
+    tmux.keys("ann", &["M", "a"]);
+    tmux.type_text("ann", "bob viewer");
+    tmux.keys("ann", &["Enter"]);
+    tmux.wait_for("ann", "bob on the list", false, |s| {
+        s.lines().any(|l| l.contains("bob") && l.contains("viewer"))
+    });
+    let (_, projects) = site.server.get("/api/projects", Some(&token)).await;
+    let gamma = projects.as_array().unwrap().iter().find(|p| p["name"] == "Gamma").unwrap().clone();
+    assert_eq!(gamma["role"], "owner", "{projects}");
+    let path = format!("/api/projects/{}/members", gamma["id"]);
+    let (_, members) = site.server.get(&path, Some(&token)).await;
+    assert_eq!(members[1]["name"], "bob", "{members}");
+    assert_eq!(members[1]["role"], "viewer", "{members}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_help_over_ssh_offers_no_suspend() {
     let Some(tmux) = Tmux::new("ssh-help") else { return };

@@ -726,3 +726,63 @@ async fn a_broken_config_is_named_with_its_line_and_the_defaults_apply() {
     let shell = tmux.screen("ann", false);
     assert!(shell.contains(&said) && shell.contains("the config is not used"), "{shell}");
 }
+
+/// A board made from the picker opens at once; its owner grants a member from
+/// the members screen, and that member finds it in their picker and opens it;
+/// a role changed there reaches them live.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_board_made_and_a_member_granted_from_the_tui_reach_that_member() {
+    let server = TestServer::start().await;
+    let ann = server.user("ann").await;
+    let bob = server.user("bob").await;
+    server.project("alpha", &["ann:owner", "bob:member"]).await;
+    let url = server.url("");
+    let Some(tmux) = Tmux::new("boards") else { return };
+    let cfg = tempfile::tempdir().unwrap();
+    let dir = cfg.path().to_str().unwrap();
+    let env = [("KANBAN_CONFIG_DIR", dir), ("KANBAN_STATE_DIR", dir)];
+    tmux.start("ann", 100, 30, &format!("KANBAN_TOKEN={ann} {BIN} --server {url}"), &env);
+    tmux.start("bob", 100, 30, &format!("KANBAN_TOKEN={bob} {BIN} --server {url}"), &env);
+    for who in ["ann", "bob"] {
+        tmux.wait_for(who, "the board", false, |s| s.contains("alpha") && s.contains("online"));
+    }
+
+    // ann makes a board from the picker: it opens, hers.
+    tmux.keys("ann", &["P"]);
+    tmux.wait_for("ann", "the picker", false, |s| s.contains("Open a project") && s.contains("n new board"));
+    tmux.keys("ann", &["n"]);
+    tmux.wait_for("ann", "the name prompt", false, |s| s.contains("New board"));
+    tmux.type_text("ann", "Beta launch");
+    tmux.keys("ann", &["Enter"]);
+    tmux.wait_for("ann", "the new board open", false, |s| {
+        s.lines().next().is_some_and(|l| l.contains("Beta launch")) && s.contains("Made the board")
+    });
+
+    // She gives bob access from its members screen.
+    tmux.keys("ann", &["M"]);
+    tmux.wait_for("ann", "the members", false, |s| {
+        s.contains("Members of Beta launch") && s.contains("owner")
+    });
+    tmux.keys("ann", &["a"]);
+    tmux.wait_for("ann", "the member prompt", false, |s| s.contains("Add a member"));
+    tmux.type_text("ann", "bob");
+    tmux.keys("ann", &["Enter"]);
+    tmux.wait_for("ann", "bob a member", false, |s| {
+        s.lines().any(|l| l.contains("bob") && l.contains("member")) && s.contains("Members of")
+    });
+
+    // bob finds it in his picker, without starting again, and opens it.
+    tmux.keys("bob", &["P"]);
+    tmux.wait_for("bob", "Beta in bob's picker", false, |s| s.contains("Beta launch"));
+    tmux.keys("bob", &["j", "Enter"]);
+    tmux.wait_for("bob", "Beta open for bob", false, |s| {
+        s.lines().next().is_some_and(|l| l.contains("Beta launch")) && s.contains("online")
+    });
+
+    // ann makes him a viewer: his open board says so at once.
+    tmux.keys("ann", &["j", "r"]);
+    tmux.wait_for("bob", "bob told he is a viewer", false, |s| s.contains("You are now a viewer"));
+    let (_, projects) = server.get("/api/projects", Some(&bob)).await;
+    let beta = projects.as_array().unwrap().iter().find(|p| p["name"] == "Beta launch").unwrap().clone();
+    assert_eq!(beta["role"], "viewer", "{projects}");
+}

@@ -12,6 +12,7 @@ pub mod activity;
 pub mod admin;
 pub mod api;
 pub mod board;
+pub mod boards;
 pub mod cluster;
 pub mod config;
 pub mod config_file;

@@ -13,7 +13,8 @@ use reqwest::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::app::Change;
+use crate::app::{BoardsChange, Change};
+use kanban_front::link::reads::BoardsAnswer;
 
 /// Why a request failed, worded for the status bar.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -204,6 +205,48 @@ impl Api {
 
     pub async fn projects(&self) -> Result<Vec<Project>, ApiError> {
         self.call(Method::GET, "/api/projects", None).await
+    }
+
+    /// Makes a change of boards or members (`/api/projects…`).
+    pub async fn boards(&self, change: &BoardsChange) -> Result<BoardsAnswer, ApiError> {
+        use serde_json::json;
+        Ok(match change {
+            BoardsChange::Make { name } => BoardsAnswer::Project(
+                self.call(Method::POST, "/api/projects", Some(&json!({ "name": name }))).await?,
+            ),
+            BoardsChange::Rename { project_id, name } => BoardsAnswer::Project(
+                self.call(
+                    Method::PATCH,
+                    &format!("/api/projects/{project_id}"),
+                    Some(&json!({ "name": name })),
+                )
+                .await?,
+            ),
+            BoardsChange::Archive { project_id, archived } => BoardsAnswer::Project(
+                self.call(
+                    Method::PATCH,
+                    &format!("/api/projects/{project_id}"),
+                    Some(&json!({ "archived": archived })),
+                )
+                .await?,
+            ),
+            BoardsChange::Grant { project_id, user, role } => {
+                let path = format!("/api/projects/{project_id}/members");
+                let members =
+                    self.call(Method::POST, &path, Some(&json!({ "user": user, "role": role }))).await?;
+                BoardsAnswer::Members { project_id: *project_id, members }
+            }
+            BoardsChange::SetRole { project_id, member_id, role } => {
+                let path = format!("/api/projects/{project_id}/members/{member_id}");
+                let members = self.call(Method::PATCH, &path, Some(&json!({ "role": role }))).await?;
+                BoardsAnswer::Members { project_id: *project_id, members }
+            }
+            BoardsChange::Remove { project_id, member_id } => {
+                let path = format!("/api/projects/{project_id}/members/{member_id}");
+                let members = self.call(Method::DELETE, &path, None).await?;
+                BoardsAnswer::Members { project_id: *project_id, members }
+            }
+        })
     }
 
     /// The whole board. How long it took to come and to read is logged (debug):

@@ -3,8 +3,9 @@
 //! refusal; a catch-up whose events are gone or cannot be read is the whole
 //! board instead.
 
-use kanban_front::link::reads::{CaughtUp, Failure, Reads};
-use kanban_protocol::model::{Activity, Board, Comment, Trash};
+use kanban_front::app::BoardsChange;
+use kanban_front::link::reads::{BoardsAnswer, CaughtUp, Failure, Reads};
+use kanban_protocol::model::{Activity, Board, Comment, Project, Trash};
 
 use super::api::{Api, ApiError};
 use super::session::refusal;
@@ -35,6 +36,14 @@ impl Reads for Api {
 
     async fn activity(&self, project_id: i64) -> Result<Vec<Activity>, Failure> {
         Api::activity(self, project_id).await.map_err(failed)
+    }
+
+    async fn projects(&self) -> Result<Vec<Project>, Failure> {
+        Api::projects(self).await.map_err(failed)
+    }
+
+    async fn boards(&self, change: BoardsChange) -> Result<BoardsAnswer, Failure> {
+        Api::boards(self, &change).await.map_err(failed)
     }
 }
 

@@ -6,9 +6,43 @@ pub use super::reads::Read;
 use kanban_protocol::check::FieldName;
 use kanban_protocol::event::BoardEvent;
 use kanban_protocol::model::{
-    Activity, Board, Comment, Member, Pointer, Project, Task, Trash, User, UserInfo,
+    Activity, Board, Comment, Member, Pointer, Project, Role, Task, Trash, User, UserInfo,
 };
 pub use kanban_protocol::request::Change;
+
+/// A change of boards or their members (not of a board's cards and columns):
+/// the server's rules, for every front end alike.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BoardsChange {
+    /// A new board, the asker its owner.
+    Make {
+        name: String,
+    },
+    Rename {
+        project_id: i64,
+        name: String,
+    },
+    Archive {
+        project_id: i64,
+        archived: bool,
+    },
+    /// Access for the user named `user`.
+    Grant {
+        project_id: i64,
+        user: String,
+        role: Role,
+    },
+    SetRole {
+        project_id: i64,
+        member_id: i64,
+        role: Role,
+    },
+    /// Access taken away (or, for oneself, the board left).
+    Remove {
+        project_id: i64,
+        member_id: i64,
+    },
+}
 
 /// Everything the app reacts to, from one channel.
 #[derive(Debug, Clone)]
@@ -33,6 +67,10 @@ pub enum NetEvent {
     Me(User),
     /// The projects we may open (for the picker).
     Projects(Vec<Project>),
+    /// A board made or changed by this person ([`Request::Boards`]).
+    Project(Project),
+    /// The projects we may open now ([`Request::Projects`]).
+    ProjectsNow(Vec<Project>),
     /// The WebSocket is up and subscribed (again).
     Connected,
     /// The connection is lost; the next try is in `retry_in_ms`.
@@ -156,6 +194,12 @@ pub enum Request {
     Comments(i64),
     /// Fetch the project's history.
     Activity(i64),
+    /// The projects we may open, again (the picker shows boards made or given
+    /// since): answered by [`NetEvent::ProjectsNow`].
+    Projects,
+    /// Make or change a board, or its members: answered by [`NetEvent::Project`]
+    /// or [`NetEvent::Members`], or a failure said.
+    Boards(BoardsChange),
     /// Stop connecting: access was refused (the session waits for `Retry`).
     Pause,
     /// Start again from who we are and what we may open.

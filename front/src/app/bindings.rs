@@ -48,6 +48,7 @@ pub enum BoardAction {
     ToggleDensity,
     SortColumn,
     SwitchProject,
+    Members,
     Follow,
     Comment,
     Activity,
@@ -206,7 +207,16 @@ pub const ROWS: &[Row] = &[
         "show this column sorted by due date, by priority, as stored",
         &[bound(SortColumn, "sort-column", &[ch('s')])],
     ),
-    row("P", "switch project", &[bound(SwitchProject, "switch-project", &[ch('P')])]),
+    row(
+        "P",
+        "switch project (n there makes a board; owners: r renames, x archives)",
+        &[bound(SwitchProject, "switch-project", &[ch('P')])],
+    ),
+    row(
+        "M",
+        "the board's members (owners add, change and remove them)",
+        &[bound(Members, "members", &[ch('M')])],
+    ),
     row("A", "the board's history: who did what, newest first", &[bound(Activity, "activity", &[ch('A')])]),
     row(
         "f",

@@ -626,6 +626,15 @@ pub enum PromptKind {
         from_view: bool,
         comment_id: Option<i64>,
     },
+    /// A new board's name.
+    NewBoard,
+    RenameBoard {
+        project_id: i64,
+    },
+    /// Someone to give access to the open board: `NAME [ROLE]`.
+    AddMember {
+        project_id: i64,
+    },
     /// An item of a card's checklist, from the card's view: a new one (after
     /// item `after`, or at the end), or with `item_id` a change of that one.
     Item {
@@ -692,6 +701,11 @@ impl Prompt {
                 "Comment (Enter posts it, Alt-Enter starts a line)"
             }
             PromptKind::Comment { .. } => "Edit comment (Enter saves it, Alt-Enter starts a line)",
+            PromptKind::NewBoard => "New board: its name",
+            PromptKind::RenameBoard { .. } => "Rename the board",
+            PromptKind::AddMember { .. } => {
+                "Add a member: a user's name, and owner, member or viewer (member)"
+            }
             PromptKind::Item { item_id: None, .. } => "New checklist item (Enter adds it, Esc stops)",
             PromptKind::Item { .. } => "Edit checklist item",
         }
@@ -755,6 +769,17 @@ pub enum Confirm {
         name: String,
         cards: usize,
     },
+    /// A member's access to the board, from the members' list (which comes back).
+    RemoveMember {
+        project_id: i64,
+        member_id: i64,
+        name: String,
+    },
+    /// A board to archive, from the picker.
+    ArchiveBoard {
+        project_id: i64,
+        name: String,
+    },
 }
 
 impl Confirm {
@@ -764,6 +789,10 @@ impl Confirm {
                 format!("Delete card \"{title}\"? It goes to the trash (y/n)")
             }
             Confirm::DeleteComment { author, .. } => format!("Delete {author}'s comment for good? (y/n)"),
+            Confirm::RemoveMember { name, .. } => format!("Take {name}'s access to this board away? (y/n)"),
+            Confirm::ArchiveBoard { name, .. } => {
+                format!("Archive {name}? It takes no changes until an owner brings it back (y/n)")
+            }
             Confirm::DeleteColumn { name, cards: 0, .. } => {
                 format!("Delete column \"{name}\"? It goes to the trash (y/n)")
             }

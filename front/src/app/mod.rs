@@ -26,7 +26,7 @@ use tokio::time::Instant;
 use crate::filter::Filter;
 use crate::geometry::{Density, HelpLine};
 use crate::selection::Selection;
-pub use action::{Action, Change, Command, NetEvent, Read, Request};
+pub use action::{Action, BoardsChange, Change, Command, NetEvent, Read, Request};
 use card_view::CardView;
 use form::{CardForm, Confirm, Prompt};
 use keymap::KeyMap;
@@ -52,6 +52,8 @@ pub enum Mode {
     Confirm(Confirm),
     /// Choosing a project; the index into `App::projects`.
     Picker(usize),
+    /// The board's members; the index of the one chosen.
+    Members(usize),
     /// The project's trash, to bring things back from.
     Trash(Box<TrashView>),
     /// A card's view: all of it, read-only.
@@ -366,7 +368,12 @@ impl App {
                 matches!(&self.mode, Mode::Card(view) if view.task_id == *tid)
                     || self.return_view.as_ref().is_some_and(|view| view.task_id == *tid)
             }
-            Request::Open(_) | Request::Cursor(_) | Request::Pause | Request::Retry => true,
+            Request::Open(_)
+            | Request::Cursor(_)
+            | Request::Boards(_)
+            | Request::Projects
+            | Request::Pause
+            | Request::Retry => true,
         }
     }
 

@@ -33,7 +33,12 @@ impl Read {
             Request::Trash(_) => Some(Read::Trash),
             Request::Comments(_) => Some(Read::Thread),
             Request::Activity(_) => Some(Read::History),
-            Request::Open(_) | Request::Cursor(_) | Request::Pause | Request::Retry => None,
+            Request::Open(_)
+            | Request::Cursor(_)
+            | Request::Boards(_)
+            | Request::Projects
+            | Request::Pause
+            | Request::Retry => None,
         }
     }
 }

@@ -41,6 +41,13 @@ impl App {
                 self.me = Some(user);
             }
             NetEvent::Projects(projects) => return self.choose_project(projects),
+            NetEvent::Project(project) => return self.project_changed(project),
+            NetEvent::ProjectsNow(projects) => {
+                if let Mode::Picker(index) = &mut self.mode {
+                    *index = (*index).min(projects.len().saturating_sub(1));
+                }
+                self.projects = projects;
+            }
             NetEvent::Connected => return self.connected(),
             NetEvent::Disconnected { reason, retry_in_ms } => {
                 let retry_at = tokio::time::Instant::now() + std::time::Duration::from_millis(retry_in_ms);
@@ -543,6 +550,32 @@ impl App {
             };
         }
         self.pick_or_open()
+    }
+
+    /// A board this person made (it opens), renamed or archived (it leaves the
+    /// picker; open, it stays readable).
+    fn project_changed(&mut self, project: Project) -> Vec<Command> {
+        let name = project.name.clone();
+        match self.projects.iter().position(|p| p.id == project.id) {
+            None if project.archived => {}
+            None => {
+                self.projects.push(project.clone());
+                self.info(format!("Made the board {name}: M adds its members"));
+                return self.open(project.id);
+            }
+            Some(i) if project.archived => {
+                self.projects.remove(i);
+                self.info(format!("Archived {name}: it takes no changes until an owner brings it back"));
+            }
+            Some(i) => {
+                if let Some(board) = self.board.as_mut().filter(|b| b.project.id == project.id) {
+                    board.project.name.clone_from(&name);
+                }
+                self.projects[i] = project;
+                self.info(format!("The board is {name} now"));
+            }
+        }
+        Vec::new()
     }
 
     fn pick_or_open(&mut self) -> Vec<Command> {

@@ -1451,3 +1451,83 @@ fn the_editor_gets_the_text_and_what_it_leaves_is_saved_as_the_form_saves() {
     key(&mut viewer, KeyCode::Char('E'));
     assert!(viewer.editor.is_none() && matches!(viewer.mode, Mode::Board));
 }
+
+fn boards_asked(out: Vec<Command>) -> Vec<BoardsChange> {
+    out.into_iter()
+        .filter_map(|c| if let Command::Net(Request::Boards(b)) = c { Some(b) } else { None })
+        .collect()
+}
+
+/// The picker makes a board (which opens once made) and, for its owners, renames
+/// and archives one; the members screen adds, changes and removes members, for
+/// owners only.
+#[test]
+fn boards_and_members_are_changed_from_the_picker_and_the_members_screen() {
+    let mut app = app_with(Role::Owner);
+    let out = key(&mut app, KeyCode::Char('P'));
+    assert!(out.contains(&Command::Net(Request::Projects)), "the list is asked for again: {out:?}");
+    key(&mut app, KeyCode::Char('n'));
+    for c in "Beta".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    assert_eq!(boards_asked(key(&mut app, KeyCode::Enter)), [BoardsChange::Make { name: "Beta".into() }]);
+    let made = Project { id: 2, name: "Beta".into(), role: Role::Owner, archived: false };
+    let out = app.update(Action::Net(NetEvent::Project(made)));
+    assert!(out.contains(&Command::Net(Request::Open(2))), "the new board opens: {out:?}");
+    assert_eq!(app.projects.len(), 2);
+    // Rename and archive, from the picker, by an owner; archived, it leaves it.
+    key(&mut app, KeyCode::Char('P'));
+    key(&mut app, KeyCode::Char('r'));
+    key(&mut app, KeyCode::Char('!'));
+    let renamed = boards_asked(key(&mut app, KeyCode::Enter));
+    assert!(
+        matches!(&renamed[..], [BoardsChange::Rename { name, .. }] if name.ends_with('!')),
+        "{renamed:?}"
+    );
+    key(&mut app, KeyCode::Char('P'));
+    key(&mut app, KeyCode::Char('x'));
+    assert!(matches!(app.mode, Mode::Confirm(Confirm::ArchiveBoard { .. })), "asked first");
+    let archived = boards_asked(key(&mut app, KeyCode::Char('y')));
+    assert!(matches!(&archived[..], [BoardsChange::Archive { archived: true, .. }]), "{archived:?}");
+    let gone = Project { id: 2, name: "Beta".into(), role: Role::Owner, archived: true };
+    app.update(Action::Net(NetEvent::Project(gone)));
+    assert_eq!(app.projects.len(), 1, "out of the picker");
+
+    // The members screen (on the fixture board, ann an owner, bob a member).
+    let mut app = app_with(Role::Owner);
+    key(&mut app, KeyCode::Char('M'));
+    key(&mut app, KeyCode::Char('a'));
+    for c in "cy viewer".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    let added = boards_asked(key(&mut app, KeyCode::Enter));
+    assert_eq!(added, [BoardsChange::Grant { project_id: 1, user: "cy".into(), role: Role::Viewer }]);
+    assert!(matches!(app.mode, Mode::Members(_)), "back to the list");
+    key(&mut app, KeyCode::Char('a'));
+    for c in "cy boss".chars() {
+        key(&mut app, KeyCode::Char(c));
+    }
+    assert!(boards_asked(key(&mut app, KeyCode::Enter)).is_empty(), "an unknown role is said, not sent");
+    assert!(matches!(&app.mode, Mode::Prompt(p) if p.error.as_ref().is_some_and(|e| e.contains("boss"))));
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('M'));
+    key(&mut app, KeyCode::Char('j'));
+    assert_eq!(
+        boards_asked(key(&mut app, KeyCode::Char('r'))),
+        [BoardsChange::SetRole { project_id: 1, member_id: 2, role: Role::Viewer }],
+        "bob, a member, a viewer next"
+    );
+    key(&mut app, KeyCode::Char('d'));
+    assert!(matches!(&app.mode, Mode::Confirm(c) if c.question().contains("bob's access")));
+    assert_eq!(
+        boards_asked(key(&mut app, KeyCode::Char('y'))),
+        [BoardsChange::Remove { project_id: 1, member_id: 2 }]
+    );
+    assert!(matches!(app.mode, Mode::Members(_)));
+
+    // A member reads the list and changes nothing.
+    let mut app = app_with(Role::Member);
+    key(&mut app, KeyCode::Char('M'));
+    assert!(boards_asked(key(&mut app, KeyCode::Char('a'))).is_empty());
+    assert!(app.notice.as_ref().is_some_and(|n| n.error && n.text.contains("owners")));
+}

@@ -82,7 +82,9 @@ impl Link {
             | Request::Reload(_)
             | Request::Trash(_)
             | Request::Comments(_)
-            | Request::Activity(_)) => vec![Out::Read(read)],
+            | Request::Activity(_)
+            | Request::Boards(_)
+            | Request::Projects) => vec![Out::Read(read)],
             Request::Pause | Request::Retry => Vec::new(),
         }
     }

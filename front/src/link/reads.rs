@@ -8,10 +8,10 @@
 use std::future::Future;
 
 use kanban_protocol::event::BoardEvent;
-use kanban_protocol::model::{Activity, Board, Comment, Member, Trash};
+use kanban_protocol::model::{Activity, Board, Comment, Member, Project, Trash};
 use tokio::sync::mpsc;
 
-use crate::app::{Action, NetEvent, Read, Request};
+use crate::app::{Action, BoardsChange, NetEvent, Read, Request};
 
 /// Why a read has no answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +34,15 @@ pub enum CaughtUp {
     Gone,
 }
 
+/// What a change of boards or members comes to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BoardsAnswer {
+    /// The board made or changed, as the asker sees it.
+    Project(Project),
+    /// The board's members now.
+    Members { project_id: i64, members: Vec<Member> },
+}
+
 /// Where a front end's reads are answered from, as the person it serves.
 pub trait Reads: Clone + Send + Sync + 'static {
     fn board(&self, project_id: i64) -> impl Future<Output = Result<Board, Failure>> + Send;
@@ -52,6 +61,10 @@ pub trait Reads: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<(Vec<Comment>, Vec<Activity>), Failure>> + Send;
     /// The project's history, newest first.
     fn activity(&self, project_id: i64) -> impl Future<Output = Result<Vec<Activity>, Failure>> + Send;
+    /// The projects the person may open now (archived ones left out).
+    fn projects(&self) -> impl Future<Output = Result<Vec<Project>, Failure>> + Send;
+    /// Makes a change of boards or members, as the person.
+    fn boards(&self, change: BoardsChange) -> impl Future<Output = Result<BoardsAnswer, Failure>> + Send;
 }
 
 /// Runs `read` (a read request) beside the caller and tells the app what it found.
@@ -93,6 +106,17 @@ pub async fn answer<R: Reads>(reads: &R, read: Request) -> Vec<NetEvent> {
         Request::Activity(project_id) => vec![match reads.activity(project_id).await {
             Ok(lines) => NetEvent::Activity { project_id, lines },
             Err(e) => not_read(Read::History, "Cannot read the history", e.reason()),
+        }],
+        Request::Projects => match reads.projects().await {
+            Ok(projects) => vec![NetEvent::ProjectsNow(projects)],
+            // The picker keeps the list it has.
+            Err(_) => Vec::new(),
+        },
+        // A refusal here is of this change alone: said, never a closed session.
+        Request::Boards(change) => vec![match reads.boards(change).await {
+            Ok(BoardsAnswer::Project(project)) => NetEvent::Project(project),
+            Ok(BoardsAnswer::Members { project_id, members }) => NetEvent::Members { project_id, members },
+            Err(e) => NetEvent::Failed(e.reason()),
         }],
         Request::Open(_) | Request::Cursor(_) | Request::Pause | Request::Retry => Vec::new(),
     }

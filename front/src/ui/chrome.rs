@@ -14,6 +14,7 @@ use crate::app::card_view::Chosen;
 use crate::app::quick::QuickMenu;
 use crate::app::{App, Connection, Mode};
 use crate::geometry::Screen;
+use kanban_protocol::model::Role;
 
 pub fn title(frame: &mut Frame<'_>, app: &App, screen: &Screen, theme: Theme) {
     let mut spans = vec![Span::styled(" kanban ", theme.title())];
@@ -115,7 +116,11 @@ pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect, theme: Theme) {
                 Mode::Quick(_) => " ↑↓ choose · Enter filter by it · Esc back".into(),
                 Mode::Prompt(_) => " Enter confirm · Esc cancel".into(),
                 Mode::Confirm(_) => " y yes · any other key no".into(),
-                Mode::Picker(_) => " ↑↓ choose · Enter open".into(),
+                Mode::Picker(_) => " ↑↓ choose · Enter open · n new board · r rename · x archive".into(),
+                Mode::Members(_) if app.board.as_ref().is_some_and(|b| b.project.role == Role::Owner) => {
+                    " ↑↓ choose · a add · r change role · d remove · Esc close".into()
+                }
+                Mode::Members(_) => " ↑↓ choose · Esc close".into(),
                 Mode::Follow(_) => " ↑↓ choose · Enter follow · Esc close".into(),
                 Mode::Activity(..) => " ↑↓ PgUp PgDn scroll · any other key closes".into(),
                 Mode::Trash(_) => " ↑↓ choose · Enter bring it back · Esc close".into(),

@@ -46,6 +46,7 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, theme: Theme) {
         Mode::Prompt(prompt) => overlay::prompt(frame, prompt, theme),
         Mode::Confirm(confirm) => overlay::confirm(frame, confirm, theme),
         Mode::Picker(index) => overlay::picker(frame, app, *index, theme),
+        Mode::Members(index) => overlay::members(frame, app, *index, theme),
         Mode::Follow(index) => overlay::follow(frame, app, *index, &looks, theme),
         Mode::Activity(lines, scroll) => {
             overlay::activity(frame, lines.as_deref(), *scroll, &app.zone, theme)

@@ -260,6 +260,29 @@ pub fn picker(frame: &mut Frame<'_>, app: &App, index: usize, theme: Theme) {
     frame.render_widget(Paragraph::new(lines).block(boxed("Open a project", theme)), area);
 }
 
+/// The board's members, each in their color, with their role; the chosen one
+/// marked.
+pub fn members(frame: &mut Frame<'_>, app: &App, index: usize, theme: Theme) {
+    let Some(board) = app.board.as_ref() else { return };
+    let lines: Vec<Line> = board
+        .members
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let chosen = i == index;
+            let mark = if chosen { "▶" } else { " " };
+            let name = Span::styled(format!(" {mark} {:<20}", clean(&m.name)), theme.hex(&m.color));
+            let role = Span::raw(format!(" {}", m.role));
+            let line = Line::from(vec![name, role]);
+            if chosen { line.style(theme.selected_card()) } else { line }
+        })
+        .collect();
+    let title = format!("Members of {}", clean(&board.project.name));
+    let area = centered(above_status(frame), 50, lines.len() as u16 + 2);
+    frame.render_widget(Clear, area);
+    frame.render_widget(Paragraph::new(lines).block(boxed(&title, theme)), area);
+}
+
 /// The board's history, newest first, from line `scroll` on.
 pub fn activity(
     frame: &mut Frame<'_>,

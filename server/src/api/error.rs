@@ -70,6 +70,20 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<crate::boards::Refused> for ApiError {
+    fn from(e: crate::boards::Refused) -> Self {
+        use crate::boards::Refused;
+        match e {
+            Refused::NotFound(_) | Refused::NoSuchUser(_) => Self::not_found(e.to_string()),
+            Refused::Forbidden(m) => Self::forbidden(m),
+            Refused::Invalid(m) => Self::new(StatusCode::UNPROCESSABLE_ENTITY, m),
+            Refused::Taken(m) => Self::new(StatusCode::CONFLICT, m),
+            Refused::Budget(op) => op.into(),
+            Refused::Store(store) => store.into(),
+        }
+    }
+}
+
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> Self {
         match e {

@@ -13,19 +13,20 @@
 
 use std::collections::VecDeque;
 
-use kanban_front::app::{Action, Change, NetEvent, Request};
+use kanban_front::app::{Action, BoardsChange, Change, NetEvent, Request};
 use kanban_front::dispatch::{Dispatch, Queue};
-use kanban_front::link::reads::{self, CaughtUp, Failure, Reads};
+use kanban_front::link::reads::{self, BoardsAnswer, CaughtUp, Failure, Reads};
 use kanban_front::link::{Link, Out};
 use kanban_protocol::channel::{presence_channel, private_channel};
 use kanban_protocol::client_event::BoardClientEvent;
 use kanban_protocol::event::BoardEvent;
-use kanban_protocol::model::{Activity, Board, Comment, Trash, UserInfo};
+use kanban_protocol::model::{Activity, Board, Comment, Project, Trash, UserInfo};
 use kanban_protocol::pusher::ServerMessage;
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
 
 use crate::board::{self, Current, OpError, Write};
+use crate::boards;
 use crate::hub::client_event::{self, Member};
 use crate::hub::rate_limit::TokenBucket;
 use crate::hub::{Ending, PresenceMember, Subscriber};
@@ -326,6 +327,36 @@ impl Reads for StoreReads {
         crate::activity::read(&*self.core.store, self.user_id, Some(project_id), None, None, 50)
             .await
             .map_err(failed)
+    }
+
+    async fn projects(&self) -> Result<Vec<Project>, Failure> {
+        let mut projects = self.core.store.projects_of(self.user_id).await.map_err(failed)?;
+        projects.retain(|p| !p.archived);
+        Ok(projects)
+    }
+
+    async fn boards(&self, change: BoardsChange) -> Result<BoardsAnswer, Failure> {
+        let (core, me) = (&self.core, self.user_id);
+        let members = |project_id: i64, members| BoardsAnswer::Members { project_id, members };
+        let answer = match change {
+            BoardsChange::Make { name } => boards::make(core, me, &name).await.map(BoardsAnswer::Project),
+            BoardsChange::Rename { project_id, name } => {
+                boards::change(core, me, project_id, Some(&name), None).await.map(BoardsAnswer::Project)
+            }
+            BoardsChange::Archive { project_id, archived } => {
+                boards::change(core, me, project_id, None, Some(archived)).await.map(BoardsAnswer::Project)
+            }
+            BoardsChange::Grant { project_id, user, role } => {
+                boards::grant(core, me, project_id, &user, role).await.map(|(_, m)| members(project_id, m))
+            }
+            BoardsChange::SetRole { project_id, member_id, role } => {
+                boards::set_role(core, me, project_id, member_id, role).await.map(|m| members(project_id, m))
+            }
+            BoardsChange::Remove { project_id, member_id } => {
+                boards::remove(core, me, project_id, member_id).await.map(|m| members(project_id, m))
+            }
+        };
+        answer.map_err(failed)
     }
 }
 

@@ -41,7 +41,10 @@ pub(super) fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         // Before a board is here, only what needs none.
         match action {
             Quit => app.quit = true,
-            SwitchProject if !app.projects.is_empty() => app.mode = Mode::Picker(0),
+            SwitchProject => {
+                app.mode = Mode::Picker(0);
+                return vec![Command::Net(Request::Projects)];
+            }
             Help => app.mode = Mode::Help(0),
             _ => {}
         }
@@ -61,9 +64,12 @@ pub(super) fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         Undo => return app.undo(false),
         Redo => return app.undo(true),
         Follow => follow(app),
+        Members => app.mode = Mode::Members(0),
         SwitchProject => {
             app.mode =
-                Mode::Picker(app.projects.iter().position(|p| Some(p.id) == app.project_id).unwrap_or(0))
+                Mode::Picker(app.projects.iter().position(|p| Some(p.id) == app.project_id).unwrap_or(0));
+            // Boards made or given since the start show up.
+            return vec![Command::Net(Request::Projects)];
         }
         Trash | Activity | ViewCard => return open(app, action),
         Comment | NewCard | EditCard | EditInEditor | DeleteCard | MoveCardLeft | MoveCardRight

@@ -59,6 +59,8 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
             // A comment's question was asked from its card's view: back to it.
             let back =
                 matches!(confirm, Confirm::DeleteComment { .. }).then(|| app.return_view.take()).flatten();
+            // A member's, from the members' list: back to it.
+            let members = matches!(confirm, Confirm::RemoveMember { .. });
             let out = match key.code {
                 KeyCode::Char('y') | KeyCode::Char('Y') => overlays::confirmed(app, confirm),
                 _ => Vec::new(),
@@ -66,9 +68,13 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
             if let Some(view) = back {
                 app.mode = Mode::Card(view);
             }
+            if members {
+                app.mode = Mode::Members(0);
+            }
             out
         }
         Mode::Picker(index) => overlays::picker(app, key, index),
+        Mode::Members(index) => overlays::members(app, key, index),
         Mode::Follow(index) => overlays::follow(app, key, index),
         Mode::Activity(lines, scroll) => overlays::activity(app, key, lines, scroll),
         Mode::Card(view) => overlays::card_view(app, key, view),

@@ -12,7 +12,7 @@ use super::super::input::{KeyCode, KeyEvent};
 use super::super::quick::{QuickMenu, QuickOutcome};
 use super::super::seen::seen_of;
 use super::super::trash::{TrashOutcome, TrashView};
-use super::super::{App, Change, Command, Mode};
+use super::super::{App, BoardsChange, Change, Command, Mode, Request};
 use super::write;
 use crate::geometry;
 
@@ -234,6 +234,12 @@ pub(super) fn confirmed(app: &mut App, confirm: Confirm) -> Vec<Command> {
     match confirm {
         Confirm::DeleteTask { task_id, .. } => write(app, Change::DeleteTask { task_id }),
         Confirm::DeleteComment { comment_id, .. } => write(app, Change::DeleteComment { comment_id }),
+        Confirm::RemoveMember { project_id, member_id, .. } => {
+            vec![Command::Net(Request::Boards(BoardsChange::Remove { project_id, member_id }))]
+        }
+        Confirm::ArchiveBoard { project_id, .. } => {
+            vec![Command::Net(Request::Boards(BoardsChange::Archive { project_id, archived: true }))]
+        }
         // With its cards, to the trash: restored (or undone), it comes back whole.
         Confirm::DeleteColumn { status_id, .. } => {
             write(app, Change::DeleteStatus { status_id, move_to: None })
@@ -254,9 +260,65 @@ pub(super) fn picker(app: &mut App, key: KeyEvent, index: usize) -> Vec<Command>
                 return app.open(id);
             }
         }
+        KeyCode::Char('n') => app.mode = Mode::Prompt(Box::new(Prompt::new(PromptKind::NewBoard, ""))),
+        KeyCode::Char('r' | 'x') => {
+            let Some(project) = app.projects.get(index).cloned() else {
+                app.mode = Mode::Picker(index);
+                return Vec::new();
+            };
+            if project.role != Role::Owner {
+                app.mode = Mode::Picker(index);
+                app.error(format!("Only the owners of {} rename or archive it", project.name));
+            } else if key.code == KeyCode::Char('r') {
+                let kind = PromptKind::RenameBoard { project_id: project.id };
+                app.mode = Mode::Prompt(Box::new(Prompt::new(kind, &project.name)));
+            } else {
+                app.mode =
+                    Mode::Confirm(Confirm::ArchiveBoard { project_id: project.id, name: project.name });
+            }
+        }
         KeyCode::Char('q') if app.board.is_none() => app.quit = true,
         KeyCode::Esc | KeyCode::Char('q') => {}
         _ => app.mode = Mode::Picker(index),
+    }
+    Vec::new()
+}
+
+/// The board's members: ↑↓ choose; an owner adds (`a`), changes the role of
+/// (`r`: owner, member, viewer in turn) and removes (`d`, asked first) them.
+pub(super) fn members(app: &mut App, key: KeyEvent, index: usize) -> Vec<Command> {
+    let Some(board) = app.board.as_ref() else { return Vec::new() };
+    let project_id = board.project.id;
+    let owner = board.project.role == Role::Owner;
+    let chosen = board.members.get(index).cloned();
+    let last = board.members.len().saturating_sub(1);
+    app.mode = Mode::Members(index.min(last));
+    match key.code {
+        KeyCode::Up | KeyCode::Char('k') => app.mode = Mode::Members(index.saturating_sub(1)),
+        KeyCode::Down | KeyCode::Char('j') => app.mode = Mode::Members((index + 1).min(last)),
+        KeyCode::Char('a' | 'r' | 'd') if !owner => {
+            app.error("Only the board's owners change its members");
+        }
+        KeyCode::Char('a') => {
+            app.mode = Mode::Prompt(Box::new(Prompt::new(PromptKind::AddMember { project_id }, "")));
+        }
+        KeyCode::Char('r') => {
+            if let Some(m) = chosen {
+                let role = match m.role {
+                    Role::Owner => Role::Member,
+                    Role::Member => Role::Viewer,
+                    Role::Viewer => Role::Owner,
+                };
+                let change = BoardsChange::SetRole { project_id, member_id: m.id, role };
+                return vec![Command::Net(Request::Boards(change))];
+            }
+        }
+        KeyCode::Char('d') => {
+            if let Some(m) = chosen {
+                app.mode = Mode::Confirm(Confirm::RemoveMember { project_id, member_id: m.id, name: m.name });
+            }
+        }
+        _ => app.mode = Mode::Board,
     }
     Vec::new()
 }

@@ -3,11 +3,12 @@
 //! as the server checks it; one it would refuse keeps its form or prompt open,
 //! with why.
 
+use kanban_protocol::model::Role;
 use kanban_protocol::request::{ItemPatch, NewComment, NewItem, NewStatus, StatusPatch};
 
 use super::super::card_view::CardView;
 use super::super::form::{CardForm, FormOutcome, Prompt, PromptKind, PromptOutcome};
-use super::super::{App, Change, Command, Mode};
+use super::super::{App, BoardsChange, Change, Command, Mode, Request};
 use super::write;
 
 pub(in crate::app) fn form_outcome(app: &mut App, form: Box<CardForm>, outcome: FormOutcome) -> Vec<Command> {
@@ -84,6 +85,22 @@ pub(super) fn prompt_outcome(app: &mut App, prompt: Box<Prompt>, outcome: Prompt
         }
         return Vec::new();
     };
+    if let Some(change) = boards_change(&prompt.kind, &name) {
+        return match change {
+            Ok(change) => {
+                if matches!(prompt.kind, PromptKind::AddMember { .. }) {
+                    app.mode = Mode::Members(0);
+                }
+                vec![Command::Net(Request::Boards(change))]
+            }
+            Err(why) => {
+                let mut prompt = prompt;
+                prompt.error = Some(why);
+                app.mode = Mode::Prompt(prompt);
+                Vec::new()
+            }
+        };
+    }
     if let PromptKind::ColumnLimit { status_id } | PromptKind::ColumnColor { status_id } = prompt.kind {
         return column_setting(app, prompt, status_id, &name);
     }
@@ -113,8 +130,41 @@ pub(super) fn prompt_outcome(app: &mut App, prompt: Box<Prompt>, outcome: Prompt
         | PromptKind::ColumnLimit { .. }
         | PromptKind::ColumnColor { .. }
         | PromptKind::Comment { .. }
-        | PromptKind::Item { .. } => Vec::new(),
+        | PromptKind::Item { .. }
+        | PromptKind::NewBoard
+        | PromptKind::RenameBoard { .. }
+        | PromptKind::AddMember { .. } => Vec::new(),
     }
+}
+
+/// The change of boards or members a prompt's answer asks for (the server
+/// checks the names), or why it cannot be asked; `None` for other prompts.
+fn boards_change(kind: &PromptKind, answer: &str) -> Option<Result<BoardsChange, String>> {
+    let empty = || Err("a name, please (Esc lets it be)".to_string());
+    Some(match kind {
+        PromptKind::NewBoard if answer.is_empty() => empty(),
+        PromptKind::NewBoard => Ok(BoardsChange::Make { name: answer.to_string() }),
+        PromptKind::RenameBoard { .. } if answer.is_empty() => empty(),
+        PromptKind::RenameBoard { project_id } => {
+            Ok(BoardsChange::Rename { project_id: *project_id, name: answer.to_string() })
+        }
+        PromptKind::AddMember { project_id } => {
+            let mut words = answer.split_whitespace();
+            match (words.next(), words.next().map(str::parse::<Role>), words.next()) {
+                (None, ..) => empty(),
+                (Some(user), None, None) => {
+                    Ok(BoardsChange::Grant { project_id: *project_id, user: user.into(), role: Role::Member })
+                }
+                (Some(user), Some(Ok(role)), None) => {
+                    Ok(BoardsChange::Grant { project_id: *project_id, user: user.into(), role })
+                }
+                (Some(_), Some(Err(e)), _) => Err(e.to_string()),
+                (Some(_), Some(Ok(_)), Some(_)) => Err("a name and a role, no more".into()),
+                (Some(_), None, Some(_)) => unreachable!("no third word without a second"),
+            }
+        }
+        _ => return None,
+    })
 }
 
 /// An item of a checklist from its prompt, checked as the server checks it. A

@@ -204,7 +204,13 @@ impl Api {
     }
 
     pub async fn projects(&self) -> Result<Vec<Project>, ApiError> {
-        self.call(Method::GET, "/api/projects", None).await
+        self.projects_with(false).await
+    }
+
+    /// The projects, archived ones too with `archived`.
+    pub async fn projects_with(&self, archived: bool) -> Result<Vec<Project>, ApiError> {
+        let path = if archived { "/api/projects?archived=1" } else { "/api/projects" };
+        self.call(Method::GET, path, None).await
     }
 
     /// Makes a change of boards or members (`/api/projects…`).

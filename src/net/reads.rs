@@ -38,8 +38,8 @@ impl Reads for Api {
         Api::activity(self, project_id).await.map_err(failed)
     }
 
-    async fn projects(&self) -> Result<Vec<Project>, Failure> {
-        Api::projects(self).await.map_err(failed)
+    async fn projects(&self, archived: bool) -> Result<Vec<Project>, Failure> {
+        Api::projects_with(self, archived).await.map_err(failed)
     }
 
     async fn boards(&self, change: BoardsChange) -> Result<BoardsAnswer, Failure> {

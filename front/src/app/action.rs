@@ -195,8 +195,9 @@ pub enum Request {
     /// Fetch the project's history.
     Activity(i64),
     /// The projects we may open, again (the picker shows boards made or given
-    /// since): answered by [`NetEvent::ProjectsNow`].
-    Projects,
+    /// since), archived ones too with `archived`: answered by
+    /// [`NetEvent::ProjectsNow`].
+    Projects { archived: bool },
     /// Make or change a board, or its members: answered by [`NetEvent::Project`]
     /// or [`NetEvent::Members`], or a failure said.
     Boards(BoardsChange),

@@ -185,6 +185,8 @@ pub struct App {
     /// What comes back from the editor is saved at once (`E` on the board), not
     /// put in the form to be saved (Ctrl-G).
     editor_saves: bool,
+    /// The picker lists archived boards too (`.` there).
+    pub show_archived: bool,
     /// The board's keys: the defaults, or as the person's config binds them.
     pub keymap: KeyMap,
 }
@@ -230,6 +232,7 @@ impl App {
             editor: None,
             can_edit_externally: true,
             editor_saves: false,
+            show_archived: false,
             keymap: KeyMap::default(),
         }
     }
@@ -371,7 +374,7 @@ impl App {
             Request::Open(_)
             | Request::Cursor(_)
             | Request::Boards(_)
-            | Request::Projects
+            | Request::Projects { .. }
             | Request::Pause
             | Request::Retry => true,
         }

@@ -36,7 +36,7 @@ impl Read {
             Request::Open(_)
             | Request::Cursor(_)
             | Request::Boards(_)
-            | Request::Projects
+            | Request::Projects { .. }
             | Request::Pause
             | Request::Retry => None,
         }

@@ -564,8 +564,18 @@ impl App {
                 return self.open(project.id);
             }
             Some(i) if project.archived => {
-                self.projects.remove(i);
-                self.info(format!("Archived {name}: it takes no changes until an owner brings it back"));
+                if self.show_archived {
+                    self.projects[i] = project;
+                } else {
+                    self.projects.remove(i);
+                }
+                self.info(format!(
+                    "Archived {name}: it takes no changes until an owner brings it back (P . x)"
+                ));
+            }
+            Some(i) if self.projects[i].archived => {
+                self.projects[i] = project;
+                self.info(format!("Brought {name} back: it takes changes again"));
             }
             Some(i) => {
                 if let Some(board) = self.board.as_mut().filter(|b| b.project.id == project.id) {

@@ -1465,7 +1465,10 @@ fn boards_asked(out: Vec<Command>) -> Vec<BoardsChange> {
 fn boards_and_members_are_changed_from_the_picker_and_the_members_screen() {
     let mut app = app_with(Role::Owner);
     let out = key(&mut app, KeyCode::Char('P'));
-    assert!(out.contains(&Command::Net(Request::Projects)), "the list is asked for again: {out:?}");
+    assert!(
+        out.contains(&Command::Net(Request::Projects { archived: false })),
+        "the list is asked for again: {out:?}"
+    );
     key(&mut app, KeyCode::Char('n'));
     for c in "Beta".chars() {
         key(&mut app, KeyCode::Char(c));
@@ -1490,8 +1493,20 @@ fn boards_and_members_are_changed_from_the_picker_and_the_members_screen() {
     let archived = boards_asked(key(&mut app, KeyCode::Char('y')));
     assert!(matches!(&archived[..], [BoardsChange::Archive { archived: true, .. }]), "{archived:?}");
     let gone = Project { id: 2, name: "Beta".into(), role: Role::Owner, archived: true };
-    app.update(Action::Net(NetEvent::Project(gone)));
+    app.update(Action::Net(NetEvent::Project(gone.clone())));
     assert_eq!(app.projects.len(), 1, "out of the picker");
+    // Asked for, archived boards show, and x brings one back at once.
+    key(&mut app, KeyCode::Char('P'));
+    let out = key(&mut app, KeyCode::Char('.'));
+    assert!(out.contains(&Command::Net(Request::Projects { archived: true })), "{out:?}");
+    let launch = app.projects[0].clone();
+    app.update(Action::Net(NetEvent::ProjectsNow(vec![launch, gone.clone()])));
+    key(&mut app, KeyCode::Char('j'));
+    let back = boards_asked(key(&mut app, KeyCode::Char('x')));
+    assert_eq!(back, [BoardsChange::Archive { project_id: 2, archived: false }]);
+    app.update(Action::Net(NetEvent::Project(Project { archived: false, ..gone })));
+    assert!(app.projects.iter().all(|p| !p.archived));
+    assert!(app.notice.as_ref().is_some_and(|n| n.text.starts_with("Brought Beta back")));
 
     // The members screen (on the fixture board, ann an owner, bob a member).
     let mut app = app_with(Role::Owner);

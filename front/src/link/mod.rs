@@ -84,7 +84,7 @@ impl Link {
             | Request::Comments(_)
             | Request::Activity(_)
             | Request::Boards(_)
-            | Request::Projects) => vec![Out::Read(read)],
+            | Request::Projects { .. }) => vec![Out::Read(read)],
             Request::Pause | Request::Retry => Vec::new(),
         }
     }

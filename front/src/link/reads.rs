@@ -61,8 +61,8 @@ pub trait Reads: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Result<(Vec<Comment>, Vec<Activity>), Failure>> + Send;
     /// The project's history, newest first.
     fn activity(&self, project_id: i64) -> impl Future<Output = Result<Vec<Activity>, Failure>> + Send;
-    /// The projects the person may open now (archived ones left out).
-    fn projects(&self) -> impl Future<Output = Result<Vec<Project>, Failure>> + Send;
+    /// The projects the person may open now (archived ones only with `archived`).
+    fn projects(&self, archived: bool) -> impl Future<Output = Result<Vec<Project>, Failure>> + Send;
     /// Makes a change of boards or members, as the person.
     fn boards(&self, change: BoardsChange) -> impl Future<Output = Result<BoardsAnswer, Failure>> + Send;
 }
@@ -107,7 +107,7 @@ pub async fn answer<R: Reads>(reads: &R, read: Request) -> Vec<NetEvent> {
             Ok(lines) => NetEvent::Activity { project_id, lines },
             Err(e) => not_read(Read::History, "Cannot read the history", e.reason()),
         }],
-        Request::Projects => match reads.projects().await {
+        Request::Projects { archived } => match reads.projects(archived).await {
             Ok(projects) => vec![NetEvent::ProjectsNow(projects)],
             // The picker keeps the list it has.
             Err(_) => Vec::new(),

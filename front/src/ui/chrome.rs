@@ -116,7 +116,13 @@ pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect, theme: Theme) {
                 Mode::Quick(_) => " ↑↓ choose · Enter filter by it · Esc back".into(),
                 Mode::Prompt(_) => " Enter confirm · Esc cancel".into(),
                 Mode::Confirm(_) => " y yes · any other key no".into(),
-                Mode::Picker(_) => " ↑↓ choose · Enter open · n new board · r rename · x archive".into(),
+                Mode::Picker(_) if app.show_archived => {
+                    " ↑↓ choose · Enter open · n new · r rename · x archive / bring back · . hide archived"
+                        .into()
+                }
+                Mode::Picker(_) => {
+                    " ↑↓ choose · Enter open · n new board · r rename · x archive · . archived too".into()
+                }
                 Mode::Members(_) if app.board.as_ref().is_some_and(|b| b.project.role == Role::Owner) => {
                     " ↑↓ choose · a add · r change role · d remove · Esc close".into()
                 }

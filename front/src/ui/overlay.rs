@@ -250,7 +250,9 @@ pub fn picker(frame: &mut Frame<'_>, app: &App, index: usize, theme: Theme) {
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let text = format!(" {} {}  ({})", if i == index { "▶" } else { " " }, clean(&p.name), p.role);
+            let archived = if p.archived { ", archived" } else { "" };
+            let text =
+                format!(" {} {}  ({}{archived})", if i == index { "▶" } else { " " }, clean(&p.name), p.role);
             let style = if i == index { theme.selected_card() } else { ratatui::style::Style::default() };
             Line::from(Span::styled(text, style))
         })

@@ -329,9 +329,9 @@ impl Reads for StoreReads {
             .map_err(failed)
     }
 
-    async fn projects(&self) -> Result<Vec<Project>, Failure> {
+    async fn projects(&self, archived: bool) -> Result<Vec<Project>, Failure> {
         let mut projects = self.core.store.projects_of(self.user_id).await.map_err(failed)?;
-        projects.retain(|p| !p.archived);
+        projects.retain(|p| archived || !p.archived);
         Ok(projects)
     }
 

@@ -43,7 +43,7 @@ pub(super) fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
             Quit => app.quit = true,
             SwitchProject => {
                 app.mode = Mode::Picker(0);
-                return vec![Command::Net(Request::Projects)];
+                return vec![Command::Net(Request::Projects { archived: app.show_archived })];
             }
             Help => app.mode = Mode::Help(0),
             _ => {}
@@ -69,7 +69,7 @@ pub(super) fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
             app.mode =
                 Mode::Picker(app.projects.iter().position(|p| Some(p.id) == app.project_id).unwrap_or(0));
             // Boards made or given since the start show up.
-            return vec![Command::Net(Request::Projects)];
+            return vec![Command::Net(Request::Projects { archived: app.show_archived })];
         }
         Trash | Activity | ViewCard => return open(app, action),
         Comment | NewCard | EditCard | EditInEditor | DeleteCard | MoveCardLeft | MoveCardRight

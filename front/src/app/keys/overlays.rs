@@ -261,6 +261,11 @@ pub(super) fn picker(app: &mut App, key: KeyEvent, index: usize) -> Vec<Command>
             }
         }
         KeyCode::Char('n') => app.mode = Mode::Prompt(Box::new(Prompt::new(PromptKind::NewBoard, ""))),
+        KeyCode::Char('.') => {
+            app.show_archived = !app.show_archived;
+            app.mode = Mode::Picker(index);
+            return vec![Command::Net(Request::Projects { archived: app.show_archived })];
+        }
         KeyCode::Char('r' | 'x') => {
             let Some(project) = app.projects.get(index).cloned() else {
                 app.mode = Mode::Picker(index);
@@ -269,6 +274,11 @@ pub(super) fn picker(app: &mut App, key: KeyEvent, index: usize) -> Vec<Command>
             if project.role != Role::Owner {
                 app.mode = Mode::Picker(index);
                 app.error(format!("Only the owners of {} rename or archive it", project.name));
+            } else if key.code == KeyCode::Char('x') && project.archived {
+                // Brought back at once: nothing is lost either way.
+                app.mode = Mode::Picker(index);
+                let change = BoardsChange::Archive { project_id: project.id, archived: false };
+                return vec![Command::Net(Request::Boards(change))];
             } else if key.code == KeyCode::Char('r') {
                 let kind = PromptKind::RenameBoard { project_id: project.id };
                 app.mode = Mode::Prompt(Box::new(Prompt::new(kind, &project.name)));

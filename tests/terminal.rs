@@ -786,3 +786,45 @@ async fn a_board_made_and_a_member_granted_from_the_tui_reach_that_member() {
     let beta = projects.as_array().unwrap().iter().find(|p| p["name"] == "Beta launch").unwrap().clone();
     assert_eq!(beta["role"], "viewer", "{projects}");
 }
+
+/// A description is drawn as Markdown, and its own escape sequences, however
+/// they got into the database (no route takes them), reach the terminal as
+/// visible marks: they neither set the window's title nor color the text.
+#[tokio::test(flavor = "multi_thread")]
+async fn markdown_is_drawn_and_a_hostile_escape_in_it_stays_inert() {
+    let server = TestServer::start().await;
+    let ann = server.user("ann").await;
+    let pid = server.project("alpha", &["ann:owner"]).await;
+    let (status, card) = server
+        .rest("POST", &format!("/api/projects/{pid}/tasks"), &ann, Some(serde_json::json!({"title": "Plan"})))
+        .await;
+    assert_eq!(status, 201);
+    let tid = card["task"]["id"].as_i64().unwrap();
+    let hostile = "## Steps\n\n- **first** step\n- [x] done\n\n\u{1b}]0;pwned\u{7}\u{1b}[31mred text";
+    let file = server.dir.path().join(kanban_server::DATABASE_FILE);
+    let db = rusqlite::Connection::open(file).unwrap();
+    db.execute("UPDATE tasks SET description = ? WHERE id = ?", (hostile, tid)).unwrap();
+    drop(db);
+    let url = server.url("");
+    let Some(tmux) = Tmux::new("markdown") else { return };
+    let cfg = tempfile::tempdir().unwrap();
+    let dir = cfg.path().to_str().unwrap();
+    let env = [("KANBAN_CONFIG_DIR", dir), ("KANBAN_STATE_DIR", dir)];
+    tmux.start("ann", 100, 30, &format!("KANBAN_TOKEN={ann} {BIN} --server {url}"), &env);
+    tmux.wait_for("ann", "the board", false, |s| s.contains("Plan") && s.contains("online"));
+    let title_before = tmux.pane_title("ann");
+    tmux.keys("ann", &["Enter"]);
+    let screen = tmux.wait_for("ann", "the description drawn", true, |s| s.contains("red text"));
+    let plain = tmux.screen("ann", false);
+    assert!(plain.contains("Steps") && !plain.contains("## Steps"), "a heading, not its marks:\n{plain}");
+    assert!(plain.contains("☑ done") && plain.contains("first step"), "{plain}");
+    assert!(
+        plain.contains("�]0;pwned") && plain.contains("�[31mred text"),
+        "the escapes shown as marks:\n{plain}"
+    );
+    let sgr = style_before(&screen, "red text");
+    let sgr = &sgr[..sgr.find('m').map_or(sgr.len(), |m| m + 1)];
+    assert!(!sgr.is_empty() && !sgr.contains("31"), "not colored by the text ({sgr:?}): {screen}");
+    assert_ne!(tmux.pane_title("ann"), "pwned", "the title is not the text's to set");
+    assert_eq!(tmux.pane_title("ann"), title_before);
+}

@@ -46,6 +46,12 @@ impl Tmux {
         assert!(out.status.success(), "tmux resize-window: {}", String::from_utf8_lossy(&out.stderr));
     }
 
+    /// The title of the window `name`'s pane (what a program set with OSC 0/2).
+    pub fn pane_title(&self, name: &str) -> String {
+        let out = self.tmux(&["display-message", "-p", "-t", name, "#{pane_title}"]);
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    }
+
     /// The terminal device of the window `name`'s pane, for `stty -F` (a size set
     /// there reaches the program in it as a window change, as a resize would).
     pub fn pane_tty(&self, name: &str) -> String {

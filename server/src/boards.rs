@@ -85,6 +85,14 @@ async fn keep_an_owner(core: &Core, project_id: i64, user_id: i64, role: Option<
     Ok(())
 }
 
+/// The boards `user_id` is a member of, archived ones only with `archived`
+/// (they leave the picker unless asked for).
+pub async fn list(core: &Core, user_id: i64, archived: bool) -> Result<Vec<Project>> {
+    let mut projects = core.store.projects_of(user_id).await?;
+    projects.retain(|p| archived || !p.archived);
+    Ok(projects)
+}
+
 /// A new board named `name`, with the default columns, owned by `user_id`.
 pub async fn make(core: &Core, user_id: i64, name: &str) -> Result<Project> {
     if core.hub.limits().admins_make_boards {

@@ -35,7 +35,5 @@ pub async fn projects(
     Query(listing): Query<Listing>,
 ) -> ApiResult<axum::Json<Vec<Project>>> {
     let all = matches!(listing.archived.as_deref(), Some("1" | "true"));
-    let mut projects = state.store.projects_of(user.id).await?;
-    projects.retain(|p| all || !p.archived);
-    Ok(axum::Json(projects))
+    Ok(axum::Json(crate::boards::list(&state, user.id, all).await?))
 }

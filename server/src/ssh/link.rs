@@ -133,10 +133,8 @@ impl Session {
     async fn introduce(&mut self) -> Result<(), Ended> {
         self.check_key().await?;
         let user = self.holder.user.clone();
-        match self.core.store.projects_of(user.id).await {
-            Ok(mut projects) => {
-                // Archived boards stay out of the picker, as over HTTP.
-                projects.retain(|p| !p.archived);
+        match boards::list(&self.core, user.id, false).await {
+            Ok(projects) => {
                 self.tell(NetEvent::Me(user)).await?;
                 self.tell(NetEvent::Projects(projects)).await?;
                 self.tell(NetEvent::Connected).await
@@ -330,9 +328,7 @@ impl Reads for StoreReads {
     }
 
     async fn projects(&self, archived: bool) -> Result<Vec<Project>, Failure> {
-        let mut projects = self.core.store.projects_of(self.user_id).await.map_err(failed)?;
-        projects.retain(|p| archived || !p.archived);
-        Ok(projects)
+        boards::list(&self.core, self.user_id, archived).await.map_err(failed)
     }
 
     async fn boards(&self, change: BoardsChange) -> Result<BoardsAnswer, Failure> {

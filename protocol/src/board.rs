@@ -153,7 +153,7 @@ impl BoardState {
         }
         match &event.change {
             BoardChange::TaskCreated(t)
-            | BoardChange::TaskUpdated(t)
+            | BoardChange::TaskUpdated { task: t, .. }
             | BoardChange::TaskMoved { task: t, .. } => {
                 self.upsert_task(t.clone());
             }
@@ -326,7 +326,7 @@ mod tests {
 
         let mut updated = task(13, 2, "b");
         updated.title = "renamed".into();
-        b.apply(&ev(7, BoardChange::TaskUpdated(updated)));
+        b.apply(&ev(7, BoardChange::TaskUpdated { task: updated, before: None }));
         assert_eq!(b.task(13).unwrap().title, "renamed");
 
         b.apply(&ev(8, BoardChange::TaskMoved { task: task(13, 1, "0V"), from: None }));

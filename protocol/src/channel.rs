@@ -74,15 +74,31 @@ pub fn private_channel(project_id: i64) -> String {
     format!("private-project-{project_id}")
 }
 
-/// The project a board channel belongs to, if the name is one of
-/// `private-project-<id>` or `presence-project-<id>`.
-pub fn project_of(name: &str) -> Option<i64> {
-    let rest = name.strip_prefix("private-project-").or_else(|| name.strip_prefix("presence-project-"))?;
-    // Digits only: "+1" or "01" would name the same project under two channels.
+/// A person's own channel: their notifications, in every client they have open.
+/// Only they are authorized on it.
+pub fn user_channel(user_id: i64) -> String {
+    format!("private-user-{user_id}")
+}
+
+/// The user a `private-user-<id>` channel belongs to.
+pub fn user_of(name: &str) -> Option<i64> {
+    digits(name.strip_prefix("private-user-")?)
+}
+
+/// A positive id written one way only: "+1" or "01" would name the same channel
+/// twice.
+fn digits(rest: &str) -> Option<i64> {
     if rest.is_empty() || !rest.bytes().all(|b| b.is_ascii_digit()) || rest.starts_with('0') {
         return None;
     }
     rest.parse().ok()
+}
+
+/// The project a board channel belongs to, if the name is one of
+/// `private-project-<id>` or `presence-project-<id>`.
+pub fn project_of(name: &str) -> Option<i64> {
+    let rest = name.strip_prefix("private-project-").or_else(|| name.strip_prefix("presence-project-"))?;
+    digits(rest)
 }
 
 #[cfg(test)]
@@ -116,5 +132,8 @@ mod tests {
         assert_eq!(project_of("private-project-1x"), None);
         assert_eq!(project_of("presence-other-1"), None);
         assert_eq!(project_of("private-project-99999999999999999999"), None);
+        assert_eq!(user_of(&user_channel(12)), Some(12));
+        assert_eq!(user_of("private-user-012"), None);
+        assert_eq!(project_of(&user_channel(12)), None);
     }
 }

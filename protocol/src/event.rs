@@ -11,7 +11,12 @@ use crate::model::{ChecklistItem, Comment, EventData, Rekeyed, Status, Task, eve
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BoardChange {
     TaskCreated(Task),
-    TaskUpdated(Task),
+    /// A card's fields changed; `before`: as it was, without its checklist (none
+    /// from an older server).
+    TaskUpdated {
+        task: Task,
+        before: Option<Box<Task>>,
+    },
     /// A card moved; `from`: the column it was in (none from an older server).
     TaskMoved {
         task: Task,
@@ -104,7 +109,7 @@ impl BoardChange {
     pub fn name(&self) -> &'static str {
         match self {
             BoardChange::TaskCreated(_) => events::TASK_CREATED,
-            BoardChange::TaskUpdated(_) => events::TASK_UPDATED,
+            BoardChange::TaskUpdated { .. } => events::TASK_UPDATED,
             BoardChange::TaskMoved { .. } => events::TASK_MOVED,
             BoardChange::TaskDeleted { .. } => events::TASK_DELETED,
             BoardChange::StatusCreated(_) => events::STATUS_CREATED,
@@ -159,6 +164,7 @@ impl BoardEvent {
             before,
             item,
             item_before,
+            task_before,
         } = data;
         let name: &'static str = events::ALL
             .into_iter()
@@ -167,7 +173,10 @@ impl BoardEvent {
         let missing = |field| EventError::Missing { name, field };
         let change = match name {
             events::TASK_CREATED => BoardChange::TaskCreated(task.ok_or(missing("task"))?),
-            events::TASK_UPDATED => BoardChange::TaskUpdated(task.ok_or(missing("task"))?),
+            events::TASK_UPDATED => BoardChange::TaskUpdated {
+                task: task.ok_or(missing("task"))?,
+                before: task_before.map(Box::new),
+            },
             events::TASK_MOVED => {
                 BoardChange::TaskMoved { task: task.ok_or(missing("task"))?, from: from_status_id }
             }
@@ -231,9 +240,14 @@ impl BoardEvent {
             before: None,
             item: None,
             item_before: None,
+            task_before: None,
         };
         match &self.change {
-            BoardChange::TaskCreated(t) | BoardChange::TaskUpdated(t) => data.task = Some(t.clone()),
+            BoardChange::TaskCreated(t) => data.task = Some(t.clone()),
+            BoardChange::TaskUpdated { task, before } => {
+                data.task = Some(task.clone());
+                data.task_before = before.as_deref().cloned();
+            }
             BoardChange::TaskMoved { task, from } => {
                 data.task = Some(task.clone());
                 data.from_status_id = *from;

@@ -15,6 +15,8 @@ pub mod check;
 pub mod client_event;
 pub mod color;
 pub mod event;
+pub mod inbox;
+pub mod mention;
 pub mod model;
 pub mod order;
 pub mod pusher;

@@ -466,6 +466,10 @@ pub struct EventData {
     /// "renamed").
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub item_before: Option<ChecklistItem>,
+    /// `task-updated`: the card as it was, without its checklist (the history and
+    /// the notifications say what changed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_before: Option<Task>,
 }
 
 /// An item's new order key, from a re-spaced list.

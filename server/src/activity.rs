@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use kanban_protocol::event::{BoardChange, BoardEvent};
-use kanban_protocol::model::{Activity, Board, ChecklistItem, Status, Trash, User};
+use kanban_protocol::model::{Activity, Board, ChecklistItem, Status, Task, Trash, User};
 
 use crate::board::read;
 use crate::store::{Logged, Store, StoreError};
@@ -91,6 +91,37 @@ fn column_changes(old: &Status, new: &Status) -> String {
     said.join(" and ")
 }
 
+/// What changed of a card, in words: "priority low → high, due — → 2026-12-10",
+/// with people named by `user`.
+pub fn task_changes<'n>(old: &Task, new: &Task, user: impl Fn(Option<i64>) -> &'n str) -> String {
+    let mut said = Vec::new();
+    let or_none = |v: Option<&str>| v.map_or_else(|| "—".to_string(), str::to_string);
+    if old.title != new.title {
+        said.push(format!("title “{}” → “{}”", old.title, new.title));
+    }
+    if old.description != new.description {
+        said.push("the description".to_string());
+    }
+    if old.assignee_id != new.assignee_id {
+        let name = |id: Option<i64>| if id.is_some() { user(id).to_string() } else { "—".to_string() };
+        said.push(format!("assignee {} → {}", name(old.assignee_id), name(new.assignee_id)));
+    }
+    if old.priority != new.priority {
+        said.push(format!("priority {} → {}", old.priority.as_str(), new.priority.as_str()));
+    }
+    if old.labels != new.labels {
+        let list = |l: &[String]| if l.is_empty() { "—".to_string() } else { l.join(", ") };
+        said.push(format!("labels {} → {}", list(&old.labels), list(&new.labels)));
+    }
+    if old.due_date != new.due_date {
+        said.push(format!("due {} → {}", or_none(old.due_date.as_deref()), or_none(new.due_date.as_deref())));
+    }
+    if said.is_empty() {
+        return "nothing visible".to_string();
+    }
+    said.join(", ")
+}
+
 /// What changed of a checklist item, in words: "ticked “write tests”",
 /// "renamed “tests” to “write tests”", joined by "and".
 fn item_changes(old: &ChecklistItem, new: &ChecklistItem) -> String {
@@ -116,7 +147,10 @@ pub fn line(entry: &Logged, names: &Names) -> Activity {
             BoardChange::TaskCreated(t) => {
                 format!("{who} added “{}” to {}", t.title, names.column(t.status_id))
             }
-            BoardChange::TaskUpdated(t) => format!("{who} edited “{}”", t.title),
+            BoardChange::TaskUpdated { task: t, before: Some(old) } => {
+                format!("{who} changed “{}”: {}", t.title, task_changes(old, t, |id| names.user(id)))
+            }
+            BoardChange::TaskUpdated { task: t, before: None } => format!("{who} edited “{}”", t.title),
             // Within its column, a move is a reorder.
             BoardChange::TaskMoved { task: t, from: Some(from) } if *from == t.status_id => {
                 format!("{who} reordered “{}” in {}", t.title, names.column(t.status_id))

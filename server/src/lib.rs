@@ -18,6 +18,7 @@ pub mod config;
 pub mod config_file;
 pub mod data_dir;
 pub mod hub;
+pub mod inbox;
 pub mod logging;
 pub mod metrics;
 pub mod migrate;

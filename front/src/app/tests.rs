@@ -352,7 +352,10 @@ fn yank_copies_the_card_and_says_what() {
     assert_eq!(app.clipboard.take().as_deref(), Some("Write the README"));
     let described =
         Task { description: "- one\n- two".into(), version: 2, ..task(11, 1, "V", "Write the README") };
-    app.update(Action::Net(NetEvent::Board(Box::new(ev(11, BoardChange::TaskUpdated(described))))));
+    app.update(Action::Net(NetEvent::Board(Box::new(ev(
+        11,
+        BoardChange::TaskUpdated { task: described, before: None },
+    )))));
     assert!(key(&mut app, KeyCode::Char('Y')).is_empty());
     assert_eq!(app.clipboard.take().as_deref(), Some("Write the README\n\n- one\n- two"));
     assert!(app.notice.as_ref().is_some_and(|n| n.text.starts_with("Copied the text of “#11")));
@@ -571,7 +574,10 @@ fn forms_outlive_refusals_and_follow_their_card() {
     }
     let renamed =
         Task { description: "bob's words".into(), version: 2, ..task(11, 1, "V", "Write the README") };
-    app.update(Action::Net(NetEvent::Board(Box::new(ev(11, BoardChange::TaskUpdated(renamed))))));
+    app.update(Action::Net(NetEvent::Board(Box::new(ev(
+        11,
+        BoardChange::TaskUpdated { task: renamed, before: None },
+    )))));
     let Mode::Form(form) = &app.mode else { panic!() };
     assert_eq!(form.note.as_deref(), Some("bob changed the description: shown here"));
     assert_eq!(form.description.lines(), ["bob's words"]);
@@ -752,11 +758,16 @@ fn an_undo_over_someone_elses_later_change_says_who_and_sends_nothing() {
     let mut app = app_with(Role::Member);
     let sent = writes(key(&mut app, KeyCode::Char('p')));
     let mine = Task { priority: Priority::Low, version: 2, ..task(11, 1, "V", "Write the README") };
-    answer(&mut app, sent[0].clone(), 1, BoardChange::TaskUpdated(mine.clone()));
+    answer(&mut app, sent[0].clone(), 1, BoardChange::TaskUpdated { task: mine.clone(), before: None });
     // bob changes the same field.
     let theirs = Task { priority: Priority::Urgent, version: 3, updated_by: Some(2), ..mine.clone() };
     let rev = app.board.as_ref().unwrap().rev + 1;
-    let event = BoardEvent { rev, by: 2, change: BoardChange::TaskUpdated(theirs), rekeyed: vec![] };
+    let event = BoardEvent {
+        rev,
+        by: 2,
+        change: BoardChange::TaskUpdated { task: theirs, before: None },
+        rekeyed: vec![],
+    };
     app.update(Action::Net(NetEvent::Board(Box::new(event))));
     assert_eq!(undo_key(&mut app), []);
     let notice = app.notice.clone().unwrap();
@@ -765,10 +776,15 @@ fn an_undo_over_someone_elses_later_change_says_who_and_sends_nothing() {
     // A change of another field does not stand in the way: only the priority goes back.
     let mut app = app_with(Role::Member);
     let sent = writes(key(&mut app, KeyCode::Char('p')));
-    answer(&mut app, sent[0].clone(), 1, BoardChange::TaskUpdated(mine.clone()));
+    answer(&mut app, sent[0].clone(), 1, BoardChange::TaskUpdated { task: mine.clone(), before: None });
     let theirs = Task { title: "README".into(), version: 3, updated_by: Some(2), ..mine };
     let rev = app.board.as_ref().unwrap().rev + 1;
-    let event = BoardEvent { rev, by: 2, change: BoardChange::TaskUpdated(theirs), rekeyed: vec![] };
+    let event = BoardEvent {
+        rev,
+        by: 2,
+        change: BoardChange::TaskUpdated { task: theirs, before: None },
+        rekeyed: vec![],
+    };
     app.update(Action::Net(NetEvent::Board(Box::new(event))));
     let patch = TaskPatch { priority: Some(Priority::None), version: Some(3), ..TaskPatch::default() };
     assert_eq!(undo_key(&mut app), [Change::UpdateTask { task_id: 11, patch }]);
@@ -779,7 +795,7 @@ fn an_undo_refused_by_the_server_is_said_and_opens_no_form() {
     let mut app = app_with(Role::Member);
     let sent = writes(key(&mut app, KeyCode::Char('p')));
     let mine = Task { priority: Priority::Low, version: 2, ..task(11, 1, "V", "Write the README") };
-    answer(&mut app, sent[0].clone(), 1, BoardChange::TaskUpdated(mine.clone()));
+    answer(&mut app, sent[0].clone(), 1, BoardChange::TaskUpdated { task: mine.clone(), before: None });
     let undo = undo_key(&mut app);
     let current = Box::new(Task { version: 3, ..mine });
     let change = Box::new(undo[0].clone());
@@ -797,7 +813,12 @@ fn undo_waits_for_the_change_on_its_way() {
     assert_eq!(undo_key(&mut app), [], "the priority change is not answered yet");
     let mine = Task { priority: Priority::Low, version: 2, ..task(11, 1, "V", "Write the README") };
     let rev = app.board.as_ref().unwrap().rev + 1;
-    let event = BoardEvent { rev, by: 1, change: BoardChange::TaskUpdated(mine), rekeyed: vec![] };
+    let event = BoardEvent {
+        rev,
+        by: 1,
+        change: BoardChange::TaskUpdated { task: mine, before: None },
+        rekeyed: vec![],
+    };
     let out =
         app.update(Action::Net(NetEvent::Done { change: Box::new(sent[0].clone()), event: Box::new(event) }));
     let patch = TaskPatch { priority: Some(Priority::None), version: Some(2), ..TaskPatch::default() };
@@ -837,7 +858,7 @@ fn keys_in_a_burst_are_each_a_step_and_undo_walks_them_back() {
     let mut card = task(11, 1, "V", "Write the README");
     for (i, change) in raised.iter().enumerate() {
         card = Task { priority: priorities[i], version: card.version + 1, ..card };
-        answer(&mut app, change.clone(), 1, BoardChange::TaskUpdated(card.clone()));
+        answer(&mut app, change.clone(), 1, BoardChange::TaskUpdated { task: card.clone(), before: None });
     }
     for (change, position) in moved.iter().zip(["W5", "Y"]) {
         card = Task { position: position.into(), version: card.version + 1, ..card };
@@ -861,7 +882,7 @@ fn keys_in_a_burst_are_each_a_step_and_undo_walks_them_back() {
             }
             Change::UpdateTask { patch, .. } => {
                 card = Task { priority: patch.priority.unwrap(), version: card.version + 1, ..card };
-                BoardChange::TaskUpdated(card.clone())
+                BoardChange::TaskUpdated { task: card.clone(), before: None }
             }
             other => panic!("{other:?}"),
         };
@@ -1147,7 +1168,7 @@ fn s_sorts_a_column_for_the_eye_only() {
     let mut app = app_with(Role::Member);
     let changed = |id: i64, rev: u64, title: &str, due: Option<&str>, priority: Priority| {
         let t = Task { due_date: due.map(str::to_string), priority, version: 2, ..task(id, 1, "", title) };
-        Action::Net(NetEvent::Board(Box::new(ev(rev, BoardChange::TaskUpdated(t)))))
+        Action::Net(NetEvent::Board(Box::new(ev(rev, BoardChange::TaskUpdated { task: t, before: None }))))
     };
     app.update(changed(11, 11, "Write the README", None, Priority::Urgent));
     app.update(changed(12, 12, "Pick a name", Some("2026-12-05"), Priority::Low));

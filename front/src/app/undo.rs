@@ -326,9 +326,11 @@ fn inverse(sent: &Sent, event: &BoardEvent) -> Option<Inverse> {
             Inverse::Delete { after: t.clone() }
         }
         (BoardChange::TaskDeleted { id }, ..) => Inverse::Restore { task_id: *id },
-        (BoardChange::TaskUpdated(t), Before::Task { task: old, .. }, Change::UpdateTask { patch, .. }) => {
-            Inverse::Revert { after: t.clone(), patch: task_patch_back(patch, old) }
-        }
+        (
+            BoardChange::TaskUpdated { task: t, .. },
+            Before::Task { task: old, .. },
+            Change::UpdateTask { patch, .. },
+        ) => Inverse::Revert { after: t.clone(), patch: task_patch_back(patch, old) },
         (BoardChange::TaskMoved { task: t, .. }, Before::Task { task: old, above, below }, _) => {
             Inverse::MoveBack { after: t.clone(), status_id: old.status_id, above: *above, below: *below }
         }
@@ -381,7 +383,7 @@ fn describe(before: &Before, event: &BoardEvent) -> String {
     match &event.change {
         BoardChange::TaskCreated(t) => format!("the new card “{}”", t.title),
         BoardChange::TaskRestored(t) => format!("bringing back “{}”", t.title),
-        BoardChange::TaskUpdated(t) => format!("the edit of “{}”", t.title),
+        BoardChange::TaskUpdated { task: t, .. } => format!("the edit of “{}”", t.title),
         BoardChange::TaskMoved { task: t, .. } => format!("the move of “{}”", t.title),
         BoardChange::TaskDeleted { .. } => format!("deleting “{old_title}”"),
         BoardChange::StatusCreated(s) => format!("the new column “{}”", s.name),

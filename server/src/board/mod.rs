@@ -100,7 +100,7 @@ fn record(
 /// never show a card (a new card has none).
 fn with_checklists(tx: &mut dyn BoardTx, change: &mut BoardChange) -> Result<(), OpError> {
     let tasks: &mut [Task] = match change {
-        BoardChange::TaskUpdated(t)
+        BoardChange::TaskUpdated { task: t, .. }
         | BoardChange::TaskMoved { task: t, .. }
         | BoardChange::TaskRestored(t) => std::slice::from_mut(t),
         BoardChange::StatusDeleted { tasks, .. } | BoardChange::StatusRestored { tasks, .. } => tasks,

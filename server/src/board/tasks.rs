@@ -82,6 +82,7 @@ pub fn create(tx: &mut dyn BoardTx, by: i64, project_id: i64, new: NewTask) -> R
 
 pub fn update(tx: &mut dyn BoardTx, by: i64, task_id: i64, patch: TaskPatch) -> Result<Committed, OpError> {
     let mut task = load(tx, task_id)?;
+    let before = Box::new(task.clone());
     require_writer(tx, task.project_id, by, "task")?;
     check_version(tx, &task, patch.version)?;
     let empty = patch.title.is_none()
@@ -117,7 +118,7 @@ pub fn update(tx: &mut dyn BoardTx, by: i64, task_id: i64, patch: TaskPatch) -> 
         task.due_date = d;
     }
     let task = tx.update_task(&task, by)?;
-    record(tx, task.project_id, by, BoardChange::TaskUpdated(task), Vec::new())
+    record(tx, task.project_id, by, BoardChange::TaskUpdated { task, before: Some(before) }, Vec::new())
 }
 
 pub fn move_to(tx: &mut dyn BoardTx, by: i64, task_id: i64, to: MoveTask) -> Result<Committed, OpError> {

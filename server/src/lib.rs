@@ -378,6 +378,7 @@ impl Server {
         let node = self.node.clone();
         let watcher = access::watch(self.state.store.clone(), hub.clone(), access::CHECK_EVERY);
         let purger = purge_trash(self.state.store.clone(), hub.limits().trash_days);
+        let reminder = tokio::spawn(inbox::remind(self.state.clone()));
         let header_timeout = hub.limits().header_timeout;
         let metrics_listener = self.metrics_listener.lock().unwrap_or_else(|e| e.into_inner()).take();
         let metrics = metrics_listener.map(|listener| {
@@ -410,6 +411,7 @@ impl Server {
         }
         watcher.abort();
         purger.abort();
+        reminder.abort();
         if let Some(node) = &node {
             node.leave();
         }

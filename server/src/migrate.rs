@@ -199,6 +199,23 @@ const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("version", Int),
             ],
         ),
+        ("watchers", &[("task_id", Int), ("user_id", Int)]),
+        (
+            "notifications",
+            &[
+                ("id", Int),
+                ("user_id", Int),
+                ("project_id", Int),
+                ("task_id", Int),
+                ("kind", Text),
+                ("by_user", Int),
+                ("at", Time),
+                ("what", Text),
+                ("read", Bool),
+                ("day", Text),
+            ],
+        ),
+        ("seen", &[("user_id", Int), ("project_id", Int), ("rev", Int), ("at", Time)]),
         // Before the events, whose trigger would otherwise make what is copied here.
         (
             "activity",
@@ -303,9 +320,17 @@ fn copy(file: &Path, url: &str) -> Result<Copied, MigrateError> {
         }
     }
     // New rows take ids after the copied ones.
-    for table in
-        ["users", "tokens", "ssh_keys", "projects", "statuses", "tasks", "comments", "checklist_items"]
-    {
+    for table in [
+        "users",
+        "tokens",
+        "ssh_keys",
+        "projects",
+        "statuses",
+        "tasks",
+        "comments",
+        "checklist_items",
+        "notifications",
+    ] {
         tx.batch_execute(&format!(
             "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
         ))?;

@@ -131,6 +131,7 @@ async fn run(
                         && !c.replayed
                     {
                         hub.publish_board(c.project_id, c.rev, c.event, &c.data);
+                        crate::inbox::publish(&hub, &c.notices);
                     }
                     let _ = reply.send(result);
                 }

@@ -52,14 +52,22 @@ pub async fn authorize(
     let name = req.channel_name.as_str();
     channel::validate_name(name).map_err(|e| ApiError::bad_request(e.to_string()))?;
     let kind = ChannelKind::of(name);
-    let project_id = channel::project_of(name).filter(|_| kind.needs_auth()).ok_or_else(|| {
-        ApiError::forbidden(
-            "only private-project-<id> and presence-project-<id> channels are authorized here",
-        )
-    })?;
     let user = holder.user;
-    if state.store.role_of(project_id, user.id).await?.is_none() {
-        return Err(ApiError::forbidden("not a member of this project"));
+    // A person's own channel is theirs alone.
+    if let Some(owner) = channel::user_of(name) {
+        if owner != user.id {
+            return Err(ApiError::forbidden("a person's own channel is theirs alone"));
+        }
+    } else {
+        let project_id = channel::project_of(name).filter(|_| kind.needs_auth()).ok_or_else(|| {
+            ApiError::forbidden(
+                "only private-project-<id>, presence-project-<id> and your own private-user-<id> \
+                 channels are authorized here",
+            )
+        })?;
+        if state.store.role_of(project_id, user.id).await?.is_none() {
+            return Err(ApiError::forbidden("not a member of this project"));
+        }
     }
     let channel_data = (kind == ChannelKind::Presence).then(|| {
         serde_json::json!({

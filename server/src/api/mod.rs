@@ -11,6 +11,7 @@ mod checklist;
 mod comments;
 pub mod error;
 mod extract;
+mod inbox;
 mod ops;
 mod projects;
 mod pusher_http;
@@ -59,6 +60,13 @@ pub fn router(state: Core, with_metrics: bool) -> Router {
         .route("/api/statuses/{sid}", patch(board::update_status).delete(board::delete_status))
         .route("/api/statuses/{sid}/move", post(board::move_status))
         .route("/api/statuses/{sid}/restore", post(board::restore_status))
+        .route("/api/notifications", get(inbox::list))
+        .route("/api/notifications/unread", get(inbox::unread))
+        .route("/api/notifications/read", post(inbox::mark_read))
+        .route("/api/tasks/{tid}/watch", post(inbox::watch).delete(inbox::unwatch))
+        .route("/api/tasks/{tid}/watchers", get(inbox::watchers))
+        .route("/api/me/tasks", get(inbox::my_tasks))
+        .route("/api/projects/{pid}/seen", get(inbox::since).put(inbox::seen))
         .route("/api/pusher/auth", post(channel_auth::authorize))
         .route("/apps/{app_id}/events", post(pusher_http::events))
         .route("/apps/{app_id}/batch_events", post(pusher_http::batch_events))

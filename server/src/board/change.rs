@@ -28,6 +28,9 @@ pub struct Committed {
     pub data: Arc<str>,
     /// Made earlier under the same key: answered again, not broadcast again.
     pub replayed: bool,
+    /// The notifications it made, each with its person: published on their own
+    /// channels once committed.
+    pub notices: super::notify::Notices,
 }
 
 /// The object a stale change found, as it is now.

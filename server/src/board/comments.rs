@@ -7,6 +7,7 @@ use kanban_protocol::event::BoardChange;
 use kanban_protocol::model::{Comment, Role};
 use kanban_protocol::request::NewComment;
 
+use super::notify::{About, notify};
 use super::storage::BoardTx;
 use super::{Committed, OpError, record, require_writer};
 
@@ -27,7 +28,9 @@ pub fn create(tx: &mut dyn BoardTx, by: i64, task_id: i64, new: NewComment) -> R
     let body = checks::check_comment(&new.body)?;
     let comment = tx.insert_comment(&task, by, &body)?;
     let comments = tx.comment_count(task_id)?;
-    record(tx, task.project_id, by, BoardChange::CommentCreated { comment, comments }, Vec::new())
+    let notices = notify(tx, by, About::Commented { task: &task, body: &body, old: None })?;
+    let change = BoardChange::CommentCreated { comment, comments };
+    Ok(Committed { notices, ..record(tx, task.project_id, by, change, Vec::new())? })
 }
 
 pub fn update(
@@ -41,9 +44,13 @@ pub fn update(
     if body == comment.body {
         return Err(OpError::Invalid("nothing to change: the comment already says that".into()));
     }
+    let old = comment.body;
     let comment = tx.update_comment(comment_id, &body, by)?;
     let comments = tx.comment_count(comment.task_id)?;
-    record(tx, comment.project_id, by, BoardChange::CommentUpdated { comment, comments }, Vec::new())
+    let task = tx.task(comment.task_id)?.ok_or(OpError::NotFound("task"))?;
+    let notices = notify(tx, by, About::Commented { task: &task, body: &body, old: Some(&old) })?;
+    let change = BoardChange::CommentUpdated { comment, comments };
+    Ok(Committed { notices, ..record(tx, task.project_id, by, change, Vec::new())? })
 }
 
 pub fn delete(tx: &mut dyn BoardTx, by: i64, comment_id: i64) -> Result<Committed, OpError> {

@@ -8,6 +8,7 @@
 mod change;
 mod checklist;
 mod comments;
+mod notify;
 mod place;
 pub mod read;
 mod statuses;
@@ -18,7 +19,7 @@ use kanban_protocol::event::{BoardChange, BoardEvent};
 use kanban_protocol::model::{Rekeyed, Task, events};
 
 pub use change::{Change, Committed, Current, OpError, Write};
-pub use storage::{BoardTx, List, NewStatusRow, NewTaskRow, TxResult};
+pub use storage::{BoardTx, List, NewNotice, NewStatusRow, NewTaskRow, TxResult};
 
 /// Applies one change in `tx`: checks it, writes it, and records its event with
 /// the project's next revision. On `Err` the storage must drop whatever the
@@ -29,7 +30,14 @@ pub fn apply(tx: &mut dyn BoardTx, write: Write) -> Result<Committed, OpError> {
         && let Some((project_id, rev, name, data)) = tx.applied(by, key)?
     {
         let event = events::ALL.into_iter().find(|n| *n == name).ok_or(OpError::NotFound("event"))?;
-        return Ok(Committed { project_id, rev, event, data: data.into(), replayed: true });
+        return Ok(Committed {
+            project_id,
+            rev,
+            event,
+            data: data.into(),
+            replayed: true,
+            notices: Vec::new(),
+        });
     }
     let committed = make(tx, by, write.change)?;
     if let Some(key) = &write.key {
@@ -92,7 +100,14 @@ fn record(
     let event = BoardEvent { rev, by, change, rekeyed };
     let text = event.encode();
     tx.log_event(project_id, rev, event.name(), &text)?;
-    Ok(Committed { project_id, rev, event: event.name(), data: text.into(), replayed: false })
+    Ok(Committed {
+        project_id,
+        rev,
+        event: event.name(),
+        data: text.into(),
+        replayed: false,
+        notices: Vec::new(),
+    })
 }
 
 /// The cards an event carries, each with its checklist: a client replaces a card

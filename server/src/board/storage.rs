@@ -9,6 +9,7 @@
 //! changes, where its connection is (a blocking task), so that the statements of a
 //! change follow each other without a hand-off between threads.
 
+use kanban_protocol::inbox::Notification;
 use kanban_protocol::model::{ChecklistItem, Comment, Priority, Role, Status, Task};
 
 use super::OpError;
@@ -50,6 +51,20 @@ pub struct NewStatusRow {
     pub color: Option<String>,
     pub wip_limit: Option<u32>,
     pub position: String,
+}
+
+/// A notification to keep for some people, in the transaction of the change it
+/// tells of.
+#[derive(Debug, Clone)]
+pub struct NewNotice<'a> {
+    pub project_id: i64,
+    /// The board's name, as the notification says it.
+    pub project: &'a str,
+    pub task_id: Option<i64>,
+    /// One of [`kanban_protocol::inbox::kinds`].
+    pub kind: &'static str,
+    pub by: Option<i64>,
+    pub what: &'a str,
 }
 
 /// One transaction of a storage, as the board core uses it.
@@ -124,6 +139,17 @@ pub trait BoardTx {
     /// Gives an item a new key in its checklist; its version goes up.
     fn place_item(&mut self, item_id: i64, key: &str) -> TxResult<ChecklistItem>;
     fn delete_item(&mut self, item_id: i64) -> TxResult<()>;
+
+    /// The project's name.
+    fn project_name(&mut self, project_id: i64) -> TxResult<String>;
+    /// The project's members (ids and names), as they are in this transaction.
+    fn member_names(&mut self, project_id: i64) -> TxResult<Vec<(i64, String)>>;
+    /// `user_id` watches card `task_id` (again: nothing changes).
+    fn watch(&mut self, task_id: i64, user_id: i64) -> TxResult<()>;
+    /// Who watches card `task_id` and is a member of `project_id` now.
+    fn watchers(&mut self, task_id: i64, project_id: i64) -> TxResult<Vec<i64>>;
+    /// Keeps `notice` for each of `users`; answers each as kept, with its person.
+    fn notify(&mut self, notice: &NewNotice<'_>, users: &[i64]) -> TxResult<Vec<(i64, Notification)>>;
 
     /// Takes the project's next revision (one more than the last, in this
     /// transaction, so revisions stay contiguous).

@@ -4,6 +4,7 @@ use kanban_protocol::event::BoardChange;
 use kanban_protocol::model::{Status, Task};
 use kanban_protocol::request::{MoveTask, NewTask, TaskPatch};
 
+use super::notify::{About, notify};
 use super::place::{place, place_again};
 use super::storage::{BoardTx, List, NewTaskRow};
 use super::{Committed, Current, OpError, record, require_writer};
@@ -77,7 +78,9 @@ pub fn create(tx: &mut dyn BoardTx, by: i64, project_id: i64, new: NewTask) -> R
         by,
     };
     let task = tx.insert_task(&row)?;
-    record(tx, project_id, by, BoardChange::TaskCreated(task), placed.rekeyed)
+    let notices = notify(tx, by, About::Created(&task))?;
+    let committed = record(tx, project_id, by, BoardChange::TaskCreated(task), placed.rekeyed)?;
+    Ok(Committed { notices, ..committed })
 }
 
 pub fn update(tx: &mut dyn BoardTx, by: i64, task_id: i64, patch: TaskPatch) -> Result<Committed, OpError> {
@@ -118,7 +121,10 @@ pub fn update(tx: &mut dyn BoardTx, by: i64, task_id: i64, patch: TaskPatch) -> 
         task.due_date = d;
     }
     let task = tx.update_task(&task, by)?;
-    record(tx, task.project_id, by, BoardChange::TaskUpdated { task, before: Some(before) }, Vec::new())
+    let notices = notify(tx, by, About::Updated { old: &before, new: &task })?;
+    let committed =
+        record(tx, task.project_id, by, BoardChange::TaskUpdated { task, before: Some(before) }, Vec::new())?;
+    Ok(Committed { notices, ..committed })
 }
 
 pub fn move_to(tx: &mut dyn BoardTx, by: i64, task_id: i64, to: MoveTask) -> Result<Committed, OpError> {
@@ -129,7 +135,14 @@ pub fn move_to(tx: &mut dyn BoardTx, by: i64, task_id: i64, to: MoveTask) -> Res
     let placed = place(tx, List::Column(status.id), to.before_id, to.after_id, Some(task_id))?;
     let from = Some(task.status_id);
     let task = tx.place_task(task_id, status.id, &placed.key, by)?;
-    record(tx, task.project_id, by, BoardChange::TaskMoved { task, from }, placed.rekeyed)
+    // A reorder within its column tells nobody.
+    let notices = if from == Some(status.id) {
+        Vec::new()
+    } else {
+        notify(tx, by, About::Moved { task: &task, column: &status.name })?
+    };
+    let committed = record(tx, task.project_id, by, BoardChange::TaskMoved { task, from }, placed.rekeyed)?;
+    Ok(Committed { notices, ..committed })
 }
 
 /// Puts a card in the trash, whence anyone who may write restores it.
@@ -137,7 +150,9 @@ pub fn delete(tx: &mut dyn BoardTx, by: i64, task_id: i64) -> Result<Committed, 
     let task = load(tx, task_id)?;
     require_writer(tx, task.project_id, by, "task")?;
     tx.trash_task(task_id, by, None)?;
-    record(tx, task.project_id, by, BoardChange::TaskDeleted { id: task_id }, Vec::new())
+    let notices = notify(tx, by, About::Deleted(&task))?;
+    let committed = record(tx, task.project_id, by, BoardChange::TaskDeleted { id: task_id }, Vec::new())?;
+    Ok(Committed { notices, ..committed })
 }
 
 /// Takes a card out of the trash: back into its column where its key was, or, when
@@ -158,5 +173,7 @@ pub fn restore(tx: &mut dyn BoardTx, by: i64, task_id: i64) -> Result<Committed,
         }
     };
     let task = tx.restore_task(task_id, status_id, &placement.key, by)?;
-    record(tx, task.project_id, by, BoardChange::TaskRestored(task), placement.rekeyed)
+    let notices = notify(tx, by, About::Restored(&task))?;
+    let committed = record(tx, task.project_id, by, BoardChange::TaskRestored(task), placement.rekeyed)?;
+    Ok(Committed { notices, ..committed })
 }

@@ -61,6 +61,22 @@ impl Connection {
             }
             let app = self.hub.app();
             match (channel::project_of(name), self.hub.gate()) {
+                // A person's own channel: signed for them alone, by the auth
+                // endpoint that knows who asked.
+                (None, Some(_)) if let Some(owner) = channel::user_of(name) => {
+                    let grant = sign::verify_granted_channel_auth(
+                        &app.key,
+                        &app.secret,
+                        auth,
+                        &self.socket_id,
+                        name,
+                        channel_data,
+                    )
+                    .ok_or(Refusal::NotGranted)?;
+                    if grant.user_id != owner {
+                        return Err(Refusal::NotGranted);
+                    }
+                }
                 (Some(project_id), Some(gate)) => {
                     let grant = sign::verify_granted_channel_auth(
                         &app.key,

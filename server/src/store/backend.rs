@@ -6,12 +6,13 @@
 use std::future::Future;
 
 use async_trait::async_trait;
+use kanban_protocol::inbox::{MyTask, Notification, Since};
 use kanban_protocol::model::{Board, Comment, Member, Project, Role, Trash, User};
 
-use super::sql::{ChangeSql, IdentitySql, ImportSql, KeySql, ReadSql};
+use super::sql::{ChangeSql, IdentitySql, ImportSql, InboxSql, KeySql, ReadSql};
 use super::{
-    AccessChanges, BoardReads, Changes, EventsAfter, Identity, KeyHolder, Logged, ProjectMembers, Result,
-    SshKey, TokenHolder,
+    AccessChanges, BoardReads, Changes, EventsAfter, Identity, Inbox, KeyHolder, Logged, ProjectMembers,
+    Result, SshKey, TokenHolder,
 };
 use crate::board::{Committed, OpError, Write};
 use crate::config::AppCredentials;
@@ -257,5 +258,59 @@ where
 
     async fn stale_imports(&self, idle_secs: u64) -> Result<Vec<i64>> {
         self.read(move |c| ImportSql::stale_imports(c, idle_secs)).await
+    }
+}
+
+#[async_trait]
+impl<B> Inbox for B
+where
+    B: Backend,
+    B::Conn: InboxSql,
+{
+    async fn notifications(
+        &self,
+        user_id: i64,
+        unread_only: bool,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Notification>> {
+        self.read(move |c| InboxSql::notifications(c, user_id, unread_only, before, limit)).await
+    }
+
+    async fn unread(&self, user_id: i64) -> Result<u64> {
+        self.point_read(move |c| InboxSql::unread(c, user_id)).await
+    }
+
+    async fn mark_read(&self, user_id: i64, ids: Vec<i64>, all: bool) -> Result<u64> {
+        self.write(move |c| InboxSql::mark_read(c, user_id, &ids, all)).await
+    }
+
+    async fn set_watch(&self, task_id: i64, user_id: i64, watch: bool) -> Result<()> {
+        self.write(move |c| InboxSql::set_watch(c, task_id, user_id, watch)).await
+    }
+
+    async fn watchers(&self, task_id: i64, project_id: i64) -> Result<Vec<User>> {
+        self.read(move |c| InboxSql::watchers(c, task_id, project_id)).await
+    }
+
+    async fn my_tasks(
+        &self,
+        user_id: i64,
+        due_before: Option<String>,
+        state: Option<bool>,
+    ) -> Result<Vec<MyTask>> {
+        self.read(move |c| InboxSql::my_tasks(c, user_id, due_before.as_deref(), state)).await
+    }
+
+    async fn since(&self, user_id: i64, project_id: i64) -> Result<Since> {
+        self.read(move |c| InboxSql::since(c, user_id, project_id)).await
+    }
+
+    async fn set_seen(&self, user_id: i64, project_id: i64, rev: u64) -> Result<()> {
+        self.write(move |c| InboxSql::set_seen(c, user_id, project_id, rev)).await
+    }
+
+    async fn remind(&self, today: String, tomorrow: String) -> Result<Vec<(i64, Notification)>> {
+        self.write(move |c| InboxSql::remind(c, &today, &tomorrow)).await
     }
 }

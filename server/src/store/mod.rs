@@ -148,9 +148,44 @@ pub struct NewStatus {
 /// The store, whole: each part by purpose. Every backend gets the first three
 /// from [`backend`], written once over its [`sql`] traits, and implements
 /// [`Operations`] itself.
-pub trait Store: Identity + BoardReads + Changes + Operations {}
+pub trait Store: Identity + BoardReads + Changes + Inbox + Operations {}
 
-impl<T: Identity + BoardReads + Changes + Operations> Store for T {}
+impl<T: Identity + BoardReads + Changes + Inbox + Operations> Store for T {}
+
+/// What reaches a person (see [`sql::InboxSql`]). Who may see which card is
+/// checked before, by [`crate::inbox`].
+#[async_trait]
+pub trait Inbox: Send + Sync + 'static {
+    /// A page of notifications, newest first.
+    async fn notifications(
+        &self,
+        user_id: i64,
+        unread_only: bool,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<kanban_protocol::inbox::Notification>>;
+    async fn unread(&self, user_id: i64) -> Result<u64>;
+    /// Marks `ids` (or all) read; answers how many are unread now.
+    async fn mark_read(&self, user_id: i64, ids: Vec<i64>, all: bool) -> Result<u64>;
+    async fn set_watch(&self, task_id: i64, user_id: i64, watch: bool) -> Result<()>;
+    async fn watchers(&self, task_id: i64, project_id: i64) -> Result<Vec<User>>;
+    /// `state`: open cards (`Some(false)`), done ones (`Some(true)`), or all.
+    async fn my_tasks(
+        &self,
+        user_id: i64,
+        due_before: Option<String>,
+        state: Option<bool>,
+    ) -> Result<Vec<kanban_protocol::inbox::MyTask>>;
+    async fn since(&self, user_id: i64, project_id: i64) -> Result<kanban_protocol::inbox::Since>;
+    async fn set_seen(&self, user_id: i64, project_id: i64, rev: u64) -> Result<()>;
+    /// Keeps the reminders of `today` (dates `YYYY-MM-DD`), once a day whichever
+    /// node asks; answers those made now, each with its person.
+    async fn remind(
+        &self,
+        today: String,
+        tomorrow: String,
+    ) -> Result<Vec<(i64, kanban_protocol::inbox::Notification)>>;
+}
 
 /// Users and their tokens and SSH keys, projects and their members: who is who
 /// and who may see which board.

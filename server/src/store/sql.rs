@@ -7,6 +7,7 @@
 //! Reads of a board here are plain: who may read it is the board core's to check
 //! ([`crate::board::read`]), as it checks who may change it.
 
+use kanban_protocol::inbox::{MyTask, Notification, Since};
 use kanban_protocol::model::{Board, Comment, Member, Project, Role, Trash, User};
 
 use super::batch::Batches;
@@ -74,6 +75,37 @@ pub trait ReadSql: Sized {
         before: Option<u64>,
         limit: u32,
     ) -> Result<Vec<Logged>>;
+}
+
+/// What reaches a person: their notifications, the cards they watch, their work,
+/// what they last saw of each board. Reads join the boards' members as they are
+/// now: nothing of a board someone left reaches them.
+pub trait InboxSql: Sized {
+    fn notifications(
+        c: &mut Self,
+        user_id: i64,
+        unread_only: bool,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Notification>>;
+    fn unread(c: &mut Self, user_id: i64) -> Result<u64>;
+    /// Marks `ids` (or all) read; answers how many are unread now.
+    fn mark_read(c: &mut Self, user_id: i64, ids: &[i64], all: bool) -> Result<u64>;
+    fn set_watch(c: &mut Self, task_id: i64, user_id: i64, watch: bool) -> Result<()>;
+    /// Who watches the card and is a member of `project_id`, by name.
+    fn watchers(c: &mut Self, task_id: i64, project_id: i64) -> Result<Vec<User>>;
+    /// The cards assigned to `user_id` on their boards (not archived), due first.
+    fn my_tasks(
+        c: &mut Self,
+        user_id: i64,
+        due_before: Option<&str>,
+        state: Option<bool>,
+    ) -> Result<Vec<MyTask>>;
+    fn since(c: &mut Self, user_id: i64, project_id: i64) -> Result<Since>;
+    fn set_seen(c: &mut Self, user_id: i64, project_id: i64, rev: u64) -> Result<()>;
+    /// Keeps today's reminders (due `tomorrow`, or overdue on `today`), each once
+    /// a day; answers those made now.
+    fn remind(c: &mut Self, today: &str, tomorrow: &str) -> Result<Vec<(i64, Notification)>>;
 }
 
 /// Projects being imported: hidden until finished, dropped a slice at a time.

@@ -11,6 +11,7 @@ mod board;
 mod dump;
 mod identity;
 mod imports;
+mod inbox;
 mod overlay;
 mod pool;
 mod read;

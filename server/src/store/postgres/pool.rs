@@ -45,6 +45,7 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
     migration!(7, "0007_site"),
     migration!(8, "0008_checklists"),
     migration!(9, "0009_archived"),
+    migration!(10, "0010_inbox"),
 ];
 
 /// The schema version this binary knows.

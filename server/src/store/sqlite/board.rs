@@ -2,11 +2,12 @@
 //! change, lent to the batch policy ([`crate::store::batch`]) and to the board
 //! core's rules ([`crate::board`]) as a [`BatchTx`]; and the trash's purge.
 
+use kanban_protocol::inbox::Notification;
 use kanban_protocol::model::{ChecklistItem, Comment, Role, Status, Task};
 use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior};
 
 use super::rows::{self, comment_columns, item_columns, status_columns, task_columns};
-use crate::board::{BoardTx, Committed, List, NewStatusRow, NewTaskRow, OpError, TxResult, Write};
+use crate::board::{BoardTx, Committed, List, NewNotice, NewStatusRow, NewTaskRow, OpError, TxResult, Write};
 use crate::store::batch::{BatchTx, Batches, Commit, KEYS_KEPT_DAYS};
 use crate::store::sql::ChangeSql;
 use crate::store::{Result, StoreError};
@@ -439,6 +440,46 @@ impl BoardTx for Tx<'_> {
     fn delete_item(&mut self, item_id: i64) -> TxResult<()> {
         self.0.prepare_cached("DELETE FROM checklist_items WHERE id = ?")?.execute([item_id])?;
         Ok(())
+    }
+
+    fn project_name(&mut self, project_id: i64) -> TxResult<String> {
+        let sql = "SELECT name FROM projects WHERE id = ?";
+        Ok(self.0.prepare_cached(sql)?.query_row([project_id], |r| r.get(0))?)
+    }
+
+    fn member_names(&mut self, project_id: i64) -> TxResult<Vec<(i64, String)>> {
+        let sql =
+            "SELECT u.id, u.name FROM members m JOIN users u ON u.id = m.user_id WHERE m.project_id = ?";
+        let mut stmt = self.0.prepare_cached(sql)?;
+        let rows = stmt.query_map([project_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn watch(&mut self, task_id: i64, user_id: i64) -> TxResult<()> {
+        let sql = "INSERT OR IGNORE INTO watchers (task_id, user_id) VALUES (?, ?)";
+        self.0.prepare_cached(sql)?.execute((task_id, user_id))?;
+        Ok(())
+    }
+
+    fn watchers(&mut self, task_id: i64, project_id: i64) -> TxResult<Vec<i64>> {
+        let sql = "SELECT w.user_id FROM watchers w \
+                   JOIN members m ON m.project_id = ?2 AND m.user_id = w.user_id WHERE w.task_id = ?1";
+        let mut stmt = self.0.prepare_cached(sql)?;
+        let rows = stmt.query_map((task_id, project_id), |r| r.get(0))?;
+        Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    fn notify(&mut self, notice: &NewNotice<'_>, users: &[i64]) -> TxResult<Vec<(i64, Notification)>> {
+        let sql = "INSERT INTO notifications (user_id, project_id, task_id, kind, by_user, at, what) \
+                   VALUES (?, ?, ?, ?, ?, strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), ?) RETURNING id, at";
+        let mut stmt = self.0.prepare_cached(sql)?;
+        let mut kept = Vec::with_capacity(users.len());
+        for &user in users {
+            let params = (user, notice.project_id, notice.task_id, notice.kind, notice.by, notice.what);
+            let (id, at) = stmt.query_row(params, |r| Ok((r.get(0)?, r.get(1)?)))?;
+            kept.push((user, crate::inbox::kept(notice, id, at)));
+        }
+        Ok(kept)
     }
 
     fn next_rev(&mut self, project_id: i64) -> TxResult<u64> {

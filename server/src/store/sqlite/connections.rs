@@ -49,6 +49,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     migration!(13, "0013_site"),
     migration!(14, "0014_checklists"),
     migration!(15, "0015_archived"),
+    migration!(16, "0016_inbox"),
 ];
 
 /// The schema version this binary knows.

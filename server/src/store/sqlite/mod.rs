@@ -10,6 +10,7 @@ mod board;
 mod connections;
 mod identity;
 mod imports;
+mod inbox;
 mod read;
 mod rows;
 mod ssh_keys;

@@ -1,11 +1,12 @@
 //! The batch's transaction as the board core's ([`BoardTx`]): reads answered
 //! from what the batch holds or read once, writes kept in memory and journalled.
 
+use kanban_protocol::inbox::Notification;
 use kanban_protocol::model::{ChecklistItem, Comment, Role, Status, Task};
 
 use super::held::{first, last};
 use super::{Card, Column, Made, Tx};
-use crate::board::{BoardTx, Committed, List, NewStatusRow, NewTaskRow, OpError, TxResult};
+use crate::board::{BoardTx, Committed, List, NewNotice, NewStatusRow, NewTaskRow, OpError, TxResult};
 use crate::store::postgres::rows::{self, comment_columns, item_columns, task_columns};
 
 impl BoardTx for Tx<'_> {
@@ -464,6 +465,46 @@ impl BoardTx for Tx<'_> {
     fn delete_item(&mut self, item_id: i64) -> TxResult<()> {
         self.query("DELETE FROM checklist_items WHERE id = $1", &[&item_id])?;
         Ok(())
+    }
+
+    // Watches and notifications are written to the transaction at once: a change
+    // makes them last, after its event, once nothing can refuse it.
+
+    fn project_name(&mut self, project_id: i64) -> TxResult<String> {
+        let row = self.query_opt("SELECT name FROM projects WHERE id = $1", &[&project_id])?;
+        Ok(row.ok_or(OpError::NotFound("project"))?.get(0))
+    }
+
+    fn member_names(&mut self, project_id: i64) -> TxResult<Vec<(i64, String)>> {
+        let sql =
+            "SELECT u.id, u.name FROM members m JOIN users u ON u.id = m.user_id WHERE m.project_id = $1";
+        Ok(self.query(sql, &[&project_id])?.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    fn watch(&mut self, task_id: i64, user_id: i64) -> TxResult<()> {
+        let sql = "INSERT INTO watchers (task_id, user_id) VALUES ($1, $2) ON CONFLICT DO NOTHING";
+        self.query(sql, &[&task_id, &user_id])?;
+        Ok(())
+    }
+
+    fn watchers(&mut self, task_id: i64, project_id: i64) -> TxResult<Vec<i64>> {
+        let sql = "SELECT w.user_id FROM watchers w \
+                   JOIN members m ON m.project_id = $2 AND m.user_id = w.user_id WHERE w.task_id = $1";
+        Ok(self.query(sql, &[&task_id, &project_id])?.iter().map(|r| r.get(0)).collect())
+    }
+
+    fn notify(&mut self, notice: &NewNotice<'_>, users: &[i64]) -> TxResult<Vec<(i64, Notification)>> {
+        // One statement for all of them: a card with thousands of watchers costs
+        // one round trip.
+        let sql = "INSERT INTO notifications (user_id, project_id, task_id, kind, by_user, at, what) \
+                   SELECT u, $2, $3, $4, $5, $6::text::timestamptz, $7 FROM unnest($1::bigint[]) AS u \
+                   RETURNING user_id, id, kanban_ts(at)";
+        let now = self.now.clone();
+        let rows = self.query(
+            sql,
+            &[&users, &notice.project_id, &notice.task_id, &notice.kind, &notice.by, &now, &notice.what],
+        )?;
+        Ok(rows.iter().map(|r| (r.get(0), crate::inbox::kept(notice, r.get(1), r.get(2)))).collect())
     }
 
     fn next_rev(&mut self, project_id: i64) -> TxResult<u64> {

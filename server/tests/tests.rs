@@ -14,6 +14,7 @@ mod comments;
 mod faults;
 mod hostile;
 mod http_api;
+mod inbox;
 mod lifecycle;
 mod packaging;
 mod projects;

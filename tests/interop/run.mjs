@@ -432,6 +432,28 @@ test('a task created over REST arrives at pusher-js as task-created', async () =
   a.disconnect();
 });
 
+test("a person's own channel: pusher-js hears their mention; another person is refused it", async () => {
+  const b = await connected(main.client(bob));
+  const own = await subscribed(b, `private-user-${bobId}`);
+  const told = once(own, 'notification-created', 'the mention');
+  const made = await main.rest('POST', `/api/projects/${pid}/tasks`, ann, { title: 'Ask bob' });
+  equal(made.status, 201, 'the card');
+  const said = await main.rest('POST', `/api/tasks/${made.body.task.id}/comments`, ann, { body: '@bob can you?' });
+  equal(said.status, 201, 'the comment');
+  const { data } = await told;
+  equal(data.kind, 'mentioned', 'its kind');
+  equal(data.what, 'ann mentioned you in a comment on “Ask bob”: @bob can you?', 'its words');
+  const read = once(own, 'notifications-read', 'the read mark');
+  const marked = await main.rest('POST', '/api/notifications/read', bob, { ids: [data.id] });
+  equal(marked.body.unread, 0, 'none unread');
+  equal((await read).data.ids, [data.id], 'the mark reaches pusher-js');
+  b.disconnect();
+  const e = await connected(main.client(eve));
+  const refusal = await refused(e, `private-user-${bobId}`);
+  equal(refusal.status, 403, "eve on bob's channel");
+  e.disconnect();
+});
+
 test('the HTTP API queries: channels, one channel, presence users', async () => {
   const a = await connected(main.client(ann));
   const b = await connected(main.client(bob));

@@ -251,6 +251,7 @@ async fn main() -> anyhow::Result<()> {
         }
     };
     app.keymap = config.keys;
+    app.reach.notify = config.notify;
     // Times are shown where the person is.
     app.zone = jiff::tz::TimeZone::system();
     // The embedded server, when there is one, serves until the board is closed.

@@ -71,6 +71,13 @@ pub async fn run(mut client: Client, theme: Theme, fps: u32, editor: String) -> 
             std::io::Write::write_all(backend, kanban_front::clipboard::osc52(&text).as_bytes())?;
             std::io::Write::flush(backend)?;
         }
+        if let Some(alert) = client.app.alert.take() {
+            // The bell or a desktop notification, through the terminal as the
+            // clipboard goes.
+            let backend = terminal.backend_mut();
+            std::io::Write::write_all(backend, alert.as_bytes())?;
+            std::io::Write::flush(backend)?;
+        }
         if dirty && editing.is_none() && Instant::now() >= last_draw + frame {
             // Due dates are said from today, which changes at midnight.
             client.app.filter.today = crate::due::today();

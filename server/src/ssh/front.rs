@@ -185,6 +185,10 @@ pub async fn run(setup: Setup, channel: Channel, mut input: mpsc::Receiver<Input
             // To the clipboard of the terminal the person sits at.
             let _ = write!(sink, "{}", kanban_front::clipboard::osc52(&text));
         }
+        if let Some(alert) = board.app.alert.take() {
+            // The bell of the terminal the person sits at.
+            let _ = write!(sink, "{alert}");
+        }
         if !flush(&sink, &channel).await {
             break Ended::Quit;
         }

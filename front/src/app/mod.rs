@@ -582,6 +582,8 @@ impl App {
 #[cfg(test)]
 mod columns_tests;
 #[cfg(test)]
+pub(crate) mod inbox_tests;
+#[cfg(test)]
 mod remap_tests;
 #[cfg(test)]
 pub(crate) mod tests;

@@ -68,3 +68,6 @@ mod cards_tests;
 
 #[cfg(test)]
 mod config_tests;
+
+#[cfg(test)]
+mod inbox_tests;

@@ -144,8 +144,12 @@ pub enum NetEvent {
         project_id: i64,
         lines: Vec<Activity>,
     },
-    /// A page of this person's notifications, newest first ([`Request::Inbox`]).
-    Inbox(Vec<Notification>),
+    /// A page of this person's notifications, newest first ([`Request::Inbox`]):
+    /// the first, or those older than `before`.
+    Inbox {
+        before: Option<i64>,
+        page: Vec<Notification>,
+    },
     /// How many of this person's notifications are unread (asked, or the answer
     /// to marking some read).
     Unread(u64),

@@ -13,12 +13,15 @@ use kanban_protocol::model::User;
 use super::input::{KeyCode, KeyEvent};
 use super::{App, Command, Mode, Request};
 use crate::due;
+use crate::link::reads::INBOX_PAGE;
 
 /// The inbox's list: `None` while it is fetched.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct InboxView {
     pub items: Option<Vec<Notification>>,
     pub chosen: usize,
+    /// Older ones are to be had (the last page came full): ↓ past the last asks.
+    pub more: bool,
 }
 
 /// How the person is told of a new mention, from the config's `[notify]`:
@@ -151,10 +154,20 @@ impl App {
                     }
                 }
             }
-            NetEvent::Inbox(page) => {
+            NetEvent::Inbox { before, page } => {
                 if let Mode::Inbox(view) = &mut self.mode {
-                    view.chosen = view.chosen.min(page.len().saturating_sub(1));
-                    view.items = Some(page);
+                    view.more = page.len() >= INBOX_PAGE as usize;
+                    match (before, &mut view.items) {
+                        // Older ones, after those shown (unless the list began again).
+                        (Some(before), Some(items)) if items.last().is_some_and(|n| n.id == before) => {
+                            items.extend(page);
+                        }
+                        (Some(_), _) => {}
+                        (None, items) => {
+                            view.chosen = view.chosen.min(page.len().saturating_sub(1));
+                            *items = Some(page);
+                        }
+                    }
                 }
             }
             NetEvent::MyWork(work) => {
@@ -250,6 +263,13 @@ pub(super) fn inbox_key(app: &mut App, key: KeyEvent, mut view: InboxView) -> Ve
     let len = view.items.as_ref().map_or(0, Vec::len);
     match key.code {
         KeyCode::Up | KeyCode::Char('k') => view.chosen = view.chosen.saturating_sub(1),
+        KeyCode::Down | KeyCode::Char('j') if view.more && view.chosen + 1 >= len => {
+            // Past the last: the next page, once.
+            view.more = false;
+            let before = view.items.as_ref().and_then(|i| i.last()).map(|n| n.id);
+            app.mode = Mode::Inbox(view);
+            return vec![Command::Net(Request::Inbox { unread_only: false, before })];
+        }
         KeyCode::Down | KeyCode::Char('j') => view.chosen = (view.chosen + 1).min(len.saturating_sub(1)),
         KeyCode::Home | KeyCode::Char('g') => view.chosen = 0,
         KeyCode::End | KeyCode::Char('G') => view.chosen = len.saturating_sub(1),

@@ -66,7 +66,10 @@ fn the_inbox_lists_live_and_marks_read_everywhere() {
     assert_eq!(out, [Command::Net(Request::Inbox { unread_only: false, before: None })]);
     net(
         &mut app,
-        NetEvent::Inbox(vec![note(5, 1, 12, "mentioned", false), note(4, 2, 21, "assigned", true)]),
+        NetEvent::Inbox {
+            before: None,
+            page: vec![note(5, 1, 12, "mentioned", false), note(4, 2, 21, "assigned", true)],
+        },
     );
     key(&mut app, KeyCode::Down);
     // A new one comes first; the one chosen stays chosen.
@@ -89,7 +92,7 @@ fn the_inbox_lists_live_and_marks_read_everywhere() {
 fn enter_in_the_inbox_opens_the_cards_board_and_selects_it_once_loaded() {
     let mut app = two_boards();
     key(&mut app, KeyCode::Char('i'));
-    net(&mut app, NetEvent::Inbox(vec![note(5, 2, 13, "mentioned", false)]));
+    net(&mut app, NetEvent::Inbox { before: None, page: vec![note(5, 2, 13, "mentioned", false)] });
     let out = key(&mut app, KeyCode::Enter);
     assert!(out.contains(&Command::Net(Request::MarkRead(MarkRead { ids: vec![5], all: false }))), "{out:?}");
     assert!(out.contains(&Command::Net(Request::Open(2))), "the picker's way to a board: {out:?}");
@@ -243,4 +246,21 @@ fn tab_after_an_at_prefix_completes_in_the_description_and_moves_on_elsewhere() 
     key(&mut app, KeyCode::Tab);
     let Mode::Form(form) = &app.mode else { panic!() };
     assert_ne!(form.field, form::Field::Description);
+}
+
+#[test]
+fn down_past_a_full_page_asks_for_the_older_ones_once() {
+    let mut app = two_boards();
+    key(&mut app, KeyCode::Char('i'));
+    let page: Vec<Notification> = (0..50).rev().map(|id| note(id + 100, 1, 11, "changed", true)).collect();
+    net(&mut app, NetEvent::Inbox { before: None, page });
+    key(&mut app, KeyCode::End);
+    let out = key(&mut app, KeyCode::Down);
+    assert_eq!(out, [Command::Net(Request::Inbox { unread_only: false, before: Some(100) })]);
+    assert!(key(&mut app, KeyCode::Down).is_empty(), "once");
+    net(&mut app, NetEvent::Inbox { before: Some(100), page: vec![note(42, 2, 21, "moved", false)] });
+    key(&mut app, KeyCode::Down);
+    let Mode::Inbox(view) = &app.mode else { panic!() };
+    assert_eq!((view.items.as_ref().unwrap().len(), view.chosen, view.more), (51, 50, false));
+    assert!(key(&mut app, KeyCode::Down).is_empty(), "a short page was the last");
 }

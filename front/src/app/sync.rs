@@ -87,7 +87,7 @@ impl App {
             NetEvent::Unread(_)
             | NetEvent::Notified(_)
             | NetEvent::NotificationsRead(_)
-            | NetEvent::Inbox(_)
+            | NetEvent::Inbox { .. }
             | NetEvent::MyWork(_)
             | NetEvent::Watchers { .. } => return self.reach_event(event),
             NetEvent::Since { project_id, since } => return self.since(project_id, since),
@@ -650,7 +650,7 @@ fn answers(event: &NetEvent) -> Option<super::reads::Read> {
         NetEvent::Trash { .. } => Some(Read::Trash),
         NetEvent::Comments { .. } => Some(Read::Thread),
         NetEvent::Activity { .. } => Some(Read::History),
-        NetEvent::Inbox(_) => Some(Read::Inbox),
+        NetEvent::Inbox { .. } => Some(Read::Inbox),
         NetEvent::MyWork(_) => Some(Read::Work),
         NetEvent::NotRead { read, .. } => Some(*read),
         _ => None,

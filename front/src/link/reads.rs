@@ -148,7 +148,7 @@ pub async fn answer<R: Reads>(reads: &R, read: Request) -> Vec<NetEvent> {
         }],
         Request::Inbox { unread_only, before } => {
             vec![match reads.notifications(unread_only, before, INBOX_PAGE).await {
-                Ok(page) => NetEvent::Inbox(page),
+                Ok(page) => NetEvent::Inbox { before, page },
                 Err(e) => not_read(Read::Inbox, "Cannot read your notifications", e.reason()),
             }]
         }

@@ -61,7 +61,10 @@ fn the_inbox_lists_across_boards_unread_in_bold() {
     let mut old = note(4, 2, 21, "assigned", true);
     old.at = "2026-12-06T17:40:00Z".into();
     old.what = "bob assigned you “Ship the server”".into();
-    app.update(Action::Net(NetEvent::Inbox(vec![note(5, 1, 12, "mentioned", false), old])));
+    app.update(Action::Net(NetEvent::Inbox {
+        before: None,
+        page: vec![note(5, 1, 12, "mentioned", false), old],
+    }));
     let buffer = render(&app, 90, 14);
     insta::assert_snapshot!(text(&buffer));
     let (x, y) = find(&buffer, "bob mentioned");

@@ -264,3 +264,15 @@ fn down_past_a_full_page_asks_for_the_older_ones_once() {
     assert_eq!((view.items.as_ref().unwrap().len(), view.chosen, view.more), (51, 50, false));
     assert!(key(&mut app, KeyCode::Down).is_empty(), "a short page was the last");
 }
+
+#[test]
+fn work_that_cannot_be_read_is_said_only_to_who_asked_to_see_it() {
+    let mut app = two_boards();
+    let failed =
+        || NetEvent::NotRead { read: reads::Read::Work, message: "Cannot read your work: 404".into() };
+    net(&mut app, failed());
+    assert_eq!(app.notice, None, "the picker's counts: quiet");
+    key(&mut app, KeyCode::Char('m'));
+    net(&mut app, failed());
+    assert!(app.notice.as_ref().is_some_and(|n| n.error && n.text.contains("404")), "{:?}", app.notice);
+}

@@ -91,6 +91,10 @@ impl App {
             | NetEvent::MyWork(_)
             | NetEvent::Watchers { .. } => return self.reach_event(event),
             NetEvent::Since { project_id, since } => return self.since(project_id, since),
+            // The person's work read for the picker's counts is not worth a word
+            // unless they asked to see it.
+            NetEvent::NotRead { read: super::reads::Read::Work, .. }
+                if !matches!(self.mode, Mode::Work(_)) => {}
             NetEvent::Failed(message) | NetEvent::NotRead { message, .. } => self.error(message),
             NetEvent::Refused(reason) => return self.refused(reason),
             NetEvent::Present(..)

@@ -110,14 +110,7 @@ impl Session {
             let mine = self.mine.outbox.clone();
             let step = tokio::select! {
                 () = mine.take(&mut own) => {
-                    let mut result = Ok(());
-                    for frame in own.drain(..) {
-                        result = self.frame(&frame).await;
-                        if result.is_err() {
-                            break;
-                        }
-                    }
-                    result
+                    self.hear_all(&mut own).await
                 }
                 // Asked to go (fallen behind, or access changed): joined anew.
                 _ = mine.ending() => {
@@ -132,14 +125,7 @@ impl Session {
                     Some(request) => self.request(request).await,
                 },
                 () = outbox.take(&mut frames) => {
-                    let mut result = Ok(());
-                    for frame in frames.drain(..) {
-                        result = self.frame(&frame).await;
-                        if result.is_err() {
-                            break;
-                        }
-                    }
-                    result
+                    self.hear_all(&mut frames).await
                 }
                 // Access to one of our channels was taken away (or we fell behind):
                 // join again, authorized anew, as a socket would reconnect.
@@ -213,6 +199,15 @@ impl Session {
                 Ok(())
             }
         }
+    }
+
+    /// Acts on the frames the hub queued for us, in order (those after a failure
+    /// are dropped with the session).
+    async fn hear_all(&mut self, frames: &mut VecDeque<crate::hub::Frame>) -> Result<(), Ended> {
+        for frame in frames.drain(..) {
+            self.frame(&frame).await?;
+        }
+        Ok(())
     }
 
     /// Acts on one frame the hub queued for us.

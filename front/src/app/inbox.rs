@@ -330,8 +330,3 @@ pub(super) fn work_key(app: &mut App, key: KeyEvent, chosen: usize) -> Vec<Comma
     app.mode = Mode::Work(chosen);
     Vec::new()
 }
-
-/// The cards of the work list as it shows them (for the view).
-pub fn shown_work(work: &[MyTask]) -> Vec<&MyTask> {
-    work_order(work)
-}

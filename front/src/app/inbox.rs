@@ -35,6 +35,14 @@ pub struct Notify {
 }
 
 impl Notify {
+    /// As a list of words says (`bell`, `desktop`, `bell,desktop`): how an SSH
+    /// client asks, with no config file of theirs on the server. Other words are
+    /// left aside.
+    pub fn from_words(words: &str) -> Self {
+        let said = |w: &str| words.split([',', ' ']).any(|x| x.trim().eq_ignore_ascii_case(w));
+        Notify { bell: said("bell"), desktop: said("desktop") }
+    }
+
     /// What to write to the terminal for `text`, if anything.
     pub fn sequence(self, text: &str) -> Option<String> {
         if !self.bell && !self.desktop {

@@ -276,3 +276,10 @@ fn work_that_cannot_be_read_is_said_only_to_who_asked_to_see_it() {
     net(&mut app, failed());
     assert!(app.notice.as_ref().is_some_and(|n| n.error && n.text.contains("404")), "{:?}", app.notice);
 }
+
+#[test]
+fn an_ssh_client_asks_for_the_bell_in_words() {
+    assert_eq!(Notify::from_words("bell"), Notify { bell: true, desktop: false });
+    assert_eq!(Notify::from_words("Desktop, bell"), Notify { bell: true, desktop: true });
+    assert_eq!(Notify::from_words("loud"), Notify::default());
+}

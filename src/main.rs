@@ -251,6 +251,7 @@ async fn main() -> anyhow::Result<()> {
         }
     };
     app.keymap = config.keys;
+    app.reach.notify = config.notify;
     // Times are shown where the person is.
     app.zone = jiff::tz::TimeZone::system();
     // The embedded server, when there is one, serves until the board is closed.
@@ -292,6 +293,7 @@ async fn main() -> anyhow::Result<()> {
         ),
     };
     let queue = settings::queue_file(api.base());
+    let last_look = api.clone();
     let client = Client::start_with_queue(api, app, queue);
     let depth = cli.color.depth(|name| std::env::var(name).ok());
     // crossterm drops every color under NO_COLOR by itself; the depth chosen here
@@ -299,7 +301,13 @@ async fn main() -> anyhow::Result<()> {
     crossterm::style::force_color_output(depth != kanban_tui::ui::paint::Depth::None);
     let theme = Theme::new(depth).with_palette(config.theme);
     let editor = config.editor.unwrap_or_else(|| config::fallback_editor(|name| std::env::var(name).ok()));
-    terminal::run(client, theme, cli.fps, editor).await?;
+    if let Some((project_id, rev)) = terminal::run(client, theme, cli.fps, editor).await? {
+        // The app asked for this on quitting, but the session may be gone before
+        // it went: said once more here (the same revision twice is harmless), for
+        // a second at most.
+        let _ =
+            tokio::time::timeout(std::time::Duration::from_secs(1), last_look.seen(project_id, rev)).await;
+    }
     // The terminal is the shell's again: the embedded server may ask about the others.
     #[cfg(feature = "embedded")]
     if let Some(embedded) = _embedded

@@ -30,8 +30,14 @@ impl Drop for Restore {
 }
 
 /// Runs the client in this terminal until the user quits; `editor` is the
-/// command that edits a card's text ([`crate::editor`]).
-pub async fn run(mut client: Client, theme: Theme, fps: u32, editor: String) -> anyhow::Result<()> {
+/// command that edits a card's text ([`crate::editor`]). Answers the board open
+/// at the end and its revision, as the person last saw it.
+pub async fn run(
+    mut client: Client,
+    theme: Theme,
+    fps: u32,
+    editor: String,
+) -> anyhow::Result<Option<(i64, u64)>> {
     let mut terminal = ratatui::init();
     let _restore = Restore;
     // ratatui's hook restores the screen on panic; mouse and paste modes too.
@@ -69,6 +75,13 @@ pub async fn run(mut client: Client, theme: Theme, fps: u32, editor: String) -> 
             // clipboard through tmux and over ssh too.
             let backend = terminal.backend_mut();
             std::io::Write::write_all(backend, kanban_front::clipboard::osc52(&text).as_bytes())?;
+            std::io::Write::flush(backend)?;
+        }
+        if let Some(alert) = client.app.alert.take() {
+            // The bell or a desktop notification, through the terminal as the
+            // clipboard goes.
+            let backend = terminal.backend_mut();
+            std::io::Write::write_all(backend, alert.as_bytes())?;
             std::io::Write::flush(backend)?;
         }
         if dirty && editing.is_none() && Instant::now() >= last_draw + frame {
@@ -116,7 +129,7 @@ pub async fn run(mut client: Client, theme: Theme, fps: u32, editor: String) -> 
             () = sleep_until(last_draw + frame), if dirty && editing.is_none() => {}
         }
     }
-    Ok(())
+    Ok(client.app.board.as_ref().map(|b| (b.project.id, b.rev)))
 }
 
 /// How long the input thread waits for input before it looks whether it is to

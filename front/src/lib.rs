@@ -15,6 +15,7 @@ pub mod filter;
 pub mod geometry;
 pub mod link;
 pub mod markdown;
+pub mod mention;
 pub mod runner;
 pub mod selection;
 pub mod ui;

@@ -29,6 +29,8 @@ pub struct Config {
     /// `[editor] command`: the command line that edits text, run by the shell (as
     /// git's `core.editor`); `None`: [`fallback_editor`].
     pub editor: Option<String>,
+    /// `[notify] bell`, `desktop`: how a new mention is rung (off by default).
+    pub notify: kanban_front::app::inbox::Notify,
 }
 
 /// A config file that cannot be used, and where it says so.

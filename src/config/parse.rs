@@ -28,6 +28,16 @@ struct File {
     #[serde(default)]
     theme: BTreeMap<Spanned<String>, Spanned<String>>,
     editor: Option<Editor>,
+    notify: Option<Notify>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Notify {
+    #[serde(default)]
+    bell: bool,
+    #[serde(default)]
+    desktop: bool,
 }
 
 /// `[editor]`.
@@ -104,6 +114,9 @@ fn read(file: File) -> Result<Config, Fault> {
             faults.push((command.span(), message.to_string()));
         }
         config.editor = Some(command.into_inner());
+    }
+    if let Some(Notify { bell, desktop }) = file.notify {
+        config.notify = kanban_front::app::inbox::Notify { bell, desktop };
     }
     match faults.into_iter().min_by_key(|(span, _)| span.start) {
         Some(fault) => Err(fault),

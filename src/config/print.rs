@@ -39,6 +39,11 @@ pub fn print(config: &Config, header: &str, fallback: &str) -> String {
             out.push_str(&format!("# command = {}\n", quoted(fallback)));
         }
     }
+    out.push_str("\n[notify]\n");
+    out.push_str("# A new @mention of you rings the terminal's bell, and/or asks it for a desktop\n");
+    out.push_str("# notification (OSC 9 and OSC 777, where the terminal shows them).\n");
+    out.push_str(&format!("bell = {}\n", config.notify.bell));
+    out.push_str(&format!("desktop = {}\n", config.notify.desktop));
     out
 }
 

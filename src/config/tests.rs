@@ -117,3 +117,16 @@ fn the_readmes_example_reads() {
     assert_eq!(config.theme.get(Role::Accent), Color::Magenta);
     assert_eq!(config.editor.as_deref(), Some("nvim"));
 }
+
+#[test]
+fn notify_is_off_unless_said_and_reads_back() {
+    assert_eq!(read("").unwrap().notify, kanban_front::app::inbox::Notify::default());
+    let config = read("[notify]\nbell = true\n").unwrap();
+    assert!(config.notify.bell && !config.notify.desktop);
+    let (line, message) = fault("[notify]\nbel = true\n");
+    assert_eq!(line, Some(2));
+    assert!(message.contains("unknown field `bel`"), "{message}");
+    let printed = print(&config, "header", "vi");
+    assert!(printed.contains("\n[notify]\n"), "{printed}");
+    assert_eq!(read(&printed).unwrap().notify, config.notify);
+}

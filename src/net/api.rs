@@ -2,6 +2,7 @@
 
 use kanban_protocol::check::FieldName;
 use kanban_protocol::event::BoardEvent;
+use kanban_protocol::inbox::{MarkRead, MyTask, MyWorkQuery, Notification, Seen, Since, Unread, Watchers};
 use kanban_protocol::model;
 use kanban_protocol::model::{
     Activity, Board, ChannelAuth, ClientConfig, Comment, EventData, EventsSince, Member, Project, Task,
@@ -253,6 +254,67 @@ impl Api {
                 BoardsAnswer::Members { project_id: *project_id, members }
             }
         })
+    }
+
+    /// A page of the person's notifications, newest first.
+    pub async fn notifications(
+        &self,
+        unread_only: bool,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Notification>, ApiError> {
+        let mut path = format!("/api/notifications?limit={limit}");
+        if unread_only {
+            path += "&unread=1";
+        }
+        if let Some(before) = before {
+            path += &format!("&before={before}");
+        }
+        self.call(Method::GET, &path, None).await
+    }
+
+    /// How many of the person's notifications are unread.
+    pub async fn unread(&self) -> Result<u64, ApiError> {
+        let unread: Unread = self.call(Method::GET, "/api/notifications/unread", None).await?;
+        Ok(unread.unread)
+    }
+
+    /// Marks notifications read; how many are unread now.
+    pub async fn mark_read(&self, mark: &MarkRead) -> Result<u64, ApiError> {
+        let unread: Unread = self.call(Method::POST, "/api/notifications/read", Some(&body(mark))).await?;
+        Ok(unread.unread)
+    }
+
+    /// The person's cards across boards (`status`: open, done or all), due first.
+    pub async fn my_tasks(&self, query: &MyWorkQuery) -> Result<Vec<MyTask>, ApiError> {
+        let status = query.status.as_deref().unwrap_or("open");
+        let mut path = format!("/api/me/tasks?status={status}");
+        if let Some(before) = &query.due_before {
+            path += &format!("&due_before={before}");
+        }
+        self.call(Method::GET, &path, None).await
+    }
+
+    /// Watches card `task_id` (`Some(true)`), stops, or only asks: who watches now.
+    pub async fn watch(&self, task_id: i64, watch: Option<bool>) -> Result<Vec<User>, ApiError> {
+        let path = format!("/api/tasks/{task_id}/watch");
+        let watchers: Watchers = match watch {
+            Some(true) => self.call(Method::POST, &path, None).await?,
+            Some(false) => self.call(Method::DELETE, &path, None).await?,
+            None => self.call(Method::GET, &format!("/api/tasks/{task_id}/watchers"), None).await?,
+        };
+        Ok(watchers.watchers)
+    }
+
+    /// What changed on the board since the person last looked.
+    pub async fn since(&self, project_id: i64) -> Result<Since, ApiError> {
+        self.call(Method::GET, &format!("/api/projects/{project_id}/seen"), None).await
+    }
+
+    /// The person has seen the board up to `rev` (answered with no body).
+    pub async fn seen(&self, project_id: i64, rev: u64) -> Result<(), ApiError> {
+        let path = format!("/api/projects/{project_id}/seen");
+        self.answer(Method::PUT, &path, Some(&body(&Seen { rev })), None).await.map(drop)
     }
 
     /// The whole board. How long it took to come and to read is logged (debug):

@@ -5,7 +5,8 @@
 
 use kanban_front::app::BoardsChange;
 use kanban_front::link::reads::{BoardsAnswer, CaughtUp, Failure, Reads};
-use kanban_protocol::model::{Activity, Board, Comment, Project, Trash};
+use kanban_protocol::inbox::{MarkRead, MyTask, MyWorkQuery, Notification, Since};
+use kanban_protocol::model::{Activity, Board, Comment, Project, Trash, User};
 
 use super::api::{Api, ApiError};
 use super::session::refusal;
@@ -44,6 +45,39 @@ impl Reads for Api {
 
     async fn boards(&self, change: BoardsChange) -> Result<BoardsAnswer, Failure> {
         Api::boards(self, &change).await.map_err(failed)
+    }
+
+    async fn notifications(
+        &self,
+        unread_only: bool,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Notification>, Failure> {
+        Api::notifications(self, unread_only, before, limit).await.map_err(failed)
+    }
+
+    async fn unread(&self) -> Result<u64, Failure> {
+        Api::unread(self).await.map_err(failed)
+    }
+
+    async fn mark_read(&self, mark: MarkRead) -> Result<u64, Failure> {
+        Api::mark_read(self, &mark).await.map_err(failed)
+    }
+
+    async fn my_tasks(&self, query: MyWorkQuery) -> Result<Vec<MyTask>, Failure> {
+        Api::my_tasks(self, &query).await.map_err(failed)
+    }
+
+    async fn watch(&self, task_id: i64, watch: Option<bool>) -> Result<Vec<User>, Failure> {
+        Api::watch(self, task_id, watch).await.map_err(failed)
+    }
+
+    async fn since(&self, project_id: i64) -> Result<Since, Failure> {
+        Api::since(self, project_id).await.map_err(failed)
+    }
+
+    async fn seen(&self, project_id: i64, rev: u64) -> Result<(), Failure> {
+        Api::seen(self, project_id, rev).await.map_err(failed)
     }
 }
 

@@ -107,6 +107,8 @@ impl Session {
                 async { Ok::<_, ApiError>((self.api.me().await?, self.api.projects().await?)) }.await;
             match answer {
                 Ok((me, projects)) => {
+                    // Their own channel is joined on every connection from now on.
+                    self.link.set_me(me.id);
                     self.tell(NetEvent::Me(me)).await?;
                     return self.tell(NetEvent::Projects(projects)).await;
                 }
@@ -182,12 +184,35 @@ impl Session {
         Ok(())
     }
 
+    /// Subscribes the person's own channel (their notifications, whatever board
+    /// is open). A refusal here refuses nothing else: the boards work without it
+    /// (a server that does not have it yet, say).
+    async fn subscribe_mine(&self, socket: &mut Socket) -> Result<(), Ended> {
+        let Some(channel) = self.link.user_channel().map(str::to_string) else { return Ok(()) };
+        match self.api.authorize(&socket.socket_id, &channel).await {
+            Ok(auth) => {
+                let frame = pusher::subscribe(&channel, Some(&auth.auth), auth.channel_data.as_deref());
+                socket.send(frame).await.map_err(Ended::Lost)
+            }
+            // Logged, not said at every connection: the count is read on each
+            // one anyway, and only its live changes are missed.
+            Err(e @ ApiError::Refused { .. }) => {
+                tracing::warn!(error = %e, "the person's own channel is refused");
+                Ok(())
+            }
+            Err(e) => Err(Ended::Lost(e.to_string())),
+        }
+    }
+
     async fn connected(
         &mut self,
         mut socket: Socket,
         requests: &mut Queue<Request>,
         backoff: &mut Backoff,
     ) -> Ended {
+        if let Err(ended) = self.subscribe_mine(&mut socket).await {
+            return ended;
+        }
         if let Some(pid) = self.link.rejoin() {
             if let Err(ended) = self.subscribe(&mut socket, pid).await {
                 return ended;

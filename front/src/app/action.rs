@@ -5,6 +5,7 @@ use super::input::{KeyEvent, MouseEvent};
 pub use super::reads::Read;
 use kanban_protocol::check::FieldName;
 use kanban_protocol::event::BoardEvent;
+use kanban_protocol::inbox::{MarkRead, MyTask, Notification, NotificationsRead, Since};
 use kanban_protocol::model::{
     Activity, Board, Comment, Member, Pointer, Project, Role, Task, Trash, User, UserInfo,
 };
@@ -143,6 +144,32 @@ pub enum NetEvent {
         project_id: i64,
         lines: Vec<Activity>,
     },
+    /// A page of this person's notifications, newest first ([`Request::Inbox`]):
+    /// the first, or those older than `before`.
+    Inbox {
+        before: Option<i64>,
+        page: Vec<Notification>,
+    },
+    /// How many of this person's notifications are unread (asked, or the answer
+    /// to marking some read).
+    Unread(u64),
+    /// A notification for this person, on their own channel, whatever board is
+    /// open.
+    Notified(Box<Notification>),
+    /// One of this person's clients marked notifications read (this one too).
+    NotificationsRead(NotificationsRead),
+    /// This person's cards across boards, due first ([`Request::MyWork`]).
+    MyWork(Vec<MyTask>),
+    /// Who watches a card now (asked, or after watching or not).
+    Watchers {
+        task_id: i64,
+        watchers: Vec<User>,
+    },
+    /// What changed on a board since this person last looked.
+    Since {
+        project_id: i64,
+        since: Since,
+    },
     /// A request failed.
     Failed(String),
     /// A read failed: why (said as [`NetEvent::Failed`] is), and which kind, so
@@ -201,6 +228,25 @@ pub enum Request {
     /// Make or change a board, or its members: answered by [`NetEvent::Project`]
     /// or [`NetEvent::Members`], or a failure said.
     Boards(BoardsChange),
+    /// A page of this person's notifications (unread ones only with
+    /// `unread_only`), older than `before` when given: answered by
+    /// [`NetEvent::Inbox`].
+    Inbox { unread_only: bool, before: Option<i64> },
+    /// How many notifications are unread: answered by [`NetEvent::Unread`].
+    Unread,
+    /// Marks notifications read (the server tells every client of the person);
+    /// answered by [`NetEvent::Unread`].
+    MarkRead(MarkRead),
+    /// This person's open cards across boards: answered by [`NetEvent::MyWork`].
+    MyWork,
+    /// Watch a card (`Some(true)`), stop (`Some(false)`), or only ask who does:
+    /// answered by [`NetEvent::Watchers`].
+    Watch { task_id: i64, watch: Option<bool> },
+    /// What changed on the board since this person last looked: answered by
+    /// [`NetEvent::Since`].
+    Since(i64),
+    /// This person has seen the board up to `rev` (nothing answers but a failure).
+    Seen { project_id: i64, rev: u64 },
     /// Stop connecting: access was refused (the session waits for `Retry`).
     Pause,
     /// Start again from who we are and what we may open.

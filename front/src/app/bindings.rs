@@ -52,6 +52,10 @@ pub enum BoardAction {
     Follow,
     Comment,
     Activity,
+    Inbox,
+    MyWork,
+    Watch,
+    ClearSince,
     Help,
     Quit,
 }
@@ -218,6 +222,22 @@ pub const ROWS: &[Row] = &[
         &[bound(Members, "members", &[ch('M')])],
     ),
     row("A", "the board's history: who did what, newest first", &[bound(Activity, "activity", &[ch('A')])]),
+    row(
+        "i",
+        "your inbox, across boards (Enter goes to the card, r marks all read)",
+        &[bound(Inbox, "inbox", &[ch('i')])],
+    ),
+    row("m", "my work: your open cards on every board, due first", &[bound(MyWork, "my-work", &[ch('m')])]),
+    row(
+        "W",
+        "watch the card / stop: its changes and comments reach your inbox",
+        &[bound(Watch, "watch", &[ch('W')])],
+    ),
+    row(
+        "X",
+        "clear the • marks of cards changed since you last looked",
+        &[bound(ClearSince, "clear-since", &[ch('X')])],
+    ),
     row(
         "f",
         "follow someone here: your selection goes where theirs does (a move key stops)",

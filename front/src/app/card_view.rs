@@ -9,7 +9,7 @@
 use jiff::civil::Date;
 use kanban_protocol::board::BoardState;
 use kanban_protocol::event::BoardChange;
-use kanban_protocol::model::{Activity, ChecklistItem, Comment, Priority, Task};
+use kanban_protocol::model::{Activity, ChecklistItem, Comment, Priority, Task, User};
 
 use super::input::{KeyCode, KeyEvent};
 use crate::due;
@@ -62,6 +62,8 @@ pub enum ViewOutcome {
         id: i64,
         down: bool,
     },
+    /// `W`: watch the card, or stop.
+    Watch,
 }
 
 /// How a line of the view is drawn.
@@ -162,6 +164,7 @@ impl CardView {
             },
             KeyCode::Char('a') => return ViewOutcome::AddItem { after: item },
             KeyCode::Char('c') => return ViewOutcome::Comment,
+            KeyCode::Char('W') => return ViewOutcome::Watch,
             KeyCode::Esc if self.chosen.is_some() => self.chosen = None,
             KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q') => return ViewOutcome::Close,
             _ => {}
@@ -211,16 +214,24 @@ impl CardView {
     }
 }
 
+/// What the view shows beside the card itself, each `None` until it is fetched.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Fetched<'a> {
+    pub comments: Option<&'a [Comment]>,
+    pub history: Option<&'a [Activity]>,
+    pub watchers: Option<&'a [User]>,
+}
+
 /// The view's lines for `task` and its thread, before wrapping.
 pub fn lines(
     board: &BoardState,
     task: &Task,
-    comments: Option<&[Comment]>,
+    fetched: Fetched<'_>,
     chosen: Option<Chosen>,
-    history: Option<&[Activity]>,
     today: Date,
     zone: &jiff::tz::TimeZone,
 ) -> Vec<(Part, String)> {
+    let Fetched { comments, history, watchers } = fetched;
     let who = |id: Option<i64>| {
         id.and_then(|id| board.member(id)).map_or_else(|| "someone".to_string(), |m| m.name.clone())
     };
@@ -243,6 +254,14 @@ pub fn lines(
     if !task.labels.is_empty() {
         let labels: Vec<String> = task.labels.iter().map(|l| format!("#{l}")).collect();
         out.push((Part::Labels, format!("Labels     {}", labels.join(" "))));
+    }
+    match watchers {
+        Some([]) => out.push((Part::Field, "Watching   nobody (W watches)".to_string())),
+        Some(people) => {
+            let names: Vec<&str> = people.iter().map(|u| u.name.as_str()).collect();
+            out.push((Part::Field, format!("Watching   {}", names.join(", "))));
+        }
+        None => {}
     }
     out.push((Part::Blank, String::new()));
     if task.description.trim().is_empty() {
@@ -362,8 +381,7 @@ mod tests {
             let lines = lines(
                 &board,
                 &task(11, 1, "V", "Card"),
-                Some(&[c]),
-                None,
+                Fetched { comments: Some(&[c]), ..Fetched::default() },
                 None,
                 today,
                 &jiff::tz::TimeZone::UTC,

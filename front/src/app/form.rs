@@ -453,6 +453,12 @@ impl CardForm {
         }
     }
 
+    /// Completes the `@prefix` before the description's cursor to a member's name.
+    fn complete_mention(&mut self) -> bool {
+        let names: Vec<&str> = self.members.iter().map(|m| m.name.as_str()).collect();
+        crate::mention::complete(&mut self.description, &names)
+    }
+
     pub fn key(&mut self, key: KeyEvent) -> FormOutcome {
         let outcome = self.handle(key);
         self.refocus();
@@ -472,6 +478,10 @@ impl CardForm {
         match key.code {
             KeyCode::Esc if self.is_dirty() => self.asking = Some(Ask::Discard),
             KeyCode::Esc => return FormOutcome::Cancel,
+            // Right after `@prefix` in the description, Tab completes a member's
+            // name; anywhere else it moves on.
+            KeyCode::Tab
+                if self.field == Field::Description && !self.read_only && self.complete_mention() => {}
             KeyCode::Tab => self.field = self.field.step(1),
             KeyCode::BackTab => self.field = self.field.step(-1),
             KeyCode::Char('s') if ctrl => return self.save(),
@@ -672,7 +682,7 @@ impl Prompt {
         Self { kind, input, error: None, asking: None }
     }
 
-    fn is_comment(&self) -> bool {
+    pub fn is_comment(&self) -> bool {
         matches!(self.kind, PromptKind::Comment { .. })
     }
 

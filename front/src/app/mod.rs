@@ -5,6 +5,7 @@ pub mod action;
 pub mod bindings;
 pub mod card_view;
 pub mod form;
+pub mod inbox;
 pub mod input;
 pub mod key;
 pub mod keymap;
@@ -13,6 +14,7 @@ pub mod presence;
 pub mod quick;
 pub mod reads;
 pub mod seen;
+pub mod since;
 mod sync;
 pub mod throttle;
 pub mod trash;
@@ -64,6 +66,10 @@ pub enum Mode {
     Follow(usize),
     /// The board's history, newest first (`None` while it is fetched), scrolled.
     Activity(Option<Vec<kanban_protocol::model::Activity>>, usize),
+    /// The person's notifications across boards.
+    Inbox(inbox::InboxView),
+    /// The person's cards across boards; the index of the one chosen.
+    Work(usize),
 }
 
 /// The state of the WebSocket, for the status bar.
@@ -189,6 +195,13 @@ pub struct App {
     pub show_archived: bool,
     /// The board's keys: the defaults, or as the person's config binds them.
     pub keymap: KeyMap,
+    /// The person's unread count, work across boards and watched cards.
+    pub reach: inbox::Reach,
+    /// The cards changed since the person last looked at the open board.
+    pub marks: since::Marks,
+    /// A bell or a desktop notification for the person's terminal, taken and
+    /// written by the front end (as [`App::clipboard`] is).
+    pub alert: Option<String>,
 }
 
 impl App {
@@ -234,6 +247,9 @@ impl App {
             editor_saves: false,
             show_archived: false,
             keymap: KeyMap::default(),
+            reach: inbox::Reach::default(),
+            marks: since::Marks::default(),
+            alert: None,
         }
     }
 
@@ -334,6 +350,7 @@ impl App {
 
     /// Handles one action; returns what to do about it.
     pub fn update(&mut self, action: Action) -> Vec<Command> {
+        let quitting = self.quit;
         let mut out = match action {
             Action::Key(key) => keys::key(self, key),
             Action::Mouse(mouse) => keys::mouse(self, mouse),
@@ -349,6 +366,10 @@ impl App {
             Action::Edited(result) => self.edited(result),
         };
         self.after_change();
+        if self.quit && !quitting {
+            // What the person saw of the board is theirs to find next time.
+            out.extend(self.seen_now());
+        }
         out.extend(self.cursor_due(Instant::now()));
         let mut out = self.reads.gate(out);
         // What waited behind a read answered meanwhile, if it is still wanted.
@@ -371,10 +392,17 @@ impl App {
                 matches!(&self.mode, Mode::Card(view) if view.task_id == *tid)
                     || self.return_view.as_ref().is_some_and(|view| view.task_id == *tid)
             }
+            Request::Inbox { .. } => matches!(self.mode, Mode::Inbox(_)),
             Request::Open(_)
             | Request::Cursor(_)
             | Request::Boards(_)
             | Request::Projects { .. }
+            | Request::Unread
+            | Request::MarkRead(_)
+            | Request::MyWork
+            | Request::Watch { .. }
+            | Request::Since(_)
+            | Request::Seen { .. }
             | Request::Pause
             | Request::Retry => true,
         }
@@ -489,9 +517,11 @@ impl App {
         {
             self.mode = Mode::Form(Box::new(form));
         }
+        self.land();
         let seen = seen::seen_of!(self);
         if let Some(board) = seen.as_deref() {
             self.selection.fix(board, &self.filter);
+            self.marks.selected(self.selection.task_id);
             if let Some(pos) = self.selection.pos() {
                 // Editing is the open form of the card pointed at, to change it (a
                 // viewer's form reads only; a card that went meanwhile is not).
@@ -551,6 +581,8 @@ impl App {
 
 #[cfg(test)]
 mod columns_tests;
+#[cfg(test)]
+pub(crate) mod inbox_tests;
 #[cfg(test)]
 mod remap_tests;
 #[cfg(test)]

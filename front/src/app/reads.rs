@@ -17,10 +17,18 @@ pub enum Read {
     Thread,
     /// The project's history.
     History,
+    /// The person's notifications.
+    Inbox,
+    /// The person's cards across boards.
+    Work,
 }
 
+/// How many kinds of read there are.
+const KINDS: usize = 6;
+
 impl Read {
-    const ALL: [Read; 4] = [Read::Board, Read::Trash, Read::Thread, Read::History];
+    const ALL: [Read; KINDS] =
+        [Read::Board, Read::Trash, Read::Thread, Read::History, Read::Inbox, Read::Work];
 
     fn slot(self) -> usize {
         self as usize
@@ -33,7 +41,14 @@ impl Read {
             Request::Trash(_) => Some(Read::Trash),
             Request::Comments(_) => Some(Read::Thread),
             Request::Activity(_) => Some(Read::History),
-            Request::Open(_)
+            Request::Inbox { .. } => Some(Read::Inbox),
+            Request::MyWork => Some(Read::Work),
+            Request::Unread
+            | Request::MarkRead(_)
+            | Request::Watch { .. }
+            | Request::Since(_)
+            | Request::Seen { .. }
+            | Request::Open(_)
             | Request::Cursor(_)
             | Request::Boards(_)
             | Request::Projects { .. }
@@ -46,8 +61,8 @@ impl Read {
 /// Which reads are in flight, and the newest ask waiting behind each.
 #[derive(Debug, Default)]
 pub struct Reads {
-    in_flight: [bool; 4],
-    waiting: [Option<Request>; 4],
+    in_flight: [bool; KINDS],
+    waiting: [Option<Request>; KINDS],
 }
 
 impl Reads {

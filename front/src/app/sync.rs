@@ -84,6 +84,17 @@ impl App {
                 ));
             }
             NetEvent::Waiting(changes) => self.waiting = changes,
+            NetEvent::Unread(_)
+            | NetEvent::Notified(_)
+            | NetEvent::NotificationsRead(_)
+            | NetEvent::Inbox { .. }
+            | NetEvent::MyWork(_)
+            | NetEvent::Watchers { .. } => return self.reach_event(event),
+            NetEvent::Since { project_id, since } => return self.since(project_id, since),
+            // The person's work read for the picker's counts is not worth a word
+            // unless they asked to see it.
+            NetEvent::NotRead { read: super::reads::Read::Work, .. }
+                if !matches!(self.mode, Mode::Work(_)) => {}
             NetEvent::Failed(message) | NetEvent::NotRead { message, .. } => self.error(message),
             NetEvent::Refused(reason) => return self.refused(reason),
             NetEvent::Present(..)
@@ -105,12 +116,12 @@ impl App {
         }
         self.connection = Connection::Online;
         self.throttle.resend();
-        match (&self.board, self.project_id) {
-            (Some(b), Some(project_id)) => {
-                vec![Command::Net(Request::CatchUp { project_id, after: b.rev, epoch: b.epoch })]
-            }
-            _ => Vec::new(),
+        // What the person's channel said while it was not heard is in the count.
+        let mut out = vec![Command::Net(Request::Unread)];
+        if let (Some(b), Some(project_id)) = (&self.board, self.project_id) {
+            out.push(Command::Net(Request::CatchUp { project_id, after: b.rev, epoch: b.epoch }));
         }
+        out
     }
 
     /// A whole board, of the project open.
@@ -539,17 +550,21 @@ impl App {
 
     fn choose_project(&mut self, projects: Vec<Project>) -> Vec<Command> {
         self.projects = projects;
+        // The picker's counts of the person's cards.
+        let mut out = vec![Command::Net(Request::MyWork)];
         if let Some(wanted) = self.wanted_project.take() {
             let found = self.projects.iter().find(|p| p.id.to_string() == wanted || p.name == wanted);
-            return match found {
+            out.extend(match found {
                 Some(p) => self.open(p.id),
                 None => {
                     self.error(format!("No project {wanted:?} among yours"));
                     self.pick_or_open()
                 }
-            };
+            });
+            return out;
         }
-        self.pick_or_open()
+        out.extend(self.pick_or_open());
+        out
     }
 
     /// A board this person made (it opens), renamed or archived (it leaves the
@@ -607,6 +622,10 @@ impl App {
         if self.project_id == Some(project_id) {
             return Vec::new();
         }
+        // The board left is seen as it was.
+        let mut out: Vec<Command> = self.seen_now().into_iter().collect();
+        self.marks = super::since::Marks::default();
+        self.reach.jump = None;
         self.project_id = Some(project_id);
         self.board = None;
         self.pending.clear();
@@ -618,7 +637,12 @@ impl App {
         self.history = History::default();
         self.deferred.clear();
         self.mode = Mode::Board;
-        vec![Command::Net(Request::Open(project_id)), Command::Net(Request::Reload(project_id))]
+        out.extend([
+            Command::Net(Request::Open(project_id)),
+            Command::Net(Request::Reload(project_id)),
+            Command::Net(Request::Since(project_id)),
+        ]);
+        out
     }
 }
 
@@ -630,6 +654,8 @@ fn answers(event: &NetEvent) -> Option<super::reads::Read> {
         NetEvent::Trash { .. } => Some(Read::Trash),
         NetEvent::Comments { .. } => Some(Read::Thread),
         NetEvent::Activity { .. } => Some(Read::History),
+        NetEvent::Inbox { .. } => Some(Read::Inbox),
+        NetEvent::MyWork(_) => Some(Read::Work),
         NetEvent::NotRead { read, .. } => Some(*read),
         _ => None,
     }

@@ -74,7 +74,15 @@ pub(crate) fn app_with(role: Role) -> App {
         role,
         archived: false,
     }])));
-    assert_eq!(out, vec![Command::Net(Request::Open(1)), Command::Net(Request::Reload(1))]);
+    assert_eq!(
+        out,
+        vec![
+            Command::Net(Request::MyWork),
+            Command::Net(Request::Open(1)),
+            Command::Net(Request::Reload(1)),
+            Command::Net(Request::Since(1)),
+        ]
+    );
     app.update(Action::Net(NetEvent::Connected));
     let out = app.update(Action::Net(NetEvent::Snapshot(board(role))));
     assert!(out.contains(&Command::Net(Request::CatchUp { project_id: 1, after: 10, epoch: 1 })), "{out:?}");
@@ -453,13 +461,23 @@ fn several_projects_bring_a_picker() {
         Project { id: 1, name: "Launch".into(), role: Role::Owner, archived: false },
         Project { id: 2, name: "Ops".into(), role: Role::Viewer, archived: false },
     ];
-    assert!(app.update(Action::Net(NetEvent::Projects(projects.clone()))).is_empty());
+    // The person's work is asked for the picker's counts.
+    assert_eq!(
+        app.update(Action::Net(NetEvent::Projects(projects.clone()))),
+        [Command::Net(Request::MyWork)]
+    );
     assert!(matches!(app.mode, Mode::Picker(0)));
     key(&mut app, KeyCode::Down);
-    let open = vec![Command::Net(Request::Open(2)), Command::Net(Request::Reload(2))];
+    let open = vec![
+        Command::Net(Request::Open(2)),
+        Command::Net(Request::Reload(2)),
+        Command::Net(Request::Since(2)),
+    ];
     assert_eq!(key(&mut app, KeyCode::Enter), open);
     let mut named = App::new(60, Some("Ops".into()));
-    assert_eq!(named.update(Action::Net(NetEvent::Projects(projects))), open);
+    let mut asked = vec![Command::Net(Request::MyWork)];
+    asked.extend(open);
+    assert_eq!(named.update(Action::Net(NetEvent::Projects(projects))), asked);
 }
 
 #[test]
@@ -641,7 +659,15 @@ fn a_refusal_clears_the_board_and_waits_for_a_key() {
         archived: false,
     }])));
     // A board read that was in flight at the refusal does not hold this one back.
-    assert_eq!(out, vec![Command::Net(Request::Open(1)), Command::Net(Request::Reload(1))]);
+    assert_eq!(
+        out,
+        vec![
+            Command::Net(Request::MyWork),
+            Command::Net(Request::Open(1)),
+            Command::Net(Request::Reload(1)),
+            Command::Net(Request::Since(1)),
+        ]
+    );
     app.update(Action::Net(NetEvent::Refused("No access".into())));
     key(&mut app, KeyCode::Char('q'));
     assert!(app.quit);

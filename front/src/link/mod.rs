@@ -8,9 +8,10 @@
 
 pub mod reads;
 
-use kanban_protocol::channel::{presence_channel, private_channel};
+use kanban_protocol::channel::{presence_channel, private_channel, user_channel};
 use kanban_protocol::client_event::{BoardClientEvent, ProjectSwitch};
 use kanban_protocol::event::BoardEvent;
+use kanban_protocol::inbox::{self, Notification, NotificationsRead};
 use kanban_protocol::model::{MembersChanged, UserInfo, events};
 use kanban_protocol::pusher::{ServerMessage, code};
 
@@ -36,10 +37,13 @@ pub enum Out {
     Refused(String),
 }
 
-/// The open project and how far its subscriptions are.
+/// The open project and how far its subscriptions are, and whose own channel
+/// (notifications) is heard whatever board is open.
 #[derive(Debug, Default)]
 pub struct Link {
     project: Option<i64>,
+    /// The person the session is for, once known: their channel's name.
+    me: Option<String>,
     /// Subscriptions still to succeed before the app hears "connected".
     waiting: usize,
 }
@@ -48,6 +52,17 @@ impl Link {
     /// The open project, if one is.
     pub fn project(&self) -> Option<i64> {
         self.project
+    }
+
+    /// The person the session is for: their own channel is theirs to join
+    /// (the transport joins it on every connection, with or without a board).
+    pub fn set_me(&mut self, user_id: i64) {
+        self.me = Some(user_channel(user_id));
+    }
+
+    /// The person's own channel, once known.
+    pub fn user_channel(&self) -> Option<&str> {
+        self.me.as_deref()
     }
 
     /// Joins the open project's channels again (a new connection, or access that
@@ -84,13 +99,24 @@ impl Link {
             | Request::Comments(_)
             | Request::Activity(_)
             | Request::Boards(_)
-            | Request::Projects { .. }) => vec![Out::Read(read)],
+            | Request::Projects { .. }
+            | Request::Inbox { .. }
+            | Request::Unread
+            | Request::MarkRead(_)
+            | Request::MyWork
+            | Request::Watch { .. }
+            | Request::Since(_)
+            | Request::Seen { .. }) => vec![Out::Read(read)],
             Request::Pause | Request::Retry => Vec::new(),
         }
     }
 
     /// What one message from the server means. Pings are the transport's.
     pub fn hear(&mut self, message: ServerMessage) -> Vec<Out> {
+        let message = match self.personal(message) {
+            Ok(out) => return out,
+            Err(message) => message,
+        };
         let Some(pid) = self.project else {
             return match message {
                 ServerMessage::Error { .. } => self.error(message),
@@ -159,6 +185,33 @@ impl Link {
             _ => return Vec::new(),
         };
         vec![Out::Tell(event)]
+    }
+
+    /// A message of the person's own channel, if it is one: what it means
+    /// (its subscription is no board's, and counts for none); any other message
+    /// back.
+    fn personal(&self, message: ServerMessage) -> Result<Vec<Out>, ServerMessage> {
+        let Some(mine) = self.me.as_deref() else { return Err(message) };
+        match message {
+            ServerMessage::SubscriptionSucceeded { channel, .. } if channel == mine => Ok(Vec::new()),
+            // Never a refusal of the session: the boards work without it.
+            ServerMessage::SubscriptionError { channel, message, .. } if channel == mine => {
+                Ok(vec![Out::Tell(NetEvent::Failed(format!("Cannot hear your notifications: {message}")))])
+            }
+            ServerMessage::Event { event, channel: Some(channel), data, .. } if channel == mine => {
+                let told = match event.as_str() {
+                    inbox::events::NOTIFICATION_CREATED => serde_json::from_str::<Notification>(&data)
+                        .ok()
+                        .map(|n| NetEvent::Notified(Box::new(n))),
+                    inbox::events::NOTIFICATIONS_READ => {
+                        serde_json::from_str::<NotificationsRead>(&data).ok().map(NetEvent::NotificationsRead)
+                    }
+                    _ => None,
+                };
+                Ok(told.map(Out::Tell).into_iter().collect())
+            }
+            message => Err(message),
+        }
     }
 
     /// A `pusher:error`: said, except a dropped cursor (the rate limit), which is

@@ -8,7 +8,8 @@
 use std::future::Future;
 
 use kanban_protocol::event::BoardEvent;
-use kanban_protocol::model::{Activity, Board, Comment, Member, Project, Trash};
+use kanban_protocol::inbox::{MarkRead, MyTask, MyWorkQuery, Notification, Since};
+use kanban_protocol::model::{Activity, Board, Comment, Member, Project, Trash, User};
 use tokio::sync::mpsc;
 
 use crate::app::{Action, BoardsChange, NetEvent, Read, Request};
@@ -65,7 +66,34 @@ pub trait Reads: Clone + Send + Sync + 'static {
     fn projects(&self, archived: bool) -> impl Future<Output = Result<Vec<Project>, Failure>> + Send;
     /// Makes a change of boards or members, as the person.
     fn boards(&self, change: BoardsChange) -> impl Future<Output = Result<BoardsAnswer, Failure>> + Send;
+    /// A page of the person's notifications, newest first.
+    fn notifications(
+        &self,
+        unread_only: bool,
+        before: Option<i64>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Notification>, Failure>> + Send;
+    /// How many of the person's notifications are unread.
+    fn unread(&self) -> impl Future<Output = Result<u64, Failure>> + Send;
+    /// Marks notifications read; how many are unread now.
+    fn mark_read(&self, mark: MarkRead) -> impl Future<Output = Result<u64, Failure>> + Send;
+    /// The person's cards across boards, due first.
+    fn my_tasks(&self, query: MyWorkQuery) -> impl Future<Output = Result<Vec<MyTask>, Failure>> + Send;
+    /// Watches a card (`Some(true)`), stops (`Some(false)`) or only asks; who
+    /// watches it now.
+    fn watch(
+        &self,
+        task_id: i64,
+        watch: Option<bool>,
+    ) -> impl Future<Output = Result<Vec<User>, Failure>> + Send;
+    /// What changed on a board since the person last looked.
+    fn since(&self, project_id: i64) -> impl Future<Output = Result<Since, Failure>> + Send;
+    /// The person has seen the board up to revision `rev`.
+    fn seen(&self, project_id: i64, rev: u64) -> impl Future<Output = Result<(), Failure>> + Send;
 }
+
+/// How many notifications the inbox shows at a time.
+pub const INBOX_PAGE: u32 = 50;
 
 /// Runs `read` (a read request) beside the caller and tells the app what it found.
 /// Anything else is not a read and is ignored.
@@ -118,6 +146,41 @@ pub async fn answer<R: Reads>(reads: &R, read: Request) -> Vec<NetEvent> {
             Ok(BoardsAnswer::Members { project_id, members }) => NetEvent::Members { project_id, members },
             Err(e) => NetEvent::Failed(e.reason()),
         }],
+        Request::Inbox { unread_only, before } => {
+            vec![match reads.notifications(unread_only, before, INBOX_PAGE).await {
+                Ok(page) => NetEvent::Inbox { before, page },
+                Err(e) => not_read(Read::Inbox, "Cannot read your notifications", e.reason()),
+            }]
+        }
+        // The count stays as it was: the channel's next event sets it again.
+        Request::Unread => reads.unread().await.map(NetEvent::Unread).into_iter().collect(),
+        Request::MarkRead(mark) => vec![match reads.mark_read(mark).await {
+            Ok(unread) => NetEvent::Unread(unread),
+            Err(e) => NetEvent::Failed(format!("Cannot mark read: {}", e.reason())),
+        }],
+        Request::MyWork => {
+            let query = MyWorkQuery { status: Some("open".into()), ..MyWorkQuery::default() };
+            vec![match reads.my_tasks(query).await {
+                Ok(tasks) => NetEvent::MyWork(tasks),
+                Err(e) => not_read(Read::Work, "Cannot read your work", e.reason()),
+            }]
+        }
+        Request::Watch { task_id, watch } => vec![match reads.watch(task_id, watch).await {
+            Ok(watchers) => NetEvent::Watchers { task_id, watchers },
+            // Only asking, a failure is not worth a word: the view says nothing.
+            Err(_) if watch.is_none() => return Vec::new(),
+            Err(e) => NetEvent::Failed(format!("Cannot change who watches the card: {}", e.reason())),
+        }],
+        // A board opens the same without it: nothing is marked.
+        Request::Since(project_id) => match reads.since(project_id).await {
+            Ok(since) => vec![NetEvent::Since { project_id, since }],
+            Err(_) => Vec::new(),
+        },
+        // Not said: the next look says it again.
+        Request::Seen { project_id, rev } => {
+            let _ = reads.seen(project_id, rev).await;
+            Vec::new()
+        }
         Request::Open(_) | Request::Cursor(_) | Request::Pause | Request::Retry => Vec::new(),
     }
 }

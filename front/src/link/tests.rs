@@ -135,3 +135,57 @@ fn a_refused_subscription_is_a_refusal_and_a_dropped_cursor_says_nothing() {
     let other = ServerMessage::Error { code: Some(4009), message: "boom".into() };
     assert!(matches!(link.hear(other).as_slice(), [Out::Tell(NetEvent::Failed(m))] if m.contains("boom")));
 }
+
+#[test]
+fn the_persons_own_channel_is_heard_with_or_without_a_board() {
+    let mut link = Link::default();
+    link.set_me(5);
+    assert_eq!(link.user_channel(), Some("private-user-5"));
+    let note = json!({"id": 9, "kind": "mentioned", "project_id": 2, "project": "Ops", "task_id": 4,
+        "by": 1, "at": "2026-12-07T10:00:00Z", "what": "ann mentioned you", "read": false});
+    // No board open: still heard.
+    let out = link.hear(event("private-user-5", "notification-created", &note.to_string(), None));
+    let [Out::Tell(NetEvent::Notified(n))] = out.as_slice() else { panic!("{out:?}") };
+    assert_eq!((n.id, n.project.as_str()), (9, "Ops"));
+
+    // A board open: its subscriptions still count alone.
+    link.request(Request::Open(7));
+    assert!(link.hear(succeeded("private-user-5", None)).is_empty(), "no board's subscription");
+    assert!(link.hear(succeeded("private-project-7", None)).is_empty());
+    let read = json!({"ids": [9], "all": false, "unread": 2}).to_string();
+    let out = link.hear(event("private-user-5", "notifications-read", &read, None));
+    let [Out::Tell(NetEvent::NotificationsRead(r))] = out.as_slice() else { panic!("{out:?}") };
+    assert_eq!((r.ids.as_slice(), r.unread), (&[9][..], 2));
+    assert!(link.hear(event("private-user-5", "notifications-read", "{bad", None)).is_empty());
+    assert!(link.hear(event("private-user-6", "notification-created", &note.to_string(), None)).is_empty());
+}
+
+#[test]
+fn a_refused_own_channel_is_said_and_refuses_nothing_else() {
+    let mut link = Link::default();
+    link.set_me(5);
+    link.request(Request::Open(7));
+    let refused = ServerMessage::SubscriptionError {
+        channel: "private-user-5".into(),
+        status: Some(403),
+        message: "Forbidden".into(),
+    };
+    let out = link.hear(refused);
+    assert!(matches!(out.as_slice(), [Out::Tell(NetEvent::Failed(_))]), "{out:?}");
+}
+
+#[test]
+fn the_inbox_reads_go_beside_the_link() {
+    let mut link = Link::default();
+    for read in [
+        Request::Inbox { unread_only: false, before: None },
+        Request::Unread,
+        Request::MyWork,
+        Request::Watch { task_id: 3, watch: Some(true) },
+        Request::Since(2),
+        Request::Seen { project_id: 2, rev: 40 },
+    ] {
+        let out = link.request(read.clone());
+        assert!(matches!(out.as_slice(), [Out::Read(r)] if *r == read), "{out:?}");
+    }
+}

@@ -296,7 +296,12 @@ fn draw_card(frame: &mut Frame<'_>, ctx: &Ctx<'_>, task: &Task, area: Rect, sele
     let here = app.presence.pointing_at(CursorPos { status_id: task.status_id, task_id: Some(task.id) }, me);
     let marks = markers(&here, &app.presence.editing(task.id, me), looks, theme);
     let bar = priority_bar(task.priority);
-    let pointer = if selected { "▶" } else { " " };
+    // The selection's pointer, else the mark of a card changed since the last look.
+    let pointer = match (selected, app.marks.marked(task.id)) {
+        (true, _) => Span::raw("▶"),
+        (false, true) => Span::styled(crate::app::since::MARK, theme.news()),
+        (false, false) => Span::raw(" "),
+    };
     let today = app.filter.today;
     // After the title: the description mark, and in compact cards the due date
     // when it asks for attention (the details line that says it is not drawn).
@@ -325,11 +330,8 @@ fn draw_card(frame: &mut Frame<'_>, ctx: &Ctx<'_>, task: &Task, area: Rect, sele
     let room = w.saturating_sub(3 + spans_width(&marks) + spans_width(&after));
     let title = fit(&task.title, room);
     let pad = w.saturating_sub(2 + width(&title) + spans_width(&after) + 1 + spans_width(&marks));
-    let mut first = vec![
-        Span::styled(bar, theme.priority(task.priority)),
-        Span::raw(pointer),
-        Span::styled(title, theme.title()),
-    ];
+    let mut first =
+        vec![Span::styled(bar, theme.priority(task.priority)), pointer, Span::styled(title, theme.title())];
     first.extend(after);
     first.push(Span::raw(" ".repeat(pad + 1)));
     first.extend(marks);

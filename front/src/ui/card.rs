@@ -29,15 +29,19 @@ pub fn view(frame: &mut Frame<'_>, app: &App, view: &CardView, theme: Theme) {
     let lines = card_view::lines(
         &board,
         task,
-        view.comments.as_deref(),
+        card_view::Fetched {
+            comments: view.comments.as_deref(),
+            history: view.history.as_deref(),
+            watchers: app.reach.watchers.get(&view.task_id).map(Vec::as_slice),
+        },
         view.chosen,
-        view.history.as_deref(),
         app.filter.today,
         &app.zone,
     );
     let text = card_view::text_box(area.width, area.height, &lines);
     let scroll = view.scroll.min(text.max_scroll());
-    let rows = shown_rows(&text, &lines, &markdown::render(&task.description), scroll, theme);
+    let names: Vec<&str> = board.members.iter().map(|m| m.name.as_str()).collect();
+    let rows = shown_rows(&text, &lines, &markdown::render(&task.description), scroll, &names, theme);
     let title = if text.max_scroll() > 0 {
         format!(" Card #{} · {}–{} of {} · ↓↑ ", task.id, scroll + 1, scroll + text.visible, text.rows.len())
     } else {
@@ -54,6 +58,7 @@ fn shown_rows(
     lines: &[(Part, String)],
     described: &[markdown::Line],
     scroll: u16,
+    names: &[&str],
     theme: Theme,
 ) -> Vec<Line<'static>> {
     let shown = usize::from(scroll)..usize::from(scroll) + usize::from(text.visible);
@@ -75,12 +80,14 @@ fn shown_rows(
                         at.1 = start + body.len();
                         shown
                             .contains(&r)
-                            .then(|| rich(source, &row[..row.len() - body.len()], start, body, theme))
+                            .then(|| rich(source, &row[..row.len() - body.len()], start, body, names, theme))
                     }
                     // Not found as it is (wrapping changed it): shown plain.
                     None => shown.contains(&r).then(|| styled(Part::Text, row, theme)),
                 }
             }
+            // A comment's words, with the members it names.
+            Part::Text => shown.contains(&r).then(|| mentioned(row, names, theme)),
             part => shown.contains(&r).then(|| styled(part, row, theme)),
         };
         rows.extend(line);
@@ -90,7 +97,14 @@ fn shown_rows(
 
 /// A row of a description line: its `indent`, then `body`, which starts at byte
 /// `start` of the line, in the styles of the runs over it.
-fn rich(source: &markdown::Line, indent: &str, start: usize, body: &str, theme: Theme) -> Line<'static> {
+fn rich(
+    source: &markdown::Line,
+    indent: &str,
+    start: usize,
+    body: &str,
+    names: &[&str],
+    theme: Theme,
+) -> Line<'static> {
     let base = match source.block {
         markdown::Block::Heading => theme.selected_border().add_modifier(Modifier::BOLD),
         markdown::Block::Code => theme.dim(),
@@ -100,6 +114,22 @@ fn rich(source: &markdown::Line, indent: &str, start: usize, body: &str, theme: 
     let mut cuts = vec![start, end];
     for run in &source.runs {
         cuts.extend([run.start, run.end].into_iter().filter(|c| (start..end).contains(c)));
+    }
+    // A member named outside code is drawn as a mention.
+    let mentions: Vec<std::ops::Range<usize>> = match source.block {
+        markdown::Block::Code => Vec::new(),
+        _ => crate::mention::member_spans(&source.text, names)
+            .into_iter()
+            .filter(|m| {
+                !source
+                    .runs
+                    .iter()
+                    .any(|r| r.style == markdown::Inline::Code && r.start <= m.start && m.end <= r.end)
+            })
+            .collect(),
+    };
+    for m in &mentions {
+        cuts.extend([m.start, m.end].into_iter().filter(|c| (start..end).contains(c)));
     }
     cuts.sort_unstable();
     cuts.dedup();
@@ -116,8 +146,25 @@ fn rich(source: &markdown::Line, indent: &str, start: usize, body: &str, theme: 
                 markdown::Inline::Code => style.patch(theme.dim()),
                 markdown::Inline::Link => style.add_modifier(Modifier::UNDERLINED),
             });
+        let style = match mentions.iter().any(|m| m.start <= from && to <= m.end) {
+            true => style.patch(theme.mention()),
+            false => style,
+        };
         spans.push(Span::styled(clean(piece).into_owned(), style));
     }
+    Line::from(spans)
+}
+
+/// A row of plain text with the mentions of `names` in it highlighted.
+fn mentioned(row: &str, names: &[&str], theme: Theme) -> Line<'static> {
+    let mut spans = vec![Span::raw(" ")];
+    let mut at = 0;
+    for m in crate::mention::member_spans(row, names) {
+        spans.push(Span::raw(clean(&row[at..m.start]).into_owned()));
+        spans.push(Span::styled(clean(&row[m.clone()]).into_owned(), theme.mention()));
+        at = m.end;
+    }
+    spans.push(Span::raw(clean(&row[at..]).into_owned()));
     Line::from(spans)
 }
 

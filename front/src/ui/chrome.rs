@@ -27,6 +27,12 @@ pub fn title(frame: &mut Frame<'_>, app: &App, screen: &Screen, theme: Theme) {
         }
     }
     spans.push(Span::styled(" │ ", theme.dim()));
+    // Always in sight, whatever board is open: the unread notifications.
+    match app.reach.unread {
+        Some(0) => spans.push(Span::styled("✉ 0 │ ", theme.dim())),
+        Some(n) => spans.push(Span::styled(format!("✉ {n} │ "), theme.news())),
+        None => {}
+    }
     if !app.waiting.is_empty() {
         let n = app.waiting.len();
         // Before the connection's state, which can be long.
@@ -109,9 +115,9 @@ pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect, theme: Theme) {
                     " e edit the comment · d delete it · Tab next · Esc let it go".into()
                 }
                 Mode::Card(_) if writer => {
-                    " ↑↓ PgUp PgDn scroll · e edit · a add item · c comment · Tab choose · Esc close".into()
+                    " ↑↓ scroll · e edit · a add item · c comment · W watch · Tab choose · Esc close".into()
                 }
-                Mode::Card(_) => " ↑↓ PgUp PgDn scroll · Tab choose · Esc close".into(),
+                Mode::Card(_) => " ↑↓ PgUp PgDn scroll · W watch · Tab choose · Esc close".into(),
                 Mode::Quick(QuickMenu::Menu) => " a letter chooses · Esc close".into(),
                 Mode::Quick(_) => " ↑↓ choose · Enter filter by it · Esc back".into(),
                 Mode::Prompt(_) => " Enter confirm · Esc cancel".into(),
@@ -130,6 +136,10 @@ pub fn status(frame: &mut Frame<'_>, app: &App, area: Rect, theme: Theme) {
                 Mode::Follow(_) => " ↑↓ choose · Enter follow · Esc close".into(),
                 Mode::Activity(..) => " ↑↓ PgUp PgDn scroll · any other key closes".into(),
                 Mode::Trash(_) => " ↑↓ choose · Enter bring it back · Esc close".into(),
+                Mode::Inbox(_) => {
+                    " ↑↓ choose · Enter go to the card (marks it read) · r mark all read · Esc close".into()
+                }
+                Mode::Work(_) => " ↑↓ choose · Enter go to the card · Esc close".into(),
                 Mode::Help(_) if scrolls => " ↓↑ scroll · any other key closes the help".into(),
                 Mode::Help(_) => " any key closes the help".into(),
                 Mode::Board if matches!(app.connection, Connection::Refused(_)) => {

@@ -3,6 +3,7 @@
 mod board;
 mod card;
 mod chrome;
+mod inbox;
 mod overlay;
 pub mod paint;
 pub mod palette;
@@ -54,6 +55,8 @@ pub fn draw(frame: &mut Frame<'_>, app: &App, theme: Theme) {
         Mode::Trash(view) => overlay::trash(frame, app, view, theme),
         Mode::Card(view) => card::view(frame, app, view, theme),
         Mode::Quick(menu) => quick::menu(frame, menu, theme),
+        Mode::Inbox(view) => inbox::inbox(frame, app, view, theme),
+        Mode::Work(chosen) => inbox::work(frame, app, *chosen, theme),
     }
 }
 
@@ -65,3 +68,6 @@ mod cards_tests;
 
 #[cfg(test)]
 mod config_tests;
+
+#[cfg(test)]
+mod inbox_tests;

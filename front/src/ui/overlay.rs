@@ -17,19 +17,19 @@ use crate::geometry::{HELP_KEYS, HelpLine, keys_fit};
 
 /// The screen above the status bar: boxes leave its last line visible, which says
 /// what the keys do in them and why a save was refused.
-fn above_status(frame: &Frame<'_>) -> Rect {
+pub(super) fn above_status(frame: &Frame<'_>) -> Rect {
     let area = frame.area();
     Rect { height: area.height.saturating_sub(1), ..area }
 }
 
 /// A box of at most `w`×`h` in the middle of `area`.
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
+pub(super) fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width);
     let h = h.min(area.height);
     Rect { x: area.x + (area.width - w) / 2, y: area.y + (area.height - h) / 2, width: w, height: h }
 }
 
-fn boxed<'a>(title: &'a str, theme: Theme) -> Block<'a> {
+pub(super) fn boxed<'a>(title: &'a str, theme: Theme) -> Block<'a> {
     Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(theme.selected_border())
@@ -253,11 +253,24 @@ pub fn picker(frame: &mut Frame<'_>, app: &App, index: usize, theme: Theme) {
             let archived = if p.archived { ", archived" } else { "" };
             let text =
                 format!(" {} {}  ({}{archived})", if i == index { "▶" } else { " " }, clean(&p.name), p.role);
-            let style = if i == index { theme.selected_card() } else { ratatui::style::Style::default() };
-            Line::from(Span::styled(text, style))
+            let mut spans = vec![Span::raw(text)];
+            // The person's open cards there, from their work across boards.
+            match app.reach.counts(p.id, app.filter.today) {
+                Some((0, _)) | None => {}
+                Some((mine, 0)) => spans.push(Span::styled(format!("  {mine} mine"), theme.dim())),
+                Some((mine, overdue)) => {
+                    spans.push(Span::styled(format!("  {mine} mine · "), theme.dim()));
+                    spans.push(Span::styled(format!("{overdue} overdue"), theme.error()));
+                }
+            }
+            let line = Line::from(spans);
+            if i == index { line.style(theme.selected_card()) } else { line }
         })
         .collect();
-    let area = centered(above_status(frame), 50, lines.len() as u16 + 2);
+    // Wider when there are counts to say beside the names.
+    let counted =
+        app.projects.iter().any(|p| app.reach.counts(p.id, app.filter.today).is_some_and(|c| c.0 > 0));
+    let area = centered(above_status(frame), if counted { 66 } else { 50 }, lines.len() as u16 + 2);
     frame.render_widget(Clear, area);
     frame.render_widget(Paragraph::new(lines).block(boxed("Open a project", theme)), area);
 }

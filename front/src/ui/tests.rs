@@ -123,7 +123,8 @@ fn help_overlay_lists_every_key() {
         steps: vec!["Others join this board at http://127.0.0.1:7878:".into()],
     });
     app.update(Action::Key(KeyEvent::new(KeyCode::Char('?'), KeyModifiers::NONE)));
-    let screen = text(&render(&app, 100, 40, COLOR));
+    // Tall enough for every key.
+    let screen = text(&render(&app, 100, 48, COLOR));
     insta::assert_snapshot!(screen);
     for keys in crate::app::bindings::ROWS.iter().map(|r| r.keys) {
         assert!(screen.contains(keys), "{keys} is listed");

@@ -104,6 +104,17 @@ impl Theme {
         self.hex(hex)
     }
 
+    /// A member named with `@name`: bold in the accent color (bold alone
+    /// without color).
+    pub fn mention(&self) -> Style {
+        self.fg(Role::Accent).add_modifier(Modifier::BOLD)
+    }
+
+    /// The unread count, and the mark of a card changed since the last look.
+    pub fn news(&self) -> Style {
+        self.fg(Role::Accent).add_modifier(Modifier::BOLD)
+    }
+
     pub fn over_limit(&self) -> Style {
         self.fg(Role::OverLimit).add_modifier(Modifier::BOLD)
     }

@@ -143,6 +143,11 @@ pub async fn run(setup: Setup, channel: Channel, mut input: mpsc::Receiver<Input
     {
         app.zone = zone;
     }
+    // A mention rings as the client asks (SetEnv KANBAN_NOTIFY=bell): no config
+    // file of theirs is here.
+    if let Some((_, said)) = pty.env.iter().find(|(k, _)| k == "KANBAN_NOTIFY") {
+        app.reach.notify = kanban_front::app::inbox::Notify::from_words(said);
+    }
     let mut board = Runner::new(app, actions, dispatch);
     let (cols, rows) = drawn_size(pty.cols.into(), pty.rows.into());
     let area = Rect::new(0, 0, cols, rows);
@@ -184,6 +189,10 @@ pub async fn run(setup: Setup, channel: Channel, mut input: mpsc::Receiver<Input
         if let Some(text) = board.app.clipboard.take() {
             // To the clipboard of the terminal the person sits at.
             let _ = write!(sink, "{}", kanban_front::clipboard::osc52(&text));
+        }
+        if let Some(alert) = board.app.alert.take() {
+            // The bell of the terminal the person sits at.
+            let _ = write!(sink, "{alert}");
         }
         if !flush(&sink, &channel).await {
             break Ended::Quit;

@@ -224,9 +224,9 @@ impl russh::server::Handler for Handler {
         value: &str,
         session: &mut Session,
     ) -> Result<(), Self::Error> {
-        // Only what says how colors and times show; nothing else of the
-        // client's environment is kept.
-        if matches!(name, "COLORTERM" | "NO_COLOR" | "TZ") && self.env.len() < 4 {
+        // Only what says how colors and times show and how a mention is rung;
+        // nothing else of the client's environment is kept.
+        if matches!(name, "COLORTERM" | "NO_COLOR" | "TZ" | "KANBAN_NOTIFY") && self.env.len() < 5 {
             self.env.push((name.to_string(), value.chars().take(64).collect()));
             session.channel_success(channel)?;
         } else {

@@ -17,10 +17,11 @@ use kanban_front::app::{Action, BoardsChange, Change, NetEvent, Request};
 use kanban_front::dispatch::{Dispatch, Queue};
 use kanban_front::link::reads::{self, BoardsAnswer, CaughtUp, Failure, Reads};
 use kanban_front::link::{Link, Out};
-use kanban_protocol::channel::{presence_channel, private_channel};
+use kanban_protocol::channel::{presence_channel, private_channel, user_channel};
 use kanban_protocol::client_event::BoardClientEvent;
 use kanban_protocol::event::BoardEvent;
-use kanban_protocol::model::{Activity, Board, Comment, Project, Trash, UserInfo};
+use kanban_protocol::inbox::{MarkRead, MyTask, MyWorkQuery, Notification, Since};
+use kanban_protocol::model::{Activity, Board, Comment, Project, Trash, User, UserInfo};
 use kanban_protocol::pusher::ServerMessage;
 use serde_json::value::RawValue;
 use tokio::sync::mpsc;
@@ -30,6 +31,7 @@ use crate::boards;
 use crate::hub::client_event::{self, Member};
 use crate::hub::rate_limit::TokenBucket;
 use crate::hub::{Ending, PresenceMember, Subscriber};
+use crate::inbox;
 use crate::state::Core;
 use crate::store::{EventsAfter, HOST_ACCOUNT, KeyHolder, StoreError};
 
@@ -58,8 +60,11 @@ pub fn start(
     tokio::spawn(write_all(core.clone(), holder.clone(), app.clone(), writes));
     let limiter = TokenBucket::new(core.hub.limits().client_events_per_second);
     let sub = core.hub.local_subscriber();
+    let mine = core.hub.local_subscriber();
     let reads = StoreReads { core: core.clone(), user_id: holder.user.id };
-    let session = Session { core, holder, app, link: Link::default(), reads, sub, limiter, member: None };
+    let mut link = Link::default();
+    link.set_me(holder.user.id);
+    let session = Session { core, holder, app, link, reads, sub, mine, limiter, member: None };
     (dispatch, tokio::spawn(session.run(requests)))
 }
 
@@ -70,6 +75,9 @@ struct Session {
     link: Link,
     reads: StoreReads,
     sub: Subscriber,
+    /// The person's own channel (their notifications): a subscriber of its own,
+    /// which outlives the board's (replaced at every switch of boards).
+    mine: Subscriber,
     limiter: TokenBucket,
     /// This person's place on the open project's presence channel (their client
     /// event budget there, shared with their other sessions and sockets).
@@ -82,6 +90,8 @@ impl Session {
         if let Some(pid) = self.link.project() {
             self.leave(pid);
         }
+        self.core.hub.adapter().unsubscribe(&user_channel(self.holder.user.id), self.mine.conn_id);
+        self.mine.outbox.close();
         ended
     }
 
@@ -91,23 +101,31 @@ impl Session {
         if let Err(ended) = self.introduce().await {
             return ended;
         }
+        self.join_mine().await;
         let mut frames = VecDeque::new();
+        // The person's own channel's frames, apart: each queue is taken alone.
+        let mut own = VecDeque::new();
         loop {
             let outbox = self.sub.outbox.clone();
+            let mine = self.mine.outbox.clone();
             let step = tokio::select! {
+                () = mine.take(&mut own) => {
+                    self.hear_all(&mut own).await
+                }
+                // Asked to go (fallen behind, or access changed): joined anew.
+                _ = mine.ending() => {
+                    self.core.hub.adapter().unsubscribe(&user_channel(self.holder.user.id), self.mine.conn_id);
+                    self.mine.outbox.close();
+                    self.mine = self.core.hub.local_subscriber();
+                    self.join_mine().await;
+                    Ok(())
+                }
                 request = requests.recv() => match request {
                     None => Err(Ended::Quit),
                     Some(request) => self.request(request).await,
                 },
                 () = outbox.take(&mut frames) => {
-                    let mut result = Ok(());
-                    for frame in frames.drain(..) {
-                        result = self.frame(&frame).await;
-                        if result.is_err() {
-                            break;
-                        }
-                    }
-                    result
+                    self.hear_all(&mut frames).await
                 }
                 // Access to one of our channels was taken away (or we fell behind):
                 // join again, authorized anew, as a socket would reconnect.
@@ -183,6 +201,15 @@ impl Session {
         }
     }
 
+    /// Acts on the frames the hub queued for us, in order (those after a failure
+    /// are dropped with the session).
+    async fn hear_all(&mut self, frames: &mut VecDeque<crate::hub::Frame>) -> Result<(), Ended> {
+        for frame in frames.drain(..) {
+            self.frame(&frame).await?;
+        }
+        Ok(())
+    }
+
     /// Acts on one frame the hub queued for us.
     async fn frame(&mut self, frame: &str) -> Result<(), Ended> {
         let Ok(message) = ServerMessage::decode(frame) else { return Ok(()) };
@@ -239,6 +266,15 @@ impl Session {
             self.sub.outbox.end(Ending::Reconnect);
         }
         Ok(())
+    }
+
+    /// Subscribes the person's own channel, as the auth endpoint allows a socket
+    /// of theirs to: only their own. Not joined is said; the boards work without.
+    async fn join_mine(&mut self) {
+        let channel = user_channel(self.holder.user.id);
+        if let Err(e) = self.core.hub.adapter().subscribe(&channel, self.mine.clone(), None, None) {
+            let _ = self.tell(NetEvent::Failed(format!("Cannot hear your notifications: {e}"))).await;
+        }
     }
 
     /// Leaves project `pid`'s channels (telling the others), ready to join again.
@@ -353,6 +389,39 @@ impl Reads for StoreReads {
             }
         };
         answer.map_err(failed)
+    }
+
+    async fn notifications(
+        &self,
+        unread_only: bool,
+        before: Option<i64>,
+        limit: u32,
+    ) -> Result<Vec<Notification>, Failure> {
+        inbox::notifications(&self.core, self.user_id, unread_only, before, limit).await.map_err(failed)
+    }
+
+    async fn unread(&self) -> Result<u64, Failure> {
+        inbox::unread(&self.core, self.user_id).await.map_err(failed)
+    }
+
+    async fn mark_read(&self, mark: MarkRead) -> Result<u64, Failure> {
+        inbox::mark_read(&self.core, self.user_id, &mark).await.map_err(failed)
+    }
+
+    async fn my_tasks(&self, query: MyWorkQuery) -> Result<Vec<MyTask>, Failure> {
+        inbox::my_tasks(&self.core, self.user_id, &query).await.map_err(failed)
+    }
+
+    async fn watch(&self, task_id: i64, watch: Option<bool>) -> Result<Vec<User>, Failure> {
+        inbox::watch(&self.core, self.user_id, task_id, watch).await.map_err(failed)
+    }
+
+    async fn since(&self, project_id: i64) -> Result<Since, Failure> {
+        inbox::since(&self.core, self.user_id, project_id).await.map_err(failed)
+    }
+
+    async fn seen(&self, project_id: i64, rev: u64) -> Result<(), Failure> {
+        inbox::seen(&self.core, self.user_id, project_id, rev).await.map_err(failed)
     }
 }
 

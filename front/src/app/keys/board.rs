@@ -46,6 +46,8 @@ pub(super) fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
                 return vec![Command::Net(Request::Projects { archived: app.show_archived })];
             }
             Help => app.mode = Mode::Help(0),
+            Inbox => return app.open_inbox(),
+            MyWork => return app.open_work(),
             _ => {}
         }
         return Vec::new();
@@ -65,15 +67,22 @@ pub(super) fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         Redo => return app.undo(true),
         Follow => follow(app),
         Members => app.mode = Mode::Members(0),
+        Inbox => return app.open_inbox(),
+        MyWork => return app.open_work(),
+        ClearSince => app.clear_marks(),
         SwitchProject => {
             app.mode =
                 Mode::Picker(app.projects.iter().position(|p| Some(p.id) == app.project_id).unwrap_or(0));
-            // Boards made or given since the start show up.
-            return vec![Command::Net(Request::Projects { archived: app.show_archived })];
+            // Boards made or given since the start show up, with the person's
+            // cards on each.
+            return vec![
+                Command::Net(Request::Projects { archived: app.show_archived }),
+                Command::Net(Request::MyWork),
+            ];
         }
         Trash | Activity | ViewCard => return open(app, action),
         Comment | NewCard | EditCard | EditInEditor | DeleteCard | MoveCardLeft | MoveCardRight
-        | MoveCardUp | MoveCardDown | AssignToMe | CyclePriority | CopyReference | CopyText => {
+        | MoveCardUp | MoveCardDown | AssignToMe | CyclePriority | CopyReference | CopyText | Watch => {
             return card(app, action);
         }
         NewColumn | RenameColumn | ColumnLimit | ColumnColor | MoveColumnLeft | MoveColumnRight
@@ -191,7 +200,11 @@ fn open(app: &mut App, action: BoardAction) -> Vec<Command> {
                 app.selection.task_id.filter(|id| seen.as_deref().is_some_and(|b| b.task(*id).is_some()));
             if let Some(task_id) = exists {
                 app.mode = Mode::Card(CardView::new(task_id));
-                return vec![Command::Net(Request::Comments(task_id))];
+                // Who watches it comes with its thread.
+                return vec![
+                    Command::Net(Request::Comments(task_id)),
+                    Command::Net(Request::Watch { task_id, watch: None }),
+                ];
             }
         }
     }
@@ -306,6 +319,7 @@ fn card(app: &mut App, action: BoardAction) -> Vec<Command> {
                 return write(app, Change::UpdateTask { task_id: task.id, patch });
             }
         }
+        BoardAction::Watch => return app.toggle_watch(task.id, &task.title),
         BoardAction::CyclePriority => {
             let i = Priority::ALL.iter().position(|p| *p == task.priority).unwrap_or(0);
             let priority = Priority::ALL[(i + 1) % Priority::ALL.len()];

@@ -52,6 +52,16 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
             prompts::form_outcome(app, form, out)
         }
         Mode::Prompt(mut prompt) => {
+            // Tab right after `@prefix` in a comment completes a member's name.
+            if key.code == KeyCode::Tab
+                && prompt.is_comment()
+                && let Some(board) = &app.board
+            {
+                let names: Vec<&str> = board.members.iter().map(|m| m.name.as_str()).collect();
+                crate::mention::complete(&mut prompt.input, &names);
+                app.mode = Mode::Prompt(prompt);
+                return Vec::new();
+            }
             let out = prompt.key(key);
             prompts::prompt_outcome(app, prompt, out)
         }
@@ -80,6 +90,8 @@ pub fn key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         Mode::Card(view) => overlays::card_view(app, key, view),
         Mode::Quick(menu) => overlays::quick(app, key, menu),
         Mode::Trash(view) => overlays::trash(app, key, view),
+        Mode::Inbox(view) => super::inbox::inbox_key(app, key, view),
+        Mode::Work(chosen) => super::inbox::work_key(app, key, chosen),
     }
 }
 

@@ -71,9 +71,12 @@ pub(super) fn card_view(app: &mut App, key: KeyEvent, mut view: CardView) -> Vec
         let lines = card_view::lines(
             board,
             &task,
-            view.comments.as_deref(),
+            card_view::Fetched {
+                comments: view.comments.as_deref(),
+                history: view.history.as_deref(),
+                watchers: app.reach.watchers.get(&view.task_id).map(Vec::as_slice),
+            },
             view.chosen,
-            view.history.as_deref(),
             app.filter.today,
             &app.zone,
         );
@@ -107,6 +110,10 @@ pub(super) fn card_view(app: &mut App, key: KeyEvent, mut view: CardView) -> Vec
             app.mode = Mode::Card(view);
         }
         ViewOutcome::Close => {}
+        ViewOutcome::Watch => {
+            app.mode = Mode::Card(view);
+            return app.toggle_watch(task.id, &task.title);
+        }
         ViewOutcome::Edit => {
             app.mode = Mode::Form(Box::new(CardForm::edit(&task, board.members.clone(), false)));
         }

@@ -616,7 +616,10 @@ async fn keys_typed_in_a_burst_are_each_a_step_and_undone_one_by_one() {
     until("two places down", |c| c[2] == ("First card".into(), "high".into())).await;
     let (_, history) = site.server.get(&format!("/api/projects/{pid}/activity"), Some(&token)).await;
     let lines: Vec<&str> = history.as_array().unwrap().iter().filter_map(|l| l["what"].as_str()).collect();
-    assert_eq!(lines.iter().filter(|l| l.starts_with("ann edited “First card”")).count(), 3, "{lines:?}");
+    for step in ["none → low", "low → medium", "medium → high"] {
+        let line = format!("ann changed “First card”: priority {step}");
+        assert_eq!(lines.iter().filter(|l| **l == line).count(), 1, "{line}: {lines:?}");
+    }
     assert_eq!(lines.iter().filter(|l| l.contains("reordered “First card” in Todo")).count(), 2, "{lines:?}");
 
     tmux.type_text("ann", "uuuuu");

@@ -1,6 +1,7 @@
 //! The hot paths, measured (criterion): frames encoded and decoded, signatures
-//! checked, and one frame fanned out to N in-process subscribers. Guards against
-//! regressions; `cargo bench -p kanban-server`.
+//! checked, one frame fanned out to N in-process subscribers, and a change to a
+//! card its watchers are told of (SQLite, in a temporary directory). Guards
+//! against regressions; `cargo bench -p kanban-server`.
 
 use std::collections::VecDeque;
 use std::hint::black_box;
@@ -160,5 +161,51 @@ fn cluster_wire(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, frames, signatures, fan_out, cluster_wire);
+/// One change to a card, committed: with nobody else watching, and with 2,000
+/// watchers, each told in the change's own transaction.
+fn watchers(c: &mut Criterion) {
+    use kanban_protocol::model::Role;
+    use kanban_protocol::request::{Change, NewTask, TaskPatch};
+    use kanban_server::board::Write;
+
+    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = rt
+        .block_on(kanban_server::open_database_with(
+            &kanban_server::Database::Sqlite(dir.path().to_owned()),
+            kanban_server::store::schema::Migrations::Apply,
+        ))
+        .unwrap();
+    let mut group = c.benchmark_group("change a card watched by");
+    for watchers in [0usize, 2_000] {
+        let (task, by) = rt.block_on(async {
+            let (ann, _) = store.add_user(&format!("ann{watchers}"), "#e06c75").await.unwrap();
+            let pid = store.add_project(&format!("p{watchers}"), &[(ann.id, Role::Owner)]).await.unwrap();
+            let new = NewTask { title: "Watched".into(), ..Default::default() };
+            let write = Write { by: ann.id, change: Change::CreateTask { project_id: pid, new }, key: None };
+            let made = store.apply(vec![write]).await.unwrap().pop().unwrap().unwrap();
+            let data: kanban_protocol::model::EventData = serde_json::from_str(&made.data).unwrap();
+            let task = data.task.unwrap().id;
+            for i in 0..watchers {
+                let (user, _) = store.add_user(&format!("w{watchers}-{i}"), "#61afef").await.unwrap();
+                store.grant(pid, user.id, Role::Viewer).await.unwrap();
+                store.set_watch(task, user.id, true).await.unwrap();
+            }
+            (task, ann.id)
+        });
+        let mut n = 0u64;
+        group.bench_function(BenchmarkId::from_parameter(watchers), |b| {
+            b.iter(|| {
+                n += 1;
+                let patch = TaskPatch { title: Some(format!("Watched {n}")), ..Default::default() };
+                let write = Write { by, change: Change::UpdateTask { task_id: task, patch }, key: None };
+                let made = rt.block_on(store.apply(vec![write])).unwrap().pop().unwrap().unwrap();
+                assert_eq!(made.notices.len(), watchers);
+            })
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, frames, signatures, fan_out, cluster_wire, watchers);
 criterion_main!(benches);

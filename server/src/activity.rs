@@ -91,9 +91,22 @@ fn column_changes(old: &Status, new: &Status) -> String {
     said.join(" and ")
 }
 
+/// A card's edit in words, after the name of who made it: "changed “Fix login”:
+/// priority low → high, due — → 2026-12-10", or "edited the description of
+/// “Fix login”" when that is all.
+pub fn task_edit<'n>(old: &Task, new: &Task, user: impl Fn(Option<i64>) -> &'n str) -> String {
+    let only_described = old.description != new.description
+        && (&old.title, old.assignee_id, old.priority, &old.labels, &old.due_date)
+            == (&new.title, new.assignee_id, new.priority, &new.labels, &new.due_date);
+    if only_described {
+        return format!("edited the description of “{}”", new.title);
+    }
+    format!("changed “{}”: {}", new.title, task_changes(old, new, user))
+}
+
 /// What changed of a card, in words: "priority low → high, due — → 2026-12-10",
 /// with people named by `user`.
-pub fn task_changes<'n>(old: &Task, new: &Task, user: impl Fn(Option<i64>) -> &'n str) -> String {
+fn task_changes<'n>(old: &Task, new: &Task, user: impl Fn(Option<i64>) -> &'n str) -> String {
     let mut said = Vec::new();
     let or_none = |v: Option<&str>| v.map_or_else(|| "—".to_string(), str::to_string);
     if old.title != new.title {
@@ -148,7 +161,7 @@ pub fn line(entry: &Logged, names: &Names) -> Activity {
                 format!("{who} added “{}” to {}", t.title, names.column(t.status_id))
             }
             BoardChange::TaskUpdated { task: t, before: Some(old) } => {
-                format!("{who} changed “{}”: {}", t.title, task_changes(old, t, |id| names.user(id)))
+                format!("{who} {}", task_edit(old, t, |id| names.user(id)))
             }
             BoardChange::TaskUpdated { task: t, before: None } => format!("{who} edited “{}”", t.title),
             // Within its column, a move is a reorder.

@@ -89,7 +89,7 @@ async fn history_says_who_did_what_newest_first_and_outlives_the_log() {
     assert_eq!(status, 200, "{lines}");
     let said = whats(&lines);
     assert_eq!(said.len(), 135, "{said:?}");
-    assert_eq!(said[0], "bob edited “Fix login”", "newest first");
+    assert_eq!(said[0], "bob edited the description of “Fix login”", "newest first");
     assert_eq!(
         &said[130..],
         [
@@ -109,7 +109,7 @@ async fn history_says_who_did_what_newest_first_and_outlives_the_log() {
     // One card's history: its own events only.
     let (status, card) = server.get(&format!("/api/tasks/{login}/history?limit=3"), Some(&ann)).await;
     assert_eq!(status, 200, "{card}");
-    assert_eq!(whats(&card), ["bob edited “Fix login”"; 3]);
+    assert_eq!(whats(&card), ["bob edited the description of “Fix login”"; 3]);
     let (_, all) = server.get(&format!("/api/tasks/{login}/history?limit=500"), Some(&ann)).await;
     assert_eq!(all.as_array().unwrap().len(), 133);
     assert!(all.as_array().unwrap().iter().all(|l| l["task_id"] == login));

@@ -13,7 +13,7 @@ use kanban_protocol::model::Task;
 
 use super::OpError;
 use super::storage::{BoardTx, NewNotice};
-use crate::activity::task_changes;
+use crate::activity::task_edit;
 
 /// What happened to a card, as its watchers are told.
 pub(super) enum About<'a> {
@@ -131,7 +131,7 @@ pub(super) fn notify(tx: &mut dyn BoardTx, by: i64, about: About<'_>) -> Result<
             if old.assignee_id != new.assignee_id {
                 names.get(tx)?;
             }
-            let changes = task_changes(old, new, |id| {
+            let changes = task_edit(old, new, |id| {
                 // Names read only for a change of assignee.
                 id.and_then(|id| names.of.as_ref().and_then(|n| n.get(&id))).map_or("someone", String::as_str)
             });
@@ -184,12 +184,7 @@ pub(super) fn notify(tx: &mut dyn BoardTx, by: i64, about: About<'_>) -> Result<
             .filter(|w| *w != by && !direct.iter().any(|(p, ..)| p == w))
             .collect();
         if !watchers.is_empty() {
-            let what = match kind {
-                kinds::CHANGED if matches!(about, About::Updated { .. }) => {
-                    format!("{who} changed “{title}”: {what}")
-                }
-                _ => format!("{who} {what}"),
-            };
+            let what = format!("{who} {what}");
             notices.extend(tx.notify(&notice(kind, &what), &watchers)?);
         }
     }

@@ -769,3 +769,45 @@ async fn an_ssh_session_takes_one_of_the_servers_connections() {
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
 }
+
+/// Over SSH too, a mention reaches the person at once: bob's unread count rises
+/// when ann mentions him on a card of another board, and his inbox takes him there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mention_reaches_an_ssh_session_and_its_inbox_goes_to_the_card() {
+    let Some(tmux) = Tmux::new("ssh-mention") else { return };
+    let Some(site) = Site::start().await else { return };
+    let server = &site.server;
+    let ann = server.user("ann").await;
+    server.user("bob").await;
+    server.project("alpha", &["ann:owner", "bob:member"]).await;
+    let beta = server.project("beta", &["ann:owner", "bob:member"]).await;
+    let (bob, _) = site.key_of("bob").await;
+    let (status, made) = server
+        .rest(
+            "POST",
+            &format!("/api/projects/{beta}/tasks"),
+            &ann,
+            Some(serde_json::json!({"title": "Ask bob"})),
+        )
+        .await;
+    assert_eq!(status, 201, "{made}");
+    let task = made["task"]["id"].as_i64().unwrap();
+
+    let cfg = tempfile::tempdir().unwrap();
+    let dir = cfg.path().to_str().unwrap();
+    tmux.start("bob", 100, 24, &site.line(&bob, "alpha"), &[("KANBAN_CONFIG_DIR", dir)]);
+    tmux.wait_for("bob", "bob's board over SSH", false, |s| on_the_board(s) && s.contains("✉ 0"));
+    let body = serde_json::json!({"body": "@bob over to you"});
+    let (status, said) = server.rest("POST", &format!("/api/tasks/{task}/comments"), &ann, Some(body)).await;
+    assert_eq!(status, 201, "{said}");
+    tmux.wait_for("bob", "one unread", false, |s| s.lines().next().is_some_and(|l| l.contains("✉ 1")));
+    tmux.keys("bob", &["i"]);
+    tmux.wait_for("bob", "the inbox", false, |s| s.contains("ann mentioned you in a comment on “Ask bob”"));
+    tmux.keys("bob", &["Enter"]);
+    tmux.wait_for("bob", "beta, the card selected, read", false, |s| {
+        let title = s.lines().next().unwrap_or("");
+        title.contains("beta")
+            && title.contains("✉ 0")
+            && s.lines().any(|l| l.contains('▶') && l.contains("Ask bob"))
+    });
+}

@@ -13,6 +13,7 @@ mod embedded;
 mod host_accounts;
 mod install;
 mod login;
+mod reaching;
 mod reading;
 mod ssh;
 mod terminal;

@@ -99,6 +99,17 @@ enum Command {
     /// your own config.toml. A config that cannot be used is said, and the status
     /// is 1.
     Config,
+    /// Boards from a script: `board list`.
+    Board {
+        #[command(subcommand)]
+        command: kanban_tui::cli::BoardCommand,
+    },
+    /// Cards from a script or a git hook, by names: list, add, show, edit, move,
+    /// comment, delete. Exit status 0, 1 when refused or not found, 2 for usage.
+    Card {
+        #[command(subcommand)]
+        command: kanban_tui::cli::CardCommand,
+    },
     /// Print a completion script for SHELL to stdout.
     Completions { shell: clap_complete::Shell },
     /// Print the man page kanban-tui(1) to stdout, or write one page per command
@@ -238,6 +249,32 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let (server, token) = choose_server(cli.server.clone(), embedded_flag)?;
+    if let Some(command @ (Command::Board { .. } | Command::Card { .. })) = cli.command {
+        let api = match (server, token) {
+            (Some(server), token) if server.starts_with("unix:") || token.is_some() => {
+                Api::with_tls(&server, &token.unwrap_or_default(), tls(&server)?)
+            }
+            #[cfg(feature = "embedded")]
+            _ => {
+                let dir = match cli.data_dir.clone() {
+                    Some(d) => d,
+                    None => anyhow::Context::context(
+                        kanban_server::default_data_dir(),
+                        "no data directory: give --data-dir",
+                    )?,
+                };
+                let port = cli.port.unwrap_or(kanban_tui::embedded::DEFAULT_PORT);
+                let e = kanban_tui::embedded::start(&dir, port).await?;
+                let api = Api::new(&e.url, &e.token);
+                let done = run_cli(&api, command).await;
+                drop(e);
+                std::process::exit(done);
+            }
+            #[cfg(not(feature = "embedded"))]
+            _ => bail!("no server given or saved: save one with `kanban-tui login --server URL`"),
+        };
+        std::process::exit(run_cli(&api, command).await);
+    }
 
     let mut app = App::new(cli.fps, cli.project.clone());
     // A config that cannot be used is said here (seen once the board is closed)
@@ -316,6 +353,23 @@ async fn main() -> anyhow::Result<()> {
         println!("{said}");
     }
     Ok(())
+}
+
+/// Runs a board or card command; answers its exit status (1: refused, said on
+/// stderr).
+async fn run_cli(api: &Api, command: Command) -> i32 {
+    let done = match command {
+        Command::Board { command } => kanban_tui::cli::board(api, command).await,
+        Command::Card { command } => kanban_tui::cli::card(api, command).await,
+        _ => return 2,
+    };
+    match done {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("kanban-tui: {e}");
+            1
+        }
+    }
 }
 
 /// `kanban-tui config`: the config in effect as TOML, or why it cannot be used.

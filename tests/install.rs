@@ -30,7 +30,7 @@ fn completions_print_into_a_pipe() {
     std::fs::write(file.path(), &bash).unwrap();
     let checked = Command::new("bash").arg("-n").arg(file.path()).output().unwrap();
     assert!(checked.status.success(), "bash -n: {}", String::from_utf8_lossy(&checked.stderr));
-    for word in ["kanban-tui", "login", "--server", "--project"] {
+    for word in ["kanban-tui", "login", "--server", "--project", "card", "--assignee", "--overdue"] {
         assert!(bash.contains(word), "{word} in the bash completion");
     }
     for shell in ["zsh", "fish"] {
@@ -58,7 +58,13 @@ fn man_pages_print_into_a_pipe_or_a_directory() {
     let dir = tempfile::tempdir().unwrap();
     let out = run(state.path(), &["man", "--dir", dir.path().to_str().unwrap()]);
     assert!(out.status.success() && out.stdout.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
-    for name in ["kanban-tui.1", "kanban-tui-login.1"] {
+    for name in [
+        "kanban-tui.1",
+        "kanban-tui-login.1",
+        "kanban-tui-card.1",
+        "kanban-tui-card-add.1",
+        "kanban-tui-board.1",
+    ] {
         let page = std::fs::read_to_string(dir.path().join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert!(page.contains(".TH"), "{name}");
     }

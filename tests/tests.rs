@@ -6,6 +6,7 @@
 #[path = "../server/tests/util/mod.rs"]
 mod util;
 
+mod cli;
 mod collaboration;
 mod config;
 mod conventions;

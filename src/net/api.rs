@@ -349,6 +349,11 @@ impl Api {
     }
 
     /// A card's comments, oldest first.
+    /// One card, with its checklist.
+    pub async fn task(&self, task_id: i64) -> Result<Task, ApiError> {
+        self.call(Method::GET, &format!("/api/tasks/{task_id}"), None).await
+    }
+
     pub async fn comments(&self, task_id: i64) -> Result<Vec<Comment>, ApiError> {
         self.call(Method::GET, &format!("/api/tasks/{task_id}/comments"), None).await
     }

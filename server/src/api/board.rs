@@ -40,6 +40,15 @@ const GZIP_FROM: usize = 32 * 1024;
 /// tenfold, which counts over a network and costs a few milliseconds
 /// (BENCHMARKS.md). kanban-tui asks for it only from servers it reaches over a
 /// network.
+/// `GET /api/tasks/{tid}`: one card, with its checklist.
+pub async fn task(
+    State(state): State<Core>,
+    CurrentUser(user): CurrentUser,
+    Path(tid): Path<i64>,
+) -> ApiResult<axum::Json<kanban_protocol::model::Task>> {
+    Ok(axum::Json(crate::board::read::task(&*state.store, user.id, tid).await?))
+}
+
 pub async fn snapshot(
     State(state): State<Core>,
     CurrentUser(user): CurrentUser,

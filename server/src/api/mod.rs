@@ -49,7 +49,7 @@ pub fn router(state: Core, with_metrics: bool) -> Router {
         .route("/api/tasks/{tid}/history", get(activity::task))
         .route("/api/projects/{pid}/tasks", post(board::create_task))
         .route("/api/projects/{pid}/statuses", post(board::create_status))
-        .route("/api/tasks/{tid}", patch(board::update_task).delete(board::delete_task))
+        .route("/api/tasks/{tid}", get(board::task).patch(board::update_task).delete(board::delete_task))
         .route("/api/tasks/{tid}/move", post(board::move_task))
         .route("/api/tasks/{tid}/restore", post(board::restore_task))
         .route("/api/tasks/{tid}/comments", get(comments::list).post(comments::create))

@@ -3,7 +3,7 @@
 //! card), then the store's plain read. Whoever is not a member learns nothing,
 //! not even that the project or card exists: `NotFound`, as a change answers.
 
-use kanban_protocol::model::{Board, Comment, Role, Trash};
+use kanban_protocol::model::{Board, Comment, Role, Task, Trash};
 
 use crate::store::{EventsAfter, Store, StoreError};
 
@@ -48,6 +48,13 @@ pub async fn events_after(
 pub async fn trash(store: &dyn Store, user_id: i64, project_id: i64) -> Result<Trash> {
     role(store, user_id, project_id).await?;
     store.trash(project_id).await
+}
+
+/// A card (not in the trash) with its checklist, for a member of its project.
+pub async fn task(store: &dyn Store, user_id: i64, task_id: i64) -> Result<Task> {
+    let (project_id, role) = card(store, user_id, task_id, false).await?;
+    let board = store.board(project_id, role).await?;
+    board.tasks.into_iter().find(|t| t.id == task_id).ok_or(StoreError::NotFound("task"))
 }
 
 /// The comments of a card (not in the trash), for a member of its project.

@@ -49,7 +49,7 @@ async fn metrics_on_their_own_port_count_requests_connections_and_sessions() {
         assert_eq!(get(&format!("{}/api/me", server.url), Some(&ann), &[]).await.status(), 200);
     }
     assert_eq!(get(&format!("{}/api/me", server.url), Some("wrong"), &[]).await.status(), 401);
-    assert_eq!(get(&format!("{}/api/tasks/5", server.url), Some(&ann), &[]).await.status(), 405);
+    assert_eq!(get(&format!("{}/api/tasks/5/move", server.url), Some(&ann), &[]).await.status(), 405);
     let text = get(&scrape, None, &[]).await.text().await.unwrap();
     assert_eq!(
         sample(&text, r#"kanban_http_requests_total{route="/api/me",status="200"}"#),

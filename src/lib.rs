@@ -16,6 +16,7 @@ pub mod editor;
 #[cfg(feature = "embedded")]
 pub mod embedded;
 pub mod log;
+pub mod mcp;
 pub mod net;
 pub mod secret;
 pub mod settings;

@@ -110,6 +110,9 @@ enum Command {
         #[command(subcommand)]
         command: kanban_tui::cli::CardCommand,
     },
+    /// Speak the Model Context Protocol on stdin and stdout, for coding agents:
+    /// tools to list, show, create, edit, move and comment on cards, as you.
+    Mcp,
     /// Print a completion script for SHELL to stdout.
     Completions { shell: clap_complete::Shell },
     /// Print the man page kanban-tui(1) to stdout, or write one page per command
@@ -249,7 +252,7 @@ async fn main() -> anyhow::Result<()> {
     }
 
     let (server, token) = choose_server(cli.server.clone(), embedded_flag)?;
-    if let Some(command @ (Command::Board { .. } | Command::Card { .. })) = cli.command {
+    if let Some(command @ (Command::Board { .. } | Command::Card { .. } | Command::Mcp)) = cli.command {
         let api = match (server, token) {
             (Some(server), token) if server.starts_with("unix:") || token.is_some() => {
                 Api::with_tls(&server, &token.unwrap_or_default(), tls(&server)?)
@@ -361,6 +364,10 @@ async fn run_cli(api: &Api, command: Command) -> i32 {
     let done = match command {
         Command::Board { command } => kanban_tui::cli::board(api, command).await,
         Command::Card { command } => kanban_tui::cli::card(api, command).await,
+        Command::Mcp => match kanban_tui::mcp::serve(api.clone()).await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(kanban_tui::cli::Failure::Said(format!("mcp: {e}"))),
+        },
         _ => return 2,
     };
     match done {

@@ -14,6 +14,7 @@ mod embedded;
 mod host_accounts;
 mod install;
 mod login;
+mod mcp;
 mod reaching;
 mod reading;
 mod ssh;

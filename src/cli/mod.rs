@@ -7,7 +7,7 @@
 //! change the network dropped the answer of is never made twice.
 
 mod names;
-mod show;
+pub mod show;
 
 use std::io::Read;
 
@@ -118,22 +118,25 @@ pub struct Output {
 pub struct Filter {
     /// Of this board only.
     #[arg(long)]
-    project: Option<String>,
+    pub project: Option<String>,
     /// In this column only (of each board listed).
     #[arg(long)]
-    column: Option<String>,
+    pub column: Option<String>,
     /// Assigned to you.
     #[arg(long, conflicts_with = "assignee")]
-    mine: bool,
+    pub mine: bool,
     /// Assigned to this person.
     #[arg(long)]
-    assignee: Option<String>,
+    pub assignee: Option<String>,
     /// With this label.
     #[arg(long)]
-    label: Option<String>,
+    pub label: Option<String>,
     /// Past their due date and not done (in their board's last column).
     #[arg(long)]
-    overdue: bool,
+    pub overdue: bool,
+    /// Whose title or description holds these words (any case).
+    #[arg(long)]
+    pub search: Option<String>,
 }
 
 /// A card's fields, as `card add` and `card edit` take them.
@@ -141,20 +144,20 @@ pub struct Filter {
 pub struct Fields {
     /// Its description; - reads it from stdin.
     #[arg(long)]
-    description: Option<String>,
+    pub description: Option<String>,
     /// Who it is assigned to, by name (`none`: nobody).
     #[arg(long)]
-    assignee: Option<String>,
+    pub assignee: Option<String>,
     /// none, low, medium, high or urgent.
     #[arg(long)]
-    priority: Option<Priority>,
+    pub priority: Option<Priority>,
     /// A label (again for more; on edit, the labels replace the card's).
     #[arg(long = "label")]
-    labels: Vec<String>,
+    pub labels: Vec<String>,
     /// Its due date: YYYY-MM-DD or in words (today, tomorrow, fri, +3d, next
     /// week, eow, eom; `none` takes it away).
     #[arg(long)]
-    due: Option<String>,
+    pub due: Option<String>,
 }
 
 /// Why a command did not do what it was asked: said on stderr, status 1.
@@ -180,93 +183,151 @@ pub async fn board(api: &Api, command: BoardCommand) -> Result<()> {
 /// Runs `kanban-tui card ...`.
 pub async fn card(api: &Api, command: CardCommand) -> Result<()> {
     match command {
-        CardCommand::List { filter, out } => list(api, filter, out).await,
+        CardCommand::List { filter, out } => {
+            let found = find(api, &filter).await?;
+            show::cards(&found.iter().map(|(b, t)| (&**b, t)).collect::<Vec<_>>(), out.json)
+        }
         CardCommand::Add { project, column, fields, title, out } => {
-            let projects = api.projects().await?;
-            let project = board_named(&projects, &project)?;
-            let board = api.board(project.id).await?;
-            let status_id = column.map(|c| column_named(&board, &c).map(|s| s.id)).transpose()?;
-            let assignee_id = match fields.assignee.as_deref() {
-                None | Some("none") => None,
-                Some(name) => Some(member_named(&board, name)?),
-            };
-            let new = NewTask {
-                title,
-                status_id,
-                description: fields.description.as_deref().map(text_or_stdin).transpose()?,
-                assignee_id,
-                priority: fields.priority,
-                labels: (!fields.labels.is_empty()).then_some(fields.labels),
-                due_date: fields.due.as_deref().map(due_date).transpose()?.flatten(),
-                ..NewTask::default()
-            };
-            let made = write(api, &Change::CreateTask { project_id: project.id, new }, &out).await?;
-            show_changed(api, made, out.json).await
+            let (board, task) = add(api, &project, column.as_deref(), fields, title, out.key.clone()).await?;
+            show::card(&board, &task, None, out.json)
         }
         CardCommand::Show { card, out } => {
-            let task = api.task(names::card_ref(&card).map_err(Failure::Said)?).await?;
-            let board = api.board(task.project_id).await?;
-            let comments = api.comments(task.id).await?;
+            let (board, task, comments) = look(api, &card).await?;
             show::card(&board, &task, Some(&comments), out.json)
         }
         CardCommand::Edit { card, title, fields, out } => {
-            let task = api.task(names::card_ref(&card).map_err(Failure::Said)?).await?;
-            let board = api.board(task.project_id).await?;
-            let assignee_id = match fields.assignee.as_deref() {
-                None => None,
-                Some("none") => Some(None),
-                Some(name) => Some(Some(member_named(&board, name)?)),
-            };
-            let patch = TaskPatch {
-                title,
-                description: fields.description.as_deref().map(text_or_stdin).transpose()?,
-                assignee_id,
-                priority: fields.priority,
-                labels: (!fields.labels.is_empty()).then_some(fields.labels),
-                due_date: fields.due.as_deref().map(due_date).transpose()?,
-                version: None,
-            };
-            if patch == (TaskPatch::default()) {
-                return Err(Failure::Said("nothing to change: give a field (see --help)".into()));
-            }
-            let made = write(api, &Change::UpdateTask { task_id: task.id, patch }, &out).await?;
-            show_changed(api, made, out.json).await
+            let (board, task) = edit(api, &card, title, fields, out.key.clone()).await?;
+            show::card(&board, &task, None, out.json)
         }
         CardCommand::Move { card, to, top, bottom: _, out } => {
-            let task = api.task(names::card_ref(&card).map_err(Failure::Said)?).await?;
-            let board = api.board(task.project_id).await?;
-            let column = column_named(&board, &to)?;
-            // The top: before the column's first card (other than this one).
-            let before_id = if top {
-                let mut cards: Vec<&Task> =
-                    board.tasks.iter().filter(|t| t.status_id == column.id && t.id != task.id).collect();
-                cards.sort_by(|a, b| (&a.position, a.id).cmp(&(&b.position, b.id)));
-                cards.first().map(|t| t.id)
-            } else {
-                None
-            };
-            let to = MoveTask { status_id: column.id, before_id, ..MoveTask::default() };
-            let made = write(api, &Change::MoveTask { task_id: task.id, to }, &out).await?;
-            show_changed(api, made, out.json).await
+            let (board, task) = move_to(api, &card, &to, top, out.key.clone()).await?;
+            show::card(&board, &task, None, out.json)
         }
         CardCommand::Comment { card, text, out } => {
-            let task_id = names::card_ref(&card).map_err(Failure::Said)?;
-            let new = NewComment { body: text_or_stdin(&text)? };
-            let made = write(api, &Change::CreateComment { task_id, new }, &out).await?;
-            match made {
-                BoardChange::CommentCreated { comment, .. } => show::comment(&comment, out.json),
-                _ => Err(Failure::Said("the server answered with another change".into())),
-            }
+            let comment = comment(api, &card, &text_or_stdin(&text)?, out.key.clone()).await?;
+            show::comment(&comment, out.json)
         }
         CardCommand::Delete { card, out } => {
             let task_id = names::card_ref(&card).map_err(Failure::Said)?;
-            write(api, &Change::DeleteTask { task_id }, &out).await?;
+            write(api, &Change::DeleteTask { task_id }, out.key).await?;
             show::deleted(task_id, out.json)
         }
     }
 }
 
-async fn list(api: &Api, filter: Filter, out: Output) -> Result<()> {
+/// Makes a card on the board named `project`; answers it with its board.
+pub async fn add(
+    api: &Api,
+    project: &str,
+    column: Option<&str>,
+    fields: Fields,
+    title: String,
+    key: Option<String>,
+) -> Result<(Board, Task)> {
+    let projects = api.projects().await?;
+    let project = board_named(&projects, project)?;
+    let board = api.board(project.id).await?;
+    let status_id = column.map(|c| column_named(&board, c).map(|s| s.id)).transpose()?;
+    let assignee_id = match fields.assignee.as_deref() {
+        None | Some("none") => None,
+        Some(name) => Some(member_named(&board, name)?),
+    };
+    let new = NewTask {
+        title,
+        status_id,
+        description: fields.description.as_deref().map(text_or_stdin).transpose()?,
+        assignee_id,
+        priority: fields.priority,
+        labels: (!fields.labels.is_empty()).then_some(fields.labels),
+        due_date: fields.due.as_deref().map(due_date).transpose()?.flatten(),
+        ..NewTask::default()
+    };
+    let made = write(api, &Change::CreateTask { project_id: project.id, new }, key).await?;
+    changed(api, made).await
+}
+
+/// A card with its board and its comments.
+pub async fn look(api: &Api, card: &str) -> Result<(Board, Task, Vec<kanban_protocol::model::Comment>)> {
+    let task = api.task(names::card_ref(card).map_err(Failure::Said)?).await?;
+    let board = api.board(task.project_id).await?;
+    let comments = api.comments(task.id).await?;
+    Ok((board, task, comments))
+}
+
+/// Changes the fields given of a card; answers it with its board.
+pub async fn edit(
+    api: &Api,
+    card: &str,
+    title: Option<String>,
+    fields: Fields,
+    key: Option<String>,
+) -> Result<(Board, Task)> {
+    let task = api.task(names::card_ref(card).map_err(Failure::Said)?).await?;
+    let board = api.board(task.project_id).await?;
+    let assignee_id = match fields.assignee.as_deref() {
+        None => None,
+        Some("none") => Some(None),
+        Some(name) => Some(Some(member_named(&board, name)?)),
+    };
+    let patch = TaskPatch {
+        title,
+        description: fields.description.as_deref().map(text_or_stdin).transpose()?,
+        assignee_id,
+        priority: fields.priority,
+        labels: (!fields.labels.is_empty()).then_some(fields.labels),
+        due_date: fields.due.as_deref().map(due_date).transpose()?,
+        version: None,
+    };
+    if patch == TaskPatch::default() {
+        return Err(Failure::Said("nothing to change: give a field (see --help)".into()));
+    }
+    let made = write(api, &Change::UpdateTask { task_id: task.id, patch }, key).await?;
+    changed(api, made).await
+}
+
+/// Moves a card to the column named `to` of its board, at its end or `top`.
+pub async fn move_to(
+    api: &Api,
+    card: &str,
+    to: &str,
+    top: bool,
+    key: Option<String>,
+) -> Result<(Board, Task)> {
+    let task = api.task(names::card_ref(card).map_err(Failure::Said)?).await?;
+    let board = api.board(task.project_id).await?;
+    let column = column_named(&board, to)?;
+    // The top: before the column's first card (other than this one).
+    let before_id = if top {
+        let mut cards: Vec<&Task> =
+            board.tasks.iter().filter(|t| t.status_id == column.id && t.id != task.id).collect();
+        cards.sort_by(|a, b| (&a.position, a.id).cmp(&(&b.position, b.id)));
+        cards.first().map(|t| t.id)
+    } else {
+        None
+    };
+    let to = MoveTask { status_id: column.id, before_id, ..MoveTask::default() };
+    let made = write(api, &Change::MoveTask { task_id: task.id, to }, key).await?;
+    changed(api, made).await
+}
+
+/// Comments on a card; answers the comment.
+pub async fn comment(
+    api: &Api,
+    card: &str,
+    text: &str,
+    key: Option<String>,
+) -> Result<kanban_protocol::model::Comment> {
+    let task_id = names::card_ref(card).map_err(Failure::Said)?;
+    let new = NewComment { body: text.to_string() };
+    match write(api, &Change::CreateComment { task_id, new }, key).await? {
+        BoardChange::CommentCreated { comment, .. } => Ok(comment),
+        _ => Err(Failure::Said("the server answered with another change".into())),
+    }
+}
+
+/// The cards of the person's boards that `filter` keeps, with their boards, in
+/// board order.
+pub async fn find(api: &Api, filter: &Filter) -> Result<Vec<(std::sync::Arc<Board>, Task)>> {
     let projects = api.projects().await?;
     let chosen: Vec<&Project> = match &filter.project {
         Some(name) => vec![board_named(&projects, name)?],
@@ -274,13 +335,11 @@ async fn list(api: &Api, filter: Filter, out: Output) -> Result<()> {
     };
     let me = if filter.mine { Some(api.me().await?.id) } else { None };
     let today = due::today();
-    let mut boards = Vec::with_capacity(chosen.len());
+    let words = filter.search.as_deref().map(str::to_lowercase);
+    let mut shown = Vec::new();
     for project in chosen {
-        boards.push(api.board(project.id).await?);
-    }
-    let mut shown: Vec<(&Board, &Task)> = Vec::new();
-    for board in &boards {
-        let column = filter.column.as_deref().map(|c| column_named(board, c)).transpose();
+        let board = std::sync::Arc::new(api.board(project.id).await?);
+        let column = filter.column.as_deref().map(|c| column_named(&board, c)).transpose();
         // A column named for every board is of those that have it.
         let column = match (column, filter.project.is_some()) {
             (Ok(c), _) => c.map(|c| c.id),
@@ -288,21 +347,25 @@ async fn list(api: &Api, filter: Filter, out: Output) -> Result<()> {
             (Err(_), false) => continue,
         };
         let assignee = match &filter.assignee {
-            Some(name) => match member_named(board, name) {
+            Some(name) => match member_named(&board, name) {
                 Ok(id) => Some(id),
                 Err(e) if filter.project.is_some() => return Err(e),
                 Err(_) => continue,
             },
             None => me,
         };
-        let last = show::last_column(board);
-        for task in show::in_order(board) {
+        let last = show::last_column(&board);
+        for task in show::in_order(&board) {
             let keep = column.is_none_or(|c| task.status_id == c)
                 && assignee.is_none_or(|a| task.assignee_id == Some(a))
                 && filter
                     .label
                     .as_ref()
                     .is_none_or(|l| task.labels.iter().any(|t| t.eq_ignore_ascii_case(l)))
+                && words.as_ref().is_none_or(|w| {
+                    task.title.to_lowercase().contains(w.as_str())
+                        || task.description.to_lowercase().contains(w.as_str())
+                })
                 && (!filter.overdue
                     || (Some(task.status_id) != last
                         && task
@@ -311,17 +374,17 @@ async fn list(api: &Api, filter: Filter, out: Output) -> Result<()> {
                             .and_then(|d| due::when(d, today))
                             .is_some_and(|w| matches!(w, due::When::Overdue(_)))));
             if keep {
-                shown.push((board, task));
+                shown.push((board.clone(), task.clone()));
             }
         }
     }
-    show::cards(&shown, out.json)
+    Ok(shown)
 }
 
 /// Makes `change` under one key, asking again (with the same key) while the
 /// server cannot be reached; answers what it did.
-async fn write(api: &Api, change: &Change, out: &Output) -> Result<BoardChange> {
-    let key = out.key.clone().unwrap_or_else(|| format!("cli-{:032x}", rand::random::<u128>()));
+async fn write(api: &Api, change: &Change, key: Option<String>) -> Result<BoardChange> {
+    let key = key.unwrap_or_else(|| format!("cli-{:032x}", rand::random::<u128>()));
     let mut wait = std::time::Duration::from_millis(250);
     for attempt in 1.. {
         match api.write(change, &key).await {
@@ -336,16 +399,15 @@ async fn write(api: &Api, change: &Change, out: &Output) -> Result<BoardChange> 
     unreachable!("the loop answers by its fourth attempt")
 }
 
-/// Prints the card a change left, with its board's names.
-async fn show_changed(api: &Api, made: BoardChange, json: bool) -> Result<()> {
+/// The card a change left, with its board.
+async fn changed(api: &Api, made: BoardChange) -> Result<(Board, Task)> {
     let task = match made {
         BoardChange::TaskCreated(t)
         | BoardChange::TaskUpdated { task: t, .. }
         | BoardChange::TaskMoved { task: t, .. } => t,
         _ => return Err(Failure::Said("the server answered with another change".into())),
     };
-    let board = api.board(task.project_id).await?;
-    show::card(&board, &task, None, json)
+    Ok((api.board(task.project_id).await?, task))
 }
 
 fn board_named<'a>(projects: &'a [Project], given: &str) -> Result<&'a Project> {

@@ -153,3 +153,8 @@ pub fn deleted(task_id: i64, as_json: bool) -> Result<()> {
     }
     out(&format!("#{task_id} is in the trash\n"))
 }
+
+/// A card as `--json` prints it, as a value (for the MCP server's answers).
+pub fn card_value(board: &Board, task: &Task, comments: Option<&[Comment]>) -> serde_json::Value {
+    serde_json::to_value(card_out(board, task, comments)).expect("a card serializes")
+}

@@ -404,7 +404,10 @@ impl Reads for StoreReads {
         inbox::unread(&self.core, self.user_id).await.map_err(failed)
     }
 
+    // Marks, watches and looks are held to the person's budget of changes, as
+    // over REST.
     async fn mark_read(&self, mark: MarkRead) -> Result<u64, Failure> {
+        self.core.writer.spend(self.user_id).map_err(failed)?;
         inbox::mark_read(&self.core, self.user_id, &mark).await.map_err(failed)
     }
 
@@ -413,6 +416,9 @@ impl Reads for StoreReads {
     }
 
     async fn watch(&self, task_id: i64, watch: Option<bool>) -> Result<Vec<User>, Failure> {
+        if watch.is_some() {
+            self.core.writer.spend(self.user_id).map_err(failed)?;
+        }
         inbox::watch(&self.core, self.user_id, task_id, watch).await.map_err(failed)
     }
 
@@ -421,6 +427,7 @@ impl Reads for StoreReads {
     }
 
     async fn seen(&self, project_id: i64, rev: u64) -> Result<(), Failure> {
+        self.core.writer.spend(self.user_id).map_err(failed)?;
         inbox::seen(&self.core, self.user_id, project_id, rev).await.map_err(failed)
     }
 }

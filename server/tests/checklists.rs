@@ -260,7 +260,37 @@ async fn a_checklist_holds_a_bounded_number_of_items() {
     assert!(body["error"].as_str().unwrap().contains("at most"), "{body}");
 }
 
+/// An item moved to where it already is stays between the same neighbours: its
+/// neighbour below is itself, which must not count as one (on PostgreSQL, whose
+/// batch reads a checklist's keys from the database, it once did, and the item
+/// went to the top, sometimes under another's key).
+async fn an_item_moved_next_to_where_it_is_keeps_its_neighbours() {
+    let (server, [ann, _, vic], pid, task) = setup().await;
+    let mut ids = Vec::new();
+    for text in ["first", "last"] {
+        let (status, made) = add(&server, &ann, task, json!({ "text": text })).await;
+        assert_eq!(status, 201, "{made}");
+        ids.push(id(&made));
+    }
+    // One between them, then moved right after the first, where it is: the item
+    // above the first is itself, and the one after it the last.
+    let (status, made) = add(&server, &ann, task, json!({"text": "middle", "after_id": ids[0]})).await;
+    assert_eq!(status, 201, "{made}");
+    let middle = id(&made);
+    for to in [json!({"after_id": ids[0]}), json!({"before_id": ids[1]})] {
+        let (status, body) =
+            server.rest("POST", &format!("/api/checklist/{middle}/move"), &ann, Some(to)).await;
+        assert_eq!(status, 200, "{body}");
+    }
+    let now = board(&server, &vic, pid).await;
+    let keys: Vec<&str> = now.task(task).unwrap().checklist.iter().map(|i| i.position.as_str()).collect();
+    assert!(keys.windows(2).all(|w| w[0] < w[1]), "keys strictly in order: {keys:?}");
+    let texts: Vec<String> = items(&now, task).into_iter().map(|(t, _)| t).collect();
+    assert_eq!(texts, ["first", "middle", "last"], "{keys:?}");
+}
+
 crate::both_stores!(
+    an_item_moved_next_to_where_it_is_keeps_its_neighbours,
     a_checklist_reaches_a_second_client_in_order,
     viewers_read_members_write_and_bad_items_are_refused,
     concurrent_moves_keep_one_order_everywhere,

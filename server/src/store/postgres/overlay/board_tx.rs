@@ -92,16 +92,18 @@ impl BoardTx for Tx<'_> {
         })
     }
 
+    // Two from the database: one may be the item placed (`except`), which a
+    // checklist's item is not held by the batch to be left out by the query.
     fn key_above(&mut self, list: List, key: &str, except: i64) -> TxResult<Option<String>> {
         let keys = self.list_keys(
             list,
             (
                 "SELECT position, id FROM tasks WHERE status_id = $1 AND id != ALL($2) AND position > $3 \
-                 AND deleted_at IS NULL ORDER BY position LIMIT 1",
+                 AND deleted_at IS NULL ORDER BY position LIMIT 2",
                 "SELECT position, id FROM statuses WHERE project_id = $1 AND id != ALL($2) AND position > $3 \
-                 AND deleted_at IS NULL ORDER BY position LIMIT 1",
+                 AND deleted_at IS NULL ORDER BY position LIMIT 2",
                 "SELECT position, id FROM checklist_items WHERE task_id = $1 AND id != ALL($2) AND position > $3 \
-                 ORDER BY position LIMIT 1",
+                 ORDER BY position LIMIT 2",
             ),
             &[&key],
         )?;
@@ -114,11 +116,11 @@ impl BoardTx for Tx<'_> {
             list,
             (
                 "SELECT position, id FROM tasks WHERE status_id = $1 AND id != ALL($2) AND position < $3 \
-                 AND deleted_at IS NULL ORDER BY position DESC LIMIT 1",
+                 AND deleted_at IS NULL ORDER BY position DESC LIMIT 2",
                 "SELECT position, id FROM statuses WHERE project_id = $1 AND id != ALL($2) AND position < $3 \
-                 AND deleted_at IS NULL ORDER BY position DESC LIMIT 1",
+                 AND deleted_at IS NULL ORDER BY position DESC LIMIT 2",
                 "SELECT position, id FROM checklist_items WHERE task_id = $1 AND id != ALL($2) AND position < $3 \
-                 ORDER BY position DESC LIMIT 1",
+                 ORDER BY position DESC LIMIT 2",
             ),
             &[&key],
         )?;

@@ -188,7 +188,7 @@ impl Hub {
         self.shared.gate.as_deref()
     }
 
-    /// The number of access changes seen so far.
+    /// The number of access changes that took access away, so far.
     pub(crate) fn access_epoch(&self) -> u64 {
         self.shared.access_epoch.load(Ordering::SeqCst)
     }
@@ -197,8 +197,15 @@ impl Hub {
     /// asked to reconnect (4200), to be authorized anew. Returns how many were
     /// asked. The epoch moves first, so that a subscription being checked at this
     /// moment, which this sweep might miss, sees it move and reconnects too.
+    /// A change that took nothing away (a member granted) sweeps nobody, so it
+    /// leaves the epoch be: a subscription checked meanwhile stands. The news goes
+    /// out either way (SSH sessions check their keys on it).
     pub fn access_changed(&self, project_ids: &[i64]) -> usize {
-        let epoch = self.shared.access_epoch.fetch_add(1, Ordering::SeqCst) + 1;
+        let epoch = if project_ids.is_empty() {
+            self.shared.access_epoch.load(Ordering::SeqCst)
+        } else {
+            self.shared.access_epoch.fetch_add(1, Ordering::SeqCst) + 1
+        };
         self.shared.access_news.send_replace(epoch);
         let mut asked = 0;
         for &project_id in project_ids {

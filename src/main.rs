@@ -259,15 +259,8 @@ async fn main() -> anyhow::Result<()> {
             }
             #[cfg(feature = "embedded")]
             _ => {
-                let dir = match cli.data_dir.clone() {
-                    Some(d) => d,
-                    None => anyhow::Context::context(
-                        kanban_server::default_data_dir(),
-                        "no data directory: give --data-dir",
-                    )?,
-                };
                 let port = cli.port.unwrap_or(kanban_tui::embedded::DEFAULT_PORT);
-                let e = kanban_tui::embedded::start(&dir, port).await?;
+                let e = kanban_tui::embedded::start(&data_dir(cli.data_dir.clone())?, port).await?;
                 let api = Api::new(&e.url, &e.token);
                 let done = run_cli(&api, command).await;
                 drop(e);
@@ -311,13 +304,7 @@ async fn main() -> anyhow::Result<()> {
         }
         #[cfg(feature = "embedded")]
         _ => {
-            let dir = match cli.data_dir.clone() {
-                Some(d) => d,
-                None => anyhow::Context::context(
-                    kanban_server::default_data_dir(),
-                    "no data directory: give --data-dir",
-                )?,
-            };
+            let dir = data_dir(cli.data_dir.clone())?;
             let e = kanban_tui::embedded::start(&dir, cli.port.unwrap_or(kanban_tui::embedded::DEFAULT_PORT))
                 .await?;
             app.join_hint = Some(e.hint.clone());
@@ -356,6 +343,17 @@ async fn main() -> anyhow::Result<()> {
         println!("{said}");
     }
     Ok(())
+}
+
+/// Where the embedded server keeps its data: `--data-dir`, or the platform's.
+#[cfg(feature = "embedded")]
+fn data_dir(given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    match given {
+        Some(dir) => Ok(dir),
+        None => {
+            anyhow::Context::context(kanban_server::default_data_dir(), "no data directory: give --data-dir")
+        }
+    }
 }
 
 /// Runs a board or card command; answers its exit status (1: refused, said on

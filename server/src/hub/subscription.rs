@@ -60,10 +60,11 @@ impl Connection {
                 return Err(Refusal::NoChannelData);
             }
             let app = self.hub.app();
+            // A board's channels, and a person's own, are signed by the auth
+            // endpoint with its grant: checked here against whom it names.
+            let owner = channel::user_of(name);
             match (channel::project_of(name), self.hub.gate()) {
-                // A person's own channel: signed for them alone, by the auth
-                // endpoint that knows who asked.
-                (None, Some(_)) if let Some(owner) = channel::user_of(name) => {
+                (project, Some(gate)) if project.is_some() || owner.is_some() => {
                     let grant = sign::verify_granted_channel_auth(
                         &app.key,
                         &app.secret,
@@ -73,31 +74,23 @@ impl Connection {
                         channel_data,
                     )
                     .ok_or(Refusal::NotGranted)?;
-                    if grant.user_id != owner {
+                    // A person's own channel is theirs alone.
+                    if owner.is_some_and(|owner| grant.user_id != owner) {
                         return Err(Refusal::NotGranted);
                     }
-                }
-                (Some(project_id), Some(gate)) => {
-                    let grant = sign::verify_granted_channel_auth(
-                        &app.key,
-                        &app.secret,
-                        auth,
-                        &self.socket_id,
-                        name,
-                        channel_data,
-                    )
-                    .ok_or(Refusal::NotGranted)?;
-                    let epoch = self.hub.access_epoch();
-                    match timeout(GATE_TIMEOUT, gate.admits(project_id, grant)).await {
-                        Ok(Ok(Some(rev))) => at_rev = Some(rev),
-                        Ok(Ok(None)) => return Err(Refusal::AccessTakenAway),
-                        Ok(Err(e)) => {
-                            tracing::warn!(error = %e, "cannot check a subscription's access");
-                            return Err(Refusal::CannotCheck);
+                    if let Some(project_id) = project {
+                        let epoch = self.hub.access_epoch();
+                        match timeout(GATE_TIMEOUT, gate.admits(project_id, grant)).await {
+                            Ok(Ok(Some(rev))) => at_rev = Some(rev),
+                            Ok(Ok(None)) => return Err(Refusal::AccessTakenAway),
+                            Ok(Err(e)) => {
+                                tracing::warn!(error = %e, "cannot check a subscription's access");
+                                return Err(Refusal::CannotCheck);
+                            }
+                            Err(_) => return Err(Refusal::CannotCheck),
                         }
-                        Err(_) => return Err(Refusal::CannotCheck),
+                        checked_at = Some(epoch);
                     }
-                    checked_at = Some(epoch);
                 }
                 _ => {
                     if !sign::verify_channel_auth(

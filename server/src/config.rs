@@ -71,6 +71,11 @@ pub struct Limits {
     /// Every connection on the HTTP port begins with a PROXY header from one of
     /// [`Limits::trusted_proxies`] (`--proxy-protocol`).
     pub proxy_protocol: bool,
+    /// The longest wait between two tries of a webhook delivery (the waits double
+    /// from a second up to it).
+    pub webhook_max_backoff: Duration,
+    /// How long after its change a webhook delivery is tried before it is given up.
+    pub webhook_give_up: Duration,
 }
 
 impl Default for Limits {
@@ -94,6 +99,8 @@ impl Default for Limits {
             max_writes_per_user: 10,
             trusted_proxies: Vec::new(),
             proxy_protocol: false,
+            webhook_max_backoff: Duration::from_secs(3600),
+            webhook_give_up: Duration::from_secs(24 * 3600),
         }
     }
 }

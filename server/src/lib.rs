@@ -33,6 +33,7 @@ pub mod store;
 pub mod tls;
 pub mod transfer;
 pub mod unix_socket;
+pub mod webhooks;
 pub mod writer;
 
 use std::future::Future;
@@ -379,6 +380,12 @@ impl Server {
         let watcher = access::watch(self.state.store.clone(), hub.clone(), access::CHECK_EVERY);
         let purger = purge_trash(self.state.store.clone(), hub.limits().trash_days);
         let reminder = tokio::spawn(inbox::remind(self.state.clone()));
+        let deliveries = webhooks::spawn(
+            self.state.store.clone(),
+            hub.metrics().clone(),
+            hub.limits(),
+            self.state.writer.committed(),
+        );
         let header_timeout = hub.limits().header_timeout;
         let metrics_listener = self.metrics_listener.lock().unwrap_or_else(|e| e.into_inner()).take();
         let metrics = metrics_listener.map(|listener| {
@@ -412,6 +419,7 @@ impl Server {
         watcher.abort();
         purger.abort();
         reminder.abort();
+        deliveries.abort();
         if let Some(node) = &node {
             node.leave();
         }

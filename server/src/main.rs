@@ -11,6 +11,7 @@ use kanban_server::logging::LogFormat;
 use kanban_server::ssh::SshOptions;
 use kanban_server::store::schema::Migrations;
 use kanban_server::unix_socket::{self, UnixUsers};
+use kanban_server::webhooks::admin as webhooks;
 use kanban_server::{AppOverrides, Database, Limits, Server, admin};
 
 #[derive(Parser)]
@@ -228,6 +229,16 @@ struct LimitArgs {
     /// naming the client. Others are closed.
     #[arg(long, env = "KANBAN_PROXY_PROTOCOL", requires = "trusted_proxies")]
     proxy_protocol: bool,
+    /// Seconds of the longest wait between two tries of a webhook delivery (the
+    /// waits double from one second, with jitter).
+    #[arg(long, env = "KANBAN_WEBHOOK_MAX_BACKOFF", value_name = "SECS",
+          default_value_t = Limits::default().webhook_max_backoff.as_secs())]
+    webhook_max_backoff: u64,
+    /// Seconds after its change that a webhook delivery is given up (marked
+    /// failed) if it has not gone through.
+    #[arg(long, env = "KANBAN_WEBHOOK_GIVE_UP_AFTER", value_name = "SECS",
+          default_value_t = Limits::default().webhook_give_up.as_secs())]
+    webhook_give_up_after: u64,
 }
 
 impl LimitArgs {
@@ -248,6 +259,8 @@ impl LimitArgs {
             max_writes_per_user: self.max_writes_per_user,
             trusted_proxies: self.trusted_proxies.clone(),
             proxy_protocol: self.proxy_protocol,
+            webhook_max_backoff: Duration::from_secs(self.webhook_max_backoff.max(1)),
+            webhook_give_up: Duration::from_secs(self.webhook_give_up_after.max(1)),
             ..Limits::default()
         }
     }
@@ -281,6 +294,9 @@ enum Command {
     /// The database's identity: the cluster its servers form, and its epoch.
     #[command(subcommand)]
     Cluster(ClusterCommand),
+    /// Manage the webhooks that board changes are POSTed to, signed.
+    #[command(subcommand)]
+    Webhook(WebhookCommand),
     /// Copy a site's SQLite data (users and their token hashes, projects, members,
     /// boards, the event log, the app credentials) into the empty PostgreSQL database
     /// of --database.
@@ -298,6 +314,40 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum WebhookCommand {
+    /// Add a hook: each committed change of the board (or of every board) is
+    /// POSTed to URL as JSON, signed with the secret printed here, once.
+    #[command(group = clap::ArgGroup::new("scope").required(true))]
+    Add {
+        url: String,
+        /// The board whose changes are sent (id or name).
+        #[arg(long, group = "scope")]
+        project: Option<String>,
+        /// Every board's changes, those of boards made later too.
+        #[arg(long, group = "scope")]
+        all: bool,
+        /// The events sent, comma separated (task-created,task-moved,...) [default:
+        /// every event].
+        #[arg(long, value_name = "LIST")]
+        events: Option<String>,
+    },
+    /// List the hooks: how many changes wait, how many were given up, the last
+    /// delivery.
+    List,
+    /// What became of a hook's latest deliveries, newest first.
+    Deliveries {
+        id: i64,
+        /// How many.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+    },
+    /// Remove a hook; what it has not been sent is not sent.
+    Remove { id: i64 },
+    /// Send a hook a `ping` now, signed as every delivery, and say what it answered.
+    Test { id: i64 },
 }
 
 #[derive(Subcommand)]
@@ -579,6 +629,23 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("a new cluster id and epoch: start the servers of this database again");
             format!("cluster\t{}\nepoch\t{}\n", site.cluster_name(), site.epoch)
         }
+        Command::Webhook(WebhookCommand::Add { url, project, all: _, events }) => {
+            let scope = match &project {
+                Some(name) => webhooks::Scope::Project(name),
+                None => webhooks::Scope::All,
+            };
+            let out = webhooks::add(store, &url, scope, events.as_deref()).await?;
+            eprintln!("the secret is shown this once: the receiver checks X-Kanban-Signature with it");
+            out
+        }
+        Command::Webhook(WebhookCommand::List) => webhooks::list(store).await?,
+        Command::Webhook(WebhookCommand::Deliveries { id, limit }) => {
+            webhooks::deliveries(store, id, limit).await?
+        }
+        Command::Webhook(WebhookCommand::Remove { id }) => {
+            webhooks::remove(store, id).await.map(|()| String::new())?
+        }
+        Command::Webhook(WebhookCommand::Test { id }) => webhooks::test(store, id).await?,
         Command::Migrate { .. }
         | Command::CheckConfig
         | Command::Restore { .. }

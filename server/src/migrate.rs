@@ -242,6 +242,44 @@ const TABLES: &[(&str, &[(&str, Kind)])] = {
                 ("at", Time),
             ],
         ),
+        (
+            "webhooks",
+            &[
+                ("id", Int),
+                ("url", Text),
+                ("project_id", Int),
+                ("events", Text),
+                ("secret", Text),
+                ("created_at", Time),
+            ],
+        ),
+        (
+            "webhook_cursors",
+            &[
+                ("hook_id", Int),
+                ("project_id", Int),
+                ("rev", Int),
+                ("attempts", Int4),
+                ("next_at", Int),
+                ("lease_until", Int),
+                ("lease_by", Text),
+            ],
+        ),
+        (
+            "webhook_deliveries",
+            &[
+                ("id", Int),
+                ("hook_id", Int),
+                ("project_id", Int),
+                ("rev", Int),
+                ("event", Text),
+                ("outcome", Text),
+                ("status", Int4),
+                ("error", Text),
+                ("attempt", Int4),
+                ("at", Int),
+            ],
+        ),
     ]
 };
 
@@ -330,6 +368,8 @@ fn copy(file: &Path, url: &str) -> Result<Copied, MigrateError> {
         "comments",
         "checklist_items",
         "notifications",
+        "webhooks",
+        "webhook_deliveries",
     ] {
         tx.batch_execute(&format!(
             "SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"

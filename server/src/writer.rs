@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::board::{Committed, OpError, Write};
 use crate::hub::Hub;
@@ -34,6 +34,9 @@ pub struct Writer {
     /// Why the last batch failed to commit, until one commits: a server whose
     /// writes all fail (a full disk) is not ready, however well it reads.
     failing: Arc<Mutex<Option<String>>>,
+    /// Notified after each batch that committed a change: the webhooks' deliveries
+    /// look for what is new.
+    committed: Arc<Notify>,
 }
 
 /// Each person's budget of changes (`--max-writes-per-user`): generous for
@@ -69,8 +72,14 @@ impl Writer {
         let budgets = (rate > 0).then(|| Arc::new(Budgets { rate, buckets: Mutex::new(HashMap::new()) }));
         let (tx, rx) = mpsc::channel(QUEUE);
         let failing = Arc::new(Mutex::new(None));
-        tokio::spawn(run(store, hub, rx, failing.clone()));
-        Writer { tx, budgets, failing }
+        let committed = Arc::new(Notify::new());
+        tokio::spawn(run(store, hub, rx, failing.clone(), committed.clone()));
+        Writer { tx, budgets, failing, committed }
+    }
+
+    /// Notified after each batch that committed a change.
+    pub fn committed(&self) -> Arc<Notify> {
+        self.committed.clone()
     }
 
     /// Why writes fail, if the last batch did not commit.
@@ -113,6 +122,7 @@ async fn run(
     hub: Hub,
     mut rx: mpsc::Receiver<Request>,
     failing: Arc<Mutex<Option<String>>>,
+    committed: Arc<Notify>,
 ) {
     let mut batch: Vec<Request> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
@@ -125,6 +135,9 @@ async fn run(
             applied.as_ref().err().map(ToString::to_string);
         match applied {
             Ok(results) => {
+                if results.iter().any(|r| r.as_ref().is_ok_and(|c| !c.replayed)) {
+                    committed.notify_one();
+                }
                 for (result, reply) in results.into_iter().zip(replies) {
                     // A change answered again under its key was broadcast the first time.
                     if let Ok(c) = &result

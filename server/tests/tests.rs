@@ -27,3 +27,4 @@ mod signals;
 mod slow_peers;
 mod store;
 mod transfer;
+mod webhooks;

@@ -43,6 +43,12 @@ pub struct Metrics {
     pub client_events_limited: AtomicU64,
     /// Events published through the HTTP API or by the board.
     pub events_published: AtomicU64,
+    /// Webhook deliveries the receiver took (2xx).
+    pub webhooks_delivered: AtomicU64,
+    /// Webhook tries that failed and wait to go again.
+    pub webhooks_retried: AtomicU64,
+    /// Webhook deliveries given up after their retries' time ran out.
+    pub webhooks_failed: AtomicU64,
     /// Seconds each batch commit of board changes took in the store. Observed once
     /// per batch by the single writer (after an fsync), so its lock is not on a hot
     /// path.
@@ -117,6 +123,9 @@ impl Default for Metrics {
             messages_out: AtomicU64::new(0),
             client_events_limited: AtomicU64::new(0),
             events_published: AtomicU64::new(0),
+            webhooks_delivered: AtomicU64::new(0),
+            webhooks_retried: AtomicU64::new(0),
+            webhooks_failed: AtomicU64::new(0),
             commit_seconds: Histogram::new(COMMIT_BUCKETS),
             http_requests: Family::default(),
             ssh_sessions: std::sync::OnceLock::new(),
@@ -179,6 +188,7 @@ struct Snapshot {
     messages_out: u64,
     client_events_limited: u64,
     events_published: u64,
+    webhooks: [u64; 3],
 }
 
 impl Snapshot {
@@ -193,6 +203,11 @@ impl Snapshot {
             messages_out: m.messages_out.load(Relaxed),
             client_events_limited: m.client_events_limited.load(Relaxed),
             events_published: m.events_published.load(Relaxed),
+            webhooks: [
+                m.webhooks_delivered.load(Relaxed),
+                m.webhooks_retried.load(Relaxed),
+                m.webhooks_failed.load(Relaxed),
+            ],
         }
     }
 }
@@ -234,6 +249,25 @@ impl Collector for Snapshot {
             "kanban_events_published",
             "Events published by the HTTP API and the board.",
             self.events_published,
+        )?;
+        let [delivered, retried, failed] = self.webhooks;
+        counter(
+            &mut encoder,
+            "kanban_webhooks_delivered",
+            "Webhook deliveries their receivers took (2xx), sent by this node.",
+            delivered,
+        )?;
+        counter(
+            &mut encoder,
+            "kanban_webhooks_retried",
+            "Webhook tries that failed and wait to go again, by this node.",
+            retried,
+        )?;
+        counter(
+            &mut encoder,
+            "kanban_webhooks_failed",
+            "Webhook deliveries given up after 24 hours (or --webhook-give-up-after), by this node.",
+            failed,
         )
     }
 }

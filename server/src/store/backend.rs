@@ -9,10 +9,11 @@ use async_trait::async_trait;
 use kanban_protocol::inbox::{MyTask, Notification, Since};
 use kanban_protocol::model::{Board, Comment, Member, Project, Role, Trash, User};
 
-use super::sql::{ChangeSql, IdentitySql, ImportSql, InboxSql, KeySql, ReadSql};
+use super::sql::{ChangeSql, IdentitySql, ImportSql, InboxSql, KeySql, ReadSql, WebhookSql};
+use super::webhook::{Claim, Delivery, Hook, HookEvents, HookStatus, Progress};
 use super::{
     AccessChanges, BoardReads, Changes, EventsAfter, Identity, Inbox, KeyHolder, Logged, ProjectMembers,
-    Result, SshKey, TokenHolder,
+    Result, SshKey, TokenHolder, Webhooks,
 };
 use crate::board::{Committed, OpError, Write};
 use crate::config::AppCredentials;
@@ -312,5 +313,70 @@ where
 
     async fn remind(&self, today: String, tomorrow: String) -> Result<Vec<(i64, Notification)>> {
         self.write(move |c| InboxSql::remind(c, &today, &tomorrow)).await
+    }
+}
+
+#[async_trait]
+impl<B> Webhooks for B
+where
+    B: Backend,
+    B::Conn: WebhookSql,
+{
+    async fn add_webhook(
+        &self,
+        url: &str,
+        project_id: Option<i64>,
+        events: Option<Vec<String>>,
+        secret: &str,
+    ) -> Result<Hook> {
+        let (url, secret) = (url.to_string(), secret.to_string());
+        self.write(move |c| WebhookSql::add_webhook(c, &url, project_id, events.as_deref(), &secret)).await
+    }
+
+    async fn webhooks(&self) -> Result<Vec<HookStatus>> {
+        self.read(WebhookSql::webhooks).await
+    }
+
+    async fn webhook(&self, id: i64) -> Result<Hook> {
+        self.read(move |c| WebhookSql::webhook(c, id)).await
+    }
+
+    async fn remove_webhook(&self, id: i64) -> Result<()> {
+        self.write(move |c| WebhookSql::remove_webhook(c, id)).await
+    }
+
+    async fn webhook_deliveries(&self, id: i64, limit: u32) -> Result<Vec<Delivery>> {
+        self.read(move |c| WebhookSql::webhook_deliveries(c, id, limit)).await
+    }
+
+    async fn due_webhooks(&self, now: i64) -> Result<Vec<(i64, i64)>> {
+        self.read(move |c| WebhookSql::due_webhooks(c, now)).await
+    }
+
+    async fn claim_webhook(
+        &self,
+        hook_id: i64,
+        project_id: i64,
+        node: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<Option<Claim>> {
+        let node = node.to_string();
+        self.write(move |c| WebhookSql::claim_webhook(c, hook_id, project_id, &node, now, until)).await
+    }
+
+    async fn webhook_events(&self, project_id: i64, after: u64, limit: u32) -> Result<HookEvents> {
+        self.read(move |c| WebhookSql::webhook_events(c, project_id, after, limit)).await
+    }
+
+    async fn webhook_progress(
+        &self,
+        hook_id: i64,
+        project_id: i64,
+        node: &str,
+        progress: Progress,
+    ) -> Result<bool> {
+        let node = node.to_string();
+        self.write(move |c| WebhookSql::webhook_progress(c, hook_id, project_id, &node, &progress)).await
     }
 }

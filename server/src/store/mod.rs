@@ -14,6 +14,7 @@ pub mod site;
 pub mod sql;
 mod sqlite;
 pub mod token;
+pub mod webhook;
 
 use async_trait::async_trait;
 use kanban_protocol::model::{Board, Comment, Member, Project, Role, Trash, User};
@@ -148,9 +149,9 @@ pub struct NewStatus {
 /// The store, whole: each part by purpose. Every backend gets the first three
 /// from [`backend`], written once over its [`sql`] traits, and implements
 /// [`Operations`] itself.
-pub trait Store: Identity + BoardReads + Changes + Inbox + Operations {}
+pub trait Store: Identity + BoardReads + Changes + Inbox + Webhooks + Operations {}
 
-impl<T: Identity + BoardReads + Changes + Inbox + Operations> Store for T {}
+impl<T: Identity + BoardReads + Changes + Inbox + Webhooks + Operations> Store for T {}
 
 /// What reaches a person (see [`sql::InboxSql`]). Who may see which card is
 /// checked before, by [`crate::inbox`].
@@ -185,6 +186,50 @@ pub trait Inbox: Send + Sync + 'static {
         today: String,
         tomorrow: String,
     ) -> Result<Vec<(i64, kanban_protocol::inbox::Notification)>>;
+}
+
+/// Webhooks (see [`webhook`]): kept by the admin commands, delivered by
+/// [`crate::webhooks`]. Times are milliseconds since the epoch.
+#[async_trait]
+pub trait Webhooks: Send + Sync + 'static {
+    /// Adds a hook for `project_id` (or every board); its cursor on each board
+    /// that is there starts at the board's revision now, so that it is sent what
+    /// comes next, not the past.
+    async fn add_webhook(
+        &self,
+        url: &str,
+        project_id: Option<i64>,
+        events: Option<Vec<String>>,
+        secret: &str,
+    ) -> Result<webhook::Hook>;
+    async fn webhooks(&self) -> Result<Vec<webhook::HookStatus>>;
+    async fn webhook(&self, id: i64) -> Result<webhook::Hook>;
+    async fn remove_webhook(&self, id: i64) -> Result<()>;
+    /// A hook's newest deliveries first.
+    async fn webhook_deliveries(&self, id: i64, limit: u32) -> Result<Vec<webhook::Delivery>>;
+    /// The (hook, board) pairs with something to send now that no node holds.
+    async fn due_webhooks(&self, now: i64) -> Result<Vec<(i64, i64)>>;
+    /// Holds a hook's deliveries on a board for `node` until `until`, if nobody
+    /// holds them and they are due.
+    async fn claim_webhook(
+        &self,
+        hook_id: i64,
+        project_id: i64,
+        node: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<Option<webhook::Claim>>;
+    /// A board's history after revision `after`, oldest first, at most `limit`.
+    async fn webhook_events(&self, project_id: i64, after: u64, limit: u32) -> Result<webhook::HookEvents>;
+    /// Records where `node` got to; `false` (and nothing recorded) when another
+    /// node holds the deliveries now.
+    async fn webhook_progress(
+        &self,
+        hook_id: i64,
+        project_id: i64,
+        node: &str,
+        progress: webhook::Progress,
+    ) -> Result<bool>;
 }
 
 /// Users and their tokens and SSH keys, projects and their members: who is who

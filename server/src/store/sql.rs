@@ -11,6 +11,7 @@ use kanban_protocol::inbox::{MyTask, Notification, Since};
 use kanban_protocol::model::{Board, Comment, Member, Project, Role, Trash, User};
 
 use super::batch::Batches;
+use super::webhook::{Claim, Delivery, Hook, HookEvents, HookStatus, Progress};
 use super::{AccessChanges, EventsAfter, KeyHolder, Logged, ProjectMembers, Result, SshKey, TokenHolder};
 use crate::config::AppCredentials;
 
@@ -122,4 +123,36 @@ pub trait ImportSql: Sized {
 /// and the trash's purge.
 pub trait ChangeSql: Batches {
     fn purge_trash(c: &mut Self, days: u32) -> Result<u64>;
+}
+
+/// Webhooks, their cursors and deliveries (see [`super::Webhooks`]).
+pub trait WebhookSql: Sized {
+    fn add_webhook(
+        c: &mut Self,
+        url: &str,
+        project_id: Option<i64>,
+        events: Option<&[String]>,
+        secret: &str,
+    ) -> Result<Hook>;
+    fn webhooks(c: &mut Self) -> Result<Vec<HookStatus>>;
+    fn webhook(c: &mut Self, id: i64) -> Result<Hook>;
+    fn remove_webhook(c: &mut Self, id: i64) -> Result<()>;
+    fn webhook_deliveries(c: &mut Self, id: i64, limit: u32) -> Result<Vec<Delivery>>;
+    fn due_webhooks(c: &mut Self, now: i64) -> Result<Vec<(i64, i64)>>;
+    fn claim_webhook(
+        c: &mut Self,
+        hook_id: i64,
+        project_id: i64,
+        node: &str,
+        now: i64,
+        until: i64,
+    ) -> Result<Option<Claim>>;
+    fn webhook_events(c: &mut Self, project_id: i64, after: u64, limit: u32) -> Result<HookEvents>;
+    fn webhook_progress(
+        c: &mut Self,
+        hook_id: i64,
+        project_id: i64,
+        node: &str,
+        progress: &Progress,
+    ) -> Result<bool>;
 }

@@ -6,6 +6,7 @@
 
 pub mod own_postgres;
 pub mod pki;
+pub mod receiver;
 pub mod stores;
 
 use std::path::PathBuf;

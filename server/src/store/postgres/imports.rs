@@ -42,6 +42,13 @@ impl ImportSql for Conn {
             &[&project_id],
         )?;
         tx.execute("DELETE FROM imports WHERE project_id = $1", &[&project_id])?;
+        // Hooks of every board are sent what comes next, not what was imported.
+        tx.execute(
+            "INSERT INTO webhook_cursors (hook_id, project_id, rev) \
+             SELECT h.id, p.id, p.rev FROM webhooks h JOIN projects p ON p.id = $1 WHERE h.project_id IS NULL \
+             ON CONFLICT (hook_id, project_id) DO UPDATE SET rev = excluded.rev",
+            &[&project_id],
+        )?;
         tx.commit()?;
         Ok(())
     }

@@ -18,6 +18,7 @@ mod read;
 mod rows;
 mod ssh_keys;
 mod target;
+mod webhooks;
 
 use std::sync::Arc;
 

@@ -46,6 +46,7 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
     migration!(8, "0008_checklists"),
     migration!(9, "0009_archived"),
     migration!(10, "0010_inbox"),
+    migration!(11, "0011_webhooks"),
 ];
 
 /// The schema version this binary knows.

@@ -50,6 +50,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     migration!(14, "0014_checklists"),
     migration!(15, "0015_archived"),
     migration!(16, "0016_inbox"),
+    migration!(17, "0017_webhooks"),
 ];
 
 /// The schema version this binary knows.

@@ -43,6 +43,12 @@ impl ImportSql for Connection {
             [project_id],
         )?;
         tx.execute("DELETE FROM imports WHERE project_id = ?", [project_id])?;
+        // Hooks of every board are sent what comes next, not what was imported.
+        tx.execute(
+            "INSERT OR REPLACE INTO webhook_cursors (hook_id, project_id, rev) \
+             SELECT h.id, p.id, p.rev FROM webhooks h JOIN projects p ON p.id = ?1 WHERE h.project_id IS NULL",
+            [project_id],
+        )?;
         tx.commit()?;
         Ok(())
     }

@@ -16,6 +16,7 @@ mod rows;
 mod ssh_keys;
 #[cfg(test)]
 mod tests;
+mod webhooks;
 
 use std::path::Path;
 use std::sync::Arc;

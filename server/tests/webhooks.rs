@@ -275,6 +275,8 @@ async fn the_commands_refuse_what_they_cannot_do_and_test_pings() {
     let url = receiver.url();
     assert!(refused(&["webhook", "add", "ftp://example.com/x", "--all"]).contains("http:// or https://"));
     assert!(refused(&["webhook", "add", &url]).contains("--project"), "a board or --all");
+    let long = format!("{url}?{}", "x".repeat(3000));
+    assert!(refused(&["webhook", "add", &long, "--all"]).contains("at most 2048 bytes"));
     assert!(refused(&["webhook", "add", &url, "--project", "Nope"]).contains("not found"));
     let unknown = refused(&["webhook", "add", &url, "--all", "--events", "task-created,card-made"]);
     assert!(
@@ -352,4 +354,67 @@ async fn postgres_of_two_servers_sharing_a_database_one_alone_sends_each_deliver
         of_two_servers_sharing_a_database_one_alone_sends_each_delivery(),
     )
     .await;
+}
+
+/// The README's receiver, run as written: it takes a ping and a change signed by
+/// the server, and refuses a body whose signature is not the secret's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_readme_receiver_checks_what_the_server_sends() {
+    use std::io::{BufRead, Write};
+    let Some(python) = crate::util::tool("python3", "the README's webhook receiver is Python") else {
+        return;
+    };
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let section = readme.split("### Webhooks").nth(1).expect("README: ### Webhooks");
+    let code = section.split("```python\n").nth(1).and_then(|c| c.split("```").next()).expect("its receiver");
+    let site = Site::sqlite();
+    let ann = site.admin(&["user", "add", "ann"]);
+    site.admin(&["project", "add", "Launch", "--member", "ann:owner"]);
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}/");
+    let said = site.admin(&["webhook", "add", &url, "--project", "Launch"]);
+    let secret = secret_in(&said);
+    let mut receiver = std::process::Command::new(python)
+        .args(["-", secret, &port.to_string()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    receiver.stdin.take().unwrap().write_all(code.as_bytes()).unwrap();
+    let (lines, printed) = std::sync::mpsc::channel();
+    let stdout = receiver.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    // Pinged until it listens.
+    let deadline = Instant::now() + crate::util::WAIT;
+    while !site.admin_output(&["webhook", "test", "1"]).0 {
+        assert!(Instant::now() < deadline, "the README's receiver never took a ping");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(printed.recv_timeout(crate::util::WAIT).unwrap(), "ping 0 None");
+    let server = site.start(&[]);
+    let made = reqwest::Client::new()
+        .post(format!("{}/api/projects/1/tasks", server.url))
+        .bearer_auth(&ann)
+        .json(&json!({ "title": "Fix login" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(made.status(), 201);
+    assert_eq!(printed.recv_timeout(crate::util::WAIT).unwrap(), "task-created 1 Fix login");
+    let forged = reqwest::Client::new()
+        .post(&url)
+        .header("X-Kanban-Signature", kanban_server::webhooks::sign::signature("not the secret", b"{}"))
+        .header("X-Kanban-Delivery", "forged")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), 401);
+    let _ = receiver.kill();
+    let _ = receiver.wait();
 }

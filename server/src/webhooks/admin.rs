@@ -9,6 +9,9 @@ use crate::admin::{AdminError, Result};
 use crate::store::Store;
 use crate::store::webhook::{Delivery, Hook};
 
+/// The longest URL a hook may have, as browsers and servers commonly take.
+const MAX_URL: usize = 2048;
+
 /// Which boards a hook is for.
 pub enum Scope<'a> {
     Project(&'a str),
@@ -18,6 +21,9 @@ pub enum Scope<'a> {
 /// `webhook add URL (--project NAME | --all) [--events LIST]`: the hook's line,
 /// then its secret, shown this once.
 pub async fn add(store: &dyn Store, url: &str, scope: Scope<'_>, events: Option<&str>) -> Result<String> {
+    if url.len() > MAX_URL {
+        return Err(AdminError::Invalid(format!("a webhook's URL has at most {MAX_URL} bytes")));
+    }
     let parsed =
         reqwest::Url::parse(url).map_err(|e| AdminError::Invalid(format!("{url:?} is not a URL: {e}")))?;
     if !matches!(parsed.scheme(), "http" | "https") || parsed.host_str().is_none() {

@@ -6,7 +6,6 @@
 
 pub mod own_postgres;
 pub mod pki;
-pub mod receiver;
 pub mod stores;
 
 use std::path::PathBuf;

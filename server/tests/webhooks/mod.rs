@@ -11,12 +11,14 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+mod receiver;
+
 use kanban_server::store::Store;
 use kanban_server::webhooks::admin::{self, Scope};
 use serde_json::json;
 
+use self::receiver::{Got, Mode, Receiver};
 use crate::util::TestServer;
-use crate::util::receiver::{Got, Mode, Receiver};
 use crate::util::stores::Site;
 
 /// Long enough for a thousand deliveries on a slow machine.

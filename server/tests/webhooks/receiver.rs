@@ -132,7 +132,7 @@ impl Receiver {
 
     /// Waits until at least `n` requests were refused.
     pub async fn wait_refused(&self, n: usize) {
-        let deadline = tokio::time::Instant::now() + super::WAIT;
+        let deadline = tokio::time::Instant::now() + crate::util::WAIT;
         while self.refused() < n {
             assert!(tokio::time::Instant::now() < deadline, "fewer than {n} requests came to be refused");
             tokio::time::sleep(Duration::from_millis(20)).await;

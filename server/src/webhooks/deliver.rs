@@ -141,10 +141,10 @@ async fn deliver(d: &Deliveries, hook_id: i64, project_id: i64) -> Result<(), St
     }
 }
 
-/// How long ago the change was committed, in milliseconds.
+/// How long ago the change was committed, in milliseconds (none, for a time that
+/// cannot be read: such a change is tried on rather than given up at once).
 fn age_ms(event: &HookEvent) -> i64 {
-    let at = event.at.parse::<jiff::Timestamp>().map_or(0, |t| t.as_millisecond());
-    now_ms() - at
+    event.at.parse::<jiff::Timestamp>().map_or(0, |at| now_ms() - at.as_millisecond())
 }
 
 /// What a receiver said to one try.
@@ -229,5 +229,24 @@ pub async fn ping(
     match answer.error {
         None => Ok(answer.status.unwrap_or(200)),
         Some(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(at: &str) -> HookEvent {
+        HookEvent { rev: 1, at: at.into(), name: "task-created".into(), data: "{}".into(), by: None }
+    }
+
+    #[test]
+    fn a_change_is_as_old_as_the_store_says_and_unreadable_times_are_never_old() {
+        // As both stores write the times of the history.
+        let day_ago = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24);
+        let written = day_ago.strftime("%Y-%m-%dT%H:%M:%S%.3fZ").to_string();
+        let age = age_ms(&at(&written));
+        assert!((86_400_000..86_460_000).contains(&age), "{written}: {age} ms");
+        assert_eq!(age_ms(&at("yesterday")), 0);
     }
 }

@@ -31,6 +31,10 @@ pub const TIMEOUT: Duration = Duration::from_secs(10);
 /// How often the store is asked what is due when no commit here says so (other
 /// nodes' commits, retries coming due).
 const POLL: Duration = Duration::from_secs(1);
+/// Boards whose deliveries one hook is sent at once (an every-board hook on a busy
+/// site would otherwise meet its receiver with a connection per board); the rest
+/// wait their turn.
+const PER_HOOK: usize = 8;
 /// The least time between two looks at what is due, however often commits wake.
 const GAP: Duration = Duration::from_millis(20);
 
@@ -94,7 +98,8 @@ async fn run(deliveries: Arc<Deliveries>, wake: Arc<Notify>) {
         match deliveries.store.due_webhooks(now_ms()).await {
             Ok(due) => {
                 for pair in due {
-                    if running.values().any(|p| *p == pair) {
+                    let of_hook = running.values().filter(|(hook, _)| *hook == pair.0).count();
+                    if of_hook >= PER_HOOK || running.values().any(|p| *p == pair) {
                         continue;
                     }
                     let d = deliveries.clone();

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+use kanban_server::ssh::certificates::{self, Principals};
 use kanban_server::ssh::{SshListener, SshOptions, host_key};
 
 use crate::tmux::Tmux;
@@ -810,4 +811,118 @@ async fn a_mention_reaches_an_ssh_session_and_its_inbox_goes_to_the_card() {
             && title.contains("✉ 0")
             && s.lines().any(|l| l.contains('▶') && l.contains("Ask bob"))
     });
+}
+
+/// Certifies `key` (a private key's path; its `.pub` beside it) with the CA key
+/// `ca` as ssh-keygen does, for `principals`, valid `validity`, with `serial` and
+/// `options` (`-O ...`); answers the certificate's path, `KEY-cert.pub`, which
+/// OpenSSH's client offers beside the key.
+fn certify(ca: &str, key: &str, principals: &str, validity: &str, serial: u64, options: &[&str]) -> String {
+    let mut args = vec!["-q", "-s", ca, "-I", "test", "-n", principals, "-V", validity];
+    let serial = serial.to_string();
+    args.extend(["-z", &serial]);
+    for option in options {
+        args.extend(["-O", option]);
+    }
+    let public = format!("{key}.pub");
+    args.push(&public);
+    let out = Command::new("ssh-keygen").args(&args).output().expect("ssh-keygen");
+    assert!(out.status.success(), "ssh-keygen -s: {}", String::from_utf8_lossy(&out.stderr));
+    format!("{key}-cert.pub")
+}
+
+/// A site whose SSH port trusts the user certificates of a CA made here
+/// (`--ssh-trusted-user-ca`), under `principals`, with a revoked list; the CA's
+/// key and the revoked list's path.
+async fn certificate_site(principals: Principals) -> Option<(Site, String, PathBuf, tempfile::TempDir)> {
+    if !openssh() {
+        return None;
+    }
+    let pki = tempfile::tempdir().unwrap();
+    let ca = keygen(pki.path(), "ca");
+    let trusted = pki.path().join("trusted");
+    std::fs::write(&trusted, std::fs::read_to_string(format!("{ca}.pub")).unwrap()).unwrap();
+    let revoked = pki.path().join("revoked");
+    std::fs::write(&revoked, "# none yet\n").unwrap();
+    let trust = certificates::load(&trusted, principals, Some(revoked.clone())).expect("the CA file");
+    let options = SshOptions { certificates: Some(std::sync::Arc::new(trust)), ..SshOptions::default() };
+    let site = Site::start_with(options).await?;
+    Some((site, ca, revoked, pki))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_of_a_trusted_ca_opens_its_principals_board_and_the_others_are_refused_with_why() {
+    let Some(tmux) = Tmux::new("ssh-cert") else { return };
+    let Some((site, ca, revoked, pki)) = certificate_site(Principals::Existing).await else { return };
+    site.server.user("ann").await;
+    site.server.project("alpha", &["ann:owner"]).await;
+    // A key nobody added, certified for ann: her board.
+    let key = site.keygen("ann");
+    certify(&ca, &key, "nobody,ann", "-5m:+1h", 1, &[]);
+    tmux.start("ann", 100, 24, &site.line(&key, "alpha"), &[]);
+    tmux.wait_for("ann", "ann's board, by certificate", false, on_the_board);
+
+    // Each refusal in one line, as its holder reads it.
+    let refused = |name: &str, sign: &dyn Fn(&str) -> String| {
+        let key = site.keygen(name);
+        sign(&key);
+        let out = site.run(&key, &["-o", "BatchMode=no", "ann@127.0.0.1", "alpha"]);
+        assert_eq!(out.status.code(), Some(255), "{name} opened nothing");
+        String::from_utf8_lossy(&out.stderr).to_string()
+    };
+    let other_ca = keygen(pki.path(), "other-ca");
+    let said = refused("other", &|key| certify(&other_ca, key, "ann", "-5m:+1h", 2, &[]));
+    assert!(
+        said.contains("This certificate (serial 2) is signed by a CA this board does not trust (SHA256:"),
+        "{said}"
+    );
+    let said = refused("zed", &|key| certify(&ca, key, "zed,yann", "-5m:+1h", 3, &[]));
+    assert!(
+        said.contains("No user of this board is named by this certificate's principals (zed, yann)"),
+        "{said}"
+    );
+    let said = refused("forced", &|key| certify(&ca, key, "ann", "-5m:+1h", 4, &["force-command=ls"]));
+    assert!(
+        said.contains("(serial 4) has a critical option this board does not know (force-command)"),
+        "{said}"
+    );
+    let said =
+        refused("elsewhere", &|key| certify(&ca, key, "ann", "-5m:+1h", 5, &["source-address=10.9.9.0/24"]));
+    assert!(said.contains("(serial 5) is for 10.9.9.0/24, not for 127.0.0.1"), "{said}");
+    // Expired and not yet valid: refused by the SSH layer before the board sees
+    // them, so their holders read what a key alone gets.
+    for (name, validity) in [("expired", "-2h:-1h"), ("early", "+1h:+2h")] {
+        let said = refused(name, &|key| certify(&ca, key, "ann", validity, 6, &[]));
+        assert!(said.contains("This board does not know your key"), "{name}: {said}");
+    }
+    // A certificate for an address it is given for signs in (-T: no terminal, so
+    // the board says so and ends: it got past the door).
+    let here = site.keygen("here");
+    certify(&ca, &here, "ann", "-5m:+1h", 7, &["source-address=127.0.0.0/8"]);
+    let out = site.run(&here, &["-T", "-o", "LogLevel=ERROR", "ann@127.0.0.1", "alpha"]);
+    assert_eq!(out.status.code(), Some(2), "{}", String::from_utf8_lossy(&out.stderr));
+    // Revoked by serial: refused from the next sign-in on, without a restart.
+    std::fs::write(&revoked, "1\n").unwrap();
+    let out = site.run(&key, &["-o", "BatchMode=no", "ann@127.0.0.1", "alpha"]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(said.contains("This certificate (serial 1) is revoked."), "{said}");
+    // And by the key's fingerprint.
+    let print = Command::new("ssh-keygen").args(["-lf", &format!("{here}.pub")]).output().unwrap();
+    let fingerprint = String::from_utf8_lossy(&print.stdout).split_whitespace().nth(1).unwrap().to_string();
+    std::fs::write(&revoked, format!("# lost laptop\n{fingerprint}\n")).unwrap();
+    let out = site.run(&here, &["-o", "BatchMode=no", "ann@127.0.0.1", "alpha"]);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("(serial 7) is revoked."));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn under_auto_a_certificates_new_principal_becomes_a_user_of_no_board() {
+    let Some((site, ca, _revoked, _pki)) = certificate_site(Principals::Auto).await else { return };
+    let key = site.keygen("newbie");
+    certify(&ca, &key, "newbie", "-5m:+1h", 1, &[]);
+    let out = site.run(&key, &["-T", "-o", "LogLevel=ERROR", "newbie@127.0.0.1"]);
+    assert_eq!(out.status.code(), Some(2), "signed in: {}", String::from_utf8_lossy(&out.stderr));
+    let store = site.server.admin_store().await;
+    let user = store.user_by_name("newbie").await.expect("made a user");
+    assert!(store.projects_of(user.id).await.unwrap().is_empty(), "of no board");
+    assert_eq!(store.revoke_tokens(user.id).await.unwrap(), 0, "and holding no token nobody was shown");
 }

@@ -47,6 +47,22 @@ pub async fn user_add(store: &dyn Store, name: &str, color: Option<&str>) -> Res
     Ok(token)
 }
 
+/// The user named `name`, made for a sign-in that brings no token (a host
+/// account, a certificate's principal): added with the token it is issued
+/// revoked at once, so that no credential exists that nobody was shown. A name
+/// made meanwhile by another sign-in is that user.
+pub async fn user_made_for_signin(store: &dyn Store, name: &str) -> Result<User> {
+    match user_add(store, name, None).await {
+        Ok(_token) => {
+            let user = store.user_by_name(name).await?;
+            store.revoke_tokens(user.id).await?;
+            Ok(user)
+        }
+        Err(AdminError::Store(StoreError::Conflict(_))) => Ok(store.user_by_name(name).await?),
+        Err(e) => Err(e),
+    }
+}
+
 /// `user list`: one line per user: id, name, color.
 pub async fn user_list(store: &dyn Store) -> Result<String> {
     let users = store.users().await?;

@@ -155,19 +155,44 @@ struct SshArgs {
     /// Seconds without a key pressed before an SSH session ends.
     #[arg(long, env = "KANBAN_SSH_IDLE_TIMEOUT", default_value_t = SshOptions::default().idle_timeout.as_secs())]
     ssh_idle_timeout: u64,
+    /// OpenSSH CA public keys, one a line (as sshd's TrustedUserCAKeys): a user
+    /// certificate one of them signed, valid now, whose principal names a user,
+    /// signs that user in without a key of theirs added.
+    #[arg(long, env = "KANBAN_SSH_TRUSTED_USER_CA", value_name = "FILE")]
+    ssh_trusted_user_ca: Option<PathBuf>,
+    /// Who a certificate's principal may be: existing (only names that are users)
+    /// or auto (a new name becomes a user, member of no project).
+    #[arg(long, env = "KANBAN_SSH_PRINCIPALS", value_enum, default_value = "existing")]
+    ssh_principals: kanban_server::ssh::certificates::Principals,
+    /// Revoked certificates and keys, one a line: serials (1234, or 100-199) and
+    /// key fingerprints (SHA256:...); read again at each sign-in by certificate.
+    #[arg(long, env = "KANBAN_SSH_REVOKED_KEYS", value_name = "FILE", requires = "ssh_trusted_user_ca")]
+    ssh_revoked_keys: Option<PathBuf>,
 }
 
 impl SshArgs {
-    fn options(&self) -> SshOptions {
-        SshOptions {
+    fn options(&self) -> anyhow::Result<SshOptions> {
+        let certificates = match &self.ssh_trusted_user_ca {
+            Some(path) => Some(std::sync::Arc::new(
+                kanban_server::ssh::certificates::load(
+                    path,
+                    self.ssh_principals,
+                    self.ssh_revoked_keys.clone(),
+                )
+                .map_err(|e| anyhow::anyhow!("--ssh-trusted-user-ca: {e}"))?,
+            )),
+            None => None,
+        };
+        Ok(SshOptions {
             max_sessions: self.ssh_max_sessions.max(1),
             login_grace: Duration::from_secs(self.ssh_login_grace_time.max(1)),
             max_startups: self.ssh_max_startups.max(1),
             per_source_max_startups: self.ssh_per_source_max_startups.max(1),
             max_auth_attempts: self.ssh_max_auth_attempts.max(1),
             idle_timeout: Duration::from_secs(self.ssh_idle_timeout.max(1)),
+            certificates,
             ..SshOptions::default()
-        }
+        })
     }
 }
 
@@ -494,7 +519,7 @@ async fn main() -> anyhow::Result<()> {
                         .ssh_host_key
                         .clone()
                         .unwrap_or_else(|| kanban_server::ssh::host_key::path(&data_dir)),
-                    cli.ssh.options(),
+                    cli.ssh.options()?,
                 )
                 .await?,
             ),
@@ -737,6 +762,7 @@ fn check_config(cli: &Cli, matches: &clap::ArgMatches, from_file: &[String]) -> 
     if let Some(broker) = &cli.broker {
         kanban_server::cluster::link::check(broker)?;
     }
+    cli.ssh.options()?;
     eprintln!("the settings can be used (nothing was connected to)");
     Ok(())
 }

@@ -115,14 +115,15 @@ async fn ssh_keys_are_one_users_and_their_removal_is_an_access_change() {
 
     let holder = store.user_by_ssh_key("SHA256:key1").await.unwrap().expect("ann's key");
     assert_eq!(holder.user, ann);
-    assert!(store.ssh_key_is_live(holder.key_id, ann.id).await.unwrap());
-    assert!(!store.ssh_key_is_live(holder.key_id, bob.id).await.unwrap());
+    let key_id = holder.key_id.expect("a key's holder has its key's id");
+    assert!(store.ssh_key_is_live(key_id, ann.id).await.unwrap());
+    assert!(!store.ssh_key_is_live(key_id, bob.id).await.unwrap());
     assert_eq!(store.user_by_ssh_key("SHA256:nobody").await.unwrap(), None);
 
     let before = store.access_changes(0).await.unwrap().last;
     assert!(matches!(store.remove_ssh_key(bob.id, "SHA256:key1").await, Err(StoreError::NotFound(_))));
     store.remove_ssh_key(ann.id, "SHA256:key1").await.unwrap();
-    assert!(!store.ssh_key_is_live(holder.key_id, ann.id).await.unwrap());
+    assert!(!store.ssh_key_is_live(key_id, ann.id).await.unwrap());
     assert_eq!(store.user_by_ssh_key("SHA256:key1").await.unwrap(), None);
     let removed = store.access_changes(before).await.unwrap();
     assert_eq!(removed.projects, vec![0, pid]);
@@ -130,7 +131,7 @@ async fn ssh_keys_are_one_users_and_their_removal_is_an_access_change() {
     // The user's removal takes the other key along, as an access change too.
     let other = store.user_by_ssh_key("SHA256:key2").await.unwrap().unwrap();
     store.remove_user("ann").await.unwrap();
-    assert!(!store.ssh_key_is_live(other.key_id, ann.id).await.unwrap());
+    assert!(!store.ssh_key_is_live(other.key_id.unwrap(), ann.id).await.unwrap());
     assert!(store.access_changes(removed.last).await.unwrap().projects.contains(&0));
 }
 

@@ -124,18 +124,10 @@ async fn host_user(state: &Core, account: &HostAccount) -> Result<User, ApiError
         Err(StoreError::NotFound(_)) => return Err(not_a_user()),
         Err(e) => return Err(e.into()),
     }
-    match crate::admin::user_add(state.store.as_ref(), &name, None).await {
-        Ok(_token) => {
-            let user = state.store.user_by_name(&name).await?;
-            // Made for the account, not for a token: the one add_user issues is
-            // revoked so that no credential exists that nobody was shown.
-            state.store.revoke_tokens(user.id).await?;
+    match crate::admin::user_made_for_signin(state.store.as_ref(), &name).await {
+        Ok(user) => {
             tracing::info!(user = %name, "a host account became a user");
             Ok(user)
-        }
-        // Its other connection made it first.
-        Err(crate::admin::AdminError::Store(StoreError::Conflict(_))) => {
-            Ok(state.store.user_by_name(&name).await?)
         }
         // A login name the board cannot take as a user name.
         Err(crate::admin::AdminError::Invalid(why)) => {

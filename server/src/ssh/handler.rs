@@ -1,19 +1,24 @@
 //! One SSH connection: public-key authentication against the site's keys (an
-//! unknown key is refused, told in one line how to get access), then one session
-//! channel with a pty, whose shell or command starts the board.
+//! unknown key is refused, told in one line how to get access) or by a user
+//! certificate of a trusted CA (refused, told in one line why, when it opens
+//! nothing), then one session channel with a pty, whose shell or command starts
+//! the board.
 
+use std::net::IpAddr;
 use std::sync::Arc;
 
-use russh::keys::PublicKey;
+use russh::keys::{Certificate, PublicKey};
 use russh::server::{Auth, Msg, PublicKeyOffer, Response, Session, VerifiedPublicKey};
 use russh::{Channel, ChannelId, MethodKind, MethodSet, Pty};
 use tokio::sync::{OwnedSemaphorePermit, mpsc};
 
 use super::admission::{SignedIn, Startup};
+use super::certificates::{Principals, Refusal};
 use super::front::{self, Input};
 use super::{Shared, keys};
 use crate::hub::Place;
-use crate::store::KeyHolder;
+use crate::store::{KeyHolder, StoreError};
+use kanban_protocol::model::User;
 
 /// Input chunks waiting for the board; past it, input is dropped.
 const INPUT_QUEUE: usize = 64;
@@ -29,9 +34,11 @@ pub struct Handler {
     /// Its place among the server's connections (`--max-connections`), as long.
     _place: Option<Place>,
     holder: Option<KeyHolder>,
-    /// The fingerprint of the last key offered that is nobody's, for the refusal.
-    unknown: Option<String>,
-    /// Whether that key's holder has been told how to get access.
+    /// Where the connection comes from (a certificate may be for some addresses).
+    peer: IpAddr,
+    /// Why the last key or certificate opened nothing, in one line for its holder.
+    refusal: Option<String>,
+    /// Whether they have been told.
     told: bool,
     channel: Option<ChannelId>,
     pty: Option<front::Pty>,
@@ -40,7 +47,7 @@ pub struct Handler {
 }
 
 impl Handler {
-    pub fn new(shared: Arc<Shared>, startup: Startup, signed_in: SignedIn) -> Self {
+    pub fn new(shared: Arc<Shared>, startup: Startup, signed_in: SignedIn, peer: IpAddr) -> Self {
         Handler {
             shared,
             startup: Some(startup),
@@ -48,7 +55,8 @@ impl Handler {
             _slot: None,
             _place: None,
             holder: None,
-            unknown: None,
+            peer,
+            refusal: None,
             told: false,
             channel: None,
             pty: None,
@@ -65,6 +73,75 @@ impl Handler {
                 None
             }
         }
+    }
+
+    /// Refuses, and lets the holder be told why once (by keyboard-interactive's
+    /// instructions, the one text an SSH client shows before it gives up).
+    fn refuse(&self) -> Auth {
+        let methods: &[MethodKind] = if self.told {
+            &[MethodKind::PublicKey]
+        } else {
+            &[MethodKind::PublicKey, MethodKind::KeyboardInteractive]
+        };
+        Auth::Reject { proceed_with_methods: Some(MethodSet::from(methods)), partial_success: false }
+    }
+
+    /// Signs `holder` in, if there is room for another session.
+    fn admit(&mut self, holder: KeyHolder) -> Auth {
+        let Some(slot) = self.shared.door.session() else {
+            tracing::warn!(
+                user = %holder.user.name,
+                max = self.shared.options.max_sessions,
+                "SSH sign-in refused: as many sessions as --ssh-max-sessions"
+            );
+            return Auth::Reject { proceed_with_methods: Some(MethodSet::empty()), partial_success: false };
+        };
+        let Some(place) = self.shared.state.hub.admit() else {
+            tracing::warn!(
+                user = %holder.user.name,
+                max = self.shared.state.hub.limits().max_connections,
+                "SSH sign-in refused: as many connections as --max-connections"
+            );
+            return Auth::Reject { proceed_with_methods: Some(MethodSet::empty()), partial_success: false };
+        };
+        self._slot = Some(slot);
+        self._place = Some(place);
+        self.startup = None;
+        self.signed_in.set();
+        self.holder = Some(holder);
+        Auth::Accept
+    }
+
+    /// The user the first of `principals` that names one is (or, under
+    /// [`Principals::Auto`], the first principal made a user).
+    async fn principal_user(&self, principals: &[String], policy: Principals) -> Result<User, Refusal> {
+        let store = &self.shared.state.store;
+        for name in principals {
+            match store.user_by_name(name).await {
+                Ok(user) => return Ok(user),
+                Err(StoreError::NotFound(_)) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot look a certificate's principal up");
+                    return Err(Refusal("The board cannot check certificates now: try again.".into()));
+                }
+            }
+        }
+        let names = principals.join(", ");
+        if policy == Principals::Auto {
+            match crate::admin::user_made_for_signin(store.as_ref(), &principals[0]).await {
+                Ok(user) => {
+                    tracing::info!(user = %user.name, "a certificate's principal became a user");
+                    return Ok(user);
+                }
+                Err(e) => {
+                    return Err(Refusal(format!("This certificate's principal cannot be a user here: {e}")));
+                }
+            }
+        }
+        Err(Refusal(format!(
+            "No user of this board is named by this certificate's principals ({names}): \
+             ask its admin to add you (kanban-server user add NAME)."
+        )))
     }
 
     /// Starts the board in the session channel (with `project` to open), or says
@@ -123,45 +200,56 @@ impl russh::server::Handler for Handler {
         if self.holder_of(offer.public_key).await.is_some() {
             return Ok(Auth::Accept);
         }
-        self.unknown = Some(keys::fingerprint(offer.public_key));
-        let methods: &[MethodKind] = if self.told {
-            &[MethodKind::PublicKey]
-        } else {
-            &[MethodKind::PublicKey, MethodKind::KeyboardInteractive]
-        };
-        Ok(Auth::Reject { proceed_with_methods: Some(MethodSet::from(methods)), partial_success: false })
+        // A certificate is offered as its key alone: where certificates are
+        // trusted, any key may go on to sign, and is judged once it has.
+        if self.shared.options.certificates.is_some() {
+            return Ok(Auth::Accept);
+        }
+        self.refusal = Some(how_to_get_access(Some(&keys::fingerprint(offer.public_key))));
+        Ok(self.refuse())
     }
 
     async fn auth_publickey(&mut self, _user: &str, key: VerifiedPublicKey<'_>) -> Result<Auth, Self::Error> {
-        let Some(holder) = self.holder_of(key.public_key).await else { return Ok(Auth::reject()) };
-        let Some(slot) = self.shared.door.session() else {
-            tracing::warn!(
-                user = %holder.user.name,
-                max = self.shared.options.max_sessions,
-                "SSH sign-in refused: as many sessions as --ssh-max-sessions"
-            );
-            return Ok(Auth::Reject {
-                proceed_with_methods: Some(MethodSet::empty()),
-                partial_success: false,
-            });
+        match self.holder_of(key.public_key).await {
+            Some(holder) => Ok(self.admit(holder)),
+            None => {
+                // A certificate's refusal says more than that its bare key is
+                // unknown (OpenSSH offers the key after the certificate).
+                if self.refusal.is_none() {
+                    self.refusal = Some(how_to_get_access(Some(&keys::fingerprint(key.public_key))));
+                }
+                Ok(self.refuse())
+            }
+        }
+    }
+
+    async fn auth_openssh_certificate(
+        &mut self,
+        _user: &str,
+        cert: &Certificate,
+    ) -> Result<Auth, Self::Error> {
+        let Some(trust) = self.shared.options.certificates.clone() else { return Ok(Auth::reject()) };
+        let now = jiff::Timestamp::now().as_second().max(0) as u64;
+        let checked = match trust.check(cert, self.peer, now) {
+            Ok(principals) => self.principal_user(&principals, trust.principals).await,
+            Err(refusal) => Err(refusal),
         };
-        let Some(place) = self.shared.state.hub.admit() else {
-            tracing::warn!(
-                user = %holder.user.name,
-                max = self.shared.state.hub.limits().max_connections,
-                "SSH sign-in refused: as many connections as --max-connections"
-            );
-            return Ok(Auth::Reject {
-                proceed_with_methods: Some(MethodSet::empty()),
-                partial_success: false,
-            });
-        };
-        self._slot = Some(slot);
-        self._place = Some(place);
-        self.startup = None;
-        self.signed_in.set();
-        self.holder = Some(holder);
-        Ok(Auth::Accept)
+        match checked {
+            Ok(user) => {
+                tracing::info!(
+                    user = %user.name,
+                    serial = cert.serial(),
+                    key_id = cert.key_id(),
+                    "SSH sign-in by certificate"
+                );
+                Ok(self.admit(KeyHolder { user, key_id: None }))
+            }
+            Err(Refusal(why)) => {
+                tracing::warn!(peer = %self.peer, serial = cert.serial(), key_id = cert.key_id(), "SSH certificate refused: {why}");
+                self.refusal = Some(why);
+                Ok(self.refuse())
+            }
+        }
     }
 
     /// Asks nothing: its instructions are how an unknown key's holder learns why
@@ -180,7 +268,7 @@ impl russh::server::Handler for Handler {
         }
         Ok(Auth::Partial {
             name: "".into(),
-            instructions: how_to_get_access(self.unknown.as_deref()).into(),
+            instructions: self.refusal.clone().unwrap_or_else(|| how_to_get_access(None)).into(),
             prompts: Vec::new().into(),
         })
     }

@@ -164,8 +164,7 @@ impl Session {
     /// Ends the session when its key is no longer its user's. A store that
     /// cannot say now keeps the session: the next news asks again.
     async fn check_key(&self) -> Result<(), Ended> {
-        let KeyHolder { key_id, user } = &self.holder;
-        match self.core.store.ssh_key_is_live(*key_id, user.id).await {
+        match holder_is_live(&self.core, &self.holder).await {
             Ok(true) => Ok(()),
             Ok(false) => Err(Ended::KeyGone),
             Err(e) => {
@@ -440,6 +439,19 @@ fn refused_or_failed(e: StoreError) -> Failure {
     }
 }
 
+/// Whether the session's key is still its user's; for a certificate's session,
+/// whether its user still is.
+async fn holder_is_live(core: &Core, holder: &KeyHolder) -> Result<bool, StoreError> {
+    match holder.key_id {
+        Some(key_id) => core.store.ssh_key_is_live(key_id, holder.user.id).await,
+        None => match core.store.user_by_name(&holder.user.name).await {
+            Ok(user) => Ok(user.id == holder.user.id),
+            Err(StoreError::NotFound(_)) => Ok(false),
+            Err(e) => Err(e),
+        },
+    }
+}
+
 fn failed(e: impl std::fmt::Display) -> Failure {
     Failure::Failed(e.to_string())
 }
@@ -449,7 +461,7 @@ fn failed(e: impl std::fmt::Display) -> Failure {
 async fn write_all(core: Core, holder: KeyHolder, app: mpsc::Sender<Action>, mut writes: Queue<Change>) {
     while let Some(change) = writes.recv().await {
         let answer = loop {
-            let live = core.store.ssh_key_is_live(holder.key_id, holder.user.id).await;
+            let live = holder_is_live(&core, &holder).await;
             let answer = match live {
                 Ok(true) => {
                     core.writer.write(Write { by: holder.user.id, change: change.clone(), key: None }).await

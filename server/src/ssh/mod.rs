@@ -4,11 +4,13 @@
 //! hub and the store directly ([`link`]), drawn into the channel ([`front`]).
 //!
 //! `admission` is the door (connections signing in, capped and timed; the
-//! sessions' slots); `keys` reads the public keys the admin adds; `host_key`
+//! sessions' slots); `keys` reads the public keys the admin adds;
+//! `certificates` judges user certificates of the CAs the site trusts; `host_key`
 //! keeps the server's own; `handler` is one connection (authentication, the
 //! session channel); `input` decodes what the client types.
 
 mod admission;
+pub mod certificates;
 mod front;
 mod handler;
 pub mod host_key;
@@ -44,6 +46,8 @@ pub struct SshOptions {
     pub idle_timeout: Duration,
     /// Frames per second a session draws at most (and sends cursors at most).
     pub fps: u32,
+    /// The CAs whose user certificates sign people in (`--ssh-trusted-user-ca`).
+    pub certificates: Option<Arc<certificates::Trust>>,
 }
 
 impl Default for SshOptions {
@@ -56,6 +60,7 @@ impl Default for SshOptions {
             max_auth_attempts: 6,
             idle_timeout: Duration::from_secs(8 * 3600),
             fps: 30,
+            certificates: None,
         }
     }
 }
@@ -128,7 +133,7 @@ pub(crate) async fn serve(
             let _ = stream.set_nodelay(true);
             let signed_in = SignedIn::default();
             let stream = Deadline::new(stream, shared.options.login_grace, signed_in.clone());
-            let handler = handler::Handler::new(shared, startup, signed_in);
+            let handler = handler::Handler::new(shared, startup, signed_in, peer.ip());
             match russh::server::run_stream(config, stream, handler).await {
                 Ok(session) => {
                     if let Err(e) = session.await {

@@ -127,8 +127,10 @@ pub struct SshKey {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyHolder {
     pub user: User,
-    /// The key's own id: a session checks that it is still there when access changes.
-    pub key_id: i64,
+    /// The key's own id: a session checks that it is still there when access
+    /// changes. `None` for a certificate's holder, whose session lasts while the
+    /// user does.
+    pub key_id: Option<i64>,
 }
 
 /// A project with all its members, for the admin command line.

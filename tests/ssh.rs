@@ -912,6 +912,19 @@ async fn a_certificate_of_a_trusted_ca_opens_its_principals_board_and_the_others
     std::fs::write(&revoked, format!("# lost laptop\n{fingerprint}\n")).unwrap();
     let out = site.run(&here, &["-o", "BatchMode=no", "ann@127.0.0.1", "alpha"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("(serial 7) is revoked."));
+    // A certificate's session lasts while its user does.
+    site.server.user("bob").await;
+    let store = site.server.admin_store().await;
+    kanban_server::admin::project_grant(&*store, "alpha", "bob", kanban_protocol::model::Role::Member)
+        .await
+        .unwrap();
+    let bob = site.keygen("bob");
+    certify(&ca, &bob, "bob", "-5m:+1h", 8, &[]);
+    tmux.start("bob", 100, 24, &site.line(&bob, "alpha"), &[]);
+    tmux.wait_for("bob", "bob's board, by certificate", false, on_the_board);
+    store.remove_user("bob").await.unwrap();
+    let screen = tmux.wait_for("bob", "the session's end", false, |s| s.contains("[exited "));
+    assert!(screen.contains("no longer accepted on this board"), "{screen}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

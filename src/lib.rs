@@ -20,6 +20,7 @@ pub mod mcp;
 pub mod net;
 pub mod secret;
 pub mod settings;
+pub mod sso;
 pub mod terminal;
 
 // The front end itself (state, update, view) is shared with the server's SSH

@@ -75,12 +75,18 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Check a server and token, and save them for next time (readable by you
-    /// only). The token is asked for without echo, or read from stdin when it is
-    /// not a terminal (`ssh host kanban-server user token ann | kanban-tui login ...`).
+    /// Sign in to a server and save the login for next time (readable by you
+    /// only). Where the server signs people in through the site's provider, this
+    /// shows where to go and the code to type there; otherwise (or with
+    /// --with-token) the token is asked for without echo, or read from stdin when
+    /// it is not a terminal (`ssh host kanban-server user token ann | kanban-tui login ...`).
     Login {
         #[arg(long, value_parser = address::parse)]
         server: String,
+        /// Take a token (asked for, or on stdin) even where the server signs
+        /// people in through the site's provider (which it does otherwise).
+        #[arg(long)]
+        with_token: bool,
         /// Refused (see `kanban-tui --help`).
         #[arg(long, hide = true)]
         token: Option<String>,
@@ -237,13 +243,18 @@ async fn main() -> anyhow::Result<()> {
             Ok(None)
         }
     };
-    if let Some(Command::Login { server, .. }) = &cli.command {
+    if let Some(Command::Login { server, with_token, .. }) = &cli.command {
         if server.starts_with("unix:") {
             bail!(
                 "{server} needs no login: your account on this host says who you are (kanban-tui --server {server})"
             );
         }
-        let token = secret::read_token()?;
+        let http = kanban_tui::sso::client(tls(server)?);
+        let token = if !with_token && kanban_tui::sso::offered(&http, server).await? {
+            kanban_tui::sso::sign_in(&http, server, &mut std::io::stdout()).await?
+        } else {
+            secret::read_token()?
+        };
         let api = Api::with_tls(server, &token, tls(server)?);
         let me = api.me().await.map_err(|e| anyhow::anyhow!("{server}: {e}"))?;
         let path = settings::save(&Login { server: server.clone(), token })?;

@@ -18,6 +18,7 @@ mod mcp;
 mod reaching;
 mod reading;
 mod ssh;
+mod sso;
 mod terminal;
 mod tls;
 mod tmux;

@@ -88,6 +88,10 @@ pub struct ClientConfig {
     /// Seconds of silence after which the client should ping.
     pub activity_timeout: u64,
     pub server_version: String,
+    /// Whether people sign in here through the site's OpenID Connect provider
+    /// (`kanban-tui login`).
+    #[serde(default)]
+    pub oidc: bool,
 }
 
 /// The body of every failed REST answer: what went wrong, and beside it what a

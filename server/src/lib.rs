@@ -22,6 +22,7 @@ pub mod inbox;
 pub mod logging;
 pub mod metrics;
 pub mod migrate;
+pub mod oidc;
 pub mod proxy_protocol;
 pub mod restore;
 pub mod secrets;
@@ -277,7 +278,12 @@ impl Server {
         let hub = Hub::with_adapter(app, limits, Arc::new(Metrics::default()), adapter, Some(gate));
         let writer = writer::Writer::spawn(store.clone(), hub.clone());
         let lock = Arc::new(std::sync::Mutex::new(lock));
-        Ok(Self { state: state::Core { store, hub, writer }, lock, node, metrics_listener: Arc::default() })
+        Ok(Self {
+            state: state::Core { store, hub, writer, oidc: None },
+            lock,
+            node,
+            metrics_listener: Arc::default(),
+        })
     }
 
     async fn open_data_dir(
@@ -294,6 +300,12 @@ impl Server {
         }
         let store = open_store(data_dir).await?.with_event_retention(limits.event_retention);
         Ok((store, lock))
+    }
+
+    /// Signs people in through the site's OpenID Connect provider as well.
+    pub fn with_oidc(mut self, oidc: oidc::Oidc) -> Self {
+        self.state.oidc = Some(Arc::new(oidc));
+        self
     }
 
     pub fn hub(&self) -> &Hub {

@@ -56,6 +56,8 @@ struct Cli {
     ssh: SshArgs,
     #[command(flatten)]
     limits: LimitArgs,
+    #[command(flatten)]
+    oidc: OidcArgs,
     /// Serve /metrics here alone (plain HTTP, e.g. on a private network) instead of
     /// on --listen, where it then answers 404.
     #[arg(long, env = "KANBAN_METRICS_LISTEN", value_name = "ADDR:PORT")]
@@ -193,6 +195,61 @@ impl SshArgs {
             certificates,
             ..SshOptions::default()
         })
+    }
+}
+
+#[derive(Args)]
+struct OidcArgs {
+    /// Sign people in through this OpenID Connect provider (its issuer URL, as
+    /// its discovery document names it): `kanban-tui login` runs its device flow.
+    #[arg(long, env = "KANBAN_OIDC_ISSUER", value_name = "URL", requires = "oidc_client_id")]
+    oidc_issuer: Option<String>,
+    /// This server's client id at the provider.
+    #[arg(long, env = "KANBAN_OIDC_CLIENT_ID", value_name = "ID", requires = "oidc_issuer")]
+    oidc_client_id: Option<String>,
+    /// A file holding the client's secret (none: a public client).
+    #[arg(long, env = "KANBAN_OIDC_CLIENT_SECRET_FILE", value_name = "FILE")]
+    oidc_client_secret_file: Option<PathBuf>,
+    /// The ID token's claim that is the user's name here.
+    #[arg(long, env = "KANBAN_OIDC_USERNAME_CLAIM", default_value = "preferred_username")]
+    oidc_username_claim: String,
+    /// Who a name the provider vouches for may be: existing (only names that are
+    /// users) or auto (a new name becomes a user).
+    #[arg(long, env = "KANBAN_OIDC_USERS", value_enum, default_value = "existing")]
+    oidc_users: kanban_server::oidc::OidcUsers,
+    /// GROUP=PROJECT:ROLE: the provider's group GROUP gives ROLE on PROJECT, set
+    /// at each sign-in and taken away once the person has left the group
+    /// (repeatable).
+    #[arg(long, env = "KANBAN_OIDC_GROUP_ROLE", value_name = "GROUP=PROJECT:ROLE", value_delimiter = ',')]
+    oidc_group_role: Vec<kanban_server::oidc::GroupRole>,
+    /// The scopes asked for, space separated.
+    #[arg(long, env = "KANBAN_OIDC_SCOPES", default_value = "openid profile email groups")]
+    oidc_scopes: String,
+}
+
+impl OidcArgs {
+    fn options(&self) -> anyhow::Result<Option<kanban_server::oidc::OidcOptions>> {
+        let (Some(issuer), Some(client_id)) = (&self.oidc_issuer, &self.oidc_client_id) else {
+            return Ok(None);
+        };
+        let client_secret = match &self.oidc_client_secret_file {
+            Some(path) => Some(
+                std::fs::read_to_string(path)
+                    .with_context(|| format!("--oidc-client-secret-file {}", path.display()))?
+                    .trim()
+                    .to_string(),
+            ),
+            None => None,
+        };
+        Ok(Some(kanban_server::oidc::OidcOptions {
+            issuer: issuer.clone(),
+            client_id: client_id.clone(),
+            client_secret,
+            username_claim: self.oidc_username_claim.clone(),
+            users: self.oidc_users,
+            group_roles: self.oidc_group_role.clone(),
+            scopes: self.oidc_scopes.split_whitespace().map(str::to_string).collect(),
+        }))
     }
 }
 
@@ -533,6 +590,7 @@ async fn main() -> anyhow::Result<()> {
             cli.broker.map(|url| kanban_server::cluster::link::Broker { url, ca: cli.broker_ca }).as_ref(),
             &overrides,
             cli.limits.limits(),
+            cli.oidc.options()?,
             tls,
             Duration::from_secs(cli.drain_seconds),
             cli.metrics_listen,
@@ -763,6 +821,7 @@ fn check_config(cli: &Cli, matches: &clap::ArgMatches, from_file: &[String]) -> 
         kanban_server::cluster::link::check(broker)?;
     }
     cli.ssh.options()?;
+    cli.oidc.options()?;
     eprintln!("the settings can be used (nothing was connected to)");
     Ok(())
 }
@@ -812,6 +871,7 @@ async fn serve(
     broker: Option<&kanban_server::cluster::link::Broker>,
     overrides: &AppOverrides,
     limits: Limits,
+    oidc: Option<kanban_server::oidc::OidcOptions>,
     tls: Option<std::sync::Arc<rustls::ServerConfig>>,
     drain: Duration,
     metrics_listen: Option<SocketAddr>,
@@ -820,7 +880,11 @@ async fn serve(
         Ok(n) => tracing::debug!(open_files = n, "open file limit"),
         Err(e) => tracing::warn!(error = %e, "cannot raise the open file limit"),
     }
-    let server = Server::open_node(database, broker, overrides, limits).await?;
+    let mut server = Server::open_node(database, broker, overrides, limits).await?;
+    if let Some(oidc) = oidc {
+        tracing::info!(issuer = %oidc.issuer, "people sign in through the OpenID Connect provider too");
+        server = server.with_oidc(kanban_server::oidc::Oidc::new(oidc));
+    }
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;
     let addr = listener.local_addr()?;

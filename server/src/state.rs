@@ -15,4 +15,6 @@ pub struct Core {
     pub hub: Hub,
     /// Every board change goes through it (group commit, events in order).
     pub writer: Writer,
+    /// The site's OpenID Connect provider, where people sign in through it.
+    pub oidc: Option<Arc<crate::oidc::Oidc>>,
 }

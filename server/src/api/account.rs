@@ -14,6 +14,7 @@ pub async fn config(State(state): State<Core>) -> axum::Json<ClientConfig> {
         cluster: "kanban".into(),
         activity_timeout: state.hub.limits().activity_timeout.as_secs(),
         server_version: env!("CARGO_PKG_VERSION").into(),
+        oidc: state.oidc.is_some(),
     })
 }
 

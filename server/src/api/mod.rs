@@ -12,6 +12,7 @@ mod comments;
 pub mod error;
 mod extract;
 mod inbox;
+mod login;
 mod ops;
 mod projects;
 mod pusher_http;
@@ -38,6 +39,8 @@ pub fn router(state: Core, with_metrics: bool) -> Router {
         .route("/app/{app_key}", get(websocket::upgrade))
         .route("/api/config", get(account::config))
         .route("/api/me", get(account::me))
+        .route("/api/login/oidc/device", post(login::device))
+        .route("/api/login/oidc/token", post(login::token))
         .route("/api/projects", get(account::projects).post(projects::create))
         .route("/api/projects/{pid}", patch(projects::update))
         .route("/api/projects/{pid}/members", get(projects::members).post(projects::grant))

@@ -54,6 +54,12 @@ pub(crate) struct Deliveries {
 /// The HTTP client of deliveries: the system's roots, no redirects (a receiver
 /// that moved says so with its status), a [`TIMEOUT`].
 pub fn client() -> reqwest::Client {
+    client_with(TIMEOUT)
+}
+
+/// An HTTP client to other services: the system's roots, no redirects, each
+/// request (connecting included) within `timeout`.
+pub fn client_with(timeout: Duration) -> reqwest::Client {
     let mut roots = rustls::RootCertStore::empty();
     roots.add_parsable_certificates(rustls_native_certs::load_native_certs().certs);
     let tls = rustls::ClientConfig::builder_with_provider(Arc::new(rustls::crypto::ring::default_provider()))
@@ -63,12 +69,12 @@ pub fn client() -> reqwest::Client {
         .with_no_client_auth();
     reqwest::Client::builder()
         .use_preconfigured_tls(tls)
-        .timeout(TIMEOUT)
-        .connect_timeout(TIMEOUT)
+        .timeout(timeout)
+        .connect_timeout(timeout)
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("kanban-server/", env!("CARGO_PKG_VERSION")))
         .build()
-        .expect("the webhook client builds")
+        .expect("the HTTP client builds")
 }
 
 /// Sends the webhooks' deliveries until aborted; `wake` is notified after each

@@ -1,0 +1,281 @@
+//! Single sign-on through a real OpenID Connect provider nobody here wrote
+//! (`oidc-provider` from npm, in `tests/oidc`), driven as a person's browser
+//! would (`browser.mjs`, a cookie jar through its pages): `kanban-tui login`'s
+//! device flow end to end with groups giving roles, a group left taking the role
+//! away (an open socket of the board closed), the provider's keys rotated, a
+//! token of another client or with a forged signature refused, and a provider
+//! that is down said so.
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+
+use serde_json::{Value, json};
+
+use crate::util::stores::Site;
+use crate::util::{ServerProcess, Ws};
+
+const BIN: &str = env!("CARGO_BIN_EXE_kanban-tui");
+
+/// `tests/oidc`, where its packages are installed (`npm ci`, as `.ci/run` does);
+/// `None` (the test skipped, and said so) where Node or the packages are not.
+fn harness() -> Option<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/oidc");
+    crate::util::tool("node", "the sign-in tests run oidc-provider on Node.js")?;
+    let why = "the sign-in tests need oidc-provider: npm ci --prefix tests/oidc";
+    let installed = dir.join("node_modules/oidc-provider");
+    crate::util::tool(installed.join("package.json").to_str().unwrap(), why)?;
+    Some(dir)
+}
+
+/// The provider, running on `port` (0: any) with its keys in `keys`.
+struct Provider {
+    child: Child,
+    issuer: String,
+}
+
+impl Provider {
+    fn start(dir: &Path, port: u16, keys: &Path, rotate: bool) -> Provider {
+        let mut command = Command::new("node");
+        command.arg(dir.join("provider.mjs")).arg(port.to_string()).env("OIDC_KEYS_FILE", keys);
+        if rotate {
+            command.env("OIDC_KEYS_ROTATE", "1");
+        }
+        let mut child =
+            command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("node provider.mjs");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        let issuer =
+            line.trim().strip_prefix("listening ").unwrap_or_else(|| panic!("provider said {line:?}"));
+        Provider { issuer: issuer.to_string(), child }
+    }
+
+    fn port(&self) -> u16 {
+        self.issuer.rsplit(':').next().unwrap().parse().unwrap()
+    }
+
+    async fn set_groups(&self, user: &str, groups: &[&str]) {
+        let res = reqwest::Client::new()
+            .post(format!("{}/__test/groups", self.issuer))
+            .json(&json!({ "user": user, "groups": groups }))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success());
+    }
+}
+
+impl Drop for Provider {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A person signing in at the provider's page as `login`.
+fn browse(dir: &Path, uri: &str, code: &str, login: &str) {
+    let out = Command::new("node").arg(dir.join("browser.mjs")).args([uri, code, login]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "browser.mjs: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// `kanban-tui login --server URL` with `config` as its config directory, the
+/// person signing in at the provider as `login` when it shows the code; its
+/// exit, stdout and stderr.
+fn login(dir: &Path, server: &str, config: &Path, login: &str) -> (bool, String, String) {
+    let mut child = Command::new(BIN)
+        .args(["login", "--server", server])
+        .env("KANBAN_CONFIG_DIR", config)
+        .env_remove("DISPLAY")
+        .env_remove("WAYLAND_DISPLAY")
+        .env_remove("BROWSER")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut said = String::new();
+    let mut line = String::new();
+    while out.read_line(&mut line).unwrap() > 0 {
+        said.push_str(&line);
+        if let Some(rest) = line.strip_prefix("To sign in, open ") {
+            let (uri, code) = rest.trim().split_once(" and enter the code ").expect("where and the code");
+            browse(dir, uri, code, login);
+        }
+        line.clear();
+    }
+    let done = child.wait_with_output().unwrap();
+    (done.status.success(), said, String::from_utf8_lossy(&done.stderr).to_string())
+}
+
+/// `kanban-tui board list --json` as the saved login.
+fn boards(config: &Path) -> Vec<String> {
+    let out = Command::new(BIN)
+        .args(["board", "list", "--json"])
+        .env("KANBAN_CONFIG_DIR", config)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let list: Value = serde_json::from_slice(&out.stdout).unwrap();
+    list.as_array().unwrap().iter().map(|b| b["name"].as_str().unwrap().to_string()).collect()
+}
+
+fn saved_token(config: &Path) -> String {
+    let saved: Value =
+        serde_json::from_str(&std::fs::read_to_string(config.join("login.json")).unwrap()).unwrap();
+    saved["token"].as_str().unwrap().to_string()
+}
+
+fn start_server(site: &Site, issuer: &str) -> ServerProcess {
+    let secret = site.dir.path().join("oidc-secret");
+    std::fs::write(&secret, "kanban-secret\n").unwrap();
+    site.start(&[
+        "--oidc-issuer",
+        issuer,
+        "--oidc-client-id",
+        "kanban",
+        "--oidc-client-secret-file",
+        secret.to_str().unwrap(),
+        "--oidc-scopes",
+        "openid profile groups",
+        "--oidc-users",
+        "auto",
+        "--oidc-group-role",
+        "launch-team=Launch:member",
+        "--oidc-group-role",
+        "ops=Ops:owner",
+    ])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_signs_in_at_the_provider_and_the_groups_say_what_they_see() {
+    let Some(dir) = harness() else { return };
+    let keys = tempfile::tempdir().unwrap();
+    let keys = keys.path().join("keys.json");
+    let mut provider = Provider::start(&dir, 0, &keys, false);
+    let site = Site::sqlite();
+    site.admin(&["user", "add", "root"]);
+    site.admin(&["project", "add", "Launch", "--member", "root:owner"]);
+    site.admin(&["project", "add", "Ops", "--member", "root:owner"]);
+    site.admin(&["project", "add", "Secret", "--member", "root:owner"]);
+    let server = start_server(&site, &provider.issuer);
+    let config = tempfile::tempdir().unwrap();
+
+    // alice, new here, is made a user; her group gives her Launch.
+    let (ok, said, err) = login(&dir, &server.url, config.path(), "alice");
+    assert!(ok, "{said}{err}");
+    assert!(said.contains("Logged in to") && said.contains("as alice"), "{said}");
+    assert_eq!(boards(config.path()), ["Launch"]);
+    let listed = site.admin(&["project", "list"]);
+    assert!(listed.contains("alice:member"), "{listed}");
+
+    // Her board open on a socket; then she leaves the group at the provider: at
+    // her next sign-in the role goes, and the socket is closed.
+    let token = saved_token(config.path());
+    let (_, projects) = {
+        let res = reqwest::Client::new()
+            .get(format!("{}/api/projects", server.url))
+            .bearer_auth(&token)
+            .send()
+            .await
+            .unwrap();
+        ((), res.json::<Value>().await.unwrap())
+    };
+    let pid = projects[0]["id"].as_i64().unwrap();
+    let mut ws = Ws::connect(&server.ws_url().await).await;
+    ws.join_at(&server.url, &token, &format!("presence-project-{pid}")).await;
+    provider.set_groups("alice", &["ops"]).await;
+    let (ok, said, err) = login(&dir, &server.url, config.path(), "alice");
+    assert!(ok, "{said}{err}");
+    assert_eq!(boards(config.path()), ["Ops"], "Launch taken away, Ops given");
+    ws.closed().await;
+
+    // The provider's keys rotated: the next sign-in's token names a new key,
+    // which the server fetches.
+    let port = provider.port();
+    drop(provider);
+    provider = Provider::start(&dir, port, &keys, true);
+    let (ok, said, err) = login(&dir, &server.url, config.path(), "alice");
+    assert!(ok, "after the rotation: {said}{err}");
+
+    // The provider down: said, and soon.
+    drop(provider);
+    let started = std::time::Instant::now();
+    let (ok, said, err) = login(&dir, &server.url, config.path(), "alice");
+    assert!(!ok, "{said}");
+    assert!(err.contains("the sign-in provider at") && err.contains("cannot be reached"), "{err}");
+    eprintln!("a sign-in with the provider down failed in {:?}", started.elapsed());
+}
+
+/// An ID token from the provider's device flow for `client`, signed in as `login`.
+async fn id_token_for(dir: &Path, issuer: &str, client: &str, secret: &str, login: &str) -> String {
+    let http = reqwest::Client::new();
+    let started: Value = http
+        .post(format!("{issuer}/device/auth"))
+        .basic_auth(client, Some(secret))
+        .form(&[("client_id", client), ("scope", "openid profile groups")])
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    browse(dir, started["verification_uri"].as_str().unwrap(), started["user_code"].as_str().unwrap(), login);
+    let device_code = started["device_code"].as_str().unwrap();
+    let form = [("grant_type", "urn:ietf:params:oauth:grant-type:device_code"), ("device_code", device_code)];
+    let answer: Value = http
+        .post(format!("{issuer}/token"))
+        .basic_auth(client, Some(secret))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    answer["id_token"].as_str().unwrap_or_else(|| panic!("no ID token: {answer}")).to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_id_token_for_another_client_or_with_a_forged_signature_is_refused() {
+    use kanban_server::oidc::{Oidc, OidcOptions, OidcUsers};
+    let Some(dir) = harness() else { return };
+    let keys = tempfile::tempdir().unwrap();
+    let provider = Provider::start(&dir, 0, &keys.path().join("keys.json"), false);
+    let oidc = Oidc::new(OidcOptions {
+        issuer: provider.issuer.clone(),
+        client_id: "kanban".into(),
+        client_secret: Some("kanban-secret".into()),
+        username_claim: "preferred_username".into(),
+        users: OidcUsers::Existing,
+        group_roles: Vec::new(),
+        scopes: vec!["openid".into()],
+    });
+    let good = id_token_for(&dir, &provider.issuer, "kanban", "kanban-secret", "bob").await;
+    let identity = oidc.verify(&good).await.expect("the provider's own token for this client");
+    assert_eq!(
+        (identity.username.as_str(), identity.groups.as_slice()),
+        ("bob", &["ops".to_string(), "everyone".to_string()][..])
+    );
+
+    let other = id_token_for(&dir, &provider.issuer, "other", "other-secret", "bob").await;
+    let refused = oidc.verify(&other).await.unwrap_err().to_string();
+    assert!(refused.contains("audience"), "{refused}");
+
+    // The same claims with a signature made up.
+    let (signed, _) = good.rsplit_once('.').unwrap();
+    let forged = format!("{signed}.{}", "A".repeat(342));
+    let refused = oidc.verify(&forged).await.unwrap_err().to_string();
+    assert!(refused.contains("Signature verification failed"), "{refused}");
+    // And another issuer's view of it: a provider of the same software elsewhere.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let second = Provider::start(&dir, 0, &elsewhere.path().join("keys.json"), false);
+    let foreign = id_token_for(&dir, &second.issuer, "kanban", "kanban-secret", "bob").await;
+    let refused = oidc.verify(&foreign).await.unwrap_err().to_string();
+    assert!(refused.contains("issuer") || refused.contains("Signature"), "{refused}");
+}

@@ -279,3 +279,33 @@ async fn an_id_token_for_another_client_or_with_a_forged_signature_is_refused() 
     let refused = oidc.verify(&foreign).await.unwrap_err().to_string();
     assert!(refused.contains("issuer") || refused.contains("Signature"), "{refused}");
 }
+
+/// Asking to sign in needs no token: a flood of asks is turned away before it
+/// reaches the site's provider (here one that is down, said as such meanwhile).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flood_of_sign_ins_is_held_back_before_the_provider() {
+    let site = Site::sqlite();
+    let server = site.start(&["--oidc-issuer", "http://127.0.0.1:9", "--oidc-client-id", "kanban"]);
+    let http = reqwest::Client::new();
+    let mut statuses = std::collections::BTreeMap::new();
+    // At once: past the burst of 100 the budget refills at 20 a second, so that
+    // 300 asked within ten seconds meet it.
+    let asks = (0..300).map(|_| async {
+        let res = http.post(format!("{}/api/login/oidc/device", server.url)).send().await.unwrap();
+        let status = res.status().as_u16();
+        if status == 502 {
+            let said: Value = res.json().await.unwrap();
+            assert!(said["error"].as_str().unwrap().contains("cannot be reached"), "{said}");
+        }
+        status
+    });
+    for status in futures_util::future::join_all(asks).await {
+        *statuses.entry(status).or_insert(0) += 1;
+    }
+    assert!(statuses.get(&502).is_some_and(|n| *n >= 100), "{statuses:?}");
+    assert!(statuses.get(&429).is_some_and(|n| *n >= 1), "{statuses:?}");
+    // The server goes on serving.
+    let config: Value =
+        http.get(format!("{}/api/config", server.url)).send().await.unwrap().json().await.unwrap();
+    assert_eq!(config["oidc"], true);
+}

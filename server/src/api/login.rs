@@ -15,11 +15,20 @@ use crate::oidc::signin::{self, SignInError};
 use crate::oidc::{DeviceStart, Oidc, OidcError, Poll};
 use crate::state::Core;
 
+/// The provider, with one request to it taken from the sign-ins' budget (429
+/// past it).
 fn provider(state: &Core) -> ApiResult<&Oidc> {
-    state
+    let oidc = state
         .oidc
         .as_deref()
-        .ok_or_else(|| ApiError::not_found("this server has no single sign-on (--oidc-issuer)"))
+        .ok_or_else(|| ApiError::not_found("this server has no single sign-on (--oidc-issuer)"))?;
+    if let Err(wait) = oidc.spend() {
+        let mut refused =
+            ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too many sign-ins at once: try again shortly");
+        refused.retry_after = Some(wait.as_secs().saturating_add(1));
+        return Err(refused);
+    }
+    Ok(oidc)
 }
 
 fn refused(e: OidcError) -> ApiError {

@@ -29,6 +29,10 @@ use serde::{Deserialize, Serialize};
 
 pub use options::{GroupRole, OidcOptions, OidcUsers};
 
+/// Requests to the provider a second that people's sign-ins may make (with a
+/// burst of five seconds' worth): asking needs no token, so that nobody can make
+/// this server flood the site's provider.
+const PROVIDER_RATE: u32 = 20;
 /// How long one request to the provider may take: a provider that is down says
 /// so in this long, never hangs a sign-in.
 const TIMEOUT: Duration = Duration::from_secs(10);
@@ -85,6 +89,7 @@ pub struct Oidc {
     pub options: OidcOptions,
     http: reqwest::Client,
     discovered: Mutex<Option<Arc<Discovered>>>,
+    budget: Mutex<crate::hub::rate_limit::TokenBucket>,
 }
 
 /// The provider's answer to a device authorization request, passed on.
@@ -131,7 +136,21 @@ struct TokenAnswer {
 
 impl Oidc {
     pub fn new(options: OidcOptions) -> Self {
-        Oidc { options, http: crate::webhooks::client_with(TIMEOUT), discovered: Mutex::new(None) }
+        Oidc {
+            options,
+            http: crate::webhooks::client_with(TIMEOUT),
+            discovered: Mutex::new(None),
+            budget: Mutex::new(crate::hub::rate_limit::TokenBucket::with_burst(
+                PROVIDER_RATE,
+                PROVIDER_RATE * 5,
+            )),
+        }
+    }
+
+    /// Takes one request to the provider from the budget of sign-ins, or says
+    /// how long until there is one.
+    pub fn spend(&self) -> Result<(), Duration> {
+        self.budget.lock().unwrap_or_else(PoisonError::into_inner).take()
     }
 
     fn down(&self, e: impl std::fmt::Display) -> OidcError {

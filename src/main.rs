@@ -250,7 +250,9 @@ async fn main() -> anyhow::Result<()> {
             );
         }
         let http = kanban_tui::sso::client(tls(server)?);
-        let token = if !with_token && kanban_tui::sso::offered(&http, server).await? {
+        // A server that cannot say is asked again with the token, which says why.
+        let sso = !with_token && kanban_tui::sso::offered(&http, server).await.unwrap_or(false);
+        let token = if sso {
             kanban_tui::sso::sign_in(&http, server, &mut std::io::stdout()).await?
         } else {
             secret::read_token()?

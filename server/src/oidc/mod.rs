@@ -232,6 +232,9 @@ impl Oidc {
         let body: TokenAnswer = answer.json().await.map_err(|e| self.down(e.without_url()))?;
         match (body.id_token, body.error.as_deref()) {
             (Some(id_token), _) if status.is_success() => Ok(Poll::Signed(self.verify(&id_token).await?)),
+            (None, None) if status.is_success() => Err(OidcError::Invalid(
+                "the provider gave no ID token: is openid among --oidc-scopes?".into(),
+            )),
             (_, Some("authorization_pending")) => Ok(Poll::Pending { slow_down: false }),
             (_, Some("slow_down")) => Ok(Poll::Pending { slow_down: true }),
             (_, Some("access_denied")) => {
@@ -291,7 +294,20 @@ impl Oidc {
                 keys.clone(),
             ),
             None => IdTokenVerifier::new_public_client(client, issuer, keys.clone()),
-        };
+        }
+        // The providers' usual keys, RSA, elliptic curves and Ed25519 (RS256
+        // alone otherwise); never `none`, nor the client secret as a key.
+        .set_allowed_algs([
+            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha256,
+            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha384,
+            CoreJwsSigningAlgorithm::RsaSsaPkcs1V15Sha512,
+            CoreJwsSigningAlgorithm::RsaSsaPssSha256,
+            CoreJwsSigningAlgorithm::RsaSsaPssSha384,
+            CoreJwsSigningAlgorithm::RsaSsaPssSha512,
+            CoreJwsSigningAlgorithm::EcdsaP256Sha256,
+            CoreJwsSigningAlgorithm::EcdsaP384Sha384,
+            CoreJwsSigningAlgorithm::EdDsa,
+        ]);
         // The device grant has no nonce: the token comes straight from the
         // provider's token endpoint to this server.
         let claims = token.claims(&verifier, |_: Option<&Nonce>| Ok(()))?;

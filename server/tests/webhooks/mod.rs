@@ -44,6 +44,21 @@ async fn made(server: &TestServer, token: &str, pid: i64, title: &str) -> i64 {
     made["task"]["id"].as_i64().unwrap()
 }
 
+/// Makes `n` cards on board `pid` of the server at `url`, one after another.
+async fn cards(url: &str, token: &str, pid: i64, n: usize) {
+    let http = reqwest::Client::new();
+    for i in 0..n {
+        let res = http
+            .post(format!("{url}/api/projects/{pid}/tasks"))
+            .bearer_auth(token)
+            .json(&json!({ "title": format!("card {i}") }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201);
+    }
+}
+
 /// The revisions delivered of board `pid`, each once, in the order first taken;
 /// panics if a delivery taken again differs from the first.
 fn revisions(took: &[Got], pid: i64) -> Vec<u64> {
@@ -145,22 +160,10 @@ async fn a_receiver_refusing_then_gone_then_the_server_killed_loses_nothing() {
     receiver.set_secret(secret_in(&said));
     let args = ["--webhook-max-backoff", "1"];
     let mut server = site.start(&args);
-    let http = reqwest::Client::new();
     let pid = site.admin(&["project", "list"]).split_whitespace().next().unwrap().parse::<i64>().unwrap();
     let write = |url: String, n: usize| {
-        let (http, ann) = (http.clone(), ann.clone());
-        async move {
-            for i in 0..n {
-                let res = http
-                    .post(format!("{url}/api/projects/{pid}/tasks"))
-                    .bearer_auth(&ann)
-                    .json(&json!({ "title": format!("card {i}") }))
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(res.status(), 201);
-            }
-        }
+        let ann = ann.clone();
+        async move { cards(&url, &ann, pid, n).await }
     };
     // Refused: tried again, a second apart at most.
     write(server.url.clone(), 100).await;
@@ -222,6 +225,8 @@ async fn a_receiver_that_never_answers_holds_up_neither_the_board_nor_another_ho
     other.wait_until(DELIVERED_WITHIN, "200 changes", |took| took.len() >= 200).await;
     assert_eq!(revisions(&other.took(), pid), (201..=400).collect::<Vec<u64>>());
     assert_eq!(silent.took().len(), 0);
+    // Its first request open (a second could only come after the 10 s timeout).
+    silent.wait_refused(1).await;
     assert_eq!(silent.refused(), 1, "one request open to the silent receiver, the rest wait behind it");
     eprintln!(
         "200 card writes: {without:?} without hooks, {with:?} with one hook that never answers and one that does"
@@ -326,22 +331,7 @@ async fn of_two_servers_sharing_a_database_one_alone_sends_each_delivery() {
     let said = site.admin(&["webhook", "add", &receiver.url(), "--all"]);
     receiver.set_secret(secret_in(&said));
     let nodes = [site.start(&[]), site.start(&[])];
-    let http = reqwest::Client::new();
-    let writers = nodes.iter().map(|node| {
-        let (http, ann, url) = (http.clone(), ann.clone(), node.url.clone());
-        async move {
-            for i in 0..150 {
-                let res = http
-                    .post(format!("{url}/api/projects/1/tasks"))
-                    .bearer_auth(&ann)
-                    .json(&json!({ "title": format!("card {i}") }))
-                    .send()
-                    .await
-                    .unwrap();
-                assert_eq!(res.status(), 201);
-            }
-        }
-    });
+    let writers = nodes.iter().map(|node| cards(&node.url, &ann, 1, 150));
     futures_util::future::join_all(writers).await;
     receiver.wait_until(DELIVERED_WITHIN, "all 300 changes", |took| took.len() >= 300).await;
     let took = receiver.took();

@@ -912,18 +912,38 @@ async fn a_certificate_of_a_trusted_ca_opens_its_principals_board_and_the_others
     std::fs::write(&revoked, format!("# lost laptop\n{fingerprint}\n")).unwrap();
     let out = site.run(&here, &["-o", "BatchMode=no", "ann@127.0.0.1", "alpha"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("(serial 7) is revoked."));
-    // A certificate's session lasts while its user does.
+    // bob signs in by a key of his and by a certificate: `user list` says both,
+    // and `user revoke` ends both sessions at once.
     site.server.user("bob").await;
     let store = site.server.admin_store().await;
     kanban_server::admin::project_grant(&*store, "alpha", "bob", kanban_protocol::model::Role::Member)
         .await
         .unwrap();
-    let bob = site.keygen("bob");
+    let (bob_key, _) = site.key_of("bob").await;
+    tmux.start("bob-key", 100, 24, &site.line(&bob_key, "alpha"), &[]);
+    tmux.wait_for("bob-key", "bob's board, by key", false, on_the_board);
+    let bob = site.keygen("bob-cert");
     certify(&ca, &bob, "bob", "-5m:+1h", 8, &[]);
     tmux.start("bob", 100, 24, &site.line(&bob, "alpha"), &[]);
     tmux.wait_for("bob", "bob's board, by certificate", false, on_the_board);
+    let users = kanban_server::admin::user_list(&*store).await.unwrap();
+    let line = users.lines().find(|l| l.split('\t').nth(1) == Some("bob")).unwrap();
+    assert!(line.contains("1 token; 1 SSH key; certificate test, serial 8 (last 20"), "{line}");
+    let said = kanban_server::admin::user_revoke(&*store, "bob").await.unwrap();
+    assert!(said.contains("1 token(s) revoked") && said.contains("1 SSH key(s) removed"), "{said}");
+    for window in ["bob-key", "bob"] {
+        let screen = tmux.wait_for(window, "the session's end", false, |s| s.contains("[exited "));
+        assert!(screen.contains("no longer accepted on this board"), "{window}: {screen}");
+    }
+    let users = kanban_server::admin::user_list(&*store).await.unwrap();
+    let line = users.lines().find(|l| l.split('\t').nth(1) == Some("bob")).unwrap();
+    assert!(!line.contains("token") && !line.contains("SSH key"), "nothing of bob's kept: {line}");
+    // The CA still vouches for him: his certificate opens the board again, and
+    // that session lasts while his user does.
+    tmux.start("bob-again", 100, 24, &site.line(&bob, "alpha"), &[]);
+    tmux.wait_for("bob-again", "bob's board, by certificate again", false, on_the_board);
     store.remove_user("bob").await.unwrap();
-    let screen = tmux.wait_for("bob", "the session's end", false, |s| s.contains("[exited "));
+    let screen = tmux.wait_for("bob-again", "the session's end", false, |s| s.contains("[exited "));
     assert!(screen.contains("no longer accepted on this board"), "{screen}");
 }
 

@@ -36,11 +36,14 @@ struct Provider {
 
 impl Provider {
     fn start(dir: &Path, port: u16, keys: &Path, rotate: bool) -> Provider {
+        let rotate: &[(&str, &str)] = if rotate { &[("OIDC_KEYS_ROTATE", "1")] } else { &[] };
+        Provider::start_with(dir, port, keys, rotate)
+    }
+
+    fn start_with(dir: &Path, port: u16, keys: &Path, env: &[(&str, &str)]) -> Provider {
         let mut command = Command::new("node");
         command.arg(dir.join("provider.mjs")).arg(port.to_string()).env("OIDC_KEYS_FILE", keys);
-        if rotate {
-            command.env("OIDC_KEYS_ROTATE", "1");
-        }
+        command.envs(env.iter().copied());
         let mut child =
             command.stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("node provider.mjs");
         let mut line = String::new();
@@ -55,9 +58,18 @@ impl Provider {
     }
 
     async fn set_groups(&self, user: &str, groups: &[&str]) {
+        self.control("groups", json!({ "user": user, "groups": groups })).await;
+    }
+
+    /// Disables `user` at the provider: their refresh tokens are refused.
+    async fn disable(&self, user: &str) {
+        self.control("disable", json!({ "user": user })).await;
+    }
+
+    async fn control(&self, what: &str, body: Value) {
         let res = reqwest::Client::new()
-            .post(format!("{}/__test/groups", self.issuer))
-            .json(&json!({ "user": user, "groups": groups }))
+            .post(format!("{}/__test/{what}", self.issuer))
+            .json(&body)
             .send()
             .await
             .unwrap();
@@ -132,9 +144,13 @@ fn saved_token(config: &Path) -> String {
 }
 
 fn start_server(site: &Site, issuer: &str) -> ServerProcess {
+    start_server_with(site, issuer, &[])
+}
+
+fn start_server_with(site: &Site, issuer: &str, more: &[&str]) -> ServerProcess {
     let secret = site.dir.path().join("oidc-secret");
     std::fs::write(&secret, "kanban-secret\n").unwrap();
-    site.start(&[
+    let args = [
         "--oidc-issuer",
         issuer,
         "--oidc-client-id",
@@ -149,7 +165,128 @@ fn start_server(site: &Site, issuer: &str) -> ServerProcess {
         "launch-team=Launch:member",
         "--oidc-group-role",
         "ops=Ops:owner",
-    ])
+    ];
+    site.start(&[&args[..], more].concat())
+}
+
+/// The names of the boards `token` opens, or the status it is refused with.
+async fn boards_of(server: &ServerProcess, token: &str) -> Result<Vec<String>, u16> {
+    let res = reqwest::Client::new()
+        .get(format!("{}/api/projects", server.url))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    if !res.status().is_success() {
+        return Err(res.status().as_u16());
+    }
+    let list: Value = res.json().await.unwrap();
+    Ok(list.as_array().unwrap().iter().map(|b| b["name"].as_str().unwrap().to_string()).collect())
+}
+
+/// Asks `boards_of` until `done` holds; fails after `within`.
+async fn until(
+    server: &ServerProcess,
+    token: &str,
+    what: &str,
+    within: std::time::Duration,
+    done: impl Fn(&Result<Vec<String>, u16>) -> bool,
+) {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let now = boards_of(server, token).await;
+        if done(&now) {
+            return;
+        }
+        assert!(std::time::Instant::now() < deadline, "{what}: still {now:?} after {within:?}");
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+}
+
+/// The server asks the provider again as often as its access tokens expire
+/// (two seconds here), with the refresh token it gave: a group left takes its
+/// board away from an open socket with no new sign-in; a person disabled at the
+/// provider loses their token; `user list` says how each signs in; and with the
+/// provider gone a token lasts its --oidc-session-days (half a minute here) past
+/// the last yes, then ends, its open socket closed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_provider_is_asked_again_and_its_no_or_its_silence_ends_the_session() {
+    let Some(dir) = harness() else { return };
+    let keys = tempfile::tempdir().unwrap();
+    let keys = keys.path().join("keys.json");
+    let provider = Provider::start_with(&dir, 0, &keys, &[("OIDC_ACCESS_TTL", "2")]);
+    let site = Site::sqlite();
+    site.admin(&["user", "add", "root"]);
+    site.admin(&["project", "add", "Launch", "--member", "root:owner"]);
+    site.admin(&["project", "add", "Ops", "--member", "root:owner"]);
+    let server = start_server_with(&site, &provider.issuer, &["--oidc-session-days", "0.00035"]);
+    let (alice, bob) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    for (config, who) in [(&alice, "alice"), (&bob, "bob")] {
+        let (ok, said, err) = login(&dir, &server.url, config.path(), who);
+        assert!(ok, "{who}: {said}{err}");
+    }
+    let (alice, bob) = (saved_token(alice.path()), saved_token(bob.path()));
+    assert_eq!(boards_of(&server, &alice).await, Ok(vec!["Launch".to_string()]));
+    assert_eq!(boards_of(&server, &bob).await, Ok(vec!["Ops".to_string()]));
+
+    // alice's board open; she leaves launch-team for ops at the provider.
+    let ids = boards_with_ids(&server, &root_token(&site)).await;
+    let mut launch = Ws::connect(&server.ws_url().await).await;
+    launch.join_at(&server.url, &alice, &format!("presence-project-{}", ids["Launch"])).await;
+    provider.set_groups("alice", &["ops"]).await;
+    launch.closed().await;
+    until(&server, &alice, "alice's boards as her groups say", WAIT_LONG, |b| {
+        b.as_ref().is_ok_and(|b| b == &["Ops"])
+    })
+    .await;
+
+    // bob disabled at the provider: his token ends.
+    provider.disable("bob").await;
+    until(&server, &bob, "bob's token refused", WAIT_LONG, |b| *b == Err(401)).await;
+    let users = site.admin(&["user", "list"]);
+    let line_of =
+        |name: &str| users.lines().find(|l| l.split('\t').nth(1) == Some(name)).unwrap().to_string();
+    assert!(line_of("alice").contains("provider subject alice (last 20"), "{users}");
+    assert!(line_of("alice").ends_with(", 1 session live)"), "{users}");
+    assert!(line_of("bob").ends_with(", 0 sessions live)"), "{users}");
+
+    // The provider gone: alice's token is not cut at once, but it ends at its
+    // time, and her open board with it.
+    let mut ops = Ws::connect(&server.ws_url().await).await;
+    ops.join_at(&server.url, &alice, &format!("presence-project-{}", ids["Ops"])).await;
+    drop(provider);
+    assert!(boards_of(&server, &alice).await.is_ok(), "a provider that is silent is not a no");
+    let gone = std::time::Instant::now();
+    until(&server, &alice, "alice's token ended at its time", std::time::Duration::from_secs(90), |b| {
+        *b == Err(401)
+    })
+    .await;
+    ops.closed().await;
+    eprintln!("with the provider gone, the token ended after {:?}", gone.elapsed());
+}
+
+/// Long enough for a few asks of the provider, two seconds apart.
+const WAIT_LONG: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The admin's token (root's first), issued anew.
+fn root_token(site: &Site) -> String {
+    site.admin(&["user", "token", "root"]).trim().to_string()
+}
+
+/// Every board `token` opens, by name.
+async fn boards_with_ids(server: &ServerProcess, token: &str) -> std::collections::HashMap<String, i64> {
+    let res = reqwest::Client::new()
+        .get(format!("{}/api/projects", server.url))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let list: Value = res.json().await.unwrap();
+    list.as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["name"].as_str().unwrap().to_string(), b["id"].as_i64().unwrap()))
+        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -255,6 +392,7 @@ async fn an_id_token_for_another_client_or_with_a_forged_signature_is_refused() 
         users: OidcUsers::Existing,
         group_roles: Vec::new(),
         scopes: vec!["openid".into()],
+        session: std::time::Duration::from_secs(86_400),
     });
     let good = id_token_for(&dir, &provider.issuer, "kanban", "kanban-secret", "bob").await;
     let identity = oidc.verify(&good).await.expect("the provider's own token for this client");

@@ -5,6 +5,7 @@ use kanban_protocol::color;
 use kanban_protocol::model::{Role, User};
 
 use crate::config::AppCredentials;
+use crate::store::sign_in::SignInKinds;
 use crate::store::{Store, StoreError};
 
 /// Errors of admin commands, worded for the person at the terminal.
@@ -63,10 +64,51 @@ pub async fn user_made_for_signin(store: &dyn Store, name: &str) -> Result<User>
     }
 }
 
-/// `user list`: one line per user: id, name, color.
+/// `user list`: one line per user: id, name, color, and the ways they sign in
+/// (tokens, SSH keys, a Unix account of this host, a certificate, the provider),
+/// `; ` between them.
 pub async fn user_list(store: &dyn Store) -> Result<String> {
-    let users = store.users().await?;
-    Ok(users.iter().map(|u| format!("{}\t{}\t{}\n", u.id, u.name, u.color)).collect())
+    let users = store.sign_in_kinds().await?;
+    Ok(users
+        .iter()
+        .map(|k| format!("{}\t{}\t{}\t{}\n", k.user.id, k.user.name, k.user.color, ways_in(k)))
+        .collect())
+}
+
+/// How a person signs in, in a few words each.
+fn ways_in(k: &SignInKinds) -> String {
+    let count = |n: u32, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    let when = |at: i64| {
+        jiff::Timestamp::from_second(at)
+            .map_or_else(|_| "?".into(), |t| t.strftime("%Y-%m-%d %H:%M UTC").to_string())
+    };
+    let mut ways = Vec::new();
+    if k.tokens > 0 {
+        ways.push(count(k.tokens, "token"));
+    }
+    if k.keys > 0 {
+        ways.push(count(k.keys, "SSH key"));
+    }
+    if host_account(&k.user.name) {
+        ways.push("Unix account".into());
+    }
+    if let Some((subject, at)) = &k.certificate {
+        ways.push(format!("certificate {subject} (last {})", when(*at)));
+    }
+    if let Some((subject, at)) = &k.provider {
+        ways.push(format!(
+            "provider subject {subject} (last {}, {} live)",
+            when(*at),
+            count(k.provider_tokens, "session")
+        ));
+    }
+    if ways.is_empty() { "no way in yet".into() } else { ways.join("; ") }
+}
+
+/// Whether this host has an account of that name (which the Unix socket, when
+/// served, takes as the user of the same name).
+fn host_account(name: &str) -> bool {
+    matches!(nix::unistd::User::from_name(name), Ok(Some(_)))
 }
 
 /// `user remove NAME`.
@@ -115,10 +157,19 @@ pub async fn user_token(store: &dyn Store, name: &str) -> Result<String> {
     Ok(store.issue_token(user.id).await?)
 }
 
-/// `user revoke NAME`: ends every token of the user (the user stays).
-pub async fn user_revoke(store: &dyn Store, name: &str) -> Result<u64> {
+/// `user revoke NAME`: ends every way in the board keeps for the user (tokens,
+/// the provider's sessions with them, SSH keys) and every live session, by
+/// certificate too; the user, their memberships and their work stay. What it
+/// ended and what it cannot end, in a line.
+pub async fn user_revoke(store: &dyn Store, name: &str) -> Result<String> {
     let user = user_named(store, name).await?;
-    Ok(store.revoke_tokens(user.id).await?)
+    let ended = store.end_sign_ins(user.id).await?;
+    Ok(format!(
+        "{name}: {} token(s) revoked (sessions through the sign-in provider with them), {} SSH key(s) removed, \
+         every open session ended. A new sign-in through the site's provider, by a certificate of its CA or as \
+         a Unix account of this host is theirs to refuse, or remove the user (kanban-server user remove {name})",
+        ended.tokens, ended.keys
+    ))
 }
 
 /// `user key add NAME`: adds the public key `text` (a .pub file's line) to the

@@ -398,6 +398,11 @@ impl Server {
             hub.limits(),
             self.state.writer.committed(),
         );
+        let renewals = self
+            .state
+            .oidc
+            .clone()
+            .map(|oidc| tokio::spawn(oidc::refresh::run(self.state.store.clone(), oidc)));
         let header_timeout = hub.limits().header_timeout;
         let metrics_listener = self.metrics_listener.lock().unwrap_or_else(|e| e.into_inner()).take();
         let metrics = metrics_listener.map(|listener| {
@@ -432,6 +437,9 @@ impl Server {
         purger.abort();
         reminder.abort();
         deliveries.abort();
+        if let Some(renewals) = renewals {
+            renewals.abort();
+        }
         if let Some(node) = &node {
             node.leave();
         }

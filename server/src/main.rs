@@ -223,8 +223,22 @@ struct OidcArgs {
     #[arg(long, env = "KANBAN_OIDC_GROUP_ROLE", value_name = "GROUP=PROJECT:ROLE", value_delimiter = ',')]
     oidc_group_role: Vec<kanban_server::oidc::GroupRole>,
     /// The scopes asked for, space separated.
-    #[arg(long, env = "KANBAN_OIDC_SCOPES", default_value = "openid profile email groups")]
+    #[arg(long, env = "KANBAN_OIDC_SCOPES", default_value = "openid profile email groups offline_access")]
     oidc_scopes: String,
+    /// How many days a token issued through the provider lasts past the
+    /// provider's last yes: the server asks it again (with its refresh token)
+    /// as often as its access tokens expire, and each yes renews the token.
+    /// Fractions are taken (0.5 is twelve hours).
+    #[arg(long, env = "KANBAN_OIDC_SESSION_DAYS", default_value_t = 30.0, value_parser = session_days)]
+    oidc_session_days: f64,
+}
+
+/// A number of days, more than none and at most ten years.
+fn session_days(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(days) if days > 0.0 && days <= 3650.0 => Ok(days),
+        _ => Err(format!("{text:?} is not a number of days between 0 and 3650 (e.g. 30, or 0.5)")),
+    }
 }
 
 impl OidcArgs {
@@ -249,6 +263,7 @@ impl OidcArgs {
             users: self.oidc_users,
             group_roles: self.oidc_group_role.clone(),
             scopes: self.oidc_scopes.split_whitespace().map(str::to_string).collect(),
+            session: std::time::Duration::from_secs_f64(self.oidc_session_days * 86_400.0),
         }))
     }
 }
@@ -457,7 +472,9 @@ enum UserCommand {
     Remove { name: String },
     /// Issue a new token for a user; prints it alone.
     Token { name: String },
-    /// Revoke every token of a user (issue a new one with `token`).
+    /// End every sign-in of a user: tokens (with the provider's sessions), SSH
+    /// keys, and every open session, by certificate too (issue a new token with
+    /// `token`).
     Revoke { name: String },
     /// Manage the SSH keys a user signs in with (`--ssh-listen`).
     #[command(subcommand)]
@@ -639,8 +656,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::User(UserCommand::Token { name }) => admin::user_token(store, &name).await? + "\n",
         Command::User(UserCommand::Revoke { name }) => {
-            let n = admin::user_revoke(store, &name).await?;
-            eprintln!("revoked {n} token(s) of {name}");
+            eprintln!("{}", admin::user_revoke(store, &name).await?);
             String::new()
         }
         Command::User(UserCommand::Key(KeyCommand::Add { name, key })) => {

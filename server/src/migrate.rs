@@ -114,8 +114,22 @@ const TABLES: &[(&str, &[(&str, Kind)])] = {
     use Kind::*;
     &[
         ("app", &[("id", Int4), ("app_id", Text), ("app_key", Text), ("app_secret", Text)]),
-        ("users", &[("id", Int), ("name", Text), ("color", Text), ("created_at", Time)]),
-        ("tokens", &[("id", Int), ("user_id", Int), ("hash", Bytes), ("created_at", Time)]),
+        ("users", &[("id", Int), ("name", Text), ("color", Text), ("created_at", Time), ("signed_out", Int)]),
+        (
+            "tokens",
+            &[("id", Int), ("user_id", Int), ("hash", Bytes), ("created_at", Time), ("expires_at", Int)],
+        ),
+        (
+            "oidc_sessions",
+            &[
+                ("token_id", Int),
+                ("subject", Text),
+                ("refresh_token", Text),
+                ("refresh_at", Int),
+                ("failures", Int4),
+            ],
+        ),
+        ("sign_ins", &[("user_id", Int), ("kind", Text), ("subject", Text), ("last_at", Int)]),
         (
             "ssh_keys",
             &[

@@ -69,10 +69,7 @@ async fn every_earlier_schema_upgrades_to_the_one_a_new_database_gets() {
     let known = kanban_server::schema_version(&database);
     drop(kanban_server::open_database_with(&database, Migrations::Apply).await.unwrap());
     let wanted = describe(&database).await;
-    assert!(
-        wanted.iter().any(|t| t.contains("webhook_deliveries")),
-        "the newest table is there: {wanted:#?}"
-    );
+    assert!(wanted.iter().any(|t| t.contains("sign_ins")), "the newest table is there: {wanted:#?}");
     for version in 0..known {
         let site = Site::new();
         let database = site.database();
@@ -135,16 +132,19 @@ async fn a_migration_that_fails_says_which_and_why() {
     let known = kanban_server::schema_version(&database);
     create_at(&database, known - 1).await;
     // Someone made the newest migration's table by hand.
-    run_sql(&site, "CREATE TABLE webhooks (id bigint)");
+    run_sql(&site, "CREATE TABLE oidc_sessions (id bigint)");
     let (ok, _, said) = site.admin_output(&["migrate-schema"]);
     assert!(!ok);
     assert!(said.contains(&format!("migration {known} (")), "{said}");
-    assert!(said.contains("webhooks"), "the database's own words: {said}");
+    assert!(said.contains("oidc_sessions"), "the database's own words: {said}");
     assert_eq!(version_of(&site), known - 1, "nothing of the failed migration stayed");
     // A server starting says the same, and does not serve.
     let refused = Server::open_database(&database, &Default::default(), test_limits()).await.err();
     let refused = refused.map(|e| e.to_string()).unwrap_or_default();
-    assert!(refused.contains(&format!("migration {known} (")) && refused.contains("webhooks"), "{refused}");
+    assert!(
+        refused.contains(&format!("migration {known} (")) && refused.contains("oidc_sessions"),
+        "{refused}"
+    );
 }
 
 crate::both_stores!(

@@ -10,9 +10,14 @@
 // ID tokens carrying preferred_username, name and groups, two confidential clients
 // (`kanban` and `other`), sign-in as any login name with any password through
 // oidc-provider's development login pages (`alice` and `bob` come with names and
-// groups), and a test-only control endpoint to change an account's groups:
-//   POST /__test/groups  {"user": "bob", "groups": ["ops"]}
+// groups), and a test-only control endpoint to change an account's groups, or
+// to disable it (it is then not found, so that its refresh tokens are refused):
+//   POST /__test/groups   {"user": "bob", "groups": ["ops"]}
+//   POST /__test/disable  {"user": "bob"}
 //   GET  /__test/health
+//
+// Env OIDC_ACCESS_TTL: how many seconds access tokens last (300 unless given),
+// which is how often a client keeping a session asks again.
 //
 // Signing keys: env OIDC_KEYS_FILE names a JWKS file with private keys; its first
 // key signs. If the file does not exist, an RS256 key is generated and written
@@ -46,7 +51,10 @@ function account(id) {
   return ACCOUNTS.get(id);
 }
 
+const DISABLED = new Set();
+
 async function findAccount(_ctx, id) {
+  if (DISABLED.has(id)) return undefined;
   return {
     accountId: id,
     // Read at issue time, so a change through /__test/groups shows in tokens
@@ -122,7 +130,7 @@ function configuration() {
     pkce: { required: () => false },
     ttl: {
       DeviceCode: 600,
-      AccessToken: 300,
+      AccessToken: Number(process.env.OIDC_ACCESS_TTL ?? 300),
       IdToken: 300,
       RefreshToken: 24 * 60 * 60,
       Grant: 24 * 60 * 60,
@@ -144,6 +152,19 @@ async function testControl(req, res) {
   };
   const path = new URL(req.url, 'http://x').pathname;
   if (req.method === 'GET' && path === '/__test/health') return reply(200, { ok: true });
+  if (req.method === 'POST' && path === '/__test/disable') {
+    let body;
+    try {
+      let raw = '';
+      for await (const chunk of req) raw += chunk;
+      body = JSON.parse(raw);
+    } catch {
+      return reply(400, { error: 'body must be JSON' });
+    }
+    if (typeof body?.user !== 'string' || !body.user) return reply(400, { error: 'user must be a login name' });
+    DISABLED.add(body.user);
+    return reply(200, { user: body.user, disabled: true });
+  }
   if (req.method === 'POST' && path === '/__test/groups') {
     let body;
     try {

@@ -57,14 +57,14 @@ pub struct Asked {
 
 pub async fn token(State(state): State<Core>, Json(asked): Json<Asked>) -> ApiResult<Response> {
     let oidc = provider(&state)?;
-    let identity = match oidc.poll(&asked.device_code).await.map_err(refused)? {
+    let signed = match oidc.poll(&asked.device_code).await.map_err(refused)? {
         Poll::Pending { slow_down } => {
             let body = serde_json::json!({ "pending": true, "slow_down": slow_down });
             return Ok((StatusCode::ACCEPTED, axum::Json(body)).into_response());
         }
-        Poll::Signed(identity) => identity,
+        Poll::Signed(signed) => signed,
     };
-    match signin::sign_in(state.store.as_ref(), oidc, &identity).await {
+    match signin::sign_in(state.store.as_ref(), oidc, signed).await {
         Ok((user, token)) => {
             Ok(axum::Json(serde_json::json!({ "token": token, "user": user })).into_response())
         }

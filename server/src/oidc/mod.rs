@@ -11,6 +11,7 @@
 //! the board's own token.
 
 pub mod options;
+pub mod refresh;
 pub mod signin;
 
 use std::collections::HashMap;
@@ -116,7 +117,24 @@ pub enum Poll {
     Pending {
         slow_down: bool,
     },
-    Signed(Identity),
+    Signed(Signed),
+}
+
+/// The provider's yes: whom it vouches for, and how to ask it again.
+pub struct Signed {
+    pub identity: Identity,
+    pub refresh_token: Option<String>,
+    /// How long its access token lasts: how soon to ask again.
+    pub expires_in: Option<u64>,
+}
+
+/// The provider's answer to a refresh.
+pub struct Renewed {
+    /// Whom a new ID token names, when it sent one (verified, the same subject).
+    pub identity: Option<Identity>,
+    /// A new refresh token, when it rotates them.
+    pub refresh_token: Option<String>,
+    pub expires_in: Option<u64>,
 }
 
 #[derive(Deserialize)]
@@ -130,6 +148,8 @@ struct Metadata {
 #[derive(Deserialize)]
 struct TokenAnswer {
     id_token: Option<String>,
+    refresh_token: Option<String>,
+    expires_in: Option<u64>,
     error: Option<String>,
     error_description: Option<String>,
 }
@@ -193,11 +213,15 @@ impl Oidc {
         answer.json().await.map_err(|e| self.down(format!("{url}: {}", e.without_url())))
     }
 
-    /// A form POST to the provider as its client (the secret, if any, in Basic).
+    /// A form POST to the provider as its client (the secret, if any, in Basic,
+    /// each part form-urlencoded first as RFC 6749 section 2.3.1 asks, so that
+    /// a secret holding `:` or `%` reaches the provider as it is).
     async fn post(&self, url: &str, form: &[(&str, &str)]) -> Result<reqwest::Response, OidcError> {
         let mut request = self.http.post(url).form(form);
         request = match &self.options.client_secret {
-            Some(secret) => request.basic_auth(&self.options.client_id, Some(secret)),
+            Some(secret) => {
+                request.basic_auth(form_encoded(&self.options.client_id), Some(form_encoded(secret)))
+            }
             None => request,
         };
         request.send().await.map_err(|e| self.down(e.without_url()))
@@ -231,7 +255,11 @@ impl Oidc {
         let status = answer.status();
         let body: TokenAnswer = answer.json().await.map_err(|e| self.down(e.without_url()))?;
         match (body.id_token, body.error.as_deref()) {
-            (Some(id_token), _) if status.is_success() => Ok(Poll::Signed(self.verify(&id_token).await?)),
+            (Some(id_token), _) if status.is_success() => Ok(Poll::Signed(Signed {
+                identity: self.verify(&id_token).await?,
+                refresh_token: body.refresh_token,
+                expires_in: body.expires_in,
+            })),
             (None, None) if status.is_success() => Err(OidcError::Invalid(
                 "the provider gave no ID token: is openid among --oidc-scopes?".into(),
             )),
@@ -249,6 +277,36 @@ impl Oidc {
                 body.error_description.map(|e| format!(": {e}")).unwrap_or_default()
             ))),
         }
+    }
+
+    /// Asks the provider whether a session it vouched for still stands, with the
+    /// refresh token it gave. `Refused`: it said no (the refresh token revoked or
+    /// expired, the person disabled); `Down`: it could not be asked.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<Renewed, OidcError> {
+        let d = self.discovered().await?;
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("refresh_token", refresh_token),
+            ("client_id", self.options.client_id.as_str()),
+        ];
+        let answer = self.post(&d.token, &form).await?;
+        let status = answer.status();
+        if status.is_server_error() {
+            return Err(self.down(format!("answered {status}")));
+        }
+        let body: TokenAnswer = answer.json().await.map_err(|e| self.down(e.without_url()))?;
+        if !status.is_success() {
+            return Err(OidcError::Refused(format!(
+                "the provider refused the session ({status}{}{})",
+                body.error.map(|e| format!(": {e}")).unwrap_or_default(),
+                body.error_description.map(|e| format!(": {e}")).unwrap_or_default()
+            )));
+        }
+        let identity = match body.id_token {
+            Some(id_token) => Some(self.verify(&id_token).await?),
+            None => None,
+        };
+        Ok(Renewed { identity, refresh_token: body.refresh_token, expires_in: body.expires_in })
     }
 
     /// Verifies an ID token from the provider: issuer, audience (this client),
@@ -328,4 +386,13 @@ impl Oidc {
         };
         Ok(Identity { subject: claims.subject().to_string(), username, groups })
     }
+}
+
+/// `text` as `application/x-www-form-urlencoded` encodes it (`%20` for a space,
+/// which decodes the same as `+`).
+fn form_encoded(text: &str) -> String {
+    use percent_encoding::{NON_ALPHANUMERIC, utf8_percent_encode};
+    const FORM: &percent_encoding::AsciiSet =
+        &NON_ALPHANUMERIC.remove(b'*').remove(b'-').remove(b'.').remove(b'_');
+    utf8_percent_encode(text, FORM).to_string()
 }

@@ -54,6 +54,9 @@ pub struct OidcOptions {
     pub group_roles: Vec<GroupRole>,
     /// The scopes asked for.
     pub scopes: Vec<String>,
+    /// How long a token the provider vouched for lasts past its last yes
+    /// (`--oidc-session-days`).
+    pub session: std::time::Duration,
 }
 
 impl OidcOptions {
@@ -93,6 +96,7 @@ mod tests {
                 .map(|m| m.parse().unwrap())
                 .collect(),
             scopes: Vec::new(),
+            session: std::time::Duration::from_secs(86_400),
         };
         let groups = ["everyone".to_string(), "launch-team".to_string()];
         assert_eq!(

@@ -5,8 +5,9 @@
 
 use kanban_protocol::model::User;
 
-use super::{Identity, Oidc};
+use super::{Oidc, Signed};
 use crate::admin::{self, AdminError};
+use crate::store::sign_in::NewProviderToken;
 use crate::store::{Store, StoreError};
 
 /// Why the person cannot be signed in here.
@@ -18,12 +19,11 @@ pub enum SignInError {
     Store(#[from] StoreError),
 }
 
-/// Signs `identity` in: their user, and a new token of theirs.
-pub async fn sign_in(
-    store: &dyn Store,
-    oidc: &Oidc,
-    identity: &Identity,
-) -> Result<(User, String), SignInError> {
+/// Signs in the person the provider vouched for: their user, and a new token
+/// of theirs that lasts `--oidc-session-days` unless the provider, asked again
+/// with the refresh token it gave, keeps saying yes ([`super::refresh`]).
+pub async fn sign_in(store: &dyn Store, oidc: &Oidc, signed: Signed) -> Result<(User, String), SignInError> {
+    let identity = &signed.identity;
     let name = &identity.username;
     let user = match store.user_by_name(name).await {
         Ok(user) => user,
@@ -47,7 +47,15 @@ pub async fn sign_in(
         Err(e) => return Err(e.into()),
     };
     apply_roles(store, oidc, &user, &identity.groups).await;
-    let token = store.issue_token(user.id).await?;
+    let now = jiff::Timestamp::now().as_second();
+    let token = store
+        .issue_provider_token(NewProviderToken {
+            user_id: user.id,
+            subject: identity.subject.clone(),
+            expires_at: now.saturating_add(oidc.options.session.as_secs() as i64),
+            refresh: signed.refresh_token.map(|t| (t, now + super::refresh::ask_again_in(signed.expires_in))),
+        })
+        .await?;
     tracing::info!(user = %user.name, subject = %identity.subject, "signed in by the provider");
     Ok((user, token))
 }
@@ -55,7 +63,7 @@ pub async fn sign_in(
 /// Gives and takes the roles the groups say. A board named that is not there,
 /// or whose last owner this would leave it without, is passed over and logged:
 /// the sign-in goes on.
-async fn apply_roles(store: &dyn Store, oidc: &Oidc, user: &User, groups: &[String]) {
+pub(super) async fn apply_roles(store: &dyn Store, oidc: &Oidc, user: &User, groups: &[String]) {
     for (project, wanted) in oidc.options.roles(groups) {
         let found = match store.find_project(&project).await {
             Ok((id, _)) => id,

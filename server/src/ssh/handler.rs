@@ -17,6 +17,7 @@ use super::certificates::{Principals, Refusal};
 use super::front::{self, Input};
 use super::{Shared, keys};
 use crate::hub::Place;
+use crate::store::sign_in::Way;
 use crate::store::{KeyHolder, StoreError};
 use kanban_protocol::model::User;
 
@@ -234,15 +235,30 @@ impl russh::server::Handler for Handler {
             Ok(principals) => self.principal_user(&principals, trust.principals).await,
             Err(refusal) => Err(refusal),
         };
-        match checked {
+        // Recorded for `user list`, which also gives the sign-out count that ends
+        // this session at the next `user revoke`.
+        let checked = match checked {
             Ok(user) => {
+                let subject = format!("{}, serial {}", cert.key_id(), cert.serial());
+                match self.shared.state.store.record_sign_in(user.id, Way::Certificate, &subject).await {
+                    Ok(signed_out) => Ok((user, signed_out)),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "cannot record a sign-in by certificate");
+                        Err(Refusal("The board cannot check certificates now: try again.".into()))
+                    }
+                }
+            }
+            Err(refusal) => Err(refusal),
+        };
+        match checked {
+            Ok((user, signed_out)) => {
                 tracing::info!(
                     user = %user.name,
                     serial = cert.serial(),
                     key_id = cert.key_id(),
                     "SSH sign-in by certificate"
                 );
-                Ok(self.admit(KeyHolder { user, key_id: None }))
+                Ok(self.admit(KeyHolder { user, key_id: None, signed_out }))
             }
             Err(Refusal(why)) => {
                 tracing::warn!(peer = %self.peer, serial = cert.serial(), key_id = cert.key_id(), "SSH certificate refused: {why}");

@@ -440,15 +440,11 @@ fn refused_or_failed(e: StoreError) -> Failure {
 }
 
 /// Whether the session's key is still its user's; for a certificate's session,
-/// whether its user still is.
+/// whether its user still is and has not been signed out (`user revoke`) since.
 async fn holder_is_live(core: &Core, holder: &KeyHolder) -> Result<bool, StoreError> {
     match holder.key_id {
         Some(key_id) => core.store.ssh_key_is_live(key_id, holder.user.id).await,
-        None => match core.store.user_by_name(&holder.user.name).await {
-            Ok(user) => Ok(user.id == holder.user.id),
-            Err(StoreError::NotFound(_)) => Ok(false),
-            Err(e) => Err(e),
-        },
+        None => Ok(core.store.signed_out(holder.user.id).await? == Some(holder.signed_out)),
     }
 }
 

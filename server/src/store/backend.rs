@@ -9,11 +9,12 @@ use async_trait::async_trait;
 use kanban_protocol::inbox::{MyTask, Notification, Since};
 use kanban_protocol::model::{Board, Comment, Member, Project, Role, Trash, User};
 
-use super::sql::{ChangeSql, IdentitySql, ImportSql, InboxSql, KeySql, ReadSql, WebhookSql};
+use super::sign_in::{Ended, NewProviderToken, ProviderSession, SignInKinds, Way};
+use super::sql::{ChangeSql, IdentitySql, ImportSql, InboxSql, KeySql, ReadSql, SignInSql, WebhookSql};
 use super::webhook::{Claim, Delivery, Hook, HookEvents, HookStatus, Progress};
 use super::{
     AccessChanges, BoardReads, Changes, EventsAfter, Identity, Inbox, KeyHolder, Logged, ProjectMembers,
-    Result, SshKey, TokenHolder, Webhooks,
+    Result, SignIns, SshKey, TokenHolder, Webhooks,
 };
 use crate::board::{Committed, OpError, Write};
 use crate::config::AppCredentials;
@@ -378,5 +379,67 @@ where
     ) -> Result<bool> {
         let node = node.to_string();
         self.write(move |c| WebhookSql::webhook_progress(c, hook_id, project_id, &node, &progress)).await
+    }
+}
+
+#[async_trait]
+impl<B> SignIns for B
+where
+    B: Backend,
+    B::Conn: SignInSql,
+{
+    async fn issue_provider_token(&self, new: NewProviderToken) -> Result<String> {
+        self.write(move |c| SignInSql::issue_provider_token(c, &new)).await
+    }
+
+    async fn record_sign_in(&self, user_id: i64, way: Way, subject: &str) -> Result<i64> {
+        let subject = subject.to_string();
+        let now = jiff::Timestamp::now().as_second();
+        self.write(move |c| SignInSql::record_sign_in(c, user_id, way, &subject, now)).await
+    }
+
+    async fn signed_out(&self, user_id: i64) -> Result<Option<i64>> {
+        self.point_read(move |c| SignInSql::signed_out(c, user_id)).await
+    }
+
+    async fn provider_sessions_due(&self, now: i64, limit: u32) -> Result<Vec<ProviderSession>> {
+        self.read(move |c| SignInSql::provider_sessions_due(c, now, limit)).await
+    }
+
+    async fn claim_provider_session(&self, token_id: i64, seen: i64, until: i64) -> Result<bool> {
+        self.write(move |c| SignInSql::claim_provider_session(c, token_id, seen, until)).await
+    }
+
+    async fn provider_session_renewed(
+        &self,
+        token_id: i64,
+        refresh_token: Option<String>,
+        refresh_at: i64,
+        expires_at: i64,
+    ) -> Result<()> {
+        self.write(move |c| {
+            SignInSql::provider_session_renewed(c, token_id, refresh_token.as_deref(), refresh_at, expires_at)
+        })
+        .await
+    }
+
+    async fn provider_session_failed(&self, token_id: i64, refresh_at: i64, failures: u32) -> Result<()> {
+        self.write(move |c| SignInSql::provider_session_failed(c, token_id, refresh_at, failures)).await
+    }
+
+    async fn end_token(&self, token_id: i64) -> Result<()> {
+        self.write(move |c| SignInSql::end_token(c, token_id)).await
+    }
+
+    async fn expire_tokens(&self, now: i64) -> Result<u64> {
+        self.write(move |c| SignInSql::expire_tokens(c, now)).await
+    }
+
+    async fn sign_in_kinds(&self) -> Result<Vec<SignInKinds>> {
+        self.read(SignInSql::sign_in_kinds).await
+    }
+
+    async fn end_sign_ins(&self, user_id: i64) -> Result<Ended> {
+        self.write(move |c| SignInSql::end_sign_ins(c, user_id)).await
     }
 }

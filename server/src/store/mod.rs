@@ -10,6 +10,7 @@ mod backend;
 mod batch;
 mod postgres;
 pub mod schema;
+pub mod sign_in;
 pub mod site;
 pub mod sql;
 mod sqlite;
@@ -131,6 +132,9 @@ pub struct KeyHolder {
     /// changes. `None` for a certificate's holder, whose session lasts while the
     /// user does.
     pub key_id: Option<i64>,
+    /// The user's sign-out count (`user revoke`) when the session opened: a
+    /// certificate's session ends once it moves.
+    pub signed_out: i64,
 }
 
 /// A project with all its members, for the admin command line.
@@ -151,9 +155,50 @@ pub struct NewStatus {
 /// The store, whole: each part by purpose. Every backend gets the first three
 /// from [`backend`], written once over its [`sql`] traits, and implements
 /// [`Operations`] itself.
-pub trait Store: Identity + BoardReads + Changes + Inbox + Webhooks + Operations {}
+pub trait Store: Identity + SignIns + BoardReads + Changes + Inbox + Webhooks + Operations {}
 
-impl<T: Identity + BoardReads + Changes + Inbox + Webhooks + Operations> Store for T {}
+impl<T: Identity + SignIns + BoardReads + Changes + Inbox + Webhooks + Operations> Store for T {}
+
+/// Sign-ins from outside the board's own tokens (see [`sign_in`]): provider
+/// sessions that end and are renewed, the last sign-in by each outside way, and
+/// `user list`'s and `user revoke`'s view of them all. Times are seconds.
+#[async_trait]
+pub trait SignIns: Send + Sync + 'static {
+    /// Issues a token the provider vouched for (kept hashed), kept with its
+    /// refresh token when there is one, and records the sign-in.
+    async fn issue_provider_token(&self, new: sign_in::NewProviderToken) -> Result<String>;
+    /// Records a sign-in by `way`; the user's sign-out count (see
+    /// [`KeyHolder::signed_out`]), or `NotFound` when the user is gone.
+    async fn record_sign_in(&self, user_id: i64, way: sign_in::Way, subject: &str) -> Result<i64>;
+    /// The user's sign-out count; `None` once the user is gone.
+    async fn signed_out(&self, user_id: i64) -> Result<Option<i64>>;
+    /// Provider sessions due to be asked about at `now`, soonest first.
+    async fn provider_sessions_due(&self, now: i64, limit: u32) -> Result<Vec<sign_in::ProviderSession>>;
+    /// Takes a due session for this node: moves its time to `until` if it is
+    /// still `seen` (no other node took it first).
+    async fn claim_provider_session(&self, token_id: i64, seen: i64, until: i64) -> Result<bool>;
+    /// The provider said yes again: the token lasts to `expires_at`, asked about
+    /// again at `refresh_at`, with the refresh token it gave (if a new one).
+    async fn provider_session_renewed(
+        &self,
+        token_id: i64,
+        refresh_token: Option<String>,
+        refresh_at: i64,
+        expires_at: i64,
+    ) -> Result<()>;
+    /// The provider could not be asked: again at `refresh_at`.
+    async fn provider_session_failed(&self, token_id: i64, refresh_at: i64, failures: u32) -> Result<()>;
+    /// Ends one token (its live connections with it).
+    async fn end_token(&self, token_id: i64) -> Result<()>;
+    /// Ends every token past its time; how many.
+    async fn expire_tokens(&self, now: i64) -> Result<u64>;
+    /// Every user with each way they sign in.
+    async fn sign_in_kinds(&self) -> Result<Vec<sign_in::SignInKinds>>;
+    /// `user revoke`: ends every token and provider session of the user, removes
+    /// their SSH keys, and counts a sign-out so that sessions opened by
+    /// certificate end too; all live connections reached as for any revocation.
+    async fn end_sign_ins(&self, user_id: i64) -> Result<sign_in::Ended>;
+}
 
 /// What reaches a person (see [`sql::InboxSql`]). Who may see which card is
 /// checked before, by [`crate::inbox`].

@@ -11,6 +11,7 @@ use kanban_protocol::inbox::{MyTask, Notification, Since};
 use kanban_protocol::model::{Board, Comment, Member, Project, Role, Trash, User};
 
 use super::batch::Batches;
+use super::sign_in::{Ended, NewProviderToken, ProviderSession, SignInKinds, Way};
 use super::webhook::{Claim, Delivery, Hook, HookEvents, HookStatus, Progress};
 use super::{AccessChanges, EventsAfter, KeyHolder, Logged, ProjectMembers, Result, SshKey, TokenHolder};
 use crate::config::AppCredentials;
@@ -45,6 +46,27 @@ pub trait IdentitySql: Sized {
     fn role_of(c: &mut Self, project_id: i64, user_id: i64) -> Result<Option<Role>>;
     fn access_changes(c: &mut Self, after: i64) -> Result<AccessChanges>;
     fn forget_access_changes(c: &mut Self, upto: i64) -> Result<()>;
+}
+
+/// Sign-ins from outside the board's own tokens (see [`super::SignIns`]).
+pub trait SignInSql: Sized {
+    fn issue_provider_token(c: &mut Self, new: &NewProviderToken) -> Result<String>;
+    fn record_sign_in(c: &mut Self, user_id: i64, way: Way, subject: &str, now: i64) -> Result<i64>;
+    fn signed_out(c: &mut Self, user_id: i64) -> Result<Option<i64>>;
+    fn provider_sessions_due(c: &mut Self, now: i64, limit: u32) -> Result<Vec<ProviderSession>>;
+    fn claim_provider_session(c: &mut Self, token_id: i64, seen: i64, until: i64) -> Result<bool>;
+    fn provider_session_renewed(
+        c: &mut Self,
+        token_id: i64,
+        refresh_token: Option<&str>,
+        refresh_at: i64,
+        expires_at: i64,
+    ) -> Result<()>;
+    fn provider_session_failed(c: &mut Self, token_id: i64, refresh_at: i64, failures: u32) -> Result<()>;
+    fn end_token(c: &mut Self, token_id: i64) -> Result<()>;
+    fn expire_tokens(c: &mut Self, now: i64) -> Result<u64>;
+    fn sign_in_kinds(c: &mut Self) -> Result<Vec<SignInKinds>>;
+    fn end_sign_ins(c: &mut Self, user_id: i64) -> Result<Ended>;
 }
 
 /// The SSH keys people sign in with.

@@ -105,9 +105,11 @@ impl IdentitySql for Conn {
     fn user_by_token(conn: &mut Conn, token: &str) -> Result<Option<TokenHolder>> {
         let hash = token::hash(token);
         let sql = "SELECT users.id, users.name, users.color, tokens.hash, tokens.id FROM tokens \
-                   JOIN users ON users.id = tokens.user_id WHERE tokens.hash = $1";
+                   JOIN users ON users.id = tokens.user_id WHERE tokens.hash = $1 \
+                   AND (tokens.expires_at IS NULL OR tokens.expires_at > $2)";
         let statement = conn.statements.get(&mut conn.client, sql)?;
-        let found = conn.client.query_opt(&statement, &[&&hash[..]])?;
+        let now = jiff::Timestamp::now().as_second();
+        let found = conn.client.query_opt(&statement, &[&&hash[..], &now])?;
         // The index found it; compare again in constant time all the same.
         Ok(found.and_then(|row| {
             let stored: &[u8] = row.get(3);
@@ -132,9 +134,11 @@ impl IdentitySql for Conn {
             let sql = "SELECT members.role, projects.rev FROM tokens \
                        JOIN members ON members.user_id = tokens.user_id \
                        JOIN projects ON projects.id = members.project_id \
-                       WHERE tokens.id = $1 AND tokens.user_id = $2 AND members.project_id = $3";
+                       WHERE tokens.id = $1 AND tokens.user_id = $2 AND members.project_id = $3 \
+                       AND (tokens.expires_at IS NULL OR tokens.expires_at > $4)";
             let statement = conn.statements.get(&mut conn.client, sql)?;
-            conn.client.query_opt(&statement, &[&token_id, &user_id, &project_id])?
+            let now = jiff::Timestamp::now().as_second();
+            conn.client.query_opt(&statement, &[&token_id, &user_id, &project_id, &now])?
         };
         Ok(row.and_then(|r| Some((r.get::<_, &str>(0).parse().ok()?, r.get::<_, i64>(1) as u64))))
     }

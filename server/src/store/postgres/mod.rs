@@ -16,6 +16,7 @@ mod overlay;
 mod pool;
 mod read;
 mod rows;
+mod sign_ins;
 mod ssh_keys;
 mod target;
 mod webhooks;

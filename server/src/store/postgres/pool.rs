@@ -47,6 +47,7 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
     migration!(9, "0009_archived"),
     migration!(10, "0010_inbox"),
     migration!(11, "0011_webhooks"),
+    migration!(12, "0012_sign_ins"),
 ];
 
 /// The schema version this binary knows.

@@ -46,13 +46,14 @@ impl KeySql for Conn {
     }
 
     fn user_by_ssh_key(conn: &mut Conn, fingerprint: &str) -> Result<Option<KeyHolder>> {
-        let sql = "SELECT users.id, users.name, users.color, ssh_keys.id FROM ssh_keys \
+        let sql = "SELECT users.id, users.name, users.color, ssh_keys.id, users.signed_out FROM ssh_keys \
                    JOIN users ON users.id = ssh_keys.user_id WHERE ssh_keys.fingerprint = $1";
         let statement = conn.statements.get(&mut conn.client, sql)?;
         let found = conn.client.query_opt(&statement, &[&fingerprint])?;
         Ok(found.map(|r| KeyHolder {
             user: User { id: r.get(0), name: r.get(1), color: r.get(2) },
             key_id: r.get(3),
+            signed_out: r.get(4),
         }))
     }
 

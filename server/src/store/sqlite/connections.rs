@@ -51,6 +51,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     migration!(15, "0015_archived"),
     migration!(16, "0016_inbox"),
     migration!(17, "0017_webhooks"),
+    migration!(18, "0018_sign_ins"),
 ];
 
 /// The schema version this binary knows.

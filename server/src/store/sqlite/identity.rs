@@ -114,9 +114,12 @@ impl IdentitySql for Connection {
         let found = conn
             .prepare_cached(
                 "SELECT users.id, users.name, users.color, tokens.hash, tokens.id FROM tokens \
-                 JOIN users ON users.id = tokens.user_id WHERE tokens.hash = ?",
+                 JOIN users ON users.id = tokens.user_id WHERE tokens.hash = ? \
+                 AND (tokens.expires_at IS NULL OR tokens.expires_at > ?)",
             )?
-            .query_row([&hash[..]], |r| Ok((user_from_row(r)?, r.get::<_, Vec<u8>>(3)?, r.get(4)?)))
+            .query_row((&hash[..], jiff::Timestamp::now().as_second()), |r| {
+                Ok((user_from_row(r)?, r.get::<_, Vec<u8>>(3)?, r.get(4)?))
+            })
             .optional()?;
         // The index found it; compare again in constant time all the same.
         Ok(found.and_then(|(user, stored, token_id)| {
@@ -144,9 +147,10 @@ impl IdentitySql for Connection {
                 "SELECT members.role, projects.rev FROM tokens \
                  JOIN members ON members.user_id = tokens.user_id \
                  JOIN projects ON projects.id = members.project_id \
-                 WHERE tokens.id = ? AND tokens.user_id = ? AND members.project_id = ?",
+                 WHERE tokens.id = ? AND tokens.user_id = ? AND members.project_id = ? \
+                 AND (tokens.expires_at IS NULL OR tokens.expires_at > ?)",
             )?
-            .query_row((token_id, user_id, project_id), row)
+            .query_row((token_id, user_id, project_id, jiff::Timestamp::now().as_second()), row)
             .optional()?
         };
         Ok(found.and_then(|(role, rev)| Some((role.parse().ok()?, rev as u64))))

@@ -13,6 +13,7 @@ mod imports;
 mod inbox;
 mod read;
 mod rows;
+mod sign_ins;
 mod ssh_keys;
 #[cfg(test)]
 mod tests;

@@ -46,12 +46,13 @@ impl KeySql for Connection {
     }
 
     fn user_by_ssh_key(conn: &mut Connection, fingerprint: &str) -> Result<Option<KeyHolder>> {
-        let sql = "SELECT users.id, users.name, users.color, ssh_keys.id FROM ssh_keys \
+        let sql = "SELECT users.id, users.name, users.color, ssh_keys.id, users.signed_out FROM ssh_keys \
                    JOIN users ON users.id = ssh_keys.user_id WHERE ssh_keys.fingerprint = ?";
         let found = conn.prepare_cached(sql)?.query_row([fingerprint], |r| {
             Ok(KeyHolder {
                 user: User { id: r.get(0)?, name: r.get(1)?, color: r.get(2)? },
                 key_id: r.get(3)?,
+                signed_out: r.get(4)?,
             })
         });
         Ok(found.optional()?)

@@ -1,0 +1,34 @@
+-- Sign-ins from outside the board's own tokens.
+--
+-- A token issued for the site's OpenID Connect provider ends: `expires_at`
+-- (seconds since the epoch) is --oidc-session-days past the provider's last
+-- word on it. NULL: the token lasts until revoked, as tokens always did.
+ALTER TABLE tokens ADD COLUMN expires_at INTEGER;
+
+-- How to ask the provider again about such a token: its refresh token (useful
+-- only with the client's secret, which is not in this database), the provider's
+-- `sub`, and when to ask next. One node asks: it moves `refresh_at` forward by
+-- one row update before it asks. The row goes with its token.
+CREATE TABLE oidc_sessions (
+    token_id      INTEGER PRIMARY KEY REFERENCES tokens (id) ON DELETE CASCADE,
+    subject       TEXT NOT NULL,
+    refresh_token TEXT NOT NULL,
+    refresh_at    INTEGER NOT NULL,
+    failures      INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX oidc_sessions_due ON oidc_sessions (refresh_at);
+
+-- Each person's last sign-in by each way from outside: `oidc` (the subject is
+-- the provider's `sub`) and `certificate` (its key id and serial), for `user
+-- list`. Seconds since the epoch.
+CREATE TABLE sign_ins (
+    user_id     INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    kind        TEXT NOT NULL,
+    subject     TEXT NOT NULL,
+    last_at     INTEGER NOT NULL,
+    PRIMARY KEY (user_id, kind)
+);
+
+-- `user revoke` counts here: a session opened by certificate before the count
+-- moved ends with it, as one opened by a token ends with the token.
+ALTER TABLE users ADD COLUMN signed_out INTEGER NOT NULL DEFAULT 0;

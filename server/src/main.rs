@@ -166,8 +166,10 @@ struct SshArgs {
     /// or auto (a new name becomes a user, member of no project).
     #[arg(long, env = "KANBAN_SSH_PRINCIPALS", value_enum, default_value = "existing")]
     ssh_principals: kanban_server::ssh::certificates::Principals,
-    /// Revoked certificates and keys, one a line: serials (1234, or 100-199) and
-    /// key fingerprints (SHA256:...); read again at each sign-in by certificate.
+    /// Revoked certificates and keys: an OpenSSH KRL (as `ssh-keygen -k` writes
+    /// it and sshd's RevokedKeys reads it), or else a list, one a line, of
+    /// serials (1234, or 100-199) and key fingerprints (SHA256:...); read again
+    /// at each sign-in by certificate.
     #[arg(long, env = "KANBAN_SSH_REVOKED_KEYS", value_name = "FILE", requires = "ssh_trusted_user_ca")]
     ssh_revoked_keys: Option<PathBuf>,
 }

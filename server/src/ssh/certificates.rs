@@ -2,6 +2,8 @@
 //! certificate signed by a CA the site trusts, valid now, not revoked, whose
 //! principal names a user, opens that user's board without a key of theirs
 //! registered. Each refusal says why in one line, to the person and in the log.
+//! The revoked ones (`--ssh-revoked-keys`) are a text list or an OpenSSH KRL
+//! (`krl`).
 
 use std::collections::HashSet;
 use std::net::IpAddr;
@@ -11,6 +13,8 @@ use std::path::{Path, PathBuf};
 use russh::keys::ssh_key::Fingerprint;
 use russh::keys::ssh_key::certificate::CertType;
 use russh::keys::{Algorithm, Certificate, HashAlg, PublicKey};
+
+use super::krl::Krl;
 
 /// Who a certificate's principal may be.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -28,8 +32,9 @@ pub struct Trust {
     /// The fingerprints of the trusted CAs' keys.
     cas: Vec<Fingerprint>,
     pub principals: Principals,
-    /// The revoked serials and keys (`--ssh-revoked-keys`), read again at each
-    /// sign-in so that a revocation takes without a restart.
+    /// The revoked certificates and keys (`--ssh-revoked-keys`, a text list or
+    /// a KRL), read again at each sign-in so that a revocation takes without a
+    /// restart.
     revoked: Option<PathBuf>,
 }
 
@@ -97,10 +102,9 @@ impl Trust {
         if cert.validate_at(now, &self.cas).is_err() {
             return refuse("does not verify.".into());
         }
-        let key = cert.public_key().fingerprint(HashAlg::Sha256).to_string();
         if let Some(path) = &self.revoked {
             match Revoked::read(path) {
-                Ok(revoked) if revoked.has(serial, &key) => return refuse("is revoked.".into()),
+                Ok(revoked) if revoked.has(cert) => return refuse("is revoked.".into()),
                 Ok(_) => {}
                 Err(e) => {
                     // A list that cannot be read now lets nobody in by certificate.
@@ -131,18 +135,48 @@ fn from_any(list: &str, peer: IpAddr) -> bool {
     })
 }
 
-/// The revoked certificates and keys: serials (`1234`, or ranges `100-199`) and
-/// key fingerprints (`SHA256:...`), one a line, `#` comments.
-#[derive(Debug, Default)]
-struct Revoked {
-    serials: Vec<RangeInclusive<u64>>,
-    keys: HashSet<String>,
+/// The revoked certificates and keys: an OpenSSH KRL (as `ssh-keygen -k` writes
+/// it), known by its magic, or else a text list.
+#[derive(Debug)]
+enum Revoked {
+    List(List),
+    Krl(Krl),
 }
 
 impl Revoked {
     fn read(path: &Path) -> Result<Revoked, String> {
-        let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let mut revoked = Revoked::default();
+        let data = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        if Krl::is_krl(&data) {
+            return Krl::parse(&data)
+                .map(Revoked::Krl)
+                .map_err(|e| format!("{}: not a valid OpenSSH KRL: {e}", path.display()));
+        }
+        let text = String::from_utf8(data)
+            .map_err(|_| format!("{}: stream did not contain valid UTF-8", path.display()))?;
+        List::parse(&text, path).map(Revoked::List)
+    }
+
+    fn has(&self, cert: &Certificate) -> bool {
+        match self {
+            Revoked::List(list) => {
+                list.has(cert.serial(), &cert.public_key().fingerprint(HashAlg::Sha256).to_string())
+            }
+            Revoked::Krl(krl) => krl.revokes(cert),
+        }
+    }
+}
+
+/// The text list: serials (`1234`, or ranges `100-199`) and key fingerprints
+/// (`SHA256:...`), one a line, `#` comments.
+#[derive(Debug, Default)]
+struct List {
+    serials: Vec<RangeInclusive<u64>>,
+    keys: HashSet<String>,
+}
+
+impl List {
+    fn parse(text: &str, path: &Path) -> Result<List, String> {
+        let mut revoked = List::default();
         for (n, line) in text.lines().enumerate().map(|(n, l)| (n + 1, l.trim())) {
             let line = line.split('#').next().unwrap_or("").trim();
             if line.is_empty() {
@@ -171,6 +205,7 @@ impl Revoked {
 
 #[cfg(test)]
 mod tests {
+    use super::super::krl::tests::Keygen;
     use super::*;
 
     #[test]
@@ -187,10 +222,46 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("revoked");
         std::fs::write(&path, "# gone\n7\n100-199 # a batch\nSHA256:abc\n").unwrap();
-        let revoked = Revoked::read(&path).unwrap();
+        let Revoked::List(revoked) = Revoked::read(&path).unwrap() else { panic!("not a list") };
         assert!(revoked.has(7, "x") && revoked.has(150, "x") && revoked.has(1, "SHA256:abc"));
         assert!(!revoked.has(8, "SHA256:abd") && !revoked.has(200, "x"));
         std::fs::write(&path, "seven\n").unwrap();
         assert!(Revoked::read(&path).unwrap_err().contains("line 1"));
+    }
+
+    #[test]
+    fn sign_in_refuses_what_the_krl_or_the_list_revokes_read_again_each_time() {
+        let k = Keygen::new();
+        for key in ["ca", "u"] {
+            k.key(key);
+        }
+        let five = Certificate::read_file(&k.cert("five", "ca", "u", "ann@laptop", 5)).unwrap();
+        let six = Certificate::read_file(&k.cert("six", "ca", "u", "ann@laptop", 6)).unwrap();
+        let krl = k.krl("krl", Some("ca.pub"), "serial: 5\n");
+        let trust = load(&k.path("ca.pub"), Principals::Existing, Some(krl.clone())).unwrap();
+        let (peer, now) = ("10.1.2.3".parse().unwrap(), 1_800_000_000);
+        assert_eq!(
+            trust.check(&five, peer, now),
+            Err(Refusal("This certificate (serial 5) is revoked.".into()))
+        );
+        assert_eq!(trust.check(&six, peer, now), Ok(vec!["ann".to_string()]));
+        // The file is read again at each sign-in, a text list as well as a KRL.
+        let fingerprint = six.public_key().fingerprint(HashAlg::Sha256);
+        std::fs::write(&krl, format!("6\n{fingerprint}\n")).unwrap();
+        assert!(trust.check(&five, peer, now).is_err(), "the same key, listed by its fingerprint");
+        std::fs::write(&krl, "6\n").unwrap();
+        assert!(trust.check(&five, peer, now).is_ok() && trust.check(&six, peer, now).is_err());
+        // A KRL cut short is refused at start, naming the file, and refuses
+        // every certificate if it is found so at a sign-in.
+        let whole = std::fs::read(k.krl("krl", Some("ca.pub"), "serial: 5\n")).unwrap();
+        std::fs::write(&krl, &whole[..whole.len() - 3]).unwrap();
+        let e = load(&k.path("ca.pub"), Principals::Existing, Some(krl.clone())).unwrap_err();
+        assert!(e.starts_with(&format!("{}: not a valid OpenSSH KRL: truncated: ", krl.display())), "{e}");
+        assert_eq!(
+            trust.check(&six, peer, now),
+            Err(Refusal(
+                "This certificate (serial 6) cannot be checked against the revoked ones now.".into()
+            ))
+        );
     }
 }

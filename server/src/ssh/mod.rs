@@ -5,9 +5,10 @@
 //!
 //! `admission` is the door (connections signing in, capped and timed; the
 //! sessions' slots); `keys` reads the public keys the admin adds;
-//! `certificates` judges user certificates of the CAs the site trusts; `host_key`
-//! keeps the server's own; `handler` is one connection (authentication, the
-//! session channel); `input` decodes what the client types.
+//! `certificates` judges user certificates of the CAs the site trusts (`krl`
+//! reads OpenSSH's revocation lists for it); `host_key` keeps the server's own;
+//! `handler` is one connection (authentication, the session channel); `input`
+//! decodes what the client types.
 
 mod admission;
 pub mod certificates;
@@ -16,6 +17,7 @@ mod handler;
 pub mod host_key;
 mod input;
 pub mod keys;
+mod krl;
 mod link;
 
 use std::net::SocketAddr;

@@ -167,8 +167,93 @@ async fn a_change_that_reads_first_waits_for_another_process_writing() {
     assert!(store.users().await.unwrap().iter().any(|u| u.name == "bob"), "the other process's write stands");
 }
 
+/// Tokens the provider vouched for end at their time (refused from that second,
+/// removed with an access change by the sweep), are taken for renewal by one
+/// node alone, and are renewed or ended; `user revoke` ends every token and key
+/// and counts a sign-out; `user list`'s view says each way in.
+async fn provider_sessions_end_at_their_time_and_are_renewed_by_one_node() {
+    use kanban_server::store::sign_in::{NewProviderToken, Way};
+    let server = TestServer::start().await;
+    let store = server.admin_store().await;
+    let (ann, ann_token) = store.add_user("ann", "#ff0000").await.unwrap();
+    let pid = store.add_project("p", &[(ann.id, Role::Member)]).await.unwrap();
+    let now = jiff::Timestamp::now().as_second();
+    let new = |expires_at, refresh: Option<(&str, i64)>| NewProviderToken {
+        user_id: ann.id,
+        subject: "sub-ann".into(),
+        expires_at,
+        refresh: refresh.map(|(t, at)| (t.to_string(), at)),
+    };
+    let lasting = store.issue_provider_token(new(now + 3_600, Some(("refresh-1", now - 5)))).await.unwrap();
+    let ended = store.issue_provider_token(new(now - 1, None)).await.unwrap();
+    let holder = store.user_by_token(&lasting).await.unwrap().expect("a token within its time");
+    assert_eq!(
+        store.token_access(holder.token_id, ann.id, pid).await.unwrap().map(|(r, _)| r),
+        Some(Role::Member)
+    );
+    assert_eq!(store.user_by_token(&ended).await.unwrap(), None, "a token past its time is refused");
+    let before = store.access_changes(0).await.unwrap().last;
+    assert_eq!(store.expire_tokens(now).await.unwrap(), 1);
+    assert!(
+        store.access_changes(before).await.unwrap().projects.contains(&pid),
+        "its connections are checked"
+    );
+
+    // Due now: one claim of it wins.
+    let due = store.provider_sessions_due(now, 10).await.unwrap();
+    assert_eq!(due.len(), 1);
+    let session = &due[0];
+    assert_eq!(
+        (session.token_id, session.user_id, session.subject.as_str()),
+        (holder.token_id, ann.id, "sub-ann")
+    );
+    assert_eq!(session.refresh_token, "refresh-1");
+    assert!(store.claim_provider_session(session.token_id, session.refresh_at, now + 60).await.unwrap());
+    assert!(!store.claim_provider_session(session.token_id, session.refresh_at, now + 60).await.unwrap());
+    assert!(store.provider_sessions_due(now, 10).await.unwrap().is_empty(), "held while asked");
+    store.provider_session_failed(session.token_id, now - 1, 1).await.unwrap();
+    assert_eq!(store.provider_sessions_due(now, 10).await.unwrap()[0].failures, 1);
+    // Renewed with a rotated refresh token; then without one, the last kept.
+    store
+        .provider_session_renewed(session.token_id, Some("refresh-2".into()), now - 1, now + 7_200)
+        .await
+        .unwrap();
+    store.provider_session_renewed(session.token_id, None, now - 1, now + 7_200).await.unwrap();
+    let renewed = &store.provider_sessions_due(now, 10).await.unwrap()[0];
+    assert_eq!((renewed.refresh_token.as_str(), renewed.failures), ("refresh-2", 0));
+    assert_eq!(store.expire_tokens(now + 3_601).await.unwrap(), 0, "renewed past its first time");
+
+    // The ways ann signs in.
+    store.add_ssh_key(ann.id, &key(7)).await.unwrap();
+    let signed_out = store.record_sign_in(ann.id, Way::Certificate, "laptop, serial 9").await.unwrap();
+    assert_eq!(store.signed_out(ann.id).await.unwrap(), Some(signed_out));
+    let kinds = store.sign_in_kinds().await.unwrap();
+    let kinds = kinds.iter().find(|k| k.user.id == ann.id).unwrap();
+    assert_eq!((kinds.tokens, kinds.provider_tokens, kinds.keys), (1, 1, 1));
+    assert_eq!(kinds.provider.as_ref().map(|(s, _)| s.as_str()), Some("sub-ann"));
+    assert_eq!(kinds.certificate.as_ref().map(|(s, _)| s.as_str()), Some("laptop, serial 9"));
+
+    // user revoke: every token and key gone, a sign-out counted, connections checked.
+    let before = store.access_changes(0).await.unwrap().last;
+    let ended = store.end_sign_ins(ann.id).await.unwrap();
+    assert_eq!((ended.tokens, ended.keys), (2, 1));
+    assert_eq!(store.user_by_token(&ann_token).await.unwrap(), None);
+    assert_eq!(store.user_by_token(&lasting).await.unwrap(), None);
+    assert!(
+        store.provider_sessions_due(now + 100_000, 10).await.unwrap().is_empty(),
+        "the session went with it"
+    );
+    assert_eq!(store.signed_out(ann.id).await.unwrap(), Some(signed_out + 1));
+    let changes = store.access_changes(before).await.unwrap().projects;
+    assert!(changes.contains(&0) && changes.contains(&pid), "{changes:?}");
+    store.remove_user("ann").await.unwrap();
+    assert_eq!(store.signed_out(ann.id).await.unwrap(), None);
+    assert!(matches!(store.end_sign_ins(ann.id).await, Err(StoreError::NotFound(_))));
+}
+
 crate::both_stores!(
     a_refused_change_in_a_batch_leaves_the_others_committed_in_order,
     grants_are_recorded_as_changes_of_members_only,
     ssh_keys_are_one_users_and_their_removal_is_an_access_change,
+    provider_sessions_end_at_their_time_and_are_renewed_by_one_node,
 );

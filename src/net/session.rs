@@ -70,9 +70,10 @@ pub async fn run(api: Api, app: mpsc::Sender<Action>, mut requests: Queue<Reques
 /// and 404 concern one card or one role.
 pub(super) fn refusal(e: &ApiError) -> Option<String> {
     match e {
-        ApiError::Refused { status: 401, message } => {
-            Some(format!("The server no longer accepts your token ({message}): ask its admin for a new one"))
-        }
+        ApiError::Refused { status: 401, message } => Some(format!(
+            "The server no longer accepts your token ({message}): sign in again (kanban-tui login), \
+                 or ask its admin for a new one"
+        )),
         ApiError::Refused { status: 403 | 404, message } => {
             Some(format!("No access to this project ({message})"))
         }

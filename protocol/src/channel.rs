@@ -94,6 +94,36 @@ fn digits(rest: &str) -> Option<i64> {
     rest.parse().ok()
 }
 
+/// A project's end-to-end encrypted channel, `private-encrypted-project-<id>`:
+/// its members are given the channel's secret by the auth endpoint, and what
+/// apps beside the board send there (encrypted as the Pusher SDKs encrypt) is
+/// relayed as ciphertext, readable by the members alone.
+pub fn encrypted_channel(project_id: i64) -> String {
+    format!("private-encrypted-project-{project_id}")
+}
+
+/// Whether `name` is an end-to-end encrypted channel (`private-encrypted-`):
+/// its events are ciphertext the server relays and cannot read, and clients
+/// may not send events on it.
+pub fn is_encrypted(name: &str) -> bool {
+    name.starts_with("private-encrypted-")
+}
+
+/// Whether `name` is a cache channel (`cache-`, `private-cache-`,
+/// `presence-cache-`, `private-encrypted-cache-`): its last event is kept a
+/// while and given to each new subscriber, or `pusher:cache_miss`.
+pub fn is_cache(name: &str) -> bool {
+    ["cache-", "private-cache-", "presence-cache-", "private-encrypted-cache-"]
+        .iter()
+        .any(|p| name.starts_with(p))
+}
+
+/// The project whose membership a channel needs: a board channel's, or a
+/// project's encrypted channel's.
+pub fn member_project_of(name: &str) -> Option<i64> {
+    project_of(name).or_else(|| digits(name.strip_prefix("private-encrypted-project-")?))
+}
+
 /// The project a board channel belongs to, if the name is one of
 /// `private-project-<id>` or `presence-project-<id>`.
 pub fn project_of(name: &str) -> Option<i64> {
@@ -135,5 +165,12 @@ mod tests {
         assert_eq!(user_of(&user_channel(12)), Some(12));
         assert_eq!(user_of("private-user-012"), None);
         assert_eq!(project_of(&user_channel(12)), None);
+        assert_eq!(project_of(&encrypted_channel(3)), None, "not a board channel");
+        assert_eq!(member_project_of(&encrypted_channel(3)), Some(3));
+        assert_eq!(member_project_of(&private_channel(4)), Some(4));
+        assert_eq!(member_project_of("private-encrypted-project-03"), None);
+        assert!(is_encrypted(&encrypted_channel(3)) && !is_encrypted(&private_channel(3)));
+        assert!(is_cache("cache-x") && is_cache("presence-cache-x") && is_cache("private-encrypted-cache-x"));
+        assert!(!is_cache("private-x") && !is_cache("xcache-"));
     }
 }

@@ -126,6 +126,9 @@ pub struct ChannelAuth {
     pub auth: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel_data: Option<String>,
+    /// An encrypted channel's key (base64), for the client to decrypt with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shared_secret: Option<String>,
 }
 
 /// How urgent a card is.

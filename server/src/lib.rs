@@ -17,6 +17,7 @@ pub mod cluster;
 pub mod config;
 pub mod config_file;
 pub mod data_dir;
+pub mod encryption;
 pub mod hub;
 pub mod inbox;
 pub mod logging;
@@ -279,7 +280,7 @@ impl Server {
         let writer = writer::Writer::spawn(store.clone(), hub.clone());
         let lock = Arc::new(std::sync::Mutex::new(lock));
         Ok(Self {
-            state: state::Core { store, hub, writer, oidc: None },
+            state: state::Core { store, hub, writer, oidc: None, encryption: None },
             lock,
             node,
             metrics_listener: Arc::default(),
@@ -300,6 +301,13 @@ impl Server {
         }
         let store = open_store(data_dir).await?.with_event_retention(limits.event_retention);
         Ok((store, lock))
+    }
+
+    /// Gives members of a project the secret of its encrypted channel
+    /// (`private-encrypted-project-<id>`), derived from `key`.
+    pub fn with_encryption(mut self, key: encryption::MasterKey) -> Self {
+        self.state.encryption = Some(Arc::new(key));
+        self
     }
 
     /// Signs people in through the site's OpenID Connect provider as well.

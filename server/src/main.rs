@@ -91,6 +91,19 @@ struct AppArgs {
     /// Pusher app secret [default: generated on first start and kept].
     #[arg(long, env = "KANBAN_APP_SECRET", global = true, hide_env_values = true)]
     app_secret: Option<String>,
+    /// The key (32 bytes, base64: `openssl rand -base64 32`) encrypted channels'
+    /// secrets derive from, as the Pusher SDKs' encryptionMasterKeyBase64: with
+    /// it, a project's members are given the secret of
+    /// private-encrypted-project-<id>. From the environment or
+    /// KANBAN_ENCRYPTION_MASTER_KEY_FILE, never the command line.
+    #[arg(long, env = "KANBAN_ENCRYPTION_MASTER_KEY", hide_env_values = true)]
+    encryption_master_key: Option<String>,
+}
+
+impl AppArgs {
+    fn encryption(&self) -> anyhow::Result<Option<kanban_server::encryption::MasterKey>> {
+        self.encryption_master_key.as_deref().map(str::parse).transpose().map_err(anyhow::Error::msg)
+    }
 }
 
 #[derive(Args)]
@@ -575,6 +588,7 @@ async fn main() -> anyhow::Result<()> {
         Some(dir) => dir,
         None => kanban_server::default_data_dir().context("no data directory: give --data-dir")?,
     };
+    let encryption = cli.app.encryption()?;
     let overrides = AppOverrides { id: cli.app.app_id, key: cli.app.app_key, secret: cli.app.app_secret };
     let database = Database::choose(cli.database.as_deref(), &data_dir)?;
     let Some(command) = cli.command else {
@@ -610,6 +624,7 @@ async fn main() -> anyhow::Result<()> {
             &overrides,
             cli.limits.limits(),
             cli.oidc.options()?,
+            encryption,
             tls,
             Duration::from_secs(cli.drain_seconds),
             cli.metrics_listen,
@@ -840,6 +855,7 @@ fn check_config(cli: &Cli, matches: &clap::ArgMatches, from_file: &[String]) -> 
     }
     cli.ssh.options()?;
     cli.oidc.options()?;
+    cli.app.encryption()?;
     eprintln!("the settings can be used (nothing was connected to)");
     Ok(())
 }
@@ -852,6 +868,13 @@ fn take_secrets(cli: &mut Cli, matches: &clap::ArgMatches) -> anyhow::Result<()>
     take(&mut cli.database, typed("database"), "--database", "KANBAN_DATABASE_URL", false)?;
     take(&mut cli.broker, typed("broker"), "--broker", "KANBAN_BROKER_URL", false)?;
     take(&mut cli.app.app_secret, typed("app_secret"), "--app-secret", "KANBAN_APP_SECRET", true)?;
+    take(
+        &mut cli.app.encryption_master_key,
+        typed("encryption_master_key"),
+        "--encryption-master-key",
+        "KANBAN_ENCRYPTION_MASTER_KEY",
+        true,
+    )?;
     Ok(())
 }
 
@@ -890,6 +913,7 @@ async fn serve(
     overrides: &AppOverrides,
     limits: Limits,
     oidc: Option<kanban_server::oidc::OidcOptions>,
+    encryption: Option<kanban_server::encryption::MasterKey>,
     tls: Option<std::sync::Arc<rustls::ServerConfig>>,
     drain: Duration,
     metrics_listen: Option<SocketAddr>,
@@ -902,6 +926,9 @@ async fn serve(
     if let Some(oidc) = oidc {
         tracing::info!(issuer = %oidc.issuer, "people sign in through the OpenID Connect provider too");
         server = server.with_oidc(kanban_server::oidc::Oidc::new(oidc));
+    }
+    if let Some(key) = encryption {
+        server = server.with_encryption(key);
     }
     let listener =
         tokio::net::TcpListener::bind(listen).await.with_context(|| format!("cannot listen on {listen}"))?;

@@ -17,4 +17,6 @@ pub struct Core {
     pub writer: Writer,
     /// The site's OpenID Connect provider, where people sign in through it.
     pub oidc: Option<Arc<crate::oidc::Oidc>>,
+    /// The key encrypted channels' secrets derive from (`--encryption-master-key`).
+    pub encryption: Option<Arc<crate::encryption::MasterKey>>,
 }

@@ -38,11 +38,12 @@ class Server {
    * Starts a server; `port` 0 takes a free one (read back from its log). With
    * `database` (a PostgreSQL URL) it is a node of a site on it.
    */
-  static async start({ dir, port = 0, args = [], database } = {}) {
+  static async start({ dir, port = 0, args = [], database, env: more = {} } = {}) {
     dir ??= mkdtempSync(path.join(tmpdir(), 'kanban-interop-'));
     if (database) args = ['--database', database, ...args];
     const env = { ...process.env, RUST_LOG: 'info' };
     for (const k of Object.keys(env)) if (k.startsWith('KANBAN_')) delete env[k];
+    Object.assign(env, more);
     const child = spawn(BIN, ['--listen', `127.0.0.1:${port}`, '--data-dir', dir, ...args], {
       env,
       stdio: ['ignore', 'ignore', 'pipe'],
@@ -60,8 +61,12 @@ class Server {
       });
       child.on('exit', (code) => reject(new Error(`kanban-server exited (${code}):\n${log}`)));
     });
-    child.stderr.resume();
     const server = new Server(dir, child, bound);
+    // The whole log, for tests that look at what the server wrote.
+    server.log = '';
+    child.stderr.on('data', (chunk) => {
+      server.log += chunk;
+    });
     server.database = database;
     const app = server.admin('app');
     const field = (name) => app.match(new RegExp(`^${name}\\t(.*)$`, 'm'))[1];
@@ -256,8 +261,11 @@ const test = (name, fn) => tests.push({ name, fn });
 let main; // the shared server: ann (owner), bob (member), eve (not a member)
 let ann, bob, eve, pid, annId, bobId;
 
+// The app's encryption master key, as the SDKs take it (encryptionMasterKeyBase64).
+const MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
+
 async function setup() {
-  main = await Server.start();
+  main = await Server.start({ env: { KANBAN_ENCRYPTION_MASTER_KEY: MASTER_KEY } });
   ann = main.admin('user', 'add', 'ann');
   bob = main.admin('user', 'add', 'bob');
   eve = main.admin('user', 'add', 'eve');
@@ -452,6 +460,64 @@ test("a person's own channel: pusher-js hears their mention; another person is r
   const refusal = await refused(e, `private-user-${bobId}`);
   equal(refusal.status, 403, "eve on bob's channel");
   e.disconnect();
+});
+
+test('encrypted channels: pusher-js decrypts what the SDK sealed; the wire and the log carry ciphertext only', async () => {
+  const name = `private-encrypted-project-${pid}`;
+  const a = await connected(main.client(ann));
+  const raw = [];
+  a.connection.bind('message', (m) => raw.push(m));
+  const channel = await subscribed(a, name);
+  const sdk = main.sdk({ encryptionMasterKeyBase64: MASTER_KEY });
+  const got = once(channel, 'plan', 'the decrypted event');
+  equal((await sdk.trigger(name, 'plan', { text: 'launch at dawn' })).status, 200, 'the sealed trigger');
+  equal((await got).data, { text: 'launch at dawn' }, 'pusher-js decrypts it with the secret the auth gave');
+  const frame = raw.find((m) => m.event === 'plan');
+  assert(frame && typeof frame.data.ciphertext === 'string' && typeof frame.data.nonce === 'string', 'sealed on the wire');
+  assert(!JSON.stringify(frame).includes('dawn'), `the wire carried the text: ${JSON.stringify(frame)}`);
+  assert(!main.log.includes('dawn'), 'the log holds the text');
+  // Plain data to an encrypted channel is refused; so are client events.
+  const plain = await sdk
+    .post({ path: '/events', body: { name: 'plan', channels: [name], data: JSON.stringify({ text: 'in the clear' }) } })
+    .then((res) => res.status, (e) => e.status);
+  equal(plain, 400, 'plain data refused');
+  const error = once(a.connection, 'error', 'the refusal of a client event');
+  a.send_event('client-plan', { text: 'unsealed' }, name);
+  const said = JSON.stringify((await error).data);
+  assert(said.includes('not allowed on encrypted channels'), said);
+  // A non-member is refused the channel, and so its secret.
+  const e = await connected(main.client(eve));
+  equal((await refused(e, name)).status, 403, 'eve on the encrypted channel');
+  a.disconnect();
+});
+
+test('cache channels: a new subscriber gets the last event (client events too), or pusher:cache_miss', async () => {
+  const sdk = main.sdk();
+  // Channels beside the board are authorized by the app's own backend (here the SDK).
+  const byApp = { customHandler: ({ socketId, channelName }, cb) => cb(null, sdk.authorizeChannel(socketId, channelName, channelName.startsWith('presence-') ? { user_id: 'app-user' } : undefined)) };
+  const name = `cache-status-${process.pid}`;
+  const a = await connected(main.client(ann));
+  const first = a.subscribe(name);
+  await once(first, 'pusher:cache_miss', 'the miss of an empty cache channel');
+  await sdk.trigger(name, 'status', { v: 1 });
+  await sdk.trigger(name, 'status', { v: 2 });
+  await collectUntilMarker(main, first, 'status', 'marker-cache');
+  const b = await connected(main.client(bob));
+  const late = b.subscribe(name);
+  const misses = [];
+  late.bind('pusher:cache_miss', () => misses.push(1));
+  const kept = await once(late, 'marker-cache', 'the last event, given on subscribing');
+  equal(kept.data, {}, 'the last event was the marker');
+  equal(misses, [], 'no miss where an event is kept');
+  // A client event on a presence cache channel is kept, with its user.
+  const presence = `presence-cache-room-${process.pid}`;
+  const c = await connected(main.client(ann, byApp));
+  const room = await subscribed(c, presence);
+  room.trigger('client-typing', { on: true });
+  const d = await connected(main.client(bob, byApp));
+  const joined = d.subscribe(presence);
+  const { data, meta } = await once(joined, 'client-typing', 'the kept client event');
+  equal([data, meta?.user_id], [{ on: true }, 'app-user'], 'the client event and its user');
 });
 
 test('the HTTP API queries: channels, one channel, presence users', async () => {
@@ -668,6 +734,26 @@ clusterTest('pusher-js on different nodes share presence, cursors, cards and the
   a.disconnect();
   equal((await removed).data.id, annIs, 'the removed member');
   b.disconnect();
+  // A cache channel's last event, published through node 0, is given on node 2.
+  const cache = `cache-cluster-${process.pid}`;
+  await n0.sdk().trigger(cache, 'state', { v: 'kept' });
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    const c = await connected(n2.client(bobToken));
+    const channel = c.subscribe(cache);
+    const got = await Promise.race([
+      once(channel, 'state', 'the kept event on another node').then(({ data }) => data),
+      once(channel, 'pusher:cache_miss', 'a miss').then(() => null),
+    ]);
+    c.disconnect();
+    if (got) {
+      equal(got, { v: 'kept' }, 'the cluster kept it');
+      break;
+    }
+    // The publish crosses the broker a moment after the trigger's answer.
+    if (Date.now() > deadline) throw new Error('node 2 never had the cache channel\'s event');
+    await new Promise((r) => setTimeout(r, 50));
+  }
 });
 
 clusterTest('pusher-js subscribers on every node get every card in revision order while every node writes', async (cluster) => {

@@ -30,6 +30,7 @@ pub mod event {
     pub const SUBSCRIBE: &str = "pusher:subscribe";
     pub const UNSUBSCRIBE: &str = "pusher:unsubscribe";
     pub const SUBSCRIPTION_ERROR: &str = "pusher:subscription_error";
+    pub const CACHE_MISS: &str = "pusher:cache_miss";
     pub const SUBSCRIPTION_SUCCEEDED: &str = "pusher_internal:subscription_succeeded";
     pub const MEMBER_ADDED: &str = "pusher_internal:member_added";
     pub const MEMBER_REMOVED: &str = "pusher_internal:member_removed";

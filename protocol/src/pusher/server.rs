@@ -49,6 +49,11 @@ pub fn subscription_error(channel: &str, status: u16, message: &str) -> String {
     encode_event(event::SUBSCRIPTION_ERROR, Some(channel), &to_text(&data))
 }
 
+/// `pusher:cache_miss`: a cache channel subscribed to holds no event now.
+pub fn cache_miss(channel: &str) -> String {
+    encode_event(event::CACHE_MISS, Some(channel), "{}")
+}
+
 /// `pusher_internal:subscription_succeeded` for a public or private channel.
 pub fn subscription_succeeded(channel: &str) -> String {
     encode_event(event::SUBSCRIPTION_SUCCEEDED, Some(channel), "{}")

@@ -59,16 +59,24 @@ pub async fn authorize(
             return Err(ApiError::forbidden("a person's own channel is theirs alone"));
         }
     } else {
-        let project_id = channel::project_of(name).filter(|_| kind.needs_auth()).ok_or_else(|| {
+        let project_id = channel::member_project_of(name).filter(|_| kind.needs_auth()).ok_or_else(|| {
             ApiError::forbidden(
-                "only private-project-<id>, presence-project-<id> and your own private-user-<id> \
-                 channels are authorized here",
+                "only private-project-<id>, presence-project-<id>, private-encrypted-project-<id> and \
+                 your own private-user-<id> channels are authorized here",
             )
         })?;
         if state.store.role_of(project_id, user.id).await?.is_none() {
             return Err(ApiError::forbidden("not a member of this project"));
         }
     }
+    let shared_secret = if channel::is_encrypted(name) {
+        let key = state.encryption.as_ref().ok_or_else(|| {
+            ApiError::not_found("this server has no encryption master key (--encryption-master-key)")
+        })?;
+        Some(key.shared_secret(name))
+    } else {
+        None
+    };
     let channel_data = (kind == ChannelKind::Presence).then(|| {
         serde_json::json!({
             "user_id": user.id.to_string(),
@@ -88,5 +96,5 @@ pub async fn authorize(
         name,
         channel_data.as_deref(),
     );
-    Ok(axum::Json(ChannelAuth { auth, channel_data }))
+    Ok(axum::Json(ChannelAuth { auth, channel_data, shared_secret }))
 }

@@ -165,6 +165,20 @@ fn validate_event(state: &Core, event: &EventBody) -> ApiResult<(Vec<String>, St
     if data.len() > max {
         return Err(ApiError::too_large(format!("event data is larger than {max} bytes")));
     }
+    if channels.iter().any(|c| channel::is_encrypted(c)) {
+        // As Pusher: each encrypted channel has its own key, so an event for one
+        // goes to it alone, sealed as the SDKs seal it; the text never reaches
+        // the server.
+        if channels.len() > 1 {
+            return Err(ApiError::bad_request("an event to an encrypted channel goes to that channel alone"));
+        }
+        if !crate::encryption::looks_encrypted(&data) {
+            return Err(ApiError::bad_request(
+                "an encrypted channel takes data encrypted as the Pusher SDKs encrypt it \
+                 ({\"nonce\", \"ciphertext\"}, base64): set the SDK's encryptionMasterKeyBase64",
+            ));
+        }
+    }
     Ok((channels, data))
 }
 

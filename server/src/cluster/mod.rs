@@ -385,6 +385,10 @@ impl Adapter for ClusterAdapter {
         self.local.publish(channel, frame, None)
     }
 
+    fn cached(&self, channel: &str) -> Option<Frame> {
+        self.local.cached(channel)
+    }
+
     fn end_subscribers(&self, channel: &str, why: Ending) -> usize {
         self.local.end_subscribers(channel, why)
     }

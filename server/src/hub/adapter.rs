@@ -77,6 +77,12 @@ pub trait Adapter: Send + Sync + 'static {
         true
     }
 
+    /// A cache channel's last event, if one is kept (see [`super::cache`]).
+    fn cached(&self, channel: &str) -> Option<Frame> {
+        let _ = channel;
+        None
+    }
+
     /// Asks every connection subscribed to `channel` to end, for `why`. Returns how
     /// many were asked.
     fn end_subscribers(&self, channel: &str, why: Ending) -> usize;

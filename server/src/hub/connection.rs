@@ -300,6 +300,11 @@ impl Connection {
         if ChannelKind::of(name) == ChannelKind::Public {
             return reject("Client events are only allowed on private and presence channels");
         }
+        if kanban_protocol::channel::is_encrypted(name) {
+            // As Pusher: the server cannot tell sealed from plain, so nothing a
+            // client sends is relayed on a channel whose readers trust it sealed.
+            return reject("Client events are not allowed on encrypted channels");
+        }
         let Some(member) = self.channels.get(name) else {
             return reject(&format!("Not subscribed to {name}"));
         };

@@ -69,6 +69,9 @@ pub type Here = (Arc<str>, Option<Box<RawValue>>);
 /// Channel state of this process. See the module documentation.
 pub struct LocalAdapter {
     shards: Box<[Shard]>,
+    /// The last event of each cache channel, from this node's publishes and
+    /// (in a cluster) every other node's.
+    cache: super::cache::Cache,
     max_presence_members: usize,
     elsewhere: Option<Arc<dyn Elsewhere>>,
 }
@@ -78,6 +81,7 @@ impl LocalAdapter {
     pub fn new(max_presence_members: usize) -> Self {
         Self {
             shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
+            cache: super::cache::Cache::default(),
             max_presence_members,
             elsewhere: None,
         }
@@ -264,6 +268,9 @@ impl Adapter for LocalAdapter {
     }
 
     fn publish(&self, channel: &str, frame: Frame, except: Option<&str>) -> usize {
+        if kanban_protocol::channel::is_cache(channel) {
+            self.cache.keep(channel, &frame);
+        }
         let shard = self.read(channel);
         let Some(ch) = shard.get(channel) else {
             return 0;
@@ -278,6 +285,10 @@ impl Adapter for LocalAdapter {
             }
         }
         queued
+    }
+
+    fn cached(&self, channel: &str) -> Option<Frame> {
+        self.cache.last(channel)
     }
 
     fn end_subscribers(&self, channel: &str, why: Ending) -> usize {

@@ -7,6 +7,7 @@
 //! reference count among its recipients; each connection drains a bounded queue.
 
 mod adapter;
+pub mod cache;
 pub(crate) mod client_event;
 mod connection;
 mod gate;
@@ -209,7 +210,11 @@ impl Hub {
         self.shared.access_news.send_replace(epoch);
         let mut asked = 0;
         for &project_id in project_ids {
-            for name in [channel::private_channel(project_id), channel::presence_channel(project_id)] {
+            for name in [
+                channel::private_channel(project_id),
+                channel::presence_channel(project_id),
+                channel::encrypted_channel(project_id),
+            ] {
                 asked += self.shared.adapter.end_subscribers(&name, Ending::Reconnect);
             }
         }

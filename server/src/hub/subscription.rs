@@ -63,7 +63,7 @@ impl Connection {
             // A board's channels, and a person's own, are signed by the auth
             // endpoint with its grant: checked here against whom it names.
             let owner = channel::user_of(name);
-            match (channel::project_of(name), self.hub.gate()) {
+            match (channel::member_project_of(name), self.hub.gate()) {
                 (project, Some(gate)) if project.is_some() || owner.is_some() => {
                     let grant = sign::verify_granted_channel_auth(
                         &app.key,
@@ -81,7 +81,9 @@ impl Connection {
                     if let Some(project_id) = project {
                         let epoch = self.hub.access_epoch();
                         match timeout(GATE_TIMEOUT, gate.admits(project_id, grant)).await {
-                            Ok(Ok(Some(rev))) => at_rev = Some(rev),
+                            // A board channel's events are those after this
+                            // revision; an encrypted channel has no revisions.
+                            Ok(Ok(Some(rev))) => at_rev = channel::project_of(name).map(|_| rev),
                             Ok(Ok(None)) => return Err(Refusal::AccessTakenAway),
                             Ok(Err(e)) => {
                                 tracing::warn!(error = %e, "cannot check a subscription's access");
@@ -130,6 +132,11 @@ impl Connection {
         }
         self.hub.adapter().subscribe(name, sub, member, at_rev)?;
         self.channels.insert(name.to_string(), place);
+        if channel::is_cache(name) {
+            // After the success the adapter queued: the last event, or the miss.
+            let last = self.hub.adapter().cached(name);
+            self.outbox.push(last.unwrap_or_else(|| Frame::from(pusher::cache_miss(name))));
+        }
         if checked_at.is_some_and(|epoch| epoch != self.hub.access_epoch()) {
             // Access changed while this one was being checked, and the change's
             // sweep may have run before it joined: ask it to come back, as the

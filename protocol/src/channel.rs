@@ -94,6 +94,17 @@ fn digits(rest: &str) -> Option<i64> {
     rest.parse().ok()
 }
 
+/// The prefix of a signed-in user's own channel, which the server sends to
+/// through the HTTP API (the SDKs' `sendToUser`).
+pub const SERVER_TO_USER: &str = "#server-to-user-";
+
+/// The user of a `#server-to-user-<id>` channel, when the id is one a user id
+/// may be (the channel alphabet, 1 to 200 characters).
+pub fn server_to_user_of(name: &str) -> Option<&str> {
+    let id = name.strip_prefix(SERVER_TO_USER)?;
+    validate_name(id).ok().map(|()| id)
+}
+
 /// A project's end-to-end encrypted channel, `private-encrypted-project-<id>`:
 /// its members are given the channel's secret by the auth endpoint, and what
 /// apps beside the board send there (encrypted as the Pusher SDKs encrypt) is
@@ -172,5 +183,8 @@ mod tests {
         assert!(is_encrypted(&encrypted_channel(3)) && !is_encrypted(&private_channel(3)));
         assert!(is_cache("cache-x") && is_cache("presence-cache-x") && is_cache("private-encrypted-cache-x"));
         assert!(!is_cache("private-x") && !is_cache("xcache-"));
+        assert_eq!(server_to_user_of("#server-to-user-42"), Some("42"));
+        assert_eq!(server_to_user_of("#server-to-user-"), None);
+        assert_eq!(server_to_user_of("#server-to-user-a b"), None);
     }
 }

@@ -110,8 +110,11 @@ class Server {
     });
   }
 
-  /** A pusher-js client authorizing channels through the server with `token`. */
-  client(token, channelAuthorization = {}) {
+  /**
+   * A pusher-js client authorizing channels through the server with `token`
+   * (and signing in through it, with `signin()`); `more` adds to its options.
+   */
+  client(token, channelAuthorization = {}, more = {}) {
     const pusher = new PusherClient(this.key, {
       cluster: 'kanban',
       wsHost: '127.0.0.1',
@@ -124,6 +127,12 @@ class Server {
         headers: { Authorization: `Bearer ${token}` },
         ...channelAuthorization,
       },
+      userAuthentication: {
+        endpoint: `${this.url}/api/pusher/user-auth`,
+        transport: 'ajax',
+        headers: { Authorization: `Bearer ${token}` },
+      },
+      ...more,
     });
     clients.push(pusher);
     return pusher;
@@ -520,6 +529,53 @@ test('cache channels: a new subscriber gets the last event (client events too), 
   equal([data, meta?.user_id], [{ on: true }, 'app-user'], 'the client event and its user');
 });
 
+test('users: signin through the server, the watchlist online and offline, sendToUser, terminateUserConnections', async () => {
+  const a = await connected(main.client(ann));
+  const signed = once(a, 'pusher:signin_success', 'ann signed in');
+  a.signin();
+  equal(JSON.parse((await signed).data.user_data).id, annId, 'signed in as ann');
+  const told = [];
+  for (const name of ['online', 'offline']) a.user.watchlist.bind(name, (e) => told.push([e.name, e.user_ids]));
+  // bob shares Launch with ann, so ann's watchlist names him.
+  const b = await connected(main.client(bob));
+  const cameOnline = until(a.connection, 'message', () => told.length >= 1, 'bob online');
+  b.signin();
+  await cameOnline;
+  const wentOffline = until(a.connection, 'message', () => told.length >= 2, 'bob offline');
+  b.disconnect();
+  await wentOffline;
+  equal(told, [['online', [bobId]], ['offline', [bobId]]], "ann's watchlist events");
+  // The app sends to ann herself (once her own channel is subscribed: sent again until heard).
+  const sdk = main.sdk();
+  const heard = once(a.user, 'direct', 'an event sent to ann');
+  let got = null;
+  heard.then(({ data }) => (got = data));
+  for (let i = 0; !got && i < 50; i++) {
+    await sdk.sendToUser(annId, 'direct', { hi: 'ann' });
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  equal((await heard).data, { hi: 'ann' }, 'sendToUser reached her');
+  // Another connection may not take her channel.
+  const e = await connected(main.client(eve));
+  // (pusher-js subscribes to such channels only for its own user: sent raw here.)
+  const notHers = once(e, 'pusher:subscription_error', "eve refused ann's channel");
+  e.send_event('pusher:subscribe', { channel: `#server-to-user-${annId}`, auth: '' });
+  equal((await notHers).data.status, 401, "eve on ann's own channel");
+  // A forged signin is refused with 4009 and the connection stays.
+  const error = once(e.connection, 'error', 'the refused signin');
+  e.send_event('pusher:signin', { auth: `${main.key}:${'0'.repeat(64)}`, user_data: JSON.stringify({ id: annId }) });
+  assert(JSON.stringify((await error).data).includes('4009'), 'a 4009 error');
+  equal(e.connection.state, 'connected', 'eve stays connected');
+  // terminateUserConnections ends every connection of ann's, and hers alone.
+  const second = await connected(main.client(ann));
+  second.signin();
+  await once(second, 'pusher:signin_success', "ann's second connection signed in");
+  const ended = [once(a.connection, 'disconnected', 'the first ended'), once(second.connection, 'disconnected', 'the second ended')];
+  equal((await sdk.terminateUserConnections(annId)).status, 200, 'terminated');
+  await Promise.all(ended);
+  equal(e.connection.state, 'connected', 'eve is left be');
+});
+
 test('the HTTP API queries: channels, one channel, presence users', async () => {
   const a = await connected(main.client(ann));
   const b = await connected(main.client(bob));
@@ -734,6 +790,19 @@ clusterTest('pusher-js on different nodes share presence, cursors, cards and the
   a.disconnect();
   equal((await removed).data.id, annIs, 'the removed member');
   b.disconnect();
+  // terminateUserConnections through node 2 ends ann's signed-in connections on
+  // nodes 0 and 1.
+  const signedIn = [];
+  for (const node of [n0, n1]) {
+    const c = await connected(node.client(annToken));
+    const ok = once(c, 'pusher:signin_success', 'ann signed in on a node');
+    c.signin();
+    await ok;
+    signedIn.push(c);
+  }
+  const ended = signedIn.map((c) => once(c.connection, 'disconnected', "ann's connection ended"));
+  equal((await n2.sdk().terminateUserConnections(annIs)).status, 200, 'terminated');
+  await Promise.all(ended);
   // A cache channel's last event, published through node 0, is given on node 2.
   const cache = `cache-cluster-${process.pid}`;
   await n0.sdk().trigger(cache, 'state', { v: 'kept' });

@@ -31,6 +31,9 @@ pub mod event {
     pub const UNSUBSCRIBE: &str = "pusher:unsubscribe";
     pub const SUBSCRIPTION_ERROR: &str = "pusher:subscription_error";
     pub const CACHE_MISS: &str = "pusher:cache_miss";
+    pub const SIGNIN: &str = "pusher:signin";
+    pub const SIGNIN_SUCCESS: &str = "pusher:signin_success";
+    pub const WATCHLIST_EVENTS: &str = "pusher_internal:watchlist_events";
     pub const SUBSCRIPTION_SUCCEEDED: &str = "pusher_internal:subscription_succeeded";
     pub const MEMBER_ADDED: &str = "pusher_internal:member_added";
     pub const MEMBER_REMOVED: &str = "pusher_internal:member_removed";

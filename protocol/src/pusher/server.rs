@@ -54,6 +54,19 @@ pub fn cache_miss(channel: &str) -> String {
     encode_event(event::CACHE_MISS, Some(channel), "{}")
 }
 
+/// `pusher:signin_success`, with the `user_data` signed in.
+pub fn signin_success(user_data: &str) -> String {
+    encode_event(event::SIGNIN_SUCCESS, None, &to_text(&serde_json::json!({ "user_data": user_data })))
+}
+
+/// `pusher_internal:watchlist_events`: the users of a watchlist who came
+/// online (`online: true`) or went offline.
+pub fn watchlist_event(online: bool, user_ids: &[&str]) -> String {
+    let name = if online { "online" } else { "offline" };
+    let data = serde_json::json!({ "events": [{ "name": name, "user_ids": user_ids }] });
+    encode_event(event::WATCHLIST_EVENTS, None, &to_text(&data))
+}
+
 /// `pusher_internal:subscription_succeeded` for a public or private channel.
 pub fn subscription_succeeded(channel: &str) -> String {
     encode_event(event::SUBSCRIPTION_SUCCEEDED, Some(channel), "{}")

@@ -41,6 +41,41 @@ impl FromRequest<Core> for AuthBody {
     }
 }
 
+/// The form pusher-js's `userAuthentication` posts.
+#[derive(Debug, Deserialize)]
+pub struct UserAuthRequest {
+    socket_id: String,
+}
+
+/// `POST /api/pusher/user-auth`: signs the person in on their socket
+/// (`pusher:signin`, as pusher-js's `signin()` asks): their user id, name and
+/// color, and a watchlist of the people they share a board with.
+pub async fn authenticate_user(
+    State(state): State<Core>,
+    Bearer(holder): Bearer,
+    Form(req): Form<UserAuthRequest>,
+) -> ApiResult<axum::Json<serde_json::Value>> {
+    if !pusher::is_socket_id(&req.socket_id) {
+        return Err(ApiError::bad_request("socket_id must look like 1234.5678"));
+    }
+    let user = holder.user;
+    let mut watchlist = std::collections::BTreeSet::new();
+    for project in state.store.projects_of(user.id).await? {
+        let members = state.store.members(project.id).await?;
+        watchlist.extend(members.iter().map(|m| m.id).filter(|id| *id != user.id));
+    }
+    let watchlist: Vec<String> = watchlist.into_iter().take(100).map(|id| id.to_string()).collect();
+    let user_data = serde_json::json!({
+        "id": user.id.to_string(),
+        "user_info": { "name": user.name, "color": user.color },
+        "watchlist": watchlist,
+    })
+    .to_string();
+    let app = state.hub.app();
+    let auth = sign::user_auth(&app.key, &app.secret, &req.socket_id, &user_data);
+    Ok(axum::Json(serde_json::json!({ "auth": auth, "user_data": user_data })))
+}
+
 pub async fn authorize(
     State(state): State<Core>,
     Bearer(holder): Bearer,

@@ -71,6 +71,11 @@ pub fn router(state: Core, with_metrics: bool) -> Router {
         .route("/api/me/tasks", get(inbox::my_tasks))
         .route("/api/projects/{pid}/seen", get(inbox::since).put(inbox::seen))
         .route("/api/pusher/auth", post(channel_auth::authorize))
+        .route("/api/pusher/user-auth", post(channel_auth::authenticate_user))
+        .route(
+            "/apps/{app_id}/users/{user_id}/terminate_connections",
+            post(pusher_http::terminate_connections),
+        )
         .route("/apps/{app_id}/events", post(pusher_http::events))
         .route("/apps/{app_id}/batch_events", post(pusher_http::batch_events))
         .route("/apps/{app_id}/channels", get(pusher_http::channels))

@@ -152,7 +152,10 @@ fn validate_event(state: &Core, event: &EventBody) -> ApiResult<(Vec<String>, St
         return Err(ApiError::bad_request(format!("at most {MAX_CHANNELS_PER_EVENT} channels per event")));
     }
     for c in &channels {
-        channel::validate_name(c).map_err(|e| ApiError::bad_request(format!("{c:?}: {e}")))?;
+        // A signed-in user's own channel (the SDKs' sendToUser) beside the others.
+        if channel::server_to_user_of(c).is_none() {
+            channel::validate_name(c).map_err(|e| ApiError::bad_request(format!("{c:?}: {e}")))?;
+        }
     }
     if event.socket_id.as_deref().is_some_and(|s| !pusher::is_socket_id(s)) {
         return Err(ApiError::bad_request("socket_id must look like 1234.5678"));
@@ -224,6 +227,20 @@ pub async fn events(
         None => json!({}),
     };
     Ok(axum::Json(answer))
+}
+
+/// `POST /apps/{app_id}/users/{user_id}/terminate_connections`: every
+/// connection signed in as the user, on every node, closes (4009).
+pub async fn terminate_connections(
+    State(state): State<Core>,
+    Path((app_id, user_id)): Path<(String, String)>,
+    request: Request,
+) -> ApiResult<axum::Json<Value>> {
+    authenticated_body(&state, &app_id, request).await?;
+    channel::validate_name(&user_id).map_err(|e| ApiError::bad_request(format!("user id: {e}")))?;
+    let here = state.hub.adapter().terminate_user(&user_id);
+    tracing::info!(user = %user_id, connections_here = here, "a user's connections terminated by the app");
+    Ok(axum::Json(json!({})))
 }
 
 #[derive(Debug, Deserialize)]

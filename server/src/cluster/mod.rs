@@ -42,6 +42,8 @@ use crate::store::Store;
 pub const BEAT: Duration = Duration::from_secs(2);
 /// How long a silent node is waited for before its members are removed.
 pub const SILENCE: Duration = Duration::from_secs(8);
+/// The channel name a user's termination is told to the other nodes on.
+const TERMINATE: &str = "#terminate-user-";
 /// How often changed subscription counts are told.
 const COUNTS_EVERY: Duration = Duration::from_millis(100);
 
@@ -159,9 +161,14 @@ impl ClusterAdapter {
         }
         let node = envelope.node;
         match envelope.message {
-            Message::Publish { channel, except, frame } => {
-                self.local.publish(&channel, Frame::from(frame), except.as_deref());
-            }
+            Message::Publish { channel, except, frame } => match channel.strip_prefix(TERMINATE) {
+                Some(user) => {
+                    self.local.terminate_user(user);
+                }
+                None => {
+                    self.local.publish(&channel, Frame::from(frame), except.as_deref());
+                }
+            },
             Message::Board { project, rev, channel, frame } => {
                 self.deliver_board(project, rev, &channel, Frame::from(frame))
             }
@@ -387,6 +394,26 @@ impl Adapter for ClusterAdapter {
 
     fn cached(&self, channel: &str) -> Option<Frame> {
         self.local.cached(channel)
+    }
+
+    fn sign_in(&self, user: &Arc<str>, sub: &Subscriber, watchlist: &[Arc<str>]) -> Vec<Arc<str>> {
+        self.local.sign_in(user, sub, watchlist)
+    }
+
+    fn sign_out(&self, user: &Arc<str>, conn_id: u64, watchlist: &[Arc<str>]) {
+        self.local.sign_out(user, conn_id, watchlist)
+    }
+
+    fn terminate_user(&self, user: &str) -> usize {
+        // Told as a publish on a name no client can subscribe to ('#' is not in
+        // the channel alphabet): a node of the release before takes it as an
+        // event for nobody.
+        self.send(Message::Publish {
+            channel: format!("{TERMINATE}{user}"),
+            except: None,
+            frame: String::new(),
+        });
+        self.local.terminate_user(user)
     }
 
     fn end_subscribers(&self, channel: &str, why: Ending) -> usize {

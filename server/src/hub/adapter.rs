@@ -6,6 +6,8 @@
 //! its local subscribers the same way, forward publishes to its broker from a
 //! background task, and answer queries from a view it keeps of the other nodes.
 
+use std::sync::Arc;
+
 use serde_json::value::RawValue;
 
 use super::{Ending, Frame, Subscriber};
@@ -76,6 +78,16 @@ pub trait Adapter: Send + Sync + 'static {
     fn ready(&self) -> bool {
         true
     }
+
+    /// Signs `sub` in as `user` (`pusher:signin`), watching `watchlist`; who of
+    /// the watchlist is online now (see [`super::users`]).
+    fn sign_in(&self, user: &Arc<str>, sub: &Subscriber, watchlist: &[Arc<str>]) -> Vec<Arc<str>>;
+
+    /// Signs connection `conn_id` out of `user`.
+    fn sign_out(&self, user: &Arc<str>, conn_id: u64, watchlist: &[Arc<str>]);
+
+    /// Ends every connection signed in as `user`, on every node; how many here.
+    fn terminate_user(&self, user: &str) -> usize;
 
     /// A cache channel's last event, if one is kept (see [`super::cache`]).
     fn cached(&self, channel: &str) -> Option<Frame> {

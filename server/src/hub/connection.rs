@@ -54,7 +54,27 @@ pub(super) struct Connection {
     /// budget) where there is one.
     pub(super) channels: HashMap<String, Option<client_event::Member>>,
     limiter: TokenBucket,
+    /// The user signed in (`pusher:signin`), with their watchlist.
+    pub(super) user: Option<(Arc<str>, Vec<Arc<str>>)>,
 }
+
+/// What `pusher:signin` carries.
+#[derive(serde::Deserialize)]
+struct SigninData {
+    auth: String,
+    user_data: String,
+}
+
+/// What a signed `user_data` holds that the server uses (the rest is the app's).
+#[derive(serde::Deserialize)]
+struct UserData {
+    id: String,
+    #[serde(default)]
+    watchlist: Vec<String>,
+}
+
+/// The most users a watchlist may name (Pusher's limit).
+const MAX_WATCHLIST: usize = 100;
 
 /// Serves the WebSocket `upgrade` becomes until it closes or the hub shuts down.
 /// An `async move` block rather than an `async fn`: the block keeps its captures
@@ -102,6 +122,7 @@ pub(super) fn run(
             socket_id,
             outbox,
             channels: HashMap::new(),
+            user: None,
         };
         let mut batch = VecDeque::new();
         let close = conn.serve(&mut socket, &mut batch).await;
@@ -155,6 +176,9 @@ impl Connection {
                 Wrote::Ended(Ending::Slow) => return self.slow_consumer(),
                 Wrote::Ended(Ending::Reconnect) => {
                     return Some((code::RECONNECT, "Access changed: reconnect and subscribe again"));
+                }
+                Wrote::Ended(Ending::Terminated) => {
+                    return Some((code::UNAUTHORIZED, "Connection terminated by the app"));
                 }
             }
             wrote = tokio::select! {
@@ -269,6 +293,7 @@ impl Connection {
         match frame.event.as_ref() {
             event::PING => Handled::Reply(pusher::pong()),
             event::PONG => Handled::Quiet,
+            event::SIGNIN => self.signin(frame.data),
             event::SUBSCRIBE => match pusher::parse_data::<SubscribeData>(frame.data) {
                 Ok(data) => Handled::Subscribe(data),
                 Err(e) => reject(&format!("Malformed subscribe data: {e}")),
@@ -319,8 +344,68 @@ impl Connection {
         client_event::relay(&self.hub, name, &frame.event, data, sender).err().map(|refused| refused.frame())
     }
 
+    /// Signs the connection in as the user `data` names, when its signature is
+    /// the app's (`pusher:signin`): its reply, `pusher:signin_success` or a
+    /// `pusher:error` 4009 that leaves the connection as it was. The success
+    /// goes through the outbox, followed by who of the watchlist is online.
+    fn signin(&mut self, data: Option<&serde_json::value::RawValue>) -> Handled {
+        let refuse = |message: &str| Handled::Reply(pusher::error(Some(code::UNAUTHORIZED), message));
+        let Ok(signin) = pusher::parse_data::<SigninData>(data) else {
+            return refuse("pusher:signin needs auth and user_data");
+        };
+        let app = self.hub.app();
+        if !kanban_protocol::sign::verify_user_auth(
+            &app.key,
+            &app.secret,
+            &signin.auth,
+            &self.socket_id,
+            &signin.user_data,
+        ) {
+            return refuse("Invalid signin signature");
+        }
+        let user: UserData = match serde_json::from_str(&signin.user_data) {
+            Ok(user) => user,
+            Err(e) => return refuse(&format!("Invalid user_data: {e}")),
+        };
+        if kanban_protocol::channel::validate_name(&user.id).is_err() {
+            return refuse("user_data's id must be 1 to 200 characters of A-Z a-z 0-9 _ - = @ , . ;");
+        }
+        if user.watchlist.len() > MAX_WATCHLIST {
+            return refuse(&format!("A watchlist names at most {MAX_WATCHLIST} users"));
+        }
+        self.sign_out();
+        let id: Arc<str> = user.id.into();
+        let watchlist: Vec<Arc<str>> = user.watchlist.into_iter().map(Arc::from).collect();
+        let sub = super::Subscriber {
+            conn_id: self.conn_id,
+            socket_id: self.socket_id.clone(),
+            outbox: self.outbox.clone(),
+        };
+        let online = self.hub.adapter().sign_in(&id, &sub, &watchlist);
+        self.user = Some((id, watchlist));
+        // The success first, then who of the watchlist is online already.
+        self.outbox.push(Frame::from(pusher::signin_success(&signin.user_data)));
+        if !online.is_empty() {
+            let online: Vec<&str> = online.iter().map(|u| &**u).collect();
+            self.outbox.push(Frame::from(pusher::watchlist_event(true, &online)));
+        }
+        Handled::Quiet
+    }
+
+    /// Signs the connection out of its user, if it is signed in.
+    fn sign_out(&mut self) {
+        if let Some((user, watchlist)) = self.user.take() {
+            let own = format!("{}{user}", kanban_protocol::channel::SERVER_TO_USER);
+            if self.channels.remove(&own).is_some() {
+                self.hub.adapter().unsubscribe(&own, self.conn_id);
+            }
+            self.hub.adapter().sign_out(&user, self.conn_id, &watchlist);
+        }
+    }
+
     /// Leaves every channel (member_removed goes out where this was the last tab).
     fn leave_all(&mut self) {
+        self.sign_out();
         for (name, _) in self.channels.drain() {
             self.hub.adapter().unsubscribe(&name, self.conn_id);
         }

@@ -69,6 +69,8 @@ pub type Here = (Arc<str>, Option<Box<RawValue>>);
 /// Channel state of this process. See the module documentation.
 pub struct LocalAdapter {
     shards: Box<[Shard]>,
+    /// The users signed in on this node's connections.
+    users: super::users::Users,
     /// The last event of each cache channel, from this node's publishes and
     /// (in a cluster) every other node's.
     cache: super::cache::Cache,
@@ -82,6 +84,7 @@ impl LocalAdapter {
         Self {
             shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
             cache: super::cache::Cache::default(),
+            users: super::users::Users::default(),
             max_presence_members,
             elsewhere: None,
         }
@@ -289,6 +292,18 @@ impl Adapter for LocalAdapter {
 
     fn cached(&self, channel: &str) -> Option<Frame> {
         self.cache.last(channel)
+    }
+
+    fn sign_in(&self, user: &Arc<str>, sub: &Subscriber, watchlist: &[Arc<str>]) -> Vec<Arc<str>> {
+        self.users.sign_in(user, sub.conn_id, &sub.outbox, watchlist)
+    }
+
+    fn sign_out(&self, user: &Arc<str>, conn_id: u64, watchlist: &[Arc<str>]) {
+        self.users.sign_out(user, conn_id, watchlist)
+    }
+
+    fn terminate_user(&self, user: &str) -> usize {
+        self.users.terminate(user)
     }
 
     fn end_subscribers(&self, channel: &str, why: Ending) -> usize {

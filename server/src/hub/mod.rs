@@ -17,6 +17,7 @@ pub(crate) mod rate_limit;
 mod refusal;
 mod socket;
 mod subscription;
+mod users;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

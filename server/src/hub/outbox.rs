@@ -37,6 +37,9 @@ pub enum Ending {
     /// Access to one of its channels was taken away: it is to reconnect and
     /// subscribe again, authorized anew (closed with 4200).
     Reconnect = 2,
+    /// The app ended the user's connections (the HTTP API's
+    /// `terminate_connections`; closed with 4009, not to reconnect).
+    Terminated = 3,
 }
 
 #[derive(Debug, Default)]
@@ -123,6 +126,7 @@ impl Outbox {
             match self.ending.load(Ordering::Acquire) {
                 0 => {}
                 n if n == Ending::Slow as u8 => return Ending::Slow,
+                n if n == Ending::Terminated as u8 => return Ending::Terminated,
                 _ => return Ending::Reconnect,
             }
             // The reason is stored before the notification, which waits as a permit

@@ -23,6 +23,9 @@ pub enum Refusal {
     /// token it was issued to.
     #[error("Invalid signature: board channels are authorized by /api/pusher/auth")]
     NotGranted,
+    /// `#server-to-user-<id>` of a user the connection is not signed in as.
+    #[error("Only a connection signed in as this user may subscribe to its channel (pusher:signin)")]
+    NotThisUser,
     #[error("Access to this project was taken away")]
     AccessTakenAway,
     /// The access check could not be made (the store failed or was too slow).
@@ -38,7 +41,7 @@ impl Refusal {
     pub fn status(&self) -> u16 {
         match self {
             Refusal::BadName(_) | Refusal::NoChannelData | Refusal::BadChannelData(_) => 400,
-            Refusal::NoAuth | Refusal::BadSignature | Refusal::NotGranted => 401,
+            Refusal::NoAuth | Refusal::BadSignature | Refusal::NotGranted | Refusal::NotThisUser => 401,
             Refusal::AccessTakenAway | Refusal::Channel(_) => 403,
             Refusal::TooMany { .. } => 429,
             Refusal::CannotCheck => 503,

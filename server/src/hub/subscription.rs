@@ -43,7 +43,14 @@ impl Connection {
     }
 
     async fn subscribe_one(&mut self, name: &str, data: &SubscribeData) -> Result<(), Refusal> {
-        channel::validate_name(name)?;
+        if let Some(user) = channel::server_to_user_of(name) {
+            // A signed-in user's own channel, theirs alone, with no other check.
+            if self.user.as_ref().is_none_or(|(id, _)| &**id != user) {
+                return Err(Refusal::NotThisUser);
+            }
+        } else {
+            channel::validate_name(name)?;
+        }
         let max = self.hub.limits().max_subscriptions_per_connection;
         if !self.channels.contains_key(name) && self.channels.len() >= max {
             return Err(Refusal::TooMany { max });

@@ -419,3 +419,64 @@ async fn presence_channels_hold_at_most_their_limit_of_users() {
     assert_eq!(refused["event"], "pusher:subscription_error");
     assert!(data_of(&refused)["error"].as_str().unwrap().contains("full"), "{refused}");
 }
+
+/// `pusher:signin`: a forged signature, a malformed frame or `user_data`, an id
+/// outside the channel alphabet and an over-long watchlist are each answered
+/// 4009, and the connection stays, unsigned; a user's own channel is refused to
+/// a connection not signed in as them; a good signin opens it.
+#[tokio::test]
+async fn signin_refusals_leave_the_connection_as_it_was() {
+    let server = TestServer::start().await;
+    let mut ws = Ws::connect(&server.ws_url()).await;
+    let sid = ws.socket_id.clone();
+    let signed = |user_data: &str| sign::user_auth(APP_KEY, APP_SECRET, &sid, user_data);
+    let long: Vec<String> = (0..101).map(|i| i.to_string()).collect();
+    let watching = json!({"id": "ann", "watchlist": long}).to_string();
+    let cases = [
+        json!({"event": "pusher:signin", "data": {"auth": sign::user_auth(APP_KEY, "guess", &sid, r#"{"id":"ann"}"#), "user_data": r#"{"id":"ann"}"#}}),
+        json!({"event": "pusher:signin", "data": {"auth": signed(r#"{"id":"ann"}"#), "user_data": r#"{"id":"bob"}"#}}),
+        json!({"event": "pusher:signin", "data": {"user_data": r#"{"id":"ann"}"#}}),
+        json!({"event": "pusher:signin", "data": "not an object"}),
+        json!({"event": "pusher:signin", "data": {"auth": signed("[1]"), "user_data": "[1]"}}),
+        json!({"event": "pusher:signin", "data": {"auth": signed(r#"{"id":"a b"}"#), "user_data": r#"{"id":"a b"}"#}}),
+        json!({"event": "pusher:signin", "data": {"auth": signed(&watching), "user_data": watching}}),
+    ];
+    for frame in cases {
+        ws.send(frame.clone()).await;
+        let error = ws.recv().await;
+        assert_eq!(
+            (error["event"].as_str(), error["data"]["code"].as_u64()),
+            (Some("pusher:error"), Some(4009)),
+            "{frame}: {error}"
+        );
+    }
+    ws.subscribe("#server-to-user-ann", Some(""), None).await;
+    let refused = ws.recv().await;
+    assert_eq!(refused["event"], "pusher:subscription_error", "{refused}");
+    assert_eq!(data_of(&refused)["status"], 401);
+
+    let user_data = r#"{"id":"ann","user_info":{"name":"Ann"}}"#;
+    ws.send(json!({"event": "pusher:signin", "data": {"auth": signed(user_data), "user_data": user_data}}))
+        .await;
+    let ok = ws.recv().await;
+    assert_eq!(ok["event"], "pusher:signin_success");
+    assert_eq!(data_of(&ok)["user_data"], user_data);
+    ws.subscribe("#server-to-user-ann", Some(""), None).await;
+    assert_eq!(ws.recv().await["event"], "pusher_internal:subscription_succeeded");
+    ws.subscribe("#server-to-user-bob", Some(""), None).await;
+    assert_eq!(ws.recv().await["event"], "pusher:subscription_error", "another user's channel");
+}
+
+/// Without `--encryption-master-key` a member asking for an encrypted channel
+/// is told the server has none (404), not given a channel nobody can read.
+#[tokio::test]
+async fn an_encrypted_channel_needs_the_servers_master_key() {
+    let server = TestServer::start().await;
+    let ann = server.user("ann").await;
+    let pid = server.project("alpha", &["ann:member"]).await;
+    let ws = Ws::connect(&server.ws_url()).await;
+    let (status, body) =
+        server.authorize(&ann, &ws.socket_id, &kanban_protocol::channel::encrypted_channel(pid)).await;
+    assert_eq!(status, 404, "{body}");
+    assert!(body["error"].as_str().unwrap().contains("--encryption-master-key"), "{body}");
+}

@@ -99,7 +99,7 @@ impl Bearer {
             .ok_or_else(|| ApiError::unauthorized("Authorization must be \"Bearer <token>\""))?;
         match state.store.user_by_token(token).await? {
             Some(holder) => Ok(holder),
-            None => Err(ApiError::unauthorized("invalid token")),
+            None => Err(ApiError::unauthorized("invalid token: unknown, revoked or expired")),
         }
     }
 }

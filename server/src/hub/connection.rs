@@ -54,8 +54,9 @@ pub(super) struct Connection {
     /// budget) where there is one.
     pub(super) channels: HashMap<String, Option<client_event::Member>>,
     limiter: TokenBucket,
-    /// The user signed in (`pusher:signin`), with their watchlist.
-    pub(super) user: Option<(Arc<str>, Vec<Arc<str>>)>,
+    /// The user signed in (`pusher:signin`), with their watchlist. Boxed: most
+    /// connections never sign in, and each holds this for its whole life.
+    pub(super) user: Option<Box<(Arc<str>, Vec<Arc<str>>)>>,
 }
 
 /// What `pusher:signin` carries.
@@ -382,7 +383,7 @@ impl Connection {
             outbox: self.outbox.clone(),
         };
         let online = self.hub.adapter().sign_in(&id, &sub, &watchlist);
-        self.user = Some((id, watchlist));
+        self.user = Some(Box::new((id, watchlist)));
         // The success first, then who of the watchlist is online already.
         self.outbox.push(Frame::from(pusher::signin_success(&signin.user_data)));
         if !online.is_empty() {
@@ -394,7 +395,7 @@ impl Connection {
 
     /// Signs the connection out of its user, if it is signed in.
     fn sign_out(&mut self) {
-        if let Some((user, watchlist)) = self.user.take() {
+        if let Some((user, watchlist)) = self.user.take().map(|signed| *signed) {
             let own = format!("{}{user}", kanban_protocol::channel::SERVER_TO_USER);
             if self.channels.remove(&own).is_some() {
                 self.hub.adapter().unsubscribe(&own, self.conn_id);

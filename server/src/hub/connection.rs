@@ -56,7 +56,13 @@ pub(super) struct Connection {
     limiter: TokenBucket,
     /// The user signed in (`pusher:signin`), with their watchlist. Boxed: most
     /// connections never sign in, and each holds this for its whole life.
-    pub(super) user: Option<Box<(Arc<str>, Vec<Arc<str>>)>>,
+    pub(super) user: Option<Box<SignedIn>>,
+}
+
+/// The user a connection signed in as, and whom they watch.
+pub(super) struct SignedIn {
+    pub(super) id: Arc<str>,
+    watchlist: Vec<Arc<str>>,
 }
 
 /// What `pusher:signin` carries.
@@ -383,7 +389,7 @@ impl Connection {
             outbox: self.outbox.clone(),
         };
         let online = self.hub.adapter().sign_in(&id, &sub, &watchlist);
-        self.user = Some(Box::new((id, watchlist)));
+        self.user = Some(Box::new(SignedIn { id, watchlist }));
         // The success first, then who of the watchlist is online already.
         self.outbox.push(Frame::from(pusher::signin_success(&signin.user_data)));
         if !online.is_empty() {
@@ -395,7 +401,7 @@ impl Connection {
 
     /// Signs the connection out of its user, if it is signed in.
     fn sign_out(&mut self) {
-        if let Some((user, watchlist)) = self.user.take().map(|signed| *signed) {
+        if let Some(SignedIn { id: user, watchlist }) = self.user.take().map(|signed| *signed) {
             let own = format!("{}{user}", kanban_protocol::channel::SERVER_TO_USER);
             if self.channels.remove(&own).is_some() {
                 self.hub.adapter().unsubscribe(&own, self.conn_id);

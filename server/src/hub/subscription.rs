@@ -45,7 +45,7 @@ impl Connection {
     async fn subscribe_one(&mut self, name: &str, data: &SubscribeData) -> Result<(), Refusal> {
         if let Some(user) = channel::server_to_user_of(name) {
             // A signed-in user's own channel, theirs alone, with no other check.
-            if self.user.as_deref().is_none_or(|(id, _)| &**id != user) {
+            if self.user.as_deref().is_none_or(|signed| &*signed.id != user) {
                 return Err(Refusal::NotThisUser);
             }
         } else {

@@ -152,36 +152,27 @@ async function testControl(req, res) {
   };
   const path = new URL(req.url, 'http://x').pathname;
   if (req.method === 'GET' && path === '/__test/health') return reply(200, { ok: true });
-  if (req.method === 'POST' && path === '/__test/disable') {
-    let body;
-    try {
-      let raw = '';
-      for await (const chunk of req) raw += chunk;
-      body = JSON.parse(raw);
-    } catch {
-      return reply(400, { error: 'body must be JSON' });
-    }
-    if (typeof body?.user !== 'string' || !body.user) return reply(400, { error: 'user must be a login name' });
+  if (req.method !== 'POST' || !['/__test/disable', '/__test/groups'].includes(path)) {
+    return reply(404, { error: 'unknown test endpoint' });
+  }
+  let body;
+  try {
+    let raw = '';
+    for await (const chunk of req) raw += chunk;
+    body = JSON.parse(raw);
+  } catch {
+    return reply(400, { error: 'body must be JSON' });
+  }
+  if (typeof body?.user !== 'string' || !body.user) return reply(400, { error: 'user must be a login name' });
+  if (path === '/__test/disable') {
     DISABLED.add(body.user);
     return reply(200, { user: body.user, disabled: true });
   }
-  if (req.method === 'POST' && path === '/__test/groups') {
-    let body;
-    try {
-      let raw = '';
-      for await (const chunk of req) raw += chunk;
-      body = JSON.parse(raw);
-    } catch {
-      return reply(400, { error: 'body must be JSON' });
-    }
-    if (typeof body?.user !== 'string' || !body.user) return reply(400, { error: 'user must be a login name' });
-    if (!Array.isArray(body.groups) || !body.groups.every((g) => typeof g === 'string')) {
-      return reply(400, { error: 'groups must be an array of strings' });
-    }
-    account(body.user).groups = [...body.groups];
-    return reply(200, { user: body.user, groups: body.groups });
+  if (!Array.isArray(body.groups) || !body.groups.every((g) => typeof g === 'string')) {
+    return reply(400, { error: 'groups must be an array of strings' });
   }
-  return reply(404, { error: 'unknown test endpoint' });
+  account(body.user).groups = [...body.groups];
+  return reply(200, { user: body.user, groups: body.groups });
 }
 
 // ---------------------------------------------------------------- server

@@ -249,6 +249,9 @@ async fn the_provider_is_asked_again_and_its_no_or_its_silence_ends_the_session(
     assert!(line_of("alice").contains("provider subject alice (last 20"), "{users}");
     assert!(line_of("alice").ends_with(", 1 session live)"), "{users}");
     assert!(line_of("bob").ends_with(", 0 sessions live)"), "{users}");
+    let counted = metric(&server, "kanban_oidc_renewed_total").await;
+    assert!(counted >= 1.0, "renewals counted: {counted}");
+    assert_eq!(metric(&server, "kanban_oidc_ended_total").await, 1.0, "bob's sign-in ended by the provider");
 
     // The provider gone: alice's token is not cut at once, but it ends at its
     // time, and her open board with it.
@@ -263,6 +266,16 @@ async fn the_provider_is_asked_again_and_its_no_or_its_silence_ends_the_session(
     .await;
     ops.closed().await;
     eprintln!("with the provider gone, the token ended after {:?}", gone.elapsed());
+    assert!(metric(&server, "kanban_oidc_unanswered_total").await >= 1.0, "the silence counted");
+}
+
+/// The value of an unlabelled sample of the server's `/metrics`.
+async fn metric(server: &ServerProcess, name: &str) -> f64 {
+    let text = reqwest::get(format!("{}/metrics", server.url)).await.unwrap().text().await.unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name).and_then(|rest| rest.strip_prefix(' ')))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in /metrics:\n{text}"))
 }
 
 /// Long enough for a few asks of the provider, two seconds apart.

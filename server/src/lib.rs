@@ -406,11 +406,9 @@ impl Server {
             hub.limits(),
             self.state.writer.committed(),
         );
-        let renewals = self
-            .state
-            .oidc
-            .clone()
-            .map(|oidc| tokio::spawn(oidc::refresh::run(self.state.store.clone(), oidc)));
+        let renewals = self.state.oidc.clone().map(|oidc| {
+            tokio::spawn(oidc::refresh::run(self.state.store.clone(), oidc, hub.metrics().clone()))
+        });
         let header_timeout = hub.limits().header_timeout;
         let metrics_listener = self.metrics_listener.lock().unwrap_or_else(|e| e.into_inner()).take();
         let metrics = metrics_listener.map(|listener| {

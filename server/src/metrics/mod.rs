@@ -49,6 +49,12 @@ pub struct Metrics {
     pub webhooks_retried: AtomicU64,
     /// Webhook deliveries given up after their retries' time ran out.
     pub webhooks_failed: AtomicU64,
+    /// Sign-ins through the provider it said yes to again (renewed).
+    pub oidc_renewed: AtomicU64,
+    /// Sign-ins through the provider ended by its no.
+    pub oidc_ended: AtomicU64,
+    /// Asks of the provider about a sign-in that did not reach it.
+    pub oidc_unanswered: AtomicU64,
     /// Seconds each batch commit of board changes took in the store. Observed once
     /// per batch by the single writer (after an fsync), so its lock is not on a hot
     /// path.
@@ -126,6 +132,9 @@ impl Default for Metrics {
             webhooks_delivered: AtomicU64::new(0),
             webhooks_retried: AtomicU64::new(0),
             webhooks_failed: AtomicU64::new(0),
+            oidc_renewed: AtomicU64::new(0),
+            oidc_ended: AtomicU64::new(0),
+            oidc_unanswered: AtomicU64::new(0),
             commit_seconds: Histogram::new(COMMIT_BUCKETS),
             http_requests: Family::default(),
             ssh_sessions: std::sync::OnceLock::new(),
@@ -189,6 +198,7 @@ struct Snapshot {
     client_events_limited: u64,
     events_published: u64,
     webhooks: [u64; 3],
+    oidc: [u64; 3],
 }
 
 impl Snapshot {
@@ -208,6 +218,7 @@ impl Snapshot {
                 m.webhooks_retried.load(Relaxed),
                 m.webhooks_failed.load(Relaxed),
             ],
+            oidc: [m.oidc_renewed.load(Relaxed), m.oidc_ended.load(Relaxed), m.oidc_unanswered.load(Relaxed)],
         }
     }
 }
@@ -268,6 +279,20 @@ impl Collector for Snapshot {
             "kanban_webhooks_failed",
             "Webhook deliveries given up after 24 hours (or --webhook-give-up-after), by this node.",
             failed,
+        )?;
+        let [renewed, ended, unanswered] = self.oidc;
+        counter(
+            &mut encoder,
+            "kanban_oidc_renewed",
+            "Sign-ins through the provider it said yes to again, asked by this node.",
+            renewed,
+        )?;
+        counter(&mut encoder, "kanban_oidc_ended", "Sign-ins through the provider ended by its no.", ended)?;
+        counter(
+            &mut encoder,
+            "kanban_oidc_unanswered",
+            "Asks of the provider about a sign-in that did not reach it (asked again later).",
+            unanswered,
         )
     }
 }

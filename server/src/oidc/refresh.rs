@@ -13,6 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{Oidc, OidcError};
+use crate::metrics::Metrics;
 use crate::store::Store;
 use crate::store::sign_in::ProviderSession;
 
@@ -37,8 +38,8 @@ pub fn ask_again_in(expires_in: Option<u64>) -> i64 {
     expires_in.unwrap_or(DEFAULT).clamp(SOONEST, LATEST) as i64
 }
 
-/// Runs until aborted.
-pub async fn run(store: Arc<dyn Store>, oidc: Arc<Oidc>) {
+/// Runs until aborted, counting what the provider said in `metrics`.
+pub async fn run(store: Arc<dyn Store>, oidc: Arc<Oidc>, metrics: Arc<Metrics>) {
     let mut every = tokio::time::interval(EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -60,7 +61,7 @@ pub async fn run(store: Arc<dyn Store>, oidc: Arc<Oidc>) {
         for session in due {
             match store.claim_provider_session(session.token_id, session.refresh_at, now + HOLD).await {
                 Ok(true) => {
-                    asks.spawn(renew(store.clone(), oidc.clone(), session));
+                    asks.spawn(renew(store.clone(), oidc.clone(), metrics.clone(), session));
                 }
                 Ok(false) => {}
                 Err(e) => tracing::warn!(error = %e, "cannot take a sign-in session to renew"),
@@ -71,7 +72,7 @@ pub async fn run(store: Arc<dyn Store>, oidc: Arc<Oidc>) {
 }
 
 /// Asks the provider about one session and does as it says.
-async fn renew(store: Arc<dyn Store>, oidc: Arc<Oidc>, session: ProviderSession) {
+async fn renew(store: Arc<dyn Store>, oidc: Arc<Oidc>, metrics: Arc<Metrics>, session: ProviderSession) {
     let now = jiff::Timestamp::now().as_second();
     let answer = oidc.refresh(&session.refresh_token).await;
     let outcome = match answer {
@@ -89,6 +90,7 @@ async fn renew(store: Arc<dyn Store>, oidc: Arc<Oidc>, session: ProviderSession)
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot look up the user of a renewed sign-in");
+                    Metrics::add(&metrics.oidc_unanswered, 1);
                     return failed(&store, &session, now).await;
                 }
             },
@@ -96,12 +98,14 @@ async fn renew(store: Arc<dyn Store>, oidc: Arc<Oidc>, session: ProviderSession)
         },
         Err(OidcError::Down(why)) => {
             tracing::warn!(token = session.token_id, "cannot renew a sign-in: the provider {why}");
+            Metrics::add(&metrics.oidc_unanswered, 1);
             return failed(&store, &session, now).await;
         }
         Err(e @ (OidcError::Refused(_) | OidcError::Invalid(_))) => Err(e.to_string()),
     };
     match outcome {
         Ok(renewed) => {
+            Metrics::add(&metrics.oidc_renewed, 1);
             let expires_at = now.saturating_add(oidc.options.session.as_secs() as i64);
             let refresh_at = now + ask_again_in(renewed.expires_in);
             if let Err(e) = store
@@ -113,6 +117,7 @@ async fn renew(store: Arc<dyn Store>, oidc: Arc<Oidc>, session: ProviderSession)
         }
         Err(why) => {
             tracing::info!(token = session.token_id, subject = %session.subject, "a sign-in ended: {why}");
+            Metrics::add(&metrics.oidc_ended, 1);
             if let Err(e) = store.end_token(session.token_id).await {
                 tracing::warn!(error = %e, "cannot end a token the provider no longer vouches for");
             }

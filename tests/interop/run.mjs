@@ -86,7 +86,7 @@ class Server {
 
   /** Stops with SIGTERM (a graceful shutdown) and waits for the exit. */
   async stop() {
-    if (this.child.exitCode !== null) return;
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.child.kill('SIGTERM');
     await exited;
@@ -823,6 +823,31 @@ clusterTest('pusher-js on different nodes share presence, cursors, cards and the
     if (Date.now() > deadline) throw new Error('node 2 never had the cache channel\'s event');
     await new Promise((r) => setTimeout(r, 50));
   }
+  // Watchlists across nodes: ann on node 0 watches bob (they share P) as he
+  // signs in on node 1 and leaves, then on node 2, which is killed.
+  const bobIs = String((await n0.rest('GET', '/api/me', bobToken)).body.id);
+  const watcher = await connected(n0.client(annToken));
+  const told = [];
+  for (const name of ['online', 'offline']) watcher.user.watchlist.bind(name, (e) => told.push([e.name, e.user_ids]));
+  const watching = once(watcher, 'pusher:signin_success', 'ann signed in to watch');
+  watcher.signin();
+  await watching;
+  const heard = (n, what) => until(watcher.connection, 'message', () => told.length >= n, what);
+  const onNode1 = await connected(n1.client(bobToken));
+  onNode1.signin();
+  await heard(1, 'bob online on another node');
+  onNode1.disconnect();
+  await heard(2, 'bob offline on another node');
+  const onNode2 = await connected(n2.client(bobToken));
+  onNode2.signin();
+  await heard(3, 'bob online on node 2');
+  const killed = new Promise((r) => n2.child.once('exit', r));
+  n2.child.kill('SIGKILL');
+  await killed;
+  await heard(4, "bob offline once node 2 is silent");
+  const on = ['online', [bobIs]];
+  const off = ['offline', [bobIs]];
+  equal(told, [on, off, on, off], "ann's watchlist events, once each");
 });
 
 clusterTest('pusher-js subscribers on every node get every card in revision order while every node writes', async (cluster) => {

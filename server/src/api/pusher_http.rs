@@ -298,6 +298,8 @@ pub async fn channels(
         .adapter()
         .channels(prefix)
         .into_iter()
+        // The server's own (`presence-#online-<user>`: who is signed in) are not the app's.
+        .filter(|(name, _)| !name.contains('#'))
         .map(|(name, counts)| {
             let attrs = if wants_users { json!({ "user_count": counts.user_count }) } else { json!({}) };
             (name, attrs)

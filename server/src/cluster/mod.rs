@@ -136,6 +136,9 @@ impl ClusterAdapter {
         if self.local.has_member(channel, user) {
             return;
         }
+        if channel.starts_with(crate::hub::ONLINE) {
+            return self.local.tell_watchers(user, true);
+        }
         let info = info.and_then(|i| serde_json::value::RawValue::from_string(i.to_string()).ok());
         let member = pusher::Member { user_id: user, user_info: info.as_deref() };
         self.local.broadcast(channel, &Frame::from(pusher::member_added(channel, &member)));
@@ -143,7 +146,12 @@ impl ClusterAdapter {
 
     /// Someone left `channel` on the other nodes and is on none of them now.
     fn went(&self, channel: &str, user: &str) {
-        if !self.local.has_member(channel, user) {
+        if self.local.has_member(channel, user) {
+            return;
+        }
+        if channel.starts_with(crate::hub::ONLINE) {
+            self.local.tell_watchers(user, false);
+        } else {
             self.local.broadcast(channel, &Frame::from(pusher::member_removed(channel, user)));
         }
     }
@@ -396,7 +404,7 @@ impl Adapter for ClusterAdapter {
         self.local.cached(channel)
     }
 
-    fn sign_in(&self, user: &Arc<str>, sub: &Subscriber, watchlist: &[Arc<str>]) -> Vec<Arc<str>> {
+    fn sign_in(&self, user: &Arc<str>, sub: &Subscriber, watchlist: &[Arc<str>]) {
         self.local.sign_in(user, sub, watchlist)
     }
 

@@ -79,11 +79,11 @@ pub trait Adapter: Send + Sync + 'static {
         true
     }
 
-    /// Signs `sub` in as `user` (`pusher:signin`), watching `watchlist`; who of
-    /// the watchlist is online now (see [`super::users`]).
-    fn sign_in(&self, user: &Arc<str>, sub: &Subscriber, watchlist: &[Arc<str>]) -> Vec<Arc<str>>;
+    /// Records `sub` signed in as `user` (`pusher:signin`), watching
+    /// `watchlist` (see [`super::users`]).
+    fn sign_in(&self, user: &Arc<str>, sub: &Subscriber, watchlist: &[Arc<str>]);
 
-    /// Signs connection `conn_id` out of `user`.
+    /// Forgets connection `conn_id`'s sign-in as `user`.
     fn sign_out(&self, user: &Arc<str>, conn_id: u64, watchlist: &[Arc<str>]);
 
     /// Ends every connection signed in as `user`, on every node; how many here.

@@ -388,10 +388,24 @@ impl Connection {
             socket_id: self.socket_id.clone(),
             outbox: self.outbox.clone(),
         };
-        let online = self.hub.adapter().sign_in(&id, &sub, &watchlist);
-        self.user = Some(Box::new(SignedIn { id, watchlist }));
-        // The success first, then who of the watchlist is online already.
+        // The success first, then who of the watchlist is online already, then
+        // who comes and goes.
         self.outbox.push(Frame::from(pusher::signin_success(&signin.user_data)));
+        let adapter = self.hub.adapter();
+        adapter.sign_in(&id, &sub, &watchlist);
+        let online: Vec<Arc<str>> = watchlist
+            .iter()
+            .filter(|w| !adapter.members(&super::users::online_channel(w)).is_empty())
+            .cloned()
+            .collect();
+        // Online now: present on the user's `presence-#online-<id>` through a
+        // subscriber never read (see `users`).
+        let place = super::Subscriber { outbox: super::users::nobody(), ..sub };
+        let member = super::PresenceMember { user_id: id.to_string(), user_info: None };
+        if let Err(e) = adapter.subscribe(&super::users::online_channel(&id), place, Some(member), None) {
+            tracing::warn!(error = %e, "a signed-in user's online place refused");
+        }
+        self.user = Some(Box::new(SignedIn { id, watchlist }));
         if !online.is_empty() {
             let online: Vec<&str> = online.iter().map(|u| &**u).collect();
             self.outbox.push(Frame::from(pusher::watchlist_event(true, &online)));
@@ -406,6 +420,7 @@ impl Connection {
             if self.channels.remove(&own).is_some() {
                 self.hub.adapter().unsubscribe(&own, self.conn_id);
             }
+            self.hub.adapter().unsubscribe(&super::users::online_channel(&user), self.conn_id);
             self.hub.adapter().sign_out(&user, self.conn_id, &watchlist);
         }
     }

@@ -17,6 +17,7 @@ use kanban_protocol::pusher;
 use serde_json::value::RawValue;
 
 use super::adapter::{Adapter, ChannelInfo, PresenceMember, SubscribeError};
+use super::users::ONLINE;
 use super::{Ending, Frame, Subscriber};
 
 const SHARDS: usize = 32;
@@ -137,6 +138,11 @@ impl LocalAdapter {
         }
     }
 
+    /// Tells the watchers here of `user` that they came online or went offline.
+    pub fn tell_watchers(&self, user: &str, online: bool) {
+        self.users.tell(user, online);
+    }
+
     /// Whether `user` is present on `channel` here.
     pub fn has_member(&self, channel: &str, user: &str) -> bool {
         self.read(channel).get(channel).is_some_and(|ch| ch.members.contains_key(user))
@@ -203,9 +209,13 @@ impl LocalAdapter {
         let info = ch.members.get(&user_id).and_then(|m| m.info.clone());
         // Present on another node already: the others here have it from there.
         if first && !there {
-            let added = pusher::Member { user_id: &user_id, user_info: info.as_deref() };
-            let frame = Frame::from(pusher::member_added(channel, &added));
-            ch.broadcast(&frame);
+            if let Some(user) = channel.strip_prefix(ONLINE) {
+                self.users.tell(user, true);
+            } else {
+                let added = pusher::Member { user_id: &user_id, user_info: info.as_deref() };
+                let frame = Frame::from(pusher::member_added(channel, &added));
+                ch.broadcast(&frame);
+            }
         }
         ch.subscribers.insert(conn_id, (sub, Some(user_id.clone())));
         Ok(first.then_some((user_id, info)))
@@ -226,8 +236,12 @@ impl LocalAdapter {
                 let (user_id, _) = m.remove_entry();
                 ch.snapshot = None;
                 if !self.elsewhere_has(channel, &user_id) {
-                    let frame = Frame::from(pusher::member_removed(channel, &user_id));
-                    ch.broadcast(&frame);
+                    if let Some(user) = channel.strip_prefix(ONLINE) {
+                        self.users.tell(user, false);
+                    } else {
+                        let frame = Frame::from(pusher::member_removed(channel, &user_id));
+                        ch.broadcast(&frame);
+                    }
                 }
                 left = Some(user_id);
             }
@@ -294,7 +308,7 @@ impl Adapter for LocalAdapter {
         self.cache.last(channel)
     }
 
-    fn sign_in(&self, user: &Arc<str>, sub: &Subscriber, watchlist: &[Arc<str>]) -> Vec<Arc<str>> {
+    fn sign_in(&self, user: &Arc<str>, sub: &Subscriber, watchlist: &[Arc<str>]) {
         self.users.sign_in(user, sub.conn_id, &sub.outbox, watchlist)
     }
 

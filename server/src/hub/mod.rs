@@ -31,6 +31,7 @@ pub use gate::Gate;
 pub use local::{Elsewhere, Here, LocalAdapter};
 pub use outbox::{Ending, Outbox};
 pub use refusal::Refusal;
+pub use users::ONLINE;
 
 use crate::config::{AppCredentials, Limits};
 use crate::metrics::Metrics;

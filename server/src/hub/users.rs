@@ -1,24 +1,51 @@
 //! Users signed in on connections (`pusher:signin`), as this node holds them:
 //! whose connections to end when the app terminates a user, and who watches
-//! whom (a signed-in user's `watchlist`), told `online` when a watched user's
-//! first connection signs in and `offline` when their last one goes.
+//! whom (a signed-in user's `watchlist`).
 //!
-//! The registry is this node's: in a cluster, terminating reaches every node
-//! (the adapter carries it), while online and offline are of the connections on
-//! the watcher's own node.
+//! Whether a user is online is presence on a channel of their own,
+//! `presence-#online-<id>` (a name no client can subscribe to), which each of their
+//! signed-in connections joins as them through a subscriber that is never read:
+//! so the presence machinery decides it, once for a whole cluster (a user's
+//! first connection anywhere, their last one gone, a killed node's users
+//! removed), and where it would tell the channel's subscribers of a member
+//! added or removed, the user's watchers here are told `online` or `offline`.
+//! Terminating a user reaches every node (the adapter carries it).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use kanban_protocol::pusher;
 
 use super::{Ending, Frame, Outbox};
 
+/// The presence channel whose member a signed-in user is while online: a
+/// presence channel by its prefix, and one no client can name ('#' is not in
+/// the channel alphabet).
+pub const ONLINE: &str = "presence-#online-";
+
+/// `#online-<user>`.
+pub fn online_channel(user: &str) -> String {
+    format!("{ONLINE}{user}")
+}
+
+/// The queue of the subscriber that holds a connection's place in its user's
+/// `#online-` channel: closed, so what the channel would send it is dropped.
+pub fn nobody() -> Arc<Outbox> {
+    static NOBODY: OnceLock<Arc<Outbox>> = OnceLock::new();
+    NOBODY
+        .get_or_init(|| {
+            let outbox = Outbox::new(0);
+            outbox.close();
+            outbox
+        })
+        .clone()
+}
+
 #[derive(Default)]
 struct Inner {
     /// Each user's signed-in connections here.
     signed: HashMap<Arc<str>, HashMap<u64, Arc<Outbox>>>,
-    /// The connections watching each user.
+    /// The connections here watching each user.
     watchers: HashMap<Arc<str>, HashMap<u64, Arc<Outbox>>>,
 }
 
@@ -33,31 +60,16 @@ impl Users {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Signs connection `conn_id` in as `user`, watching `watchlist`. Answers who
-    /// of the watchlist is online now; the user's watchers hear `online` when this
-    /// is its first connection.
-    pub fn sign_in(
-        &self,
-        user: &Arc<str>,
-        conn_id: u64,
-        outbox: &Arc<Outbox>,
-        watchlist: &[Arc<str>],
-    ) -> Vec<Arc<str>> {
+    /// Records connection `conn_id` signed in as `user`, watching `watchlist`.
+    pub fn sign_in(&self, user: &Arc<str>, conn_id: u64, outbox: &Arc<Outbox>, watchlist: &[Arc<str>]) {
         let mut inner = self.lock();
-        let connections = inner.signed.entry(user.clone()).or_default();
-        let first = connections.is_empty();
-        connections.insert(conn_id, outbox.clone());
-        if first {
-            tell(inner.watchers.get(user), true, user);
-        }
+        inner.signed.entry(user.clone()).or_default().insert(conn_id, outbox.clone());
         for watched in watchlist {
             inner.watchers.entry(watched.clone()).or_default().insert(conn_id, outbox.clone());
         }
-        watchlist.iter().filter(|w| inner.signed.get(*w).is_some_and(|c| !c.is_empty())).cloned().collect()
     }
 
-    /// Signs connection `conn_id` out; the user's watchers hear `offline` when it
-    /// was the user's last connection.
+    /// Forgets connection `conn_id`'s sign-in.
     pub fn sign_out(&self, user: &Arc<str>, conn_id: u64, watchlist: &[Arc<str>]) {
         let mut inner = self.lock();
         for watched in watchlist {
@@ -68,10 +80,22 @@ impl Users {
                 }
             }
         }
-        let Some(connections) = inner.signed.get_mut(user) else { return };
-        if connections.remove(&conn_id).is_some() && connections.is_empty() {
-            inner.signed.remove(user);
-            tell(inner.watchers.get(user), false, user);
+        if let Some(connections) = inner.signed.get_mut(user) {
+            connections.remove(&conn_id);
+            if connections.is_empty() {
+                inner.signed.remove(user);
+            }
+        }
+    }
+
+    /// Tells the watchers here that `user` came online or went offline (for the
+    /// whole cluster), in one frame for all.
+    pub fn tell(&self, user: &str, online: bool) {
+        let inner = self.lock();
+        let Some(watchers) = inner.watchers.get(user).filter(|w| !w.is_empty()) else { return };
+        let frame = Frame::from(pusher::watchlist_event(online, &[user]));
+        for outbox in watchers.values() {
+            outbox.push(frame.clone());
         }
     }
 
@@ -86,15 +110,6 @@ impl Users {
     }
 }
 
-/// Tells `watchers` that `user` came online or went offline, in one frame for all.
-fn tell(watchers: Option<&HashMap<u64, Arc<Outbox>>>, online: bool, user: &str) {
-    let Some(watchers) = watchers.filter(|w| !w.is_empty()) else { return };
-    let frame = Frame::from(pusher::watchlist_event(online, &[user]));
-    for outbox in watchers.values() {
-        outbox.push(frame.clone());
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,25 +121,26 @@ mod tests {
     }
 
     #[test]
-    fn watchers_hear_the_first_connection_and_the_last() {
+    fn watchers_are_told_and_signed_in_connections_terminated() {
         let users = Users::default();
         let (ann, bob): (Arc<str>, Arc<str>) = ("ann".into(), "bob".into());
         let watcher = Outbox::new(16);
-        let online = users.sign_in(&ann, 1, &watcher, std::slice::from_ref(&bob));
-        assert!(online.is_empty(), "bob is not here yet");
+        users.sign_in(&ann, 1, &watcher, std::slice::from_ref(&bob));
+        users.tell("bob", true);
+        let heard = texts(&watcher);
+        assert!(heard.len() == 1 && heard[0].contains("online") && heard[0].contains("bob"), "{heard:?}");
+        users.tell("cy", true);
+        assert!(texts(&watcher).is_empty(), "cy is watched by nobody");
         let (tab1, tab2) = (Outbox::new(16), Outbox::new(16));
         users.sign_in(&bob, 2, &tab1, &[]);
         users.sign_in(&bob, 3, &tab2, &[]);
-        let heard = texts(&watcher);
-        assert_eq!(heard.len(), 1, "online once, for the first tab: {heard:?}");
-        assert!(heard[0].contains(r#"\"name\":\"online\""#) && heard[0].contains("bob"), "{heard:?}");
+        assert_eq!(users.terminate("bob"), 2);
         users.sign_out(&bob, 2, &[]);
-        assert!(texts(&watcher).is_empty(), "a tab left open");
-        assert_eq!(users.terminate("bob"), 1);
         users.sign_out(&bob, 3, &[]);
-        let heard = texts(&watcher);
-        assert!(heard.len() == 1 && heard[0].contains("offline"), "{heard:?}");
         users.sign_out(&ann, 1, std::slice::from_ref(&bob));
+        users.tell("bob", false);
+        assert!(texts(&watcher).is_empty(), "ann no longer watches");
         assert!(users.lock().watchers.is_empty() && users.lock().signed.is_empty(), "nothing kept");
+        assert!(!nobody().push(Frame::from("x")), "nobody's queue takes nothing");
     }
 }

@@ -151,6 +151,30 @@ pub fn verify_granted_channel_auth(
     (key_ok & sig_ok).then_some(grant)
 }
 
+/// The `auth` of a `pusher:signin` the board's own endpoint makes: `"<app_key>:
+/// <grant>:<hex signature>"`, naming the token that asked, so that the sign-in
+/// ends with the token.
+pub fn granted_user_auth(key: &str, secret: &str, grant: Grant, socket_id: &str, user_data: &str) -> String {
+    let message = format!("grant {}:{}", grant.encode(), user_message(socket_id, user_data));
+    format!("{key}:{}:{}", grant.encode(), hex_hmac(secret, &message))
+}
+
+/// The grant of `auth` when it signs `user_data` in on `socket_id` for this app.
+pub fn verify_granted_user_auth(
+    key: &str,
+    secret: &str,
+    auth: &str,
+    socket_id: &str,
+    user_data: &str,
+) -> Option<Grant> {
+    let mut parts = auth.rsplitn(3, ':');
+    let (signature, grant, given_key) = (parts.next()?, parts.next()?, parts.next()?);
+    let grant = Grant::parse(grant)?;
+    let key_ok: bool = given_key.as_bytes().ct_eq(key.as_bytes()).into();
+    let message = format!("grant {}:{}", grant.encode(), user_message(socket_id, user_data));
+    (key_ok & verify_hex_hmac(secret, &message, signature)).then_some(grant)
+}
+
 /// Lower-case hex MD5 of an HTTP API request body (`body_md5`).
 pub fn body_md5(body: &[u8]) -> String {
     hex::encode(Md5::digest(body))

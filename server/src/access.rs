@@ -71,9 +71,26 @@ pub fn watch(store: Arc<dyn Store>, hub: Hub, every: Duration) -> JoinHandle<()>
                 connections = asked,
                 "access changed: connections asked to reconnect"
             );
+            end_revoked_signins(&*store, &hub).await;
             seen = changes.last;
         }
     })
+}
+
+/// Ends the sign-ins (`pusher:signin`) the board's endpoint made for tokens no
+/// longer live here: such a connection reconnects, and signs in again only with
+/// a token that is. A store that cannot say now leaves them for the next change.
+async fn end_revoked_signins(store: &dyn Store, hub: &Hub) {
+    for (outbox, grant) in hub.adapter().granted_signins() {
+        match store.token_is_live(grant.token_id, grant.user_id).await {
+            Ok(true) => {}
+            Ok(false) => outbox.end(crate::hub::Ending::Reconnect),
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot check a sign-in's token");
+                return;
+            }
+        }
+    }
 }
 
 /// Publishes a project's members now on its board channel.

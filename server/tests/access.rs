@@ -398,3 +398,43 @@ crate::both_stores!(
     nobody_publishes_on_the_board_channel,
     a_signature_fetched_before_a_revocation_opens_nothing_after_it,
 );
+
+/// A sign-in (`pusher:signin`) the board's endpoint signed names its token: it
+/// ends with the token, live, while a sign-in of another person stays.
+#[tokio::test]
+async fn a_sign_in_ends_with_its_token() {
+    let server = TestServer::start().await;
+    let ann = server.user("ann").await;
+    let bob = server.user("bob").await;
+    let admin_store = server.admin_store().await;
+    let mut signed = Vec::new();
+    for token in [&ann, &bob] {
+        let mut ws = Ws::connect(&server.ws_url()).await;
+        let res = server
+            .http
+            .post(server.url("/api/pusher/user-auth"))
+            .bearer_auth(token)
+            .form(&[("socket_id", ws.socket_id.as_str())])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+        let answer: Value = res.json().await.unwrap();
+        ws.send(json!({"event": "pusher:signin", "data": answer})).await;
+        assert_eq!(ws.recv().await["event"], "pusher:signin_success");
+        signed.push(ws);
+    }
+    admin::user_revoke(admin_store.as_ref(), "ann").await.unwrap();
+    assert_eq!(signed[0].closed().await, Closed::Code(4200), "ann's sign-in ended with her token");
+    let still = signed[1].drain().await;
+    assert!(still.is_empty(), "bob's connection goes on: {still:?}");
+    let res = server
+        .http
+        .post(server.url("/api/pusher/user-auth"))
+        .bearer_auth(&ann)
+        .form(&[("socket_id", "1.2")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401, "the revoked token signs nobody in");
+}

@@ -72,7 +72,9 @@ pub async fn authenticate_user(
     })
     .to_string();
     let app = state.hub.app();
-    let auth = sign::user_auth(&app.key, &app.secret, &req.socket_id, &user_data);
+    // Named by the token that asked: the sign-in ends when the token does.
+    let grant = sign::Grant { token_id: holder.token_id, user_id: user.id };
+    let auth = sign::granted_user_auth(&app.key, &app.secret, grant, &req.socket_id, &user_data);
     Ok(axum::Json(serde_json::json!({ "auth": auth, "user_data": user_data })))
 }
 

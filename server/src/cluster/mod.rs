@@ -404,8 +404,18 @@ impl Adapter for ClusterAdapter {
         self.local.cached(channel)
     }
 
-    fn sign_in(&self, user: &Arc<str>, sub: &Subscriber, watchlist: &[Arc<str>]) {
-        self.local.sign_in(user, sub, watchlist)
+    fn sign_in(
+        &self,
+        user: &Arc<str>,
+        sub: &Subscriber,
+        grant: Option<kanban_protocol::sign::Grant>,
+        watchlist: &[Arc<str>],
+    ) {
+        self.local.sign_in(user, sub, grant, watchlist)
+    }
+
+    fn granted_signins(&self) -> Vec<(Arc<crate::hub::Outbox>, kanban_protocol::sign::Grant)> {
+        self.local.granted_signins()
     }
 
     fn sign_out(&self, user: &Arc<str>, conn_id: u64, watchlist: &[Arc<str>]) {

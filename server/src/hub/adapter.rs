@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use serde_json::value::RawValue;
 
-use super::{Ending, Frame, Subscriber};
+use kanban_protocol::sign::Grant;
+
+use super::{Ending, Frame, Outbox, Subscriber};
 
 /// A presence channel's member, as `channel_data` declared it.
 #[derive(Debug, Clone)]
@@ -81,7 +83,11 @@ pub trait Adapter: Send + Sync + 'static {
 
     /// Records `sub` signed in as `user` (`pusher:signin`), watching
     /// `watchlist` (see [`super::users`]).
-    fn sign_in(&self, user: &Arc<str>, sub: &Subscriber, watchlist: &[Arc<str>]);
+    fn sign_in(&self, user: &Arc<str>, sub: &Subscriber, grant: Option<Grant>, watchlist: &[Arc<str>]);
+
+    /// This node's connections signed in by the board's endpoint, with their
+    /// grants (checked again when access changes).
+    fn granted_signins(&self) -> Vec<(Arc<Outbox>, Grant)>;
 
     /// Forgets connection `conn_id`'s sign-in as `user`.
     fn sign_out(&self, user: &Arc<str>, conn_id: u64, watchlist: &[Arc<str>]);

@@ -12,6 +12,7 @@ use std::sync::atomic::Ordering;
 use hyper::upgrade::OnUpgrade;
 use kanban_protocol::channel::ChannelKind;
 use kanban_protocol::pusher::{self, ClientFrame, SubscribeData, UnsubscribeData, code, event};
+use kanban_protocol::sign;
 use tokio::time::{Instant, sleep_until, timeout};
 use tungstenite::protocol::frame::coding::Control;
 
@@ -361,15 +362,17 @@ impl Connection {
             return refuse("pusher:signin needs auth and user_data");
         };
         let app = self.hub.app();
-        if !kanban_protocol::sign::verify_user_auth(
-            &app.key,
-            &app.secret,
-            &signin.auth,
-            &self.socket_id,
-            &signin.user_data,
-        ) {
-            return refuse("Invalid signin signature");
-        }
+        let (sid, data) = (&*self.socket_id, signin.user_data.as_str());
+        // Signed by an app's backend with the secret, or by the board's endpoint
+        // with the grant of the token that asked (which the sign-in lasts with).
+        let grant = if sign::verify_user_auth(&app.key, &app.secret, &signin.auth, sid, data) {
+            None
+        } else {
+            match sign::verify_granted_user_auth(&app.key, &app.secret, &signin.auth, sid, data) {
+                Some(grant) => Some(grant),
+                None => return refuse("Invalid signin signature"),
+            }
+        };
         let user: UserData = match serde_json::from_str(&signin.user_data) {
             Ok(user) => user,
             Err(e) => return refuse(&format!("Invalid user_data: {e}")),
@@ -392,7 +395,7 @@ impl Connection {
         // who comes and goes.
         self.outbox.push(Frame::from(pusher::signin_success(&signin.user_data)));
         let adapter = self.hub.adapter();
-        adapter.sign_in(&id, &sub, &watchlist);
+        adapter.sign_in(&id, &sub, grant, &watchlist);
         let online: Vec<Arc<str>> = watchlist
             .iter()
             .filter(|w| !adapter.members(&super::users::online_channel(w)).is_empty())

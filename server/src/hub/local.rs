@@ -19,6 +19,7 @@ use serde_json::value::RawValue;
 use super::adapter::{Adapter, ChannelInfo, PresenceMember, SubscribeError};
 use super::users::ONLINE;
 use super::{Ending, Frame, Subscriber};
+use kanban_protocol::sign::Grant;
 
 const SHARDS: usize = 32;
 
@@ -308,8 +309,12 @@ impl Adapter for LocalAdapter {
         self.cache.last(channel)
     }
 
-    fn sign_in(&self, user: &Arc<str>, sub: &Subscriber, watchlist: &[Arc<str>]) {
-        self.users.sign_in(user, sub.conn_id, &sub.outbox, watchlist)
+    fn sign_in(&self, user: &Arc<str>, sub: &Subscriber, grant: Option<Grant>, watchlist: &[Arc<str>]) {
+        self.users.sign_in(user, sub.conn_id, &sub.outbox, grant, watchlist)
+    }
+
+    fn granted_signins(&self) -> Vec<(Arc<super::Outbox>, Grant)> {
+        self.users.granted()
     }
 
     fn sign_out(&self, user: &Arc<str>, conn_id: u64, watchlist: &[Arc<str>]) {

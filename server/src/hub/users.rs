@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use kanban_protocol::pusher;
+use kanban_protocol::sign::Grant;
 
 use super::{Ending, Frame, Outbox};
 
@@ -41,10 +42,15 @@ pub fn nobody() -> Arc<Outbox> {
         .clone()
 }
 
+/// A signed-in connection's queue, and the grant of a sign-in the board's
+/// endpoint signed.
+type Signed = (Arc<Outbox>, Option<Grant>);
+
 #[derive(Default)]
 struct Inner {
-    /// Each user's signed-in connections here.
-    signed: HashMap<Arc<str>, HashMap<u64, Arc<Outbox>>>,
+    /// Each user's signed-in connections here, with the grant of those the
+    /// board's endpoint signed.
+    signed: HashMap<Arc<str>, HashMap<u64, Signed>>,
     /// The connections here watching each user.
     watchers: HashMap<Arc<str>, HashMap<u64, Arc<Outbox>>>,
 }
@@ -60,10 +66,18 @@ impl Users {
         self.inner.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Records connection `conn_id` signed in as `user`, watching `watchlist`.
-    pub fn sign_in(&self, user: &Arc<str>, conn_id: u64, outbox: &Arc<Outbox>, watchlist: &[Arc<str>]) {
+    /// Records connection `conn_id` signed in as `user` (with `grant`, when the
+    /// board's endpoint signed it), watching `watchlist`.
+    pub fn sign_in(
+        &self,
+        user: &Arc<str>,
+        conn_id: u64,
+        outbox: &Arc<Outbox>,
+        grant: Option<Grant>,
+        watchlist: &[Arc<str>],
+    ) {
         let mut inner = self.lock();
-        inner.signed.entry(user.clone()).or_default().insert(conn_id, outbox.clone());
+        inner.signed.entry(user.clone()).or_default().insert(conn_id, (outbox.clone(), grant));
         for watched in watchlist {
             inner.watchers.entry(watched.clone()).or_default().insert(conn_id, outbox.clone());
         }
@@ -103,10 +117,21 @@ impl Users {
     pub fn terminate(&self, user: &str) -> usize {
         let inner = self.lock();
         let Some(connections) = inner.signed.get(user) else { return 0 };
-        for outbox in connections.values() {
+        for (outbox, _) in connections.values() {
             outbox.end(Ending::Terminated);
         }
         connections.len()
+    }
+
+    /// The connections signed in by the board's endpoint, with their grants.
+    pub fn granted(&self) -> Vec<(Arc<Outbox>, Grant)> {
+        let inner = self.lock();
+        inner
+            .signed
+            .values()
+            .flat_map(|c| c.values())
+            .filter_map(|(outbox, grant)| Some((outbox.clone(), (*grant)?)))
+            .collect()
     }
 }
 
@@ -125,15 +150,16 @@ mod tests {
         let users = Users::default();
         let (ann, bob): (Arc<str>, Arc<str>) = ("ann".into(), "bob".into());
         let watcher = Outbox::new(16);
-        users.sign_in(&ann, 1, &watcher, std::slice::from_ref(&bob));
+        users.sign_in(&ann, 1, &watcher, None, std::slice::from_ref(&bob));
         users.tell("bob", true);
         let heard = texts(&watcher);
         assert!(heard.len() == 1 && heard[0].contains("online") && heard[0].contains("bob"), "{heard:?}");
         users.tell("cy", true);
         assert!(texts(&watcher).is_empty(), "cy is watched by nobody");
         let (tab1, tab2) = (Outbox::new(16), Outbox::new(16));
-        users.sign_in(&bob, 2, &tab1, &[]);
-        users.sign_in(&bob, 3, &tab2, &[]);
+        users.sign_in(&bob, 2, &tab1, None, &[]);
+        users.sign_in(&bob, 3, &tab2, Some(Grant { token_id: 7, user_id: 2 }), &[]);
+        assert_eq!(users.granted().len(), 1, "the board's sign-in alone");
         assert_eq!(users.terminate("bob"), 2);
         users.sign_out(&bob, 2, &[]);
         users.sign_out(&bob, 3, &[]);

@@ -94,6 +94,10 @@ where
         self.point_read(move |c| IdentitySql::user_by_token(c, &token)).await
     }
 
+    async fn token_is_live(&self, token_id: i64, user_id: i64) -> Result<bool> {
+        self.point_read(move |c| IdentitySql::token_is_live(c, token_id, user_id)).await
+    }
+
     async fn token_access(
         &self,
         token_id: i64,

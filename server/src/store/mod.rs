@@ -298,6 +298,9 @@ pub trait Identity: Send + Sync + 'static {
     async fn revoke_tokens(&self, user_id: i64) -> Result<u64>;
     /// The user a bearer token belongs to, if any, with the token's id.
     async fn user_by_token(&self, token: &str) -> Result<Option<TokenHolder>>;
+    /// Whether token `token_id` is still `user_id`'s and within its time (for
+    /// [`HOST_ACCOUNT`], whether the user still is).
+    async fn token_is_live(&self, token_id: i64, user_id: i64) -> Result<bool>;
     /// The role on `project_id` of `user_id` while token `token_id` is live and
     /// its own (or, for [`HOST_ACCOUNT`], while the user is), with the project's
     /// revision at that moment; `None` otherwise (token revoked, user removed, not a

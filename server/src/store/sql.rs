@@ -28,6 +28,7 @@ pub trait IdentitySql: Sized {
     fn issue_token(c: &mut Self, user_id: i64) -> Result<String>;
     fn revoke_tokens(c: &mut Self, user_id: i64) -> Result<u64>;
     fn user_by_token(c: &mut Self, token: &str) -> Result<Option<TokenHolder>>;
+    fn token_is_live(c: &mut Self, token_id: i64, user_id: i64) -> Result<bool>;
     fn token_access(
         c: &mut Self,
         token_id: i64,

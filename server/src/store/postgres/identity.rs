@@ -118,6 +118,20 @@ impl IdentitySql for Conn {
         }))
     }
 
+    fn token_is_live(conn: &mut Conn, token_id: i64, user_id: i64) -> Result<bool> {
+        let row = if token_id == HOST_ACCOUNT {
+            let statement = conn.statements.get(&mut conn.client, "SELECT 1 FROM users WHERE id = $1")?;
+            conn.client.query_opt(&statement, &[&user_id])?
+        } else {
+            let sql = "SELECT 1 FROM tokens WHERE id = $1 AND user_id = $2 \
+                       AND (expires_at IS NULL OR expires_at > $3)";
+            let statement = conn.statements.get(&mut conn.client, sql)?;
+            let now = jiff::Timestamp::now().as_second();
+            conn.client.query_opt(&statement, &[&token_id, &user_id, &now])?
+        };
+        Ok(row.is_some())
+    }
+
     fn token_access(
         conn: &mut Conn,
         token_id: i64,

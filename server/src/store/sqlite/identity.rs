@@ -127,6 +127,22 @@ impl IdentitySql for Connection {
         }))
     }
 
+    fn token_is_live(conn: &mut Connection, token_id: i64, user_id: i64) -> Result<bool> {
+        let found = if token_id == HOST_ACCOUNT {
+            conn.prepare_cached("SELECT 1 FROM users WHERE id = ?")?
+                .query_row([user_id], |_| Ok(()))
+                .optional()?
+        } else {
+            conn.prepare_cached(
+                "SELECT 1 FROM tokens WHERE id = ? AND user_id = ? \
+                 AND (expires_at IS NULL OR expires_at > ?)",
+            )?
+            .query_row((token_id, user_id, jiff::Timestamp::now().as_second()), |_| Ok(()))
+            .optional()?
+        };
+        Ok(found.is_some())
+    }
+
     fn token_access(
         conn: &mut Connection,
         token_id: i64,

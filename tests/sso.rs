@@ -171,6 +171,12 @@ fn start_server_with(site: &Site, issuer: &str, more: &[&str]) -> ServerProcess 
 
 /// The names of the boards `token` opens, or the status it is refused with.
 async fn boards_of(server: &ServerProcess, token: &str) -> Result<Vec<String>, u16> {
+    Ok(projects(server, token).await?.into_iter().map(|(name, _)| name).collect())
+}
+
+/// The boards `token` opens (`GET /api/projects`), name and id, or the status
+/// it is refused with.
+async fn projects(server: &ServerProcess, token: &str) -> Result<Vec<(String, i64)>, u16> {
     let res = reqwest::Client::new()
         .get(format!("{}/api/projects", server.url))
         .bearer_auth(token)
@@ -181,7 +187,12 @@ async fn boards_of(server: &ServerProcess, token: &str) -> Result<Vec<String>, u
         return Err(res.status().as_u16());
     }
     let list: Value = res.json().await.unwrap();
-    Ok(list.as_array().unwrap().iter().map(|b| b["name"].as_str().unwrap().to_string()).collect())
+    Ok(list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["name"].as_str().unwrap().to_string(), b["id"].as_i64().unwrap()))
+        .collect())
 }
 
 /// Asks `boards_of` until `done` holds; fails after `within`.
@@ -230,7 +241,8 @@ async fn the_provider_is_asked_again_and_its_no_or_its_silence_ends_the_session(
     assert_eq!(boards_of(&server, &bob).await, Ok(vec!["Ops".to_string()]));
 
     // alice's board open; she leaves launch-team for ops at the provider.
-    let ids = boards_with_ids(&server, &root_token(&site)).await;
+    let ids: std::collections::HashMap<String, i64> =
+        projects(&server, &root_token(&site)).await.unwrap().into_iter().collect();
     let mut launch = Ws::connect(&server.ws_url().await).await;
     launch.join_at(&server.url, &alice, &format!("presence-project-{}", ids["Launch"])).await;
     provider.set_groups("alice", &["ops"]).await;
@@ -286,22 +298,6 @@ fn root_token(site: &Site) -> String {
     site.admin(&["user", "token", "root"]).trim().to_string()
 }
 
-/// Every board `token` opens, by name.
-async fn boards_with_ids(server: &ServerProcess, token: &str) -> std::collections::HashMap<String, i64> {
-    let res = reqwest::Client::new()
-        .get(format!("{}/api/projects", server.url))
-        .bearer_auth(token)
-        .send()
-        .await
-        .unwrap();
-    let list: Value = res.json().await.unwrap();
-    list.as_array()
-        .unwrap()
-        .iter()
-        .map(|b| (b["name"].as_str().unwrap().to_string(), b["id"].as_i64().unwrap()))
-        .collect()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_person_signs_in_at_the_provider_and_the_groups_say_what_they_see() {
     let Some(dir) = harness() else { return };
@@ -327,16 +323,7 @@ async fn a_person_signs_in_at_the_provider_and_the_groups_say_what_they_see() {
     // Her board open on a socket; then she leaves the group at the provider: at
     // her next sign-in the role goes, and the socket is closed.
     let token = saved_token(config.path());
-    let (_, projects) = {
-        let res = reqwest::Client::new()
-            .get(format!("{}/api/projects", server.url))
-            .bearer_auth(&token)
-            .send()
-            .await
-            .unwrap();
-        ((), res.json::<Value>().await.unwrap())
-    };
-    let pid = projects[0]["id"].as_i64().unwrap();
+    let pid = projects(&server, &token).await.unwrap()[0].1;
     let mut ws = Ws::connect(&server.ws_url().await).await;
     ws.join_at(&server.url, &token, &format!("presence-project-{pid}")).await;
     provider.set_groups("alice", &["ops"]).await;
